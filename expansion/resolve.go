@@ -1,0 +1,184 @@
+package expansion
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/rulegate/rulegate/value"
+	"github.com/tidwall/gjson"
+)
+
+// Inputs are the per-request values that request-phase expansions resolve
+// against. Every field is optional; an absent input makes its expansions
+// missing, and rules that need them fail closed.
+type Inputs struct {
+	// User is the caller (%%user).
+	User User
+	// Request is a JSON object with the %%request fields (httpMethod,
+	// remoteIPAddress, requestHeaders, service, action, ...).
+	Request []byte
+	// Values is a JSON object of the app's values (%%values.<name>).
+	Values []byte
+	// Environment is a JSON object {"tag": "...", "values": {...}}
+	// (%%environment).
+	Environment []byte
+	// Partition is the JSON value of the sync partition (%%partition).
+	Partition []byte
+	// Args is a JSON object or array of service arguments (%%args).
+	Args []byte
+}
+
+// ErrDocumentPhase is returned by Resolve for %%root, %%prevRoot, %%this and
+// %%prev: those are resolved against documents by the evaluator.
+var ErrDocumentPhase = errors.New("expansion: document expansions are resolved per document")
+
+// Validate checks that every JSON input is well formed, so that lookups
+// never read garbage. The user is checked when it is built.
+func (in *Inputs) Validate() error {
+	check := func(name string, b []byte, object bool) error {
+		if b == nil {
+			return nil
+		}
+		if !gjson.ValidBytes(b) {
+			return fmt.Errorf("expansion: %s is not valid JSON", name)
+		}
+		if object && !gjson.ParseBytes(b).IsObject() {
+			return fmt.Errorf("expansion: %s must be a JSON object", name)
+		}
+		return nil
+	}
+	if err := check("request", in.Request, true); err != nil {
+		return err
+	}
+	if err := check("values", in.Values, true); err != nil {
+		return err
+	}
+	if err := check("environment", in.Environment, true); err != nil {
+		return err
+	}
+	if err := check("partition", in.Partition, false); err != nil {
+		return err
+	}
+	return check("args", in.Args, false)
+}
+
+// Resolve returns the value of a constant or request-phase expansion. A
+// missing path yields the Missing value (value.Value{}), never null, so that
+// a missing claim cannot match documents that lack a field. It returns
+// ErrDocumentPhase for document expansions.
+func (in *Inputs) Resolve(r Ref) (value.Value, error) {
+	switch r.Root {
+	case RootTrue:
+		return value.Bool(true), nil
+	case RootFalse:
+		return value.Bool(false), nil
+	case RootRoot, RootPrevRoot, RootThis, RootPrev:
+		return value.Value{}, ErrDocumentPhase
+	case RootUser:
+		return in.resolveUser(r.Path)
+	case RootRequest:
+		return lookupJSON(in.Request, r.Path)
+	case RootValues:
+		return lookupJSON(in.Values, r.Path)
+	case RootEnvironment:
+		return lookupJSON(in.Environment, r.Path)
+	case RootPartition:
+		return lookupJSON(in.Partition, nil)
+	case RootArgs:
+		return lookupJSON(in.Args, r.Path)
+	}
+	return value.Value{}, fmt.Errorf("expansion: cannot resolve %s", r)
+}
+
+func (in *Inputs) resolveUser(path []string) (value.Value, error) {
+	u := in.User
+	if u.IsZero() {
+		return value.Value{}, nil
+	}
+	if len(path) == 0 {
+		return u.whole()
+	}
+	res, ok := u.Lookup(path)
+	if !ok {
+		return value.Value{}, nil
+	}
+	return FromGJSON(res)
+}
+
+// whole returns %%user as one document with the user-object field names.
+func (u User) whole() (value.Value, error) {
+	if u.layout == LayoutObject {
+		return value.FromExtJSON(u.raw)
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	first := true
+	for _, f := range []string{"id", "type", "data", "custom_data", "identities"} {
+		res, ok := u.Lookup([]string{f})
+		if !ok {
+			continue
+		}
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		b.WriteString(strconv.Quote(f))
+		b.WriteByte(':')
+		b.WriteString(res.Raw)
+	}
+	b.WriteByte('}')
+	return value.FromExtJSON(b.Bytes())
+}
+
+func lookupJSON(doc []byte, path []string) (value.Value, error) {
+	if doc == nil {
+		return value.Value{}, nil
+	}
+	var res gjson.Result
+	if len(path) == 0 {
+		res = gjson.ParseBytes(doc)
+	} else {
+		p := make([]string, len(path))
+		for i, s := range path {
+			p[i] = escapeGJSON(s)
+		}
+		res = gjson.GetBytes(doc, strings.Join(p, "."))
+	}
+	if !res.Exists() {
+		return value.Value{}, nil
+	}
+	return FromGJSON(res)
+}
+
+// FromGJSON converts a gjson result into a Value. JSON objects and arrays
+// are read as relaxed extended JSON, so {"$oid": "..."} becomes an
+// ObjectID. Integers that fit become int32 or int64; other numbers become
+// doubles.
+func FromGJSON(r gjson.Result) (value.Value, error) {
+	switch r.Type {
+	case gjson.Null:
+		return value.Null(), nil
+	case gjson.False:
+		return value.Bool(false), nil
+	case gjson.True:
+		return value.Bool(true), nil
+	case gjson.String:
+		return value.String(r.Str), nil
+	case gjson.Number:
+		if !strings.ContainsAny(r.Raw, ".eE") {
+			if n, err := strconv.ParseInt(r.Raw, 10, 64); err == nil {
+				if n >= -1<<31 && n < 1<<31 {
+					return value.Int32(int32(n)), nil
+				}
+				return value.Int64(n), nil
+			}
+		}
+		return value.Double(r.Num), nil
+	case gjson.JSON:
+		return value.FromExtJSON([]byte(r.Raw))
+	}
+	return value.Value{}, nil
+}

@@ -1,0 +1,343 @@
+package rules
+
+import (
+	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/source"
+	"github.com/rulegate/rulegate/value"
+)
+
+// At locates a node in its file: the file, the node's JSON pointer and the
+// byte offset of its value. Every node of the AST carries one, so every
+// diagnostic can say file:line:col and pointer.
+type At struct {
+	File   *source.File
+	Ptr    source.Pointer
+	Offset int
+}
+
+// Pos returns the node's line and column.
+func (a At) Pos() source.Pos {
+	if a.File == nil {
+		return source.Pos{}
+	}
+	return a.File.Position(a.Offset)
+}
+
+// FileName returns the name of the node's file, or "" when unknown.
+func (a At) FileName() string {
+	if a.File == nil {
+		return ""
+	}
+	return a.File.Name
+}
+
+// App is an exported App Services app as LoadApp reads it.
+type App struct {
+	// Files holds every file read, by its slash-separated path relative to
+	// the app directory (the name used in diagnostics).
+	Files map[string]*source.File
+	// DataSources are the data_sources/<service> folders, sorted by name.
+	DataSources []*DataSource
+	// CustomUserData is auth/custom_user_data.json, nil when absent.
+	CustomUserData *CustomUserData
+	// Functions are functions/<name>.expr, sorted by name.
+	Functions []*Function
+}
+
+// DataSource is one data_sources/<service> folder.
+type DataSource struct {
+	// Name is the service name (the folder name).
+	Name string
+	// DefaultRule is default_rule.json, nil when absent: the roles and
+	// filters of collections that have no rules.json of their own.
+	DefaultRule *DefaultRule
+	// Collections are the <db>/<coll>/rules.json files, sorted by namespace.
+	Collections []*Collection
+}
+
+// Collection is data_sources/<service>/<db>/<coll>/rules.json.
+type Collection struct {
+	At
+	// Database and Collection are the "database" and "collection" keys
+	// (falling back to the folder names when absent).
+	Database, Collection string
+	Roles                []*Role
+	Filters              []*Filter
+}
+
+// Namespace returns "<database>.<collection>".
+func (c *Collection) Namespace() string { return c.Database + "." + c.Collection }
+
+// DefaultRule is data_sources/<service>/default_rule.json.
+type DefaultRule struct {
+	At
+	Roles   []*Role
+	Filters []*Filter
+}
+
+// Role is one entry of "roles": who it applies to and what it may do.
+type Role struct {
+	At
+	Name string
+	// ApplyWhen decides whether the role applies; nil when absent, which
+	// App Services treats as {} (always applies).
+	ApplyWhen Expr
+	// DocumentFilters is nil when absent.
+	DocumentFilters *DocumentFilters
+	// Document-level permissions. Read and Write default to false; Insert,
+	// Delete and Search default to true (Perm.Set tells absent from given).
+	Read, Write, Insert, Delete, Search Perm
+	// Fields are the field-level rules in file order.
+	Fields []*FieldRule
+	// AdditionalFields applies to fields not named in Fields; nil when
+	// absent.
+	AdditionalFields *FieldPerms
+}
+
+// DocumentFilters is a role's "document_filters": the documents the role
+// may read and write. Either expression may be nil (absent).
+type DocumentFilters struct {
+	At
+	Read, Write Expr
+}
+
+// Perm is a permission: absent, a boolean, or a rule expression.
+type Perm struct {
+	At
+	// Set is false when the key is absent (the documented default applies).
+	Set bool
+	// Expr is the permission; a JSON boolean is a *Bool.
+	Expr Expr
+}
+
+// FieldRule is one entry of "fields": permissions on a field, and on its
+// embedded fields when it holds a document.
+type FieldRule struct {
+	At
+	Name        string
+	Read, Write Perm
+	// Fields are the rules of embedded fields, in file order.
+	Fields []*FieldRule
+	// AdditionalFields applies to embedded fields not named in Fields.
+	AdditionalFields *FieldPerms
+}
+
+// FieldPerms is "additional_fields": read and write of unnamed fields.
+type FieldPerms struct {
+	At
+	Read, Write Perm
+}
+
+// Filter is one entry of "filters": when ApplyWhen holds, Query is added to
+// the query and Projection to the projection.
+type Filter struct {
+	At
+	Name      string
+	ApplyWhen Expr
+	// Query is a MongoDB query whose values may hold expansions; nil when
+	// absent.
+	Query Expr
+	// Projection is the filter's projection, in file order.
+	Projection []Projection
+}
+
+// Projection is one field of a filter's projection.
+type Projection struct {
+	At
+	Field   string
+	Include bool
+}
+
+// Function is functions/<name>.expr: a user function written in the
+// github.com/expr-lang/expr language, called by %function.
+type Function struct {
+	At
+	Name   string
+	Source string
+}
+
+// Expr is a rule expression. Its concrete types are *Bool, *And, *Or, *Nor
+// and *Match; the unexported method closes the set so type switches are
+// exhaustive.
+type Expr interface {
+	Loc() At
+	expr()
+}
+
+// Bool is a literal true or false (a JSON boolean where an expression is
+// expected).
+type Bool struct {
+	At
+	Value bool
+}
+
+// And holds when every argument holds: an object with several fields, or
+// %and / $and. An empty And ({}) holds.
+type And struct {
+	At
+	Args []Expr
+	// Op is "" for an object's implicit AND, else "%and" or "$and" as
+	// written.
+	Op string
+}
+
+// Or holds when some argument holds: %or or $or.
+type Or struct {
+	At
+	Args []Expr
+	Op   string // "%or" or "$or" as written
+}
+
+// Nor holds when no argument holds: $nor (filter queries).
+type Nor struct {
+	At
+	Args []Expr
+}
+
+// Match is one field of an expression object: a left side compared with a
+// condition, {"owner_id": "%%user.id"} or {"%%user.id": {"$in": "%%root.members"}}.
+type Match struct {
+	At
+	// Left is the field's key: a plain field name is written into the
+	// Ref as %%root.<name> with Implicit set; an expansion key is parsed.
+	Left Left
+	// Cond is what Left is tested against.
+	Cond Cond
+}
+
+// Left is the key side of a Match.
+type Left struct {
+	At
+	Ref expansion.Ref
+	// Implicit is true when the key was a plain field name (meaning
+	// %%root.<name>).
+	Implicit bool
+	// Key is the key as written.
+	Key string
+}
+
+// Cond is the value side of a Match: *Equals or *Ops.
+type Cond interface {
+	Loc() At
+	cond()
+}
+
+// Equals tests Left for equality with an operand ({"a": <operand>}).
+type Equals struct {
+	At
+	Operand Operand
+}
+
+// Ops is an operator object, {"$gt": 1, "$lt": 5}: every operator must
+// hold.
+type Ops struct {
+	At
+	Ops []OpArg
+}
+
+// OpArg is one operator of an operator object.
+type OpArg struct {
+	At
+	// Op is the operator as written ("$in", "%in", "$exists", ...).
+	Op Op
+	// Arg is its operand.
+	Arg Operand
+}
+
+// Op is a comparison operator of a condition.
+type Op string
+
+// The comparison operators, in their canonical $ spelling. The parser
+// accepts the % spelling the documentation also uses ("%exists") and
+// records the canonical one.
+const (
+	OpEq     Op = "$eq"
+	OpNe     Op = "$ne"
+	OpGt     Op = "$gt"
+	OpGte    Op = "$gte"
+	OpLt     Op = "$lt"
+	OpLte    Op = "$lte"
+	OpIn     Op = "$in"
+	OpNin    Op = "$nin"
+	OpExists Op = "$exists"
+)
+
+// Operand is a value position: *Literal, *ExpansionRef, *ArrayOperand,
+// *DocOperand or *Call.
+type Operand interface {
+	Loc() At
+	operand()
+}
+
+// Literal is a constant value (JSON or extended JSON, {"$oid": ...}).
+type Literal struct {
+	At
+	Value value.Value
+}
+
+// ExpansionRef is an expansion in a value position, "%%user.id".
+type ExpansionRef struct {
+	At
+	Ref expansion.Ref
+}
+
+// ArrayOperand is an array that holds at least one expansion or call, so
+// its value is built per request: ["%%user.id", "admin"].
+type ArrayOperand struct {
+	At
+	Elems []Operand
+}
+
+// DocOperand is an embedded document that holds at least one expansion or
+// call: {"a": "%%user.id"}.
+type DocOperand struct {
+	At
+	Fields []DocField
+}
+
+// DocField is one field of a DocOperand.
+type DocField struct {
+	Key   string
+	Value Operand
+}
+
+// Call is an operator that computes a value: %stringToOid, %oidToString or
+// %function.
+type Call struct {
+	At
+	// Op is "%stringToOid", "%oidToString" or "%function".
+	Op string
+	// Arg is the operand of %stringToOid and %oidToString.
+	Arg Operand
+	// Name and Args are the function name and arguments of %function.
+	Name string
+	Args []Operand
+}
+
+func (n *Bool) Loc() At         { return n.At }
+func (n *And) Loc() At          { return n.At }
+func (n *Or) Loc() At           { return n.At }
+func (n *Nor) Loc() At          { return n.At }
+func (n *Match) Loc() At        { return n.At }
+func (n *Equals) Loc() At       { return n.At }
+func (n *Ops) Loc() At          { return n.At }
+func (n *Literal) Loc() At      { return n.At }
+func (n *ExpansionRef) Loc() At { return n.At }
+func (n *ArrayOperand) Loc() At { return n.At }
+func (n *DocOperand) Loc() At   { return n.At }
+func (n *Call) Loc() At         { return n.At }
+
+func (*Bool) expr()  {}
+func (*And) expr()   {}
+func (*Or) expr()    {}
+func (*Nor) expr()   {}
+func (*Match) expr() {}
+
+func (*Equals) cond() {}
+func (*Ops) cond()    {}
+
+func (*Literal) operand()      {}
+func (*ExpansionRef) operand() {}
+func (*ArrayOperand) operand() {}
+func (*DocOperand) operand()   {}
+func (*Call) operand()         {}
