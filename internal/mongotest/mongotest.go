@@ -153,7 +153,9 @@ func startEmbedded() (string, error) {
 		return "", fmt.Errorf("%s: %w\n%s", strings.Join(build.Args, " "), err, out)
 	}
 
-	cmd := exec.Command(bin, "-data", filepath.Join(dir, "data"))
+	// The server makes its own temporary data directory and removes it
+	// when it exits.
+	cmd := exec.Command(bin)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return "", err
@@ -164,7 +166,11 @@ func startEmbedded() (string, error) {
 	}
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	// A running executable may be unlinked; nothing is left behind even
+	// though the test binary exits without cleanup.
+	os.RemoveAll(dir)
+	if err != nil {
 		return "", fmt.Errorf("start %s: %w", bin, err)
 	}
 	// Keep the write end of stdin reachable forever; see above.
@@ -188,10 +194,7 @@ func startEmbedded() (string, error) {
 			_ = cmd.Wait()
 			return "", fmt.Errorf("%s exited without a ready line (got %q)\n%s", bin, line, stderr.String())
 		}
-		go func() {
-			_ = cmd.Wait()
-			os.RemoveAll(dir)
-		}()
+		go func() { _ = cmd.Wait() }()
 		return strings.TrimSpace(uri), nil
 	case <-ctx.Done():
 		_ = cmd.Process.Kill()
