@@ -1,0 +1,56 @@
+// Package value implements MongoDB value semantics for rule evaluation:
+// the BSON comparison order, equality, canonical keys and sets, dotted
+// paths with MongoDB's array traversal, and the query operators $eq, $ne,
+// $in, $nin, $exists, $gt, $gte, $lt and $lte. It is the evaluator's hot
+// path: comparisons, lookups in bson.Raw documents and matches do not
+// allocate.
+//
+// # Vocabulary
+//
+//	| term            | meaning                                                                 |
+//	|-----------------|-------------------------------------------------------------------------|
+//	| Value           | one BSON value: a type byte and the element encoding of the value       |
+//	| Missing         | the zero Value: no value at all (a field that is absent); not null      |
+//	| null            | the BSON null value; {p: null} matches null and Missing                 |
+//	| comparison order| MinKey < Undefined < Null < Numbers < String/Symbol < Object < Array <  |
+//	|                 | BinData < ObjectId < Boolean < Date < Timestamp < Regex < DBPointer <   |
+//	|                 | JavaScript < JavaScript with scope < MaxKey (Compare)                   |
+//	| type class      | one step of that order; all numbers are one class (SameClass)           |
+//	| Equal           | Compare == 0 for values that are not Missing; Missing equals nothing    |
+//	| Key             | bytes that are equal exactly when the values are Equal                  |
+//	| Set             | values by Key, for $in/$nin; Has does not allocate for short keys       |
+//	| Document        | top-level field lookups: Raw(bson.Raw) (no allocation) or Map(map)      |
+//	| Path            | a dotted field path split in components: ParsePath("a.b.0.c")           |
+//	| candidate       | a value the query engine considers for a path (Each)                    |
+//	| type bracketing | $gt/$gte/$lt/$lte compare only candidates of the operand's type class   |
+//
+// # Semantics
+//
+// Numbers compare by value across int32, int64, double and decimal128:
+// int64 against double is exact (2^63-1 is not equal to the double 2^63),
+// a double against a decimal128 is compared after rounding the double to
+// 34 significant digits (so the double 0.1 is not the decimal 0.1). NaN
+// equals NaN and sorts below every other number; -0 equals 0. Strings
+// compare by bytes, the simple binary collation; collations are not
+// supported. An ObjectId never equals its hex string.
+//
+// Matching follows MongoDB 8.0: {p: null} matches null and Missing but not
+// undefined. An array at the end of a path matches when the whole array or
+// any element does; arrays inside a path are traversed one level, looking
+// into their document elements. See Each for the exact candidates.
+//
+// # References
+//
+// The MongoDB manual pages this package follows:
+//
+//   - Comparison/Sort Order: https://www.mongodb.com/docs/manual/reference/bson-type-comparison-order/
+//   - Query on Embedded/Nested Documents and Query an Array:
+//     https://www.mongodb.com/docs/manual/tutorial/query-arrays/
+//   - Query for Null or Missing Fields: https://www.mongodb.com/docs/manual/tutorial/query-for-null-fields/
+//   - Migrate Undefined Data and Queries (8.0 null/undefined change):
+//     https://www.mongodb.com/docs/manual/reference/bson-types/migrate-undefined/
+//   - $eq, $in, $exists, $gt and the other comparison operators:
+//     https://www.mongodb.com/docs/manual/reference/operator/query-comparison/
+//   - Type bracketing: https://www.mongodb.com/docs/manual/reference/method/db.collection.find/#type-bracketing
+//   - Dot notation: https://www.mongodb.com/docs/manual/core/document/#dot-notation
+package value

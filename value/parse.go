@@ -1,0 +1,155 @@
+package value
+
+import (
+	"bytes"
+	"encoding/binary"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// iter walks the elements of a document or array encoding without
+// allocating. Malformed input ends the iteration.
+type iter struct{ b []byte }
+
+func newIter(doc []byte) iter {
+	if len(doc) < 5 {
+		return iter{}
+	}
+	n := int(binary.LittleEndian.Uint32(doc))
+	if n < 5 || n > len(doc) {
+		return iter{}
+	}
+	return iter{b: doc[4 : n-1]}
+}
+
+// next returns the next element's key and value.
+func (it *iter) next() (key []byte, v Value, ok bool) {
+	b := it.b
+	if len(b) < 2 {
+		it.b = nil
+		return nil, Value{}, false
+	}
+	t := bson.Type(b[0])
+	k := bytes.IndexByte(b[1:], 0)
+	if k < 0 {
+		it.b = nil
+		return nil, Value{}, false
+	}
+	key = b[1 : 1+k]
+	b = b[2+k:]
+	n := valueLen(t, b)
+	if n < 0 {
+		it.b = nil
+		return nil, Value{}, false
+	}
+	it.b = b[n:]
+	return key, Value{Type: t, Data: b[:n:n]}, true
+}
+
+// valueLen returns the length of the value of type t at the start of b,
+// or -1 when b is too short or t is unknown.
+func valueLen(t bson.Type, b []byte) int {
+	n := -1
+	switch t {
+	case bson.TypeDouble, bson.TypeDateTime, bson.TypeInt64, bson.TypeTimestamp:
+		n = 8
+	case bson.TypeString, bson.TypeJavaScript, bson.TypeSymbol:
+		if len(b) >= 4 {
+			n = 4 + int(int32(binary.LittleEndian.Uint32(b)))
+			if n < 5 {
+				n = -1
+			}
+		}
+	case bson.TypeEmbeddedDocument, bson.TypeArray, bson.TypeCodeWithScope:
+		if len(b) >= 4 {
+			n = int(int32(binary.LittleEndian.Uint32(b)))
+			if n < 5 {
+				n = -1
+			}
+		}
+	case bson.TypeBinary:
+		if len(b) >= 4 {
+			n = 5 + int(int32(binary.LittleEndian.Uint32(b)))
+			if n < 5 {
+				n = -1
+			}
+		}
+	case bson.TypeUndefined, bson.TypeNull, bson.TypeMinKey, bson.TypeMaxKey:
+		n = 0
+	case bson.TypeObjectID:
+		n = 12
+	case bson.TypeBoolean:
+		n = 1
+	case bson.TypeRegex:
+		i := bytes.IndexByte(b, 0)
+		if i >= 0 {
+			j := bytes.IndexByte(b[i+1:], 0)
+			if j >= 0 {
+				n = i + j + 2
+			}
+		}
+	case bson.TypeDBPointer:
+		if len(b) >= 4 {
+			n = 4 + int(int32(binary.LittleEndian.Uint32(b))) + 12
+			if n < 17 {
+				n = -1
+			}
+		}
+	case bson.TypeInt32:
+		n = 4
+	case bson.TypeDecimal128:
+		n = 16
+	}
+	if n > len(b) {
+		return -1
+	}
+	return n
+}
+
+// lookup finds the top-level field name in a document encoding.
+func lookup(doc []byte, name string) Value {
+	it := newIter(doc)
+	for {
+		k, v, ok := it.next()
+		if !ok {
+			return Value{}
+		}
+		if string(k) == name {
+			return v
+		}
+	}
+}
+
+// strBytes returns the bytes of a string-encoded value (int32 length,
+// bytes, NUL) without the terminating NUL.
+func strBytes(d []byte) ([]byte, bool) {
+	if len(d) < 5 {
+		return nil, false
+	}
+	n := int(int32(binary.LittleEndian.Uint32(d)))
+	if n < 1 || 4+n > len(d) {
+		return nil, false
+	}
+	return d[4 : 4+n-1], true
+}
+
+func intOf(v Value) (int64, bool) {
+	switch v.Type {
+	case bson.TypeInt32:
+		if len(v.Data) >= 4 {
+			return int64(int32(binary.LittleEndian.Uint32(v.Data))), true
+		}
+	case bson.TypeInt64:
+		if len(v.Data) >= 8 {
+			return int64(binary.LittleEndian.Uint64(v.Data)), true
+		}
+	}
+	return 0, false
+}
+
+func u64(d []byte) uint64 {
+	if len(d) < 8 {
+		return 0
+	}
+	return binary.LittleEndian.Uint64(d)
+}
