@@ -14,6 +14,28 @@ import (
 // order is not the BSON order. Missing appends nothing. Key does not
 // allocate when dst has room.
 func Key(dst []byte, v Value) []byte {
+	switch c := class(v.Type); c {
+	case classObject, classArray:
+		dst = append(dst, byte(c))
+		return docKey(dst, v.Data, c == classObject)
+	case classCodeWithScope:
+		dst = append(dst, byte(c))
+		code, scope := codeWithScope(v.Data)
+		dst = binary.AppendUvarint(dst, uint64(len(code)))
+		dst = append(dst, code...)
+		return docKey(dst, scope, true)
+	}
+	return scalarKey(dst, v)
+}
+
+// composite reports whether Key would recurse for v.
+func composite(t bson.Type) bool {
+	return t == bson.TypeEmbeddedDocument || t == bson.TypeArray || t == bson.TypeCodeWithScope
+}
+
+// scalarKey is Key for values that are not documents, arrays or code with
+// scope. Being non-recursive, it lets callers keep dst on the stack.
+func scalarKey(dst []byte, v Value) []byte {
 	c := class(v.Type)
 	if c == classMissing {
 		return dst
@@ -28,13 +50,6 @@ func Key(dst []byte, v Value) []byte {
 		s, _ := strBytes(v.Data)
 		dst = binary.AppendUvarint(dst, uint64(len(s)))
 		return append(dst, s...)
-	case classObject, classArray:
-		return docKey(dst, v.Data, c == classObject)
-	case classCodeWithScope:
-		code, scope := codeWithScope(v.Data)
-		dst = binary.AppendUvarint(dst, uint64(len(code)))
-		dst = append(dst, code...)
-		return docKey(dst, scope, true)
 	}
 	// Fixed-size or self-delimiting encodings compared by bytes: the
 	// length prefix keeps concatenated keys unambiguous.
@@ -112,14 +127,19 @@ func NewSet(vals ...Value) Set {
 }
 
 // Has reports whether the set holds a value equal to v. It does not
-// allocate when v's key fits in 64 bytes (short strings, every number,
-// ObjectIds, dates, ...).
+// allocate when v is not a document or array and its key fits in 64 bytes
+// (strings up to ~60 bytes, every number, ObjectIds, dates, ...).
 func (s Set) Has(v Value) bool {
 	if len(s.m) == 0 || v.IsMissing() {
 		return false
 	}
+	if composite(v.Type) {
+		var buf [128]byte // escapes: Key recurses
+		_, ok := s.m[string(Key(buf[:0], v))]
+		return ok
+	}
 	var buf [64]byte
-	_, ok := s.m[string(Key(buf[:0], v))]
+	_, ok := s.m[string(scalarKey(buf[:0], v))]
 	return ok
 }
 

@@ -154,6 +154,9 @@ var ErrInvalid = errors.New("value: invalid value")
 // becomes int32 or int64 depending on its size, and driver types
 // (bson.ObjectID, bson.DateTime, bson.Decimal128, ...) keep their BSON type.
 func FromGo(x any) (Value, error) {
+	if x == nil {
+		return Null(), nil
+	}
 	t, b, err := bson.MarshalValue(x)
 	if err != nil {
 		return Value{}, fmt.Errorf("%w: %v", ErrInvalid, err)

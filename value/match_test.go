@@ -1,0 +1,275 @@
+package value
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func candidates(t *testing.T, doc Document, path string) string {
+	t.Helper()
+	var out []string
+	Each(doc, ParsePath(path), func(v Value) bool {
+		out = append(out, v.ExtJSON())
+		return false
+	})
+	return strings.Join(out, " ")
+}
+
+func TestEach(t *testing.T) {
+	for _, c := range []struct{ doc, path, want string }{
+		{`{"a":1}`, "a", `1`},
+		{`{"a":1}`, "b", `missing`},
+		{`{"a":1}`, "a.b", `missing`},
+		{`{"a":null}`, "a", `null`},
+		{`{"a":{"b":2}}`, "a.b", `2`},
+		{`{"a":[1,2]}`, "a", `1 2 [1,2]`},
+		{`{"a":[]}`, "a", `[]`},
+		{`{"a":[[1,2],3]}`, "a", `[1,2] 3 [[1,2],3]`},
+		{`{"a":[{"b":1},{"b":[2,3]},{"c":4},5,[{"b":6}]]}`, "a.b", `1 2 3 [2,3] missing`},
+		{`{"a":[1,2]}`, "a.b", ``},
+		{`{"a":[]}`, "a.b", ``},
+		{`{"a":[5,6]}`, "a.0", `5`},
+		{`{"a":[5,6]}`, "a.1", `6`},
+		{`{"a":[5,6]}`, "a.2", ``},
+		{`{"a":[5,6]}`, "a.01", ``},
+		{`{"a":[[1,2],3]}`, "a.0", `1 2 [1,2]`},
+		{`{"a":[{"0":"x"},{"0":"y"}]}`, "a.0", `{"0":"x"} "x" "y"`},
+		{`{"a":[{"b":1},{"b":2}]}`, "a.1.b", `2`},
+		{`{"a":{"0":"z"}}`, "a.0", `"z"`},
+		{`{"a":[{"b":[{"c":1},{"c":2}]}]}`, "a.b.c", `1 2`},
+		{`{"a":[[{"b":1}]]}`, "a.0.b", `1`},
+		{`{"a.b":1}`, "a.b", `missing`},
+		{`{"a":1}`, "", ``},
+	} {
+		got := candidates(t, Raw(rawDoc(t, c.doc)), c.path)
+		if got != c.want {
+			t.Errorf("Each(%s, %q) = %s, want %s", c.doc, c.path, got, c.want)
+		}
+	}
+}
+
+func TestEachStops(t *testing.T) {
+	doc := Raw(rawDoc(t, `{"a":[1,2,3]}`))
+	n := 0
+	if !Each(doc, Path{"a"}, func(v Value) bool { n++; return Equal(v, Int32(2)) }) || n != 2 {
+		t.Errorf("Each did not stop at 2 (n=%d)", n)
+	}
+	if Each(doc, Path{"a"}, func(Value) bool { return false }) {
+		t.Error("Each reported true")
+	}
+}
+
+func TestResolve(t *testing.T) {
+	doc := Raw(rawDoc(t, `{"a":{"b":[{"c":1},{"c":2}]},"x":[1]}`))
+	for _, c := range []struct{ path, want string }{
+		{"a.b.1.c", `2`},
+		{"a.b", `[{"c":1},{"c":2}]`},
+		{"a.b.c", `missing`},
+		{"x.0", `1`},
+		{"x.0.y", `missing`},
+		{"q", `missing`},
+		{"", `missing`},
+	} {
+		if got := Resolve(doc, ParsePath(c.path)).ExtJSON(); got != c.want {
+			t.Errorf("Resolve(%q) = %s, want %s", c.path, got, c.want)
+		}
+	}
+	if got := ParsePath("a.b.0").String(); got != "a.b.0" {
+		t.Errorf("Path.String = %s", got)
+	}
+}
+
+func TestMatchEq(t *testing.T) {
+	for _, c := range []struct {
+		doc, path, v string
+		want         bool
+	}{
+		{`{"a":1}`, "a", `1`, true},
+		{`{"a":1}`, "a", `1.0`, true},
+		{`{"a":{"$numberLong":"1"}}`, "a", `{"$numberDecimal":"1.00"}`, true},
+		{`{"a":1}`, "a", `2`, false},
+		{`{"a":1}`, "a", `"1"`, false},
+		{`{"a":[1,2]}`, "a", `2`, true},
+		{`{"a":[1,2]}`, "a", `[1,2]`, true},
+		{`{"a":[1,2]}`, "a", `[2,1]`, false},
+		{`{"a":[[1,2],3]}`, "a", `[1,2]`, true},
+		{`{"a":[[1,2],3]}`, "a", `1`, false},
+		{`{"a":null}`, "a", `null`, true},
+		{`{}`, "a", `null`, true},
+		{`{"a":{"$undefined":true}}`, "a", `null`, false},
+		{`{"a":[1,null]}`, "a", `null`, true},
+		{`{"a":[1,2]}`, "a", `null`, false},
+		{`{"a":{"b":1}}`, "a.c", `null`, true},
+		{`{"a":[{"b":1},{"c":1}]}`, "a.b", `null`, true},
+		{`{"a":[{"b":1}]}`, "a.b", `null`, false},
+		{`{"a":[1,2]}`, "a.b", `null`, false},
+		{`{"a":"x"}`, "a.b", `null`, true},
+		{`{"a":{"b":1,"c":2}}`, "a", `{"b":1,"c":2}`, true},
+		{`{"a":{"b":1,"c":2}}`, "a", `{"c":2,"b":1}`, false},
+		{`{"a":{"$oid":"650102030405060708090a0b"}}`, "a", `"650102030405060708090a0b"`, false},
+		{`{"a":{"$oid":"650102030405060708090a0b"}}`, "a", `{"$oid":"650102030405060708090a0b"}`, true},
+		{`{"a":{"$date":"2024-01-02T03:04:05.006Z"}}`, "a", `{"$date":{"$numberLong":"1704164645006"}}`, true},
+		{`{"a":[{"b":[1,2]},{"b":3}]}`, "a.b", `2`, true},
+		{`{"a":[{"b":[1,2]},{"b":3}]}`, "a.b", `[1,2]`, true},
+		{`{"a":[5,6]}`, "a.1", `6`, true},
+		{`{"a":[{"0":7}]}`, "a.0", `7`, true},
+		{`{"a":{"$numberLong":"9007199254740993"}}`, "a", `9007199254740992.0`, false},
+		{`{"a":{"$numberDouble":"NaN"}}`, "a", `{"$numberDecimal":"NaN"}`, true},
+		{`{"a":-0.0}`, "a", `0`, true},
+		{`{"a":"x"}`, "a", `"X"`, false},
+	} {
+		doc := Raw(rawDoc(t, c.doc))
+		v := j(t, c.v)
+		if got := MatchEq(doc, ParsePath(c.path), v); got != c.want {
+			t.Errorf("MatchEq(%s, {%q: %s}) = %v, want %v", c.doc, c.path, c.v, got, c.want)
+		}
+		// The same through a Map document and, at the top level, EqValue.
+		var m map[string]any
+		if err := unmarshalExt(c.doc, &m); err == nil {
+			if got := MatchEq(Map(m), ParsePath(c.path), v); got != c.want {
+				t.Errorf("MatchEq(Map %s, {%q: %s}) = %v, want %v", c.doc, c.path, c.v, got, c.want)
+			}
+		}
+		if !strings.Contains(c.path, ".") {
+			if got := EqValue(doc.Lookup(c.path), v); got != c.want {
+				t.Errorf("EqValue(%s.%s, %s) = %v, want %v", c.doc, c.path, c.v, got, c.want)
+			}
+		}
+	}
+	if MatchEq(Raw(rawDoc(t, `{}`)), Path{"a"}, Value{}) {
+		t.Error("MatchEq with a Missing operand matched")
+	}
+}
+
+func TestMatchIn(t *testing.T) {
+	set := NewSet(Int32(1), String("a"), j(t, `[1,2]`))
+	withNull := NewSet(Int32(1), Null())
+	for _, c := range []struct {
+		doc, path string
+		s         Set
+		want      bool
+	}{
+		{`{"x":1.0}`, "x", set, true},
+		{`{"x":"a"}`, "x", set, true},
+		{`{"x":"b"}`, "x", set, false},
+		{`{"x":[3,"a"]}`, "x", set, true},
+		{`{"x":[1,2]}`, "x", set, true},
+		{`{"x":[2,1]}`, "x", set, true}, // element 1
+		{`{"x":[2,3]}`, "x", set, false},
+		{`{}`, "x", set, false},
+		{`{}`, "x", withNull, true},
+		{`{"x":null}`, "x", withNull, true},
+		{`{"x":[{"y":5},{"z":1}]}`, "x.y", withNull, true},
+		{`{"x":2}`, "x", withNull, false},
+		{`{"x":1}`, "x", Set{}, false},
+	} {
+		doc := Raw(rawDoc(t, c.doc))
+		if got := MatchIn(doc, ParsePath(c.path), c.s, c.s.HasNull()); got != c.want {
+			t.Errorf("MatchIn(%s, %q) = %v, want %v", c.doc, c.path, got, c.want)
+		}
+		if c.path == "x" {
+			if got := InValue(doc.Lookup("x"), c.s, c.s.HasNull()); got != c.want {
+				t.Errorf("InValue(%s) = %v, want %v", c.doc, got, c.want)
+			}
+		}
+	}
+}
+
+func TestMatchExists(t *testing.T) {
+	for _, c := range []struct {
+		doc, path string
+		want      bool
+	}{
+		{`{"a":null}`, "a", true},
+		{`{}`, "a", false},
+		{`{"a":[{"b":1},{"c":1}]}`, "a.b", true},
+		{`{"a":[{"c":1}]}`, "a.b", false},
+		{`{"a":[]}`, "a", true},
+		{`{"a":[1]}`, "a.0", true},
+		{`{"a":[1]}`, "a.1", false},
+	} {
+		doc := Raw(rawDoc(t, c.doc))
+		if got := MatchExists(doc, ParsePath(c.path), true); got != c.want {
+			t.Errorf("$exists:true on %s %q = %v", c.doc, c.path, got)
+		}
+		if got := MatchExists(doc, ParsePath(c.path), false); got == c.want {
+			t.Errorf("$exists:false on %s %q = %v", c.doc, c.path, got)
+		}
+	}
+}
+
+func TestMatchCmp(t *testing.T) {
+	for _, c := range []struct {
+		doc  string
+		op   CmpOp
+		v    string
+		want bool
+	}{
+		{`{"a":5}`, Gt, `4`, true},
+		{`{"a":5}`, Gt, `5.0`, false},
+		{`{"a":5}`, Gte, `{"$numberDecimal":"5"}`, true},
+		{`{"a":5}`, Lt, `5.5`, true},
+		{`{"a":5}`, Lte, `4`, false},
+		{`{"a":"5"}`, Gt, `4`, false}, // type bracketing
+		{`{"a":"b"}`, Gt, `"a"`, true},
+		{`{"a":"B"}`, Gt, `"a"`, false},
+		{`{"a":[1,10]}`, Gt, `5`, true},
+		{`{"a":[1,10]}`, Lt, `5`, true},
+		{`{"a":[6,10]}`, Lt, `5`, false},
+		{`{"a":[1,2]}`, Gt, `[1]`, true},
+		{`{"a":[1,2]}`, Gt, `[1,2]`, false},
+		{`{"a":null}`, Gte, `null`, true},
+		{`{}`, Lte, `null`, true},
+		{`{}`, Gt, `null`, false},
+		{`{"a":null}`, Lt, `null`, false},
+		{`{"a":1}`, Gte, `null`, false},
+		{`{}`, Gt, `0`, false},
+		{`{"a":{"$numberLong":"9223372036854775807"}}`, Lt, `9223372036854775808.0`, true},
+		{`{"a":{"$numberLong":"9007199254740993"}}`, Gt, `9007199254740992.0`, true},
+		{`{"a":{"$numberDouble":"NaN"}}`, Lt, `0`, false},
+		{`{"a":{"$numberDouble":"NaN"}}`, Gt, `0`, false},
+		{`{"a":{"$numberDouble":"NaN"}}`, Gte, `{"$numberDouble":"NaN"}`, true},
+		{`{"a":{"$numberDouble":"NaN"}}`, Gt, `{"$numberDouble":"NaN"}`, false},
+		{`{"a":1}`, Gt, `{"$numberDouble":"NaN"}`, false},
+		{`{"a":{"$date":"2024-01-02T00:00:00Z"}}`, Gt, `{"$date":"2024-01-01T00:00:00Z"}`, true},
+		{`{"a":{"$date":"2024-01-02T00:00:00Z"}}`, Gt, `1`, false},
+		{`{"a":"x"}`, Gt, `{"$minKey":1}`, true},
+		{`{"a":"x"}`, Lt, `{"$maxKey":1}`, true},
+		{`{"a":"x"}`, Lt, `{"$minKey":1}`, false},
+		{`{}`, Gt, `{"$minKey":1}`, false},
+		{`{"a":{"$oid":"650102030405060708090a0b"}}`, Gt, `{"$oid":"650102030405060708090a0a"}`, true},
+		{`{"a":{"b":1}}`, Gt, `{"a":5}`, true},
+	} {
+		doc := Raw(rawDoc(t, c.doc))
+		v := j(t, c.v)
+		if got := MatchCmp(doc, Path{"a"}, c.op, v); got != c.want {
+			t.Errorf("MatchCmp(%s, {a: {%v: %s}}) = %v, want %v", c.doc, c.op, c.v, got, c.want)
+		}
+		if got := CmpValue(doc.Lookup("a"), c.op, v); got != c.want {
+			t.Errorf("CmpValue(%s, %v, %s) = %v, want %v", c.doc, c.op, c.v, got, c.want)
+		}
+	}
+	if MatchCmp(Raw(rawDoc(t, `{"a":1}`)), Path{"a"}, Gt, Value{}) {
+		t.Error("Missing operand matched")
+	}
+	if Gt.String() != "$gt" || Lte.String() != "$lte" || CmpOp(0).String() != "$invalid" {
+		t.Error("CmpOp.String")
+	}
+}
+
+func TestEqValueArrays(t *testing.T) {
+	roles := j(t, `["admin","editor"]`)
+	if !EqValue(roles, String("admin")) || EqValue(roles, String("owner")) {
+		t.Error("EqValue on array of roles")
+	}
+	if !EqValue(Value{}, Null()) || EqValue(Value{}, String("admin")) || EqValue(Value{}, Value{}) {
+		t.Error("EqValue with Missing left")
+	}
+	if !EqValue(Double(math.Copysign(0, -1)), Int32(0)) {
+		t.Error("-0 != 0")
+	}
+	if !EqValue(j(t, `{"a":[1]}`), j(t, `{"a":[1]}`)) {
+		t.Error("documents")
+	}
+}
