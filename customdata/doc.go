@@ -1,0 +1,32 @@
+// Package customdata implements App Services custom user data: one document
+// per user in a configured collection, looked up by user id at login and at
+// every access-token refresh, and carried in the access token so that
+// %%user.custom_data.* expansions can read it without a database round trip.
+//
+// A [Store] reads the documents; an [Auth] ties a Store to package token:
+// [Auth.Login] runs the hooks, loads the custom data and mints an access
+// token carrying it plus a refresh token; [Auth.Refresh] reloads the
+// document and mints a new access token. Custom data in a token is therefore
+// stale until the next refresh, as in App Services. See docs/customdata.md.
+//
+// Vocabulary:
+//
+//	| term                | meaning                                                                  |
+//	|---------------------|--------------------------------------------------------------------------|
+//	| custom data document| the document whose user id field equals the user's id (as a string)      |
+//	| user id field       | rules.CustomUserData.UserIDField, e.g. "userId"                          |
+//	| first inserted      | the document used when several match: $natural order (insertion order)  |
+//	| Data                | a loaded document: bson.Raw, its relaxed extended JSON, and warnings     |
+//	| Warning             | a non-fatal finding: duplicate documents, a large document, no unique   |
+//	|                     | index; returned and passed to the Store's warning hook                   |
+//	| warn size           | JSON size above which Load warns (16 KiB: tokens travel in HTTP headers) |
+//	| max size            | JSON size above which Load fails (32 KiB by default)                     |
+//	| user-creation hook  | Go counterpart of on_user_creation_function_name: runs on a new user's   |
+//	|                     | first login and may insert the document                                  |
+//	| login hook          | runs on every login before the lookup (e.g. sets lastLogin)              |
+//	| session             | the server-side record a refresh token names: user id, type, metadata,   |
+//	|                     | identities; kept in a SessionStore value, deleted by Logout              |
+//
+// A disabled configuration (Enabled false) yields no custom data: Load
+// finds nothing, no hook runs, and tokens carry no "user_data" claim.
+package customdata
