@@ -231,14 +231,27 @@ func TestNoDocumentNoClaim(t *testing.T) {
 	}
 }
 
-func TestUserIDIsAString(t *testing.T) {
+func TestUserIDStringOrObjectID(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil, nil)
-	oid := bson.NewObjectID()
-	// The id stored as an ObjectID does not match: the field holds strings.
-	e.insert(t, bson.D{{Key: "userId", Value: oid}, {Key: "kind", Value: "oid"}})
-	if _, found, _ := e.store.Load(ctx, oid.Hex()); found {
-		t.Error("an ObjectID-valued user id field matched the string id")
+	oid, other := bson.NewObjectID(), bson.NewObjectID()
+	e.insert(t,
+		bson.D{{Key: "userId", Value: oid}, {Key: "kind", Value: "oid"}},
+		bson.D{{Key: "userId", Value: oid.Hex()}, {Key: "kind", Value: "string"}},
+		bson.D{{Key: "userId", Value: other}, {Key: "kind", Value: "oid only"}},
+	)
+	// Both forms stored: the string wins, though inserted later.
+	d, found, err := e.store.Load(ctx, oid.Hex())
+	if err != nil || !found || d.Doc.Lookup("kind").StringValue() != "string" {
+		t.Errorf("Load(both forms) = %v, %v, %v; want the string-typed document", d.Doc, found, err)
+	}
+	// Only the ObjectID form stored: it matches.
+	d, found, err = e.store.Load(ctx, other.Hex())
+	if err != nil || !found || d.Doc.Lookup("kind").StringValue() != "oid only" {
+		t.Errorf("Load(ObjectID form) = %v, %v, %v", d.Doc, found, err)
+	}
+	if len(d.Warnings) != 0 {
+		t.Errorf("warnings: %v", d.Warnings)
 	}
 }
 

@@ -176,7 +176,8 @@ func (s *Store) Config() rules.CustomUserData { return s.cfg }
 // Collection returns the custom data collection, or nil when disabled.
 func (s *Store) Collection() *mongo.Collection { return s.coll }
 
-// Filter returns the query matching userID's documents.
+// Filter returns the query matching userID's documents that hold the id as
+// a string, the form hooks should write.
 func (s *Store) Filter(userID string) bson.D {
 	return bson.D{{Key: s.cfg.UserIDField, Value: userID}}
 }
@@ -190,7 +191,9 @@ func (s *Store) warn(ws *[]Warning, w Warning) {
 }
 
 // Load returns the custom data document of userID: the document whose user
-// id field equals userID as a string. found is false, with no error, when
+// id field equals userID as a string or, when there is none and userID is
+// an ObjectID's hex form, as that ObjectID (App Services accepts both and
+// prefers the string). found is false, with no error, when
 // there is none or custom user data is disabled. When several documents
 // match, the first inserted wins and a WarnDuplicate warning says so. A
 // document larger than the warn size gets a WarnLarge warning; one larger
@@ -202,7 +205,16 @@ func (s *Store) Load(ctx context.Context, userID string) (d Data, found bool, er
 	if userID == "" {
 		return Data{}, false, fmt.Errorf("customdata: %s: empty user id", s.cfg.Namespace())
 	}
-	docs, err := s.firstTwo(ctx, userID)
+	// The user id as a string first; App Services prefers it to an
+	// ObjectID holding the same id.
+	var key any = userID
+	docs, err := s.firstTwo(ctx, key)
+	if err == nil && len(docs) == 0 {
+		if oid, oidErr := bson.ObjectIDFromHex(userID); oidErr == nil {
+			key = oid
+			docs, err = s.firstTwo(ctx, key)
+		}
+	}
 	if err != nil {
 		return Data{}, false, fmt.Errorf("customdata: %s: load user %q: %w", s.cfg.Namespace(), userID, err)
 	}
@@ -211,7 +223,7 @@ func (s *Store) Load(ctx context.Context, userID string) (d Data, found bool, er
 	}
 	d.Doc = docs[0]
 	if len(docs) > 1 {
-		n, err := s.coll.CountDocuments(ctx, s.Filter(userID))
+		n, err := s.coll.CountDocuments(ctx, bson.D{{Key: s.cfg.UserIDField, Value: key}})
 		if err != nil {
 			return Data{}, false, fmt.Errorf("customdata: %s: count documents of user %q: %w", s.cfg.Namespace(), userID, err)
 		}
@@ -235,23 +247,23 @@ func (s *Store) Load(ctx context.Context, userID string) (d Data, found bool, er
 }
 
 // firstTwo returns up to two matching documents, first inserted first.
-func (s *Store) firstTwo(ctx context.Context, userID string) ([]bson.Raw, error) {
+func (s *Store) firstTwo(ctx context.Context, key any) ([]bson.Raw, error) {
 	if !s.noNatural.Load() {
-		docs, err := s.find(ctx, userID, true)
+		docs, err := s.find(ctx, key, true)
 		if err == nil || !naturalUnsupported(err) {
 			return docs, err
 		}
 		s.noNatural.Store(true)
 	}
-	return s.find(ctx, userID, false)
+	return s.find(ctx, key, false)
 }
 
-func (s *Store) find(ctx context.Context, userID string, natural bool) ([]bson.Raw, error) {
+func (s *Store) find(ctx context.Context, key any, natural bool) ([]bson.Raw, error) {
 	opts := options.Find().SetLimit(2)
 	if natural {
 		opts.SetSort(bson.D{{Key: "$natural", Value: 1}})
 	}
-	cur, err := s.coll.Find(ctx, s.Filter(userID), opts)
+	cur, err := s.coll.Find(ctx, bson.D{{Key: s.cfg.UserIDField, Value: key}}, opts)
 	if err != nil {
 		return nil, err
 	}
