@@ -1,0 +1,93 @@
+package evaluator
+
+// This file fixes the public surface of the evaluator that the gate,
+// fixtures and cmd packages program against.
+
+import (
+	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/source"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Action is what a request does to a document.
+type Action string
+
+// The actions of App Services rules.
+const (
+	ActionRead   Action = "read"
+	ActionWrite  Action = "write" // an update or replacement of an existing document
+	ActionInsert Action = "insert"
+	ActionDelete Action = "delete"
+	ActionSearch Action = "search"
+)
+
+// Request is one decision to make: who (Inputs.User and the other
+// request-phase inputs), what (Action), where (Namespace, "db.coll") and on
+// which document.
+type Request struct {
+	Namespace string
+	Action    Action
+	// Inputs carry %%user, %%request, %%values, %%environment, ... .
+	Inputs expansion.Inputs
+	// Document is %%root: the document read, or the document as it would
+	// be after the write (for inserts, the inserted document). nil when
+	// there is none (ReadFilter and WriteFilter need none).
+	Document bson.Raw
+	// PrevDocument is %%prevRoot: the document before a write; nil on
+	// reads and inserts.
+	PrevDocument bson.Raw
+	// Update is the update document of a write ({"$set": ...} or a
+	// replacement), when known: its field paths are checked against the
+	// role's field-level write permissions.
+	Update bson.Raw
+}
+
+// Reason is the stable code of a decision.
+type Reason string
+
+// The decision reasons. They are a contract: tests, the CLI and callers
+// match on them.
+const (
+	ReasonAllowed          Reason = "allowed"
+	ReasonNoRules          Reason = "no-rules"           // the namespace has no rules and no default rule
+	ReasonNoRole           Reason = "no-role"            // no role's apply_when held for the document
+	ReasonDocumentFilter   Reason = "document-filter"    // the role's document_filters rejected the document
+	ReasonPermission       Reason = "permission-denied"  // the role's permission for the action is false
+	ReasonFieldNotWritable Reason = "field-not-writable" // the write touches a field the role cannot write
+	ReasonFieldNotReadable Reason = "field-not-readable" // nothing of the document is readable
+	ReasonError            Reason = "error"              // evaluation failed; access denied (fail closed)
+)
+
+// Fields are the fields of the document that the decided role may read and
+// write: top-level names, or dotted paths for embedded fields with rules of
+// their own; sorted.
+type Fields struct {
+	Read  []string `json:"read"`
+	Write []string `json:"write"`
+}
+
+// Decision is the outcome of Evaluate.
+type Decision struct {
+	Allowed bool
+	Action  Action
+	// Role is the name of the role that decided, "" when none applied.
+	Role   string
+	Reason Reason
+	// Fields is filled when the EvalFields option is given.
+	Fields Fields
+}
+
+// Step is one event of a Trace: the rule node at Ptr (in File) was
+// evaluated, with the concrete values compared, and gave Result.
+type Step struct {
+	File   string         `json:"file,omitempty"`
+	Ptr    source.Pointer `json:"ptr"`
+	What   string         `json:"what"`             // "filter", "role", "apply_when", "document_filters.read", "read", "field", ...
+	Detail string         `json:"detail,omitempty"` // `%%user.custom_data.team = "red" vs %%root.team = "blue"`
+	Result bool           `json:"result"`
+}
+
+// Trace collects the steps of evaluations when passed with EvalTrace.
+type Trace struct {
+	Steps []Step
+}
