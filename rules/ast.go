@@ -61,8 +61,11 @@ type Collection struct {
 	// Database and Collection are the "database" and "collection" keys
 	// (falling back to the folder names when absent).
 	Database, Collection string
-	Roles                []*Role
-	Filters              []*Filter
+	// Dir is the folder of the file relative to the app,
+	// "data_sources/<service>/<db>/<coll>", when LoadApp read it.
+	Dir     string
+	Roles   []*Role
+	Filters []*Filter
 }
 
 // Namespace returns "<database>.<collection>".
@@ -216,7 +219,7 @@ type Left struct {
 	Key string
 }
 
-// Cond is the value side of a Match: *Equals or *Ops.
+// Cond is the value side of a Match: *Equals, *Ops or *CondLogic.
 type Cond interface {
 	Loc() At
 	cond()
@@ -238,10 +241,24 @@ type Ops struct {
 // OpArg is one operator of an operator object.
 type OpArg struct {
 	At
-	// Op is the operator as written ("$in", "%in", "$exists", ...).
+	// Op is the operator in its canonical $ spelling ("$in" for "%in").
 	Op Op
+	// Spelling is the operator as written ("$in", "%in", "%exists", ...);
+	// "" means the canonical spelling. Format writes it back.
+	Spelling string
 	// Arg is its operand.
 	Arg Operand
+}
+
+// CondLogic combines conditions on the same left side with a logical
+// operator, as in the expressions reference's "Embedded Expressions"
+// example {"%%args.someNumber": {"%and": [{"$gt": 0}, {"$lte": 42}]}}
+// (mongodb/docs-app-services source/rules/expressions.txt).
+type CondLogic struct {
+	At
+	// Op is "%and", "$and", "%or", "$or" or "$nor" as written.
+	Op   string
+	Args []Cond
 }
 
 // Op is a comparison operator of a condition.
@@ -321,6 +338,7 @@ func (n *Nor) Loc() At          { return n.At }
 func (n *Match) Loc() At        { return n.At }
 func (n *Equals) Loc() At       { return n.At }
 func (n *Ops) Loc() At          { return n.At }
+func (n *CondLogic) Loc() At    { return n.At }
 func (n *Literal) Loc() At      { return n.At }
 func (n *ExpansionRef) Loc() At { return n.At }
 func (n *ArrayOperand) Loc() At { return n.At }
@@ -333,8 +351,9 @@ func (*Or) expr()    {}
 func (*Nor) expr()   {}
 func (*Match) expr() {}
 
-func (*Equals) cond() {}
-func (*Ops) cond()    {}
+func (*Equals) cond()    {}
+func (*Ops) cond()       {}
+func (*CondLogic) cond() {}
 
 func (*Literal) operand()      {}
 func (*ExpansionRef) operand() {}

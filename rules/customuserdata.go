@@ -19,10 +19,58 @@ type CustomUserData struct {
 	// when a user is created.
 	OnUserCreationFunctionName string
 
-	// File and Ptr locate the configuration, for diagnostics.
-	File string
-	Ptr  source.Pointer
+	// File and Ptr locate the configuration, for diagnostics; Offset is
+	// the byte offset of its object.
+	File   string
+	Ptr    source.Pointer
+	Offset int
+
+	file *source.File
+	keys map[string]bool // keys present in the file
 }
 
 // Namespace returns "<database>.<collection>".
 func (c *CustomUserData) Namespace() string { return c.DatabaseName + "." + c.CollectionName }
+
+// customUserDataKeys are the keys of auth/custom_user_data.json
+// (mongodb/docs-app-services source/reference/config/auth.txt, "Custom User
+// Data").
+var customUserDataKeys = []string{"enabled", "mongo_service_name", "database_name", "collection_name", "user_id_field", "on_user_creation_function_name"}
+
+// ParseCustomUserData parses auth/custom_user_data.json: enabled,
+// mongo_service_name, database_name, collection_name, user_id_field and
+// on_user_creation_function_name. Unknown keys and wrong types are errors;
+// whether an enabled configuration is complete is checked by Validate. On
+// error the result is nil and the error a sorted source.ErrorList.
+func ParseCustomUserData(f *source.File) (*CustomUserData, error) {
+	p := &parser{f: f}
+	root := p.root()
+	if root == nil {
+		return nil, p.errs.Err()
+	}
+	c := &CustomUserData{File: f.Name, Ptr: root.Ptr, Offset: root.Offset, file: f, keys: map[string]bool{}}
+	p.object(root, func(key string, v *source.Node) bool {
+		switch key {
+		case "enabled":
+			c.Enabled = p.boolean(v)
+		case "mongo_service_name":
+			c.MongoServiceName = p.str(v)
+		case "database_name":
+			c.DatabaseName = p.str(v)
+		case "collection_name":
+			c.CollectionName = p.str(v)
+		case "user_id_field":
+			c.UserIDField = p.str(v)
+		case "on_user_creation_function_name":
+			c.OnUserCreationFunctionName = p.str(v)
+		default:
+			return false
+		}
+		c.keys[key] = true
+		return true
+	}, customUserDataKeys...)
+	if err := p.done(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

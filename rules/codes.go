@@ -1,0 +1,58 @@
+package rules
+
+// Stable diagnostic codes of the rules package. Codes are the contract:
+// messages may be reworded, codes are not. The JSON parser adds json/syntax,
+// json/duplicate-key and json/too-deep; expansion.Parse adds
+// expansion/syntax, expansion/unknown and expansion/unknown-field.
+const (
+	// CodeUnknownKey: a configuration object has a key the documentation
+	// does not define (a misspelling is an error, never ignored).
+	CodeUnknownKey = "rules/unknown-key"
+	// CodeSchema: a configuration value has the wrong JSON type ("roles"
+	// not an array, "name" not a string, ...).
+	CodeSchema = "rules/schema"
+	// CodeRequired: a required key is missing (a role's or a filter's
+	// "name", %function's "name").
+	CodeRequired = "rules/required"
+	// CodeUnknownOperator: an operator ($... or %...) that the rule
+	// expression language does not define, or one used where it has no
+	// meaning.
+	CodeUnknownOperator = "rules/unknown-operator"
+	// CodeType: an expression or operand of the wrong type ($in with a
+	// string, an expression that is a number, %stringToOid with an inner
+	// operator, malformed extended JSON, ...).
+	CodeType = "rules/type"
+	// CodeField: a malformed field name ("", "a..b").
+	CodeField = "rules/field"
+	// CodePhase: a per-document expansion (%%root, %%prevRoot, %%this,
+	// %%prev) where only per-request ones are allowed.
+	CodePhase = "rules/phase"
+	// CodeShadowedRole: a role can never apply because an earlier role
+	// always applies (warning).
+	CodeShadowedRole = "rules/shadowed-role"
+	// CodeDuplicateRole: two roles of a collection share a name.
+	CodeDuplicateRole = "rules/duplicate-role"
+	// CodeDuplicateFilter: two filters of a collection share a name.
+	CodeDuplicateFilter = "rules/duplicate-filter"
+	// CodeDuplicateCollection: two rules.json files of one data source
+	// name the same namespace.
+	CodeDuplicateCollection = "rules/duplicate-collection"
+	// CodeUnknownFunction: %function names a function that is neither in
+	// functions/ nor provided by Go (ValidateOptions.Functions).
+	CodeUnknownFunction = "rules/unknown-function"
+	// CodeCustomDataUnprotected: the custom user data collection has no
+	// rules.json and its data source no default rule.
+	CodeCustomDataUnprotected = "rules/custom-data-unprotected"
+	// CodeCustomData: auth/custom_user_data.json is enabled but incomplete,
+	// or names a data source the app does not have.
+	CodeCustomData = "rules/custom-data"
+	// CodeNamespace: rules.json's "database"/"collection" keys disagree
+	// with its folder (warning; the keys win, as in App Services).
+	CodeNamespace = "rules/namespace"
+	// CodeProjection: a filter projection mixes inclusion and exclusion, or
+	// the filters of a collection do (warning: App Services fails such
+	// queries).
+	CodeProjection = "rules/projection"
+	// CodeFile: a file of the app could not be read.
+	CodeFile = "rules/file"
+)
