@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -440,7 +442,11 @@ func (p *parser) projection(n *source.Node) []Projection {
 }
 
 func shortRaw(n *source.Node) string {
+	var b bytes.Buffer
 	s := string(n.Raw())
+	if json.Compact(&b, n.Raw()) == nil {
+		s = b.String()
+	}
 	if len(s) > 40 {
 		s = s[:37] + "..."
 	}
@@ -492,10 +498,16 @@ func isCall(key string) bool {
 var extJSONKeys = map[string]bool{
 	"$oid": true, "$date": true, "$numberInt": true, "$numberLong": true,
 	"$numberDouble": true, "$numberDecimal": true, "$binary": true, "$uuid": true,
-	"$regularExpression": true, "$regex": true, "$timestamp": true, "$minKey": true,
+	"$regularExpression": true, "$timestamp": true, "$minKey": true,
 	"$maxKey": true, "$symbol": true, "$code": true, "$undefined": true,
-	"$dbPointer": true, "$options": true, "$scope": true,
+	"$dbPointer": true, "$scope": true,
 }
+
+// The legacy extended JSON regular expression {"$regex": ..., "$options":
+// ...} is deliberately not a literal: {"name": {"$regex": "^a"}} is the
+// MongoDB query operator, which the rule language does not define, and is
+// rejected as rules/unknown-operator. Write a regular expression literal as
+// {"$regularExpression": {"pattern": ..., "options": ...}}.
 
 func isExtJSON(n *source.Node) bool {
 	return n.Kind == source.Object && len(n.Members) > 0 && extJSONKeys[n.Members[0].Key]
