@@ -1,0 +1,105 @@
+package rules_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/rulegate/rulegate/internal/txtar"
+	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/source"
+)
+
+// FuzzParse checks, for any bytes, that ParseRules never panics; that every
+// diagnostic has a position and a well-formed JSON pointer that, for
+// diagnostics after JSON parsing, names a value of the document; that every
+// node of a parsed AST points into the document; and that
+// ParseRules(Format(c)) gives the same AST and Format is idempotent. It is
+// seeded with every JSON file of the conformance corpus.
+func FuzzParse(f *testing.F) {
+	files, _ := txtar.Glob("testdata/cases/*.txtar")
+	for _, file := range files {
+		a, err := txtar.ParseFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, af := range a.Files {
+			if strings.HasSuffix(af.Name, ".json") {
+				f.Add(af.Data)
+			}
+		}
+	}
+	f.Add([]byte(`{"roles":[{"name":"a","apply_when":{"%%user.id":{"%in":[1,"%%user.custom_data.x",{"a":"%%user.id"}]}}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file := source.NewFile("rules.json", data)
+		c, err := rules.ParseRules(file)
+		if err != nil {
+			checkDiagnostics(t, file, err)
+			return
+		}
+		checkPointers(t, file, c)
+		out := rules.Format(c)
+		c2, err := rules.ParseRules(source.NewFile("formatted.json", out))
+		if err != nil {
+			t.Fatalf("Format output does not parse: %v\ninput: %s\nformatted: %s", err, data, out)
+		}
+		if got, want := rules.Summary(c2), rules.Summary(c); got != want {
+			t.Fatalf("round trip changed the AST\ninput: %s\nformatted: %s\ngot:\n%s\nwant:\n%s", data, out, got, want)
+		}
+		if again := rules.Format(c2); !bytes.Equal(again, out) {
+			t.Fatalf("Format not idempotent:\n%s\nthen:\n%s", out, again)
+		}
+	})
+}
+
+func checkDiagnostics(t *testing.T, file *source.File, err error) {
+	t.Helper()
+	list, ok := err.(source.ErrorList)
+	if !ok || len(list) == 0 {
+		t.Fatalf("error is %T %v, want a non-empty source.ErrorList", err, err)
+	}
+	root, jsonErr := source.ParseJSON(file)
+	var index map[source.Pointer]source.Span
+	if jsonErr == nil {
+		index = source.Index(root)
+	}
+	for _, e := range list {
+		if e.File != file.Name || e.Line < 1 || e.Col < 1 || e.Code == "" || e.Msg == "" {
+			t.Fatalf("diagnostic lacks a place or code: %#v", e)
+		}
+		if _, err := e.Ptr.Tokens(); err != nil {
+			t.Fatalf("diagnostic has a malformed pointer: %#v: %v", e, err)
+		}
+		if index != nil {
+			if _, ok := index[e.Ptr]; !ok {
+				t.Fatalf("diagnostic pointer %q names no value of the document: %v", e.Ptr, e)
+			}
+		}
+	}
+}
+
+// checkPointers verifies that every node's pointer names a value of the
+// document and that its offset lies inside the file.
+func checkPointers(t *testing.T, file *source.File, c *rules.Collection) {
+	t.Helper()
+	root, err := source.ParseJSON(file)
+	if err != nil {
+		t.Fatalf("ParseRules succeeded on bytes ParseJSON refuses: %v", err)
+	}
+	index := source.Index(root)
+	check := func(a rules.At) {
+		if a.File != file {
+			t.Fatalf("node at %q has file %v", a.Ptr, a.File)
+		}
+		if _, ok := index[a.Ptr]; !ok {
+			t.Fatalf("node pointer %q names no value of the document", a.Ptr)
+		}
+		if a.Offset < 0 || a.Offset >= len(file.Data) {
+			t.Fatalf("node at %q has offset %d outside the file", a.Ptr, a.Offset)
+		}
+	}
+	rules.Walk(c, func(n rules.Node) bool {
+		check(n.Loc())
+		return true
+	})
+}
