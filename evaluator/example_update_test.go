@@ -1,0 +1,72 @@
+package evaluator_test
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// extDoc parses relaxed extended JSON for the examples.
+func extDoc(s string) bson.Raw {
+	var d bson.Raw
+	if err := bson.UnmarshalExtJSON([]byte(s), false, &d); err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func ExampleUpdatePaths() {
+	info, err := evaluator.UpdatePaths(extDoc(`{"$set": {"items.$.qty": 2, "status": "open"}, "$rename": {"note": "notes.first"}}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(info.Paths, info.TopLevel(), info.Operators, info.Positional)
+
+	_, err = evaluator.UpdatePaths(extDoc(`{"$set": {"a": 1}, "b": 2}`))
+	fmt.Println(err)
+	// Output:
+	// [items.qty note notes.first status] [items note notes status] [$rename $set] true
+	// /b: update mixes operators and plain fields: "b" is not an update operator (use $set, or send a replacement document) (update/mixed)
+}
+
+func ExampleReplacementPaths() {
+	prev := extDoc(`{"_id": 1, "owner": "u1", "title": "a", "draft": true}`)
+	paths, _ := evaluator.ReplacementPaths(prev, extDoc(`{"_id": 1, "owner": "u1", "title": "b"}`))
+	fmt.Println(paths)
+	// Output: [draft owner title]
+}
+
+func ExampleMarshalUpdate() {
+	raw, _ := evaluator.MarshalUpdate(bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}})
+	fmt.Println(raw)
+	_, err := evaluator.MarshalUpdate(bson.A{bson.D{{Key: "$set", Value: bson.D{{Key: "n", Value: 1}}}}})
+	fmt.Println(err)
+	// Output:
+	// {"$inc": {"n": {"$numberInt":"1"}}}
+	// update pipelines are not supported: a pipeline can compute any field from any other, so field-level rules cannot be checked (update/pipeline)
+}
+
+func ExampleApplyUpdate() {
+	prev := extDoc(`{"_id": 1, "owner": "u1", "tags": ["a"], "n": 1}`)
+	post, err := evaluator.ApplyUpdate(prev, extDoc(`{"$inc": {"n": 1}, "$addToSet": {"tags": "b"}, "$unset": {"owner": ""}}`))
+	fmt.Println(post, err)
+
+	_, err = evaluator.ApplyUpdate(prev, extDoc(`{"$set": {"tags.$": "c"}}`))
+	fmt.Println(errors.Is(err, evaluator.ErrUnsupportedUpdate), err)
+	// Output:
+	// {"_id": {"$numberInt":"1"},"tags": ["a","b"],"n": {"$numberInt":"2"}} <nil>
+	// true /$set/tags.$: positional operators ($) need the query and arrayFilters; the result cannot be computed here (update/unsupported)
+}
+
+func ExampleApplyUpdateWith() {
+	seed := extDoc(`{"_id": 7, "team": "red"}`)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	post, _ := evaluator.ApplyUpdateWith(seed, extDoc(`{"$setOnInsert": {"owner": "u1"}, "$currentDate": {"at": true}}`),
+		evaluator.ApplyOptions{Insert: true, Now: now})
+	fmt.Println(post)
+	// Output: {"_id": {"$numberInt":"7"},"team": "red","at": {"$date":{"$numberLong":"1767323045000"}},"owner": "u1"}
+}
