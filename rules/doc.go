@@ -1,0 +1,178 @@
+// Package rules is the typed AST of an exported App Services app's rules:
+// rules.json, default_rule.json, filters and auth/custom_user_data.json.
+// It parses them (every node knows its file, byte offset and RFC 6901 JSON
+// pointer), validates them, and formats them back to canonical JSON.
+//
+//	LoadApp(fsys)            an app directory -> *App (every file's problems, sorted)
+//	ParseRules(f)            rules.json -> *Collection
+//	ParseDefaultRule(f)      default_rule.json -> *DefaultRule
+//	ParseCustomUserData(f)   auth/custom_user_data.json -> *CustomUserData
+//	ParseExpr(f)             one rule expression -> Expr
+//	Validate(app, opts)      findings the parser cannot see (phase, types, shadowed roles, ...)
+//	Format(c)                *Collection -> canonical rules.json; ParseRules(Format(c)) round-trips
+//	Summary(node)            what the parser understood, as text (goldens, tools)
+//	Walk(node, fn)           every node below node, in file order
+//
+// The semantics are App Services' as documented in mongodb/docs-app-services;
+// the pages are cited below by path. Where the documentation is silent,
+// rulegate fails closed and says so here.
+//
+// # Files
+//
+//	| path (relative to the app)                        | AST            | source page                                          |
+//	|---------------------------------------------------|----------------|------------------------------------------------------|
+//	| data_sources/<service>/<db>/<coll>/rules.json     | *Collection    | source/reference/config/data_sources.txt (Collection Rules) |
+//	| data_sources/<service>/default_rule.json          | *DefaultRule   | source/reference/config/data_sources.txt (Default Rules)    |
+//	| data_sources/<service>/config.json                | (ignored)      | source/reference/config/data_sources.txt             |
+//	| auth/custom_user_data.json                        | *CustomUserData| source/reference/config/auth.txt (Custom User Data)  |
+//	| functions/<name>.expr                             | *Function      | rulegate: %function bodies in expr-lang              |
+//
+// # Keys
+//
+// Only the documented keys are accepted; any other key is rules/unknown-key
+// (with a "did you mean" suggestion), never silently ignored. Roles and
+// filters are source/mongodb/tables/role-configuration.rst and
+// query-filter-params.rst.
+//
+//	| object             | key                | type        | default when absent                         |
+//	|--------------------|--------------------|-------------|---------------------------------------------|
+//	| rules.json         | database           | string      | the <db> folder name                        |
+//	|                    | collection         | string      | the <coll> folder name                      |
+//	|                    | roles              | Role[]      | [] (no role: no access)                     |
+//	|                    | filters            | Filter[]    | []                                          |
+//	| default_rule.json  | roles, filters     | as above    | []                                          |
+//	| role               | name               | string      | required (rules/required); unique           |
+//	|                    | apply_when         | Expression  | nil, treated as {} (always applies)         |
+//	|                    | document_filters   | {read, write} of Expression | undefined: no document filter |
+//	|                    | read               | Expression  | false                                       |
+//	|                    | write              | Expression  | false (write implies read)                  |
+//	|                    | insert             | Expression  | true                                        |
+//	|                    | delete             | Expression  | true                                        |
+//	|                    | search             | Expression  | true                                        |
+//	|                    | fields             | {<name>: FieldRule} | {}                                  |
+//	|                    | additional_fields  | {read, write} | {} (read and write false)                 |
+//	| fields.<name>      | read, write        | Expression  | false                                       |
+//	|                    | fields             | {<name>: FieldRule} | {} (embedded fields)                |
+//	|                    | additional_fields  | {read, write} | {} (accepted at every level)              |
+//	| filter             | name               | string      | required (rules/required); unique           |
+//	|                    | apply_when         | Expression  | nil; per request only (no %%root)           |
+//	|                    | query              | MongoDB query (Expr) | nil ({})                           |
+//	|                    | projection         | {<field>: 1|0|true|false} | nil ({})                      |
+//	| custom_user_data   | enabled            | boolean     | false                                       |
+//	|                    | mongo_service_name, database_name, collection_name, user_id_field | string | required when enabled |
+//	|                    | on_user_creation_function_name | string | "" (optional)                     |
+//
+// Permissions that are absent stay absent in the AST (Perm.Set is false):
+// the evaluator applies the defaults above. The docs' filter example that
+// writes "project" instead of "projection" (source/rules/filters.txt) is
+// rejected as rules/unknown-key: the reference table names "projection".
+//
+// # Expressions
+//
+// An expression is true, false, or an object (source/rules/expressions.txt,
+// Expression Syntax). Several fields are an AND; {} is the empty And, which
+// holds. An object with one field is that field's expression.
+//
+//	| written                                   | AST                                           | source                       |
+//	|-------------------------------------------|-----------------------------------------------|------------------------------|
+//	| true / false                              | *Bool                                         | expressions.txt              |
+//	| {"a": 1, "b": 2}                          | *And{Op: ""} of two *Match                    | expressions.txt (Multi-Field)|
+//	| {}                                        | *And{} (holds)                                | expressions.txt              |
+//	| {"owner": "%%user.id"}                    | *Match, Left %%root.owner (Implicit)          | expressions.txt (Evaluation note) |
+//	| {"%%root.email": ...}, {"%%user.x": ...}  | *Match, Left an expansion                     | expressions.txt, examples.txt|
+//	| {"%and": [...]}, {"$and": [...]}          | *And{Op: "%and" / "$and"}                     | expressions.txt examples; real apps |
+//	| {"%or": [...]}, {"$or": [...]}            | *Or{Op: "%or" / "$or"}                        | expressions.txt examples; real apps |
+//	| {"$nor": [...]}                           | *Nor                                          | MongoDB query language       |
+//	| {"f": <value>}                            | Cond *Equals                                  | expressions.txt              |
+//	| {"f": {"$gt": 1, "$lt": 5}}               | Cond *Ops (every operator must hold)          | expressions.txt (Operators)  |
+//	| {"f": {"%and": [{"$gt": 0}, {"$lte": 42}]}} | Cond *CondLogic                             | expressions.txt (Embedded Expressions) |
+//
+// Comparison operators (expressions.txt, Operators: "denoted by strings that
+// begin with either a single percent sign (%) or a dollar sign ($)"). Both
+// spellings are accepted for each; OpArg.Op is the canonical $ spelling and
+// OpArg.Spelling the written one (the docs write "%exists", real apps "%in"):
+//
+//	| operator          | operand                                       | source              |
+//	|-------------------|-----------------------------------------------|---------------------|
+//	| $eq  / %eq        | any value                                     | expressions.txt     |
+//	| $ne  / %ne        | any value                                     | expressions.txt     |
+//	| $gt  / %gt        | any value (type bracketed)                    | expressions.txt     |
+//	| $gte / %gte       | any value                                     | expressions.txt     |
+//	| $lt  / %lt        | any value                                     | expressions.txt     |
+//	| $lte / %lte       | any value                                     | expressions.txt     |
+//	| $in  / %in        | an array, or an array-valued expansion        | expressions.txt     |
+//	| $nin / %nin       | an array, or an array-valued expansion        | expressions.txt     |
+//	| $exists / %exists | a boolean (or number)                         | expressions.txt     |
+//
+// Value operators compute an operand (*Call):
+//
+//	| operator      | operand                                                     | source                          |
+//	|---------------|-------------------------------------------------------------|---------------------------------|
+//	| %stringToOid  | a string (24 hex digits or 12 bytes) or an expansion; no inner operators | expressions.txt (Convert EJSON Values) |
+//	| %oidToString  | an ObjectId ({"$oid"}) or an expansion; no inner operators  | expressions.txt (Convert EJSON Values) |
+//	| %function     | {"name": <string>, "arguments": [<operand>...]}             | expressions.txt (Call a Function) |
+//
+// Any other operator ($regex, $where, $elemMatch, %foo, ...) is
+// rules/unknown-operator: unknown operators are rejected, never ignored.
+// Values are JSON or MongoDB extended JSON ({"$oid": ...}, {"$date": ...},
+// {"$numberLong": ...}); an object whose first key is an extended JSON key is
+// a *Literal. The legacy {"$regex": ...} form is read as the (unknown) query
+// operator; write {"$regularExpression": {...}}. Strings that start with
+// "%%" are expansions (see package expansion); arrays and documents that hold
+// an expansion or a call are *ArrayOperand and *DocOperand, built per
+// request.
+//
+// # Where expansions may appear
+//
+// %%root, %%prevRoot, %%this and %%prev change with every document;
+// %%user, %%request, %%values, %%environment, %%args and %%partition are
+// known once per request; %%true and %%false are constants. A filter's
+// apply_when runs before any document is read, so it may use only
+// per-request expansions ("you cannot use expansions that refer to a
+// document like %%root", source/rules/filters.txt); a plain field there
+// means %%root and is refused too. A filter query names document fields as
+// keys; its values are computed once per request.
+//
+// # Namespaces and default rules
+//
+// App.Collection finds a namespace's rules.json. App.DefaultRuleFor picks
+// the default rule of the data source holding the namespace's rules; for a
+// namespace no data source has rules for, the default rule of the only data
+// source that has one, else that of custom_user_data.json's
+// mongo_service_name, else nil (ambiguous: fail closed).
+//
+// # Codes
+//
+//	| code                          | severity | meaning                                                        |
+//	|-------------------------------|----------|----------------------------------------------------------------|
+//	| json/syntax                   | error    | not JSON (package source)                                      |
+//	| json/duplicate-key            | error    | a key given twice                                              |
+//	| json/too-deep                 | error    | nesting deeper than source.MaxDepth                            |
+//	| rules/file                    | error    | a file of the app cannot be read                               |
+//	| rules/unknown-key             | error    | a key the configuration reference does not define              |
+//	| rules/schema                  | error    | a configuration value of the wrong JSON type                   |
+//	| rules/required                | error    | a role, filter or %function without a name                     |
+//	| rules/unknown-operator        | error    | an operator the expression language does not define, or one    |
+//	|                               |          | used where it has no meaning                                   |
+//	| rules/type                    | error    | an operand or expression of the wrong type ($in without an     |
+//	|                               |          | array, an expression that is a number, bad extended JSON, ...) |
+//	| rules/field                   | error    | a malformed field name ("", "a..b")                            |
+//	| expansion/syntax              | error    | a malformed expansion ("%%user..id", "%%true.x")               |
+//	| expansion/unknown             | error    | an unknown expansion root ("%%usr")                            |
+//	| expansion/unknown-field       | error    | an undocumented field of %%user, %%request, %%environment      |
+//	| rules/phase                   | error    | a per-document expansion where only per-request ones are       |
+//	|                               |          | allowed (filters' apply_when, filter query values)             |
+//	| rules/phase                   | warning  | %%this / %%prev outside field-level permissions                |
+//	| rules/shadowed-role           | warning  | a role after an always-applying role never applies             |
+//	| rules/duplicate-role          | error    | two roles of a collection share a name                         |
+//	| rules/duplicate-filter        | error    | two filters of a collection share a name                       |
+//	| rules/duplicate-collection    | error    | two rules.json of a data source name the same namespace        |
+//	| rules/unknown-function        | error    | %function names no functions/<name>.expr and no Go function    |
+//	| rules/custom-data             | error    | custom user data enabled but incomplete or naming no data source |
+//	| rules/custom-data-unprotected | warning  | the custom user data collection has no rules and no default rule |
+//	| rules/namespace               | warning  | rules.json's keys disagree with its folder (the keys win)      |
+//	| rules/projection              | error    | a projection mixes inclusion and exclusion                     |
+//
+// Parse errors (LoadApp, ParseRules, ...) stop an app from loading; Validate's
+// findings are errors or warnings (source.Error.Severity "warning").
+package rules
