@@ -1,0 +1,188 @@
+// Command ratios reads `go test -bench` output and prints, as a Markdown
+// table, the median time per operation of each engine and its ratio to the
+// handwritten floor.
+//
+// Benchmarks are named Benchmark<Group>/<engine>[-GOMAXPROCS]; a group
+// without a handwritten result is printed without ratios, and benchmarks
+// without a sub-name are left out.
+//
+// Usage:
+//
+//	go run ./cmd/ratios results/latest.txt
+//	go test -run '^$' -bench . | go run ./cmd/ratios
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Baseline is the engine the ratios are taken to.
+const Baseline = "handwritten"
+
+// engineOrder is the column order; engines not listed follow, sorted.
+var engineOrder = []string{"handwritten", "rulegate", "expr", "cel", "opa"}
+
+// lineRE matches a benchmark result line: name, iterations, then value
+// unit pairs.
+var lineRE = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+
+// Samples holds the ns/op samples of each group and engine.
+type Samples struct {
+	groups  []string // in order of first appearance
+	engines []string
+	ns      map[string]map[string][]float64
+}
+
+// Parse reads benchmark output.
+func Parse(r io.Reader) (*Samples, error) {
+	s := &Samples{ns: map[string]map[string][]float64{}}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for sc.Scan() {
+		m := lineRE.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		group, engine, ok := strings.Cut(strings.TrimPrefix(m[1], "Benchmark"), "/")
+		if !ok || engine == "" {
+			continue
+		}
+		fields := strings.Fields(m[2])
+		for i := 0; i+1 < len(fields); i += 2 {
+			if fields[i+1] != "ns/op" {
+				continue
+			}
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", sc.Text(), err)
+			}
+			if s.ns[group] == nil {
+				s.ns[group] = map[string][]float64{}
+				s.groups = append(s.groups, group)
+			}
+			if !slices.Contains(s.engines, engine) {
+				s.engines = append(s.engines, engine)
+			}
+			s.ns[group][engine] = append(s.ns[group][engine], v)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(s.engines, func(a, b string) int { return rank(a) - rank(b) })
+	return s, nil
+}
+
+func rank(engine string) int {
+	if i := slices.Index(engineOrder, engine); i >= 0 {
+		return i
+	}
+	return len(engineOrder)
+}
+
+// Median returns the median of xs (which must not be empty).
+func Median(xs []float64) float64 {
+	ys := slices.Clone(xs)
+	slices.Sort(ys)
+	n := len(ys)
+	if n%2 == 1 {
+		return ys[n/2]
+	}
+	return (ys[n/2-1] + ys[n/2]) / 2
+}
+
+// FormatNs prints a duration in ns with three significant digits and a
+// unit: "97.5 ns", "3.35 µs", "30.3 µs".
+func FormatNs(ns float64) string {
+	unit := "ns"
+	switch {
+	case ns >= 1e6:
+		ns, unit = ns/1e6, "ms"
+	case ns >= 1e3:
+		ns, unit = ns/1e3, "µs"
+	}
+	switch {
+	case ns >= 100:
+		return fmt.Sprintf("%.0f %s", ns, unit)
+	case ns >= 10:
+		return fmt.Sprintf("%.1f %s", ns, unit)
+	}
+	return fmt.Sprintf("%.2f %s", ns, unit)
+}
+
+// FormatRatio prints a ratio with two or three significant digits.
+func FormatRatio(r float64) string {
+	switch {
+	case r >= 100:
+		return fmt.Sprintf("%.0f×", r)
+	case r >= 10:
+		return fmt.Sprintf("%.1f×", r)
+	}
+	return fmt.Sprintf("%.2f×", r)
+}
+
+// Write prints the Markdown table: a row per group, a column per engine,
+// each cell "median (ratio to Baseline)".
+func (s *Samples) Write(w io.Writer) {
+	fmt.Fprintf(w, "| benchmark (median time/op, × %s) |", Baseline)
+	for _, e := range s.engines {
+		fmt.Fprintf(w, " %s |", e)
+	}
+	fmt.Fprint(w, "\n|---|")
+	for range s.engines {
+		fmt.Fprint(w, "---:|")
+	}
+	fmt.Fprintln(w)
+	for _, g := range s.groups {
+		fmt.Fprintf(w, "| %s |", g)
+		base, hasBase := s.ns[g][Baseline]
+		for _, e := range s.engines {
+			xs, ok := s.ns[g][e]
+			if !ok {
+				fmt.Fprint(w, " – |")
+				continue
+			}
+			med := Median(xs)
+			if hasBase {
+				fmt.Fprintf(w, " %s (%s) |", FormatNs(med), FormatRatio(med/Median(base)))
+			} else {
+				fmt.Fprintf(w, " %s |", FormatNs(med))
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func main() {
+	var in io.Reader = os.Stdin
+	if len(os.Args) > 2 {
+		fmt.Fprintln(os.Stderr, "usage: ratios [bench-output.txt]")
+		os.Exit(2)
+	}
+	if len(os.Args) == 2 {
+		f, err := os.Open(os.Args[1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		in = f
+	}
+	s, err := Parse(in)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if len(s.groups) == 0 {
+		fmt.Fprintln(os.Stderr, "ratios: no benchmark results with an engine sub-name")
+		os.Exit(1)
+	}
+	s.Write(os.Stdout)
+}
