@@ -56,6 +56,7 @@ const (
 	ReasonFieldNotWritable Reason = "field-not-writable" // the write touches a field the role cannot write
 	ReasonFieldNotReadable Reason = "field-not-readable" // nothing of the document is readable
 	ReasonError            Reason = "error"              // evaluation failed; access denied (fail closed)
+	ReasonFilter           Reason = "filter"             // an applied filter's query excludes the document
 )
 
 // Fields are the fields of the document that the decided role may read and

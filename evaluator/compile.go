@@ -1,0 +1,794 @@
+package evaluator
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/source"
+	"github.com/rulegate/rulegate/value"
+)
+
+// Stable diagnostic codes of Compile.
+const (
+	// CodeTooLarge: the rules exceed the node limit (WithMaxNodes).
+	CodeTooLarge = "evaluator/too-large"
+	// CodeUnknownFunction: %function names a function that is neither
+	// registered with WithFunction nor in the app's functions/.
+	CodeUnknownFunction = "rules/unknown-function"
+	// CodeInvalid: the AST is malformed (a nil node where one is needed).
+	CodeInvalid = "evaluator/invalid"
+)
+
+// phase says when a compiled node's value becomes known.
+type phase uint8
+
+const (
+	phConst phase = iota + 1 // at compile time
+	phReq                    // once per request (Bind)
+	phDoc                    // per document
+)
+
+func maxPhase(a, b phase) phase {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// docSel selects the document a path is read from.
+type docSel uint8
+
+const (
+	selRoot docSel = iota + 1 // %%root
+	selPrev                   // %%prevRoot
+)
+
+type operandKind uint8
+
+const (
+	oConst    operandKind = iota + 1 // val
+	oReq                             // Bound.vals[slot]
+	oDocPath                         // the value at path in the selected document
+	oDocBuild                        // built per document (array, document or call over document values)
+)
+
+type buildKind uint8
+
+const (
+	bRef   buildKind = iota + 1 // a request-phase expansion
+	bArray                      // an array of operands
+	bDoc                        // a document of operands
+	bCall                       // %stringToOid, %oidToString, %function
+)
+
+// operand is a compiled value position.
+type operand struct {
+	at    rules.At
+	kind  operandKind
+	phase phase
+	val   value.Value // oConst
+	slot  int         // oReq: index into Bound.vals
+	sel   docSel      // oDocPath
+	path  value.Path  // oDocPath; empty means the whole document
+	// fromExp marks values that come from an expansion or a call rather
+	// than a literal: a null among them never matches (fail closed), and
+	// an array compared for equality means membership.
+	fromExp bool
+	// left marks the left side of a match: its nulls are kept.
+	left bool
+	// set is the $in/$nin or membership set: setConst for constants,
+	// Bound.sets[setSlot] for request values (setSlot < 0: none).
+	setConst value.Set
+	setSlot  int
+	needSet  bool
+	text     string // the operand as written, for traces
+
+	build *builder
+}
+
+type builder struct {
+	kind  buildKind
+	ref   expansion.Ref
+	elems []*operand
+	keys  []string
+	op    string // call operator
+	name  string // %function name
+}
+
+type condKind uint8
+
+const (
+	cEq condKind = iota + 1
+	cNe
+	cCmp
+	cIn
+	cNin
+	cExists
+	cAnd
+	cOr
+	cNor
+)
+
+// cnode is a compiled condition: what the left side of a match is tested
+// against.
+type cnode struct {
+	at    rules.At
+	kind  condKind
+	op    string // as written, for traces
+	cmp   value.CmpOp
+	arg   *operand
+	kids  []*cnode
+	phase phase
+}
+
+type nodeKind uint8
+
+const (
+	nConst nodeKind = iota + 1
+	nAnd
+	nOr
+	nNor
+	nMatch
+)
+
+// node is a compiled rule expression.
+type node struct {
+	at    rules.At
+	kind  nodeKind
+	phase phase
+	val   bool // nConst
+	kids  []*node
+	left  *operand // nMatch
+	cond  *cnode   // nMatch
+	// query marks a node compiled from a filter query (MongoDB semantics:
+	// no membership for array expansions).
+	query bool
+	slot  int // request-phase nodes: Bound.bools[slot]
+	what  string
+}
+
+// perms are compiled read/write permissions; nil means absent.
+type perms struct {
+	at          rules.At
+	read, write *node
+}
+
+// cfield is a compiled field rule.
+type cfield struct {
+	at          rules.At
+	name        string
+	path        []string // from the document root
+	read, write *node    // nil: not set
+	fields      []*cfield
+	addl        *perms
+}
+
+func (f *cfield) hasSub() bool { return len(f.fields) > 0 || f.addl != nil }
+
+// crole is a compiled role.
+type crole struct {
+	at                      rules.At
+	name                    string
+	applyWhen               *node
+	dfRead, dfWrite         *node // nil: not set
+	read, write             *node // nil: not set
+	insert, delete, search  *node
+	fields                  []*cfield
+	addl                    *perms
+	hasFieldRules           bool
+	insertSet, deleteSet    bool
+	searchSet, applyWhenSet bool
+}
+
+// cfilter is a compiled filter.
+type cfilter struct {
+	at         rules.At
+	name       string
+	applyWhen  *node
+	query      *node // nil: none
+	projection []rules.Projection
+}
+
+// ccoll is the compiled rules of one namespace (or the default rule).
+type ccoll struct {
+	ns      string
+	file    string
+	dflt    bool
+	roles   []*crole
+	filters []*cfilter
+
+	reqOps   []*operand // request-phase operands, children before parents
+	setOps   []*operand // request-phase operands that need a Set
+	reqNodes []*node    // request-phase nodes, children before parents
+}
+
+// Program is a compiled set of rules. It is immutable and safe for
+// concurrent use.
+type Program struct {
+	colls map[string]*ccoll
+	dflt  *ccoll
+	funcs map[string]Func
+	nodes int
+}
+
+// Namespaces returns the namespaces that have rules of their own, sorted.
+func (p *Program) Namespaces() []string {
+	out := make([]string, 0, len(p.colls))
+	for ns := range p.colls {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// HasDefaultRule reports whether collections without rules fall back to a
+// default rule.
+func (p *Program) HasDefaultRule() bool { return p.dflt != nil }
+
+type compiler struct {
+	cfg   config
+	errs  source.ErrorList
+	nodes int
+	c     *ccoll
+	funcs map[string]bool
+}
+
+// Compile compiles the rules of an app: the collections of its data source
+// and the data source's default rule. Expansions are bound to accessors,
+// constant sub-expressions are folded, and each node is marked as
+// constant, per-request or per-document. Errors are a source.ErrorList with
+// positions.
+func Compile(app *rules.App, opts ...Option) (*Program, error) {
+	if app == nil {
+		return nil, fmt.Errorf("evaluator: nil app")
+	}
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.maxNodes <= 0 {
+		cfg.maxNodes = DefaultMaxNodes
+	}
+	p := &Program{colls: map[string]*ccoll{}, funcs: cfg.funcs}
+	cp := &compiler{cfg: cfg, funcs: map[string]bool{}}
+	for name := range cfg.funcs {
+		cp.funcs[name] = true
+	}
+	for _, f := range app.Functions {
+		cp.funcs[f.Name] = true
+	}
+	if cfg.dataSource != "" {
+		ds := app.DataSource(cfg.dataSource)
+		if ds == nil {
+			return nil, fmt.Errorf("evaluator: no data source %q", cfg.dataSource)
+		}
+		for _, coll := range ds.Collections {
+			if ns := coll.Namespace(); p.colls[ns] == nil {
+				p.colls[ns] = cp.collection(ns, coll.At, coll.Roles, coll.Filters, false)
+			}
+		}
+		if ds.DefaultRule != nil {
+			p.dflt = cp.collection("", ds.DefaultRule.At, ds.DefaultRule.Roles, ds.DefaultRule.Filters, true)
+		}
+	} else {
+		// The data source of each namespace, and the default rule, are
+		// chosen as rules.App.Collection and rules.App.DefaultRuleFor do.
+		for _, ds := range app.DataSources {
+			for _, coll := range ds.Collections {
+				ns := coll.Namespace()
+				if p.colls[ns] != nil {
+					continue
+				}
+				if c, _ := app.Collection(ns); c != nil {
+					p.colls[ns] = cp.collection(ns, c.At, c.Roles, c.Filters, false)
+				}
+			}
+		}
+		if d := app.DefaultRuleFor("\x00"); d != nil {
+			p.dflt = cp.collection("", d.At, d.Roles, d.Filters, true)
+		}
+	}
+	if cp.nodes > cfg.maxNodes {
+		cp.errs.Add(&source.Error{Code: CodeTooLarge, Msg: fmt.Sprintf("the rules have %d nodes, more than the limit of %d", cp.nodes, cfg.maxNodes)})
+	}
+	p.nodes = cp.nodes
+	if err := cp.errs.Err(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// CompileCollection compiles the rules of one collection (a rules.json
+// parsed with rules.ParseRules) into a Program that enforces them on the
+// collection's namespace.
+func CompileCollection(c *rules.Collection, opts ...Option) (*Program, error) {
+	if c == nil {
+		return nil, fmt.Errorf("evaluator: nil collection")
+	}
+	app := &rules.App{DataSources: []*rules.DataSource{{Name: "mongodb-atlas", Collections: []*rules.Collection{c}}}}
+	return Compile(app, opts...)
+}
+
+func (cp *compiler) errorf(at rules.At, code, format string, args ...any) {
+	e := &source.Error{Ptr: at.Ptr, Code: code, Msg: fmt.Sprintf(format, args...)}
+	if at.File != nil {
+		e.File = at.File.Name
+		pos := at.Pos()
+		e.Line, e.Col = pos.Line, pos.Col
+	}
+	cp.errs.Add(e)
+}
+
+func (cp *compiler) collection(ns string, at rules.At, roles []*rules.Role, filters []*rules.Filter, dflt bool) *ccoll {
+	c := &ccoll{ns: ns, file: at.FileName(), dflt: dflt}
+	cp.c = c
+	for _, f := range filters {
+		if f == nil {
+			continue
+		}
+		cf := &cfilter{at: f.At, name: f.Name, applyWhen: cp.exprOr(f.ApplyWhen, true, false, nil, "filter.apply_when"), projection: f.Projection}
+		if f.Query != nil {
+			cf.query = cp.expr(f.Query, true, nil, "filter.query")
+		}
+		c.filters = append(c.filters, cf)
+	}
+	for _, r := range roles {
+		if r == nil {
+			continue
+		}
+		c.roles = append(c.roles, cp.role(r))
+	}
+	cp.c = nil
+	return c
+}
+
+func (cp *compiler) role(r *rules.Role) *crole {
+	cr := &crole{at: r.At, name: r.Name}
+	cr.applyWhenSet = r.ApplyWhen != nil
+	cr.applyWhen = cp.exprOr(r.ApplyWhen, true, false, nil, "apply_when")
+	if df := r.DocumentFilters; df != nil {
+		if df.Read != nil {
+			cr.dfRead = cp.expr(df.Read, false, nil, "document_filters.read")
+		}
+		if df.Write != nil {
+			cr.dfWrite = cp.expr(df.Write, false, nil, "document_filters.write")
+		}
+	}
+	cr.read = cp.perm(r.Read, nil, "read")
+	cr.write = cp.perm(r.Write, nil, "write")
+	cr.insertSet, cr.deleteSet, cr.searchSet = r.Insert.Set, r.Delete.Set, r.Search.Set
+	cr.insert = cp.permDefault(r.Insert, true, "insert")
+	cr.delete = cp.permDefault(r.Delete, true, "delete")
+	cr.search = cp.permDefault(r.Search, true, "search")
+	cr.fields = cp.fields(r.Fields, nil)
+	if r.AdditionalFields != nil {
+		cr.addl = cp.fieldPerms(r.AdditionalFields, nil)
+	}
+	cr.hasFieldRules = len(cr.fields) > 0 || cr.addl != nil && (cr.addl.read != nil || cr.addl.write != nil)
+	return cr
+}
+
+func (cp *compiler) fields(frs []*rules.FieldRule, parent []string) []*cfield {
+	var out []*cfield
+	for _, fr := range frs {
+		if fr == nil {
+			continue
+		}
+		path := append(append([]string(nil), parent...), fr.Name)
+		cf := &cfield{at: fr.At, name: fr.Name, path: path}
+		cf.read = cp.perm(fr.Read, path, "field.read")
+		cf.write = cp.perm(fr.Write, path, "field.write")
+		cf.fields = cp.fields(fr.Fields, path)
+		if fr.AdditionalFields != nil {
+			cf.addl = cp.fieldPerms(fr.AdditionalFields, path)
+		}
+		out = append(out, cf)
+	}
+	return out
+}
+
+func (cp *compiler) fieldPerms(fp *rules.FieldPerms, path []string) *perms {
+	// %%this in additional_fields has no single field: it stays missing.
+	return &perms{at: fp.At, read: cp.perm(fp.Read, nil, "additional_fields.read"), write: cp.perm(fp.Write, nil, "additional_fields.write")}
+}
+
+// perm compiles a permission; nil when absent.
+func (cp *compiler) perm(pm rules.Perm, this []string, what string) *node {
+	if !pm.Set || pm.Expr == nil {
+		return nil
+	}
+	return cp.expr(pm.Expr, false, this, what)
+}
+
+func (cp *compiler) permDefault(pm rules.Perm, def bool, what string) *node {
+	if n := cp.perm(pm, nil, what); n != nil {
+		return n
+	}
+	return &node{kind: nConst, phase: phConst, val: def, at: pm.At, what: what}
+}
+
+func (cp *compiler) exprOr(e rules.Expr, def bool, query bool, this []string, what string) *node {
+	if e == nil {
+		return &node{kind: nConst, phase: phConst, val: def, what: what}
+	}
+	return cp.expr(e, query, this, what)
+}
+
+// expr compiles an expression. query is true for filter queries. this is
+// the path of the field a field-level rule is evaluated on (%%this).
+func (cp *compiler) expr(e rules.Expr, query bool, this []string, what string) *node {
+	n := cp.expr1(e, query, this)
+	n.what = what
+	return n
+}
+
+func (cp *compiler) expr1(e rules.Expr, query bool, this []string) *node {
+	cp.nodes++
+	switch e := e.(type) {
+	case *rules.Bool:
+		return &node{at: e.At, kind: nConst, phase: phConst, val: e.Value}
+	case *rules.And:
+		return cp.logic(e.At, nAnd, e.Args, query, this)
+	case *rules.Or:
+		return cp.logic(e.At, nOr, e.Args, query, this)
+	case *rules.Nor:
+		return cp.logic(e.At, nNor, e.Args, query, this)
+	case *rules.Match:
+		return cp.match(e, query, this)
+	}
+	at := rules.At{}
+	if e != nil {
+		at = e.Loc()
+	}
+	cp.errorf(at, CodeInvalid, "missing or unknown expression %T", e)
+	return &node{at: at, kind: nConst, phase: phConst, val: false}
+}
+
+func (cp *compiler) logic(at rules.At, k nodeKind, args []rules.Expr, query bool, this []string) *node {
+	n := &node{at: at, kind: k, phase: phConst, query: query}
+	for _, a := range args {
+		kid := cp.expr1(a, query, this)
+		n.kids = append(n.kids, kid)
+		n.phase = maxPhase(n.phase, kid.phase)
+	}
+	return cp.fold(n)
+}
+
+// fold evaluates constant nodes at compile time and drops constant
+// children that cannot change a result; it registers request-phase nodes
+// for Bind.
+func (cp *compiler) fold(n *node) *node {
+	switch n.kind {
+	case nAnd, nOr, nNor:
+		var keep []*node
+		for _, k := range n.kids {
+			if k.kind == nConst {
+				switch {
+				case n.kind == nAnd && !k.val, n.kind == nOr && k.val:
+					return &node{at: n.at, kind: nConst, phase: phConst, val: n.kind == nOr, query: n.query}
+				case n.kind == nNor && k.val:
+					return &node{at: n.at, kind: nConst, phase: phConst, val: false, query: n.query}
+				}
+				continue // neutral
+			}
+			keep = append(keep, k)
+		}
+		n.kids = keep
+		if len(keep) == 0 {
+			// {} and %and: [] hold; %or: [] does not; $nor: [] holds.
+			return &node{at: n.at, kind: nConst, phase: phConst, val: n.kind != nOr, query: n.query}
+		}
+		if len(keep) == 1 && n.kind != nNor {
+			return keep[0]
+		}
+		n.phase = phConst
+		for _, k := range keep {
+			n.phase = maxPhase(n.phase, k.phase)
+		}
+	case nMatch:
+		if n.phase == phConst {
+			ec := evalCtx{}
+			v := ec.match(n)
+			return &node{at: n.at, kind: nConst, phase: phConst, val: v, query: n.query}
+		}
+	}
+	if n.phase == phReq {
+		n.slot = len(cp.c.reqNodes)
+		cp.c.reqNodes = append(cp.c.reqNodes, n)
+	}
+	return n
+}
+
+func (cp *compiler) match(m *rules.Match, query bool, this []string) *node {
+	n := &node{at: m.At, kind: nMatch, query: query}
+	text := m.Left.Key
+	if m.Left.Implicit {
+		text = "%%root." + text
+	}
+	n.left = cp.ref(m.Left.At, m.Left.Ref, this, true, text)
+	n.cond = cp.cond(m.Cond, query, this)
+	if n.cond == nil {
+		return &node{at: m.At, kind: nConst, phase: phConst, val: false}
+	}
+	n.phase = maxPhase(n.left.phase, n.cond.phase)
+	return cp.fold(n)
+}
+
+func (cp *compiler) cond(c rules.Cond, query bool, this []string) *cnode {
+	cp.nodes++
+	switch c := c.(type) {
+	case *rules.Equals:
+		arg := cp.operand(c.Operand, this)
+		if !query {
+			arg.needSet = arg.fromExp
+			cp.registerSet(arg)
+		}
+		return &cnode{at: c.At, kind: cEq, op: "=", arg: arg, phase: arg.phase}
+	case *rules.Ops:
+		if len(c.Ops) == 1 {
+			return cp.opArg(c.Ops[0], query, this)
+		}
+		n := &cnode{at: c.At, kind: cAnd, phase: phConst}
+		for _, oa := range c.Ops {
+			k := cp.opArg(oa, query, this)
+			n.kids = append(n.kids, k)
+			n.phase = maxPhase(n.phase, k.phase)
+		}
+		return n
+	case *rules.CondLogic:
+		n := &cnode{at: c.At, op: c.Op, phase: phConst}
+		switch c.Op {
+		case "%and", "$and":
+			n.kind = cAnd
+		case "%or", "$or":
+			n.kind = cOr
+		default:
+			n.kind = cNor
+		}
+		for _, a := range c.Args {
+			k := cp.cond(a, query, this)
+			if k == nil {
+				continue
+			}
+			n.kids = append(n.kids, k)
+			n.phase = maxPhase(n.phase, k.phase)
+		}
+		return n
+	}
+	at := rules.At{}
+	if c != nil {
+		at = c.Loc()
+	}
+	cp.errorf(at, CodeInvalid, "missing or unknown condition %T", c)
+	return nil
+}
+
+func (cp *compiler) opArg(oa rules.OpArg, query bool, this []string) *cnode {
+	cp.nodes++
+	arg := cp.operand(oa.Arg, this)
+	spelled := oa.Spelling
+	if spelled == "" {
+		spelled = string(oa.Op)
+	}
+	n := &cnode{at: oa.At, op: spelled, arg: arg, phase: arg.phase}
+	switch oa.Op {
+	case rules.OpEq:
+		n.kind = cEq
+		if !query {
+			arg.needSet = arg.fromExp
+		}
+	case rules.OpNe:
+		n.kind = cNe
+		if !query {
+			arg.needSet = arg.fromExp
+		}
+	case rules.OpGt:
+		n.kind, n.cmp = cCmp, value.Gt
+	case rules.OpGte:
+		n.kind, n.cmp = cCmp, value.Gte
+	case rules.OpLt:
+		n.kind, n.cmp = cCmp, value.Lt
+	case rules.OpLte:
+		n.kind, n.cmp = cCmp, value.Lte
+	case rules.OpIn:
+		n.kind, arg.needSet = cIn, true
+	case rules.OpNin:
+		n.kind, arg.needSet = cNin, true
+	case rules.OpExists:
+		n.kind = cExists
+	default:
+		cp.errorf(oa.At, rules.CodeUnknownOperator, "unknown operator %q", spelled)
+		n.kind = cEq
+		arg.kind, arg.val, arg.phase = oConst, value.Missing(), phConst
+	}
+	cp.registerSet(arg)
+	return n
+}
+
+// registerSet prepares the Set of an operand that needs one.
+func (cp *compiler) registerSet(o *operand) {
+	if !o.needSet || o.setSlot >= 0 {
+		return
+	}
+	switch o.kind {
+	case oConst:
+		o.setConst = makeSet(o.val, o.fromExp)
+	case oReq:
+		o.setSlot = len(cp.c.setOps)
+		cp.c.setOps = append(cp.c.setOps, o)
+	}
+}
+
+// makeSet returns the set of the elements of an array value (empty for
+// anything else). Nulls that come from expansions are dropped: they never
+// match (fail closed).
+func makeSet(v value.Value, fromExp bool) value.Set {
+	if !v.IsArray() {
+		return value.Set{}
+	}
+	var elems []value.Value
+	v.Each(func(_ int, e value.Value) bool {
+		if !(fromExp && e.IsNull()) {
+			elems = append(elems, e)
+		}
+		return false
+	})
+	return value.NewSet(elems...)
+}
+
+// ref compiles an expansion (on the left of a match, or as an operand).
+func (cp *compiler) ref(at rules.At, r expansion.Ref, this []string, left bool, text string) *operand {
+	cp.nodes++
+	o := &operand{at: at, fromExp: true, left: left, setSlot: -1, text: text}
+	if text == "" {
+		o.text = r.String()
+	}
+	switch r.Root {
+	case expansion.RootTrue, expansion.RootFalse:
+		o.kind, o.phase, o.val = oConst, phConst, value.Bool(r.Root == expansion.RootTrue)
+		return o
+	case expansion.RootRoot, expansion.RootPrevRoot:
+		o.kind, o.phase, o.path = oDocPath, phDoc, value.Path(r.Path)
+		o.sel = selRoot
+		if r.Root == expansion.RootPrevRoot {
+			o.sel = selPrev
+		}
+		return o
+	case expansion.RootThis, expansion.RootPrev:
+		if this == nil {
+			// %%this and %%prev name the field a field-level rule is
+			// evaluated on; elsewhere they are missing.
+			o.kind, o.phase, o.val = oConst, phConst, value.Missing()
+			return o
+		}
+		o.kind, o.phase = oDocPath, phDoc
+		o.path = append(append(value.Path(nil), this...), r.Path...)
+		o.sel = selRoot
+		if r.Root == expansion.RootPrev {
+			o.sel = selPrev
+		}
+		return o
+	}
+	o.kind, o.phase = oReq, phReq
+	o.build = &builder{kind: bRef, ref: r}
+	cp.addReq(o)
+	return o
+}
+
+func (cp *compiler) addReq(o *operand) {
+	o.slot = len(cp.c.reqOps)
+	cp.c.reqOps = append(cp.c.reqOps, o)
+}
+
+func (cp *compiler) operand(op rules.Operand, this []string) *operand {
+	cp.nodes++
+	switch op := op.(type) {
+	case *rules.Literal:
+		return &operand{at: op.At, kind: oConst, phase: phConst, val: op.Value, setSlot: -1, text: op.Value.ExtJSON()}
+	case *rules.ExpansionRef:
+		return cp.ref(op.At, op.Ref, this, false, "")
+	case *rules.ArrayOperand:
+		b := &builder{kind: bArray}
+		o := &operand{at: op.At, setSlot: -1, build: b, phase: phConst}
+		var parts []string
+		for _, e := range op.Elems {
+			k := cp.operand(e, this)
+			b.elems = append(b.elems, k)
+			o.phase = maxPhase(o.phase, k.phase)
+			parts = append(parts, k.text)
+		}
+		o.text = "[" + strings.Join(parts, ", ") + "]"
+		return cp.finishBuild(o)
+	case *rules.DocOperand:
+		b := &builder{kind: bDoc}
+		o := &operand{at: op.At, setSlot: -1, build: b, phase: phConst}
+		var parts []string
+		for _, f := range op.Fields {
+			k := cp.operand(f.Value, this)
+			b.keys = append(b.keys, f.Key)
+			b.elems = append(b.elems, k)
+			o.phase = maxPhase(o.phase, k.phase)
+			parts = append(parts, fmt.Sprintf("%q: %s", f.Key, k.text))
+		}
+		o.text = "{" + strings.Join(parts, ", ") + "}"
+		return cp.finishBuild(o)
+	case *rules.Call:
+		b := &builder{kind: bCall, op: op.Op, name: op.Name}
+		o := &operand{at: op.At, setSlot: -1, build: b, phase: phConst, fromExp: true}
+		var parts []string
+		if op.Op == "%function" {
+			if !cp.funcs[op.Name] {
+				cp.errorf(op.At, CodeUnknownFunction, "unknown function %q", op.Name)
+			}
+			for _, a := range op.Args {
+				k := cp.operand(a, this)
+				b.elems = append(b.elems, k)
+				parts = append(parts, k.text)
+			}
+			// A function call is never folded at compile time: its result
+			// may depend on the request context.
+			o.phase = phReq
+			o.text = fmt.Sprintf("%%function %s(%s)", op.Name, strings.Join(parts, ", "))
+		} else {
+			if op.Arg == nil {
+				cp.errorf(op.At, CodeInvalid, "%s without an operand", op.Op)
+				return &operand{at: op.At, kind: oConst, phase: phConst, val: value.Missing(), setSlot: -1, text: op.Op}
+			}
+			k := cp.operand(op.Arg, this)
+			b.elems = append(b.elems, k)
+			o.text = fmt.Sprintf("%s(%s)", op.Op, k.text)
+		}
+		for _, k := range b.elems {
+			o.phase = maxPhase(o.phase, k.phase)
+		}
+		return cp.finishBuild(o)
+	}
+	at := rules.At{}
+	if op != nil {
+		at = op.Loc()
+	}
+	cp.errorf(at, CodeInvalid, "missing or unknown operand %T", op)
+	return &operand{at: at, kind: oConst, phase: phConst, val: value.Missing(), setSlot: -1, text: "missing"}
+}
+
+// finishBuild folds constant builders and registers request-phase ones.
+func (cp *compiler) finishBuild(o *operand) *operand {
+	for _, k := range o.build.elems {
+		if k.fromExp {
+			o.fromExp = true
+		}
+	}
+	if o.build.kind != bCall {
+		// An array or document literal written with expansions inside is
+		// itself a literal: membership and null rules apply to its
+		// elements, not to it.
+		o.fromExp = false
+	}
+	switch o.phase {
+	case phConst:
+		var ec evalCtx
+		v, err := ec.build(o)
+		if err != nil {
+			cp.errorf(o.at, CodeInvalid, "%v", err)
+		}
+		o.kind, o.val, o.build = oConst, v, nil
+	case phReq:
+		o.kind = oReq
+		cp.addReq(o)
+	default:
+		o.kind = oDocBuild
+	}
+	return o
+}
+
+// callFunction calls the function name registered with WithFunction.
+func (p *Program) callFunction(ctx context.Context, name string, args []value.Value, env FuncEnv) (value.Value, error) {
+	if f, ok := p.funcs[name]; ok {
+		return f(ctx, args, env)
+	}
+	return value.Value{}, fmt.Errorf("unknown function %q", name)
+}

@@ -1,0 +1,293 @@
+package evaluator_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/internal/txtar"
+	"github.com/rulegate/rulegate/rules"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// The -update flag rewrites the golden files of the conformance cases. It is
+// registered in init, after every package-level flag of the test binary, so
+// that it is shared with other tests of this package that define it.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files of testdata/conformance/*.txtar")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// caseApp builds the app of a conformance case: "rules.json" stands for
+// data_sources/mongodb-atlas/db/coll/rules.json and "default_rule.json" for
+// data_sources/mongodb-atlas/default_rule.json; files named by app paths
+// are used as they are.
+func caseApp(a *txtar.Archive) fstest.MapFS {
+	fsys := fstest.MapFS{}
+	for _, f := range a.Files {
+		switch {
+		case f.Name == "rules.json":
+			fsys["data_sources/mongodb-atlas/db/coll/rules.json"] = &fstest.MapFile{Data: f.Data}
+		case f.Name == "default_rule.json":
+			fsys["data_sources/mongodb-atlas/default_rule.json"] = &fstest.MapFile{Data: f.Data}
+		case strings.HasPrefix(f.Name, "data_sources/"), strings.HasPrefix(f.Name, "auth/"), strings.HasPrefix(f.Name, "functions/"):
+			fsys[f.Name] = &fstest.MapFile{Data: f.Data}
+		}
+	}
+	return fsys
+}
+
+// caseRequest is request.json.
+type caseRequest struct {
+	User         json.RawMessage `json:"user"`
+	Namespace    string          `json:"namespace"`
+	Action       string          `json:"action"`
+	Document     json.RawMessage `json:"document"`
+	PrevDocument json.RawMessage `json:"prev_document"`
+	Update       json.RawMessage `json:"update"`
+	Request      json.RawMessage `json:"request"`
+	Values       json.RawMessage `json:"values"`
+	Environment  json.RawMessage `json:"environment"`
+}
+
+// caseDecision is want.json.
+type caseDecision struct {
+	Allowed bool              `json:"allowed"`
+	Role    string            `json:"role"`
+	Reason  string            `json:"reason"`
+	Fields  *evaluator.Fields `json:"fields,omitempty"`
+	Error   string            `json:"error,omitempty"`
+}
+
+func extJSON(t testing.TB, raw json.RawMessage) bson.Raw {
+	t.Helper()
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var doc bson.Raw
+	if err := bson.UnmarshalExtJSON(raw, false, &doc); err != nil {
+		t.Fatalf("extended JSON %s: %v", raw, err)
+	}
+	return doc
+}
+
+func rawOrNil(raw json.RawMessage) []byte {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	return raw
+}
+
+// buildRequest turns request.json into a Request.
+func buildRequest(t testing.TB, data []byte) evaluator.Request {
+	t.Helper()
+	var cr caseRequest
+	if err := json.Unmarshal(data, &cr); err != nil {
+		t.Fatalf("request.json: %v", err)
+	}
+	req := evaluator.Request{Namespace: cr.Namespace, Action: evaluator.Action(cr.Action)}
+	if req.Namespace == "" {
+		req.Namespace = "db.coll"
+	}
+	if u := rawOrNil(cr.User); u != nil {
+		user, err := expansion.NewUserObject(u)
+		if err != nil {
+			t.Fatalf("request.json user: %v", err)
+		}
+		req.Inputs.User = user
+	}
+	req.Inputs.Request = rawOrNil(cr.Request)
+	req.Inputs.Values = rawOrNil(cr.Values)
+	req.Inputs.Environment = rawOrNil(cr.Environment)
+	req.Document = extJSON(t, cr.Document)
+	req.PrevDocument = extJSON(t, cr.PrevDocument)
+	req.Update = extJSON(t, cr.Update)
+	return req
+}
+
+func indentJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+func normJSON(t testing.TB, b []byte) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("golden JSON: %v\n%s", err, b)
+	}
+	out, _ := json.Marshal(v)
+	return string(out)
+}
+
+func filterJSON(t testing.TB, filter, projection bson.D) []byte {
+	t.Helper()
+	f, err := bson.MarshalExtJSON(filter, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := []byte("null")
+	if projection != nil {
+		if p, err = bson.MarshalExtJSON(projection, false, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	buf.WriteString(`{"filter": `)
+	buf.Write(f)
+	buf.WriteString(`, "projection": `)
+	buf.Write(p)
+	buf.WriteString("}")
+	var v any
+	_ = json.Unmarshal(buf.Bytes(), &v)
+	return indentJSON(t, v)
+}
+
+func TestConformance(t *testing.T) {
+	files, err := filepath.Glob("testdata/conformance/*.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no conformance cases")
+	}
+	for _, path := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
+			a, err := txtar.ParseFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(a.Comment, []byte("#")) {
+				t.Errorf("%s: a case starts with a # line saying what it proves", path)
+			}
+			get := func(name string) []byte {
+				for _, f := range a.Files {
+					if f.Name == name {
+						return f.Data
+					}
+				}
+				return nil
+			}
+			changed := false
+			set := func(name string, data []byte) {
+				for i := range a.Files {
+					if a.Files[i].Name == name {
+						if !bytes.Equal(a.Files[i].Data, data) {
+							a.Files[i].Data = data
+							changed = true
+						}
+						return
+					}
+				}
+				a.Files = append(a.Files, txtar.File{Name: name, Data: data})
+				changed = true
+			}
+			app, err := rules.LoadApp(caseApp(a))
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			prog, err := evaluator.Compile(app)
+			if want := get("want-error.txt"); want != nil || err != nil {
+				got := ""
+				if err != nil {
+					got = err.Error() + "\n"
+				}
+				if updating() {
+					set("want-error.txt", []byte(got))
+				} else if got != string(want) {
+					t.Errorf("compile error:\n got %q\nwant %q", got, want)
+				}
+				if err != nil {
+					goto write
+				}
+			}
+			{
+				req := buildRequest(t, get("request.json"))
+				ctx := context.Background()
+				wantData := get("want.json")
+				var want caseDecision
+				if wantData != nil {
+					if err := json.Unmarshal(wantData, &want); err != nil {
+						t.Fatalf("want.json: %v", err)
+					}
+				}
+				var opts []evaluator.EvalOption
+				if want.Fields != nil || bytes.Contains(wantData, []byte(`"fields"`)) {
+					opts = append(opts, evaluator.EvalFields())
+				}
+				var tr evaluator.Trace
+				opts = append(opts, evaluator.EvalTrace(&tr))
+				dec, err := prog.Evaluate(ctx, req, opts...)
+				got := caseDecision{Allowed: dec.Allowed, Role: dec.Role, Reason: string(dec.Reason)}
+				if err != nil {
+					got.Error = err.Error()
+				}
+				if len(opts) == 2 {
+					f := dec.Fields
+					got.Fields = &f
+				}
+				gotJSON := indentJSON(t, got)
+				if updating() {
+					set("want.json", gotJSON)
+				} else if wantData == nil || normJSON(t, gotJSON) != normJSON(t, wantData) {
+					t.Errorf("decision:\n got %s\nwant %s\ntrace:\n%s", gotJSON, wantData, tr.String())
+				}
+				// The trace-off path must decide the same.
+				plain, _ := prog.Evaluate(ctx, req)
+				if plain.Allowed != dec.Allowed || plain.Reason != dec.Reason || plain.Role != dec.Role {
+					t.Errorf("without trace: %+v, with trace: %+v", plain, dec)
+				}
+				if wt := get("want-trace.txt"); wt != nil || updating() && get("want-trace.txt") != nil {
+					if updating() {
+						set("want-trace.txt", []byte(tr.String()))
+					} else if tr.String() != string(wt) {
+						t.Errorf("trace:\n got:\n%s\nwant:\n%s", tr.String(), wt)
+					}
+				}
+				if wf := get("want-filter.json"); wf != nil {
+					var f, p bson.D
+					var ferr error
+					switch req.Action {
+					case evaluator.ActionRead, evaluator.ActionSearch:
+						f, p, ferr = prog.ReadFilter(ctx, req)
+					default:
+						f, ferr = prog.WriteFilter(ctx, req)
+					}
+					if ferr != nil {
+						t.Fatalf("filter: %v", ferr)
+					}
+					gf := filterJSON(t, f, p)
+					if updating() {
+						set("want-filter.json", gf)
+					} else if normJSON(t, gf) != normJSON(t, wf) {
+						t.Errorf("filter:\n got %s\nwant %s", gf, wf)
+					}
+				}
+			}
+		write:
+			if updating() && changed {
+				if err := os.WriteFile(path, txtar.Format(a), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}

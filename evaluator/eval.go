@@ -1,0 +1,622 @@
+package evaluator
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/value"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Bound is a Program bound to one request: the per-request values
+// (%%user, %%request, %%values, ...) are resolved once, arrays used with
+// $in become sets once, and every sub-expression that depends on nothing
+// but the request is decided once. Evaluating documents against a Bound
+// does no string work and, without trace or fields, no allocation.
+//
+// A Bound is immutable and safe for concurrent use.
+type Bound struct {
+	p     *Program
+	c     *ccoll // nil: the namespace has no rules
+	ns    string
+	in    expansion.Inputs
+	vals  []value.Value
+	sets  []value.Set
+	bools []bool
+}
+
+// Doc is the document side of a decision for a Bound request.
+type Doc struct {
+	Action Action
+	// Document is %%root (see Request.Document).
+	Document bson.Raw
+	// PrevDocument is %%prevRoot on writes (see Request.PrevDocument).
+	PrevDocument bson.Raw
+	// Update is the update of a write (see Request.Update).
+	Update bson.Raw
+}
+
+// collection returns the compiled rules that govern ns: its own, else the
+// default rule, else nil.
+func (p *Program) collection(ns string) *ccoll {
+	if c, ok := p.colls[ns]; ok {
+		return c
+	}
+	return p.dflt
+}
+
+// Bind resolves the per-request part of req (Namespace and Inputs; the
+// document fields are ignored) once, for evaluating many documents.
+func (p *Program) Bind(ctx context.Context, req Request) (*Bound, error) {
+	if err := req.Inputs.Validate(); err != nil {
+		return nil, err
+	}
+	b := &Bound{p: p, c: p.collection(req.Namespace), ns: req.Namespace, in: req.Inputs}
+	c := b.c
+	if c == nil {
+		return b, nil
+	}
+	ec := evalCtx{ctx: ctx, b: b, live: true}
+	b.vals = make([]value.Value, len(c.reqOps))
+	for _, o := range c.reqOps {
+		v, err := ec.build(o)
+		if err != nil {
+			return nil, err
+		}
+		b.vals[o.slot] = v
+	}
+	b.sets = make([]value.Set, len(c.setOps))
+	for _, o := range c.setOps {
+		b.sets[o.setSlot] = makeSet(ec.val(o), o.fromExp)
+	}
+	b.bools = make([]bool, len(c.reqNodes))
+	for _, n := range c.reqNodes {
+		b.bools[n.slot] = ec.node(n)
+		if ec.err != nil {
+			return nil, ec.err
+		}
+	}
+	return b, nil
+}
+
+// Evaluate decides req: whether the caller may perform req.Action on
+// req.Document in req.Namespace. It binds the request and evaluates the
+// document; use Bind to decide many documents of one request. A non-nil
+// error comes with a denying Decision whose Reason is ReasonError.
+func (p *Program) Evaluate(ctx context.Context, req Request, opts ...EvalOption) (Decision, error) {
+	b, err := p.Bind(ctx, req)
+	if err != nil {
+		return Decision{Action: req.Action, Reason: ReasonError}, err
+	}
+	return b.Evaluate(ctx, Doc{Action: req.Action, Document: req.Document, PrevDocument: req.PrevDocument, Update: req.Update}, opts...)
+}
+
+func docValue(b bson.Raw) value.Value {
+	if b == nil {
+		return value.Value{}
+	}
+	return value.FromDocument(b)
+}
+
+// Evaluate decides one document for the bound request.
+func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decision, error) {
+	var cfg evalConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	dec := Decision{Action: d.Action}
+	c := b.c
+	if c == nil {
+		dec.Reason = ReasonNoRules
+		if cfg.trace != nil {
+			cfg.trace.Steps = append(cfg.trace.Steps, Step{What: "rules", Detail: "no rules for " + b.ns + " and no default rule", Result: false})
+		}
+		return dec, nil
+	}
+	ec := evalCtx{ctx: ctx, b: b, trace: cfg.trace, file: c.file}
+	// The stored document: the one a query would match.
+	stored := d.Document
+	switch d.Action {
+	case ActionRead, ActionSearch, ActionDelete:
+		ec.root, ec.prev = docValue(d.Document), docValue(d.Document)
+	case ActionInsert:
+		ec.root = docValue(d.Document)
+	case ActionWrite:
+		if d.PrevDocument != nil {
+			stored = d.PrevDocument
+		}
+		ec.root, ec.prev = docValue(stored), docValue(stored)
+	default:
+		dec.Reason = ReasonError
+		return dec, fmt.Errorf("evaluator: unknown action %q", d.Action)
+	}
+	// Filters first (source/rules/roles.txt, "Without Device Sync": "your
+	// App evaluates and applies filters and then runs the query").
+	var applied []*cfilter
+	for _, f := range c.filters {
+		on := ec.node(f.applyWhen)
+		if ec.trace != nil {
+			ec.step(f.at, "filter", f.name, on)
+		}
+		if !on {
+			continue
+		}
+		if cfg.fields {
+			applied = append(applied, f)
+		}
+		if d.Action != ActionInsert && f.query != nil && !ec.node(f.query) {
+			if ec.trace != nil {
+				ec.step(f.query.at, "filter.query", f.name, false)
+			}
+			dec.Reason = ReasonFilter
+			return b.done(dec, &ec)
+		}
+	}
+	// Roles in order: the first whose apply_when holds decides
+	// (source/rules/roles.txt, "Role Order").
+	var role *crole
+	for _, r := range c.roles {
+		ok := ec.node(r.applyWhen)
+		if ec.trace != nil {
+			ec.step(r.at, "role", r.name, ok)
+		}
+		if ok {
+			role = r
+			break
+		}
+		if ec.err != nil {
+			break
+		}
+	}
+	if role == nil {
+		dec.Reason = ReasonNoRole
+		return b.done(dec, &ec)
+	}
+	dec.Role = role.name
+	if d.Action == ActionWrite && d.Document != nil {
+		// Write permissions see the document after the write as %%root
+		// and the stored one as %%prevRoot.
+		ec.root = docValue(d.Document)
+	}
+	dec.Reason = ec.decide(role, d)
+	dec.Allowed = dec.Reason == ReasonAllowed
+	if cfg.fields {
+		dec.Fields = ec.fields(role, applied)
+	}
+	return b.done(dec, &ec)
+}
+
+func (b *Bound) done(dec Decision, ec *evalCtx) (Decision, error) {
+	if ec.err != nil {
+		return Decision{Action: dec.Action, Role: dec.Role, Reason: ReasonError}, ec.err
+	}
+	if ec.trace != nil {
+		ec.trace.Steps = append(ec.trace.Steps, Step{File: ec.file, What: "decision", Detail: string(dec.Reason), Result: dec.Allowed})
+	}
+	return dec, nil
+}
+
+// gates evaluates the role's document_filters (source/mongodb/tables/
+// role-configuration.rst): an undefined filter is true; read access is
+// denied when read is false and write is undefined or false.
+func (ec *evalCtx) gates(r *crole) (readOK, writeOK, writeImpliesRead bool) {
+	readOK, writeOK = true, true
+	if r.dfRead != nil {
+		readOK = ec.node(r.dfRead)
+		if ec.trace != nil {
+			ec.step(r.dfRead.at, "document_filters.read", r.name, readOK)
+		}
+	}
+	if r.dfWrite != nil {
+		writeOK = ec.node(r.dfWrite)
+		if ec.trace != nil {
+			ec.step(r.dfWrite.at, "document_filters.write", r.name, writeOK)
+		}
+		return readOK, writeOK, writeOK
+	}
+	return readOK, writeOK, readOK
+}
+
+func (ec *evalCtx) decide(r *crole, d Doc) Reason {
+	readOK, writeOK, wImpliesRead := ec.gates(r)
+	switch d.Action {
+	case ActionRead:
+		if !readOK && !(r.dfWrite != nil && writeOK) {
+			return ReasonDocumentFilter
+		}
+		if (readOK && ec.anyPerm(r, false)) || (wImpliesRead && ec.anyPerm(r, true)) {
+			return ReasonAllowed
+		}
+		if r.hasFieldRules {
+			return ReasonFieldNotReadable
+		}
+		return ReasonPermission
+	case ActionSearch:
+		if !readOK && !(r.dfWrite != nil && writeOK) {
+			return ReasonDocumentFilter
+		}
+		if !ec.perm(r.search, "search") {
+			return ReasonPermission
+		}
+		return ReasonAllowed
+	case ActionWrite:
+		if !writeOK {
+			return ReasonDocumentFilter
+		}
+		paths, err := touchedPaths(d)
+		if err != nil {
+			ec.fail(err)
+			return ReasonError
+		}
+		if len(paths) == 0 {
+			if ec.anyPerm(r, true) {
+				return ReasonAllowed
+			}
+			return ReasonPermission
+		}
+		for _, p := range paths {
+			if !ec.writable(r, p) {
+				return ReasonFieldNotWritable
+			}
+		}
+		return ReasonAllowed
+	case ActionInsert, ActionDelete:
+		// insert and delete are evaluated "only after determining that the
+		// role has write permission for all fields" of the document
+		// (source/mongodb/tables/role-configuration.rst).
+		if !writeOK {
+			return ReasonDocumentFilter
+		}
+		bad := false
+		eachLeaf(ec.root, nil, func(p []string) bool {
+			if !ec.writable(r, p) {
+				bad = true
+			}
+			return bad
+		})
+		if bad {
+			return ReasonFieldNotWritable
+		}
+		n, what := r.insert, "insert"
+		if d.Action == ActionDelete {
+			n, what = r.delete, "delete"
+		}
+		if !ec.perm(n, what) {
+			return ReasonPermission
+		}
+		return ReasonAllowed
+	}
+	return ReasonError
+}
+
+func (ec *evalCtx) perm(n *node, what string) bool {
+	ok := ec.node(n)
+	if ec.trace != nil {
+		ec.step(n.at, what, "", ok)
+	}
+	return ok
+}
+
+// anyPerm reports whether the role grants read (or write) on anything: the
+// document-level permission when set (it takes priority over field-level
+// ones), else some field rule or additional_fields.
+func (ec *evalCtx) anyPerm(r *crole, write bool) bool {
+	if n := pick(r.read, r.write, write); n != nil {
+		return ec.perm(n, permName(write))
+	}
+	for _, f := range r.fields {
+		if ec.fieldAny(f, write) {
+			return true
+		}
+	}
+	return ec.addl(r.addl, write)
+}
+
+func permName(write bool) string {
+	if write {
+		return "write"
+	}
+	return "read"
+}
+
+func pick(read, write *node, w bool) *node {
+	if w {
+		return write
+	}
+	return read
+}
+
+func (ec *evalCtx) addl(p *perms, write bool) bool {
+	if p == nil {
+		return false
+	}
+	n := pick(p.read, p.write, write)
+	if n == nil {
+		return false
+	}
+	return ec.perm(n, "additional_fields."+permName(write))
+}
+
+func (ec *evalCtx) fieldAny(f *cfield, write bool) bool {
+	if n := pick(f.read, f.write, write); n != nil {
+		return ec.perm(n, "fields."+f.name+"."+permName(write))
+	}
+	for _, s := range f.fields {
+		if ec.fieldAny(s, write) {
+			return true
+		}
+	}
+	return ec.addl(f.addl, write)
+}
+
+func findField(fs []*cfield, name string) *cfield {
+	for _, f := range fs {
+		if f.name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// permAt returns the role's read (or write) permission on the field at
+// path: the document-level permission when set; else the closest field
+// rule that sets it (a permission on an embedded document applies to all
+// its fields, source/rules/examples.txt); else additional_fields of the
+// level where the path leaves the named rules. A path that ends on a rule
+// without a permission of its own needs it on every embedded field.
+func (ec *evalCtx) permAt(r *crole, path []string, write bool) bool {
+	if n := pick(r.read, r.write, write); n != nil {
+		return ec.node(n)
+	}
+	fields, addl := r.fields, r.addl
+	for i, seg := range path {
+		f := findField(fields, seg)
+		if f == nil {
+			return ec.addl(addl, write)
+		}
+		if n := pick(f.read, f.write, write); n != nil {
+			return ec.perm(n, "fields."+f.name+"."+permName(write))
+		}
+		if i == len(path)-1 {
+			return f.hasSub() && ec.allSub(f, write)
+		}
+		fields, addl = f.fields, f.addl
+	}
+	return false
+}
+
+// allSub reports whether every embedded field of f is granted.
+func (ec *evalCtx) allSub(f *cfield, write bool) bool {
+	for _, s := range f.fields {
+		if n := pick(s.read, s.write, write); n != nil {
+			if !ec.node(n) {
+				return false
+			}
+			continue
+		}
+		if !s.hasSub() || !ec.allSub(s, write) {
+			return false
+		}
+	}
+	return ec.addl(f.addl, write)
+}
+
+func (ec *evalCtx) writable(r *crole, path []string) bool {
+	ok := ec.permAt(r, path, true)
+	if ec.trace != nil {
+		ec.step(r.at, "field.write", strings.Join(path, "."), ok)
+	}
+	return ok
+}
+
+// eachLeaf calls fn with the path of every field of d, descending into
+// embedded documents (an empty embedded document is a leaf), until fn
+// returns true.
+func eachLeaf(d value.Value, prefix []string, fn func([]string) bool) bool {
+	if !d.IsDocument() {
+		return false
+	}
+	stop := false
+	iterDoc(d, func(k string, v value.Value) bool {
+		p := append(prefix[:len(prefix):len(prefix)], k)
+		if v.IsDocument() && v.Len() > 0 {
+			stop = eachLeaf(v, p, fn)
+		} else {
+			stop = fn(p)
+		}
+		return stop
+	})
+	return stop
+}
+
+// iterDoc calls fn for each field of a document value until it returns
+// true.
+func iterDoc(d value.Value, fn func(k string, v value.Value) bool) {
+	raw, ok := d.DocumentOK()
+	if !ok {
+		return
+	}
+	elems, err := raw.Elements()
+	if err != nil {
+		return
+	}
+	for _, e := range elems {
+		if fn(e.Key(), value.FromRaw(e.Value())) {
+			return
+		}
+	}
+}
+
+// touchedPaths returns the field paths a write changes: from the update
+// when given, else the difference between the documents before and after,
+// else every field of the document.
+func touchedPaths(d Doc) ([][]string, error) {
+	if d.Update != nil {
+		info, err := UpdatePaths(d.Update)
+		if err != nil {
+			return nil, err
+		}
+		var list []string
+		if info.Replacement {
+			// A replacement rewrites every field it gives and removes
+			// the fields it lacks.
+			if list, err = ReplacementPaths(d.PrevDocument, d.Update); err != nil {
+				return nil, err
+			}
+		} else {
+			list = info.Paths
+		}
+		out := make([][]string, len(list))
+		for i, p := range list {
+			out[i] = strings.Split(p, ".")
+		}
+		return out, nil
+	}
+	if d.PrevDocument != nil && d.Document != nil {
+		return diffPaths(docValue(d.PrevDocument), docValue(d.Document), nil, nil), nil
+	}
+	var out [][]string
+	eachLeaf(docValue(d.Document), nil, func(p []string) bool {
+		out = append(out, p)
+		return false
+	})
+	return out, nil
+}
+
+// diffPaths returns the paths where a and b differ (by type and bytes),
+// descending into documents present on both sides.
+func diffPaths(a, b value.Value, prefix []string, out [][]string) [][]string {
+	seen := map[string]bool{}
+	iterDoc(a, func(k string, va value.Value) bool {
+		seen[k] = true
+		p := append(prefix[:len(prefix):len(prefix)], k)
+		vb := b.Field(k)
+		switch {
+		case va.IsDocument() && vb.IsDocument():
+			out = diffPaths(va, vb, p, out)
+		case va.Type != vb.Type || !bytes.Equal(va.Data, vb.Data):
+			out = append(out, p)
+		}
+		return false
+	})
+	iterDoc(b, func(k string, vb value.Value) bool {
+		if seen[k] {
+			return false
+		}
+		p := append(prefix[:len(prefix):len(prefix)], k)
+		if vb.IsDocument() && vb.Len() > 0 {
+			eachLeaf(vb, p, func(q []string) bool {
+				out = append(out, q)
+				return false
+			})
+		} else {
+			out = append(out, p)
+		}
+		return false
+	})
+	return out
+}
+
+// fields lists what the role may read and write of the document: top-level
+// field names, and dotted paths below a field whose rule has no permission
+// of its own but rules for its embedded fields. Filter projections remove
+// fields from the read list.
+func (ec *evalCtx) fields(r *crole, applied []*cfilter) Fields {
+	readOK, writeOK, wImpliesRead := ec.gates(r)
+	saved := ec.trace
+	ec.trace = nil
+	defer func() { ec.trace = saved }()
+	var out Fields
+	out.Read = []string{}
+	out.Write = []string{}
+	eachField(ec.root, nil, r.fields, r.addl, r.read != nil || r.write != nil, func(p []string, named bool, f *cfield, addl *perms, leaf bool) int {
+		rd := (readOK && ec.permAt(r, p, false)) || (wImpliesRead && ec.permAt(r, p, true))
+		wr := writeOK && ec.permAt(r, p, true)
+		if rd || wr || leaf {
+			s := strings.Join(p, ".")
+			if rd {
+				out.Read = append(out.Read, s)
+			}
+			if wr {
+				out.Write = append(out.Write, s)
+			}
+			return 0
+		}
+		return 1 // descend
+	})
+	out.Read = project(out.Read, applied)
+	sort.Strings(out.Read)
+	sort.Strings(out.Write)
+	return out
+}
+
+// eachField walks the fields of d: fn is called for a field; when it
+// returns 1 and the field has rules for its embedded fields and holds a
+// document, the walk descends.
+func eachField(d value.Value, prefix []string, fs []*cfield, addl *perms, docLevel bool, fn func(p []string, named bool, f *cfield, addl *perms, leaf bool) int) {
+	iterDoc(d, func(k string, v value.Value) bool {
+		p := append(prefix[:len(prefix):len(prefix)], k)
+		f := findField(fs, k)
+		leaf := docLevel || f == nil || f.read != nil || f.write != nil || !f.hasSub() || !v.IsDocument()
+		if fn(p, f != nil, f, addl, leaf) == 1 && !leaf {
+			eachField(v, p, f.fields, f.addl, false, fn)
+		}
+		return false
+	})
+}
+
+// project applies the projections of the applied filters to a read list.
+func project(list []string, applied []*cfilter) []string {
+	for _, f := range applied {
+		if len(f.projection) == 0 {
+			continue
+		}
+		include := false
+		for _, pr := range f.projection {
+			if pr.Include && pr.Field != "_id" {
+				include = true
+			}
+		}
+		var out []string
+		for _, s := range list {
+			keep := include
+			for _, pr := range f.projection {
+				under := s == pr.Field || strings.HasPrefix(s, pr.Field+".")
+				if include && !pr.Include && pr.Field == "_id" && under {
+					keep = false
+					break
+				}
+				if !include && !pr.Include && under {
+					keep = false
+					break
+				}
+				if include && pr.Include && (under || strings.HasPrefix(pr.Field, s+".")) {
+					if strings.HasPrefix(pr.Field, s+".") {
+						out = append(out, pr.Field)
+						keep = false
+					}
+				}
+			}
+			if include && keep {
+				keep = s == "_id"
+				for _, pr := range f.projection {
+					if pr.Include && (s == pr.Field || strings.HasPrefix(s, pr.Field+".")) {
+						keep = true
+					}
+				}
+			}
+			if keep {
+				out = append(out, s)
+			}
+		}
+		list = out
+	}
+	if list == nil {
+		list = []string{}
+	}
+	return list
+}

@@ -1,0 +1,466 @@
+package evaluator
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/value"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// evalCtx is the state of one evaluation: the bound request, the documents
+// (%%root and %%prevRoot) and the trace. A zero evalCtx evaluates constant
+// nodes at compile time.
+type evalCtx struct {
+	ctx   context.Context
+	b     *Bound
+	root  value.Value // Missing when there is no document
+	prev  value.Value
+	trace *Trace
+	file  string
+	err   error
+	live  bool // evaluate request-phase nodes instead of using Bound.bools
+}
+
+func (ec *evalCtx) doc(s docSel) value.Value {
+	if s == selPrev {
+		return ec.prev
+	}
+	return ec.root
+}
+
+// val returns an operand's value. Right-hand values that come from
+// expansions read null as Missing: a null claim never matches (fail
+// closed).
+func (ec *evalCtx) val(o *operand) value.Value {
+	var v value.Value
+	switch o.kind {
+	case oConst:
+		return o.val
+	case oReq:
+		if ec.b == nil {
+			return value.Value{}
+		}
+		v = ec.b.vals[o.slot]
+	case oDocPath:
+		d := ec.doc(o.sel)
+		if d.IsMissing() {
+			return value.Value{}
+		}
+		v = resolve(d, o.path)
+	case oDocBuild:
+		var err error
+		v, err = ec.build(o)
+		if err != nil {
+			ec.fail(err)
+			return value.Value{}
+		}
+	}
+	if o.fromExp && !o.left && v.Type == bson.TypeNull {
+		return value.Value{}
+	}
+	return v
+}
+
+func (ec *evalCtx) fail(err error) {
+	if ec.err == nil {
+		ec.err = err
+	}
+}
+
+// set returns the set of an operand that needs one.
+func (ec *evalCtx) set(o *operand) value.Set {
+	switch o.kind {
+	case oConst:
+		return o.setConst
+	case oReq:
+		if ec.b != nil && o.setSlot >= 0 {
+			return ec.b.sets[o.setSlot]
+		}
+	}
+	return makeSet(ec.val(o), o.fromExp)
+}
+
+// build computes an array, document or call operand.
+func (ec *evalCtx) build(o *operand) (value.Value, error) {
+	b := o.build
+	switch b.kind {
+	case bRef:
+		if ec.b == nil {
+			return value.Value{}, nil
+		}
+		return ec.b.in.Resolve(b.ref)
+	case bArray:
+		vals := make([]value.Value, 0, len(b.elems))
+		for _, e := range b.elems {
+			if v := ec.val(e); !v.IsMissing() {
+				vals = append(vals, v)
+			}
+		}
+		return value.FromArray(buildBSON(nil, vals)), nil
+	case bDoc:
+		var keys []string
+		vals := make([]value.Value, 0, len(b.elems))
+		for i, e := range b.elems {
+			if v := ec.val(e); !v.IsMissing() {
+				keys = append(keys, b.keys[i])
+				vals = append(vals, v)
+			}
+		}
+		return value.FromDocument(buildBSON(keys, vals)), nil
+	case bCall:
+		switch b.op {
+		case "%stringToOid":
+			return stringToOid(ec.val(b.elems[0])), nil
+		case "%oidToString":
+			return oidToString(ec.val(b.elems[0])), nil
+		case "%function":
+			args := make([]value.Value, len(b.elems))
+			for i, e := range b.elems {
+				args[i] = ec.val(e)
+			}
+			return ec.call(b.name, args)
+		}
+		return value.Value{}, fmt.Errorf("unknown operator %s", b.op)
+	}
+	return value.Value{}, nil
+}
+
+// ErrFunction wraps the errors of %function calls.
+var ErrFunction = errors.New("evaluator: function")
+
+func (ec *evalCtx) call(name string, args []value.Value) (value.Value, error) {
+	if ec.b == nil {
+		return value.Value{}, fmt.Errorf("%w %s: called outside a request", ErrFunction, name)
+	}
+	ctx := ec.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	env := FuncEnv{Namespace: ec.b.ns, Inputs: &ec.b.in}
+	v, err := ec.b.p.callFunction(ctx, name, args, env)
+	if err != nil {
+		return value.Value{}, fmt.Errorf("%w %s: %v", ErrFunction, name, err)
+	}
+	return v, nil
+}
+
+// stringToOid converts a 24-digit hex string or a 12-byte string to an
+// ObjectId (an ObjectId is returned as is); anything else is Missing.
+func stringToOid(v value.Value) value.Value {
+	if v.Type == bson.TypeObjectID {
+		return v
+	}
+	s, ok := v.StringOK()
+	if !ok {
+		return value.Value{}
+	}
+	if id, err := bson.ObjectIDFromHex(s); err == nil {
+		return value.ObjectID(id)
+	}
+	if len(s) == 12 {
+		var id bson.ObjectID
+		copy(id[:], s)
+		return value.ObjectID(id)
+	}
+	return value.Value{}
+}
+
+// oidToString converts an ObjectId to its hex string (a string is returned
+// as is); anything else is Missing.
+func oidToString(v value.Value) value.Value {
+	if id, ok := v.ObjectIDOK(); ok {
+		return value.String(hex.EncodeToString(id[:]))
+	}
+	if v.Type == bson.TypeString {
+		return v
+	}
+	return value.Value{}
+}
+
+// encodeDoc encodes a document (keys != nil) or an array.
+func buildBSON(keys []string, vals []value.Value) []byte {
+	b := make([]byte, 4, 64)
+	for i, v := range vals {
+		b = append(b, byte(v.Type))
+		if keys != nil {
+			b = append(b, keys[i]...)
+		} else {
+			b = strconv.AppendInt(b, int64(i), 10)
+		}
+		b = append(b, 0)
+		b = append(b, v.Data...)
+	}
+	b = append(b, 0)
+	binary.LittleEndian.PutUint32(b, uint32(len(b)))
+	return b
+}
+
+// node evaluates an expression node.
+func (ec *evalCtx) node(n *node) bool {
+	if n.phase == phReq && !ec.live && ec.b != nil && ec.trace == nil {
+		return ec.b.bools[n.slot]
+	}
+	var r bool
+	switch n.kind {
+	case nConst:
+		r = n.val
+	case nAnd:
+		r = true
+		for _, k := range n.kids {
+			if !ec.node(k) {
+				r = false
+				break
+			}
+		}
+	case nOr:
+		for _, k := range n.kids {
+			if ec.node(k) {
+				r = true
+				break
+			}
+		}
+	case nNor:
+		r = true
+		for _, k := range n.kids {
+			if ec.node(k) {
+				r = false
+				break
+			}
+		}
+	case nMatch:
+		return ec.match(n)
+	}
+	if ec.trace != nil && n.kind != nConst {
+		ec.step(n.at, logicName(n), "", r)
+	}
+	return r
+}
+
+func logicName(n *node) string {
+	switch n.kind {
+	case nAnd:
+		return "and"
+	case nOr:
+		return "or"
+	case nNor:
+		return "nor"
+	}
+	return "expression"
+}
+
+func (ec *evalCtx) step(at rules.At, what, detail string, r bool) {
+	ec.trace.Steps = append(ec.trace.Steps, Step{File: at.FileName(), Ptr: at.Ptr, What: what, Detail: detail, Result: r})
+}
+
+// match evaluates one field of an expression: the left side tested against
+// its condition.
+func (ec *evalCtx) match(n *node) bool {
+	l := n.left
+	var r bool
+	if l.kind == oDocPath && len(l.path) > 0 {
+		d := ec.doc(l.sel)
+		r = ec.condPath(n.cond, d, l.path, n.query)
+	} else {
+		r = ec.condVal(n.cond, ec.leftVal(l), l.kind == oDocPath, n.query)
+	}
+	if ec.trace != nil {
+		ec.traceMatch(n, r)
+	}
+	return r
+}
+
+func (ec *evalCtx) leftVal(l *operand) value.Value {
+	if l.kind == oDocPath {
+		// The whole document: %%root or %%prevRoot.
+		return ec.doc(l.sel)
+	}
+	return ec.val(l)
+}
+
+// condPath tests the field at path p of document d (MongoDB query
+// semantics: array fields match when an element does, missing fields are
+// null for equality with null).
+func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) bool {
+	switch c.kind {
+	case cAnd:
+		for _, k := range c.kids {
+			if !ec.condPath(k, d, p, query) {
+				return false
+			}
+		}
+		return true
+	case cOr:
+		for _, k := range c.kids {
+			if ec.condPath(k, d, p, query) {
+				return true
+			}
+		}
+		return false
+	case cNor:
+		for _, k := range c.kids {
+			if ec.condPath(k, d, p, query) {
+				return false
+			}
+		}
+		return true
+	case cExists:
+		want, ok := truthy(ec.val(c.arg))
+		if !ok {
+			return false
+		}
+		return docExists(d, p, want)
+	}
+	rv := ec.val(c.arg)
+	if rv.IsMissing() {
+		// A missing right-hand value (a missing claim) matches nothing,
+		// not even with $ne or $nin: fail closed.
+		return false
+	}
+	switch c.kind {
+	case cEq:
+		return ec.eqPath(c, d, p, rv, query)
+	case cNe:
+		return !ec.eqPath(c, d, p, rv, query)
+	case cCmp:
+		return docCmp(d, p, c.cmp, rv)
+	case cIn:
+		if !rv.IsArray() {
+			return false
+		}
+		s := ec.set(c.arg)
+		return docIn(d, p, s, s.HasNull())
+	case cNin:
+		if !rv.IsArray() {
+			return false
+		}
+		s := ec.set(c.arg)
+		return !docIn(d, p, s, s.HasNull())
+	}
+	return false
+}
+
+// eqPath is {p: rv}; an array that comes from an expansion also matches
+// when the field holds one of its elements (membership, as in the Manager
+// role of source/rules/roles.txt: {"email": "%%user.custom_data.manages"}).
+func (ec *evalCtx) eqPath(c *cnode, d value.Value, p value.Path, rv value.Value, query bool) bool {
+	if docEq(d, p, rv) {
+		return true
+	}
+	if !query && c.arg.fromExp && rv.IsArray() {
+		return docIn(d, p, ec.set(c.arg), false)
+	}
+	return false
+}
+
+// condVal tests a plain value: a per-request value, or a whole document
+// (fromDoc).
+func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) bool {
+	switch c.kind {
+	case cAnd:
+		for _, k := range c.kids {
+			if !ec.condVal(k, lv, fromDoc, query) {
+				return false
+			}
+		}
+		return true
+	case cOr:
+		for _, k := range c.kids {
+			if ec.condVal(k, lv, fromDoc, query) {
+				return true
+			}
+		}
+		return false
+	case cNor:
+		for _, k := range c.kids {
+			if ec.condVal(k, lv, fromDoc, query) {
+				return false
+			}
+		}
+		return true
+	case cExists:
+		want, ok := truthy(ec.val(c.arg))
+		if !ok {
+			return false
+		}
+		return !lv.IsMissing() == want
+	}
+	if lv.IsMissing() {
+		// A missing left value (a missing claim, or no document) is
+		// false for every comparison; only {$exists: false} holds.
+		return false
+	}
+	// A document path on the right: {"%%user.id": "%%root.members"} is
+	// {"members": "%%user.id"} seen from the document.
+	if a := c.arg; a.kind == oDocPath && len(a.path) > 0 {
+		d := ec.doc(a.sel)
+		switch c.kind {
+		case cEq:
+			return ec.swappedEq(c, d, a.path, lv)
+		case cNe:
+			return !ec.swappedEq(c, d, a.path, lv)
+		case cCmp:
+			return docCmp(d, a.path, flip(c.cmp), lv)
+		case cIn:
+			return ec.swappedEq(c, d, a.path, lv)
+		case cNin:
+			return docExists(d, a.path, true) && !ec.swappedEq(c, d, a.path, lv)
+		}
+		return false
+	}
+	rv := ec.val(c.arg)
+	if rv.IsMissing() {
+		return false
+	}
+	switch c.kind {
+	case cEq:
+		return ec.eqVal(c, lv, rv, query)
+	case cNe:
+		return !ec.eqVal(c, lv, rv, query)
+	case cCmp:
+		return value.CmpValue(lv, c.cmp, rv)
+	case cIn:
+		if !rv.IsArray() {
+			return false
+		}
+		s := ec.set(c.arg)
+		return value.InValue(lv, s, s.HasNull())
+	case cNin:
+		if !rv.IsArray() {
+			return false
+		}
+		s := ec.set(c.arg)
+		return !value.InValue(lv, s, s.HasNull())
+	}
+	return false
+}
+
+func (ec *evalCtx) eqVal(c *cnode, lv, rv value.Value, query bool) bool {
+	if value.EqValue(lv, rv) {
+		return true
+	}
+	if !query && c.arg.fromExp && rv.IsArray() {
+		return value.InValue(lv, ec.set(c.arg), false)
+	}
+	return false
+}
+
+// swappedEq is {path: lv} over document d, with membership when lv is an
+// array (every value on the left comes from an expansion).
+func (ec *evalCtx) swappedEq(c *cnode, d value.Value, p value.Path, lv value.Value) bool {
+	if lv.IsNull() {
+		return false
+	}
+	if docEq(d, p, lv) {
+		return true
+	}
+	if lv.IsArray() {
+		return docIn(d, p, makeSet(lv, true), false)
+	}
+	return false
+}

@@ -1,0 +1,750 @@
+package evaluator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/rulegate/rulegate/value"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// ErrNotExpressible is returned by ReadFilter and WriteFilter when a rule
+// cannot be written as a MongoDB query exactly: it compares two values of
+// the document ({"a": "%%root.b"}), or calls a function or a conversion on
+// document values. The caller must then evaluate each document with
+// Evaluate instead (fail closed: no approximate filter is returned).
+var ErrNotExpressible = errors.New("evaluator: rule cannot be written as a MongoDB query")
+
+// NeverMatch is the filter that matches no document: {"_id": {"$in": []}}.
+// Every document has an _id, and $in with no values matches nothing.
+func NeverMatch() bson.D { return bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{}}}}} }
+
+// fk is the kind of a filter under construction.
+type fk uint8
+
+const (
+	fTrue fk = iota + 1
+	fFalse
+	fQuery
+)
+
+// flt is a filter under construction: a constant or a query document.
+type flt struct {
+	k fk
+	q bson.D
+}
+
+var (
+	tTrue  = flt{k: fTrue}
+	tFalse = flt{k: fFalse}
+)
+
+func fconst(b bool) flt {
+	if b {
+		return tTrue
+	}
+	return tFalse
+}
+
+func fq(field string, op string, v any) flt {
+	return flt{k: fQuery, q: bson.D{{Key: field, Value: bson.D{{Key: op, Value: v}}}}}
+}
+
+func fand(xs ...flt) flt {
+	var qs bson.A
+	for _, x := range xs {
+		switch x.k {
+		case fFalse:
+			return tFalse
+		case fQuery:
+			qs = append(qs, x.q)
+		}
+	}
+	switch len(qs) {
+	case 0:
+		return tTrue
+	case 1:
+		return flt{k: fQuery, q: qs[0].(bson.D)}
+	}
+	return flt{k: fQuery, q: bson.D{{Key: "$and", Value: qs}}}
+}
+
+func forr(xs ...flt) flt {
+	var qs bson.A
+	for _, x := range xs {
+		switch x.k {
+		case fTrue:
+			return tTrue
+		case fQuery:
+			qs = append(qs, x.q)
+		}
+	}
+	switch len(qs) {
+	case 0:
+		return tFalse
+	case 1:
+		return flt{k: fQuery, q: qs[0].(bson.D)}
+	}
+	return flt{k: fQuery, q: bson.D{{Key: "$or", Value: qs}}}
+}
+
+func fnor(xs ...flt) flt {
+	var qs bson.A
+	for _, x := range xs {
+		switch x.k {
+		case fTrue:
+			return tFalse
+		case fQuery:
+			qs = append(qs, x.q)
+		}
+	}
+	if len(qs) == 0 {
+		return tTrue
+	}
+	return flt{k: fQuery, q: bson.D{{Key: "$nor", Value: qs}}}
+}
+
+func (f flt) doc() bson.D {
+	switch f.k {
+	case fTrue:
+		return bson.D{}
+	case fFalse:
+		return NeverMatch()
+	}
+	return f.q
+}
+
+// elems returns the elements of an array value for $in, without the nulls
+// that come from expansions.
+func elems(v value.Value, fromExp bool) bson.A {
+	out := bson.A{}
+	v.Each(func(_ int, e value.Value) bool {
+		if !(fromExp && e.IsNull()) {
+			out = append(out, e.RawValue())
+		}
+		return false
+	})
+	return out
+}
+
+// fb translates compiled expressions into MongoDB filters for one bound
+// request: request values become literals, %%root and %%prevRoot paths
+// become field paths of the stored document.
+type fb struct {
+	ec  evalCtx
+	err error
+}
+
+func (f *fb) fail(err error) flt {
+	if f.err == nil {
+		f.err = err
+	}
+	return tFalse
+}
+
+func (f *fb) node(n *node) flt {
+	if n == nil {
+		return tTrue
+	}
+	if n.phase <= phReq {
+		return fconst(f.ec.node(n))
+	}
+	switch n.kind {
+	case nConst:
+		return fconst(n.val)
+	case nAnd, nOr, nNor:
+		xs := make([]flt, 0, len(n.kids))
+		for _, k := range n.kids {
+			xs = append(xs, f.node(k))
+		}
+		switch n.kind {
+		case nAnd:
+			return fand(xs...)
+		case nOr:
+			return forr(xs...)
+		}
+		return fnor(xs...)
+	case nMatch:
+		return f.match(n)
+	}
+	return f.fail(fmt.Errorf("%w: unknown node", ErrNotExpressible))
+}
+
+func (f *fb) notExpressible(n *node, why string) flt {
+	pos := n.at.FileName()
+	if pos != "" {
+		p := n.at.Pos()
+		pos = fmt.Sprintf("%s:%d:%d: ", pos, p.Line, p.Col)
+	}
+	return f.fail(fmt.Errorf("%w: %s%s: %s", ErrNotExpressible, pos, n.at.Ptr, why))
+}
+
+func (f *fb) match(n *node) flt {
+	l := n.left
+	switch {
+	case l.kind == oDocPath && len(l.path) > 0:
+		return f.condPath(n, n.cond, strings.Join(l.path, "."))
+	case l.kind == oDocPath:
+		// The whole stored document exists; only $exists can test it.
+		return f.condWhole(n, n.cond)
+	case l.phase <= phReq:
+		return f.condSwapped(n, n.cond, f.ec.val(l))
+	}
+	return f.notExpressible(n, "the left side is computed from the document")
+}
+
+func (f *fb) condWhole(n *node, c *cnode) flt {
+	switch c.kind {
+	case cAnd, cOr, cNor:
+		xs := make([]flt, 0, len(c.kids))
+		for _, k := range c.kids {
+			xs = append(xs, f.condWhole(n, k))
+		}
+		return combine(c.kind, xs)
+	case cExists:
+		if c.arg.phase > phReq {
+			return f.notExpressible(n, "$exists with a document value")
+		}
+		want, ok := truthy(f.ec.val(c.arg))
+		return fconst(ok && want)
+	}
+	return f.notExpressible(n, "a whole document compared with a value")
+}
+
+func combine(k condKind, xs []flt) flt {
+	switch k {
+	case cAnd:
+		return fand(xs...)
+	case cOr:
+		return forr(xs...)
+	}
+	return fnor(xs...)
+}
+
+func (f *fb) condPath(n *node, c *cnode, field string) flt {
+	switch c.kind {
+	case cAnd, cOr, cNor:
+		xs := make([]flt, 0, len(c.kids))
+		for _, k := range c.kids {
+			xs = append(xs, f.condPath(n, k, field))
+		}
+		return combine(c.kind, xs)
+	}
+	if c.arg.phase > phReq {
+		return f.notExpressible(n, "two values of the document are compared")
+	}
+	rv := f.ec.val(c.arg)
+	if c.kind == cExists {
+		want, ok := truthy(rv)
+		if !ok {
+			return tFalse
+		}
+		return fq(field, "$exists", want)
+	}
+	if rv.IsMissing() {
+		return tFalse
+	}
+	switch c.kind {
+	case cEq:
+		return f.eq(n, c, field, rv)
+	case cNe:
+		return fnor(f.eq(n, c, field, rv))
+	case cCmp:
+		return fq(field, c.cmp.String(), rv.RawValue())
+	case cIn, cNin:
+		if !rv.IsArray() {
+			return tFalse
+		}
+		op := "$in"
+		if c.kind == cNin {
+			op = "$nin"
+		}
+		return fq(field, op, elems(rv, c.arg.fromExp))
+	}
+	return f.notExpressible(n, "unknown condition")
+}
+
+func (f *fb) eq(n *node, c *cnode, field string, rv value.Value) flt {
+	eq := fq(field, "$eq", rv.RawValue())
+	if !n.query && c.arg.fromExp && rv.IsArray() {
+		if es := elems(rv, true); len(es) > 0 {
+			return forr(eq, fq(field, "$in", es))
+		}
+	}
+	return eq
+}
+
+// condSwapped translates a per-request left value tested against the
+// document: {"%%user.id": {"$in": "%%root.members"}} is {"members":
+// "%%user.id"}.
+func (f *fb) condSwapped(n *node, c *cnode, lv value.Value) flt {
+	switch c.kind {
+	case cAnd, cOr, cNor:
+		xs := make([]flt, 0, len(c.kids))
+		for _, k := range c.kids {
+			xs = append(xs, f.condSwapped(n, k, lv))
+		}
+		return combine(c.kind, xs)
+	}
+	a := c.arg
+	if a.kind != oDocPath || len(a.path) == 0 {
+		return f.notExpressible(n, "a request value compared with a value computed from the document")
+	}
+	if c.kind == cExists {
+		want, ok := truthy(f.ec.val(a))
+		_ = want
+		_ = ok
+		return f.notExpressible(n, "$exists with a document value")
+	}
+	if lv.IsMissing() {
+		return tFalse
+	}
+	field := strings.Join(a.path, ".")
+	eq := func() flt {
+		if lv.IsNull() {
+			return tFalse
+		}
+		e := fq(field, "$eq", lv.RawValue())
+		if lv.IsArray() {
+			if es := elems(lv, true); len(es) > 0 {
+				return forr(e, fq(field, "$in", es))
+			}
+		}
+		return e
+	}
+	switch c.kind {
+	case cEq, cIn:
+		return eq()
+	case cNe:
+		return fnor(eq())
+	case cNin:
+		return fand(fq(field, "$exists", true), fnor(eq()))
+	case cCmp:
+		return fq(field, flip(c.cmp).String(), lv.RawValue())
+	}
+	return f.notExpressible(n, "unknown condition")
+}
+
+// role-level translations, mirroring eval.go.
+
+func (f *fb) gates(r *crole) (readOK, writeOK, wImpliesRead flt) {
+	readOK, writeOK = tTrue, tTrue
+	if r.dfRead != nil {
+		readOK = f.node(r.dfRead)
+	}
+	if r.dfWrite != nil {
+		writeOK = f.node(r.dfWrite)
+		return readOK, writeOK, writeOK
+	}
+	return readOK, writeOK, readOK
+}
+
+func (f *fb) anyPerm(r *crole, write bool) flt {
+	if n := pick(r.read, r.write, write); n != nil {
+		return f.node(n)
+	}
+	xs := []flt{f.addl(r.addl, write)}
+	for _, fr := range r.fields {
+		xs = append(xs, f.fieldAny(fr, write))
+	}
+	return forr(xs...)
+}
+
+func (f *fb) addl(p *perms, write bool) flt {
+	if p == nil {
+		return tFalse
+	}
+	n := pick(p.read, p.write, write)
+	if n == nil {
+		return tFalse
+	}
+	return f.node(n)
+}
+
+func (f *fb) fieldAny(fr *cfield, write bool) flt {
+	if n := pick(fr.read, fr.write, write); n != nil {
+		return f.node(n)
+	}
+	xs := []flt{f.addl(fr.addl, write)}
+	for _, s := range fr.fields {
+		xs = append(xs, f.fieldAny(s, write))
+	}
+	return forr(xs...)
+}
+
+func (f *fb) permAt(r *crole, path []string, write bool) flt {
+	if n := pick(r.read, r.write, write); n != nil {
+		return f.node(n)
+	}
+	fields, addl := r.fields, r.addl
+	for i, seg := range path {
+		fr := findField(fields, seg)
+		if fr == nil {
+			return f.addl(addl, write)
+		}
+		if n := pick(fr.read, fr.write, write); n != nil {
+			return f.node(n)
+		}
+		if i == len(path)-1 {
+			if !fr.hasSub() {
+				return tFalse
+			}
+			return f.allSub(fr, write)
+		}
+		fields, addl = fr.fields, fr.addl
+	}
+	return tFalse
+}
+
+func (f *fb) allSub(fr *cfield, write bool) flt {
+	xs := []flt{f.addl(fr.addl, write)}
+	for _, s := range fr.fields {
+		if n := pick(s.read, s.write, write); n != nil {
+			xs = append(xs, f.node(n))
+			continue
+		}
+		if !s.hasSub() {
+			return tFalse
+		}
+		xs = append(xs, f.allSub(s, write))
+	}
+	return fand(xs...)
+}
+
+// governed returns, for each role, the filter of the documents it decides:
+// its apply_when holds and no earlier role's does (source/rules/roles.txt,
+// "Role Order").
+func (f *fb) governed(c *ccoll, each func(r *crole, gov flt) flt) flt {
+	var prev []flt
+	var clauses []flt
+	for _, r := range c.roles {
+		a := f.node(r.applyWhen)
+		gov := fand(a, fnor(prev...))
+		if gov.k != fFalse {
+			clauses = append(clauses, fand(gov, each(r, gov)))
+		}
+		if a.k == fTrue {
+			break
+		}
+		prev = append(prev, a)
+	}
+	return forr(clauses...)
+}
+
+// filters returns the conjunction of the applied filters' queries, and the
+// applied filters.
+func (f *fb) filters(c *ccoll) (flt, []*cfilter) {
+	var xs []flt
+	var applied []*cfilter
+	for _, fl := range c.filters {
+		on := f.node(fl.applyWhen)
+		if on.k == fFalse {
+			continue
+		}
+		if on.k == fTrue {
+			applied = append(applied, fl)
+		}
+		if fl.query != nil {
+			xs = append(xs, forr(fnor(on), f.node(fl.query)))
+		}
+	}
+	return fand(xs...), applied
+}
+
+// ReadFilter returns the MongoDB filter that selects exactly the documents
+// of req.Namespace that the caller may read, and a projection that removes
+// fields no applicable role may read (and applies the applied filters'
+// projections). Combine it with a client query as {"$and": [client,
+// filter]} (see Combine), never key by key. When nothing can be read the
+// filter is NeverMatch(). A nil projection means no projection.
+//
+// The filter agrees with Evaluate on every document. The projection is
+// exact when all the roles that can apply read the same fields; otherwise
+// it removes only what none of them may read, and documents must be
+// redacted one by one with Decision.Fields (EvalFields). Rules that
+// compare two values of the document give ErrNotExpressible.
+func (p *Program) ReadFilter(ctx context.Context, req Request) (filter, projection bson.D, err error) {
+	b, err := p.Bind(ctx, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b.ReadFilter(ctx)
+}
+
+// ReadFilter is Program.ReadFilter for the bound request.
+func (b *Bound) ReadFilter(ctx context.Context) (filter, projection bson.D, err error) {
+	c := b.c
+	if c == nil {
+		return NeverMatch(), nil, nil
+	}
+	f := &fb{ec: evalCtx{ctx: ctx, b: b}}
+	fq, applied := f.filters(c)
+	roles := f.governed(c, func(r *crole, _ flt) flt {
+		readOK, writeOK, wImpliesRead := f.gates(r)
+		gate := forr(readOK, fand(fconst(r.dfWrite != nil), writeOK))
+		readable := forr(fand(readOK, f.anyPerm(r, false)), fand(wImpliesRead, f.anyPerm(r, true)))
+		return fand(gate, readable)
+	})
+	all := fand(fq, roles)
+	if f.err == nil {
+		f.err = f.ec.err
+	}
+	if f.err != nil {
+		return nil, nil, f.err
+	}
+	if all.k == fFalse {
+		return NeverMatch(), nil, nil
+	}
+	return all.doc(), f.projection(c, applied), f.err
+}
+
+// WriteFilter returns the MongoDB filter that selects exactly the stored
+// documents of req.Namespace that the caller may modify: for
+// ActionDelete, those it may delete; otherwise those it may update, and
+// when req.Update is set, only those whose role may write every path the
+// update touches (UpdatePaths). %%root and %%prevRoot both stand for the
+// stored document: the document after the write is not known before it,
+// so every write must still be checked with Evaluate on its result.
+func (p *Program) WriteFilter(ctx context.Context, req Request) (bson.D, error) {
+	b, err := p.Bind(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return b.WriteFilter(ctx, req.Action, req.Update)
+}
+
+// WriteFilter is Program.WriteFilter for the bound request.
+func (b *Bound) WriteFilter(ctx context.Context, action Action, update bson.Raw) (bson.D, error) {
+	c := b.c
+	if c == nil {
+		return NeverMatch(), nil
+	}
+	var paths [][]string
+	if update != nil {
+		info, err := UpdatePaths(update)
+		if err != nil {
+			return nil, err
+		}
+		if info.Replacement {
+			// Without the stored document, the fields a replacement
+			// removes are unknown: require document-level write.
+			paths = nil
+		}
+		for _, s := range info.Paths {
+			paths = append(paths, strings.Split(s, "."))
+		}
+		if info.Replacement {
+			paths = append(paths, nil)
+		}
+	}
+	f := &fb{ec: evalCtx{ctx: ctx, b: b}}
+	fq, _ := f.filters(c)
+	roles := f.governed(c, func(r *crole, _ flt) flt {
+		_, writeOK, _ := f.gates(r)
+		switch action {
+		case ActionDelete:
+			return fand(writeOK, f.allWritable(r), f.node(r.delete))
+		}
+		if update == nil {
+			return fand(writeOK, f.anyPerm(r, true))
+		}
+		xs := []flt{writeOK}
+		for _, p := range paths {
+			if p == nil {
+				xs = append(xs, f.allWritable(r))
+				continue
+			}
+			xs = append(xs, f.permAt(r, p, true))
+		}
+		return fand(xs...)
+	})
+	all := fand(fq, roles)
+	if f.err == nil {
+		f.err = f.ec.err
+	}
+	if f.err != nil {
+		return nil, f.err
+	}
+	return all.doc(), nil
+}
+
+// allWritable is a sufficient condition for "every field of the document
+// is writable": document-level write, or additional_fields.write and every
+// named field writable. It may exclude documents that Evaluate would
+// allow (a named unwritable field that the document lacks), never the
+// reverse.
+func (f *fb) allWritable(r *crole) flt {
+	if r.write != nil {
+		return f.node(r.write)
+	}
+	xs := []flt{f.addl(r.addl, true)}
+	for _, fr := range r.fields {
+		xs = append(xs, f.permAt(r, []string{fr.name}, true))
+	}
+	return fand(xs...)
+}
+
+// projection computes the read projection (see ReadFilter).
+func (f *fb) projection(c *ccoll, applied []*cfilter) bson.D {
+	// Roles that can apply at all.
+	var roles []*crole
+	for _, r := range c.roles {
+		a := f.node(r.applyWhen)
+		if a.k != fFalse {
+			roles = append(roles, r)
+		}
+		if a.k == fTrue {
+			break
+		}
+	}
+	// status of a path under one role: 0 unreadable, 1 readable, 2 depends
+	// on the document.
+	status := func(r *crole, path []string) int {
+		readOK, _, wImpliesRead := f.gates(r)
+		x := forr(fand(readOK, f.permAt(r, path, false)), fand(wImpliesRead, f.permAt(r, path, true)))
+		switch x.k {
+		case fTrue:
+			return 1
+		case fFalse:
+			return 0
+		}
+		return 2
+	}
+	// Unnamed top-level fields readable under some role?
+	unnamed := false
+	named := map[string]bool{}
+	for _, r := range roles {
+		for _, fr := range r.fields {
+			named[fr.name] = true
+		}
+	}
+	const probe = "\x00unnamed"
+	for _, r := range roles {
+		if status(r, []string{probe}) != 0 {
+			unnamed = true
+		}
+	}
+	var names []string
+	for n := range named {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var proj bson.D
+	readableSomewhere := func(n string) bool {
+		for _, r := range roles {
+			if status(r, []string{n}) != 0 {
+				return true
+			}
+		}
+		return false
+	}
+	if unnamed || len(roles) == 0 {
+		for _, n := range names {
+			if !readableSomewhere(n) {
+				proj = append(proj, bson.E{Key: n, Value: 0})
+			}
+		}
+	} else {
+		idSeen := false
+		for _, n := range names {
+			if n == "_id" {
+				idSeen = true
+			}
+			if readableSomewhere(n) {
+				proj = append(proj, bson.E{Key: n, Value: 1})
+			} else if n == "_id" {
+				proj = append(proj, bson.E{Key: "_id", Value: 0})
+			}
+		}
+		if !idSeen {
+			proj = append(proj, bson.E{Key: "_id", Value: 0})
+		}
+	}
+	return mergeProjections(proj, applied)
+}
+
+// mergeProjections merges the applied filters' projections into proj.
+func mergeProjections(proj bson.D, applied []*cfilter) bson.D {
+	inclusive := func(d bson.D) bool {
+		for _, e := range d {
+			if e.Key != "_id" && e.Value == 1 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, fl := range applied {
+		if len(fl.projection) == 0 {
+			continue
+		}
+		var fp bson.D
+		for _, pr := range fl.projection {
+			v := 0
+			if pr.Include {
+				v = 1
+			}
+			fp = append(fp, bson.E{Key: pr.Field, Value: v})
+		}
+		switch {
+		case len(proj) == 0:
+			proj = fp
+		case !inclusive(proj) && !inclusive(fp):
+			proj = append(proj, fp...)
+		case inclusive(proj) && inclusive(fp):
+			// Keep the fields both include.
+			keep := map[string]bool{}
+			for _, e := range fp {
+				if e.Value == 1 {
+					keep[e.Key] = true
+				}
+			}
+			var out bson.D
+			for _, e := range proj {
+				if e.Value == 0 || keep[e.Key] {
+					out = append(out, e)
+				}
+			}
+			proj = out
+		case inclusive(proj):
+			// Drop the excluded fields from the inclusion.
+			drop := map[string]bool{}
+			for _, e := range fp {
+				drop[e.Key] = true
+			}
+			var out bson.D
+			for _, e := range proj {
+				if !drop[e.Key] || (e.Key == "_id" && e.Value == 0) {
+					out = append(out, e)
+				}
+			}
+			if drop["_id"] {
+				out = append(out, bson.E{Key: "_id", Value: 0})
+			}
+			proj = out
+		default:
+			// proj excludes, fp includes: include fp's fields minus proj's
+			// exclusions.
+			drop := map[string]bool{}
+			for _, e := range proj {
+				drop[e.Key] = true
+			}
+			var out bson.D
+			for _, e := range fp {
+				if e.Value == 1 && !drop[e.Key] || e.Value == 0 {
+					out = append(out, e)
+				}
+			}
+			if drop["_id"] {
+				out = append(out, bson.E{Key: "_id", Value: 0})
+			}
+			proj = out
+		}
+	}
+	if len(proj) == 0 {
+		return nil
+	}
+	return proj
+}

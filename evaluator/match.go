@@ -1,0 +1,146 @@
+package evaluator
+
+import (
+	"github.com/rulegate/rulegate/value"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"strings"
+)
+
+// The helpers below apply MongoDB query semantics (value.MatchEq and
+// friends) to a document held as a value.Value, through value.EachValue:
+// unlike value.Raw, they never box the document in an interface, so the
+// per-document path does not allocate.
+
+func isNullish(c value.Value) bool { return c.Type == 0 || c.Type == bson.TypeNull }
+
+// docEq is value.MatchEq over a document value.
+func docEq(d value.Value, p value.Path, v value.Value) bool {
+	if v.IsMissing() {
+		return false
+	}
+	if v.IsNull() {
+		return value.EachValue(d, p, isNullish)
+	}
+	return value.EachValue(d, p, func(c value.Value) bool { return value.Equal(c, v) })
+}
+
+// docIn is value.MatchIn over a document value.
+func docIn(d value.Value, p value.Path, s value.Set, hasNull bool) bool {
+	return value.EachValue(d, p, func(c value.Value) bool {
+		if c.IsMissing() {
+			return hasNull
+		}
+		return s.Has(c)
+	})
+}
+
+// docExists is value.MatchExists over a document value.
+func docExists(d value.Value, p value.Path, want bool) bool {
+	return value.EachValue(d, p, func(c value.Value) bool { return !c.IsMissing() }) == want
+}
+
+// docCmp is value.MatchCmp over a document value.
+func docCmp(d value.Value, p value.Path, op value.CmpOp, v value.Value) bool {
+	if v.IsMissing() {
+		return false
+	}
+	return value.EachValue(d, p, func(c value.Value) bool { return cmpCand(c, op, v) })
+}
+
+// cmpCand compares one candidate as the server does: an array candidate is
+// compared as a whole (its elements are candidates of their own).
+func cmpCand(c value.Value, op value.CmpOp, v value.Value) bool {
+	if !c.IsArray() {
+		return value.CmpValue(c, op, v)
+	}
+	switch v.Type {
+	case bson.TypeNull:
+		return false
+	case bson.TypeMinKey:
+		return op == value.Gt || op == value.Gte
+	case bson.TypeMaxKey:
+		return op == value.Lt || op == value.Lte
+	case bson.TypeArray:
+		r := value.Compare(c, v)
+		switch op {
+		case value.Gt:
+			return r > 0
+		case value.Gte:
+			return r >= 0
+		case value.Lt:
+			return r < 0
+		case value.Lte:
+			return r <= 0
+		}
+	}
+	return false
+}
+
+// flip returns the operator that holds for (b, a) when op holds for (a, b).
+func flip(op value.CmpOp) value.CmpOp {
+	switch op {
+	case value.Gt:
+		return value.Lt
+	case value.Gte:
+		return value.Lte
+	case value.Lt:
+		return value.Gt
+	case value.Lte:
+		return value.Gte
+	}
+	return op
+}
+
+// resolve returns the plain value at path p of d (no array traversal but
+// numeric indexes), Missing when absent.
+func resolve(d value.Value, p value.Path) value.Value {
+	v := d
+	for _, c := range p {
+		switch v.Type {
+		case bson.TypeEmbeddedDocument:
+			v = v.Field(c)
+		case bson.TypeArray:
+			i, ok := index(c)
+			if !ok {
+				return value.Value{}
+			}
+			v = v.Index(i)
+		default:
+			return value.Value{}
+		}
+	}
+	return v
+}
+
+func index(s string) (int, bool) {
+	if s == "" || len(s) > 9 || (len(s) > 1 && s[0] == '0') {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// truthy is how $exists reads its operand: booleans, and numbers other
+// than zero.
+func truthy(v value.Value) (want, ok bool) {
+	if b, isB := v.BoolOK(); isB {
+		return b, true
+	}
+	if v.IsNumber() {
+		i, isInt := v.IntOK()
+		if isInt {
+			return i != 0, true
+		}
+		return true, true
+	}
+	return false, false
+}
+
+func splitPath(s string) []string { return strings.Split(s, ".") }
