@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/rulegate/rulegate/evaluator"
+)
+
+var filterCmd = &command{
+	name:    "filter",
+	summary: "print the MongoDB filter and projection the rules add to a query",
+	usage:   "filter --app APP [--secret SECRET] < query.json",
+	help: `
+Filter reads a query as JSON on standard input and prints, as MongoDB
+extended JSON, the filter and projection to run instead: the client's query
+combined with the rules' read (or write) filter, so that the database returns
+exactly the documents the caller may read (or modify).
+
+  {"user": <user object>, "namespace": "db.coll",
+   "action": "read" | "write", "query": {...}}
+
+As for eval, "token" (with --secret) may replace "user". The client's query is
+never expanded: a "%%user.id" in it is a plain string. The output:
+
+  {"filter": {"$and": [<query>, <rules' filter>]}, "projection": {...} or null}
+
+A filter that matches nothing is {"_id": {"$in": []}}. When a rule compares two
+fields of the document it cannot be written as a query; filter then fails
+(exit 2) and each document must be decided with eval.
+
+Exit status: 0 printed, 2 bad request or app.
+
+Examples:
+  echo '{"user": {"id": "u1", "custom_data": {"teamIds": ["red", "blue"]}},
+         "namespace": "teams.projects", "action": "read",
+         "query": {"status": "active"}}' | rulegate filter --app examples/teams
+`,
+}
+
+func init() { filterCmd.run = (*cli).filter }
+
+func (c *cli) filter(args []string) int {
+	fs := flag.NewFlagSet("filter", flag.ContinueOnError)
+	appDir := fs.String("app", "", "the app directory (required)")
+	secret := fs.String("secret", "", `the HS256 secret that verifies a request's "token"`)
+	pos, code, ok := c.parseFlags(filterCmd, fs, args)
+	if !ok {
+		return code
+	}
+	if *appDir == "" {
+		return c.usageErr(filterCmd, "--app APP is required")
+	}
+	if len(pos) > 0 {
+		return c.usageErr(filterCmd, "unexpected argument %q: the query is read from standard input", pos[0])
+	}
+	_, prog, ok := c.loadProgram(filterCmd, *appDir)
+	if !ok {
+		return exitUsage
+	}
+	req, err := readRequest(c.stdin, *secret, []string{"query"}, []evaluator.Action{evaluator.ActionRead, evaluator.ActionWrite})
+	if err != nil {
+		c.requestErr(filterCmd, err)
+		return exitUsage
+	}
+	var client bson.D
+	if req.Query != nil {
+		if err := bson.Unmarshal(req.Query, &client); err != nil {
+			fmt.Fprintf(c.stderr, "rulegate filter: query: %v\n", err)
+			return exitUsage
+		}
+	}
+	ctx := context.Background()
+	var rule, projection bson.D
+	if req.Action == evaluator.ActionRead {
+		rule, projection, err = prog.ReadFilter(ctx, req.Request)
+	} else {
+		rule, err = prog.WriteFilter(ctx, req.Request)
+	}
+	if err != nil {
+		if errors.Is(err, evaluator.ErrNotExpressible) {
+			fmt.Fprintf(c.stderr, "rulegate filter: %v; decide each document with \"rulegate eval\" instead\n", err)
+		} else {
+			fmt.Fprintf(c.stderr, "rulegate filter: %v\n", err)
+		}
+		return exitUsage
+	}
+	combined, err := combine(client, rule)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "rulegate filter: query: %v\n", err)
+		return exitUsage
+	}
+	out := bson.D{{Key: "filter", Value: combined}, {Key: "projection", Value: nil}}
+	if projection != nil {
+		out[1].Value = projection
+	}
+	b, err := bson.MarshalExtJSONIndent(out, false, false, "", "  ")
+	if err != nil {
+		fmt.Fprintf(c.stderr, "rulegate filter: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(c.stdout, "%s\n", b)
+	return exitOK
+}

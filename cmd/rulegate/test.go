@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/rulegate/rulegate/fixtures"
+	"github.com/rulegate/rulegate/source"
+)
+
+var testCmd = &command{
+	name:    "test",
+	summary: "run the app's rule tests (tests/*.json) against its fixtures",
+	usage:   "test [--json] [--junit FILE] [--coverage] [-v] [--color=auto|always|never] APP",
+	help: `
+Test runs every test under APP/tests/ (JSON or YAML) against the fixture users
+(APP/fixtures/users.json) and documents (APP/fixtures/documents.json), with no
+database. A test names a user, a namespace, a document and the decisions it
+expects:
+
+  {"tests": [{"name": "members read their team's projects",
+              "user": "mia", "namespace": "teams.projects", "document": "red-roadmap",
+              "expect": {"read": true, "write": false, "delete": false},
+              "expect_fields": {"read": ["_id", "name"], "write": ["name"]}}]}
+
+A test passes when every expectation holds; each failure is printed with the
+trace of the failing decision. Test also checks, for every fixture user and
+namespace, that the read filter (the MongoDB query rulegate adds to reads)
+and the per-document read decisions agree on the fixture documents; each
+disagreement counts as a failure. The last line is "N passed, N failed"
+(N counts tests, not actions).
+
+--coverage lists the roles, filters and field rules no test exercised.
+--json prints the report as JSON instead of text; --junit FILE also writes a
+JUnit XML report for CI.
+
+Exit status: 0 every test passed, 1 some test failed, 2 unusable input (rule
+errors, malformed fixtures or tests).
+
+Examples:
+  rulegate test examples/teams
+  rulegate test --coverage examples/teams
+  rulegate test --junit report.xml ./my-app
+  rulegate init-tests ./my-app && rulegate test ./my-app
+`,
+}
+
+func init() { testCmd.run = (*cli).test }
+
+func (c *cli) test(args []string) int {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	junit := fs.String("junit", "", "also write a JUnit XML report to `FILE`")
+	coverage := fs.Bool("coverage", false, "list roles, filters and field rules no test exercised")
+	verbose := fs.Bool("v", false, "list passing tests and checks too")
+	color := colorFlag("auto")
+	fs.Var(&color, "color", "colour the output: auto (on a terminal), always or never")
+	pos, code, ok := c.parseFlags(testCmd, fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return c.usageErr(testCmd, "want one app directory, got %d arguments", len(pos))
+	}
+	dir := pos[0]
+	app, prog, ok := c.loadProgram(testCmd, dir)
+	if !ok {
+		return exitUsage
+	}
+	suite, err := fixtures.Load(os.DirFS(dir))
+	if err != nil {
+		c.fixtureErr(testCmd, err, suite)
+		return exitUsage
+	}
+	if len(suite.Tests) == 0 && !*asJSON {
+		fmt.Fprintf(c.stderr, "rulegate test: no tests in %s/tests/; write some, or run \"rulegate init-tests %s\" to start from the current decisions\n", dir, dir)
+	}
+	var opts []fixtures.RunOption
+	if *coverage {
+		opts = append(opts, fixtures.WithCoverage(app))
+	}
+	rep := fixtures.Run(context.Background(), suite, prog, opts...)
+	if *junit != "" {
+		f, err := os.Create(*junit)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "rulegate test: %v\n", err)
+			return exitUsage
+		}
+		err = rep.WriteJUnit(f, app.Files)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			fmt.Fprintf(c.stderr, "rulegate test: writing %s: %v\n", *junit, err)
+			return exitUsage
+		}
+	}
+	if *asJSON {
+		err = rep.WriteJSON(c.stdout)
+	} else {
+		err = rep.WriteText(c.stdout, fixtures.TextOptions{Color: c.useColor(color, c.stdout), Verbose: *verbose, Files: app.Files})
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "rulegate test: %v\n", err)
+		return exitUsage
+	}
+	if !rep.OK() {
+		return exitProblems
+	}
+	return exitOK
+}
+
+// fixtureErr prints the diagnostics of fixtures.Load.
+func (c *cli) fixtureErr(cmd *command, err error, s *fixtures.Suite) {
+	var l source.ErrorList
+	if !errors.As(err, &l) {
+		fmt.Fprintf(c.stderr, "rulegate %s: %v\n", cmd.name, err)
+		return
+	}
+	var files map[string]*source.File
+	if s != nil {
+		files = s.Files
+	}
+	c.printDiags(c.stderr, l, files, false)
+	fmt.Fprintf(c.stderr, "rulegate %s: the fixtures or tests have %s; fix them and run again\n", cmd.name, plural(len(l), "problem"))
+}
