@@ -1,0 +1,210 @@
+package rules_test
+
+import (
+	"fmt"
+	"testing/fstest"
+
+	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/source"
+)
+
+func exampleApp() fstest.MapFS {
+	return fstest.MapFS{
+		"data_sources/mongodb-atlas/app/items/rules.json": {Data: []byte(`{
+  "database": "app",
+  "collection": "items",
+  "roles": [
+    {"name": "owner", "apply_when": {"owner_id": "%%user.id"}, "read": true, "write": true},
+    {"name": "reader", "apply_when": {}, "read": true, "insert": false}
+  ]
+}`)},
+		"data_sources/mongodb-atlas/default_rule.json": {Data: []byte(`{"roles": [{"name": "none", "apply_when": {}, "read": false}]}`)},
+		"auth/custom_user_data.json": {Data: []byte(`{"enabled": true, "mongo_service_name": "mongodb-atlas",
+  "database_name": "app", "collection_name": "users", "user_id_field": "user_id"}`)},
+	}
+}
+
+func ExampleLoadApp() {
+	app, err := rules.LoadApp(exampleApp())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, ds := range app.DataSources {
+		for _, c := range ds.Collections {
+			fmt.Println(ds.Name, c.Namespace(), len(c.Roles), "roles")
+		}
+	}
+	fmt.Println("custom user data in", app.CustomUserData.Namespace())
+	// Output:
+	// mongodb-atlas app.items 2 roles
+	// custom user data in app.users
+}
+
+func ExampleLoadApp_errors() {
+	fsys := fstest.MapFS{
+		"data_sources/mongodb-atlas/app/a/rules.json": {Data: []byte(`{"roles": [{"name": "r", "raed": true}]}`)},
+		"data_sources/mongodb-atlas/app/b/rules.json": {Data: []byte(`{"roles": [{"name": "r", "read": {"n": {"$in": 5}}}]}`)},
+	}
+	_, err := rules.LoadApp(fsys)
+	fmt.Println(err)
+	// Output:
+	// data_sources/mongodb-atlas/app/a/rules.json:1:26: /roles/0/raed: unknown key "raed" (did you mean "read"?) (rules/unknown-key)
+	// data_sources/mongodb-atlas/app/b/rules.json:1:48: /roles/0/read/n/$in: $in expects an array, got 5 (rules/type)
+}
+
+func ExampleApp_Collection() {
+	app, _ := rules.LoadApp(exampleApp())
+	c, ds := app.Collection("app.items")
+	fmt.Println(c.Namespace(), "in", ds.Name, "first role:", c.Roles[0].Name)
+	c, _ = app.Collection("app.other")
+	fmt.Println(c == nil)
+	// Output:
+	// app.items in mongodb-atlas first role: owner
+	// true
+}
+
+func ExampleApp_DefaultRuleFor() {
+	app, _ := rules.LoadApp(exampleApp())
+	d := app.DefaultRuleFor("app.other")
+	fmt.Println(d.Roles[0].Name)
+	// Output: none
+}
+
+func ExampleParseRules() {
+	f := source.NewFile("rules.json", []byte(`{
+  "database": "app",
+  "collection": "items",
+  "roles": [{
+    "name": "teammate",
+    "apply_when": {"team": "%%user.custom_data.team"},
+    "document_filters": {"read": {"%%user.custom_data.teamIds": {"%in": ["red", "blue"]}}},
+    "read": true
+  }]
+}`))
+	c, err := rules.ParseRules(f)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(rules.Summary(c))
+	// Output:
+	// collection app.items
+	// role "teammate"
+	//   apply_when: team[%%root.team] == %%user.custom_data.team
+	//   document_filters
+	//   document_filters.read: %%user.custom_data.teamIds {$in(%in) [string:"red", string:"blue"]}
+	//   read: true
+}
+
+func ExampleParseDefaultRule() {
+	f := source.NewFile("default_rule.json", []byte(`{"roles": [{"name": "readAll", "apply_when": {}, "read": true}], "filters": []}`))
+	d, err := rules.ParseDefaultRule(f)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(rules.Summary(d))
+	// Output:
+	// default_rule
+	// role "readAll"
+	//   apply_when: and()
+	//   read: true
+}
+
+func ExampleParseCustomUserData() {
+	f := source.NewFile("auth/custom_user_data.json", []byte(`{
+  "enabled": true,
+  "mongo_service_name": "mongodb-atlas",
+  "database_name": "app",
+  "collection_name": "users",
+  "user_id_field": "user_id"
+}`))
+	c, err := rules.ParseCustomUserData(f)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(c.Enabled, c.Namespace(), c.UserIDField)
+	// Output: true app.users user_id
+}
+
+func ExampleParseExpr() {
+	e, err := rules.ParseExpr(source.NewFile("expr.json", []byte(`{"%or": [{"%%user.custom_data.admin": true}, {"owner_id": "%%user.id"}]}`)))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(rules.Summary(e))
+	// Output: %or(%%user.custom_data.admin == bool:true, owner_id[%%root.owner_id] == %%user.id)
+}
+
+func ExampleValidate() {
+	fsys := fstest.MapFS{
+		"data_sources/mongodb-atlas/app/items/rules.json": {Data: []byte(`{
+  "roles": [
+    {"name": "all", "apply_when": {}, "read": true},
+    {"name": "owner", "apply_when": {"owner_id": "%%user.id"}, "write": true}
+  ],
+  "filters": [
+    {"name": "mine", "apply_when": {"owner_id": "%%user.id"}, "query": {}}
+  ]
+}`)},
+	}
+	app, err := rules.LoadApp(fsys)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, e := range rules.Validate(app, rules.ValidateOptions{}) {
+		fmt.Println(e)
+	}
+	// Output:
+	// data_sources/mongodb-atlas/app/items/rules.json:4:5: /roles/1: warning: role "owner" never applies: the earlier role "all" always applies (rules/shadowed-role)
+	// data_sources/mongodb-atlas/app/items/rules.json:7:37: /filters/0/apply_when/owner_id: a filter's apply_when is evaluated before any document is read: it cannot use the field "owner_id" (%%root.owner_id) (rules/phase)
+}
+
+func ExampleFormat() {
+	c, err := rules.ParseRules(source.NewFile("rules.json", []byte(
+		`{"database":"app","collection":"items","roles":[{"name":"owner","apply_when":{"owner_id":"%%user.id"},"read":true}]}`)))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(string(rules.Format(c)))
+	// Output:
+	// {
+	//   "database": "app",
+	//   "collection": "items",
+	//   "roles": [
+	//     {
+	//       "name": "owner",
+	//       "apply_when": {
+	//         "owner_id": "%%user.id"
+	//       },
+	//       "read": true
+	//     }
+	//   ],
+	//   "filters": []
+	// }
+}
+
+func ExampleWalk() {
+	c, _ := rules.ParseRules(source.NewFile("rules.json", []byte(
+		`{"roles":[{"name":"r","apply_when":{"a":"%%user.id","b":{"$in":"%%values.ids"}}}]}`)))
+	rules.Walk(c, func(n rules.Node) bool {
+		if x, ok := n.(*rules.ExpansionRef); ok {
+			fmt.Println(x.Ptr, x.Ref)
+		}
+		return true
+	})
+	// Output:
+	// /roles/0/apply_when/a %%user.id
+	// /roles/0/apply_when/b/$in %%values.ids
+}
+
+func ExampleSummary() {
+	e, _ := rules.ParseExpr(source.NewFile("expr.json", []byte(`{"_id": {"%stringToOid": "%%user.id"}, "n": {"$numberLong": "5"}}`)))
+	fmt.Println(rules.Summary(e))
+	// Output: and(_id[%%root._id] == %stringToOid(%%user.id), n[%%root.n] == long:5)
+}
