@@ -23,7 +23,11 @@ func engines(tb testing.TB) []Engine {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return []Engine{Handwritten{}, ex, ce, op}
+	rg, err := NewRulegateFromDir(AppDir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return []Engine{Handwritten{}, ex, ce, op, rg}
 }
 
 type docCase struct {
