@@ -1,0 +1,107 @@
+package gate
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/source"
+)
+
+// Stable codes of the errors the gate returns. Codes are the contract;
+// messages may be reworded.
+const (
+	// CodeDenied: the rules do not allow the operation (a DeniedError).
+	CodeDenied = "gate/denied"
+	// CodeUnsupported: the operation uses a stage, operator or option the
+	// gate cannot check against the rules, so it is refused (fail closed).
+	CodeUnsupported = "gate/unsupported"
+	// CodeInvalid: client input is malformed (a filter that is not a
+	// document, a pipeline stage with two keys, ...).
+	CodeInvalid = "gate/invalid"
+	// CodeConflict: an update that must re-check the document after the
+	// write kept losing the race with concurrent writers.
+	CodeConflict = "gate/conflict"
+)
+
+// Sentinel errors for errors.Is.
+var (
+	// ErrDenied matches every *DeniedError.
+	ErrDenied = errors.New("gate: denied by rules")
+	// ErrRefused matches every *RefusedError.
+	ErrRefused = errors.New("gate: operation refused")
+	// ErrConflict is returned (wrapped in a *RefusedError with
+	// CodeConflict) when an optimistic write lost every retry.
+	ErrConflict = errors.New("gate: concurrent modification")
+)
+
+// DeniedError says that the rules refused an operation: which collection,
+// which method, which rule action and why (the evaluator's stable Reason).
+// A denied write has changed nothing.
+type DeniedError struct {
+	// Namespace is "<database>.<collection>".
+	Namespace string
+	// Op is the method called: "UpdateOne", "Distinct", ...
+	Op string
+	// Action is the rule action that was denied.
+	Action evaluator.Action
+	// Reason is the evaluator's reason code.
+	Reason evaluator.Reason
+	// Role is the role that decided, "" when none applied.
+	Role string
+	// Field is the field concerned, for field-level denials when known.
+	Field string
+}
+
+// Error renders "gate: <ns>: <Op>: <action> denied: <reason> (gate/denied)",
+// naming the role and field when known.
+func (e *DeniedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "gate: %s: %s: %s denied: %s", e.Namespace, e.Op, e.Action, e.Reason)
+	if e.Field != "" {
+		fmt.Fprintf(&b, " (field %q)", e.Field)
+	}
+	if e.Role != "" {
+		fmt.Fprintf(&b, " (role %q)", e.Role)
+	}
+	b.WriteString(" (" + CodeDenied + ")")
+	return b.String()
+}
+
+// Is reports whether target is ErrDenied.
+func (e *DeniedError) Is(target error) bool { return target == ErrDenied }
+
+// RefusedError says that the gate refused an operation it cannot check
+// against the rules (an aggregation stage reaching another collection, an
+// unknown query operator, ...) or that is malformed. Ptr locates the
+// offending part of the client input (the pipeline, the filter, the update
+// document) as an RFC 6901 pointer.
+type RefusedError struct {
+	Namespace string
+	Op        string
+	Ptr       source.Pointer
+	Code      string
+	Msg       string
+	// Err is the underlying error, if any (an evaluator validation error,
+	// ErrConflict).
+	Err error
+}
+
+// Error renders "gate: <ns>: <Op>: <ptr>: <msg> (<code>)".
+func (e *RefusedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "gate: %s: %s: ", e.Namespace, e.Op)
+	if e.Ptr != "" {
+		b.WriteString(string(e.Ptr) + ": ")
+	}
+	b.WriteString(e.Msg)
+	b.WriteString(" (" + e.Code + ")")
+	return b.String()
+}
+
+// Is reports whether target is ErrRefused.
+func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+
+// Unwrap returns the underlying error.
+func (e *RefusedError) Unwrap() error { return e.Err }

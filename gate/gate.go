@@ -1,0 +1,148 @@
+package gate
+
+import (
+	"errors"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/expansion"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// DefaultRetries is how many times an optimistic write (one that must check
+// the document as it will be after the write) is retried when a concurrent
+// writer changed the document between the gate's read and its write.
+const DefaultRetries = 16
+
+// Gate enforces a compiled rules Program on a MongoDB client. It is
+// immutable and safe for concurrent use; make one per process and call For
+// per request.
+type Gate struct {
+	client  *mongo.Client
+	prog    *evaluator.Program
+	retries int
+}
+
+// Option configures New.
+type Option func(*Gate)
+
+// WithRetries sets how many times an optimistic write is retried after
+// losing a race with a concurrent writer before failing with ErrConflict
+// (DefaultRetries when n <= 0).
+func WithRetries(n int) Option { return func(g *Gate) { g.retries = n } }
+
+// New returns a Gate enforcing prog on client.
+func New(client *mongo.Client, prog *evaluator.Program, opts ...Option) (*Gate, error) {
+	if client == nil {
+		return nil, errors.New("gate: nil *mongo.Client")
+	}
+	if prog == nil {
+		return nil, errors.New("gate: nil *evaluator.Program")
+	}
+	g := &Gate{client: client, prog: prog}
+	for _, o := range opts {
+		o(g)
+	}
+	if g.retries <= 0 {
+		g.retries = DefaultRetries
+	}
+	return g, nil
+}
+
+// Program returns the rules the Gate enforces.
+func (g *Gate) Program() *evaluator.Program { return g.prog }
+
+// For returns the Session of a signed-in caller: every operation through it
+// is checked against the rules with %%user bound to user. The zero User is
+// a caller with no claims: every rule that needs one fails closed.
+func (g *Gate) For(user expansion.User) *Session {
+	return &Session{g: g, in: expansion.Inputs{User: user}}
+}
+
+// ForInputs is For with every request-phase input (%%request, %%values,
+// %%environment, ...). The inputs are validated.
+func (g *Gate) ForInputs(in expansion.Inputs) (*Session, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	return &Session{g: g, in: in}, nil
+}
+
+// System returns the rules-bypassing handle, the counterpart of App
+// Services system functions: its databases are the driver's own
+// *mongo.Database, so code that uses it visibly steps outside the rules.
+func (g *Gate) System() *SystemSession { return &SystemSession{client: g.client} }
+
+// SystemSession bypasses the rules. It exists so that trusted server code
+// (migrations, user-creation hooks, the custom user data store) has one
+// obvious, greppable way to do so.
+type SystemSession struct {
+	client *mongo.Client
+}
+
+// Database returns the raw driver database: no rule applies to it.
+func (s *SystemSession) Database(name string) *mongo.Database { return s.client.Database(name) }
+
+// Client returns the raw driver client.
+func (s *SystemSession) Client() *mongo.Client { return s.client }
+
+// Session is a caller's view of the data: every Collection obtained from it
+// checks the rules for that caller. A Session is immutable and safe for
+// concurrent use.
+type Session struct {
+	g  *Gate
+	in expansion.Inputs
+}
+
+// Inputs returns the request-phase inputs the Session evaluates rules with.
+func (s *Session) Inputs() expansion.Inputs { return s.in }
+
+// Database returns a gated database handle.
+func (s *Session) Database(name string) *Database {
+	return &Database{s: s, db: s.g.client.Database(name)}
+}
+
+// Database is a gated database handle.
+type Database struct {
+	s  *Session
+	db *mongo.Database
+}
+
+// Name returns the database's name.
+func (d *Database) Name() string { return d.db.Name() }
+
+// Collection returns a gated collection handle.
+func (d *Database) Collection(name string) *Collection {
+	return &Collection{s: d.s, coll: d.db.Collection(name), ns: d.db.Name() + "." + name}
+}
+
+// Collection is a gated *mongo.Collection: the driver's method names and
+// result types, with every operation checked against the rules for the
+// Session's caller. See the package documentation for how each method
+// applies the rules.
+type Collection struct {
+	s    *Session
+	coll *mongo.Collection
+	ns   string
+}
+
+// Name returns the collection's name.
+func (c *Collection) Name() string { return c.coll.Name() }
+
+// Namespace returns "<database>.<collection>".
+func (c *Collection) Namespace() string { return c.ns }
+
+func (c *Collection) request(a evaluator.Action) evaluator.Request {
+	return evaluator.Request{Namespace: c.ns, Action: a, Inputs: c.s.in}
+}
+
+func (c *Collection) denied(op string, a evaluator.Action, d evaluator.Decision) *DeniedError {
+	r := d.Reason
+	if r == "" || r == evaluator.ReasonAllowed {
+		r = evaluator.ReasonPermission
+	}
+	return &DeniedError{Namespace: c.ns, Op: op, Action: a, Reason: r, Role: d.Role}
+}
+
+func (c *Collection) refused(op, code, msg string, err error) *RefusedError {
+	return &RefusedError{Namespace: c.ns, Op: op, Code: code, Msg: msg, Err: err}
+}

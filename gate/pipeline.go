@@ -1,0 +1,207 @@
+package gate
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/rulegate/rulegate/source"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// stageKind classifies the aggregation stages a client may send.
+type stageKind uint8
+
+const (
+	stageRefused  stageKind = iota // not in the whitelist
+	stagePlain                     // reshapes or orders the documents it is given
+	stageMatch                     // a client query: validated like a Find filter
+	stageFacet                     // sub-pipelines, each checked like the pipeline
+	stageOtherCol                  // reads another collection
+	stageWrite                     // writes to a collection
+)
+
+// stages is the whitelist. Every stage marked stagePlain sees only the
+// documents and fields that the rule $match and the rule $project at the
+// head of the pipeline let through, so it cannot reveal more than Find.
+var stages = map[string]stageKind{
+	"$match":       stageMatch,
+	"$project":     stagePlain,
+	"$addFields":   stagePlain,
+	"$set":         stagePlain,
+	"$unset":       stagePlain,
+	"$sort":        stagePlain,
+	"$limit":       stagePlain,
+	"$skip":        stagePlain,
+	"$count":       stagePlain,
+	"$group":       stagePlain,
+	"$unwind":      stagePlain,
+	"$sortByCount": stagePlain,
+	"$replaceRoot": stagePlain,
+	"$replaceWith": stagePlain,
+	"$bucket":      stagePlain,
+	"$bucketAuto":  stagePlain,
+	"$sample":      stagePlain,
+	"$facet":       stageFacet,
+	"$lookup":      stageOtherCol,
+	"$unionWith":   stageOtherCol,
+	"$graphLookup": stageOtherCol,
+	"$out":         stageWrite,
+	"$merge":       stageWrite,
+}
+
+// forbiddenOperators run server-side JavaScript or otherwise escape what the
+// gate can reason about; they are refused anywhere in a pipeline or query.
+var forbiddenOperators = map[string]bool{
+	"$function":    true,
+	"$accumulator": true,
+	"$where":       true,
+}
+
+// maxPipelineDepth bounds $facet nesting and expression depth.
+const maxPipelineDepth = 64
+
+// toDocs converts a driver-style pipeline (mongo.Pipeline, []bson.D, bson.A,
+// []any, []bson.M, ...) into its stages as raw documents.
+func toDocs(pipeline any) ([]bson.Raw, error) {
+	if pipeline == nil {
+		return nil, nil
+	}
+	v := reflect.ValueOf(pipeline)
+	if v.Kind() != reflect.Slice && v.Kind() != reflect.Array {
+		return nil, fmt.Errorf("pipeline must be a slice of stages, got %T", pipeline)
+	}
+	out := make([]bson.Raw, 0, v.Len())
+	for i := 0; i < v.Len(); i++ {
+		raw, err := toRaw(v.Index(i).Interface())
+		if err != nil {
+			return nil, fmt.Errorf("stage %d: %w", i, err)
+		}
+		out = append(out, raw)
+	}
+	return out, nil
+}
+
+// toRaw marshals a client document (bson.D, bson.M, a struct, bson.Raw, ...)
+// into raw BSON. nil is the empty document.
+func toRaw(doc any) (bson.Raw, error) {
+	switch d := doc.(type) {
+	case nil:
+		return bson.Raw(emptyDoc), nil
+	case bson.Raw:
+		if err := d.Validate(); err != nil {
+			return nil, err
+		}
+		return d, nil
+	case []byte:
+		r := bson.Raw(d)
+		if err := r.Validate(); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	b, err := bson.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	return bson.Raw(b), nil
+}
+
+// emptyDoc is the BSON encoding of {}.
+var emptyDoc = []byte{5, 0, 0, 0, 0}
+
+// checkPipeline checks a client pipeline against the whitelist. validate
+// is called on the body of every $match. The first problem is returned, its
+// Ptr locating the stage or operator.
+func checkPipeline(stages []bson.Raw, ptr source.Pointer, depth int, validate func(bson.Raw, source.Pointer) *RefusedError) *RefusedError {
+	if depth > maxPipelineDepth {
+		return &RefusedError{Ptr: ptr, Code: CodeUnsupported, Msg: "pipeline nested too deeply"}
+	}
+	for i, st := range stages {
+		sp := ptr.Index(i)
+		elems, err := st.Elements()
+		if err != nil || len(elems) != 1 {
+			return &RefusedError{Ptr: sp, Code: CodeInvalid, Msg: "a pipeline stage must be a document with exactly one key"}
+		}
+		name := elems[0].Key()
+		body := elems[0].Value()
+		bp := sp.Key(name)
+		switch kindOf(name) {
+		case stageMatch:
+			doc, ok := body.DocumentOK()
+			if !ok {
+				return &RefusedError{Ptr: bp, Code: CodeInvalid, Msg: "$match takes a document"}
+			}
+			if r := validate(doc, bp); r != nil {
+				return r
+			}
+		case stagePlain:
+			if r := scanForbidden(body, bp, depth+1); r != nil {
+				return r
+			}
+		case stageFacet:
+			doc, ok := body.DocumentOK()
+			if !ok {
+				return &RefusedError{Ptr: bp, Code: CodeInvalid, Msg: "$facet takes a document of pipelines"}
+			}
+			facets, _ := doc.Elements()
+			for _, f := range facets {
+				arr, ok := f.Value().ArrayOK()
+				if !ok {
+					return &RefusedError{Ptr: bp.Key(f.Key()), Code: CodeInvalid, Msg: "a $facet output must be a pipeline"}
+				}
+				vals, _ := arr.Values()
+				sub := make([]bson.Raw, 0, len(vals))
+				for j, v := range vals {
+					d, ok := v.DocumentOK()
+					if !ok {
+						return &RefusedError{Ptr: bp.Key(f.Key()).Index(j), Code: CodeInvalid, Msg: "a pipeline stage must be a document"}
+					}
+					sub = append(sub, d)
+				}
+				if r := checkPipeline(sub, bp.Key(f.Key()), depth+1, validate); r != nil {
+					return r
+				}
+			}
+		case stageOtherCol:
+			return &RefusedError{Ptr: bp, Code: CodeUnsupported,
+				Msg: name + " reads another collection, whose rules the gate does not apply inside a pipeline; query that collection through its own gated Collection"}
+		case stageWrite:
+			return &RefusedError{Ptr: bp, Code: CodeUnsupported,
+				Msg: name + " writes to a collection outside the rules; write through a gated Collection instead"}
+		default:
+			return &RefusedError{Ptr: bp, Code: CodeUnsupported, Msg: fmt.Sprintf("stage %s is not among the stages the gate allows", name)}
+		}
+	}
+	return nil
+}
+
+func kindOf(name string) stageKind { return stages[name] }
+
+// scanForbidden walks a value and refuses any key naming a forbidden
+// operator (server-side JavaScript).
+func scanForbidden(v bson.RawValue, ptr source.Pointer, depth int) *RefusedError {
+	if depth > maxPipelineDepth {
+		return &RefusedError{Ptr: ptr, Code: CodeUnsupported, Msg: "expression nested too deeply"}
+	}
+	switch v.Type {
+	case bson.TypeEmbeddedDocument:
+		elems, _ := v.Document().Elements()
+		for _, e := range elems {
+			p := ptr.Key(e.Key())
+			if forbiddenOperators[e.Key()] {
+				return &RefusedError{Ptr: p, Code: CodeUnsupported, Msg: e.Key() + " runs server-side JavaScript, which the gate cannot check"}
+			}
+			if r := scanForbidden(e.Value(), p, depth+1); r != nil {
+				return r
+			}
+		}
+	case bson.TypeArray:
+		vals, _ := v.Array().Values()
+		for i, e := range vals {
+			if r := scanForbidden(e, ptr.Index(i), depth+1); r != nil {
+				return r
+			}
+		}
+	}
+	return nil
+}
