@@ -135,13 +135,42 @@ func repoRoot() (string, error) {
 // anything that closes it, for the life of the test binary: when the binary
 // exits the kernel closes it and the server shuts down.
 func startEmbedded() (string, error) {
-	root, err := repoRoot()
+	uri, stdin, err := launch()
 	if err != nil {
 		return "", err
 	}
+	// Keep the write end of stdin reachable forever; see above.
+	keepAlive.Store(&stdin)
+	return uri, nil
+}
+
+// Start is for programs that are not tests (the runnable examples): it
+// returns $MONGODB_URI when set, with a stop function that does nothing;
+// otherwise it builds and starts an embedded server of its own and returns
+// its URI and a stop function that shuts it down (closing its stdin). The
+// server also stops when the program exits, however it exits.
+func Start() (uri string, stop func(), err error) {
+	if uri := os.Getenv(EnvURI); uri != "" {
+		return uri, func() {}, nil
+	}
+	uri, stdin, err := launch()
+	if err != nil {
+		return "", nil, err
+	}
+	var once sync.Once
+	return uri, func() { once.Do(func() { _ = stdin.Close() }) }, nil
+}
+
+// launch builds and starts an embedded server and returns its URI and the
+// write end of its stdin: closing it, or exiting, stops the server.
+func launch() (string, io.WriteCloser, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", nil, err
+	}
 	dir, err := os.MkdirTemp("", "rulegate-mongotest-*")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	bin := filepath.Join(dir, "rulegate-testserver")
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
@@ -150,7 +179,7 @@ func startEmbedded() (string, error) {
 	build := exec.CommandContext(ctx, "go", "build", "-C", filepath.Join(root, "testserver"), "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
-		return "", fmt.Errorf("%s: %w\n%s", strings.Join(build.Args, " "), err, out)
+		return "", nil, fmt.Errorf("%s: %w\n%s", strings.Join(build.Args, " "), err, out)
 	}
 
 	// The server makes its own temporary data directory and removes it
@@ -158,11 +187,11 @@ func startEmbedded() (string, error) {
 	cmd := exec.Command(bin)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
@@ -171,10 +200,8 @@ func startEmbedded() (string, error) {
 	// though the test binary exits without cleanup.
 	os.RemoveAll(dir)
 	if err != nil {
-		return "", fmt.Errorf("start %s: %w", bin, err)
+		return "", nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	// Keep the write end of stdin reachable forever; see above.
-	keepAlive.Store(&stdin)
 
 	lines := make(chan string, 1)
 	go func() {
@@ -192,14 +219,14 @@ func startEmbedded() (string, error) {
 		if !ok || !found {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
-			return "", fmt.Errorf("%s exited without a ready line (got %q)\n%s", bin, line, stderr.String())
+			return "", nil, fmt.Errorf("%s exited without a ready line (got %q)\n%s", bin, line, stderr.String())
 		}
 		go func() { _ = cmd.Wait() }()
-		return strings.TrimSpace(uri), nil
+		return strings.TrimSpace(uri), stdin, nil
 	case <-ctx.Done():
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		return "", fmt.Errorf("%s not ready after %v\n%s", bin, startTimeout, stderr.String())
+		return "", nil, fmt.Errorf("%s not ready after %v\n%s", bin, startTimeout, stderr.String())
 	}
 }
 
