@@ -119,7 +119,7 @@ func (f flt) doc() bson.D {
 
 // elems returns the elements of an array value for $in, without the nulls
 // that come from expansions.
-func elems(v value.Value, fromExp bool) bson.A {
+func arrayElems(v value.Value, fromExp bool) bson.A {
 	out := bson.A{}
 	v.Each(func(_ int, e value.Value) bool {
 		if !(fromExp && e.IsNull()) {
@@ -262,7 +262,7 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 		if c.kind == cNin {
 			op = "$nin"
 		}
-		return fq(field, op, elems(rv, c.arg.fromExp))
+		return fq(field, op, arrayElems(rv, c.arg.fromExp))
 	}
 	return f.notExpressible(n, "unknown condition")
 }
@@ -270,7 +270,7 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 func (f *fb) eq(n *node, c *cnode, field string, rv value.Value) flt {
 	eq := fq(field, "$eq", rv.RawValue())
 	if !n.query && c.arg.fromExp && rv.IsArray() {
-		if es := elems(rv, true); len(es) > 0 {
+		if es := arrayElems(rv, true); len(es) > 0 {
 			return forr(eq, fq(field, "$in", es))
 		}
 	}
@@ -309,7 +309,7 @@ func (f *fb) condSwapped(n *node, c *cnode, lv value.Value) flt {
 		}
 		e := fq(field, "$eq", lv.RawValue())
 		if lv.IsArray() {
-			if es := elems(lv, true); len(es) > 0 {
+			if es := arrayElems(lv, true); len(es) > 0 {
 				return forr(e, fq(field, "$in", es))
 			}
 		}

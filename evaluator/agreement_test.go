@@ -1,0 +1,400 @@
+package evaluator_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/value"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// memMatch is a small in-memory MongoDB matcher for the operators that
+// ReadFilter and WriteFilter emit ($and, $or, $nor, $eq, $gt, $gte, $lt,
+// $lte, $in, $nin, $exists), written over the value package's match
+// functions and independent of the evaluator's own matching code.
+func memMatch(t testing.TB, doc bson.Raw, filter bson.D) bool {
+	t.Helper()
+	raw, err := bson.Marshal(filter)
+	if err != nil {
+		t.Fatalf("marshal filter: %v", err)
+	}
+	return memMatchRaw(t, value.Raw(doc), raw)
+}
+
+func memMatchRaw(t testing.TB, doc value.Document, q bson.Raw) bool {
+	elems, err := q.Elements()
+	if err != nil {
+		t.Fatalf("filter: %v", err)
+	}
+	for _, e := range elems {
+		k := e.Key()
+		switch k {
+		case "$and", "$or", "$nor":
+			arr, _ := e.Value().ArrayOK()
+			vals, _ := arr.Values()
+			any, all := false, true
+			for _, v := range vals {
+				sub, _ := v.DocumentOK()
+				if memMatchRaw(t, doc, sub) {
+					any = true
+				} else {
+					all = false
+				}
+			}
+			if k == "$and" && !all || k == "$or" && !any || k == "$nor" && any {
+				return false
+			}
+			continue
+		}
+		if strings.HasPrefix(k, "$") {
+			t.Fatalf("unexpected operator %s", k)
+		}
+		path := value.ParsePath(k)
+		ops, ok := e.Value().DocumentOK()
+		if !ok {
+			if !value.MatchEq(doc, path, value.FromRaw(e.Value())) {
+				return false
+			}
+			continue
+		}
+		opElems, _ := ops.Elements()
+		for _, o := range opElems {
+			arg := value.FromRaw(o.Value())
+			var r bool
+			switch o.Key() {
+			case "$eq":
+				r = value.MatchEq(doc, path, arg)
+			case "$gt":
+				r = value.MatchCmp(doc, path, value.Gt, arg)
+			case "$gte":
+				r = value.MatchCmp(doc, path, value.Gte, arg)
+			case "$lt":
+				r = value.MatchCmp(doc, path, value.Lt, arg)
+			case "$lte":
+				r = value.MatchCmp(doc, path, value.Lte, arg)
+			case "$in", "$nin":
+				var vals []value.Value
+				hasNull := false
+				arg.Each(func(_ int, x value.Value) bool {
+					vals = append(vals, x)
+					hasNull = hasNull || x.IsNull()
+					return false
+				})
+				r = value.MatchIn(doc, path, value.NewSet(vals...), hasNull)
+				if o.Key() == "$nin" {
+					r = !r
+				}
+			case "$exists":
+				want, _ := arg.BoolOK()
+				r = value.MatchExists(doc, path, want)
+			default:
+				t.Fatalf("unexpected operator %s", o.Key())
+			}
+			if !r {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// gen generates rules, users and documents for the agreement tests.
+type gen struct{ r *rand.Rand }
+
+func (g gen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
+
+var genFields = []string{"owner_id", "team_id", "tags", "n", "sub.x", "public", "_id"}
+
+var genClaims = []string{`"%%user.id"`, `"%%user.custom_data.teamIds"`, `"%%user.custom_data.team"`, `"%%user.custom_data.missing"`,
+	`"%%user.custom_data.n"`, `"%%user.custom_data.nul"`, `"%%user.custom_data.oid"`, `"%%user.custom_data.flags"`}
+
+var genLiterals = []string{`"u1"`, `"t1"`, `1`, `1.0`, `{"$numberLong": "1"}`, `{"$numberDecimal": "1"}`, `null`, `true`,
+	`{"$oid": "5f1a2b3c4d5e6f7a8b9c0d1e"}`, `"5f1a2b3c4d5e6f7a8b9c0d1e"`, `["t1", "u1"]`, `2`}
+
+func (g gen) operand() string {
+	if g.r.IntN(2) == 0 {
+		return g.pick(genClaims...)
+	}
+	return g.pick(genLiterals...)
+}
+
+func (g gen) arrayOperand() string {
+	switch g.r.IntN(4) {
+	case 0:
+		return `"%%user.custom_data.teamIds"`
+	case 1:
+		return `["t1", "u1", null]`
+	case 2:
+		return `["%%user.id", 1, "%%user.custom_data.missing"]`
+	}
+	return `"%%user.custom_data.flags"`
+}
+
+func (g gen) match() string {
+	f := g.pick(genFields...)
+	switch g.r.IntN(12) {
+	case 0, 1, 2:
+		return fmt.Sprintf(`{%q: %s}`, f, g.operand())
+	case 3:
+		return fmt.Sprintf(`{%q: {%q: %s}}`, f, g.pick("$gt", "$gte", "$lt", "$lte"), g.operand())
+	case 4:
+		return fmt.Sprintf(`{%q: {%q: %s}}`, f, g.pick("$in", "$nin"), g.arrayOperand())
+	case 5:
+		return fmt.Sprintf(`{%q: {"$exists": %s}}`, f, g.pick("true", "false"))
+	case 6:
+		return fmt.Sprintf(`{%q: {"$ne": %s}}`, f, g.operand())
+	case 7:
+		return fmt.Sprintf(`{%s: %q}`, g.pick(genClaims...), "%%root."+f)
+	case 8:
+		return fmt.Sprintf(`{%s: {%q: %q}}`, g.pick(genClaims...), g.pick("$in", "$nin", "$gt", "$lte", "$eq", "$ne"), "%%root."+f)
+	case 9:
+		return fmt.Sprintf(`{%s: {"$exists": %s}}`, g.pick(genClaims...), g.pick("true", "false"))
+	case 10:
+		return fmt.Sprintf(`{%s: %s}`, g.pick(genClaims...), g.operand())
+	}
+	return fmt.Sprintf(`{"%%%%root.%s": {"%%and": [{"$gte": 1}, {"$lt": 3}]}}`, f)
+}
+
+func (g gen) expr(depth int) string {
+	if depth > 0 {
+		switch g.r.IntN(6) {
+		case 0:
+			return fmt.Sprintf(`{"%%or": [%s, %s]}`, g.expr(depth-1), g.expr(depth-1))
+		case 1:
+			return fmt.Sprintf(`{"%%and": [%s, %s]}`, g.expr(depth-1), g.expr(depth-1))
+		case 2:
+			return fmt.Sprintf(`{"$nor": [%s]}`, g.expr(depth-1))
+		}
+	}
+	switch g.r.IntN(10) {
+	case 0:
+		return "true"
+	case 1:
+		return "false"
+	case 2:
+		return "{}"
+	}
+	return g.match()
+}
+
+func (g gen) perm() string {
+	switch g.r.IntN(4) {
+	case 0:
+		return "true"
+	case 1:
+		return "false"
+	}
+	return g.expr(1)
+}
+
+func (g gen) role(i int) string {
+	var parts []string
+	parts = append(parts, fmt.Sprintf(`"name": "r%d"`, i))
+	if g.r.IntN(5) > 0 {
+		parts = append(parts, `"apply_when": `+g.expr(2))
+	}
+	if g.r.IntN(3) == 0 {
+		var df []string
+		if g.r.IntN(2) == 0 {
+			df = append(df, `"read": `+g.perm())
+		}
+		if g.r.IntN(2) == 0 {
+			df = append(df, `"write": `+g.perm())
+		}
+		parts = append(parts, `"document_filters": {`+strings.Join(df, ", ")+`}`)
+	}
+	if g.r.IntN(2) == 0 {
+		parts = append(parts, `"read": `+g.perm())
+	}
+	if g.r.IntN(3) == 0 {
+		parts = append(parts, `"write": `+g.perm())
+	}
+	if g.r.IntN(3) == 0 {
+		parts = append(parts, fmt.Sprintf(`"fields": {"owner_id": {"read": %s, "write": %s}, "sub": {"fields": {"x": {"write": %s}}}}`, g.perm(), g.perm(), g.perm()))
+	}
+	if g.r.IntN(3) == 0 {
+		parts = append(parts, fmt.Sprintf(`"additional_fields": {"read": %s, "write": %s}`, g.perm(), g.perm()))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+func (g gen) rulesJSON() string {
+	n := 1 + g.r.IntN(3)
+	var roles []string
+	for i := 0; i < n; i++ {
+		roles = append(roles, g.role(i))
+	}
+	filters := ""
+	if g.r.IntN(4) == 0 {
+		filters = fmt.Sprintf(`, "filters": [{"name": "f", "apply_when": %s, "query": %s}]`,
+			g.pick(`true`, `{"%%user.custom_data.team": "red"}`, `{"%%user.custom_data.missing": {"$exists": true}}`), g.match())
+	}
+	return `{"database": "db", "collection": "coll", "roles": [` + strings.Join(roles, ", ") + `]` + filters + `}`
+}
+
+var genValues = []string{`"u1"`, `"u2"`, `"t1"`, `"t3"`, `null`, `1`, `{"$numberLong": "1"}`, `1.0`, `{"$numberDecimal": "1.0"}`, `2.5`,
+	`["t1", "t3"]`, `[]`, `["u1"]`, `[1, "x"]`, `{"$oid": "5f1a2b3c4d5e6f7a8b9c0d1e"}`, `"5f1a2b3c4d5e6f7a8b9c0d1e"`,
+	`{"x": "u1"}`, `[{"x": "u1"}, {"x": 2}]`, `true`, `false`, `[null]`, `[["t1", "u1"]]`, `["t1", "u1"]`}
+
+func (g gen) document(i int) string {
+	parts := []string{fmt.Sprintf(`"_id": %d`, i)}
+	if g.r.IntN(8) == 0 {
+		parts[0] = `"_id": {"$oid": "5f1a2b3c4d5e6f7a8b9c0d1e"}`
+	}
+	for _, f := range []string{"owner_id", "team_id", "tags", "n", "sub", "public"} {
+		if g.r.IntN(3) == 0 {
+			continue
+		}
+		v := g.pick(genValues...)
+		if f == "sub" && g.r.IntN(2) == 0 {
+			v = fmt.Sprintf(`{"x": %s, "y": 1}`, g.pick(genValues...))
+		}
+		parts = append(parts, fmt.Sprintf(`%q: %s`, f, v))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+var genUsers = []string{
+	`{"id": "u1", "type": "normal", "custom_data": {"teamIds": ["t1", "t2"], "team": "red", "n": 1, "nul": null, "oid": {"$oid": "5f1a2b3c4d5e6f7a8b9c0d1e"}, "flags": [true, null, 2.5]}}`,
+	`{"id": "u2", "type": "normal", "custom_data": {"teamIds": [], "team": "blue", "n": 2.5}}`,
+	`{"id": "5f1a2b3c4d5e6f7a8b9c0d1e", "type": "normal", "custom_data": {"teamIds": "t1", "n": {"$numberDecimal": "1"}}}`,
+	`{"id": "u3", "type": "server"}`,
+}
+
+func genApp(t testing.TB, rulesJSON string) *evaluator.Program {
+	t.Helper()
+	app, err := rules.LoadApp(fstest.MapFS{"data_sources/mongodb-atlas/db/coll/rules.json": {Data: []byte(rulesJSON)}})
+	if err != nil {
+		return nil
+	}
+	p, err := evaluator.Compile(app)
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+func genDoc(t testing.TB, s string) bson.Raw {
+	t.Helper()
+	var d bson.Raw
+	if err := bson.UnmarshalExtJSON([]byte(s), false, &d); err != nil {
+		t.Fatalf("document %s: %v", s, err)
+	}
+	return d
+}
+
+// agreementCase is one generated rule set with its users and documents.
+type agreementCase struct {
+	rules string
+	prog  *evaluator.Program
+	docs  []string
+}
+
+func genCase(t testing.TB, seed uint64) (agreementCase, int) {
+	g := gen{rand.New(rand.NewPCG(seed, 7))}
+	rejected := 0
+	for {
+		c := agreementCase{rules: g.rulesJSON()}
+		if c.prog = genApp(t, c.rules); c.prog == nil {
+			rejected++
+			if rejected > 1000 {
+				t.Fatalf("seed %d: the generator writes rules the loader rejects: %s", seed, c.rules)
+			}
+			continue
+		}
+		for i := 0; i < 25; i++ {
+			c.docs = append(c.docs, g.document(i))
+		}
+		return c, rejected
+	}
+}
+
+// TestReadFilterAgreesWithEvaluate checks, on generated rules and
+// documents, that a document matches ReadFilter exactly when Evaluate
+// allows reading it, and WriteFilter (with an update) exactly when
+// Evaluate allows the update on the stored document.
+func TestReadFilterAgreesWithEvaluate(t *testing.T) {
+	ctx := context.Background()
+	n := 400
+	if testing.Short() {
+		n = 60
+	}
+	skipped, allowed, denied, wallowed, loadFail := 0, 0, 0, 0, 0
+	for seed := uint64(1); seed <= uint64(n); seed++ {
+		c, rejected := genCase(t, seed)
+		loadFail += rejected
+		for ui, u := range genUsers {
+			user, err := expansion.NewUserObject([]byte(u))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := evaluator.Request{Namespace: "db.coll", Action: evaluator.ActionRead, Inputs: expansion.Inputs{User: user}}
+			filter, _, err := c.prog.ReadFilter(ctx, req)
+			if err != nil {
+				if strings.Contains(err.Error(), "cannot be written") {
+					skipped++
+					continue
+				}
+				t.Fatalf("seed %d user %d: ReadFilter: %v\nrules: %s", seed, ui, err, c.rules)
+			}
+			update := genDoc(t, `{"$set": {"sub.x": 1}}`)
+			wreq := req
+			wreq.Action, wreq.Update = evaluator.ActionWrite, update
+			wfilter, werr := c.prog.WriteFilter(ctx, wreq)
+			if werr != nil && !strings.Contains(werr.Error(), "cannot be written") {
+				t.Fatalf("seed %d user %d: WriteFilter: %v\nrules: %s", seed, ui, werr, c.rules)
+			}
+			for _, ds := range c.docs {
+				doc := genDoc(t, ds)
+				r := req
+				r.Document = doc
+				dec, err := c.prog.Evaluate(ctx, r)
+				if err != nil {
+					t.Fatalf("seed %d: Evaluate: %v", seed, err)
+				}
+				if dec.Allowed {
+					allowed++
+				} else {
+					denied++
+				}
+				if got := memMatch(t, doc, filter); got != dec.Allowed {
+					fj, _ := bson.MarshalExtJSON(filter, false, false)
+					t.Fatalf("seed %d user %d: read filter matches %v, Evaluate allows %v (%s, role %q)\nrules: %s\nfilter: %s\ndocument: %s",
+						seed, ui, got, dec.Allowed, dec.Reason, dec.Role, c.rules, fj, ds)
+				}
+				if werr != nil {
+					continue
+				}
+				w := wreq
+				w.Document, w.PrevDocument = doc, doc
+				wdec, err := c.prog.Evaluate(ctx, w)
+				if err != nil {
+					t.Fatalf("seed %d: Evaluate write: %v", seed, err)
+				}
+				if wdec.Allowed {
+					wallowed++
+				}
+				if got := memMatch(t, doc, wfilter); got != wdec.Allowed {
+					fj, _ := bson.MarshalExtJSON(wfilter, false, false)
+					t.Fatalf("seed %d user %d: write filter matches %v, Evaluate allows %v (%s, role %q)\nrules: %s\nfilter: %s\ndocument: %s",
+						seed, ui, got, wdec.Allowed, wdec.Reason, wdec.Role, c.rules, fj, ds)
+				}
+			}
+		}
+	}
+	t.Logf("%d rule sets (%d generated rule files rejected by the loader), %d filters not expressible; reads allowed %d, denied %d; writes allowed %d",
+		n, loadFail, skipped, allowed, denied, wallowed)
+	if allowed == 0 || denied == 0 || wallowed == 0 {
+		t.Errorf("the generator does not cover both outcomes")
+	}
+}
+
+var _ = json.Marshal
