@@ -9,8 +9,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// extDoc parses relaxed extended JSON for the examples.
-func extDoc(s string) bson.Raw {
+// exampleExtDoc parses relaxed extended JSON for the examples.
+func exampleExtDoc(s string) bson.Raw {
 	var d bson.Raw
 	if err := bson.UnmarshalExtJSON([]byte(s), false, &d); err != nil {
 		panic(err)
@@ -19,14 +19,14 @@ func extDoc(s string) bson.Raw {
 }
 
 func ExampleUpdatePaths() {
-	info, err := evaluator.UpdatePaths(extDoc(`{"$set": {"items.$.qty": 2, "status": "open"}, "$rename": {"note": "notes.first"}}`))
+	info, err := evaluator.UpdatePaths(exampleExtDoc(`{"$set": {"items.$.qty": 2, "status": "open"}, "$rename": {"note": "notes.first"}}`))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(info.Paths, info.TopLevel(), info.Operators, info.Positional)
 
-	_, err = evaluator.UpdatePaths(extDoc(`{"$set": {"a": 1}, "b": 2}`))
+	_, err = evaluator.UpdatePaths(exampleExtDoc(`{"$set": {"a": 1}, "b": 2}`))
 	fmt.Println(err)
 	// Output:
 	// [items.qty note notes.first status] [items note notes status] [$rename $set] true
@@ -34,8 +34,8 @@ func ExampleUpdatePaths() {
 }
 
 func ExampleReplacementPaths() {
-	prev := extDoc(`{"_id": 1, "owner": "u1", "title": "a", "draft": true}`)
-	paths, _ := evaluator.ReplacementPaths(prev, extDoc(`{"_id": 1, "owner": "u1", "title": "b"}`))
+	prev := exampleExtDoc(`{"_id": 1, "owner": "u1", "title": "a", "draft": true}`)
+	paths, _ := evaluator.ReplacementPaths(prev, exampleExtDoc(`{"_id": 1, "owner": "u1", "title": "b"}`))
 	fmt.Println(paths)
 	// Output: [draft owner title]
 }
@@ -51,11 +51,11 @@ func ExampleMarshalUpdate() {
 }
 
 func ExampleApplyUpdate() {
-	prev := extDoc(`{"_id": 1, "owner": "u1", "tags": ["a"], "n": 1}`)
-	post, err := evaluator.ApplyUpdate(prev, extDoc(`{"$inc": {"n": 1}, "$addToSet": {"tags": "b"}, "$unset": {"owner": ""}}`))
+	prev := exampleExtDoc(`{"_id": 1, "owner": "u1", "tags": ["a"], "n": 1}`)
+	post, err := evaluator.ApplyUpdate(prev, exampleExtDoc(`{"$inc": {"n": 1}, "$addToSet": {"tags": "b"}, "$unset": {"owner": ""}}`))
 	fmt.Println(post, err)
 
-	_, err = evaluator.ApplyUpdate(prev, extDoc(`{"$set": {"tags.$": "c"}}`))
+	_, err = evaluator.ApplyUpdate(prev, exampleExtDoc(`{"$set": {"tags.$": "c"}}`))
 	fmt.Println(errors.Is(err, evaluator.ErrUnsupportedUpdate), err)
 	// Output:
 	// {"_id": {"$numberInt":"1"},"tags": ["a","b"],"n": {"$numberInt":"2"}} <nil>
@@ -63,9 +63,9 @@ func ExampleApplyUpdate() {
 }
 
 func ExampleApplyUpdateWith() {
-	seed := extDoc(`{"_id": 7, "team": "red"}`)
+	seed := exampleExtDoc(`{"_id": 7, "team": "red"}`)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	post, _ := evaluator.ApplyUpdateWith(seed, extDoc(`{"$setOnInsert": {"owner": "u1"}, "$currentDate": {"at": true}}`),
+	post, _ := evaluator.ApplyUpdateWith(seed, exampleExtDoc(`{"$setOnInsert": {"owner": "u1"}, "$currentDate": {"at": true}}`),
 		evaluator.ApplyOptions{Insert: true, Now: now})
 	fmt.Println(post)
 	// Output: {"_id": {"$numberInt":"7"},"team": "red","at": {"$date":{"$numberLong":"1767323045000"}},"owner": "u1"}

@@ -30,16 +30,16 @@ func FuzzUpdatePaths(f *testing.F) {
 		}
 		f.Add([]byte(d))
 	}
-	prev := bson.Raw(mustMarshal(f, bson.D{{Key: "_id", Value: 1}, {Key: "a", Value: bson.A{1, bson.D{{Key: "b", Value: 2}}}}, {Key: "c", Value: bson.D{{Key: "d", Value: "x"}}}, {Key: "n", Value: int32(3)}}))
+	prev := bson.Raw(utMarshal(f, bson.D{{Key: "_id", Value: 1}, {Key: "a", Value: bson.A{1, bson.D{{Key: "b", Value: 2}}}}, {Key: "c", Value: bson.D{{Key: "d", Value: "x"}}}, {Key: "n", Value: int32(3)}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		info, err := UpdatePaths(bson.Raw(b))
-		checkUpdateErr(t, err)
+		utCheckUpdateErr(t, err)
 		if err == nil && !info.Replacement && len(info.Operators) == 0 {
 			t.Fatalf("an update with no operators that is not a replacement: %+v", info)
 		}
 		for _, p := range []bson.Raw{nil, prev} {
 			post, err := ApplyUpdate(p, bson.Raw(b))
-			checkUpdateErr(t, err)
+			utCheckUpdateErr(t, err)
 			if err == nil {
 				if verr := post.Validate(); verr != nil {
 					t.Fatalf("ApplyUpdate gave invalid BSON: %v", verr)
@@ -49,7 +49,7 @@ func FuzzUpdatePaths(f *testing.F) {
 	})
 }
 
-func checkUpdateErr(t *testing.T, err error) {
+func utCheckUpdateErr(t *testing.T, err error) {
 	t.Helper()
 	if err == nil {
 		return
@@ -66,7 +66,7 @@ func checkUpdateErr(t *testing.T, err error) {
 	}
 }
 
-func mustMarshal(tb testing.TB, v any) []byte {
+func utMarshal(tb testing.TB, v any) []byte {
 	tb.Helper()
 	b, err := bson.Marshal(v)
 	if err != nil {
@@ -76,7 +76,7 @@ func mustMarshal(tb testing.TB, v any) []byte {
 }
 
 func BenchmarkUpdatePaths(b *testing.B) {
-	u := mustMarshal(b, bson.D{
+	u := utMarshal(b, bson.D{
 		{Key: "$set", Value: bson.D{{Key: "status", Value: "open"}, {Key: "items.$.qty", Value: 2}, {Key: "meta.updatedBy", Value: "u1"}}},
 		{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
 		{Key: "$push", Value: bson.D{{Key: "history", Value: bson.D{{Key: "$each", Value: bson.A{"x"}}, {Key: "$slice", Value: -10}}}}},
@@ -90,9 +90,9 @@ func BenchmarkUpdatePaths(b *testing.B) {
 }
 
 func BenchmarkApplyUpdate(b *testing.B) {
-	prev := mustMarshal(b, bson.D{{Key: "_id", Value: 1}, {Key: "status", Value: "draft"}, {Key: "version", Value: 3},
+	prev := utMarshal(b, bson.D{{Key: "_id", Value: 1}, {Key: "status", Value: "draft"}, {Key: "version", Value: 3},
 		{Key: "meta", Value: bson.D{{Key: "updatedBy", Value: "u0"}}}, {Key: "history", Value: bson.A{"a", "b"}}})
-	u := mustMarshal(b, bson.D{
+	u := utMarshal(b, bson.D{
 		{Key: "$set", Value: bson.D{{Key: "status", Value: "open"}, {Key: "meta.updatedBy", Value: "u1"}}},
 		{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
 		{Key: "$push", Value: bson.D{{Key: "history", Value: "c"}}},

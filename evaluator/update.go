@@ -161,6 +161,7 @@ type updateOp struct {
 	name  string
 	kind  updateKind
 	path  []string // components as written
+	field string   // the path as written
 	arg   value.Value
 	ptr   source.Pointer
 	to    []string // $rename target
@@ -204,7 +205,10 @@ func UpdatePaths(update bson.Raw) (UpdateInfo, error) {
 	}
 	info.Operators = append(info.Operators, names...)
 	for _, op := range ops {
-		p, pos := normalizePath(op.path)
+		p, pos := op.field, false
+		if needsNormalizing(op.path) {
+			p, pos = normalizePath(op.path)
+		}
 		info.Paths = append(info.Paths, p)
 		info.Positional = info.Positional || pos
 		if op.to != nil {
@@ -333,7 +337,6 @@ func parseUpdateOps(update bson.Raw) (ops []updateOp, names []string, repl bool,
 			}
 		}
 	}
-	seenOp := map[string]bool{}
 	for _, e := range elems {
 		name := e.Key()
 		ptr := source.Pointer("").Key(name)
@@ -341,10 +344,11 @@ func parseUpdateOps(update bson.Raw) (ops []updateOp, names []string, repl bool,
 		if !ok {
 			return nil, nil, false, updateErr(ptr, CodeUpdateUnknownOp, "unknown update operator "+strconv.Quote(name))
 		}
-		if seenOp[name] {
-			return nil, nil, false, updateErr(ptr, CodeUpdateOperand, "update operator "+name+" appears twice")
+		for _, seen := range names {
+			if seen == name {
+				return nil, nil, false, updateErr(ptr, CodeUpdateOperand, "update operator "+name+" appears twice")
+			}
 		}
-		seenOp[name] = true
 		names = append(names, name)
 		arg := e.Value()
 		if arg.Type != bson.TypeEmbeddedDocument {
@@ -352,8 +356,8 @@ func parseUpdateOps(update bson.Raw) (ops []updateOp, names []string, repl bool,
 		}
 		fields, _ := arg.Document().Elements()
 		for _, f := range fields {
-			op := updateOp{name: name, kind: kind, arg: value.FromRaw(f.Value()), ptr: ptr.Key(f.Key())}
-			if op.path, err = parseUpdatePath(f.Key(), op.ptr); err != nil {
+			op := updateOp{name: name, kind: kind, arg: value.FromRaw(f.Value()), ptr: ptr.Key(f.Key()), field: f.Key()}
+			if op.path, err = parseUpdatePath(op.field, op.ptr); err != nil {
 				return nil, nil, false, err
 			}
 			if err := checkOperand(&op); err != nil {
@@ -469,6 +473,16 @@ func isNumeric(c string) bool {
 		}
 	}
 	return true
+}
+
+// needsNormalizing reports whether normalizePath would change path.
+func needsNormalizing(path []string) bool {
+	for _, c := range path[1:] {
+		if c[0] == '$' || isNumeric(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // normalizePath drops positional and numeric components after the first,

@@ -11,8 +11,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// mustExtDoc parses a relaxed or canonical extended JSON document.
-func mustExtDoc(t testing.TB, s string) bson.Raw {
+// utDoc parses a relaxed or canonical extended JSON document.
+func utDoc(t testing.TB, s string) bson.Raw {
 	t.Helper()
 	var d bson.Raw
 	if err := bson.UnmarshalExtJSON([]byte(s), false, &d); err != nil {
@@ -21,8 +21,8 @@ func mustExtDoc(t testing.TB, s string) bson.Raw {
 	return d
 }
 
-// extJSON renders a document as relaxed extended JSON.
-func extJSON(t testing.TB, d bson.Raw) string {
+// utJSON renders a document as relaxed extended JSON.
+func utJSON(t testing.TB, d bson.Raw) string {
 	t.Helper()
 	b, err := bson.MarshalExtJSON(d, false, false)
 	if err != nil {
@@ -57,7 +57,7 @@ func TestUpdatePaths(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			info, err := UpdatePaths(mustExtDoc(t, tt.update))
+			info, err := UpdatePaths(utDoc(t, tt.update))
 			if err != nil {
 				t.Fatalf("UpdatePaths: %v", err)
 			}
@@ -108,7 +108,7 @@ func TestUpdatePathsErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := UpdatePaths(mustExtDoc(t, tt.update))
+			_, err := UpdatePaths(utDoc(t, tt.update))
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -150,7 +150,7 @@ func TestUpdatePathsDuplicateOperator(t *testing.T) {
 }
 
 func TestUpdateInfoTopLevel(t *testing.T) {
-	info, err := UpdatePaths(mustExtDoc(t, `{"$set": {"b.c": 1, "a": 1, "b.d": 2}, "$rename": {"x.y": "w.z"}}`))
+	info, err := UpdatePaths(utDoc(t, `{"$set": {"b.c": 1, "a": 1, "b.d": 2}, "$rename": {"x.y": "w.z"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,9 +174,9 @@ func TestReplacementPaths(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var prev bson.Raw
 			if tt.prev != "" {
-				prev = mustExtDoc(t, tt.prev)
+				prev = utDoc(t, tt.prev)
 			}
-			got, err := ReplacementPaths(prev, mustExtDoc(t, tt.repl))
+			got, err := ReplacementPaths(prev, utDoc(t, tt.repl))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +185,7 @@ func TestReplacementPaths(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ReplacementPaths(nil, mustExtDoc(t, `{"$set": {"a": 1}}`)); !errors.Is(err, ErrInvalidUpdate) {
+	if _, err := ReplacementPaths(nil, utDoc(t, `{"$set": {"a": 1}}`)); !errors.Is(err, ErrInvalidUpdate) {
 		t.Errorf("operator in replacement: got %v", err)
 	}
 }
@@ -204,7 +204,7 @@ func TestMarshalUpdate(t *testing.T) {
 		if err != nil {
 			t.Fatalf("MarshalUpdate(%T): %v", u, err)
 		}
-		if got := extJSON(t, b); got != `{"$set":{"a":1}}` {
+		if got := utJSON(t, b); got != `{"$set":{"a":1}}` {
 			t.Errorf("MarshalUpdate(%T) = %s", u, got)
 		}
 	}
@@ -251,14 +251,14 @@ func TestApplyUpdate(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ApplyUpdateWith(mustExtDoc(t, tt.prev), mustExtDoc(t, tt.update), ApplyOptions{Now: now})
+			got, err := ApplyUpdateWith(utDoc(t, tt.prev), utDoc(t, tt.update), ApplyOptions{Now: now})
 			if err != nil {
 				t.Fatalf("ApplyUpdate: %v", err)
 			}
 			if err := got.Validate(); err != nil {
 				t.Fatalf("result is not valid BSON: %v", err)
 			}
-			if s := extJSON(t, got); s != tt.want {
+			if s := utJSON(t, got); s != tt.want {
 				t.Errorf("got  %s\nwant %s", s, tt.want)
 			}
 		})
@@ -266,25 +266,25 @@ func TestApplyUpdate(t *testing.T) {
 }
 
 func TestApplyUpdateInsert(t *testing.T) {
-	got, err := ApplyUpdate(nil, mustExtDoc(t, `{"$setOnInsert": {"owner": "u1"}, "$set": {"a": 1}, "$inc": {"n": 2}}`))
+	got, err := ApplyUpdate(nil, utDoc(t, `{"$setOnInsert": {"owner": "u1"}, "$set": {"a": 1}, "$inc": {"n": 2}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, want := extJSON(t, got), `{"a":1,"n":2,"owner":"u1"}`; s != want {
+	if s, want := utJSON(t, got), `{"a":1,"n":2,"owner":"u1"}`; s != want {
 		t.Errorf("got %s, want %s", s, want)
 	}
-	got, err = ApplyUpdateWith(mustExtDoc(t, `{"_id": 5, "team": "red"}`), mustExtDoc(t, `{"$setOnInsert": {"owner": "u1"}}`), ApplyOptions{Insert: true})
+	got, err = ApplyUpdateWith(utDoc(t, `{"_id": 5, "team": "red"}`), utDoc(t, `{"$setOnInsert": {"owner": "u1"}}`), ApplyOptions{Insert: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, want := extJSON(t, got), `{"_id":5,"team":"red","owner":"u1"}`; s != want {
+	if s, want := utJSON(t, got), `{"_id":5,"team":"red","owner":"u1"}`; s != want {
 		t.Errorf("seeded upsert: got %s, want %s", s, want)
 	}
 }
 
 func TestApplyUpdateDoesNotModifyInputs(t *testing.T) {
-	prev := mustExtDoc(t, `{"_id": 1, "a": [1, 2], "b": {"c": 1}}`)
-	upd := mustExtDoc(t, `{"$push": {"a": 3}, "$set": {"b.c": 2}}`)
+	prev := utDoc(t, `{"_id": 1, "a": [1, 2], "b": {"c": 1}}`)
+	upd := utDoc(t, `{"$push": {"a": 3}, "$set": {"b.c": 2}}`)
 	p0, u0 := string(prev), string(upd)
 	if _, err := ApplyUpdate(prev, upd); err != nil {
 		t.Fatal(err)
@@ -323,7 +323,7 @@ func TestApplyUpdateErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ApplyUpdate(mustExtDoc(t, tt.prev), mustExtDoc(t, tt.update))
+			_, err := ApplyUpdate(utDoc(t, tt.prev), utDoc(t, tt.update))
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -344,16 +344,16 @@ func TestApplyUpdateErrors(t *testing.T) {
 // ApplyUpdate changes is covered by a path of UpdatePaths (the write
 // permission check sees every field the write changes).
 func TestApplyUpdateAgreesWithUpdatePaths(t *testing.T) {
-	prev := mustExtDoc(t, `{"_id": 1, "a": {"b": 1, "c": [1, 2]}, "d": 5, "e": [3]}`)
+	prev := utDoc(t, `{"_id": 1, "a": {"b": 1, "c": [1, 2]}, "d": 5, "e": [3]}`)
 	for _, u := range []string{
 		`{"$set": {"a.b": 2}}`, `{"$unset": {"d": 1}}`, `{"$rename": {"d": "f.g"}}`, `{"$push": {"a.c": 3}}`,
 		`{"$inc": {"a.c.1": 1}}`, `{"$pop": {"e": 1}}`, `{"$max": {"x": 1}}`,
 	} {
-		info, err := UpdatePaths(mustExtDoc(t, u))
+		info, err := UpdatePaths(utDoc(t, u))
 		if err != nil {
 			t.Fatal(err)
 		}
-		post, err := ApplyUpdate(prev, mustExtDoc(t, u))
+		post, err := ApplyUpdate(prev, utDoc(t, u))
 		if err != nil {
 			t.Fatal(err)
 		}
