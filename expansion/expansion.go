@@ -179,7 +179,15 @@ func Parse(s string) (Ref, error) {
 			}
 		}
 		if !ok {
-			return Ref{}, &Error{Text: s, Code: CodeUnknownField, Msg: fmt.Sprintf("%s has no field %q (it has %s)", info.Name, ref.Path[0], strings.Join(info.Fields, ", "))}
+			hint := ""
+			norm := func(x string) string { return strings.ReplaceAll(strings.ToLower(x), "_", "") }
+			for _, f := range info.Fields {
+				if norm(f) == norm(ref.Path[0]) || editDistance(ref.Path[0], f) <= 2 {
+					hint = fmt.Sprintf("; did you mean %s.%s?", info.Name, f)
+					break
+				}
+			}
+			return Ref{}, &Error{Text: s, Code: CodeUnknownField, Msg: fmt.Sprintf("%s has no field %q (it has %s%s)", info.Name, ref.Path[0], strings.Join(info.Fields, ", "), hint)}
 		}
 		if info.Root == RootEnvironment && ref.Path[0] == "tag" && len(ref.Path) > 1 {
 			return Ref{}, &Error{Text: s, Code: CodeSyntax, Msg: "%%environment.tag is a string and has no fields"}
@@ -204,5 +212,39 @@ func suggest(name string) string {
 	case "users", "caller":
 		return " (did you mean %%user?)"
 	}
+	best, bestD := "", 3
+	for _, in := range Vocabulary() {
+		if d := editDistance(l, strings.ToLower(in.Name[2:])); d < bestD {
+			best, bestD = in.Name, d
+		}
+	}
+	if best != "" && (bestD == 1 || len(l) >= 5) {
+		return fmt.Sprintf(" (did you mean %s?)", best)
+	}
 	return ""
+}
+
+// editDistance is the Levenshtein distance of two short strings (longer
+// ones are "far").
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

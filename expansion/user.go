@@ -131,16 +131,21 @@ func (u User) Lookup(segs []string) (res gjson.Result, found bool) {
 	return r, r.Exists()
 }
 
+// gjsonSpecial are the characters gjson treats specially in a path
+// component: separators, wildcards, queries, modifiers, and the "{" and "["
+// that open a multipath.
+const gjsonSpecial = `.*?|#@\!=<>%"{}[],:`
+
 // escapeGJSON escapes the characters gjson treats specially in a path
 // component, so that a MongoDB field name is looked up literally.
 func escapeGJSON(s string) string {
-	if !strings.ContainsAny(s, `.*?|#@\!=<>%"`) {
+	if !strings.ContainsAny(s, gjsonSpecial) {
 		return s
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
-		case '.', '*', '?', '|', '#', '@', '\\', '!', '=', '<', '>', '%', '"':
+		case '.', '*', '?', '|', '#', '@', '\\', '!', '=', '<', '>', '%', '"', '{', '}', '[', ']', ',', ':':
 			b.WriteByte('\\')
 			b.WriteByte(c)
 		default:
