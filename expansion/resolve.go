@@ -178,7 +178,11 @@ func FromGJSON(r gjson.Result) (value.Value, error) {
 		}
 		return value.Double(r.Num), nil
 	case gjson.JSON:
-		return value.FromExtJSON([]byte(r.Raw))
+		data, t, err := jsonValue(make([]byte, 0, len(r.Raw)+8), r)
+		if err != nil {
+			return value.Value{}, err
+		}
+		return value.Value{Type: t, Data: data}, nil
 	}
 	return value.Value{}, nil
 }
