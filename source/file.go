@@ -81,11 +81,13 @@ func (f *File) Line(n int) string {
 // Snippet returns line n followed by a caret line pointing at column col,
 // for showing a diagnostic in context. Tabs in the prefix are kept so the
 // caret lines up.
+//
+// It returns "" when p is not a place in f.
 func (f *File) Snippet(p Pos) string {
-	line := f.Line(p.Line)
-	if line == "" && p.Line != 1 {
+	if f == nil || p.Line < 1 || p.Line > len(f.lineTable()) || p.Col < 1 {
 		return ""
 	}
+	line := f.Line(p.Line)
 	caret := make([]byte, 0, p.Col)
 	for i := 0; i < p.Col-1 && i < len(line); i++ {
 		if line[i] == '\t' {

@@ -117,8 +117,9 @@ const (
 	CodeJSONTooDeep   = "json/too-deep"
 )
 
-// MaxDepth bounds the nesting of a parsed document. Deeper documents are
-// refused with a json/too-deep error instead of exhausting the stack.
+// MaxDepth bounds the nesting of a parsed document: at most MaxDepth objects
+// and arrays may enclose one another. Deeper documents are refused with a
+// json/too-deep error instead of exhausting the stack.
 const MaxDepth = 512
 
 // ParseJSON parses f as one JSON value (RFC 8259) and returns its tree. It
@@ -168,12 +169,14 @@ func (p *parser) space() {
 	}
 }
 
+// value parses the value at p.pos; depth is the number of objects and
+// arrays that enclose it.
 func (p *parser) value(ptr Pointer, depth int) (*Node, error) {
-	if depth > MaxDepth {
-		return nil, p.errAt(p.pos, ptr, CodeJSONTooDeep, "nesting deeper than %d levels", MaxDepth)
-	}
 	if p.pos >= len(p.data) {
 		return nil, p.errAt(p.pos, ptr, CodeJSONSyntax, "unexpected end of file, want a value")
+	}
+	if c := p.data[p.pos]; (c == '{' || c == '[') && depth >= MaxDepth {
+		return nil, p.errAt(p.pos, ptr, CodeJSONTooDeep, "nesting deeper than %d levels", MaxDepth)
 	}
 	n := &Node{Offset: p.pos, Ptr: ptr, file: p.f}
 	switch c := p.data[p.pos]; {
@@ -379,12 +382,17 @@ func (p *parser) str(ptr Pointer) (string, error) {
 					return "", p.errAt(p.pos-2, ptr, CodeJSONSyntax, `malformed \u escape`)
 				}
 				if utf16.IsSurrogate(r) {
+					// A high surrogate pairs with an immediately
+					// following \u low surrogate. Anything else (a lone
+					// or low surrogate, or a high one followed by a
+					// non-low escape, which is then read on its own) is
+					// U+FFFD, as encoding/json does.
 					r2 := rune(-1)
-					if p.pos+1 < len(p.data) && p.data[p.pos] == '\\' && p.data[p.pos+1] == 'u' {
+					if r < 0xDC00 && p.pos+1 < len(p.data) && p.data[p.pos] == '\\' && p.data[p.pos+1] == 'u' {
 						save := p.pos
 						p.pos += 2
 						var ok2 bool
-						if r2, ok2 = p.hex4(); !ok2 {
+						if r2, ok2 = p.hex4(); !ok2 || r2 < 0xDC00 || r2 > 0xDFFF {
 							p.pos = save
 							r2 = -1
 						}

@@ -67,4 +67,6 @@ type PointerError struct {
 	Msg string
 }
 
-func (e *PointerError) Error() string { return "source: bad JSON pointer " + strconv.Quote(string(e.Ptr)) + ": " + e.Msg }
+func (e *PointerError) Error() string {
+	return "source: bad JSON pointer " + strconv.Quote(string(e.Ptr)) + ": " + e.Msg
+}
