@@ -32,14 +32,10 @@ type CustomUserData struct {
 // Namespace returns "<database>.<collection>".
 func (c *CustomUserData) Namespace() string { return c.DatabaseName + "." + c.CollectionName }
 
-// customUserDataKeys are the keys of auth/custom_user_data.json
-// (mongodb/docs-app-services source/reference/config/auth.txt, "Custom User
-// Data").
-var customUserDataKeys = []string{"enabled", "mongo_service_name", "database_name", "collection_name", "user_id_field", "on_user_creation_function_name"}
-
 // ParseCustomUserData parses auth/custom_user_data.json: enabled,
 // mongo_service_name, database_name, collection_name, user_id_field and
-// on_user_creation_function_name. Unknown keys and wrong types are errors;
+// on_user_creation_function_name (mongodb/docs-app-services
+// source/reference/config/auth.txt, "Custom User Data"). Unknown keys and wrong types are errors;
 // whether an enabled configuration is complete is checked by Validate. On
 // error the result is nil and the error a sorted source.ErrorList.
 func ParseCustomUserData(f *source.File) (*CustomUserData, error) {
@@ -68,7 +64,7 @@ func ParseCustomUserData(f *source.File) (*CustomUserData, error) {
 		}
 		c.keys[key] = true
 		return true
-	}, customUserDataKeys...)
+	}, "enabled", "mongo_service_name", "database_name", "collection_name", "user_id_field", "on_user_creation_function_name")
 	if err := p.done(); err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func TestSuggestKey(t *testing.T) {
 		{"documentFilters", ` (did you mean "document_filters"?)`},
 		{"zzzzzzzz", ` (want one of additional_fields, apply_when, delete, document_filters, fields, insert, name, read, search, write)`},
 	} {
-		if got := suggestKey(tc.key, roleKeys); got != tc.want {
+		if got := suggestKey(tc.key, roleKeys()); got != tc.want {
 			t.Errorf("suggestKey(%q) = %q, want %q", tc.key, got, tc.want)
 		}
 	}

@@ -242,7 +242,10 @@ func (p *parser) array(n *source.Node) []*source.Node {
 	return n.Elems
 }
 
-var roleKeys = []string{"name", "apply_when", "document_filters", "read", "write", "insert", "delete", "search", "fields", "additional_fields"}
+// roleKeys are the keys of a role (source/mongodb/tables/role-configuration.rst).
+func roleKeys() []string {
+	return []string{"name", "apply_when", "document_filters", "read", "write", "insert", "delete", "search", "fields", "additional_fields"}
+}
 
 func (p *parser) roles(n *source.Node) []*Role {
 	elems := p.array(n)
@@ -289,7 +292,7 @@ func (p *parser) role(n *source.Node) *Role {
 			return false
 		}
 		return true
-	}, roleKeys...)
+	}, roleKeys()...)
 	if !hasName {
 		p.errorf(n, CodeRequired, `a role needs a "name"`)
 	} else if r.Name == "" && n.Get("name").Kind == source.String {
@@ -493,14 +496,16 @@ func isCall(key string) bool {
 	return key == CallStringToOid || key == CallOidToString || key == CallFunction
 }
 
-// extJSONKeys are the keys that introduce a MongoDB extended JSON value
+// isExtJSONKey reports whether key introduces a MongoDB extended JSON value
 // ({"$oid": ...}); an object whose first key is one of them is a literal.
-var extJSONKeys = map[string]bool{
-	"$oid": true, "$date": true, "$numberInt": true, "$numberLong": true,
-	"$numberDouble": true, "$numberDecimal": true, "$binary": true, "$uuid": true,
-	"$regularExpression": true, "$timestamp": true, "$minKey": true,
-	"$maxKey": true, "$symbol": true, "$code": true, "$undefined": true,
-	"$dbPointer": true, "$scope": true,
+func isExtJSONKey(key string) bool {
+	switch key {
+	case "$oid", "$date", "$numberInt", "$numberLong", "$numberDouble", "$numberDecimal",
+		"$binary", "$uuid", "$regularExpression", "$timestamp", "$minKey", "$maxKey",
+		"$symbol", "$code", "$undefined", "$dbPointer", "$scope":
+		return true
+	}
+	return false
 }
 
 // The legacy extended JSON regular expression {"$regex": ..., "$options":
@@ -510,7 +515,7 @@ var extJSONKeys = map[string]bool{
 // {"$regularExpression": {"pattern": ..., "options": ...}}.
 
 func isExtJSON(n *source.Node) bool {
-	return n.Kind == source.Object && len(n.Members) > 0 && extJSONKeys[n.Members[0].Key]
+	return n.Kind == source.Object && len(n.Members) > 0 && isExtJSONKey(n.Members[0].Key)
 }
 
 // isOperatorKey reports whether key is written as an operator: "$..." or
