@@ -1,0 +1,370 @@
+package evaluator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/source"
+	"github.com/rulegate/rulegate/value"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// ftApp returns an app whose functions/<name>.expr files hold the given
+// sources.
+func ftApp(srcs map[string]string) *rules.App {
+	app := &rules.App{}
+	for name, src := range srcs {
+		f := source.NewFile("functions/"+name+".expr", []byte(src))
+		app.Functions = append(app.Functions, &rules.Function{At: rules.At{File: f}, Name: name, Source: src})
+	}
+	return app
+}
+
+func ftFunctions(t testing.TB, srcs map[string]string) *Functions {
+	t.Helper()
+	fs, err := NewFunctions(ftApp(srcs), nil, FuncLimits{})
+	if err != nil {
+		t.Fatalf("NewFunctions: %v", err)
+	}
+	return fs
+}
+
+func ftValue(t testing.TB, ext string) value.Value {
+	t.Helper()
+	v, err := value.FromExtJSON([]byte(ext))
+	if err != nil {
+		t.Fatalf("bad test value %s: %v", ext, err)
+	}
+	return v
+}
+
+func ftInputs(t testing.TB) *expansion.Inputs {
+	t.Helper()
+	u, err := expansion.NewUserObject([]byte(`{"id": "u1", "type": "normal", "data": {"email": "a@b.c"}, "custom_data": {"team": "red", "teams": ["red", "blue"], "since": {"$date": "2025-01-01T00:00:00Z"}}, "identities": [{"id": "x", "provider_type": "local-userpass"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &expansion.Inputs{
+		User:        u,
+		Values:      []byte(`{"limit": 10, "admins": ["u9"]}`),
+		Request:     []byte(`{"httpMethod": "POST", "remoteIPAddress": "10.0.0.1"}`),
+		Environment: []byte(`{"tag": "production", "values": {"strict": true}}`),
+	}
+}
+
+func TestFunctionsCall(t *testing.T) {
+	fs := ftFunctions(t, map[string]string{
+		"isEven":     `arguments[0] % 2 == 0`,
+		"sameTeam":   `user.custom_data.team == arguments[0]`,
+		"inTeams":    `arguments[0] in user.custom_data.teams`,
+		"whoami":     `[user.id, user.type, user.data.email, user.identities[0].provider_type]`,
+		"underLimit": `arguments[0] < values.limit && !(user.id in values.admins)`,
+		"req":        `request.httpMethod + " " + request.remoteIPAddress + " " + environment.tag + " " + string(environment.values.strict) + " " + namespace`,
+		"build":      `{"b": arguments[0] * 2, "a": [1, "x", nil, 2.5, true]}`,
+		"hex":        `arguments[0].Hex()`,
+		"sameID":     `arguments[0] == arguments[1]`,
+		"year":       `arguments[0].Year()`,
+		"since":      `user.custom_data.since.Before(arguments[0])`,
+		"echo":       `arguments`,
+		"missing":    `user?.custom_data?.nope ?? "none"`,
+		"sum":        `sum(arguments[0])`,
+		"count":      `len(arguments)`,
+		"letLoop":    "let xs = filter(arguments[0], {# > 1});\n len(xs)",
+	})
+	oid, _ := bson.ObjectIDFromHex("5f0000000000000000000001")
+	in := ftInputs(t)
+	tests := []struct {
+		name string
+		args []value.Value
+		want string
+	}{
+		{"isEven", []value.Value{value.Int32(42)}, `true`},
+		{"isEven", []value.Value{value.Int64(3)}, `false`},
+		{"sameTeam", []value.Value{value.String("red")}, `true`},
+		{"sameTeam", []value.Value{value.String("blue")}, `false`},
+		{"inTeams", []value.Value{value.String("blue")}, `true`},
+		{"whoami", nil, `["u1","normal","a@b.c","local-userpass"]`},
+		{"underLimit", []value.Value{value.Double(9.5)}, `true`},
+		{"underLimit", []value.Value{value.Int32(10)}, `false`},
+		{"req", nil, `"POST 10.0.0.1 production true db.coll"`},
+		{"build", []value.Value{value.Int32(21)}, `{"a":[1,"x",null,2.5,true],"b":42}`},
+		{"hex", []value.Value{value.ObjectID(oid)}, `"5f0000000000000000000001"`},
+		{"sameID", []value.Value{value.ObjectID(oid), value.ObjectID(oid)}, `true`},
+		{"sameID", []value.Value{value.ObjectID(oid), value.String("5f0000000000000000000001")}, `false`},
+		{"year", []value.Value{value.Time(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))}, `2026`},
+		{"since", []value.Value{value.Time(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))}, `true`},
+		{"echo", []value.Value{ftValue(t, `{"x": {"y": [1, {"$numberLong": "2"}]}, "d": {"$date": "2026-01-01T00:00:00Z"}}`), value.Null(), {}},
+			`[{"d":{"$date":"2026-01-01T00:00:00Z"},"x":{"y":[1,2]}},null,null]`},
+		{"missing", nil, `"none"`},
+		{"sum", []value.Value{ftValue(t, `[1, 2.5, 3]`)}, `6.5`},
+		{"count", []value.Value{value.Int32(1), value.Int32(2)}, `2`},
+		{"letLoop", []value.Value{ftValue(t, `[1, 2, 3]`)}, `2`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := fs.Call(context.Background(), tt.name, tt.args, FuncEnv{Namespace: "db.coll", Inputs: in})
+			if err != nil {
+				t.Fatalf("Call: %v", err)
+			}
+			if got.ExtJSON() != tt.want {
+				t.Errorf("got %s, want %s", got.ExtJSON(), tt.want)
+			}
+		})
+	}
+}
+
+func TestFunctionsWithoutInputs(t *testing.T) {
+	fs := ftFunctions(t, map[string]string{"who": `user?.id ?? "nobody"`, "strict": `user.id`})
+	got, err := fs.Call(context.Background(), "who", nil, FuncEnv{})
+	if err != nil || got.ExtJSON() != `"nobody"` {
+		t.Errorf("who = %v, %v", got, err)
+	}
+	// Without a caller, user is a nil map: user.id reads as null.
+	if v, err := fs.Call(context.Background(), "strict", nil, FuncEnv{}); err != nil || !v.IsNull() {
+		t.Errorf("strict = %v, %v", v, err)
+	}
+}
+
+func TestFunctionsCompileErrors(t *testing.T) {
+	_, err := NewFunctions(ftApp(map[string]string{
+		"ok":      `true`,
+		"syntax":  "1 +\n  (2 *",
+		"unknown": "// reads the document\nroot.owner == user.id",
+		"call":    `secret()`,
+		"types":   `"a" + 1`,
+	}), nil, FuncLimits{})
+	want := `functions/call.expr:1:1: function call does not compile: unknown name secret (function/compile)
+functions/syntax.expr:2:6: function syntax does not compile: unexpected token EOF (function/compile)
+functions/types.expr:1:5: function types does not compile: invalid operation: + (mismatched types string and int) (function/compile)
+functions/unknown.expr:2:1: function unknown does not compile: unknown name root (function/compile)`
+	if err == nil || err.Error() != want {
+		t.Errorf("error\n got  %v\n want %s", err, want)
+	}
+	if got := source.Codes(err); len(got) != 4 {
+		t.Errorf("codes %v", got)
+	}
+}
+
+func TestFunctionsMaxNodes(t *testing.T) {
+	app := ftApp(map[string]string{"big": `1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10`})
+	if _, err := NewFunctions(app, nil, FuncLimits{}); err != nil {
+		t.Fatalf("default limit: %v", err)
+	}
+	_, err := NewFunctions(app, nil, FuncLimits{MaxNodes: 5})
+	if got := source.Codes(err); !reflect.DeepEqual(got, []string{CodeFunctionCompile}) {
+		t.Fatalf("MaxNodes 5: %v", err)
+	}
+}
+
+func TestFunctionsRuntimeErrors(t *testing.T) {
+	src := map[string]string{
+		"field":  "let x = arguments[0];\nx.y.z",
+		"div":    `1 / arguments[0] > 0 && arguments[1] % arguments[0] == 0`,
+		"budget": `len(map(1..100000, {# * 2}))`,
+		"nested": `len(filter(arguments[0], {all(arguments[0], {true})}))`,
+	}
+	fs, err := NewFunctions(ftApp(src), nil, FuncLimits{MemoryBudget: 50_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := make(bson.A, 1000)
+	for i := range big {
+		big[i] = i
+	}
+	bigV, err := value.FromGo(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []value.Value
+		code string
+		pos  string
+	}{
+		{"field", []value.Value{value.Int32(1)}, CodeFunctionRuntime, "functions/field.expr:2:"},
+		{"div", []value.Value{value.Int32(0), value.Int32(1)}, CodeFunctionRuntime, "functions/div.expr:1:"},
+		{"budget", nil, CodeFunctionBudget, "functions/budget.expr:1:"},
+		{"nested", []value.Value{bigV}, CodeFunctionBudget, "functions/nested.expr:1:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := fs.Call(context.Background(), tt.name, tt.args, FuncEnv{})
+			if got := source.Codes(err); !reflect.DeepEqual(got, []string{tt.code}) {
+				t.Fatalf("codes %v (%v), want %s", got, err, tt.code)
+			}
+			if !errors.Is(err, ErrFunctionCall) {
+				t.Error("error does not wrap ErrFunctionCall")
+			}
+			if s := err.Error(); len(s) < len(tt.pos) || s[:len(tt.pos)] != tt.pos {
+				t.Errorf("error %q does not start with %q", s, tt.pos)
+			}
+		})
+	}
+}
+
+func TestFunctionsRuntimeErrorText(t *testing.T) {
+	fs := ftFunctions(t, map[string]string{"f": "true &&\n  arguments[0].y == 1"})
+	_, err := fs.Call(context.Background(), "f", []value.Value{value.Int32(1)}, FuncEnv{})
+	want := `functions/f.expr:2:16: function f: cannot fetch y from int (function/runtime)`
+	if err == nil || err.Error() != want {
+		t.Errorf("error\n got  %v\n want %s", err, want)
+	}
+}
+
+func TestFunctionsStepBudget(t *testing.T) {
+	src := map[string]string{
+		"all":   `all(arguments[0], {true})`,
+		"count": `count(arguments[0], # > 500)`,
+		"map":   `len(map(arguments[0], {# + 1}))`,
+	}
+	fs, err := NewFunctions(ftApp(src), nil, FuncLimits{MaxSteps: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, _ := value.FromGo(bson.A{1, 2, 3})
+	big := make(bson.A, 1000)
+	for i := range big {
+		big[i] = i
+	}
+	bigV, _ := value.FromGo(big)
+	for name := range src {
+		if _, err := fs.Call(context.Background(), name, []value.Value{small}, FuncEnv{}); err != nil {
+			t.Errorf("%s over 3 elements: %v", name, err)
+		}
+		_, err := fs.Call(context.Background(), name, []value.Value{bigV}, FuncEnv{})
+		if got := source.Codes(err); !reflect.DeepEqual(got, []string{CodeFunctionBudget}) {
+			t.Errorf("%s over 1000 elements with 100 steps: %v", name, err)
+		}
+	}
+}
+
+func TestFunctionsGoAndRegistry(t *testing.T) {
+	double := func(_ context.Context, args []value.Value, _ FuncEnv) (value.Value, error) {
+		n, ok := args[0].IntOK()
+		if !ok {
+			return value.Value{}, errors.New("not an integer")
+		}
+		return value.Int64(2 * n), nil
+	}
+	isEven := func(context.Context, []value.Value, FuncEnv) (value.Value, error) { return value.String("go wins"), nil }
+	fs, err := NewFunctions(ftApp(map[string]string{"isEven": `arguments[0] % 2 == 0`, "zeta": `1`}),
+		map[string]Func{"double": double, "isEven": isEven}, FuncLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fs.Names(), []string{"double", "isEven", "zeta"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Names() = %v, want %v", got, want)
+	}
+	if got, want := fs.Shadowed(), []string{"isEven"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Shadowed() = %v, want %v", got, want)
+	}
+	if !fs.Has("double") || !fs.Has("zeta") || fs.Has("nope") {
+		t.Error("Has is wrong")
+	}
+	v, err := fs.Call(context.Background(), "isEven", []value.Value{value.Int32(2)}, FuncEnv{})
+	if err != nil || v.ExtJSON() != `"go wins"` {
+		t.Errorf("isEven = %v, %v", v, err)
+	}
+	v, err = fs.Call(context.Background(), "double", []value.Value{value.Int32(21)}, FuncEnv{})
+	if err != nil || v.ExtJSON() != `42` {
+		t.Errorf("double = %v, %v", v, err)
+	}
+	_, err = fs.Call(context.Background(), "double", []value.Value{value.String("x")}, FuncEnv{})
+	if err == nil || err.Error() != "evaluator: function call failed: double: not an integer" || !errors.Is(err, ErrFunctionCall) {
+		t.Errorf("double error: %v", err)
+	}
+	_, err = fs.Call(context.Background(), "nope", nil, FuncEnv{})
+	if err == nil || err.Error() != `unknown function "nope" (function/unknown)` || !errors.Is(err, ErrFunctionCall) {
+		t.Errorf("unknown: %v", err)
+	}
+	var nilFS *Functions
+	if _, err := nilFS.Call(context.Background(), "x", nil, FuncEnv{}); !reflect.DeepEqual(source.Codes(err), []string{CodeFunctionUnknown}) {
+		t.Errorf("nil registry: %v", err)
+	}
+	if nilFS.Has("x") || nilFS.Names() != nil {
+		t.Error("nil registry has functions")
+	}
+	_, err = NewFunctions(nil, map[string]Func{"": double, "nilFunc": nil}, FuncLimits{})
+	want := "Go function \"\": a function needs a name and a non-nil Func (function/name)\nGo function \"nilFunc\": a function needs a name and a non-nil Func (function/name)"
+	if err == nil || err.Error() != want {
+		t.Errorf("bad Go functions: %v", err)
+	}
+}
+
+func TestFunctionsCanceled(t *testing.T) {
+	fs := ftFunctions(t, map[string]string{"f": `true`})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := fs.Call(ctx, "f", nil, FuncEnv{})
+	if got := source.Codes(err); !reflect.DeepEqual(got, []string{CodeFunctionCanceled}) {
+		t.Errorf("canceled: %v", err)
+	}
+}
+
+func TestFunctionsResultConversion(t *testing.T) {
+	for _, x := range []any{make(chan int), map[int]int{1: 1}, func() {}, []any{1, make(chan int)}, uint64(1 << 63)} {
+		if _, err := fromGo(x); err == nil {
+			t.Errorf("fromGo(%T) succeeded", x)
+		}
+	}
+	v, err := fromGo(map[string]any{"z": []int{1, 2}, "a": map[string]string{"y": "1", "b": "2"}, "t": time.UnixMilli(5).UTC(), "u": uint8(7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := v.ExtJSON(), `{"a":{"b":"2","y":"1"},"t":{"$date":"1970-01-01T00:00:00.005Z"},"u":7,"z":[1,2]}`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestFunctionsConcurrent(t *testing.T) {
+	fs := ftFunctions(t, map[string]string{"f": `arguments[0] + len(user.custom_data.teams)`})
+	in := ftInputs(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				v, err := fs.Call(context.Background(), "f", []value.Value{value.Int32(int32(i))}, FuncEnv{Inputs: in})
+				if n, _ := v.IntOK(); err != nil || n != int64(i+2) {
+					errs <- fmt.Errorf("goroutine %d call %d: %v, %v", g, i, v, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func BenchmarkFunctionsCall(b *testing.B) {
+	fs := ftFunctions(b, map[string]string{"isEven": `arguments[0] % 2 == 0`, "sameTeam": `user.custom_data.team == arguments[0]`})
+	in := ftInputs(b)
+	args := []value.Value{value.Int32(42)}
+	b.Run("isEven", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fs.Call(context.Background(), "isEven", args, FuncEnv{Inputs: in}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	team := []value.Value{value.String("red")}
+	b.Run("sameTeam", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fs.Call(context.Background(), "sameTeam", team, FuncEnv{Inputs: in}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
