@@ -78,7 +78,9 @@ func ExampleFunctions_Has() {
 }
 
 func ExampleFunctions_Shadowed() {
-	goIsEven := func(context.Context, []value.Value, evaluator.FuncEnv) (value.Value, error) { return value.Bool(true), nil }
+	goIsEven := func(context.Context, []value.Value, evaluator.FuncEnv) (value.Value, error) {
+		return value.Bool(true), nil
+	}
 	fs, _ := evaluator.NewFunctions(exampleApp("isEven", `arguments[0] % 2 == 0`),
 		map[string]evaluator.Func{"isEven": goIsEven}, evaluator.FuncLimits{})
 	fmt.Println(fs.Shadowed())

@@ -253,7 +253,9 @@ func TestFunctionsGoAndRegistry(t *testing.T) {
 		}
 		return value.Int64(2 * n), nil
 	}
-	isEven := func(context.Context, []value.Value, FuncEnv) (value.Value, error) { return value.String("go wins"), nil }
+	isEven := func(context.Context, []value.Value, FuncEnv) (value.Value, error) {
+		return value.String("go wins"), nil
+	}
 	fs, err := NewFunctions(ftApp(map[string]string{"isEven": `arguments[0] % 2 == 0`, "zeta": `1`}),
 		map[string]Func{"double": double, "isEven": isEven}, FuncLimits{})
 	if err != nil {
