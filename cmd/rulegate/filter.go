@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/source"
 )
 
 var filterCmd = &command{
@@ -25,7 +26,11 @@ exactly the documents the caller may read (or modify).
    "action": "read" | "write", "query": {...}}
 
 As for eval, "token" (with --secret) may replace "user". The client's query is
-never expanded: a "%%user.id" in it is a plain string. The output:
+data, never expanded: a "%%user.id" in it is a plain string, and only the
+query operators App Services offers clients are accepted ($eq, $ne, $gt,
+$gte, $lt, $lte, $in, $nin, $and, $or, $nor, $not, $all, $elemMatch, $size,
+$exists, $type, $mod); $where, $expr, $regex and the like are refused (exit 2).
+The output:
 
   {"filter": {"$and": [<query>, <rules' filter>]}, "projection": {...} or null}
 
@@ -69,6 +74,15 @@ func (c *cli) filter(args []string) int {
 	}
 	var client bson.D
 	if req.Query != nil {
+		if err := evaluator.ValidateClientQuery(req.Query); err != nil {
+			var e *source.Error
+			if errors.As(err, &e) {
+				fmt.Fprintf(c.stderr, "rulegate filter: %s: /query%s: %s (%s)\n", stdinName, e.Ptr, e.Msg, e.Code)
+			} else {
+				fmt.Fprintf(c.stderr, "rulegate filter: query: %v\n", err)
+			}
+			return exitUsage
+		}
 		if err := bson.Unmarshal(req.Query, &client); err != nil {
 			fmt.Fprintf(c.stderr, "rulegate filter: query: %v\n", err)
 			return exitUsage
@@ -89,12 +103,7 @@ func (c *cli) filter(args []string) int {
 		}
 		return exitUsage
 	}
-	combined, err := combine(client, rule)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "rulegate filter: query: %v\n", err)
-		return exitUsage
-	}
-	out := bson.D{{Key: "filter", Value: combined}, {Key: "projection", Value: nil}}
+	out := bson.D{{Key: "filter", Value: evaluator.Combine(client, rule)}, {Key: "projection", Value: nil}}
 	if projection != nil {
 		out[1].Value = projection
 	}
