@@ -705,7 +705,7 @@ func (p *parser) cond(n *source.Node) Cond {
 // literal that is not a boolean or number.
 func (p *parser) checkOpArg(op Op, spelled string, arg Operand) {
 	lit, ok := arg.(*Literal)
-	if !ok {
+	if !ok || lit.Value.IsMissing() { // Missing: the operand's own error is reported
 		return
 	}
 	switch op {
@@ -764,11 +764,8 @@ func (p *parser) operand(n *source.Node) Operand {
 		if isExtJSON(n) {
 			break
 		}
-		for _, m := range n.Members {
-			if isOperatorKey(m.Key) {
-				p.errorAt(p.keyAt(n.Ptr, m), CodeUnknownOperator, "operator %q is not allowed in a value", m.Key)
-				return &Literal{At: p.at(n), Value: value.Missing()}
-			}
+		if !p.valueKeys(n) {
+			return &Literal{At: p.at(n), Value: value.Missing()}
 		}
 		if dynamic(n) {
 			d := &DocOperand{At: p.at(n)}
@@ -778,12 +775,57 @@ func (p *parser) operand(n *source.Node) Operand {
 			return d
 		}
 	}
+	if !p.literalKeys(n) {
+		return &Literal{At: p.at(n), Value: value.Missing()}
+	}
 	v, err := value.FromExtJSON(n.Raw())
 	if err != nil {
 		p.errorf(n, CodeType, "malformed extended JSON value %s", shortRaw(n))
 		return &Literal{At: p.at(n), Value: value.Missing()}
 	}
 	return &Literal{At: p.at(n), Value: v}
+}
+
+// valueKeys checks the keys of a document in a value position: operators
+// have no meaning there, and an expansion key would make the document an
+// embedded expression, which rulegate does not guess at (it refuses it
+// rather than compare with a document that has a "%%..." key).
+func (p *parser) valueKeys(n *source.Node) bool {
+	ok := true
+	for _, m := range n.Members {
+		switch {
+		case expansion.IsExpansion(m.Key):
+			p.errorAt(p.keyAt(n.Ptr, m), CodeType, "an expansion (%s) cannot be a key inside a value; compare it in the expression itself: {%q: ...}", m.Key, m.Key)
+			ok = false
+		case isOperatorKey(m.Key):
+			p.errorAt(p.keyAt(n.Ptr, m), CodeUnknownOperator, "operator %q is not allowed in a value", m.Key)
+			ok = false
+		}
+	}
+	return ok
+}
+
+// literalKeys applies valueKeys to every document nested in a literal,
+// except extended JSON values.
+func (p *parser) literalKeys(n *source.Node) bool {
+	switch n.Kind {
+	case source.Array:
+		ok := true
+		for _, e := range n.Elems {
+			ok = p.literalKeys(e) && ok
+		}
+		return ok
+	case source.Object:
+		if isExtJSON(n) {
+			return true
+		}
+		ok := p.valueKeys(n)
+		for _, m := range n.Members {
+			ok = p.literalKeys(m.Value) && ok
+		}
+		return ok
+	}
+	return true
 }
 
 // dynamic reports whether a JSON value holds an expansion string or a call
