@@ -370,3 +370,37 @@ func BenchmarkFunctionsCall(b *testing.B) {
 		}
 	})
 }
+
+// FuzzNewFunctions compiles arbitrary function sources and calls those
+// that compile: nothing panics, compile errors are positioned in the file
+// with their code, and calls either succeed or fail with a code.
+func FuzzNewFunctions(f *testing.F) {
+	for _, s := range []string{
+		`arguments[0] % 2 == 0`,
+		`user.custom_data.team == arguments[0]`,
+		"let xs = filter(arguments[1], {# > 1});\nlen(xs) > 0 ? xs[0] : nil",
+		`{"a": [1, 2.5, "x", nil], "b": now().Year() > 2000}`,
+		`all(1..10, {any(arguments[1], {# == 2})})`,
+		`values?.limit ?? 3`,
+		`1 +`,
+		`root.owner`,
+	} {
+		f.Add(s)
+	}
+	in := ftInputs(f)
+	arr, _ := value.FromGo(bson.A{1, 2, 3})
+	f.Fuzz(func(t *testing.T, src string) {
+		fs, err := NewFunctions(ftApp(map[string]string{"f": src}), nil, FuncLimits{MaxNodes: 200, MemoryBudget: 10_000, MaxSteps: 1000})
+		if err != nil {
+			var se *source.Error
+			if !errors.As(err, &se) || se.Code != CodeFunctionCompile || se.File != "functions/f.expr" || se.Line < 1 || se.Col < 1 {
+				t.Fatalf("bad compile error: %#v", err)
+			}
+			return
+		}
+		_, err = fs.Call(context.Background(), "f", []value.Value{value.Int32(2), arr}, FuncEnv{Namespace: "db.c", Inputs: in})
+		if err != nil && len(source.Codes(err)) != 1 {
+			t.Fatalf("call error without a code: %v", err)
+		}
+	})
+}
