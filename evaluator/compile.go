@@ -630,7 +630,7 @@ func makeSet(v value.Value, fromExp bool) value.Set {
 	if !v.IsArray() {
 		return value.Set{}
 	}
-	var elems []value.Value
+	elems := make([]value.Value, 0, v.Len())
 	v.Each(func(_ int, e value.Value) bool {
 		if !(fromExp && e.IsNull()) {
 			elems = append(elems, e)

@@ -104,10 +104,7 @@ func docValue(b bson.Raw) value.Value {
 
 // Evaluate decides one document for the bound request.
 func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decision, error) {
-	var cfg evalConfig
-	for _, o := range opts {
-		o(&cfg)
-	}
+	cfg := evalOptions(opts)
 	dec := Decision{Action: d.Action}
 	c := b.c
 	if c == nil {
@@ -191,6 +188,9 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 }
 
 func (b *Bound) done(dec Decision, ec *evalCtx) (Decision, error) {
+	if ec.err == nil && ec.trace == nil {
+		return dec, nil
+	}
 	if ec.err != nil {
 		return Decision{Action: dec.Action, Role: dec.Role, Reason: ReasonError}, ec.err
 	}
@@ -619,4 +619,17 @@ func project(list []string, applied []*cfilter) []string {
 		list = []string{}
 	}
 	return list
+}
+
+// evalOptions applies opts. Without options it does not allocate (the
+// config escapes through the option functions only when there are some).
+func evalOptions(opts []EvalOption) evalConfig {
+	if len(opts) == 0 {
+		return evalConfig{}
+	}
+	c := new(evalConfig)
+	for _, o := range opts {
+		o(c)
+	}
+	return *c
 }

@@ -94,7 +94,7 @@ func (ec *evalCtx) build(o *operand) (value.Value, error) {
 		if ec.b == nil {
 			return value.Value{}, nil
 		}
-		return ec.b.in.Resolve(b.ref)
+		return resolveRef(&ec.b.in, b.ref)
 	case bArray:
 		vals := make([]value.Value, 0, len(b.elems))
 		for _, e := range b.elems {
