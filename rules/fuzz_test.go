@@ -32,12 +32,36 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"roles":[{"name":"a","apply_when":{"%%user.id":{"%in":[1,"%%user.custom_data.x",{"a":"%%user.id"}]}}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file := source.NewFile("rules.json", data)
+		// The other parsers must not panic either, and report well-formed
+		// diagnostics.
+		d, derr := rules.ParseDefaultRule(file)
+		if derr != nil {
+			checkDiagnostics(t, file, derr)
+		}
+		cud, cerr := rules.ParseCustomUserData(file)
+		if cerr != nil {
+			checkDiagnostics(t, file, cerr)
+		}
 		c, err := rules.ParseRules(file)
 		if err != nil {
 			checkDiagnostics(t, file, err)
 			return
 		}
 		checkPointers(t, file, c)
+		// Validate never panics and its findings point into the file.
+		app := &rules.App{
+			Files:          map[string]*source.File{file.Name: file},
+			DataSources:    []*rules.DataSource{{Name: "mongodb-atlas", DefaultRule: d, Collections: []*rules.Collection{c}}},
+			CustomUserData: cud,
+		}
+		for _, e := range rules.Validate(app, rules.ValidateOptions{Functions: []string{"f"}}) {
+			if e.File != file.Name || e.Line < 1 || e.Code == "" {
+				t.Fatalf("Validate finding without a place or code: %#v", e)
+			}
+			if _, err := e.Ptr.Tokens(); err != nil {
+				t.Fatalf("Validate finding with a bad pointer: %v", e)
+			}
+		}
 		out := rules.Format(c)
 		c2, err := rules.ParseRules(source.NewFile("formatted.json", out))
 		if err != nil {

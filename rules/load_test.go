@@ -1,11 +1,14 @@
 package rules_test
 
 import (
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/source"
 )
 
 func TestLoadApp(t *testing.T) {
@@ -49,5 +52,56 @@ func TestLoadApp(t *testing.T) {
 	}
 	if _, ok := app.Files["data_sources/mongodb-atlas/default_rule.json"]; !ok {
 		t.Errorf("Files lacks default_rule.json: %v", app.Files)
+	}
+}
+
+// errFS fails to open one file.
+type errFS struct {
+	fstest.MapFS
+	bad string
+}
+
+func (e errFS) Open(name string) (fs.File, error) {
+	if name == e.bad {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return e.MapFS.Open(name)
+}
+
+func (e errFS) ReadFile(name string) ([]byte, error) {
+	if name == e.bad {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return e.MapFS.ReadFile(name)
+}
+
+func TestLoadAppUnreadable(t *testing.T) {
+	fsys := errFS{MapFS: fstest.MapFS{
+		"data_sources/s/db/a/rules.json": {Data: []byte(`{"roles": []}`)},
+		"data_sources/s/db/b/rules.json": {Data: []byte(`{"roles": []}`)},
+	}, bad: "data_sources/s/db/b/rules.json"}
+	app, err := rules.LoadApp(fsys)
+	if got := source.Codes(err); len(got) != 1 || got[0] != rules.CodeFile {
+		t.Fatalf("LoadApp = %v, want one rules/file", err)
+	}
+	if !strings.HasPrefix(err.Error(), "data_sources/s/db/b/rules.json: cannot read: ") {
+		t.Errorf("error text: %s", err)
+	}
+	// What could be read is still returned, for tools.
+	if app == nil || len(app.DataSources) != 1 || len(app.DataSources[0].Collections) != 1 {
+		t.Fatalf("partial app: %+v", app)
+	}
+}
+
+func TestLoadAppEmpty(t *testing.T) {
+	app, err := rules.LoadApp(fstest.MapFS{})
+	if err != nil || len(app.DataSources) != 0 || app.CustomUserData != nil || len(app.Functions) != 0 {
+		t.Fatalf("empty app: %+v, %v", app, err)
+	}
+	if c, ds := app.Collection("a.b"); c != nil || ds != nil || app.DefaultRuleFor("a.b") != nil {
+		t.Error("an empty app has no rules")
+	}
+	if errs := rules.Validate(app, rules.ValidateOptions{}); len(errs) != 0 {
+		t.Errorf("Validate(empty) = %v", errs)
 	}
 }
