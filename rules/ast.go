@@ -42,6 +42,10 @@ type App struct {
 	CustomUserData *CustomUserData
 	// Functions are functions/<name>.expr, sorted by name.
 	Functions []*Function
+	// LoadErrors are the problems LoadApp found (the files they concern
+	// are missing from the App). Validate reports them too, so a caller
+	// that only validates still sees every problem.
+	LoadErrors source.ErrorList
 }
 
 // DataSource is one data_sources/<service> folder.

@@ -173,6 +173,7 @@
 //	| rules/namespace               | warning  | rules.json's keys disagree with its folder (the keys win)      |
 //	| rules/projection              | error    | a projection mixes inclusion and exclusion                     |
 //
-// Parse errors (LoadApp, ParseRules, ...) stop an app from loading; Validate's
-// findings are errors or warnings (source.Error.Severity "warning").
+// Parse errors (LoadApp, ParseRules, ...) stop an app from loading; LoadApp
+// keeps them in App.LoadErrors and Validate reports them again with its own
+// findings, which are errors or warnings (source.Error.Severity "warning").
 package rules

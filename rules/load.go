@@ -129,6 +129,7 @@ func LoadApp(fsys fs.FS) (*App, error) {
 	sort.Slice(app.DataSources, func(i, j int) bool { return app.DataSources[i].Name < app.DataSources[j].Name })
 	sort.Slice(app.Functions, func(i, j int) bool { return app.Functions[i].Name < app.Functions[j].Name })
 	errs.Sort()
+	app.LoadErrors = errs
 	return app, errs.Err()
 }
 

@@ -91,6 +91,10 @@ func TestLoadAppUnreadable(t *testing.T) {
 	if app == nil || len(app.DataSources) != 1 || len(app.DataSources[0].Collections) != 1 {
 		t.Fatalf("partial app: %+v", app)
 	}
+	// Validate reports the load problems too.
+	if got := source.Codes(rules.Validate(app, rules.ValidateOptions{}).Err()); len(got) != 1 || got[0] != rules.CodeFile {
+		t.Errorf("Validate(partial app) codes = %v, want [rules/file]", got)
+	}
 }
 
 func TestLoadAppEmpty(t *testing.T) {

@@ -20,7 +20,8 @@ type ValidateOptions struct {
 
 // Validate checks a loaded app for mistakes the parser cannot see, and
 // re-checks what the parser does for ASTs built by hand. It returns every
-// finding, sorted; warnings have Severity "warning" (see
+// finding, sorted, starting from the problems LoadApp found (App.LoadErrors),
+// so that an app that failed to load validates with errors too; warnings have Severity "warning" (see
 // ErrorList.Errors and Warnings). The checks and their codes:
 //
 //	| code                          | sev     | finding                                                              |
@@ -52,6 +53,7 @@ type ValidateOptions struct {
 // then cannot read their own custom data through rules.
 func Validate(app *App, opts ValidateOptions) source.ErrorList {
 	v := &validator{app: app, funcs: map[string]bool{}}
+	v.errs = append(v.errs, app.LoadErrors...)
 	for _, f := range opts.Functions {
 		v.funcs[f] = true
 	}
