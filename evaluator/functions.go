@@ -122,15 +122,84 @@ type Functions struct {
 type exprFunc struct {
 	fn      *rules.Function
 	program *vm.Program
-	uses    uint8 // which env variables the program reads (use* bits)
+	// inputs says which parts of each input map the program reads, so a
+	// call converts only those.
+	inputs [numInputs]inputUse
 }
 
+// The input maps of the environment.
 const (
-	useUser uint8 = 1 << iota
-	useValues
-	useRequest
-	useEnvironment
+	inUser = iota
+	inValues
+	inRequest
+	inEnvironment
+	numInputs
 )
+
+var inputNames = [numInputs]string{"user", "values", "request", "environment"}
+
+// inputUse says what of one input map a program reads: nothing, some
+// top-level keys (every use is name.key or name?.key), or all of it.
+type inputUse struct {
+	idents  int // uses of the name
+	members int // uses as name.<constant key>
+	keys    []string
+}
+
+func (u *inputUse) needed() bool { return u.idents > 0 }
+func (u *inputUse) all() bool    { return u.idents > u.members }
+
+func (u *inputUse) wants(key string) bool {
+	if u.all() {
+		return true
+	}
+	for _, k := range u.keys {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// identCollector records how a program reads the input maps.
+type identCollector struct{ uses [numInputs]inputUse }
+
+func inputIndex(name string) int {
+	for i, n := range inputNames {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (c *identCollector) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		if i := inputIndex(n.Value); i >= 0 {
+			c.uses[i].idents++
+		}
+	case *ast.MemberNode:
+		id, ok := n.Node.(*ast.IdentifierNode)
+		if !ok {
+			return
+		}
+		key, ok := n.Property.(*ast.StringNode)
+		if !ok {
+			return
+		}
+		if i := inputIndex(id.Value); i >= 0 {
+			u := &c.uses[i]
+			u.members++
+			for _, k := range u.keys {
+				if k == key.Value {
+					return
+				}
+			}
+			u.keys = append(u.keys, key.Value)
+		}
+	}
+}
 
 // exprEnv is the declared environment of expr functions.
 type exprEnv struct {
@@ -178,24 +247,6 @@ func (stepPatcher) Visit(node *ast.Node) {
 		call.SetLocation(body.Location())
 		call.Callee.SetLocation(body.Location())
 		c.Node = call
-	}
-}
-
-// identCollector records the identifiers a program reads.
-type identCollector struct{ uses uint8 }
-
-func (c *identCollector) Visit(node *ast.Node) {
-	if id, ok := (*node).(*ast.IdentifierNode); ok {
-		switch id.Value {
-		case "user":
-			c.uses |= useUser
-		case "values":
-			c.uses |= useValues
-		case "request":
-			c.uses |= useRequest
-		case "environment":
-			c.uses |= useEnvironment
-		}
 	}
 }
 
@@ -268,7 +319,7 @@ func compileExprFunc(fn *rules.Function, limits FuncLimits) (*exprFunc, *source.
 	if err != nil {
 		return nil, funcError(fn, err, CodeFunctionCompile, "function "+fn.Name+" does not compile")
 	}
-	return &exprFunc{fn: fn, program: prog, uses: ids.uses}, nil
+	return &exprFunc{fn: fn, program: prog, inputs: ids.uses}, nil
 }
 
 // funcError turns an expr error into a *source.Error positioned in the
@@ -371,17 +422,22 @@ func (fs *Functions) Call(ctx context.Context, name string, args []value.Value, 
 	}
 	if env.Inputs != nil {
 		var err error
-		if ef.uses&useUser != 0 {
-			in.User, err = userMap(env.Inputs.User)
+		if u := &ef.inputs[inUser]; u.needed() {
+			in.User, err = userMap(env.Inputs.User, u)
 		}
-		if err == nil && ef.uses&useValues != 0 {
-			in.Values, err = jsonMap(env.Inputs.Values)
-		}
-		if err == nil && ef.uses&useRequest != 0 {
-			in.Request, err = jsonMap(env.Inputs.Request)
-		}
-		if err == nil && ef.uses&useEnvironment != 0 {
-			in.Environment, err = jsonMap(env.Inputs.Environment)
+		for i, b := range [...][]byte{inValues: env.Inputs.Values, inRequest: env.Inputs.Request, inEnvironment: env.Inputs.Environment} {
+			if u := &ef.inputs[i]; err == nil && i != inUser && u.needed() {
+				var m map[string]any
+				m, err = jsonMap(b, u)
+				switch i {
+				case inValues:
+					in.Values = m
+				case inRequest:
+					in.Request = m
+				case inEnvironment:
+					in.Environment = m
+				}
+			}
 		}
 		if err != nil {
 			return value.Value{}, callErr(&source.Error{File: ef.fn.FileName(), Code: CodeFunctionArgument, Msg: fmt.Sprintf("function %s: %v", name, err)})
@@ -544,13 +600,17 @@ func normalizeGo(rv reflect.Value, depth int) (any, error) {
 }
 
 // userMap returns the caller as the user object of App Services: id, type,
-// data, custom_data and identities, each present when the user has it.
-func userMap(u expansion.User) (map[string]any, error) {
+// data, custom_data and identities, each present when the user has it and
+// the program reads it.
+func userMap(u expansion.User, use *inputUse) (map[string]any, error) {
 	if u.IsZero() {
 		return nil, nil
 	}
 	m := map[string]any{}
 	for _, f := range [...]string{"id", "type", "data", "custom_data", "identities"} {
+		if !use.wants(f) {
+			continue
+		}
 		r, ok := u.Lookup([]string{f})
 		if !ok {
 			continue
@@ -566,9 +626,9 @@ func userMap(u expansion.User) (map[string]any, error) {
 	return m, nil
 }
 
-// jsonMap converts a JSON object input (relaxed extended JSON) to a map;
-// nil for an absent input.
-func jsonMap(b []byte) (map[string]any, error) {
+// jsonMap converts the keys of a JSON object input (relaxed extended
+// JSON) that the program reads to a map; nil for an absent input.
+func jsonMap(b []byte, use *inputUse) (map[string]any, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
@@ -576,14 +636,20 @@ func jsonMap(b []byte) (map[string]any, error) {
 	if !r.IsObject() {
 		return nil, errors.New("input is not a JSON object")
 	}
-	v, err := expansion.FromGJSON(r)
+	m := map[string]any{}
+	var err error
+	r.ForEach(func(k, v gjson.Result) bool {
+		if !use.wants(k.Str) {
+			return true
+		}
+		var x value.Value
+		if x, err = expansion.FromGJSON(v); err == nil {
+			m[k.Str], err = toGo(x, 0)
+		}
+		return err == nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	x, err := toGo(v, 0)
-	if err != nil {
-		return nil, err
-	}
-	m, _ := x.(map[string]any)
 	return m, nil
 }

@@ -218,6 +218,37 @@ func TestFunctionsRuntimeErrorText(t *testing.T) {
 	}
 }
 
+func TestFunctionsInputSelection(t *testing.T) {
+	fs := ftFunctions(t, map[string]string{
+		"some":  `user.custom_data.team == "red" && user?.id != nil && values["limit"] > 1`,
+		"whole": `len(user) + len(values ?? {})`,
+		"none":  `arguments[0]`,
+	})
+	tests := []struct {
+		name             string
+		user, values     []string
+		userAll, valsAll bool
+	}{
+		{"some", []string{"custom_data", "id"}, []string{"limit"}, false, false},
+		{"whole", nil, nil, true, true},
+		{"none", nil, nil, false, false},
+	}
+	for _, tt := range tests {
+		ef := fs.exprs[tt.name]
+		u, v := ef.inputs[inUser], ef.inputs[inValues]
+		if !reflect.DeepEqual(u.keys, tt.user) || u.all() != tt.userAll || !reflect.DeepEqual(v.keys, tt.values) || v.all() != tt.valsAll {
+			t.Errorf("%s: user %+v (all %v), values %+v (all %v)", tt.name, u, u.all(), v, v.all())
+		}
+	}
+	in := ftInputs(t)
+	for name, want := range map[string]string{"some": `true`, "whole": `7`} {
+		got, err := fs.Call(context.Background(), name, nil, FuncEnv{Inputs: in})
+		if err != nil || got.ExtJSON() != want {
+			t.Errorf("%s = %v, %v; want %s", name, got, err, want)
+		}
+	}
+}
+
 func TestFunctionsStepBudget(t *testing.T) {
 	src := map[string]string{
 		"all":   `all(arguments[0], {true})`,
