@@ -1,0 +1,207 @@
+package evaluator_test
+
+import (
+	"context"
+	"fmt"
+	"testing/fstest"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/source"
+	"github.com/rulegate/rulegate/value"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+const exampleRules = `{
+  "database": "shop",
+  "collection": "orders",
+  "roles": [
+    {"name": "owner", "apply_when": {"owner_id": "%%user.id"}, "read": true, "write": true},
+    {"name": "team", "apply_when": {"team": {"$in": "%%user.custom_data.teams"}},
+     "fields": {"status": {"read": true}, "total": {"read": true}}}
+  ]
+}`
+
+func exampleProgram() *evaluator.Program {
+	app, err := rules.LoadApp(fstest.MapFS{
+		"data_sources/mongodb-atlas/shop/orders/rules.json": {Data: []byte(exampleRules)},
+	})
+	if err != nil {
+		panic(err)
+	}
+	p, err := evaluator.Compile(app)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+func exampleUser() expansion.User {
+	u, err := expansion.NewUserObject([]byte(`{"id": "u1", "type": "normal", "custom_data": {"teams": ["red", "blue"]}}`))
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+func exampleDoc(ext string) bson.Raw {
+	var d bson.Raw
+	if err := bson.UnmarshalExtJSON([]byte(ext), false, &d); err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func ExampleCompile() {
+	app, _ := rules.LoadApp(fstest.MapFS{
+		"data_sources/mongodb-atlas/shop/orders/rules.json": {Data: []byte(exampleRules)},
+	})
+	p, err := evaluator.Compile(app)
+	fmt.Println(p.Namespaces(), err)
+	// Output: [shop.orders] <nil>
+}
+
+func ExampleCompileCollection() {
+	c, err := rules.ParseRules(source.NewFile("rules.json", []byte(exampleRules)))
+	if err != nil {
+		panic(err)
+	}
+	p, err := evaluator.CompileCollection(c, evaluator.WithMaxNodes(1000))
+	fmt.Println(p.Namespaces(), err)
+	// Output: [shop.orders] <nil>
+}
+
+func ExampleProgram_Evaluate() {
+	p := exampleProgram()
+	for _, doc := range []string{
+		`{"_id": 1, "owner_id": "u1", "team": "green", "total": 10}`,
+		`{"_id": 2, "owner_id": "u2", "team": "red", "total": 20}`,
+		`{"_id": 3, "owner_id": "u2", "team": "green", "total": 30}`,
+	} {
+		dec, err := p.Evaluate(context.Background(), evaluator.Request{
+			Namespace: "shop.orders",
+			Action:    evaluator.ActionRead,
+			Inputs:    expansion.Inputs{User: exampleUser()},
+			Document:  exampleDoc(doc),
+		})
+		fmt.Println(dec.Allowed, dec.Role, dec.Reason, err)
+	}
+	// Output:
+	// true owner allowed <nil>
+	// true team allowed <nil>
+	// false  no-role <nil>
+}
+
+func ExampleEvalFields() {
+	p := exampleProgram()
+	dec, _ := p.Evaluate(context.Background(), evaluator.Request{
+		Namespace: "shop.orders",
+		Action:    evaluator.ActionRead,
+		Inputs:    expansion.Inputs{User: exampleUser()},
+		Document:  exampleDoc(`{"_id": 2, "owner_id": "u2", "team": "red", "status": "paid", "total": 20}`),
+	}, evaluator.EvalFields())
+	fmt.Println(dec.Role, dec.Fields.Read, dec.Fields.Write)
+	// Output: team [status total] []
+}
+
+func ExampleEvalTrace() {
+	p := exampleProgram()
+	var tr evaluator.Trace
+	dec, _ := p.Evaluate(context.Background(), evaluator.Request{
+		Namespace: "shop.orders",
+		Action:    evaluator.ActionRead,
+		Inputs:    expansion.Inputs{User: exampleUser()},
+		Document:  exampleDoc(`{"_id": 2, "owner_id": "u2", "team": "red"}`),
+	}, evaluator.EvalTrace(&tr))
+	fmt.Println(dec.Allowed)
+	fmt.Print(tr.String())
+	// Output:
+	// true
+	// data_sources/mongodb-atlas/shop/orders/rules.json#/roles/0/apply_when/owner_id match: %%root.owner_id = "u2" vs %%user.id = "u1" -> false
+	// data_sources/mongodb-atlas/shop/orders/rules.json#/roles/0 role: owner -> false
+	// data_sources/mongodb-atlas/shop/orders/rules.json#/roles/1/apply_when/team match: %%root.team = "red" $in %%user.custom_data.teams = ["red","blue"] -> true
+	// data_sources/mongodb-atlas/shop/orders/rules.json#/roles/1 role: team -> true
+	// data_sources/mongodb-atlas/shop/orders/rules.json#/roles/1/fields/status/read fields.status.read -> true
+	// data_sources/mongodb-atlas/shop/orders/rules.json# decision: allowed -> true
+}
+
+func ExampleProgram_Bind() {
+	p := exampleProgram()
+	ctx := context.Background()
+	b, err := p.Bind(ctx, evaluator.Request{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}})
+	if err != nil {
+		panic(err)
+	}
+	for _, doc := range []string{`{"_id": 1, "team": "blue"}`, `{"_id": 2, "team": "green"}`} {
+		dec, _ := b.Evaluate(ctx, evaluator.Doc{Action: evaluator.ActionRead, Document: exampleDoc(doc)})
+		fmt.Println(dec.Allowed, dec.Role)
+	}
+	// Output:
+	// true team
+	// false
+}
+
+func ExampleProgram_ReadFilter() {
+	p := exampleProgram()
+	filter, projection, err := p.ReadFilter(context.Background(), evaluator.Request{
+		Namespace: "shop.orders",
+		Inputs:    expansion.Inputs{User: exampleUser()},
+	})
+	if err != nil {
+		panic(err)
+	}
+	f, _ := bson.MarshalExtJSON(filter, false, false)
+	fmt.Println(string(f))
+	// The owner role reads every field: no projection can apply to all
+	// documents, so Decision.Fields redacts team documents one by one.
+	fmt.Println("projection:", projection == nil)
+	// Output:
+	// {"$or":[{"owner_id":{"$eq":"u1"}},{"$and":[{"team":{"$in":["red","blue"]}},{"$nor":[{"owner_id":{"$eq":"u1"}}]}]}]}
+	// projection: true
+}
+
+func ExampleProgram_WriteFilter() {
+	p := exampleProgram()
+	filter, err := p.WriteFilter(context.Background(), evaluator.Request{
+		Namespace: "shop.orders",
+		Action:    evaluator.ActionWrite,
+		Inputs:    expansion.Inputs{User: exampleUser()},
+		Update:    exampleDoc(`{"$set": {"status": "shipped"}}`),
+	})
+	if err != nil {
+		panic(err)
+	}
+	f, _ := bson.MarshalExtJSON(filter, false, false)
+	fmt.Println(string(f))
+	// Output: {"owner_id":{"$eq":"u1"}}
+}
+
+func ExampleNeverMatch() {
+	f, _ := bson.MarshalExtJSON(evaluator.NeverMatch(), false, false)
+	fmt.Println(string(f))
+	// Output: {"_id":{"$in":[]}}
+}
+
+func ExampleWithFunction() {
+	isEven := func(_ context.Context, args []value.Value, _ evaluator.FuncEnv) (value.Value, error) {
+		n, ok := args[0].IntOK()
+		return value.Bool(ok && n%2 == 0), nil
+	}
+	c, err := rules.ParseRules(source.NewFile("rules.json", []byte(`{"database": "db", "collection": "c", "roles": [
+		{"name": "even", "apply_when": {"%%true": {"%function": {"name": "isEven", "arguments": ["%%root.n"]}}}, "read": true}]}`)))
+	if err != nil {
+		panic(err)
+	}
+	p, err := evaluator.CompileCollection(c, evaluator.WithFunction("isEven", isEven))
+	if err != nil {
+		panic(err)
+	}
+	for _, doc := range []string{`{"n": 42}`, `{"n": 7}`} {
+		dec, err := p.Evaluate(context.Background(), evaluator.Request{Namespace: "db.c", Action: evaluator.ActionRead, Document: exampleDoc(doc)})
+		fmt.Println(dec.Allowed, err)
+	}
+	// Output:
+	// true <nil>
+	// false <nil>
+}
