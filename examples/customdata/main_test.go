@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/gate"
+	"github.com/rulegate/rulegate/internal/mongotest"
+)
+
+// TestFlow runs the example's flow on the test server and checks each
+// step: the same code as `go run ./examples/customdata`.
+func TestFlow(t *testing.T) {
+	db := mongotest.Database(t)
+	var buf bytes.Buffer
+	out, err := run(context.Background(), &buf, db.Client(), db.Name())
+	t.Log("\n" + buf.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.ColorAtLogin != "blue" {
+		t.Errorf("custom data at login: favoriteColor %q, want blue", out.ColorAtLogin)
+	}
+	if out.Update.MatchedCount != 1 || out.Update.ModifiedCount != 1 {
+		t.Errorf("update: %+v, want {MatchedCount: 1, ModifiedCount: 1}", out.Update)
+	}
+	if out.ColorAfter != "pink" {
+		t.Errorf("custom data after refresh: favoriteColor %q, want pink", out.ColorAfter)
+	}
+	var de *gate.DeniedError
+	if !errors.As(out.DeniedUpdate, &de) || de.Action != evaluator.ActionWrite || de.Op != "UpdateOne" ||
+		!strings.HasSuffix(de.Namespace, ".custom-user-data") {
+		t.Errorf("update of bob's document: %v, want a write denial on custom-user-data", out.DeniedUpdate)
+	}
+	if out.BobColorAfter != "green" {
+		t.Errorf("bob's favoriteColor = %q, want green (unchanged)", out.BobColorAfter)
+	}
+	if out.AliceSeesBob {
+		t.Error("alice can read bob's custom data")
+	}
+	if out.AliceDocuments != 1 {
+		t.Errorf("alice counts %d custom data documents, want 1 (her own)", out.AliceDocuments)
+	}
+	for _, step := range []string{"1. ", "2. ", "3. ", "4. ", "5. ", "6. "} {
+		if !strings.Contains(buf.String(), step) {
+			t.Errorf("step %q not printed", step)
+		}
+	}
+}

@@ -1,0 +1,151 @@
+package gate
+
+import (
+	"bytes"
+	"context"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Aggregate runs a client pipeline over the documents the caller may read.
+// The gate puts the rule filter first ({$match: ruleFilter}) and the rules'
+// projection right after it, so no later stage ever sees a document or a
+// field the caller may not read; then come the client's stages, which must
+// be among the whitelisted ones ($match, $project, $addFields, $set,
+// $unset, $sort, $limit, $skip, $count, $group, $unwind, $sortByCount,
+// $replaceRoot, $replaceWith, $bucket, $bucketAuto, $sample, $facet with
+// whitelisted sub-pipelines). $lookup, $unionWith and $graphLookup (reading
+// another collection, whose rules a pipeline cannot apply) and $out and
+// $merge (writing) are refused, as are $function, $accumulator and $where
+// anywhere. Client $match bodies are validated like Find filters.
+//
+// The result is the driver's *mongo.Cursor: after a $group or $project the
+// documents are the pipeline's own, not stored documents, and the gate has
+// already restricted the input.
+func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...options.Lister[options.AggregateOptions]) (*mongo.Cursor, error) {
+	const op = "Aggregate"
+	ao := &options.AggregateOptions{}
+	if err := apply(ao, opts); err != nil {
+		return nil, err
+	}
+	switch {
+	case ao.Let != nil:
+		return nil, c.refused(op, CodeUnsupported, "the let option is not supported through the gate", nil)
+	case ao.Custom != nil:
+		return nil, c.refused(op, CodeUnsupported, "custom aggregate options are not supported through the gate", nil)
+	}
+	stages, err := toDocs(pipeline)
+	if err != nil {
+		return nil, c.refused(op, CodeInvalid, err.Error(), err)
+	}
+	if r := checkPipeline(stages, "", 0, c.validateMatch(op)); r != nil {
+		r.Namespace, r.Op = c.ns, op
+		return nil, r
+	}
+	b, err := c.bind(ctx)
+	if err != nil {
+		return nil, c.evalErr(op, evaluator.ActionRead, err)
+	}
+	head, err := c.pipelineHead(ctx, b, op)
+	if err != nil {
+		return nil, err
+	}
+	full := make(bson.A, 0, len(head)+len(stages))
+	for _, h := range head {
+		full = append(full, h)
+	}
+	for _, s := range stages {
+		full = append(full, s)
+	}
+	o := options.Aggregate()
+	if ao.AllowDiskUse != nil {
+		o.SetAllowDiskUse(*ao.AllowDiskUse)
+	}
+	if ao.BatchSize != nil {
+		o.SetBatchSize(*ao.BatchSize)
+	}
+	if ao.Collation != nil {
+		o.SetCollation(ao.Collation)
+	}
+	if ao.MaxAwaitTime != nil {
+		o.SetMaxAwaitTime(*ao.MaxAwaitTime)
+	}
+	if ao.Comment != nil {
+		o.SetComment(ao.Comment)
+	}
+	if ao.Hint != nil {
+		o.SetHint(ao.Hint)
+	}
+	return c.coll.Aggregate(ctx, full, o)
+}
+
+// pipelineHead returns the stages the gate puts before a client pipeline:
+// the rule filter, then the rules' projection.
+//
+// A pipeline cannot redact documents one by one, so the projection must
+// leave every document with only fields its own role may read. That holds
+// when all the roles that can apply to the caller read the same fields;
+// otherwise the evaluator's projection removes only what none of them may
+// read. The gate checks it: it reads the documents the rule filter admits,
+// decides each one's role and fields, and refuses the aggregation
+// (CodeUnsupported) when a document's role reads less than the projection
+// keeps, or when the read rules cannot be written as a query at all. The
+// check is a scan of the readable documents; a document whose role changes
+// between the check and the aggregation (a concurrent, authorized write) is
+// not re-checked.
+func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op string) ([]bson.D, error) {
+	rf, proj, exact, err := readScope(ctx, b)
+	if err != nil {
+		return nil, c.evalErr(op, evaluator.ActionRead, err)
+	}
+	if !exact {
+		return nil, c.refused(op, CodeUnsupported, "the read rules of this collection cannot be written as a query (they compare document values), so a pipeline cannot be restricted to the readable documents; use Find", nil)
+	}
+	var p *projection
+	if len(proj) > 0 {
+		praw, err := bson.Marshal(proj)
+		if err != nil {
+			return nil, err
+		}
+		var msg string
+		if p, msg = parseProjection(praw); msg != "" {
+			return nil, c.refused(op, CodeUnsupported, "rules projection: "+msg, nil)
+		}
+	}
+	cur, err := c.coll.Find(ctx, rf)
+	if err != nil {
+		return nil, err
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		doc := cur.Current
+		d, err := decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
+		if err != nil {
+			return nil, c.evalErr(op, evaluator.ActionRead, err)
+		}
+		seen := doc
+		if p != nil {
+			if seen, err = bson.Marshal(p.apply(doc)); err != nil {
+				return nil, err
+			}
+		}
+		kept, err := bson.Marshal(newTrie(d.Fields.Read).keep(seen))
+		if err != nil {
+			return nil, err
+		}
+		if !d.Allowed || !bytes.Equal(kept, seen) {
+			return nil, c.refused(op, CodeUnsupported, "the caller's roles read different fields in different documents, and a pipeline cannot redact documents one by one; use Find, CountDocuments or Distinct", nil)
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return nil, err
+	}
+	head := []bson.D{{{Key: "$match", Value: rf}}}
+	if len(proj) > 0 {
+		head = append(head, bson.D{{Key: "$project", Value: proj}})
+	}
+	return head, nil
+}

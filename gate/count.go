@@ -1,0 +1,204 @@
+package gate
+
+import (
+	"context"
+	"strings"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/value"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// CountDocuments counts the documents matching filter that the caller may
+// read: exactly the documents Find would return. The gate counts them
+// itself, checking each document's role like Find does, so that documents
+// whose role cannot be expressed as a query are not counted, and a filter
+// on a field the caller cannot read in a document leaves that document
+// out instead of revealing the field through the count. It therefore
+// costs a scan of the documents the rule filter admits.
+func (c *Collection) CountDocuments(ctx context.Context, filter any, opts ...options.Lister[options.CountOptions]) (int64, error) {
+	co := &options.CountOptions{}
+	if err := apply(co, opts); err != nil {
+		return 0, err
+	}
+	fo := &options.FindOptions{Collation: co.Collation, Comment: co.Comment, Hint: co.Hint, Skip: co.Skip, Limit: co.Limit}
+	cur, err := c.openCursor(ctx, "CountDocuments", filter, fo)
+	if err != nil {
+		return 0, err
+	}
+	defer cur.Close(ctx)
+	var n int64
+	for cur.Next(ctx) {
+		n++
+	}
+	return n, cur.Err()
+}
+
+// DistinctResult is the result of a gated Distinct. It mirrors
+// *mongo.DistinctResult, which the driver gives no way to construct.
+type DistinctResult struct {
+	arr bson.RawArray
+	err error
+}
+
+// Err returns the error of the Distinct call, if any.
+func (r *DistinctResult) Err() error { return r.err }
+
+// Raw returns the distinct values as a BSON array.
+func (r *DistinctResult) Raw() (bson.RawArray, error) { return r.arr, r.err }
+
+// Decode unmarshals the distinct values into v, a pointer to a slice, as
+// *mongo.DistinctResult.Decode does.
+func (r *DistinctResult) Decode(v any) error {
+	if r.err != nil {
+		return r.err
+	}
+	doc, err := bson.Marshal(bson.D{{Key: "arr", Value: bson.RawValue{Type: bson.TypeArray, Value: r.arr}}})
+	if err != nil {
+		return err
+	}
+	return bson.Unmarshal(doc, &struct {
+		Arr any `bson:"arr"`
+	}{Arr: v})
+}
+
+// Distinct returns the distinct values of fieldName over the documents
+// matching filter that the caller may read (arrays contribute their
+// elements, as with the server's distinct). When fieldName is present but
+// not readable in such a document, the call is denied with
+// ReasonFieldNotReadable: the rules hide that field from the caller. Like
+// CountDocuments, the gate computes the values itself from the documents
+// Find would return.
+func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any, opts ...options.Lister[options.DistinctOptions]) *DistinctResult {
+	const op = "Distinct"
+	do := &options.DistinctOptions{}
+	if err := apply(do, opts); err != nil {
+		return &DistinctResult{err: err}
+	}
+	if fieldName == "" || strings.HasPrefix(fieldName, "$") {
+		return &DistinctResult{err: c.refused(op, CodeInvalid, "invalid field name "+quote(fieldName), nil)}
+	}
+	client, err := c.clientFilter(op, filter)
+	if err != nil {
+		return &DistinctResult{err: err}
+	}
+	b, err := c.bind(ctx)
+	if err != nil {
+		return &DistinctResult{err: c.evalErr(op, evaluator.ActionRead, err)}
+	}
+	rf, _, _, err := readScope(ctx, b)
+	if err != nil {
+		return &DistinctResult{err: c.evalErr(op, evaluator.ActionRead, err)}
+	}
+	fo := options.Find()
+	if do.Collation != nil {
+		fo.SetCollation(do.Collation)
+	}
+	if do.Hint != nil {
+		fo.SetHint(do.Hint)
+	}
+	cur, err := c.coll.Find(ctx, combine(client, rf), fo)
+	if err != nil {
+		return &DistinctResult{err: err}
+	}
+	defer cur.Close(ctx)
+	refs := map[string]bool{}
+	queryPaths(client, refs)
+	refList := sortedKeys(refs)
+	path := value.ParsePath(fieldName)
+	seen := map[string]bool{}
+	arr := bson.A{}
+	var key []byte
+	for cur.Next(ctx) {
+		raw := cur.Current
+		d, err := decide(ctx, b, evaluator.ActionRead, raw, nil, nil)
+		if err != nil {
+			return &DistinctResult{err: c.evalErr(op, evaluator.ActionRead, err)}
+		}
+		if !d.Allowed {
+			continue
+		}
+		t := newTrie(d.Fields.Read)
+		skip := false
+		for _, r := range refList {
+			if r == allFields || !t.covers(r) {
+				skip = true
+			}
+		}
+		if skip {
+			continue
+		}
+		vals := distinctValues(value.FromDocument(raw), path)
+		if len(vals) == 0 {
+			continue
+		}
+		if !t.covers(fieldName) {
+			visible := value.FromDocument(mustMarshal(t.keep(raw)))
+			if len(distinctValues(visible, path)) != len(vals) {
+				return &DistinctResult{err: &DeniedError{Namespace: c.ns, Op: op, Action: evaluator.ActionRead,
+					Reason: evaluator.ReasonFieldNotReadable, Role: d.Role, Field: fieldName}}
+			}
+		}
+		for _, v := range vals {
+			key = value.Key(key[:0], v)
+			if seen[string(key)] {
+				continue
+			}
+			seen[string(key)] = true
+			arr = append(arr, v.RawValue())
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return &DistinctResult{err: err}
+	}
+	doc, err := bson.Marshal(bson.D{{Key: "a", Value: arr}})
+	if err != nil {
+		return &DistinctResult{err: err}
+	}
+	return &DistinctResult{arr: bson.Raw(doc).Lookup("a").Array()}
+}
+
+// distinctValues returns the values at path p in v as the server's
+// distinct sees them: arrays on the way are traversed, an array at the end
+// contributes its elements.
+func distinctValues(v value.Value, p value.Path) []value.Value {
+	var out []value.Value
+	var walk func(v value.Value, rest value.Path)
+	walk = func(v value.Value, rest value.Path) {
+		if len(rest) == 0 {
+			switch {
+			case v.IsMissing():
+			case v.IsArray():
+				v.Each(func(_ int, e value.Value) bool {
+					out = append(out, e)
+					return false
+				})
+			default:
+				out = append(out, v)
+			}
+			return
+		}
+		switch {
+		case v.IsDocument():
+			walk(v.Field(rest[0]), rest[1:])
+		case v.IsArray():
+			v.Each(func(_ int, e value.Value) bool {
+				if e.IsDocument() {
+					walk(e.Field(rest[0]), rest[1:])
+				}
+				return false
+			})
+		}
+	}
+	walk(v, p)
+	return out
+}
+
+func mustMarshal(d bson.D) bson.Raw {
+	b, err := bson.Marshal(d)
+	if err != nil {
+		return bson.Raw(emptyDoc)
+	}
+	return b
+}

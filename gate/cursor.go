@@ -1,0 +1,145 @@
+package gate
+
+import (
+	"context"
+	"errors"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// Cursor iterates over the documents of a gated Find. It mirrors
+// *mongo.Cursor (Next, TryNext is not offered, Decode, All, Err, Close,
+// Current) but is its own type, because each document the server returns
+// is checked against the rules before the caller sees it: documents the
+// caller may not read are skipped and unreadable fields removed. A Cursor is
+// not safe for concurrent use, like the driver's.
+type Cursor struct {
+	// Current is the document the last successful Next moved to, with
+	// only the fields the caller may read.
+	Current bson.Raw
+
+	c    *Collection
+	b    *evaluator.Bound
+	cur  *mongo.Cursor
+	spec *findSpec
+	seen int64 // readable documents passed (skip included)
+	out  int64 // documents returned
+	err  error
+	done bool
+}
+
+// Next moves to the next document the caller may read and reports whether
+// there is one. At the end, or on an error, it returns false; see Err.
+func (cu *Cursor) Next(ctx context.Context) bool {
+	if cu.done || cu.err != nil {
+		return false
+	}
+	for {
+		if cu.spec.limit > 0 && cu.out >= cu.spec.limit {
+			cu.finish(ctx)
+			return false
+		}
+		if !cu.cur.Next(ctx) {
+			cu.err = cu.cur.Err()
+			cu.finish(ctx)
+			return false
+		}
+		doc, ok, err := cu.c.readable(ctx, cu.b, cu.spec.op, cu.cur.Current, cu.spec.refs)
+		if err != nil {
+			cu.err = err
+			cu.finish(ctx)
+			return false
+		}
+		if !ok {
+			continue
+		}
+		cu.seen++
+		if cu.seen <= cu.spec.skip {
+			continue
+		}
+		if cu.spec.proj != nil {
+			b, err := bson.Marshal(cu.spec.proj.apply(doc))
+			if err != nil {
+				cu.err = err
+				cu.finish(ctx)
+				return false
+			}
+			doc = b
+		}
+		cu.Current = doc
+		cu.out++
+		return true
+	}
+}
+
+func (cu *Cursor) finish(ctx context.Context) {
+	cu.done = true
+	cu.Current = nil
+	if err := cu.cur.Close(ctx); err != nil && cu.err == nil {
+		cu.err = err
+	}
+}
+
+// Decode unmarshals Current into v.
+func (cu *Cursor) Decode(v any) error {
+	if cu.Current == nil {
+		return errors.New("gate: Decode called without a current document")
+	}
+	return bson.Unmarshal(cu.Current, v)
+}
+
+// Err returns the error that stopped the iteration, if any.
+func (cu *Cursor) Err() error { return cu.err }
+
+// Close closes the server cursor. It may be called more than once.
+func (cu *Cursor) Close(ctx context.Context) error {
+	if cu.done {
+		return nil
+	}
+	cu.done = true
+	return cu.cur.Close(ctx)
+}
+
+// All iterates the cursor to its end, decodes every document into results
+// (a pointer to a slice, as with *mongo.Cursor.All) and closes the cursor.
+func (cu *Cursor) All(ctx context.Context, results any) error {
+	var docs []any
+	for cu.Next(ctx) {
+		docs = append(docs, cu.Current)
+	}
+	if err := cu.Err(); err != nil {
+		return err
+	}
+	mc, err := mongo.NewCursorFromDocuments(docs, nil, nil)
+	if err != nil {
+		return err
+	}
+	return mc.All(ctx, results)
+}
+
+// readable decides the caller's read access to one document: ok is false
+// when no role may read it or when a field the client query or sort reads
+// (refs) is not readable; otherwise doc is returned with only the readable
+// fields.
+func (c *Collection) readable(ctx context.Context, b *evaluator.Bound, op string, raw bson.Raw, refs []string) (bson.Raw, bool, error) {
+	d, err := decide(ctx, b, evaluator.ActionRead, raw, nil, nil)
+	if err != nil {
+		return nil, false, c.evalErr(op, evaluator.ActionRead, err)
+	}
+	if !d.Allowed {
+		return nil, false, nil
+	}
+	t := newTrie(d.Fields.Read)
+	for _, r := range refs {
+		if r == allFields || !t.covers(r) {
+			return nil, false, nil
+		}
+	}
+	out, err := bson.Marshal(t.keep(raw))
+	if err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
+}

@@ -1,0 +1,707 @@
+package gate_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/gate"
+	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rules"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// env is one test's database, gate and callers. The rules are
+// testdata/app: in "notes", the owner (owner_id = %%user.id) may do
+// everything; a teammate (team = %%user.custom_data.team) may read title,
+// team and count and write count only, and may neither insert nor delete.
+type env struct {
+	t     *testing.T
+	db    *mongo.Database
+	g     *gate.Gate
+	raw   *mongo.Collection
+	users map[string]expansion.User
+}
+
+// seed documents: n1 is alice's, n2 bob's (both team red), n3 carol's
+// (team blue).
+var seed = []any{
+	bson.D{{Key: "_id", Value: 1}, {Key: "owner_id", Value: "a1"}, {Key: "team", Value: "red"}, {Key: "title", Value: "alice's plan"}, {Key: "secret", Value: "a-secret"}, {Key: "count", Value: 0}},
+	bson.D{{Key: "_id", Value: 2}, {Key: "owner_id", Value: "b1"}, {Key: "team", Value: "red"}, {Key: "title", Value: "bob's plan"}, {Key: "secret", Value: "b-secret"}, {Key: "count", Value: 0}},
+	bson.D{{Key: "_id", Value: 3}, {Key: "owner_id", Value: "c1"}, {Key: "team", Value: "blue"}, {Key: "title", Value: "carol's plan"}, {Key: "secret", Value: "c-secret"}, {Key: "count", Value: 0}},
+}
+
+// loadProgram compiles testdata/app with its namespaces moved into database
+// db (each test has a database of its own).
+func loadProgram(tb testing.TB, db string) *evaluator.Program {
+	tb.Helper()
+	app, err := rules.LoadApp(os.DirFS("testdata/app"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, ds := range app.DataSources {
+		for _, c := range ds.Collections {
+			c.Database = db
+		}
+	}
+	prog, err := evaluator.Compile(app)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return prog
+}
+
+func user(tb testing.TB, js string) expansion.User {
+	tb.Helper()
+	u, err := expansion.NewUserObject([]byte(js))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	db := mongotest.Database(t)
+	g, err := gate.New(db.Client(), loadProgram(t, db.Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, db: db, g: g, raw: db.Collection("notes"), users: map[string]expansion.User{
+		"alice": user(t, `{"id": "a1", "type": "normal", "custom_data": {"team": "red"}}`),
+		"bob":   user(t, `{"id": "b1", "type": "normal", "custom_data": {"team": "red"}}`),
+		"carol": user(t, `{"id": "c1", "type": "normal", "custom_data": {"team": "blue"}}`),
+		"dave":  user(t, `{"id": "d1", "type": "normal"}`),
+	}}
+	if _, err := e.raw.InsertMany(context.Background(), seed); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// as returns the gated notes collection for a named user.
+func (e *env) as(name string) *gate.Collection {
+	u, ok := e.users[name]
+	if !ok {
+		e.t.Fatalf("no user %q", name)
+	}
+	return e.g.For(u).Database(e.db.Name()).Collection("notes")
+}
+
+// doc returns the stored document _id = id, bypassing the rules.
+func (e *env) doc(id int) bson.M {
+	e.t.Helper()
+	var m bson.M
+	if err := e.raw.FindOne(context.Background(), bson.D{{Key: "_id", Value: id}}).Decode(&m); err != nil {
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return nil
+		}
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+// wantDenied asserts err is a *gate.DeniedError with the given op, action
+// and reason.
+func wantDenied(t *testing.T, err error, op string, a evaluator.Action, reason evaluator.Reason) {
+	t.Helper()
+	if !errors.Is(err, gate.ErrDenied) {
+		t.Fatalf("err = %v, want a denial", err)
+	}
+	var de *gate.DeniedError
+	if !errors.As(err, &de) {
+		t.Fatalf("err = %T %v, want *gate.DeniedError", err, err)
+	}
+	if de.Op != op || de.Action != a || (reason != "" && de.Reason != reason) {
+		t.Fatalf("denial = %+v, want op %s action %s reason %s", de, op, a, reason)
+	}
+	if de.Namespace == "" {
+		t.Fatalf("denial without namespace: %+v", de)
+	}
+}
+
+func wantRefused(t *testing.T, err error, code string) *gate.RefusedError {
+	t.Helper()
+	var re *gate.RefusedError
+	if !errors.As(err, &re) || !errors.Is(err, gate.ErrRefused) {
+		t.Fatalf("err = %v, want *gate.RefusedError", err)
+	}
+	if re.Code != code {
+		t.Fatalf("code = %s (%v), want %s", re.Code, re, code)
+	}
+	return re
+}
+
+func keys(m bson.M) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func findAll(t *testing.T, c *gate.Collection, filter any, opts ...options.Lister[options.FindOptions]) []bson.M {
+	t.Helper()
+	cur, err := c.Find(context.Background(), filter, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []bson.M
+	if err := cur.All(context.Background(), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestFind(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+
+	got := findAll(t, e.as("alice"), bson.D{}, options.Find().SetSort(bson.D{{Key: "title", Value: 1}}))
+	if len(got) != 2 {
+		t.Fatalf("alice sees %d documents, want 2: %v", len(got), got)
+	}
+	if got[0]["secret"] != "a-secret" || got[0]["owner_id"] != "a1" {
+		t.Errorf("alice's own document lost fields: %v", got[0])
+	}
+	if _, ok := got[1]["secret"]; ok {
+		t.Errorf("alice sees bob's secret: %v", got[1])
+	}
+	if _, ok := got[1]["owner_id"]; ok {
+		t.Errorf("alice sees bob's owner_id: %v", got[1])
+	}
+	if got[1]["title"] != "bob's plan" {
+		t.Errorf("alice does not see bob's title: %v", got[1])
+	}
+
+	if got := findAll(t, e.as("dave"), bson.D{}); len(got) != 0 {
+		t.Errorf("dave, in no team and owner of nothing, sees %v", got)
+	}
+	if got := findAll(t, e.as("carol"), bson.D{}); len(got) != 1 || got[0]["title"] != "carol's plan" {
+		t.Errorf("carol sees %v, want her document only", got)
+	}
+
+	// Filtering on a field hidden from the caller reveals nothing: the
+	// right and a wrong guess of bob's secret give the same answer.
+	right := findAll(t, e.as("alice"), bson.D{{Key: "secret", Value: "b-secret"}})
+	wrong := findAll(t, e.as("alice"), bson.D{{Key: "secret", Value: "guess"}})
+	if len(right) != 0 || len(wrong) != 0 {
+		t.Errorf("filtering on a hidden field: right guess %v, wrong guess %v; want nothing for both", right, wrong)
+	}
+	// Sorting on a hidden field leaves out the documents hiding it.
+	if got := findAll(t, e.as("alice"), bson.D{}, options.Find().SetSort(bson.D{{Key: "secret", Value: 1}})); len(got) != 1 || got[0]["_id"] != int32(1) {
+		t.Errorf("sort on a hidden field: %v, want alice's document only", got)
+	}
+
+	// Skip, limit and a client projection apply to what the caller may read.
+	got = findAll(t, e.as("alice"), bson.D{}, options.Find().SetSort(bson.D{{Key: "title", Value: 1}}).SetSkip(1).SetLimit(1).SetProjection(bson.D{{Key: "title", Value: 1}}))
+	if len(got) != 1 || got[0]["title"] != "bob's plan" {
+		t.Errorf("skip 1 limit 1: %v", got)
+	}
+	if k := keys(got[0]); !reflect.DeepEqual(k, []string{"_id", "title"}) && !reflect.DeepEqual(k, []string{"title"}) {
+		t.Errorf("projection {title: 1} kept %v", k)
+	}
+
+	// Refused options and operators.
+	_, err := e.as("alice").Find(ctx, bson.D{{Key: "$where", Value: "true"}})
+	wantRefused(t, err, gate.CodeUnsupported)
+	_, err = e.as("alice").Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "tags", Value: bson.D{{Key: "$slice", Value: 1}}}}))
+	wantRefused(t, err, gate.CodeUnsupported)
+	_, err = e.as("alice").Find(ctx, bson.D{}, options.Find().SetMin(bson.D{{Key: "_id", Value: 1}}))
+	wantRefused(t, err, gate.CodeUnsupported)
+}
+
+func TestFindOne(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	var m bson.M
+	if err := e.as("alice").FindOne(ctx, bson.D{{Key: "_id", Value: 1}}).Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	if m["secret"] != "a-secret" {
+		t.Errorf("alice's own document: %v", m)
+	}
+	m = nil
+	if err := e.as("alice").FindOne(ctx, bson.D{{Key: "_id", Value: 2}}).Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m["secret"]; ok || m["title"] != "bob's plan" {
+		t.Errorf("bob's document as alice sees it: %v", m)
+	}
+	for _, who := range []string{"carol", "dave"} {
+		err := e.as(who).FindOne(ctx, bson.D{{Key: "_id", Value: 1}}).Err()
+		if !errors.Is(err, mongo.ErrNoDocuments) {
+			t.Errorf("%s reads alice's document: err = %v, want mongo.ErrNoDocuments", who, err)
+		}
+	}
+	err := e.as("alice").FindOne(ctx, bson.D{{Key: "$expr", Value: bson.D{{Key: "$function", Value: bson.D{}}}}}).Err()
+	wantRefused(t, err, gate.CodeUnsupported)
+}
+
+func TestCountDocuments(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		who    string
+		filter bson.D
+		want   int64
+	}{
+		{"alice", bson.D{}, 2},
+		{"bob", bson.D{}, 2},
+		{"carol", bson.D{}, 1},
+		{"dave", bson.D{}, 0},
+		// Other users' documents are not counted.
+		{"carol", bson.D{{Key: "team", Value: "red"}}, 0},
+		{"dave", bson.D{{Key: "owner_id", Value: "a1"}}, 0},
+		// Counting by a field the caller cannot read in a document leaves
+		// that document out: bob's secret stays secret.
+		{"alice", bson.D{{Key: "secret", Value: "b-secret"}}, 0},
+		{"alice", bson.D{{Key: "secret", Value: bson.D{{Key: "$exists", Value: true}}}}, 1},
+		{"bob", bson.D{{Key: "owner_id", Value: "a1"}}, 0},
+		{"alice", bson.D{{Key: "count", Value: 0}}, 2},
+	} {
+		n, err := e.as(tc.who).CountDocuments(ctx, tc.filter)
+		if err != nil {
+			t.Fatalf("%s %v: %v", tc.who, tc.filter, err)
+		}
+		if n != tc.want {
+			t.Errorf("%s CountDocuments(%v) = %d, want %d", tc.who, tc.filter, n, tc.want)
+		}
+	}
+	n, err := e.as("alice").CountDocuments(ctx, bson.D{}, options.Count().SetLimit(1))
+	if err != nil || n != 1 {
+		t.Errorf("limit 1: %d, %v", n, err)
+	}
+}
+
+func TestDistinct(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	var titles []string
+	if err := e.as("alice").Distinct(ctx, "title", bson.D{}).Decode(&titles); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(titles)
+	if !reflect.DeepEqual(titles, []string{"alice's plan", "bob's plan"}) {
+		t.Errorf("alice's distinct titles = %v", titles)
+	}
+	// Another user's hidden field: denied, not silently empty.
+	err := e.as("alice").Distinct(ctx, "secret", bson.D{}).Err()
+	wantDenied(t, err, "Distinct", evaluator.ActionRead, evaluator.ReasonFieldNotReadable)
+	err = e.as("bob").Distinct(ctx, "owner_id", bson.D{{Key: "_id", Value: 1}}).Err()
+	wantDenied(t, err, "Distinct", evaluator.ActionRead, evaluator.ReasonFieldNotReadable)
+	// Documents the caller cannot read at all do not contribute.
+	var secrets []string
+	if err := e.as("carol").Distinct(ctx, "secret", bson.D{}).Decode(&secrets); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(secrets, []string{"c-secret"}) {
+		t.Errorf("carol's distinct secrets = %v, want only her own", secrets)
+	}
+	secrets = nil
+	if err := e.as("dave").Distinct(ctx, "secret", bson.D{}).Decode(&secrets); err != nil {
+		t.Fatal(err)
+	}
+	if len(secrets) != 0 {
+		t.Errorf("dave's distinct secrets = %v", secrets)
+	}
+	secrets = nil
+	if err := e.as("alice").Distinct(ctx, "secret", bson.D{{Key: "owner_id", Value: "a1"}}).Decode(&secrets); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(secrets, []string{"a-secret"}) {
+		t.Errorf("alice's own secret = %v", secrets)
+	}
+}
+
+func TestAggregate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	scores := e.db.Collection("scores")
+	if _, err := scores.InsertMany(ctx, []any{
+		bson.D{{Key: "player", Value: "alice"}, {Key: "team", Value: "red"}, {Key: "score", Value: 10}, {Key: "note", Value: "a-note"}},
+		bson.D{{Key: "player", Value: "bob"}, {Key: "team", Value: "red"}, {Key: "score", Value: 20}, {Key: "note", Value: "b-note"}},
+		bson.D{{Key: "player", Value: "carol"}, {Key: "team", Value: "blue"}, {Key: "score", Value: 5}, {Key: "note", Value: "c-note"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	agg := func(who, coll string, p mongo.Pipeline) ([]bson.M, error) {
+		c := e.g.For(e.users[who]).Database(e.db.Name()).Collection(coll)
+		cur, err := c.Aggregate(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		var out []bson.M
+		err = cur.All(ctx, &out)
+		return out, err
+	}
+	group := mongo.Pipeline{{{Key: "$group", Value: bson.D{
+		{Key: "_id", Value: "$team"},
+		{Key: "total", Value: bson.D{{Key: "$sum", Value: "$score"}}},
+	}}}}
+	// ($push is not in the embedded server; the hidden notes are looked
+	// for with $project below.)
+	// Only the caller's team's scores, and never the hidden notes.
+	for who, want := range map[string]struct {
+		team  string
+		total int32
+	}{"alice": {"red", 30}, "carol": {"blue", 5}} {
+		out, err := agg(who, "scores", group)
+		if err != nil {
+			t.Fatalf("%s: %v", who, err)
+		}
+		if len(out) != 1 || out[0]["_id"] != want.team || out[0]["total"] != want.total {
+			t.Errorf("%s's totals: %v, want %s %d", who, out, want.team, want.total)
+		}
+		// Grouping by the hidden note: every document falls in the null
+		// group, as if it had no note.
+		docs, err := agg(who, "scores", mongo.Pipeline{{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$note"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int32(map[string]int{"alice": 2, "carol": 1}[who]); len(docs) != 1 || docs[0]["_id"] != nil || docs[0]["n"] != want {
+			t.Errorf("%s's pipeline grouped by the hidden note: %v, want one null group of %d", who, docs, want)
+		}
+	}
+	// Other users' documents and hidden fields cannot be matched.
+	for _, m := range []bson.D{
+		{{Key: "team", Value: "blue"}},
+		{{Key: "note", Value: "c-note"}},
+		{{Key: "note", Value: "b-note"}},
+	} {
+		out, err := agg("alice", "scores", mongo.Pipeline{{{Key: "$match", Value: m}}})
+		if err != nil || len(out) != 0 {
+			t.Errorf("alice's $match %v: %v, %v; want nothing", m, out, err)
+		}
+	}
+	out, err := agg("dave", "scores", mongo.Pipeline{{{Key: "$count", Value: "n"}}})
+	if err != nil || len(out) != 0 {
+		t.Errorf("dave's $count: %v, %v", out, err)
+	}
+	out, err = agg("carol", "notes", mongo.Pipeline{{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$secret"}}}}})
+	if err != nil || len(out) != 1 || out[0]["_id"] != "c-secret" {
+		t.Errorf("carol's secrets: %v, %v; want only her own", out, err)
+	}
+	// In notes, alice is the owner of one document and a teammate on
+	// another, whose roles read different fields: a pipeline cannot redact
+	// per document, so the gate refuses instead of leaking bob's secret.
+	_, err = agg("alice", "notes", mongo.Pipeline{{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$secret"}}}}})
+	wantRefused(t, err, gate.CodeUnsupported)
+
+	for _, tc := range []struct {
+		stage bson.D
+		code  string
+		ptr   string
+	}{
+		{bson.D{{Key: "$lookup", Value: bson.D{{Key: "from", Value: "notes"}, {Key: "as", Value: "x"}, {Key: "pipeline", Value: bson.A{}}}}}, gate.CodeUnsupported, "/1/$lookup"},
+		{bson.D{{Key: "$unionWith", Value: "notes"}}, gate.CodeUnsupported, "/1/$unionWith"},
+		{bson.D{{Key: "$graphLookup", Value: bson.D{}}}, gate.CodeUnsupported, "/1/$graphLookup"},
+		{bson.D{{Key: "$out", Value: "copy"}}, gate.CodeUnsupported, "/1/$out"},
+		{bson.D{{Key: "$merge", Value: bson.D{{Key: "into", Value: "copy"}}}}, gate.CodeUnsupported, "/1/$merge"},
+		{bson.D{{Key: "$collStats", Value: bson.D{}}}, gate.CodeUnsupported, "/1/$collStats"},
+		{bson.D{{Key: "$addFields", Value: bson.D{{Key: "x", Value: bson.D{{Key: "$function", Value: bson.D{}}}}}}}, gate.CodeUnsupported, "/1/$addFields/x/$function"},
+		{bson.D{{Key: "$facet", Value: bson.D{{Key: "a", Value: bson.A{bson.D{{Key: "$out", Value: "x"}}}}}}}, gate.CodeUnsupported, "/1/$facet/a/0/$out"},
+		{bson.D{{Key: "$match", Value: bson.D{{Key: "$where", Value: "1"}}}}, gate.CodeUnsupported, "/1/$match"},
+		{bson.D{{Key: "$limit", Value: 1}, {Key: "$skip", Value: 1}}, gate.CodeInvalid, "/1"},
+	} {
+		_, err := agg("carol", "scores", mongo.Pipeline{{{Key: "$limit", Value: 10}}, tc.stage})
+		re := wantRefused(t, err, tc.code)
+		if string(re.Ptr) != tc.ptr && !strings.HasPrefix(string(re.Ptr), tc.ptr+"/") {
+			t.Errorf("%v: ptr = %q, want %q", tc.stage, re.Ptr, tc.ptr)
+		}
+	}
+	if n, _ := e.db.Collection("copy").CountDocuments(ctx, bson.D{}); n != 0 {
+		t.Errorf("a refused $out wrote %d documents", n)
+	}
+}
+
+func TestInsert(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	res, err := e.as("alice").InsertOne(ctx, bson.D{{Key: "owner_id", Value: "a1"}, {Key: "team", Value: "red"}, {Key: "title", Value: "new"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.InsertedID == nil {
+		t.Error("no InsertedID")
+	}
+	// A teammate may not insert a document owned by someone else.
+	_, err = e.as("alice").InsertOne(ctx, bson.D{{Key: "_id", Value: 10}, {Key: "owner_id", Value: "b1"}, {Key: "team", Value: "red"}})
+	wantDenied(t, err, "InsertOne", evaluator.ActionInsert, "")
+	if e.doc(10) != nil {
+		t.Error("denied insert was written")
+	}
+	// No role at all.
+	_, err = e.as("dave").InsertOne(ctx, bson.D{{Key: "_id", Value: 11}, {Key: "owner_id", Value: "a1"}})
+	wantDenied(t, err, "InsertOne", evaluator.ActionInsert, evaluator.ReasonNoRole)
+
+	// One denied document denies the whole InsertMany.
+	_, err = e.as("alice").InsertMany(ctx, []any{
+		bson.D{{Key: "_id", Value: 20}, {Key: "owner_id", Value: "a1"}},
+		bson.D{{Key: "_id", Value: 21}, {Key: "owner_id", Value: "c1"}},
+	})
+	wantDenied(t, err, "InsertMany", evaluator.ActionInsert, "")
+	if e.doc(20) != nil || e.doc(21) != nil {
+		t.Error("a denied InsertMany inserted documents")
+	}
+	many, err := e.as("dave").InsertMany(ctx, []any{
+		bson.D{{Key: "_id", Value: 30}, {Key: "owner_id", Value: "d1"}},
+		bson.D{{Key: "_id", Value: 31}, {Key: "owner_id", Value: "d1"}},
+	})
+	if err != nil || len(many.InsertedIDs) != 2 {
+		t.Fatalf("dave's InsertMany: %v, %v", many, err)
+	}
+}
+
+func TestUpdateOne(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	set := func(k string, v any) bson.D { return bson.D{{Key: "$set", Value: bson.D{{Key: k, Value: v}}}} }
+	id := func(i int) bson.D { return bson.D{{Key: "_id", Value: i}} }
+
+	res, err := e.as("alice").UpdateOne(ctx, id(1), set("title", "renamed"))
+	if err != nil || res.MatchedCount != 1 || res.ModifiedCount != 1 {
+		t.Fatalf("alice updates her title: %+v, %v", res, err)
+	}
+	res, err = e.as("alice").UpdateOne(ctx, id(2), bson.D{{Key: "$inc", Value: bson.D{{Key: "count", Value: 1}}}})
+	if err != nil || res.MatchedCount != 1 {
+		t.Fatalf("alice increments bob's count as a teammate: %+v, %v", res, err)
+	}
+	if e.doc(2)["count"] != int32(1) {
+		t.Errorf("count = %v", e.doc(2)["count"])
+	}
+	// Field-level: a teammate may not write the title.
+	_, err = e.as("alice").UpdateOne(ctx, id(2), set("title", "mine now"))
+	wantDenied(t, err, "UpdateOne", evaluator.ActionWrite, "")
+	// Moving her own document out of her scope is denied.
+	_, err = e.as("alice").UpdateOne(ctx, id(1), set("owner_id", "b1"))
+	wantDenied(t, err, "UpdateOne", evaluator.ActionWrite, "")
+	_, err = e.as("alice").UpdateOne(ctx, id(1), set("team", "blue"))
+	if err != nil {
+		// The owner role still applies after the change: allowed.
+		t.Fatalf("alice moves her note to team blue: %v", err)
+	}
+	// Another user's document: denied, not a silent zero.
+	_, err = e.as("carol").UpdateOne(ctx, id(2), set("count", 99))
+	wantDenied(t, err, "UpdateOne", evaluator.ActionWrite, "")
+	_, err = e.as("dave").UpdateOne(ctx, id(1), set("title", "x"))
+	wantDenied(t, err, "UpdateOne", evaluator.ActionWrite, evaluator.ReasonNoRole)
+	if d := e.doc(2); d["title"] != "bob's plan" || d["count"] != int32(1) || d["owner_id"] != "b1" {
+		t.Errorf("denied updates changed bob's note: %v", d)
+	}
+	if d := e.doc(1); d["owner_id"] != "a1" || d["title"] != "renamed" {
+		t.Errorf("alice's note: %v", d)
+	}
+	// Nothing matches at all: a zero result, no error.
+	res, err = e.as("alice").UpdateOne(ctx, id(99), set("title", "x"))
+	if err != nil || res.MatchedCount != 0 {
+		t.Errorf("no match: %+v, %v", res, err)
+	}
+	// Refused: upserts, pipelines, unsupported operators.
+	_, err = e.as("alice").UpdateOne(ctx, id(1), set("title", "x"), options.UpdateOne().SetUpsert(true))
+	wantRefused(t, err, gate.CodeUnsupported)
+	_, err = e.as("alice").UpdateOne(ctx, id(1), mongo.Pipeline{{{Key: "$set", Value: bson.D{{Key: "title", Value: "$secret"}}}}})
+	wantRefused(t, err, gate.CodeUnsupported)
+	_, err = e.as("alice").UpdateOne(ctx, id(1), bson.D{{Key: "title", Value: "replacement"}})
+	wantRefused(t, err, gate.CodeInvalid)
+}
+
+func TestUpdateMany(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	inc := bson.D{{Key: "$inc", Value: bson.D{{Key: "count", Value: 1}}}}
+	res, err := e.as("alice").UpdateMany(ctx, bson.D{{Key: "team", Value: "red"}}, inc)
+	if err != nil || res.MatchedCount != 2 || res.ModifiedCount != 2 {
+		t.Fatalf("alice increments red counts: %+v, %v", res, err)
+	}
+	// carol's note is invisible to alice: an empty filter updates what
+	// alice may write and leaves carol's alone.
+	res, err = e.as("alice").UpdateMany(ctx, bson.D{}, inc)
+	if err != nil || res.MatchedCount != 2 {
+		t.Fatalf("alice's UpdateMany({}): %+v, %v", res, err)
+	}
+	if e.doc(3)["count"] != int32(0) {
+		t.Errorf("carol's count changed: %v", e.doc(3))
+	}
+	// bob's note is visible to alice but its title is not writable: the
+	// whole call is denied and nothing is written.
+	_, err = e.as("alice").UpdateMany(ctx, bson.D{{Key: "team", Value: "red"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "title", Value: "same"}}}})
+	wantDenied(t, err, "UpdateMany", evaluator.ActionWrite, "")
+	if e.doc(1)["title"] != "alice's plan" || e.doc(2)["title"] != "bob's plan" {
+		t.Errorf("denied UpdateMany wrote: %v %v", e.doc(1), e.doc(2))
+	}
+	_, err = e.as("carol").UpdateMany(ctx, bson.D{{Key: "team", Value: "red"}}, inc)
+	wantDenied(t, err, "UpdateMany", evaluator.ActionWrite, "")
+	if e.doc(1)["count"] != int32(2) {
+		t.Errorf("alice's count = %v, want 2", e.doc(1)["count"])
+	}
+}
+
+func TestReplaceOne(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	id := bson.D{{Key: "_id", Value: 1}}
+	res, err := e.as("alice").ReplaceOne(ctx, id, bson.D{{Key: "owner_id", Value: "a1"}, {Key: "team", Value: "red"}, {Key: "title", Value: "replaced"}})
+	if err != nil || res.MatchedCount != 1 {
+		t.Fatalf("alice replaces her note: %+v, %v", res, err)
+	}
+	if d := e.doc(1); d["title"] != "replaced" || d["secret"] != nil {
+		t.Errorf("replaced: %v", d)
+	}
+	// Handing the note over to carol moves it out of alice's scope.
+	_, err = e.as("alice").ReplaceOne(ctx, id, bson.D{{Key: "owner_id", Value: "c1"}, {Key: "team", Value: "blue"}})
+	wantDenied(t, err, "ReplaceOne", evaluator.ActionWrite, "")
+	// A teammate may not replace (the replacement drops fields it cannot
+	// write).
+	_, err = e.as("bob").ReplaceOne(ctx, id, bson.D{{Key: "owner_id", Value: "a1"}, {Key: "team", Value: "red"}, {Key: "count", Value: 5}})
+	wantDenied(t, err, "ReplaceOne", evaluator.ActionWrite, "")
+	_, err = e.as("alice").ReplaceOne(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "title", Value: "x"}}}})
+	wantRefused(t, err, gate.CodeInvalid)
+	if d := e.doc(1); d["owner_id"] != "a1" || d["title"] != "replaced" {
+		t.Errorf("after denied replacements: %v", d)
+	}
+}
+
+func TestDelete(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	// A teammate may not delete.
+	_, err := e.as("alice").DeleteOne(ctx, bson.D{{Key: "_id", Value: 2}})
+	wantDenied(t, err, "DeleteOne", evaluator.ActionDelete, "")
+	_, err = e.as("carol").DeleteOne(ctx, bson.D{{Key: "_id", Value: 1}})
+	wantDenied(t, err, "DeleteOne", evaluator.ActionDelete, "")
+	// bob's note is visible to alice and not deletable: DeleteMany is
+	// denied as a whole.
+	_, err = e.as("alice").DeleteMany(ctx, bson.D{{Key: "team", Value: "red"}})
+	wantDenied(t, err, "DeleteMany", evaluator.ActionDelete, "")
+	if e.doc(1) == nil || e.doc(2) == nil {
+		t.Fatal("a denied delete deleted")
+	}
+	_, err = e.as("dave").DeleteMany(ctx, bson.D{})
+	wantDenied(t, err, "DeleteMany", evaluator.ActionDelete, "")
+	res, err := e.as("alice").DeleteOne(ctx, bson.D{{Key: "_id", Value: 1}})
+	if err != nil || res.DeletedCount != 1 {
+		t.Fatalf("alice deletes her note: %+v, %v", res, err)
+	}
+	res, err = e.as("carol").DeleteMany(ctx, bson.D{})
+	if err != nil || res.DeletedCount != 1 {
+		t.Fatalf("carol deletes her notes: %+v, %v", res, err)
+	}
+	if e.doc(2) == nil {
+		t.Error("bob's note was deleted")
+	}
+	res, err = e.as("alice").DeleteOne(ctx, bson.D{{Key: "_id", Value: 99}})
+	if err != nil || res.DeletedCount != 0 {
+		t.Errorf("no match: %+v, %v", res, err)
+	}
+}
+
+func TestFindOneAndUpdate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	var m bson.M
+	err := e.as("alice").FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: 2}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "count", Value: 5}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["count"] != int32(5) {
+		t.Errorf("returned count = %v", m["count"])
+	}
+	if _, ok := m["secret"]; ok {
+		t.Errorf("FindOneAndUpdate returned a hidden field: %v", m)
+	}
+	err = e.as("alice").FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: 2}}, bson.D{{Key: "$set", Value: bson.D{{Key: "owner_id", Value: "a1"}}}}).Err()
+	wantDenied(t, err, "FindOneAndUpdate", evaluator.ActionWrite, "")
+	err = e.as("carol").FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: 1}}, bson.D{{Key: "$set", Value: bson.D{{Key: "title", Value: "x"}}}}).Err()
+	wantDenied(t, err, "FindOneAndUpdate", evaluator.ActionWrite, "")
+	err = e.as("alice").FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: 99}}, bson.D{{Key: "$set", Value: bson.D{{Key: "title", Value: "x"}}}}).Err()
+	if !errors.Is(err, mongo.ErrNoDocuments) {
+		t.Errorf("no match: %v", err)
+	}
+	if d := e.doc(2); d["owner_id"] != "b1" || d["count"] != int32(5) {
+		t.Errorf("bob's note: %v", d)
+	}
+}
+
+func TestFindOneAndDelete(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	err := e.as("bob").FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: 1}}).Err()
+	wantDenied(t, err, "FindOneAndDelete", evaluator.ActionDelete, "")
+	err = e.as("carol").FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: 1}}).Err()
+	wantDenied(t, err, "FindOneAndDelete", evaluator.ActionDelete, "")
+	var m bson.M
+	if err := e.as("alice").FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: 1}}).Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	if m["secret"] != "a-secret" {
+		t.Errorf("deleted document: %v", m)
+	}
+	if e.doc(1) != nil {
+		t.Error("not deleted")
+	}
+	err = e.as("alice").FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: 1}}).Err()
+	if !errors.Is(err, mongo.ErrNoDocuments) {
+		t.Errorf("second delete: %v", err)
+	}
+}
+
+func TestSystem(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	// The system handle is the driver's own database: no rules.
+	var sys *mongo.Database = e.g.System().Database(e.db.Name())
+	n, err := sys.Collection("notes").CountDocuments(ctx, bson.D{})
+	if err != nil || n != 3 {
+		t.Errorf("system count = %d, %v", n, err)
+	}
+}
+
+func TestNoRules(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.g.For(e.users["alice"]).Database(e.db.Name()).Collection("unruled")
+	if _, err := e.db.Collection("unruled").InsertOne(ctx, bson.D{{Key: "x", Value: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.InsertOne(ctx, bson.D{{Key: "x", Value: 2}})
+	wantDenied(t, err, "InsertOne", evaluator.ActionInsert, evaluator.ReasonNoRules)
+	n, err := c.CountDocuments(ctx, bson.D{})
+	if err != nil && !errors.Is(err, gate.ErrDenied) {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("a collection without rules: %d documents readable", n)
+	}
+}
+
+func TestNew(t *testing.T) {
+	t.Parallel()
+	if _, err := gate.New(nil, nil); err == nil {
+		t.Error("New(nil, nil) did not fail")
+	}
+}

@@ -1,0 +1,62 @@
+package gate
+
+// The calls into the evaluator, in one place.
+
+import (
+	"context"
+	"errors"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// bind resolves the caller's per-request values once for an operation.
+func (c *Collection) bind(ctx context.Context) (*evaluator.Bound, error) {
+	return c.s.g.prog.Bind(ctx, c.request(evaluator.ActionRead))
+}
+
+// decide evaluates one document for the caller, with the fields the decided
+// role may read and write.
+func decide(ctx context.Context, b *evaluator.Bound, a evaluator.Action, doc, prev, update bson.Raw) (evaluator.Decision, error) {
+	return b.Evaluate(ctx, evaluator.Doc{Action: a, Document: doc, PrevDocument: prev, Update: update}, evaluator.EvalFields())
+}
+
+// readScope returns the rule filter and projection of reads. exact is
+// false when the rules cannot be written as a query
+// (evaluator.ErrNotExpressible): filter is then empty and every document
+// must be decided with Evaluate.
+func readScope(ctx context.Context, b *evaluator.Bound) (filter, proj bson.D, exact bool, err error) {
+	filter, proj, err = b.ReadFilter(ctx)
+	if errors.Is(err, evaluator.ErrNotExpressible) {
+		return bson.D{}, nil, false, nil
+	}
+	return filter, proj, err == nil, err
+}
+
+// writeScope returns the filter of the stored documents the caller may
+// update with update (a = ActionWrite) or delete (a = ActionDelete). exact
+// is false as for readScope.
+func writeScope(ctx context.Context, b *evaluator.Bound, a evaluator.Action, update bson.Raw) (filter bson.D, exact bool, err error) {
+	filter, err = b.WriteFilter(ctx, a, update)
+	if errors.Is(err, evaluator.ErrNotExpressible) {
+		return bson.D{}, false, nil
+	}
+	return filter, err == nil, err
+}
+
+// combine ANDs a validated client query with a rule filter, never merging
+// them key by key.
+func combine(client bson.Raw, rule bson.D) bson.D {
+	var d bson.D
+	if len(client) > 5 {
+		// client was validated: it decodes.
+		_ = bson.Unmarshal(client, &d)
+	}
+	return evaluator.Combine(d, rule)
+}
+
+// validateClientQuery checks a client query; it is never expanded.
+func validateClientQuery(q bson.Raw) error { return evaluator.ValidateClientQuery(q) }
+
+// validateClientDocument checks a document to insert.
+func validateClientDocument(d bson.Raw) error { return evaluator.ValidateClientDocument(d) }

@@ -1,0 +1,257 @@
+package gate
+
+import (
+	"context"
+	"errors"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/source"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// clientFilter encodes and validates a client query: it must be a document
+// of known query operators (evaluator.ValidateClientQuery), with no
+// server-side JavaScript. It is never expanded: %% strings in it are plain
+// strings.
+func (c *Collection) clientFilter(op string, filter any) (bson.Raw, error) {
+	raw, err := toRaw(filter)
+	if err != nil {
+		return nil, c.refused(op, CodeInvalid, "filter is not a document: "+err.Error(), err)
+	}
+	if r := scanForbidden(bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: raw}, "", 0); r != nil {
+		r.Namespace, r.Op = c.ns, op
+		return nil, r
+	}
+	if err := validateClientQuery(raw); err != nil {
+		return nil, c.refused(op, CodeUnsupported, "filter: "+err.Error(), err)
+	}
+	return raw, nil
+}
+
+// validateMatch is checkPipeline's hook for client $match stages.
+func (c *Collection) validateMatch(op string) func(bson.Raw, source.Pointer) *RefusedError {
+	return func(q bson.Raw, ptr source.Pointer) *RefusedError {
+		if err := validateClientQuery(q); err != nil {
+			return &RefusedError{Namespace: c.ns, Op: op, Ptr: ptr, Code: CodeUnsupported, Msg: err.Error(), Err: err}
+		}
+		return nil
+	}
+}
+
+// findSpec is what Find sends to the server and what the Cursor applies
+// itself.
+type findSpec struct {
+	op          string
+	filter      bson.D
+	serverOpts  *options.FindOptionsBuilder
+	skip, limit int64
+	proj        *projection
+	// refs are the field paths the client filter and sort read; a document
+	// in which one of them is not readable is left out of the results, so
+	// that filtering or sorting on a hidden field reveals nothing.
+	refs []string
+}
+
+// find prepares a gated find. The rules' projection is not sent to the
+// server: roles are decided on whole documents (a role's apply_when may
+// read a field no role may read), and Decision.Fields then says what to
+// keep, filter projections included.
+func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, filter any, fo *options.FindOptions) (*findSpec, error) {
+	client, err := c.clientFilter(op, filter)
+	if err != nil {
+		return nil, err
+	}
+	rf, _, _, err := readScope(ctx, b)
+	if err != nil {
+		return nil, c.evalErr(op, evaluator.ActionRead, err)
+	}
+	spec := &findSpec{op: op, filter: combine(client, rf), serverOpts: options.Find()}
+	refs := map[string]bool{}
+	queryPaths(client, refs)
+	if fo.Projection != nil {
+		praw, err := toRaw(fo.Projection)
+		if err != nil {
+			return nil, c.refused(op, CodeInvalid, "projection is not a document", err)
+		}
+		p, msg := parseProjection(praw)
+		if msg != "" {
+			return nil, c.refused(op, CodeUnsupported, msg, nil)
+		}
+		spec.proj = p
+	}
+	if fo.Sort != nil {
+		sraw, err := toRaw(fo.Sort)
+		if err != nil {
+			return nil, c.refused(op, CodeInvalid, "sort is not a document", err)
+		}
+		elems, _ := sraw.Elements()
+		for _, e := range elems {
+			if _, ok := e.Value().DocumentOK(); ok {
+				// {$meta: "textScore"} and the like.
+				return nil, c.refused(op, CodeUnsupported, "sort by "+quote(e.Key())+": only 1 and -1 are supported through the gate", nil)
+			}
+			refs[e.Key()] = true
+		}
+		spec.serverOpts.SetSort(fo.Sort)
+	}
+	spec.refs = sortedKeys(refs)
+	if fo.Skip != nil {
+		spec.skip = *fo.Skip
+	}
+	if fo.Limit != nil {
+		spec.limit = *fo.Limit
+		if spec.limit < 0 {
+			spec.limit = -spec.limit
+		}
+	}
+	if fo.BatchSize != nil {
+		spec.serverOpts.SetBatchSize(*fo.BatchSize)
+	} else if spec.limit > 0 && spec.limit < 100 {
+		// Most documents the rule filter admits pass the per-document
+		// check: fetch about as many as asked for.
+		spec.serverOpts.SetBatchSize(int32(spec.skip + spec.limit))
+	}
+	if fo.Collation != nil {
+		spec.serverOpts.SetCollation(fo.Collation)
+	}
+	if fo.Comment != nil {
+		spec.serverOpts.SetComment(fo.Comment)
+	}
+	if fo.Hint != nil {
+		spec.serverOpts.SetHint(fo.Hint)
+	}
+	if fo.AllowDiskUse != nil {
+		spec.serverOpts.SetAllowDiskUse(*fo.AllowDiskUse)
+	}
+	if fo.MaxAwaitTime != nil {
+		spec.serverOpts.SetMaxAwaitTime(*fo.MaxAwaitTime)
+	}
+	if fo.NoCursorTimeout != nil {
+		spec.serverOpts.SetNoCursorTimeout(*fo.NoCursorTimeout)
+	}
+	if fo.AllowPartialResults != nil {
+		spec.serverOpts.SetAllowPartialResults(*fo.AllowPartialResults)
+	}
+	switch {
+	case fo.Max != nil, fo.Min != nil:
+		return nil, c.refused(op, CodeUnsupported, "the min and max options are not supported through the gate", nil)
+	case fo.ReturnKey != nil && *fo.ReturnKey, fo.ShowRecordID != nil && *fo.ShowRecordID:
+		return nil, c.refused(op, CodeUnsupported, "returnKey and showRecordId are not supported through the gate", nil)
+	case fo.Let != nil:
+		return nil, c.refused(op, CodeUnsupported, "the let option is not supported through the gate", nil)
+	case fo.CursorType != nil && *fo.CursorType != options.NonTailable:
+		return nil, c.refused(op, CodeUnsupported, "tailable cursors are not supported through the gate", nil)
+	}
+	return spec, nil
+}
+
+// evalErr wraps an evaluation failure: the operation is denied (fail
+// closed) with ReasonError, and the cause kept for errors.As.
+func (c *Collection) evalErr(op string, a evaluator.Action, err error) error {
+	var de *DeniedError
+	if errors.As(err, &de) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &evalError{DeniedError: DeniedError{Namespace: c.ns, Op: op, Action: a, Reason: evaluator.ReasonError}, err: err}
+}
+
+// evalError is a DeniedError with ReasonError that keeps the evaluation
+// error it came from.
+type evalError struct {
+	DeniedError
+	err error
+}
+
+func (e *evalError) Error() string { return e.DeniedError.Error() + ": " + e.err.Error() }
+func (e *evalError) Unwrap() error { return e.err }
+func (e *evalError) Is(target error) bool {
+	return target == ErrDenied
+}
+
+// Find runs a gated find: the client filter AND-ed with the rule filter,
+// the rules' projection applied by the server, then, for each document, the
+// role decided and the fields that role cannot read removed; documents no
+// role may read are left out, as in App Services. The options the driver
+// accepts for Find are honoured except min, max, returnKey, showRecordId,
+// let and tailable cursors (refused); skip and limit count the documents
+// the caller may read; a projection may only include or exclude fields, and
+// it is applied after the rules.
+func (c *Collection) Find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) (*Cursor, error) {
+	fo, err := listFind(opts)
+	if err != nil {
+		return nil, err
+	}
+	return c.openCursor(ctx, "Find", filter, fo)
+}
+
+func (c *Collection) openCursor(ctx context.Context, op string, filter any, fo *options.FindOptions) (*Cursor, error) {
+	b, err := c.bind(ctx)
+	if err != nil {
+		return nil, c.evalErr(op, evaluator.ActionRead, err)
+	}
+	spec, err := c.find(ctx, b, op, filter, fo)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := c.coll.Find(ctx, spec.filter, spec.serverOpts)
+	if err != nil {
+		return nil, err
+	}
+	return &Cursor{c: c, b: b, cur: cur, spec: spec}, nil
+}
+
+func listFind(opts []options.Lister[options.FindOptions]) (*options.FindOptions, error) {
+	fo := &options.FindOptions{}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		for _, set := range o.List() {
+			if err := set(fo); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return fo, nil
+}
+
+// FindOne is Find with a limit of one, returning the driver's
+// *mongo.SingleResult (mongo.ErrNoDocuments when the caller may read no
+// matching document).
+func (c *Collection) FindOne(ctx context.Context, filter any, opts ...options.Lister[options.FindOneOptions]) *mongo.SingleResult {
+	one := &options.FindOneOptions{}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		for _, set := range o.List() {
+			if err := set(one); err != nil {
+				return mongo.NewSingleResultFromDocument(bson.D{}, err, nil)
+			}
+		}
+	}
+	limit := int64(1)
+	fo := &options.FindOptions{
+		AllowPartialResults: one.AllowPartialResults, Collation: one.Collation, Comment: one.Comment,
+		Hint: one.Hint, Max: one.Max, Min: one.Min, Projection: one.Projection, ReturnKey: one.ReturnKey,
+		ShowRecordID: one.ShowRecordID, Skip: one.Skip, Sort: one.Sort, Limit: &limit,
+	}
+	cur, err := c.openCursor(ctx, "FindOne", filter, fo)
+	if err != nil {
+		return mongo.NewSingleResultFromDocument(bson.D{}, err, nil)
+	}
+	defer cur.Close(ctx)
+	if !cur.Next(ctx) {
+		err := cur.Err()
+		if err == nil {
+			err = mongo.ErrNoDocuments
+		}
+		return mongo.NewSingleResultFromDocument(bson.D{}, err, nil)
+	}
+	return mongo.NewSingleResultFromDocument(cur.Current, nil, nil)
+}

@@ -1,0 +1,823 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/source"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// InsertOne checks the document against the rules' insert permission (and
+// the field-level write permission of every field it holds) and inserts it.
+// A document without _id gets a new ObjectID first, so that the rules see
+// the document as it will be stored.
+func (c *Collection) InsertOne(ctx context.Context, document any, opts ...options.Lister[options.InsertOneOptions]) (*mongo.InsertOneResult, error) {
+	b, err := c.bind(ctx)
+	if err != nil {
+		return nil, c.evalErr("InsertOne", evaluator.ActionInsert, err)
+	}
+	doc, err := c.checkInsert(ctx, b, "InsertOne", document, "")
+	if err != nil {
+		return nil, err
+	}
+	return c.coll.InsertOne(ctx, doc, opts...)
+}
+
+// InsertMany checks every document like InsertOne before sending any: one
+// denied document denies the whole call and nothing is inserted.
+func (c *Collection) InsertMany(ctx context.Context, documents any, opts ...options.Lister[options.InsertManyOptions]) (*mongo.InsertManyResult, error) {
+	docs, err := toDocsAny(documents)
+	if err != nil {
+		return nil, c.refused("InsertMany", CodeInvalid, err.Error(), err)
+	}
+	if len(docs) == 0 {
+		return nil, c.refused("InsertMany", CodeInvalid, "no documents to insert", nil)
+	}
+	b, err := c.bind(ctx)
+	if err != nil {
+		return nil, c.evalErr("InsertMany", evaluator.ActionInsert, err)
+	}
+	out := make([]any, len(docs))
+	for i, d := range docs {
+		doc, err := c.checkInsert(ctx, b, "InsertMany", d, source.Pointer("").Index(i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = doc
+	}
+	return c.coll.InsertMany(ctx, out, opts...)
+}
+
+func (c *Collection) checkInsert(ctx context.Context, b *evaluator.Bound, op string, document any, ptr source.Pointer) (bson.Raw, error) {
+	raw, err := toRaw(document)
+	if err != nil {
+		r := c.refused(op, CodeInvalid, "document is not a BSON document: "+err.Error(), err)
+		r.Ptr = ptr
+		return nil, r
+	}
+	if err := validateClientDocument(raw); err != nil {
+		r := c.refused(op, CodeInvalid, err.Error(), err)
+		r.Ptr = ptr
+		return nil, r
+	}
+	if _, err := raw.LookupErr("_id"); err != nil {
+		d := bson.D{{Key: "_id", Value: bson.NewObjectID()}}
+		elems, _ := raw.Elements()
+		for _, e := range elems {
+			d = append(d, bson.E{Key: e.Key(), Value: e.Value()})
+		}
+		if raw, err = bson.Marshal(d); err != nil {
+			return nil, err
+		}
+	}
+	d, err := decide(ctx, b, evaluator.ActionInsert, raw, nil, nil)
+	if err != nil {
+		return nil, c.evalErr(op, evaluator.ActionInsert, err)
+	}
+	if !d.Allowed {
+		de := c.denied(op, evaluator.ActionInsert, d)
+		if ptr != "" {
+			de.Field = ""
+		}
+		return nil, de
+	}
+	return raw, nil
+}
+
+// toDocsAny accepts the []any, []bson.D, []bson.M, ... that the driver's
+// InsertMany accepts.
+func toDocsAny(documents any) ([]any, error) {
+	raws, err := toDocs(documents)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(raws))
+	for i, r := range raws {
+		out[i] = r
+	}
+	return out, nil
+}
+
+// update is a parsed client update or replacement.
+type update struct {
+	raw  bson.Raw
+	info evaluator.UpdateInfo
+}
+
+func (c *Collection) parseUpdate(op string, u any, replacement bool) (*update, error) {
+	raw, err := evaluator.MarshalUpdate(u)
+	if err == nil {
+		var info evaluator.UpdateInfo
+		info, err = evaluator.UpdatePaths(raw)
+		if err == nil {
+			switch {
+			case replacement && !info.Replacement:
+				return nil, c.refused(op, CodeInvalid, "replacement document contains update operators", nil)
+			case !replacement && info.Replacement:
+				return nil, c.refused(op, CodeInvalid, "update document must contain only update operators", nil)
+			}
+			return &update{raw: raw, info: info}, nil
+		}
+	}
+	r := c.refused(op, CodeInvalid, err.Error(), err)
+	var se *source.Error
+	if errors.As(err, &se) {
+		r.Ptr, r.Msg = se.Ptr, se.Msg+" ("+se.Code+")"
+	}
+	if errors.Is(err, evaluator.ErrUnsupportedUpdate) || (se != nil && se.Code == evaluator.CodeUpdatePipeline) {
+		r.Code = CodeUnsupported
+	}
+	return nil, r
+}
+
+// writeOpts are the options of the update methods that the gate honours.
+type writeOpts struct {
+	arrayFilters []any
+	collation    *options.Collation
+	hint         any
+	sort         any
+	comment      any
+}
+
+// and returns {$and: parts}, leaving out empty filters.
+func and(parts ...bson.D) bson.D {
+	var a bson.A
+	for _, p := range parts {
+		if len(p) > 0 {
+			a = append(a, p)
+		}
+	}
+	switch len(a) {
+	case 0:
+		return bson.D{}
+	case 1:
+		return a[0].(bson.D)
+	}
+	return bson.D{{Key: "$and", Value: a}}
+}
+
+// pin returns the filter of the document prev exactly as read: its _id and
+// the value of every top-level field. A write with it AND the rule's write
+// filter succeeds only if nobody changed the document since the gate read
+// it and checked the result of the write; otherwise the gate reads again.
+func pin(prev bson.Raw) bson.D {
+	elems, _ := prev.Elements()
+	out := make(bson.D, 0, len(elems))
+	for _, e := range elems {
+		out = append(out, bson.E{Key: e.Key(), Value: bson.D{{Key: "$eq", Value: e.Value()}}})
+	}
+	return out
+}
+
+// guardedWrite is one write of one document: check the document after the
+// write, then write it with the optimistic filter. do performs the write
+// with the given filter and reports whether it matched.
+type guardedWrite struct {
+	op     string
+	upd    *update
+	scope  bson.D
+	retry  int
+	reread func(ctx context.Context) (bson.Raw, error) // the document in scope now, nil when none
+	do     func(ctx context.Context, filter bson.D) (matched bool, err error)
+}
+
+// run performs w: read the document in scope, compute it after the update
+// (evaluator.ApplyUpdate), evaluate the write with %%root the new document
+// and %%prevRoot the old, and write it only if unchanged since. It returns
+// found=false when no document is in scope.
+func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite) (found bool, err error) {
+	for attempt := 0; attempt <= w.retry; attempt++ {
+		prev, err := w.reread(ctx)
+		if err != nil || prev == nil {
+			return false, err
+		}
+		post, err := evaluator.ApplyUpdate(prev, w.upd.raw)
+		if err != nil {
+			r := c.refused(w.op, CodeUnsupported, "the document after the update cannot be computed, so the rules cannot be checked: "+err.Error(), err)
+			if !errors.Is(err, evaluator.ErrUnsupportedUpdate) {
+				r.Code = CodeInvalid
+			}
+			return true, r
+		}
+		d, err := decide(ctx, b, evaluator.ActionWrite, post, prev, w.upd.raw)
+		if err != nil {
+			return true, c.evalErr(w.op, evaluator.ActionWrite, err)
+		}
+		if !d.Allowed {
+			return true, c.denied(w.op, evaluator.ActionWrite, d)
+		}
+		matched, err := w.do(ctx, and(w.scope, pin(prev)))
+		if err != nil || matched {
+			return true, err
+		}
+		// Lost a race: back off a little and read again.
+		backoff(ctx, attempt)
+	}
+	return true, &RefusedError{Namespace: c.ns, Op: w.op, Code: CodeConflict,
+		Msg: fmt.Sprintf("the document kept changing during %d attempts", w.retry+1), Err: ErrConflict}
+}
+
+func backoff(ctx context.Context, attempt int) {
+	d := time.Duration(rand.IntN(1<<min(attempt, 6)+1)) * time.Millisecond
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// notWritten explains a write that found no document in the caller's
+// write scope: when the client filter alone matches a document, the rules
+// refused the write, and a *DeniedError says why (the reason comes from
+// evaluating that document; nothing of its content is returned). Otherwise
+// there was nothing to write and err is nil.
+//
+// This check runs after the write and only for error reporting: the write
+// itself never touches a document outside the scope. It tells a caller
+// that some document matches its filter, which App Services' own
+// "update not permitted" errors tell too.
+func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op string, a evaluator.Action, client bson.Raw, upd *update) error {
+	var doc bson.Raw
+	err := c.coll.FindOne(ctx, client).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	dec := evaluator.Decision{Reason: evaluator.ReasonPermission}
+	switch a {
+	case evaluator.ActionDelete:
+		if d, err := decide(ctx, b, a, doc, nil, nil); err == nil && !d.Allowed {
+			dec = d
+		}
+	default:
+		post := doc
+		if p, err := evaluator.ApplyUpdate(doc, upd.raw); err == nil {
+			post = p
+		}
+		if d, err := decide(ctx, b, a, post, doc, upd.raw); err == nil && !d.Allowed {
+			dec = d
+		}
+	}
+	return c.denied(op, a, dec)
+}
+
+// UpdateOne updates one document the caller may write. The rule's write
+// filter for the fields the update touches is folded into the filter, and
+// the document after the update is checked against the rules before it is
+// written: an update that would move the document out of the caller's
+// write scope (changing the owner field, say) is denied. The write itself
+// is conditioned on the document being unchanged since it was checked; a
+// concurrent change makes the gate check again (WithRetries).
+//
+// Upserts are refused (CodeUnsupported). An update whose result the gate
+// cannot compute (evaluator.ErrUnsupportedUpdate: positional paths,
+// $push with $sort, ...) is refused: the rules could not be checked.
+func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (*mongo.UpdateResult, error) {
+	uo := &options.UpdateOneOptions{}
+	if err := apply(uo, opts); err != nil {
+		return nil, err
+	}
+	if uo.Upsert != nil && *uo.Upsert {
+		return nil, c.refused("UpdateOne", CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil)
+	}
+	wo := writeOpts{arrayFilters: uo.ArrayFilters, collation: uo.Collation, hint: uo.Hint, sort: uo.Sort, comment: uo.Comment}
+	return c.updateOne(ctx, "UpdateOne", filter, update, false, wo)
+}
+
+// ReplaceOne replaces one document the caller may write, checked like
+// UpdateOne: the replacement is the new document, every field it sets or
+// drops must be writable, and the result must stay in the caller's write
+// scope.
+func (c *Collection) ReplaceOne(ctx context.Context, filter, replacement any, opts ...options.Lister[options.ReplaceOptions]) (*mongo.UpdateResult, error) {
+	ro := &options.ReplaceOptions{}
+	if err := apply(ro, opts); err != nil {
+		return nil, err
+	}
+	if ro.Upsert != nil && *ro.Upsert {
+		return nil, c.refused("ReplaceOne", CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil)
+	}
+	wo := writeOpts{collation: ro.Collation, hint: ro.Hint, sort: ro.Sort, comment: ro.Comment}
+	return c.updateOne(ctx, "ReplaceOne", filter, replacement, true, wo)
+}
+
+func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, replacement bool, wo writeOpts) (*mongo.UpdateResult, error) {
+	client, err := c.clientFilter(op, filter)
+	if err != nil {
+		return nil, err
+	}
+	upd, err := c.parseUpdate(op, u, replacement)
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.bind(ctx)
+	if err != nil {
+		return nil, c.evalErr(op, evaluator.ActionWrite, err)
+	}
+	// When the rules cannot be written as a query, scope is empty and
+	// run's per-document check decides alone.
+	scope, _, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
+	if err != nil {
+		return nil, c.evalErr(op, evaluator.ActionWrite, err)
+	}
+	var res *mongo.UpdateResult
+	found, err := c.run(ctx, b, guardedWrite{
+		op: op, upd: upd, scope: scope, retry: c.s.g.retries,
+		reread: c.firstInScope(combine(client, scope), wo),
+		do: func(ctx context.Context, f bson.D) (bool, error) {
+			var err error
+			if replacement {
+				ro := options.Replace()
+				if wo.collation != nil {
+					ro.SetCollation(wo.collation)
+				}
+				res, err = c.coll.ReplaceOne(ctx, f, upd.raw, ro)
+			} else {
+				uo := options.UpdateOne()
+				if wo.arrayFilters != nil {
+					uo.SetArrayFilters(wo.arrayFilters)
+				}
+				if wo.collation != nil {
+					uo.SetCollation(wo.collation)
+				}
+				res, err = c.coll.UpdateOne(ctx, f, upd.raw, uo)
+			}
+			return err == nil && res.MatchedCount > 0, err
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		if err := c.notWritten(ctx, b, op, evaluator.ActionWrite, client, upd); err != nil {
+			return nil, err
+		}
+		return &mongo.UpdateResult{Acknowledged: true}, nil
+	}
+	return res, nil
+}
+
+// firstInScope returns a reader of the first document matching filter.
+func (c *Collection) firstInScope(filter bson.D, wo writeOpts) func(context.Context) (bson.Raw, error) {
+	return func(ctx context.Context) (bson.Raw, error) {
+		fo := options.FindOne()
+		if wo.sort != nil {
+			fo.SetSort(wo.sort)
+		}
+		if wo.collation != nil {
+			fo.SetCollation(wo.collation)
+		}
+		if wo.hint != nil {
+			fo.SetHint(wo.hint)
+		}
+		var doc bson.Raw
+		err := c.coll.FindOne(ctx, filter, fo).Decode(&doc)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return nil, nil
+		}
+		return doc, err
+	}
+}
+
+// UpdateMany updates every document matching filter that the caller may
+// write, each checked like UpdateOne (the document after the update must
+// stay in the caller's write scope) and each written conditioned on being
+// unchanged since its check.
+//
+// First every matching document the caller can read is checked; if the
+// update is denied on any of them, the whole call is denied and nothing is
+// written (documents the caller cannot read are invisible to it and left
+// alone). As with the driver's UpdateMany, the documents are then updated
+// one by one, not in one transaction: a denial found while writing (a
+// document changed concurrently into one the caller may not write) stops
+// the call with the earlier documents updated.
+func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateManyOptions]) (*mongo.UpdateResult, error) {
+	const op = "UpdateMany"
+	uo := &options.UpdateManyOptions{}
+	if err := apply(uo, opts); err != nil {
+		return nil, err
+	}
+	if uo.Upsert != nil && *uo.Upsert {
+		return nil, c.refused(op, CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil)
+	}
+	client, err := c.clientFilter(op, filter)
+	if err != nil {
+		return nil, err
+	}
+	upd, err := c.parseUpdate(op, update, false)
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.bind(ctx)
+	if err != nil {
+		return nil, c.evalErr(op, evaluator.ActionWrite, err)
+	}
+	scope, _, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
+	if err != nil {
+		return nil, c.evalErr(op, evaluator.ActionWrite, err)
+	}
+	ids, err := c.checkEach(ctx, b, op, evaluator.ActionWrite, client, upd)
+	if err != nil {
+		return nil, err
+	}
+	res := &mongo.UpdateResult{Acknowledged: true}
+	for _, id := range ids {
+		one := and(bson.D{{Key: "_id", Value: id}}, combine(client, scope))
+		var r *mongo.UpdateResult
+		found, err := c.run(ctx, b, guardedWrite{
+			op: op, upd: upd, scope: scope, retry: c.s.g.retries,
+			reread: c.firstInScope(one, writeOpts{}),
+			do: func(ctx context.Context, f bson.D) (bool, error) {
+				o := options.UpdateOne()
+				if uo.ArrayFilters != nil {
+					o.SetArrayFilters(uo.ArrayFilters)
+				}
+				if uo.Collation != nil {
+					o.SetCollation(uo.Collation)
+				}
+				var err error
+				r, err = c.coll.UpdateOne(ctx, f, upd.raw, o)
+				return err == nil && r.MatchedCount > 0, err
+			},
+		})
+		if err != nil {
+			return res, err
+		}
+		if found {
+			res.MatchedCount += r.MatchedCount
+			res.ModifiedCount += r.ModifiedCount
+		}
+	}
+	if res.MatchedCount == 0 {
+		if err := c.notWritten(ctx, b, op, evaluator.ActionWrite, client, upd); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// checkEach decides action a (write with upd, or delete) on every
+// document matching client that the caller can read, and returns their
+// _ids; the first document on which a is denied denies the call.
+func (c *Collection) checkEach(ctx context.Context, b *evaluator.Bound, op string, a evaluator.Action, client bson.Raw, upd *update) ([]bson.RawValue, error) {
+	rf, _, _, err := readScope(ctx, b)
+	if err != nil {
+		return nil, c.evalErr(op, a, err)
+	}
+	cur, err := c.coll.Find(ctx, combine(client, rf))
+	if err != nil {
+		return nil, err
+	}
+	defer cur.Close(ctx)
+	var ids []bson.RawValue
+	for cur.Next(ctx) {
+		doc := cur.Current
+		rd, err := decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
+		if err != nil {
+			return nil, c.evalErr(op, evaluator.ActionRead, err)
+		}
+		if !rd.Allowed {
+			continue // invisible to the caller
+		}
+		d, err := c.decideOn(ctx, b, op, a, doc, upd)
+		if err != nil {
+			return nil, err
+		}
+		if !d.Allowed {
+			return nil, c.denied(op, a, d)
+		}
+		ids = append(ids, doc.Lookup("_id"))
+	}
+	return ids, cur.Err()
+}
+
+// decideOn decides a on a stored document: a delete, or the write of upd
+// with the document after it as %%root. An update whose result cannot be
+// computed is refused.
+func (c *Collection) decideOn(ctx context.Context, b *evaluator.Bound, op string, a evaluator.Action, doc bson.Raw, upd *update) (evaluator.Decision, error) {
+	if a == evaluator.ActionDelete {
+		d, err := decide(ctx, b, a, doc, nil, nil)
+		if err != nil {
+			return d, c.evalErr(op, a, err)
+		}
+		return d, nil
+	}
+	post, err := evaluator.ApplyUpdate(doc, upd.raw)
+	if err != nil {
+		r := c.refused(op, CodeUnsupported, "the document after the update cannot be computed, so the rules cannot be checked: "+err.Error(), err)
+		if !errors.Is(err, evaluator.ErrUnsupportedUpdate) {
+			r.Code = CodeInvalid
+		}
+		return evaluator.Decision{}, r
+	}
+	d, err := decide(ctx, b, a, post, doc, upd.raw)
+	if err != nil {
+		return d, c.evalErr(op, a, err)
+	}
+	return d, nil
+}
+
+// DeleteOne deletes one matching document the caller may delete. The
+// rule's delete filter is folded into the filter, so the check and the
+// delete are one server operation. When the client filter matches a
+// document but none the caller may delete, a *DeniedError is returned.
+//
+// When the delete rules cannot be written as a query
+// (evaluator.ErrNotExpressible), each candidate is decided with Evaluate and
+// deleted only if unchanged since.
+func (c *Collection) DeleteOne(ctx context.Context, filter any, opts ...options.Lister[options.DeleteOneOptions]) (*mongo.DeleteResult, error) {
+	const op = "DeleteOne"
+	do := &options.DeleteOneOptions{}
+	if err := apply(do, opts); err != nil {
+		return nil, err
+	}
+	b, client, scope, exact, err := c.deleteScope(ctx, op, filter)
+	if err != nil {
+		return nil, err
+	}
+	if !exact {
+		doc, err := c.deleteEach(ctx, b, op, client, 1)
+		if err != nil {
+			return nil, err
+		}
+		return &mongo.DeleteResult{DeletedCount: int64(len(doc)), Acknowledged: true}, nil
+	}
+	res, err := c.coll.DeleteOne(ctx, combine(client, scope), opts...)
+	if err != nil {
+		return nil, err
+	}
+	if res.DeletedCount == 0 {
+		if err := c.notWritten(ctx, b, op, evaluator.ActionDelete, client, nil); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// DeleteMany deletes every matching document the caller may delete, in
+// one server operation with the rule's delete filter folded in. When a
+// matching document the caller can read may not be deleted, the call is
+// denied before anything is deleted.
+func (c *Collection) DeleteMany(ctx context.Context, filter any, opts ...options.Lister[options.DeleteManyOptions]) (*mongo.DeleteResult, error) {
+	const op = "DeleteMany"
+	b, client, scope, exact, err := c.deleteScope(ctx, op, filter)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.checkEach(ctx, b, op, evaluator.ActionDelete, client, nil); err != nil {
+		return nil, err
+	}
+	if !exact {
+		docs, err := c.deleteEach(ctx, b, op, client, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &mongo.DeleteResult{DeletedCount: int64(len(docs)), Acknowledged: true}, nil
+	}
+	res, err := c.coll.DeleteMany(ctx, combine(client, scope), opts...)
+	if err != nil {
+		return nil, err
+	}
+	if res.DeletedCount == 0 {
+		if err := c.notWritten(ctx, b, op, evaluator.ActionDelete, client, nil); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (c *Collection) deleteScope(ctx context.Context, op string, filter any) (*evaluator.Bound, bson.Raw, bson.D, bool, error) {
+	client, err := c.clientFilter(op, filter)
+	if err != nil {
+		return nil, nil, nil, false, err
+	}
+	b, err := c.bind(ctx)
+	if err != nil {
+		return nil, nil, nil, false, c.evalErr(op, evaluator.ActionDelete, err)
+	}
+	scope, exact, err := writeScope(ctx, b, evaluator.ActionDelete, nil)
+	if err != nil {
+		return nil, nil, nil, false, c.evalErr(op, evaluator.ActionDelete, err)
+	}
+	return b, client, scope, exact, nil
+}
+
+// deleteEach deletes, one by one, up to max (0: all) documents matching
+// client that the caller may delete, each decided with Evaluate and
+// deleted only if unchanged since (pin). It returns the deleted documents.
+// A matching document the caller can read but may not delete denies the
+// call when nothing was deleted.
+func (c *Collection) deleteEach(ctx context.Context, b *evaluator.Bound, op string, client bson.Raw, max int) ([]bson.Raw, error) {
+	var deleted []bson.Raw
+	var denial *DeniedError
+	for attempt := 0; attempt <= c.s.g.retries; attempt++ {
+		cur, err := c.coll.Find(ctx, client)
+		if err != nil {
+			return deleted, err
+		}
+		conflict := false
+		for cur.Next(ctx) {
+			doc := cur.Current
+			d, err := decide(ctx, b, evaluator.ActionDelete, doc, nil, nil)
+			if err != nil {
+				cur.Close(ctx)
+				return deleted, c.evalErr(op, evaluator.ActionDelete, err)
+			}
+			if !d.Allowed {
+				if rd, err := decide(ctx, b, evaluator.ActionRead, doc, nil, nil); err == nil && rd.Allowed && denial == nil {
+					denial = c.denied(op, evaluator.ActionDelete, d)
+				}
+				continue
+			}
+			var gone bson.Raw
+			err = c.coll.FindOneAndDelete(ctx, pin(doc)).Decode(&gone)
+			if errors.Is(err, mongo.ErrNoDocuments) {
+				conflict = true
+				continue
+			}
+			if err != nil {
+				cur.Close(ctx)
+				return deleted, err
+			}
+			deleted = append(deleted, gone)
+			if max > 0 && len(deleted) >= max {
+				cur.Close(ctx)
+				return deleted, nil
+			}
+		}
+		err = cur.Err()
+		cur.Close(ctx)
+		if err != nil {
+			return deleted, err
+		}
+		if !conflict {
+			break
+		}
+		backoff(ctx, attempt)
+	}
+	if len(deleted) == 0 && denial != nil {
+		return nil, denial
+	}
+	return deleted, nil
+}
+
+// FindOneAndDelete deletes one matching document the caller may delete
+// (one server operation, the delete filter folded in) and returns it with
+// only the fields the caller may read.
+func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...options.Lister[options.FindOneAndDeleteOptions]) *mongo.SingleResult {
+	const op = "FindOneAndDelete"
+	fo := &options.FindOneAndDeleteOptions{}
+	if err := apply(fo, opts); err != nil {
+		return errResult(err)
+	}
+	if fo.Projection != nil {
+		return errResult(c.refused(op, CodeUnsupported, "the projection option is not supported through the gate: the rules decide the fields returned", nil))
+	}
+	b, client, scope, exact, err := c.deleteScope(ctx, op, filter)
+	if err != nil {
+		return errResult(err)
+	}
+	if !exact {
+		if fo.Sort != nil {
+			return errResult(c.refused(op, CodeUnsupported, "sort is not supported when the delete rules cannot be written as a query", nil))
+		}
+		docs, err := c.deleteEach(ctx, b, op, client, 1)
+		if err != nil {
+			return errResult(err)
+		}
+		if len(docs) == 0 {
+			return errResult(mongo.ErrNoDocuments)
+		}
+		return c.visible(ctx, b, op, docs[0])
+	}
+	o := options.FindOneAndDelete()
+	if fo.Sort != nil {
+		o.SetSort(fo.Sort)
+	}
+	if fo.Collation != nil {
+		o.SetCollation(fo.Collation)
+	}
+	if fo.Hint != nil {
+		o.SetHint(fo.Hint)
+	}
+	var doc bson.Raw
+	err = c.coll.FindOneAndDelete(ctx, combine(client, scope), o).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		if err := c.notWritten(ctx, b, op, evaluator.ActionDelete, client, nil); err != nil {
+			return errResult(err)
+		}
+		return errResult(mongo.ErrNoDocuments)
+	}
+	if err != nil {
+		return errResult(err)
+	}
+	return c.visible(ctx, b, op, doc)
+}
+
+// FindOneAndUpdate updates one document like UpdateOne and returns it
+// (before or after the update, options.ReturnDocument) with only the fields
+// the caller may read.
+func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, opts ...options.Lister[options.FindOneAndUpdateOptions]) *mongo.SingleResult {
+	const op = "FindOneAndUpdate"
+	fo := &options.FindOneAndUpdateOptions{}
+	if err := apply(fo, opts); err != nil {
+		return errResult(err)
+	}
+	switch {
+	case fo.Upsert != nil && *fo.Upsert:
+		return errResult(c.refused(op, CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil))
+	case fo.Projection != nil:
+		return errResult(c.refused(op, CodeUnsupported, "the projection option is not supported through the gate: the rules decide the fields returned", nil))
+	}
+	client, err := c.clientFilter(op, filter)
+	if err != nil {
+		return errResult(err)
+	}
+	upd, err := c.parseUpdate(op, update, false)
+	if err != nil {
+		return errResult(err)
+	}
+	b, err := c.bind(ctx)
+	if err != nil {
+		return errResult(c.evalErr(op, evaluator.ActionWrite, err))
+	}
+	scope, _, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
+	if err != nil {
+		return errResult(c.evalErr(op, evaluator.ActionWrite, err))
+	}
+	wo := writeOpts{arrayFilters: fo.ArrayFilters, collation: fo.Collation, hint: fo.Hint, sort: fo.Sort}
+	var doc bson.Raw
+	found, err := c.run(ctx, b, guardedWrite{
+		op: op, upd: upd, scope: scope, retry: c.s.g.retries,
+		reread: c.firstInScope(combine(client, scope), wo),
+		do: func(ctx context.Context, f bson.D) (bool, error) {
+			o := options.FindOneAndUpdate()
+			if fo.ReturnDocument != nil {
+				o.SetReturnDocument(*fo.ReturnDocument)
+			}
+			if wo.arrayFilters != nil {
+				o.SetArrayFilters(wo.arrayFilters)
+			}
+			if wo.collation != nil {
+				o.SetCollation(wo.collation)
+			}
+			doc = nil
+			err := c.coll.FindOneAndUpdate(ctx, f, upd.raw, o).Decode(&doc)
+			if errors.Is(err, mongo.ErrNoDocuments) {
+				return false, nil
+			}
+			return err == nil, err
+		},
+	})
+	if err != nil {
+		return errResult(err)
+	}
+	if !found {
+		if err := c.notWritten(ctx, b, op, evaluator.ActionWrite, client, upd); err != nil {
+			return errResult(err)
+		}
+		return errResult(mongo.ErrNoDocuments)
+	}
+	return c.visible(ctx, b, op, doc)
+}
+
+// visible returns doc as a SingleResult with only the fields the caller may
+// read. A document the caller changed but may not read comes back empty.
+func (c *Collection) visible(ctx context.Context, b *evaluator.Bound, op string, doc bson.Raw) *mongo.SingleResult {
+	d, err := decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
+	if err != nil {
+		return errResult(c.evalErr(op, evaluator.ActionRead, err))
+	}
+	if !d.Allowed {
+		return mongo.NewSingleResultFromDocument(bson.D{}, nil, nil)
+	}
+	return mongo.NewSingleResultFromDocument(newTrie(d.Fields.Read).keep(doc), nil, nil)
+}
+
+func errResult(err error) *mongo.SingleResult {
+	return mongo.NewSingleResultFromDocument(bson.D{}, err, nil)
+}
+
+// apply runs the setters of driver option builders on dst.
+func apply[T any](dst *T, opts []options.Lister[T]) error {
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		for _, set := range o.List() {
+			if err := set(dst); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
