@@ -127,6 +127,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error renders the error as "<text>: <message> (<code>)".
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s (%s)", e.Text, e.Msg, e.Code) }
 
 // Stable diagnostic codes.

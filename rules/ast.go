@@ -335,19 +335,8 @@ type Call struct {
 	Args []Operand
 }
 
-func (n *Bool) Loc() At         { return n.At }
-func (n *And) Loc() At          { return n.At }
-func (n *Or) Loc() At           { return n.At }
-func (n *Nor) Loc() At          { return n.At }
-func (n *Match) Loc() At        { return n.At }
-func (n *Equals) Loc() At       { return n.At }
-func (n *Ops) Loc() At          { return n.At }
-func (n *CondLogic) Loc() At    { return n.At }
-func (n *Literal) Loc() At      { return n.At }
-func (n *ExpansionRef) Loc() At { return n.At }
-func (n *ArrayOperand) Loc() At { return n.At }
-func (n *DocOperand) Loc() At   { return n.At }
-func (n *Call) Loc() At         { return n.At }
+// The marker methods close the Expr, Cond and Operand sets; every node's
+// Loc is At.Loc, promoted from the embedded At.
 
 func (*Bool) expr()  {}
 func (*And) expr()   {}

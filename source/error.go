@@ -75,8 +75,12 @@ type ErrorList []*Error
 func (l *ErrorList) Add(e *Error) { *l = append(*l, e) }
 
 // Len, Less and Swap implement sort.Interface.
-func (l ErrorList) Len() int      { return len(l) }
+func (l ErrorList) Len() int { return len(l) }
+
+// Swap swaps two diagnostics.
 func (l ErrorList) Swap(i, j int) { l[i], l[j] = l[j], l[i] }
+
+// Less orders diagnostics by file, line, column, pointer, code and message.
 func (l ErrorList) Less(i, j int) bool {
 	a, b := l[i], l[j]
 	if a.File != b.File {

@@ -67,6 +67,7 @@ type PointerError struct {
 	Msg string
 }
 
+// Error renders the error with the pointer and the reason.
 func (e *PointerError) Error() string {
 	return "source: bad JSON pointer " + strconv.Quote(string(e.Ptr)) + ": " + e.Msg
 }
