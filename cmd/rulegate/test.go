@@ -78,7 +78,7 @@ func (c *cli) test(args []string) int {
 	if len(suite.Tests) == 0 && !*asJSON {
 		fmt.Fprintf(c.stderr, "rulegate test: no tests in %s/tests/; write some, or run \"rulegate init-tests %s\" to start from the current decisions\n", dir, dir)
 	}
-	var opts []fixtures.RunOption
+	opts := []fixtures.RunOption{fixtures.WithApp(app)}
 	if *coverage {
 		opts = append(opts, fixtures.WithCoverage(app))
 	}
@@ -89,7 +89,7 @@ func (c *cli) test(args []string) int {
 			fmt.Fprintf(c.stderr, "rulegate test: %v\n", err)
 			return exitUsage
 		}
-		err = rep.WriteJUnit(f, app.Files)
+		err = rep.WriteJUnit(f)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -101,7 +101,7 @@ func (c *cli) test(args []string) int {
 	if *asJSON {
 		err = rep.WriteJSON(c.stdout)
 	} else {
-		err = rep.WriteText(c.stdout, fixtures.TextOptions{Color: c.useColor(color, c.stdout), Verbose: *verbose, Files: app.Files})
+		err = rep.WriteText(c.stdout, fixtures.Color(c.useColor(color, c.stdout)), fixtures.Verbose(*verbose))
 	}
 	if err != nil {
 		fmt.Fprintf(c.stderr, "rulegate test: %v\n", err)
