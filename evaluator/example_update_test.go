@@ -70,3 +70,9 @@ func ExampleApplyUpdateWith() {
 	fmt.Println(post)
 	// Output: {"_id": {"$numberInt":"7"},"team": "red","at": {"$date":{"$numberLong":"1767323045000"}},"owner": "u1"}
 }
+
+func ExampleUpdateInfo_TopLevel() {
+	info, _ := evaluator.UpdatePaths(exampleExtDoc(`{"$set": {"address.city": "Oslo", "address.zip": "0150"}, "$inc": {"items.$[].qty": 1}}`))
+	fmt.Println(info.Paths, info.TopLevel())
+	// Output: [address.city address.zip items.qty] [address items]
+}

@@ -48,8 +48,8 @@ const (
 var ErrInvalidUpdate = errors.New("evaluator: invalid update")
 
 // ErrUnsupportedUpdate is wrapped by the errors of ApplyUpdate for valid
-// updates whose result it cannot compute exactly: positional paths ($,
-// $[], $[<id>]), $push with $sort, $pull with a query condition, decimal128
+// updates whose result it cannot compute exactly: positional paths ($ and
+// $[<id>], which need the query and arrayFilters), $push with $sort, $pull with a query condition, decimal128
 // arithmetic, $currentDate with {$type: "timestamp"}. Callers must deny the
 // write (fail closed) or evaluate it some other way.
 var ErrUnsupportedUpdate = errors.New("evaluator: update not supported")
@@ -725,7 +725,9 @@ type ApplyOptions struct {
 // It computes $set, $unset, $inc, $mul, $min, $max, $rename, $push (with
 // $each, $position and $slice), $addToSet (with $each), $pull of values
 // (by equality), $pullAll, $pop, $bit, $currentDate (dates) and
-// $setOnInsert, and replacements (which keep prev's _id). New fields are
+// $setOnInsert, on plain paths, numeric array indexes and the
+// all-positional $[] (every element of an existing array), and
+// replacements (which keep prev's _id). New fields are
 // added in the order MongoDB adds them (by path). Comparisons use the
 // value package's BSON order and equality.
 //
@@ -1009,7 +1011,10 @@ func unsetNode(root *mdoc, path []string) {
 }
 
 func applyOp(root *mdoc, op updateOp, insert bool, now time.Time) error {
-	for _, c := range op.path {
+	for i, c := range op.path {
+		if c == "$[]" {
+			return applyAllPositional(root, op, i, insert, now)
+		}
 		if strings.HasPrefix(c, "$") {
 			return updateErr(op.ptr, CodeUpdateUnsupported, "positional operators ("+c+") need the query and arrayFilters; the result cannot be computed here")
 		}
@@ -1124,6 +1129,32 @@ func applyOp(root *mdoc, op updateOp, insert bool, now time.Time) error {
 		return nil
 	}
 	return updateErr(op.ptr, CodeUpdateUnsupported, op.name+" is not supported by ApplyUpdate")
+}
+
+// applyAllPositional applies op to every element of the array that
+// op.path[:i] names, path[i] being "$[]", as MongoDB does: the array must
+// exist.
+func applyAllPositional(root *mdoc, op updateOp, i int, insert bool, now time.Time) error {
+	prefix := op.path[:i]
+	node, found := lookupNode(root, prefix)
+	if !found {
+		return updateErr(op.ptr, CodeUpdateNotViable, "the path "+strconv.Quote(strings.Join(prefix, "."))+" must exist in the document to apply array updates")
+	}
+	arr, ok := node.(*marr)
+	if !ok {
+		return updateErr(op.ptr, CodeUpdateNotViable, "cannot apply array updates to the non-array value at "+strconv.Quote(strings.Join(prefix, ".")))
+	}
+	for j := range arr.elems {
+		one := op
+		one.path = make([]string, 0, len(op.path))
+		one.path = append(one.path, prefix...)
+		one.path = append(one.path, strconv.Itoa(j))
+		one.path = append(one.path, op.path[i+1:]...)
+		if err := applyOp(root, one, insert, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func applyPush(arr *marr, op updateOp) error {

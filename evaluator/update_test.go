@@ -246,6 +246,10 @@ func TestApplyUpdate(t *testing.T) {
 		{"set _id to same value", `{"_id": 1, "a": 1}`, `{"$set": {"_id": 1.0}}`, `{"_id":1.0,"a":1}`},
 		{"replacement keeps _id first", `{"_id": 7, "a": 1, "b": 2}`, `{"c": 3}`, `{"_id":7,"c":3}`},
 		{"replacement with same _id", `{"_id": 7, "a": 1}`, `{"c": 3, "_id": 7}`, `{"c":3,"_id":7}`},
+		{"all positional", `{"_id": 1, "a": [1, 2], "b": [{"q": 1}, {"q": 2, "r": 0}], "c": [[1, 2], [3]]}`,
+			`{"$inc": {"a.$[]": 10, "b.$[].q": 1}, "$set": {"b.$[].r": 5}, "$push": {"c.$[]": 9}}`,
+			`{"_id":1,"a":[11,12],"b":[{"q":2,"r":5},{"q":3,"r":5}],"c":[[1,2,9],[3,9]]}`},
+		{"all positional on empty array", `{"_id": 1, "a": []}`, `{"$set": {"a.$[].b": 1}}`, `{"_id":1,"a":[]}`},
 		{"empty operator is a no-op", `{"_id": 1, "a": 1}`, `{"$set": {}}`, `{"_id":1,"a":1}`},
 	}
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -300,7 +304,10 @@ func TestApplyUpdateErrors(t *testing.T) {
 		unsupported              bool
 	}{
 		{"positional", `{"_id": 1, "a": [1]}`, `{"$set": {"a.$": 2}}`, `/$set/a.$: positional operators ($) need the query and arrayFilters; the result cannot be computed here (update/unsupported)`, true},
-		{"all positional", `{"_id": 1, "a": [1]}`, `{"$inc": {"a.$[]": 2}}`, `/$inc/a.$[]: positional operators ($[]) need the query and arrayFilters; the result cannot be computed here (update/unsupported)`, true},
+		{"filtered positional", `{"_id": 1, "a": [1]}`, `{"$inc": {"a.$[x]": 2}}`, `/$inc/a.$[x]: positional operators ($[x]) need the query and arrayFilters; the result cannot be computed here (update/unsupported)`, true},
+		{"all positional then $", `{"_id": 1, "a": [[1]]}`, `{"$inc": {"a.$[].$": 2}}`, `/$inc/a.$[].$: positional operators ($) need the query and arrayFilters; the result cannot be computed here (update/unsupported)`, true},
+		{"all positional on missing", `{"_id": 1}`, `{"$set": {"a.$[].b": 2}}`, `/$set/a.$[].b: the path "a" must exist in the document to apply array updates (update/not-viable)`, false},
+		{"all positional on scalar", `{"_id": 1, "a": 5}`, `{"$set": {"a.$[]": 2}}`, `/$set/a.$[]: cannot apply array updates to the non-array value at "a" (update/not-viable)`, false},
 		{"push sort", `{"_id": 1}`, `{"$push": {"a": {"$each": [1], "$sort": 1}}}`, `/$push/a: $push with $sort is not supported by ApplyUpdate (update/unsupported)`, true},
 		{"pull condition", `{"_id": 1, "a": [1]}`, `{"$pull": {"a": {"$gt": 0}}}`, `/$pull/a: $pull with a condition or a regular expression is not supported by ApplyUpdate; only values are (update/unsupported)`, true},
 		{"pull from nested arrays", `{"_id": 1, "a": [[1], 1]}`, `{"$pull": {"a": 1}}`, `/$pull/a: $pull of a value from an array holding arrays is not supported by ApplyUpdate (update/unsupported)`, true},
