@@ -211,7 +211,7 @@ type ccoll struct {
 type Program struct {
 	colls map[string]*ccoll
 	dflt  *ccoll
-	funcs map[string]Func
+	fns   *Functions
 	nodes int
 }
 
@@ -234,7 +234,7 @@ type compiler struct {
 	errs  source.ErrorList
 	nodes int
 	c     *ccoll
-	funcs map[string]bool
+	fns   *Functions
 }
 
 // Compile compiles the rules of an app: the collections of its data source
@@ -253,14 +253,12 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 	if cfg.maxNodes <= 0 {
 		cfg.maxNodes = DefaultMaxNodes
 	}
-	p := &Program{colls: map[string]*ccoll{}, funcs: cfg.funcs}
-	cp := &compiler{cfg: cfg, funcs: map[string]bool{}}
-	for name := range cfg.funcs {
-		cp.funcs[name] = true
+	fns, err := NewFunctions(app, cfg.funcs, cfg.funcLimits)
+	if err != nil {
+		return nil, err
 	}
-	for _, f := range app.Functions {
-		cp.funcs[f.Name] = true
-	}
+	p := &Program{colls: map[string]*ccoll{}, fns: fns}
+	cp := &compiler{cfg: cfg, fns: fns}
 	if cfg.dataSource != "" {
 		ds := app.DataSource(cfg.dataSource)
 		if ds == nil {
@@ -721,7 +719,7 @@ func (cp *compiler) operand(op rules.Operand, this []string) *operand {
 		o := &operand{at: op.At, setSlot: -1, build: b, phase: phConst, fromExp: true}
 		var parts []string
 		if op.Op == "%function" {
-			if !cp.funcs[op.Name] {
+			if !cp.fns.Has(op.Name) {
 				cp.errorf(op.At, CodeUnknownFunction, "unknown function %q", op.Name)
 			}
 			for _, a := range op.Args {
@@ -785,10 +783,8 @@ func (cp *compiler) finishBuild(o *operand) *operand {
 	return o
 }
 
-// callFunction calls the function name registered with WithFunction.
+// callFunction calls a function of the app (functions/<name>.expr) or one
+// registered with WithFunction.
 func (p *Program) callFunction(ctx context.Context, name string, args []value.Value, env FuncEnv) (value.Value, error) {
-	if f, ok := p.funcs[name]; ok {
-		return f(ctx, args, env)
-	}
-	return value.Value{}, fmt.Errorf("unknown function %q", name)
+	return p.fns.Call(ctx, name, args, env)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -131,23 +130,16 @@ func (ec *evalCtx) build(o *operand) (value.Value, error) {
 	return value.Value{}, nil
 }
 
-// ErrFunction wraps the errors of %function calls.
-var ErrFunction = errors.New("evaluator: function")
-
 func (ec *evalCtx) call(name string, args []value.Value) (value.Value, error) {
 	if ec.b == nil {
-		return value.Value{}, fmt.Errorf("%w %s: called outside a request", ErrFunction, name)
+		return value.Value{}, fmt.Errorf("%w: %s: called outside a request", ErrFunctionCall, name)
 	}
 	ctx := ec.ctx
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	env := FuncEnv{Namespace: ec.b.ns, Inputs: &ec.b.in}
-	v, err := ec.b.p.callFunction(ctx, name, args, env)
-	if err != nil {
-		return value.Value{}, fmt.Errorf("%w %s: %v", ErrFunction, name, err)
-	}
-	return v, nil
+	return ec.b.p.callFunction(ctx, name, args, env)
 }
 
 // stringToOid converts a 24-digit hex string or a 12-byte string to an

@@ -60,7 +60,11 @@ func fand(xs ...flt) flt {
 		case fFalse:
 			return tFalse
 		case fQuery:
-			qs = append(qs, x.q)
+			if len(x.q) == 1 && x.q[0].Key == "$and" {
+				qs = append(qs, x.q[0].Value.(bson.A)...)
+			} else {
+				qs = append(qs, x.q)
+			}
 		}
 	}
 	switch len(qs) {
@@ -79,7 +83,11 @@ func forr(xs ...flt) flt {
 		case fTrue:
 			return tTrue
 		case fQuery:
-			qs = append(qs, x.q)
+			if len(x.q) == 1 && x.q[0].Key == "$or" {
+				qs = append(qs, x.q[0].Value.(bson.A)...)
+			} else {
+				qs = append(qs, x.q)
+			}
 		}
 	}
 	switch len(qs) {
@@ -483,10 +491,11 @@ func (b *Bound) ReadFilter(ctx context.Context) (filter, projection bson.D, err 
 	f := &fb{ec: evalCtx{ctx: ctx, b: b}}
 	fq, applied := f.filters(c)
 	roles := f.governed(c, func(r *crole, _ flt) flt {
-		readOK, writeOK, wImpliesRead := f.gates(r)
-		gate := forr(readOK, fand(fconst(r.dfWrite != nil), writeOK))
-		readable := forr(fand(readOK, f.anyPerm(r, false)), fand(wImpliesRead, f.anyPerm(r, true)))
-		return fand(gate, readable)
+		// The document_filters gate (read, or a defined write) is implied
+		// by this: wImpliesRead is the write filter when defined, else
+		// the read filter.
+		readOK, _, wImpliesRead := f.gates(r)
+		return forr(fand(readOK, f.anyPerm(r, false)), fand(wImpliesRead, f.anyPerm(r, true)))
 	})
 	all := fand(fq, roles)
 	if f.err == nil {

@@ -29,6 +29,7 @@ type Option func(*config)
 type config struct {
 	maxNodes   int
 	funcs      map[string]Func
+	funcLimits FuncLimits
 	dataSource string
 }
 
@@ -51,6 +52,10 @@ func WithFunction(name string, f Func) Option {
 		c.funcs[name] = f
 	}
 }
+
+// WithFuncLimits bounds the app's expr functions (functions/<name>.expr):
+// syntax tree size, memory and steps of one call.
+func WithFuncLimits(l FuncLimits) Option { return func(c *config) { c.funcLimits = l } }
 
 // WithDataSource selects the data source (data_sources/<name>) whose rules
 // the Program enforces. By default the first data source, by name, that has
