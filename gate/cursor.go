@@ -7,6 +7,7 @@ import (
 	"github.com/rulegate/rulegate/evaluator"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // Cursor iterates over the documents of a gated Find. It mirrors
@@ -28,6 +29,33 @@ type Cursor struct {
 	out  int64 // documents returned
 	err  error
 	done bool
+
+	// With a limit, the server is asked for as many documents as are still
+	// needed; when some of them are not readable, the cursor asks again
+	// for the rest (refill).
+	consumed  int64 // server documents read, over every server cursor
+	fromThis  int64 // server documents read from cur
+	thisLimit int64 // the limit cur was opened with, 0 for none
+}
+
+// open opens the server cursor for the documents still needed.
+func (cu *Cursor) open(ctx context.Context) error {
+	o := options.Find()
+	o.Opts = append(o.Opts, cu.spec.serverOpts.Opts...)
+	cu.thisLimit, cu.fromThis = 0, 0
+	if cu.spec.limit > 0 {
+		cu.thisLimit = cu.spec.skip + cu.spec.limit - cu.seen
+		o.SetLimit(cu.thisLimit)
+		if cu.consumed > 0 {
+			o.SetSkip(cu.consumed)
+		}
+	}
+	cur, err := cu.c.coll.Find(ctx, cu.spec.filter, o)
+	if err != nil {
+		return err
+	}
+	cu.cur = cur
+	return nil
 }
 
 // Next moves to the next document the caller may read and reports whether
@@ -43,9 +71,19 @@ func (cu *Cursor) Next(ctx context.Context) bool {
 		}
 		if !cu.cur.Next(ctx) {
 			cu.err = cu.cur.Err()
+			if cu.err == nil && cu.thisLimit > 0 && cu.fromThis == cu.thisLimit {
+				// The server stopped at the limit but some documents
+				// were not readable: ask for the rest.
+				_ = cu.cur.Close(ctx)
+				if cu.err = cu.open(ctx); cu.err == nil {
+					continue
+				}
+			}
 			cu.finish(ctx)
 			return false
 		}
+		cu.consumed++
+		cu.fromThis++
 		doc, ok, err := cu.c.readable(ctx, cu.b, cu.spec.op, cu.cur.Current, cu.spec.refs)
 		if err != nil {
 			cu.err = err

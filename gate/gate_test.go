@@ -212,6 +212,14 @@ func TestFind(t *testing.T) {
 		t.Errorf("projection {title: 1} kept %v", k)
 	}
 
+	// With a limit, documents left out by the per-document check are
+	// replaced by the next ones: bob's note comes first in this order but
+	// hides its secret from alice.
+	got = findAll(t, e.as("alice"), bson.D{{Key: "secret", Value: bson.D{{Key: "$exists", Value: true}}}}, options.Find().SetSort(bson.D{{Key: "title", Value: -1}}).SetLimit(1))
+	if len(got) != 1 || got[0]["_id"] != int32(1) {
+		t.Errorf("limit 1 after a hidden document: %v, want alice's note", got)
+	}
+
 	// Refused options and operators.
 	_, err := e.as("alice").Find(ctx, bson.D{{Key: "$where", Value: "true"}})
 	wantRefused(t, err, gate.CodeUnsupported)

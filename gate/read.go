@@ -108,10 +108,6 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 	}
 	if fo.BatchSize != nil {
 		spec.serverOpts.SetBatchSize(*fo.BatchSize)
-	} else if spec.limit > 0 && spec.limit < 100 {
-		// Most documents the rule filter admits pass the per-document
-		// check: fetch about as many as asked for.
-		spec.serverOpts.SetBatchSize(int32(spec.skip + spec.limit))
 	}
 	if fo.Collation != nil {
 		spec.serverOpts.SetCollation(fo.Collation)
@@ -198,11 +194,11 @@ func (c *Collection) openCursor(ctx context.Context, op string, filter any, fo *
 	if err != nil {
 		return nil, err
 	}
-	cur, err := c.coll.Find(ctx, spec.filter, spec.serverOpts)
-	if err != nil {
+	cu := &Cursor{c: c, b: b, spec: spec}
+	if err := cu.open(ctx); err != nil {
 		return nil, err
 	}
-	return &Cursor{c: c, b: b, cur: cur, spec: spec}, nil
+	return cu, nil
 }
 
 func listFind(opts []options.Lister[options.FindOptions]) (*options.FindOptions, error) {
