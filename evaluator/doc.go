@@ -1,0 +1,186 @@
+// Package evaluator decides App Services rules: Compile turns the rules of
+// an app (rules.App) into an immutable Program; Evaluate decides one
+// request on one document; Bind resolves the per-request part once for
+// many documents; ReadFilter and WriteFilter turn the same rules into the
+// MongoDB filter that selects exactly the documents a caller may read or
+// modify.
+//
+// The semantics are App Services' as documented in the repository
+// mongodb/docs-app-services, cited below by file:
+//
+//   - source/rules/roles.txt — roles, role order, per-document role
+//     assignment, document_filters;
+//   - source/rules/filters.txt — filters (apply_when, query, projection);
+//   - source/rules/expressions.txt — expansions and operators;
+//   - source/rules/examples.txt — permission templates, embedded documents,
+//     insert-only roles;
+//   - source/mongodb/tables/role-configuration.rst — every role field, its
+//     default and priority (the rules.json role configuration reference).
+//
+// # Vocabulary
+//
+//	| term             | meaning                                                                                   |
+//	|------------------|-------------------------------------------------------------------------------------------|
+//	| Program          | compiled rules of an app; immutable, safe for concurrent use                              |
+//	| Bound            | a Program bound to one request: %%user, %%request, ... resolved once                      |
+//	| Request          | who (Inputs), what (Action), where (Namespace) and which document                         |
+//	| Doc              | the document side of a decision for a Bound                                               |
+//	| Decision         | Allowed, the deciding Role, a stable Reason, and Fields when asked                        |
+//	| Action           | read, write (update or replace), insert, delete, search                                   |
+//	| role             | named permissions; the first whose apply_when holds decides for a document                |
+//	| apply_when       | expression selecting a role; may use %%root (without Device Sync)                         |
+//	| document_filters | read/write expressions gating whether a role's read/write permissions are evaluated       |
+//	| filter           | apply_when + query + projection applied before roles (restricts what queries see)         |
+//	| field rule       | fields.<name>.read/write, nested fields, additional_fields                                |
+//	| request phase    | expansions known once per request: %%user, %%request, %%values, %%environment, ...        |
+//	| document phase   | expansions that change per document: %%root, %%prevRoot, %%this, %%prev                   |
+//	| Trace            | steps keyed by file and RFC 6901 pointer with the concrete values compared                |
+//	| ReadFilter       | MongoDB filter + projection of readable documents, to AND with a client query             |
+//	| WriteFilter      | MongoDB filter of modifiable documents (with an update: of documents it may write)        |
+//	| NeverMatch       | {"_id": {"$in": []}}: the filter that matches nothing                                     |
+//
+// # Reasons
+//
+//	| Reason             | when                                                                          |
+//	|--------------------|-------------------------------------------------------------------------------|
+//	| allowed            | the action is permitted                                                       |
+//	| no-rules           | the namespace has no rules.json and the data source no default rule           |
+//	| filter             | an applied filter's query excludes the document                               |
+//	| no-role            | no role's apply_when holds for the document                                   |
+//	| document-filter    | the role's document_filters deny the action on the document                   |
+//	| permission-denied  | the role's permission is false (read, insert, delete, search)                 |
+//	| field-not-writable | a write (update, insert, delete) touches a field the role cannot write        |
+//	| field-not-readable | the role has field rules but none grants reading anything                     |
+//	| error              | evaluation failed (a function error, a malformed update); access denied       |
+//
+// # Semantics
+//
+// Filters (filters.txt). Every filter whose apply_when holds applies to the
+// request; its query restricts the documents queries see, so a read,
+// update, delete or search of a document that does not match it is denied
+// with ReasonFilter; its projection removes fields from Decision.Fields.Read
+// and from ReadFilter's projection. Inserts are not queries: filter queries
+// do not apply to them.
+//
+// Roles (roles.txt, "How App Services Assigns Roles", "Role Order").
+// Without Device Sync, roles are assigned per document: they are tried in
+// order and the first whose apply_when holds is the document's only role;
+// an absent apply_when holds. No role means no access (ReasonNoRole).
+// A collection without rules.json uses its data source's default_rule.json
+// (as rules.App.Collection and DefaultRuleFor choose them); with neither,
+// access is denied (ReasonNoRules).
+//
+// Permissions (role-configuration.rst):
+//
+//   - document_filters.read and .write default to true when undefined. Read
+//     access is denied when read is false "and document_filters.write is
+//     undefined or false"; write access is denied when write is false.
+//   - read and write default to false; insert, delete and search default to
+//     true; fields.<name>.read/write and additional_fields.read/write
+//     default to false.
+//   - A document-level read or write, when set, takes priority over every
+//     field-level permission of the same kind (true or false).
+//   - Write implies read at every scope ("Implicit Read Permission").
+//   - A permission set on a field holding an embedded document applies to
+//     all its embedded fields, whatever their own rules
+//     (examples.txt, "Field-level Permissions for Embedded Documents");
+//     a field with no permission of its own defers to its fields and its
+//     additional_fields.
+//   - insert is evaluated "only after determining that the role has write
+//     permission for all fields in the new document"; delete likewise for
+//     "all fields in the document to be deleted". Fields are the leaves of
+//     the document: embedded documents are descended into, arrays are
+//     leaves, _id included.
+//   - An update needs write permission on every path it touches
+//     (UpdatePaths; a replacement: ReplacementPaths), else the paths that
+//     differ between PrevDocument and Document, else every field.
+//   - read allows a document when something of it is readable: the
+//     document-level read or write, or a field rule or additional_fields
+//     granting read or write. Decision.Fields says which fields.
+//
+// Documents seen by expressions (expressions.txt, "MongoDB Document
+// Expansions"): on read, search and delete, %%root and %%prevRoot are the
+// stored document (it exists before and after the request; this is what
+// makes the insert-only template's {"%%prevRoot": {"%exists": false}}
+// false on reads, examples.txt). On insert, %%root is the new document and
+// %%prevRoot is missing. On write (update), the role and the filters are
+// decided on the stored document (PrevDocument): the document a query
+// matches (roles.txt, "for each document returned by the query"); the
+// permissions (document_filters.write, write, field writes) then see
+// %%root as the document after the write and %%prevRoot as the stored
+// one. %%this and %%prev, in a field rule, are that field's value in
+// %%root and %%prevRoot; elsewhere they are missing.
+//
+// Expressions (expressions.txt). Several fields are an AND; {} holds; a
+// plain field name means %%root.<field>; %and/%or and $and/$or/$nor combine
+// expressions, and %and/%or/$nor may combine conditions on one field. A
+// document field is matched with MongoDB query semantics (value package):
+// an array field matches when one element does, {f: null} matches a
+// missing f, comparisons are type-bracketed, numbers compare across
+// int32/int64/double/decimal128, an ObjectId never equals its hex string
+// (use %stringToOid). An array-valued expansion compared for equality with
+// a field is membership ({"email": "%%user.custom_data.manages"}, the
+// Manager role of roles.txt); a per-request value on the left tested
+// against a document path on the right is read from the document's side
+// ({"%%user.id": {"$in": "%%root.members"}} is {"members": "%%user.id"}).
+// Filter queries (filters.txt) are MongoDB queries: no membership rule.
+// %stringToOid accepts 24 hex digits or 12 bytes; %oidToString an
+// ObjectId; anything else yields a missing value. %function calls the
+// Functions registry (functions/<name>.expr or WithFunction); its errors
+// deny with ReasonError.
+//
+// # Fail-closed choices
+//
+// Where the documentation is silent, rulegate never widens access:
+//
+//   - A missing request value (a missing claim, %%request field, value)
+//     compared with anything is false, including $ne, $nin, $gt...: only
+//     {"$exists": false} holds. {"owner_id": "%%user.custom_data.orgId"}
+//     without an orgId claim matches no document, not even one without
+//     owner_id.
+//   - A null that comes from an expansion on the right of a comparison is
+//     treated as missing, and nulls inside expansion arrays used with $in
+//     or membership are dropped: a null claim never matches documents that
+//     lack the field. Literal nulls keep their MongoDB meaning.
+//   - $in and $nin whose operand is not an array are false.
+//   - A document whose role has field rules but grants nothing readable is
+//     denied; Fields lists only fields present in the document.
+//   - A write without PrevDocument uses Document as %%prevRoot (the
+//     document existed), so insert-only roles cannot update.
+//   - An unknown Action, a malformed update or a function error denies
+//     with ReasonError and a non-nil error.
+//
+// # Fields
+//
+// With EvalFields, Decision.Fields lists, sorted, the fields of the
+// document (Document, the document after a write) that the decided role
+// may read and write: a top-level field name when the permission applies
+// to the whole field, or "<field>.<sub>" (recursively) for the embedded
+// fields of a field that has no permission of its own but rules for its
+// embedded fields. Filter projections are applied to Read. Both lists are
+// empty (not nil) when a role decided and nothing is granted; they are nil
+// when no role decided.
+//
+// # Filters
+//
+// ReadFilter and WriteFilter substitute request values as literals and
+// turn %%root/%%prevRoot paths into field paths; first-match role order is
+// encoded as {"$and": [apply_when_i, {"$nor": [apply_when_0..i-1]}]}. A
+// missing request value yields a clause that matches nothing, and when
+// nothing can match the filter is NeverMatch(). Combine the result with a
+// client query as {"$and": [client, rule]}, never key by key. Rules that
+// compare two document values, or compute values from the document with
+// %function or a conversion, cannot be written as a query:
+// ErrNotExpressible (the caller then evaluates documents one by one).
+// The tests check on generated rules and documents that the filter matches
+// exactly the documents Evaluate allows, in memory and on a server.
+//
+// # Performance
+//
+// Compile binds every expansion to a precomputed slot, folds constants,
+// and marks nodes constant, per-request or per-document; Bind resolves the
+// per-request values once (claim arrays used with $in become value.Sets)
+// and decides every per-request sub-expression; Bound.Evaluate then reads
+// only the document, without allocating when no trace or fields are
+// asked. Tracing costs nothing when off. WithMaxNodes bounds the program.
+package evaluator
