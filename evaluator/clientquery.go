@@ -157,6 +157,31 @@ func elems(doc []byte, fn func(key []byte, v value.Value) error) error {
 	return nil
 }
 
+// tooDeep reports whether a BSON document nests documents and arrays more
+// than max levels deep. It reads element headers only, so it is safe on
+// malformed input (which it leaves to Validate) and runs before the
+// driver's recursive validation.
+func tooDeep(doc []byte, max int) bool {
+	if max < 0 {
+		return true
+	}
+	if len(doc) < 5 {
+		return false
+	}
+	rest := doc[4 : len(doc)-1]
+	for len(rest) > 0 {
+		e, r, ok := bsoncore.ReadElement(rest)
+		if !ok {
+			return false
+		}
+		rest = r
+		if v := e.Value(); (v.Type == bsoncore.TypeEmbeddedDocument || v.Type == bsoncore.TypeArray) && tooDeep(v.Data, max-1) {
+			return true
+		}
+	}
+	return false
+}
+
 // ValidateClientQuery checks a query filter sent by a client. Client
 // queries are data: they are never expanded, so a "%%user.id" string in
 // them stays that literal string, and only the query operators App
@@ -182,6 +207,9 @@ func elems(doc []byte, fn func(key []byte, v value.Value) error) error {
 // the JSON pointer of the offending key. An empty query is valid.
 func ValidateClientQuery(q bson.Raw) error {
 	c := newChecker(ErrInvalidQuery)
+	if tooDeep(q, 2*MaxQueryDepth) { // before the driver's recursive Validate; the walk below names the place
+		return c.fail(CodeQueryDepth, "query is nested more than "+strconv.Itoa(MaxQueryDepth)+" levels deep")
+	}
 	if err := bsoncore.Document(q).Validate(); err != nil {
 		return c.fail(CodeQueryMalformed, "query is not a BSON document: "+err.Error())
 	}
@@ -489,6 +517,9 @@ func Combine(client, rule bson.D) bson.D {
 // are never expanded.
 func ValidateClientDocument(doc bson.Raw) error {
 	c := newChecker(ErrInvalidDocument)
+	if tooDeep(doc, 2*MaxQueryDepth) { // before the driver's recursive Validate; the walk below names the place
+		return c.fail(CodeDocumentDepth, "document is nested more than "+strconv.Itoa(MaxQueryDepth)+" levels deep")
+	}
 	if err := bsoncore.Document(doc).Validate(); err != nil {
 		return c.fail(CodeDocumentMalformed, "document is not a BSON document: "+err.Error())
 	}

@@ -212,7 +212,17 @@ func TestValidateClientDocument(t *testing.T) {
 		}
 	}
 	deep := bson.D{{Key: "x", Value: 1}}
-	for range 120 {
+	for range 60 { // 120 levels: a document and an array each time
+		deep = bson.D{{Key: "x", Value: bson.A{deep}}}
+	}
+	for range 200 {
+		deep = bson.D{{Key: "x", Value: bson.A{deep}}}
+	}
+	if err := ValidateClientDocument(utMarshal(t, deep)); !reflect.DeepEqual(source.Codes(err), []string{CodeDocumentDepth}) {
+		t.Errorf("very deep document: %v", err)
+	}
+	deep = bson.D{{Key: "x", Value: 1}}
+	for range 60 {
 		deep = bson.D{{Key: "x", Value: bson.A{deep}}}
 	}
 	err := ValidateClientDocument(utMarshal(t, deep))

@@ -232,6 +232,9 @@ func UpdatePaths(update bson.Raw) (UpdateInfo, error) {
 // _id otherwise. The result is sorted. Every field of the replacement is
 // listed even when its value is unchanged: the client writes it.
 func ReplacementPaths(prev, replacement bson.Raw) ([]string, error) {
+	if tooDeep(replacement, maxUpdateDepth) || tooDeep(prev, maxUpdateDepth) {
+		return nil, updateErr("", CodeUpdateMalformed, "document is nested more than "+strconv.Itoa(maxUpdateDepth)+" levels deep")
+	}
 	if err := replacement.Validate(); err != nil {
 		return nil, updateErr("", CodeUpdateMalformed, "replacement is not a BSON document: "+err.Error())
 	}
@@ -276,6 +279,9 @@ func MarshalUpdate(update any) (bson.Raw, error) {
 	case nil:
 		return nil, updateErr("", CodeUpdateMalformed, "update is nil")
 	case bson.Raw:
+		if tooDeep(u, maxUpdateDepth) {
+			return nil, updateErr("", CodeUpdateMalformed, "update is nested more than "+strconv.Itoa(maxUpdateDepth)+" levels deep")
+		}
 		if err := u.Validate(); err != nil {
 			return nil, updateErr("", CodeUpdateMalformed, "update is not a BSON document: "+err.Error())
 		}
@@ -312,6 +318,9 @@ func parseUpdate(update bson.Raw) (ops []updateOp, repl bool, err error) {
 func parseUpdateOps(update bson.Raw) (ops []updateOp, names []string, repl bool, err error) {
 	if len(update) == 0 {
 		return nil, nil, false, updateErr("", CodeUpdateMalformed, "update is empty (no BSON document)")
+	}
+	if tooDeep(update, maxUpdateDepth) {
+		return nil, nil, false, updateErr("", CodeUpdateMalformed, "update is nested more than "+strconv.Itoa(maxUpdateDepth)+" levels deep")
 	}
 	if err := update.Validate(); err != nil {
 		return nil, nil, false, updateErr("", CodeUpdateMalformed, "update is not a BSON document: "+err.Error())
@@ -749,6 +758,8 @@ func ApplyUpdateWith(prev, update bson.Raw, opt ApplyOptions) (bson.Raw, error) 
 	}
 	if len(prev) == 0 {
 		prev = emptyDoc
+	} else if tooDeep(prev, maxUpdateDepth) {
+		return nil, updateErr("", CodeUpdateMalformed, "previous document is nested more than "+strconv.Itoa(maxUpdateDepth)+" levels deep")
 	} else if err := prev.Validate(); err != nil {
 		return nil, updateErr("", CodeUpdateMalformed, "previous document is not a BSON document: "+err.Error())
 	}
@@ -774,6 +785,11 @@ func ApplyUpdateWith(prev, update bson.Raw, opt ApplyOptions) (bson.Raw, error) 
 }
 
 var emptyDoc = bson.Raw{5, 0, 0, 0, 0}
+
+// maxUpdateDepth bounds the nesting of update documents and of the
+// documents ApplyUpdate reads: the server stores documents at most 100
+// levels deep, and an update adds two ({"$set": {"f": ...}}).
+const maxUpdateDepth = 2 * MaxQueryDepth
 
 func applyReplacement(prev bson.Raw, prevID value.Value, repl bson.Raw) (bson.Raw, error) {
 	newID := value.Raw(repl).Lookup("_id")

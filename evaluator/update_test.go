@@ -138,6 +138,30 @@ func TestUpdatePathsMalformed(t *testing.T) {
 	}
 }
 
+func TestUpdateDepth(t *testing.T) {
+	deep := bson.D{{Key: "x", Value: 1}}
+	for range 250 {
+		deep = bson.D{{Key: "x", Value: bson.A{deep}}}
+	}
+	u := utMarshal(t, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: deep}}}})
+	want := "update is nested more than 200 levels deep (update/malformed)"
+	if _, err := UpdatePaths(u); err == nil || err.Error() != want {
+		t.Errorf("UpdatePaths: %v", err)
+	}
+	if _, err := ApplyUpdate(nil, u); err == nil || err.Error() != want {
+		t.Errorf("ApplyUpdate: %v", err)
+	}
+	if _, err := ApplyUpdate(utMarshal(t, deep), utDoc(t, `{"$set": {"a": 1}}`)); err == nil || !errors.Is(err, ErrInvalidUpdate) {
+		t.Errorf("ApplyUpdate on a deep document: %v", err)
+	}
+	if _, err := ReplacementPaths(nil, utMarshal(t, deep)); err == nil || !errors.Is(err, ErrInvalidUpdate) {
+		t.Errorf("ReplacementPaths: %v", err)
+	}
+	if _, err := MarshalUpdate(bson.Raw(u)); err == nil || !errors.Is(err, ErrInvalidUpdate) {
+		t.Errorf("MarshalUpdate: %v", err)
+	}
+}
+
 func TestUpdatePathsDuplicateOperator(t *testing.T) {
 	d, err := bson.Marshal(bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}, {Key: "$set", Value: bson.D{{Key: "b", Value: 1}}}})
 	if err != nil {
