@@ -237,8 +237,10 @@ type compiler struct {
 	fns   *Functions
 }
 
-// Compile compiles the rules of an app: the collections of its data source
-// and the data source's default rule. Expansions are bound to accessors,
+// Compile compiles the rules of an app: the collections of its data
+// sources and the default rule. The app is validated first
+// (rules.Validate); its errors, and compile errors (an unknown function,
+// the node limit), are returned as a source.ErrorList with positions. Expansions are bound to accessors,
 // constant sub-expressions are folded, and each node is marked as
 // constant, per-request or per-document. Errors are a source.ErrorList with
 // positions.
@@ -252,6 +254,15 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 	}
 	if cfg.maxNodes <= 0 {
 		cfg.maxNodes = DefaultMaxNodes
+	}
+	// The rules are validated first (rules.Validate): a Program is never
+	// compiled from rules with errors. Warnings do not stop compilation.
+	var goNames []string
+	for name := range cfg.funcs {
+		goNames = append(goNames, name)
+	}
+	if errs := rules.Validate(app, rules.ValidateOptions{Functions: goNames}).Errors(); len(errs) > 0 {
+		return nil, errs
 	}
 	fns, err := NewFunctions(app, cfg.funcs, cfg.funcLimits)
 	if err != nil {
