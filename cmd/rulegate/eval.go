@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/source"
@@ -117,6 +118,7 @@ func (c *cli) eval(args []string) int {
 	if err != nil {
 		fmt.Fprintf(c.stderr, "rulegate eval: evaluation failed, access denied: %v\n", err)
 	}
+	c.noRulesNote(evalCmd, prog, req.Namespace)
 	return c.printJSON(out)
 }
 
@@ -146,4 +148,24 @@ func (c *cli) requestErr(cmd *command, err error) {
 	for _, e := range l {
 		fmt.Fprintf(c.stderr, "rulegate %s: %s\n", cmd.name, e)
 	}
+}
+
+// noRulesNote tells on stderr when a namespace has no rules and the app no
+// default rule (every request is denied), naming the namespaces that have
+// rules: the usual cause is a typo.
+func (c *cli) noRulesNote(cmd *command, prog *evaluator.Program, ns string) {
+	if prog.HasDefaultRule() {
+		return
+	}
+	names := prog.Namespaces()
+	for _, n := range names {
+		if n == ns {
+			return
+		}
+	}
+	have := "none"
+	if len(names) > 0 {
+		have = strings.Join(names, ", ")
+	}
+	fmt.Fprintf(c.stderr, "rulegate %s: note: %s has no rules and the app no default rule, so everything is denied (namespaces with rules: %s)\n", cmd.name, ns, have)
 }

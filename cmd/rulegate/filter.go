@@ -103,6 +103,7 @@ func (c *cli) filter(args []string) int {
 		}
 		return exitUsage
 	}
+	c.noRulesNote(filterCmd, prog, req.Namespace)
 	out := bson.D{{Key: "filter", Value: evaluator.Combine(client, rule)}, {Key: "projection", Value: nil}}
 	if projection != nil {
 		out[1].Value = projection
