@@ -16,11 +16,19 @@ import (
 // field the caller may not read; then come the client's stages, which must
 // be among the whitelisted ones ($match, $project, $addFields, $set,
 // $unset, $sort, $limit, $skip, $count, $group, $unwind, $sortByCount,
-// $replaceRoot, $replaceWith, $bucket, $bucketAuto, $sample, $facet with
-// whitelisted sub-pipelines). $lookup, $unionWith and $graphLookup (reading
-// another collection, whose rules a pipeline cannot apply) and $out and
-// $merge (writing) are refused, as are $function, $accumulator and $where
-// anywhere. Client $match bodies are validated like Find filters.
+// $replaceRoot, $replaceWith, $bucket, $bucketAuto, $sample). Stages App
+// Services does not offer application users are refused ($facet,
+// $graphLookup, $merge, $out, $geoNear, $collStats, $currentOp,
+// $indexStats: mongodb/docs-app-services
+// source/mongodb/crud-and-aggregation-apis.txt, "Aggregation Pipeline Stage
+// Availability"), as are $function (ibid., "Aggregation Pipeline Operator
+// Availability"), $accumulator and $where anywhere. $lookup and $unionWith,
+// which App Services runs with the other collection's rules, are refused
+// too: the gate does not rewrite sub-pipelines with another collection's
+// rules; query that collection through its own gated Collection. Client
+// $match bodies are validated like Find filters
+// (evaluator.ValidateClientQuery). The collation option is refused, as in
+// App Services' user context ("Query Option Availability").
 //
 // The result is the driver's *mongo.Cursor: after a $group or $project the
 // documents are the pipeline's own, not stored documents, and the gate has
@@ -34,6 +42,8 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 	switch {
 	case ao.Let != nil:
 		return nil, c.refused(op, CodeUnsupported, "the let option is not supported through the gate", nil)
+	case ao.Collation != nil:
+		return nil, c.noCollation(op)
 	case ao.Custom != nil:
 		return nil, c.refused(op, CodeUnsupported, "custom aggregate options are not supported through the gate", nil)
 	}
@@ -66,9 +76,6 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 	}
 	if ao.BatchSize != nil {
 		o.SetBatchSize(*ao.BatchSize)
-	}
-	if ao.Collation != nil {
-		o.SetCollation(ao.Collation)
 	}
 	if ao.MaxAwaitTime != nil {
 		o.SetMaxAwaitTime(*ao.MaxAwaitTime)

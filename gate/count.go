@@ -76,6 +76,9 @@ func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any,
 	if err := apply(do, opts); err != nil {
 		return &DistinctResult{err: err}
 	}
+	if do.Collation != nil {
+		return &DistinctResult{err: c.noCollation(op)}
+	}
 	if fieldName == "" || strings.HasPrefix(fieldName, "$") {
 		return &DistinctResult{err: c.refused(op, CodeInvalid, "invalid field name "+quote(fieldName), nil)}
 	}
@@ -92,9 +95,6 @@ func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any,
 		return &DistinctResult{err: c.evalErr(op, evaluator.ActionRead, err)}
 	}
 	fo := options.Find()
-	if do.Collation != nil {
-		fo.SetCollation(do.Collation)
-	}
 	if do.Hint != nil {
 		fo.SetHint(do.Hint)
 	}

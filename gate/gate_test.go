@@ -422,7 +422,8 @@ func TestAggregate(t *testing.T) {
 		{bson.D{{Key: "$merge", Value: bson.D{{Key: "into", Value: "copy"}}}}, gate.CodeUnsupported, "/1/$merge"},
 		{bson.D{{Key: "$collStats", Value: bson.D{}}}, gate.CodeUnsupported, "/1/$collStats"},
 		{bson.D{{Key: "$addFields", Value: bson.D{{Key: "x", Value: bson.D{{Key: "$function", Value: bson.D{}}}}}}}, gate.CodeUnsupported, "/1/$addFields/x/$function"},
-		{bson.D{{Key: "$facet", Value: bson.D{{Key: "a", Value: bson.A{bson.D{{Key: "$out", Value: "x"}}}}}}}, gate.CodeUnsupported, "/1/$facet/a/0/$out"},
+		{bson.D{{Key: "$facet", Value: bson.D{{Key: "a", Value: bson.A{bson.D{{Key: "$limit", Value: 1}}}}}}}, gate.CodeUnsupported, "/1/$facet"},
+		{bson.D{{Key: "$geoNear", Value: bson.D{}}}, gate.CodeUnsupported, "/1/$geoNear"},
 		{bson.D{{Key: "$match", Value: bson.D{{Key: "$where", Value: "1"}}}}, gate.CodeUnsupported, "/1/$match"},
 		{bson.D{{Key: "$limit", Value: 1}, {Key: "$skip", Value: 1}}, gate.CodeInvalid, "/1"},
 	} {

@@ -15,7 +15,6 @@ const (
 	stageRefused  stageKind = iota // not in the whitelist
 	stagePlain                     // reshapes or orders the documents it is given
 	stageMatch                     // a client query: validated like a Find filter
-	stageFacet                     // sub-pipelines, each checked like the pipeline
 	stageOtherCol                  // reads another collection
 	stageWrite                     // writes to a collection
 )
@@ -41,7 +40,12 @@ var stages = map[string]stageKind{
 	"$bucket":      stagePlain,
 	"$bucketAuto":  stagePlain,
 	"$sample":      stagePlain,
-	"$facet":       stageFacet,
+	// Not available to application users in App Services
+	// (source/mongodb/crud-and-aggregation-apis.txt, "Aggregation Pipeline
+	// Stage Availability"): $facet, $graphLookup, $merge, $out, $geoNear,
+	// $collStats, $currentOp, $indexStats, so not whitelisted. $lookup and
+	// $unionWith are available there, with the other collection's rules
+	// applied; the gate refuses them (see Collection.Aggregate).
 	"$lookup":      stageOtherCol,
 	"$unionWith":   stageOtherCol,
 	"$graphLookup": stageOtherCol,
@@ -57,7 +61,7 @@ var forbiddenOperators = map[string]bool{
 	"$where":       true,
 }
 
-// maxPipelineDepth bounds $facet nesting and expression depth.
+// maxPipelineDepth bounds expression depth.
 const maxPipelineDepth = 64
 
 // toDocs converts a driver-style pipeline (mongo.Pipeline, []bson.D, bson.A,
@@ -137,30 +141,6 @@ func checkPipeline(stages []bson.Raw, ptr source.Pointer, depth int, validate fu
 		case stagePlain:
 			if r := scanForbidden(body, bp, depth+1); r != nil {
 				return r
-			}
-		case stageFacet:
-			doc, ok := body.DocumentOK()
-			if !ok {
-				return &RefusedError{Ptr: bp, Code: CodeInvalid, Msg: "$facet takes a document of pipelines"}
-			}
-			facets, _ := doc.Elements()
-			for _, f := range facets {
-				arr, ok := f.Value().ArrayOK()
-				if !ok {
-					return &RefusedError{Ptr: bp.Key(f.Key()), Code: CodeInvalid, Msg: "a $facet output must be a pipeline"}
-				}
-				vals, _ := arr.Values()
-				sub := make([]bson.Raw, 0, len(vals))
-				for j, v := range vals {
-					d, ok := v.DocumentOK()
-					if !ok {
-						return &RefusedError{Ptr: bp.Key(f.Key()).Index(j), Code: CodeInvalid, Msg: "a pipeline stage must be a document"}
-					}
-					sub = append(sub, d)
-				}
-				if r := checkPipeline(sub, bp.Key(f.Key()), depth+1, validate); r != nil {
-					return r
-				}
 			}
 		case stageOtherCol:
 			return &RefusedError{Ptr: bp, Code: CodeUnsupported,

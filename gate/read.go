@@ -109,9 +109,6 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 	if fo.BatchSize != nil {
 		spec.serverOpts.SetBatchSize(*fo.BatchSize)
 	}
-	if fo.Collation != nil {
-		spec.serverOpts.SetCollation(fo.Collation)
-	}
 	if fo.Comment != nil {
 		spec.serverOpts.SetComment(fo.Comment)
 	}
@@ -131,6 +128,8 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 		spec.serverOpts.SetAllowPartialResults(*fo.AllowPartialResults)
 	}
 	switch {
+	case fo.Collation != nil:
+		return nil, c.noCollation(op)
 	case fo.Max != nil, fo.Min != nil:
 		return nil, c.refused(op, CodeUnsupported, "the min and max options are not supported through the gate", nil)
 	case fo.ReturnKey != nil && *fo.ReturnKey, fo.ShowRecordID != nil && *fo.ShowRecordID:

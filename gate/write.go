@@ -140,7 +140,6 @@ func (c *Collection) parseUpdate(op string, u any, replacement bool) (*update, e
 // writeOpts are the options of the update methods that the gate honours.
 type writeOpts struct {
 	arrayFilters []any
-	collation    *options.Collation
 	hint         any
 	sort         any
 	comment      any
@@ -287,10 +286,13 @@ func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...
 	if err := apply(uo, opts); err != nil {
 		return nil, err
 	}
+	if uo.Collation != nil {
+		return nil, c.noCollation("UpdateOne")
+	}
 	if uo.Upsert != nil && *uo.Upsert {
 		return nil, c.refused("UpdateOne", CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil)
 	}
-	wo := writeOpts{arrayFilters: uo.ArrayFilters, collation: uo.Collation, hint: uo.Hint, sort: uo.Sort, comment: uo.Comment}
+	wo := writeOpts{arrayFilters: uo.ArrayFilters, hint: uo.Hint, sort: uo.Sort, comment: uo.Comment}
 	return c.updateOne(ctx, "UpdateOne", filter, update, false, wo)
 }
 
@@ -303,10 +305,13 @@ func (c *Collection) ReplaceOne(ctx context.Context, filter, replacement any, op
 	if err := apply(ro, opts); err != nil {
 		return nil, err
 	}
+	if ro.Collation != nil {
+		return nil, c.noCollation("ReplaceOne")
+	}
 	if ro.Upsert != nil && *ro.Upsert {
 		return nil, c.refused("ReplaceOne", CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil)
 	}
-	wo := writeOpts{collation: ro.Collation, hint: ro.Hint, sort: ro.Sort, comment: ro.Comment}
+	wo := writeOpts{hint: ro.Hint, sort: ro.Sort, comment: ro.Comment}
 	return c.updateOne(ctx, "ReplaceOne", filter, replacement, true, wo)
 }
 
@@ -337,17 +342,11 @@ func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, re
 			var err error
 			if replacement {
 				ro := options.Replace()
-				if wo.collation != nil {
-					ro.SetCollation(wo.collation)
-				}
 				res, err = c.coll.ReplaceOne(ctx, f, upd.raw, ro)
 			} else {
 				uo := options.UpdateOne()
 				if wo.arrayFilters != nil {
 					uo.SetArrayFilters(wo.arrayFilters)
-				}
-				if wo.collation != nil {
-					uo.SetCollation(wo.collation)
 				}
 				res, err = c.coll.UpdateOne(ctx, f, upd.raw, uo)
 			}
@@ -372,9 +371,6 @@ func (c *Collection) firstInScope(filter bson.D, wo writeOpts) func(context.Cont
 		fo := options.FindOne()
 		if wo.sort != nil {
 			fo.SetSort(wo.sort)
-		}
-		if wo.collation != nil {
-			fo.SetCollation(wo.collation)
 		}
 		if wo.hint != nil {
 			fo.SetHint(wo.hint)
@@ -405,6 +401,9 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 	uo := &options.UpdateManyOptions{}
 	if err := apply(uo, opts); err != nil {
 		return nil, err
+	}
+	if uo.Collation != nil {
+		return nil, c.noCollation(op)
 	}
 	if uo.Upsert != nil && *uo.Upsert {
 		return nil, c.refused(op, CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil)
@@ -440,9 +439,6 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 				o := options.UpdateOne()
 				if uo.ArrayFilters != nil {
 					o.SetArrayFilters(uo.ArrayFilters)
-				}
-				if uo.Collation != nil {
-					o.SetCollation(uo.Collation)
 				}
 				var err error
 				r, err = c.coll.UpdateOne(ctx, f, upd.raw, o)
@@ -540,6 +536,12 @@ func (c *Collection) DeleteOne(ctx context.Context, filter any, opts ...options.
 	if err := apply(do, opts); err != nil {
 		return nil, err
 	}
+	if do.Collation != nil {
+		return nil, c.noCollation(op)
+	}
+	if do.Let != nil {
+		return nil, c.refused(op, CodeUnsupported, "the let option is not supported through the gate", nil)
+	}
 	b, client, scope, exact, err := c.deleteScope(ctx, op, filter)
 	if err != nil {
 		return nil, err
@@ -569,6 +571,16 @@ func (c *Collection) DeleteOne(ctx context.Context, filter any, opts ...options.
 // denied before anything is deleted.
 func (c *Collection) DeleteMany(ctx context.Context, filter any, opts ...options.Lister[options.DeleteManyOptions]) (*mongo.DeleteResult, error) {
 	const op = "DeleteMany"
+	dm := &options.DeleteManyOptions{}
+	if err := apply(dm, opts); err != nil {
+		return nil, err
+	}
+	if dm.Collation != nil {
+		return nil, c.noCollation(op)
+	}
+	if dm.Let != nil {
+		return nil, c.refused(op, CodeUnsupported, "the let option is not supported through the gate", nil)
+	}
 	b, client, scope, exact, err := c.deleteScope(ctx, op, filter)
 	if err != nil {
 		return nil, err
@@ -682,6 +694,9 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 	if fo.Projection != nil {
 		return errResult(c.refused(op, CodeUnsupported, "the projection option is not supported through the gate: the rules decide the fields returned", nil))
 	}
+	if fo.Collation != nil {
+		return errResult(c.noCollation(op))
+	}
 	b, client, scope, exact, err := c.deleteScope(ctx, op, filter)
 	if err != nil {
 		return errResult(err)
@@ -702,9 +717,6 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 	o := options.FindOneAndDelete()
 	if fo.Sort != nil {
 		o.SetSort(fo.Sort)
-	}
-	if fo.Collation != nil {
-		o.SetCollation(fo.Collation)
 	}
 	if fo.Hint != nil {
 		o.SetHint(fo.Hint)
@@ -737,6 +749,8 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 		return errResult(c.refused(op, CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil))
 	case fo.Projection != nil:
 		return errResult(c.refused(op, CodeUnsupported, "the projection option is not supported through the gate: the rules decide the fields returned", nil))
+	case fo.Collation != nil:
+		return errResult(c.noCollation(op))
 	}
 	client, err := c.clientFilter(op, filter)
 	if err != nil {
@@ -754,7 +768,7 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 	if err != nil {
 		return errResult(c.evalErr(op, evaluator.ActionWrite, err))
 	}
-	wo := writeOpts{arrayFilters: fo.ArrayFilters, collation: fo.Collation, hint: fo.Hint, sort: fo.Sort}
+	wo := writeOpts{arrayFilters: fo.ArrayFilters, hint: fo.Hint, sort: fo.Sort}
 	var doc bson.Raw
 	found, err := c.run(ctx, b, guardedWrite{
 		op: op, upd: upd, scope: scope, retry: c.s.g.retries,
@@ -766,9 +780,6 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 			}
 			if wo.arrayFilters != nil {
 				o.SetArrayFilters(wo.arrayFilters)
-			}
-			if wo.collation != nil {
-				o.SetCollation(wo.collation)
 			}
 			doc = nil
 			err := c.coll.FindOneAndUpdate(ctx, f, upd.raw, o).Decode(&doc)
@@ -805,6 +816,14 @@ func (c *Collection) visible(ctx context.Context, b *evaluator.Bound, op string,
 
 func errResult(err error) *mongo.SingleResult {
 	return mongo.NewSingleResultFromDocument(bson.D{}, err, nil)
+}
+
+// noCollation refuses the collation option, which App Services does not let
+// application users set on any CRUD operation
+// (source/mongodb/crud-and-aggregation-apis.txt, "Query Option
+// Availability").
+func (c *Collection) noCollation(op string) *RefusedError {
+	return c.refused(op, CodeUnsupported, "the collation option is not available to application users (App Services: Query Option Availability)", nil)
 }
 
 // apply runs the setters of driver option builders on dst.
