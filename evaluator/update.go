@@ -295,6 +295,9 @@ func MarshalUpdate(update any) (bson.Raw, error) {
 		}
 		return b, nil
 	}
+	if es, ok := update.([]bson.E); ok {
+		return MarshalUpdate(bson.D(es))
+	}
 	if k := reflect.TypeOf(update).Kind(); k == reflect.Slice || k == reflect.Array {
 		return nil, updateErr("", CodeUpdatePipeline, "update pipelines are not supported: a pipeline can compute any field from any other, so field-level rules cannot be checked")
 	}

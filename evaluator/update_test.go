@@ -221,7 +221,7 @@ func TestMarshalUpdate(t *testing.T) {
 		}
 	}
 	for _, u := range []any{bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}, bson.M{"$set": bson.M{"a": 1}},
-		map[string]any{"$set": map[string]any{"a": 1}}, struct {
+		map[string]any{"$set": map[string]any{"a": 1}}, []bson.E{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}, struct {
 			Set map[string]int `bson:"$set"`
 		}{map[string]int{"a": 1}}} {
 		b, err := MarshalUpdate(u)
