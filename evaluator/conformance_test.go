@@ -62,6 +62,8 @@ type caseRequest struct {
 	Request      json.RawMessage `json:"request"`
 	Values       json.RawMessage `json:"values"`
 	Environment  json.RawMessage `json:"environment"`
+	Partition    json.RawMessage `json:"partition"`
+	Args         json.RawMessage `json:"args"`
 }
 
 // caseDecision is want.json.
@@ -113,6 +115,8 @@ func buildRequest(t testing.TB, data []byte) evaluator.Request {
 	req.Inputs.Request = rawOrNil(cr.Request)
 	req.Inputs.Values = rawOrNil(cr.Values)
 	req.Inputs.Environment = rawOrNil(cr.Environment)
+	req.Inputs.Partition = rawOrNil(cr.Partition)
+	req.Inputs.Args = rawOrNil(cr.Args)
 	req.Document = extJSON(t, cr.Document)
 	req.PrevDocument = extJSON(t, cr.PrevDocument)
 	req.Update = extJSON(t, cr.Update)
