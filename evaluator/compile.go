@@ -97,6 +97,9 @@ type builder struct {
 	keys  []string
 	op    string // call operator
 	name  string // %function name
+	// userPaths are the gjson paths of a %%user expansion in the object
+	// and claims layouts.
+	userPaths [2]string
 }
 
 type condKind uint8
@@ -684,6 +687,9 @@ func (cp *compiler) ref(at rules.At, r expansion.Ref, this []string, left bool, 
 	}
 	o.kind, o.phase = oReq, phReq
 	o.build = &builder{kind: bRef, ref: r}
+	if r.Root == expansion.RootUser {
+		o.build.userPaths = userPaths(r.Path)
+	}
 	cp.addReq(o)
 	return o
 }

@@ -93,7 +93,7 @@ func (ec *evalCtx) build(o *operand) (value.Value, error) {
 		if ec.b == nil {
 			return value.Value{}, nil
 		}
-		return resolveRef(&ec.b.in, b.ref)
+		return resolveRef(&ec.b.in, b)
 	case bArray:
 		vals := make([]value.Value, 0, len(b.elems))
 		for _, e := range b.elems {

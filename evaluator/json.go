@@ -17,10 +17,19 @@ import (
 // through extended JSON when they hold plain JSON (the common case of a
 // claim array such as teamIds); everything else goes through
 // expansion.Inputs.Resolve. Both give the same value.
-func resolveRef(in *expansion.Inputs, r expansion.Ref) (value.Value, error) {
+func resolveRef(in *expansion.Inputs, b *builder) (value.Value, error) {
+	r := b.ref
 	if r.Root == expansion.RootUser && len(r.Path) > 0 && !in.User.IsZero() {
-		res, ok := in.User.Lookup(r.Path)
-		if !ok {
+		var res gjson.Result
+		switch in.User.Layout() {
+		case expansion.LayoutObject:
+			res = gjson.GetBytes(in.User.Raw(), b.userPaths[0])
+		case expansion.LayoutClaims:
+			res = gjson.GetBytes(in.User.Raw(), b.userPaths[1])
+		default:
+			res, _ = in.User.Lookup(r.Path)
+		}
+		if !res.Exists() {
 			return value.Value{}, nil
 		}
 		if res.Type == gjson.JSON {
@@ -112,4 +121,49 @@ func appendHead(dst []byte, t bson.Type, key string) []byte {
 	dst = append(dst, byte(t))
 	dst = append(dst, key...)
 	return append(dst, 0)
+}
+
+// userPaths returns the gjson paths of a %%user sub-path in the two user
+// layouts (expansion.LayoutObject, expansion.LayoutClaims), computed once at
+// compile time; "" when the first segment is not a user field.
+func userPaths(path []string) [2]string {
+	var out [2]string
+	if len(path) == 0 {
+		return out
+	}
+	claim := map[string]string{
+		"id": expansion.ClaimID, "type": expansion.ClaimType, "data": expansion.ClaimData,
+		"custom_data": expansion.ClaimCustomData, "identities": expansion.ClaimIdentities,
+	}[path[0]]
+	if claim == "" {
+		return out
+	}
+	var rest strings.Builder
+	for _, s := range path[1:] {
+		rest.WriteByte('.')
+		rest.WriteString(escapeGJSON(s))
+	}
+	out[0] = escapeGJSON(path[0]) + rest.String()
+	out[1] = escapeGJSON(claim) + rest.String()
+	return out
+}
+
+// escapeGJSON escapes the characters gjson treats specially in a path
+// component, so that a field name is looked up literally (as the
+// expansion package does).
+func escapeGJSON(s string) string {
+	if !strings.ContainsAny(s, `.*?|#@\!=<>%"`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '.', '*', '?', '|', '#', '@', '\\', '!', '=', '<', '>', '%', '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
