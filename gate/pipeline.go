@@ -70,6 +70,9 @@ func toDocs(pipeline any) ([]bson.Raw, error) {
 	if pipeline == nil {
 		return nil, nil
 	}
+	if _, ok := pipeline.(bson.D); ok {
+		return nil, fmt.Errorf("pipeline must be a slice of stages, got one document (bson.D); use mongo.Pipeline")
+	}
 	v := reflect.ValueOf(pipeline)
 	if v.Kind() != reflect.Slice && v.Kind() != reflect.Array {
 		return nil, fmt.Errorf("pipeline must be a slice of stages, got %T", pipeline)

@@ -30,6 +30,9 @@ func readScope(ctx context.Context, b *evaluator.Bound) (filter, proj bson.D, ex
 	if errors.Is(err, evaluator.ErrNotExpressible) {
 		return bson.D{}, nil, false, nil
 	}
+	if filter == nil {
+		filter = bson.D{}
+	}
 	return filter, proj, err == nil, err
 }
 
@@ -40,6 +43,9 @@ func writeScope(ctx context.Context, b *evaluator.Bound, a evaluator.Action, upd
 	filter, err = b.WriteFilter(ctx, a, update)
 	if errors.Is(err, evaluator.ErrNotExpressible) {
 		return bson.D{}, false, nil
+	}
+	if filter == nil {
+		filter = bson.D{}
 	}
 	return filter, err == nil, err
 }

@@ -117,6 +117,11 @@ func (c *Collection) parseUpdate(op string, u any, replacement bool) (*update, e
 		var info evaluator.UpdateInfo
 		info, err = evaluator.UpdatePaths(raw)
 		if err == nil {
+			if info.Replacement {
+				if err := validateClientDocument(raw); err != nil {
+					return nil, c.refused(op, CodeInvalid, err.Error(), err)
+				}
+			}
 			switch {
 			case replacement && !info.Replacement:
 				return nil, c.refused(op, CodeInvalid, "replacement document contains update operators", nil)

@@ -1,0 +1,96 @@
+// Package gate puts App Services rules in front of a MongoDB collection for
+// a Go backend: a gated Collection has the driver's method names and result
+// types, and checks every operation against a compiled rules Program
+// (package evaluator) for the signed-in caller.
+//
+//	g, _ := gate.New(client, prog)
+//	notes := g.For(claims.User()).Database("app").Collection("notes")
+//	res, err := notes.UpdateOne(ctx, bson.D{{"_id", id}}, bson.D{{"$set", bson.D{{"title", "x"}}}})
+//	if errors.Is(err, gate.ErrDenied) { ... }
+//
+// g.System() is the rules-bypassing handle, the counterpart of App Services
+// system functions: it hands out the driver's own *mongo.Database, so code
+// that bypasses the rules says so in its types.
+//
+// Semantics follow the App Services documentation (mongodb/docs-app-services:
+// source/rules/roles.txt for per-document role assignment, "App Services only
+// commits operations that a user is authorized to do ... omits the document
+// or fields from the results"; source/mongodb/crud-and-aggregation-apis.txt
+// for what application users may run). Where the documentation is silent,
+// the gate fails closed and says so below.
+//
+// # Vocabulary
+//
+//	| term              | meaning                                                                     |
+//	|-------------------|-----------------------------------------------------------------------------|
+//	| Gate              | a client and a Program; immutable, one per process                           |
+//	| Session           | a caller's view (Gate.For / ForInputs): %%user and the other request inputs  |
+//	| Collection        | a gated collection handle: driver methods, rules checked                     |
+//	| SystemSession     | the bypass (Gate.System): the driver's *mongo.Database, no rules             |
+//	| rule filter       | evaluator ReadFilter / WriteFilter: exactly the documents the caller may     |
+//	|                   | read, update (for the paths an update touches) or delete                     |
+//	| client filter     | the caller's query, validated (evaluator.ValidateClientQuery), never expanded|
+//	| combined filter   | {$and: [client filter, rule filter]} (evaluator.Combine)                     |
+//	| redaction         | keeping only Decision.Fields.Read of a document, decided per document       |
+//	| invisible         | a document no role lets the caller read: left out, never counted or reported |
+//	| post-image        | the document after an update, evaluator.ApplyUpdate(prev, update)            |
+//	| pin               | the filter of a document exactly as read: its _id and every top-level value  |
+//	| optimistic write  | a write filtered by rule filter AND pin: it lands only if nothing changed    |
+//	|                   | since the gate checked the post-image; otherwise the gate checks again      |
+//	| DeniedError       | the rules refused: namespace, method, action, evaluator Reason (ErrDenied)   |
+//	| RefusedError      | the gate cannot check the operation, or it is malformed (ErrRefused); Ptr    |
+//	|                   | is an RFC 6901 pointer into the client input, Code a stable code            |
+//
+// # Methods
+//
+//	| method            | how the rules apply                                                                 |
+//	|-------------------|-------------------------------------------------------------------------------------|
+//	| Find, FindOne     | combined filter on the server; each document's role decided with Evaluate; fields   |
+//	|                   | redacted; documents hiding a field the client filter or sort reads are left out     |
+//	| CountDocuments    | counts what Find returns (the gate counts, document by document)                    |
+//	| Distinct          | values over what Find returns; a present but unreadable field denies the call       |
+//	| Aggregate         | [{$match: rule filter}, {$project: rules projection}] + whitelisted client stages;  |
+//	|                   | refused when documents would need per-document redaction                           |
+//	| InsertOne/Many    | Evaluate(insert) on each document (an _id is added first); one denial, no insert   |
+//	| UpdateOne,        | rule write filter for the touched paths AND client filter selects the document;    |
+//	| ReplaceOne,       | its post-image is evaluated (%%root after, %%prevRoot before); an optimistic write  |
+//	| FindOneAndUpdate  | with rule filter AND pin; retried on a concurrent change (WithRetries)              |
+//	| UpdateMany        | every readable matching document checked first (one denial, nothing written), then |
+//	|                   | each written like UpdateOne                                                        |
+//	| DeleteOne/Many,   | client filter AND rule delete filter in one server operation; DeleteMany denies    |
+//	| FindOneAndDelete  | first when a readable matching document may not be deleted                         |
+//
+// A write that finds no document in the caller's scope although the client
+// filter alone matches one returns a *DeniedError (its Reason from
+// evaluating that document), never a silent zero: the write itself never
+// touched that document. This tells the caller that such a document
+// exists, as App Services' own "not permitted" errors do. A filter that
+// matches nothing at all gives the driver's zero result.
+//
+// # Choices where the documentation is silent or the gate cannot check
+//
+//   - Upserts are refused: insert and update separately.
+//   - $lookup and $unionWith are refused (App Services applies the other
+//     collection's rules inside them; the gate does not rewrite
+//     sub-pipelines). Stages and operators App Services denies to
+//     application users ($facet, $out, $merge, $graphLookup, $geoNear,
+//     $collStats, $currentOp, $indexStats, $function) are refused, as are
+//     $accumulator and $where, and the collation option.
+//   - An update whose post-image evaluator.ApplyUpdate cannot compute
+//     (evaluator.ErrUnsupportedUpdate: positional paths, $push with $sort,
+//     ...) is refused: its effect on the rules cannot be checked.
+//   - Rules that cannot be written as a query (evaluator.ErrNotExpressible)
+//     are decided document by document: reads and writes still work,
+//     deletes go one document at a time, Aggregate is refused.
+//   - Aggregate needs one projection to fit every document; it scans the
+//     readable documents to check that each one's role reads at least what
+//     the projection keeps, and refuses otherwise. A document whose role
+//     changes between that check and the aggregation is not re-checked.
+//   - The pin covers the fields a document had when read; a field added by
+//     a concurrent writer between the gate's read and its write is not
+//     pinned (that writer's own write was checked by the rules).
+//   - Atomicity relies on the server applying a filtered single-document
+//     update atomically, as MongoDB does. The embedded test server
+//     (FerretDB 1.24, SQLite) does not: concurrent updates of one document
+//     can be lost there with or without the gate.
+package gate
