@@ -150,7 +150,8 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 				ec.step(f.query.at, "filter.query", f.name, false)
 			}
 			dec.Reason = ReasonFilter
-			return b.done(dec, &ec)
+			err := ec.finish(&dec)
+			return dec, err
 		}
 	}
 	// Roles in order: the first whose apply_when holds decides
@@ -171,7 +172,8 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 	}
 	if role == nil {
 		dec.Reason = ReasonNoRole
-		return b.done(dec, &ec)
+		err := ec.finish(&dec)
+		return dec, err
 	}
 	dec.Role = role.name
 	if d.Action == ActionWrite && d.Document != nil {
@@ -184,20 +186,23 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 	if cfg.fields {
 		dec.Fields = ec.fields(role, applied)
 	}
-	return b.done(dec, &ec)
+	err := ec.finish(&dec)
+	return dec, err
 }
 
-func (b *Bound) done(dec Decision, ec *evalCtx) (Decision, error) {
+// finish records the decision in the trace and turns an evaluation error
+// into a denying Decision (fail closed).
+func (ec *evalCtx) finish(dec *Decision) error {
 	if ec.err == nil && ec.trace == nil {
-		return dec, nil
+		return nil
 	}
 	if ec.err != nil {
-		return Decision{Action: dec.Action, Role: dec.Role, Reason: ReasonError}, ec.err
+		*dec = Decision{Action: dec.Action, Role: dec.Role, Reason: ReasonError}
 	}
 	if ec.trace != nil {
 		ec.trace.Steps = append(ec.trace.Steps, Step{File: ec.file, What: "decision", Detail: string(dec.Reason), Result: dec.Allowed})
 	}
-	return dec, nil
+	return ec.err
 }
 
 // gates evaluates the role's document_filters (source/mongodb/tables/
