@@ -1,6 +1,7 @@
-// Command ratios reads `go test -bench` output and prints, as a Markdown
-// table, the median time per operation of each engine and its ratio to the
-// handwritten floor.
+// Command ratios reads `go test -bench` output and prints, as Markdown
+// tables, the median time per operation of each engine with its ratio to
+// the handwritten floor, and the median allocations and bytes per
+// operation (from -benchmem).
 //
 // Benchmarks are named Benchmark<Group>/<engine>[-GOMAXPROCS]; a group
 // without a handwritten result is printed without ratios, and benchmarks
@@ -33,16 +34,29 @@ var engineOrder = []string{"handwritten", "rulegate", "expr", "cel", "opa"}
 // unit pairs.
 var lineRE = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
 
-// Samples holds the ns/op samples of each group and engine.
+// Samples holds the samples of each group and engine, by unit.
 type Samples struct {
 	groups  []string // in order of first appearance
 	engines []string
-	ns      map[string]map[string][]float64
+	ns      map[string]map[string][]float64 // ns/op
+	allocs  map[string]map[string][]float64 // allocs/op
+	bytes   map[string]map[string][]float64 // B/op
+}
+
+func add(m map[string]map[string][]float64, group, engine string, v float64) {
+	if m[group] == nil {
+		m[group] = map[string][]float64{}
+	}
+	m[group][engine] = append(m[group][engine], v)
 }
 
 // Parse reads benchmark output.
 func Parse(r io.Reader) (*Samples, error) {
-	s := &Samples{ns: map[string]map[string][]float64{}}
+	s := &Samples{
+		ns:     map[string]map[string][]float64{},
+		allocs: map[string]map[string][]float64{},
+		bytes:  map[string]map[string][]float64{},
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	for sc.Scan() {
@@ -56,21 +70,28 @@ func Parse(r io.Reader) (*Samples, error) {
 		}
 		fields := strings.Fields(m[2])
 		for i := 0; i+1 < len(fields); i += 2 {
-			if fields[i+1] != "ns/op" {
+			var dst map[string]map[string][]float64
+			switch fields[i+1] {
+			case "ns/op":
+				dst = s.ns
+			case "allocs/op":
+				dst = s.allocs
+			case "B/op":
+				dst = s.bytes
+			default:
 				continue
 			}
 			v, err := strconv.ParseFloat(fields[i], 64)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %v", sc.Text(), err)
 			}
-			if s.ns[group] == nil {
-				s.ns[group] = map[string][]float64{}
+			if dst[group] == nil && s.ns[group] == nil && s.allocs[group] == nil && s.bytes[group] == nil {
 				s.groups = append(s.groups, group)
 			}
 			if !slices.Contains(s.engines, engine) {
 				s.engines = append(s.engines, engine)
 			}
-			s.ns[group][engine] = append(s.ns[group][engine], v)
+			add(dst, group, engine, v)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -128,10 +149,50 @@ func FormatRatio(r float64) string {
 	return fmt.Sprintf("%.2f×", r)
 }
 
-// Write prints the Markdown table: a row per group, a column per engine,
-// each cell "median (ratio to Baseline)".
+// Write prints the Markdown tables: a row per group, a column per engine;
+// in the first each cell is "median time (ratio to Baseline)", in the
+// second "allocs/op · B/op" when -benchmem was given.
 func (s *Samples) Write(w io.Writer) {
-	fmt.Fprintf(w, "| benchmark (median time/op, × %s) |", Baseline)
+	s.header(w, fmt.Sprintf("median time/op (× %s)", Baseline))
+	for _, g := range s.groups {
+		fmt.Fprintf(w, "| %s |", g)
+		base, hasBase := s.ns[g][Baseline]
+		for _, e := range s.engines {
+			xs, ok := s.ns[g][e]
+			switch {
+			case !ok:
+				fmt.Fprint(w, " – |")
+			case hasBase:
+				med := Median(xs)
+				fmt.Fprintf(w, " %s (%s) |", FormatNs(med), FormatRatio(med/Median(base)))
+			default:
+				fmt.Fprintf(w, " %s |", FormatNs(Median(xs)))
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	if len(s.allocs) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	s.header(w, "allocs/op · B/op")
+	for _, g := range s.groups {
+		fmt.Fprintf(w, "| %s |", g)
+		for _, e := range s.engines {
+			a, okA := s.allocs[g][e]
+			b, okB := s.bytes[g][e]
+			if !okA || !okB {
+				fmt.Fprint(w, " – |")
+				continue
+			}
+			fmt.Fprintf(w, " %.0f · %.0f |", Median(a), Median(b))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func (s *Samples) header(w io.Writer, what string) {
+	fmt.Fprintf(w, "| %s |", what)
 	for _, e := range s.engines {
 		fmt.Fprintf(w, " %s |", e)
 	}
@@ -140,24 +201,6 @@ func (s *Samples) Write(w io.Writer) {
 		fmt.Fprint(w, "---:|")
 	}
 	fmt.Fprintln(w)
-	for _, g := range s.groups {
-		fmt.Fprintf(w, "| %s |", g)
-		base, hasBase := s.ns[g][Baseline]
-		for _, e := range s.engines {
-			xs, ok := s.ns[g][e]
-			if !ok {
-				fmt.Fprint(w, " – |")
-				continue
-			}
-			med := Median(xs)
-			if hasBase {
-				fmt.Fprintf(w, " %s (%s) |", FormatNs(med), FormatRatio(med/Median(base)))
-			} else {
-				fmt.Fprintf(w, " %s |", FormatNs(med))
-			}
-		}
-		fmt.Fprintln(w)
-	}
 }
 
 func main() {

@@ -24,10 +24,15 @@ func TestWrite(t *testing.T) {
 	}
 	var b strings.Builder
 	s.Write(&b)
-	want := `| benchmark (median time/op, × handwritten) | handwritten | rulegate | expr | opa |
+	want := `| median time/op (× handwritten) | handwritten | rulegate | expr | opa |
 |---|---:|---:|---:|---:|
 | Owner | 105 ns (1.00×) | 55.0 ns (0.52×) | 3.20 µs (30.5×) | – |
 | Solo | – | – | – | 31.2 µs |
+
+| allocs/op · B/op | handwritten | rulegate | expr | opa |
+|---|---:|---:|---:|---:|
+| Owner | 1 · 24 | 0 · 0 | 38 · 1448 | – |
+| Solo | – | – | – | – |
 `
 	if got := b.String(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
