@@ -238,6 +238,9 @@ type compiler struct {
 	nodes int
 	c     *ccoll
 	fns   *Functions
+	// overAt is the file whose rules crossed the node limit.
+	overAt rules.At
+	over   bool
 }
 
 // Compile compiles the rules of an app: the collections of its data
@@ -305,7 +308,7 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 		}
 	}
 	if cp.nodes > cfg.maxNodes {
-		cp.errs.Add(&source.Error{Code: CodeTooLarge, Msg: fmt.Sprintf("the rules have %d nodes, more than the limit of %d", cp.nodes, cfg.maxNodes)})
+		cp.errorf(cp.overAt, CodeTooLarge, "the rules have %d nodes, more than the limit of %d (WithMaxNodes)", cp.nodes, cfg.maxNodes)
 	}
 	p.nodes = cp.nodes
 	if err := cp.errs.Err(); err != nil {
@@ -355,6 +358,9 @@ func (cp *compiler) collection(ns string, at rules.At, roles []*rules.Role, filt
 		c.roles = append(c.roles, cp.role(r))
 	}
 	cp.c = nil
+	if cp.nodes > cp.cfg.maxNodes && !cp.over {
+		cp.over, cp.overAt = true, rules.At{File: at.File}
+	}
 	return c
 }
 
