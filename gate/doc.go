@@ -57,15 +57,21 @@
 //	| FindOneAndUpdate  | with rule filter AND pin; retried on a concurrent change (WithRetries)              |
 //	| UpdateMany        | every readable matching document checked first (one denial, nothing written), then |
 //	|                   | each written like UpdateOne                                                        |
-//	| DeleteOne/Many,   | client filter AND rule delete filter in one server operation; DeleteMany denies    |
-//	| FindOneAndDelete  | first when a readable matching document may not be deleted                         |
+//	| DeleteOne/Many,   | rule delete filter (AND client filter) in one server operation; with a client      |
+//	| FindOneAndDelete  | filter, each candidate checked, then deleted with delete filter AND pin; DeleteMany |
+//	|                   | denies first when a readable matching document may not be deleted                  |
+//
+// A client filter or sort that reads a field hidden from the caller in a
+// document does not match that document, for reads and writes alike, so
+// that no result, count or write reveals a hidden value.
 //
 // A write that finds no document in the caller's scope although the client
 // filter alone matches one returns a *DeniedError (its Reason from
 // evaluating that document), never a silent zero: the write itself never
-// touched that document. This tells the caller that such a document
-// exists, as App Services' own "not permitted" errors do. A filter that
-// matches nothing at all gives the driver's zero result.
+// touched that document. For a document the caller cannot read at all, the
+// denial tells the caller that some document matches its filter;
+// HideInvisibleMatches turns that report off. A filter that matches
+// nothing at all gives the driver's zero result.
 //
 // # Choices where the documentation is silent or the gate cannot check
 //

@@ -17,9 +17,10 @@ const DefaultRetries = 16
 // immutable and safe for concurrent use; make one per process and call For
 // per request.
 type Gate struct {
-	client  *mongo.Client
-	prog    *evaluator.Program
-	retries int
+	client        *mongo.Client
+	prog          *evaluator.Program
+	retries       int
+	hideInvisible bool
 }
 
 // Option configures New.
@@ -29,6 +30,16 @@ type Option func(*Gate)
 // losing a race with a concurrent writer before failing with ErrConflict
 // (DefaultRetries when n <= 0).
 func WithRetries(n int) Option { return func(g *Gate) { g.retries = n } }
+
+// HideInvisibleMatches makes a write whose filter matches only documents
+// the caller cannot read at all return the driver's zero result (as App
+// Services leaves such documents out) instead of a *DeniedError. By default
+// the gate reports the denial, so that a refused write is never a silent
+// success; the report tells the caller that some document matches its
+// filter, which, with a filter on fields the caller cannot read, is a
+// yes/no answer about another user's data. Choose this option when that
+// matters more than the report.
+func HideInvisibleMatches() Option { return func(g *Gate) { g.hideInvisible = true } }
 
 // New returns a Gate enforcing prog on client.
 func New(client *mongo.Client, prog *evaluator.Program, opts ...Option) (*Gate, error) {

@@ -517,6 +517,17 @@ func TestUpdateOne(t *testing.T) {
 	if d := e.doc(1); d["owner_id"] != "a1" || d["title"] != "renamed" {
 		t.Errorf("alice's note: %v", d)
 	}
+	// A filter on a field hidden from alice matches nothing: the right
+	// and a wrong guess of bob's secret give the same zero result.
+	for _, guess := range []string{"b-secret", "wrong"} {
+		res, err = e.as("alice").UpdateOne(ctx, bson.D{{Key: "_id", Value: 2}, {Key: "secret", Value: guess}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "count", Value: 1}}}})
+		if err != nil || res.MatchedCount != 0 {
+			t.Errorf("update filtered on bob's secret (guess %q): %+v, %v; want a zero result", guess, res, err)
+		}
+	}
+	if e.doc(2)["count"] != int32(1) {
+		t.Errorf("a filter on a hidden field wrote: %v", e.doc(2))
+	}
 	// Nothing matches at all: a zero result, no error.
 	res, err = e.as("alice").UpdateOne(ctx, id(99), set("title", "x"))
 	if err != nil || res.MatchedCount != 0 {
@@ -618,6 +629,14 @@ func TestDelete(t *testing.T) {
 	if e.doc(2) == nil {
 		t.Error("bob's note was deleted")
 	}
+	// Deleting by a field hidden from the caller matches nothing.
+	if _, err := e.raw.InsertOne(ctx, bson.D{{Key: "_id", Value: 9}, {Key: "owner_id", Value: "x9"}, {Key: "team", Value: "blue"}, {Key: "secret", Value: "s9"}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = e.as("carol").DeleteMany(ctx, bson.D{{Key: "secret", Value: "s9"}})
+	if err == nil && res.DeletedCount != 0 || e.doc(9) == nil {
+		t.Errorf("carol deleted by a hidden field: %+v, %v", res, err)
+	}
 	res, err = e.as("alice").DeleteOne(ctx, bson.D{{Key: "_id", Value: 99}})
 	if err != nil || res.DeletedCount != 0 {
 		t.Errorf("no match: %+v, %v", res, err)
@@ -705,6 +724,32 @@ func TestNoRules(t *testing.T) {
 	}
 	if n != 0 {
 		t.Errorf("a collection without rules: %d documents readable", n)
+	}
+}
+
+func TestHideInvisibleMatches(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	g, err := gate.New(e.db.Client(), loadProgram(t, e.db.Name()), gate.HideInvisibleMatches())
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol := g.For(e.users["carol"]).Database(e.db.Name()).Collection("notes")
+	res, err := carol.UpdateOne(ctx, bson.D{{Key: "_id", Value: 1}}, bson.D{{Key: "$set", Value: bson.D{{Key: "title", Value: "x"}}}})
+	if err != nil || res.MatchedCount != 0 {
+		t.Errorf("carol's update of an invisible note: %+v, %v; want a zero result", res, err)
+	}
+	del, err := carol.DeleteOne(ctx, bson.D{{Key: "_id", Value: 1}})
+	if err != nil || del.DeletedCount != 0 {
+		t.Errorf("carol's delete of an invisible note: %+v, %v; want a zero result", del, err)
+	}
+	// A visible document she may not write is still reported.
+	bob := g.For(e.users["bob"]).Database(e.db.Name()).Collection("notes")
+	_, err = bob.UpdateOne(ctx, bson.D{{Key: "_id", Value: 1}}, bson.D{{Key: "$set", Value: bson.D{{Key: "title", Value: "x"}}}})
+	wantDenied(t, err, "UpdateOne", evaluator.ActionWrite, "")
+	if d := e.doc(1); d["title"] != "alice's plan" {
+		t.Errorf("alice's note: %v", d)
 	}
 }
 

@@ -239,40 +239,59 @@ func backoff(ctx context.Context, attempt int) {
 }
 
 // notWritten explains a write that found no document in the caller's
-// write scope: when the client filter alone matches a document, the rules
-// refused the write, and a *DeniedError says why (the reason comes from
-// evaluating that document; nothing of its content is returned). Otherwise
-// there was nothing to write and err is nil.
+// write scope. When the client filter alone matches a document the caller
+// may not write (or delete), the rules refused the write, and a
+// *DeniedError says why (its Reason from evaluating that document; nothing
+// of its content is returned). Otherwise there was nothing to write and
+// err is nil. The check runs after the write and only for error reporting:
+// the write itself never touches a document outside the scope.
 //
-// This check runs after the write and only for error reporting: the write
-// itself never touches a document outside the scope. It tells a caller
-// that some document matches its filter, which App Services' own
-// "update not permitted" errors tell too.
+// A readable document whose hidden fields the client filter reads does not
+// count (it does not match, as with Find). A document the caller cannot
+// read at all counts unless the Gate was made with HideInvisibleMatches:
+// the denial then tells the caller that some document matches its filter.
 func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op string, a evaluator.Action, client bson.Raw, upd *update) error {
-	var doc bson.Raw
-	err := c.coll.FindOne(ctx, client).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil
-	}
+	refs := clientRefs(client)
+	cur, err := c.coll.Find(ctx, client)
 	if err != nil {
 		return err
 	}
-	dec := evaluator.Decision{Reason: evaluator.ReasonPermission}
-	switch a {
-	case evaluator.ActionDelete:
-		if d, err := decide(ctx, b, a, doc, nil, nil); err == nil && !d.Allowed {
-			dec = d
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		doc := cur.Current
+		rd, err := decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
+		if err != nil {
+			return c.evalErr(op, evaluator.ActionRead, err)
 		}
-	default:
-		post := doc
-		if p, err := evaluator.ApplyUpdate(doc, upd.raw); err == nil {
-			post = p
+		if rd.Allowed {
+			if ok, err := c.refsReadable(ctx, b, doc, refs); err != nil || !ok {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		} else if c.s.g.hideInvisible {
+			continue
 		}
-		if d, err := decide(ctx, b, a, post, doc, upd.raw); err == nil && !d.Allowed {
-			dec = d
+		var d evaluator.Decision
+		if a == evaluator.ActionDelete {
+			d, err = decide(ctx, b, a, doc, nil, nil)
+		} else {
+			post := doc
+			if p, e := evaluator.ApplyUpdate(doc, upd.raw); e == nil {
+				post = p
+			}
+			d, err = decide(ctx, b, a, post, doc, upd.raw)
 		}
+		if err != nil {
+			return c.evalErr(op, a, err)
+		}
+		if d.Allowed {
+			continue
+		}
+		return c.denied(op, a, d)
 	}
-	return c.denied(op, a, dec)
+	return cur.Err()
 }
 
 // UpdateOne updates one document the caller may write. The rule's write
@@ -342,7 +361,7 @@ func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, re
 	var res *mongo.UpdateResult
 	found, err := c.run(ctx, b, guardedWrite{
 		op: op, upd: upd, scope: scope, retry: c.s.g.retries,
-		reread: c.firstInScope(combine(client, scope), wo),
+		reread: c.firstInScope(b, combine(client, scope), clientRefs(client), wo),
 		do: func(ctx context.Context, f bson.D) (bool, error) {
 			var err error
 			if replacement {
@@ -370,23 +389,76 @@ func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, re
 	return res, nil
 }
 
-// firstInScope returns a reader of the first document matching filter.
-func (c *Collection) firstInScope(filter bson.D, wo writeOpts) func(context.Context) (bson.Raw, error) {
+// firstInScope returns a reader of the first document matching filter
+// whose fields read by the client filter (refs) the caller may read: a
+// document that hides one of them does not match, so that a write reveals
+// nothing about hidden values.
+func (c *Collection) firstInScope(b *evaluator.Bound, filter bson.D, refs []string, wo writeOpts) func(context.Context) (bson.Raw, error) {
 	return func(ctx context.Context) (bson.Raw, error) {
-		fo := options.FindOne()
+		if len(refs) == 0 {
+			fo := options.FindOne()
+			if wo.sort != nil {
+				fo.SetSort(wo.sort)
+			}
+			if wo.hint != nil {
+				fo.SetHint(wo.hint)
+			}
+			var doc bson.Raw
+			err := c.coll.FindOne(ctx, filter, fo).Decode(&doc)
+			if errors.Is(err, mongo.ErrNoDocuments) {
+				return nil, nil
+			}
+			return doc, err
+		}
+		fo := options.Find()
 		if wo.sort != nil {
 			fo.SetSort(wo.sort)
 		}
 		if wo.hint != nil {
 			fo.SetHint(wo.hint)
 		}
-		var doc bson.Raw
-		err := c.coll.FindOne(ctx, filter, fo).Decode(&doc)
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			return nil, nil
+		cur, err := c.coll.Find(ctx, filter, fo)
+		if err != nil {
+			return nil, err
 		}
-		return doc, err
+		defer cur.Close(ctx)
+		for cur.Next(ctx) {
+			ok, err := c.refsReadable(ctx, b, cur.Current, refs)
+			if err != nil || ok {
+				return cur.Current, err
+			}
+		}
+		return nil, cur.Err()
 	}
+}
+
+// refsReadable reports whether the caller may read doc and every field
+// path in refs within it.
+func (c *Collection) refsReadable(ctx context.Context, b *evaluator.Bound, doc bson.Raw, refs []string) (bool, error) {
+	if len(refs) == 0 {
+		return true, nil
+	}
+	d, err := decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
+	if err != nil {
+		return false, c.evalErr("", evaluator.ActionRead, err)
+	}
+	if !d.Allowed {
+		return false, nil
+	}
+	t := newTrie(d.Fields.Read)
+	for _, r := range refs {
+		if r == allFields || !t.covers(r) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// clientRefs returns the field paths a client filter reads.
+func clientRefs(client bson.Raw) []string {
+	m := map[string]bool{}
+	queryPaths(client, m)
+	return sortedKeys(m)
 }
 
 // UpdateMany updates every document matching filter that the caller may
@@ -439,7 +511,7 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 		var r *mongo.UpdateResult
 		found, err := c.run(ctx, b, guardedWrite{
 			op: op, upd: upd, scope: scope, retry: c.s.g.retries,
-			reread: c.firstInScope(one, writeOpts{}),
+			reread: c.firstInScope(b, one, clientRefs(client), writeOpts{}),
 			do: func(ctx context.Context, f bson.D) (bool, error) {
 				o := options.UpdateOne()
 				if uo.ArrayFilters != nil {
@@ -479,6 +551,7 @@ func (c *Collection) checkEach(ctx context.Context, b *evaluator.Bound, op strin
 		return nil, err
 	}
 	defer cur.Close(ctx)
+	refs := clientRefs(client)
 	var ids []bson.RawValue
 	for cur.Next(ctx) {
 		doc := cur.Current
@@ -488,6 +561,11 @@ func (c *Collection) checkEach(ctx context.Context, b *evaluator.Bound, op strin
 		}
 		if !rd.Allowed {
 			continue // invisible to the caller
+		}
+		if ok, err := c.refsReadable(ctx, b, doc, refs); err != nil {
+			return nil, err
+		} else if !ok {
+			continue // the filter reads a field hidden in it: no match
 		}
 		d, err := c.decideOn(ctx, b, op, a, doc, upd)
 		if err != nil {
@@ -527,14 +605,17 @@ func (c *Collection) decideOn(ctx context.Context, b *evaluator.Bound, op string
 	return d, nil
 }
 
-// DeleteOne deletes one matching document the caller may delete. The
-// rule's delete filter is folded into the filter, so the check and the
-// delete are one server operation. When the client filter matches a
-// document but none the caller may delete, a *DeniedError is returned.
+// DeleteOne deletes one matching document the caller may delete. With an
+// empty filter, the rule's delete filter is the filter, so the check and
+// the delete are one server operation; with a client filter, the gate
+// picks the first candidate in the delete scope whose filtered fields the
+// caller may read (a filter on a hidden field matches nothing) and deletes
+// it with the delete filter AND its pin, again one server operation. When
+// the client filter matches a document but none the caller may delete, a
+// *DeniedError is returned.
 //
 // When the delete rules cannot be written as a query
-// (evaluator.ErrNotExpressible), each candidate is decided with Evaluate and
-// deleted only if unchanged since.
+// (evaluator.ErrNotExpressible), each candidate is decided with Evaluate.
 func (c *Collection) DeleteOne(ctx context.Context, filter any, opts ...options.Lister[options.DeleteOneOptions]) (*mongo.DeleteResult, error) {
 	const op = "DeleteOne"
 	do := &options.DeleteOneOptions{}
@@ -551,12 +632,12 @@ func (c *Collection) DeleteOne(ctx context.Context, filter any, opts ...options.
 	if err != nil {
 		return nil, err
 	}
-	if !exact {
-		doc, err := c.deleteEach(ctx, b, op, client, 1)
+	if !exact || len(clientRefs(client)) > 0 {
+		docs, err := c.deleteEach(ctx, b, op, client, scope, nil, 1)
 		if err != nil {
 			return nil, err
 		}
-		return &mongo.DeleteResult{DeletedCount: int64(len(doc)), Acknowledged: true}, nil
+		return &mongo.DeleteResult{DeletedCount: int64(len(docs)), Acknowledged: true}, nil
 	}
 	res, err := c.coll.DeleteOne(ctx, combine(client, scope), opts...)
 	if err != nil {
@@ -570,10 +651,12 @@ func (c *Collection) DeleteOne(ctx context.Context, filter any, opts ...options.
 	return res, nil
 }
 
-// DeleteMany deletes every matching document the caller may delete, in
-// one server operation with the rule's delete filter folded in. When a
+// DeleteMany deletes every matching document the caller may delete. When a
 // matching document the caller can read may not be deleted, the call is
-// denied before anything is deleted.
+// denied before anything is deleted. With an empty filter the delete is
+// one server operation with the rule's delete filter; with a client filter,
+// the documents checked are deleted one by one, each with the delete filter
+// AND its pin.
 func (c *Collection) DeleteMany(ctx context.Context, filter any, opts ...options.Lister[options.DeleteManyOptions]) (*mongo.DeleteResult, error) {
 	const op = "DeleteMany"
 	dm := &options.DeleteManyOptions{}
@@ -593,8 +676,8 @@ func (c *Collection) DeleteMany(ctx context.Context, filter any, opts ...options
 	if _, err := c.checkEach(ctx, b, op, evaluator.ActionDelete, client, nil); err != nil {
 		return nil, err
 	}
-	if !exact {
-		docs, err := c.deleteEach(ctx, b, op, client, 0)
+	if !exact || len(clientRefs(client)) > 0 {
+		docs, err := c.deleteEach(ctx, b, op, client, scope, dm.Hint, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -629,15 +712,20 @@ func (c *Collection) deleteScope(ctx context.Context, op string, filter any) (*e
 }
 
 // deleteEach deletes, one by one, up to max (0: all) documents matching
-// client that the caller may delete, each decided with Evaluate and
-// deleted only if unchanged since (pin). It returns the deleted documents.
-// A matching document the caller can read but may not delete denies the
-// call when nothing was deleted.
-func (c *Collection) deleteEach(ctx context.Context, b *evaluator.Bound, op string, client bson.Raw, max int) ([]bson.Raw, error) {
+// client in scope that the caller may delete, each decided with Evaluate
+// (documents whose filtered fields are hidden from the caller do not
+// match) and deleted with scope AND its pin, so only if unchanged since.
+// It returns the deleted documents. When nothing was deleted, the call is
+// explained by notWritten.
+func (c *Collection) deleteEach(ctx context.Context, b *evaluator.Bound, op string, client bson.Raw, scope bson.D, hint any, max int) ([]bson.Raw, error) {
+	refs := clientRefs(client)
 	var deleted []bson.Raw
-	var denial *DeniedError
 	for attempt := 0; attempt <= c.s.g.retries; attempt++ {
-		cur, err := c.coll.Find(ctx, client)
+		fo := options.Find()
+		if hint != nil {
+			fo.SetHint(hint)
+		}
+		cur, err := c.coll.Find(ctx, combine(client, scope), fo)
 		if err != nil {
 			return deleted, err
 		}
@@ -650,13 +738,17 @@ func (c *Collection) deleteEach(ctx context.Context, b *evaluator.Bound, op stri
 				return deleted, c.evalErr(op, evaluator.ActionDelete, err)
 			}
 			if !d.Allowed {
-				if rd, err := decide(ctx, b, evaluator.ActionRead, doc, nil, nil); err == nil && rd.Allowed && denial == nil {
-					denial = c.denied(op, evaluator.ActionDelete, d)
+				continue
+			}
+			if ok, err := c.refsReadable(ctx, b, doc, refs); err != nil || !ok {
+				if err != nil {
+					cur.Close(ctx)
+					return deleted, err
 				}
 				continue
 			}
 			var gone bson.Raw
-			err = c.coll.FindOneAndDelete(ctx, pin(doc)).Decode(&gone)
+			err = c.coll.FindOneAndDelete(ctx, and(scope, pin(doc))).Decode(&gone)
 			if errors.Is(err, mongo.ErrNoDocuments) {
 				conflict = true
 				continue
@@ -681,8 +773,10 @@ func (c *Collection) deleteEach(ctx context.Context, b *evaluator.Bound, op stri
 		}
 		backoff(ctx, attempt)
 	}
-	if len(deleted) == 0 && denial != nil {
-		return nil, denial
+	if len(deleted) == 0 {
+		if err := c.notWritten(ctx, b, op, evaluator.ActionDelete, client, nil); err != nil {
+			return nil, err
+		}
 	}
 	return deleted, nil
 }
@@ -706,11 +800,39 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 	if err != nil {
 		return errResult(err)
 	}
-	if !exact {
-		if fo.Sort != nil {
+	if !exact || len(clientRefs(client)) > 0 {
+		if fo.Sort != nil && !exact {
 			return errResult(c.refused(op, CodeUnsupported, "sort is not supported when the delete rules cannot be written as a query", nil))
 		}
-		docs, err := c.deleteEach(ctx, b, op, client, 1)
+		if fo.Sort != nil {
+			// Pick the first candidate in the sort order, then delete
+			// it with the delete filter AND its pin; again if it changed.
+			pick := c.firstInScope(b, combine(client, scope), clientRefs(client), writeOpts{sort: fo.Sort, hint: fo.Hint})
+			for attempt := 0; attempt <= c.s.g.retries; attempt++ {
+				doc, err := pick(ctx)
+				if err != nil {
+					return errResult(err)
+				}
+				if doc == nil {
+					if err := c.notWritten(ctx, b, op, evaluator.ActionDelete, client, nil); err != nil {
+						return errResult(err)
+					}
+					return errResult(mongo.ErrNoDocuments)
+				}
+				var gone bson.Raw
+				err = c.coll.FindOneAndDelete(ctx, and(scope, pin(doc))).Decode(&gone)
+				if errors.Is(err, mongo.ErrNoDocuments) {
+					backoff(ctx, attempt)
+					continue
+				}
+				if err != nil {
+					return errResult(err)
+				}
+				return c.visible(ctx, b, op, gone)
+			}
+			return errResult(&RefusedError{Namespace: c.ns, Op: op, Code: CodeConflict, Msg: "the document kept changing", Err: ErrConflict})
+		}
+		docs, err := c.deleteEach(ctx, b, op, client, scope, fo.Hint, 1)
 		if err != nil {
 			return errResult(err)
 		}
@@ -777,7 +899,7 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 	var doc bson.Raw
 	found, err := c.run(ctx, b, guardedWrite{
 		op: op, upd: upd, scope: scope, retry: c.s.g.retries,
-		reread: c.firstInScope(combine(client, scope), wo),
+		reread: c.firstInScope(b, combine(client, scope), clientRefs(client), wo),
 		do: func(ctx context.Context, f bson.D) (bool, error) {
 			o := options.FindOneAndUpdate()
 			if fo.ReturnDocument != nil {
