@@ -53,64 +53,85 @@ func fq(field string, op string, v any) flt {
 	return flt{k: fQuery, q: bson.D{{Key: field, Value: bson.D{{Key: op, Value: v}}}}}
 }
 
-func fand(xs ...flt) flt {
-	var qs bson.A
+// scan classifies xs for a logical operator: the number of queries and
+// the last one, or a constant result (absorb) when some argument is the
+// absorbing constant.
+func scan(xs []flt, absorbing fk) (n int, last flt, absorbed bool) {
 	for _, x := range xs {
 		switch x.k {
-		case fFalse:
-			return tFalse
+		case absorbing:
+			return 0, flt{}, true
 		case fQuery:
-			if len(x.q) == 1 && x.q[0].Key == "$and" {
-				qs = append(qs, x.q[0].Value.(bson.A)...)
-			} else {
-				qs = append(qs, x.q)
-			}
+			n++
+			last = x
 		}
 	}
-	switch len(qs) {
-	case 0:
+	return n, last, false
+}
+
+func fand(xs ...flt) flt {
+	n, last, absorbed := scan(xs, fFalse)
+	switch {
+	case absorbed:
+		return tFalse
+	case n == 0:
 		return tTrue
-	case 1:
-		return flt{k: fQuery, q: qs[0].(bson.D)}
+	case n == 1 || last.q == nil:
+		return last
+	}
+	qs := make(bson.A, 0, n+2)
+	for _, x := range xs {
+		if x.k != fQuery {
+			continue
+		}
+		if len(x.q) == 1 && x.q[0].Key == "$and" {
+			qs = append(qs, x.q[0].Value.(bson.A)...)
+		} else {
+			qs = append(qs, x.q)
+		}
 	}
 	return flt{k: fQuery, q: bson.D{{Key: "$and", Value: qs}}}
 }
 
 func forr(xs ...flt) flt {
-	var qs bson.A
-	for _, x := range xs {
-		switch x.k {
-		case fTrue:
-			return tTrue
-		case fQuery:
-			if len(x.q) == 1 && x.q[0].Key == "$or" {
-				qs = append(qs, x.q[0].Value.(bson.A)...)
-			} else {
-				qs = append(qs, x.q)
-			}
-		}
-	}
-	switch len(qs) {
-	case 0:
+	n, last, absorbed := scan(xs, fTrue)
+	switch {
+	case absorbed:
+		return tTrue
+	case n == 0:
 		return tFalse
-	case 1:
-		return flt{k: fQuery, q: qs[0].(bson.D)}
+	case n == 1 || last.q == nil:
+		return last
+	}
+	qs := make(bson.A, 0, n+2)
+	for _, x := range xs {
+		if x.k != fQuery {
+			continue
+		}
+		if len(x.q) == 1 && x.q[0].Key == "$or" {
+			qs = append(qs, x.q[0].Value.(bson.A)...)
+		} else {
+			qs = append(qs, x.q)
+		}
 	}
 	return flt{k: fQuery, q: bson.D{{Key: "$or", Value: qs}}}
 }
 
 func fnor(xs ...flt) flt {
-	var qs bson.A
+	n, last, absorbed := scan(xs, fTrue)
+	switch {
+	case absorbed:
+		return tFalse
+	case n == 0:
+		return tTrue
+	case last.q == nil:
+		return last
+	}
+	qs := make(bson.A, 0, n)
 	for _, x := range xs {
-		switch x.k {
-		case fTrue:
-			return tFalse
-		case fQuery:
+		if x.k == fQuery {
 			qs = append(qs, x.q)
 		}
-	}
-	if len(qs) == 0 {
-		return tTrue
 	}
 	return flt{k: fQuery, q: bson.D{{Key: "$nor", Value: qs}}}
 }
@@ -144,6 +165,9 @@ func arrayElems(v value.Value, fromExp bool) bson.A {
 type fb struct {
 	ec  evalCtx
 	err error
+	// kindOnly classifies (constant true, false, or depends on the
+	// document) without building queries.
+	kindOnly bool
 }
 
 func (f *fb) fail(err error) flt {
@@ -191,6 +215,9 @@ func (f *fb) notExpressible(n *node, why string) flt {
 }
 
 func (f *fb) match(n *node) flt {
+	if f.kindOnly {
+		return flt{k: fQuery}
+	}
 	l := n.left
 	switch {
 	case l.kind == oDocPath && len(l.path) > 0:
@@ -598,6 +625,8 @@ func (f *fb) allWritable(r *crole) flt {
 
 // projection computes the read projection (see ReadFilter).
 func (f *fb) projection(c *ccoll, applied []*cfilter) bson.D {
+	f.kindOnly = true
+	defer func() { f.kindOnly = false }()
 	// Roles that can apply at all.
 	var roles []*crole
 	for _, r := range c.roles {
