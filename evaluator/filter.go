@@ -643,6 +643,15 @@ func (f *fb) projection(c *ccoll, applied []*cfilter) bson.D {
 	status := func(r *crole, path []string) int {
 		readOK, _, wImpliesRead := f.gates(r)
 		x := forr(fand(readOK, f.permAt(r, path, false)), fand(wImpliesRead, f.permAt(r, path, true)))
+		if x.k == fFalse && len(path) == 1 {
+			// A field without a permission of its own but with rules for
+			// its embedded fields may be partly readable: keep it.
+			if fr := findField(r.fields, path[0]); fr != nil && r.read == nil && r.write == nil && fr.read == nil && fr.write == nil && fr.hasSub() {
+				if forr(fand(readOK, f.fieldAny(fr, false)), fand(wImpliesRead, f.fieldAny(fr, true))).k != fFalse {
+					return 2
+				}
+			}
+		}
 		switch x.k {
 		case fTrue:
 			return 1
