@@ -146,6 +146,13 @@ type Filter struct {
 	Query Expr
 	// Projection is the filter's projection, in file order.
 	Projection []Projection
+	// ProjectionKey is the key the projection was written under:
+	// "projection" (the reference table, query-filter-params.rst) or
+	// "project" (the spelling of the AnonymizeVotes example in
+	// source/rules/filters.txt), which is accepted and reported by Validate
+	// as a rules/spelling warning. Ignoring it would leak the fields the
+	// projection hides.
+	ProjectionKey string
 }
 
 // Projection is one field of a filter's projection.
@@ -300,6 +307,12 @@ type Literal struct {
 type ExpansionRef struct {
 	At
 	Ref expansion.Ref
+	// Written is the string as the file spells it when that differs from
+	// Ref.String(): "%%user.id%%", the trailing-%% form of the docs'
+	// custom user data example (source/users/custom-metadata.txt), which
+	// is read as %%user.id and reported by Validate as a rules/spelling
+	// warning. Empty otherwise.
+	Written string
 }
 
 // ArrayOperand is an array that holds at least one expansion or call, so

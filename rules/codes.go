@@ -53,6 +53,10 @@ const (
 	// the filters of a collection do (warning: App Services fails such
 	// queries).
 	CodeProjection = "rules/projection"
+	// CodeSpelling: a spelling the documentation's own examples use but
+	// its reference does not ("project" for "projection", "%%user.id%%"
+	// for "%%user.id"); read as the reference spelling (warning).
+	CodeSpelling = "rules/spelling"
 	// CodeFile: a file of the app could not be read.
 	CodeFile = "rules/file"
 )

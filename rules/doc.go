@@ -65,7 +65,11 @@
 // Permissions that are absent stay absent in the AST (Perm.Set is false):
 // the evaluator applies the defaults above. The docs' filter example that
 // writes "project" instead of "projection" (source/rules/filters.txt) is
-// rejected as rules/unknown-key: the reference table names "projection".
+// read as "projection" with a rules/spelling warning (the reference table
+// names "projection"; ignoring the key would leak what it hides), and so is
+// the trailing-%% expansion "%%user.id%%" of the custom user data example
+// (source/users/custom-metadata.txt). Role and filter names are limited to
+// 100 characters, as the configuration tables say.
 //
 // # Expressions
 //
@@ -171,6 +175,7 @@
 //	| rules/custom-data             | error    | custom user data enabled but incomplete or naming no data source |
 //	| rules/custom-data-unprotected | warning  | the custom user data collection has no rules and no default rule |
 //	| rules/namespace               | warning  | rules.json's keys disagree with its folder (the keys win)      |
+//	| rules/spelling                | warning  | "project" for "projection", "%%user.id%%" for "%%user.id"      |
 //	| rules/projection              | error    | a projection mixes inclusion and exclusion                     |
 //
 // Parse errors (LoadApp, ParseRules, ...) stop an app from loading; LoadApp

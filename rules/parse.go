@@ -400,7 +400,12 @@ func (p *parser) filter(n *source.Node) *Filter {
 				return true
 			}
 			f.Query = p.expr(v)
-		case "projection":
+		case "projection", "project":
+			if f.ProjectionKey != "" {
+				p.errorf(v, CodeSchema, "a filter has both %q and %q: write the projection once, as \"projection\"", f.ProjectionKey, key)
+				return true
+			}
+			f.ProjectionKey = key
 			f.Projection = p.projection(v)
 			if f.Projection == nil {
 				f.Projection = []Projection{}
@@ -743,6 +748,11 @@ func (p *parser) operand(n *source.Node) Operand {
 	case source.String:
 		if expansion.IsExpansion(n.Str) {
 			ref, err := expansion.Parse(n.Str)
+			if err != nil && len(n.Str) > 4 && strings.HasSuffix(n.Str, "%%") {
+				if r2, err2 := expansion.Parse(strings.TrimSuffix(n.Str, "%%")); err2 == nil {
+					return &ExpansionRef{At: p.at(n), Ref: r2, Written: n.Str}
+				}
+			}
 			if err != nil {
 				p.expansionErr(p.at(n), err)
 				return &Literal{At: p.at(n), Value: value.Missing()}

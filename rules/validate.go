@@ -5,6 +5,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/source"
@@ -125,6 +126,7 @@ func (v *validator) ruleset(roles []*Role, filters []*Filter) {
 			v.errorAt(r.At, CodeDuplicateRole, "duplicate role name %q (role names must be unique within a collection)", r.Name)
 		}
 		names[r.Name] = true
+		v.nameLength(r.At, "role", r.Name)
 		if always != nil {
 			v.warnAt(r.At, CodeShadowedRole, "role %q never applies: the earlier role %q always applies", r.Name, always.Name)
 		} else if r.ApplyWhen == nil || isTrue(r.ApplyWhen) {
@@ -138,6 +140,10 @@ func (v *validator) ruleset(roles []*Role, filters []*Filter) {
 			v.errorAt(f.At, CodeDuplicateFilter, "duplicate filter name %q", f.Name)
 		}
 		fnames[f.Name] = true
+		v.nameLength(f.At, "filter", f.Name)
+		if f.ProjectionKey == "project" {
+			v.warnAt(f.At, CodeSpelling, "filter %q writes its projection under \"project\"; the configuration reference names the key \"projection\" (read as such)", f.Name)
+		}
 		if f.ApplyWhen != nil {
 			v.expr(f.ApplyWhen, ctxFilterApply)
 		}
@@ -145,6 +151,17 @@ func (v *validator) ruleset(roles []*Role, filters []*Filter) {
 			v.expr(f.Query, ctxQuery)
 		}
 		v.projection(f)
+	}
+}
+
+// MaxNameLength is the longest role or filter name App Services accepts
+// (source/mongodb/tables/role-configuration.rst and query-filter-params.rst,
+// "name": "Limited to 100 characters or fewer").
+const MaxNameLength = 100
+
+func (v *validator) nameLength(at At, what, name string) {
+	if n := utf8.RuneCountInString(name); n > MaxNameLength {
+		v.errorAt(at, CodeSchema, "%s name is %d characters long; App Services limits it to %d", what, n, MaxNameLength)
 	}
 }
 
@@ -391,6 +408,9 @@ func (v *validator) cond(c Cond, ctx context, left Left) {
 func (v *validator) operand(o Operand, ctx context) {
 	switch o := o.(type) {
 	case *ExpansionRef:
+		if o.Written != "" {
+			v.warnAt(o.At, CodeSpelling, "%q is read as %s; write it without the trailing %%%%", o.Written, o.Ref.String())
+		}
 		v.ref(o.At, o.Ref, ctx, false, false)
 	case *ArrayOperand:
 		for _, e := range o.Elems {
