@@ -27,6 +27,10 @@ type Bound struct {
 	vals  []value.Value
 	sets  []value.Set
 	bools []bool
+	// opErr and nodeErr hold the errors of request-phase values and
+	// nodes (a failing function); nil when there are none.
+	opErr   []error
+	nodeErr []error
 }
 
 // Doc is the document side of a decision for a Bound request.
@@ -65,7 +69,14 @@ func (p *Program) Bind(ctx context.Context, req Request) (*Bound, error) {
 	for _, o := range c.reqOps {
 		v, err := ec.build(o)
 		if err != nil {
-			return nil, err
+			// A failing %function denies only the decisions that need
+			// its value (App Services evaluates roles lazily, in order).
+			if b.opErr == nil {
+				b.opErr = make([]error, len(c.reqOps))
+			}
+			b.opErr[o.slot] = err
+			ec.err = nil
+			continue
 		}
 		b.vals[o.slot] = v
 	}
@@ -73,11 +84,16 @@ func (p *Program) Bind(ctx context.Context, req Request) (*Bound, error) {
 	for _, o := range c.setOps {
 		b.sets[o.setSlot] = makeSet(ec.val(o), o.fromExp)
 	}
+	ec.err = nil // recorded in opErr
 	b.bools = make([]bool, len(c.reqNodes))
 	for _, n := range c.reqNodes {
 		b.bools[n.slot] = ec.node(n)
 		if ec.err != nil {
-			return nil, ec.err
+			if b.nodeErr == nil {
+				b.nodeErr = make([]error, len(c.reqNodes))
+			}
+			b.nodeErr[n.slot] = ec.err
+			ec.err = nil
 		}
 	}
 	return b, nil

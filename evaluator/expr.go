@@ -45,6 +45,10 @@ func (ec *evalCtx) val(o *operand) value.Value {
 		if ec.b == nil {
 			return value.Value{}
 		}
+		if ec.b.opErr != nil && ec.b.opErr[o.slot] != nil {
+			ec.fail(ec.b.opErr[o.slot])
+			return value.Value{}
+		}
 		v = ec.b.vals[o.slot]
 	case oDocPath:
 		d := ec.doc(o.sel)
@@ -196,6 +200,9 @@ func buildBSON(keys []string, vals []value.Value) []byte {
 // node evaluates an expression node.
 func (ec *evalCtx) node(n *node) bool {
 	if n.phase == phReq && !ec.live && ec.b != nil && ec.trace == nil {
+		if ec.b.nodeErr != nil && ec.b.nodeErr[n.slot] != nil {
+			ec.fail(ec.b.nodeErr[n.slot])
+		}
 		return ec.b.bools[n.slot]
 	}
 	var r bool
