@@ -17,7 +17,9 @@ import (
 // decides without calling it, as App Services evaluates roles in order.
 func TestFunctionErrorIsLazy(t *testing.T) {
 	boom := errors.New("boom")
-	fail := func(context.Context, []value.Value, evaluator.FuncEnv) (value.Value, error) { return value.Value{}, boom }
+	fail := func(context.Context, []value.Value, evaluator.FuncEnv) (value.Value, error) {
+		return value.Value{}, boom
+	}
 	c, err := rules.ParseRules(source.NewFile("rules.json", []byte(`{"database": "db", "collection": "c", "roles": [
 		{"name": "owner", "apply_when": {"owner_id": "%%user.id"}, "read": true},
 		{"name": "checked", "apply_when": {"%%true": {"%function": {"name": "check", "arguments": ["%%user.id"]}}}, "read": true}]}`)))
