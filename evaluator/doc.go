@@ -107,8 +107,9 @@
 // decided on the stored document (PrevDocument): the document a query
 // matches (roles.txt, "for each document returned by the query"); the
 // permissions (document_filters.write, write, field writes) then see
-// %%root as the document after the write and %%prevRoot as the stored
-// one. %%this and %%prev, in a field rule, are that field's value in
+// %%root as the document after the write (Document, or, when it is nil,
+// ApplyUpdate of the stored document and Update) and %%prevRoot as the
+// stored one. %%this and %%prev, in a field rule, are that field's value in
 // %%root and %%prevRoot; elsewhere they are missing.
 //
 // Expressions (expressions.txt). Several fields are an AND; {} holds; a
@@ -148,7 +149,22 @@
 //   - A write without PrevDocument uses Document as %%prevRoot (the
 //     document existed), so insert-only roles cannot update.
 //   - An unknown Action, a malformed update or a function error denies
-//     with ReasonError and a non-nil error.
+//     with ReasonError and a non-nil error. A function whose arguments are
+//     per-request values is called once, at Bind; its error denies only
+//     the decisions that reach it (an earlier role that applies still
+//     decides, as roles are evaluated in order).
+//   - A rules.json whose roles list is empty does not fall back to the
+//     default rule: the default roles apply "if no rules.json file is
+//     found for the given collection" (role-configuration.rst,
+//     apply_when); roles.txt's "if there are no collection-level roles"
+//     is read the same way, the narrower choice.
+//   - Expansion paths into the caller's data (%%user.custom_data.x.y) do
+//     not traverse arrays; a numeric component indexes one
+//     (%%user.identities.0.provider_type). A path through an array without
+//     an index is missing.
+//   - An update is checked on the stored document's role: a user cannot
+//     take over another user's document by writing the field its owner
+//     role tests (the role is chosen before the write).
 //
 // # Fields
 //
@@ -164,7 +180,10 @@
 // # Filters
 //
 // ReadFilter and WriteFilter substitute request values as literals and
-// turn %%root/%%prevRoot paths into field paths; first-match role order is
+// turn %%root/%%prevRoot paths into field paths of the stored document
+// (for WriteFilter too: the document after a write is not known before
+// it, so writes are also checked one by one with Evaluate); first-match
+// role order is
 // encoded as {"$and": [apply_when_i, {"$nor": [apply_when_0..i-1]}]}. A
 // missing request value yields a clause that matches nothing, and when
 // nothing can match the filter is NeverMatch(). Combine the result with a

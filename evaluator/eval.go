@@ -192,10 +192,22 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 		return dec, err
 	}
 	dec.Role = role.name
-	if d.Action == ActionWrite && d.Document != nil {
+	if d.Action == ActionWrite {
 		// Write permissions see the document after the write as %%root
-		// and the stored one as %%prevRoot.
-		ec.root = docValue(d.Document)
+		// and the stored one as %%prevRoot. Without Document, it is
+		// computed from the stored document and the update.
+		switch {
+		case d.Document != nil:
+			ec.root = docValue(d.Document)
+		case d.Update != nil && stored != nil:
+			after, err := ApplyUpdate(stored, d.Update)
+			if err != nil {
+				ec.fail(err)
+				err := ec.finish(&dec)
+				return dec, err
+			}
+			ec.root = docValue(after)
+		}
 	}
 	dec.Reason = ec.decide(role, d)
 	dec.Allowed = dec.Reason == ReasonAllowed
