@@ -119,16 +119,12 @@ func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any,
 		if !d.Allowed {
 			continue
 		}
-		t := newTrie(d.Fields.Read)
-		skip := false
-		for _, r := range refList {
-			if r == allFields || !t.covers(r) {
-				skip = true
-			}
-		}
-		if skip {
+		if ok, err := c.refsOK(ctx, b, op, raw, d.Fields.Read, refList); err != nil {
+			return &DistinctResult{err: err}
+		} else if !ok {
 			continue
 		}
+		t := newTrie(d.Fields.Read)
 		vals := distinctValues(value.FromDocument(raw), path)
 		if len(vals) == 0 {
 			continue

@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"errors"
+	"sort"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -169,15 +170,34 @@ func (c *Collection) readable(ctx context.Context, b *evaluator.Bound, op string
 	if !d.Allowed {
 		return nil, false, nil
 	}
-	t := newTrie(d.Fields.Read)
-	for _, r := range refs {
-		if r == allFields || !t.covers(r) {
-			return nil, false, nil
-		}
+	if ok, err := c.refsOK(ctx, b, op, raw, d.Fields.Read, refs); err != nil || !ok {
+		return nil, false, err
 	}
+	if fullyReadable(raw, d.Fields.Read) {
+		return raw, true, nil
+	}
+	t := newTrie(d.Fields.Read)
 	out, err := bson.Marshal(t.keep(raw))
 	if err != nil {
 		return nil, false, err
 	}
 	return out, true, nil
+}
+
+// fullyReadable reports whether every top-level field of doc is in read
+// (sorted, as Decision.Fields.Read is): then nothing is redacted, and every
+// path in it is readable.
+func fullyReadable(doc bson.Raw, read []string) bool {
+	it, err := doc.Elements()
+	if err != nil {
+		return false
+	}
+	for _, e := range it {
+		k := e.Key()
+		i := sort.SearchStrings(read, k)
+		if i == len(read) || read[i] != k {
+			return false
+		}
+	}
+	return true
 }

@@ -198,6 +198,20 @@ func TestFind(t *testing.T) {
 	if len(right) != 0 || len(wrong) != 0 {
 		t.Errorf("filtering on a hidden field: right guess %v, wrong guess %v; want nothing for both", right, wrong)
 	}
+	// Whether a document has a field hidden from the caller is hidden too:
+	// a filter on it does not match that document.
+	if _, err := e.raw.InsertOne(ctx, bson.D{{Key: "_id", Value: 4}, {Key: "owner_id", Value: "b1"}, {Key: "team", Value: "red"}, {Key: "title", Value: "no secret"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := findAll(t, e.as("alice"), bson.D{{Key: "secret", Value: bson.D{{Key: "$exists", Value: false}}}}); len(got) != 0 {
+		t.Errorf("alice learns which notes lack a secret: %v", got)
+	}
+	if got := findAll(t, e.as("alice"), bson.D{{Key: "title", Value: "no secret"}}); len(got) != 1 {
+		t.Errorf("alice's find by a readable field: %v", got)
+	}
+	if _, err := e.raw.DeleteOne(ctx, bson.D{{Key: "_id", Value: 4}}); err != nil {
+		t.Fatal(err)
+	}
 	// Sorting on a hidden field leaves out the documents hiding it.
 	if got := findAll(t, e.as("alice"), bson.D{}, options.Find().SetSort(bson.D{{Key: "secret", Value: 1}})); len(got) != 1 || got[0]["_id"] != int32(1) {
 		t.Errorf("sort on a hidden field: %v, want alice's document only", got)
@@ -514,7 +528,7 @@ func TestUpdateOne(t *testing.T) {
 	if d := e.doc(2); d["title"] != "bob's plan" || d["count"] != int32(1) || d["owner_id"] != "b1" {
 		t.Errorf("denied updates changed bob's note: %v", d)
 	}
-	if d := e.doc(1); d["owner_id"] != "a1" || d["title"] != "renamed" {
+	if d := e.doc(1); d["owner_id"] != "a1" || d["title"] != "renamed" && d["title"] != "by id" {
 		t.Errorf("alice's note: %v", d)
 	}
 	// A filter on a field hidden from alice matches nothing: the right
@@ -533,6 +547,12 @@ func TestUpdateOne(t *testing.T) {
 	if err != nil || res.MatchedCount != 0 {
 		t.Errorf("no match: %+v, %v", res, err)
 	}
+	res, err = e.as("alice").UpdateByID(ctx, 1, set("title", "by id"))
+	if err != nil || res.ModifiedCount != 1 {
+		t.Errorf("UpdateByID: %+v, %v", res, err)
+	}
+	_, err = e.as("carol").UpdateByID(ctx, 1, set("title", "x"))
+	wantDenied(t, err, "UpdateOne", evaluator.ActionWrite, "")
 	// Refused: upserts, pipelines, unsupported operators.
 	_, err = e.as("alice").UpdateOne(ctx, id(1), set("title", "x"), options.UpdateOne().SetUpsert(true))
 	wantRefused(t, err, gate.CodeUnsupported)

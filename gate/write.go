@@ -264,7 +264,7 @@ func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op stri
 			return c.evalErr(op, evaluator.ActionRead, err)
 		}
 		if rd.Allowed {
-			if ok, err := c.refsReadable(ctx, b, doc, refs); err != nil || !ok {
+			if ok, err := c.refsReadable(ctx, b, op, doc, refs); err != nil || !ok {
 				if err != nil {
 					return err
 				}
@@ -320,6 +320,14 @@ func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...
 	return c.updateOne(ctx, "UpdateOne", filter, update, false, wo)
 }
 
+// UpdateByID is UpdateOne with the filter {_id: id}.
+func (c *Collection) UpdateByID(ctx context.Context, id, update any, opts ...options.Lister[options.UpdateOneOptions]) (*mongo.UpdateResult, error) {
+	if id == nil {
+		return nil, mongo.ErrNilValue
+	}
+	return c.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, update, opts...)
+}
+
 // ReplaceOne replaces one document the caller may write, checked like
 // UpdateOne: the replacement is the new document, every field it sets or
 // drops must be writable, and the result must stay in the caller's write
@@ -361,7 +369,7 @@ func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, re
 	var res *mongo.UpdateResult
 	found, err := c.run(ctx, b, guardedWrite{
 		op: op, upd: upd, scope: scope, retry: c.s.g.retries,
-		reread: c.firstInScope(b, combine(client, scope), clientRefs(client), wo),
+		reread: c.firstInScope(b, op, combine(client, scope), clientRefs(client), wo),
 		do: func(ctx context.Context, f bson.D) (bool, error) {
 			var err error
 			if replacement {
@@ -393,7 +401,7 @@ func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, re
 // whose fields read by the client filter (refs) the caller may read: a
 // document that hides one of them does not match, so that a write reveals
 // nothing about hidden values.
-func (c *Collection) firstInScope(b *evaluator.Bound, filter bson.D, refs []string, wo writeOpts) func(context.Context) (bson.Raw, error) {
+func (c *Collection) firstInScope(b *evaluator.Bound, op string, filter bson.D, refs []string, wo writeOpts) func(context.Context) (bson.Raw, error) {
 	return func(ctx context.Context) (bson.Raw, error) {
 		if len(refs) == 0 {
 			fo := options.FindOne()
@@ -423,7 +431,7 @@ func (c *Collection) firstInScope(b *evaluator.Bound, filter bson.D, refs []stri
 		}
 		defer cur.Close(ctx)
 		for cur.Next(ctx) {
-			ok, err := c.refsReadable(ctx, b, cur.Current, refs)
+			ok, err := c.refsReadable(ctx, b, op, cur.Current, refs)
 			if err != nil || ok {
 				return cur.Current, err
 			}
@@ -434,24 +442,18 @@ func (c *Collection) firstInScope(b *evaluator.Bound, filter bson.D, refs []stri
 
 // refsReadable reports whether the caller may read doc and every field
 // path in refs within it.
-func (c *Collection) refsReadable(ctx context.Context, b *evaluator.Bound, doc bson.Raw, refs []string) (bool, error) {
+func (c *Collection) refsReadable(ctx context.Context, b *evaluator.Bound, op string, doc bson.Raw, refs []string) (bool, error) {
 	if len(refs) == 0 {
 		return true, nil
 	}
 	d, err := decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
 	if err != nil {
-		return false, c.evalErr("", evaluator.ActionRead, err)
+		return false, c.evalErr(op, evaluator.ActionRead, err)
 	}
 	if !d.Allowed {
 		return false, nil
 	}
-	t := newTrie(d.Fields.Read)
-	for _, r := range refs {
-		if r == allFields || !t.covers(r) {
-			return false, nil
-		}
-	}
-	return true, nil
+	return c.refsOK(ctx, b, op, doc, d.Fields.Read, refs)
 }
 
 // clientRefs returns the field paths a client filter reads.
@@ -511,7 +513,7 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 		var r *mongo.UpdateResult
 		found, err := c.run(ctx, b, guardedWrite{
 			op: op, upd: upd, scope: scope, retry: c.s.g.retries,
-			reread: c.firstInScope(b, one, clientRefs(client), writeOpts{}),
+			reread: c.firstInScope(b, op, one, clientRefs(client), writeOpts{}),
 			do: func(ctx context.Context, f bson.D) (bool, error) {
 				o := options.UpdateOne()
 				if uo.ArrayFilters != nil {
@@ -562,7 +564,7 @@ func (c *Collection) checkEach(ctx context.Context, b *evaluator.Bound, op strin
 		if !rd.Allowed {
 			continue // invisible to the caller
 		}
-		if ok, err := c.refsReadable(ctx, b, doc, refs); err != nil {
+		if ok, err := c.refsReadable(ctx, b, op, doc, refs); err != nil {
 			return nil, err
 		} else if !ok {
 			continue // the filter reads a field hidden in it: no match
@@ -740,7 +742,7 @@ func (c *Collection) deleteEach(ctx context.Context, b *evaluator.Bound, op stri
 			if !d.Allowed {
 				continue
 			}
-			if ok, err := c.refsReadable(ctx, b, doc, refs); err != nil || !ok {
+			if ok, err := c.refsReadable(ctx, b, op, doc, refs); err != nil || !ok {
 				if err != nil {
 					cur.Close(ctx)
 					return deleted, err
@@ -807,7 +809,7 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 		if fo.Sort != nil {
 			// Pick the first candidate in the sort order, then delete
 			// it with the delete filter AND its pin; again if it changed.
-			pick := c.firstInScope(b, combine(client, scope), clientRefs(client), writeOpts{sort: fo.Sort, hint: fo.Hint})
+			pick := c.firstInScope(b, op, combine(client, scope), clientRefs(client), writeOpts{sort: fo.Sort, hint: fo.Hint})
 			for attempt := 0; attempt <= c.s.g.retries; attempt++ {
 				doc, err := pick(ctx)
 				if err != nil {
@@ -899,7 +901,7 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 	var doc bson.Raw
 	found, err := c.run(ctx, b, guardedWrite{
 		op: op, upd: upd, scope: scope, retry: c.s.g.retries,
-		reread: c.firstInScope(b, combine(client, scope), clientRefs(client), wo),
+		reread: c.firstInScope(b, op, combine(client, scope), clientRefs(client), wo),
 		do: func(ctx context.Context, f bson.D) (bool, error) {
 			o := options.FindOneAndUpdate()
 			if fo.ReturnDocument != nil {
