@@ -25,8 +25,8 @@
 //	|                    | only the keys given are compared                                               |
 //	| want-error.txt     | the codes (one a line) that rules.Validate must report; no evaluation then     |
 //	| known-divergence   | why rulegate disagrees with the documentation; the case is skipped             |
-//	| agreement          | on reads, Program.ReadFilter must match the document exactly when Evaluate     |
-//	|                    | allows it                                                                      |
+//	| agreement          | on reads (ReadFilter) and deletes (WriteFilter) the filter must match the      |
+//	|                    | document exactly when Evaluate allows it                                       |
 //
 // Documentation pages relied on (mongodb/docs-app-services):
 // source/rules/expressions.txt, source/rules/roles.txt,

@@ -263,20 +263,28 @@ func runCase(t *testing.T, a *txtar.Archive) []string {
 		t.Logf("evaluate: %v (reason %s)", evalErr, d.Reason)
 	}
 	diffs := check(t, w, d)
-	if req.Action == evaluator.ActionRead && req.Document != nil {
-		filter, _, err := prog.ReadFilter(ctx, req)
+	if (req.Action == evaluator.ActionRead || req.Action == evaluator.ActionDelete) && req.Document != nil {
+		// ReadFilter and, for deletes, WriteFilter select exactly the
+		// documents Evaluate allows (evaluator/filter.go).
+		var filter bson.D
+		var err error
+		if req.Action == evaluator.ActionRead {
+			filter, _, err = prog.ReadFilter(ctx, req)
+		} else {
+			filter, err = prog.WriteFilter(ctx, req)
+		}
 		switch {
 		case errors.Is(err, evaluator.ErrNotExpressible):
-			t.Logf("ReadFilter: %v (agreement not checked)", err)
+			t.Logf("%s filter: %v (agreement not checked)", req.Action, err)
 		case err != nil:
-			diffs = append(diffs, fmt.Sprintf("ReadFilter: %v", err))
+			diffs = append(diffs, fmt.Sprintf("%s filter: %v", req.Action, err))
 		default:
 			m, merr := memMatch(req.Document, filter)
 			switch {
 			case merr != nil:
 				t.Logf("agreement not checked: %v (filter %v)", merr, filter)
 			case m != d.Allowed:
-				diffs = append(diffs, fmt.Sprintf("ReadFilter %v matches the document: %v, Evaluate allows it: %v", filter, m, d.Allowed))
+				diffs = append(diffs, fmt.Sprintf("%s filter %v matches the document: %v, Evaluate allows it: %v", req.Action, filter, m, d.Allowed))
 			}
 		}
 	}
