@@ -12,8 +12,8 @@ import (
 )
 
 // Cursor iterates over the documents of a gated Find. It mirrors
-// *mongo.Cursor (Next, TryNext is not offered, Decode, All, Err, Close,
-// Current) but is its own type, because each document the server returns
+// *mongo.Cursor (Next, Decode, All, Err, Close, Current; TryNext and
+// tailable cursors are not offered) but is its own type, because each document the server returns
 // is checked against the rules before the caller sees it: documents the
 // caller may not read are skipped and unreadable fields removed. A Cursor is
 // not safe for concurrent use, like the driver's.

@@ -136,3 +136,81 @@ func ExampleRefusedError() {
 	// gate: app.scores: Aggregate: /1/$out: $out writes to a collection outside the rules; write through a gated Collection instead (gate/unsupported)
 	// true false
 }
+
+// The custom user data flow of App Services: each user updates only their
+// own document. (Needs a server: not run; see examples/customdata.)
+func ExampleCollection_UpdateOne() {
+	var (
+		g      *gate.Gate
+		claims *token.Claims // a verified access token
+	)
+	ctx := context.Background()
+	coll := g.For(claims.User()).Database("app").Collection("custom-user-data")
+	res, err := coll.UpdateOne(ctx,
+		bson.D{{Key: "userID", Value: claims.Subject}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "favoriteColor", Value: "pink"}}}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("{MatchedCount: %d, ModifiedCount: %d}\n", res.MatchedCount, res.ModifiedCount)
+}
+
+// Distinct over a field the caller may not read in some document is
+// denied with ReasonFieldNotReadable. (Needs a server: not run.)
+func ExampleCollection_Distinct() {
+	var notes *gate.Collection
+	var titles []string
+	err := notes.Distinct(context.Background(), "title", bson.D{}).Decode(&titles)
+	var de *gate.DeniedError
+	if errors.As(err, &de) && de.Reason == evaluator.ReasonFieldNotReadable {
+		fmt.Println("hidden:", de.Field)
+	}
+}
+
+// CountDocuments counts what Find would return. (Needs a server: not run.)
+func ExampleCollection_CountDocuments() {
+	var notes *gate.Collection
+	n, err := notes.CountDocuments(context.Background(), bson.D{{Key: "team", Value: "red"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(n)
+}
+
+// An insert is checked against the insert permission and the write
+// permission of every field. (Needs a server: not run.)
+func ExampleCollection_InsertOne() {
+	var notes *gate.Collection
+	_, err := notes.InsertOne(context.Background(), bson.D{{Key: "owner_id", Value: "a1"}, {Key: "title", Value: "new"}})
+	if errors.Is(err, gate.ErrDenied) {
+		fmt.Println(err)
+	}
+}
+
+// FindOneAndUpdate returns the document with only the fields the caller
+// may read. (Needs a server: not run.)
+func ExampleCollection_FindOneAndUpdate() {
+	var notes *gate.Collection
+	var after bson.M
+	err := notes.FindOneAndUpdate(context.Background(),
+		bson.D{{Key: "_id", Value: 2}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "count", Value: 1}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&after)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(after["count"])
+}
+
+// Options of New. (Needs a server: not run.)
+func ExampleHideInvisibleMatches() {
+	var (
+		client *mongo.Client
+		prog   *evaluator.Program
+	)
+	g, err := gate.New(client, prog, gate.HideInvisibleMatches(), gate.WithRetries(32))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = g
+}
