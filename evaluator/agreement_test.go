@@ -322,15 +322,39 @@ func genCase(t testing.TB, seed uint64) (agreementCase, int) {
 // allows reading it, and WriteFilter (with an update) exactly when
 // Evaluate allows the update on the stored document.
 func TestReadFilterAgreesWithEvaluate(t *testing.T) {
-	ctx := context.Background()
 	n := 400
 	if testing.Short() {
 		n = 60
 	}
 	skipped, allowed, denied, wallowed, loadFail := 0, 0, 0, 0, 0
 	for seed := uint64(1); seed <= uint64(n); seed++ {
+		st := checkAgreement(t, seed)
+		loadFail += st.rejected
+		skipped += st.skipped
+		allowed += st.allowed
+		denied += st.denied
+		wallowed += st.wallowed
+	}
+	t.Logf("%d rule sets (%d generated rule files rejected by the loader), %d filters not expressible; reads allowed %d, denied %d; writes allowed %d",
+		n, loadFail, skipped, allowed, denied, wallowed)
+	if allowed == 0 || denied == 0 || wallowed == 0 {
+		t.Errorf("the generator does not cover both outcomes")
+	}
+}
+
+var _ = json.Marshal
+
+// agreementStats counts what one generated case exercised.
+type agreementStats struct{ rejected, skipped, allowed, denied, wallowed int }
+
+// checkAgreement checks one generated case (see
+// TestReadFilterAgreesWithEvaluate); it fails t with the seed.
+func checkAgreement(t testing.TB, seed uint64) agreementStats {
+	ctx := context.Background()
+	var st agreementStats
+	{
 		c, rejected := genCase(t, seed)
-		loadFail += rejected
+		st.rejected += rejected
 		for ui, u := range genUsers {
 			user, err := expansion.NewUserObject([]byte(u))
 			if err != nil {
@@ -340,7 +364,7 @@ func TestReadFilterAgreesWithEvaluate(t *testing.T) {
 			filter, _, err := c.prog.ReadFilter(ctx, req)
 			if err != nil {
 				if strings.Contains(err.Error(), "cannot be written") {
-					skipped++
+					st.skipped++
 					continue
 				}
 				t.Fatalf("seed %d user %d: ReadFilter: %v\nrules: %s", seed, ui, err, c.rules)
@@ -349,6 +373,9 @@ func TestReadFilterAgreesWithEvaluate(t *testing.T) {
 			wreq := req
 			wreq.Action, wreq.Update = evaluator.ActionWrite, update
 			wfilter, werr := c.prog.WriteFilter(ctx, wreq)
+			dreq := req
+			dreq.Action = evaluator.ActionDelete
+			dfilter, derr := c.prog.WriteFilter(ctx, dreq)
 			if werr != nil && !strings.Contains(werr.Error(), "cannot be written") {
 				t.Fatalf("seed %d user %d: WriteFilter: %v\nrules: %s", seed, ui, werr, c.rules)
 			}
@@ -361,14 +388,25 @@ func TestReadFilterAgreesWithEvaluate(t *testing.T) {
 					t.Fatalf("seed %d: Evaluate: %v", seed, err)
 				}
 				if dec.Allowed {
-					allowed++
+					st.allowed++
 				} else {
-					denied++
+					st.denied++
 				}
 				if got := memMatch(t, doc, filter); got != dec.Allowed {
 					fj, _ := bson.MarshalExtJSON(filter, false, false)
 					t.Fatalf("seed %d user %d: read filter matches %v, Evaluate allows %v (%s, role %q)\nrules: %s\nfilter: %s\ndocument: %s",
 						seed, ui, got, dec.Allowed, dec.Reason, dec.Role, c.rules, fj, ds)
+				}
+				if derr == nil && memMatch(t, doc, dfilter) {
+					// The delete filter is sufficient, not exact (see
+					// WriteFilter): what it selects must be deletable.
+					d := dreq
+					d.Document = doc
+					if ddec, _ := c.prog.Evaluate(ctx, d); !ddec.Allowed {
+						fj, _ := bson.MarshalExtJSON(dfilter, false, false)
+						t.Fatalf("seed %d user %d: delete filter matches a document Evaluate does not allow deleting (%s)\nrules: %s\nfilter: %s\ndocument: %s",
+							seed, ui, ddec.Reason, c.rules, fj, ds)
+					}
 				}
 				if werr != nil {
 					continue
@@ -380,7 +418,7 @@ func TestReadFilterAgreesWithEvaluate(t *testing.T) {
 					t.Fatalf("seed %d: Evaluate write: %v", seed, err)
 				}
 				if wdec.Allowed {
-					wallowed++
+					st.wallowed++
 				}
 				if got := memMatch(t, doc, wfilter); got != wdec.Allowed {
 					fj, _ := bson.MarshalExtJSON(wfilter, false, false)
@@ -390,11 +428,14 @@ func TestReadFilterAgreesWithEvaluate(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d rule sets (%d generated rule files rejected by the loader), %d filters not expressible; reads allowed %d, denied %d; writes allowed %d",
-		n, loadFail, skipped, allowed, denied, wallowed)
-	if allowed == 0 || denied == 0 || wallowed == 0 {
-		t.Errorf("the generator does not cover both outcomes")
-	}
+	return st
 }
 
-var _ = json.Marshal
+// FuzzReadFilterAgreement explores more generated cases than the fixed
+// seeds of TestReadFilterAgreesWithEvaluate.
+func FuzzReadFilterAgreement(f *testing.F) {
+	for _, s := range []uint64{1, 70, 401, 9999} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, seed uint64) { checkAgreement(t, seed) })
+}
