@@ -106,6 +106,12 @@ type Role struct {
 type DocumentFilters struct {
 	At
 	Read, Write Expr
+	// Key is the key as written: "document_filters", or "document_filter"
+	// as the Tiered Privileges template of the Device Sync permissions
+	// guide writes it (sync/app-builder/device-sync-permissions-guide.txt),
+	// read as "document_filters" with a rules/spelling warning: ignoring it
+	// would give the role every document.
+	Key string
 }
 
 // Perm is a permission: absent, a boolean, or a rule expression.

@@ -272,8 +272,15 @@ func (p *parser) role(n *source.Node) *Role {
 			r.Name, hasName = p.str(v), true
 		case "apply_when":
 			r.ApplyWhen = p.expr(v)
-		case "document_filters":
+		case "document_filters", "document_filter":
+			if r.DocumentFilters != nil {
+				p.errorf(v, CodeSchema, "a role has both \"document_filters\" and \"document_filter\": write it once, as \"document_filters\"")
+				return true
+			}
 			r.DocumentFilters = p.documentFilters(v)
+			if r.DocumentFilters != nil {
+				r.DocumentFilters.Key = key
+			}
 		case "read":
 			r.Read = p.perm(v)
 		case "write":

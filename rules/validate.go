@@ -169,6 +169,9 @@ func (v *validator) role(r *Role) {
 	if r.ApplyWhen != nil {
 		v.expr(r.ApplyWhen, ctxRole)
 	}
+	if d := r.DocumentFilters; d != nil && d.Key == "document_filter" {
+		v.warnAt(d.At, CodeSpelling, "role %q writes \"document_filter\"; the configuration reference names the key \"document_filters\" (read as such)", r.Name)
+	}
 	if d := r.DocumentFilters; d != nil {
 		if d.Read != nil {
 			v.expr(d.Read, ctxRole)
