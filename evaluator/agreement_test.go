@@ -140,7 +140,15 @@ func (g gen) arrayOperand() string {
 
 func (g gen) match() string {
 	f := g.pick(genFields...)
-	switch g.r.IntN(12) {
+	switch g.r.IntN(14) {
+	case 12:
+		return fmt.Sprintf(`{%q: {"%%stringToOid": %s}}`, f, g.pick(`"%%user.id"`, `"5f1a2b3c4d5e6f7a8b9c0d1e"`, `"%%user.custom_data.team"`))
+	case 13:
+		if g.r.IntN(4) == 0 {
+			// Two document values compared: not expressible as a query.
+			return fmt.Sprintf(`{%q: "%%%%root.team_id"}`, f)
+		}
+		return fmt.Sprintf(`{"%%%%user.id": {"%%oidToString": "%%%%root._id"}}`)
 	case 0, 1, 2:
 		return fmt.Sprintf(`{%q: %s}`, f, g.operand())
 	case 3:
