@@ -547,6 +547,23 @@ func TestUpdateOne(t *testing.T) {
 	if err != nil || res.MatchedCount != 0 {
 		t.Errorf("no match: %+v, %v", res, err)
 	}
+	// The optimistic write pins every field as read, nested documents and
+	// arrays included.
+	if _, err := e.raw.InsertOne(ctx, bson.D{{Key: "_id", Value: 5}, {Key: "owner_id", Value: "a1"}, {Key: "team", Value: "red"},
+		{Key: "tags", Value: bson.A{"x", 2, bson.D{{Key: "k", Value: 1}}}}, {Key: "meta", Value: bson.D{{Key: "a", Value: 1}, {Key: "b", Value: bson.A{1.5, nil}}}}, {Key: "none", Value: nil}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = e.as("alice").UpdateOne(ctx, id(5), bson.D{{Key: "$set", Value: bson.D{{Key: "meta.c", Value: "new"}}}, {Key: "$push", Value: bson.D{{Key: "tags", Value: "z"}}}})
+	if err != nil || res.MatchedCount != 1 || res.ModifiedCount != 1 {
+		t.Fatalf("update of a document with nested values: %+v, %v", res, err)
+	}
+	var five bson.Raw
+	if err := e.raw.FindOne(ctx, id(5)).Decode(&five); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := five.Lookup("meta", "c").StringValueOK(); c != "new" || five.Lookup("tags", "3").StringValue() != "z" {
+		t.Errorf("document 5: %v", five)
+	}
 	res, err = e.as("alice").UpdateByID(ctx, 1, set("title", "by id"))
 	if err != nil || res.ModifiedCount != 1 {
 		t.Errorf("UpdateByID: %+v, %v", res, err)
