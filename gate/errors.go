@@ -105,3 +105,19 @@ func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
 
 // Unwrap returns the underlying error.
 func (e *RefusedError) Unwrap() error { return e.Err }
+
+// refusedFrom turns an evaluator validation error into a *RefusedError:
+// the *source.Error it wraps gives the pointer (appended to base) and the
+// message with its own code.
+func (c *Collection) refusedFrom(op, code string, base source.Pointer, err error) *RefusedError {
+	r := &RefusedError{Namespace: c.ns, Op: op, Ptr: base, Code: code, Msg: err.Error(), Err: err}
+	var se *source.Error
+	if errors.As(err, &se) {
+		r.Ptr = base + se.Ptr
+		r.Msg = se.Msg
+		if se.Code != "" {
+			r.Msg += " (" + se.Code + ")"
+		}
+	}
+	return r
+}

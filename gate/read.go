@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/source"
@@ -18,14 +19,14 @@ import (
 func (c *Collection) clientFilter(op string, filter any) (bson.Raw, error) {
 	raw, err := toRaw(filter)
 	if err != nil {
-		return nil, c.refused(op, CodeInvalid, "filter is not a document: "+err.Error(), err)
+		return nil, c.refused(op, CodeInvalid, fmt.Sprintf("filter must be a document, got %T", filter), err)
 	}
 	if r := scanForbidden(bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: raw}, "", 0); r != nil {
 		r.Namespace, r.Op = c.ns, op
 		return nil, r
 	}
 	if err := validateClientQuery(raw); err != nil {
-		return nil, c.refused(op, CodeUnsupported, "filter: "+err.Error(), err)
+		return nil, c.refusedFrom(op, CodeUnsupported, "", err)
 	}
 	return raw, nil
 }
@@ -34,7 +35,7 @@ func (c *Collection) clientFilter(op string, filter any) (bson.Raw, error) {
 func (c *Collection) validateMatch(op string) func(bson.Raw, source.Pointer) *RefusedError {
 	return func(q bson.Raw, ptr source.Pointer) *RefusedError {
 		if err := validateClientQuery(q); err != nil {
-			return &RefusedError{Namespace: c.ns, Op: op, Ptr: ptr, Code: CodeUnsupported, Msg: err.Error(), Err: err}
+			return c.refusedFrom(op, CodeUnsupported, ptr, err)
 		}
 		return nil
 	}

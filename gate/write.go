@@ -58,14 +58,12 @@ func (c *Collection) InsertMany(ctx context.Context, documents any, opts ...opti
 func (c *Collection) checkInsert(ctx context.Context, b *evaluator.Bound, op string, document any, ptr source.Pointer) (bson.Raw, error) {
 	raw, err := toRaw(document)
 	if err != nil {
-		r := c.refused(op, CodeInvalid, "document is not a BSON document: "+err.Error(), err)
+		r := c.refused(op, CodeInvalid, fmt.Sprintf("document must be a document, got %T", document), err)
 		r.Ptr = ptr
 		return nil, r
 	}
 	if err := validateClientDocument(raw); err != nil {
-		r := c.refused(op, CodeInvalid, err.Error(), err)
-		r.Ptr = ptr
-		return nil, r
+		return nil, c.refusedFrom(op, CodeInvalid, ptr, err)
 	}
 	if _, err := raw.LookupErr("_id"); err != nil {
 		d := bson.D{{Key: "_id", Value: bson.NewObjectID()}}
@@ -119,7 +117,7 @@ func (c *Collection) parseUpdate(op string, u any, replacement bool) (*update, e
 		if err == nil {
 			if info.Replacement {
 				if err := validateClientDocument(raw); err != nil {
-					return nil, c.refused(op, CodeInvalid, err.Error(), err)
+					return nil, c.refusedFrom(op, CodeInvalid, "", err)
 				}
 			}
 			switch {
@@ -131,11 +129,9 @@ func (c *Collection) parseUpdate(op string, u any, replacement bool) (*update, e
 			return &update{raw: raw, info: info}, nil
 		}
 	}
-	r := c.refused(op, CodeInvalid, err.Error(), err)
+	r := c.refusedFrom(op, CodeInvalid, "", err)
 	var se *source.Error
-	if errors.As(err, &se) {
-		r.Ptr, r.Msg = se.Ptr, se.Msg+" ("+se.Code+")"
-	}
+	errors.As(err, &se)
 	if errors.Is(err, evaluator.ErrUnsupportedUpdate) || (se != nil && se.Code == evaluator.CodeUpdatePipeline) {
 		r.Code = CodeUnsupported
 	}

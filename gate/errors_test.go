@@ -1,0 +1,146 @@
+package gate
+
+import (
+	"context"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/rules"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite testdata/errors.golden")
+
+// TestErrorsGolden renders the errors of operations the gate refuses before
+// reaching the server, and compares them with testdata/errors.golden (-update
+// rewrites it). The texts are the contract callers and logs see.
+func TestErrorsGolden(t *testing.T) {
+	app, err := rules.LoadApp(os.DirFS("testdata/app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := evaluator.Compile(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := expansion.NewUserObject([]byte(`{"id": "a1"}`))
+	// No server: every case below is refused before the gate talks to one.
+	g := &Gate{prog: prog, retries: DefaultRetries}
+	s := g.For(u)
+	c := &Collection{s: s, ns: "app.notes"}
+	ctx := context.Background()
+	id := bson.D{{Key: "_id", Value: 1}}
+	var b strings.Builder
+	for _, tc := range []struct {
+		name string
+		run  func() error
+	}{
+		{"find $where", func() error {
+			_, err := c.Find(ctx, bson.D{{Key: "$where", Value: "1"}})
+			return err
+		}},
+		{"find $regex", func() error {
+			_, err := c.Find(ctx, bson.D{{Key: "a", Value: bson.D{{Key: "$regex", Value: "x"}}}})
+			return err
+		}},
+		{"find unknown operator", func() error {
+			_, err := c.Find(ctx, bson.D{{Key: "a", Value: bson.D{{Key: "$frob", Value: 1}}}})
+			return err
+		}},
+		{"find projection operator", func() error {
+			_, err := c.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "a", Value: bson.D{{Key: "$slice", Value: 1}}}}))
+			return err
+		}},
+		{"find collation", func() error {
+			_, err := c.Find(ctx, bson.D{}, options.Find().SetCollation(&options.Collation{Locale: "fr"}))
+			return err
+		}},
+		{"find filter not a document", func() error {
+			_, err := c.Find(ctx, 42)
+			return err
+		}},
+		{"update pipeline", func() error {
+			_, err := c.UpdateOne(ctx, id, mongo.Pipeline{{{Key: "$set", Value: bson.D{{Key: "a", Value: "$b"}}}}})
+			return err
+		}},
+		{"update unknown operator", func() error {
+			_, err := c.UpdateOne(ctx, id, bson.D{{Key: "$frob", Value: bson.D{{Key: "a", Value: 1}}}})
+			return err
+		}},
+		{"update as replacement", func() error {
+			_, err := c.UpdateOne(ctx, id, bson.D{{Key: "a", Value: 1}})
+			return err
+		}},
+		{"replace with operators", func() error {
+			_, err := c.ReplaceOne(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}})
+			return err
+		}},
+		{"replace with a $ field", func() error {
+			_, err := c.ReplaceOne(ctx, id, bson.D{{Key: "a", Value: bson.D{{Key: "$b", Value: 1}}}})
+			return err
+		}},
+		{"aggregate $lookup", func() error {
+			_, err := c.Aggregate(ctx, mongo.Pipeline{{{Key: "$match", Value: bson.D{}}}, {{Key: "$lookup", Value: bson.D{{Key: "from", Value: "x"}}}}})
+			return err
+		}},
+		{"aggregate $out", func() error {
+			_, err := c.Aggregate(ctx, mongo.Pipeline{{{Key: "$out", Value: "x"}}})
+			return err
+		}},
+		{"aggregate $function", func() error {
+			_, err := c.Aggregate(ctx, mongo.Pipeline{{{Key: "$set", Value: bson.D{{Key: "x", Value: bson.D{{Key: "$function", Value: bson.D{}}}}}}}})
+			return err
+		}},
+		{"aggregate $match $expr", func() error {
+			_, err := c.Aggregate(ctx, mongo.Pipeline{{{Key: "$match", Value: bson.D{{Key: "$expr", Value: true}}}}})
+			return err
+		}},
+		{"aggregate bson.D", func() error {
+			_, err := c.Aggregate(ctx, bson.D{{Key: "$match", Value: bson.D{}}})
+			return err
+		}},
+		{"insert $ field", func() error {
+			_, err := c.InsertOne(ctx, bson.D{{Key: "$set", Value: 1}})
+			return err
+		}},
+		{"insert dotted field", func() error {
+			_, err := c.InsertMany(ctx, []any{bson.D{{Key: "owner_id", Value: "a1"}}, bson.D{{Key: "a.b", Value: 1}}})
+			return err
+		}},
+		{"distinct $ field", func() error { return c.Distinct(ctx, "$a", bson.D{}).Err() }},
+		{"delete collation", func() error {
+			_, err := c.DeleteMany(ctx, bson.D{}, options.DeleteMany().SetCollation(&options.Collation{Locale: "fr"}))
+			return err
+		}},
+		{"findOneAndUpdate projection", func() error {
+			return c.FindOneAndUpdate(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}, options.FindOneAndUpdate().SetProjection(bson.D{{Key: "a", Value: 1}})).Err()
+		}},
+	} {
+		err := tc.run()
+		if err == nil {
+			t.Errorf("%s: no error", tc.name)
+			continue
+		}
+		b.WriteString(tc.name + ": " + err.Error() + "\n")
+	}
+	got := b.String()
+	const golden = "testdata/errors.golden"
+	if *updateGolden {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("errors differ from %s (run with -update to rewrite):\n--- got\n%s--- want\n%s", golden, got, want)
+	}
+}
