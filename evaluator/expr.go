@@ -321,6 +321,19 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 		// not even with $ne or $nin: fail closed.
 		return false
 	}
+	if len(p) == 1 && (c.kind == cEq || c.kind == cIn) {
+		// Fast path: a top-level field holding one value that is not an
+		// array has itself as its only candidate.
+		if fv := fieldOf(d, p[0]); fv.Type != 0 && fv.Type != bson.TypeArray && rv.Type != bson.TypeNull {
+			if c.kind == cIn {
+				return rv.IsArray() && ec.set(c.arg).Has(fv)
+			}
+			if value.Equal(fv, rv) {
+				return true
+			}
+			return !query && c.arg.fromExp && rv.IsArray() && ec.set(c.arg).Has(fv)
+		}
+	}
 	switch c.kind {
 	case cEq:
 		return ec.eqPath(c, d, p, rv, query)
