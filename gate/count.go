@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"bytes"
 	"context"
 	"strings"
 
@@ -130,11 +131,15 @@ func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any,
 			continue
 		}
 		if !t.covers(fieldName) {
-			visible := value.FromDocument(mustMarshal(t.keep(raw)))
-			if len(distinctValues(visible, path)) != len(vals) {
+			// Only what the redacted document shows may be returned;
+			// when it shows less than the stored values, the field
+			// (or part of it) is hidden from the caller.
+			visible := distinctValues(value.FromDocument(mustMarshal(t.keep(raw))), path)
+			if !sameValues(visible, vals) {
 				return &DistinctResult{err: &DeniedError{Namespace: c.ns, Op: op, Action: evaluator.ActionRead,
 					Reason: evaluator.ReasonFieldNotReadable, Role: d.Role, Field: fieldName}}
 			}
+			vals = visible
 		}
 		for _, v := range vals {
 			key = value.Key(key[:0], v)
@@ -197,4 +202,18 @@ func mustMarshal(d bson.D) bson.Raw {
 		return bson.Raw(emptyDoc)
 	}
 	return b
+}
+
+// sameValues reports whether a and b hold the same values in the same
+// order (value.Equal per element, same BSON types).
+func sameValues(a, b []value.Value) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Type != b[i].Type || !bytes.Equal(a[i].Data, b[i].Data) {
+			return false
+		}
+	}
+	return true
 }

@@ -796,3 +796,53 @@ func TestNew(t *testing.T) {
 		t.Error("New(nil, nil) did not fail")
 	}
 }
+
+// TestEmbeddedFieldRules: in profiles, anyone reads name and address.city,
+// not address.street. Distinct over the whole address is denied, over the
+// city allowed; Find redacts the street; a filter on the street matches
+// nothing.
+func TestEmbeddedFieldRules(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	raw := e.db.Collection("profiles")
+	if _, err := raw.InsertMany(ctx, []any{
+		bson.D{{Key: "name", Value: "ann"}, {Key: "address", Value: bson.D{{Key: "city", Value: "Oslo"}, {Key: "street", Value: "Hidden 1"}}}},
+		bson.D{{Key: "name", Value: "ben"}, {Key: "address", Value: bson.D{{Key: "city", Value: "Rome"}, {Key: "street", Value: "Hidden 2"}}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.g.For(e.users["dave"]).Database(e.db.Name()).Collection("profiles")
+	var cities []string
+	if err := c.Distinct(ctx, "address.city", bson.D{}).Decode(&cities); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(cities)
+	if !reflect.DeepEqual(cities, []string{"Oslo", "Rome"}) {
+		t.Errorf("cities = %v", cities)
+	}
+	err := c.Distinct(ctx, "address", bson.D{}).Err()
+	wantDenied(t, err, "Distinct", evaluator.ActionRead, evaluator.ReasonFieldNotReadable)
+	err = c.Distinct(ctx, "address.street", bson.D{}).Err()
+	wantDenied(t, err, "Distinct", evaluator.ActionRead, evaluator.ReasonFieldNotReadable)
+	var docs []bson.Raw
+	cur, err := c.Find(ctx, bson.D{{Key: "address.city", Value: "Oslo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 1 {
+		t.Fatalf("find by city: %v", docs)
+	}
+	if _, err := docs[0].LookupErr("address", "street"); err == nil {
+		t.Errorf("the street was not redacted: %v", docs[0])
+	}
+	if city, _ := docs[0].Lookup("address", "city").StringValueOK(); city != "Oslo" {
+		t.Errorf("city = %q", city)
+	}
+	if n, err := c.CountDocuments(ctx, bson.D{{Key: "address.street", Value: "Hidden 1"}}); err != nil || n != 0 {
+		t.Errorf("count by the hidden street: %d, %v", n, err)
+	}
+}
