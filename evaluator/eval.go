@@ -602,44 +602,53 @@ func eachField(d value.Value, prefix []string, fs []*cfield, addl *perms, docLev
 	})
 }
 
-// project applies the projections of the applied filters to a read list.
+// project applies the projections of the applied filters to a read list
+// (MongoDB projection semantics: an inclusion keeps _id unless it excludes
+// it; an exclusion removes the fields and everything below them).
 func project(list []string, applied []*cfilter) []string {
 	for _, f := range applied {
 		if len(f.projection) == 0 {
 			continue
 		}
-		include := false
+		include, idExcluded := false, false
 		for _, pr := range f.projection {
 			if pr.Include && pr.Field != "_id" {
 				include = true
 			}
+			if !pr.Include && pr.Field == "_id" {
+				idExcluded = true
+			}
 		}
-		var out []string
+		out := []string{}
 		for _, s := range list {
-			keep := include
-			for _, pr := range f.projection {
-				under := s == pr.Field || strings.HasPrefix(s, pr.Field+".")
-				if include && !pr.Include && pr.Field == "_id" && under {
-					keep = false
-					break
+			under := func(field string) bool { return s == field || strings.HasPrefix(s, field+".") }
+			if s == "_id" || strings.HasPrefix(s, "_id.") {
+				if !idExcluded {
+					out = append(out, s)
 				}
-				if !include && !pr.Include && under {
-					keep = false
-					break
-				}
-				if include && pr.Include && (under || strings.HasPrefix(pr.Field, s+".")) {
-					if strings.HasPrefix(pr.Field, s+".") {
-						out = append(out, pr.Field)
+				continue
+			}
+			if !include {
+				keep := true
+				for _, pr := range f.projection {
+					if !pr.Include && under(pr.Field) {
 						keep = false
 					}
 				}
+				if keep {
+					out = append(out, s)
+				}
+				continue
 			}
-			if include && keep {
-				keep = s == "_id"
-				for _, pr := range f.projection {
-					if pr.Include && (s == pr.Field || strings.HasPrefix(s, pr.Field+".")) {
-						keep = true
-					}
+			keep := false
+			for _, pr := range f.projection {
+				switch {
+				case !pr.Include:
+				case under(pr.Field):
+					keep = true
+				case strings.HasPrefix(pr.Field, s+"."):
+					// The inclusion names a field embedded in a readable one.
+					out = append(out, pr.Field)
 				}
 			}
 			if keep {

@@ -749,8 +749,15 @@ func mergeProjections(proj bson.D, applied []*cfilter) bson.D {
 				}
 			}
 			var out bson.D
+			idOut := false
 			for _, e := range proj {
 				if e.Value == 0 || keep[e.Key] {
+					out = append(out, e)
+					idOut = idOut || e.Key == "_id" && e.Value == 0
+				}
+			}
+			for _, e := range fp {
+				if e.Key == "_id" && e.Value == 0 && !idOut {
 					out = append(out, e)
 				}
 			}
