@@ -382,29 +382,57 @@ func (cp *compiler) role(r *rules.Role) *crole {
 	cr.insert = cp.permDefault(r.Insert, true, "insert")
 	cr.delete = cp.permDefault(r.Delete, true, "delete")
 	cr.search = cp.permDefault(r.Search, true, "search")
-	cr.fields = cp.fields(r.Fields, nil)
 	if r.AdditionalFields != nil {
 		cr.addl = cp.fieldPerms(r.AdditionalFields, nil)
 	}
+	cr.fields = cp.fields(r.Fields, nil, cr.addl)
 	cr.hasFieldRules = len(cr.fields) > 0 || cr.addl != nil && (cr.addl.read != nil || cr.addl.write != nil)
 	return cr
 }
 
-func (cp *compiler) fields(frs []*rules.FieldRule, parent []string) []*cfield {
+// fields compiles field rules. A dotted rule name ("address.zip") names
+// an embedded field: it is nested under a rule for its parent ("address"),
+// created without permissions of its own when the rules have none, whose
+// unnamed fields keep the enclosing additional_fields (addl).
+func (cp *compiler) fields(frs []*rules.FieldRule, parent []string, addl *perms) []*cfield {
 	var out []*cfield
 	for _, fr := range frs {
 		if fr == nil {
 			continue
 		}
-		path := append(append([]string(nil), parent...), fr.Name)
-		cf := &cfield{at: fr.At, name: fr.Name, path: path}
+		segs := strings.Split(fr.Name, ".")
+		level, prefix, laddl := &out, parent, addl
+		for _, seg := range segs[:len(segs)-1] {
+			prefix = append(append([]string(nil), prefix...), seg)
+			var host *cfield
+			for _, f := range *level {
+				if f.name == seg {
+					host = f
+				}
+			}
+			if host == nil {
+				host = &cfield{at: fr.At, name: seg, path: prefix, addl: laddl}
+				*level = append(*level, host)
+			}
+			level, laddl = &host.fields, host.addl
+		}
+		name := segs[len(segs)-1]
+		path := append(append([]string(nil), prefix...), name)
+		cf := &cfield{at: fr.At, name: name, path: path}
 		cf.read = cp.perm(fr.Read, path, "field.read")
 		cf.write = cp.perm(fr.Write, path, "field.write")
-		cf.fields = cp.fields(fr.Fields, path)
 		if fr.AdditionalFields != nil {
 			cf.addl = cp.fieldPerms(fr.AdditionalFields, path)
 		}
-		out = append(out, cf)
+		cf.fields = cp.fields(fr.Fields, path, cf.addl)
+		if prev := findField(*level, name); prev != nil && len(segs) == 1 && prev.read == nil && prev.write == nil {
+			// A host created for an earlier dotted rule: this rule is its
+			// own definition.
+			prev.at, prev.read, prev.write, prev.addl = cf.at, cf.read, cf.write, cf.addl
+			prev.fields = append(cf.fields, prev.fields...)
+			continue
+		}
+		*level = append(*level, cf)
 	}
 	return out
 }
