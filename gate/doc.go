@@ -53,8 +53,9 @@
 //	|                   | refused when documents would need per-document redaction                           |
 //	| InsertOne/Many    | Evaluate(insert) on each document (an _id is added first); one denial, no insert   |
 //	| UpdateOne,        | rule write filter for the touched paths AND client filter selects the document;    |
-//	| ReplaceOne,       | its post-image is evaluated (%%root after, %%prevRoot before); an optimistic write  |
-//	| FindOneAndUpdate  | with rule filter AND pin; retried on a concurrent change (WithRetries)              |
+//	| ReplaceOne,       | its post-image is evaluated (%%root after, %%prevRoot before) and must stay in the  |
+//	| FindOneAndUpdate, | caller's write scope; an optimistic write with rule filter AND pin; retried on a    |
+//	| UpdateByID        | concurrent change (WithRetries)                                                     |
 //	| UpdateMany        | every readable matching document checked first (one denial, nothing written), then |
 //	|                   | each written like UpdateOne                                                        |
 //	| DeleteOne/Many,   | rule delete filter (AND client filter) in one server operation; with a client      |
@@ -75,6 +76,12 @@
 //
 // # Choices where the documentation is silent or the gate cannot check
 //
+//   - An update or replacement whose result would be outside the caller's
+//     write scope (the document, as stored after the write, one the caller
+//     may not write: a changed owner, a submitted draft) is denied. App
+//     Services decides the role of a write from the stored document, and
+//     rule authors stop such moves with write rules on %%root; the gate
+//     denies them regardless unless the Gate has AllowLeavingScope.
 //   - Upserts are refused: insert and update separately.
 //   - $lookup and $unionWith are refused (App Services applies the other
 //     collection's rules inside them; the gate does not rewrite

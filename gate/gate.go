@@ -21,6 +21,7 @@ type Gate struct {
 	prog          *evaluator.Program
 	retries       int
 	hideInvisible bool
+	leaveScope    bool
 }
 
 // Option configures New.
@@ -40,6 +41,16 @@ func WithRetries(n int) Option { return func(g *Gate) { g.retries = n } }
 // yes/no answer about another user's data. Choose this option when that
 // matters more than the report.
 func HideInvisibleMatches() Option { return func(g *Gate) { g.hideInvisible = true } }
+
+// AllowLeavingScope lets an update or replacement move a document out of
+// the caller's write scope when the rules allow the write itself. App
+// Services assigns the role of a write from the stored document, so there a
+// rule author stops such moves with write rules on %%root (document_filters
+// write, a write expression); by default the gate denies them in any case,
+// which also denies workflow transitions that end the caller's own write
+// access (a "submit" that makes a draft read-only). Choose this option to
+// get App Services' behaviour.
+func AllowLeavingScope() Option { return func(g *Gate) { g.leaveScope = true } }
 
 // New returns a Gate enforcing prog on client.
 func New(client *mongo.Client, prog *evaluator.Program, opts ...Option) (*Gate, error) {

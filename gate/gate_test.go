@@ -846,3 +846,51 @@ func TestEmbeddedFieldRules(t *testing.T) {
 		t.Errorf("count by the hidden street: %d, %v", n, err)
 	}
 }
+
+// TestLeavingScope: in drafts, the author may write a draft; the rules
+// have no write rule on %%root, so App Services (role from the stored
+// document) lets the author submit the draft or hand it to someone else.
+// The gate denies both by default, since the document would leave the
+// author's write scope, and allows them with AllowLeavingScope.
+func TestLeavingScope(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	raw := e.db.Collection("drafts")
+	if _, err := raw.InsertMany(ctx, []any{
+		bson.D{{Key: "_id", Value: 1}, {Key: "author", Value: "a1"}, {Key: "status", Value: "draft"}, {Key: "text", Value: "v1"}},
+		bson.D{{Key: "_id", Value: 2}, {Key: "author", Value: "a1"}, {Key: "status", Value: "draft"}, {Key: "text", Value: "v1"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	id := func(i int) bson.D { return bson.D{{Key: "_id", Value: i}} }
+	set := func(k, v string) bson.D { return bson.D{{Key: "$set", Value: bson.D{{Key: k, Value: v}}}} }
+	strict := e.g.For(e.users["alice"]).Database(e.db.Name()).Collection("drafts")
+	if res, err := strict.UpdateOne(ctx, id(1), set("text", "v2")); err != nil || res.ModifiedCount != 1 {
+		t.Fatalf("editing a draft: %+v, %v", res, err)
+	}
+	_, err := strict.UpdateOne(ctx, id(1), set("status", "submitted"))
+	wantDenied(t, err, "UpdateOne", evaluator.ActionWrite, evaluator.ReasonPermission)
+	_, err = strict.UpdateOne(ctx, id(1), set("author", "b1"))
+	wantDenied(t, err, "UpdateOne", evaluator.ActionWrite, "")
+	_, err = strict.ReplaceOne(ctx, id(1), bson.D{{Key: "author", Value: "a1"}, {Key: "status", Value: "final"}})
+	wantDenied(t, err, "ReplaceOne", evaluator.ActionWrite, "")
+
+	g, err := gate.New(e.db.Client(), loadProgram(t, e.db.Name()), gate.AllowLeavingScope())
+	if err != nil {
+		t.Fatal(err)
+	}
+	loose := g.For(e.users["alice"]).Database(e.db.Name()).Collection("drafts")
+	if res, err := loose.UpdateOne(ctx, id(2), set("status", "submitted")); err != nil || res.ModifiedCount != 1 {
+		t.Fatalf("submitting with AllowLeavingScope: %+v, %v", res, err)
+	}
+	// Now a reader's document: no more writes.
+	_, err = loose.UpdateOne(ctx, id(2), set("text", "v3"))
+	wantDenied(t, err, "UpdateOne", evaluator.ActionWrite, evaluator.ReasonFieldNotWritable)
+	var one, two bson.M
+	_ = raw.FindOne(ctx, id(1)).Decode(&one)
+	_ = raw.FindOne(ctx, id(2)).Decode(&two)
+	if one["status"] != "draft" || one["author"] != "a1" || one["text"] != "v2" || two["status"] != "submitted" || two["text"] != "v1" {
+		t.Errorf("drafts: %v %v", one, two)
+	}
+}

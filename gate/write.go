@@ -206,7 +206,7 @@ func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite
 			}
 			return true, r
 		}
-		d, err := decide(ctx, b, evaluator.ActionWrite, post, prev, w.upd.raw)
+		d, err := c.decideWrite(ctx, b, prev, post, w.upd.raw)
 		if err != nil {
 			return true, c.evalErr(w.op, evaluator.ActionWrite, err)
 		}
@@ -222,6 +222,24 @@ func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite
 	}
 	return true, &RefusedError{Namespace: c.ns, Op: w.op, Code: CodeConflict,
 		Msg: fmt.Sprintf("the document kept changing during %d attempts", w.retry+1), Err: ErrConflict}
+}
+
+// decideWrite decides the write of update on prev, giving post: the rules
+// evaluated with %%root = post and %%prevRoot = prev; then, unless the Gate
+// was made with AllowLeavingScope, post as a stored document must still be
+// one the caller may write (its role decided on post): an update or
+// replacement that moves a document out of the caller's write scope, such
+// as changing its owner, is denied with the reason evaluating post gives.
+func (c *Collection) decideWrite(ctx context.Context, b *evaluator.Bound, prev, post, update bson.Raw) (evaluator.Decision, error) {
+	d, err := decide(ctx, b, evaluator.ActionWrite, post, prev, update)
+	if err != nil || !d.Allowed || c.s.g.leaveScope {
+		return d, err
+	}
+	after, err := decide(ctx, b, evaluator.ActionWrite, post, post, nil)
+	if err != nil || !after.Allowed {
+		return after, err
+	}
+	return d, nil
 }
 
 func backoff(ctx context.Context, attempt int) {
@@ -596,7 +614,7 @@ func (c *Collection) decideOn(ctx context.Context, b *evaluator.Bound, op string
 		}
 		return evaluator.Decision{}, r
 	}
-	d, err := decide(ctx, b, a, post, doc, upd.raw)
+	d, err := c.decideWrite(ctx, b, doc, post, upd.raw)
 	if err != nil {
 		return d, c.evalErr(op, a, err)
 	}
