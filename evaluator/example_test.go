@@ -205,3 +205,50 @@ func ExampleWithFunction() {
 	// true <nil>
 	// false <nil>
 }
+
+func ExampleBound_ReadFilter() {
+	p := exampleProgram()
+	ctx := context.Background()
+	b, _ := p.Bind(ctx, evaluator.Request{Namespace: "shop.orders", Inputs: expansion.Inputs{}})
+	// No user: every clause needs a claim, so nothing can be read.
+	filter, _, err := b.ReadFilter(ctx)
+	f, _ := bson.MarshalExtJSON(filter, false, false)
+	fmt.Println(string(f), err)
+	// Output: {"_id":{"$in":[]}} <nil>
+}
+
+func ExampleBound_WriteFilter() {
+	p := exampleProgram()
+	ctx := context.Background()
+	b, _ := p.Bind(ctx, evaluator.Request{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}})
+	filter, err := b.WriteFilter(ctx, evaluator.ActionDelete, nil)
+	f, _ := bson.MarshalExtJSON(filter, false, false)
+	fmt.Println(string(f), err)
+	// Output: {"owner_id":{"$eq":"u1"}} <nil>
+}
+
+func ExampleWithDataSource() {
+	app, _ := rules.LoadApp(fstest.MapFS{
+		"data_sources/atlas-a/db/c/rules.json": {Data: []byte(`{"database": "db", "collection": "c", "roles": [{"name": "a", "read": true}]}`)},
+		"data_sources/atlas-b/db/c/rules.json": {Data: []byte(`{"database": "db", "collection": "c", "roles": [{"name": "b", "read": true}]}`)},
+	})
+	p, _ := evaluator.Compile(app, evaluator.WithDataSource("atlas-b"))
+	dec, _ := p.Evaluate(context.Background(), evaluator.Request{Namespace: "db.c", Action: evaluator.ActionRead, Document: exampleDoc(`{"_id": 1}`)})
+	fmt.Println(dec.Role, p.HasDefaultRule())
+	// Output: b false
+}
+
+func ExampleWithMaxNodes() {
+	app, _ := rules.LoadApp(fstest.MapFS{
+		"data_sources/mongodb-atlas/shop/orders/rules.json": {Data: []byte(exampleRules)},
+	})
+	_, err := evaluator.Compile(app, evaluator.WithMaxNodes(5))
+	fmt.Println(err)
+	// Output: data_sources/mongodb-atlas/shop/orders/rules.json:1:1: the rules have 15 nodes, more than the limit of 5 (WithMaxNodes) (evaluator/too-large)
+}
+
+func ExampleStep_String() {
+	s := evaluator.Step{File: "rules.json", Ptr: "/roles/0", What: "role", Detail: "owner", Result: true}
+	fmt.Println(s)
+	// Output: rules.json#/roles/0 role: owner -> true
+}
