@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs the peer benchmarks, saves the raw output to results/latest.txt and
 # prints a benchstat table (engines as columns, "vs base" = vs handwritten)
-# and a table of median time ratios to handwritten (cmd/ratios).
+# and tables of time ratios to handwritten, of the medians and of the
+# minimums (cmd/ratios).
 #
 #   ./run.sh                    # COUNT=6 rounds of every benchmark, 1s each
 #   COUNT=10 BENCH='Owner' ./run.sh
+#   COUNT=20 BENCHTIME=250ms ./run.sh   # more, shorter rounds on a busy machine
 #   OUT=/tmp/new.txt ./run.sh   # keep results/latest.txt as it is
 #
 # The test binary is built once and run COUNT times with -test.count=1, so
@@ -47,3 +49,5 @@ echo
 grep '^BenchmarkDocToMap' "$OUT" | head -1 || true
 echo
 go run ./cmd/ratios "$OUT"
+echo
+go run ./cmd/ratios -stat min "$OUT"

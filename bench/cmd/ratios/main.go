@@ -7,14 +7,20 @@
 // without a handwritten result is printed without ratios, and benchmarks
 // without a sub-name are left out.
 //
+// With -stat min it takes the minimum of the samples instead of the
+// median: on a machine shared with other work, load only ever adds time,
+// so the minimum is the better estimate of the uncontended cost.
+//
 // Usage:
 //
 //	go run ./cmd/ratios results/latest.txt
+//	go run ./cmd/ratios -stat min results/latest.txt
 //	go test -run '^$' -bench . | go run ./cmd/ratios
 package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -36,6 +42,10 @@ var lineRE = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
 
 // Samples holds the samples of each group and engine, by unit.
 type Samples struct {
+	// Stat summarises samples; Median when nil.
+	Stat     func([]float64) float64
+	StatName string
+
 	groups  []string // in order of first appearance
 	engines []string
 	ns      map[string]map[string][]float64 // ns/op
@@ -119,6 +129,16 @@ func Median(xs []float64) float64 {
 	return (ys[n/2-1] + ys[n/2]) / 2
 }
 
+// Min returns the smallest of xs (which must not be empty).
+func Min(xs []float64) float64 { return slices.Min(xs) }
+
+func (s *Samples) stat(xs []float64) float64 {
+	if s.Stat == nil {
+		return Median(xs)
+	}
+	return s.Stat(xs)
+}
+
 // FormatNs prints a duration in ns with three significant digits and a
 // unit: "97.5 ns", "3.35 µs", "30.3 µs".
 func FormatNs(ns float64) string {
@@ -153,7 +173,11 @@ func FormatRatio(r float64) string {
 // in the first each cell is "median time (ratio to Baseline)", in the
 // second "allocs/op · B/op" when -benchmem was given.
 func (s *Samples) Write(w io.Writer) {
-	s.header(w, fmt.Sprintf("median time/op (× %s)", Baseline))
+	name := s.StatName
+	if name == "" {
+		name = "median"
+	}
+	s.header(w, fmt.Sprintf("%s time/op (× %s)", name, Baseline))
 	for _, g := range s.groups {
 		fmt.Fprintf(w, "| %s |", g)
 		base, hasBase := s.ns[g][Baseline]
@@ -163,10 +187,10 @@ func (s *Samples) Write(w io.Writer) {
 			case !ok:
 				fmt.Fprint(w, " – |")
 			case hasBase:
-				med := Median(xs)
-				fmt.Fprintf(w, " %s (%s) |", FormatNs(med), FormatRatio(med/Median(base)))
+				v := s.stat(xs)
+				fmt.Fprintf(w, " %s (%s) |", FormatNs(v), FormatRatio(v/s.stat(base)))
 			default:
-				fmt.Fprintf(w, " %s |", FormatNs(Median(xs)))
+				fmt.Fprintf(w, " %s |", FormatNs(s.stat(xs)))
 			}
 		}
 		fmt.Fprintln(w)
@@ -175,7 +199,7 @@ func (s *Samples) Write(w io.Writer) {
 		return
 	}
 	fmt.Fprintln(w)
-	s.header(w, "allocs/op · B/op")
+	s.header(w, name+" allocs/op · B/op")
 	for _, g := range s.groups {
 		fmt.Fprintf(w, "| %s |", g)
 		for _, e := range s.engines {
@@ -185,7 +209,7 @@ func (s *Samples) Write(w io.Writer) {
 				fmt.Fprint(w, " – |")
 				continue
 			}
-			fmt.Fprintf(w, " %.0f · %.0f |", Median(a), Median(b))
+			fmt.Fprintf(w, " %.0f · %.0f |", s.stat(a), s.stat(b))
 		}
 		fmt.Fprintln(w)
 	}
@@ -204,13 +228,19 @@ func (s *Samples) header(w io.Writer, what string) {
 }
 
 func main() {
-	var in io.Reader = os.Stdin
-	if len(os.Args) > 2 {
-		fmt.Fprintln(os.Stderr, "usage: ratios [bench-output.txt]")
+	stat := flag.String("stat", "median", "summary of the samples: median or min")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: ratios [-stat median|min] [bench-output.txt]")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() > 1 || (*stat != "median" && *stat != "min") {
+		flag.Usage()
 		os.Exit(2)
 	}
-	if len(os.Args) == 2 {
-		f, err := os.Open(os.Args[1])
+	var in io.Reader = os.Stdin
+	if flag.NArg() == 1 {
+		f, err := os.Open(flag.Arg(0))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -226,6 +256,9 @@ func main() {
 	if len(s.groups) == 0 {
 		fmt.Fprintln(os.Stderr, "ratios: no benchmark results with an engine sub-name")
 		os.Exit(1)
+	}
+	if *stat == "min" {
+		s.Stat, s.StatName = Min, "min"
 	}
 	s.Write(os.Stdout)
 }

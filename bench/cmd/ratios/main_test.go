@@ -29,13 +29,27 @@ func TestWrite(t *testing.T) {
 | Owner | 105 ns (1.00×) | 55.0 ns (0.52×) | 3.20 µs (30.5×) | – |
 | Solo | – | – | – | 31.2 µs |
 
-| allocs/op · B/op | handwritten | rulegate | expr | opa |
+| median allocs/op · B/op | handwritten | rulegate | expr | opa |
 |---|---:|---:|---:|---:|
 | Owner | 1 · 24 | 0 · 0 | 38 · 1448 | – |
 | Solo | – | – | – | – |
 `
 	if got := b.String(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestWriteMin(t *testing.T) {
+	s, err := Parse(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Stat, s.StatName = Min, "min"
+	var b strings.Builder
+	s.Write(&b)
+	want := "| min time/op (× handwritten) | handwritten | rulegate | expr | opa |\n|---|---:|---:|---:|---:|\n| Owner | 100 ns (1.00×) | 55.0 ns (0.55×) | 3.00 µs (30.0×) | – |\n"
+	if got := b.String(); !strings.HasPrefix(got, want) {
+		t.Errorf("got\n%s\nwant prefix\n%s", got, want)
 	}
 }
 
