@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/source"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -203,4 +204,18 @@ func FuzzParseProjection(f *testing.F) {
 			t.Fatalf("projected document does not marshal: %v", err)
 		}
 	})
+}
+
+func TestForInputs(t *testing.T) {
+	g := &Gate{}
+	if _, err := g.ForInputs(expansion.Inputs{Values: []byte("{")}); err == nil {
+		t.Error("ForInputs accepted malformed values")
+	}
+	s, err := g.ForInputs(expansion.Inputs{Values: []byte(`{"tier": "gold"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(s.Inputs().Values) != `{"tier": "gold"}` {
+		t.Errorf("inputs not kept: %q", s.Inputs().Values)
+	}
 }
