@@ -101,6 +101,33 @@ func TestReadFilterOnServer(t *testing.T) {
 			}
 			compared++
 			matched += len(got)
+			// The write filter of an update, likewise.
+			wreq := req
+			wreq.Action, wreq.Update = evaluator.ActionWrite, genDoc(t, `{"$set": {"sub.x": 1}}`)
+			if wfilter, err := c.prog.WriteFilter(ctx, wreq); err == nil {
+				var wwant, wgot []string
+				for id, d := range byID {
+					w := wreq
+					w.Document, w.PrevDocument = d, d
+					if dec, _ := c.prog.Evaluate(ctx, w); dec.Allowed {
+						wwant = append(wwant, id)
+					}
+				}
+				wcur, err := coll.Find(ctx, wfilter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+				if err != nil {
+					t.Fatalf("seed %d user %d: find (write filter): %v", seed, ui, err)
+				}
+				for wcur.Next(ctx) {
+					wgot = append(wgot, idKey(wcur.Current))
+				}
+				sort.Strings(wgot)
+				sort.Strings(wwant)
+				if strings.Join(wgot, ",") != strings.Join(wwant, ",") {
+					mismatches++
+					fj, _ := bson.MarshalExtJSON(wfilter, false, false)
+					t.Errorf("seed %d user %d: server returns %v for the write filter, Evaluate allows %v\nrules: %s\nfilter: %s", seed, ui, wgot, wwant, c.rules, fj)
+				}
+			}
 			sort.Strings(got)
 			sort.Strings(want)
 			if strings.Join(got, ",") != strings.Join(want, ",") {
