@@ -82,6 +82,8 @@
 //     Services decides the role of a write from the stored document, and
 //     rule authors stop such moves with write rules on %%root; the gate
 //     denies them regardless unless the Gate has AllowLeavingScope.
+//   - _id is a field like any other: a role whose field rules do not let
+//     the caller read it cannot filter or sort by it either.
 //   - Upserts are refused: insert and update separately.
 //   - $lookup and $unionWith are refused (App Services applies the other
 //     collection's rules inside them; the gate does not rewrite
