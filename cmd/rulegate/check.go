@@ -12,7 +12,7 @@ import (
 var checkCmd = &command{
 	name:    "check",
 	summary: "parse and validate every rule file of an app",
-	usage:   "check [--strict] [--color=auto|always|never] APP",
+	usage:   "check [--allow-warnings] [--color=auto|always|never] APP",
 	help: `
 Check parses every rule file of the app directory APP (data_sources/**/rules.json,
 default_rule.json, auth/custom_user_data.json, functions/*.expr) and validates
@@ -21,15 +21,16 @@ the rules. Each problem is printed as
   file:line:col: pointer: message (code)
 
 followed by the offending line and a caret. Warnings (a shadowed role, an
-unprotected custom-data collection, ...) are printed too but do not fail the
-check unless --strict is given.
+unprotected custom-data collection, a docs spelling read as the reference
+one, ...) are problems too: they fail the check unless --allow-warnings is
+given. (--strict, the former opt-in, is still accepted and changes nothing.)
 
-Exit status: 0 no errors, 1 errors found (or warnings with --strict),
-2 APP is not an app directory.
+Exit status: 0 clean, 1 problems found (errors, or warnings without
+--allow-warnings), 2 APP is not an app directory.
 
 Examples:
   rulegate check examples/teams
-  rulegate check --strict ./my-exported-app
+  rulegate check --allow-warnings ./my-exported-app
 `,
 }
 
@@ -37,7 +38,8 @@ func init() { checkCmd.run = (*cli).check }
 
 func (c *cli) check(args []string) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	strict := fs.Bool("strict", false, "fail on warnings too")
+	allowWarnings := fs.Bool("allow-warnings", false, "exit 0 when there are warnings but no errors")
+	_ = fs.Bool("strict", true, "fail on warnings too (the default; kept for compatibility)")
 	color := colorFlag("auto")
 	fs.Var(&color, "color", "colour the output: auto (on a terminal), always or never")
 	pos, code, ok := c.parseFlags(checkCmd, fs, args)
@@ -74,7 +76,7 @@ func (c *cli) check(args []string) int {
 	default:
 		fmt.Fprintf(c.stdout, "%s: %s checked, %s, %s\n", dir, plural(nFiles, "file"), plural(nErr, "error"), plural(nWarn, "warning"))
 	}
-	if nErr > 0 || (*strict && nWarn > 0) {
+	if nErr > 0 || (!*allowWarnings && nWarn > 0) {
 		return exitProblems
 	}
 	return exitOK
