@@ -12,19 +12,55 @@ import (
 )
 
 // CountDocuments counts the documents matching filter that the caller may
-// read: exactly the documents Find would return. The gate counts them
-// itself, checking each document's role like Find does, so that documents
-// whose role cannot be expressed as a query are not counted, and a filter
-// on a field the caller cannot read in a document leaves that document
-// out instead of revealing the field through the count. It therefore
-// costs a scan of the documents the rule filter admits.
+// read: exactly the documents Find would return. With an empty filter the
+// server counts the rule filter's documents (the rule filter selects
+// exactly the readable documents). Otherwise the gate counts them itself,
+// deciding each document like Find, so that a filter on a field the caller
+// cannot read in a document leaves that document out instead of revealing
+// the field through the count; that costs a scan of the documents the rule
+// filter and the client filter admit. Rules no filter can express are
+// counted document by document too.
 func (c *Collection) CountDocuments(ctx context.Context, filter any, opts ...options.Lister[options.CountOptions]) (int64, error) {
+	const op = "CountDocuments"
 	co := &options.CountOptions{}
 	if err := apply(co, opts); err != nil {
 		return 0, err
 	}
-	fo := &options.FindOptions{Collation: co.Collation, Comment: co.Comment, Hint: co.Hint, Skip: co.Skip, Limit: co.Limit}
-	cur, err := c.openCursor(ctx, "CountDocuments", filter, fo)
+	if co.Collation != nil {
+		return 0, c.noCollation(op)
+	}
+	client, err := c.clientFilter(op, filter)
+	if err != nil {
+		return 0, err
+	}
+	if len(clientRefs(client)) == 0 {
+		b, err := c.bind(ctx)
+		if err != nil {
+			return 0, c.evalErr(op, evaluator.ActionRead, err)
+		}
+		rf, _, exact, err := readScope(ctx, b)
+		if err != nil {
+			return 0, c.evalErr(op, evaluator.ActionRead, err)
+		}
+		if exact {
+			o := options.Count()
+			if co.Skip != nil {
+				o.SetSkip(*co.Skip)
+			}
+			if co.Limit != nil {
+				o.SetLimit(*co.Limit)
+			}
+			if co.Hint != nil {
+				o.SetHint(co.Hint)
+			}
+			if co.Comment != nil {
+				o.SetComment(co.Comment)
+			}
+			return c.coll.CountDocuments(ctx, rf, o)
+		}
+	}
+	fo := &options.FindOptions{Comment: co.Comment, Hint: co.Hint, Skip: co.Skip, Limit: co.Limit}
+	cur, err := c.openCursor(ctx, op, filter, fo)
 	if err != nil {
 		return 0, err
 	}

@@ -47,7 +47,8 @@
 //	|-------------------|-------------------------------------------------------------------------------------|
 //	| Find, FindOne     | combined filter on the server; each document's role decided with Evaluate; fields   |
 //	|                   | redacted; documents hiding a field the client filter or sort reads are left out     |
-//	| CountDocuments    | counts what Find returns (the gate counts, document by document)                    |
+//	| CountDocuments    | counts what Find returns: the server counts the rule filter for an empty client     |
+//	|                   | filter, the gate counts document by document otherwise                             |
 //	| Distinct          | values over what Find returns; a present but unreadable field denies the call       |
 //	| Aggregate         | [{$match: rule filter}, {$project: rules projection}] + whitelisted client stages;  |
 //	|                   | refused when documents would need per-document redaction                           |
