@@ -56,7 +56,7 @@ func (c *Collection) CountDocuments(ctx context.Context, filter any, opts ...opt
 			if co.Comment != nil {
 				o.SetComment(co.Comment)
 			}
-			return c.coll.CountDocuments(ctx, rf, o)
+			return c.coll.CountDocuments(ctx, combine(client, rf), o)
 		}
 	}
 	fo := &options.FindOptions{Comment: co.Comment, Hint: co.Hint, Skip: co.Skip, Limit: co.Limit}
