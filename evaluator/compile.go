@@ -283,7 +283,7 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 		}
 		for _, coll := range ds.Collections {
 			if ns := coll.Namespace(); p.colls[ns] == nil {
-				p.colls[ns] = cp.collection(ns, coll.At, coll.Roles, coll.Filters, false)
+				p.colls[ns] = cp.collOrDefault(ns, coll, ds.DefaultRule)
 			}
 		}
 		if ds.DefaultRule != nil {
@@ -299,7 +299,7 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 					continue
 				}
 				if c, _ := app.Collection(ns); c != nil {
-					p.colls[ns] = cp.collection(ns, c.At, c.Roles, c.Filters, false)
+					p.colls[ns] = cp.collOrDefault(ns, c, app.DefaultRuleFor(ns))
 				}
 			}
 		}
@@ -336,6 +336,31 @@ func (cp *compiler) errorf(at rules.At, code, format string, args ...any) {
 		e.Line, e.Col = pos.Line, pos.Col
 	}
 	cp.errs.Add(e)
+}
+
+// collOrDefault compiles the rules.json of ns. A rules.json without roles
+// ("roles": [], or none, as the scaffold `echo '{}' > rules.json` of
+// source/rules/filters.txt) has no collection-level roles, so the request
+// "falls back to the data source's default roles" (source/rules/roles.txt,
+// "How App Services Assigns Roles"): the default rule's roles decide, and
+// both the collection's filters and the default rule's apply (more filters
+// only restrict: fail closed). Without a default rule the collection keeps
+// no roles and denies (ReasonNoRole).
+func (cp *compiler) collOrDefault(ns string, c *rules.Collection, d *rules.DefaultRule) *ccoll {
+	if d == nil || hasRole(c.Roles) {
+		return cp.collection(ns, c.At, c.Roles, c.Filters, false)
+	}
+	filters := append(append([]*rules.Filter(nil), c.Filters...), d.Filters...)
+	return cp.collection(ns, c.At, d.Roles, filters, false)
+}
+
+func hasRole(rs []*rules.Role) bool {
+	for _, r := range rs {
+		if r != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (cp *compiler) collection(ns string, at rules.At, roles []*rules.Role, filters []*rules.Filter, dflt bool) *ccoll {

@@ -68,7 +68,13 @@
 // an absent apply_when holds. No role means no access (ReasonNoRole).
 // A collection without rules.json uses its data source's default_rule.json
 // (as rules.App.Collection and DefaultRuleFor choose them); with neither,
-// access is denied (ReasonNoRules).
+// access is denied (ReasonNoRules). So does a rules.json without
+// collection-level roles ("roles": [] or no roles key, as the scaffold
+// `echo '{}' > rules.json` of filters.txt): "If there are no
+// collection-level roles, the request falls back to the data source's
+// default roles" (roles.txt, "How App Services Assigns Roles"). Its
+// filters and the default rule's filters both apply. Without a default
+// rule it has no role (ReasonNoRole).
 //
 // Permissions (role-configuration.rst):
 //
@@ -153,11 +159,9 @@
 //     per-request values is called once, at Bind; its error denies only
 //     the decisions that reach it (an earlier role that applies still
 //     decides, as roles are evaluated in order).
-//   - A rules.json whose roles list is empty does not fall back to the
-//     default rule: the default roles apply "if no rules.json file is
-//     found for the given collection" (role-configuration.rst,
-//     apply_when); roles.txt's "if there are no collection-level roles"
-//     is read the same way, the narrower choice.
+//   - A rules.json without roles falls back to the default roles (see
+//     Roles above); its own filters still apply, together with the default
+//     rule's: the docs are silent, and more filters only restrict.
 //   - Expansion paths into the caller's data (%%user.custom_data.x.y) do
 //     not traverse arrays; a numeric component indexes one
 //     (%%user.identities.0.provider_type). A path through an array without

@@ -190,7 +190,10 @@ func (a *App) Collection(namespace string) (*Collection, *DataSource) {
 //     rulegate fails closed rather than guess.
 //
 // DefaultRuleFor does not look at whether the namespace has a rules.json:
-// callers use the collection's rules when Collection finds them.
+// callers use the collection's rules when Collection finds them and they
+// define at least one role; a rules.json without roles falls back to the
+// default roles ("If there are no collection-level roles, the request
+// falls back to the data source's default roles", source/rules/roles.txt).
 func (a *App) DefaultRuleFor(namespace string) *DefaultRule {
 	if _, ds := a.Collection(namespace); ds != nil {
 		return ds.DefaultRule
