@@ -3,6 +3,8 @@ package expansion
 import (
 	"fmt"
 	"strings"
+
+	"github.com/rulegate/rulegate/source"
 )
 
 // Root is the first segment of an expansion: %%user, %%root, ...
@@ -183,7 +185,7 @@ func Parse(s string) (Ref, error) {
 			hint := ""
 			norm := func(x string) string { return strings.ReplaceAll(strings.ToLower(x), "_", "") }
 			for _, f := range info.Fields {
-				if norm(f) == norm(ref.Path[0]) || editDistance(ref.Path[0], f) <= 2 {
+				if norm(f) == norm(ref.Path[0]) || source.EditDistance(ref.Path[0], f) <= 2 {
 					hint = fmt.Sprintf("; did you mean %s.%s?", info.Name, f)
 					break
 				}
@@ -215,7 +217,7 @@ func suggest(name string) string {
 	}
 	best, bestD := "", 3
 	for _, in := range Vocabulary() {
-		if d := editDistance(l, strings.ToLower(in.Name[2:])); d < bestD {
+		if d := source.EditDistance(l, strings.ToLower(in.Name[2:])); d < bestD {
 			best, bestD = in.Name, d
 		}
 	}
@@ -223,29 +225,4 @@ func suggest(name string) string {
 		return fmt.Sprintf(" (did you mean %s?)", best)
 	}
 	return ""
-}
-
-// editDistance is the Levenshtein distance of two short strings (longer
-// ones are "far").
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -8,20 +8,6 @@ import (
 	"github.com/rulegate/rulegate/value"
 )
 
-func TestEditDistance(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0}, {"read", "read", 0}, {"raed", "read", 2}, {"aply_when", "apply_when", 1},
-		{"", "abc", 3}, {"kitten", "sitting", 3},
-	} {
-		if got := editDistance(tc.a, tc.b); got != tc.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
-		}
-	}
-}
-
 func TestSuggestKey(t *testing.T) {
 	for _, tc := range []struct {
 		key, want string

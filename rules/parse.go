@@ -179,7 +179,7 @@ func suggestKey(key string, known []string) string {
 	}
 	best, bestD := "", 3
 	for _, k := range known {
-		d := editDistance(key, k)
+		d := source.EditDistance(key, k)
 		if norm(k) == norm(key) {
 			d = 0
 		}
@@ -193,29 +193,6 @@ func suggestKey(key string, known []string) string {
 		return fmt.Sprintf(" (want one of %s)", strings.Join(list, ", "))
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func (p *parser) str(n *source.Node) string {
@@ -648,7 +625,7 @@ func suggestOp(key string) string {
 	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallFunction}
 	best, bestD := "", 3
 	for _, k := range known {
-		d := editDistance(strings.ToLower(key), strings.ToLower(k))
+		d := source.EditDistance(strings.ToLower(key), strings.ToLower(k))
 		if d < bestD {
 			best, bestD = k, d
 		}
