@@ -194,6 +194,39 @@ type cfilter struct {
 	applyWhen  *node
 	query      *node // nil: none
 	projection []rules.Projection
+	projKind   projKind
+}
+
+// projKind is the type of a filter's projection. _id may be excluded
+// alongside inclusions (and included alongside exclusions), as in
+// MongoDB, so it does not decide the type.
+type projKind uint8
+
+const (
+	projNone projKind = iota // no projection, or _id only
+	projIncl                 // includes fields
+	projExcl                 // excludes fields
+)
+
+func projectionKind(ps []rules.Projection) projKind {
+	k := projNone
+	for _, p := range ps {
+		if p.Field == "_id" {
+			continue
+		}
+		if p.Include {
+			return projIncl
+		}
+		k = projExcl
+	}
+	return k
+}
+
+func (k projKind) String() string {
+	if k == projIncl {
+		return "inclusive"
+	}
+	return "exclusive"
 }
 
 // ccoll is the compiled rules of one namespace (or the default rule).
@@ -203,6 +236,9 @@ type ccoll struct {
 	dflt    bool
 	roles   []*crole
 	filters []*cfilter
+	// projMixed: some filters include and some exclude fields; when such
+	// filters apply together the request fails (ErrProjectionConflict).
+	projMixed bool
 
 	reqOps   []*operand // request-phase operands, children before parents
 	setOps   []*operand // request-phase operands that need a Set
@@ -370,7 +406,12 @@ func (cp *compiler) collection(ns string, at rules.At, roles []*rules.Role, filt
 		if f == nil {
 			continue
 		}
-		cf := &cfilter{at: f.At, name: f.Name, applyWhen: cp.exprOr(f.ApplyWhen, true, false, nil, "filter.apply_when"), projection: f.Projection}
+		cf := &cfilter{at: f.At, name: f.Name, applyWhen: cp.exprOr(f.ApplyWhen, true, false, nil, "filter.apply_when"), projection: f.Projection, projKind: projectionKind(f.Projection)}
+		for _, o := range c.filters {
+			if o.projKind != projNone && cf.projKind != projNone && o.projKind != cf.projKind {
+				c.projMixed = true
+			}
+		}
 		if f.Query != nil {
 			cf.query = cp.expr(f.Query, true, nil, "filter.query")
 		}

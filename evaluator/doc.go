@@ -51,7 +51,8 @@
 //	| permission-denied  | the role's permission is false (read, insert, delete, search)                 |
 //	| field-not-writable | a write (update, insert, delete) touches a field the role cannot write        |
 //	| field-not-readable | the role has field rules but none grants reading anything                     |
-//	| error              | evaluation failed (a function error, a malformed update); access denied       |
+//	| error              | evaluation failed (a function error, a malformed update, a projection         |
+//	|                    | conflict between applied filters); access denied                              |
 //
 // # Semantics
 //
@@ -60,7 +61,13 @@
 // update, delete or search of a document that does not match it is denied
 // with ReasonFilter; its projection removes fields from Decision.Fields.Read
 // and from ReadFilter's projection. Inserts are not queries: filter queries
-// do not apply to them.
+// do not apply to them. Filters that apply together must all specify the
+// same type of projection, inclusive or exclusive (_id: 0 alongside
+// inclusions is allowed, as in MongoDB), "or the query will fail"
+// (source/mongodb/tables/query-filter-params.rst, "Projection
+// Conflicts"): Evaluate then denies with ReasonError and an
+// ErrProjectionConflict error, and ReadFilter and WriteFilter return that
+// error when such filters may apply together.
 //
 // Roles (roles.txt, "How App Services Assigns Roles", "Role Order").
 // Without Device Sync, roles are assigned per document: they are tried in

@@ -3,6 +3,7 @@ package evaluator
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -149,9 +150,26 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 	}
 	// Filters first (source/rules/roles.txt, "Without Device Sync": "your
 	// App evaluates and applies filters and then runs the query").
+	if c.projMixed && d.Action != ActionInsert {
+		saved := ec.trace
+		ec.trace = nil
+		var on []*cfilter
+		for _, f := range c.filters {
+			if ec.filterOn(f) {
+				on = append(on, f)
+			}
+		}
+		ec.trace = saved
+		if err := projectionConflict(c, on); err != nil {
+			ec.fail(err)
+			dec.Reason = ReasonError
+			err := ec.finish(&dec)
+			return dec, err
+		}
+	}
 	var applied []*cfilter
 	for _, f := range c.filters {
-		on := ec.node(f.applyWhen)
+		on := ec.filterOn(f)
 		if ec.trace != nil {
 			ec.step(f.at, "filter", f.name, on)
 		}
@@ -216,6 +234,38 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 	}
 	err := ec.finish(&dec)
 	return dec, err
+}
+
+// filterOn reports whether filter f applies to the request.
+func (ec *evalCtx) filterOn(f *cfilter) bool {
+	return ec.node(f.applyWhen)
+}
+
+// ErrProjectionConflict is the error (and ReasonError denial) of a request
+// to which filters with an inclusive and an exclusive projection apply
+// together: "If multiple filters apply to a query, they must all specify
+// the same type of projection, or the query will fail"
+// (source/mongodb/tables/query-filter-params.rst, "Projection Conflicts").
+var ErrProjectionConflict = errors.New("evaluator: the applied filters mix inclusive and exclusive projections")
+
+// projectionConflict returns an ErrProjectionConflict error when the
+// applied filters mix projection types.
+func projectionConflict(c *ccoll, applied []*cfilter) error {
+	var first *cfilter
+	for _, f := range applied {
+		if f.projKind == projNone {
+			continue
+		}
+		if first == nil {
+			first = f
+			continue
+		}
+		if f.projKind != first.projKind {
+			return fmt.Errorf("%w: %s: filter %q (%s) and filter %q (%s) both apply; applied filters must all specify the same type of projection",
+				ErrProjectionConflict, c.file, first.name, first.projKind, f.name, f.projKind)
+		}
+	}
+	return nil
 }
 
 // finish records the decision in the trace and turns an evaluation error

@@ -473,12 +473,13 @@ func (f *fb) governed(c *ccoll, each func(r *crole, gov flt) flt) flt {
 // applied filters.
 func (f *fb) filters(c *ccoll) (flt, []*cfilter) {
 	var xs []flt
-	var applied []*cfilter
+	var applied, maybe []*cfilter
 	for _, fl := range c.filters {
-		on := f.node(fl.applyWhen)
+		on := f.filterOn(fl)
 		if on.k == fFalse {
 			continue
 		}
+		maybe = append(maybe, fl)
 		if on.k == fTrue {
 			applied = append(applied, fl)
 		}
@@ -486,7 +487,19 @@ func (f *fb) filters(c *ccoll) (flt, []*cfilter) {
 			xs = append(xs, forr(fnor(on), f.node(fl.query)))
 		}
 	}
+	if c.projMixed {
+		// Filters that may apply together must agree on the type of
+		// their projections (fail closed: the query fails).
+		if err := projectionConflict(c, maybe); err != nil && f.err == nil {
+			f.err = err
+		}
+	}
 	return fand(xs...), applied
+}
+
+// filterOn is the filter of the documents filter fl applies to.
+func (f *fb) filterOn(fl *cfilter) flt {
+	return f.node(fl.applyWhen)
 }
 
 // ReadFilter returns the MongoDB filter that selects exactly the documents
