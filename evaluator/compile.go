@@ -195,6 +195,14 @@ type cfilter struct {
 	query      *node // nil: none
 	projection []rules.Projection
 	projKind   projKind
+	// idx is the filter's index in ccoll.filters (Bound.forced).
+	idx int
+	// watch are the request-phase operands of apply_when's comparisons
+	// other than $exists; when one is missing at Bind the filter applies
+	// whatever apply_when says (a missing claim never widens access).
+	// always: such an operand is missing at compile time.
+	watch  []*operand
+	always bool
 }
 
 // projKind is the type of a filter's projection. _id may be excluded
@@ -236,6 +244,8 @@ type ccoll struct {
 	dflt    bool
 	roles   []*crole
 	filters []*cfilter
+	// watched: some filter has watched operands (Bound.forced is needed).
+	watched bool
 	// projMixed: some filters include and some exclude fields; when such
 	// filters apply together the request fails (ErrProjectionConflict).
 	projMixed bool
@@ -274,6 +284,9 @@ type compiler struct {
 	nodes int
 	c     *ccoll
 	fns   *Functions
+	// watch is the filter whose apply_when is being compiled: its
+	// comparisons' request-phase operands are recorded (cfilter.watch).
+	watch *cfilter
 	// overAt is the file whose rules crossed the node limit.
 	overAt rules.At
 	over   bool
@@ -406,7 +419,11 @@ func (cp *compiler) collection(ns string, at rules.At, roles []*rules.Role, filt
 		if f == nil {
 			continue
 		}
-		cf := &cfilter{at: f.At, name: f.Name, applyWhen: cp.exprOr(f.ApplyWhen, true, false, nil, "filter.apply_when"), projection: f.Projection, projKind: projectionKind(f.Projection)}
+		cf := &cfilter{at: f.At, name: f.Name, projection: f.Projection, projKind: projectionKind(f.Projection), idx: len(c.filters)}
+		cp.watch = cf
+		cf.applyWhen = cp.exprOr(f.ApplyWhen, true, false, nil, "filter.apply_when")
+		cp.watch = nil
+		c.watched = c.watched || len(cf.watch) > 0
 		for _, o := range c.filters {
 			if o.projKind != projNone && cf.projKind != projNone && o.projKind != cf.projKind {
 				c.projMixed = true
@@ -623,11 +640,47 @@ func (cp *compiler) match(m *rules.Match, query bool, this []string) *node {
 	}
 	n.left = cp.ref(m.Left.At, m.Left.Ref, this, true, text)
 	n.cond = cp.cond(m.Cond, query, this)
+	if cp.watch != nil && n.cond != nil && cp.watchCond(n.cond) {
+		cp.watchOperand(n.left)
+	}
 	if n.cond == nil {
 		return &node{at: m.At, kind: nConst, phase: phConst, val: false}
 	}
 	n.phase = maxPhase(n.left.phase, n.cond.phase)
 	return cp.fold(n)
+}
+
+// watchCond records the operands of the comparisons of c other than
+// $exists (which is well defined on a missing value) for the filter being
+// compiled, and reports whether c has such a comparison.
+func (cp *compiler) watchCond(c *cnode) bool {
+	switch c.kind {
+	case cExists:
+		return false
+	case cAnd, cOr, cNor:
+		any := false
+		for _, k := range c.kids {
+			if cp.watchCond(k) {
+				any = true
+			}
+		}
+		return any
+	}
+	cp.watchOperand(c.arg)
+	return true
+}
+
+// watchOperand records a request-phase operand of a filter's apply_when,
+// or marks the filter as always applying when the operand is missing at
+// compile time (%%this outside a field rule).
+func (cp *compiler) watchOperand(o *operand) {
+	switch {
+	case o == nil:
+	case o.kind == oReq:
+		cp.watch.watch = append(cp.watch.watch, o)
+	case o.kind == oConst && o.val.IsMissing():
+		cp.watch.always = true
+	}
 }
 
 func (cp *compiler) cond(c rules.Cond, query bool, this []string) *cnode {

@@ -147,11 +147,20 @@
 //
 // Where the documentation is silent, rulegate never widens access:
 //
-//   - A missing request value (a missing claim, %%request field, value)
-//     compared with anything is false, including $ne, $nin, $gt...: only
+//   - A missing claim never widens access: in role apply_when,
+//     document_filters and permissions it makes the comparison false; in a
+//     filter's apply_when it makes the filter apply. A missing request
+//     value (a missing claim, %%request field, value) compared with
+//     anything is false, including $ne, $nin, $gt...: only
 //     {"$exists": false} holds. {"owner_id": "%%user.custom_data.orgId"}
 //     without an orgId claim matches no document, not even one without
-//     owner_id.
+//     owner_id. But a filter whose apply_when has a comparison (any
+//     operator except $exists, which is well defined on a missing value)
+//     whose request value is missing applies, whatever the rest of
+//     apply_when says: {"%%user.custom_data.admin": {"$ne": true}} as a
+//     filter's apply_when applies the filter to a user without custom
+//     data, as to a user with admin: false (a false apply_when would show
+//     that user more). The rule is computed once per request, at Bind.
 //   - A null that comes from an expansion on the right of a comparison is
 //     treated as missing, and nulls inside expansion arrays used with $in
 //     or membership are dropped: a null claim never matches documents that

@@ -28,6 +28,9 @@ type Bound struct {
 	vals  []value.Value
 	sets  []value.Set
 	bools []bool
+	// forced[i]: filter i applies because its apply_when compares a
+	// missing request value (nil when no filter watches one).
+	forced []bool
 	// opErr and nodeErr hold the errors of request-phase values and
 	// nodes (a failing function); nil when there are none.
 	opErr   []error
@@ -86,6 +89,17 @@ func (p *Program) Bind(ctx context.Context, req Request) (*Bound, error) {
 		b.sets[o.setSlot] = makeSet(ec.val(o), o.fromExp)
 	}
 	ec.err = nil // recorded in opErr
+	if c.watched {
+		b.forced = make([]bool, len(c.filters))
+		for _, f := range c.filters {
+			for _, o := range f.watch {
+				if ec.val(o).IsMissing() {
+					b.forced[f.idx] = true
+				}
+			}
+		}
+		ec.err = nil // a failing function is missing here, recorded in opErr
+	}
 	b.bools = make([]bool, len(c.reqNodes))
 	for _, n := range c.reqNodes {
 		b.bools[n.slot] = ec.node(n)
@@ -171,7 +185,13 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 	for _, f := range c.filters {
 		on := ec.filterOn(f)
 		if ec.trace != nil {
-			ec.step(f.at, "filter", f.name, on)
+			detail := f.name
+			if forcedOn(ec.b, f) {
+				// Show apply_when's own steps, then why the filter applies.
+				ec.node(f.applyWhen)
+				detail += " (apply_when compares a missing value: applied, fail closed)"
+			}
+			ec.step(f.at, "filter", detail, on)
 		}
 		if !on {
 			continue
@@ -236,9 +256,20 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 	return dec, err
 }
 
-// filterOn reports whether filter f applies to the request.
+// filterOn reports whether filter f applies to the request: its
+// apply_when holds, or compares a missing request value (a missing claim
+// never widens access, so the filter applies).
 func (ec *evalCtx) filterOn(f *cfilter) bool {
+	if forcedOn(ec.b, f) {
+		return true
+	}
 	return ec.node(f.applyWhen)
+}
+
+// forcedOn reports whether filter f applies because its apply_when
+// compares a missing request value.
+func forcedOn(b *Bound, f *cfilter) bool {
+	return f.always || b != nil && b.forced != nil && b.forced[f.idx]
 }
 
 // ErrProjectionConflict is the error (and ReasonError denial) of a request

@@ -499,6 +499,9 @@ func (f *fb) filters(c *ccoll) (flt, []*cfilter) {
 
 // filterOn is the filter of the documents filter fl applies to.
 func (f *fb) filterOn(fl *cfilter) flt {
+	if forcedOn(f.ec.b, fl) {
+		return tTrue
+	}
 	return f.node(fl.applyWhen)
 }
 
