@@ -204,7 +204,11 @@
 // (for WriteFilter too: the document after a write is not known before
 // it, so writes are also checked one by one with Evaluate); first-match
 // role order is
-// encoded as {"$and": [apply_when_i, {"$nor": [apply_when_0..i-1]}]}. A
+// encoded as {"$and": [apply_when_i, {"$nor": [apply_when_0..i-1]}]}. The
+// filter is simplified as it is built: constants fold, duplicate clauses
+// of an $and, $or or $nor (equal BSON bytes) are written once, a single
+// clause is not wrapped, and an $or that repeats a clause of its $and is
+// dropped (A ∧ (A ∨ B) = A; dually A ∨ (A ∧ B) = A). A
 // missing request value yields a clause that matches nothing, and when
 // nothing can match the filter is NeverMatch(). Combine the result with a
 // client query as {"$and": [client, rule]}, never key by key. Rules that

@@ -90,7 +90,60 @@ func fand(xs ...flt) flt {
 			qs = append(qs, x.q)
 		}
 	}
-	return flt{k: fQuery, q: bson.D{{Key: "$and", Value: qs}}}
+	return simplify("$and", "$or", qs)
+}
+
+// simplify builds {op: qs} without duplicate clauses (compared as BSON
+// bytes) and without a clause of the dual operator that repeats a sibling
+// (absorption: A ∧ (A ∨ B) = A, A ∨ (A ∧ B) = A); a single clause is
+// returned as it is.
+func simplify(op, dual string, qs bson.A) flt {
+	keys := make([]string, len(qs))
+	seen := make(map[string]bool, len(qs))
+	out := qs[:0]
+	for i, q := range qs {
+		k := clauseKey(q, i)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		keys[len(out)] = k
+		out = append(out, q)
+	}
+	kept := out[:0]
+	for i, q := range out {
+		if d, ok := q.(bson.D); ok && len(d) == 1 && d[0].Key == dual {
+			absorbed := false
+			if kids, ok := d[0].Value.(bson.A); ok {
+				for j, kid := range kids {
+					if k := clauseKey(kid, -1-j); k != keys[i] && seen[k] {
+						absorbed = true
+						break
+					}
+				}
+			}
+			if absorbed {
+				continue
+			}
+		}
+		kept = append(kept, q)
+	}
+	if len(kept) == 1 {
+		if d, ok := kept[0].(bson.D); ok {
+			return flt{k: fQuery, q: d}
+		}
+	}
+	return flt{k: fQuery, q: bson.D{{Key: op, Value: kept}}}
+}
+
+// clauseKey is the canonical form of a clause: its BSON bytes. A clause
+// that cannot be encoded gets a key of its own (i).
+func clauseKey(q any, i int) string {
+	b, err := bson.Marshal(q)
+	if err != nil {
+		return fmt.Sprintf("\x00%d", i)
+	}
+	return string(b)
 }
 
 func forr(xs ...flt) flt {
@@ -114,7 +167,7 @@ func forr(xs ...flt) flt {
 			qs = append(qs, x.q)
 		}
 	}
-	return flt{k: fQuery, q: bson.D{{Key: "$or", Value: qs}}}
+	return simplify("$or", "$and", qs)
 }
 
 func fnor(xs ...flt) flt {
@@ -128,8 +181,13 @@ func fnor(xs ...flt) flt {
 		return last
 	}
 	qs := make(bson.A, 0, n)
-	for _, x := range xs {
-		if x.k == fQuery {
+	seen := make(map[string]bool, n)
+	for i, x := range xs {
+		if x.k != fQuery {
+			continue
+		}
+		if k := clauseKey(x.q, i); !seen[k] {
+			seen[k] = true
 			qs = append(qs, x.q)
 		}
 	}
