@@ -216,7 +216,14 @@
 // %function or a conversion, cannot be written as a query:
 // ErrNotExpressible (the caller then evaluates documents one by one).
 // The tests check on generated rules and documents that the filter matches
-// exactly the documents Evaluate allows, in memory and on a server.
+// exactly the documents Evaluate allows, in memory
+// (TestReadFilterAgreesWithEvaluate, seeds 1..400) and on a server
+// (TestReadFilterOnServer, seeds 1..120). The flags -seeds N (how many)
+// and -seed S (the first; alone, it replays one) run other seeds; a
+// failure message starts with the command that replays it:
+//
+//	go test ./evaluator -run '^TestReadFilterAgreesWithEvaluate$' -seeds 100000
+//	go test ./evaluator -run '^TestReadFilterAgreesWithEvaluate$' -seed 4242
 //
 // # Performance
 //

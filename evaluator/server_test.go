@@ -26,13 +26,14 @@ func TestReadFilterOnServer(t *testing.T) {
 	ctx := context.Background()
 	db := mongotest.Database(t)
 	coll := db.Collection("coll")
-	seeds := uint64(120)
+	first, seeds := seedRange(120)
 	// The embedded FerretDB (v1, SQLite) supports neither decimal128 nor
 	// nested arrays: those values are left out unless a real MongoDB
 	// server is given.
 	ferret := os.Getenv(mongotest.EnvURI) == ""
 	mismatches, compared, matched := 0, 0, 0
-	for seed := uint64(1); seed <= seeds; seed++ {
+	for seed := first; seed < first+seeds; seed++ {
+		rp := replay("TestReadFilterOnServer", seed)
 		c, _ := genCase(t, seed)
 		if ferret && strings.Contains(c.rules, "$numberDecimal") {
 			continue
@@ -59,7 +60,7 @@ func TestReadFilterOnServer(t *testing.T) {
 		if _, err := coll.InsertMany(ctx, docs); err != nil {
 			t.Fatalf("insert: %v", err)
 		}
-		if seed == 1 {
+		if seed == first {
 			n, err := coll.CountDocuments(ctx, evaluator.NeverMatch())
 			if err != nil || n != 0 {
 				t.Fatalf("NeverMatch matched %d documents (%v)", n, err)
@@ -90,7 +91,7 @@ func TestReadFilterOnServer(t *testing.T) {
 			cur, err := coll.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
 			if err != nil {
 				fj, _ := bson.MarshalExtJSON(filter, false, false)
-				t.Fatalf("seed %d user %d: find %s: %v", seed, ui, fj, err)
+				t.Fatalf(rp+"seed %d user %d: find %s: %v", seed, ui, fj, err)
 			}
 			var got []string
 			for cur.Next(ctx) {
@@ -115,7 +116,7 @@ func TestReadFilterOnServer(t *testing.T) {
 				}
 				wcur, err := coll.Find(ctx, wfilter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
 				if err != nil {
-					t.Fatalf("seed %d user %d: find (write filter): %v", seed, ui, err)
+					t.Fatalf(rp+"seed %d user %d: find (write filter): %v", seed, ui, err)
 				}
 				for wcur.Next(ctx) {
 					wgot = append(wgot, idKey(wcur.Current))
@@ -125,7 +126,7 @@ func TestReadFilterOnServer(t *testing.T) {
 				if strings.Join(wgot, ",") != strings.Join(wwant, ",") {
 					mismatches++
 					fj, _ := bson.MarshalExtJSON(wfilter, false, false)
-					t.Errorf("seed %d user %d: server returns %v for the write filter, Evaluate allows %v\nrules: %s\nfilter: %s", seed, ui, wgot, wwant, c.rules, fj)
+					t.Errorf(rp+"seed %d user %d: server returns %v for the write filter, Evaluate allows %v\nrules: %s\nfilter: %s", seed, ui, wgot, wwant, c.rules, fj)
 				}
 			}
 			sort.Strings(got)
@@ -133,7 +134,7 @@ func TestReadFilterOnServer(t *testing.T) {
 			if strings.Join(got, ",") != strings.Join(want, ",") {
 				mismatches++
 				fj, _ := bson.MarshalExtJSON(filter, false, false)
-				t.Errorf("seed %d user %d: server returns %v, Evaluate allows %v\nrules: %s\nfilter: %s", seed, ui, got, want, c.rules, fj)
+				t.Errorf(rp+"seed %d user %d: server returns %v, Evaluate allows %v\nrules: %s\nfilter: %s", seed, ui, got, want, c.rules, fj)
 				if mismatches > 5 {
 					t.FailNow()
 				}
@@ -141,7 +142,7 @@ func TestReadFilterOnServer(t *testing.T) {
 		}
 	}
 	t.Logf("%d finds compared, %d documents returned", compared, matched)
-	if compared < 100 || matched == 0 {
+	if seeds >= 120 && (compared < 100 || matched == 0) {
 		t.Errorf("too few comparisons")
 	}
 }
