@@ -244,7 +244,9 @@ func (g gen) rulesJSON() string {
 	filters := ""
 	if g.r.IntN(4) == 0 {
 		filters = fmt.Sprintf(`, "filters": [{"name": "f", "apply_when": %s, "query": %s}]`,
-			g.pick(`true`, `{"%%user.custom_data.team": "red"}`, `{"%%user.custom_data.missing": {"$exists": true}}`), g.match())
+			g.pick(`true`, `{"%%user.custom_data.team": "red"}`, `{"%%user.custom_data.missing": {"$exists": true}}`,
+				`{"%%user.custom_data.team": {"$ne": "red"}}`, `{"$nor": [{"%%user.custom_data.n": {"$gt": 1}}]}`,
+				`{"%and": [{"%%user.custom_data.missing": {"$ne": true}}, {"%%user.custom_data.team": "blue"}]}`), g.match())
 	}
 	return `{"database": "db", "collection": "coll", "roles": [` + strings.Join(roles, ", ") + `]` + filters + `}`
 }

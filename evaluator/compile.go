@@ -198,8 +198,9 @@ type cfilter struct {
 	// idx is the filter's index in ccoll.filters (Bound.forced).
 	idx int
 	// watch are the request-phase operands of apply_when's comparisons
-	// other than $exists; when one is missing at Bind the filter applies
-	// whatever apply_when says (a missing claim never widens access).
+	// other than $exists; when one is missing at Bind, apply_when is
+	// evaluated in three-valued logic and an unknown result applies the
+	// filter (a missing claim never widens access; Bind, evalCtx.tri).
 	// always: such an operand is missing at compile time.
 	watch  []*operand
 	always bool

@@ -154,13 +154,19 @@
 //     anything is false, including $ne, $nin, $gt...: only
 //     {"$exists": false} holds. {"owner_id": "%%user.custom_data.orgId"}
 //     without an orgId claim matches no document, not even one without
-//     owner_id. But a filter whose apply_when has a comparison (any
-//     operator except $exists, which is well defined on a missing value)
-//     whose request value is missing applies, whatever the rest of
-//     apply_when says: {"%%user.custom_data.admin": {"$ne": true}} as a
+//     owner_id. A filter's apply_when is evaluated in three-valued
+//     (Kleene) logic instead: a comparison (any operator except $exists,
+//     which is well defined on a missing value) of a missing request
+//     value is unknown; false and unknown is false, true or unknown is
+//     true, nor of unknown is unknown; and an unknown apply_when applies
+//     the filter. So {"%%user.custom_data.admin": {"$ne": true}} as a
 //     filter's apply_when applies the filter to a user without custom
 //     data, as to a user with admin: false (a false apply_when would show
-//     that user more). The rule is computed once per request, at Bind.
+//     that user more), while {"%and": [that, {"%%user.custom_data.beta":
+//     true}]} with beta: false does not apply it (false whatever admin
+//     is). This is decided once per request, at Bind. (An apply_when that
+//     reads the document, which filters.txt forbids, applies whenever one
+//     of its request values is missing.)
 //   - A null that comes from an expansion on the right of a comparison is
 //     treated as missing, and nulls inside expansion arrays used with $in
 //     or membership are dropped: a null claim never matches documents that

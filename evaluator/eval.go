@@ -92,6 +92,18 @@ func (p *Program) Bind(ctx context.Context, req Request) (*Bound, error) {
 	if c.watched {
 		b.forced = make([]bool, len(c.filters))
 		for _, f := range c.filters {
+			if len(f.watch) == 0 {
+				continue
+			}
+			if f.applyWhen.phase <= phReq {
+				// Three-valued: a comparison of a missing value is
+				// unknown; the filter applies unless apply_when is false
+				// whatever the missing values would be.
+				b.forced[f.idx] = ec.tri(f.applyWhen) == triUnknown
+				continue
+			}
+			// apply_when reads the document too (filters.txt forbids
+			// it): any missing value makes the filter apply.
 			for _, o := range f.watch {
 				if ec.val(o).IsMissing() {
 					b.forced[f.idx] = true

@@ -476,3 +476,89 @@ func (ec *evalCtx) swappedEq(c *cnode, d value.Value, p value.Path, lv value.Val
 	}
 	return false
 }
+
+// tri is a three-valued truth value (Kleene logic): a comparison of a
+// missing request value is unknown.
+type tri uint8
+
+const (
+	triFalse tri = iota
+	triTrue
+	triUnknown
+)
+
+func triOf(b bool) tri {
+	if b {
+		return triTrue
+	}
+	return triFalse
+}
+
+// tri evaluates a request-phase expression in Kleene logic: a match whose
+// comparisons (other than $exists) read a missing request value is
+// unknown; and, or and nor combine unknowns (false and unknown is false,
+// true or unknown is true). Used for filters' apply_when, where unknown
+// means the filter applies (a missing claim never widens access).
+func (ec *evalCtx) tri(n *node) tri {
+	switch n.kind {
+	case nAnd:
+		r := triTrue
+		for _, k := range n.kids {
+			switch ec.tri(k) {
+			case triFalse:
+				return triFalse
+			case triUnknown:
+				r = triUnknown
+			}
+		}
+		return r
+	case nOr, nNor:
+		r := triFalse
+		for _, k := range n.kids {
+			v := ec.tri(k)
+			if v == triTrue {
+				r = triTrue
+				break
+			}
+			if v == triUnknown {
+				r = triUnknown
+			}
+		}
+		if n.kind == nOr || r == triUnknown {
+			return r
+		}
+		return triOf(r == triFalse)
+	case nMatch:
+		if ec.condMissing(n.cond, n.left) {
+			return triUnknown
+		}
+		return triOf(ec.match(n))
+	}
+	return triOf(ec.node(n))
+}
+
+// condMissing reports whether a comparison of c other than $exists reads
+// a missing operand: its own, or left.
+func (ec *evalCtx) condMissing(c *cnode, left *operand) bool {
+	switch c.kind {
+	case cExists:
+		return false
+	case cAnd, cOr, cNor:
+		for _, k := range c.kids {
+			if ec.condMissing(k, left) {
+				return true
+			}
+		}
+		return false
+	}
+	return ec.opMissing(left) || ec.opMissing(c.arg)
+}
+
+// opMissing reports whether a request-phase or constant operand is
+// missing (document values are not claims).
+func (ec *evalCtx) opMissing(o *operand) bool {
+	if o == nil || o.kind != oReq && o.kind != oConst {
+		return false
+	}
+	return ec.val(o).IsMissing()
+}
