@@ -28,6 +28,8 @@ go test -c -o "$tmp/bench.test" .
 mkdir -p "$(dirname "$OUT")"
 {
   echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(go version | cut -d' ' -f3-) nproc $(nproc) loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
+  # rulegate is built from the working tree (replace => ../): say which.
+  echo "# rulegate $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git status --porcelain -- .. 2>/dev/null | grep -qv '^?? bench/' && echo ' plus uncommitted changes')"
   for i in $(seq "$COUNT"); do
     echo "# round $i of $COUNT, loadavg $(cut -d' ' -f1-3 /proc/loadavg)" >&2
     "$tmp/bench.test" -test.run '^$' -test.bench "$BENCH" -test.benchmem \
