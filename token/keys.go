@@ -3,9 +3,14 @@ package token
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rsa"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
+	"sync"
+	"unsafe"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -41,6 +46,22 @@ type Key struct {
 	method jwt.SigningMethod
 	sign   any // nil for verification-only keys
 	verify any
+	// macs holds HS256 verification states (hmac.New with the secret),
+	// shared by the copies of the Key: the HMAC key schedule is computed
+	// once per state, not once per token.
+	macs *sync.Pool
+}
+
+// verifyHMAC reports whether sig is the HS256 MAC of input. The input is
+// hashed in place (never copied: the hash only reads it).
+func (k Key) verifyHMAC(input string, sig []byte) bool {
+	h := k.macs.Get().(hash.Hash)
+	h.Reset()
+	h.Write(unsafe.Slice(unsafe.StringData(input), len(input)))
+	var buf [sha256.Size]byte
+	sum := h.Sum(buf[:0])
+	k.macs.Put(h)
+	return hmac.Equal(sum, sig)
 }
 
 // ID returns the key id.
@@ -63,7 +84,8 @@ func HMACKey(id string, secret []byte) (Key, error) {
 		return Key{}, fmt.Errorf("%w: key %q: HS256 secret is %d bytes, need at least %d", ErrKey, id, len(secret), MinHMACSecret)
 	}
 	s := append([]byte(nil), secret...)
-	return Key{id: id, alg: HS256, method: jwt.SigningMethodHS256, sign: s, verify: s}, nil
+	macs := &sync.Pool{New: func() any { return hmac.New(sha256.New, s) }}
+	return Key{id: id, alg: HS256, method: jwt.SigningMethodHS256, sign: s, verify: s, macs: macs}, nil
 }
 
 // RSAKey returns an RS256 signing key (at least MinRSABits bits).

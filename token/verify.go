@@ -166,7 +166,11 @@ func (v *Verifier) verify(tok, wantType string) (*Claims, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: signature: %v", ErrMalformed, err)
 	}
-	if err := key.method.Verify(tok[:dot2], sbuf[:sn], key.verify); err != nil {
+	if key.macs != nil {
+		if !key.verifyHMAC(tok[:dot2], sbuf[:sn]) {
+			return nil, fmt.Errorf("%w: key %q (%s): signature is invalid", ErrSignature, key.id, key.alg)
+		}
+	} else if err := key.method.Verify(tok[:dot2], sbuf[:sn], key.verify); err != nil {
 		return nil, fmt.Errorf("%w: key %q (%s): %v", ErrSignature, key.id, key.alg, err)
 	}
 
