@@ -112,7 +112,9 @@ type gen struct{ r *rand.Rand }
 
 func (g gen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
 
-var genFields = []string{"owner_id", "team_id", "tags", "n", "sub.x", "public", "_id"}
+// Positional paths ("tags.0", "tags.1.x") read arrays by index, as
+// MongoDB's path iterator does (value.Each).
+var genFields = []string{"owner_id", "team_id", "tags", "n", "sub.x", "public", "_id", "tags.0", "tags.1.x"}
 
 var genClaims = []string{`"%%user.id"`, `"%%user.custom_data.teamIds"`, `"%%user.custom_data.team"`, `"%%user.custom_data.missing"`,
 	`"%%user.custom_data.n"`, `"%%user.custom_data.nul"`, `"%%user.custom_data.oid"`, `"%%user.custom_data.flags"`}

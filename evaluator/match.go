@@ -104,40 +104,8 @@ func flip(op value.CmpOp) value.CmpOp {
 }
 
 // resolve returns the plain value at path p of d (no array traversal but
-// numeric indexes), Missing when absent.
-func resolve(d value.Value, p value.Path) value.Value {
-	v := d
-	for _, c := range p {
-		switch v.Type {
-		case bson.TypeEmbeddedDocument:
-			v = v.Field(c)
-		case bson.TypeArray:
-			i, ok := index(c)
-			if !ok {
-				return value.Value{}
-			}
-			v = v.Index(i)
-		default:
-			return value.Value{}
-		}
-	}
-	return v
-}
-
-func index(s string) (int, bool) {
-	if s == "" || len(s) > 9 || (len(s) > 1 && s[0] == '0') {
-		return 0, false
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
-}
+// numeric indexes), Missing when absent: value.ResolveValue.
+func resolve(d value.Value, p value.Path) value.Value { return value.ResolveValue(d, p) }
 
 // truthy is how $exists reads its operand: booleans, and numbers other
 // than zero.

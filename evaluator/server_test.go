@@ -150,12 +150,13 @@ func TestReadFilterOnServer(t *testing.T) {
 func idKey(d bson.Raw) string { return value.Raw(d).Lookup("_id").ExtJSON() }
 
 // scalarArrayUnder reports whether field f of d is an array holding
-// something other than documents. Paths through such arrays ("sub.x") are
-// where FerretDB and the MongoDB semantics of the value package (no
-// candidate, so {"sub.x": {"$nin": [null]}} matches) disagree.
+// something other than documents, or no element at all. Paths through
+// such arrays ("sub.x") are where FerretDB and the MongoDB 8.0 semantics
+// of the value package (no candidate, so {"sub.x": {"$nin": [null]}}
+// matches) disagree.
 func scalarArrayUnder(d bson.Raw, f string) bool {
 	v := value.Raw(d).Lookup(f)
-	bad := false
+	bad := v.IsArray() && v.Len() == 0
 	v.Each(func(_ int, e value.Value) bool {
 		bad = !e.IsDocument()
 		return bad

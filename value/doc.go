@@ -37,7 +37,14 @@
 // Matching follows MongoDB 8.0: {p: null} matches null and Missing but not
 // undefined. An array at the end of a path matches when the whole array or
 // any element does; arrays inside a path are traversed one level, looking
-// into their document elements. See Each for the exact candidates.
+// into their document elements. A numeric component "N" after an array
+// means both the element N and the field "N" of each document element
+// (Missing for one that lacks it); an element reached by its index is
+// never expanded, so {"a.0": 5} does not match {a: [[5]]} and
+// {"i.1": 5} does not match {i: [[6, 5], [6, 5]]}. These are the
+// candidates of the server's path iterator (mongodb/mongo
+// src/mongo/db/matcher/path.cpp, BSONElementIterator), checked against
+// its tests (path_test.cpp, expression_leaf_test.cpp); see Each.
 //
 // # References
 //
@@ -53,4 +60,6 @@
 //     https://www.mongodb.com/docs/manual/reference/operator/query-comparison/
 //   - Type bracketing: https://www.mongodb.com/docs/manual/reference/method/db.collection.find/#type-bracketing
 //   - Dot notation: https://www.mongodb.com/docs/manual/core/document/#dot-notation
+//   - The server's path iterator and its tests (repository mongodb/mongo):
+//     src/mongo/db/matcher/path.cpp, path_test.cpp, expression_leaf_test.cpp
 package value

@@ -77,21 +77,27 @@ func arrayIndex(s string) (int, bool) {
 
 // Each calls fn for every candidate value that the MongoDB query engine
 // considers for path p in doc, until fn returns true, and reports whether
-// fn did. The candidates are:
+// fn did. The candidates are those of the server's path iterator
+// (src/mongo/db/matcher/path.cpp, BSONElementIterator, with leaf and
+// non-leaf arrays traversed, as queries do):
 //
 //   - the value at p when it is not an array, including Missing when p does
 //     not resolve ({"a": 1} and {} both yield Missing for "a.b");
-//   - when the value at p is an array: each of its elements, then the array
-//     itself (nested arrays are not flattened further);
-//   - when an intermediate value is an array and the next component is a
-//     field name: the candidates of the rest of the path in each element
-//     that is a document (Missing for a document lacking the field); scalar
-//     and array elements yield nothing, so {"a": [1, 2]} and {"a": []}
-//     yield no candidate at all for "a.b";
-//   - when an intermediate value is an array and the next component is an
-//     index "N": the candidates of the rest of the path in element N, and
-//     also the candidates of the rest of the path under the field named "N"
-//     of each element that is a document having that field.
+//   - when the value at p is an array reached by a field name: each of its
+//     elements, then the array itself (nested arrays are not flattened
+//     further);
+//   - when an intermediate value is an array: for each element that is a
+//     document, the candidates of the rest of the path in that document
+//     (Missing for a document lacking the next field, even when that
+//     field is an index "N"); scalar and array elements yield nothing, so
+//     {"a": [1, 2]} and {"a": []} yield no candidate at all for "a.b";
+//   - when, moreover, the next component is an index "N" and the array has
+//     an element N: that element itself when "N" ends the path (an array
+//     element is NOT expanded: {"a": [[5]]} yields [5] for "a.0", never
+//     5), else the candidates of the rest of the path in that element
+//     when it is a document, or, when it is an array, in that array as an
+//     intermediate array (its document elements and its element at the
+//     next index); a scalar element yields nothing for a longer path.
 //
 // The empty path yields nothing. Each does not allocate when doc's Lookup
 // does not.
@@ -103,10 +109,12 @@ func Each(doc Document, p Path, fn func(Value) bool) bool {
 }
 
 // EachValue is Each over a Value: v stands for the value at the empty path,
-// so an array v yields its elements and then itself, and a non-empty path
-// is looked up in v as in Each.
+// reached by a field name, so an array v yields its elements and then
+// itself, and a non-empty path is looked up in v as in Each.
 func EachValue(v Value, p Path, fn func(Value) bool) bool { return walk(v, p, fn) }
 
+// walk yields the candidates of rest in v, a value reached by a field
+// name (getFieldDottedOrArray in path.cpp).
 func walk(v Value, rest Path, fn func(Value) bool) bool {
 	if len(rest) == 0 {
 		if v.Type == bson.TypeArray {
@@ -125,42 +133,78 @@ func walk(v Value, rest Path, fn func(Value) bool) bool {
 	case bson.TypeEmbeddedDocument:
 		return walk(v.Field(rest[0]), rest[1:], fn)
 	case bson.TypeArray:
-		found := false
-		if idx, ok := arrayIndex(rest[0]); ok {
-			if e := v.Index(idx); !e.IsMissing() && walk(e, rest[1:], fn) {
-				return true
-			}
-			v.Each(func(_ int, e Value) bool {
-				if e.Type == bson.TypeEmbeddedDocument {
-					if f := e.Field(rest[0]); !f.IsMissing() {
-						found = walk(f, rest[1:], fn)
-					}
-				}
-				return found
-			})
-			return found
-		}
-		v.Each(func(_ int, e Value) bool {
-			if e.Type == bson.TypeEmbeddedDocument {
-				found = walk(e.Field(rest[0]), rest[1:], fn)
-			}
-			return found
-		})
-		return found
+		return inArray(v, rest, fn)
 	}
 	return fn(Value{})
+}
+
+// inArray yields the candidates of the non-empty path rest through the
+// array arr: BSONElementIterator's IN_ARRAY state when the path does not
+// end at the array.
+func inArray(arr Value, rest Path, fn func(Value) bool) bool {
+	numeric := allDigits(rest[0])
+	it := newIter(arr.Data)
+	for {
+		key, e, ok := it.next()
+		if !ok {
+			return false
+		}
+		// An array offset match compares the component with the element's
+		// key, as the server does.
+		offset := numeric && string(key) == rest[0]
+		switch {
+		case e.Type == bson.TypeEmbeddedDocument:
+			if walk(e.Field(rest[0]), rest[1:], fn) {
+				return true
+			}
+			if offset {
+				if len(rest) == 1 {
+					if fn(e) {
+						return true
+					}
+				} else if walk(e.Field(rest[1]), rest[2:], fn) {
+					return true
+				}
+			}
+		case offset && len(rest) == 1:
+			if fn(e) {
+				return true
+			}
+		case offset && e.Type == bson.TypeArray:
+			if inArray(e, rest[1:], fn) {
+				return true
+			}
+		}
+	}
+}
+
+// allDigits reports whether a path component may be an array offset: the
+// server's str::isAllDigits (so "01" qualifies, but never equals a key).
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Resolve returns the plain value at path p in doc, without array
 // traversal: a numeric component indexes an array, any other component
 // looks up a document field, and anything else gives Missing. It is meant
-// for traces ("the value at a.b was ...").
+// for traces ("the value at a.b was ...") and for operands read from a
+// document, not for matching (see Each).
 func Resolve(doc Document, p Path) Value {
 	if len(p) == 0 {
 		return Value{}
 	}
-	v := doc.Lookup(p[0])
-	for _, c := range p[1:] {
+	return ResolveValue(doc.Lookup(p[0]), p[1:])
+}
+
+// ResolveValue is Resolve over a Value: v is the value at the empty path.
+// It does not allocate.
+func ResolveValue(v Value, p Path) Value {
+	for _, c := range p {
 		switch v.Type {
 		case bson.TypeEmbeddedDocument:
 			v = v.Field(c)
