@@ -188,6 +188,21 @@
 //     not traverse arrays; a numeric component indexes one
 //     (%%user.identities.0.provider_type). A path through an array without
 //     an index is missing.
+//   - Regular expressions (the docs are silent on them in rules): MongoDB
+//     reads a regex operand of an equality, $in or $nin as a PCRE pattern
+//     (the MongoDB manual, $in: "Use the $in Operator with a Regular
+//     Expression"), which rulegate does not implement and will not
+//     compare as a value. A regex literal in rules.json is refused at load
+//     (rules/regex); a regex operand from a claim, a request value, a
+//     function or a stored document (%%root.x on the right), alone or
+//     inside an array or document, denies the decisions that reach it with
+//     ReasonError and ErrRegex, and ReadFilter and WriteFilter return
+//     ErrRegex instead of sending it. A stored regex read by a field path
+//     is a candidate, not an operand: it compares as a value, as on the
+//     server.
+//   - An element of an array or document operand that fails (a function
+//     error, a regex) fails the whole operand: {"$nin": [<failing call>]}
+//     denies, it never becomes {"$nin": []}.
 //   - An update is checked on the stored document's role: a user cannot
 //     take over another user's document by writing the field its owner
 //     role tests (the role is chosen before the write).

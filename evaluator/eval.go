@@ -72,6 +72,12 @@ func (p *Program) Bind(ctx context.Context, req Request) (*Bound, error) {
 	b.vals = make([]value.Value, len(c.reqOps))
 	for _, o := range c.reqOps {
 		v, err := ec.build(o)
+		if err == nil && ec.err != nil {
+			// An element of an array or document operand failed (a
+			// function error, a regex): the whole operand fails, never
+			// the operand without it ({"$nin": []} would hold).
+			err, ec.err = ec.err, nil
+		}
 		if err != nil {
 			// A failing %function denies only the decisions that need
 			// its value (App Services evaluates roles lazily, in order).
@@ -80,6 +86,14 @@ func (p *Program) Bind(ctx context.Context, req Request) (*Bound, error) {
 			}
 			b.opErr[o.slot] = err
 			ec.err = nil
+			continue
+		}
+		if value.HasRegex(v) {
+			// A regex operand would be a pattern on the server (ErrRegex).
+			if b.opErr == nil {
+				b.opErr = make([]error, len(c.reqOps))
+			}
+			b.opErr[o.slot] = regexErr(o)
 			continue
 		}
 		b.vals[o.slot] = v

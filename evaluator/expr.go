@@ -56,11 +56,19 @@ func (ec *evalCtx) val(o *operand) value.Value {
 			return value.Value{}
 		}
 		v = resolve(d, o.path)
+		if value.HasRegex(v) {
+			ec.fail(regexErr(o))
+			return value.Value{}
+		}
 	case oDocBuild:
 		var err error
 		v, err = ec.build(o)
 		if err != nil {
 			ec.fail(err)
+			return value.Value{}
+		}
+		if value.HasRegex(v) {
+			ec.fail(regexErr(o))
 			return value.Value{}
 		}
 	}

@@ -3,11 +3,32 @@ package evaluator
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
+
+// ErrRegex is the error (and ReasonError denial) of a decision whose
+// comparison has a regular expression as its operand, or inside it: from
+// a claim, a request value, a function or a stored document. MongoDB
+// reads a regex in an equality, $in or $nin as a pattern (PCRE), which
+// rulegate does not implement; comparing it as a value would disagree
+// with the server. ReadFilter and WriteFilter return it rather than send
+// such an operand to the server. Literal regexes in rules are refused
+// earlier, by rules.LoadApp (code rules/regex).
+var ErrRegex = errors.New("evaluator: a regular expression operand cannot be matched (MongoDB reads it as a pattern)")
+
+// regexErr is the ErrRegex of operand o, with where the rules use it.
+func regexErr(o *operand) error {
+	if pos := o.at.FileName(); pos != "" {
+		p := o.at.Pos()
+		return fmt.Errorf("%w: %s:%d:%d: %s %s", ErrRegex, pos, p.Line, p.Col, o.at.Ptr, o.text)
+	}
+	return fmt.Errorf("%w: %s %s", ErrRegex, o.at.Ptr, o.text)
+}
 
 // The helpers below apply MongoDB query semantics (value.MatchEq and
 // friends) to a document held as a value.Value, through value.EachValue:

@@ -57,6 +57,11 @@ const (
 	// its reference does not ("project" for "projection", "%%user.id%%"
 	// for "%%user.id"); read as the reference spelling (warning).
 	CodeSpelling = "rules/spelling"
+	// CodeRegex: a regular expression literal in a rule. MongoDB reads
+	// a regex operand of an equality, $in or $nin as a PCRE pattern,
+	// which rulegate does not implement; it refuses the rule rather than
+	// compare the regex as a value (fail closed).
+	CodeRegex = "rules/regex"
 	// CodeFile: a file of the app could not be read.
 	CodeFile = "rules/file"
 )

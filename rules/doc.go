@@ -121,7 +121,11 @@
 // Values are JSON or MongoDB extended JSON ({"$oid": ...}, {"$date": ...},
 // {"$numberLong": ...}); an object whose first key is an extended JSON key is
 // a *Literal. The legacy {"$regex": ...} form is read as the (unknown) query
-// operator; write {"$regularExpression": {...}}. Strings that start with
+// operator. A regular expression literal ({"$regularExpression": {...}},
+// alone or inside an array or document) is refused as rules/regex: the
+// server would read it as a PCRE pattern in an equality, $in or $nin, and
+// rulegate neither implements PCRE nor compares a pattern as a value
+// (fail closed; see package value). Strings that start with
 // "%%" are expansions (see package expansion); arrays and documents that hold
 // an expansion or a call are *ArrayOperand and *DocOperand, built per
 // request.
@@ -177,6 +181,8 @@
 //	| rules/namespace               | warning  | rules.json's keys disagree with its folder (the keys win)      |
 //	| rules/spelling                | warning  | "project" for "projection", "%%user.id%%" for "%%user.id"      |
 //	| rules/projection              | error    | a projection mixes inclusion and exclusion                     |
+//	| rules/regex                   | error    | a regular expression literal ({"$regularExpression": ...}),    |
+//	|                               |          | anywhere in a value: MongoDB matches it as a PCRE pattern      |
 //
 // Parse errors (LoadApp, ParseRules, ...) stop an app from loading; LoadApp
 // keeps them in App.LoadErrors and Validate reports them again with its own

@@ -117,6 +117,9 @@ func TestValidateHandBuilt(t *testing.T) {
 		{"unknown call", match(&Equals{At: at, Operand: &Call{At: at, Op: "%eval"}}), CodeUnknownOperator},
 		{"unknown cond logic", match(&CondLogic{At: at, Op: "%xor"}), CodeUnknownOperator},
 		{"unknown function", match(&Equals{At: at, Operand: &Call{At: at, Op: CallFunction, Name: "nope"}}), CodeUnknownFunction},
+		{"regex literal", match(&Equals{At: at, Operand: lit(value.Regex("o", ""))}), CodeRegex},
+		{"regex in $nin", match(&Ops{At: at, Ops: []OpArg{{At: at, Op: OpNin, Arg: lit(value.FromArray(bsonArray(value.Regex("o", ""))))}}}), CodeRegex},
+		{"regex in array operand", match(&Ops{At: at, Ops: []OpArg{{At: at, Op: OpIn, Arg: &ArrayOperand{At: at, Elems: []Operand{lit(value.Regex("o", "i"))}}}}}), CodeRegex},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			app := &App{DataSources: []*DataSource{{Name: "s", Collections: []*Collection{{At: At{File: f}, Database: "d", Collection: "c", Roles: []*Role{{At: at, Name: "r", ApplyWhen: tc.expr}}}}}}}
@@ -180,4 +183,18 @@ func BenchmarkParseRules(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// bsonArray encodes vals as a BSON array.
+func bsonArray(vals ...value.Value) []byte {
+	b := []byte{0, 0, 0, 0}
+	for i, v := range vals {
+		b = append(b, byte(v.Type))
+		b = append(b, byte('0'+i), 0)
+		b = append(b, v.Data...)
+	}
+	b = append(b, 0)
+	n := len(b)
+	b[0], b[1], b[2], b[3] = byte(n), byte(n>>8), byte(n>>16), byte(n>>24)
+	return b
 }

@@ -500,8 +500,9 @@ func isExtJSONKey(key string) bool {
 // The legacy extended JSON regular expression {"$regex": ..., "$options":
 // ...} is deliberately not a literal: {"name": {"$regex": "^a"}} is the
 // MongoDB query operator, which the rule language does not define, and is
-// rejected as rules/unknown-operator. Write a regular expression literal as
-// {"$regularExpression": {"pattern": ..., "options": ...}}.
+// rejected as rules/unknown-operator. A regular expression literal,
+// {"$regularExpression": {"pattern": ..., "options": ...}}, is refused as
+// rules/regex (see CodeRegex).
 
 func isExtJSON(n *source.Node) bool {
 	return n.Kind == source.Object && len(n.Members) > 0 && isExtJSONKey(n.Members[0].Key)
@@ -775,6 +776,10 @@ func (p *parser) operand(n *source.Node) Operand {
 	v, err := value.FromExtJSON(n.Raw())
 	if err != nil {
 		p.errorf(n, CodeType, "malformed extended JSON value %s", shortRaw(n))
+		return &Literal{At: p.at(n), Value: value.Missing()}
+	}
+	if value.HasRegex(v) {
+		p.errorf(n, CodeRegex, "regular expression values are not supported: MongoDB matches them as patterns, which rulegate does not implement; got %s", shortRaw(n))
 		return &Literal{At: p.at(n), Value: value.Missing()}
 	}
 	return &Literal{At: p.at(n), Value: v}

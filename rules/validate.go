@@ -410,6 +410,12 @@ func (v *validator) cond(c Cond, ctx context, left Left) {
 
 func (v *validator) operand(o Operand, ctx context) {
 	switch o := o.(type) {
+	case *Literal:
+		// The parser refuses regex literals; an App built in Go is
+		// checked here (CodeRegex).
+		if value.HasRegex(o.Value) {
+			v.errorAt(o.At, CodeRegex, "regular expression values are not supported: MongoDB matches them as patterns, which rulegate does not implement; got %s", o.Value.ExtJSON())
+		}
 	case *ExpansionRef:
 		if o.Written != "" {
 			v.warnAt(o.At, CodeSpelling, "%q is read as %s; write it without the trailing %%%%", o.Written, o.Ref.String())

@@ -46,6 +46,20 @@
 // src/mongo/db/matcher/path.cpp, BSONElementIterator), checked against
 // its tests (path_test.cpp, expression_leaf_test.cpp); see Each.
 //
+// Regular expressions are compared as values (pattern, then options), as
+// the server compares them in an order or when they are stored in
+// documents. But the server reads a regex operand of an equality, or a
+// regex among the elements of $in or $nin, as a pattern: {"f": /o/}
+// matches the string "foo" and {"f": {"$nin": [/o/]}} excludes it. This
+// package does not implement PCRE patterns (Go's regexp differs from PCRE
+// in syntax, anchors such as $ before a final newline, \s, case folding
+// and options), so it does not pretend to: HasRegex reports such operands
+// and its callers refuse them, rules.LoadApp for literals (code
+// rules/regex) and the evaluator for claims, functions and stored values
+// (evaluator.ErrRegex, a denial). Refusing is the fail-closed choice: a
+// rule with a regex operand cannot be decided the way the server would
+// decide its filter.
+//
 // # References
 //
 // The MongoDB manual pages this package follows:

@@ -36,8 +36,9 @@ func (op CmpOp) String() string {
 // {p: {$ne: v}} is !MatchEq(doc, p, v), which matches documents without
 // p. MatchEq does not allocate.
 //
-// Regular-expression operands are compared as values here, not matched
-// against strings.
+// A regular-expression operand is compared as a value here, never matched
+// against strings as the server does: callers refuse such operands (see
+// HasRegex).
 func MatchEq(doc Document, p Path, v Value) bool {
 	if v.Type == 0 {
 		return false
@@ -70,7 +71,8 @@ func isNullish(c Value) bool { return c.Type == 0 || c.Type == bson.TypeNull }
 // {p: {$nin: [...]}} is the negation. MatchIn does not allocate for
 // candidates whose keys fit in 64 bytes.
 //
-// Regular expressions among the elements are compared as values.
+// Regular expressions among the elements are compared as values, not as
+// the server's patterns: callers refuse such operands (see HasRegex).
 func MatchIn(doc Document, p Path, s Set, hasNull bool) bool {
 	return Each(doc, p, func(c Value) bool { return inSet(c, s, hasNull) })
 }
@@ -163,6 +165,33 @@ func isNaN(v Value) bool {
 		return f != f
 	case bson.TypeDecimal128:
 		return len(v.Data) == 16 && (v.Data[15]>>2)&0x1f == 0x1f
+	}
+	return false
+}
+
+// HasRegex reports whether v is a regular expression or holds one, in an
+// array or embedded document at any depth. The server reads a regex that
+// is the operand of an equality, or an element of the array of $in and
+// $nin, as a pattern to match strings with (PCRE), which this package does
+// not implement: MatchEq and MatchIn compare it as a value. Callers refuse
+// the operands HasRegex reports (see the package documentation). Regexes
+// stored in documents are candidates, not operands: they compare as
+// values on the server too. HasRegex does not allocate.
+func HasRegex(v Value) bool {
+	switch v.Type {
+	case bson.TypeRegex:
+		return true
+	case bson.TypeArray, bson.TypeEmbeddedDocument:
+		it := newIter(v.Data)
+		for {
+			_, e, ok := it.next()
+			if !ok {
+				return false
+			}
+			if HasRegex(e) {
+				return true
+			}
+		}
 	}
 	return false
 }

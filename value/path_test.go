@@ -129,3 +129,25 @@ func TestMatchPositional(t *testing.T) {
 		}
 	}
 }
+
+func TestHasRegex(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		want bool
+	}{
+		{`{"$regularExpression": {"pattern": "o", "options": ""}}`, true},
+		{`["a", {"$regularExpression": {"pattern": "o", "options": "i"}}]`, true},
+		{`{"x": [{"y": {"$regularExpression": {"pattern": "o", "options": ""}}}]}`, true},
+		{`"/o/"`, false},
+		{`{"$regex": "o"}`, false}, // a document with a "$regex" key, as a claim reads it
+		{`["a", {"b": 1}, [2]]`, false},
+		{`null`, false},
+	} {
+		if got := HasRegex(j(t, c.v)); got != c.want {
+			t.Errorf("HasRegex(%s) = %v, want %v", c.v, got, c.want)
+		}
+	}
+	if HasRegex(Value{}) {
+		t.Error("HasRegex(Missing)")
+	}
+}

@@ -340,6 +340,10 @@ func memMatchRaw(doc value.Document, q bson.Raw) (bool, error) {
 			return false, fmt.Errorf("unexpected operator %s", k)
 		}
 		path := value.ParsePath(k)
+		if value.HasRegex(value.FromRaw(e.Value())) {
+			// A pattern on the server, a value here: never decided here.
+			return false, fmt.Errorf("a regular expression operand in a filter")
+		}
 		ops, ok := e.Value().DocumentOK()
 		if opElems, _ := ops.Elements(); !ok || len(opElems) == 0 || !strings.HasPrefix(opElems[0].Key(), "$") {
 			if !value.MatchEq(doc, path, value.FromRaw(e.Value())) {
