@@ -194,12 +194,13 @@
 //     Expression"), which rulegate does not implement and will not
 //     compare as a value. A regex literal in rules.json is refused at load
 //     (rules/regex); a regex operand from a claim, a request value, a
-//     function or a stored document (%%root.x on the right), alone or
-//     inside an array or document, denies the decisions that reach it with
+//     function or a stored document (%%root.x on the right), alone or as
+//     an element of an array, denies the decisions that reach it with
 //     ReasonError and ErrRegex, and ReadFilter and WriteFilter return
 //     ErrRegex instead of sending it. A stored regex read by a field path
-//     is a candidate, not an operand: it compares as a value, as on the
-//     server.
+//     is a candidate, not an operand, and a regex inside an embedded
+//     document operand is compared whole: both compare as values, as on
+//     the server (value.HasRegex).
 //   - An element of an array or document operand that fails (a function
 //     error, a regex) fails the whole operand: {"$nin": [<failing call>]}
 //     denies, it never becomes {"$nin": []}.

@@ -12,8 +12,9 @@ import (
 )
 
 // ErrRegex is the error (and ReasonError denial) of a decision whose
-// comparison has a regular expression as its operand, or inside it: from
-// a claim, a request value, a function or a stored document. MongoDB
+// comparison has a regular expression as its operand, or as an element
+// of its array operand (value.HasRegex): from a claim, a request value, a
+// function or a stored document. MongoDB
 // reads a regex in an equality, $in or $nin as a pattern (PCRE), which
 // rulegate does not implement; comparing it as a value would disagree
 // with the server. ReadFilter and WriteFilter return it rather than send

@@ -117,8 +117,8 @@ func TestFunctionErrorInArrayOperand(t *testing.T) {
 // regex operand is refused rather than compared as a value: the server
 // matches strings with it in $in, $nin and an implicit equality (the
 // MongoDB manual, $in: "Use the $in Operator with a Regular Expression";
-// $eq: "Regex Match Behaviour"), and compares it as a value only under an
-// explicit $eq. value.MatchIn and value.MatchEq compare by value, so they
+// $eq: "Regex Match Behaviour"), and compares it as a value under an
+// explicit $eq and inside an embedded document (value.HasRegex). value.MatchIn and value.MatchEq compare by value, so they
 // would disagree with the first three. (The embedded FerretDB agrees with
 // MongoDB on these four queries.)
 func TestRegexOperandIsAPatternOnServer(t *testing.T) {
@@ -132,6 +132,8 @@ func TestRegexOperandIsAPatternOnServer(t *testing.T) {
 		bson.D{{Key: "_id", Value: 1}, {Key: "foo", Value: "foo"}},
 		bson.D{{Key: "_id", Value: 2}, {Key: "foo", Value: "bar"}},
 		bson.D{{Key: "_id", Value: 3}, {Key: "foo", Value: re}},
+		bson.D{{Key: "_id", Value: 4}, {Key: "prefs", Value: bson.D{{Key: "m", Value: re}}}},
+		bson.D{{Key: "_id", Value: 5}, {Key: "prefs", Value: bson.D{{Key: "m", Value: "foo"}}}},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -141,9 +143,12 @@ func TestRegexOperandIsAPatternOnServer(t *testing.T) {
 		want   string
 	}{
 		{"$in", bson.D{{Key: "foo", Value: bson.D{{Key: "$in", Value: bson.A{re}}}}}, "1,3"},
-		{"$nin", bson.D{{Key: "foo", Value: bson.D{{Key: "$nin", Value: bson.A{re}}}}}, "2"},
+		{"$nin", bson.D{{Key: "foo", Value: bson.D{{Key: "$nin", Value: bson.A{re}}}}}, "2,4,5"},
 		{"implicit equality", bson.D{{Key: "foo", Value: re}}, "1,3"},
 		{"$eq", bson.D{{Key: "foo", Value: bson.D{{Key: "$eq", Value: re}}}}, "3"},
+		// Inside an embedded document, a regex is compared as a value.
+		{"embedded document", bson.D{{Key: "prefs", Value: bson.D{{Key: "m", Value: re}}}}, "4"},
+		{"embedded document in $in", bson.D{{Key: "prefs", Value: bson.D{{Key: "$in", Value: bson.A{bson.D{{Key: "m", Value: re}}}}}}}, "4"},
 	} {
 		cur, err := coll.Find(ctx, tc.filter)
 		if err != nil {

@@ -121,8 +121,9 @@
 // Values are JSON or MongoDB extended JSON ({"$oid": ...}, {"$date": ...},
 // {"$numberLong": ...}); an object whose first key is an extended JSON key is
 // a *Literal. The legacy {"$regex": ...} form is read as the (unknown) query
-// operator. A regular expression literal ({"$regularExpression": {...}},
-// alone or inside an array or document) is refused as rules/regex: the
+// operator. A regular expression literal ({"$regularExpression": {...}}),
+// as an operand or an element of an array operand, is refused as
+// rules/regex (inside an embedded document it compares as a value): the
 // server would read it as a PCRE pattern in an equality, $in or $nin, and
 // rulegate neither implements PCRE nor compares a pattern as a value
 // (fail closed; see package value). Strings that start with
@@ -181,8 +182,9 @@
 //	| rules/namespace               | warning  | rules.json's keys disagree with its folder (the keys win)      |
 //	| rules/spelling                | warning  | "project" for "projection", "%%user.id%%" for "%%user.id"      |
 //	| rules/projection              | error    | a projection mixes inclusion and exclusion                     |
-//	| rules/regex                   | error    | a regular expression literal ({"$regularExpression": ...}),    |
-//	|                               |          | anywhere in a value: MongoDB matches it as a PCRE pattern      |
+//	| rules/regex                   | error    | a regular expression literal ({"$regularExpression": ...}) as  |
+//	|                               |          | an operand or in an array operand: MongoDB matches it as a     |
+//	|                               |          | PCRE pattern                                                   |
 //
 // Parse errors (LoadApp, ParseRules, ...) stop an app from loading; LoadApp
 // keeps them in App.LoadErrors and Validate reports them again with its own

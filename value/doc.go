@@ -50,7 +50,9 @@
 // the server compares them in an order or when they are stored in
 // documents. But the server reads a regex operand of an equality, or a
 // regex among the elements of $in or $nin, as a pattern: {"f": /o/}
-// matches the string "foo" and {"f": {"$nin": [/o/]}} excludes it. This
+// matches the string "foo" and {"f": {"$nin": [/o/]}} excludes it (deeper
+// inside an operand, in an embedded document or a nested array, a regex
+// is compared as a value by the server too). This
 // package does not implement PCRE patterns (Go's regexp differs from PCRE
 // in syntax, anchors such as $ before a final newline, \s, case folding
 // and options), so it does not pretend to: HasRegex reports such operands

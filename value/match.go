@@ -169,29 +169,26 @@ func isNaN(v Value) bool {
 	return false
 }
 
-// HasRegex reports whether v is a regular expression or holds one, in an
-// array or embedded document at any depth. The server reads a regex that
-// is the operand of an equality, or an element of the array of $in and
-// $nin, as a pattern to match strings with (PCRE), which this package does
-// not implement: MatchEq and MatchIn compare it as a value. Callers refuse
-// the operands HasRegex reports (see the package documentation). Regexes
-// stored in documents are candidates, not operands: they compare as
-// values on the server too. HasRegex does not allocate.
+// HasRegex reports whether v is a regular expression, or an array with
+// one among its elements: the operands the server reads as patterns to
+// match strings with (PCRE) in an equality, $in and $nin, which this
+// package does not implement (MatchEq and MatchIn compare them as
+// values). Callers refuse what HasRegex reports (see the package
+// documentation). A regex deeper inside, in an embedded document or a
+// nested array, is compared as a value by the server too, as are regexes
+// stored in documents (candidates, not operands). HasRegex does not
+// allocate.
 func HasRegex(v Value) bool {
 	switch v.Type {
 	case bson.TypeRegex:
 		return true
-	case bson.TypeArray, bson.TypeEmbeddedDocument:
-		it := newIter(v.Data)
-		for {
-			_, e, ok := it.next()
-			if !ok {
-				return false
-			}
-			if HasRegex(e) {
-				return true
-			}
-		}
+	case bson.TypeArray:
+		found := false
+		v.Each(func(_ int, e Value) bool {
+			found = e.Type == bson.TypeRegex
+			return found
+		})
+		return found
 	}
 	return false
 }

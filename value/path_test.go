@@ -137,7 +137,9 @@ func TestHasRegex(t *testing.T) {
 	}{
 		{`{"$regularExpression": {"pattern": "o", "options": ""}}`, true},
 		{`["a", {"$regularExpression": {"pattern": "o", "options": "i"}}]`, true},
-		{`{"x": [{"y": {"$regularExpression": {"pattern": "o", "options": ""}}}]}`, true},
+		// Deeper, the server compares a regex as a value.
+		{`{"x": [{"y": {"$regularExpression": {"pattern": "o", "options": ""}}}]}`, false},
+		{`[[{"$regularExpression": {"pattern": "o", "options": ""}}]]`, false},
 		{`"/o/"`, false},
 		{`{"$regex": "o"}`, false}, // a document with a "$regex" key, as a claim reads it
 		{`["a", {"b": 1}, [2]]`, false},

@@ -354,6 +354,9 @@ func memMatchRaw(doc value.Document, q bson.Raw) (bool, error) {
 		opElems, _ := ops.Elements()
 		for _, o := range opElems {
 			arg := value.FromRaw(o.Value())
+			if value.HasRegex(arg) {
+				return false, fmt.Errorf("a regular expression operand in a filter")
+			}
 			var r bool
 			switch o.Key() {
 			case "$eq":

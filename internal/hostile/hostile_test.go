@@ -257,6 +257,9 @@ func matchDoc(t *testing.T, f bson.Raw, doc value.Document) bool {
 			ops, _ := sub.Elements()
 			for _, op := range ops {
 				arg := value.FromRaw(op.Value())
+				if value.HasRegex(arg) {
+					t.Fatalf("matcher: a regular expression operand in a filter")
+				}
 				var ok bool
 				switch op.Key() {
 				case "$eq":
