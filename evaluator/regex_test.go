@@ -42,6 +42,7 @@ func TestRegexOperandsFailClosed(t *testing.T) {
 		{"claim swapped", `{"%%user.custom_data.team": {"$nin": "%%root.members"}}`, `{"_id": 1, "members": ["foo"]}`, true},
 		{"claim left", `{"%%user.custom_data.team": {"$nin": ["x"]}}`, `{"_id": 1}`, true},
 		{"function $nin", `{"foo": {"$nin": [{"%function": {"name": "re", "arguments": []}}]}}`, `{"_id": 1, "foo": "foo"}`, true},
+		{"function of the document", `{"foo": {"$nin": [{"%function": {"name": "re", "arguments": ["%%root.foo"]}}]}}`, `{"_id": 1, "foo": "foo"}`, false},
 		{"stored $nin", `{"foo": {"$nin": ["%%root.pattern"]}}`, `{"_id": 1, "foo": "foo", "pattern": {"$regularExpression": {"pattern": "o", "options": ""}}}`, false},
 		{"stored equality", `{"foo": {"$ne": "%%root.pattern"}}`, `{"_id": 1, "foo": "foo", "pattern": {"$regularExpression": {"pattern": "o", "options": ""}}}`, false},
 	} {
