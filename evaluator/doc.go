@@ -105,8 +105,10 @@
 //     the document: embedded documents are descended into, arrays are
 //     leaves, _id included.
 //   - An update needs write permission on every path it touches
-//     (UpdatePaths; a replacement: ReplacementPaths), else the paths that
-//     differ between PrevDocument and Document, else every field.
+//     (UpdatePathsIn on PrevDocument, else UpdatePaths; a replacement:
+//     ReplacementPaths), else the paths that differ between PrevDocument
+//     and Document, else every field. $rename needs it on its source
+//     (write implies read) and its target.
 //   - read allows a document when something of it is readable: the
 //     document-level read or write, or a field rule or additional_fields
 //     granting read or write. Decision.Fields says which fields.
@@ -204,6 +206,17 @@
 //   - An element of an array or document operand that fails (a function
 //     error, a regex) fails the whole operand: {"$nin": [<failing call>]}
 //     denies, it never becomes {"$nin": []}.
+//   - A numeric component of an update path ("a.2024.b") is an array
+//     index (value.ArrayIndex: canonical decimals only, "01" and "-1" are
+//     field names) only where the stored document holds an array at that
+//     point; elsewhere it is a field name, checked against that field's
+//     rules (an index names the array field, whose rules are its
+//     elements'). Where the stored document is unknown (Evaluate without
+//     PrevDocument, UpdatePaths) both readings must be writable;
+//     WriteFilter, built before any document is read, applies the index
+//     reading where {path: {$type: "array"}} and the field-name reading
+//     elsewhere for one such component, and requires both for several.
+//     More than 16 readings refuse the update (update/unsupported).
 //   - An update is checked on the stored document's role: a user cannot
 //     take over another user's document by writing the field its owner
 //     role tests (the role is chosen before the write).

@@ -592,11 +592,18 @@ func iterDoc(d value.Value, fn func(k string, v value.Value) bool) {
 }
 
 // touchedPaths returns the field paths a write changes: from the update
-// when given, else the difference between the documents before and after,
-// else every field of the document.
+// when given (numeric components decided on PrevDocument, both readings
+// without it: UpdatePathsIn, UpdatePaths), else the difference between
+// the documents before and after, else every field of the document.
 func touchedPaths(d Doc) ([][]string, error) {
 	if d.Update != nil {
-		info, err := UpdatePaths(d.Update)
+		var info UpdateInfo
+		var err error
+		if d.PrevDocument != nil {
+			info, err = UpdatePathsIn(d.PrevDocument, d.Update)
+		} else {
+			info, err = UpdatePaths(d.Update)
+		}
 		if err != nil {
 			return nil, err
 		}

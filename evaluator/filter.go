@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rulegate/rulegate/source"
 	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -632,22 +633,11 @@ func (b *Bound) WriteFilter(ctx context.Context, action Action, update bson.Raw)
 	if c == nil {
 		return NeverMatch(), nil
 	}
-	var paths [][]string
+	var paths []writePath
 	if update != nil {
-		info, err := UpdatePaths(update)
-		if err != nil {
+		var err error
+		if paths, err = writePaths(update); err != nil {
 			return nil, err
-		}
-		if info.Replacement {
-			// Without the stored document, the fields a replacement
-			// removes are unknown: require document-level write.
-			paths = nil
-		}
-		for _, s := range info.Paths {
-			paths = append(paths, strings.Split(s, "."))
-		}
-		if info.Replacement {
-			paths = append(paths, nil)
 		}
 	}
 	f := &fb{ec: evalCtx{ctx: ctx, b: b}}
@@ -663,11 +653,20 @@ func (b *Bound) WriteFilter(ctx context.Context, action Action, update bson.Raw)
 		}
 		xs := []flt{writeOK}
 		for _, p := range paths {
-			if p == nil {
+			switch {
+			case p.all:
 				xs = append(xs, f.allWritable(r))
-				continue
+			case p.arrayAt != "":
+				// One numeric component: an index where the stored
+				// value is an array, a field name elsewhere.
+				isArr := flt{k: fQuery, q: bson.D{{Key: p.arrayAt, Value: bson.D{{Key: "$type", Value: "array"}}}}}
+				notArr := flt{k: fQuery, q: bson.D{{Key: p.arrayAt, Value: bson.D{{Key: "$not", Value: bson.D{{Key: "$type", Value: "array"}}}}}}}
+				xs = append(xs, forr(fand(isArr, f.permAt(r, p.readings[0], true)), fand(notArr, f.permAt(r, p.readings[1], true))))
+			default:
+				for _, q := range p.readings {
+					xs = append(xs, f.permAt(r, q, true))
+				}
 			}
-			xs = append(xs, f.permAt(r, p, true))
 		}
 		return fand(xs...)
 	})
@@ -679,6 +678,71 @@ func (b *Bound) WriteFilter(ctx context.Context, action Action, update bson.Raw)
 		return nil, f.err
 	}
 	return all.doc(), nil
+}
+
+// writePath is a path an update writes, for WriteFilter, which does not
+// know the stored document: its readings must all be writable, except
+// when arrayAt is set: then readings[0] (the numeric component after
+// arrayAt is an array index) applies where the stored value at arrayAt is
+// an array and readings[1] (a field name) elsewhere. all: every field
+// (a replacement, whose removed fields are unknown).
+type writePath struct {
+	readings [][]string
+	arrayAt  string
+	all      bool
+}
+
+// writePaths returns the paths an update writes (see writePath).
+func writePaths(update bson.Raw) ([]writePath, error) {
+	ops, _, repl, err := parseUpdateOps(update)
+	if err != nil {
+		return nil, err
+	}
+	if repl {
+		// Without the stored document, the fields a replacement removes
+		// are unknown: require every field writable.
+		return []writePath{{all: true}}, nil
+	}
+	var out []writePath
+	for _, op := range ops {
+		for _, t := range []struct {
+			path []string
+			ptr  source.Pointer
+		}{{op.path, op.ptr}, {op.to, op.toPtr}} {
+			if t.path == nil {
+				continue
+			}
+			at, num, positional := -1, 0, false
+			for i, c := range t.path[1:] {
+				if isPositional(c) {
+					positional = positional || num == 0
+				} else if _, ok := value.ArrayIndex(c); ok {
+					num++
+					at = i + 1
+				}
+			}
+			if num == 1 && !positional {
+				var idx, key []string
+				for i, c := range t.path {
+					if isPositional(c) && i > 0 {
+						continue
+					}
+					key = append(key, c)
+					if i != at {
+						idx = append(idx, c)
+					}
+				}
+				out = append(out, writePath{readings: [][]string{idx, key}, arrayAt: strings.Join(t.path[:at], ".")})
+				continue
+			}
+			readings, _, err := fieldPaths(t.path, nil, false, t.ptr)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, writePath{readings: readings})
+		}
+	}
+	return out, nil
 }
 
 // allWritable is a sufficient condition for "every field of the document

@@ -74,15 +74,19 @@ func updateErr(ptr source.Pointer, code, msg string) error {
 
 // UpdateInfo describes the fields an update document touches.
 type UpdateInfo struct {
-	// Paths are the touched field paths, normalised, deduplicated and
-	// sorted: dotted field names without positional ($, $[], $[<id>]) or
-	// numeric array-index components, since field-level rules are keyed by
-	// field name. "items.$.qty", "items.$[].qty", "items.$[i].qty" and
-	// "items.3.qty" all become "items.qty": the update touches field
-	// "items" and its embedded field "qty". A numeric component is a field
-	// name when the value at that point is a document; dropping it names
-	// the enclosing field, whose rules override its embedded fields', so the
-	// check is never weaker. The first component is always kept.
+	// Paths are the touched field paths, deduplicated and sorted: dotted
+	// field names without positional components ($, $[], $[<id>]) or
+	// array indexes, since field-level rules are keyed by field name:
+	// "items.$.qty", "items.$[].qty" and "items.$[i].qty" all become
+	// "items.qty". A numeric component (value.ArrayIndex: "3", not "03"
+	// or "-3") is an array index only where the stored value at that point
+	// is an array; in an embedded document it is a field name
+	// ({"a": {"2024": {"b": 1}}}: "a.2024.b" writes the field "2024" of
+	// a). UpdatePathsIn decides that on the stored document. UpdatePaths,
+	// without it, lists both readings of each numeric component after the
+	// first ("items.3.qty" gives "items.3.qty" and "items.qty"), so that a
+	// permission check needs both (fail closed). The first component is
+	// always a field name.
 	//
 	// For a replacement, Paths are the top-level fields of the replacement
 	// (the fields the previous document loses are not known without it:
@@ -188,6 +192,26 @@ type updateOp struct {
 // listed although they are written only when an upsert inserts: a
 // permission check on them is never weaker than needed.
 func UpdatePaths(update bson.Raw) (UpdateInfo, error) {
+	return updatePaths(nil, false, update)
+}
+
+// UpdatePathsIn is UpdatePaths for an update of the stored document prev:
+// a numeric path component is an array index (dropped) where the value of
+// prev at that point is an array, and a field name (kept) elsewhere: in an
+// embedded document, in a scalar (the server rejects the update) or where
+// prev has nothing (the server creates an embedded document). $rename's
+// source and target are decided alike. After a positional component every
+// element of the array is a candidate: a numeric component that is an
+// index in some elements and a field name in others has both readings.
+// A nil prev is a document without fields.
+func UpdatePathsIn(prev, update bson.Raw) (UpdateInfo, error) {
+	if prev == nil {
+		prev = emptyDoc
+	}
+	return updatePaths(prev, true, update)
+}
+
+func updatePaths(prev bson.Raw, known bool, update bson.Raw) (UpdateInfo, error) {
 	ops, names, repl, err := parseUpdateOps(update)
 	if err != nil {
 		return UpdateInfo{}, err
@@ -205,15 +229,20 @@ func UpdatePaths(update bson.Raw) (UpdateInfo, error) {
 	}
 	info.Operators = append(info.Operators, names...)
 	for _, op := range ops {
-		p, pos := op.field, false
-		if needsNormalizing(op.path) {
-			p, pos = normalizePath(op.path)
-		}
-		info.Paths = append(info.Paths, p)
-		info.Positional = info.Positional || pos
-		if op.to != nil {
-			p, pos := normalizePath(op.to)
-			info.Paths = append(info.Paths, p)
+		for _, t := range []struct {
+			path []string
+			ptr  source.Pointer
+		}{{op.path, op.ptr}, {op.to, op.toPtr}} {
+			if t.path == nil {
+				continue
+			}
+			readings, pos, err := fieldPaths(t.path, prev, known, t.ptr)
+			if err != nil {
+				return UpdateInfo{}, err
+			}
+			for _, r := range readings {
+				info.Paths = append(info.Paths, strings.Join(r, "."))
+			}
 			info.Positional = info.Positional || pos
 		}
 	}
@@ -222,6 +251,103 @@ func UpdatePaths(update bson.Raw) (UpdateInfo, error) {
 	sort.Strings(info.Paths)
 	info.Paths = dedupSorted(info.Paths)
 	return info, nil
+}
+
+// maxReadings bounds the readings of one update path (fieldPaths): each
+// numeric component whose meaning is unknown doubles them.
+const maxReadings = 16
+
+// fieldPaths returns the field paths (the readings) that the update path
+// comps writes: positional components ($, $[], $[<id>]) are array elements
+// and dropped; a numeric component (value.ArrayIndex) is dropped where the
+// value at that point is an array and kept (a field name) elsewhere. With
+// known, the values are looked up in prev; without, every numeric
+// component after the first has both readings. pos reports a positional
+// component. More than maxReadings readings is refused
+// (update/unsupported): the write cannot be checked.
+func fieldPaths(comps []string, prev bson.Raw, known bool, ptr source.Pointer) (readings [][]string, pos bool, err error) {
+	var cands []value.Value
+	if known {
+		cands = []value.Value{value.FromDocument(prev)}
+	}
+	var walk func(i int, prefix []string, cands []value.Value)
+	walk = func(i int, prefix []string, cands []value.Value) {
+		if len(readings) > maxReadings {
+			return
+		}
+		if i == len(comps) {
+			readings = append(readings, append([]string(nil), prefix...))
+			return
+		}
+		c := comps[i]
+		keep := append(prefix[:len(prefix):len(prefix)], c)
+		if i > 0 && isPositional(c) {
+			pos = true
+			var elems []value.Value
+			for _, v := range cands {
+				if v.IsArray() {
+					v.Each(func(_ int, e value.Value) bool {
+						elems = append(elems, e)
+						return false
+					})
+				}
+			}
+			walk(i+1, prefix, elems)
+			return
+		}
+		n, num := value.ArrayIndex(c)
+		if i == 0 || !num {
+			walk(i+1, keep, fields(cands, c))
+			return
+		}
+		if !known || len(cands) == 0 {
+			// Unknown, or no element to look at: both readings.
+			walk(i+1, prefix, nil)
+			walk(i+1, keep, nil)
+			return
+		}
+		var elems, others []value.Value
+		for _, v := range cands {
+			if v.IsArray() {
+				elems = append(elems, v.Index(n))
+			} else {
+				others = append(others, v)
+			}
+		}
+		if len(elems) > 0 {
+			walk(i+1, prefix, elems)
+		}
+		if len(others) > 0 {
+			walk(i+1, keep, fields(others, c))
+		}
+	}
+	walk(0, nil, cands)
+	if len(readings) > maxReadings {
+		return nil, pos, updateErr(ptr, CodeUpdateUnsupported, "field path "+strconv.Quote(strings.Join(comps, "."))+
+			" has too many numeric components whose meaning (array index or field name) is not known: the fields it writes cannot be checked")
+	}
+	return readings, pos, nil
+}
+
+// fields returns the values of field c of each candidate (Missing for a
+// candidate that is not a document), keeping one Missing at most.
+func fields(cands []value.Value, c string) []value.Value {
+	if cands == nil {
+		return nil
+	}
+	out := make([]value.Value, 0, len(cands))
+	missing := false
+	for _, v := range cands {
+		f := v.Field(c)
+		if f.IsMissing() {
+			if missing {
+				continue
+			}
+			missing = true
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // ReplacementPaths returns the top-level fields a replacement touches when
@@ -485,37 +611,6 @@ func isNumeric(c string) bool {
 		}
 	}
 	return true
-}
-
-// needsNormalizing reports whether normalizePath would change path.
-func needsNormalizing(path []string) bool {
-	for _, c := range path[1:] {
-		if c[0] == '$' || isNumeric(c) {
-			return true
-		}
-	}
-	return false
-}
-
-// normalizePath drops positional and numeric components after the first,
-// and reports whether a positional component was seen.
-func normalizePath(comps []string) (string, bool) {
-	var b strings.Builder
-	pos := false
-	for i, c := range comps {
-		if i > 0 {
-			if strings.HasPrefix(c, "$") {
-				pos = true
-				continue
-			}
-			if isNumeric(c) {
-				continue
-			}
-			b.WriteByte('.')
-		}
-		b.WriteString(c)
-	}
-	return b.String(), pos
 }
 
 // comparePaths orders paths component by component; components that are
@@ -916,15 +1011,6 @@ func appendNode(dst []byte, key string, n any) []byte {
 // index past the end (the server pads up to 1,500,000).
 const maxPad = 1 << 16
 
-// arrayIdx parses an array index component (decimal, no sign).
-func arrayIdx(c string) (int, bool) {
-	if !isNumeric(c) || len(c) > 9 {
-		return 0, false
-	}
-	n, err := strconv.Atoi(c)
-	return n, err == nil
-}
-
 // lookupNode returns the node at path, without creating anything. found
 // is false when some component is missing or cannot be followed.
 func lookupNode(root *mdoc, path []string) (node any, found bool) {
@@ -940,7 +1026,7 @@ func lookupNode(root *mdoc, path []string) (node any, found bool) {
 			n.vals[i] = open(n.vals[i])
 			cur = n.vals[i]
 		case *marr:
-			i, ok := arrayIdx(c)
+			i, ok := value.ArrayIndex(c)
 			if !ok || i >= len(n.elems) {
 				return nil, false
 			}
@@ -974,7 +1060,7 @@ func setNode(root *mdoc, path []string, v any, ptr source.Pointer) error {
 			n.vals[j] = open(n.vals[j])
 			cur = n.vals[j]
 		case *marr:
-			j, ok := arrayIdx(c)
+			j, ok := value.ArrayIndex(c)
 			if !ok {
 				return updateErr(ptr, CodeUpdateNotViable, "cannot create field "+strconv.Quote(c)+" in an array (path "+strconv.Quote(strings.Join(path, "."))+")")
 			}
@@ -1023,7 +1109,7 @@ func unsetNode(root *mdoc, path []string) {
 			n.remove(i)
 		}
 	case *marr:
-		if i, ok := arrayIdx(last); ok && i < len(n.elems) {
+		if i, ok := value.ArrayIndex(last); ok && i < len(n.elems) {
 			n.elems[i] = value.Null()
 		}
 	}

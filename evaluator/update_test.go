@@ -46,9 +46,12 @@ func TestUpdatePaths(t *testing.T) {
 			[]string{"$addToSet", "$bit", "$currentDate", "$inc", "$max", "$min", "$mul", "$pop", "$pull", "$pullAll", "$push", "$rename", "$set", "$setOnInsert", "$unset"}, false, false},
 		{"positional $", `{"$set": {"items.$.qty": 1}}`, []string{"items.qty"}, []string{"$set"}, false, true},
 		{"all positional and filtered", `{"$inc": {"items.$[].qty": 1, "x.$[el].y.$[k2]": 2}}`, []string{"items.qty", "x.y"}, []string{"$inc"}, false, true},
-		{"numeric index", `{"$set": {"items.3.qty": 1, "tags.0": "x"}}`, []string{"items.qty", "tags"}, []string{"$set"}, false, false},
+		// Without the stored document a numeric component is an index or a
+		// field name: both readings are listed (fail closed).
+		{"numeric index", `{"$set": {"items.3.qty": 1, "tags.0": "x"}}`, []string{"items.3.qty", "items.qty", "tags", "tags.0"}, []string{"$set"}, false, false},
 		{"numeric first component is a field name", `{"$set": {"0.a": 1}}`, []string{"0.a"}, []string{"$set"}, false, false},
-		{"duplicates after normalisation", `{"$set": {"a.0.b": 1, "a.1.b": 2}}`, []string{"a.b"}, []string{"$set"}, false, false},
+		{"duplicates after normalisation", `{"$set": {"a.0.b": 1, "a.1.b": 2}}`, []string{"a.0.b", "a.1.b", "a.b"}, []string{"$set"}, false, false},
+		{"leading zero and sign are field names", `{"$set": {"a.01": 1, "a.-1": 2, "a.+1": 3}}`, []string{"a.+1", "a.-1", "a.01"}, []string{"$set"}, false, false},
 		{"rename touches both", `{"$rename": {"old.name": "new"}}`, []string{"new", "old.name"}, []string{"$rename"}, false, false},
 		{"empty operator", `{"$set": {}}`, nil, []string{"$set"}, false, false},
 		{"push with modifiers", `{"$push": {"a": {"$each": [1, 2], "$position": 0, "$slice": -5, "$sort": 1}}}`, []string{"a"}, []string{"$push"}, false, false},
@@ -67,6 +70,57 @@ func TestUpdatePaths(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUpdatePathsIn checks that a numeric path component is an array
+// index only where the stored value at that point is an array, and a
+// field name elsewhere, for every operator and for $rename's source and
+// target.
+func TestUpdatePathsIn(t *testing.T) {
+	prev := `{"_id": 1, "a": {"2024": {"b": 1}, "b": 2}, "arr": [{"b": 1}, [5, 6], {"2": {"b": 1}}], "docs": [{"0": {"b": 1}}], "s": 3}`
+	tests := []struct {
+		name, update string
+		paths        []string
+	}{
+		{"set key", `{"$set": {"a.2024.b": 1}}`, []string{"a.2024.b"}},
+		{"set index", `{"$set": {"arr.0.b": 1}}`, []string{"arr.b"}},
+		{"nested index in array element", `{"$set": {"arr.1.0": 1}}`, []string{"arr"}},
+		{"index past the end", `{"$set": {"arr.9.b": 1}}`, []string{"arr.b"}},
+		{"missing parent: a key", `{"$set": {"new.0.b": 1}}`, []string{"new.0.b"}},
+		{"scalar parent: a key", `{"$set": {"s.0": 1}}`, []string{"s.0"}},
+		{"leading zero is a key", `{"$unset": {"a.02024.b": 1}}`, []string{"a.02024.b"}},
+		{"rename reads and writes exact paths", `{"$rename": {"a.2024.b": "a.c"}}`, []string{"a.2024.b", "a.c"}},
+		{"every operator", `{"$inc": {"a.2024.b": 1}, "$mul": {"a.2024.c": 1}, "$min": {"a.2024.d": 1}, "$max": {"a.2024.e": 1},
+			"$currentDate": {"a.2024.f": true}, "$setOnInsert": {"a.2024.g": 1}, "$push": {"a.2024.h": 1}, "$addToSet": {"a.2024.i": 1},
+			"$pull": {"a.2024.j": 1}, "$pullAll": {"a.2024.k": [1]}, "$pop": {"a.2024.l": 1}, "$bit": {"a.2024.m": {"or": 1}}}`,
+			[]string{"a.2024.b", "a.2024.c", "a.2024.d", "a.2024.e", "a.2024.f", "a.2024.g", "a.2024.h", "a.2024.i", "a.2024.j", "a.2024.k", "a.2024.l", "a.2024.m"}},
+		{"positional: elements decide", `{"$set": {"docs.$[].0.b": 1}}`, []string{"docs.0.b"}},
+		{"positional: mixed elements give both readings", `{"$set": {"arr.$[].2.b": 1}}`, []string{"arr.2.b", "arr.b"}},
+		{"positional $", `{"$set": {"docs.$.0.b": 1}}`, []string{"docs.0.b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			info, err := UpdatePathsIn(utDoc(t, prev), utDoc(t, tt.update))
+			if err != nil {
+				t.Fatalf("UpdatePathsIn: %v", err)
+			}
+			if !reflect.DeepEqual(info.Paths, tt.paths) {
+				t.Errorf("got  %q\nwant %q", info.Paths, tt.paths)
+			}
+		})
+	}
+	// Too many unknown readings: refused, not guessed.
+	_, err := UpdatePaths(utDoc(t, `{"$set": {"a.1.2.3.4.5.b": 1}}`))
+	if got, want := errString(err), `/$set/a.1.2.3.4.5.b: field path "a.1.2.3.4.5.b" has too many numeric components whose meaning (array index or field name) is not known: the fields it writes cannot be checked (update/unsupported)`; got != want {
+		t.Errorf("got %s\nwant %s", got, want)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
 }
 
 func TestUpdatePathsErrors(t *testing.T) {

@@ -58,9 +58,16 @@ func ParsePath(s string) Path {
 // String returns the dotted form of p.
 func (p Path) String() string { return strings.Join(p, ".") }
 
-// arrayIndex parses a path component as an array index: decimal digits
-// without leading zeros ("0", "12" but not "01" or "-1").
-func arrayIndex(s string) (int, bool) {
+// ArrayIndex parses a path component as an array index: decimal digits
+// without leading zeros ("0", "12" but not "01", "-1" or "+1"), at most 9
+// of them. MongoDB reads any other component as a field name, also where
+// the value is an array. A component that parses is an index only where
+// the value at that point is an array; in a document it is a field name
+// ({"a": {"2024": 1}}). This is the one parser of array indexes:
+// Resolve, rule paths and update paths (package evaluator) use it; Each
+// compares a component with the array's element keys, as the server does,
+// which accepts exactly the same components.
+func ArrayIndex(s string) (int, bool) {
 	if s == "" || len(s) > 9 || (len(s) > 1 && s[0] == '0') {
 		return 0, false
 	}
@@ -209,7 +216,7 @@ func ResolveValue(v Value, p Path) Value {
 		case bson.TypeEmbeddedDocument:
 			v = v.Field(c)
 		case bson.TypeArray:
-			i, ok := arrayIndex(c)
+			i, ok := ArrayIndex(c)
 			if !ok {
 				return Value{}
 			}
