@@ -530,6 +530,64 @@ func ValidateClientDocument(doc bson.Raw) error {
 	return c.document(doc, 1)
 }
 
+// ValidateClientUpdate checks the values a client update writes as
+// ValidateClientDocument checks an inserted document, with the same codes
+// and a JSON pointer into the update: the value of every field of $set,
+// $setOnInsert, $min and $max, the value or the $each elements of $push
+// and $addToSet, at any depth, inside arrays too. A replacement document
+// is checked with ValidateClientDocument. The conditions of $pull and the
+// values of $pullAll are compared, not written, and are not checked here
+// (ValidateClientQuery-like rules do not apply to them either: they are
+// update operands). Malformed updates are left to UpdatePaths: this
+// returns nil for them.
+//
+// A "$"-prefixed or dotted field name written by an update would be
+// stored by MongoDB 5.0 and later as it is; read back as relaxed extended
+// JSON, {"$maxKey": 1} is a MaxKey, not a document, and it would read as
+// an operator to rules and queries.
+func ValidateClientUpdate(update bson.Raw) error {
+	if tooDeep(update, maxUpdateDepth) || bsoncore.Document(update).Validate() != nil {
+		return nil // UpdatePaths reports it
+	}
+	ops, _ := update.Elements()
+	isOp := len(ops) > 0 && len(ops[0].Key()) > 0 && ops[0].Key()[0] == '$'
+	if !isOp {
+		return ValidateClientDocument(update)
+	}
+	c := newChecker(ErrInvalidDocument)
+	for _, e := range ops {
+		name := e.Key()
+		kind, ok := updateOperators[name]
+		if !ok || e.Value().Type != bson.TypeEmbeddedDocument {
+			continue
+		}
+		c.push([]byte(name))
+		err := elems(e.Value().Document(), func(key []byte, v value.Value) error {
+			c.push(key)
+			defer c.pop()
+			switch kind {
+			case opSet, opSetOnInsert, opMin, opMax:
+				return c.documentValue(v, 2)
+			case opPush, opAddToSet:
+				if d, ok := v.DocumentOK(); ok {
+					if each, err := d.LookupErr("$each"); err == nil {
+						c.push([]byte("$each"))
+						defer c.pop()
+						return c.documentValue(value.FromRaw(each), 2)
+					}
+				}
+				return c.documentValue(v, 2)
+			}
+			return nil
+		})
+		c.pop()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (c *qchecker) document(doc []byte, depth int) error {
 	if depth > MaxQueryDepth {
 		return c.fail(CodeDocumentDepth, "document is nested more than "+strconv.Itoa(MaxQueryDepth)+" levels deep")

@@ -286,3 +286,42 @@ func BenchmarkValidateClientDocument(b *testing.B) {
 		}
 	}
 }
+
+// TestValidateClientUpdate: the values an update writes are checked like
+// inserted documents, with a pointer into the update; operands that are
+// compared or are operator syntax ($pull conditions, $currentDate's
+// $type, $push's $sort) are not.
+func TestValidateClientUpdate(t *testing.T) {
+	for _, d := range []string{
+		`{"$set": {"a": {"b": [1, {"c": 2}]}, "s": "%%user.id"}}`,
+		`{"$pull": {"a": {"$gte": 5}}, "$pullAll": {"b": [{"c": 1}]}, "$currentDate": {"d": {"$type": "date"}}}`,
+		`{"$push": {"a": {"$each": [{"k": 1}], "$sort": {"k.x": 1}, "$slice": 3}}, "$bit": {"n": {"and": 1}}}`,
+		`{"$inc": {"a.b": 1}, "$rename": {"x": "y.z"}, "$unset": {"q": ""}}`,
+		`{"a": 1}`,
+		`{"$nope": 1}`, // UpdatePaths reports it
+	} {
+		if err := ValidateClientUpdate(utDoc(t, d)); err != nil {
+			t.Errorf("ValidateClientUpdate(%s): %v", d, err)
+		}
+	}
+	dollar := bson.D{{Key: "$set", Value: bson.D{{Key: "role", Value: bson.D{{Key: "$maxKey", Value: 1}}}}}}
+	raw, _ := bson.Marshal(dollar)
+	if err := ValidateClientUpdate(raw); err == nil || err.Error() != `/$set/role/$maxKey: field name "$maxKey" starts with "$" (document/dollar-field)` || !errors.Is(err, ErrInvalidDocument) {
+		t.Errorf("$maxKey document: %v", err)
+	}
+	tests := []struct{ d, want string }{
+		{`{"$set": {"a": {"x.y": 1}}}`, `/$set/a/x.y: field name "x.y" holds a "." (document/dotted-field)`},
+		{`{"$setOnInsert": {"a": [[{"$x": 1}]]}}`, `/$setOnInsert/a/0/0/$x: field name "$x" starts with "$" (document/dollar-field)`},
+		{`{"$push": {"a": {"$each": [1, {"b": {"$y": 1}}]}}}`, `/$push/a/$each/1/b/$y: field name "$y" starts with "$" (document/dollar-field)`},
+		{`{"$addToSet": {"a": {"c.d": 1}}}`, `/$addToSet/a/c.d: field name "c.d" holds a "." (document/dotted-field)`},
+		{`{"$min": {"a": {"e.f": 1}}}`, `/$min/a/e.f: field name "e.f" holds a "." (document/dotted-field)`},
+		{`{"$max": {"a~b/c": {"e.f": 1}}}`, `/$max/a~0b~1c/e.f: field name "e.f" holds a "." (document/dotted-field)`},
+		{`{"a": [{"$x": 1}]}`, `/a/0/$x: field name "$x" starts with "$" (document/dollar-field)`},
+	}
+	for _, tt := range tests {
+		err := ValidateClientUpdate(utDoc(t, tt.d))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("ValidateClientUpdate(%s)\n got  %v\n want %s", tt.d, err, tt.want)
+		}
+	}
+}

@@ -86,6 +86,13 @@
 //   - _id is a field like any other: a role whose field rules do not let
 //     the caller read it cannot filter or sort by it either.
 //   - Upserts are refused: insert and update separately.
+//   - The values an update writes ($set, $setOnInsert, $min, $max, $push
+//     and $addToSet, $each lists included) and replacement documents are
+//     checked like inserted documents (evaluator.ValidateClientUpdate): a
+//     "$"-prefixed or dotted field name at any depth is refused
+//     (CodeInvalid, with the document/* code and a pointer into the
+//     update). MongoDB stores some of them, but they read back as
+//     operators or typed values ({"$maxKey": 1} in relaxed extended JSON).
 //   - $lookup and $unionWith are refused (App Services applies the other
 //     collection's rules inside them; the gate does not rewrite
 //     sub-pipelines). Stages and operators App Services denies to

@@ -2,6 +2,8 @@ package gate_test
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -20,7 +22,7 @@ func inlineColl(t *testing.T, rulesJSON string, docs ...string) (*gate.Collectio
 	t.Helper()
 	db := mongotest.Database(t)
 	app, err := rules.LoadApp(fstest.MapFS{
-		"data_sources/mongodb-atlas/config.json":  {Data: []byte(`{"name": "mongodb-atlas", "type": "mongodb-atlas", "config": {"clusterName": "Cluster0"}}`)},
+		"data_sources/mongodb-atlas/config.json":     {Data: []byte(`{"name": "mongodb-atlas", "type": "mongodb-atlas", "config": {"clusterName": "Cluster0"}}`)},
 		"data_sources/mongodb-atlas/db/c/rules.json": {Data: []byte(rulesJSON)},
 	})
 	if err != nil {
@@ -116,4 +118,91 @@ func TestUpdateNumericPathComponents(t *testing.T) {
 	if got, want := rawDoc(t, raw, 2), `{"_id":2,"a":[{"b":1},{"b":3}]}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
+}
+
+// TestUpdateValuesValidated: the values an update writes are checked like
+// inserted documents: no "$"-prefixed and no dotted field names at any
+// depth, with the document/* code and a pointer into the update (issue 11,
+// hole 8). Such a value stored in a custom data document would ride in
+// the access token as {"$maxKey": 1}.
+func TestUpdateValuesValidated(t *testing.T) {
+	t.Parallel()
+	const rulesJSON = `{"database": "db", "collection": "c", "roles": [{"name": "r", "apply_when": {}, "read": true, "write": true}]}`
+	c, raw := inlineColl(t, rulesJSON, `{"_id": 1, "a": [], "n": 1}`)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		update, ptr, code string
+	}{
+		{`{"$set": {"role": {"$maxKey": 1}}}`, "/$set/role/$maxKey", evaluator.CodeDocumentDollarField},
+		{`{"$set": {"p": {"q": [{"x.y": 1}]}}}`, "/$set/p/q/0/x.y", evaluator.CodeDocumentDottedField},
+		{`{"$setOnInsert": {"p": {"$gt": 1}}}`, "/$setOnInsert/p/$gt", evaluator.CodeDocumentDollarField},
+		{`{"$push": {"a": {"$each": [1, {"$lte": 2}]}}}`, "/$push/a/$each/1/$lte", evaluator.CodeDocumentDollarField},
+		{`{"$push": {"a": [[{"$x": 1}]]}}`, "/$push/a/0/0/$x", evaluator.CodeDocumentDollarField},
+		{`{"$addToSet": {"a": {"$each": [{"k": {"$y": 1}}]}}}`, "/$addToSet/a/$each/0/k/$y", evaluator.CodeDocumentDollarField},
+		{`{"$addToSet": {"a": {"b.c": 1}}}`, "/$addToSet/a/b.c", evaluator.CodeDocumentDottedField},
+		{`{"$min": {"n": {"$numberX": 1}}}`, "/$min/n/$numberX", evaluator.CodeDocumentDollarField},
+		{`{"$max": {"m": {"a.b": 1}}}`, "/$max/m/a.b", evaluator.CodeDocumentDottedField},
+	} {
+		_, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: 1}}, plainD(t, tc.update))
+		re := wantRefused(t, err, gate.CodeInvalid)
+		if string(re.Ptr) != tc.ptr || !strings.Contains(re.Msg, "("+tc.code+")") {
+			t.Errorf("%s: ptr %q msg %q, want ptr %q code %s", tc.update, re.Ptr, re.Msg, tc.ptr, tc.code)
+		}
+		_, err = c.UpdateMany(ctx, bson.D{}, plainD(t, tc.update))
+		wantRefused(t, err, gate.CodeInvalid)
+		sr := c.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: 1}}, plainD(t, tc.update))
+		wantRefused(t, sr.Err(), gate.CodeInvalid)
+	}
+	_, err := c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: 1}}, plainD(t, `{"a": [{"$x": 1}]}`))
+	if re := wantRefused(t, err, gate.CodeInvalid); re.Ptr != "/a/0/$x" {
+		t.Errorf("replacement ptr %q", re.Ptr)
+	}
+	if got, want := rawDoc(t, raw, 1), `{"_id":1,"a":[],"n":1}`; got != want {
+		t.Errorf("document changed: %s", got)
+	}
+	// Plain values pass.
+	if _, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: 1}}, plainD(t, `{"$set": {"p": {"q": 1}}, "$pull": {"a": 5}, "$push": {"b": {"$each": [{"k": 1}]}}}`)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// plainD decodes plain JSON (no extended JSON: {"$maxKey": 1} stays a
+// document with the key "$maxKey") into a bson.D, keeping key order.
+func plainD(t *testing.T, s string) bson.D {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var val func() any
+	val = func() any {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch x := tok.(type) {
+		case json.Delim:
+			if x == '[' {
+				a := bson.A{}
+				for dec.More() {
+					a = append(a, val())
+				}
+				dec.Token()
+				return a
+			}
+			d := bson.D{}
+			for dec.More() {
+				k, _ := dec.Token()
+				d = append(d, bson.E{Key: k.(string), Value: val()})
+			}
+			dec.Token()
+			return d
+		case json.Number:
+			if n, err := x.Int64(); err == nil {
+				return int32(n)
+			}
+			f, _ := x.Float64()
+			return f
+		}
+		return tok
+	}
+	return val().(bson.D)
 }

@@ -115,10 +115,10 @@ func (c *Collection) parseUpdate(op string, u any, replacement bool) (*update, e
 		var info evaluator.UpdateInfo
 		info, err = evaluator.UpdatePaths(raw)
 		if err == nil {
-			if info.Replacement {
-				if err := validateClientDocument(raw); err != nil {
-					return nil, c.refusedFrom(op, CodeInvalid, "", err)
-				}
+			// The values an update writes are checked like inserted
+			// documents: no "$"-prefixed or dotted field names.
+			if err := evaluator.ValidateClientUpdate(raw); err != nil {
+				return nil, c.refusedFrom(op, CodeInvalid, "", err)
 			}
 			switch {
 			case replacement && !info.Replacement:
