@@ -228,7 +228,19 @@
 // may read and write: a top-level field name when the permission applies
 // to the whole field, or "<field>.<sub>" (recursively) for the embedded
 // fields of a field that has no permission of its own but rules for its
-// embedded fields. Filter projections are applied to Read. Both lists are
+// embedded fields. Filter projections are applied to Read with MongoDB's
+// projection semantics on dotted paths (filters.txt: a filter's
+// projection follows MongoDB projection syntax and the excluded fields
+// are omitted): an inclusion of an embedded path ({"profile.name": 1})
+// lists that path; an exclusion below a listed field ({"profile.ssn": 0}
+// with profile readable) replaces the field by its remaining embedded
+// fields in the document ("profile.name", ...; through arrays, the
+// fields of their document elements), so Read never names a field whose
+// embedded fields are partly hidden, and a caller that filters, sorts or
+// compares on the whole field reads a hidden value (the gate then does
+// not match the document). Fail closed: a field left without any
+// readable embedded field, and the scalar elements of such an array, are
+// not listed (MongoDB would show {} and the scalars). Both lists are
 // empty (not nil) when a role decided and nothing is granted; they are nil
 // when no role decided.
 //

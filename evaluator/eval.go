@@ -695,7 +695,7 @@ func (ec *evalCtx) fields(r *crole, applied []*cfilter) Fields {
 		}
 		return 1 // descend
 	})
-	out.Read = project(out.Read, applied)
+	out.Read = project(out.Read, applied, ec.root)
 	sort.Strings(out.Read)
 	sort.Strings(out.Write)
 	return out
@@ -717,9 +717,17 @@ func eachField(d value.Value, prefix []string, fs []*cfield, addl *perms, docLev
 }
 
 // project applies the projections of the applied filters to a read list
-// (MongoDB projection semantics: an inclusion keeps _id unless it excludes
-// it; an exclusion removes the fields and everything below them).
-func project(list []string, applied []*cfilter) []string {
+// of doc (MongoDB projection semantics: an inclusion keeps _id unless it
+// excludes it; an exclusion removes the fields and everything below them,
+// in embedded documents and in the documents of arrays). An exclusion
+// below a listed field ({"profile.ssn": 0} with "profile" readable)
+// replaces that field by its readable embedded fields in doc
+// ("profile.name", ...), so that the list never names a field whose
+// embedded fields are partly hidden: a field that becomes empty, and the
+// elements of an array that are not documents, are then left out (fail
+// closed; MongoDB would keep {} and the scalars). An inclusion below a
+// listed field keeps the included path.
+func project(list []string, applied []*cfilter, doc value.Value) []string {
 	for _, f := range applied {
 		if len(f.projection) == 0 {
 			continue
@@ -744,13 +752,22 @@ func project(list []string, applied []*cfilter) []string {
 			}
 			if !include {
 				keep := true
+				var below [][]string // exclusions strictly below s, relative to it
 				for _, pr := range f.projection {
-					if !pr.Include && under(pr.Field) {
+					switch {
+					case pr.Include:
+					case under(pr.Field):
 						keep = false
+					case strings.HasPrefix(pr.Field, s+"."):
+						below = append(below, strings.Split(pr.Field[len(s)+1:], "."))
 					}
 				}
-				if keep {
+				switch {
+				case !keep:
+				case below == nil:
 					out = append(out, s)
+				default:
+					out = excludeBelow(out, s, atPath(doc, s), below)
 				}
 				continue
 			}
@@ -769,12 +786,66 @@ func project(list []string, applied []*cfilter) []string {
 				out = append(out, s)
 			}
 		}
-		list = out
+		list = dedupSorted(sortStrings(out))
 	}
 	if list == nil {
 		list = []string{}
 	}
 	return list
+}
+
+func sortStrings(s []string) []string {
+	sort.Strings(s)
+	return s
+}
+
+// atPath returns the value at a dotted path of the read list (field names
+// through embedded documents).
+func atPath(doc value.Value, path string) value.Value {
+	v := doc
+	for _, c := range strings.Split(path, ".") {
+		v = v.Field(c)
+	}
+	return v
+}
+
+// excludeBelow appends to out the paths of v (the value at prefix) that
+// remain when the relative paths excl are excluded: v itself when the
+// exclusions cannot apply (a scalar; nothing when v is missing), else its
+// embedded fields (of every document element, for an array) minus the
+// excluded ones, descending where an exclusion goes deeper.
+func excludeBelow(out []string, prefix string, v value.Value, excl [][]string) []string {
+	switch {
+	case v.IsDocument():
+		iterDoc(v, func(k string, kv value.Value) bool {
+			var deeper [][]string
+			for _, e := range excl {
+				if e[0] != k {
+					continue
+				}
+				if len(e) == 1 {
+					return false // excluded
+				}
+				deeper = append(deeper, e[1:])
+			}
+			if deeper == nil {
+				out = append(out, prefix+"."+k)
+			} else {
+				out = excludeBelow(out, prefix+"."+k, kv, deeper)
+			}
+			return false
+		})
+	case v.IsArray():
+		v.Each(func(_ int, e value.Value) bool {
+			if e.IsDocument() || e.IsArray() {
+				out = excludeBelow(out, prefix, e, excl)
+			}
+			return false
+		})
+	case !v.IsMissing():
+		out = append(out, prefix)
+	}
+	return out
 }
 
 // evalOptions applies opts. Without options it does not allocate (the

@@ -574,7 +574,12 @@ func (f *fb) filterOn(fl *cfilter) flt {
 // The filter agrees with Evaluate on every document. The projection is
 // exact when all the roles that can apply read the same fields; otherwise
 // it removes only what none of them may read, and documents must be
-// redacted one by one with Decision.Fields (EvalFields). Rules that
+// redacted one by one with Decision.Fields (EvalFields). Merged with the
+// applied filters' projections on dotted paths, it keeps less where
+// MongoDB cannot write the merge (a field included by one and an
+// embedded field of it excluded by another is left out), and an
+// inclusion that keeps no field includes the field "_rulegate_no_field_"
+// (never {} or {_id: 0} alone, which would keep everything). Rules that
 // compare two values of the document give ErrNotExpressible.
 func (p *Program) ReadFilter(ctx context.Context, req Request) (filter, projection bson.D, err error) {
 	b, err := p.Bind(ctx, req)
@@ -678,6 +683,37 @@ func (b *Bound) WriteFilter(ctx context.Context, action Action, update bson.Raw)
 		return nil, f.err
 	}
 	return all.doc(), nil
+}
+
+// hasKey reports whether d has the key k.
+func hasKey(d bson.D, k string) bool {
+	for _, e := range d {
+		if e.Key == k {
+			return true
+		}
+	}
+	return false
+}
+
+// hasInclusion reports whether d includes the key k.
+func hasInclusion(d bson.D, k string) bool {
+	for _, e := range d {
+		if e.Key == k && e.Value == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// dedupE drops repeated keys of d (the first is kept).
+func dedupE(d bson.D) bson.D {
+	var out bson.D
+	for _, e := range d {
+		if !hasKey(out, e.Key) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // writePath is a path an update writes, for WriteFilter, which does not
@@ -851,7 +887,16 @@ func (f *fb) projection(c *ccoll, applied []*cfilter) bson.D {
 	return mergeProjections(proj, applied)
 }
 
+// noField is a field name included by a projection that must keep no
+// field: an inclusion projection reduced to nothing ({_id: 0} alone would
+// be an exclusion of _id, and an empty projection keeps everything).
+const noField = "_rulegate_no_field_"
+
 // mergeProjections merges the applied filters' projections into proj.
+// Fields are dotted paths: a field is covered by an ancestor (under).
+// Where MongoDB cannot write the merge (an exclusion below an included
+// field, a path collision), the included field is left out: the
+// projection keeps less, never more.
 func mergeProjections(proj bson.D, applied []*cfilter) bson.D {
 	inclusive := func(d bson.D) bool {
 		for _, e := range d {
@@ -861,10 +906,23 @@ func mergeProjections(proj bson.D, applied []*cfilter) bson.D {
 		}
 		return false
 	}
+	// under reports whether path p is field f or below it.
+	under := func(p, f string) bool { return p == f || strings.HasPrefix(p, f+".") }
+	// collides reports whether some exclusion of d is p, above p or
+	// below it.
+	collides := func(p string, d bson.D) bool {
+		for _, e := range d {
+			if e.Value == 0 && e.Key != "_id" && (under(p, e.Key) || under(e.Key, p)) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, fl := range applied {
 		if len(fl.projection) == 0 {
 			continue
 		}
+		wasIncl := inclusive(proj)
 		var fp bson.D
 		for _, pr := range fl.projection {
 			v := 0
@@ -879,19 +937,38 @@ func mergeProjections(proj bson.D, applied []*cfilter) bson.D {
 		case !inclusive(proj) && !inclusive(fp):
 			proj = append(proj, fp...)
 		case inclusive(proj) && inclusive(fp):
-			// Keep the fields both include.
-			keep := map[string]bool{}
-			for _, e := range fp {
-				if e.Value == 1 {
-					keep[e.Key] = true
-				}
-			}
+			// Keep the paths both include: a field of proj that fp
+			// includes (or includes an ancestor of), or fp's inclusions
+			// below a field of proj.
 			var out bson.D
 			idOut := false
 			for _, e := range proj {
-				if e.Value == 0 || keep[e.Key] {
+				if e.Value == 0 {
 					out = append(out, e)
-					idOut = idOut || e.Key == "_id" && e.Value == 0
+					idOut = idOut || e.Key == "_id"
+					continue
+				}
+				if e.Key == "_id" {
+					if !hasKey(fp, "_id") || hasInclusion(fp, "_id") {
+						out = append(out, e)
+					}
+					continue
+				}
+				covered := false
+				for _, x := range fp {
+					if x.Value == 1 && under(e.Key, x.Key) {
+						covered = true
+						break
+					}
+				}
+				if covered {
+					out = append(out, e)
+					continue
+				}
+				for _, x := range fp {
+					if x.Value == 1 && x.Key != "_id" && under(x.Key, e.Key) {
+						out = append(out, x)
+					}
 				}
 			}
 			for _, e := range fp {
@@ -899,40 +976,36 @@ func mergeProjections(proj bson.D, applied []*cfilter) bson.D {
 					out = append(out, e)
 				}
 			}
-			proj = out
+			proj = dedupE(out)
 		case inclusive(proj):
 			// Drop the excluded fields from the inclusion.
-			drop := map[string]bool{}
-			for _, e := range fp {
-				drop[e.Key] = true
-			}
 			var out bson.D
 			for _, e := range proj {
-				if !drop[e.Key] || (e.Key == "_id" && e.Value == 0) {
+				if e.Key == "_id" && e.Value == 0 || e.Key == "_id" && !hasKey(fp, "_id") || e.Key != "_id" && !collides(e.Key, fp) {
 					out = append(out, e)
 				}
 			}
-			if drop["_id"] {
+			if hasKey(fp, "_id") {
 				out = append(out, bson.E{Key: "_id", Value: 0})
 			}
-			proj = out
+			proj = dedupE(out)
 		default:
 			// proj excludes, fp includes: include fp's fields minus proj's
 			// exclusions.
-			drop := map[string]bool{}
-			for _, e := range proj {
-				drop[e.Key] = true
-			}
 			var out bson.D
 			for _, e := range fp {
-				if e.Value == 1 && !drop[e.Key] || e.Value == 0 {
+				if e.Value == 1 && (e.Key == "_id" && !hasKey(proj, "_id") || e.Key != "_id" && !collides(e.Key, proj)) || e.Value == 0 {
 					out = append(out, e)
 				}
 			}
-			if drop["_id"] {
+			if hasKey(proj, "_id") {
 				out = append(out, bson.E{Key: "_id", Value: 0})
 			}
-			proj = out
+			proj = dedupE(out)
+		}
+		if (wasIncl || inclusive(fp)) && !inclusive(proj) {
+			// An inclusion that keeps no field.
+			proj = append(proj, bson.E{Key: noField, Value: 1})
 		}
 	}
 	if len(proj) == 0 {

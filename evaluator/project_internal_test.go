@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/value"
 )
 
 // TestProject checks how filter projections narrow a read list
@@ -35,15 +36,60 @@ func TestProject(t *testing.T) {
 		{pr("x", true), "[_id]"},
 		{append(pr("a", false), pr("e", false)...), "[_id b.c b.d]"},
 	} {
-		got := fmt.Sprint(project(append([]string(nil), list...), c.applied))
+		got := fmt.Sprint(project(append([]string(nil), list...), c.applied, projDoc(t)))
 		if got != c.want {
 			t.Errorf("%v: got %s, want %s", c.applied[0:len(c.applied):len(c.applied)], got, c.want)
 		}
 	}
 	// A field included below a readable field: the inclusion names the
 	// embedded path.
-	if got := fmt.Sprint(project([]string{"_id", "p"}, pr("p.q", true))); got != "[p.q _id]" && got != "[_id p.q]" {
+	if got := fmt.Sprint(project([]string{"_id", "p"}, pr("p.q", true), projDoc(t))); got != "[p.q _id]" && got != "[_id p.q]" {
 		t.Errorf("embedded inclusion: %s", got)
+	}
+}
+
+// projDoc is the document of the read list of TestProject.
+func projDoc(t *testing.T) value.Value {
+	var d bson.Raw
+	if err := bson.UnmarshalExtJSON([]byte(`{"_id": 1, "a": 1, "b": {"c": 1, "d": {"x": 1, "y": 2}}, "e": [{"f": 1, "g": 2}, 3], "p": {"q": 1, "r": 2}}`), false, &d); err != nil {
+		t.Fatal(err)
+	}
+	return value.FromDocument(d)
+}
+
+// TestProjectEmbeddedExclusion: an exclusion below a listed field replaces
+// it by its remaining embedded fields, in documents and in the documents
+// of arrays; the list never names a field whose embedded fields are
+// partly hidden.
+func TestProjectEmbeddedExclusion(t *testing.T) {
+	pr := func(ps ...string) []*cfilter {
+		var out []rules.Projection
+		for _, p := range ps {
+			out = append(out, rules.Projection{Field: p})
+		}
+		return []*cfilter{{projection: out}}
+	}
+	list := []string{"_id", "a", "b", "e", "p"}
+	for _, c := range []struct {
+		applied []*cfilter
+		want    string
+	}{
+		{pr("p.q"), "[_id a b e p.r]"},
+		{pr("b.d.x"), "[_id a b.c b.d.y e p]"},
+		{pr("b.d.x", "b.c"), "[_id a b.d.y e p]"},
+		{pr("e.f"), "[_id a b e.g p]"},
+		{pr("a.z"), "[_id a b e p]"},
+		{pr("p.q", "p.r"), "[_id a b e]"},
+		{pr("zz.q"), "[_id a b e p]"},
+	} {
+		if got := fmt.Sprint(project(append([]string(nil), list...), c.applied, projDoc(t))); got != c.want {
+			t.Errorf("%v: got %s, want %s", c.applied[0].projection, got, c.want)
+		}
+	}
+	// Without the document, a field below which something is excluded is
+	// left out.
+	if got := fmt.Sprint(project([]string{"_id", "p"}, pr("p.q"), value.Value{})); got != "[_id]" {
+		t.Errorf("unknown document: %s", got)
 	}
 }
 
@@ -76,6 +122,19 @@ func TestMergeProjections(t *testing.T) {
 		{d("name", 1, "age", 1), fp("_id", false, "age", true, "vote", true), `[{age 1} {_id 0}]`},
 		{d("secret", 0), fp("_id", false, "age", true, "vote", true), `[{_id 0} {age 1} {vote 1}]`},
 		{d("age", 0), fp("age", true, "vote", true), `[{vote 1}]`},
+		// Embedded paths: an inclusion below an included field narrows it;
+		// an exclusion below an included field cannot be written with it
+		// (a path collision in MongoDB), so the field is left out (fail
+		// closed); an inclusion below an excluded field is excluded; an
+		// inclusion that keeps nothing stays an inclusion.
+		{d("_id", 0, "profile", 1, "name", 1), fp("profile.name", true), `[{_id 0} {profile.name 1}]`},
+		{d("profile.name", 1), fp("profile", true), `[{profile.name 1}]`},
+		{d("name", 1, "profile", 1), fp("profile.ssn", false), `[{name 1}]`},
+		{d("name", 1, "profile", 1), fp("profile", false), `[{name 1}]`},
+		{d("profile", 0), fp("profile.name", true, "age", true), `[{age 1}]`},
+		{d("profile.ssn", 0), fp("profile", true, "age", true), `[{age 1}]`},
+		{d("name", 1), fp("age", true), `[{` + noField + ` 1}]`},
+		{d("_id", 0, "name", 1), fp("name", false), `[{_id 0} {` + noField + ` 1}]`},
 	} {
 		got := "["
 		for i, e := range mergeProjections(c.proj, c.applied) {

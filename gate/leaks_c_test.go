@@ -13,6 +13,7 @@ import (
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // inlineColl returns the gated collection "c" of a fresh database whose
@@ -205,4 +206,132 @@ func plainD(t *testing.T, s string) bson.D {
 		return tok
 	}
 	return val().(bson.D)
+}
+
+// findJSON runs Find and renders the documents as relaxed extended JSON.
+func findJSON(t *testing.T, c *gate.Collection, filter any, opts ...options.Lister[options.FindOptions]) []string {
+	t.Helper()
+	cur, err := c.Find(context.Background(), filter, opts...)
+	if err != nil {
+		t.Fatalf("Find(%v): %v", filter, err)
+	}
+	var out []string
+	for cur.Next(context.Background()) {
+		b, _ := bson.MarshalExtJSON(cur.Current, false, false)
+		out = append(out, string(b))
+	}
+	if err := cur.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestFilterProjectionEmbedded: a filter projection on an embedded path
+// ({"profile.ssn": 0}) removes that path from every result, and a client
+// filter or sort that reads it, or reads profile as a whole, matches
+// nothing; an embedded inclusion ({"profile.name": 1}) keeps only that
+// path and _id (issue 11, hole 1).
+func TestFilterProjectionEmbedded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	docs := []string{
+		`{"_id": 1, "n": 1, "profile": {"name": "ann", "ssn": "111"}, "kids": [{"name": "k", "ssn": "k1"}]}`,
+		`{"_id": 2, "n": 2, "profile": {"name": "ben", "ssn": "222"}, "kids": []}`,
+	}
+	c, _ := inlineColl(t, `{"database": "db", "collection": "c",
+		"roles": [{"name": "r", "apply_when": {}, "read": true, "write": true}],
+		"filters": [{"name": "hide", "apply_when": {}, "query": {}, "projection": {"profile.ssn": 0, "kids.ssn": 0}}]}`, docs...)
+
+	want1 := `{"_id":1,"n":1,"profile":{"name":"ann"},"kids":[{"name":"k"}]}`
+	if got := findJSON(t, c, bson.D{{Key: "_id", Value: 1}}); len(got) != 1 || got[0] != want1 {
+		t.Errorf("Find: %v, want [%s]", got, want1)
+	}
+	var one bson.Raw
+	if err := c.FindOne(ctx, bson.D{{Key: "_id", Value: 1}}).Decode(&one); err != nil || strings.Contains(one.String(), "111") {
+		t.Errorf("FindOne: %s, %v", one, err)
+	}
+	// A client projection cannot include the hidden path again.
+	if got := findJSON(t, c, bson.D{{Key: "_id", Value: 1}}, options.Find().SetProjection(bson.D{{Key: "profile.ssn", Value: 1}})); len(got) != 1 || strings.Contains(got[0], "111") {
+		t.Errorf("Find with projection: %v", got)
+	}
+	// Filters and sorts that read the hidden path, or profile whole.
+	for _, f := range []bson.D{
+		{{Key: "profile.ssn", Value: "111"}},
+		{{Key: "profile.ssn", Value: bson.D{{Key: "$exists", Value: true}}}},
+		{{Key: "profile", Value: bson.D{{Key: "name", Value: "ann"}, {Key: "ssn", Value: "111"}}}},
+		{{Key: "profile", Value: bson.D{{Key: "$type", Value: "object"}}}},
+		{{Key: "profile", Value: bson.D{{Key: "$exists", Value: true}}}},
+		{{Key: "kids", Value: bson.D{{Key: "$elemMatch", Value: bson.D{{Key: "ssn", Value: "k1"}}}}}},
+		{{Key: "kids.ssn", Value: "k1"}},
+	} {
+		if got := findJSON(t, c, f); len(got) != 0 {
+			t.Errorf("Find(%v) = %v, want nothing: the filter reads a hidden path", f, got)
+		}
+		if n, err := c.CountDocuments(ctx, f); err != nil || n != 0 {
+			t.Errorf("CountDocuments(%v) = %d, %v; want 0", f, n, err)
+		}
+	}
+	// The readable part still filters.
+	if got := findJSON(t, c, bson.D{{Key: "profile.name", Value: "ann"}}); len(got) != 1 || got[0] != want1 {
+		t.Errorf("Find on profile.name: %v", got)
+	}
+	if got := findJSON(t, c, bson.D{}, options.Find().SetSort(bson.D{{Key: "profile.ssn", Value: -1}})); len(got) != 0 {
+		t.Errorf("sort on the hidden path: %v", got)
+	}
+	if vals, err := c.Distinct(ctx, "profile.ssn", bson.D{}).Raw(); err == nil && strings.Contains(vals.String(), "111") {
+		t.Errorf("Distinct(profile.ssn) = %s", vals)
+	}
+	if vals, err := c.Distinct(ctx, "profile", bson.D{}).Raw(); err == nil && strings.Contains(vals.String(), "111") {
+		t.Errorf("Distinct(profile) = %s", vals)
+	}
+	if cur, err := c.Aggregate(ctx, mongo.Pipeline{}); err == nil {
+		var all []bson.Raw
+		_ = cur.All(ctx, &all)
+		for _, d := range all {
+			if strings.Contains(d.String(), "111") || strings.Contains(d.String(), "k1") {
+				t.Errorf("Aggregate: %s", d)
+			}
+		}
+	}
+	var fu bson.Raw
+	if err := c.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: 1}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}}).Decode(&fu); err != nil || strings.Contains(fu.String(), "111") {
+		t.Errorf("FindOneAndUpdate: %s, %v", fu, err)
+	}
+	var fd bson.Raw
+	if err := c.FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: 2}}).Decode(&fd); err != nil || strings.Contains(fd.String(), "222") {
+		t.Errorf("FindOneAndDelete: %s, %v", fd, err)
+	}
+
+	inc, _ := inlineColl(t, `{"database": "db", "collection": "c",
+		"roles": [{"name": "r", "apply_when": {}, "read": true}],
+		"filters": [{"name": "only", "apply_when": {}, "query": {}, "projection": {"profile.name": 1}}]}`, docs...)
+	if got := findJSON(t, inc, bson.D{{Key: "_id", Value: 1}}); len(got) != 1 || got[0] != `{"_id":1,"profile":{"name":"ann"}}` {
+		t.Errorf("inclusion: %v", got)
+	}
+	if got := findJSON(t, inc, bson.D{{Key: "n", Value: 1}}); len(got) != 0 {
+		t.Errorf("inclusion: a filter on an excluded field matched %v", got)
+	}
+}
+
+// TestFieldRulesEmbedded: the same with field-level rules on an embedded
+// document (fields.profile.fields.ssn unreadable, the rest of profile
+// readable through its additional_fields).
+func TestFieldRulesEmbedded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, _ := inlineColl(t, `{"database": "db", "collection": "c",
+		"roles": [{"name": "r", "apply_when": {}, "fields": {"profile": {"fields": {"ssn": {"read": false}}, "additional_fields": {"read": true}}}, "additional_fields": {"read": true}}]}`,
+		`{"_id": 1, "profile": {"name": "ann", "ssn": "111"}}`)
+	if got := findJSON(t, c, bson.D{}); len(got) != 1 || got[0] != `{"_id":1,"profile":{"name":"ann"}}` {
+		t.Errorf("Find: %v", got)
+	}
+	for _, f := range []bson.D{
+		{{Key: "profile.ssn", Value: "111"}},
+		{{Key: "profile", Value: bson.D{{Key: "name", Value: "ann"}, {Key: "ssn", Value: "111"}}}},
+		{{Key: "profile", Value: bson.D{{Key: "$exists", Value: true}}}},
+	} {
+		if n, err := c.CountDocuments(ctx, f); err != nil || n != 0 {
+			t.Errorf("CountDocuments(%v) = %d, %v; want 0", f, n, err)
+		}
+	}
 }
