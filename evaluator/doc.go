@@ -238,9 +238,11 @@
 // fields of their document elements), so Read never names a field whose
 // embedded fields are partly hidden, and a caller that filters, sorts or
 // compares on the whole field reads a hidden value (the gate then does
-// not match the document). Fail closed: a field left without any
-// readable embedded field, and the scalar elements of such an array, are
-// not listed (MongoDB would show {} and the scalars). Both lists are
+// not match the document). Fail closed: a document left without any
+// readable embedded field, and the scalar elements of an array of
+// documents, are not listed (MongoDB would show {} and the scalars; {}
+// would compare the same with and without the hidden field); an array
+// without document elements is listed whole. Both lists are
 // empty (not nil) when a role decided and nothing is granted; they are nil
 // when no role decided.
 //

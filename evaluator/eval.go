@@ -723,9 +723,11 @@ func eachField(d value.Value, prefix []string, fs []*cfield, addl *perms, docLev
 // below a listed field ({"profile.ssn": 0} with "profile" readable)
 // replaces that field by its readable embedded fields in doc
 // ("profile.name", ...), so that the list never names a field whose
-// embedded fields are partly hidden: a field that becomes empty, and the
-// elements of an array that are not documents, are then left out (fail
-// closed; MongoDB would keep {} and the scalars). An inclusion below a
+// embedded fields are partly hidden: a document that becomes empty, and
+// the scalar elements of an array that has documents, are then left out
+// (fail closed; MongoDB would keep {} and the scalars, but {} would read
+// the same whether the hidden field is there or not). An array without
+// document elements is listed whole. An inclusion below a
 // listed field keeps the included path.
 func project(list []string, applied []*cfilter, doc value.Value) []string {
 	for _, f := range applied {
@@ -811,7 +813,8 @@ func atPath(doc value.Value, path string) value.Value {
 
 // excludeBelow appends to out the paths of v (the value at prefix) that
 // remain when the relative paths excl are excluded: v itself when the
-// exclusions cannot apply (a scalar; nothing when v is missing), else its
+// exclusions cannot apply (a scalar, an array without document elements;
+// nothing when v is missing), else its
 // embedded fields (of every document element, for an array) minus the
 // excluded ones, descending where an exclusion goes deeper.
 func excludeBelow(out []string, prefix string, v value.Value, excl [][]string) []string {
@@ -836,12 +839,19 @@ func excludeBelow(out []string, prefix string, v value.Value, excl [][]string) [
 			return false
 		})
 	case v.IsArray():
+		docs := false
 		v.Each(func(_ int, e value.Value) bool {
 			if e.IsDocument() || e.IsArray() {
+				docs = true
 				out = excludeBelow(out, prefix, e, excl)
 			}
 			return false
 		})
+		if !docs {
+			// No element the exclusion can reach ([] or scalars): the
+			// array is shown as it is stored.
+			out = append(out, prefix)
+		}
 	case !v.IsMissing():
 		out = append(out, prefix)
 	}

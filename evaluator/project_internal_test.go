@@ -51,7 +51,7 @@ func TestProject(t *testing.T) {
 // projDoc is the document of the read list of TestProject.
 func projDoc(t *testing.T) value.Value {
 	var d bson.Raw
-	if err := bson.UnmarshalExtJSON([]byte(`{"_id": 1, "a": 1, "b": {"c": 1, "d": {"x": 1, "y": 2}}, "e": [{"f": 1, "g": 2}, 3], "p": {"q": 1, "r": 2}}`), false, &d); err != nil {
+	if err := bson.UnmarshalExtJSON([]byte(`{"_id": 1, "a": 1, "b": {"c": 1, "d": {"x": 1, "y": 2}}, "e": [{"f": 1, "g": 2}, 3], "s": [1, 2], "p": {"q": 1, "r": 2}}`), false, &d); err != nil {
 		t.Fatal(err)
 	}
 	return value.FromDocument(d)
@@ -69,18 +69,19 @@ func TestProjectEmbeddedExclusion(t *testing.T) {
 		}
 		return []*cfilter{{projection: out}}
 	}
-	list := []string{"_id", "a", "b", "e", "p"}
+	list := []string{"_id", "a", "b", "e", "p", "s"}
 	for _, c := range []struct {
 		applied []*cfilter
 		want    string
 	}{
-		{pr("p.q"), "[_id a b e p.r]"},
-		{pr("b.d.x"), "[_id a b.c b.d.y e p]"},
-		{pr("b.d.x", "b.c"), "[_id a b.d.y e p]"},
-		{pr("e.f"), "[_id a b e.g p]"},
-		{pr("a.z"), "[_id a b e p]"},
-		{pr("p.q", "p.r"), "[_id a b e]"},
-		{pr("zz.q"), "[_id a b e p]"},
+		{pr("p.q"), "[_id a b e p.r s]"},
+		{pr("b.d.x"), "[_id a b.c b.d.y e p s]"},
+		{pr("b.d.x", "b.c"), "[_id a b.d.y e p s]"},
+		{pr("e.f"), "[_id a b e.g p s]"},
+		{pr("a.z"), "[_id a b e p s]"},
+		{pr("p.q", "p.r"), "[_id a b e s]"},
+		{pr("s.x"), "[_id a b e p s]"},
+		{pr("zz.q"), "[_id a b e p s]"},
 	} {
 		if got := fmt.Sprint(project(append([]string(nil), list...), c.applied, projDoc(t))); got != c.want {
 			t.Errorf("%v: got %s, want %s", c.applied[0].projection, got, c.want)
