@@ -342,3 +342,31 @@ func TestFieldRulesEmbedded(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryNumericPathComponents: a client filter or sort through a
+// numeric component of an embedded document reads that document's field
+// of that name; where it is hidden the document does not match.
+func TestQueryNumericPathComponents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, _ := inlineColl(t, `{"database": "db", "collection": "c", "roles": [{"name": "r", "apply_when": {},
+		"fields": {"_id": {"read": true}, "a": {"fields": {"b": {"read": true}}}, "arr": {"read": true}}}]}`,
+		`{"_id": 1, "a": {"2024": {"b": "secret"}, "b": "open"}, "arr": [{"b": 1}]}`)
+	for _, f := range []bson.D{
+		{{Key: "a.2024.b", Value: "secret"}},
+		{{Key: "a.2024", Value: bson.D{{Key: "$exists", Value: true}}}},
+		{{Key: "a.02024.b", Value: bson.D{{Key: "$exists", Value: false}}}},
+	} {
+		if n, err := c.CountDocuments(ctx, f); err != nil || n != 0 {
+			t.Errorf("CountDocuments(%v) = %d, %v; want 0", f, n, err)
+		}
+	}
+	if got := findJSON(t, c, bson.D{}, options.Find().SetSort(bson.D{{Key: "a.2024.b", Value: 1}})); len(got) != 0 {
+		t.Errorf("sort on a.2024.b: %v", got)
+	}
+	for _, f := range []bson.D{{{Key: "a.b", Value: "open"}}, {{Key: "arr.0.b", Value: 1}}} {
+		if n, err := c.CountDocuments(ctx, f); err != nil || n != 1 {
+			t.Errorf("CountDocuments(%v) = %d, %v; want 1", f, n, err)
+		}
+	}
+}
