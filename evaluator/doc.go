@@ -50,7 +50,8 @@
 //	| document-filter    | the role's document_filters deny the action on the document                   |
 //	| permission-denied  | the role's permission is false (read, insert, delete, search)                 |
 //	| field-not-writable | a write (update, insert, delete) touches a field the role cannot write        |
-//	| field-not-readable | the role has field rules but none grants reading anything                     |
+//	| field-not-readable | the role has field rules but none grants reading anything; or a write's       |
+//	|                    | $rename reads a field an applied filter's projection withholds                |
 //	| error              | evaluation failed (a function error, a malformed update, a projection         |
 //	|                    | conflict between applied filters); access denied                              |
 //
@@ -217,6 +218,11 @@
 //     reading where {path: {$type: "array"}} and the field-name reading
 //     elsewhere for one such component, and requires both for several.
 //     More than 16 readings refuse the update (update/unsupported).
+//   - $rename reads its source and shows its value under the target: an
+//     update whose $rename source an applied filter's projection
+//     withholds, wholly or in part (an excluded field, a field holding or
+//     held by one, a field outside an inclusion), is denied with
+//     ReasonFieldNotReadable, although write implies read for the role.
 //   - An update is checked on the stored document's role: a user cannot
 //     take over another user's document by writing the field its owner
 //     role tests (the role is chosen before the write).

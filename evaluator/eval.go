@@ -222,7 +222,7 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 		if !on {
 			continue
 		}
-		if cfg.fields {
+		if cfg.fields || d.Action == ActionWrite && len(f.projection) > 0 {
 			applied = append(applied, f)
 		}
 		if d.Action != ActionInsert && f.query != nil && !ec.node(f.query) {
@@ -274,6 +274,19 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 		}
 	}
 	dec.Reason = ec.decide(role, d)
+	if dec.Reason == ReasonAllowed && d.Action == ActionWrite && d.Update != nil && len(applied) > 0 {
+		// $rename reads its source: a source an applied filter's
+		// projection withholds would show its value under the target.
+		if hidden, err := renamesHidden(stored, d.Update, applied); err != nil {
+			ec.fail(err)
+			dec.Reason = ReasonError
+		} else if hidden {
+			if ec.trace != nil {
+				ec.step(role.at, "filter.projection", "$rename reads a field the applied filters' projections withhold", false)
+			}
+			dec.Reason = ReasonFieldNotReadable
+		}
+	}
 	dec.Allowed = dec.Reason == ReasonAllowed
 	if cfg.fields {
 		dec.Fields = ec.fields(role, applied)
@@ -809,6 +822,60 @@ func atPath(doc value.Value, path string) value.Value {
 		v = v.Field(c)
 	}
 	return v
+}
+
+// renamesHidden reports whether a $rename of update reads a field of
+// stored that the applied filters' projections withhold, wholly or in
+// part (see projectionHides).
+func renamesHidden(stored, update bson.Raw, applied []*cfilter) (bool, error) {
+	ops, repl, err := parseUpdate(update)
+	if err != nil || repl {
+		return false, err
+	}
+	for _, op := range ops {
+		if op.kind != opRename {
+			continue
+		}
+		readings, _, err := fieldPaths(op.path, stored, stored != nil, op.ptr)
+		if err != nil {
+			return false, err
+		}
+		for _, r := range readings {
+			if projectionHides(strings.Join(r, "."), applied) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// projectionHides reports whether the applied filters' projections
+// withhold some of path: an exclusion of path, of a field holding it or
+// of a field it holds; for an inclusion, path not within an included
+// field (a field included below path leaves the rest of path hidden).
+func projectionHides(path string, applied []*cfilter) bool {
+	under := func(p, f string) bool { return p == f || strings.HasPrefix(p, f+".") }
+	for _, f := range applied {
+		include := false
+		for _, pr := range f.projection {
+			if pr.Include && pr.Field != "_id" {
+				include = true
+			}
+		}
+		kept := false
+		for _, pr := range f.projection {
+			switch {
+			case !pr.Include && (under(path, pr.Field) || under(pr.Field, path)):
+				return true
+			case pr.Include && under(path, pr.Field):
+				kept = true
+			}
+		}
+		if include && !kept && !under(path, "_id") {
+			return true
+		}
+	}
+	return false
 }
 
 // excludeBelow appends to out the paths of v (the value at prefix) that

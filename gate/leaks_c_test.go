@@ -238,7 +238,7 @@ func TestFilterProjectionEmbedded(t *testing.T) {
 		`{"_id": 1, "n": 1, "profile": {"name": "ann", "ssn": "111"}, "kids": [{"name": "k", "ssn": "k1"}]}`,
 		`{"_id": 2, "n": 2, "profile": {"name": "ben", "ssn": "222"}, "kids": []}`,
 	}
-	c, _ := inlineColl(t, `{"database": "db", "collection": "c",
+	c, raw := inlineColl(t, `{"database": "db", "collection": "c",
 		"roles": [{"name": "r", "apply_when": {}, "read": true, "write": true}],
 		"filters": [{"name": "hide", "apply_when": {}, "query": {}, "projection": {"profile.ssn": 0, "kids.ssn": 0}}]}`, docs...)
 
@@ -307,6 +307,15 @@ func TestFilterProjectionEmbedded(t *testing.T) {
 	var fd bson.Raw
 	if err := c.FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: 2}}).Decode(&fd); err != nil || strings.Contains(fd.String(), "222") {
 		t.Errorf("FindOneAndDelete: %s, %v", fd, err)
+	}
+	// $rename reads its source: moving the withheld value, or the
+	// document holding it, to a readable field is denied.
+	for _, u := range []string{`{"$rename": {"profile.ssn": "leak"}}`, `{"$rename": {"profile": "p2"}}`, `{"$rename": {"kids": "k2"}}`} {
+		_, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: 1}}, extD(t, u))
+		wantDenied(t, err, "UpdateOne", evaluator.ActionWrite, evaluator.ReasonFieldNotReadable)
+	}
+	if got, want := rawDoc(t, raw, 1), `{"_id":1,"n":2,"profile":{"name":"ann","ssn":"111"},"kids":[{"name":"k","ssn":"k1"}]}`; got != want {
+		t.Errorf("document changed: %s", got)
 	}
 
 	inc, _ := inlineColl(t, `{"database": "db", "collection": "c",
