@@ -759,7 +759,7 @@ func project(list []string, applied []*cfilter, doc value.Value) []string {
 		out := []string{}
 		for _, s := range list {
 			under := func(field string) bool { return s == field || strings.HasPrefix(s, field+".") }
-			if s == "_id" || strings.HasPrefix(s, "_id.") {
+			if (s == "_id" || strings.HasPrefix(s, "_id.")) && (idExcluded || include) {
 				if !idExcluded {
 					out = append(out, s)
 				}

@@ -87,6 +87,12 @@ func TestProjectEmbeddedExclusion(t *testing.T) {
 			t.Errorf("%v: got %s, want %s", c.applied[0].projection, got, c.want)
 		}
 	}
+	// An exclusion below _id.
+	var idDoc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"_id": {"k": 1, "secret": 2}, "a": 1}`), false, &idDoc)
+	if got := fmt.Sprint(project([]string{"_id", "a"}, pr("_id.secret"), value.FromDocument(idDoc))); got != "[_id.k a]" {
+		t.Errorf("exclusion below _id: %s", got)
+	}
 	// Without the document, a field below which something is excluded is
 	// left out.
 	if got := fmt.Sprint(project([]string{"_id", "p"}, pr("p.q"), value.Value{})); got != "[_id]" {
