@@ -23,6 +23,7 @@ func FuzzUpdatePaths(f *testing.F) {
 		`{"name": "x", "a": {"b": 1}}`,
 		`{"0": {"$set": {"a": 1}}}`,
 		`{"$set": {"a.5.b": 1}}`,
+		`{"$set": {"a.1.b": 1, "c.01": {"$x": 1}}, "$rename": {"c.d": "a.0.e"}, "$push": {"a.$[].f": {"$each": [{"g.h": 1}]}}}`,
 	} {
 		var d bson.Raw
 		if err := bson.UnmarshalExtJSON([]byte(s), false, &d); err != nil {
@@ -38,6 +39,12 @@ func FuzzUpdatePaths(f *testing.F) {
 			t.Fatalf("an update with no operators that is not a replacement: %+v", info)
 		}
 		for _, p := range []bson.Raw{nil, prev} {
+			in, err := UpdatePathsIn(p, bson.Raw(b))
+			utCheckUpdateErr(t, err)
+			if err == nil && in.Replacement != info.Replacement {
+				t.Fatalf("UpdatePathsIn and UpdatePaths disagree on a replacement")
+			}
+			_ = ValidateClientUpdate(bson.Raw(b))
 			post, err := ApplyUpdate(p, bson.Raw(b))
 			utCheckUpdateErr(t, err)
 			if err == nil {
