@@ -404,6 +404,7 @@ func TestApplyUpdateErrors(t *testing.T) {
 		{"field in array", `{"_id": 1, "a": [1]}`, `{"$set": {"a.b": 1}}`, `/$set/a.b: cannot create field "b" in an array (path "a.b") (update/not-viable)`, false},
 		{"rename from array element", `{"_id": 1, "a": [{"b": 1}]}`, `{"$rename": {"a.0.b": "c"}}`, `/$rename/a.0.b: the source of $rename cannot be an array element (update/not-viable)`, false},
 		{"rename into array", `{"_id": 1, "a": [], "c": 1}`, `{"$rename": {"c": "a.b"}}`, `/$rename/c: the target of $rename cannot be an array element (update/not-viable)`, false},
+		{"leading zero on an array is a field name", `{"_id": 1, "a": [1, 2]}`, `{"$set": {"a.01": 9}}`, `/$set/a.01: cannot create field "01" in an array (path "a.01") (update/not-viable)`, false},
 		{"huge pad", `{"_id": 1, "a": []}`, `{"$set": {"a.999999": 1}}`, `/$set/a.999999: array index 999999 is too far past the end of the array (update/unsupported)`, true},
 	}
 	for _, tt := range tests {
