@@ -65,7 +65,11 @@
 //
 // A client filter or sort that reads a field hidden from the caller in a
 // document does not match that document, for reads and writes alike, so
-// that no result, count or write reveals a hidden value.
+// that no result, count or write reveals a hidden value. That includes a
+// field holding a hidden one ({"profile": {...}}, $exists, $type or
+// $elemMatch on it, when a filter projection withholds profile.ssn or a
+// field rule hides it): Decision.Fields.Read then lists profile's readable
+// embedded fields, not profile.
 //
 // A write that finds no document in the caller's scope although the client
 // filter alone matches one returns a *DeniedError (its Reason from
