@@ -621,7 +621,10 @@ func (b *Bound) ReadFilter(ctx context.Context) (filter, projection bson.D, err 
 // documents of req.Namespace that the caller may modify: for
 // ActionDelete, those it may delete; otherwise those it may update, and
 // when req.Update is set, only those whose role may write every path the
-// update touches (UpdatePaths). %%root and %%prevRoot both stand for the
+// update touches (UpdatePaths; a numeric component is decided with
+// {$type: "array"}, see the package's fail-closed choices) and, for a
+// $rename whose source an applicable filter's projection withholds, none
+// where that filter applies. %%root and %%prevRoot both stand for the
 // stored document: the document after the write is not known before it,
 // so every write must still be checked with Evaluate on its result.
 func (p *Program) WriteFilter(ctx context.Context, req Request) (bson.D, error) {
@@ -647,6 +650,26 @@ func (b *Bound) WriteFilter(ctx context.Context, action Action, update bson.Raw)
 	}
 	f := &fb{ec: evalCtx{ctx: ctx, b: b}}
 	fq, _ := f.filters(c)
+	if action != ActionDelete && update != nil {
+		// $rename reads its source: where a filter whose projection
+		// withholds it applies, the update is denied (Evaluate,
+		// renamesHidden).
+		srcs, err := renameSources(update)
+		if err != nil {
+			return nil, err
+		}
+		for _, fl := range c.filters {
+			if len(fl.projection) == 0 || len(srcs) == 0 {
+				continue
+			}
+			for _, src := range srcs {
+				if projectionHides(src, []*cfilter{fl}) {
+					fq = fand(fq, fnor(f.filterOn(fl)))
+					break
+				}
+			}
+		}
+	}
 	roles := f.governed(c, func(r *crole, _ flt) flt {
 		_, writeOK, _ := f.gates(r)
 		switch action {
@@ -776,6 +799,29 @@ func writePaths(update bson.Raw) ([]writePath, error) {
 				return nil, err
 			}
 			out = append(out, writePath{readings: readings})
+		}
+	}
+	return out, nil
+}
+
+// renameSources returns every reading (fieldPaths, without the stored
+// document) of the sources of the update's $rename operators, dotted.
+func renameSources(update bson.Raw) ([]string, error) {
+	ops, repl, err := parseUpdate(update)
+	if err != nil || repl {
+		return nil, err
+	}
+	var out []string
+	for _, op := range ops {
+		if op.kind != opRename {
+			continue
+		}
+		readings, _, err := fieldPaths(op.path, nil, false, op.ptr)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range readings {
+			out = append(out, strings.Join(r, "."))
 		}
 	}
 	return out, nil
