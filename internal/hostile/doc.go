@@ -33,4 +33,6 @@
 // known-divergence file saying why; it is skipped with the outcome it got
 // (go test -run TestCorpus -divergences runs those cases strictly), and
 // reported as to be cleaned up once it passes, as in internal/doccases.
+// TestDuplicateClaims (issue 11, hole 13: a signed payload with a
+// top-level claim twice) is such a known divergence too.
 package hostile
