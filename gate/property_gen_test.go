@@ -416,6 +416,7 @@ type niOp struct {
 	skip, limit int64
 	update      bson.D
 	replacement bson.D
+	projection  bson.D
 	field       string
 	pipeline    bson.A
 	doc         bson.D
@@ -438,6 +439,9 @@ func (g niGen) op(c niCase, method string) niOp {
 		}
 		if g.n(2) == 0 {
 			o.limit = int64(1 + g.n(2))
+		}
+		if g.n(4) == 0 {
+			o.projection = bson.D{{Key: g.path(), Value: int32(g.n(2))}}
 		}
 	case "FindOne":
 		o.sort = g.sort()
@@ -489,6 +493,9 @@ func (o niOp) String() string {
 	}
 	if o.sort != nil {
 		add("sort", o.sort)
+	}
+	if o.projection != nil {
+		add("projection", o.projection)
 	}
 	if o.skip != 0 {
 		fmt.Fprintf(&b, " skip=%d", o.skip)
