@@ -39,7 +39,7 @@ var (
 // seeds of each class; a generator change moves them).
 func niDefaultSeeds() uint64 {
 	if niRace {
-		return 20
+		return 50
 	}
 	return 150
 }
