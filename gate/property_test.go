@@ -72,6 +72,17 @@ var knownHoles = map[string]int{
 	// it) reports ModifiedCount 0 when the hidden value already equals
 	// the new one, 1 otherwise: a guessing oracle for the hidden value.
 	"modified-hidden": 0,
+	// Found by this test, not listed in issue 11 (a sibling of hole 3):
+	// $rename from a field the caller may write but not read (a filter
+	// projection removes it) into a readable field shows its value.
+	"rename-hidden-source": 0,
+	// Found by this test, not listed in issue 11 (a sibling of holes 6
+	// and 10): a replacement drops every field it does not set, so it is
+	// denied (field-not-writable) when the selected document holds a
+	// hidden unwritable field; when it holds none, Evaluate allows it but
+	// the replacement's WriteFilter is NeverMatch (the role has an
+	// unwritable field), so the gate answers a silent zero result.
+	"replace-hidden-presence": 0,
 }
 
 // TestNonInterference: for generated rules (roles with apply_when on
@@ -613,6 +624,55 @@ func niRaws(docs []bson.Raw) []string {
 	return out
 }
 
+// view is what the caller may read of the stored documents after a write:
+// each readable document redacted to its Decision.Fields.Read, less what
+// an applied filter's projection removes (decided here, so that reads, not
+// this view, report the gate's own redaction). A document the write moved
+// to another role or other readable fields shows only what was readable
+// before too: a write the rules allow may legitimately reveal what the new
+// role reads.
+func (r *niRun) view(before, after map[string]string) []string {
+	var ids []string
+	for id := range after {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	decode := func(js string) bson.D {
+		var d bson.D
+		if err := bson.UnmarshalExtJSON([]byte(js), false, &d); err != nil {
+			r.t.Fatal(err)
+		}
+		return d
+	}
+	out := []string{}
+	for _, id := range ids {
+		ad := decode(after[id])
+		dec := r.decide(ad).read
+		if !dec.Allowed {
+			continue
+		}
+		v := niRedact(ad, dec.Fields.Read, "")
+		var was *evaluator.Decision
+		if js, ok := before[id]; ok {
+			bdec := r.decide(decode(js)).read
+			if bdec.Role != dec.Role || strings.Join(bdec.Fields.Read, ",") != strings.Join(dec.Fields.Read, ",") {
+				was = &bdec
+			}
+		}
+		var gone []string
+		niLeaves(v, "", func(p string, _ any) {
+			if r.projHides(p) || (was != nil && r.hidden(*was, p)) {
+				gone = append(gone, p)
+			}
+		})
+		for _, p := range gone {
+			v = niUnset(v, p)
+		}
+		out = append(out, id+" "+niJSON(v))
+	}
+	return out
+}
+
 // snapshot reads every stored document, without rules, by _id.
 func (r *niRun) snapshot(ctx context.Context, c *mongo.Collection) map[string]string {
 	cur, err := c.Find(ctx, bson.D{})
@@ -792,19 +852,7 @@ func (r *niRun) observe(ctx context.Context, gc *gate.Collection, raw *mongo.Col
 			}
 		}
 		sort.Strings(o.Changed)
-		cur, err := gc.Find(ctx, bson.D{})
-		var docs []bson.Raw
-		if err == nil {
-			for cur.Next(ctx) {
-				docs = append(docs, append(bson.Raw(nil), cur.Current...))
-			}
-			err = cur.Err()
-		}
-		if err != nil {
-			o.After = []string{niErr(err)}
-		} else {
-			o.After = niRaws(docs)
-		}
+		o.After = r.view(before, after)
 	}
 	if !*niStrict {
 		r.stripHole1(&o)
@@ -943,6 +991,10 @@ func (r *niRun) classify(op niOp, oa, ob niObs) string {
 		return "aggregate-presence"
 	case op.update != nil && niNumericPath(op.update):
 		return "numeric-path"
+	case op.update != nil && r.renamesHidden(op.update):
+		return "rename-hidden-source"
+	case op.method == "ReplaceOne" && strings.Contains(oa.Err, "field-not-writable") != strings.Contains(ob.Err, "field-not-writable"):
+		return "replace-hidden-presence"
 	case op.sort != nil && (op.method == "UpdateOne" || op.method == "ReplaceOne" || op.method == "FindOneAndUpdate" || op.method == "FindOneAndDelete") &&
 		r.sortReadsHidden(op.sort) && r.passesWithout(ctx, op, "sort"):
 		return "write-sort-hidden"
@@ -981,6 +1033,26 @@ func (r *niRun) passesWithout(ctx context.Context, op niOp, what string) bool {
 	ob := r.observe(ctx, r.gb, r.b, op)
 	r.reset(ctx)
 	return oa.String() == ob.String()
+}
+
+// renamesHidden reports whether an update renames a path hidden from the
+// caller in some readable document of D or D'.
+func (r *niRun) renamesHidden(u bson.D) bool {
+	for _, op := range u {
+		if op.Key != "$rename" {
+			continue
+		}
+		for _, e := range op.Value.(bson.D) {
+			for i := range r.c.docs {
+				for _, d := range []bson.D{r.c.docs[i], r.twin[i]} {
+					if dec := r.decide(d).read; dec.Allowed && r.hiddenAt(dec, d, e.Key) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }
 
 // niSameBut reports whether two observations differ only in what a write
