@@ -1,9 +1,14 @@
 package hostile
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -81,6 +86,12 @@ func (r request) build(t *testing.T) evaluator.Request {
 	return req
 }
 
+// divergences runs the cases that carry a known-divergence file strictly,
+// as internal/doccases does: by default such a case is skipped with its
+// outcome, so that the corpus can hold the right answer for a hole another
+// change closes.
+var divergences = flag.Bool("divergences", false, "run the known-divergence cases strictly instead of skipping them")
+
 func TestCorpus(t *testing.T) {
 	files, err := filepath.Glob("../../testdata/hostile/*.txtar")
 	if err != nil || len(files) == 0 {
@@ -99,14 +110,28 @@ func TestCorpus(t *testing.T) {
 			if !ok {
 				t.Fatal("case has no want file")
 			}
-			runCase(t, a, strings.TrimSpace(string(want)))
+			diffs := runCase(t, a, strings.TrimSpace(string(want)))
+			div, isDiv := a.Get("known-divergence")
+			switch {
+			case isDiv && len(diffs) == 0:
+				t.Skipf("known divergence no longer diverges; remove the known-divergence file: %s", strings.TrimSpace(string(div)))
+			case isDiv && !*divergences:
+				t.Skipf("known divergence (%s): %s", strings.Join(diffs, "; "), strings.TrimSpace(string(div)))
+			case len(diffs) > 0:
+				t.Errorf("%s\n%s", strings.Join(diffs, "\n"), a.Says())
+			}
 		})
 	}
 }
 
-func runCase(t *testing.T, a *txtar.Archive, want string) {
+// runCase runs one case and returns how its outcome differs from want
+// (nothing when it is exactly the expected one). A malformed case fails t.
+func runCase(t *testing.T, a *txtar.Archive, want string) []string {
 	ctx := context.Background()
 	kind, arg, _ := strings.Cut(want, " ")
+	if arg == "" {
+		t.Fatalf("want %q names no code, reason or literal: every case pins its exact outcome", want)
+	}
 	rulesJSON, hasRules := a.Get("rules.json")
 	query, hasQuery := a.Get("query.json")
 	reqJSON, hasReq := a.Get("request.json")
@@ -118,12 +143,12 @@ func runCase(t *testing.T, a *txtar.Archive, want string) {
 		}
 		err := evaluator.ValidateClientQuery(q)
 		if err == nil {
-			t.Fatalf("client query accepted, want error %s", arg)
+			return []string{fmt.Sprintf("client query accepted, want error %s", arg)}
 		}
 		if !errors.Is(err, evaluator.ErrInvalidQuery) || !hasCode(err, arg) {
-			t.Fatalf("client query error %q (codes %v), want code %s", err, source.Codes(err), arg)
+			return []string{fmt.Sprintf("client query error %q (codes %v), want code %s", err, source.Codes(err), arg)}
 		}
-		return
+		return nil
 	}
 	if !hasRules {
 		t.Fatal("case has neither rules.json nor query.json")
@@ -131,28 +156,29 @@ func runCase(t *testing.T, a *txtar.Archive, want string) {
 	app, err := load(rulesJSON)
 	if kind == "error" {
 		if err == nil {
-			t.Fatalf("rules accepted, want error %s", arg)
+			return []string{fmt.Sprintf("rules accepted, want error %s", arg)}
 		}
 		if !hasCode(err, arg) {
-			t.Fatalf("rules error %q has codes %v, want %s", err, source.Codes(err), arg)
+			return []string{fmt.Sprintf("rules error %q has codes %v, want %s", err, source.Codes(err), arg)}
 		}
 		// Every diagnostic names a place.
+		var diffs []string
 		var list source.ErrorList
 		if errors.As(err, &list) {
 			for _, e := range list {
 				if e.File == "" || e.Line == 0 {
-					t.Errorf("diagnostic without a position: %v", e)
+					diffs = append(diffs, fmt.Sprintf("diagnostic without a position: %v", e))
 				}
 			}
 		}
-		return
+		return diffs
 	}
 	if err != nil {
-		t.Fatalf("rules: %v", err)
+		return []string{fmt.Sprintf("rules: %v", err)}
 	}
 	prog, err := evaluator.Compile(app)
 	if err != nil {
-		t.Fatalf("compile: %v", err)
+		return []string{fmt.Sprintf("compile: %v", err)}
 	}
 	if !hasReq {
 		t.Fatal("case has no request.json")
@@ -165,20 +191,33 @@ func runCase(t *testing.T, a *txtar.Archive, want string) {
 
 	switch kind {
 	case "denied":
+		// "denied <reason>": Evaluate denies with exactly that Reason, and
+		// with an error exactly when the reason is "error".
+		reason := evaluator.Reason(arg)
 		d, err := prog.Evaluate(ctx, req)
-		if err == nil && d.Allowed {
-			t.Fatalf("allowed by role %q, want denied", d.Role)
+		var diffs []string
+		switch {
+		case d.Allowed:
+			diffs = append(diffs, fmt.Sprintf("allowed by role %q, want denied %s", d.Role, reason))
+		case d.Reason != reason:
+			diffs = append(diffs, fmt.Sprintf("denied %s (role %q, err %v), want denied %s", d.Reason, d.Role, err, reason))
+		case (err != nil) != (reason == evaluator.ReasonError):
+			diffs = append(diffs, fmt.Sprintf("denied %s with err %v: an error comes exactly with reason error", d.Reason, err))
 		}
-		// The read filter must not select the document either.
+		// The read filter must not select the document either. It is
+		// computed, unless the reason is error: the rules then fail closed
+		// for every document and the read filter errors too.
 		if req.Action == evaluator.ActionRead && req.Document != nil {
 			filter, _, err := prog.ReadFilter(ctx, evaluator.Request{Namespace: req.Namespace, Action: evaluator.ActionRead, Inputs: req.Inputs})
-			if err != nil {
-				return // an error is a denial
-			}
-			if matches(t, filter, req.Document) {
-				t.Fatalf("read filter %v selects the denied document", filter)
+			switch {
+			case err != nil && reason == evaluator.ReasonError:
+			case err != nil:
+				diffs = append(diffs, fmt.Sprintf("ReadFilter: %v, want a filter that excludes the document", err))
+			case matches(t, filter, req.Document):
+				diffs = append(diffs, fmt.Sprintf("read filter %v selects the denied document", filter))
 			}
 		}
+		return diffs
 	case "literal":
 		var q bson.D
 		if err := bson.UnmarshalExtJSON(query, false, &q); err != nil {
@@ -186,11 +225,11 @@ func runCase(t *testing.T, a *txtar.Archive, want string) {
 		}
 		raw, _ := bson.Marshal(q)
 		if err := evaluator.ValidateClientQuery(raw); err != nil {
-			t.Fatalf("client query refused: %v", err)
+			return []string{fmt.Sprintf("client query refused: %v", err)}
 		}
 		filter, _, err := prog.ReadFilter(ctx, evaluator.Request{Namespace: req.Namespace, Action: evaluator.ActionRead, Inputs: req.Inputs})
 		if err != nil {
-			t.Fatal(err)
+			return []string{fmt.Sprintf("ReadFilter: %v", err)}
 		}
 		combined := evaluator.Combine(q, filter)
 		ext, err := bson.MarshalExtJSON(combined, false, false)
@@ -198,14 +237,16 @@ func runCase(t *testing.T, a *txtar.Archive, want string) {
 			t.Fatal(err)
 		}
 		if !strings.Contains(string(ext), `"`+arg+`"`) {
-			t.Fatalf("combined filter %s lost the literal %q", ext, arg)
+			return []string{fmt.Sprintf("combined filter %s lost the literal %q", ext, arg)}
 		}
 		userID, _ := req.Inputs.User.Lookup([]string{"id"})
 		if n := strings.Count(string(ext), `"`+userID.Str+`"`); n != 1 {
-			t.Fatalf("combined filter %s holds the user id %d times, want once (from the rule only)", ext, n)
+			return []string{fmt.Sprintf("combined filter %s holds the user id %d times, want once (from the rule only)", ext, n)}
 		}
+		return nil
 	default:
 		t.Fatalf("unknown want %q", want)
+		return nil
 	}
 }
 
@@ -470,6 +511,81 @@ func TestTokens(t *testing.T) {
 			c, err := tc.v.Verify(tc.tok)
 			if c != nil || !errors.Is(err, tc.want) {
 				t.Fatalf("Verify: claims %v, err %v; want %v", c, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestDuplicateClaims: a correctly signed payload with a top-level claim
+// twice ("sub", "user_data") is refused with ErrMalformed; otherwise
+// Claims.Subject and %%user.id could read different copies. A payload with
+// the same extra claim under a fresh name is accepted, so the refusal is
+// about the duplicate alone.
+func TestDuplicateClaims(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	clock := func() time.Time { return now }
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	key, err := token.HMACKey("k1", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := token.NewKeySet(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := token.NewSigner(ks, token.Clock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := token.NewVerifier(ks, token.Clock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := signer.Sign(token.Params{UserID: "u1", CustomData: []byte(`{"admin": false}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(good, ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// resign returns a token with payload p, signed with the same key.
+	resign := func(p []byte) string {
+		in := parts[0] + "." + base64.RawURLEncoding.EncodeToString(p)
+		mac := hmac.New(sha256.New, secret)
+		mac.Write([]byte(in))
+		return in + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	}
+	with := func(member string) []byte {
+		p := bytes.TrimSpace(payload)
+		return append(append(append([]byte{}, p[:len(p)-1]...), ","+member...), '}')
+	}
+	if _, err := verifier.Verify(resign(with(`"fresh":{"admin":true}`))); err != nil {
+		t.Fatalf("a re-signed payload with a fresh claim is refused (%v): the test's signing is wrong", err)
+	}
+	for _, tc := range []struct{ name, member string }{
+		{"sub", `"sub":"admin"`},
+		{"user_data", `"` + expansion.ClaimCustomData + `":{"admin":true}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := verifier.Verify(resign(with(tc.member)))
+			var diff string
+			switch {
+			case err == nil:
+				id, _ := c.User().Lookup([]string{"id"})
+				cd, _ := c.CustomData()
+				diff = fmt.Sprintf("accepted: Claims.Subject %q, %%%%user.id %q, custom data %s", c.Subject, id.Str, cd)
+			case !errors.Is(err, token.ErrMalformed):
+				diff = fmt.Sprintf("refused with %v, want ErrMalformed", err)
+			}
+			switch {
+			case diff == "":
+				t.Skip("known divergence no longer diverges: drop the skip of issue 11, hole 13")
+			case !*divergences:
+				t.Skipf("known divergence (%s): issue 11, hole 13: duplicate top-level claims are accepted", diff)
+			default:
+				t.Error(diff)
 			}
 		})
 	}
