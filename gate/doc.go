@@ -68,12 +68,16 @@
 // that no result, count or write reveals a hidden value.
 //
 // A write that finds no document in the caller's scope although the client
-// filter alone matches one returns a *DeniedError (its Reason from
-// evaluating that document), never a silent zero: the write itself never
-// touched that document. For a document the caller cannot read at all, the
-// denial tells the caller that some document matches its filter;
-// HideInvisibleMatches turns that report off. A filter that matches
-// nothing at all gives the driver's zero result.
+// filter alone matches one the caller can read returns a *DeniedError (its
+// Reason from evaluating that document), never a silent zero: the write
+// itself never touched that document. A document the caller cannot read at
+// all is left out, as App Services omits it (source/rules/roles.txt): a
+// write whose filter matches only such documents gives the driver's zero
+// result, exactly as a filter that matches nothing, so that a right and a
+// wrong guess of another user's values answer alike. RevealInvisibleMatches
+// turns the denial on for such documents too; it reveals that a document
+// matching the filter exists, and is for deployments where that is not
+// secret.
 //
 // # Choices where the documentation is silent or the gate cannot check
 //

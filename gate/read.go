@@ -41,6 +41,29 @@ func (c *Collection) validateMatch(op string) func(bson.Raw, source.Pointer) *Re
 	}
 }
 
+// sortKeys validates a client sort and returns the field paths it reads.
+// Every method that takes a sort reads those fields: a document hiding one
+// of them from the caller does not match (see refsOK), so that the order,
+// and which document a single-document write picks, never depends on a
+// hidden value. Only 1 and -1 are accepted: {$meta: ...} sorts ("indexKey",
+// "textScore", ...) are refused.
+func (c *Collection) sortKeys(op string, sort any) ([]string, error) {
+	sraw, err := toRaw(sort)
+	if err != nil {
+		return nil, c.refused(op, CodeInvalid, "sort is not a document", err)
+	}
+	elems, _ := sraw.Elements()
+	keys := make([]string, 0, len(elems))
+	for _, e := range elems {
+		if _, ok := e.Value().DocumentOK(); ok {
+			// {$meta: "textScore"} and the like.
+			return nil, c.refused(op, CodeUnsupported, "sort by "+quote(e.Key())+": only 1 and -1 are supported through the gate", nil)
+		}
+		keys = append(keys, e.Key())
+	}
+	return keys, nil
+}
+
 // findSpec is what Find sends to the server and what the Cursor applies
 // itself.
 type findSpec struct {
@@ -83,17 +106,12 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 		spec.proj = p
 	}
 	if fo.Sort != nil {
-		sraw, err := toRaw(fo.Sort)
+		keys, err := c.sortKeys(op, fo.Sort)
 		if err != nil {
-			return nil, c.refused(op, CodeInvalid, "sort is not a document", err)
+			return nil, err
 		}
-		elems, _ := sraw.Elements()
-		for _, e := range elems {
-			if _, ok := e.Value().DocumentOK(); ok {
-				// {$meta: "textScore"} and the like.
-				return nil, c.refused(op, CodeUnsupported, "sort by "+quote(e.Key())+": only 1 and -1 are supported through the gate", nil)
-			}
-			refs[e.Key()] = true
+		for _, k := range keys {
+			refs[k] = true
 		}
 		spec.serverOpts.SetSort(fo.Sort)
 	}

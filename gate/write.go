@@ -262,8 +262,9 @@ func backoff(ctx context.Context, attempt int) {
 //
 // A readable document whose hidden fields the client filter reads does not
 // count (it does not match, as with Find). A document the caller cannot
-// read at all counts unless the Gate was made with HideInvisibleMatches:
-// the denial then tells the caller that some document matches its filter.
+// read at all does not count either, unless the Gate was made with
+// RevealInvisibleMatches: the denial then tells the caller that some
+// document matches its filter.
 func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op string, a evaluator.Action, client bson.Raw, upd *update) error {
 	refs := clientRefs(client)
 	cur, err := c.coll.Find(ctx, client)
@@ -284,7 +285,7 @@ func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op stri
 				}
 				continue
 			}
-		} else if c.s.g.hideInvisible {
+		} else if !c.s.g.revealInvisible {
 			continue
 		}
 		var d evaluator.Decision
@@ -366,6 +367,10 @@ func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, re
 	if err != nil {
 		return nil, err
 	}
+	refs, err := c.pickRefs(op, client, wo.sort)
+	if err != nil {
+		return nil, err
+	}
 	upd, err := c.parseUpdate(op, u, replacement)
 	if err != nil {
 		return nil, err
@@ -376,14 +381,14 @@ func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, re
 	}
 	// When the rules cannot be written as a query, scope is empty and
 	// run's per-document check decides alone.
-	scope, _, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
+	scope, exact, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
 	if err != nil {
 		return nil, c.evalErr(op, evaluator.ActionWrite, err)
 	}
 	var res *mongo.UpdateResult
 	found, err := c.run(ctx, b, guardedWrite{
 		op: op, upd: upd, scope: scope, retry: c.s.g.retries,
-		reread: c.firstInScope(b, op, combine(client, scope), clientRefs(client), wo),
+		reread: c.firstInScope(b, op, combine(client, scope), refs, exact, wo),
 		do: func(ctx context.Context, f bson.D) (bool, error) {
 			var err error
 			if replacement {
@@ -411,22 +416,19 @@ func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, re
 	return res, nil
 }
 
-// firstInScope returns a reader of the first document matching filter
-// whose fields read by the client filter (refs) the caller may read: a
-// document that hides one of them does not match, so that a write reveals
-// nothing about hidden values.
-func (c *Collection) firstInScope(b *evaluator.Bound, op string, filter bson.D, refs []string, wo writeOpts) func(context.Context) (bson.Raw, error) {
+// firstInScope returns a reader of the first document matching filter (in
+// wo's sort order) that the caller may read, and whose fields read by the
+// client filter or sort (refs, see pickRefs) the caller may read: a
+// document that hides one of them does not match, so that which document
+// a write picks reveals nothing about hidden values, and a document the
+// caller cannot read at all is never picked. Only when filter is the exact
+// scope (exact) and nothing is read from the document (no refs, hence no
+// sort) does the server pick the document alone.
+func (c *Collection) firstInScope(b *evaluator.Bound, op string, filter bson.D, refs []string, exact bool, wo writeOpts) func(context.Context) (bson.Raw, error) {
 	return func(ctx context.Context) (bson.Raw, error) {
-		if len(refs) == 0 {
-			fo := options.FindOne()
-			if wo.sort != nil {
-				fo.SetSort(wo.sort)
-			}
-			if wo.hint != nil {
-				fo.SetHint(wo.hint)
-			}
+		if exact && len(refs) == 0 {
 			var doc bson.Raw
-			err := c.coll.FindOne(ctx, filter, fo).Decode(&doc)
+			err := c.coll.FindOne(ctx, filter).Decode(&doc)
 			if errors.Is(err, mongo.ErrNoDocuments) {
 				return nil, nil
 			}
@@ -436,22 +438,43 @@ func (c *Collection) firstInScope(b *evaluator.Bound, op string, filter bson.D, 
 		if wo.sort != nil {
 			fo.SetSort(wo.sort)
 		}
-		if wo.hint != nil {
-			fo.SetHint(wo.hint)
-		}
 		cur, err := c.coll.Find(ctx, filter, fo)
 		if err != nil {
 			return nil, err
 		}
 		defer cur.Close(ctx)
 		for cur.Next(ctx) {
-			ok, err := c.refsReadable(ctx, b, op, cur.Current, refs)
+			d, err := decide(ctx, b, evaluator.ActionRead, cur.Current, nil, nil)
+			if err != nil {
+				return nil, c.evalErr(op, evaluator.ActionRead, err)
+			}
+			if !d.Allowed {
+				continue
+			}
+			ok, err := c.refsOK(ctx, b, op, cur.Current, d.Fields.Read, refs)
 			if err != nil || ok {
 				return cur.Current, err
 			}
 		}
 		return nil, cur.Err()
 	}
+}
+
+// pickRefs returns the field paths a single-document write reads to pick
+// its document: those of the client filter and the sort keys.
+func (c *Collection) pickRefs(op string, client bson.Raw, sort any) ([]string, error) {
+	m := map[string]bool{}
+	queryPaths(client, m)
+	if sort != nil {
+		keys, err := c.sortKeys(op, sort)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			m[k] = true
+		}
+	}
+	return sortedKeys(m), nil
 }
 
 // refsReadable reports whether the caller may read doc and every field
@@ -513,7 +536,7 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 	if err != nil {
 		return nil, c.evalErr(op, evaluator.ActionWrite, err)
 	}
-	scope, _, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
+	scope, exact, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
 	if err != nil {
 		return nil, c.evalErr(op, evaluator.ActionWrite, err)
 	}
@@ -527,7 +550,7 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 		var r *mongo.UpdateResult
 		found, err := c.run(ctx, b, guardedWrite{
 			op: op, upd: upd, scope: scope, retry: c.s.g.retries,
-			reread: c.firstInScope(b, op, one, clientRefs(client), writeOpts{}),
+			reread: c.firstInScope(b, op, one, clientRefs(client), exact, writeOpts{}),
 			do: func(ctx context.Context, f bson.D) (bool, error) {
 				o := options.UpdateOne()
 				if uo.ArrayFilters != nil {
@@ -816,14 +839,20 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 	if err != nil {
 		return errResult(err)
 	}
-	if !exact || len(clientRefs(client)) > 0 {
+	refs, err := c.pickRefs(op, client, fo.Sort)
+	if err != nil {
+		return errResult(err)
+	}
+	if !exact || len(refs) > 0 {
 		if fo.Sort != nil && !exact {
 			return errResult(c.refused(op, CodeUnsupported, "sort is not supported when the delete rules cannot be written as a query", nil))
 		}
 		if fo.Sort != nil {
-			// Pick the first candidate in the sort order, then delete
-			// it with the delete filter AND its pin; again if it changed.
-			pick := c.firstInScope(b, op, combine(client, scope), clientRefs(client), writeOpts{sort: fo.Sort, hint: fo.Hint})
+			// Pick the first candidate in the sort order among those
+			// whose sorted and filtered fields the caller may read, then
+			// delete it with the delete filter AND its pin; again if it
+			// changed.
+			pick := c.firstInScope(b, op, combine(client, scope), refs, exact, writeOpts{sort: fo.Sort})
 			for attempt := 0; attempt <= c.s.g.retries; attempt++ {
 				doc, err := pick(ctx)
 				if err != nil {
@@ -857,15 +886,9 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 		}
 		return c.visible(ctx, b, op, docs[0])
 	}
-	o := options.FindOneAndDelete()
-	if fo.Sort != nil {
-		o.SetSort(fo.Sort)
-	}
-	if fo.Hint != nil {
-		o.SetHint(fo.Hint)
-	}
+	// No sort here (a sort reads fields: handled above).
 	var doc bson.Raw
-	err = c.coll.FindOneAndDelete(ctx, combine(client, scope), o).Decode(&doc)
+	err = c.coll.FindOneAndDelete(ctx, combine(client, scope)).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		if err := c.notWritten(ctx, b, op, evaluator.ActionDelete, client, nil); err != nil {
 			return errResult(err)
@@ -907,15 +930,19 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 	if err != nil {
 		return errResult(c.evalErr(op, evaluator.ActionWrite, err))
 	}
-	scope, _, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
+	scope, exact, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
 	if err != nil {
 		return errResult(c.evalErr(op, evaluator.ActionWrite, err))
 	}
-	wo := writeOpts{arrayFilters: fo.ArrayFilters, hint: fo.Hint, sort: fo.Sort}
+	wo := writeOpts{arrayFilters: fo.ArrayFilters, sort: fo.Sort}
+	refs, err := c.pickRefs(op, client, wo.sort)
+	if err != nil {
+		return errResult(err)
+	}
 	var doc bson.Raw
 	found, err := c.run(ctx, b, guardedWrite{
 		op: op, upd: upd, scope: scope, retry: c.s.g.retries,
-		reread: c.firstInScope(b, op, combine(client, scope), clientRefs(client), wo),
+		reread: c.firstInScope(b, op, combine(client, scope), refs, exact, wo),
 		do: func(ctx context.Context, f bson.D) (bool, error) {
 			o := options.FindOneAndUpdate()
 			if fo.ReturnDocument != nil {
