@@ -65,7 +65,12 @@
 //
 // A client filter or sort that reads a field hidden from the caller in a
 // document does not match that document, for reads and writes alike, so
-// that no result, count or write reveals a hidden value.
+// that no result, count or write reveals a hidden value. A single-document
+// write (UpdateOne, UpdateByID, ReplaceOne, FindOneAndUpdate,
+// FindOneAndDelete) with a sort picks the first document in that order
+// among the documents whose filtered and sorted fields the caller may
+// read; the server never picks by a sort alone. Sorts take 1 and -1 only
+// ({$meta: ...} is refused).
 //
 // A write that finds no document in the caller's scope although the client
 // filter alone matches one the caller can read returns a *DeniedError (its

@@ -3,12 +3,14 @@ package gate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/gate"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // TestInvisibleMatchesHidden: by default a write whose filter matches only
@@ -119,5 +121,141 @@ func TestRevealInvisibleMatches(t *testing.T) {
 	}
 	if d := e.doc(1); d["title"] != "alice's plan" {
 		t.Errorf("alice's note: %v", d)
+	}
+}
+
+// ledger returns the gated ledger collection for a named user, with two
+// entries every user may update (n) and delete, and whose secret no user
+// may read: the secret of 1 sorts after that of 2, the titles the other
+// way round.
+func (e *env) ledger(who string) (*gate.Collection, *mongo.Collection) {
+	e.t.Helper()
+	raw := e.db.Collection("ledger")
+	if _, err := raw.DeleteMany(context.Background(), bson.D{}); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := raw.InsertMany(context.Background(), []any{
+		bson.D{{Key: "_id", Value: 1}, {Key: "title", Value: "a"}, {Key: "n", Value: 0}, {Key: "secret", Value: "y"}},
+		bson.D{{Key: "_id", Value: 2}, {Key: "title", Value: "b"}, {Key: "n", Value: 0}, {Key: "secret", Value: "x"}},
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.g.For(e.users[who]).Database(e.db.Name()).Collection("ledger"), raw
+}
+
+// ns returns the n of every ledger entry by _id, bypassing the rules.
+func ns(t *testing.T, raw *mongo.Collection) map[int32]int32 {
+	t.Helper()
+	cur, err := raw.Find(context.Background(), bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []struct {
+		ID int32 `bson:"_id"`
+		N  int32 `bson:"n"`
+	}
+	if err := cur.All(context.Background(), &docs); err != nil {
+		t.Fatal(err)
+	}
+	out := map[int32]int32{}
+	for _, d := range docs {
+		out[d.ID] = d.N
+	}
+	return out
+}
+
+// TestSortOnHiddenFieldWrites: a single-document write picks its document
+// as if the documents hiding a sorted field did not exist, so which
+// document is changed, deleted or returned never depends on the order of
+// hidden values (with insert rights, bisection would give the values).
+func TestSortOnHiddenFieldWrites(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	inc := bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}}
+	bySecret := bson.D{{Key: "secret", Value: 1}}
+	byTitle := bson.D{{Key: "title", Value: -1}}
+
+	c, raw := e.ledger("dave")
+	res, err := c.UpdateOne(ctx, bson.D{}, inc, options.UpdateOne().SetSort(bySecret))
+	if err != nil || res.MatchedCount != 0 {
+		t.Errorf("UpdateOne sorted by the hidden secret: %+v, %v; want a zero result", res, err)
+	}
+	if got := ns(t, raw); got[1] != 0 || got[2] != 0 {
+		t.Errorf("UpdateOne sorted by the hidden secret wrote: %v", got)
+	}
+	res, err = c.UpdateOne(ctx, bson.D{}, inc, options.UpdateOne().SetSort(byTitle))
+	if got := ns(t, raw); err != nil || res.MatchedCount != 1 || got[2] != 1 || got[1] != 0 {
+		t.Errorf("UpdateOne sorted by the readable title: %+v, %v, %v; want entry 2 updated", res, err, got)
+	}
+	res, err = c.ReplaceOne(ctx, bson.D{}, bson.D{{Key: "n", Value: 5}}, options.Replace().SetSort(bySecret))
+	if err != nil && !errors.Is(err, gate.ErrDenied) || err == nil && res.MatchedCount != 0 {
+		t.Errorf("ReplaceOne sorted by the hidden secret: %+v, %v", res, err)
+	}
+	for _, rd := range []options.ReturnDocument{options.Before, options.After} {
+		err := c.FindOneAndUpdate(ctx, bson.D{}, inc, options.FindOneAndUpdate().SetSort(bySecret).SetReturnDocument(rd)).Err()
+		if !errors.Is(err, mongo.ErrNoDocuments) {
+			t.Errorf("FindOneAndUpdate (return %v) sorted by the hidden secret: %v; want mongo.ErrNoDocuments", rd, err)
+		}
+		var m bson.M
+		if err := c.FindOneAndUpdate(ctx, bson.D{}, inc, options.FindOneAndUpdate().SetSort(byTitle).SetReturnDocument(rd)).Decode(&m); err != nil || m["_id"] != int32(2) {
+			t.Errorf("FindOneAndUpdate (return %v) sorted by the title: %v, %v; want entry 2", rd, m, err)
+		}
+		if _, ok := m["secret"]; ok {
+			t.Errorf("FindOneAndUpdate returned the secret: %v", m)
+		}
+	}
+	if got := ns(t, raw); got[1] != 0 || got[2] != 3 {
+		t.Errorf("after the FindOneAndUpdates: %v, want entry 2 at 3 and entry 1 untouched", got)
+	}
+	// FindOneAndDelete: the server's fast path (exact delete rules, no
+	// client filter) used to take the sort as it was. Deleting needs every
+	// field writable, hence readable, so here no entry may be deleted: the
+	// answer must not depend on the order of the secrets either.
+	var outcomes []string
+	for _, swap := range []bool{false, true} {
+		if swap {
+			for id, sec := range map[int]string{1: "x", 2: "y"} {
+				if _, err := raw.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "secret", Value: sec}}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		err := c.FindOneAndDelete(ctx, bson.D{}, options.FindOneAndDelete().SetSort(bySecret)).Err()
+		outcomes = append(outcomes, fmt.Sprint(err))
+		if got := ns(t, raw); len(got) != 2 {
+			t.Errorf("FindOneAndDelete sorted by the hidden secret deleted: %v", got)
+		}
+	}
+	if outcomes[0] != outcomes[1] {
+		t.Errorf("FindOneAndDelete sorted by the hidden secret answers by its order: %q, then %q", outcomes[0], outcomes[1])
+	}
+	var m bson.M
+	// FindOne: the same rule as Find.
+	if err := c.FindOne(ctx, bson.D{}, options.FindOne().SetSort(bySecret)).Err(); !errors.Is(err, mongo.ErrNoDocuments) {
+		t.Errorf("FindOne sorted by the hidden secret: %v; want mongo.ErrNoDocuments", err)
+	}
+	// A {$meta: ...} sort is refused on writes as on reads.
+	meta := bson.D{{Key: "k", Value: bson.D{{Key: "$meta", Value: "indexKey"}}}}
+	_, err = c.UpdateOne(ctx, bson.D{}, inc, options.UpdateOne().SetSort(meta))
+	wantRefused(t, err, gate.CodeUnsupported)
+	err = c.FindOneAndDelete(ctx, bson.D{}, options.FindOneAndDelete().SetSort(meta)).Err()
+	wantRefused(t, err, gate.CodeUnsupported)
+	err = c.FindOneAndUpdate(ctx, bson.D{}, inc, options.FindOneAndUpdate().SetSort(meta)).Err()
+	wantRefused(t, err, gate.CodeUnsupported)
+
+	// Mixed: alice reads her own secret, not bob's, which sorts first.
+	// The pick is her note, whatever bob's secret is.
+	if _, err := e.raw.UpdateOne(ctx, bson.D{{Key: "_id", Value: 2}}, bson.D{{Key: "$set", Value: bson.D{{Key: "secret", Value: "0"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	alice := e.as("alice")
+	countInc := bson.D{{Key: "$inc", Value: bson.D{{Key: "count", Value: 1}}}}
+	res, err = alice.UpdateOne(ctx, bson.D{{Key: "team", Value: "red"}}, countInc, options.UpdateOne().SetSort(bySecret))
+	if err != nil || res.MatchedCount != 1 || e.doc(1)["count"] != int32(1) || e.doc(2)["count"] != int32(0) {
+		t.Errorf("alice's UpdateOne sorted by secret: %+v, %v; alice's count %v, bob's %v; want her own note", res, err, e.doc(1)["count"], e.doc(2)["count"])
+	}
+	if err := alice.FindOneAndUpdate(ctx, bson.D{{Key: "team", Value: "red"}}, countInc, options.FindOneAndUpdate().SetSort(bySecret)).Decode(&m); err != nil || m["_id"] != int32(1) {
+		t.Errorf("alice's FindOneAndUpdate sorted by secret: %v, %v; want her own note", m, err)
 	}
 }
