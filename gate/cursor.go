@@ -31,25 +31,40 @@ type Cursor struct {
 	err  error
 	done bool
 
-	// With a limit, the server is asked for as many documents as are still
-	// needed; when some of them are not readable, the cursor asks again
-	// for the rest (refill).
-	consumed  int64 // server documents read, over every server cursor
-	fromThis  int64 // server documents read from cur
-	thisLimit int64 // the limit cur was opened with, 0 for none
+	// When documents may be left out and there is a limit, the gate asks
+	// the server for no limit: it reads one server cursor, starting with a
+	// batch of the documents still needed and doubling the batch size at
+	// each getMore (up to maxBatch), and closes it at the limit. The cost
+	// is linear in the documents scanned, in O(log n) round trips.
+	grow  bool
+	batch int32
 }
 
-// open opens the server cursor for the documents still needed.
+// Batch sizes of a growing cursor: the first batch is the documents still
+// needed (skip + limit), at most firstBatch (the server's default first
+// batch); each getMore doubles it, up to maxBatch.
+const (
+	firstBatch = 101
+	maxBatch   = 4096
+)
+
+// open opens the server cursor. When no document can be left out
+// (spec.serverPages), the server takes skip and limit itself.
 func (cu *Cursor) open(ctx context.Context) error {
 	o := options.Find()
 	o.Opts = append(o.Opts, cu.spec.serverOpts.Opts...)
-	cu.thisLimit, cu.fromThis = 0, 0
-	if cu.spec.limit > 0 {
-		cu.thisLimit = cu.spec.skip + cu.spec.limit - cu.seen
-		o.SetLimit(cu.thisLimit)
-		if cu.consumed > 0 {
-			o.SetSkip(cu.consumed)
+	switch {
+	case cu.spec.serverPages:
+		if cu.spec.skip > 0 {
+			o.SetSkip(cu.spec.skip)
 		}
+		if cu.spec.limit > 0 {
+			o.SetLimit(cu.spec.limit)
+		}
+	case cu.spec.limit > 0 && !cu.spec.batchSize:
+		cu.grow = true
+		cu.batch = int32(min(cu.spec.skip+cu.spec.limit, firstBatch))
+		o.SetBatchSize(cu.batch)
 	}
 	cur, err := cu.c.coll.Find(ctx, cu.spec.filter, o)
 	if err != nil {
@@ -70,21 +85,15 @@ func (cu *Cursor) Next(ctx context.Context) bool {
 			cu.finish(ctx)
 			return false
 		}
+		if cu.grow && cu.cur.RemainingBatchLength() == 0 && cu.batch < maxBatch {
+			cu.batch = min(2*cu.batch, maxBatch)
+			cu.cur.SetBatchSize(cu.batch)
+		}
 		if !cu.cur.Next(ctx) {
 			cu.err = cu.cur.Err()
-			if cu.err == nil && cu.thisLimit > 0 && cu.fromThis == cu.thisLimit {
-				// The server stopped at the limit but some documents
-				// were not readable: ask for the rest.
-				_ = cu.cur.Close(ctx)
-				if cu.err = cu.open(ctx); cu.err == nil {
-					continue
-				}
-			}
 			cu.finish(ctx)
 			return false
 		}
-		cu.consumed++
-		cu.fromThis++
 		doc, ok, err := cu.c.readable(ctx, cu.b, cu.spec.op, cu.cur.Current, cu.spec.refs)
 		if err != nil {
 			cu.err = err
@@ -95,7 +104,7 @@ func (cu *Cursor) Next(ctx context.Context) bool {
 			continue
 		}
 		cu.seen++
-		if cu.seen <= cu.spec.skip {
+		if !cu.spec.serverPages && cu.seen <= cu.spec.skip {
 			continue
 		}
 		if cu.spec.proj != nil {

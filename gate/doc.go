@@ -46,7 +46,9 @@
 //	| method            | how the rules apply                                                                 |
 //	|-------------------|-------------------------------------------------------------------------------------|
 //	| Find, FindOne     | combined filter on the server; each document's role decided with Evaluate; fields   |
-//	|                   | redacted; documents hiding a field the client filter or sort reads are left out     |
+//	|                   | redacted; documents hiding a field the client filter or sort reads are left out;    |
+//	|                   | skip and limit count readable documents over one streamed server cursor (the server |
+//	|                   | takes them itself when no document can be left out)                                 |
 //	| CountDocuments    | counts what Find returns: the server counts the rule filter for an empty client     |
 //	|                   | filter, the gate counts document by document otherwise                             |
 //	| Distinct          | values over what Find returns; a present but unreadable field denies the call       |

@@ -76,6 +76,12 @@ type findSpec struct {
 	// in which one of them is not readable is left out of the results, so
 	// that filtering or sorting on a hidden field reveals nothing.
 	refs []string
+	// serverPages: no document the server returns can be left out (the
+	// rule filter is exact and refs is empty), so the server takes skip
+	// and limit; otherwise the Cursor counts them over readable documents.
+	serverPages bool
+	// batchSize: the client chose the batch size.
+	batchSize bool
 }
 
 // find prepares a gated find. The rules' projection is not sent to the
@@ -87,7 +93,7 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 	if err != nil {
 		return nil, err
 	}
-	rf, _, _, err := readScope(ctx, b)
+	rf, _, exact, err := readScope(ctx, b)
 	if err != nil {
 		return nil, c.evalErr(op, evaluator.ActionRead, err)
 	}
@@ -116,6 +122,7 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 		spec.serverOpts.SetSort(fo.Sort)
 	}
 	spec.refs = sortedKeys(refs)
+	spec.serverPages = exact && len(spec.refs) == 0
 	if fo.Skip != nil {
 		spec.skip = *fo.Skip
 	}
@@ -127,6 +134,7 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 	}
 	if fo.BatchSize != nil {
 		spec.serverOpts.SetBatchSize(*fo.BatchSize)
+		spec.batchSize = true
 	}
 	if fo.Comment != nil {
 		spec.serverOpts.SetComment(fo.Comment)
