@@ -51,7 +51,8 @@
 //	|                   | takes them itself when no document can be left out)                                 |
 //	| CountDocuments    | counts what Find returns: the server counts the rule filter for an empty client     |
 //	|                   | filter, the gate counts document by document otherwise                             |
-//	| Distinct          | values over what Find returns; a present but unreadable field denies the call       |
+//	| Distinct          | the values of the documents Find returns, as Find returns them: hidden values are   |
+//	|                   | left out, never reported by an error or by their absence                            |
 //	| Aggregate         | [{$match: rule filter}, {$project: rules projection}] + whitelisted client stages;  |
 //	|                   | refused when documents would need per-document redaction                           |
 //	| InsertOne/Many    | Evaluate(insert) on each document (an _id is added first); one denial, no insert   |

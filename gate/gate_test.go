@@ -320,11 +320,22 @@ func TestDistinct(t *testing.T) {
 	if !reflect.DeepEqual(titles, []string{"alice's plan", "bob's plan"}) {
 		t.Errorf("alice's distinct titles = %v", titles)
 	}
-	// Another user's hidden field: denied, not silently empty.
-	err := e.as("alice").Distinct(ctx, "secret", bson.D{}).Err()
-	wantDenied(t, err, "Distinct", evaluator.ActionRead, evaluator.ReasonFieldNotReadable)
-	err = e.as("bob").Distinct(ctx, "owner_id", bson.D{{Key: "_id", Value: 1}}).Err()
-	wantDenied(t, err, "Distinct", evaluator.ActionRead, evaluator.ReasonFieldNotReadable)
+	// Another user's hidden field is left out, as Find leaves it out
+	// (a denial would say that some document has the field).
+	var own []string
+	if err := e.as("alice").Distinct(ctx, "secret", bson.D{}).Decode(&own); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(own, []string{"a-secret"}) {
+		t.Errorf("alice's distinct secrets = %v, want only her own", own)
+	}
+	var owners []string
+	if err := e.as("bob").Distinct(ctx, "owner_id", bson.D{{Key: "_id", Value: 1}}).Decode(&owners); err != nil {
+		t.Fatal(err)
+	}
+	if len(owners) != 0 {
+		t.Errorf("bob's distinct owners of alice's note = %v, want none", owners)
+	}
 	// Documents the caller cannot read at all do not contribute.
 	var secrets []string
 	if err := e.as("carol").Distinct(ctx, "secret", bson.D{}).Decode(&secrets); err != nil {
@@ -815,8 +826,8 @@ func TestNew(t *testing.T) {
 }
 
 // TestEmbeddedFieldRules: in profiles, anyone reads name and address.city,
-// not address.street. Distinct over the whole address is denied, over the
-// city allowed; Find redacts the street; a filter on the street matches
+// not address.street. Distinct over the whole address gives the addresses
+// without their streets, over the street nothing; Find redacts the street; a filter on the street matches
 // nothing.
 func TestEmbeddedFieldRules(t *testing.T) {
 	t.Parallel()
@@ -838,10 +849,19 @@ func TestEmbeddedFieldRules(t *testing.T) {
 	if !reflect.DeepEqual(cities, []string{"Oslo", "Rome"}) {
 		t.Errorf("cities = %v", cities)
 	}
-	err := c.Distinct(ctx, "address", bson.D{}).Err()
-	wantDenied(t, err, "Distinct", evaluator.ActionRead, evaluator.ReasonFieldNotReadable)
-	err = c.Distinct(ctx, "address.street", bson.D{}).Err()
-	wantDenied(t, err, "Distinct", evaluator.ActionRead, evaluator.ReasonFieldNotReadable)
+	// The whole address: its values as Find returns them, the street
+	// left out; the street alone: nothing.
+	var addrs []bson.M
+	if err := c.Distinct(ctx, "address", bson.D{}).Decode(&addrs); err != nil {
+		t.Fatal(err)
+	}
+	if len(addrs) != 2 || len(addrs[0]) != 1 || len(addrs[1]) != 1 || addrs[0]["city"] == nil || addrs[1]["city"] == nil {
+		t.Errorf("distinct addresses = %v, want the two cities without streets", addrs)
+	}
+	var streets []string
+	if err := c.Distinct(ctx, "address.street", bson.D{}).Decode(&streets); err != nil || len(streets) != 0 {
+		t.Errorf("distinct streets = %v, %v; want none", streets, err)
+	}
 	var docs []bson.Raw
 	cur, err := c.Find(ctx, bson.D{{Key: "address.city", Value: "Oslo"}})
 	if err != nil {

@@ -259,3 +259,37 @@ func TestSortOnHiddenFieldWrites(t *testing.T) {
 		t.Errorf("alice's FindOneAndUpdate sorted by secret: %v, %v; want her own note", m, err)
 	}
 }
+
+// TestDistinctPresence: Distinct decides like Find: a hidden value is left
+// out, and neither an error nor an empty result tells whether some
+// document has the hidden field.
+func TestDistinctPresence(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	distinct := func(who, field string, filter bson.D) string {
+		t.Helper()
+		var vals []any
+		if err := e.as(who).Distinct(ctx, field, filter).Decode(&vals); err != nil {
+			return "error: " + err.Error()
+		}
+		return fmt.Sprint(vals)
+	}
+	// alice cannot read bob's secret: bob's note with a secret and one
+	// without answer alike.
+	with := distinct("alice", "secret", bson.D{{Key: "_id", Value: 2}})
+	if _, err := e.raw.UpdateOne(ctx, bson.D{{Key: "_id", Value: 2}}, bson.D{{Key: "$unset", Value: bson.D{{Key: "secret", Value: ""}}}}); err != nil {
+		t.Fatal(err)
+	}
+	without := distinct("alice", "secret", bson.D{{Key: "_id", Value: 2}})
+	if with != without || with != "[]" {
+		t.Errorf("Distinct of bob's hidden secret: %s with it, %s without; want [] for both", with, without)
+	}
+	if got := distinct("alice", "secret", bson.D{}); got != "[a-secret]" {
+		t.Errorf("alice's distinct secrets: %s, want [a-secret]", got)
+	}
+	// A filter on the hidden field: the same as Find, nothing.
+	if got := distinct("alice", "title", bson.D{{Key: "secret", Value: bson.D{{Key: "$exists", Value: false}}}}); got != "[]" {
+		t.Errorf("distinct titles of notes without a secret: %s, want []", got)
+	}
+}
