@@ -27,8 +27,11 @@ import (
 // too: the gate does not rewrite sub-pipelines with another collection's
 // rules; query that collection through its own gated Collection. Client
 // $match bodies are validated like Find filters
-// (evaluator.ValidateClientQuery). The collation option is refused, as in
-// App Services' user context ("Query Option Availability").
+// (evaluator.ValidateClientQuery); {$meta: "indexKey"} and {$meta:
+// "recordId"} are refused anywhere (see metaAllowed). The collation option
+// is refused, as in App Services' user context ("Query Option
+// Availability"), and so are hint, allowDiskUse, bypassDocumentValidation
+// and let (see checkOptions).
 //
 // The result is the driver's *mongo.Cursor: after a $group or $project the
 // documents are the pipeline's own, not stored documents, and the gate has
@@ -39,9 +42,11 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 	if err := apply(ao, opts); err != nil {
 		return nil, err
 	}
+	if r := c.checkOptions(op, serverOptions{hint: ao.Hint, bypass: ao.BypassDocumentValidation, allowDiskUse: ao.AllowDiskUse,
+		internal: ao.Internal != (options.AggregateOptions{}).Internal, let: ao.Let}); r != nil {
+		return nil, r
+	}
 	switch {
-	case ao.Let != nil:
-		return nil, c.refused(op, CodeUnsupported, "the let option is not supported through the gate", nil)
 	case ao.Collation != nil:
 		return nil, c.noCollation(op)
 	case ao.Custom != nil:
@@ -71,9 +76,6 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 		full = append(full, s)
 	}
 	o := options.Aggregate()
-	if ao.AllowDiskUse != nil {
-		o.SetAllowDiskUse(*ao.AllowDiskUse)
-	}
 	if ao.BatchSize != nil {
 		o.SetBatchSize(*ao.BatchSize)
 	}
@@ -82,9 +84,6 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 	}
 	if ao.Comment != nil {
 		o.SetComment(ao.Comment)
-	}
-	if ao.Hint != nil {
-		o.SetHint(ao.Hint)
 	}
 	return c.coll.Aggregate(ctx, full, o)
 }

@@ -28,6 +28,9 @@ func (c *Collection) CountDocuments(ctx context.Context, filter any, opts ...opt
 	if co.Collation != nil {
 		return 0, c.noCollation(op)
 	}
+	if r := c.checkOptions(op, serverOptions{hint: co.Hint, internal: co.Internal != (options.CountOptions{}).Internal}); r != nil {
+		return 0, r
+	}
 	client, err := c.clientFilter(op, filter)
 	if err != nil {
 		return 0, err
@@ -49,16 +52,13 @@ func (c *Collection) CountDocuments(ctx context.Context, filter any, opts ...opt
 			if co.Limit != nil {
 				o.SetLimit(*co.Limit)
 			}
-			if co.Hint != nil {
-				o.SetHint(co.Hint)
-			}
 			if co.Comment != nil {
 				o.SetComment(co.Comment)
 			}
 			return c.coll.CountDocuments(ctx, combine(client, rf), o)
 		}
 	}
-	fo := &options.FindOptions{Comment: co.Comment, Hint: co.Hint, Skip: co.Skip, Limit: co.Limit}
+	fo := &options.FindOptions{Comment: co.Comment, Skip: co.Skip, Limit: co.Limit}
 	cur, err := c.openCursor(ctx, op, filter, fo)
 	if err != nil {
 		return 0, err
@@ -116,6 +116,9 @@ func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any,
 	if do.Collation != nil {
 		return &DistinctResult{err: c.noCollation(op)}
 	}
+	if r := c.checkOptions(op, serverOptions{hint: do.Hint, internal: do.Internal != (options.DistinctOptions{}).Internal}); r != nil {
+		return &DistinctResult{err: r}
+	}
 	if fieldName == "" || strings.HasPrefix(fieldName, "$") {
 		return &DistinctResult{err: c.refused(op, CodeInvalid, "invalid field name "+quote(fieldName), nil)}
 	}
@@ -132,8 +135,8 @@ func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any,
 		return &DistinctResult{err: c.evalErr(op, evaluator.ActionRead, err)}
 	}
 	fo := options.Find()
-	if do.Hint != nil {
-		fo.SetHint(do.Hint)
+	if do.Comment != nil {
+		fo.SetComment(do.Comment)
 	}
 	cur, err := c.coll.Find(ctx, combine(client, rf), fo)
 	if err != nil {

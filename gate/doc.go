@@ -104,6 +104,19 @@
 //     application users ($facet, $out, $merge, $graphLookup, $geoNear,
 //     $collStats, $currentOp, $indexStats, $function) are refused, as are
 //     $accumulator and $where, and the collation option.
+//   - Options App Services does not let application users set
+//     (source/mongodb/crud-and-aggregation-apis.txt, "Database Command
+//     Availability") are refused on every method that takes them, with
+//     CodeUnsupported: hint (with a sparse or partial index it makes the
+//     answer depend on hidden fields), bypassDocumentValidation,
+//     noCursorTimeout, allowPartialResults, oplogReplay, allowDiskUse on
+//     Aggregate; so are let, the driver's internal options (xoptions:
+//     addCommandFields adds any field to the command) and {$meta:
+//     "indexKey"} and {$meta: "recordId"} in pipelines (they read the stored
+//     document's index entry or location). comment and batchSize are
+//     honoured: they change nothing the caller gets back. The gate never
+//     passes a caller's option builders to the driver: it copies the
+//     options it honours.
 //   - An update whose post-image evaluator.ApplyUpdate cannot compute
 //     (evaluator.ErrUnsupportedUpdate: positional paths, $push with $sort,
 //     ...) is refused: its effect on the rules cannot be checked.

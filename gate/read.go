@@ -89,6 +89,10 @@ type findSpec struct {
 // read a field no role may read), and Decision.Fields then says what to
 // keep, filter projections included.
 func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, filter any, fo *options.FindOptions) (*findSpec, error) {
+	if r := c.checkOptions(op, serverOptions{hint: fo.Hint, noCursorTimeout: fo.NoCursorTimeout, allowPartial: fo.AllowPartialResults,
+		oplogReplay: fo.OplogReplay, internal: fo.Internal != (options.FindOptions{}).Internal, let: fo.Let}); r != nil {
+		return nil, r
+	}
 	client, err := c.clientFilter(op, filter)
 	if err != nil {
 		return nil, err
@@ -139,20 +143,11 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 	if fo.Comment != nil {
 		spec.serverOpts.SetComment(fo.Comment)
 	}
-	if fo.Hint != nil {
-		spec.serverOpts.SetHint(fo.Hint)
-	}
 	if fo.AllowDiskUse != nil {
 		spec.serverOpts.SetAllowDiskUse(*fo.AllowDiskUse)
 	}
 	if fo.MaxAwaitTime != nil {
 		spec.serverOpts.SetMaxAwaitTime(*fo.MaxAwaitTime)
-	}
-	if fo.NoCursorTimeout != nil {
-		spec.serverOpts.SetNoCursorTimeout(*fo.NoCursorTimeout)
-	}
-	if fo.AllowPartialResults != nil {
-		spec.serverOpts.SetAllowPartialResults(*fo.AllowPartialResults)
 	}
 	switch {
 	case fo.Collation != nil:
@@ -161,8 +156,6 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 		return nil, c.refused(op, CodeUnsupported, "the min and max options are not supported through the gate", nil)
 	case fo.ReturnKey != nil && *fo.ReturnKey, fo.ShowRecordID != nil && *fo.ShowRecordID:
 		return nil, c.refused(op, CodeUnsupported, "returnKey and showRecordId are not supported through the gate", nil)
-	case fo.Let != nil:
-		return nil, c.refused(op, CodeUnsupported, "the let option is not supported through the gate", nil)
 	case fo.CursorType != nil && *fo.CursorType != options.NonTailable:
 		return nil, c.refused(op, CodeUnsupported, "tailable cursors are not supported through the gate", nil)
 	}
@@ -200,7 +193,8 @@ func (e *evalError) Is(target error) bool {
 // role decided and the fields that role cannot read removed; documents no
 // role may read are left out, as in App Services. The options the driver
 // accepts for Find are honoured except min, max, returnKey, showRecordId,
-// let and tailable cursors (refused); skip and limit count the documents
+// tailable cursors and those checkOptions lists (hint, noCursorTimeout,
+// allowPartialResults, oplogReplay, let: refused); skip and limit count the documents
 // the caller may read; a projection may only include or exclude fields, and
 // it is applied after the rules.
 func (c *Collection) Find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) (*Cursor, error) {
@@ -262,6 +256,7 @@ func (c *Collection) FindOne(ctx context.Context, filter any, opts ...options.Li
 		AllowPartialResults: one.AllowPartialResults, Collation: one.Collation, Comment: one.Comment,
 		Hint: one.Hint, Max: one.Max, Min: one.Min, Projection: one.Projection, ReturnKey: one.ReturnKey,
 		ShowRecordID: one.ShowRecordID, Skip: one.Skip, Sort: one.Sort, Limit: &limit,
+		OplogReplay: one.OplogReplay, Internal: one.Internal,
 	}
 	cur, err := c.openCursor(ctx, "FindOne", filter, fo)
 	if err != nil {

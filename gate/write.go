@@ -19,6 +19,13 @@ import (
 // A document without _id gets a new ObjectID first, so that the rules see
 // the document as it will be stored.
 func (c *Collection) InsertOne(ctx context.Context, document any, opts ...options.Lister[options.InsertOneOptions]) (*mongo.InsertOneResult, error) {
+	io := &options.InsertOneOptions{}
+	if err := apply(io, opts); err != nil {
+		return nil, err
+	}
+	if r := c.checkOptions("InsertOne", serverOptions{bypass: io.BypassDocumentValidation, internal: io.Internal != (options.InsertOneOptions{}).Internal}); r != nil {
+		return nil, r
+	}
 	b, err := c.bind(ctx)
 	if err != nil {
 		return nil, c.evalErr("InsertOne", evaluator.ActionInsert, err)
@@ -27,12 +34,23 @@ func (c *Collection) InsertOne(ctx context.Context, document any, opts ...option
 	if err != nil {
 		return nil, err
 	}
-	return c.coll.InsertOne(ctx, doc, opts...)
+	o := options.InsertOne()
+	if io.Comment != nil {
+		o.SetComment(io.Comment)
+	}
+	return c.coll.InsertOne(ctx, doc, o)
 }
 
 // InsertMany checks every document like InsertOne before sending any: one
 // denied document denies the whole call and nothing is inserted.
 func (c *Collection) InsertMany(ctx context.Context, documents any, opts ...options.Lister[options.InsertManyOptions]) (*mongo.InsertManyResult, error) {
+	im := &options.InsertManyOptions{}
+	if err := apply(im, opts); err != nil {
+		return nil, err
+	}
+	if r := c.checkOptions("InsertMany", serverOptions{bypass: im.BypassDocumentValidation, internal: im.Internal != (options.InsertManyOptions{}).Internal}); r != nil {
+		return nil, r
+	}
 	docs, err := toDocsAny(documents)
 	if err != nil {
 		return nil, c.refused("InsertMany", CodeInvalid, err.Error(), err)
@@ -52,7 +70,14 @@ func (c *Collection) InsertMany(ctx context.Context, documents any, opts ...opti
 		}
 		out[i] = doc
 	}
-	return c.coll.InsertMany(ctx, out, opts...)
+	o := options.InsertMany()
+	if im.Comment != nil {
+		o.SetComment(im.Comment)
+	}
+	if im.Ordered != nil {
+		o.SetOrdered(*im.Ordered)
+	}
+	return c.coll.InsertMany(ctx, out, o)
 }
 
 func (c *Collection) checkInsert(ctx context.Context, b *evaluator.Bound, op string, document any, ptr source.Pointer) (bson.Raw, error) {
@@ -141,7 +166,6 @@ func (c *Collection) parseUpdate(op string, u any, replacement bool) (*update, e
 // writeOpts are the options of the update methods that the gate honours.
 type writeOpts struct {
 	arrayFilters []any
-	hint         any
 	sort         any
 	comment      any
 }
@@ -328,10 +352,14 @@ func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...
 	if uo.Collation != nil {
 		return nil, c.noCollation("UpdateOne")
 	}
+	if r := c.checkOptions("UpdateOne", serverOptions{hint: uo.Hint, bypass: uo.BypassDocumentValidation,
+		internal: uo.Internal != (options.UpdateOneOptions{}).Internal, let: uo.Let}); r != nil {
+		return nil, r
+	}
 	if uo.Upsert != nil && *uo.Upsert {
 		return nil, c.refused("UpdateOne", CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil)
 	}
-	wo := writeOpts{arrayFilters: uo.ArrayFilters, hint: uo.Hint, sort: uo.Sort, comment: uo.Comment}
+	wo := writeOpts{arrayFilters: uo.ArrayFilters, sort: uo.Sort, comment: uo.Comment}
 	return c.updateOne(ctx, "UpdateOne", filter, update, false, wo)
 }
 
@@ -355,10 +383,14 @@ func (c *Collection) ReplaceOne(ctx context.Context, filter, replacement any, op
 	if ro.Collation != nil {
 		return nil, c.noCollation("ReplaceOne")
 	}
+	if r := c.checkOptions("ReplaceOne", serverOptions{hint: ro.Hint, bypass: ro.BypassDocumentValidation,
+		internal: ro.Internal != (options.ReplaceOptions{}).Internal, let: ro.Let}); r != nil {
+		return nil, r
+	}
 	if ro.Upsert != nil && *ro.Upsert {
 		return nil, c.refused("ReplaceOne", CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil)
 	}
-	wo := writeOpts{hint: ro.Hint, sort: ro.Sort, comment: ro.Comment}
+	wo := writeOpts{sort: ro.Sort, comment: ro.Comment}
 	return c.updateOne(ctx, "ReplaceOne", filter, replacement, true, wo)
 }
 
@@ -393,9 +425,15 @@ func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, re
 			var err error
 			if replacement {
 				ro := options.Replace()
+				if wo.comment != nil {
+					ro.SetComment(wo.comment)
+				}
 				res, err = c.coll.ReplaceOne(ctx, f, upd.raw, ro)
 			} else {
 				uo := options.UpdateOne()
+				if wo.comment != nil {
+					uo.SetComment(wo.comment)
+				}
 				if wo.arrayFilters != nil {
 					uo.SetArrayFilters(wo.arrayFilters)
 				}
@@ -520,6 +558,10 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 	}
 	if uo.Collation != nil {
 		return nil, c.noCollation(op)
+	}
+	if r := c.checkOptions(op, serverOptions{hint: uo.Hint, bypass: uo.BypassDocumentValidation,
+		internal: uo.Internal != (options.UpdateManyOptions{}).Internal, let: uo.Let}); r != nil {
+		return nil, r
 	}
 	if uo.Upsert != nil && *uo.Upsert {
 		return nil, c.refused(op, CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil)
@@ -664,21 +706,25 @@ func (c *Collection) DeleteOne(ctx context.Context, filter any, opts ...options.
 	if do.Collation != nil {
 		return nil, c.noCollation(op)
 	}
-	if do.Let != nil {
-		return nil, c.refused(op, CodeUnsupported, "the let option is not supported through the gate", nil)
+	if r := c.checkOptions(op, serverOptions{hint: do.Hint, internal: do.Internal != (options.DeleteOneOptions{}).Internal, let: do.Let}); r != nil {
+		return nil, r
 	}
 	b, client, scope, exact, err := c.deleteScope(ctx, op, filter)
 	if err != nil {
 		return nil, err
 	}
 	if !exact || len(clientRefs(client)) > 0 {
-		docs, err := c.deleteEach(ctx, b, op, client, scope, nil, 1)
+		docs, err := c.deleteEach(ctx, b, op, client, scope, 1)
 		if err != nil {
 			return nil, err
 		}
 		return &mongo.DeleteResult{DeletedCount: int64(len(docs)), Acknowledged: true}, nil
 	}
-	res, err := c.coll.DeleteOne(ctx, combine(client, scope), opts...)
+	o := options.DeleteOne()
+	if do.Comment != nil {
+		o.SetComment(do.Comment)
+	}
+	res, err := c.coll.DeleteOne(ctx, combine(client, scope), o)
 	if err != nil {
 		return nil, err
 	}
@@ -705,8 +751,8 @@ func (c *Collection) DeleteMany(ctx context.Context, filter any, opts ...options
 	if dm.Collation != nil {
 		return nil, c.noCollation(op)
 	}
-	if dm.Let != nil {
-		return nil, c.refused(op, CodeUnsupported, "the let option is not supported through the gate", nil)
+	if r := c.checkOptions(op, serverOptions{hint: dm.Hint, internal: dm.Internal != (options.DeleteManyOptions{}).Internal, let: dm.Let}); r != nil {
+		return nil, r
 	}
 	b, client, scope, exact, err := c.deleteScope(ctx, op, filter)
 	if err != nil {
@@ -716,13 +762,17 @@ func (c *Collection) DeleteMany(ctx context.Context, filter any, opts ...options
 		return nil, err
 	}
 	if !exact || len(clientRefs(client)) > 0 {
-		docs, err := c.deleteEach(ctx, b, op, client, scope, dm.Hint, 0)
+		docs, err := c.deleteEach(ctx, b, op, client, scope, 0)
 		if err != nil {
 			return nil, err
 		}
 		return &mongo.DeleteResult{DeletedCount: int64(len(docs)), Acknowledged: true}, nil
 	}
-	res, err := c.coll.DeleteMany(ctx, combine(client, scope), opts...)
+	o := options.DeleteMany()
+	if dm.Comment != nil {
+		o.SetComment(dm.Comment)
+	}
+	res, err := c.coll.DeleteMany(ctx, combine(client, scope), o)
 	if err != nil {
 		return nil, err
 	}
@@ -756,15 +806,11 @@ func (c *Collection) deleteScope(ctx context.Context, op string, filter any) (*e
 // match) and deleted with scope AND its pin, so only if unchanged since.
 // It returns the deleted documents. When nothing was deleted, the call is
 // explained by notWritten.
-func (c *Collection) deleteEach(ctx context.Context, b *evaluator.Bound, op string, client bson.Raw, scope bson.D, hint any, max int) ([]bson.Raw, error) {
+func (c *Collection) deleteEach(ctx context.Context, b *evaluator.Bound, op string, client bson.Raw, scope bson.D, max int) ([]bson.Raw, error) {
 	refs := clientRefs(client)
 	var deleted []bson.Raw
 	for attempt := 0; attempt <= c.s.g.retries; attempt++ {
-		fo := options.Find()
-		if hint != nil {
-			fo.SetHint(hint)
-		}
-		cur, err := c.coll.Find(ctx, combine(client, scope), fo)
+		cur, err := c.coll.Find(ctx, combine(client, scope))
 		if err != nil {
 			return deleted, err
 		}
@@ -835,6 +881,9 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 	if fo.Collation != nil {
 		return errResult(c.noCollation(op))
 	}
+	if r := c.checkOptions(op, serverOptions{hint: fo.Hint, internal: fo.Internal != (options.FindOneAndDeleteOptions{}).Internal, let: fo.Let}); r != nil {
+		return errResult(r)
+	}
 	b, client, scope, exact, err := c.deleteScope(ctx, op, filter)
 	if err != nil {
 		return errResult(err)
@@ -877,7 +926,7 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 			}
 			return errResult(&RefusedError{Namespace: c.ns, Op: op, Code: CodeConflict, Msg: "the document kept changing", Err: ErrConflict})
 		}
-		docs, err := c.deleteEach(ctx, b, op, client, scope, fo.Hint, 1)
+		docs, err := c.deleteEach(ctx, b, op, client, scope, 1)
 		if err != nil {
 			return errResult(err)
 		}
@@ -917,6 +966,10 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 		return errResult(c.refused(op, CodeUnsupported, "the projection option is not supported through the gate: the rules decide the fields returned", nil))
 	case fo.Collation != nil:
 		return errResult(c.noCollation(op))
+	}
+	if r := c.checkOptions(op, serverOptions{hint: fo.Hint, bypass: fo.BypassDocumentValidation,
+		internal: fo.Internal != (options.FindOneAndUpdateOptions{}).Internal, let: fo.Let}); r != nil {
+		return errResult(r)
 	}
 	client, err := c.clientFilter(op, filter)
 	if err != nil {
