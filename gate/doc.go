@@ -125,7 +125,10 @@
 //     deletes go one document at a time, Aggregate is refused.
 //   - Aggregate needs one projection to fit every document; it scans the
 //     readable documents to check that each one's role reads at least what
-//     the projection keeps, and refuses otherwise. A document whose role
+//     the projection keeps, and refuses otherwise. Each document is checked
+//     as stored and with every field the projection may keep present (a
+//     probe field for an open projection), so that the refusal depends on
+//     the documents' roles, not on whether they hold a hidden field. A document whose role
 //     changes between that check and the aggregation is not re-checked.
 //   - The pin covers the fields a document had when read; a field added by
 //     a concurrent writer between the gate's read and its write is not

@@ -293,3 +293,41 @@ func TestDistinctPresence(t *testing.T) {
 		t.Errorf("distinct titles of notes without a secret: %s, want []", got)
 	}
 }
+
+// TestAggregateRefusalIgnoresHiddenFields: whether Aggregate is refused
+// (because one projection cannot fit every document's role) must not say
+// whether a document holds a field hidden from the caller: alice sees
+// bob's note as a teammate, with or without its secret.
+func TestAggregateRefusalIgnoresHiddenFields(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	count := mongo.Pipeline{{{Key: "$count", Value: "n"}}}
+	answer := func() string {
+		t.Helper()
+		cur, err := e.as("alice").Aggregate(ctx, count)
+		if err != nil {
+			var re *gate.RefusedError
+			if errors.As(err, &re) {
+				return "refused " + re.Code
+			}
+			return "error " + err.Error()
+		}
+		var out []bson.M
+		if err := cur.All(ctx, &out); err != nil {
+			return "error " + err.Error()
+		}
+		return fmt.Sprint(out)
+	}
+	with := answer()
+	if _, err := e.raw.UpdateOne(ctx, bson.D{{Key: "_id", Value: 2}}, bson.D{{Key: "$unset", Value: bson.D{{Key: "secret", Value: ""}, {Key: "owner_id", Value: ""}}}}); err != nil {
+		t.Fatal(err)
+	}
+	without := answer()
+	if with != without {
+		t.Errorf("alice's Aggregate: %s while bob's note holds fields hidden from her, %s once it does not", with, without)
+	}
+	if with != "refused "+gate.CodeUnsupported {
+		t.Errorf("alice's Aggregate over an owner's and a teammate's note: %s, want refused", with)
+	}
+}
