@@ -331,3 +331,36 @@ func TestAggregateRefusalIgnoresHiddenFields(t *testing.T) {
 		t.Errorf("alice's Aggregate over an owner's and a teammate's note: %s, want refused", with)
 	}
 }
+
+// TestUpdateErrorIgnoresHiddenValues: an update the gate cannot apply to
+// a document ($inc of a string) is refused only when the caller may write
+// what it touches; otherwise the answer is the denial, whatever type the
+// hidden value has.
+func TestUpdateErrorIgnoresHiddenValues(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	incSecret := bson.D{{Key: "$inc", Value: bson.D{{Key: "secret", Value: 1}}}}
+	answers := func() []string {
+		t.Helper()
+		var out []string
+		_, err := e.as("alice").UpdateMany(ctx, bson.D{{Key: "_id", Value: 2}}, incSecret)
+		out = append(out, fmt.Sprint(err))
+		_, err = e.as("alice").UpdateOne(ctx, bson.D{{Key: "_id", Value: 2}}, incSecret)
+		out = append(out, fmt.Sprint(err))
+		return out
+	}
+	str := answers()
+	if _, err := e.raw.UpdateOne(ctx, bson.D{{Key: "_id", Value: 2}}, bson.D{{Key: "$set", Value: bson.D{{Key: "secret", Value: 41}}}}); err != nil {
+		t.Fatal(err)
+	}
+	num := answers()
+	for i := range str {
+		if str[i] != num[i] {
+			t.Errorf("answer %d depends on the type of bob's hidden secret: %s (a string), %s (a number)", i, str[i], num[i])
+		}
+	}
+	if e.doc(2)["secret"] != int32(41) {
+		t.Errorf("bob's secret was written: %v", e.doc(2))
+	}
+}

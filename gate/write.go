@@ -224,11 +224,7 @@ func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite
 		}
 		post, err := evaluator.ApplyUpdate(prev, w.upd.raw)
 		if err != nil {
-			r := c.refused(w.op, CodeUnsupported, "the document after the update cannot be computed, so the rules cannot be checked: "+err.Error(), err)
-			if !errors.Is(err, evaluator.ErrUnsupportedUpdate) {
-				r.Code = CodeInvalid
-			}
-			return true, r
+			return true, c.applyFailed(ctx, b, w.op, prev, w.upd, err)
 		}
 		d, err := c.decideWrite(ctx, b, prev, post, w.upd.raw)
 		if err != nil {
@@ -246,6 +242,27 @@ func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite
 	}
 	return true, &RefusedError{Namespace: c.ns, Op: w.op, Code: CodeConflict,
 		Msg: fmt.Sprintf("the document kept changing during %d attempts", w.retry+1), Err: ErrConflict}
+}
+
+// applyFailed explains an update that evaluator.ApplyUpdate cannot apply
+// to prev (aerr). The message of aerr speaks of the values the update
+// touches ("cannot apply $inc to a value of type string"), so it is given
+// only when the caller may write them: the write is first decided on prev
+// (the paths the update touches, with %%root the document as stored), and
+// a denial is returned when the rules refuse it, whatever the values.
+func (c *Collection) applyFailed(ctx context.Context, b *evaluator.Bound, op string, prev bson.Raw, upd *update, aerr error) error {
+	d, err := decide(ctx, b, evaluator.ActionWrite, prev, prev, upd.raw)
+	if err != nil {
+		return c.evalErr(op, evaluator.ActionWrite, err)
+	}
+	if !d.Allowed {
+		return c.denied(op, evaluator.ActionWrite, d)
+	}
+	r := c.refused(op, CodeUnsupported, "the document after the update cannot be computed, so the rules cannot be checked: "+aerr.Error(), aerr)
+	if !errors.Is(aerr, evaluator.ErrUnsupportedUpdate) {
+		r.Code = CodeInvalid
+	}
+	return r
 }
 
 // decideWrite decides the write of update on prev, giving post: the rules
@@ -673,11 +690,7 @@ func (c *Collection) decideOn(ctx context.Context, b *evaluator.Bound, op string
 	}
 	post, err := evaluator.ApplyUpdate(doc, upd.raw)
 	if err != nil {
-		r := c.refused(op, CodeUnsupported, "the document after the update cannot be computed, so the rules cannot be checked: "+err.Error(), err)
-		if !errors.Is(err, evaluator.ErrUnsupportedUpdate) {
-			r.Code = CodeInvalid
-		}
-		return evaluator.Decision{}, r
+		return evaluator.Decision{}, c.applyFailed(ctx, b, op, doc, upd, err)
 	}
 	d, err := c.decideWrite(ctx, b, doc, post, upd.raw)
 	if err != nil {
