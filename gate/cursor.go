@@ -31,22 +31,22 @@ type Cursor struct {
 	err  error
 	done bool
 
-	// When documents may be left out and there is a limit, the gate asks
-	// the server for no limit: it reads one server cursor, starting with a
-	// batch of the documents still needed and doubling the batch size at
-	// each getMore (up to maxBatch), and closes it at the limit. The cost
-	// is linear in the documents scanned, in O(log n) round trips.
-	grow  bool
-	batch int32
+	// When documents may be left out and there is a limit, the gate first
+	// asks the server for skip + limit documents (first: the common case,
+	// one round trip, the server closes its cursor). When that is not
+	// enough because some were left out, it opens one more server cursor
+	// past them, without a limit, starting with a batch twice as large and
+	// doubling the batch size at each getMore (up to maxBatch), and closes
+	// it at the limit. The cost is linear in the documents scanned, in
+	// O(log n) round trips.
+	first    bool
+	fromThis int64 // documents read from the first server cursor
+	grow     bool
+	batch    int32
 }
 
-// Batch sizes of a growing cursor: the first batch is the documents still
-// needed (skip + limit), at most firstBatch (the server's default first
-// batch); each getMore doubles it, up to maxBatch.
-const (
-	firstBatch = 101
-	maxBatch   = 4096
-)
+// maxBatch bounds the batch size of a growing cursor.
+const maxBatch = 4096
 
 // open opens the server cursor. When no document can be left out
 // (spec.serverPages), the server takes skip and limit itself.
@@ -62,10 +62,26 @@ func (cu *Cursor) open(ctx context.Context) error {
 			o.SetLimit(cu.spec.limit)
 		}
 	case cu.spec.limit > 0 && !cu.spec.batchSize:
-		cu.grow = true
-		cu.batch = int32(min(cu.spec.skip+cu.spec.limit, firstBatch))
-		o.SetBatchSize(cu.batch)
+		cu.first = true
+		o.SetLimit(cu.spec.skip + cu.spec.limit)
 	}
+	cur, err := cu.c.coll.Find(ctx, cu.spec.filter, o)
+	if err != nil {
+		return err
+	}
+	cu.cur = cur
+	return nil
+}
+
+// more opens the growing server cursor past the documents the first one
+// read.
+func (cu *Cursor) more(ctx context.Context) error {
+	o := options.Find()
+	o.Opts = append(o.Opts, cu.spec.serverOpts.Opts...)
+	o.SetSkip(cu.fromThis)
+	cu.first, cu.grow = false, true
+	cu.batch = int32(min(2*cu.fromThis, maxBatch))
+	o.SetBatchSize(cu.batch)
 	cur, err := cu.c.coll.Find(ctx, cu.spec.filter, o)
 	if err != nil {
 		return err
@@ -91,8 +107,19 @@ func (cu *Cursor) Next(ctx context.Context) bool {
 		}
 		if !cu.cur.Next(ctx) {
 			cu.err = cu.cur.Err()
+			if cu.err == nil && cu.first && cu.fromThis == cu.spec.skip+cu.spec.limit {
+				// The server stopped at the limit, but some documents
+				// were left out: read on past them in one cursor.
+				_ = cu.cur.Close(ctx)
+				if cu.err = cu.more(ctx); cu.err == nil {
+					continue
+				}
+			}
 			cu.finish(ctx)
 			return false
+		}
+		if cu.first {
+			cu.fromThis++
 		}
 		doc, ok, err := cu.c.readable(ctx, cu.b, cu.spec.op, cu.cur.Current, cu.spec.refs)
 		if err != nil {
