@@ -3,6 +3,7 @@ package gate
 import (
 	"bytes"
 	"context"
+	"sort"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -27,8 +28,11 @@ import (
 // too: the gate does not rewrite sub-pipelines with another collection's
 // rules; query that collection through its own gated Collection. Client
 // $match bodies are validated like Find filters
-// (evaluator.ValidateClientQuery). The collation option is refused, as in
-// App Services' user context ("Query Option Availability").
+// (evaluator.ValidateClientQuery); {$meta: "indexKey"} and {$meta:
+// "recordId"} are refused anywhere (see metaAllowed). The collation option
+// is refused, as in App Services' user context ("Query Option
+// Availability"), and so are hint, allowDiskUse, bypassDocumentValidation
+// and let (see checkOptions).
 //
 // The result is the driver's *mongo.Cursor: after a $group or $project the
 // documents are the pipeline's own, not stored documents, and the gate has
@@ -39,9 +43,11 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 	if err := apply(ao, opts); err != nil {
 		return nil, err
 	}
+	if r := c.checkOptions(op, serverOptions{hint: ao.Hint, bypass: ao.BypassDocumentValidation, allowDiskUse: ao.AllowDiskUse,
+		internal: ao.Internal != (options.AggregateOptions{}).Internal, let: ao.Let}); r != nil {
+		return nil, r
+	}
 	switch {
-	case ao.Let != nil:
-		return nil, c.refused(op, CodeUnsupported, "the let option is not supported through the gate", nil)
 	case ao.Collation != nil:
 		return nil, c.noCollation(op)
 	case ao.Custom != nil:
@@ -71,9 +77,6 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 		full = append(full, s)
 	}
 	o := options.Aggregate()
-	if ao.AllowDiskUse != nil {
-		o.SetAllowDiskUse(*ao.AllowDiskUse)
-	}
 	if ao.BatchSize != nil {
 		o.SetBatchSize(*ao.BatchSize)
 	}
@@ -82,9 +85,6 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 	}
 	if ao.Comment != nil {
 		o.SetComment(ao.Comment)
-	}
-	if ao.Hint != nil {
-		o.SetHint(ao.Hint)
 	}
 	return c.coll.Aggregate(ctx, full, o)
 }
@@ -99,8 +99,10 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 // read. The gate checks it: it reads the documents the rule filter admits,
 // decides each one's role and fields, and refuses the aggregation
 // (CodeUnsupported) when a document's role reads less than the projection
-// keeps, or when the read rules cannot be written as a query at all. The
-// check is a scan of the readable documents; a document whose role changes
+// keeps (also with every field the projection may keep present, see
+// withProbeFields, so that the answer does not say whether a document
+// holds a hidden field), or when the read rules cannot be written as a
+// query at all. The check is a scan of the readable documents; a document whose role changes
 // between the check and the aggregation (a concurrent, authorized write) is
 // not re-checked.
 func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op string) ([]bson.D, error) {
@@ -128,22 +130,21 @@ func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op st
 	}
 	defer cur.Close(ctx)
 	for cur.Next(ctx) {
-		doc := cur.Current
-		d, err := decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
-		if err != nil {
-			return nil, c.evalErr(op, evaluator.ActionRead, err)
-		}
-		seen := doc
-		if p != nil {
-			if seen, err = bson.Marshal(p.apply(doc)); err != nil {
-				return nil, err
+		// The document as stored, then as it would be with every field
+		// the projection may keep present: whether the check passes must
+		// not depend on whether the document holds a field hidden from
+		// the caller (a presence oracle), only on its role.
+		fits, err := c.projectionFits(ctx, b, op, p, cur.Current)
+		if err == nil && fits {
+			var probe bson.Raw
+			if probe, err = withProbeFields(cur.Current, p); err == nil {
+				fits, err = c.projectionFits(ctx, b, op, p, probe)
 			}
 		}
-		kept, err := bson.Marshal(newTrie(d.Fields.Read).keep(seen))
 		if err != nil {
 			return nil, err
 		}
-		if !d.Allowed || !bytes.Equal(kept, seen) {
+		if !fits {
 			return nil, c.refused(op, CodeUnsupported, "the caller's roles read different fields in different documents, and a pipeline cannot redact documents one by one; use Find, CountDocuments or Distinct", nil)
 		}
 	}
@@ -155,4 +156,60 @@ func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op st
 		head = append(head, bson.D{{Key: "$project", Value: proj}})
 	}
 	return head, nil
+}
+
+// projectionFits reports whether doc's role may read doc and every field
+// of it that the rules projection p (nil: none) keeps.
+func (c *Collection) projectionFits(ctx context.Context, b *evaluator.Bound, op string, p *projection, doc bson.Raw) (bool, error) {
+	d, err := decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
+	if err != nil {
+		return false, c.evalErr(op, evaluator.ActionRead, err)
+	}
+	if !d.Allowed {
+		return false, nil
+	}
+	seen := doc
+	if p != nil {
+		if seen, err = bson.Marshal(p.apply(doc)); err != nil {
+			return false, err
+		}
+	}
+	kept, err := bson.Marshal(newTrie(d.Fields.Read).keep(seen))
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(kept, seen), nil
+}
+
+// probeField names a field no document is expected to hold: a role that
+// cannot read it reads a closed set of fields.
+const probeField = "__rulegate_probe__"
+
+// withProbeFields returns doc with null for each top-level field it lacks
+// that the projection p keeps: those of an inclusion projection, and, for
+// none or an exclusion projection (which keep any other field), probeField.
+func withProbeFields(doc bson.Raw, p *projection) (bson.Raw, error) {
+	var add []string
+	if p != nil && p.include {
+		for k := range p.trie.kids {
+			if _, err := doc.LookupErr(k); err != nil {
+				add = append(add, k)
+			}
+		}
+		sort.Strings(add)
+	} else {
+		add = []string{probeField}
+	}
+	if len(add) == 0 {
+		return doc, nil
+	}
+	d := bson.D{}
+	elems, _ := doc.Elements()
+	for _, e := range elems {
+		d = append(d, bson.E{Key: e.Key(), Value: e.Value()})
+	}
+	for _, k := range add {
+		d = append(d, bson.E{Key: k, Value: nil})
+	}
+	return bson.Marshal(d)
 }

@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"bytes"
 	"context"
 	"strings"
 
@@ -29,6 +28,9 @@ func (c *Collection) CountDocuments(ctx context.Context, filter any, opts ...opt
 	if co.Collation != nil {
 		return 0, c.noCollation(op)
 	}
+	if r := c.checkOptions(op, serverOptions{hint: co.Hint, internal: co.Internal != (options.CountOptions{}).Internal}); r != nil {
+		return 0, r
+	}
 	client, err := c.clientFilter(op, filter)
 	if err != nil {
 		return 0, err
@@ -50,16 +52,13 @@ func (c *Collection) CountDocuments(ctx context.Context, filter any, opts ...opt
 			if co.Limit != nil {
 				o.SetLimit(*co.Limit)
 			}
-			if co.Hint != nil {
-				o.SetHint(co.Hint)
-			}
 			if co.Comment != nil {
 				o.SetComment(co.Comment)
 			}
 			return c.coll.CountDocuments(ctx, combine(client, rf), o)
 		}
 	}
-	fo := &options.FindOptions{Comment: co.Comment, Hint: co.Hint, Skip: co.Skip, Limit: co.Limit}
+	fo := &options.FindOptions{Comment: co.Comment, Skip: co.Skip, Limit: co.Limit}
 	cur, err := c.openCursor(ctx, op, filter, fo)
 	if err != nil {
 		return 0, err
@@ -101,12 +100,13 @@ func (r *DistinctResult) Decode(v any) error {
 }
 
 // Distinct returns the distinct values of fieldName over the documents
-// matching filter that the caller may read (arrays contribute their
-// elements, as with the server's distinct). When fieldName is present but
-// not readable in such a document, the call is denied with
-// ReasonFieldNotReadable: the rules hide that field from the caller. Like
-// CountDocuments, the gate computes the values itself from the documents
-// Find would return.
+// Find would return for filter, as Find returns them (arrays contribute
+// their elements, as with the server's distinct): documents the caller
+// may not read, or in which the filter reads a hidden field, are left out,
+// and values the caller may not read are left out as Find leaves them out
+// (a partly readable embedded document contributes its readable part).
+// Neither an error nor an empty result depends on a hidden value. Like
+// CountDocuments, the gate computes the values itself.
 func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any, opts ...options.Lister[options.DistinctOptions]) *DistinctResult {
 	const op = "Distinct"
 	do := &options.DistinctOptions{}
@@ -115,6 +115,9 @@ func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any,
 	}
 	if do.Collation != nil {
 		return &DistinctResult{err: c.noCollation(op)}
+	}
+	if r := c.checkOptions(op, serverOptions{hint: do.Hint, internal: do.Internal != (options.DistinctOptions{}).Internal}); r != nil {
+		return &DistinctResult{err: r}
 	}
 	if fieldName == "" || strings.HasPrefix(fieldName, "$") {
 		return &DistinctResult{err: c.refused(op, CodeInvalid, "invalid field name "+quote(fieldName), nil)}
@@ -132,8 +135,8 @@ func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any,
 		return &DistinctResult{err: c.evalErr(op, evaluator.ActionRead, err)}
 	}
 	fo := options.Find()
-	if do.Hint != nil {
-		fo.SetHint(do.Hint)
+	if do.Comment != nil {
+		fo.SetComment(do.Comment)
 	}
 	cur, err := c.coll.Find(ctx, combine(client, rf), fo)
 	if err != nil {
@@ -148,35 +151,17 @@ func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any,
 	arr := bson.A{}
 	var key []byte
 	for cur.Next(ctx) {
-		raw := cur.Current
-		d, err := decide(ctx, b, evaluator.ActionRead, raw, nil, nil)
+		// The document as Find returns it: left out when unreadable or
+		// when the client filter reads a field hidden in it, redacted
+		// otherwise; only its visible values count.
+		doc, ok, err := c.readable(ctx, b, op, cur.Current, refList)
 		if err != nil {
-			return &DistinctResult{err: c.evalErr(op, evaluator.ActionRead, err)}
-		}
-		if !d.Allowed {
-			continue
-		}
-		if ok, err := c.refsOK(ctx, b, op, raw, d.Fields.Read, refList); err != nil {
 			return &DistinctResult{err: err}
-		} else if !ok {
+		}
+		if !ok {
 			continue
 		}
-		t := newTrie(d.Fields.Read)
-		vals := distinctValues(value.FromDocument(raw), path)
-		if len(vals) == 0 {
-			continue
-		}
-		if !t.covers(fieldName) {
-			// Only what the redacted document shows may be returned;
-			// when it shows less than the stored values, the field
-			// (or part of it) is hidden from the caller.
-			visible := distinctValues(value.FromDocument(mustMarshal(t.keep(raw))), path)
-			if !sameValues(visible, vals) {
-				return &DistinctResult{err: &DeniedError{Namespace: c.ns, Op: op, Action: evaluator.ActionRead,
-					Reason: evaluator.ReasonFieldNotReadable, Role: d.Role, Field: fieldName}}
-			}
-			vals = visible
-		}
+		vals := distinctValues(value.FromDocument(doc), path)
 		for _, v := range vals {
 			key = value.Key(key[:0], v)
 			if seen[string(key)] {
@@ -230,26 +215,4 @@ func distinctValues(v value.Value, p value.Path) []value.Value {
 	}
 	walk(v, p)
 	return out
-}
-
-func mustMarshal(d bson.D) bson.Raw {
-	b, err := bson.Marshal(d)
-	if err != nil {
-		return bson.Raw(emptyDoc)
-	}
-	return b
-}
-
-// sameValues reports whether a and b hold the same values in the same
-// order (value.Equal per element, same BSON types).
-func sameValues(a, b []value.Value) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Type != b[i].Type || !bytes.Equal(a[i].Data, b[i].Data) {
-			return false
-		}
-	}
-	return true
 }

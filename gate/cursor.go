@@ -31,26 +31,57 @@ type Cursor struct {
 	err  error
 	done bool
 
-	// With a limit, the server is asked for as many documents as are still
-	// needed; when some of them are not readable, the cursor asks again
-	// for the rest (refill).
-	consumed  int64 // server documents read, over every server cursor
-	fromThis  int64 // server documents read from cur
-	thisLimit int64 // the limit cur was opened with, 0 for none
+	// When documents may be left out and there is a limit, the gate first
+	// asks the server for skip + limit documents (first: the common case,
+	// one round trip, the server closes its cursor). When that is not
+	// enough because some were left out, it opens one more server cursor
+	// past them, without a limit, starting with a batch twice as large and
+	// doubling the batch size at each getMore (up to maxBatch), and closes
+	// it at the limit. The cost is linear in the documents scanned, in
+	// O(log n) round trips.
+	first    bool
+	fromThis int64 // documents read from the first server cursor
+	grow     bool
+	batch    int32
 }
 
-// open opens the server cursor for the documents still needed.
+// maxBatch bounds the batch size of a growing cursor.
+const maxBatch = 4096
+
+// open opens the server cursor. When no document can be left out
+// (spec.serverPages), the server takes skip and limit itself.
 func (cu *Cursor) open(ctx context.Context) error {
 	o := options.Find()
 	o.Opts = append(o.Opts, cu.spec.serverOpts.Opts...)
-	cu.thisLimit, cu.fromThis = 0, 0
-	if cu.spec.limit > 0 {
-		cu.thisLimit = cu.spec.skip + cu.spec.limit - cu.seen
-		o.SetLimit(cu.thisLimit)
-		if cu.consumed > 0 {
-			o.SetSkip(cu.consumed)
+	switch {
+	case cu.spec.serverPages:
+		if cu.spec.skip > 0 {
+			o.SetSkip(cu.spec.skip)
 		}
+		if cu.spec.limit > 0 {
+			o.SetLimit(cu.spec.limit)
+		}
+	case cu.spec.limit > 0 && !cu.spec.batchSize:
+		cu.first = true
+		o.SetLimit(cu.spec.skip + cu.spec.limit)
 	}
+	cur, err := cu.c.coll.Find(ctx, cu.spec.filter, o)
+	if err != nil {
+		return err
+	}
+	cu.cur = cur
+	return nil
+}
+
+// more opens the growing server cursor past the documents the first one
+// read.
+func (cu *Cursor) more(ctx context.Context) error {
+	o := options.Find()
+	o.Opts = append(o.Opts, cu.spec.serverOpts.Opts...)
+	o.SetSkip(cu.fromThis)
+	cu.first, cu.grow = false, true
+	cu.batch = int32(min(2*cu.fromThis, maxBatch))
+	o.SetBatchSize(cu.batch)
 	cur, err := cu.c.coll.Find(ctx, cu.spec.filter, o)
 	if err != nil {
 		return err
@@ -70,21 +101,26 @@ func (cu *Cursor) Next(ctx context.Context) bool {
 			cu.finish(ctx)
 			return false
 		}
+		if cu.grow && cu.cur.RemainingBatchLength() == 0 && cu.batch < maxBatch {
+			cu.batch = min(2*cu.batch, maxBatch)
+			cu.cur.SetBatchSize(cu.batch)
+		}
 		if !cu.cur.Next(ctx) {
 			cu.err = cu.cur.Err()
-			if cu.err == nil && cu.thisLimit > 0 && cu.fromThis == cu.thisLimit {
-				// The server stopped at the limit but some documents
-				// were not readable: ask for the rest.
+			if cu.err == nil && cu.first && cu.fromThis == cu.spec.skip+cu.spec.limit {
+				// The server stopped at the limit, but some documents
+				// were left out: read on past them in one cursor.
 				_ = cu.cur.Close(ctx)
-				if cu.err = cu.open(ctx); cu.err == nil {
+				if cu.err = cu.more(ctx); cu.err == nil {
 					continue
 				}
 			}
 			cu.finish(ctx)
 			return false
 		}
-		cu.consumed++
-		cu.fromThis++
+		if cu.first {
+			cu.fromThis++
+		}
 		doc, ok, err := cu.c.readable(ctx, cu.b, cu.spec.op, cu.cur.Current, cu.spec.refs)
 		if err != nil {
 			cu.err = err
@@ -95,7 +131,7 @@ func (cu *Cursor) Next(ctx context.Context) bool {
 			continue
 		}
 		cu.seen++
-		if cu.seen <= cu.spec.skip {
+		if !cu.spec.serverPages && cu.seen <= cu.spec.skip {
 			continue
 		}
 		if cu.spec.proj != nil {

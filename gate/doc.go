@@ -46,10 +46,13 @@
 //	| method            | how the rules apply                                                                 |
 //	|-------------------|-------------------------------------------------------------------------------------|
 //	| Find, FindOne     | combined filter on the server; each document's role decided with Evaluate; fields   |
-//	|                   | redacted; documents hiding a field the client filter or sort reads are left out     |
+//	|                   | redacted; documents hiding a field the client filter or sort reads are left out;    |
+//	|                   | skip and limit count readable documents over one streamed server cursor (the server |
+//	|                   | takes them itself when no document can be left out)                                 |
 //	| CountDocuments    | counts what Find returns: the server counts the rule filter for an empty client     |
 //	|                   | filter, the gate counts document by document otherwise                             |
-//	| Distinct          | values over what Find returns; a present but unreadable field denies the call       |
+//	| Distinct          | the values of the documents Find returns, as Find returns them: hidden values are   |
+//	|                   | left out, never reported by an error or by their absence                            |
 //	| Aggregate         | [{$match: rule filter}, {$project: rules projection}] + whitelisted client stages;  |
 //	|                   | refused when documents would need per-document redaction                           |
 //	| InsertOne/Many    | Evaluate(insert) on each document (an _id is added first); one denial, no insert   |
@@ -71,13 +74,24 @@
 // field rule hides it): Decision.Fields.Read then lists profile's readable
 // embedded fields, not profile.
 //
+// A single-document
+// write (UpdateOne, UpdateByID, ReplaceOne, FindOneAndUpdate,
+// FindOneAndDelete) with a sort picks the first document in that order
+// among the documents whose filtered and sorted fields the caller may
+// read; the server never picks by a sort alone. Sorts take 1 and -1 only
+// ({$meta: ...} is refused).
+//
 // A write that finds no document in the caller's scope although the client
-// filter alone matches one returns a *DeniedError (its Reason from
-// evaluating that document), never a silent zero: the write itself never
-// touched that document. For a document the caller cannot read at all, the
-// denial tells the caller that some document matches its filter;
-// HideInvisibleMatches turns that report off. A filter that matches
-// nothing at all gives the driver's zero result.
+// filter alone matches one the caller can read returns a *DeniedError (its
+// Reason from evaluating that document), never a silent zero: the write
+// itself never touched that document. A document the caller cannot read at
+// all is left out, as App Services omits it (source/rules/roles.txt): a
+// write whose filter matches only such documents gives the driver's zero
+// result, exactly as a filter that matches nothing, so that a right and a
+// wrong guess of another user's values answer alike. RevealInvisibleMatches
+// turns the denial on for such documents too; it reveals that a document
+// matching the filter exists, and is for deployments where that is not
+// secret.
 //
 // # Choices where the documentation is silent or the gate cannot check
 //
@@ -103,6 +117,19 @@
 //     application users ($facet, $out, $merge, $graphLookup, $geoNear,
 //     $collStats, $currentOp, $indexStats, $function) are refused, as are
 //     $accumulator and $where, and the collation option.
+//   - Options App Services does not let application users set
+//     (source/mongodb/crud-and-aggregation-apis.txt, "Database Command
+//     Availability") are refused on every method that takes them, with
+//     CodeUnsupported: hint (with a sparse or partial index it makes the
+//     answer depend on hidden fields), bypassDocumentValidation,
+//     noCursorTimeout, allowPartialResults, oplogReplay, allowDiskUse on
+//     Aggregate; so are let, the driver's internal options (xoptions:
+//     addCommandFields adds any field to the command) and {$meta:
+//     "indexKey"} and {$meta: "recordId"} in pipelines (they read the stored
+//     document's index entry or location). comment and batchSize are
+//     honoured: they change nothing the caller gets back. The gate never
+//     passes a caller's option builders to the driver: it copies the
+//     options it honours.
 //   - An update whose post-image evaluator.ApplyUpdate cannot compute
 //     (evaluator.ErrUnsupportedUpdate: positional paths, $push with $sort,
 //     ...) is refused: its effect on the rules cannot be checked.
@@ -111,7 +138,10 @@
 //     deletes go one document at a time, Aggregate is refused.
 //   - Aggregate needs one projection to fit every document; it scans the
 //     readable documents to check that each one's role reads at least what
-//     the projection keeps, and refuses otherwise. A document whose role
+//     the projection keeps, and refuses otherwise. Each document is checked
+//     as stored and with every field the projection may keep present (a
+//     probe field for an open projection), so that the refusal depends on
+//     the documents' roles, not on whether they hold a hidden field. A document whose role
 //     changes between that check and the aggregation is not re-checked.
 //   - The pin covers the fields a document had when read; a field added by
 //     a concurrent writer between the gate's read and its write is not

@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/xoptions"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/errors.golden")
@@ -117,6 +118,124 @@ func TestErrorsGolden(t *testing.T) {
 		{"delete collation", func() error {
 			_, err := c.DeleteMany(ctx, bson.D{}, options.DeleteMany().SetCollation(&options.Collation{Locale: "fr"}))
 			return err
+		}},
+		{"find hint", func() error {
+			_, err := c.Find(ctx, bson.D{}, options.Find().SetHint("secret_1"))
+			return err
+		}},
+		{"find noCursorTimeout", func() error {
+			_, err := c.Find(ctx, bson.D{}, options.Find().SetNoCursorTimeout(true))
+			return err
+		}},
+		{"find allowPartialResults", func() error {
+			_, err := c.Find(ctx, bson.D{}, options.Find().SetAllowPartialResults(true))
+			return err
+		}},
+		{"find oplogReplay", func() error {
+			_, err := c.Find(ctx, bson.D{}, options.Find().SetOplogReplay(true))
+			return err
+		}},
+		{"find sort $meta", func() error {
+			_, err := c.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "k", Value: bson.D{{Key: "$meta", Value: "indexKey"}}}}))
+			return err
+		}},
+		{"find projection $meta", func() error {
+			_, err := c.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "k", Value: bson.D{{Key: "$meta", Value: "indexKey"}}}}))
+			return err
+		}},
+		{"findOne hint", func() error {
+			return c.FindOne(ctx, bson.D{}, options.FindOne().SetHint(bson.D{{Key: "secret", Value: 1}})).Err()
+		}},
+		{"findOne allowPartialResults", func() error {
+			return c.FindOne(ctx, bson.D{}, options.FindOne().SetAllowPartialResults(true)).Err()
+		}},
+		{"count hint", func() error {
+			_, err := c.CountDocuments(ctx, bson.D{}, options.Count().SetHint("secret_1"))
+			return err
+		}},
+		{"distinct hint", func() error {
+			return c.Distinct(ctx, "title", bson.D{}, options.Distinct().SetHint("secret_1")).Err()
+		}},
+		{"aggregate hint", func() error {
+			_, err := c.Aggregate(ctx, mongo.Pipeline{}, options.Aggregate().SetHint("secret_1"))
+			return err
+		}},
+		{"aggregate allowDiskUse", func() error {
+			_, err := c.Aggregate(ctx, mongo.Pipeline{}, options.Aggregate().SetAllowDiskUse(true))
+			return err
+		}},
+		{"aggregate bypassDocumentValidation", func() error {
+			_, err := c.Aggregate(ctx, mongo.Pipeline{}, options.Aggregate().SetBypassDocumentValidation(true))
+			return err
+		}},
+		{"aggregate $meta indexKey", func() error {
+			_, err := c.Aggregate(ctx, mongo.Pipeline{{{Key: "$project", Value: bson.D{{Key: "k", Value: bson.D{{Key: "$meta", Value: "indexKey"}}}}}}})
+			return err
+		}},
+		{"aggregate $meta recordId", func() error {
+			_, err := c.Aggregate(ctx, mongo.Pipeline{{{Key: "$addFields", Value: bson.D{{Key: "r", Value: bson.D{{Key: "$meta", Value: "recordId"}}}}}}})
+			return err
+		}},
+		{"insertOne bypassDocumentValidation", func() error {
+			_, err := c.InsertOne(ctx, bson.D{{Key: "owner_id", Value: "a1"}}, options.InsertOne().SetBypassDocumentValidation(true))
+			return err
+		}},
+		{"insertOne addCommandFields", func() error {
+			o := options.InsertOne()
+			if err := xoptions.SetInternalInsertOneOptions(o, "addCommandFields", bson.D{{Key: "bypassDocumentValidation", Value: true}}); err != nil {
+				return err
+			}
+			_, err := c.InsertOne(ctx, bson.D{{Key: "owner_id", Value: "a1"}}, o)
+			return err
+		}},
+		{"insertMany bypassDocumentValidation", func() error {
+			_, err := c.InsertMany(ctx, []any{bson.D{{Key: "owner_id", Value: "a1"}}}, options.InsertMany().SetBypassDocumentValidation(false))
+			return err
+		}},
+		{"updateOne hint", func() error {
+			_, err := c.UpdateOne(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}, options.UpdateOne().SetHint("secret_1"))
+			return err
+		}},
+		{"updateOne bypassDocumentValidation", func() error {
+			_, err := c.UpdateOne(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}, options.UpdateOne().SetBypassDocumentValidation(true))
+			return err
+		}},
+		{"updateOne let", func() error {
+			_, err := c.UpdateOne(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}, options.UpdateOne().SetLet(bson.D{{Key: "x", Value: 1}}))
+			return err
+		}},
+		{"updateOne sort $meta", func() error {
+			_, err := c.UpdateOne(ctx, bson.D{}, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}, options.UpdateOne().SetSort(bson.D{{Key: "k", Value: bson.D{{Key: "$meta", Value: "indexKey"}}}}))
+			return err
+		}},
+		{"updateMany hint", func() error {
+			_, err := c.UpdateMany(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}, options.UpdateMany().SetHint("secret_1"))
+			return err
+		}},
+		{"replaceOne bypassDocumentValidation", func() error {
+			_, err := c.ReplaceOne(ctx, id, bson.D{{Key: "a", Value: 1}}, options.Replace().SetBypassDocumentValidation(true))
+			return err
+		}},
+		{"replaceOne hint", func() error {
+			_, err := c.ReplaceOne(ctx, id, bson.D{{Key: "a", Value: 1}}, options.Replace().SetHint("secret_1"))
+			return err
+		}},
+		{"deleteOne hint", func() error {
+			_, err := c.DeleteOne(ctx, id, options.DeleteOne().SetHint("secret_1"))
+			return err
+		}},
+		{"deleteMany hint", func() error {
+			_, err := c.DeleteMany(ctx, bson.D{}, options.DeleteMany().SetHint("secret_1"))
+			return err
+		}},
+		{"findOneAndDelete hint", func() error {
+			return c.FindOneAndDelete(ctx, id, options.FindOneAndDelete().SetHint("secret_1")).Err()
+		}},
+		{"findOneAndUpdate bypassDocumentValidation", func() error {
+			return c.FindOneAndUpdate(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}, options.FindOneAndUpdate().SetBypassDocumentValidation(true)).Err()
+		}},
+		{"findOneAndUpdate hint", func() error {
+			return c.FindOneAndUpdate(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}, options.FindOneAndUpdate().SetHint("secret_1")).Err()
 		}},
 		{"findOneAndUpdate projection", func() error {
 			return c.FindOneAndUpdate(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}, options.FindOneAndUpdate().SetProjection(bson.D{{Key: "a", Value: 1}})).Err()

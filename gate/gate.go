@@ -17,11 +17,11 @@ const DefaultRetries = 16
 // immutable and safe for concurrent use; make one per process and call For
 // per request.
 type Gate struct {
-	client        *mongo.Client
-	prog          *evaluator.Program
-	retries       int
-	hideInvisible bool
-	leaveScope    bool
+	client          *mongo.Client
+	prog            *evaluator.Program
+	retries         int
+	revealInvisible bool
+	leaveScope      bool
 }
 
 // Option configures New.
@@ -32,15 +32,17 @@ type Option func(*Gate)
 // (DefaultRetries when n <= 0).
 func WithRetries(n int) Option { return func(g *Gate) { g.retries = n } }
 
-// HideInvisibleMatches makes a write whose filter matches only documents
-// the caller cannot read at all return the driver's zero result (as App
-// Services leaves such documents out) instead of a *DeniedError. By default
-// the gate reports the denial, so that a refused write is never a silent
-// success; the report tells the caller that some document matches its
-// filter, which, with a filter on fields the caller cannot read, is a
-// yes/no answer about another user's data. Choose this option when that
-// matters more than the report.
-func HideInvisibleMatches() Option { return func(g *Gate) { g.hideInvisible = true } }
+// RevealInvisibleMatches makes a write whose filter matches only documents
+// the caller cannot read at all return a *DeniedError instead of the
+// driver's zero result. This option reveals data: the denial tells the
+// caller that some document it may not read matches its filter, so with a
+// filter on values of another user's document (its owner, a hidden field)
+// each write becomes a yes/no answer about that user's data. By default
+// the gate hides such documents, as App Services leaves out the documents
+// a caller cannot read (source/rules/roles.txt); choose this option only
+// when every caller may know which documents exist, and a refused write
+// must never look like a silent zero.
+func RevealInvisibleMatches() Option { return func(g *Gate) { g.revealInvisible = true } }
 
 // AllowLeavingScope lets an update or replacement move a document out of
 // the caller's write scope when the rules allow the write itself. App

@@ -174,6 +174,11 @@ func scanForbidden(v bson.RawValue, ptr source.Pointer, depth int) *RefusedError
 			if forbiddenOperators[e.Key()] {
 				return &RefusedError{Ptr: p, Code: CodeUnsupported, Msg: e.Key() + " runs server-side JavaScript, which the gate cannot check"}
 			}
+			if e.Key() == "$meta" {
+				if kw, ok := e.Value().StringValueOK(); !ok || !metaAllowed[kw] {
+					return &RefusedError{Ptr: p, Code: CodeUnsupported, Msg: "$meta " + e.Value().String() + " is not supported through the gate: it reads the stored document or its index entry, not what the rules let the pipeline see"}
+				}
+			}
 			if r := scanForbidden(e.Value(), p, depth+1); r != nil {
 				return r
 			}

@@ -41,6 +41,29 @@ func (c *Collection) validateMatch(op string) func(bson.Raw, source.Pointer) *Re
 	}
 }
 
+// sortKeys validates a client sort and returns the field paths it reads.
+// Every method that takes a sort reads those fields: a document hiding one
+// of them from the caller does not match (see refsOK), so that the order,
+// and which document a single-document write picks, never depends on a
+// hidden value. Only 1 and -1 are accepted: {$meta: ...} sorts ("indexKey",
+// "textScore", ...) are refused.
+func (c *Collection) sortKeys(op string, sort any) ([]string, error) {
+	sraw, err := toRaw(sort)
+	if err != nil {
+		return nil, c.refused(op, CodeInvalid, "sort is not a document", err)
+	}
+	elems, _ := sraw.Elements()
+	keys := make([]string, 0, len(elems))
+	for _, e := range elems {
+		if _, ok := e.Value().DocumentOK(); ok {
+			// {$meta: "textScore"} and the like.
+			return nil, c.refused(op, CodeUnsupported, "sort by "+quote(e.Key())+": only 1 and -1 are supported through the gate", nil)
+		}
+		keys = append(keys, e.Key())
+	}
+	return keys, nil
+}
+
 // findSpec is what Find sends to the server and what the Cursor applies
 // itself.
 type findSpec struct {
@@ -53,6 +76,12 @@ type findSpec struct {
 	// in which one of them is not readable is left out of the results, so
 	// that filtering or sorting on a hidden field reveals nothing.
 	refs []string
+	// serverPages: no document the server returns can be left out (the
+	// rule filter is exact and refs is empty), so the server takes skip
+	// and limit; otherwise the Cursor counts them over readable documents.
+	serverPages bool
+	// batchSize: the client chose the batch size.
+	batchSize bool
 }
 
 // find prepares a gated find. The rules' projection is not sent to the
@@ -60,11 +89,15 @@ type findSpec struct {
 // read a field no role may read), and Decision.Fields then says what to
 // keep, filter projections included.
 func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, filter any, fo *options.FindOptions) (*findSpec, error) {
+	if r := c.checkOptions(op, serverOptions{hint: fo.Hint, noCursorTimeout: fo.NoCursorTimeout, allowPartial: fo.AllowPartialResults,
+		oplogReplay: fo.OplogReplay, internal: fo.Internal != (options.FindOptions{}).Internal, let: fo.Let}); r != nil {
+		return nil, r
+	}
 	client, err := c.clientFilter(op, filter)
 	if err != nil {
 		return nil, err
 	}
-	rf, _, _, err := readScope(ctx, b)
+	rf, _, exact, err := readScope(ctx, b)
 	if err != nil {
 		return nil, c.evalErr(op, evaluator.ActionRead, err)
 	}
@@ -83,21 +116,17 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 		spec.proj = p
 	}
 	if fo.Sort != nil {
-		sraw, err := toRaw(fo.Sort)
+		keys, err := c.sortKeys(op, fo.Sort)
 		if err != nil {
-			return nil, c.refused(op, CodeInvalid, "sort is not a document", err)
+			return nil, err
 		}
-		elems, _ := sraw.Elements()
-		for _, e := range elems {
-			if _, ok := e.Value().DocumentOK(); ok {
-				// {$meta: "textScore"} and the like.
-				return nil, c.refused(op, CodeUnsupported, "sort by "+quote(e.Key())+": only 1 and -1 are supported through the gate", nil)
-			}
-			refs[e.Key()] = true
+		for _, k := range keys {
+			refs[k] = true
 		}
 		spec.serverOpts.SetSort(fo.Sort)
 	}
 	spec.refs = sortedKeys(refs)
+	spec.serverPages = exact && len(spec.refs) == 0
 	if fo.Skip != nil {
 		spec.skip = *fo.Skip
 	}
@@ -109,24 +138,16 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 	}
 	if fo.BatchSize != nil {
 		spec.serverOpts.SetBatchSize(*fo.BatchSize)
+		spec.batchSize = true
 	}
 	if fo.Comment != nil {
 		spec.serverOpts.SetComment(fo.Comment)
-	}
-	if fo.Hint != nil {
-		spec.serverOpts.SetHint(fo.Hint)
 	}
 	if fo.AllowDiskUse != nil {
 		spec.serverOpts.SetAllowDiskUse(*fo.AllowDiskUse)
 	}
 	if fo.MaxAwaitTime != nil {
 		spec.serverOpts.SetMaxAwaitTime(*fo.MaxAwaitTime)
-	}
-	if fo.NoCursorTimeout != nil {
-		spec.serverOpts.SetNoCursorTimeout(*fo.NoCursorTimeout)
-	}
-	if fo.AllowPartialResults != nil {
-		spec.serverOpts.SetAllowPartialResults(*fo.AllowPartialResults)
 	}
 	switch {
 	case fo.Collation != nil:
@@ -135,8 +156,6 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 		return nil, c.refused(op, CodeUnsupported, "the min and max options are not supported through the gate", nil)
 	case fo.ReturnKey != nil && *fo.ReturnKey, fo.ShowRecordID != nil && *fo.ShowRecordID:
 		return nil, c.refused(op, CodeUnsupported, "returnKey and showRecordId are not supported through the gate", nil)
-	case fo.Let != nil:
-		return nil, c.refused(op, CodeUnsupported, "the let option is not supported through the gate", nil)
 	case fo.CursorType != nil && *fo.CursorType != options.NonTailable:
 		return nil, c.refused(op, CodeUnsupported, "tailable cursors are not supported through the gate", nil)
 	}
@@ -174,7 +193,8 @@ func (e *evalError) Is(target error) bool {
 // role decided and the fields that role cannot read removed; documents no
 // role may read are left out, as in App Services. The options the driver
 // accepts for Find are honoured except min, max, returnKey, showRecordId,
-// let and tailable cursors (refused); skip and limit count the documents
+// tailable cursors and those checkOptions lists (hint, noCursorTimeout,
+// allowPartialResults, oplogReplay, let: refused); skip and limit count the documents
 // the caller may read; a projection may only include or exclude fields, and
 // it is applied after the rules.
 func (c *Collection) Find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) (*Cursor, error) {
@@ -236,6 +256,7 @@ func (c *Collection) FindOne(ctx context.Context, filter any, opts ...options.Li
 		AllowPartialResults: one.AllowPartialResults, Collation: one.Collation, Comment: one.Comment,
 		Hint: one.Hint, Max: one.Max, Min: one.Min, Projection: one.Projection, ReturnKey: one.ReturnKey,
 		ShowRecordID: one.ShowRecordID, Skip: one.Skip, Sort: one.Sort, Limit: &limit,
+		OplogReplay: one.OplogReplay, Internal: one.Internal,
 	}
 	cur, err := c.openCursor(ctx, "FindOne", filter, fo)
 	if err != nil {

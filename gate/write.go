@@ -19,6 +19,13 @@ import (
 // A document without _id gets a new ObjectID first, so that the rules see
 // the document as it will be stored.
 func (c *Collection) InsertOne(ctx context.Context, document any, opts ...options.Lister[options.InsertOneOptions]) (*mongo.InsertOneResult, error) {
+	io := &options.InsertOneOptions{}
+	if err := apply(io, opts); err != nil {
+		return nil, err
+	}
+	if r := c.checkOptions("InsertOne", serverOptions{bypass: io.BypassDocumentValidation, internal: io.Internal != (options.InsertOneOptions{}).Internal}); r != nil {
+		return nil, r
+	}
 	b, err := c.bind(ctx)
 	if err != nil {
 		return nil, c.evalErr("InsertOne", evaluator.ActionInsert, err)
@@ -27,12 +34,23 @@ func (c *Collection) InsertOne(ctx context.Context, document any, opts ...option
 	if err != nil {
 		return nil, err
 	}
-	return c.coll.InsertOne(ctx, doc, opts...)
+	o := options.InsertOne()
+	if io.Comment != nil {
+		o.SetComment(io.Comment)
+	}
+	return c.coll.InsertOne(ctx, doc, o)
 }
 
 // InsertMany checks every document like InsertOne before sending any: one
 // denied document denies the whole call and nothing is inserted.
 func (c *Collection) InsertMany(ctx context.Context, documents any, opts ...options.Lister[options.InsertManyOptions]) (*mongo.InsertManyResult, error) {
+	im := &options.InsertManyOptions{}
+	if err := apply(im, opts); err != nil {
+		return nil, err
+	}
+	if r := c.checkOptions("InsertMany", serverOptions{bypass: im.BypassDocumentValidation, internal: im.Internal != (options.InsertManyOptions{}).Internal}); r != nil {
+		return nil, r
+	}
 	docs, err := toDocsAny(documents)
 	if err != nil {
 		return nil, c.refused("InsertMany", CodeInvalid, err.Error(), err)
@@ -52,7 +70,14 @@ func (c *Collection) InsertMany(ctx context.Context, documents any, opts ...opti
 		}
 		out[i] = doc
 	}
-	return c.coll.InsertMany(ctx, out, opts...)
+	o := options.InsertMany()
+	if im.Comment != nil {
+		o.SetComment(im.Comment)
+	}
+	if im.Ordered != nil {
+		o.SetOrdered(*im.Ordered)
+	}
+	return c.coll.InsertMany(ctx, out, o)
 }
 
 func (c *Collection) checkInsert(ctx context.Context, b *evaluator.Bound, op string, document any, ptr source.Pointer) (bson.Raw, error) {
@@ -141,7 +166,6 @@ func (c *Collection) parseUpdate(op string, u any, replacement bool) (*update, e
 // writeOpts are the options of the update methods that the gate honours.
 type writeOpts struct {
 	arrayFilters []any
-	hint         any
 	sort         any
 	comment      any
 }
@@ -200,11 +224,7 @@ func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite
 		}
 		post, err := evaluator.ApplyUpdate(prev, w.upd.raw)
 		if err != nil {
-			r := c.refused(w.op, CodeUnsupported, "the document after the update cannot be computed, so the rules cannot be checked: "+err.Error(), err)
-			if !errors.Is(err, evaluator.ErrUnsupportedUpdate) {
-				r.Code = CodeInvalid
-			}
-			return true, r
+			return true, c.applyFailed(ctx, b, w.op, prev, w.upd, err)
 		}
 		d, err := c.decideWrite(ctx, b, prev, post, w.upd.raw)
 		if err != nil {
@@ -222,6 +242,27 @@ func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite
 	}
 	return true, &RefusedError{Namespace: c.ns, Op: w.op, Code: CodeConflict,
 		Msg: fmt.Sprintf("the document kept changing during %d attempts", w.retry+1), Err: ErrConflict}
+}
+
+// applyFailed explains an update that evaluator.ApplyUpdate cannot apply
+// to prev (aerr). The message of aerr speaks of the values the update
+// touches ("cannot apply $inc to a value of type string"), so it is given
+// only when the caller may write them: the write is first decided on prev
+// (the paths the update touches, with %%root the document as stored), and
+// a denial is returned when the rules refuse it, whatever the values.
+func (c *Collection) applyFailed(ctx context.Context, b *evaluator.Bound, op string, prev bson.Raw, upd *update, aerr error) error {
+	d, err := decide(ctx, b, evaluator.ActionWrite, prev, prev, upd.raw)
+	if err != nil {
+		return c.evalErr(op, evaluator.ActionWrite, err)
+	}
+	if !d.Allowed {
+		return c.denied(op, evaluator.ActionWrite, d)
+	}
+	r := c.refused(op, CodeUnsupported, "the document after the update cannot be computed, so the rules cannot be checked: "+aerr.Error(), aerr)
+	if !errors.Is(aerr, evaluator.ErrUnsupportedUpdate) {
+		r.Code = CodeInvalid
+	}
+	return r
 }
 
 // decideWrite decides the write of update on prev, giving post: the rules
@@ -262,8 +303,9 @@ func backoff(ctx context.Context, attempt int) {
 //
 // A readable document whose hidden fields the client filter reads does not
 // count (it does not match, as with Find). A document the caller cannot
-// read at all counts unless the Gate was made with HideInvisibleMatches:
-// the denial then tells the caller that some document matches its filter.
+// read at all does not count either, unless the Gate was made with
+// RevealInvisibleMatches: the denial then tells the caller that some
+// document matches its filter.
 func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op string, a evaluator.Action, client bson.Raw, upd *update) error {
 	refs := clientRefs(client)
 	cur, err := c.coll.Find(ctx, client)
@@ -284,7 +326,7 @@ func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op stri
 				}
 				continue
 			}
-		} else if c.s.g.hideInvisible {
+		} else if !c.s.g.revealInvisible {
 			continue
 		}
 		var d evaluator.Decision
@@ -327,10 +369,14 @@ func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...
 	if uo.Collation != nil {
 		return nil, c.noCollation("UpdateOne")
 	}
+	if r := c.checkOptions("UpdateOne", serverOptions{hint: uo.Hint, bypass: uo.BypassDocumentValidation,
+		internal: uo.Internal != (options.UpdateOneOptions{}).Internal, let: uo.Let}); r != nil {
+		return nil, r
+	}
 	if uo.Upsert != nil && *uo.Upsert {
 		return nil, c.refused("UpdateOne", CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil)
 	}
-	wo := writeOpts{arrayFilters: uo.ArrayFilters, hint: uo.Hint, sort: uo.Sort, comment: uo.Comment}
+	wo := writeOpts{arrayFilters: uo.ArrayFilters, sort: uo.Sort, comment: uo.Comment}
 	return c.updateOne(ctx, "UpdateOne", filter, update, false, wo)
 }
 
@@ -354,15 +400,23 @@ func (c *Collection) ReplaceOne(ctx context.Context, filter, replacement any, op
 	if ro.Collation != nil {
 		return nil, c.noCollation("ReplaceOne")
 	}
+	if r := c.checkOptions("ReplaceOne", serverOptions{hint: ro.Hint, bypass: ro.BypassDocumentValidation,
+		internal: ro.Internal != (options.ReplaceOptions{}).Internal, let: ro.Let}); r != nil {
+		return nil, r
+	}
 	if ro.Upsert != nil && *ro.Upsert {
 		return nil, c.refused("ReplaceOne", CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil)
 	}
-	wo := writeOpts{hint: ro.Hint, sort: ro.Sort, comment: ro.Comment}
+	wo := writeOpts{sort: ro.Sort, comment: ro.Comment}
 	return c.updateOne(ctx, "ReplaceOne", filter, replacement, true, wo)
 }
 
 func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, replacement bool, wo writeOpts) (*mongo.UpdateResult, error) {
 	client, err := c.clientFilter(op, filter)
+	if err != nil {
+		return nil, err
+	}
+	refs, err := c.pickRefs(op, client, wo.sort)
 	if err != nil {
 		return nil, err
 	}
@@ -376,21 +430,27 @@ func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, re
 	}
 	// When the rules cannot be written as a query, scope is empty and
 	// run's per-document check decides alone.
-	scope, _, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
+	scope, exact, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
 	if err != nil {
 		return nil, c.evalErr(op, evaluator.ActionWrite, err)
 	}
 	var res *mongo.UpdateResult
 	found, err := c.run(ctx, b, guardedWrite{
 		op: op, upd: upd, scope: scope, retry: c.s.g.retries,
-		reread: c.firstInScope(b, op, combine(client, scope), clientRefs(client), wo),
+		reread: c.firstInScope(b, op, combine(client, scope), refs, exact, wo),
 		do: func(ctx context.Context, f bson.D) (bool, error) {
 			var err error
 			if replacement {
 				ro := options.Replace()
+				if wo.comment != nil {
+					ro.SetComment(wo.comment)
+				}
 				res, err = c.coll.ReplaceOne(ctx, f, upd.raw, ro)
 			} else {
 				uo := options.UpdateOne()
+				if wo.comment != nil {
+					uo.SetComment(wo.comment)
+				}
 				if wo.arrayFilters != nil {
 					uo.SetArrayFilters(wo.arrayFilters)
 				}
@@ -411,22 +471,19 @@ func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, re
 	return res, nil
 }
 
-// firstInScope returns a reader of the first document matching filter
-// whose fields read by the client filter (refs) the caller may read: a
-// document that hides one of them does not match, so that a write reveals
-// nothing about hidden values.
-func (c *Collection) firstInScope(b *evaluator.Bound, op string, filter bson.D, refs []string, wo writeOpts) func(context.Context) (bson.Raw, error) {
+// firstInScope returns a reader of the first document matching filter (in
+// wo's sort order) that the caller may read, and whose fields read by the
+// client filter or sort (refs, see pickRefs) the caller may read: a
+// document that hides one of them does not match, so that which document
+// a write picks reveals nothing about hidden values, and a document the
+// caller cannot read at all is never picked. Only when filter is the exact
+// scope (exact) and nothing is read from the document (no refs, hence no
+// sort) does the server pick the document alone.
+func (c *Collection) firstInScope(b *evaluator.Bound, op string, filter bson.D, refs []string, exact bool, wo writeOpts) func(context.Context) (bson.Raw, error) {
 	return func(ctx context.Context) (bson.Raw, error) {
-		if len(refs) == 0 {
-			fo := options.FindOne()
-			if wo.sort != nil {
-				fo.SetSort(wo.sort)
-			}
-			if wo.hint != nil {
-				fo.SetHint(wo.hint)
-			}
+		if exact && len(refs) == 0 {
 			var doc bson.Raw
-			err := c.coll.FindOne(ctx, filter, fo).Decode(&doc)
+			err := c.coll.FindOne(ctx, filter).Decode(&doc)
 			if errors.Is(err, mongo.ErrNoDocuments) {
 				return nil, nil
 			}
@@ -436,22 +493,43 @@ func (c *Collection) firstInScope(b *evaluator.Bound, op string, filter bson.D, 
 		if wo.sort != nil {
 			fo.SetSort(wo.sort)
 		}
-		if wo.hint != nil {
-			fo.SetHint(wo.hint)
-		}
 		cur, err := c.coll.Find(ctx, filter, fo)
 		if err != nil {
 			return nil, err
 		}
 		defer cur.Close(ctx)
 		for cur.Next(ctx) {
-			ok, err := c.refsReadable(ctx, b, op, cur.Current, refs)
+			d, err := decide(ctx, b, evaluator.ActionRead, cur.Current, nil, nil)
+			if err != nil {
+				return nil, c.evalErr(op, evaluator.ActionRead, err)
+			}
+			if !d.Allowed {
+				continue
+			}
+			ok, err := c.refsOK(ctx, b, op, cur.Current, d.Fields.Read, refs)
 			if err != nil || ok {
 				return cur.Current, err
 			}
 		}
 		return nil, cur.Err()
 	}
+}
+
+// pickRefs returns the field paths a single-document write reads to pick
+// its document: those of the client filter and the sort keys.
+func (c *Collection) pickRefs(op string, client bson.Raw, sort any) ([]string, error) {
+	m := map[string]bool{}
+	queryPaths(client, m)
+	if sort != nil {
+		keys, err := c.sortKeys(op, sort)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			m[k] = true
+		}
+	}
+	return sortedKeys(m), nil
 }
 
 // refsReadable reports whether the caller may read doc and every field
@@ -498,6 +576,10 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 	if uo.Collation != nil {
 		return nil, c.noCollation(op)
 	}
+	if r := c.checkOptions(op, serverOptions{hint: uo.Hint, bypass: uo.BypassDocumentValidation,
+		internal: uo.Internal != (options.UpdateManyOptions{}).Internal, let: uo.Let}); r != nil {
+		return nil, r
+	}
 	if uo.Upsert != nil && *uo.Upsert {
 		return nil, c.refused(op, CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil)
 	}
@@ -513,7 +595,7 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 	if err != nil {
 		return nil, c.evalErr(op, evaluator.ActionWrite, err)
 	}
-	scope, _, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
+	scope, exact, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
 	if err != nil {
 		return nil, c.evalErr(op, evaluator.ActionWrite, err)
 	}
@@ -527,7 +609,7 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 		var r *mongo.UpdateResult
 		found, err := c.run(ctx, b, guardedWrite{
 			op: op, upd: upd, scope: scope, retry: c.s.g.retries,
-			reread: c.firstInScope(b, op, one, clientRefs(client), writeOpts{}),
+			reread: c.firstInScope(b, op, one, clientRefs(client), exact, writeOpts{}),
 			do: func(ctx context.Context, f bson.D) (bool, error) {
 				o := options.UpdateOne()
 				if uo.ArrayFilters != nil {
@@ -608,11 +690,7 @@ func (c *Collection) decideOn(ctx context.Context, b *evaluator.Bound, op string
 	}
 	post, err := evaluator.ApplyUpdate(doc, upd.raw)
 	if err != nil {
-		r := c.refused(op, CodeUnsupported, "the document after the update cannot be computed, so the rules cannot be checked: "+err.Error(), err)
-		if !errors.Is(err, evaluator.ErrUnsupportedUpdate) {
-			r.Code = CodeInvalid
-		}
-		return evaluator.Decision{}, r
+		return evaluator.Decision{}, c.applyFailed(ctx, b, op, doc, upd, err)
 	}
 	d, err := c.decideWrite(ctx, b, doc, post, upd.raw)
 	if err != nil {
@@ -641,21 +719,25 @@ func (c *Collection) DeleteOne(ctx context.Context, filter any, opts ...options.
 	if do.Collation != nil {
 		return nil, c.noCollation(op)
 	}
-	if do.Let != nil {
-		return nil, c.refused(op, CodeUnsupported, "the let option is not supported through the gate", nil)
+	if r := c.checkOptions(op, serverOptions{hint: do.Hint, internal: do.Internal != (options.DeleteOneOptions{}).Internal, let: do.Let}); r != nil {
+		return nil, r
 	}
 	b, client, scope, exact, err := c.deleteScope(ctx, op, filter)
 	if err != nil {
 		return nil, err
 	}
 	if !exact || len(clientRefs(client)) > 0 {
-		docs, err := c.deleteEach(ctx, b, op, client, scope, nil, 1)
+		docs, err := c.deleteEach(ctx, b, op, client, scope, 1)
 		if err != nil {
 			return nil, err
 		}
 		return &mongo.DeleteResult{DeletedCount: int64(len(docs)), Acknowledged: true}, nil
 	}
-	res, err := c.coll.DeleteOne(ctx, combine(client, scope), opts...)
+	o := options.DeleteOne()
+	if do.Comment != nil {
+		o.SetComment(do.Comment)
+	}
+	res, err := c.coll.DeleteOne(ctx, combine(client, scope), o)
 	if err != nil {
 		return nil, err
 	}
@@ -682,8 +764,8 @@ func (c *Collection) DeleteMany(ctx context.Context, filter any, opts ...options
 	if dm.Collation != nil {
 		return nil, c.noCollation(op)
 	}
-	if dm.Let != nil {
-		return nil, c.refused(op, CodeUnsupported, "the let option is not supported through the gate", nil)
+	if r := c.checkOptions(op, serverOptions{hint: dm.Hint, internal: dm.Internal != (options.DeleteManyOptions{}).Internal, let: dm.Let}); r != nil {
+		return nil, r
 	}
 	b, client, scope, exact, err := c.deleteScope(ctx, op, filter)
 	if err != nil {
@@ -693,13 +775,17 @@ func (c *Collection) DeleteMany(ctx context.Context, filter any, opts ...options
 		return nil, err
 	}
 	if !exact || len(clientRefs(client)) > 0 {
-		docs, err := c.deleteEach(ctx, b, op, client, scope, dm.Hint, 0)
+		docs, err := c.deleteEach(ctx, b, op, client, scope, 0)
 		if err != nil {
 			return nil, err
 		}
 		return &mongo.DeleteResult{DeletedCount: int64(len(docs)), Acknowledged: true}, nil
 	}
-	res, err := c.coll.DeleteMany(ctx, combine(client, scope), opts...)
+	o := options.DeleteMany()
+	if dm.Comment != nil {
+		o.SetComment(dm.Comment)
+	}
+	res, err := c.coll.DeleteMany(ctx, combine(client, scope), o)
 	if err != nil {
 		return nil, err
 	}
@@ -733,15 +819,11 @@ func (c *Collection) deleteScope(ctx context.Context, op string, filter any) (*e
 // match) and deleted with scope AND its pin, so only if unchanged since.
 // It returns the deleted documents. When nothing was deleted, the call is
 // explained by notWritten.
-func (c *Collection) deleteEach(ctx context.Context, b *evaluator.Bound, op string, client bson.Raw, scope bson.D, hint any, max int) ([]bson.Raw, error) {
+func (c *Collection) deleteEach(ctx context.Context, b *evaluator.Bound, op string, client bson.Raw, scope bson.D, max int) ([]bson.Raw, error) {
 	refs := clientRefs(client)
 	var deleted []bson.Raw
 	for attempt := 0; attempt <= c.s.g.retries; attempt++ {
-		fo := options.Find()
-		if hint != nil {
-			fo.SetHint(hint)
-		}
-		cur, err := c.coll.Find(ctx, combine(client, scope), fo)
+		cur, err := c.coll.Find(ctx, combine(client, scope))
 		if err != nil {
 			return deleted, err
 		}
@@ -812,18 +894,27 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 	if fo.Collation != nil {
 		return errResult(c.noCollation(op))
 	}
+	if r := c.checkOptions(op, serverOptions{hint: fo.Hint, internal: fo.Internal != (options.FindOneAndDeleteOptions{}).Internal, let: fo.Let}); r != nil {
+		return errResult(r)
+	}
 	b, client, scope, exact, err := c.deleteScope(ctx, op, filter)
 	if err != nil {
 		return errResult(err)
 	}
-	if !exact || len(clientRefs(client)) > 0 {
+	refs, err := c.pickRefs(op, client, fo.Sort)
+	if err != nil {
+		return errResult(err)
+	}
+	if !exact || len(refs) > 0 {
 		if fo.Sort != nil && !exact {
 			return errResult(c.refused(op, CodeUnsupported, "sort is not supported when the delete rules cannot be written as a query", nil))
 		}
 		if fo.Sort != nil {
-			// Pick the first candidate in the sort order, then delete
-			// it with the delete filter AND its pin; again if it changed.
-			pick := c.firstInScope(b, op, combine(client, scope), clientRefs(client), writeOpts{sort: fo.Sort, hint: fo.Hint})
+			// Pick the first candidate in the sort order among those
+			// whose sorted and filtered fields the caller may read, then
+			// delete it with the delete filter AND its pin; again if it
+			// changed.
+			pick := c.firstInScope(b, op, combine(client, scope), refs, exact, writeOpts{sort: fo.Sort})
 			for attempt := 0; attempt <= c.s.g.retries; attempt++ {
 				doc, err := pick(ctx)
 				if err != nil {
@@ -848,7 +939,7 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 			}
 			return errResult(&RefusedError{Namespace: c.ns, Op: op, Code: CodeConflict, Msg: "the document kept changing", Err: ErrConflict})
 		}
-		docs, err := c.deleteEach(ctx, b, op, client, scope, fo.Hint, 1)
+		docs, err := c.deleteEach(ctx, b, op, client, scope, 1)
 		if err != nil {
 			return errResult(err)
 		}
@@ -857,15 +948,9 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 		}
 		return c.visible(ctx, b, op, docs[0])
 	}
-	o := options.FindOneAndDelete()
-	if fo.Sort != nil {
-		o.SetSort(fo.Sort)
-	}
-	if fo.Hint != nil {
-		o.SetHint(fo.Hint)
-	}
+	// No sort here (a sort reads fields: handled above).
 	var doc bson.Raw
-	err = c.coll.FindOneAndDelete(ctx, combine(client, scope), o).Decode(&doc)
+	err = c.coll.FindOneAndDelete(ctx, combine(client, scope)).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		if err := c.notWritten(ctx, b, op, evaluator.ActionDelete, client, nil); err != nil {
 			return errResult(err)
@@ -895,6 +980,10 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 	case fo.Collation != nil:
 		return errResult(c.noCollation(op))
 	}
+	if r := c.checkOptions(op, serverOptions{hint: fo.Hint, bypass: fo.BypassDocumentValidation,
+		internal: fo.Internal != (options.FindOneAndUpdateOptions{}).Internal, let: fo.Let}); r != nil {
+		return errResult(r)
+	}
 	client, err := c.clientFilter(op, filter)
 	if err != nil {
 		return errResult(err)
@@ -907,15 +996,19 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 	if err != nil {
 		return errResult(c.evalErr(op, evaluator.ActionWrite, err))
 	}
-	scope, _, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
+	scope, exact, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
 	if err != nil {
 		return errResult(c.evalErr(op, evaluator.ActionWrite, err))
 	}
-	wo := writeOpts{arrayFilters: fo.ArrayFilters, hint: fo.Hint, sort: fo.Sort}
+	wo := writeOpts{arrayFilters: fo.ArrayFilters, sort: fo.Sort}
+	refs, err := c.pickRefs(op, client, wo.sort)
+	if err != nil {
+		return errResult(err)
+	}
 	var doc bson.Raw
 	found, err := c.run(ctx, b, guardedWrite{
 		op: op, upd: upd, scope: scope, retry: c.s.g.retries,
-		reread: c.firstInScope(b, op, combine(client, scope), clientRefs(client), wo),
+		reread: c.firstInScope(b, op, combine(client, scope), refs, exact, wo),
 		do: func(ctx context.Context, f bson.D) (bool, error) {
 			o := options.FindOneAndUpdate()
 			if fo.ReturnDocument != nil {
