@@ -74,12 +74,11 @@
 // field rule hides it): Decision.Fields.Read then lists profile's readable
 // embedded fields, not profile.
 //
-// A single-document
-// write (UpdateOne, UpdateByID, ReplaceOne, FindOneAndUpdate,
-// FindOneAndDelete) with a sort picks the first document in that order
-// among the documents whose filtered and sorted fields the caller may
-// read; the server never picks by a sort alone. Sorts take 1 and -1 only
-// ({$meta: ...} is refused).
+// A single-document write (UpdateOne, UpdateByID, ReplaceOne,
+// FindOneAndUpdate, FindOneAndDelete) with a sort picks the first document
+// in that order among the documents whose filtered and sorted fields the
+// caller may read; the server never picks by a sort alone. Sorts take 1
+// and -1 only ({$meta: ...} is refused).
 //
 // A write that finds no document in the caller's scope although the client
 // filter alone matches one the caller can read returns a *DeniedError (its
