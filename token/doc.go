@@ -39,10 +39,19 @@
 // key with that "kid" was declared with, so neither "alg": "none" nor
 // HMAC/RSA confusion can be used to forge a token.
 //
+// A header or payload with the same key twice in one object, at any depth
+// and compared after unescaping ("sub" and "s\u0075b"), is refused with
+// [ErrDuplicateKey], and a Signer never mints one (custom data or metadata
+// with a repeated key is an [ErrParams]). JSON readers disagree on which
+// occurrence wins (gjson's lookups take the first, its ForEach and
+// encoding/json the last), so a repeated "sub" or "user_data" would give
+// Claims.Subject, %%user and a client two different users.
+//
 // Each rejection has its own sentinel error ([ErrMalformed], [ErrTooLarge],
 // [ErrAlgNone], [ErrAlgorithm], [ErrUnknownKey], [ErrSignature],
 // [ErrExpired], [ErrNotYetValid], [ErrIssuer], [ErrAudience],
-// [ErrTokenType]), wrapped with detail; test with errors.Is.
+// [ErrTokenType], [ErrDuplicateKey]), wrapped with detail; test with
+// errors.Is.
 //
 // Signers and Verifiers are immutable and safe for concurrent use. Access
 // tokens last 30 minutes by default, as App Services access tokens do;

@@ -221,6 +221,9 @@ func checkObject(raw []byte) error {
 	if !gjson.ValidBytes(raw) || !gjson.ParseBytes(raw).IsObject() {
 		return errors.New("not a JSON object")
 	}
+	if k, dup := duplicateKey(string(raw)); dup {
+		return fmt.Errorf("key %q twice in one object (a Verifier refuses such a token: %w)", k, ErrDuplicateKey)
+	}
 	return nil
 }
 
