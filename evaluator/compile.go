@@ -97,9 +97,8 @@ type builder struct {
 	keys  []string
 	op    string // call operator
 	name  string // %function name
-	// userPaths are the gjson paths of a %%user expansion in the object
-	// and claims layouts.
-	userPaths [2]string
+	// acc resolves a request-phase expansion (bRef), compiled once.
+	acc *expansion.Accessor
 }
 
 type condKind uint8
@@ -840,10 +839,7 @@ func (cp *compiler) ref(at rules.At, r expansion.Ref, this []string, left bool, 
 		return o
 	}
 	o.kind, o.phase = oReq, phReq
-	o.build = &builder{kind: bRef, ref: r}
-	if r.Root == expansion.RootUser {
-		o.build.userPaths = userPaths(r.Path)
-	}
+	o.build = &builder{kind: bRef, ref: r, acc: expansion.Compile(r)}
 	cp.addReq(o)
 	return o
 }

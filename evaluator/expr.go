@@ -97,7 +97,7 @@ func (ec *evalCtx) build(o *operand) (value.Value, error) {
 		if ec.b == nil {
 			return value.Value{}, nil
 		}
-		return resolveRef(&ec.b.in, b)
+		return b.acc.Resolve(&ec.b.in)
 	case bArray:
 		vals := make([]value.Value, 0, len(b.elems))
 		for _, e := range b.elems {

@@ -58,8 +58,11 @@ func ParsePath(s string) Path {
 // String returns the dotted form of p.
 func (p Path) String() string { return strings.Join(p, ".") }
 
-// arrayIndex parses a path component as an array index: decimal digits
-// without leading zeros ("0", "12" but not "01" or "-1").
+// ArrayIndex parses a path component as an array index: decimal digits
+// without leading zeros ("0", "12" but not "01" or "-1"), at most nine of
+// them. A component that is not one names a field, never an element.
+func ArrayIndex(s string) (int, bool) { return arrayIndex(s) }
+
 func arrayIndex(s string) (int, bool) {
 	if s == "" || len(s) > 9 || (len(s) > 1 && s[0] == '0') {
 		return 0, false
@@ -159,8 +162,14 @@ func Resolve(doc Document, p Path) Value {
 	if len(p) == 0 {
 		return Value{}
 	}
-	v := doc.Lookup(p[0])
-	for _, c := range p[1:] {
+	return ResolveIn(doc.Lookup(p[0]), p[1:])
+}
+
+// ResolveIn is Resolve below a value: v itself for the empty path, else
+// the plain value at p in v (a document's field, an array's element at a
+// canonical index), Missing when p does not resolve.
+func ResolveIn(v Value, p Path) Value {
+	for _, c := range p {
 		switch v.Type {
 		case bson.TypeEmbeddedDocument:
 			v = v.Field(c)

@@ -200,8 +200,9 @@ func runCase(t *testing.T, a *txtar.Archive, want string) {
 		if !strings.Contains(string(ext), `"`+arg+`"`) {
 			t.Fatalf("combined filter %s lost the literal %q", ext, arg)
 		}
-		userID, _ := req.Inputs.User.Lookup([]string{"id"})
-		if n := strings.Count(string(ext), `"`+userID.Str+`"`); n != 1 {
+		userIDValue, _ := req.Inputs.User.Lookup("id")
+		userID, _ := userIDValue.StringOK()
+		if n := strings.Count(string(ext), `"`+userID+`"`); n != 1 {
 			t.Fatalf("combined filter %s holds the user id %d times, want once (from the rule only)", ext, n)
 		}
 	default:
