@@ -80,6 +80,11 @@ type operand struct {
 	fromExp bool
 	// left marks the left side of a match: its nulls are kept.
 	left bool
+	// inSet marks the operand of $in and $nin: its set keeps the null
+	// elements of an array that comes from an expansion, as MongoDB's
+	// {"$nin": [null]} excludes null and missing fields. Dropping them
+	// would widen $nin (and $in under $nor).
+	inSet bool
 	// set is the $in/$nin or membership set: setConst for constants,
 	// Bound.sets[setSlot] for request values (setSlot < 0: none).
 	setConst value.Set
@@ -760,9 +765,9 @@ func (cp *compiler) opArg(oa rules.OpArg, query bool, this []string) *cnode {
 	case rules.OpLte:
 		n.kind, n.cmp = cCmp, value.Lte
 	case rules.OpIn:
-		n.kind, arg.needSet = cIn, true
+		n.kind, arg.needSet, arg.inSet = cIn, true, true
 	case rules.OpNin:
-		n.kind, arg.needSet = cNin, true
+		n.kind, arg.needSet, arg.inSet = cNin, true, true
 	case rules.OpExists:
 		n.kind = cExists
 	default:
@@ -781,23 +786,29 @@ func (cp *compiler) registerSet(o *operand) {
 	}
 	switch o.kind {
 	case oConst:
-		o.setConst = makeSet(o.val, o.fromExp)
+		o.setConst = makeSet(o.val, o.dropsNulls())
 	case oReq:
 		o.setSlot = len(cp.c.setOps)
 		cp.c.setOps = append(cp.c.setOps, o)
 	}
 }
 
+// dropsNulls reports whether the operand's set leaves out null elements:
+// only a membership set (an array from an expansion compared for
+// equality) does, where a null element would otherwise match missing
+// fields; a $in/$nin set keeps them (see inSet).
+func (o *operand) dropsNulls() bool { return o.fromExp && !o.inSet }
+
 // makeSet returns the set of the elements of an array value (empty for
-// anything else). Nulls that come from expansions are dropped: they never
-// match (fail closed).
-func makeSet(v value.Value, fromExp bool) value.Set {
+// anything else). With dropNulls, null elements are left out (membership
+// sets: a null claim element never matches, fail closed).
+func makeSet(v value.Value, dropNulls bool) value.Set {
 	if !v.IsArray() {
 		return value.Set{}
 	}
 	elems := make([]value.Value, 0, v.Len())
 	v.Each(func(_ int, e value.Value) bool {
-		if !(fromExp && e.IsNull()) {
+		if !(dropNulls && e.IsNull()) {
 			elems = append(elems, e)
 		}
 		return false

@@ -168,9 +168,15 @@
 //     reads the document, which filters.txt forbids, applies whenever one
 //     of its request values is missing.)
 //   - A null that comes from an expansion on the right of a comparison is
-//     treated as missing, and nulls inside expansion arrays used with $in
-//     or membership are dropped: a null claim never matches documents that
-//     lack the field. Literal nulls keep their MongoDB meaning.
+//     treated as missing: a null claim never matches documents that lack
+//     the field. Nulls inside an expansion array compared for equality
+//     (membership) are dropped, as {f: [null]} in MongoDB matches neither
+//     a null nor a missing f. Nulls inside an expansion array used with
+//     $in or $nin are kept, in memory and in ReadFilter/WriteFilter, with
+//     their MongoDB meaning: {"team": {"$nin": "%%user.custom_data.banned"}}
+//     with banned: [null] excludes documents whose team is null or missing
+//     (dropping the null would admit them, and would widen $in under
+//     $nor). Literal nulls keep their MongoDB meaning.
 //   - $in and $nin whose operand is not an array are false.
 //   - A document whose role has field rules but grants nothing readable is
 //     denied; Fields lists only fields present in the document.

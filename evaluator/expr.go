@@ -86,7 +86,7 @@ func (ec *evalCtx) set(o *operand) value.Set {
 			return ec.b.sets[o.setSlot]
 		}
 	}
-	return makeSet(ec.val(o), o.fromExp)
+	return makeSet(ec.val(o), o.dropsNulls())
 }
 
 // build computes an array, document or call operand.

@@ -204,12 +204,12 @@ func (f flt) doc() bson.D {
 	return f.q
 }
 
-// elems returns the elements of an array value for $in, without the nulls
-// that come from expansions.
-func arrayElems(v value.Value, fromExp bool) bson.A {
+// arrayElems returns the elements of an array value, without its nulls
+// when dropNulls (the membership sets of equality, see makeSet).
+func arrayElems(v value.Value, dropNulls bool) bson.A {
 	out := bson.A{}
 	v.Each(func(_ int, e value.Value) bool {
-		if !(fromExp && e.IsNull()) {
+		if !(dropNulls && e.IsNull()) {
 			out = append(out, e.RawValue())
 		}
 		return false
@@ -355,7 +355,9 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 		if c.kind == cNin {
 			op = "$nin"
 		}
-		return fq(field, op, arrayElems(rv, c.arg.fromExp))
+		// Every element, nulls included: {"$nin": [null]} must exclude
+		// null and missing fields as in memory (operand.inSet).
+		return fq(field, op, arrayElems(rv, false))
 	}
 	return f.notExpressible(n, "unknown condition")
 }
