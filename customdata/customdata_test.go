@@ -139,7 +139,7 @@ func TestLoginCarriesStoredDocument(t *testing.T) {
 	if !ok {
 		t.Fatal("no user_data claim")
 	}
-	want := `{"_id":{"$oid":"` + id.Hex() + `"},"userId":"u1","orgId":"acme","teamIds":["t1","t2"],"seats":5}`
+	want := `{"_id":{"$oid":"` + id.Hex() + `"},"userId":"u1","orgId":"acme","teamIds":["t1","t2"],"seats":{"$numberInt":"5"}}`
 	if string(raw) != want {
 		t.Errorf("user_data = %s\nwant        %s", raw, want)
 	}

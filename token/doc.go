@@ -12,8 +12,8 @@
 //	| user_type       | %%user.type          | "normal" or "server"                                    |
 //	| user_metadata   | %%user.data          | the user object's data (a JSON object)                  |
 //	| user_identities | %%user.identities    | [{"id", "provider_type"}, ...]                          |
-//	| user_data       | %%user.custom_data   | the custom user data document, relaxed extended JSON;   |
-//	|                 |                      | absent when the user has none                           |
+//	| user_data       | %%user.custom_data   | the custom user data document, canonical extended JSON  |
+//	|                 |                      | (customdata.TokenJSON); absent when the user has none   |
 //	| typ             |                      | "access" (or "refresh" for a refresh token)             |
 //	| iat, exp        |                      | issued-at and expiry, seconds since the epoch            |
 //	| iss, aud        |                      | issuer and audience, when configured                    |
