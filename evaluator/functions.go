@@ -645,8 +645,8 @@ func jsonMap(b []byte, use *inputUse) (map[string]any, error) {
 	m := map[string]any{}
 	for _, e := range elems {
 		k := e.Key()
-		if !use.wants(k) {
-			continue
+		if _, seen := m[k]; seen || !use.wants(k) {
+			continue // a repeated key: the first, as %%values.<k> reads it
 		}
 		if m[k], err = toGo(value.FromRaw(e.Value()), 0); err != nil {
 			return nil, err
