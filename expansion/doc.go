@@ -145,7 +145,12 @@
 //
 // JSON values become value.Values: integers that fit are int32, then
 // int64; other numbers are doubles; objects and arrays are read as relaxed
-// extended JSON, so {"$oid": "..."} is an ObjectId.
+// extended JSON (canonical extended JSON reads the same), so
+// {"$oid": "..."} is an ObjectId and {"$maxKey": 1} a MaxKey. An input must
+// therefore never hold an object key that a client chose and that starts
+// with "$": it would become a typed value. Package customdata refuses such
+// custom data documents (customdata.TokenJSON); whoever builds
+// Inputs.Request from HTTP headers must do the same for header names.
 //
 // # Codes
 //
