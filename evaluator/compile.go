@@ -130,6 +130,12 @@ type cnode struct {
 	arg   *operand
 	kids  []*cnode
 	phase phase
+	// neg: the comparison sits under an odd number of $nor (expression or
+	// condition level). A comparison of a missing request value is then
+	// true, so that the $nor above it is false: a missing claim never
+	// widens access, under negation either (Kleene logic with unknown
+	// collapsed to false at the top, decided per comparison).
+	neg bool
 }
 
 type nodeKind uint8
@@ -292,6 +298,9 @@ type compiler struct {
 	// watch is the filter whose apply_when is being compiled: its
 	// comparisons' request-phase operands are recorded (cfilter.watch).
 	watch *cfilter
+	// neg is the polarity of the expression being compiled: true under an
+	// odd number of $nor (see cnode.neg).
+	neg bool
 	// overAt is the file whose rules crossed the node limit.
 	overAt rules.At
 	over   bool
@@ -584,6 +593,10 @@ func (cp *compiler) expr1(e rules.Expr, query bool, this []string) *node {
 
 func (cp *compiler) logic(at rules.At, k nodeKind, args []rules.Expr, query bool, this []string) *node {
 	n := &node{at: at, kind: k, phase: phConst, query: query}
+	if k == nNor {
+		cp.neg = !cp.neg
+		defer func() { cp.neg = !cp.neg }()
+	}
 	for _, a := range args {
 		kid := cp.expr1(a, query, this)
 		n.kids = append(n.kids, kid)
@@ -697,7 +710,7 @@ func (cp *compiler) cond(c rules.Cond, query bool, this []string) *cnode {
 			arg.needSet = arg.fromExp
 			cp.registerSet(arg)
 		}
-		return &cnode{at: c.At, kind: cEq, op: "=", arg: arg, phase: arg.phase}
+		return &cnode{at: c.At, kind: cEq, op: "=", arg: arg, phase: arg.phase, neg: cp.neg}
 	case *rules.Ops:
 		if len(c.Ops) == 1 {
 			return cp.opArg(c.Ops[0], query, this)
@@ -718,6 +731,8 @@ func (cp *compiler) cond(c rules.Cond, query bool, this []string) *cnode {
 			n.kind = cOr
 		default:
 			n.kind = cNor
+			cp.neg = !cp.neg
+			defer func() { cp.neg = !cp.neg }()
 		}
 		for _, a := range c.Args {
 			k := cp.cond(a, query, this)
@@ -744,7 +759,7 @@ func (cp *compiler) opArg(oa rules.OpArg, query bool, this []string) *cnode {
 	if spelled == "" {
 		spelled = string(oa.Op)
 	}
-	n := &cnode{at: oa.At, op: spelled, arg: arg, phase: arg.phase}
+	n := &cnode{at: oa.At, op: spelled, arg: arg, phase: arg.phase, neg: cp.neg}
 	switch oa.Op {
 	case rules.OpEq:
 		n.kind = cEq

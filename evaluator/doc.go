@@ -152,7 +152,13 @@
 //     filter's apply_when it makes the filter apply. A missing request
 //     value (a missing claim, %%request field, value) compared with
 //     anything is false, including $ne, $nin, $gt...: only
-//     {"$exists": false} holds. {"owner_id": "%%user.custom_data.orgId"}
+//     {"$exists": false} holds. Under an odd number of $nor (expression
+//     or condition level) such a comparison is true instead, so that the
+//     $nor is false: {"$nor": [{"team": "%%user.custom_data.team"}]}
+//     without team denies, as {"team": {"$ne": ...}} does. This is Kleene
+//     logic (the comparison is unknown) with an unknown result not
+//     applying, decided per comparison at Compile by its polarity; the
+//     read and write filters agree. {"owner_id": "%%user.custom_data.orgId"}
 //     without an orgId claim matches no document, not even one without
 //     owner_id. A filter's apply_when is evaluated in three-valued
 //     (Kleene) logic instead: a comparison (any operator except $exists,

@@ -318,8 +318,9 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 	rv := ec.val(c.arg)
 	if rv.IsMissing() {
 		// A missing right-hand value (a missing claim) matches nothing,
-		// not even with $ne or $nin: fail closed.
-		return false
+		// not even with $ne or $nin: fail closed; under $nor it holds, so
+		// that the $nor fails (cnode.neg).
+		return c.neg
 	}
 	if len(p) == 1 && (c.kind == cEq || c.kind == cIn) {
 		// Fast path: a top-level field holding one value that is not an
@@ -404,8 +405,9 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 	}
 	if lv.IsMissing() {
 		// A missing left value (a missing claim, or no document) is
-		// false for every comparison; only {$exists: false} holds.
-		return false
+		// false for every comparison (true under $nor, cnode.neg); only
+		// {$exists: false} holds.
+		return c.neg
 	}
 	// A document path on the right: {"%%user.id": "%%root.members"} is
 	// {"members": "%%user.id"} seen from the document.
@@ -427,7 +429,7 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 	}
 	rv := ec.val(c.arg)
 	if rv.IsMissing() {
-		return false
+		return c.neg
 	}
 	switch c.kind {
 	case cEq:

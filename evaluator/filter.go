@@ -338,7 +338,7 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 		return fq(field, "$exists", want)
 	}
 	if rv.IsMissing() {
-		return tFalse
+		return fconst(c.neg) // as in memory (cnode.neg)
 	}
 	switch c.kind {
 	case cEq:
@@ -395,7 +395,7 @@ func (f *fb) condSwapped(n *node, c *cnode, lv value.Value) flt {
 		return f.notExpressible(n, "$exists with a document value")
 	}
 	if lv.IsMissing() {
-		return tFalse
+		return fconst(c.neg)
 	}
 	field := strings.Join(a.path, ".")
 	eq := func() flt {
