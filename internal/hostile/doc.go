@@ -15,14 +15,11 @@
 //	| rules.json   | data_sources/mongodb-atlas/app/items/rules.json of a one-collection app  |
 //	| request.json | {"user", "namespace", "action", "document", "prev_document"}, as `rulegate eval` reads |
 //	| query.json   | a client query (extended JSON)                                           |
-//	| want         | "error <code>", "denied <reason>", or "literal <string>"                 |
+//	| want         | "error <code>", "denied", or "literal <string>"                          |
 //
 // "error <code>": loading the rules, or validating the client query, fails
-// with a diagnostic of that code. "denied <reason>": the rules load, and
-// Evaluate denies the request's document with that evaluator.Reason
-// ("no-role", "document-filter", "error", ...; an error is accepted only
-// when the reason is "error", so a broken case cannot pass by failing), and
-// the read filter does not select it. "literal <s>": the
+// with a diagnostic of that code. "denied": the rules load, and Evaluate and
+// the read filter both deny the request's document. "literal <s>": the
 // client query combined with the rule filter still holds s as a plain
 // string (it was not expanded).
 package hostile
