@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -192,6 +195,11 @@ func (a *Auth) Login(ctx context.Context, userID string, info LoginInfo) (Tokens
 	if userID == "" {
 		return Tokens{}, errors.New("customdata: login: empty user id")
 	}
+	// %%user.data is read as extended JSON too: a "$" key there would be a
+	// typed value, not the provider's data (see TokenJSON).
+	if p, ok := jsonDollarKey(info.Metadata); ok {
+		return Tokens{}, fmt.Errorf("%w: user %q: metadata: %s", ErrDollarKey, userID, p)
+	}
 	if a.store.Enabled() {
 		e := Event{UserID: userID, Collection: a.store.coll, UserIDField: a.store.cfg.UserIDField, Time: a.now(), Info: info}
 		if info.NewUser && a.onCreate != nil {
@@ -292,4 +300,46 @@ func newSessionID() (string, error) {
 		return "", fmt.Errorf("customdata: session id: %w", err)
 	}
 	return hex.EncodeToString(b[:]), nil
+}
+
+// jsonDollarKey returns the JSON pointer of an object key starting with
+// "$" in the JSON b, at any depth; ok is false when there is none (or b is
+// not JSON: the Signer refuses that).
+func jsonDollarKey(b []byte) (string, bool) {
+	if len(b) == 0 {
+		return "", false
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return "", false
+	}
+	var walk func(v any, at string) (string, bool)
+	walk = func(v any, at string) (string, bool) {
+		switch v := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(v))
+			for k := range v {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys) // the first in key order: a stable message
+			for _, k := range keys {
+				e := v[k]
+				p := at + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
+				if strings.HasPrefix(k, "$") {
+					return p, true
+				}
+				if p, ok := walk(e, p); ok {
+					return p, true
+				}
+			}
+		case []any:
+			for i, e := range v {
+				if p, ok := walk(e, fmt.Sprintf("%s/%d", at, i)); ok {
+					return p, true
+				}
+			}
+		}
+		return "", false
+	}
+	return walk(v, "")
 }

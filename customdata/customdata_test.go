@@ -8,14 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidwall/gjson"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/rulegate/rulegate/customdata"
+	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/internal/mongotest"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/token"
+	"github.com/rulegate/rulegate/value"
 )
 
 var ctx = context.Background()
@@ -94,14 +95,27 @@ func (e *env) insert(t *testing.T, docs ...bson.D) {
 }
 
 // customData verifies an access token and returns %%user.custom_data.<path>.
-func (e *env) customData(t *testing.T, accessToken, path string) (gjson.Result, bool) {
+func (e *env) customData(t *testing.T, accessToken, path string) (value.Value, bool) {
 	t.Helper()
 	c, err := e.verifier.Verify(accessToken)
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	return c.User().Lookup(append([]string{"custom_data"}, strings.Split(path, ".")...))
+	return lookup(t, c.User(), append([]string{"custom_data"}, strings.Split(path, ".")...)...)
 }
+
+// lookup returns %%user.<segs> and whether it is present.
+func lookup(t *testing.T, u expansion.User, segs ...string) (value.Value, bool) {
+	t.Helper()
+	v, err := u.Lookup(segs...)
+	if err != nil {
+		t.Fatalf("%%%%user.%s: %v", strings.Join(segs, "."), err)
+	}
+	return v, !v.IsMissing()
+}
+
+// str is v's string, "" for another type.
+func str(v value.Value) string { s, _ := v.StringOK(); return s }
 
 func TestLoginCarriesStoredDocument(t *testing.T) {
 	t.Parallel()
@@ -125,15 +139,15 @@ func TestLoginCarriesStoredDocument(t *testing.T) {
 	if !ok {
 		t.Fatal("no user_data claim")
 	}
-	want := `{"_id":{"$oid":"` + id.Hex() + `"},"userId":"u1","orgId":"acme","teamIds":["t1","t2"],"seats":5}`
+	want := `{"_id":{"$oid":"` + id.Hex() + `"},"userId":"u1","orgId":"acme","teamIds":["t1","t2"],"seats":{"$numberInt":"5"}}`
 	if string(raw) != want {
 		t.Errorf("user_data = %s\nwant        %s", raw, want)
 	}
-	if r, ok := e.customData(t, tok.AccessToken, "teamIds"); !ok || r.Raw != `["t1","t2"]` {
-		t.Errorf("%%%%user.custom_data.teamIds = %s, %v", r.Raw, ok)
+	if r, ok := e.customData(t, tok.AccessToken, "teamIds"); !ok || r.ExtJSON() != `["t1","t2"]` {
+		t.Errorf("%%%%user.custom_data.teamIds = %s, %v", r, ok)
 	}
-	if r, ok := c.User().Lookup([]string{"data", "email"}); !ok || r.Str != "u1@example.com" {
-		t.Errorf("%%%%user.data.email = %s, %v", r.Raw, ok)
+	if r, ok := lookup(t, c.User(), "data", "email"); !ok || str(r) != "u1@example.com" {
+		t.Errorf("%%%%user.data.email = %s, %v", r, ok)
 	}
 }
 
@@ -148,20 +162,20 @@ func TestUpdateVisibleOnlyAfterRefresh(t *testing.T) {
 	if _, err := e.coll.UpdateOne(ctx, bson.D{{Key: "userId", Value: "u1"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "role", Value: "admin"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := e.customData(t, tok.AccessToken, "role"); r.Str != "viewer" {
-		t.Errorf("old token: role = %q, want the stale %q", r.Str, "viewer")
+	if r, _ := e.customData(t, tok.AccessToken, "role"); str(r) != "viewer" {
+		t.Errorf("old token: role = %q, want the stale %q", str(r), "viewer")
 	}
 	fresh, err := e.auth.Refresh(ctx, tok.RefreshToken)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := e.customData(t, fresh.AccessToken, "role"); r.Str != "admin" {
-		t.Errorf("refreshed token: role = %q, want %q", r.Str, "admin")
+	if r, _ := e.customData(t, fresh.AccessToken, "role"); str(r) != "admin" {
+		t.Errorf("refreshed token: role = %q, want %q", str(r), "admin")
 	}
 	if fresh.RefreshToken != tok.RefreshToken {
 		t.Error("Refresh changed the refresh token")
 	}
-	if r, _ := e.customData(t, tok.AccessToken, "role"); r.Str != "viewer" {
+	if r, _ := e.customData(t, tok.AccessToken, "role"); str(r) != "viewer" {
 		t.Error("old token changed")
 	}
 }
@@ -202,8 +216,8 @@ func TestDuplicatesFirstInsertedWins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := e.customData(t, tok.AccessToken, "n"); r.Str != "first" {
-		t.Errorf("token carries %q", r.Str)
+	if r, _ := e.customData(t, tok.AccessToken, "n"); str(r) != "first" {
+		t.Errorf("token carries %q", str(r))
 	}
 }
 
@@ -226,7 +240,7 @@ func TestNoDocumentNoClaim(t *testing.T) {
 	if _, ok := c.CustomData(); ok {
 		t.Errorf("token has user_data: %s", c.Raw())
 	}
-	if _, ok := c.User().Lookup([]string{"custom_data", "orgId"}); ok {
+	if _, ok := lookup(t, c.User(), "custom_data", "orgId"); ok {
 		t.Error("%%user.custom_data.orgId is present")
 	}
 }
@@ -357,11 +371,11 @@ func TestHooks(t *testing.T) {
 	if len(created) != 1 || created[0] != "new-user" {
 		t.Fatalf("creation hook ran for %v", created)
 	}
-	if r, _ := e.customData(t, tok.AccessToken, "plan"); r.Str != "free" {
-		t.Errorf("plan = %s", r.Raw)
+	if r, _ := e.customData(t, tok.AccessToken, "plan"); str(r) != "free" {
+		t.Errorf("plan = %s", r)
 	}
-	if r, _ := e.customData(t, tok.AccessToken, "lastLogin"); r.Raw != `{"$date":"2024-05-01T12:00:00Z"}` {
-		t.Errorf("lastLogin = %s", r.Raw)
+	if r, _ := e.customData(t, tok.AccessToken, "lastLogin"); r.ExtJSON() != `{"$date":"2024-05-01T12:00:00Z"}` {
+		t.Errorf("lastLogin = %s", r)
 	}
 	// A returning user: no creation, the login hook runs again.
 	tok, err = e.auth.Login(ctx, "new-user", customdata.LoginInfo{})
@@ -371,8 +385,8 @@ func TestHooks(t *testing.T) {
 	if len(created) != 1 {
 		t.Errorf("creation hook ran again: %v", created)
 	}
-	if r, _ := e.customData(t, tok.AccessToken, "logins"); r.Raw != "2" {
-		t.Errorf("logins = %s", r.Raw)
+	if r, _ := e.customData(t, tok.AccessToken, "logins"); r.ExtJSON() != "2" {
+		t.Errorf("logins = %s", r)
 	}
 }
 
@@ -457,10 +471,10 @@ func TestRefreshAndLogout(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, _ := e.verifier.Verify(fresh.AccessToken)
-	if r, _ := c.User().Lookup([]string{"type"}); r.Str != "server" {
+	if r, _ := lookup(t, c.User(), "type"); str(r) != "server" {
 		t.Errorf("refreshed token lost the user type: %s", c.Raw())
 	}
-	if r, _ := c.User().Lookup([]string{"identities", "0", "provider_type"}); r.Str != "api-key" {
+	if r, _ := lookup(t, c.User(), "identities", "0", "provider_type"); str(r) != "api-key" {
 		t.Errorf("refreshed token lost the identities: %s", c.Raw())
 	}
 	if _, err := e.auth.Refresh(ctx, tok.AccessToken); !errors.Is(err, token.ErrTokenType) {

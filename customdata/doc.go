@@ -16,7 +16,8 @@
 //	| custom data document| the document whose user id field equals the user's id (as a string)      |
 //	| user id field       | rules.CustomUserData.UserIDField, e.g. "userId"                          |
 //	| first inserted      | the document used when several match: $natural order (insertion order)  |
-//	| Data                | a loaded document: bson.Raw, its relaxed extended JSON, and warnings     |
+//	| Data                | a loaded document: bson.Raw, its canonical extended JSON (TokenJSON),    |
+//	|                     | and warnings                                                             |
 //	| Warning             | a non-fatal finding: duplicate documents, a large document, no unique   |
 //	|                     | index; returned and passed to the Store's warning hook                   |
 //	| warn size           | JSON size above which Load warns (16 KiB: tokens travel in HTTP headers) |
@@ -29,4 +30,13 @@
 //
 // A disabled configuration (Enabled false) yields no custom data: Load
 // finds nothing, no hook runs, and tokens carry no "user_data" claim.
+//
+// The token carries the document as canonical extended JSON (TokenJSON),
+// which %%user.custom_data reads back to the same BSON. A document with a
+// key starting with "$" at any depth (MongoDB 5.0+ can store one) is never
+// carried: extended JSON would turn a user-written {"$maxKey": 1} into a
+// MaxKey. Load fails with ErrDollarKey, so Login and Refresh fail for that
+// user; dropping the field instead would make {"$exists": false} rules on
+// it hold (fail closed). Login refuses LoginInfo.Metadata (%%user.data)
+// with such a key likewise.
 package customdata

@@ -14,8 +14,8 @@ import (
 	"github.com/rulegate/rulegate/rules"
 )
 
-// Size limits, in bytes of relaxed extended JSON (the form the document
-// takes in the access token, before base64url adds a third).
+// Size limits, in bytes of canonical extended JSON (the form the document
+// takes in the access token, TokenJSON, before base64url adds a third).
 const (
 	// DefaultWarnSize: App Services advises keeping custom user data
 	// under 16 KB, because access tokens travel in HTTP headers.
@@ -31,7 +31,57 @@ var (
 	ErrConfig = errors.New("customdata: invalid configuration")
 	// ErrTooLarge: a user's document is larger than the Store's max size.
 	ErrTooLarge = errors.New("customdata: custom user data too large")
+	// ErrDollarKey: a user's document has a key starting with "$", which
+	// extended JSON cannot carry unambiguously (see TokenJSON).
+	ErrDollarKey = errors.New(`customdata: custom user data has a key starting with "$"`)
 )
+
+// TokenJSON returns a custom data document in the form the access token
+// carries it (the "user_data" claim): canonical extended JSON, which keeps
+// every BSON type (an int64 stays an int64, a double 1.0 a double) and is
+// what App Services clients expect in user_data. %%user.custom_data reads
+// it back to the same BSON.
+//
+// A document with a key starting with "$", at any depth, is refused with
+// ErrDollarKey: extended JSON cannot tell {"$maxKey": 1} or {"$oid": ...}
+// written by a user (MongoDB 5.0 and later can store such keys) from the
+// typed value it denotes, so carrying it would turn user-written data into
+// a MaxKey that compares above every value, an ObjectId, a date. Dropping
+// the offending fields instead would make {"$exists": false} rules on them
+// hold, so the whole document is refused (fail closed).
+func TokenJSON(doc bson.Raw) ([]byte, error) {
+	if p, ok := dollarKey(doc, ""); ok {
+		return nil, fmt.Errorf("%w: %s", ErrDollarKey, p)
+	}
+	return bson.MarshalExtJSON(doc, true, false)
+}
+
+// dollarKey returns the JSON pointer of a key starting with "$" in the
+// document or array doc, at any depth.
+func dollarKey(doc bson.Raw, at string) (string, bool) {
+	elems, err := doc.Elements()
+	if err != nil {
+		return at, true // malformed: refused as well
+	}
+	for _, e := range elems {
+		k := e.Key()
+		p := at + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
+		if strings.HasPrefix(k, "$") {
+			return p, true
+		}
+		switch v := e.Value(); v.Type {
+		case bson.TypeEmbeddedDocument:
+			if p, ok := dollarKey(v.Document(), p); ok {
+				return p, true
+			}
+		case bson.TypeArray:
+			if p, ok := dollarKey(bson.Raw(v.Array()), p); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
+}
 
 // Code identifies a kind of Warning.
 type Code string
@@ -73,8 +123,8 @@ func (w Warning) String() string {
 type Data struct {
 	// Doc is the document as stored.
 	Doc bson.Raw
-	// JSON is Doc as relaxed extended JSON, the form carried in the
-	// access token's "user_data" claim.
+	// JSON is Doc as canonical extended JSON (TokenJSON), the form
+	// carried in the access token's "user_data" claim.
 	JSON []byte
 	// Warnings found while loading (duplicates, size).
 	Warnings []Warning
@@ -231,7 +281,7 @@ func (s *Store) Load(ctx context.Context, userID string) (d Data, found bool, er
 			Msg: fmt.Sprintf("%d documents have %s %q; using the first inserted (_id %s); add a unique index (EnsureIndex)",
 				n, s.cfg.UserIDField, userID, d.Doc.Lookup("_id"))})
 	}
-	d.JSON, err = bson.MarshalExtJSON(d.Doc, false, false)
+	d.JSON, err = TokenJSON(d.Doc)
 	if err != nil {
 		return Data{}, false, fmt.Errorf("customdata: %s: user %q: document as extended JSON: %w", s.cfg.Namespace(), userID, err)
 	}

@@ -80,6 +80,11 @@ type operand struct {
 	fromExp bool
 	// left marks the left side of a match: its nulls are kept.
 	left bool
+	// inSet marks the operand of $in and $nin: its set keeps the null
+	// elements of an array that comes from an expansion, as MongoDB's
+	// {"$nin": [null]} excludes null and missing fields. Dropping them
+	// would widen $nin (and $in under $nor).
+	inSet bool
 	// set is the $in/$nin or membership set: setConst for constants,
 	// Bound.sets[setSlot] for request values (setSlot < 0: none).
 	setConst value.Set
@@ -97,9 +102,8 @@ type builder struct {
 	keys  []string
 	op    string // call operator
 	name  string // %function name
-	// userPaths are the gjson paths of a %%user expansion in the object
-	// and claims layouts.
-	userPaths [2]string
+	// acc resolves a request-phase expansion (bRef), compiled once.
+	acc *expansion.Accessor
 }
 
 type condKind uint8
@@ -126,6 +130,12 @@ type cnode struct {
 	arg   *operand
 	kids  []*cnode
 	phase phase
+	// neg: the comparison sits under an odd number of $nor (expression or
+	// condition level). A comparison of a missing request value is then
+	// true, so that the $nor above it is false: a missing claim never
+	// widens access, under negation either (Kleene logic with unknown
+	// collapsed to false at the top, decided per comparison).
+	neg bool
 }
 
 type nodeKind uint8
@@ -288,6 +298,9 @@ type compiler struct {
 	// watch is the filter whose apply_when is being compiled: its
 	// comparisons' request-phase operands are recorded (cfilter.watch).
 	watch *cfilter
+	// neg is the polarity of the expression being compiled: true under an
+	// odd number of $nor (see cnode.neg).
+	neg bool
 	// overAt is the file whose rules crossed the node limit.
 	overAt rules.At
 	over   bool
@@ -580,6 +593,10 @@ func (cp *compiler) expr1(e rules.Expr, query bool, this []string) *node {
 
 func (cp *compiler) logic(at rules.At, k nodeKind, args []rules.Expr, query bool, this []string) *node {
 	n := &node{at: at, kind: k, phase: phConst, query: query}
+	if k == nNor {
+		cp.neg = !cp.neg
+		defer func() { cp.neg = !cp.neg }()
+	}
 	for _, a := range args {
 		kid := cp.expr1(a, query, this)
 		n.kids = append(n.kids, kid)
@@ -693,7 +710,7 @@ func (cp *compiler) cond(c rules.Cond, query bool, this []string) *cnode {
 			arg.needSet = arg.fromExp
 			cp.registerSet(arg)
 		}
-		return &cnode{at: c.At, kind: cEq, op: "=", arg: arg, phase: arg.phase}
+		return &cnode{at: c.At, kind: cEq, op: "=", arg: arg, phase: arg.phase, neg: cp.neg}
 	case *rules.Ops:
 		if len(c.Ops) == 1 {
 			return cp.opArg(c.Ops[0], query, this)
@@ -714,6 +731,8 @@ func (cp *compiler) cond(c rules.Cond, query bool, this []string) *cnode {
 			n.kind = cOr
 		default:
 			n.kind = cNor
+			cp.neg = !cp.neg
+			defer func() { cp.neg = !cp.neg }()
 		}
 		for _, a := range c.Args {
 			k := cp.cond(a, query, this)
@@ -740,7 +759,7 @@ func (cp *compiler) opArg(oa rules.OpArg, query bool, this []string) *cnode {
 	if spelled == "" {
 		spelled = string(oa.Op)
 	}
-	n := &cnode{at: oa.At, op: spelled, arg: arg, phase: arg.phase}
+	n := &cnode{at: oa.At, op: spelled, arg: arg, phase: arg.phase, neg: cp.neg}
 	switch oa.Op {
 	case rules.OpEq:
 		n.kind = cEq
@@ -761,9 +780,9 @@ func (cp *compiler) opArg(oa rules.OpArg, query bool, this []string) *cnode {
 	case rules.OpLte:
 		n.kind, n.cmp = cCmp, value.Lte
 	case rules.OpIn:
-		n.kind, arg.needSet = cIn, true
+		n.kind, arg.needSet, arg.inSet = cIn, true, true
 	case rules.OpNin:
-		n.kind, arg.needSet = cNin, true
+		n.kind, arg.needSet, arg.inSet = cNin, true, true
 	case rules.OpExists:
 		n.kind = cExists
 	default:
@@ -782,23 +801,29 @@ func (cp *compiler) registerSet(o *operand) {
 	}
 	switch o.kind {
 	case oConst:
-		o.setConst = makeSet(o.val, o.fromExp)
+		o.setConst = makeSet(o.val, o.dropsNulls())
 	case oReq:
 		o.setSlot = len(cp.c.setOps)
 		cp.c.setOps = append(cp.c.setOps, o)
 	}
 }
 
+// dropsNulls reports whether the operand's set leaves out null elements:
+// only a membership set (an array from an expansion compared for
+// equality) does, where a null element would otherwise match missing
+// fields; a $in/$nin set keeps them (see inSet).
+func (o *operand) dropsNulls() bool { return o.fromExp && !o.inSet }
+
 // makeSet returns the set of the elements of an array value (empty for
-// anything else). Nulls that come from expansions are dropped: they never
-// match (fail closed).
-func makeSet(v value.Value, fromExp bool) value.Set {
+// anything else). With dropNulls, null elements are left out (membership
+// sets: a null claim element never matches, fail closed).
+func makeSet(v value.Value, dropNulls bool) value.Set {
 	if !v.IsArray() {
 		return value.Set{}
 	}
 	elems := make([]value.Value, 0, v.Len())
 	v.Each(func(_ int, e value.Value) bool {
-		if !(fromExp && e.IsNull()) {
+		if !(dropNulls && e.IsNull()) {
 			elems = append(elems, e)
 		}
 		return false
@@ -840,10 +865,7 @@ func (cp *compiler) ref(at rules.At, r expansion.Ref, this []string, left bool, 
 		return o
 	}
 	o.kind, o.phase = oReq, phReq
-	o.build = &builder{kind: bRef, ref: r}
-	if r.Root == expansion.RootUser {
-		o.build.userPaths = userPaths(r.Path)
-	}
+	o.build = &builder{kind: bRef, ref: r, acc: expansion.Compile(r)}
 	cp.addReq(o)
 	return o
 }

@@ -123,6 +123,38 @@ func buildRequest(t testing.TB, data []byte) evaluator.Request {
 	return req
 }
 
+// claimsRequest returns req with its user object carried as the claims
+// of an access token (id as "sub", custom_data as "user_data", ...); ok
+// is false when the request has no user.
+func claimsRequest(t testing.TB, req evaluator.Request, data []byte) (evaluator.Request, bool) {
+	t.Helper()
+	var cr struct {
+		User map[string]json.RawMessage `json:"user"`
+	}
+	if err := json.Unmarshal(data, &cr); err != nil || cr.User == nil {
+		return req, false
+	}
+	claims := map[string]json.RawMessage{"typ": json.RawMessage(`"access"`), "exp": json.RawMessage(`1893456000`)}
+	for k, v := range cr.User {
+		name := map[string]string{"id": expansion.ClaimID, "type": expansion.ClaimType, "data": expansion.ClaimData,
+			"custom_data": expansion.ClaimCustomData, "identities": expansion.ClaimIdentities}[k]
+		if name == "" {
+			name = "x_" + k // not a user field: never read as one
+		}
+		claims[name] = v
+	}
+	b, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := expansion.NewUserClaims(b)
+	if err != nil {
+		t.Fatalf("claims %s: %v", b, err)
+	}
+	req.Inputs.User = u
+	return req, true
+}
+
 func indentJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.MarshalIndent(v, "", "  ")
@@ -258,6 +290,13 @@ func TestConformance(t *testing.T) {
 				plain, _ := prog.Evaluate(ctx, req)
 				if plain.Allowed != dec.Allowed || plain.Reason != dec.Reason || plain.Role != dec.Role {
 					t.Errorf("without trace: %+v, with trace: %+v", plain, dec)
+				}
+				// So must the same user carried as access-token claims.
+				if creq, ok := claimsRequest(t, req, get("request.json")); ok {
+					cdec, _ := prog.Evaluate(ctx, creq)
+					if cdec.Allowed != dec.Allowed || cdec.Reason != dec.Reason || cdec.Role != dec.Role {
+						t.Errorf("user as token claims: %+v, as a user object: %+v", cdec, dec)
+					}
 				}
 				if wt := get("want-trace.txt"); wt != nil || updating() && get("want-trace.txt") != nil {
 					if updating() {

@@ -155,7 +155,13 @@
 //     filter's apply_when it makes the filter apply. A missing request
 //     value (a missing claim, %%request field, value) compared with
 //     anything is false, including $ne, $nin, $gt...: only
-//     {"$exists": false} holds. {"owner_id": "%%user.custom_data.orgId"}
+//     {"$exists": false} holds. Under an odd number of $nor (expression
+//     or condition level) such a comparison is true instead, so that the
+//     $nor is false: {"$nor": [{"team": "%%user.custom_data.team"}]}
+//     without team denies, as {"team": {"$ne": ...}} does. This is Kleene
+//     logic (the comparison is unknown) with an unknown result not
+//     applying, decided per comparison at Compile by its polarity; the
+//     read and write filters agree. {"owner_id": "%%user.custom_data.orgId"}
 //     without an orgId claim matches no document, not even one without
 //     owner_id. A filter's apply_when is evaluated in three-valued
 //     (Kleene) logic instead: a comparison (any operator except $exists,
@@ -171,9 +177,15 @@
 //     reads the document, which filters.txt forbids, applies whenever one
 //     of its request values is missing.)
 //   - A null that comes from an expansion on the right of a comparison is
-//     treated as missing, and nulls inside expansion arrays used with $in
-//     or membership are dropped: a null claim never matches documents that
-//     lack the field. Literal nulls keep their MongoDB meaning.
+//     treated as missing: a null claim never matches documents that lack
+//     the field. Nulls inside an expansion array compared for equality
+//     (membership) are dropped, as {f: [null]} in MongoDB matches neither
+//     a null nor a missing f. Nulls inside an expansion array used with
+//     $in or $nin are kept, in memory and in ReadFilter/WriteFilter, with
+//     their MongoDB meaning: {"team": {"$nin": "%%user.custom_data.banned"}}
+//     with banned: [null] excludes documents whose team is null or missing
+//     (dropping the null would admit them, and would widen $in under
+//     $nor). Literal nulls keep their MongoDB meaning.
 //   - $in and $nin whose operand is not an array are false.
 //   - A document whose role has field rules but grants nothing readable is
 //     denied; Fields lists only fields present in the document.

@@ -100,7 +100,7 @@ func (p *Program) Bind(ctx context.Context, req Request) (*Bound, error) {
 	}
 	b.sets = make([]value.Set, len(c.setOps))
 	for _, o := range c.setOps {
-		b.sets[o.setSlot] = makeSet(ec.val(o), o.fromExp)
+		b.sets[o.setSlot] = makeSet(ec.val(o), o.dropsNulls())
 	}
 	ec.err = nil // recorded in opErr
 	if c.watched {

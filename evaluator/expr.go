@@ -94,7 +94,7 @@ func (ec *evalCtx) set(o *operand) value.Set {
 			return ec.b.sets[o.setSlot]
 		}
 	}
-	return makeSet(ec.val(o), o.fromExp)
+	return makeSet(ec.val(o), o.dropsNulls())
 }
 
 // build computes an array, document or call operand.
@@ -105,7 +105,7 @@ func (ec *evalCtx) build(o *operand) (value.Value, error) {
 		if ec.b == nil {
 			return value.Value{}, nil
 		}
-		return resolveRef(&ec.b.in, b)
+		return b.acc.Resolve(&ec.b.in)
 	case bArray:
 		vals := make([]value.Value, 0, len(b.elems))
 		for _, e := range b.elems {
@@ -326,8 +326,9 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 	rv := ec.val(c.arg)
 	if rv.IsMissing() {
 		// A missing right-hand value (a missing claim) matches nothing,
-		// not even with $ne or $nin: fail closed.
-		return false
+		// not even with $ne or $nin: fail closed; under $nor it holds, so
+		// that the $nor fails (cnode.neg).
+		return c.neg
 	}
 	if len(p) == 1 && (c.kind == cEq || c.kind == cIn) {
 		// Fast path: a top-level field holding one value that is not an
@@ -412,8 +413,9 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 	}
 	if lv.IsMissing() {
 		// A missing left value (a missing claim, or no document) is
-		// false for every comparison; only {$exists: false} holds.
-		return false
+		// false for every comparison (true under $nor, cnode.neg); only
+		// {$exists: false} holds.
+		return c.neg
 	}
 	// A document path on the right: {"%%user.id": "%%root.members"} is
 	// {"members": "%%user.id"} seen from the document.
@@ -435,7 +437,7 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 	}
 	rv := ec.val(c.arg)
 	if rv.IsMissing() {
-		return false
+		return c.neg
 	}
 	switch c.kind {
 	case cEq:

@@ -205,12 +205,12 @@ func (f flt) doc() bson.D {
 	return f.q
 }
 
-// elems returns the elements of an array value for $in, without the nulls
-// that come from expansions.
-func arrayElems(v value.Value, fromExp bool) bson.A {
+// arrayElems returns the elements of an array value, without its nulls
+// when dropNulls (the membership sets of equality, see makeSet).
+func arrayElems(v value.Value, dropNulls bool) bson.A {
 	out := bson.A{}
 	v.Each(func(_ int, e value.Value) bool {
-		if !(fromExp && e.IsNull()) {
+		if !(dropNulls && e.IsNull()) {
 			out = append(out, e.RawValue())
 		}
 		return false
@@ -339,7 +339,7 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 		return fq(field, "$exists", want)
 	}
 	if rv.IsMissing() {
-		return tFalse
+		return fconst(c.neg) // as in memory (cnode.neg)
 	}
 	switch c.kind {
 	case cEq:
@@ -356,7 +356,9 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 		if c.kind == cNin {
 			op = "$nin"
 		}
-		return fq(field, op, arrayElems(rv, c.arg.fromExp))
+		// Every element, nulls included: {"$nin": [null]} must exclude
+		// null and missing fields as in memory (operand.inSet).
+		return fq(field, op, arrayElems(rv, false))
 	}
 	return f.notExpressible(n, "unknown condition")
 }
@@ -394,7 +396,7 @@ func (f *fb) condSwapped(n *node, c *cnode, lv value.Value) flt {
 		return f.notExpressible(n, "$exists with a document value")
 	}
 	if lv.IsMissing() {
-		return tFalse
+		return fconst(c.neg)
 	}
 	field := strings.Join(a.path, ".")
 	eq := func() flt {

@@ -27,7 +27,6 @@ import (
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/source"
 	"github.com/rulegate/rulegate/value"
-	"github.com/tidwall/gjson"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -611,13 +610,12 @@ func userMap(u expansion.User, use *inputUse) (map[string]any, error) {
 		if !use.wants(f) {
 			continue
 		}
-		r, ok := u.Lookup([]string{f})
-		if !ok {
-			continue
-		}
-		v, err := expansion.FromGJSON(r)
+		v, err := u.Lookup(f)
 		if err != nil {
 			return nil, fmt.Errorf("user.%s: %w", f, err)
+		}
+		if v.IsMissing() {
+			continue
 		}
 		if m[f], err = toGo(v, 0); err != nil {
 			return nil, fmt.Errorf("user.%s: %w", f, err)
@@ -632,24 +630,27 @@ func jsonMap(b []byte, use *inputUse) (map[string]any, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
-	r := gjson.ParseBytes(b)
-	if !r.IsObject() {
-		return nil, errors.New("input is not a JSON object")
-	}
-	m := map[string]any{}
-	var err error
-	r.ForEach(func(k, v gjson.Result) bool {
-		if !use.wants(k.Str) {
-			return true
-		}
-		var x value.Value
-		if x, err = expansion.FromGJSON(v); err == nil {
-			m[k.Str], err = toGo(x, 0)
-		}
-		return err == nil
-	})
+	v, err := expansion.JSONValue(b)
 	if err != nil {
 		return nil, err
+	}
+	doc, ok := v.DocumentOK()
+	if !ok {
+		return nil, errors.New("input is not a JSON object")
+	}
+	elems, err := doc.Elements()
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	for _, e := range elems {
+		k := e.Key()
+		if _, seen := m[k]; seen || !use.wants(k) {
+			continue // a repeated key: the first, as %%values.<k> reads it
+		}
+		if m[k], err = toGo(value.FromRaw(e.Value()), 0); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }

@@ -435,3 +435,19 @@ func FuzzNewFunctions(f *testing.F) {
 		}
 	})
 }
+
+// TestFunctionsSeeInputsAsExpansions: a function reads a request input as
+// the %% expansion of the same path does, a repeated JSON key included
+// (the first, as %%values.limit), so the two can never disagree.
+func TestFunctionsSeeInputsAsExpansions(t *testing.T) {
+	fs := ftFunctions(t, map[string]string{"limit": `values.limit`})
+	in := &expansion.Inputs{Values: []byte(`{"limit": 1, "limit": 1000}`)}
+	got, err := fs.Call(context.Background(), "limit", nil, FuncEnv{Namespace: "db.coll", Inputs: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := in.Resolve(expansion.Ref{Root: expansion.RootValues, Path: []string{"limit"}})
+	if got.ExtJSON() != want.ExtJSON() {
+		t.Errorf("function sees values.limit = %s, %%%%values.limit = %s", got.ExtJSON(), want.ExtJSON())
+	}
+}

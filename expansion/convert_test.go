@@ -29,9 +29,9 @@ func TestJSONValueMatchesExtJSON(t *testing.T) {
 func checkConvert(t *testing.T, in string) {
 	t.Helper()
 	want, wantErr := value.FromExtJSON([]byte(in))
-	got, gotErr := FromGJSON(gjson.Parse(in))
+	got, gotErr := fromGJSON(gjson.Parse(in))
 	if (wantErr != nil) != (gotErr != nil) {
-		t.Fatalf("%s: FromGJSON err %v, FromExtJSON err %v", in, gotErr, wantErr)
+		t.Fatalf("%s: fromGJSON err %v, FromExtJSON err %v", in, gotErr, wantErr)
 	}
 	if wantErr != nil {
 		return
@@ -51,8 +51,8 @@ func FuzzJSONValue(f *testing.F) {
 			return
 		}
 		// Only compare where the driver accepts the input as a document or
-		// array; FromGJSON must never panic either way.
-		v, err := FromGJSON(r)
+		// array; fromGJSON must never panic either way.
+		v, err := fromGJSON(r)
 		want, wantErr := value.FromExtJSON([]byte(in))
 		if err == nil && wantErr == nil && (v.Type != want.Type || !bytes.Equal(v.Data, want.Data)) {
 			t.Fatalf("%s:\n got %s\nwant %s", in, v.ExtJSON(), want.ExtJSON())
@@ -75,7 +75,7 @@ func BenchmarkFromGJSONArray(b *testing.B) {
 	r := gjson.ParseBytes(buf.Bytes())
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := FromGJSON(r); err != nil {
+		if _, err := fromGJSON(r); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -111,9 +111,24 @@
 // is a User built from an App Services user object (NewUserObject, with the
 // keys id, type, data, custom_data, identities) or from the claims of a
 // rulegate access token (NewUserClaims, with sub, user_type, user_metadata,
-// user_data, user_identities; see the Claim constants). Lookups are lazy
-// (gjson over the raw bytes) and take every path segment literally: dots
-// split segments in the expansion, and no other character is special.
+// user_data, user_identities; see the Claim constants).
+//
+// One resolver serves every caller: Compile turns a Ref into an Accessor
+// once (the evaluator does so at Compile time and holds it), and
+// Accessor.Resolve reads the value per request straight from the raw JSON;
+// Inputs.Resolve and User.Lookup compile one on the fly. Lookups are lazy
+// and take every path segment literally: dots split segments in the
+// expansion, and no other character is special, so a claim key holding
+// * ? | # @ ! = < > % " { } [ ] , : or \ names that key, never a wildcard,
+// query, modifier or multipath, and a key holding a dot is reached by no
+// path. A path resolves as value.ResolveValue does in the BSON value of its
+// input: a canonical array index ("0", "12") indexes an array, any other
+// segment ("01", "-1", "x") finds nothing in one; an object's key "0" or
+// "01" is found by that segment; there is no traversal of arrays of
+// documents (unlike %%root paths); and a value read as extended JSON
+// ({"$maxKey": 1}) has no fields, so %%user.custom_data.limit.$maxKey is
+// missing. FuzzAccessor checks the Accessor against value.ResolveValue over
+// the driver's reading of the same JSON.
 //
 //	| expansion              | resolves to                                                   |
 //	|------------------------|---------------------------------------------------------------|
@@ -130,7 +145,12 @@
 //
 // JSON values become value.Values: integers that fit are int32, then
 // int64; other numbers are doubles; objects and arrays are read as relaxed
-// extended JSON, so {"$oid": "..."} is an ObjectId.
+// extended JSON (canonical extended JSON reads the same), so
+// {"$oid": "..."} is an ObjectId and {"$maxKey": 1} a MaxKey. An input must
+// therefore never hold an object key that a client chose and that starts
+// with "$": it would become a typed value. Package customdata refuses such
+// custom data documents (customdata.TokenJSON); whoever builds
+// Inputs.Request from HTTP headers must do the same for header names.
 //
 // # Codes
 //

@@ -27,13 +27,13 @@ func ExampleNewUserObject() {
 		fmt.Println(err)
 		return
 	}
-	res, ok := u.Lookup([]string{"custom_data", "admin"})
-	fmt.Println(res.Raw, ok)
-	_, ok = u.Lookup([]string{"custom_data", "missing"})
-	fmt.Println(ok)
+	admin, _ := u.Lookup("custom_data", "admin")
+	fmt.Println(admin)
+	missing, _ := u.Lookup("custom_data", "missing")
+	fmt.Println(missing.IsMissing())
 	// Output:
-	// true true
-	// false
+	// true
+	// true
 }
 
 func ExampleNewUserClaims() {

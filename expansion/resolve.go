@@ -13,7 +13,8 @@ import (
 
 // Inputs are the per-request values that request-phase expansions resolve
 // against. Every field is optional; an absent input makes its expansions
-// missing, and rules that need them fail closed.
+// missing, and rules that need them fail closed. The byte slices are read
+// in place and must not be modified while a request uses them.
 type Inputs struct {
 	// User is the caller (%%user).
 	User User
@@ -68,57 +69,24 @@ func (in *Inputs) Validate() error {
 // Resolve returns the value of a constant or request-phase expansion. A
 // missing path yields the Missing value (value.Value{}), never null, so that
 // a missing claim cannot match documents that lack a field. It returns
-// ErrDocumentPhase for document expansions.
-func (in *Inputs) Resolve(r Ref) (value.Value, error) {
-	switch r.Root {
-	case RootTrue:
-		return value.Bool(true), nil
-	case RootFalse:
-		return value.Bool(false), nil
-	case RootRoot, RootPrevRoot, RootThis, RootPrev:
-		return value.Value{}, ErrDocumentPhase
-	case RootUser:
-		return in.resolveUser(r.Path)
-	case RootRequest:
-		return lookupJSON(in.Request, r.Path)
-	case RootValues:
-		return lookupJSON(in.Values, r.Path)
-	case RootEnvironment:
-		return lookupJSON(in.Environment, r.Path)
-	case RootPartition:
-		return lookupJSON(in.Partition, nil)
-	case RootArgs:
-		return lookupJSON(in.Args, r.Path)
-	}
-	return value.Value{}, fmt.Errorf("expansion: cannot resolve %s", r)
-}
+// ErrDocumentPhase for document expansions. It compiles r on every call:
+// hold an Accessor (Compile) to resolve the same expansion per request.
+func (in *Inputs) Resolve(r Ref) (value.Value, error) { return Compile(r).Resolve(in) }
 
-func (in *Inputs) resolveUser(path []string) (value.Value, error) {
-	u := in.User
-	if u.IsZero() {
-		return value.Value{}, nil
-	}
-	if len(path) == 0 {
-		return u.whole()
-	}
-	res, ok := u.Lookup(path)
-	if !ok {
-		return value.Value{}, nil
-	}
-	return FromGJSON(res)
-}
+func errCannotResolve(r Ref) error { return fmt.Errorf("expansion: cannot resolve %s", r) }
 
 // whole returns %%user as one document with the user-object field names.
 func (u User) whole() (value.Value, error) {
-	if u.layout == LayoutObject {
+	if u.layout == layoutObject {
 		return value.FromExtJSON(u.raw)
 	}
 	var b bytes.Buffer
 	b.WriteByte('{')
 	first := true
 	for _, f := range []string{"id", "type", "data", "custom_data", "identities"} {
-		res, ok := u.Lookup([]string{f})
-		if !ok {
+		key, _ := userFieldKey(u.layout, f)
+		res := gjson.GetBytes(u.raw, key)
+		if !res.Exists() {
 			continue
 		}
 		if !first {
@@ -133,31 +101,21 @@ func (u User) whole() (value.Value, error) {
 	return value.FromExtJSON(b.Bytes())
 }
 
-func lookupJSON(doc []byte, path []string) (value.Value, error) {
-	if doc == nil {
-		return value.Value{}, nil
+// JSONValue reads one JSON value as expansions read their inputs: objects
+// and arrays are relaxed extended JSON, so {"$oid": "..."} is an ObjectID;
+// integers that fit are int32, then int64; other numbers are doubles.
+func JSONValue(b []byte) (value.Value, error) {
+	if !gjson.ValidBytes(b) {
+		return value.Value{}, fmt.Errorf("expansion: not valid JSON")
 	}
-	var res gjson.Result
-	if len(path) == 0 {
-		res = gjson.ParseBytes(doc)
-	} else {
-		p := make([]string, len(path))
-		for i, s := range path {
-			p[i] = escapeGJSON(s)
-		}
-		res = gjson.GetBytes(doc, strings.Join(p, "."))
-	}
-	if !res.Exists() {
-		return value.Value{}, nil
-	}
-	return FromGJSON(res)
+	return fromGJSON(gjson.ParseBytes(b))
 }
 
-// FromGJSON converts a gjson result into a Value. JSON objects and arrays
+// fromGJSON converts a gjson result into a Value. JSON objects and arrays
 // are read as relaxed extended JSON, so {"$oid": "..."} becomes an
 // ObjectID. Integers that fit become int32 or int64; other numbers become
 // doubles.
-func FromGJSON(r gjson.Result) (value.Value, error) {
+func fromGJSON(r gjson.Result) (value.Value, error) {
 	switch r.Type {
 	case gjson.Null:
 		return value.Null(), nil
@@ -178,7 +136,7 @@ func FromGJSON(r gjson.Result) (value.Value, error) {
 		}
 		return value.Double(r.Num), nil
 	case gjson.JSON:
-		data, t, err := jsonValue(make([]byte, 0, len(r.Raw)+8), r)
+		data, t, err := jsonValue(make([]byte, 0, len(r.Raw)+len(r.Raw)/2+16), r)
 		if err != nil {
 			return value.Value{}, err
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/token"
 )
 
@@ -85,13 +86,14 @@ func BenchmarkVerify(b *testing.B) {
 	// The same, plus one %%user.custom_data lookup, as a rule would do.
 	b.Run("rulegate+lookup", func(b *testing.B) {
 		b.ReportAllocs()
-		path := []string{"custom_data", "teamIds"}
+		acc := expansion.Compile(expansion.Ref{Root: expansion.RootUser, Path: []string{"custom_data", "teamIds"}})
 		for b.Loop() {
 			c, err := v.Verify(tok)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if r, ok := c.User().Lookup(path); !ok || !r.IsArray() {
+			in := expansion.Inputs{User: c.User()}
+			if r, err := acc.Resolve(&in); err != nil || !r.IsArray() {
 				b.Fatal("teamIds missing")
 			}
 		}

@@ -12,8 +12,8 @@
 //	| user_type       | %%user.type          | "normal" or "server"                                    |
 //	| user_metadata   | %%user.data          | the user object's data (a JSON object)                  |
 //	| user_identities | %%user.identities    | [{"id", "provider_type"}, ...]                          |
-//	| user_data       | %%user.custom_data   | the custom user data document, relaxed extended JSON;   |
-//	|                 |                      | absent when the user has none                           |
+//	| user_data       | %%user.custom_data   | the custom user data document, canonical extended JSON  |
+//	|                 |                      | (customdata.TokenJSON); absent when the user has none   |
 //	| typ             |                      | "access" (or "refresh" for a refresh token)             |
 //	| iat, exp        |                      | issued-at and expiry, seconds since the epoch            |
 //	| iss, aud        |                      | issuer and audience, when configured                    |
@@ -39,10 +39,19 @@
 // key with that "kid" was declared with, so neither "alg": "none" nor
 // HMAC/RSA confusion can be used to forge a token.
 //
+// A header or payload with the same key twice in one object, at any depth
+// and compared after unescaping ("sub" and "s\u0075b"), is refused with
+// [ErrDuplicateKey], and a Signer never mints one (custom data or metadata
+// with a repeated key is an [ErrParams]). JSON readers disagree on which
+// occurrence wins (gjson's lookups take the first, its ForEach and
+// encoding/json the last), so a repeated "sub" or "user_data" would give
+// Claims.Subject, %%user and a client two different users.
+//
 // Each rejection has its own sentinel error ([ErrMalformed], [ErrTooLarge],
 // [ErrAlgNone], [ErrAlgorithm], [ErrUnknownKey], [ErrSignature],
 // [ErrExpired], [ErrNotYetValid], [ErrIssuer], [ErrAudience],
-// [ErrTokenType]), wrapped with detail; test with errors.Is.
+// [ErrTokenType], [ErrDuplicateKey]), wrapped with detail; test with
+// errors.Is.
 //
 // Signers and Verifiers are immutable and safe for concurrent use. Access
 // tokens last 30 minutes by default, as App Services access tokens do;

@@ -41,15 +41,15 @@ func ExampleVerifier_Verify() {
 	// Ten minutes later: valid.
 	v, _ := token.NewVerifier(keys, token.Clock(func() time.Time { return minted.Add(10 * time.Minute) }))
 	claims, _ := v.Verify(tok)
-	org, _ := claims.User().Lookup([]string{"custom_data", "orgId"})
-	fmt.Println(claims.Subject, org.Str, claims.ExpiresAt.UTC().Format(time.RFC3339))
+	org, _ := claims.User().Lookup("custom_data", "orgId")
+	fmt.Println(claims.Subject, org, claims.ExpiresAt.UTC().Format(time.RFC3339))
 
 	// An hour later: expired.
 	late, _ := token.NewVerifier(keys, token.Clock(func() time.Time { return minted.Add(time.Hour) }))
 	_, err := late.Verify(tok)
 	fmt.Println(errors.Is(err, token.ErrExpired))
 	// Output:
-	// u-42 acme 2023-11-14T22:43:20Z
+	// u-42 "acme" 2023-11-14T22:43:20Z
 	// true
 }
 

@@ -51,9 +51,13 @@ type Params struct {
 	UserID string
 	// Type is "normal" (the default when empty) or "server".
 	Type string
-	// CustomData is the custom user data document as a JSON object
-	// (relaxed extended JSON), or nil for none: then the token has no
-	// "user_data" claim and every %%user.custom_data path is missing.
+	// CustomData is the custom user data document as a JSON object, or
+	// nil for none: then the token has no "user_data" claim and every
+	// %%user.custom_data path is missing. It is read as extended JSON, so
+	// an object with a "$" key is a typed value ({"$maxKey": 1} is MaxKey):
+	// pass customdata.TokenJSON of the stored document (canonical extended
+	// JSON, refusing documents whose own keys start with "$"), never JSON
+	// whose keys a user wrote.
 	CustomData []byte
 	// Metadata is the user object's data, a JSON object, or nil.
 	Metadata []byte
@@ -220,6 +224,9 @@ func checkObject(raw []byte) error {
 	}
 	if !gjson.ValidBytes(raw) || !gjson.ParseBytes(raw).IsObject() {
 		return errors.New("not a JSON object")
+	}
+	if k, dup := duplicateKey(string(raw)); dup {
+		return fmt.Errorf("key %q twice in one object (a Verifier refuses such a token: %w)", k, ErrDuplicateKey)
 	}
 	return nil
 }

@@ -126,9 +126,9 @@ func TestRoundTrip(t *testing.T) {
 				"data.email":          `"ada@example.com"`,
 				"identities.0.id":     `"ada@example.com"`,
 			} {
-				r, ok := u.Lookup(strings.Split(path, "."))
-				if !ok || r.Raw != want {
-					t.Errorf("%%%%user.%s = %s (found %v), want %s", path, r.Raw, ok, want)
+				r, err := u.Lookup(strings.Split(path, ".")...)
+				if err != nil || r.ExtJSON() != want {
+					t.Errorf("%%%%user.%s = %s (%v), want %s", path, r, err, want)
 				}
 			}
 			if cd, ok := c.CustomData(); !ok || string(cd) != string(sampleParams.CustomData) {
@@ -151,7 +151,7 @@ func TestNoCustomData(t *testing.T) {
 	if _, ok := c.CustomData(); ok {
 		t.Error("CustomData found in a token minted without it")
 	}
-	if _, ok := c.User().Lookup([]string{"custom_data", "orgId"}); ok {
+	if v, _ := c.User().Lookup("custom_data", "orgId"); !v.IsMissing() {
 		t.Error("%%user.custom_data.orgId found")
 	}
 	if strings.Contains(string(c.Raw()), `"user_data"`) {
@@ -325,6 +325,18 @@ func TestRejections(t *testing.T) {
 		{"malformed: no sub", forge(t, hsHeader, `{"typ":"access","exp":`+itoa(now+600)+`}`, jwt.SigningMethodHS256, secret), nil, token.ErrMalformed},
 		{"malformed: no typ", forge(t, hsHeader, `{"sub":"u-1","exp":`+itoa(now+600)+`}`, jwt.SigningMethodHS256, secret), nil, token.ErrMalformed},
 		{"malformed: non-canonical base64 signature", nonCanonical(good), nil, token.ErrMalformed},
+		// Duplicate keys: the first and the last occurrence would give two
+		// readers (Claims, %%user, a client's JSON decoder) two users.
+		{"duplicate sub", forge(t, hsHeader, payload(`"sub":"admin"`), jwt.SigningMethodHS256, secret), nil, token.ErrDuplicateKey},
+		{"duplicate sub, escaped", forge(t, hsHeader, payload(`"s\u0075b":"admin"`), jwt.SigningMethodHS256, secret), nil, token.ErrDuplicateKey},
+		{"duplicate user_data", forge(t, hsHeader, payload(`"user_data":{"admin":false},"user_data":{"admin":true}`), jwt.SigningMethodHS256, secret), nil, token.ErrDuplicateKey},
+		{"duplicate exp", forge(t, hsHeader, payload(`"exp":`+itoa(now+99999)), jwt.SigningMethodHS256, secret), nil, token.ErrDuplicateKey},
+		{"duplicate key inside user_data", forge(t, hsHeader, payload(`"user_data":{"admin":false,"admin":true}`), jwt.SigningMethodHS256, secret), nil, token.ErrDuplicateKey},
+		{"duplicate key deep inside user_data", forge(t, hsHeader, payload(`"user_data":{"a":[1,{"b":{"c":1,"c":2}}]}`), jwt.SigningMethodHS256, secret), nil, token.ErrDuplicateKey},
+		{"duplicate key inside user_metadata", forge(t, hsHeader, payload(`"user_metadata":{"email":"a@x","email":"b@x"}`), jwt.SigningMethodHS256, secret), nil, token.ErrDuplicateKey},
+		{"same key in sibling objects", forge(t, hsHeader, payload(`"user_data":{"a":{"x":1},"b":{"x":1},"c":[{"x":1},{"x":2}]}`), jwt.SigningMethodHS256, secret), defaults, nil},
+		{"duplicate alg in header", forge(t, `{"alg":"none","kid":"hs-2","alg":"HS256"}`, payload(""), jwt.SigningMethodHS256, secret), nil, token.ErrDuplicateKey},
+		{"duplicate kid in header", forge(t, `{"alg":"HS256","kid":"hs-2","kid":"rs-1"}`, payload(""), jwt.SigningMethodHS256, secret), nil, token.ErrDuplicateKey},
 		{"good", good, defaults, nil},
 	}
 	for _, tc := range tests {
@@ -347,7 +359,7 @@ func TestRejections(t *testing.T) {
 				t.Fatal("claims returned with an error")
 			}
 			for _, other := range []error{token.ErrMalformed, token.ErrTooLarge, token.ErrAlgNone, token.ErrAlgorithm, token.ErrUnknownKey,
-				token.ErrSignature, token.ErrExpired, token.ErrNotYetValid, token.ErrIssuer, token.ErrAudience, token.ErrTokenType} {
+				token.ErrSignature, token.ErrExpired, token.ErrNotYetValid, token.ErrIssuer, token.ErrAudience, token.ErrTokenType, token.ErrDuplicateKey} {
 				if other != tc.want && errors.Is(err, other) {
 					t.Errorf("error %v also matches %v", err, other)
 				}
@@ -386,6 +398,10 @@ func TestSignErrors(t *testing.T) {
 		"custom data array":   {UserID: "u", CustomData: []byte(`[1]`)},
 		"custom data invalid": {UserID: "u", CustomData: []byte(`{"a":`)},
 		"metadata string":     {UserID: "u", Metadata: []byte(`"x"`)},
+		// A token the Verifier would refuse is never minted.
+		"custom data duplicate key":        {UserID: "u", CustomData: []byte(`{"admin":false,"admin":true}`)},
+		"custom data nested duplicate key": {UserID: "u", CustomData: []byte(`{"a":[{"b":1,"b":2}]}`)},
+		"metadata duplicate key":           {UserID: "u", Metadata: []byte(`{"email":"a","email":"b"}`)},
 	} {
 		if _, err := s.Sign(p); !errors.Is(err, token.ErrParams) {
 			t.Errorf("%s: %v, want ErrParams", name, err)

@@ -40,6 +40,11 @@ var (
 	// ErrTokenType: a refresh token presented as an access token, or the
 	// other way round.
 	ErrTokenType = errors.New("token: wrong token type")
+	// ErrDuplicateKey: the header or the payload has an object with the
+	// same key twice (at any depth, after unescaping). JSON readers
+	// disagree on which one wins, so Claims, %%user and a client's
+	// decoder could see different users: such a token is refused.
+	ErrDuplicateKey = errors.New("token: duplicate JSON key")
 )
 
 // Claims is a verified token's payload. The registered claims are read
@@ -196,6 +201,9 @@ func (v *Verifier) headerKey(h []byte) (Key, error) {
 	if !hdr.IsObject() {
 		return Key{}, fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
 	}
+	if k, dup := duplicateKey(js); dup {
+		return Key{}, fmt.Errorf("%w: header has %q twice", ErrDuplicateKey, k)
+	}
 	var alg, kid, crit gjson.Result
 	hdr.ForEach(func(k, val gjson.Result) bool {
 		switch k.Str {
@@ -243,6 +251,11 @@ func (v *Verifier) claims(c *Claims, wantType string) error {
 		return fmt.Errorf("%w: payload is not a JSON object", ErrMalformed)
 	}
 	var sub, typ, sid, iss, aud, iat, exp, nbf gjson.Result
+	// Every key, at the top level and inside every claim, is checked for
+	// a repeat before any claim is read.
+	if k, dup := duplicateKey(js); dup {
+		return fmt.Errorf("%w: payload has %q twice in one object", ErrDuplicateKey, k)
+	}
 	p.ForEach(func(k, val gjson.Result) bool {
 		switch k.Str {
 		case expansion.ClaimID:

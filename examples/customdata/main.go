@@ -34,7 +34,6 @@ import (
 	"github.com/rulegate/rulegate/internal/mongotest"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/token"
-	"github.com/tidwall/gjson"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -225,9 +224,7 @@ func run(ctx context.Context, w io.Writer, client *mongo.Client, database string
 
 // favoriteColor reads user.customData.favoriteColor from a token's claims.
 func favoriteColor(c *token.Claims) string {
-	raw, ok := c.CustomData()
-	if !ok {
-		return ""
-	}
-	return gjson.GetBytes(raw, "favoriteColor").String()
+	v, _ := c.User().Lookup("custom_data", "favoriteColor")
+	s, _ := v.StringOK()
+	return s
 }

@@ -4,11 +4,14 @@ import (
 	"testing"
 
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/value"
 )
 
-// TestResolveRefAgrees checks the direct claim-to-BSON path of Bind against
-// expansion.Inputs.Resolve, in both user layouts.
+// TestResolveRefAgrees checks that a compiled %%user operand (its
+// expansion.Accessor, built once at Compile) resolves as
+// expansion.Inputs.Resolve does, in both user layouts. There is one
+// resolver; this pins that Bind uses it.
 func TestResolveRefAgrees(t *testing.T) {
 	obj := `{"id": "u1", "type": "normal", "data": {"email": "a@b.c"}, "custom_data": {"teamIds": ["t1", "t2", null, 3, 2.5, 1e3, true, {"a": [1, {"b": "c"}]}],
 		"oid": {"$oid": "5f1a2b3c4d5e6f7a8b9c0d1e"}, "nested": {"x": {"$numberLong": "5"}}, "big": 12345678901, "neg": -1, "dot.ted": 1, "n": null, "e": [], "o": {}}}`
@@ -34,7 +37,9 @@ func TestResolveRefAgrees(t *testing.T) {
 		for _, p := range paths {
 			ref := expansion.Ref{Root: expansion.RootUser, Path: p}
 			want, werr := in.Resolve(ref)
-			got, gerr := resolveRef(in, &builder{kind: bRef, ref: ref, userPaths: userPaths(p)})
+			cp := &compiler{c: &ccoll{}}
+			o := cp.ref(rules.At{}, ref, nil, false, "")
+			got, gerr := o.build.acc.Resolve(in)
 			if (werr != nil) != (gerr != nil) || got.Type != want.Type || !value.Equal(got, want) && !(got.IsMissing() && want.IsMissing()) || got.ExtJSON() != want.ExtJSON() {
 				t.Errorf("%v (claims %v): got %s (%v), want %s (%v)", p, raw.claims, got.ExtJSON(), gerr, want.ExtJSON(), werr)
 			}
