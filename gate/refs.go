@@ -15,10 +15,15 @@ import (
 // does not match the client's query: filtering, sorting or counting on a
 // hidden field then reveals nothing.
 //
-// Decision.Fields lists the fields the document has. For a path whose
-// top-level field the document lacks, the question is whether the field
-// would be readable if present (a filter {x: {$exists: false}} reads x
-// too): the document is decided again with that field set to null.
+// Decision.Fields lists the fields the document has (for a partly hidden
+// embedded document, the readable fields it holds). For a path the
+// document lacks (its top-level field, or a field of an embedded document
+// on the way), the question is whether the field would be readable if
+// present (a filter {x: {$exists: false}} reads x too): the document is
+// decided again with that path set to null. Asking "is it listed" instead
+// would make the answer depend on hidden siblings: {a: {x: <hidden>}}
+// lists no a.b while a document without a is probed, so a filter on a.b
+// would tell whether a.x exists.
 func (c *Collection) refsOK(ctx context.Context, b *evaluator.Bound, op string, doc bson.Raw, read, refs []string) (bool, error) {
 	var t *pathTrie
 	var absent []string
@@ -27,11 +32,11 @@ func (c *Collection) refsOK(ctx context.Context, b *evaluator.Bound, op string, 
 			return false, nil
 		}
 		top, _, _ := strings.Cut(r, ".")
-		if _, err := doc.LookupErr(top); err != nil {
-			absent = append(absent, top)
+		if i := sort.SearchStrings(read, top); i < len(read) && read[i] == top {
 			continue
 		}
-		if i := sort.SearchStrings(read, top); i < len(read) && read[i] == top {
+		if missingPath(doc, r) {
+			absent = append(absent, r)
 			continue
 		}
 		if t == nil {
@@ -44,20 +49,19 @@ func (c *Collection) refsOK(ctx context.Context, b *evaluator.Bound, op string, 
 	if len(absent) == 0 {
 		return true, nil
 	}
-	d := bson.D{}
-	elems, _ := doc.Elements()
-	for _, e := range elems {
-		d = append(d, bson.E{Key: e.Key(), Value: e.Value()})
+	absent = outermost(absent)
+	set := bson.D{}
+	for _, a := range absent {
+		set = append(set, bson.E{Key: a, Value: nil})
 	}
-	sort.Strings(absent)
-	for i, a := range absent {
-		if i == 0 || absent[i-1] != a {
-			d = append(d, bson.E{Key: a, Value: nil})
-		}
-	}
-	probe, err := bson.Marshal(d)
+	upd, err := bson.Marshal(bson.D{{Key: "$set", Value: set}})
 	if err != nil {
 		return false, err
+	}
+	probe, err := evaluator.ApplyUpdate(doc, upd)
+	if err != nil {
+		// Cannot be probed (a path through a non-document): fail closed.
+		return false, nil
 	}
 	dec, err := decide(ctx, b, evaluator.ActionRead, probe, nil, nil)
 	if err != nil {
@@ -66,10 +70,52 @@ func (c *Collection) refsOK(ctx context.Context, b *evaluator.Bound, op string, 
 	if !dec.Allowed {
 		return false, nil
 	}
+	pt := newTrie(dec.Fields.Read)
 	for _, a := range absent {
-		if i := sort.SearchStrings(dec.Fields.Read, a); i == len(dec.Fields.Read) || dec.Fields.Read[i] != a {
+		if !pt.covers(a) {
 			return false, nil
 		}
 	}
 	return true, nil
+}
+
+// missingPath reports whether path is absent from doc through embedded
+// documents only: some field on the way is missing from the embedded
+// document holding it. A path that reaches an array or a scalar before
+// its end is not "missing" in that sense; it is checked against the
+// readable fields as it stands.
+func missingPath(doc bson.Raw, path string) bool {
+	cur := doc
+	for {
+		k, rest, more := strings.Cut(path, ".")
+		v, err := cur.LookupErr(k)
+		if err != nil {
+			return true
+		}
+		if !more {
+			return false
+		}
+		sub, ok := v.DocumentOK()
+		if !ok {
+			return false
+		}
+		cur, path = sub, rest
+	}
+}
+
+// outermost sorts paths and drops each that has another as a prefix
+// (setting a to null covers a.b).
+func outermost(paths []string) []string {
+	sort.Strings(paths)
+	var out []string
+next:
+	for _, p := range paths {
+		for _, q := range out {
+			if q == p || strings.HasPrefix(p, q+".") {
+				continue next
+			}
+		}
+		out = append(out, p)
+	}
+	return out
 }
