@@ -139,6 +139,30 @@ func TestErrorsGolden(t *testing.T) {
 			_, err := c.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "k", Value: bson.D{{Key: "$meta", Value: "indexKey"}}}}))
 			return err
 		}},
+		{"find sort duplicate key", func() error {
+			_, err := c.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "k", Value: 1}, {Key: "k", Value: -1}}))
+			return err
+		}},
+		{"find sort direction", func() error {
+			_, err := c.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "k", Value: "asc"}}))
+			return err
+		}},
+		{"find sort zero", func() error {
+			_, err := c.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "k", Value: 0}}))
+			return err
+		}},
+		{"find sort empty key", func() error {
+			_, err := c.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "", Value: 1}}))
+			return err
+		}},
+		{"find sort operator key", func() error {
+			_, err := c.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "$natural", Value: 1}}))
+			return err
+		}},
+		{"update sort duplicate key", func() error {
+			_, err := c.UpdateOne(ctx, bson.D{}, bson.D{{Key: "$set", Value: bson.D{{Key: "x", Value: 1}}}}, options.UpdateOne().SetSort(bson.D{{Key: "k", Value: 1}, {Key: "k", Value: 1}}))
+			return err
+		}},
 		{"find projection $meta", func() error {
 			_, err := c.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "k", Value: bson.D{{Key: "$meta", Value: "indexKey"}}}}))
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/source"
@@ -55,11 +56,25 @@ func (c *Collection) sortKeys(op string, sort any) ([]string, error) {
 	elems, _ := sraw.Elements()
 	keys := make([]string, 0, len(elems))
 	for _, e := range elems {
+		k := e.Key()
 		if _, ok := e.Value().DocumentOK(); ok {
 			// {$meta: "textScore"} and the like.
-			return nil, c.refused(op, CodeUnsupported, "sort by "+quote(e.Key())+": only 1 and -1 are supported through the gate", nil)
+			return nil, c.refused(op, CodeUnsupported, "sort by "+quote(k)+": only 1 and -1 are supported through the gate", nil)
 		}
-		keys = append(keys, e.Key())
+		if f, ok := e.Value().AsFloat64OK(); !ok || (f != 1 && f != -1) {
+			return nil, c.refused(op, CodeInvalid, "sort by "+quote(k)+": the direction must be 1 or -1", nil)
+		}
+		if k == "" || strings.HasPrefix(k, "$") || strings.HasPrefix(k, ".") || strings.HasSuffix(k, ".") || strings.Contains(k, "..") {
+			// $natural and the like, and paths the server cannot read.
+			return nil, c.refused(op, CodeInvalid, "sort by "+quote(k)+": not a field path", nil)
+		}
+		for _, seen := range keys {
+			if seen == k {
+				// MongoDB and the embedded server refuse or choke on it.
+				return nil, c.refused(op, CodeInvalid, "sort by "+quote(k)+" twice", nil)
+			}
+		}
+		keys = append(keys, k)
 	}
 	return keys, nil
 }
