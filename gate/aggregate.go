@@ -161,7 +161,7 @@ func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op st
 // projectionFits reports whether doc's role may read doc and every field
 // of it that the rules projection p (nil: none) keeps.
 func (c *Collection) projectionFits(ctx context.Context, b *evaluator.Bound, op string, p *projection, doc bson.Raw) (bool, error) {
-	d, err := decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
+	d, err := c.decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
 	if err != nil {
 		return false, c.evalErr(op, evaluator.ActionRead, err)
 	}

@@ -199,7 +199,7 @@ func (cu *Cursor) All(ctx context.Context, results any) error {
 // (refs) is not readable; otherwise doc is returned with only the readable
 // fields.
 func (c *Collection) readable(ctx context.Context, b *evaluator.Bound, op string, raw bson.Raw, refs []string) (bson.Raw, bool, error) {
-	d, err := decide(ctx, b, evaluator.ActionRead, raw, nil, nil)
+	d, err := c.decide(ctx, b, evaluator.ActionRead, raw, nil, nil)
 	if err != nil {
 		return nil, false, c.evalErr(op, evaluator.ActionRead, err)
 	}

@@ -132,6 +132,20 @@
 //   - An update whose post-image evaluator.ApplyUpdate cannot compute
 //     (evaluator.ErrUnsupportedUpdate: positional paths, $push with $sort,
 //     ...) is refused: its effect on the rules cannot be checked.
+//   - A stored document whose read rules cannot be evaluated (a %function
+//     failing on it, a stored regular expression used as an operand) is
+//     left out as one the caller cannot read; a write or delete decision
+//     that fails is reported only on a document the caller can read. The
+//     error goes to WithDocumentErrors, never to a caller who cannot see
+//     the document: it would tell about that document, and whoever stores
+//     such a value could break every other caller's queries.
+//   - The role named by a DeniedError, and which fields a returned
+//     document keeps, follow from the role App Services assigns to the
+//     whole stored document: a role whose apply_when reads a field the
+//     caller cannot read shows through them. That is App Services'
+//     semantics (roles.txt: the first role whose apply_when holds), not a
+//     gate choice; rule authors who need it hidden write apply_when on
+//     fields the caller may read.
 //   - Rules that cannot be written as a query (evaluator.ErrNotExpressible)
 //     are decided document by document: reads and writes still work,
 //     deletes go one document at a time, Aggregate is refused.

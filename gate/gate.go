@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"context"
 	"errors"
 
 	"github.com/rulegate/rulegate/evaluator"
@@ -22,6 +23,7 @@ type Gate struct {
 	retries         int
 	revealInvisible bool
 	leaveScope      bool
+	docErrors       func(ctx context.Context, namespace string, err error)
 }
 
 // Option configures New.
@@ -43,6 +45,17 @@ func WithRetries(n int) Option { return func(g *Gate) { g.retries = n } }
 // when every caller may know which documents exist, and a refused write
 // must never look like a silent zero.
 func RevealInvisibleMatches() Option { return func(g *Gate) { g.revealInvisible = true } }
+
+// WithDocumentErrors sets a function that receives the errors of deciding
+// a stored document's read access (a %function failing on it, a stored
+// value the evaluator refuses as an operand). The gate leaves such a
+// document out, as one the caller cannot read, and does not tell the
+// caller (that would reveal something about a document it may not see);
+// f is where the operator learns of it, for example to log it. f is called
+// from the caller's goroutine and must be safe for concurrent use.
+func WithDocumentErrors(f func(ctx context.Context, namespace string, err error)) Option {
+	return func(g *Gate) { g.docErrors = f }
+}
 
 // AllowLeavingScope lets an update or replacement move a document out of
 // the caller's write scope when the rules allow the write itself. App

@@ -21,6 +21,12 @@ import (
 // holding docs (extended JSON).
 func inlineColl(t *testing.T, rulesJSON string, docs ...string) (*gate.Collection, *mongo.Collection) {
 	t.Helper()
+	return inlineCollWith(t, nil, rulesJSON, docs...)
+}
+
+// inlineCollWith is inlineColl with Gate options.
+func inlineCollWith(t *testing.T, opts []gate.Option, rulesJSON string, docs ...string) (*gate.Collection, *mongo.Collection) {
+	t.Helper()
 	db := mongotest.Database(t)
 	app, err := rules.LoadApp(fstest.MapFS{
 		"data_sources/mongodb-atlas/config.json":     {Data: []byte(`{"name": "mongodb-atlas", "type": "mongodb-atlas", "config": {"clusterName": "Cluster0"}}`)},
@@ -38,7 +44,7 @@ func inlineColl(t *testing.T, rulesJSON string, docs ...string) (*gate.Collectio
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := gate.New(db.Client(), prog)
+	g, err := gate.New(db.Client(), prog, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

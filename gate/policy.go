@@ -17,8 +17,37 @@ func (c *Collection) bind(ctx context.Context) (*evaluator.Bound, error) {
 
 // decide evaluates one document for the caller, with the fields the decided
 // role may read and write.
-func decide(ctx context.Context, b *evaluator.Bound, a evaluator.Action, doc, prev, update bson.Raw) (evaluator.Decision, error) {
-	return b.Evaluate(ctx, evaluator.Doc{Action: a, Document: doc, PrevDocument: prev, Update: update}, evaluator.EvalFields())
+//
+// A stored document whose read rules cannot be evaluated (a %function
+// that fails on it, a stored value the evaluator refuses as an operand)
+// is one the caller cannot read: the decision denies with ReasonError and
+// no error is returned, so the document is left out like any other the
+// caller may not see. Reporting the error to the caller would tell it
+// something about a document it may not read, and would let whoever
+// stores such a value break every other caller's queries. The error goes
+// to the Gate's WithDocumentErrors function, for the operator.
+func (c *Collection) decide(ctx context.Context, b *evaluator.Bound, a evaluator.Action, doc, prev, update bson.Raw) (evaluator.Decision, error) {
+	d, err := b.Evaluate(ctx, evaluator.Doc{Action: a, Document: doc, PrevDocument: prev, Update: update}, evaluator.EvalFields())
+	if err == nil || a == evaluator.ActionInsert || ctx.Err() != nil ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return d, err
+	}
+	if a != evaluator.ActionRead {
+		// A write or delete decision that fails on a stored document is
+		// reported only when the caller can read that document.
+		stored := doc
+		if prev != nil {
+			stored = prev
+		}
+		if rd, rerr := c.decide(ctx, b, evaluator.ActionRead, stored, nil, nil); rerr != nil || rd.Allowed {
+			return d, err
+		}
+	}
+	if f := c.s.g.docErrors; f != nil {
+		f(ctx, c.ns, err)
+	}
+	d.Allowed, d.Reason, d.Fields = false, evaluator.ReasonError, evaluator.Fields{}
+	return d, nil
 }
 
 // readScope returns the rule filter and projection of reads. exact is

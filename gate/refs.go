@@ -63,7 +63,7 @@ func (c *Collection) refsOK(ctx context.Context, b *evaluator.Bound, op string, 
 		// Cannot be probed (a path through a non-document): fail closed.
 		return false, nil
 	}
-	dec, err := decide(ctx, b, evaluator.ActionRead, probe, nil, nil)
+	dec, err := c.decide(ctx, b, evaluator.ActionRead, probe, nil, nil)
 	if err != nil {
 		return false, c.evalErr(op, evaluator.ActionRead, err)
 	}

@@ -100,7 +100,7 @@ func (c *Collection) checkInsert(ctx context.Context, b *evaluator.Bound, op str
 			return nil, err
 		}
 	}
-	d, err := decide(ctx, b, evaluator.ActionInsert, raw, nil, nil)
+	d, err := c.decide(ctx, b, evaluator.ActionInsert, raw, nil, nil)
 	if err != nil {
 		return nil, c.evalErr(op, evaluator.ActionInsert, err)
 	}
@@ -251,7 +251,7 @@ func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite
 // (the paths the update touches, with %%root the document as stored), and
 // a denial is returned when the rules refuse it, whatever the values.
 func (c *Collection) applyFailed(ctx context.Context, b *evaluator.Bound, op string, prev bson.Raw, upd *update, aerr error) error {
-	d, err := decide(ctx, b, evaluator.ActionWrite, prev, prev, upd.raw)
+	d, err := c.decide(ctx, b, evaluator.ActionWrite, prev, prev, upd.raw)
 	if err != nil {
 		return c.evalErr(op, evaluator.ActionWrite, err)
 	}
@@ -272,11 +272,11 @@ func (c *Collection) applyFailed(ctx context.Context, b *evaluator.Bound, op str
 // replacement that moves a document out of the caller's write scope, such
 // as changing its owner, is denied with the reason evaluating post gives.
 func (c *Collection) decideWrite(ctx context.Context, b *evaluator.Bound, prev, post, update bson.Raw) (evaluator.Decision, error) {
-	d, err := decide(ctx, b, evaluator.ActionWrite, post, prev, update)
+	d, err := c.decide(ctx, b, evaluator.ActionWrite, post, prev, update)
 	if err != nil || !d.Allowed || c.s.g.leaveScope {
 		return d, err
 	}
-	after, err := decide(ctx, b, evaluator.ActionWrite, post, post, nil)
+	after, err := c.decide(ctx, b, evaluator.ActionWrite, post, post, nil)
 	if err != nil || !after.Allowed {
 		return after, err
 	}
@@ -315,7 +315,7 @@ func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op stri
 	defer cur.Close(ctx)
 	for cur.Next(ctx) {
 		doc := cur.Current
-		rd, err := decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
+		rd, err := c.decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
 		if err != nil {
 			return c.evalErr(op, evaluator.ActionRead, err)
 		}
@@ -331,13 +331,13 @@ func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op stri
 		}
 		var d evaluator.Decision
 		if a == evaluator.ActionDelete {
-			d, err = decide(ctx, b, a, doc, nil, nil)
+			d, err = c.decide(ctx, b, a, doc, nil, nil)
 		} else {
 			post := doc
 			if p, e := evaluator.ApplyUpdate(doc, upd.raw); e == nil {
 				post = p
 			}
-			d, err = decide(ctx, b, a, post, doc, upd.raw)
+			d, err = c.decide(ctx, b, a, post, doc, upd.raw)
 		}
 		if err != nil {
 			return c.evalErr(op, a, err)
@@ -499,7 +499,7 @@ func (c *Collection) firstInScope(b *evaluator.Bound, op string, filter bson.D, 
 		}
 		defer cur.Close(ctx)
 		for cur.Next(ctx) {
-			d, err := decide(ctx, b, evaluator.ActionRead, cur.Current, nil, nil)
+			d, err := c.decide(ctx, b, evaluator.ActionRead, cur.Current, nil, nil)
 			if err != nil {
 				return nil, c.evalErr(op, evaluator.ActionRead, err)
 			}
@@ -538,7 +538,7 @@ func (c *Collection) refsReadable(ctx context.Context, b *evaluator.Bound, op st
 	if len(refs) == 0 {
 		return true, nil
 	}
-	d, err := decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
+	d, err := c.decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
 	if err != nil {
 		return false, c.evalErr(op, evaluator.ActionRead, err)
 	}
@@ -653,7 +653,7 @@ func (c *Collection) checkEach(ctx context.Context, b *evaluator.Bound, op strin
 	var ids []bson.RawValue
 	for cur.Next(ctx) {
 		doc := cur.Current
-		rd, err := decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
+		rd, err := c.decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
 		if err != nil {
 			return nil, c.evalErr(op, evaluator.ActionRead, err)
 		}
@@ -682,7 +682,7 @@ func (c *Collection) checkEach(ctx context.Context, b *evaluator.Bound, op strin
 // computed is refused.
 func (c *Collection) decideOn(ctx context.Context, b *evaluator.Bound, op string, a evaluator.Action, doc bson.Raw, upd *update) (evaluator.Decision, error) {
 	if a == evaluator.ActionDelete {
-		d, err := decide(ctx, b, a, doc, nil, nil)
+		d, err := c.decide(ctx, b, a, doc, nil, nil)
 		if err != nil {
 			return d, c.evalErr(op, a, err)
 		}
@@ -830,7 +830,7 @@ func (c *Collection) deleteEach(ctx context.Context, b *evaluator.Bound, op stri
 		conflict := false
 		for cur.Next(ctx) {
 			doc := cur.Current
-			d, err := decide(ctx, b, evaluator.ActionDelete, doc, nil, nil)
+			d, err := c.decide(ctx, b, evaluator.ActionDelete, doc, nil, nil)
 			if err != nil {
 				cur.Close(ctx)
 				return deleted, c.evalErr(op, evaluator.ActionDelete, err)
@@ -1040,7 +1040,7 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 // visible returns doc as a SingleResult with only the fields the caller may
 // read. A document the caller changed but may not read comes back empty.
 func (c *Collection) visible(ctx context.Context, b *evaluator.Bound, op string, doc bson.Raw) *mongo.SingleResult {
-	d, err := decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
+	d, err := c.decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
 	if err != nil {
 		return errResult(c.evalErr(op, evaluator.ActionRead, err))
 	}
