@@ -206,7 +206,16 @@
 //     the server (value.HasRegex).
 //   - An element of an array or document operand that fails (a function
 //     error, a regex) fails the whole operand: {"$nin": [<failing call>]}
-//     denies, it never becomes {"$nin": []}.
+//     denies, it never becomes {"$nin": []}. An element that is missing
+//     (a missing claim, %%values or %%request field, a null expansion, a
+//     function returning undefined, a failed %stringToOid), at any depth
+//     of an array or document written in the rule, makes the whole
+//     operand missing: {"team": {"$nin": ["%%user.custom_data.banned"]}}
+//     without banned is false and its filter clause matches nothing (it
+//     is not {"$nin": []}, which holds for every document), {"owner":
+//     {"org": missing}} is not {"owner": {}}, and {"$in": [missing,
+//     "t1"]} is false too; in a filter's apply_when such a comparison is
+//     unknown, like a missing claim alone, so the filter applies.
 //   - A numeric component of an update path ("a.2024.b") is an array
 //     index (value.ArrayIndex: canonical decimals only, "01" and "-1" are
 //     field names) only where the stored document holds an array at that

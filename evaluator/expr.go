@@ -106,24 +106,27 @@ func (ec *evalCtx) build(o *operand) (value.Value, error) {
 			return value.Value{}, nil
 		}
 		return resolveRef(&ec.b.in, b)
-	case bArray:
+	case bArray, bDoc:
+		// An element that is missing (a missing claim, %%values or
+		// %%request field, a null expansion, a function returning
+		// undefined, a failed conversion, a failing element) makes the
+		// whole operand missing, never the operand without it:
+		// {"$nin": [missing]} is not {"$nin": []}, which holds for every
+		// document, nor {"owner": {"org": missing}} {"owner": {}}. A
+		// missing operand compares false, and as a filter's apply_when
+		// is unknown (a missing claim never widens access).
 		vals := make([]value.Value, 0, len(b.elems))
 		for _, e := range b.elems {
-			if v := ec.val(e); !v.IsMissing() {
-				vals = append(vals, v)
+			v := ec.val(e)
+			if v.IsMissing() {
+				return value.Value{}, nil
 			}
+			vals = append(vals, v)
 		}
-		return value.FromArray(buildBSON(nil, vals)), nil
-	case bDoc:
-		var keys []string
-		vals := make([]value.Value, 0, len(b.elems))
-		for i, e := range b.elems {
-			if v := ec.val(e); !v.IsMissing() {
-				keys = append(keys, b.keys[i])
-				vals = append(vals, v)
-			}
+		if b.kind == bArray {
+			return value.FromArray(buildBSON(nil, vals)), nil
 		}
-		return value.FromDocument(buildBSON(keys, vals)), nil
+		return value.FromDocument(buildBSON(b.keys, vals)), nil
 	case bCall:
 		switch b.op {
 		case "%stringToOid":

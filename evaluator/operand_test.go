@@ -1,0 +1,151 @@
+package evaluator_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/fstest"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/value"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// operandProg compiles one collection whose only role has applyWhen and
+// reads everything; filters, when not empty, is the rules.json "filters"
+// array.
+func operandProg(t *testing.T, applyWhen, filters string, opts ...evaluator.Option) *evaluator.Program {
+	t.Helper()
+	rj := `{"database": "db", "collection": "coll", "roles": [{"name": "r", "apply_when": ` + applyWhen + `, "read": true, "write": true}]`
+	if filters != "" {
+		rj += `, "filters": ` + filters
+	}
+	rj += `}`
+	app, err := rules.LoadApp(fstest.MapFS{"data_sources/mongodb-atlas/db/coll/rules.json": {Data: []byte(rj)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := evaluator.Compile(app, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prog
+}
+
+func operandReq(t *testing.T, action evaluator.Action, userJSON, docJSON string) evaluator.Request {
+	t.Helper()
+	u, err := expansion.NewUserObject([]byte(userJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evaluator.Request{Namespace: "db.coll", Action: action, Inputs: expansion.Inputs{User: u, Values: []byte(`{"known": "t1"}`), Request: []byte(`{"httpMethod": "GET"}`)}, Document: bsonDoc(t, docJSON)}
+}
+
+// TestMissingInsideOperandFailsClosed: an array or document operand
+// written in a rule with a missing request value inside (a missing claim,
+// %%values or %%request field, a function returning undefined, a failed
+// conversion) is itself missing: every comparison with it is false
+// ($ne and $nin too), and ReadFilter's clause for it matches nothing. It
+// used to be the operand without the element ({"$nin": []} held for every
+// document, {"owner": {"org": missing}} was {"owner": {}}).
+func TestMissingInsideOperandFailsClosed(t *testing.T) {
+	undef := evaluator.WithFunction("undef", func(context.Context, []value.Value, evaluator.FuncEnv) (value.Value, error) {
+		return value.Missing(), nil
+	})
+	const user = `{"id": "u1", "custom_data": {"orgId": null, "hex": "not-hex"}}`
+	for _, tc := range []struct{ name, applyWhen, doc string }{
+		{"claim in $nin", `{"team": {"$nin": ["%%user.custom_data.banned"]}}`, `{"_id": 1, "team": "t1"}`},
+		{"claim in $nin with others", `{"team": {"$nin": ["x", "%%user.custom_data.banned"]}}`, `{"_id": 1, "team": "t1"}`},
+		{"claim in $in with others", `{"team": {"$in": ["%%user.custom_data.banned", "t1"]}}`, `{"_id": 1, "team": "t1"}`},
+		{"claim in document", `{"owner": {"org": "%%user.custom_data.orgId2"}}`, `{"_id": 1, "owner": {}}`},
+		{"claim in array", `{"owner": ["%%user.custom_data.orgId2"]}`, `{"_id": 1, "owner": []}`},
+		{"claim in nested array", `{"owner": {"$ne": [["%%user.custom_data.orgId2"]]}}`, `{"_id": 1, "owner": [[]]}`},
+		{"claim in array in document", `{"owner": {"$nin": [{"org": ["%%user.custom_data.orgId2"]}]}}`, `{"_id": 1, "owner": {"org": []}}`},
+		{"null claim in $nin", `{"team": {"$nin": ["%%user.custom_data.orgId"]}}`, `{"_id": 1, "team": "t1"}`},
+		{"values in $nin", `{"team": {"$nin": ["%%values.unknown"]}}`, `{"_id": 1, "team": "t1"}`},
+		{"request in $ne document", `{"meta": {"$ne": {"ip": "%%request.remoteIPAddress"}}}`, `{"_id": 1, "meta": {"ip": "1.2.3.4"}}`},
+		{"function undefined in $nin", `{"team": {"$nin": [{"%function": {"name": "undef", "arguments": []}}]}}`, `{"_id": 1, "team": "t1"}`},
+		{"conversion in $nin", `{"_id": {"$nin": [{"%stringToOid": "%%user.custom_data.hex"}]}}`, `{"_id": 1}`},
+		{"swapped $nin", `{"%%user.id": {"$nin": ["%%user.custom_data.banned"]}}`, `{"_id": 1}`},
+		{"swapped document $ne", `{"%%user.custom_data": {"$ne": {"org": "%%user.custom_data.orgId2"}}}`, `{"_id": 1}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prog := operandProg(t, tc.applyWhen, "", undef)
+			ctx := context.Background()
+			for _, action := range []evaluator.Action{evaluator.ActionRead, evaluator.ActionInsert} {
+				req := operandReq(t, action, user, tc.doc)
+				dec, err := prog.Evaluate(ctx, req)
+				if dec.Allowed || err != nil {
+					t.Errorf("%s: allowed %v (%s), error %v; want no-role", action, dec.Allowed, dec.Reason, err)
+				}
+			}
+			req := operandReq(t, evaluator.ActionRead, user, tc.doc)
+			f, _, err := prog.ReadFilter(ctx, req)
+			if err != nil {
+				t.Fatalf("ReadFilter: %v", err)
+			}
+			if fj, nj := extj(t, f), extj(t, evaluator.NeverMatch()); fj != nj {
+				t.Errorf("ReadFilter %s; want %s", fj, nj)
+			}
+			wf, err := prog.WriteFilter(ctx, evaluator.Request{Namespace: req.Namespace, Action: evaluator.ActionWrite, Inputs: req.Inputs})
+			if err != nil {
+				t.Fatalf("WriteFilter: %v", err)
+			}
+			if fj, nj := extj(t, wf), extj(t, evaluator.NeverMatch()); fj != nj {
+				t.Errorf("WriteFilter %s; want %s", fj, nj)
+			}
+		})
+	}
+	// With every value present, the same operands compare as written.
+	for _, tc := range []struct{ applyWhen, doc string }{
+		{`{"team": {"$nin": ["%%user.custom_data.banned"]}}`, `{"_id": 1, "team": "t1"}`},
+		{`{"owner": {"org": "%%user.custom_data.orgId"}}`, `{"_id": 1, "owner": {"org": "o1"}}`},
+		{`{"team": {"$nin": ["%%values.known"]}}`, `{"_id": 1, "team": "t2"}`},
+	} {
+		prog := operandProg(t, tc.applyWhen, "", undef)
+		req := operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {"banned": "t0", "orgId": "o1"}}`, tc.doc)
+		if dec, err := prog.Evaluate(context.Background(), req); !dec.Allowed || err != nil {
+			t.Errorf("%s on %s with the values: %s, %v; want allowed", tc.applyWhen, tc.doc, dec.Reason, err)
+		}
+	}
+}
+
+// TestMissingInsideOperandAppliesFilter: in a filter's apply_when, a
+// comparison with an operand holding a missing request value is unknown
+// (three-valued, as a missing claim alone), so the filter applies; it
+// used to compare with the operand without it ({"$in": []} was false and
+// the filter did not apply, showing more).
+func TestMissingInsideOperandAppliesFilter(t *testing.T) {
+	filters := `[{"name": "f", "apply_when": {"%%user.id": {"$in": ["%%user.custom_data.exempt"]}}, "query": {"public": true}}]`
+	prog := operandProg(t, `{}`, filters)
+	ctx := context.Background()
+	req := operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {}}`, `{"_id": 1, "public": false}`)
+	if dec, err := prog.Evaluate(ctx, req); dec.Allowed || dec.Reason != evaluator.ReasonFilter {
+		t.Errorf("Evaluate: allowed %v (%s), %v; want the filter to apply", dec.Allowed, dec.Reason, err)
+	}
+	f, _, err := prog.ReadFilter(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := extj(t, f), `{"public":{"$eq":true}}`; got != want {
+		t.Errorf("ReadFilter %s; want %s", got, want)
+	}
+	// With the claim, the filter is decided by it.
+	req = operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {"exempt": "u2"}}`, `{"_id": 1, "public": false}`)
+	if dec, _ := prog.Evaluate(ctx, req); !dec.Allowed {
+		t.Errorf("with a claim that does not match, the filter does not apply: %s", dec.Reason)
+	}
+}
+
+func extj(t *testing.T, d bson.D) string {
+	t.Helper()
+	b, err := bson.MarshalExtJSON(d, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+var _ = errors.Is
