@@ -204,6 +204,25 @@
 //     is a candidate, not an operand, and a regex inside an embedded
 //     document operand is compared whole: both compare as values, as on
 //     the server (value.HasRegex).
+//   - Operator documents and undefined (the docs are silent): the same
+//     operands (claims, request values, function results, stored values
+//     on the right), alone or as an element of an array, that are a
+//     document whose first field name starts with "$" and that is not a
+//     DBRef ($ref and $id) deny with ReasonError and ErrOperator, and
+//     ReadFilter and WriteFilter return ErrOperator: MongoDB refuses them
+//     in $in and $nin ("cannot nest $ under $in", mongodb/mongo
+//     src/mongo/db/matcher/expression_parser.cpp, parseInExpression) and
+//     reads {"f": {"$regex": "o"}} as operators, while Evaluate, which
+//     alone decides inserts, would compare them as values. A claim
+//     written in the legacy extended JSON {"$regex": "o", "$options": ""}
+//     is such a document (the v2 driver does not read it as a regex).
+//     Deeper inside an operand they are values, as on the server. An
+//     operand holding undefined, at any depth, denies with ErrUndefined
+//     (the server refuses comparisons to undefined: "cannot compare to
+//     undefined", expression_leaf.cpp). These decisions use
+//     value.CheckOperand, the one predicate for regexes too; as for
+//     regexes, an operand on the left is checked as well ({"%%user.x":
+//     {"$exists": true}} with an undefined x denies).
 //   - An element of an array or document operand that fails (a function
 //     error, a regex) fails the whole operand: {"$nin": [<failing call>]}
 //     denies, it never becomes {"$nin": []}. An element that is missing

@@ -56,8 +56,8 @@ func (ec *evalCtx) val(o *operand) value.Value {
 			return value.Value{}
 		}
 		v = resolve(d, o.path)
-		if value.HasRegex(v) {
-			ec.fail(regexErr(o))
+		if r := value.CheckOperand(v); r != value.Comparable {
+			ec.fail(refusalErr(o, r))
 			return value.Value{}
 		}
 	case oDocBuild:
@@ -67,8 +67,8 @@ func (ec *evalCtx) val(o *operand) value.Value {
 			ec.fail(err)
 			return value.Value{}
 		}
-		if value.HasRegex(v) {
-			ec.fail(regexErr(o))
+		if r := value.CheckOperand(v); r != value.Comparable {
+			ec.fail(refusalErr(o, r))
 			return value.Value{}
 		}
 	}

@@ -148,4 +148,90 @@ func extj(t *testing.T, d bson.D) string {
 	return string(b)
 }
 
-var _ = errors.Is
+// TestOperatorAndUndefinedOperandsFailClosed: a request value, function
+// result or stored operand that the server would read as operators (a
+// document whose first field starts with "$", not a DBRef: the legacy
+// {"$regex": ..., "$options": ...} form a claim holds, refused in $in and
+// $nin with "cannot nest $ under $in") or refuse (undefined: "cannot
+// compare to undefined"), as the operand or an element of an array
+// operand, denies with ReasonError (ErrOperator, ErrUndefined), on insert
+// too, where Evaluate alone decides; ReadFilter and WriteFilter return the
+// error instead of sending it. Evaluate used to compare them as values and
+// allow.
+func TestOperatorAndUndefinedOperandsFailClosed(t *testing.T) {
+	const user = `{"id": "u1", "custom_data": {
+	  "legs": [{"$regex": "o", "$options": ""}], "leg": {"$regex": "o", "$options": ""},
+	  "ops": ["t1", {"$gt": 1}], "u": {"$undefined": true}, "us": ["t1", {"$undefined": true}],
+	  "deep": {"a": [{"$undefined": true}]}, "plain": "t1"}}`
+	fns := []evaluator.Option{
+		evaluator.WithFunction("op", func(context.Context, []value.Value, evaluator.FuncEnv) (value.Value, error) {
+			return value.FromExtJSON([]byte(`{"$in": ["x"]}`))
+		}),
+		evaluator.WithFunction("undef", func(context.Context, []value.Value, evaluator.FuncEnv) (value.Value, error) {
+			return value.Value{Type: bson.TypeUndefined, Data: []byte{}}, nil
+		}),
+	}
+	for _, tc := range []struct {
+		name, applyWhen, doc string
+		want                 error
+		notExpressible       bool // ReadFilter: ErrNotExpressible (a document value), else want
+	}{
+		{"claim array $nin", `{"foo": {"$nin": "%%user.custom_data.legs"}}`, `{"_id": 1, "foo": "foo"}`, evaluator.ErrOperator, false},
+		{"claim array $in", `{"foo": {"$in": "%%user.custom_data.ops"}}`, `{"_id": 1, "foo": "t1"}`, evaluator.ErrOperator, false},
+		{"claim array $ne (membership)", `{"foo": {"$ne": "%%user.custom_data.legs"}}`, `{"_id": 1, "foo": "foo"}`, evaluator.ErrOperator, false},
+		{"claim array membership", `{"foo": "%%user.custom_data.ops"}`, `{"_id": 1, "foo": "t1"}`, evaluator.ErrOperator, false},
+		{"claim in literal $nin", `{"foo": {"$nin": ["%%user.custom_data.leg"]}}`, `{"_id": 1, "foo": "foo"}`, evaluator.ErrOperator, false},
+		{"claim equality", `{"foo": {"$ne": "%%user.custom_data.leg"}}`, `{"_id": 1, "foo": "foo"}`, evaluator.ErrOperator, false},
+		{"claim swapped", `{"%%user.custom_data.leg": {"$nin": "%%root.members"}}`, `{"_id": 1, "members": ["foo"]}`, evaluator.ErrOperator, false},
+		{"function $nin", `{"foo": {"$nin": [{"%function": {"name": "op", "arguments": []}}]}}`, `{"_id": 1, "foo": "x"}`, evaluator.ErrOperator, false},
+		{"function of the document", `{"foo": {"$nin": [{"%function": {"name": "op", "arguments": ["%%root.foo"]}}]}}`, `{"_id": 1, "foo": "x"}`, evaluator.ErrOperator, true},
+		{"stored $nin", `{"foo": {"$nin": ["%%root.pattern"]}}`, `{"_id": 1, "foo": "foo", "pattern": {"$gt": ""}}`, evaluator.ErrOperator, true},
+		{"undefined claim $ne", `{"foo": {"$ne": "%%user.custom_data.u"}}`, `{"_id": 1, "foo": "foo"}`, evaluator.ErrUndefined, false},
+		{"undefined claim $gt", `{"foo": {"$gt": "%%user.custom_data.u"}}`, `{"_id": 1, "foo": "foo"}`, evaluator.ErrUndefined, false},
+		{"undefined in claim array $nin", `{"foo": {"$nin": "%%user.custom_data.us"}}`, `{"_id": 1, "foo": "foo"}`, evaluator.ErrUndefined, false},
+		{"undefined deep in claim", `{"foo": {"$ne": "%%user.custom_data.deep"}}`, `{"_id": 1, "foo": "foo"}`, evaluator.ErrUndefined, false},
+		{"undefined in literal array", `{"foo": {"$nin": ["%%user.custom_data.u"]}}`, `{"_id": 1, "foo": "foo"}`, evaluator.ErrUndefined, false},
+		{"undefined function", `{"foo": {"$ne": {"%function": {"name": "undef", "arguments": []}}}}`, `{"_id": 1, "foo": "foo"}`, evaluator.ErrUndefined, false},
+		{"undefined stored", `{"foo": {"$ne": "%%root.u"}}`, `{"_id": 1, "foo": "foo", "u": {"$undefined": true}}`, evaluator.ErrUndefined, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prog := operandProg(t, tc.applyWhen, "", fns...)
+			ctx := context.Background()
+			for _, action := range []evaluator.Action{evaluator.ActionRead, evaluator.ActionInsert} {
+				req := operandReq(t, action, user, tc.doc)
+				dec, err := prog.Evaluate(ctx, req)
+				if dec.Allowed || dec.Reason != evaluator.ReasonError || !errors.Is(err, tc.want) {
+					t.Errorf("%s: allowed %v, reason %s, error %v; want a denial with %v", action, dec.Allowed, dec.Reason, err, tc.want)
+				}
+			}
+			req := operandReq(t, evaluator.ActionRead, user, tc.doc)
+			want := tc.want
+			if tc.notExpressible {
+				want = evaluator.ErrNotExpressible
+			}
+			if f, _, err := prog.ReadFilter(ctx, req); !errors.Is(err, want) {
+				t.Errorf("ReadFilter: %s, error %v; want %v", extj(t, f), err, want)
+			}
+			if f, err := prog.WriteFilter(ctx, evaluator.Request{Namespace: req.Namespace, Action: evaluator.ActionWrite, Inputs: req.Inputs}); !errors.Is(err, want) {
+				t.Errorf("WriteFilter: %s, error %v; want %v", extj(t, f), err, want)
+			}
+		})
+	}
+	// A DBRef is a value for the server ($in accepts it), and so is an
+	// operator document deeper inside an operand; a claim that the rule
+	// does not reach does not deny.
+	for _, tc := range []struct{ applyWhen, doc string }{
+		{`{"foo": {"$in": "%%user.custom_data.refs"}}`, `{"_id": 1, "foo": {"$ref": "c", "$id": 1}}`},
+		{`{"foo": {"$in": "%%user.custom_data.nested"}}`, `{"_id": 1, "foo": {"a": {"$gt": 1}}}`},
+		{`{"foo": "%%user.custom_data.plain"}`, `{"_id": 1, "foo": "t1"}`},
+	} {
+		prog := operandProg(t, tc.applyWhen, "", fns...)
+		req := operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {"refs": [{"$ref": "c", "$id": 1}], "nested": [{"a": {"$gt": 1}}], "plain": "t1", "u": {"$undefined": true}}}`, tc.doc)
+		if dec, err := prog.Evaluate(context.Background(), req); !dec.Allowed || err != nil {
+			t.Errorf("%s on %s: %s, %v; want allowed", tc.applyWhen, tc.doc, dec.Reason, err)
+		}
+		if _, _, err := prog.ReadFilter(context.Background(), req); err != nil {
+			t.Errorf("%s: ReadFilter: %v", tc.applyWhen, err)
+		}
+	}
+}
