@@ -173,7 +173,15 @@
 //   - A null that comes from an expansion on the right of a comparison is
 //     treated as missing, and nulls inside expansion arrays used with $in
 //     or membership are dropped: a null claim never matches documents that
-//     lack the field. Literal nulls keep their MongoDB meaning.
+//     lack the field. Literal nulls keep their MongoDB meaning. Dropping a
+//     null from a negation would widen it ({"team": {"$nin":
+//     "%%user.custom_data.banned"}} with banned [null, "t1"] would admit
+//     the documents without team, which MongoDB's $nin excludes): $nin,
+//     and $ne with membership, of an expansion array holding a null are
+//     false, as is $ne or $nin of a null (or null-holding) request value
+//     tested against a document path ({"%%user.custom_data.org": {"$ne":
+//     "%%root.org"}} with a null org), and their filter clauses match
+//     nothing; in a filter's apply_when they are unknown.
 //   - $in and $nin whose operand is not an array are false.
 //   - A document whose role has field rules but grants nothing readable is
 //     denied; Fields lists only fields present in the document.

@@ -349,6 +349,9 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 	case cEq:
 		return ec.eqPath(c, d, p, rv, query)
 	case cNe:
+		if negDropsNull(c, c.arg, rv, query) {
+			return false
+		}
 		return !ec.eqPath(c, d, p, rv, query)
 	case cCmp:
 		return docCmp(d, p, c.cmp, rv)
@@ -359,13 +362,55 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 		s := ec.set(c.arg)
 		return docIn(d, p, s, s.HasNull())
 	case cNin:
-		if !rv.IsArray() {
+		if !rv.IsArray() || negDropsNull(c, c.arg, rv, query) {
 			return false
 		}
 		s := ec.set(c.arg)
 		return !docIn(d, p, s, s.HasNull())
 	}
 	return false
+}
+
+// negDropsNull reports whether c, a negation ($nin, or $ne where an
+// array from an expansion means membership), would compare with an array
+// v from an expansion (arg.fromExp) without a null it holds: nulls of
+// such arrays are dropped (a null claim never matches documents that lack
+// the field), which in a negation widens it ({"$nin": [null, "t1"]} would
+// admit the documents without the field, which the server excludes). The
+// negation is then false, as with a missing operand (fail closed).
+func negDropsNull(c *cnode, arg *operand, v value.Value, query bool) bool {
+	switch c.kind {
+	case cNin:
+	case cNe:
+		if query {
+			return false // no membership: the array is compared whole
+		}
+	default:
+		return false
+	}
+	return arg.fromExp && v.IsArray() && hasNullElem(v)
+}
+
+// hasNullElem reports whether the array v has a null element.
+func hasNullElem(v value.Value) bool {
+	found := false
+	v.Each(func(_ int, e value.Value) bool {
+		found = e.IsNull()
+		return found
+	})
+	return found
+}
+
+// swappedNegNull reports whether a negation ($ne, $nin) of a per-request
+// left value lv tested against a document path reads a null from an
+// expansion: lv null (which never matches, as a null claim on the right),
+// or an array holding one (dropped from the membership). Dropping it
+// would widen the negation: it is false (fail closed).
+func swappedNegNull(c *cnode, lv value.Value) bool {
+	if c.kind != cNe && c.kind != cNin {
+		return false
+	}
+	return lv.IsNull() || lv.IsArray() && hasNullElem(lv)
 }
 
 // eqPath is {p: rv}; an array that comes from an expansion also matches
@@ -422,6 +467,9 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 	// {"members": "%%user.id"} seen from the document.
 	if a := c.arg; a.kind == oDocPath && len(a.path) > 0 {
 		d := ec.doc(a.sel)
+		if swappedNegNull(c, lv) {
+			return false
+		}
 		switch c.kind {
 		case cEq:
 			return ec.swappedEq(c, d, a.path, lv)
@@ -444,6 +492,9 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 	case cEq:
 		return ec.eqVal(c, lv, rv, query)
 	case cNe:
+		if negDropsNull(c, c.arg, rv, query) {
+			return false
+		}
 		return !ec.eqVal(c, lv, rv, query)
 	case cCmp:
 		return value.CmpValue(lv, c.cmp, rv)
@@ -454,7 +505,7 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 		s := ec.set(c.arg)
 		return value.InValue(lv, s, s.HasNull())
 	case cNin:
-		if !rv.IsArray() {
+		if !rv.IsArray() || negDropsNull(c, c.arg, rv, query) {
 			return false
 		}
 		s := ec.set(c.arg)
@@ -562,7 +613,15 @@ func (ec *evalCtx) condMissing(c *cnode, left *operand) bool {
 		}
 		return false
 	}
-	return ec.opMissing(left) || ec.opMissing(c.arg)
+	if ec.opMissing(left) || ec.opMissing(c.arg) {
+		return true
+	}
+	// A negation that would drop a null of an expansion array is false
+	// like a comparison with a missing value, so it is unknown here too.
+	if o := c.arg; o != nil && (o.kind == oReq || o.kind == oConst) && negDropsNull(c, o, ec.val(o), false) {
+		return true
+	}
+	return false
 }
 
 // opMissing reports whether a request-phase or constant operand is

@@ -235,3 +235,69 @@ func TestOperatorAndUndefinedOperandsFailClosed(t *testing.T) {
 		}
 	}
 }
+
+// TestNullInExpansionArrayNegatedFailsClosed: a null element of an array
+// that comes from an expansion is dropped where the array is matched
+// positively ($in, membership: a null claim never matches documents that
+// lack the field), but dropping it from a negation ($nin, $ne with
+// membership) widens it: {"team": {"$nin": [null, "t1"]}} excludes, on
+// the server, the documents without team, and without the null it
+// admitted them. Such a negation is false, as with a missing claim, and
+// in a filter's apply_when unknown (the filter applies).
+func TestNullInExpansionArrayNegatedFailsClosed(t *testing.T) {
+	const user = `{"id": "u1", "custom_data": {"banned": [null, "t1"], "ok": ["t1"], "none": null}}`
+	for _, tc := range []struct{ name, applyWhen, doc string }{
+		{"$nin", `{"team": {"$nin": "%%user.custom_data.banned"}}`, `{"_id": 1}`},
+		{"$nin with a value", `{"team": {"$nin": "%%user.custom_data.banned"}}`, `{"_id": 1, "team": "t2"}`},
+		{"$ne membership", `{"team": {"$ne": "%%user.custom_data.banned"}}`, `{"_id": 1}`},
+		{"swapped $nin", `{"%%user.custom_data.banned": {"$nin": "%%root.teams"}}`, `{"_id": 1, "teams": ["t2"]}`},
+		{"swapped $ne", `{"%%user.custom_data.banned": {"$ne": "%%root.team"}}`, `{"_id": 1, "team": "t2"}`},
+		{"swapped $ne null claim", `{"%%user.custom_data.none": {"$ne": "%%root.team"}}`, `{"_id": 1, "team": "t2"}`},
+		{"swapped $nin null claim", `{"%%user.custom_data.none": {"$nin": "%%root.teams"}}`, `{"_id": 1, "teams": ["t2"]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prog := operandProg(t, tc.applyWhen, "")
+			ctx := context.Background()
+			req := operandReq(t, evaluator.ActionRead, user, tc.doc)
+			if dec, err := prog.Evaluate(ctx, req); dec.Allowed || err != nil {
+				t.Errorf("Evaluate: allowed %v (%s), %v; want no-role", dec.Allowed, dec.Reason, err)
+			}
+			f, _, err := prog.ReadFilter(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fj, nj := extj(t, f), extj(t, evaluator.NeverMatch()); fj != nj {
+				t.Errorf("ReadFilter %s; want %s", fj, nj)
+			}
+		})
+	}
+	// Positive matches still drop the null; without a null the negation
+	// holds as written.
+	for _, tc := range []struct{ applyWhen, doc string }{
+		{`{"team": {"$in": "%%user.custom_data.banned"}}`, `{"_id": 1, "team": "t1"}`},
+		{`{"team": "%%user.custom_data.banned"}`, `{"_id": 1, "team": "t1"}`},
+		{`{"team": {"$nin": "%%user.custom_data.ok"}}`, `{"_id": 1}`},
+		{`{"team": {"$ne": "%%user.custom_data.ok"}}`, `{"_id": 1, "team": "t2"}`},
+	} {
+		prog := operandProg(t, tc.applyWhen, "")
+		req := operandReq(t, evaluator.ActionRead, user, tc.doc)
+		if dec, err := prog.Evaluate(context.Background(), req); !dec.Allowed || err != nil {
+			t.Errorf("%s on %s: %s, %v; want allowed", tc.applyWhen, tc.doc, dec.Reason, err)
+		}
+	}
+	for _, tc := range []struct{ applyWhen, doc string }{
+		{`{"team": {"$in": "%%user.custom_data.banned"}}`, `{"_id": 1}`},
+	} {
+		prog := operandProg(t, tc.applyWhen, "")
+		req := operandReq(t, evaluator.ActionRead, user, tc.doc)
+		if dec, _ := prog.Evaluate(context.Background(), req); dec.Allowed {
+			t.Errorf("%s on %s: allowed; a null claim element never matches a missing field", tc.applyWhen, tc.doc)
+		}
+	}
+	filters := `[{"name": "f", "apply_when": {"%%user.id": {"$nin": "%%user.custom_data.banned"}}, "query": {"public": true}}]`
+	prog := operandProg(t, `{}`, filters)
+	req := operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {"banned": [null, "u1"]}}`, `{"_id": 1, "public": false}`)
+	if dec, _ := prog.Evaluate(context.Background(), req); dec.Allowed {
+		t.Errorf("a filter whose apply_when negates an array holding a null applies (unknown); allowed")
+	}
+}
