@@ -3,11 +3,14 @@ package evaluator_test
 import (
 	"context"
 	"errors"
+	"sort"
+	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/internal/mongotest"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -217,6 +220,25 @@ func TestOperatorAndUndefinedOperandsFailClosed(t *testing.T) {
 			}
 		})
 	}
+	// %%values and %%request are request values too.
+	for _, tc := range []struct {
+		applyWhen string
+		want      error
+	}{
+		{`{"foo": {"$nin": ["%%values.op"]}}`, evaluator.ErrOperator},
+		{`{"foo": {"$ne": "%%request.remoteIPAddress"}}`, evaluator.ErrUndefined},
+	} {
+		prog := operandProg(t, tc.applyWhen, "")
+		req := operandReq(t, evaluator.ActionInsert, `{"id": "u1"}`, `{"_id": 1, "foo": "x"}`)
+		req.Inputs.Values = []byte(`{"op": {"$gt": ""}}`)
+		req.Inputs.Request = []byte(`{"remoteIPAddress": {"$undefined": true}}`)
+		if dec, err := prog.Evaluate(context.Background(), req); dec.Allowed || !errors.Is(err, tc.want) {
+			t.Errorf("%s: allowed %v, %v; want a denial with %v", tc.applyWhen, dec.Allowed, err, tc.want)
+		}
+		if _, _, err := prog.ReadFilter(context.Background(), req); !errors.Is(err, tc.want) {
+			t.Errorf("%s: ReadFilter error %v; want %v", tc.applyWhen, err, tc.want)
+		}
+	}
 	// A DBRef is a value for the server ($in accepts it), and so is an
 	// operator document deeper inside an operand; a claim that the rule
 	// does not reach does not deny.
@@ -299,5 +321,51 @@ func TestNullInExpansionArrayNegatedFailsClosed(t *testing.T) {
 	req := operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {"banned": [null, "u1"]}}`, `{"_id": 1, "public": false}`)
 	if dec, _ := prog.Evaluate(context.Background(), req); dec.Allowed {
 		t.Errorf("a filter whose apply_when negates an array holding a null applies (unknown); allowed")
+	}
+}
+
+// TestOperandSemanticsOnServer shows the server semantics the refusals
+// follow: {"team": {"$nin": [null, "t1"]}} excludes the documents without
+// team (null matches a missing field), so the same $nin without its null
+// ({"$nin": ["t1"]}) selects more; and the server refuses a document
+// starting with a $ field in $nin, the legacy regex form a claim holds
+// ("cannot nest $ under $in"; the embedded FerretDB agrees with MongoDB).
+// (Undefined is not sent: the embedded server drops the connection.)
+func TestOperandSemanticsOnServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a server")
+	}
+	ctx := context.Background()
+	coll := mongotest.Database(t).Collection("ninnull")
+	if _, err := coll.InsertMany(ctx, []any{
+		bson.D{{Key: "_id", Value: 1}},
+		bson.D{{Key: "_id", Value: 2}, {Key: "team", Value: "t1"}},
+		bson.D{{Key: "_id", Value: 3}, {Key: "team", Value: "t2"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		filter bson.D
+		want   string
+	}{
+		{bson.D{{Key: "team", Value: bson.D{{Key: "$nin", Value: bson.A{nil, "t1"}}}}}, "3"},
+		{bson.D{{Key: "team", Value: bson.D{{Key: "$nin", Value: bson.A{"t1"}}}}}, "1,3"},
+	} {
+		cur, err := coll.Find(ctx, tc.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for cur.Next(ctx) {
+			got = append(got, value.Raw(cur.Current).Lookup("_id").ExtJSON())
+		}
+		sort.Strings(got)
+		if g := strings.Join(got, ","); g != tc.want {
+			t.Errorf("%s: the server returns %s, want %s", extj(t, tc.filter), g, tc.want)
+		}
+	}
+	legacy := bson.D{{Key: "$regex", Value: "o"}, {Key: "$options", Value: ""}}
+	if _, err := coll.Find(ctx, bson.D{{Key: "team", Value: bson.D{{Key: "$nin", Value: bson.A{legacy}}}}}); err == nil || !strings.Contains(err.Error(), "cannot nest $ under $in") {
+		t.Errorf("the server accepts a $-document in $nin (error %v): revisit ErrOperator", err)
 	}
 }
