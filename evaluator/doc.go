@@ -53,7 +53,8 @@
 //	| field-not-readable | the role has field rules but none grants reading anything; or a write's       |
 //	|                    | $rename reads a field an applied filter's projection withholds                |
 //	| error              | evaluation failed (a function error, a malformed update, a projection         |
-//	|                    | conflict between applied filters); access denied                              |
+//	|                    | conflict between applied filters, an operand the server does not compare as   |
+//	|                    | a value: ErrRegex, ErrOperator, ErrUndefined); access denied                  |
 //
 // # Semantics
 //
@@ -227,7 +228,8 @@
 //     Deeper inside an operand they are values, as on the server. An
 //     operand holding undefined, at any depth, denies with ErrUndefined
 //     (the server refuses comparisons to undefined: "cannot compare to
-//     undefined", expression_leaf.cpp). These decisions use
+//     undefined", expression_leaf.cpp); an undefined literal is refused
+//     at load (rules/operand). These decisions use
 //     value.CheckOperand, the one predicate for regexes too; as for
 //     regexes, an operand on the left is checked as well ({"%%user.x":
 //     {"$exists": true}} with an undefined x denies).
