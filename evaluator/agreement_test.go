@@ -75,8 +75,10 @@ func memMatchRaw(t testing.TB, doc value.Document, q bson.Raw) bool {
 		opElems, _ := ops.Elements()
 		for _, o := range opElems {
 			arg := value.FromRaw(o.Value())
-			if value.HasRegex(arg) {
-				t.Fatalf("a regular expression operand in a filter: %s", q)
+			if o.Key() != "$not" && value.CheckOperand(arg) != value.Comparable {
+				// A pattern, operators or undefined on the server
+				// (ErrRegex, ErrOperator, ErrUndefined).
+				t.Fatalf("an operand the server does not compare as a value (%s) in a filter: %s", value.CheckOperand(arg), q)
 			}
 			var r bool
 			switch o.Key() {
@@ -125,10 +127,12 @@ func (g gen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
 // MongoDB's path iterator does (value.Each).
 var genFields = []string{"owner_id", "team_id", "tags", "n", "sub.x", "public", "_id", "tags.0", "tags.1.x"}
 
-// "%%user.custom_data.re" is a regular expression for the last user of
+// "%%user.custom_data.re" is a regular expression for user u4 of
 // genUsers (and an array holding one in "flags"): a decision that
 // compares with it denies with evaluator.ErrRegex, and the filters
-// refuse it (the server would read it as a pattern).
+// refuse it (the server would read it as a pattern); for u5 it is the
+// legacy {"$regex": ...} document (ErrOperator), and "flags" and "n"
+// hold undefined (ErrUndefined).
 var genClaims = []string{`"%%user.id"`, `"%%user.custom_data.teamIds"`, `"%%user.custom_data.team"`, `"%%user.custom_data.missing"`,
 	`"%%user.custom_data.n"`, `"%%user.custom_data.nul"`, `"%%user.custom_data.oid"`, `"%%user.custom_data.flags"`, `"%%user.custom_data.re"`}
 
@@ -295,6 +299,16 @@ var genUsers = []string{
 	`{"id": "u3", "type": "server"}`,
 	`{"id": "u4", "type": "normal", "custom_data": {"teamIds": ["t1", {"$regularExpression": {"pattern": "^t", "options": ""}}], "team": "red",
 	  "re": {"$regularExpression": {"pattern": "1", "options": ""}}, "flags": [{"$regularExpression": {"pattern": "u", "options": "i"}}]}}`,
+	// Operands the server reads as operators or refuses: the legacy
+	// regex form (a document), a $-document in an array, undefined.
+	`{"id": "u5", "type": "normal", "custom_data": {"teamIds": ["t1", {"$gt": 1}], "team": "red", "n": {"$undefined": true},
+	  "re": {"$regex": "1", "$options": ""}, "flags": [true, {"$undefined": true}]}}`,
+}
+
+// refused reports whether err is a refusal of an operand the server does
+// not compare as a value (ErrRegex, ErrOperator, ErrUndefined).
+func refused(err error) bool {
+	return errors.Is(err, evaluator.ErrRegex) || errors.Is(err, evaluator.ErrOperator) || errors.Is(err, evaluator.ErrUndefined)
 }
 
 func genApp(t testing.TB, rulesJSON string) *evaluator.Program {
@@ -408,14 +422,15 @@ var _ = json.Marshal
 type agreementStats struct{ rejected, skipped, allowed, denied, wallowed, regex int }
 
 // checkRegexDenies checks a decision of a request whose filter refused a
-// regex claim: Evaluate either decides without it or denies with
-// ErrRegex and ReasonError, never allowing on a comparison with it.
+// regex (operator-document, undefined) claim: Evaluate either decides
+// without it or denies with ErrRegex (ErrOperator, ErrUndefined) and
+// ReasonError, never allowing on a comparison with it.
 func checkRegexDenies(t testing.TB, rp string, seed uint64, ui int, rulesJSON, ds string, prog *evaluator.Program, r evaluator.Request) {
 	t.Helper()
 	dec, err := prog.Evaluate(context.Background(), r)
 	switch {
 	case err == nil:
-	case !errors.Is(err, evaluator.ErrRegex):
+	case !refused(err):
 		t.Fatalf(rp+"seed %d user %d: Evaluate: %v", seed, ui, err)
 	case dec.Allowed || dec.Reason != evaluator.ReasonError:
 		t.Fatalf(rp+"seed %d user %d: Evaluate allows (%s) with a regex error %v\nrules: %s\ndocument: %s", seed, ui, dec.Reason, err, rulesJSON, ds)
@@ -438,8 +453,8 @@ func checkAgreement(t testing.TB, seed uint64) agreementStats {
 			}
 			req := evaluator.Request{Namespace: "db.coll", Action: evaluator.ActionRead, Inputs: expansion.Inputs{User: user}}
 			filter, _, err := c.prog.ReadFilter(ctx, req)
-			if errors.Is(err, evaluator.ErrRegex) {
-				// The filter refuses the regex claim; Evaluate must deny
+			if refused(err) {
+				// The filter refuses the regex (operator, undefined) claim; Evaluate must deny
 				// every decision that needs it (checkRegexDenies).
 				st.regex++
 				for _, ds := range c.docs {
@@ -471,7 +486,7 @@ func checkAgreement(t testing.TB, seed uint64) agreementStats {
 				r := req
 				r.Document = doc
 				dec, err := c.prog.Evaluate(ctx, r)
-				if err != nil && !errors.Is(err, evaluator.ErrRegex) {
+				if err != nil && !refused(err) {
 					t.Fatalf(rp+"seed %d: Evaluate: %v", seed, err)
 				}
 				if dec.Allowed {
@@ -501,7 +516,7 @@ func checkAgreement(t testing.TB, seed uint64) agreementStats {
 				w := wreq
 				w.Document, w.PrevDocument = doc, doc
 				wdec, err := c.prog.Evaluate(ctx, w)
-				if err != nil && !errors.Is(err, evaluator.ErrRegex) {
+				if err != nil && !refused(err) {
 					t.Fatalf(rp+"seed %d: Evaluate write: %v", seed, err)
 				}
 				if wdec.Allowed {

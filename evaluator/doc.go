@@ -53,7 +53,8 @@
 //	| field-not-readable | the role has field rules but none grants reading anything; or a write's       |
 //	|                    | $rename reads a field an applied filter's projection withholds                |
 //	| error              | evaluation failed (a function error, a malformed update, a projection         |
-//	|                    | conflict between applied filters); access denied                              |
+//	|                    | conflict between applied filters, an operand the server does not compare as   |
+//	|                    | a value: ErrRegex, ErrOperator, ErrUndefined); access denied                  |
 //
 // # Semantics
 //
@@ -185,7 +186,13 @@
 //     their MongoDB meaning: {"team": {"$nin": "%%user.custom_data.banned"}}
 //     with banned: [null] excludes documents whose team is null or missing
 //     (dropping the null would admit them, and would widen $in under
-//     $nor). Literal nulls keep their MongoDB meaning.
+//     $nor). Literal nulls keep their MongoDB meaning. Where a dropped null
+//     would widen a negation, the negation is false instead (true under
+//     $nor, like a missing value), and its filter clause matches nothing:
+//     $ne of an expansion array holding a null (membership), and $ne or
+//     $nin of a null (or null-holding) request value tested against a
+//     document path ({"%%user.custom_data.org": {"$ne": "%%root.org"}}
+//     with a null org); in a filter's apply_when they are unknown.
 //   - $in and $nin whose operand is not an array are false.
 //   - A document whose role has field rules but grants nothing readable is
 //     denied; Fields lists only fields present in the document.
@@ -216,9 +223,38 @@
 //     is a candidate, not an operand, and a regex inside an embedded
 //     document operand is compared whole: both compare as values, as on
 //     the server (value.HasRegex).
+//   - Operator documents and undefined (the docs are silent): the same
+//     operands (claims, request values, function results, stored values
+//     on the right), alone or as an element of an array, that are a
+//     document whose first field name starts with "$" and that is not a
+//     DBRef ($ref and $id) deny with ReasonError and ErrOperator, and
+//     ReadFilter and WriteFilter return ErrOperator: MongoDB refuses them
+//     in $in and $nin ("cannot nest $ under $in", mongodb/mongo
+//     src/mongo/db/matcher/expression_parser.cpp, parseInExpression) and
+//     reads {"f": {"$regex": "o"}} as operators, while Evaluate, which
+//     alone decides inserts, would compare them as values. A claim
+//     written in the legacy extended JSON {"$regex": "o", "$options": ""}
+//     is such a document (the v2 driver does not read it as a regex).
+//     Deeper inside an operand they are values, as on the server. An
+//     operand holding undefined, at any depth, denies with ErrUndefined
+//     (the server refuses comparisons to undefined: "cannot compare to
+//     undefined", expression_leaf.cpp); an undefined literal is refused
+//     at load (rules/operand). These decisions use
+//     value.CheckOperand, the one predicate for regexes too; as for
+//     regexes, an operand on the left is checked as well ({"%%user.x":
+//     {"$exists": true}} with an undefined x denies).
 //   - An element of an array or document operand that fails (a function
 //     error, a regex) fails the whole operand: {"$nin": [<failing call>]}
-//     denies, it never becomes {"$nin": []}.
+//     denies, it never becomes {"$nin": []}. An element that is missing
+//     (a missing claim, %%values or %%request field, a null expansion, a
+//     function returning undefined, a failed %stringToOid), at any depth
+//     of an array or document written in the rule, makes the whole
+//     operand missing: {"team": {"$nin": ["%%user.custom_data.banned"]}}
+//     without banned is false and its filter clause matches nothing (it
+//     is not {"$nin": []}, which holds for every document), {"owner":
+//     {"org": missing}} is not {"owner": {}}, and {"$in": [missing,
+//     "t1"]} is false too; in a filter's apply_when such a comparison is
+//     unknown, like a missing claim alone, so the filter applies.
 //   - A numeric component of an update path ("a.2024.b") is an array
 //     index (value.ArrayIndex: canonical decimals only, "01" and "-1" are
 //     field names) only where the stored document holds an array at that

@@ -88,12 +88,14 @@ func (p *Program) Bind(ctx context.Context, req Request) (*Bound, error) {
 			ec.err = nil
 			continue
 		}
-		if value.HasRegex(v) {
-			// A regex operand would be a pattern on the server (ErrRegex).
+		if r := value.CheckOperand(v); r != value.Comparable {
+			// A regex operand would be a pattern on the server
+			// (ErrRegex), a $-document operators (ErrOperator), and the
+			// server refuses undefined (ErrUndefined).
 			if b.opErr == nil {
 				b.opErr = make([]error, len(c.reqOps))
 			}
-			b.opErr[o.slot] = regexErr(o)
+			b.opErr[o.slot] = refusalErr(o, r)
 			continue
 		}
 		b.vals[o.slot] = v

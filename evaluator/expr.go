@@ -56,8 +56,8 @@ func (ec *evalCtx) val(o *operand) value.Value {
 			return value.Value{}
 		}
 		v = resolve(d, o.path)
-		if value.HasRegex(v) {
-			ec.fail(regexErr(o))
+		if r := value.CheckOperand(v); r != value.Comparable {
+			ec.fail(refusalErr(o, r))
 			return value.Value{}
 		}
 	case oDocBuild:
@@ -67,8 +67,8 @@ func (ec *evalCtx) val(o *operand) value.Value {
 			ec.fail(err)
 			return value.Value{}
 		}
-		if value.HasRegex(v) {
-			ec.fail(regexErr(o))
+		if r := value.CheckOperand(v); r != value.Comparable {
+			ec.fail(refusalErr(o, r))
 			return value.Value{}
 		}
 	}
@@ -106,24 +106,27 @@ func (ec *evalCtx) build(o *operand) (value.Value, error) {
 			return value.Value{}, nil
 		}
 		return b.acc.Resolve(&ec.b.in)
-	case bArray:
+	case bArray, bDoc:
+		// An element that is missing (a missing claim, %%values or
+		// %%request field, a null expansion, a function returning
+		// undefined, a failed conversion, a failing element) makes the
+		// whole operand missing, never the operand without it:
+		// {"$nin": [missing]} is not {"$nin": []}, which holds for every
+		// document, nor {"owner": {"org": missing}} {"owner": {}}. A
+		// missing operand compares false, and as a filter's apply_when
+		// is unknown (a missing claim never widens access).
 		vals := make([]value.Value, 0, len(b.elems))
 		for _, e := range b.elems {
-			if v := ec.val(e); !v.IsMissing() {
-				vals = append(vals, v)
+			v := ec.val(e)
+			if v.IsMissing() {
+				return value.Value{}, nil
 			}
+			vals = append(vals, v)
 		}
-		return value.FromArray(buildBSON(nil, vals)), nil
-	case bDoc:
-		var keys []string
-		vals := make([]value.Value, 0, len(b.elems))
-		for i, e := range b.elems {
-			if v := ec.val(e); !v.IsMissing() {
-				keys = append(keys, b.keys[i])
-				vals = append(vals, v)
-			}
+		if b.kind == bArray {
+			return value.FromArray(buildBSON(nil, vals)), nil
 		}
-		return value.FromDocument(buildBSON(keys, vals)), nil
+		return value.FromDocument(buildBSON(b.keys, vals)), nil
 	case bCall:
 		switch b.op {
 		case "%stringToOid":
@@ -347,6 +350,9 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 	case cEq:
 		return ec.eqPath(c, d, p, rv, query)
 	case cNe:
+		if negDropsNull(c, c.arg, rv, query) {
+			return c.neg
+		}
 		return !ec.eqPath(c, d, p, rv, query)
 	case cCmp:
 		return docCmp(d, p, c.cmp, rv)
@@ -364,6 +370,42 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 		return !docIn(d, p, s, s.HasNull())
 	}
 	return false
+}
+
+// negDropsNull reports whether c is $ne where an array v from an
+// expansion (arg.fromExp) means membership and v holds a null: membership
+// drops the nulls (a null claim never matches documents that lack the
+// field), which in the negation widens it. The negation is then decided
+// as with a missing operand (false; true under $nor, cnode.neg). $nin
+// keeps the nulls of its set (operand.dropsNulls), so it needs no such
+// rule.
+func negDropsNull(c *cnode, arg *operand, v value.Value, query bool) bool {
+	if c.kind != cNe || query {
+		return false // no membership: the array is compared whole
+	}
+	return arg.fromExp && v.IsArray() && hasNullElem(v)
+}
+
+// hasNullElem reports whether the array v has a null element.
+func hasNullElem(v value.Value) bool {
+	found := false
+	v.Each(func(_ int, e value.Value) bool {
+		found = e.IsNull()
+		return found
+	})
+	return found
+}
+
+// swappedNegNull reports whether a negation ($ne, $nin) of a per-request
+// left value lv tested against a document path reads a null from an
+// expansion: lv null (which never matches, as a null claim on the right),
+// or an array holding one (dropped from the membership). Dropping it
+// would widen the negation: it is false (fail closed).
+func swappedNegNull(c *cnode, lv value.Value) bool {
+	if c.kind != cNe && c.kind != cNin {
+		return false
+	}
+	return lv.IsNull() || lv.IsArray() && hasNullElem(lv)
 }
 
 // eqPath is {p: rv}; an array that comes from an expansion also matches
@@ -421,6 +463,9 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 	// {"members": "%%user.id"} seen from the document.
 	if a := c.arg; a.kind == oDocPath && len(a.path) > 0 {
 		d := ec.doc(a.sel)
+		if swappedNegNull(c, lv) {
+			return c.neg
+		}
 		switch c.kind {
 		case cEq:
 			return ec.swappedEq(c, d, a.path, lv)
@@ -443,6 +488,9 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 	case cEq:
 		return ec.eqVal(c, lv, rv, query)
 	case cNe:
+		if negDropsNull(c, c.arg, rv, query) {
+			return c.neg
+		}
 		return !ec.eqVal(c, lv, rv, query)
 	case cCmp:
 		return value.CmpValue(lv, c.cmp, rv)
@@ -561,7 +609,15 @@ func (ec *evalCtx) condMissing(c *cnode, left *operand) bool {
 		}
 		return false
 	}
-	return ec.opMissing(left) || ec.opMissing(c.arg)
+	if ec.opMissing(left) || ec.opMissing(c.arg) {
+		return true
+	}
+	// A negation that would drop a null of an expansion array is false
+	// like a comparison with a missing value, so it is unknown here too.
+	if o := c.arg; o != nil && (o.kind == oReq || o.kind == oConst) && negDropsNull(c, o, ec.val(o), false) {
+		return true
+	}
+	return false
 }
 
 // opMissing reports whether a request-phase or constant operand is

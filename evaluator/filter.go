@@ -341,6 +341,10 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 	if rv.IsMissing() {
 		return fconst(c.neg) // as in memory (cnode.neg)
 	}
+	if negDropsNull(c, c.arg, rv, n.query) {
+		// Without the null the negation would widen (as in memory).
+		return fconst(c.neg)
+	}
 	switch c.kind {
 	case cEq:
 		return f.eq(n, c, field, rv)
@@ -395,7 +399,7 @@ func (f *fb) condSwapped(n *node, c *cnode, lv value.Value) flt {
 		_ = ok
 		return f.notExpressible(n, "$exists with a document value")
 	}
-	if lv.IsMissing() {
+	if lv.IsMissing() || swappedNegNull(c, lv) {
 		return fconst(c.neg)
 	}
 	field := strings.Join(a.path, ".")

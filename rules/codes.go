@@ -62,6 +62,14 @@ const (
 	// which rulegate does not implement; it refuses the rule rather than
 	// compare the regex as a value (fail closed).
 	CodeRegex = "rules/regex"
+	// CodeOperand: a literal MongoDB does not compare as a value (other
+	// than a regex, CodeRegex): undefined anywhere in it (the server
+	// refuses comparisons to undefined), or a document whose first field
+	// starts with "$" and that is not a DBRef, alone or in an array
+	// operand (the server reads it as operators; only a hand-built App
+	// can hold one, the parser refuses operators in values). See
+	// value.CheckOperand.
+	CodeOperand = "rules/operand"
 	// CodeFile: a file of the app could not be read.
 	CodeFile = "rules/file"
 )

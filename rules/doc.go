@@ -126,7 +126,9 @@
 // rules/regex (inside an embedded document it compares as a value): the
 // server would read it as a PCRE pattern in an equality, $in or $nin, and
 // rulegate neither implements PCRE nor compares a pattern as a value
-// (fail closed; see package value). Strings that start with
+// (fail closed; see package value). An undefined literal, anywhere in an
+// operand, is refused as rules/operand: the server refuses comparisons to
+// undefined. Strings that start with
 // "%%" are expansions (see package expansion); arrays and documents that hold
 // an expansion or a call are *ArrayOperand and *DocOperand, built per
 // request.
@@ -185,6 +187,10 @@
 //	| rules/regex                   | error    | a regular expression literal ({"$regularExpression": ...}) as  |
 //	|                               |          | an operand or in an array operand: MongoDB matches it as a     |
 //	|                               |          | PCRE pattern                                                   |
+//	| rules/operand                 | error    | an undefined literal ({"$undefined": true}) anywhere in an     |
+//	|                               |          | operand (MongoDB refuses comparisons to undefined), or, in a   |
+//	|                               |          | hand-built App, a document starting with a $ field (not a      |
+//	|                               |          | DBRef) as an operand or in an array operand (value.CheckOperand) |
 //
 // Parse errors (LoadApp, ParseRules, ...) stop an app from loading; LoadApp
 // keeps them in App.LoadErrors and Validate reports them again with its own

@@ -120,6 +120,10 @@ func TestValidateHandBuilt(t *testing.T) {
 		{"regex literal", match(&Equals{At: at, Operand: lit(value.Regex("o", ""))}), CodeRegex},
 		{"regex in $nin", match(&Ops{At: at, Ops: []OpArg{{At: at, Op: OpNin, Arg: lit(value.FromArray(bsonArray(value.Regex("o", ""))))}}}), CodeRegex},
 		{"regex in array operand", match(&Ops{At: at, Ops: []OpArg{{At: at, Op: OpIn, Arg: &ArrayOperand{At: at, Elems: []Operand{lit(value.Regex("o", "i"))}}}}}), CodeRegex},
+		{"operator document literal", match(&Equals{At: at, Operand: lit(mustExtJSON(t, `{"$gt": 1}`))}), CodeOperand},
+		{"operator document in $nin", match(&Ops{At: at, Ops: []OpArg{{At: at, Op: OpNin, Arg: lit(mustExtJSON(t, `["x", {"$regex": "o", "$options": ""}]`))}}}), CodeOperand},
+		{"undefined literal", match(&Ops{At: at, Ops: []OpArg{{At: at, Op: OpNe, Arg: lit(mustExtJSON(t, `{"$undefined": true}`))}}}), CodeOperand},
+		{"undefined deep in array operand", match(&Ops{At: at, Ops: []OpArg{{At: at, Op: OpIn, Arg: &ArrayOperand{At: at, Elems: []Operand{lit(mustExtJSON(t, `{"a": {"$undefined": true}}`))}}}}}), CodeOperand},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			app := &App{DataSources: []*DataSource{{Name: "s", Collections: []*Collection{{At: At{File: f}, Database: "d", Collection: "c", Roles: []*Role{{At: at, Name: "r", ApplyWhen: tc.expr}}}}}}}
@@ -197,4 +201,13 @@ func bsonArray(vals ...value.Value) []byte {
 	n := len(b)
 	b[0], b[1], b[2], b[3] = byte(n), byte(n>>8), byte(n>>16), byte(n>>24)
 	return b
+}
+
+func mustExtJSON(t *testing.T, s string) value.Value {
+	t.Helper()
+	v, err := value.FromExtJSON([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

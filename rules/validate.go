@@ -411,10 +411,14 @@ func (v *validator) cond(c Cond, ctx context, left Left) {
 func (v *validator) operand(o Operand, ctx context) {
 	switch o := o.(type) {
 	case *Literal:
-		// The parser refuses regex literals; an App built in Go is
-		// checked here (CodeRegex).
-		if value.HasRegex(o.Value) {
+		// The parser refuses regex, undefined and operator-document
+		// literals; an App built in Go is checked here (CodeRegex,
+		// CodeOperand).
+		switch r := value.CheckOperand(o.Value); r {
+		case value.RefuseRegex:
 			v.errorAt(o.At, CodeRegex, "regular expression values are not supported: MongoDB matches them as patterns, which rulegate does not implement; got %s", o.Value.ExtJSON())
+		case value.RefuseUndefined, value.RefuseOperator:
+			v.errorAt(o.At, CodeOperand, "%s", operandRefusal(r, o.Value.ExtJSON()))
 		}
 	case *ExpansionRef:
 		if o.Written != "" {

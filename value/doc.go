@@ -62,6 +62,15 @@
 // rule with a regex operand cannot be decided the way the server would
 // decide its filter.
 //
+// CheckOperand extends HasRegex to every operand the server does not
+// compare as a value: a document whose first field name starts with "$"
+// and that is not a DBRef ($ref and $id), as the operand or an element of
+// an array operand (the server refuses it in $in and $nin, "cannot nest $
+// under $in", and reads it as operators in place of a field's value), and
+// undefined anywhere in the operand (the server refuses comparisons to
+// undefined). Its callers refuse all three (evaluator.ErrRegex,
+// ErrOperator, ErrUndefined).
+//
 // # References
 //
 // The MongoDB manual pages this package follows:

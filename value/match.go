@@ -192,3 +192,130 @@ func HasRegex(v Value) bool {
 	}
 	return false
 }
+
+// Refusal says why an operand cannot be compared as a value the way the
+// server would compare it (see CheckOperand). Its String is stable.
+type Refusal uint8
+
+// The refusals of CheckOperand.
+const (
+	// Comparable: the server compares the operand as a value.
+	Comparable Refusal = iota
+	// RefuseRegex: a regex, or an array with a regex element: a pattern
+	// (HasRegex).
+	RefuseRegex
+	// RefuseOperator: a document whose first field name starts with
+	// "$" and that is not a DBRef, or an array with such an element:
+	// the server reads it as operators.
+	RefuseOperator
+	// RefuseUndefined: undefined anywhere in the operand.
+	RefuseUndefined
+)
+
+// String returns "comparable", "regex", "operator" or "undefined".
+func (r Refusal) String() string {
+	switch r {
+	case Comparable:
+		return "comparable"
+	case RefuseRegex:
+		return "regex"
+	case RefuseOperator:
+		return "operator"
+	case RefuseUndefined:
+		return "undefined"
+	}
+	return "invalid"
+}
+
+// CheckOperand reports whether v, as the operand of an equality, $ne,
+// $in, $nin or range comparison, is a value the server reads as something
+// else than a value or refuses, and which this package therefore cannot
+// be trusted to match as the server would (callers refuse it; see the
+// package documentation). The server (mongodb/mongo
+// src/mongo/db/matcher/expression_parser.cpp, expression_leaf.cpp):
+//
+//   - reads a regex operand, or a regex element of $in/$nin, as a pattern
+//     (RefuseRegex, HasRegex);
+//   - refuses an element of $in/$nin that is a document whose first field
+//     name starts with "$" unless it holds $ref and $id (a DBRef):
+//     "cannot nest $ under $in" (parseInExpression, isExpressionDocument);
+//     as the document a field is matched with, {"f": {"$regex": "o"}}, it
+//     is an operator document. An equality with such an operand, or an
+//     array holding one (whose elements are $in elements in membership),
+//     is RefuseOperator. Deeper, inside an embedded document or a nested
+//     array, such a document is compared as a value;
+//   - refuses comparisons to undefined: "cannot compare to undefined"
+//     (ComparisonMatchExpression) and "InMatchExpression equality cannot
+//     be undefined". RefuseUndefined is reported for undefined anywhere in
+//     v, deeper too, where the server would compare it (fail closed: the
+//     8.0 null/undefined change makes undefined a value to avoid).
+//
+// CheckOperand does not allocate.
+func CheckOperand(v Value) Refusal {
+	if hasUndefined(v) {
+		return RefuseUndefined
+	}
+	r := checkOne(v)
+	if r == Comparable && v.Type == bson.TypeArray {
+		v.Each(func(_ int, e Value) bool {
+			r = checkOne(e)
+			return r != Comparable
+		})
+	}
+	return r
+}
+
+func checkOne(v Value) Refusal {
+	switch v.Type {
+	case bson.TypeRegex:
+		return RefuseRegex
+	case bson.TypeEmbeddedDocument:
+		if isOperatorDocument(v) {
+			return RefuseOperator
+		}
+	}
+	return Comparable
+}
+
+// isOperatorDocument reports whether the document v is an expression
+// document for the server's query parser: not empty, its first field name
+// starts with "$", and it is not a DBRef (it does not hold both $ref and
+// $id; expression_parser.cpp isDBRefDocument without incomplete DBRefs).
+func isOperatorDocument(v Value) bool {
+	it := newIter(v.Data)
+	k, _, ok := it.next()
+	if !ok || len(k) == 0 || k[0] != '$' {
+		return false
+	}
+	hasRef, hasID := false, false
+	for ok {
+		switch string(k) {
+		case "$ref":
+			hasRef = true
+		case "$id":
+			hasID = true
+		}
+		k, _, ok = it.next()
+	}
+	return !(hasRef && hasID)
+}
+
+// hasUndefined reports whether v is undefined or holds one at any depth.
+func hasUndefined(v Value) bool {
+	switch v.Type {
+	case bson.TypeUndefined:
+		return true
+	case bson.TypeArray, bson.TypeEmbeddedDocument:
+		it := newIter(v.Data)
+		for {
+			_, e, ok := it.next()
+			if !ok {
+				return false
+			}
+			if hasUndefined(e) {
+				return true
+			}
+		}
+	}
+	return false
+}

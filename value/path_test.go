@@ -153,3 +153,51 @@ func TestHasRegex(t *testing.T) {
 		t.Error("HasRegex(Missing)")
 	}
 }
+
+func TestCheckOperand(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		want Refusal
+	}{
+		{`"a"`, Comparable},
+		{`{"$regularExpression": {"pattern": "o", "options": ""}}`, RefuseRegex},
+		{`["a", {"$regularExpression": {"pattern": "o", "options": "i"}}]`, RefuseRegex},
+		{`[[{"$regularExpression": {"pattern": "o", "options": ""}}]]`, Comparable},
+		// The legacy form is a document with "$regex" first (the v2
+		// driver's FromExtJSON): the server reads it as operators.
+		{`{"$regex": "o", "$options": ""}`, RefuseOperator},
+		{`["a", {"$gt": 1}]`, RefuseOperator},
+		{`{"$foo": 1, "a": 2}`, RefuseOperator},
+		// The first field decides (isExpressionDocument).
+		{`{"a": 1, "$gt": 2}`, Comparable},
+		// DBRefs are values: $ref and $id, in any order, $db allowed.
+		{`{"$ref": "c", "$id": 1}`, Comparable},
+		{`{"$id": 1, "$ref": "c", "$db": "d"}`, Comparable},
+		{`[{"$ref": "c", "$id": 1}]`, Comparable},
+		{`{"$ref": "c"}`, RefuseOperator},
+		{`{"$id": 1}`, RefuseOperator},
+		// Deeper, an operator document is compared as a value.
+		{`{"a": {"$gt": 1}}`, Comparable},
+		{`[[{"$gt": 1}]]`, Comparable},
+		{`[{"a": {"$gt": 1}}]`, Comparable},
+		{`{}`, Comparable},
+		{`[]`, Comparable},
+		// Undefined, at any depth.
+		{`{"$undefined": true}`, RefuseUndefined},
+		{`[1, {"$undefined": true}]`, RefuseUndefined},
+		{`{"a": [{"b": {"$undefined": true}}]}`, RefuseUndefined},
+		{`[[{"$undefined": true}]]`, RefuseUndefined},
+		{`null`, Comparable},
+	} {
+		if got := CheckOperand(j(t, c.v)); got != c.want {
+			t.Errorf("CheckOperand(%s) = %s, want %s", c.v, got, c.want)
+		}
+	}
+	if CheckOperand(Value{}) != Comparable {
+		t.Error("CheckOperand(Missing)")
+	}
+	v := j(t, `["a", {"b": [1, {"c": 2}]}, {"$ref": "c", "$id": 1}]`)
+	if n := testing.AllocsPerRun(100, func() { CheckOperand(v) }); n != 0 {
+		t.Errorf("CheckOperand allocates %v times", n)
+	}
+}

@@ -354,8 +354,8 @@ func memMatchRaw(doc value.Document, q bson.Raw) (bool, error) {
 		opElems, _ := ops.Elements()
 		for _, o := range opElems {
 			arg := value.FromRaw(o.Value())
-			if value.HasRegex(arg) {
-				return false, fmt.Errorf("a regular expression operand in a filter")
+			if o.Key() != "$not" && value.CheckOperand(arg) != value.Comparable {
+				return false, fmt.Errorf("an operand the server does not compare as a value (%s) in a filter", value.CheckOperand(arg))
 			}
 			var r bool
 			switch o.Key() {
