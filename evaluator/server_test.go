@@ -48,7 +48,12 @@ func TestReadFilterOnServer(t *testing.T) {
 				continue
 			}
 			d := genDoc(t, ds)
-			if ferret && scalarArrayUnder(d, "sub") {
+			// The same divergence through a positional path into
+			// tags ("tags.1.x"), which a null kept in a claim's $in
+			// (0549e3a) reaches: {"tags.1.x": {"$in": [null]}} matches
+			// {tags: ["u1"]} on FerretDB and not under MongoDB 8.0's
+			// path semantics.
+			if ferret && (scalarArrayUnder(d, "sub") || (strings.Contains(c.rules, "tags.1.") && scalarArrayUnder(d, "tags"))) {
 				continue
 			}
 			if _, dup := byID[idKey(d)]; dup {
