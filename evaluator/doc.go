@@ -239,6 +239,12 @@
 //     array index). A field-level rule cannot make a field writable but
 //     unreadable (write implies read at every scope), so projections are
 //     the only source of such paths for updates.
+//   - An update that ApplyUpdate cannot apply to the stored document
+//     ($push to a number, $inc of a string: the server rejects it, and
+//     the error names the stored value's type) is denied by the
+//     permissions first: the error (ReasonError) is returned only when
+//     the role may write every path the update touches, otherwise the
+//     denial (ReasonFieldNotWritable, ReasonDocumentFilter) without it.
 //   - A replacement removes every field it does not give, those the
 //     caller cannot read included, so its decision would tell whether
 //     they are present. It is denied with ReasonFieldNotWritable,

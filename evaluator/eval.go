@@ -300,6 +300,19 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 		case d.Update != nil && stored != nil:
 			after, err := ApplyUpdate(stored, d.Update)
 			if err != nil {
+				// The error names the stored value's type: it is
+				// returned only when the caller may write every path
+				// the update touches (decided on the stored document);
+				// otherwise the denial is.
+				saved := ec.trace
+				ec.trace = nil
+				r := ec.decide(role, d)
+				ec.trace = saved
+				if r != ReasonAllowed && ec.err == nil {
+					dec.Reason = r
+					err := ec.finish(&dec)
+					return dec, err
+				}
 				ec.fail(err)
 				err := ec.finish(&dec)
 				return dec, err

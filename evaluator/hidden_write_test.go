@@ -2,6 +2,7 @@ package evaluator_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/rulegate/rulegate/evaluator"
@@ -48,6 +49,12 @@ func TestWriteDecisionIgnoresHiddenValues(t *testing.T) {
 		{"unreadable-field", `"roles": [` + fieldsS + `]`,
 			[]string{`{"_id": 1, "t": 1}`, `{"_id": 1, "t": 1, "secret": "s"}`},
 			[]string{`{"t": 2}`, `{"t": 2, "secret": "s"}`, `{"$set": {"secret": "s"}}`, `{"$unset": {"secret": ""}}`}, false},
+		// An update the server would reject on the stored value ($push
+		// to a scalar, $inc of a string) is denied by the permissions
+		// first: the error would name the hidden value's type.
+		{"unreadable-field-type", `"roles": [` + fieldsS + `]`,
+			[]string{`{"_id": 1, "t": 1}`, `{"_id": 1, "t": 1, "secret": 1}`, `{"_id": 1, "t": 1, "secret": [1]}`, `{"_id": 1, "t": 1, "secret": "s"}`},
+			[]string{`{"$push": {"secret": 2}}`, `{"$inc": {"secret": 1}}`, `{"$pull": {"secret": 1}}`, `{"$set": {"secret.a": 1}}`, `{"$rename": {"secret": "u"}}`}, false},
 		{"unreadable-field-others", `"roles": [` + fieldsS + `]`,
 			[]string{`{"_id": 1, "t": 1}`, `{"_id": 1, "t": 1, "secret": "s"}`},
 			[]string{`{"$set": {"t": 2}}`}, true},
@@ -84,16 +91,17 @@ func TestWriteDecisionIgnoresHiddenValues(t *testing.T) {
 					t.Fatalf("%s: WriteFilter: %v", us, err)
 				}
 				var first evaluator.Decision
+				var firstErr error
 				for i, ds := range tc.docs {
 					req.PrevDocument = genDoc(t, ds)
-					dec, _ := prog.Evaluate(context.Background(), req)
+					dec, err := prog.Evaluate(context.Background(), req)
 					if dec.Allowed != tc.allowed {
 						t.Errorf("%s on %s: allowed %v (%s), want %v", us, ds, dec.Allowed, dec.Reason, tc.allowed)
 					}
 					if i == 0 {
-						first = dec
-					} else if dec.Reason != first.Reason {
-						t.Errorf("%s: reason %s on %s, %s on %s: it depends on a hidden value", us, first.Reason, tc.docs[0], dec.Reason, ds)
+						first, firstErr = dec, err
+					} else if dec.Reason != first.Reason || fmt.Sprint(err) != fmt.Sprint(firstErr) {
+						t.Errorf("%s: %s (%v) on %s, %s (%v) on %s: it depends on a hidden value", us, first.Reason, firstErr, tc.docs[0], dec.Reason, err, ds)
 					}
 					if m := memMatch(t, req.PrevDocument, wf); m != dec.Allowed {
 						t.Errorf("%s on %s: WriteFilter %v matches %v, Evaluate allows %v", us, ds, wf, m, dec.Allowed)
