@@ -54,7 +54,7 @@ const (
 	ReasonDocumentFilter   Reason = "document-filter"    // the role's document_filters rejected the document
 	ReasonPermission       Reason = "permission-denied"  // the role's permission for the action is false
 	ReasonFieldNotWritable Reason = "field-not-writable" // the write touches a field the role cannot write
-	ReasonFieldNotReadable Reason = "field-not-readable" // nothing of the document is readable; or a $rename reads a withheld field
+	ReasonFieldNotReadable Reason = "field-not-readable" // nothing of the document is readable; or an update touches a withheld field
 	ReasonError            Reason = "error"              // evaluation failed; access denied (fail closed)
 	ReasonFilter           Reason = "filter"             // an applied filter's query excludes the document
 )

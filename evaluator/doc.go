@@ -49,9 +49,10 @@
 //	| no-role            | no role's apply_when holds for the document                                   |
 //	| document-filter    | the role's document_filters deny the action on the document                   |
 //	| permission-denied  | the role's permission is false (read, insert, delete, search)                 |
-//	| field-not-writable | a write (update, insert, delete) touches a field the role cannot write        |
-//	| field-not-readable | the role has field rules but none grants reading anything; or a write's       |
-//	|                    | $rename reads a field an applied filter's projection withholds                |
+//	| field-not-writable | a write (update, insert, delete) touches a field the role cannot write; a     |
+//	|                    | replacement, where some field may be unreadable (by the role or a projection) |
+//	| field-not-readable | the role has field rules but none grants reading anything; or an update       |
+//	|                    | touches a field an applied filter's projection withholds                      |
 //	| error              | evaluation failed (a function error, a malformed update, a projection         |
 //	|                    | conflict between applied filters, an operand the server does not compare as   |
 //	|                    | a value: ErrRegex, ErrOperator, ErrUndefined); access denied                  |
@@ -110,7 +111,9 @@
 //     (UpdatePathsIn on PrevDocument, else UpdatePaths; a replacement:
 //     ReplacementPaths), else the paths that differ between PrevDocument
 //     and Document, else every field. $rename needs it on its source
-//     (write implies read) and its target.
+//     (write implies read) and its target. A replacement also needs the
+//     role to let the caller read every field a document may hold (see
+//     the fail-closed choices).
 //   - read allows a document when something of it is readable: the
 //     document-level read or write, or a field rule or additional_fields
 //     granting read or write. Decision.Fields says which fields.
@@ -266,11 +269,44 @@
 //     reading where {path: {$type: "array"}} and the field-name reading
 //     elsewhere for one such component, and requires both for several.
 //     More than 16 readings refuse the update (update/unsupported).
-//   - $rename reads its source and shows its value under the target: an
-//     update whose $rename source an applied filter's projection
-//     withholds, wholly or in part (an excluded field, a field holding or
-//     held by one, a field outside an inclusion), is denied with
-//     ReasonFieldNotReadable, although write implies read for the role.
+//   - Nothing a write's decision says may depend on a value the caller
+//     cannot read (the docs are silent; roles.txt, "Field-Level
+//     Permissions", and filters.txt only say what is read and written).
+//     An update whose touched paths (UpdatePathsIn: every path an
+//     operator writes, reads or removes, $rename's source and target)
+//     meet a path an applied filter's projection withholds, wholly or in
+//     part (an excluded field, a field holding or held by one, a field
+//     outside an inclusion), is denied with ReasonFieldNotReadable,
+//     although write implies read for the role: $rename would show the
+//     hidden value under its target, and $set, $unset, $inc, $min, $max,
+//     $push, $addToSet, $pull... would tell it through ModifiedCount,
+//     through an error applying the update or through the document a
+//     FindOneAndUpdate returns. This is decided before the update is
+//     applied to the stored document, and from the paths only (the
+//     stored document decides only whether a numeric component is an
+//     array index). A field-level rule cannot make a field writable but
+//     unreadable (write implies read at every scope), so projections are
+//     the only source of such paths for updates.
+//   - An update that ApplyUpdate cannot apply to the stored document
+//     ($push to a number, $inc of a string: the server rejects it, and
+//     the error names the stored value's type) is denied by the
+//     permissions first: the error (ReasonError) is returned only when
+//     the role may write every path the update touches, otherwise the
+//     denial (ReasonFieldNotWritable, ReasonDocumentFilter) without it.
+//   - A replacement removes every field it does not give, those the
+//     caller cannot read included, so its decision would tell whether
+//     they are present. It is denied with ReasonFieldNotWritable,
+//     whatever the stored document holds, when an applied filter has a
+//     projection, or when the role does not let the caller read every
+//     field a document may hold (document-level read or write, or every
+//     named field and additional_fields readable; this covers a document
+//     whose document_filters.read fails while document_filters.write is
+//     undefined: writable, not readable). Otherwise every field is
+//     readable and the decision on the stored document (ReplacementPaths
+//     writable) depends only on what the caller sees; WriteFilter then
+//     selects the same documents (a named unwritable field the
+//     replacement lacks must be absent), except that where
+//     additional_fields is not writable it requires it (fail closed).
 //   - An update is checked on the stored document's role: a user cannot
 //     take over another user's document by writing the field its owner
 //     role tests (the role is chosen before the write).

@@ -258,6 +258,40 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 		return dec, err
 	}
 	dec.Role = role.name
+	if d.Action == ActionWrite && d.Update != nil && len(applied) > 0 {
+		// An update that touches a path an applied filter's projection
+		// withholds would tell the hidden value ($rename shows it under
+		// its target; ModifiedCount, an error applying the update or the
+		// returned document depend on it); a replacement removes every
+		// such path. Decided before the update is applied to the stored
+		// document (an error applying it would tell the hidden type)
+		// and without its values.
+		repl, hidden, err := updateWithholds(stored, d.Update, applied)
+		reason := ReasonAllowed
+		switch {
+		case err != nil:
+			ec.fail(err)
+			reason = ReasonError
+		case repl:
+			if ec.trace != nil {
+				ec.step(role.at, "filter.projection", "a replacement removes the fields the applied filters' projections withhold", false)
+			}
+			reason = ReasonFieldNotWritable
+		case hidden:
+			if ec.trace != nil {
+				ec.step(role.at, "filter.projection", "the update touches a field the applied filters' projections withhold", false)
+			}
+			reason = ReasonFieldNotReadable
+		}
+		if reason != ReasonAllowed {
+			dec.Reason = reason
+			if cfg.fields {
+				dec.Fields = ec.fields(role, applied)
+			}
+			err := ec.finish(&dec)
+			return dec, err
+		}
+	}
 	if d.Action == ActionWrite {
 		// Write permissions see the document after the write as %%root
 		// and the stored one as %%prevRoot. Without Document, it is
@@ -268,6 +302,19 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 		case d.Update != nil && stored != nil:
 			after, err := ApplyUpdate(stored, d.Update)
 			if err != nil {
+				// The error names the stored value's type: it is
+				// returned only when the caller may write every path
+				// the update touches (decided on the stored document);
+				// otherwise the denial is.
+				saved := ec.trace
+				ec.trace = nil
+				r := ec.decide(role, d)
+				ec.trace = saved
+				if r != ReasonAllowed && ec.err == nil {
+					dec.Reason = r
+					err := ec.finish(&dec)
+					return dec, err
+				}
 				ec.fail(err)
 				err := ec.finish(&dec)
 				return dec, err
@@ -276,19 +323,6 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 		}
 	}
 	dec.Reason = ec.decide(role, d)
-	if dec.Reason == ReasonAllowed && d.Action == ActionWrite && d.Update != nil && len(applied) > 0 {
-		// $rename reads its source: a source an applied filter's
-		// projection withholds would show its value under the target.
-		if hidden, err := renamesHidden(stored, d.Update, applied); err != nil {
-			ec.fail(err)
-			dec.Reason = ReasonError
-		} else if hidden {
-			if ec.trace != nil {
-				ec.step(role.at, "filter.projection", "$rename reads a field the applied filters' projections withhold", false)
-			}
-			dec.Reason = ReasonFieldNotReadable
-		}
-	}
 	dec.Allowed = dec.Reason == ReasonAllowed
 	if cfg.fields {
 		dec.Fields = ec.fields(role, applied)
@@ -401,6 +435,15 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 	case ActionWrite:
 		if !writeOK {
 			return ReasonDocumentFilter
+		}
+		if isReplacement(d.Update) && !ec.readsAll(r, readOK, wImpliesRead) {
+			// A replacement removes every field it does not give, those
+			// the caller cannot read included: deciding it on the stored
+			// document would tell whether they are present.
+			if ec.trace != nil {
+				ec.step(r.at, "field.write", "a replacement removes the fields the role does not let the caller read", false)
+			}
+			return ReasonFieldNotWritable
 		}
 		paths, err := touchedPaths(d)
 		if err != nil {
@@ -558,6 +601,44 @@ func (ec *evalCtx) allSub(f *cfield, write bool) bool {
 		}
 	}
 	return ec.addl(f.addl, write)
+}
+
+// unnamedField is a field name no rule names (a BSON key holds no NUL):
+// permAt of it is the role's permission on fields its rules do not name.
+const unnamedField = "\x00unnamed"
+
+// readsAll reports whether the role lets the caller read every field a
+// document may hold: every named top-level field (a field with rules for
+// its embedded fields: all of them) and, through additional_fields, every
+// other one. Document-level read or write grants all.
+func (ec *evalCtx) readsAll(r *crole, readOK, wImpliesRead bool) bool {
+	saved := ec.trace
+	ec.trace = nil
+	defer func() { ec.trace = saved }()
+	readable := func(p []string) bool {
+		return readOK && ec.permAt(r, p, false) || wImpliesRead && ec.permAt(r, p, true)
+	}
+	if !readable([]string{unnamedField}) {
+		return false
+	}
+	for _, f := range r.fields {
+		if !readable([]string{f.name}) {
+			return false
+		}
+	}
+	return true
+}
+
+// isReplacement reports whether update is a replacement document: its
+// first key is not an operator (a malformed or mixed update fails the
+// update's own checks).
+func isReplacement(update bson.Raw) bool {
+	e, err := update.IndexErr(0)
+	if err != nil {
+		return false
+	}
+	k := e.Key()
+	return k != "" && k[0] != '$'
 }
 
 func (ec *evalCtx) writable(r *crole, path []string) bool {
@@ -826,29 +907,36 @@ func atPath(doc value.Value, path string) value.Value {
 	return v
 }
 
-// renamesHidden reports whether a $rename of update reads a field of
-// stored that the applied filters' projections withhold, wholly or in
-// part (see projectionHides).
-func renamesHidden(stored, update bson.Raw, applied []*cfilter) (bool, error) {
-	ops, repl, err := parseUpdate(update)
-	if err != nil || repl {
-		return false, err
+// updateWithholds reports whether update is a replacement (repl) and,
+// for an update with operators, whether a path it touches (UpdatePathsIn
+// on stored, or UpdatePaths without it: every path an operator writes,
+// reads or removes, both $rename's source and target) is withheld, wholly
+// or in part, by the applied filters' projections (see projectionHides).
+// The stored document only decides numeric components (array index or
+// field name); the answer does not depend on its values.
+func updateWithholds(stored, update bson.Raw, applied []*cfilter) (repl, hidden bool, err error) {
+	proj := false
+	for _, f := range applied {
+		proj = proj || len(f.projection) > 0
 	}
-	for _, op := range ops {
-		if op.kind != opRename {
-			continue
-		}
-		readings, _, err := fieldPaths(op.path, stored, stored != nil, op.ptr)
-		if err != nil {
-			return false, err
-		}
-		for _, r := range readings {
-			if projectionHides(strings.Join(r, "."), applied) {
-				return true, nil
-			}
+	if !proj {
+		return false, false, nil
+	}
+	var info UpdateInfo
+	if stored != nil {
+		info, err = UpdatePathsIn(stored, update)
+	} else {
+		info, err = UpdatePaths(update)
+	}
+	if err != nil || info.Replacement {
+		return info.Replacement, false, err
+	}
+	for _, p := range info.Paths {
+		if projectionHides(p, applied) {
+			return false, true, nil
 		}
 	}
-	return false, nil
+	return false, false, nil
 }
 
 // projectionHides reports whether the applied filters' projections

@@ -628,9 +628,10 @@ func (b *Bound) ReadFilter(ctx context.Context) (filter, projection bson.D, err 
 // ActionDelete, those it may delete; otherwise those it may update, and
 // when req.Update is set, only those whose role may write every path the
 // update touches (UpdatePaths; a numeric component is decided with
-// {$type: "array"}, see the package's fail-closed choices) and, for a
-// $rename whose source an applicable filter's projection withholds, none
-// where that filter applies. %%root and %%prevRoot both stand for the
+// {$type: "array"}, see the package's fail-closed choices) and, for an
+// update that touches a path an applicable filter's projection withholds
+// and for every replacement, none where that filter applies; a
+// replacement only where the role reads every field. %%root and %%prevRoot both stand for the
 // stored document: the document after the write is not known before it,
 // so every write must still be checked with Evaluate on its result.
 func (p *Program) WriteFilter(ctx context.Context, req Request) (bson.D, error) {
@@ -657,22 +658,15 @@ func (b *Bound) WriteFilter(ctx context.Context, action Action, update bson.Raw)
 	f := &fb{ec: evalCtx{ctx: ctx, b: b}}
 	fq, _ := f.filters(c)
 	if action != ActionDelete && update != nil {
-		// $rename reads its source: where a filter whose projection
-		// withholds it applies, the update is denied (Evaluate,
-		// renamesHidden).
-		srcs, err := renameSources(update)
-		if err != nil {
-			return nil, err
-		}
+		// An update that touches a path a filter's projection withholds,
+		// and every replacement, is denied where that filter applies
+		// (Evaluate, updateWithholds).
 		for _, fl := range c.filters {
-			if len(fl.projection) == 0 || len(srcs) == 0 {
+			if len(fl.projection) == 0 {
 				continue
 			}
-			for _, src := range srcs {
-				if projectionHides(src, []*cfilter{fl}) {
-					fq = fand(fq, fnor(f.filterOn(fl)))
-					break
-				}
+			if w := f.withholds(fl, paths); w.k != fFalse {
+				fq = fand(fq, fnor(fand(f.filterOn(fl), w)))
 			}
 		}
 	}
@@ -689,7 +683,9 @@ func (b *Bound) WriteFilter(ctx context.Context, action Action, update bson.Raw)
 		for _, p := range paths {
 			switch {
 			case p.all:
-				xs = append(xs, f.allWritable(r))
+				// A replacement also removes the fields the caller
+				// cannot read (Evaluate, readsAll).
+				xs = append(xs, f.readsAll(r), f.replaceWritable(r, p.repl))
 			case p.arrayAt != "":
 				// One numeric component: an index where the stored
 				// value is an array, a field name elsewhere.
@@ -749,12 +745,14 @@ func dedupE(d bson.D) bson.D {
 // know the stored document: its readings must all be writable, except
 // when arrayAt is set: then readings[0] (the numeric component after
 // arrayAt is an array index) applies where the stored value at arrayAt is
-// an array and readings[1] (a field name) elsewhere. all: every field
-// (a replacement, whose removed fields are unknown).
+// an array and readings[1] (a field name) elsewhere. all: a replacement,
+// whose top-level fields are repl; the fields it removes are those of the
+// stored document it lacks.
 type writePath struct {
 	readings [][]string
 	arrayAt  string
 	all      bool
+	repl     bson.Raw
 }
 
 // writePaths returns the paths an update writes (see writePath).
@@ -764,9 +762,7 @@ func writePaths(update bson.Raw) ([]writePath, error) {
 		return nil, err
 	}
 	if repl {
-		// Without the stored document, the fields a replacement removes
-		// are unknown: require every field writable.
-		return []writePath{{all: true}}, nil
+		return []writePath{{all: true, repl: update}}, nil
 	}
 	var out []writePath
 	for _, op := range ops {
@@ -810,27 +806,77 @@ func writePaths(update bson.Raw) ([]writePath, error) {
 	return out, nil
 }
 
-// renameSources returns every reading (fieldPaths, without the stored
-// document) of the sources of the update's $rename operators, dotted.
-func renameSources(update bson.Raw) ([]string, error) {
-	ops, repl, err := parseUpdate(update)
-	if err != nil || repl {
-		return nil, err
+// withholds is the condition on the stored document under which the
+// projection of filter fl withholds a path the update writes (paths, from
+// writePaths): always for a replacement, which removes the fields it does
+// not give; for one numeric component, the reading that applies (index
+// where the value is an array, field name elsewhere).
+func (f *fb) withholds(fl *cfilter, paths []writePath) flt {
+	one := []*cfilter{fl}
+	hides := func(r []string) bool { return projectionHides(strings.Join(r, "."), one) }
+	var xs []flt
+	for _, p := range paths {
+		switch {
+		case p.all:
+			return tTrue
+		case p.arrayAt != "":
+			isArr := flt{k: fQuery, q: bson.D{{Key: p.arrayAt, Value: bson.D{{Key: "$type", Value: "array"}}}}}
+			notArr := flt{k: fQuery, q: bson.D{{Key: p.arrayAt, Value: bson.D{{Key: "$not", Value: bson.D{{Key: "$type", Value: "array"}}}}}}}
+			xs = append(xs, fand(isArr, fconst(hides(p.readings[0]))), fand(notArr, fconst(hides(p.readings[1]))))
+		default:
+			for _, r := range p.readings {
+				if hides(r) {
+					return tTrue
+				}
+			}
+		}
 	}
-	var out []string
-	for _, op := range ops {
-		if op.kind != opRename {
+	return forr(xs...)
+}
+
+// replaceWritable is the condition under which the role may write every
+// field the replacement repl touches (ReplacementPaths): the fields it
+// gives (_id only where it differs from the stored one), and every named
+// field it lacks unless the stored document lacks it too. The fields no
+// rule names that the stored document holds are unknown: where
+// additional_fields is not writable this excludes documents Evaluate
+// allows (those without such fields), never the reverse.
+func (f *fb) replaceWritable(r *crole, repl bson.Raw) flt {
+	elems, _ := repl.Elements()
+	given := map[string]bool{}
+	var xs []flt
+	for _, e := range elems {
+		k := e.Key()
+		given[k] = true
+		w := f.permAt(r, []string{k}, true)
+		if k == "_id" {
+			w = forr(w, flt{k: fQuery, q: bson.D{{Key: "_id", Value: bson.D{{Key: "$eq", Value: e.Value()}}}}})
+		}
+		xs = append(xs, w)
+	}
+	xs = append(xs, f.permAt(r, []string{unnamedField}, true))
+	for _, fr := range r.fields {
+		if given[fr.name] || fr.name == "_id" {
 			continue
 		}
-		readings, _, err := fieldPaths(op.path, nil, false, op.ptr)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range readings {
-			out = append(out, strings.Join(r, "."))
-		}
+		absent := flt{k: fQuery, q: bson.D{{Key: fr.name, Value: bson.D{{Key: "$exists", Value: false}}}}}
+		xs = append(xs, forr(f.permAt(r, []string{fr.name}, true), absent))
 	}
-	return out, nil
+	return fand(xs...)
+}
+
+// readsAll is Evaluate's readsAll: every field a document may hold is
+// readable.
+func (f *fb) readsAll(r *crole) flt {
+	readOK, _, wImpliesRead := f.gates(r)
+	readable := func(p []string) flt {
+		return forr(fand(readOK, f.permAt(r, p, false)), fand(wImpliesRead, f.permAt(r, p, true)))
+	}
+	xs := []flt{readable([]string{unnamedField})}
+	for _, fr := range r.fields {
+		xs = append(xs, readable([]string{fr.name}))
+	}
+	return fand(xs...)
 }
 
 // allWritable is a sufficient condition for "every field of the document

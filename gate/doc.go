@@ -100,6 +100,16 @@
 //     Services decides the role of a write from the stored document, and
 //     rule authors stop such moves with write rules on %%root; the gate
 //     denies them regardless unless the Gate has AllowLeavingScope.
+//   - An update that touches a field an applied filter's projection
+//     withholds from the caller ($set, $unset, $inc, $push, $rename... of
+//     the field, of a field holding it or of one it holds) is denied
+//     (field-not-readable), although the role may write it: its
+//     ModifiedCount, its error or the document FindOneAndUpdate returns
+//     would tell the hidden value. A replacement removes the fields the
+//     caller cannot read, so it is denied (field-not-writable) wherever
+//     some field may be unreadable (an applied filter's projection, a
+//     role that does not read every field), whether or not the document
+//     holds one (evaluator package, fail-closed choices).
 //   - _id is a field like any other: a role whose field rules do not let
 //     the caller read it cannot filter or sort by it either.
 //   - Upserts are refused: insert and update separately.
