@@ -911,7 +911,12 @@ func (f *fb) projection(c *ccoll, applied []*cfilter) bson.D {
 		}
 	}
 	// status of a path under one role: 0 unreadable, 1 readable, 2 depends
-	// on the document.
+	// on the document, 3 partly readable through rules for its embedded
+	// fields. A field only partly readable under every role is left out of
+	// the projection: kept whole it would carry the embedded fields those
+	// rules hide to whoever applies the projection without redacting each
+	// document (a pipeline), and whether such a field is present is not
+	// something the projection can decide.
 	status := func(r *crole, path []string) int {
 		readOK, _, wImpliesRead := f.gates(r)
 		x := forr(fand(readOK, f.permAt(r, path, false)), fand(wImpliesRead, f.permAt(r, path, true)))
@@ -920,7 +925,7 @@ func (f *fb) projection(c *ccoll, applied []*cfilter) bson.D {
 			// its embedded fields may be partly readable: keep it.
 			if fr := findField(r.fields, path[0]); fr != nil && r.read == nil && r.write == nil && fr.read == nil && fr.write == nil && fr.hasSub() {
 				if forr(fand(readOK, f.fieldAny(fr, false)), fand(wImpliesRead, f.fieldAny(fr, true))).k != fFalse {
-					return 2
+					return 3
 				}
 			}
 		}
@@ -954,7 +959,7 @@ func (f *fb) projection(c *ccoll, applied []*cfilter) bson.D {
 	var proj bson.D
 	readableSomewhere := func(n string) bool {
 		for _, r := range roles {
-			if status(r, []string{n}) != 0 {
+			if st := status(r, []string{n}); st == 1 || st == 2 {
 				return true
 			}
 		}
@@ -982,7 +987,26 @@ func (f *fb) projection(c *ccoll, applied []*cfilter) bson.D {
 			proj = append(proj, bson.E{Key: "_id", Value: 0})
 		}
 	}
-	return mergeProjections(proj, applied)
+	return dropCoveredExclusions(mergeProjections(proj, applied))
+}
+
+// dropCoveredExclusions removes the exclusions below another exclusion
+// ({"profile": 0, "profile.addr.zip": 0} is a path collision to MongoDB;
+// {"profile": 0} says it all).
+func dropCoveredExclusions(proj bson.D) bson.D {
+	out := proj[:0:0]
+next:
+	for _, e := range proj {
+		if e.Value == 0 {
+			for _, o := range proj {
+				if o.Value == 0 && strings.HasPrefix(e.Key, o.Key+".") {
+					continue next
+				}
+			}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // noField is a field name included by a projection that must keep no

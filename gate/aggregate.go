@@ -123,6 +123,14 @@ func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op st
 		if p, msg = parseProjection(praw); msg != "" {
 			return nil, c.refused(op, CodeUnsupported, "rules projection: "+msg, nil)
 		}
+		for _, k := range sortedTrieKeys(p.trie) {
+			if kid := p.trie.kids[k]; len(kid.kids) > 0 {
+				// {$project: {"a.x": 0}} leaves a: {} where a held only
+				// a.x: the pipeline would show which documents hold the
+				// hidden field. Refused whatever the documents hold.
+				return nil, c.refused(op, CodeUnsupported, "a filter's projection keeps or removes fields inside "+quote(k)+", and a pipeline cannot hide which embedded documents hold them; use Find, CountDocuments or Distinct", nil)
+			}
+		}
 	}
 	cur, err := c.coll.Find(ctx, rf)
 	if err != nil {
@@ -138,6 +146,12 @@ func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op st
 		if err == nil && fits {
 			var probe bson.Raw
 			if probe, err = withProbeFields(cur.Current, p); err == nil {
+				fits, err = c.projectionFits(ctx, b, op, p, probe)
+			}
+		}
+		if err == nil && fits {
+			var probe bson.Raw
+			if probe, err = withProbeChildren(cur.Current, p); err == nil {
 				fits, err = c.projectionFits(ctx, b, op, p, probe)
 			}
 		}
@@ -212,4 +226,67 @@ func withProbeFields(doc bson.Raw, p *projection) (bson.Raw, error) {
 		d = append(d, bson.E{Key: k, Value: nil})
 	}
 	return bson.Marshal(d)
+}
+
+// withProbeChildren returns doc with probeField: null inside every
+// top-level field the projection p keeps that is an embedded document or
+// absent (then {probeField: null}). A role that reads only some fields of
+// an embedded document (fields: {a: {fields: {b: ...}}}) does not read the
+// probe, so the check refuses whether or not the stored a holds a hidden
+// field.
+func withProbeChildren(doc bson.Raw, p *projection) (bson.Raw, error) {
+	keeps := func(k string) bool {
+		if k == "_id" {
+			return p == nil || !p.dropID
+		}
+		if p == nil {
+			return true
+		}
+		_, listed := p.trie.kids[k]
+		return listed == p.include
+	}
+	probe := bson.D{{Key: probeField, Value: nil}}
+	d := bson.D{}
+	seen := map[string]bool{}
+	elems, _ := doc.Elements()
+	for _, e := range elems {
+		k, v := e.Key(), e.Value()
+		seen[k] = true
+		if sub, ok := v.DocumentOK(); ok && keeps(k) {
+			inner := bson.D{}
+			subElems, _ := sub.Elements()
+			for _, se := range subElems {
+				inner = append(inner, bson.E{Key: se.Key(), Value: se.Value()})
+			}
+			d = append(d, bson.E{Key: k, Value: append(inner, probe...)})
+			continue
+		}
+		d = append(d, bson.E{Key: k, Value: v})
+	}
+	if p != nil && p.include {
+		var add []string
+		for k := range p.trie.kids {
+			if !seen[k] && k != "_id" {
+				add = append(add, k)
+			}
+		}
+		sort.Strings(add)
+		for _, k := range add {
+			d = append(d, bson.E{Key: k, Value: probe})
+		}
+	} else if !seen[probeField] {
+		d = append(d, bson.E{Key: probeField, Value: probe})
+	}
+	return bson.Marshal(d)
+}
+
+// sortedTrieKeys returns the names of t's children in order, so that a
+// message naming one is the same on every run.
+func sortedTrieKeys(t *pathTrie) []string {
+	keys := make([]string, 0, len(t.kids))
+	for k := range t.kids {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
