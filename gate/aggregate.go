@@ -185,31 +185,56 @@ func (c *Collection) projectionFits(ctx context.Context, b *evaluator.Bound, op 
 // cannot read it reads a closed set of fields.
 const probeField = "__rulegate_probe__"
 
-// withProbeFields returns doc with null for each top-level field it lacks
-// that the projection p keeps: those of an inclusion projection, and, for
-// none or an exclusion projection (which keep any other field), probeField.
+// withProbeFields returns doc as it would be with every field the
+// projection p may keep present: null for each top-level field it lacks
+// that p keeps (those of an inclusion projection; for none or an exclusion
+// projection, which keep any other field, probeField), and, at every
+// depth, probeField in each embedded document and a {probeField: null}
+// element in each array. A role that reads an embedded document only in
+// part (fields: {a: {fields: {b: ...}}}) then fails the check whether or
+// not the stored a holds a field beside b, so that the refusal does not
+// tell whether it does.
 func withProbeFields(doc bson.Raw, p *projection) (bson.Raw, error) {
-	var add []string
+	d := probeInside(doc)
 	if p != nil && p.include {
+		var add []string
 		for k := range p.trie.kids {
 			if _, err := doc.LookupErr(k); err != nil {
 				add = append(add, k)
 			}
 		}
 		sort.Strings(add)
+		for _, k := range add {
+			d = append(d, bson.E{Key: k, Value: nil})
+		}
 	} else {
-		add = []string{probeField}
-	}
-	if len(add) == 0 {
-		return doc, nil
-	}
-	d := bson.D{}
-	elems, _ := doc.Elements()
-	for _, e := range elems {
-		d = append(d, bson.E{Key: e.Key(), Value: e.Value()})
-	}
-	for _, k := range add {
-		d = append(d, bson.E{Key: k, Value: nil})
+		d = append(d, bson.E{Key: probeField, Value: nil})
 	}
 	return bson.Marshal(d)
+}
+
+// probeInside copies doc with probeField added inside its embedded
+// documents and arrays, at every depth (see withProbeFields).
+func probeInside(doc bson.Raw) bson.D {
+	elems, _ := doc.Elements()
+	d := make(bson.D, 0, len(elems)+1)
+	for _, e := range elems {
+		d = append(d, bson.E{Key: e.Key(), Value: probeValue(e.Value())})
+	}
+	return d
+}
+
+func probeValue(v bson.RawValue) any {
+	switch v.Type {
+	case bson.TypeEmbeddedDocument:
+		return append(probeInside(v.Document()), bson.E{Key: probeField, Value: nil})
+	case bson.TypeArray:
+		vals, _ := v.Array().Values()
+		a := make(bson.A, 0, len(vals)+1)
+		for _, x := range vals {
+			a = append(a, probeValue(x))
+		}
+		return append(a, bson.D{{Key: probeField, Value: nil}})
+	}
+	return v
 }
