@@ -42,7 +42,9 @@ func r2Aggregate(t *testing.T, c *gate.Collection, p mongo.Pipeline) string {
 // whole; the gate's probe (withProbeFields) adds missing top-level fields
 // only, so a document of role "other" fits when its a holds b alone and
 // does not when a also holds the hidden a.x: the refusal is an oracle for
-// a.x. Found by TestNonInterference -gate.strict (class
+// a.x. The same holds for a top-level field a role names unreadable
+// beside open additional_fields (the probe field is readable, the named
+// field is not, and only its stored presence makes the check fail). Found by TestNonInterference -gate.strict (class
 // "aggregate-presence", seeds 1, 2, 79), which knownHoles still masks.
 func TestAggregateRefusalIgnoresHiddenEmbeddedFields(t *testing.T) {
 	t.Parallel()
@@ -53,7 +55,7 @@ func TestAggregateRefusalIgnoresHiddenEmbeddedFields(t *testing.T) {
 		variants    []string
 	}{
 		// "other" reads a.b and nothing else of a (a closed set).
-		{"closed", `{"name": "other", "apply_when": {}, "fields": {"_id": {"read": true}, "owner": {"read": true}, "a": {"fields": {"b": {"read": true}}}}}`, []string{
+		{"closed", `{"name": "other", "apply_when": {}, "fields": {"_id": {"read": true}, "owner": {"read": true}, "a": {"fields": {"b": {"read": true}}}}, "additional_fields": {"read": true}}`, []string{
 			`{"_id": 2, "owner": "u2", "a": {"b": 1}}`,
 			`{"_id": 2, "owner": "u2", "a": {"b": 1, "x": "secret"}}`,
 			`{"_id": 2, "owner": "u2", "a": [{"b": 1}]}`,
@@ -63,15 +65,21 @@ func TestAggregateRefusalIgnoresHiddenEmbeddedFields(t *testing.T) {
 		// "other" reads every field of a but a named one, a.x (open
 		// additional_fields): a probe field is readable, so only the
 		// stored a.x makes the document not fit.
-		{"open", `{"name": "other", "apply_when": {}, "fields": {"_id": {"read": true}, "owner": {"read": true}, "a": {"fields": {"x": {"read": false}}, "additional_fields": {"read": true}}}}`, []string{
+		{"open", `{"name": "other", "apply_when": {}, "fields": {"_id": {"read": true}, "owner": {"read": true}, "a": {"fields": {"x": {"read": false}}, "additional_fields": {"read": true}}}, "additional_fields": {"read": true}}`, []string{
 			`{"_id": 2, "owner": "u2", "a": {"b": 1}}`,
 			`{"_id": 2, "owner": "u2", "a": {"b": 1, "x": "secret"}}`,
+		}},
+		// The same at the top level: "other" reads every field but
+		// secret, which "own" reads, so the rules projection keeps it.
+		{"top-level", `{"name": "other", "apply_when": {}, "fields": {"_id": {"read": true}, "owner": {"read": true}, "a": {"read": true}, "secret": {"read": false}}, "additional_fields": {"read": true}}`, []string{
+			`{"_id": 2, "owner": "u2", "a": {"b": 1}}`,
+			`{"_id": 2, "owner": "u2", "a": {"b": 1}, "secret": "s"}`,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			rulesJSON := `{"database": "db", "collection": "c", "roles": [
-			 {"name": "own", "apply_when": {"owner": "%%user.id"}, "fields": {"_id": {"read": true}, "owner": {"read": true}, "a": {"read": true}}},
+			 {"name": "own", "apply_when": {"owner": "%%user.id"}, "read": true},
 			 ` + tc.other + `]}`
 			var got []string
 			for _, other := range tc.variants {
