@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"sort"
+	"strings"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -124,6 +125,7 @@ func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op st
 			return nil, c.refused(op, CodeUnsupported, "rules projection: "+msg, nil)
 		}
 	}
+	named := b.NamedPaths()
 	cur, err := c.coll.Find(ctx, rf)
 	if err != nil {
 		return nil, err
@@ -137,7 +139,7 @@ func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op st
 		fits, err := c.projectionFits(ctx, b, op, p, cur.Current)
 		if err == nil && fits {
 			var probe bson.Raw
-			if probe, err = withProbeFields(cur.Current, p); err == nil {
+			if probe, err = withProbeFields(cur.Current, p, named); err == nil {
 				fits, err = c.projectionFits(ctx, b, op, p, probe)
 			}
 		}
@@ -188,18 +190,23 @@ const probeField = "__rulegate_probe__"
 // withProbeFields returns doc as it would be with every field the
 // projection p may keep present: null for each top-level field it lacks
 // that p keeps (those of an inclusion projection; for none or an exclusion
-// projection, which keep any other field, probeField), and, at every
-// depth, probeField in each embedded document and a {probeField: null}
-// element in each array. A role that reads an embedded document only in
-// part (fields: {a: {fields: {b: ...}}}) then fails the check whether or
-// not the stored a holds a field beside b, so that the refusal does not
-// tell whether it does.
-func withProbeFields(doc bson.Raw, p *projection) (bson.Raw, error) {
+// projection, which keep any other field, probeField), null for each path
+// the rules name (named, evaluator.Bound.NamedPaths) that it lacks, where
+// the documents on the way allow it, and, at every depth, probeField in
+// each embedded document and a {probeField: null} element in each array.
+// A role that reads an embedded document only in part (fields: {a:
+// {fields: {b: ...}}}), or every field but a named one, then fails the
+// check whether or not the stored document holds a field it hides, so
+// that the refusal does not tell whether it does.
+func withProbeFields(doc bson.Raw, p *projection, named []string) (bson.Raw, error) {
 	d := probeInside(doc)
+	for _, n := range named {
+		d = setMissing(d, strings.Split(n, "."))
+	}
 	if p != nil && p.include {
 		var add []string
 		for k := range p.trie.kids {
-			if _, err := doc.LookupErr(k); err != nil {
+			if !hasKey(d, k) {
 				add = append(add, k)
 			}
 		}
@@ -211,6 +218,50 @@ func withProbeFields(doc bson.Raw, p *projection) (bson.Raw, error) {
 		d = append(d, bson.E{Key: probeField, Value: nil})
 	}
 	return bson.Marshal(d)
+}
+
+func hasKey(d bson.D, k string) bool {
+	for _, e := range d {
+		if e.Key == k {
+			return true
+		}
+	}
+	return false
+}
+
+// setMissing returns d with the path segs set to null where it is
+// missing: through embedded documents (created when missing) and the
+// documents of arrays; a scalar on the way is left alone.
+func setMissing(d bson.D, segs []string) bson.D {
+	for i, e := range d {
+		if e.Key != segs[0] {
+			continue
+		}
+		if len(segs) > 1 {
+			d[i].Value = setMissingValue(e.Value, segs[1:])
+		}
+		return d
+	}
+	var v any
+	for j := len(segs) - 1; j > 0; j-- {
+		v = bson.D{{Key: segs[j], Value: v}}
+	}
+	return append(d, bson.E{Key: segs[0], Value: v})
+}
+
+func setMissingValue(v any, segs []string) any {
+	switch x := v.(type) {
+	case bson.D:
+		return setMissing(x, segs)
+	case bson.A:
+		for i, el := range x {
+			if sub, ok := el.(bson.D); ok {
+				x[i] = setMissing(sub, segs)
+			}
+		}
+		return x
+	}
+	return v
 }
 
 // probeInside copies doc with probeField added inside its embedded
