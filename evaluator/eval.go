@@ -1027,3 +1027,40 @@ func evalOptions(opts []EvalOption) evalConfig {
 	}
 	return *c
 }
+
+// NamedPaths returns every field path, at any depth, that the rules of the
+// Bound's collection name: the fields of every role (fields, and fields
+// of embedded fields) and the fields of every filter's projection; sorted,
+// each once. A caller that must check a document as it would be with
+// every field the rules decide on present (the gate's Aggregate check)
+// uses them as probes: a role that reads every field but a named one
+// cannot be told from one that reads all by a document lacking that field.
+func (b *Bound) NamedPaths() []string {
+	if b.c == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var walk func(fs []*cfield)
+	walk = func(fs []*cfield) {
+		for _, f := range fs {
+			seen[strings.Join(f.path, ".")] = true
+			walk(f.fields)
+		}
+	}
+	for _, r := range b.c.roles {
+		walk(r.fields)
+	}
+	for _, f := range b.c.filters {
+		for _, p := range f.projection {
+			seen[p.Field] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

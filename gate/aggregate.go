@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"sort"
+	"strings"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -132,6 +133,7 @@ func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op st
 			}
 		}
 	}
+	named := b.NamedPaths()
 	cur, err := c.coll.Find(ctx, rf)
 	if err != nil {
 		return nil, err
@@ -145,13 +147,7 @@ func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op st
 		fits, err := c.projectionFits(ctx, b, op, p, cur.Current)
 		if err == nil && fits {
 			var probe bson.Raw
-			if probe, err = withProbeFields(cur.Current, p); err == nil {
-				fits, err = c.projectionFits(ctx, b, op, p, probe)
-			}
-		}
-		if err == nil && fits {
-			var probe bson.Raw
-			if probe, err = withProbeChildren(cur.Current, p); err == nil {
+			if probe, err = withProbeFields(cur.Current, p, named); err == nil {
 				fits, err = c.projectionFits(ctx, b, op, p, probe)
 			}
 		}
@@ -199,85 +195,107 @@ func (c *Collection) projectionFits(ctx context.Context, b *evaluator.Bound, op 
 // cannot read it reads a closed set of fields.
 const probeField = "__rulegate_probe__"
 
-// withProbeFields returns doc with null for each top-level field it lacks
-// that the projection p keeps: those of an inclusion projection, and, for
-// none or an exclusion projection (which keep any other field), probeField.
-func withProbeFields(doc bson.Raw, p *projection) (bson.Raw, error) {
-	var add []string
-	if p != nil && p.include {
-		for k := range p.trie.kids {
-			if _, err := doc.LookupErr(k); err != nil {
-				add = append(add, k)
-			}
-		}
-		sort.Strings(add)
-	} else {
-		add = []string{probeField}
-	}
-	if len(add) == 0 {
-		return doc, nil
-	}
-	d := bson.D{}
-	elems, _ := doc.Elements()
-	for _, e := range elems {
-		d = append(d, bson.E{Key: e.Key(), Value: e.Value()})
-	}
-	for _, k := range add {
-		d = append(d, bson.E{Key: k, Value: nil})
-	}
-	return bson.Marshal(d)
-}
-
-// withProbeChildren returns doc with probeField: null inside every
-// top-level field the projection p keeps that is an embedded document or
-// absent (then {probeField: null}). A role that reads only some fields of
-// an embedded document (fields: {a: {fields: {b: ...}}}) does not read the
-// probe, so the check refuses whether or not the stored a holds a hidden
-// field.
-func withProbeChildren(doc bson.Raw, p *projection) (bson.Raw, error) {
-	keeps := func(k string) bool {
-		if k == "_id" {
-			return p == nil || !p.dropID
-		}
-		if p == nil {
-			return true
-		}
-		_, listed := p.trie.kids[k]
-		return listed == p.include
-	}
-	probe := bson.D{{Key: probeField, Value: nil}}
-	d := bson.D{}
-	seen := map[string]bool{}
-	elems, _ := doc.Elements()
-	for _, e := range elems {
-		k, v := e.Key(), e.Value()
-		seen[k] = true
-		if sub, ok := v.DocumentOK(); ok && keeps(k) {
-			inner := bson.D{}
-			subElems, _ := sub.Elements()
-			for _, se := range subElems {
-				inner = append(inner, bson.E{Key: se.Key(), Value: se.Value()})
-			}
-			d = append(d, bson.E{Key: k, Value: append(inner, probe...)})
-			continue
-		}
-		d = append(d, bson.E{Key: k, Value: v})
+// withProbeFields returns doc as it would be with every field the
+// projection p may keep present: null for each top-level field it lacks
+// that p keeps (those of an inclusion projection; for none or an exclusion
+// projection, which keep any other field, probeField), null for each path
+// the rules name (named, evaluator.Bound.NamedPaths) that it lacks, where
+// the documents on the way allow it, and, at every depth, probeField in
+// each embedded document and a {probeField: null} element in each array.
+// A role that reads an embedded document only in part (fields: {a:
+// {fields: {b: ...}}}), or every field but a named one, then fails the
+// check whether or not the stored document holds a field it hides, so
+// that the refusal does not tell whether it does.
+func withProbeFields(doc bson.Raw, p *projection, named []string) (bson.Raw, error) {
+	d := probeInside(doc)
+	for _, n := range named {
+		d = setMissing(d, strings.Split(n, "."))
 	}
 	if p != nil && p.include {
 		var add []string
 		for k := range p.trie.kids {
-			if !seen[k] && k != "_id" {
+			if !hasKey(d, k) {
 				add = append(add, k)
 			}
 		}
 		sort.Strings(add)
 		for _, k := range add {
-			d = append(d, bson.E{Key: k, Value: probe})
+			d = append(d, bson.E{Key: k, Value: nil})
 		}
-	} else if !seen[probeField] {
-		d = append(d, bson.E{Key: probeField, Value: probe})
+	} else {
+		d = append(d, bson.E{Key: probeField, Value: nil})
 	}
 	return bson.Marshal(d)
+}
+
+func hasKey(d bson.D, k string) bool {
+	for _, e := range d {
+		if e.Key == k {
+			return true
+		}
+	}
+	return false
+}
+
+// setMissing returns d with the path segs set to null where it is
+// missing: through embedded documents (created when missing) and the
+// documents of arrays; a scalar on the way is left alone.
+func setMissing(d bson.D, segs []string) bson.D {
+	for i, e := range d {
+		if e.Key != segs[0] {
+			continue
+		}
+		if len(segs) > 1 {
+			d[i].Value = setMissingValue(e.Value, segs[1:])
+		}
+		return d
+	}
+	var v any
+	for j := len(segs) - 1; j > 0; j-- {
+		v = bson.D{{Key: segs[j], Value: v}}
+	}
+	return append(d, bson.E{Key: segs[0], Value: v})
+}
+
+func setMissingValue(v any, segs []string) any {
+	switch x := v.(type) {
+	case bson.D:
+		return setMissing(x, segs)
+	case bson.A:
+		for i, el := range x {
+			if sub, ok := el.(bson.D); ok {
+				x[i] = setMissing(sub, segs)
+			}
+		}
+		return x
+	}
+	return v
+}
+
+// probeInside copies doc with probeField added inside its embedded
+// documents and arrays, at every depth (see withProbeFields).
+func probeInside(doc bson.Raw) bson.D {
+	elems, _ := doc.Elements()
+	d := make(bson.D, 0, len(elems)+1)
+	for _, e := range elems {
+		d = append(d, bson.E{Key: e.Key(), Value: probeValue(e.Value())})
+	}
+	return d
+}
+
+func probeValue(v bson.RawValue) any {
+	switch v.Type {
+	case bson.TypeEmbeddedDocument:
+		return append(probeInside(v.Document()), bson.E{Key: probeField, Value: nil})
+	case bson.TypeArray:
+		vals, _ := v.Array().Values()
+		a := make(bson.A, 0, len(vals)+1)
+		for _, x := range vals {
+			a = append(a, probeValue(x))
+		}
+		return append(a, bson.D{{Key: probeField, Value: nil}})
+	}
+	return v
 }
 
 // sortedTrieKeys returns the names of t's children in order, so that a
