@@ -213,7 +213,7 @@ func (c *Collection) readable(ctx context.Context, b *evaluator.Bound, op string
 		return raw, true, nil
 	}
 	t := newTrie(d.Fields.Read)
-	out, err := bson.Marshal(t.keep(raw))
+	out, err := bson.Marshal(t.redact(raw))
 	if err != nil {
 		return nil, false, err
 	}

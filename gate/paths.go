@@ -96,6 +96,50 @@ func (t *pathTrie) keepValue(v bson.RawValue) (any, bool) {
 	return nil, false
 }
 
+// redact is keep for the caller's readable fields (Decision.Fields.Read):
+// an embedded document or array under a partial path that keeps nothing
+// is left out, not returned empty. {a: {x: <hidden>}} and a document
+// without a then read alike; an empty shell would tell that a exists, is
+// a document or an array, and how many elements it has.
+func (t *pathTrie) redact(doc bson.Raw) bson.D {
+	elems, _ := doc.Elements()
+	out := bson.D{}
+	for _, e := range elems {
+		k := t.kids[e.Key()]
+		if k == nil {
+			continue
+		}
+		if k.leaf {
+			out = append(out, bson.E{Key: e.Key(), Value: e.Value()})
+			continue
+		}
+		if v, ok := k.redactValue(e.Value()); ok {
+			out = append(out, bson.E{Key: e.Key(), Value: v})
+		}
+	}
+	return out
+}
+
+func (t *pathTrie) redactValue(v bson.RawValue) (any, bool) {
+	switch v.Type {
+	case bson.TypeEmbeddedDocument:
+		d := t.redact(v.Document())
+		return d, len(d) > 0
+	case bson.TypeArray:
+		vals, _ := v.Array().Values()
+		arr := bson.A{}
+		for _, x := range vals {
+			if x.Type == bson.TypeEmbeddedDocument || x.Type == bson.TypeArray {
+				if y, ok := t.redactValue(x); ok {
+					arr = append(arr, y)
+				}
+			}
+		}
+		return arr, len(arr) > 0
+	}
+	return nil, false
+}
+
 // drop returns doc without the fields in the set (an exclusion
 // projection).
 func (t *pathTrie) drop(doc bson.Raw) bson.D {

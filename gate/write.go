@@ -1047,7 +1047,7 @@ func (c *Collection) visible(ctx context.Context, b *evaluator.Bound, op string,
 	if !d.Allowed {
 		return mongo.NewSingleResultFromDocument(bson.D{}, nil, nil)
 	}
-	return mongo.NewSingleResultFromDocument(newTrie(d.Fields.Read).keep(doc), nil, nil)
+	return mongo.NewSingleResultFromDocument(newTrie(d.Fields.Read).redact(doc), nil, nil)
 }
 
 func errResult(err error) *mongo.SingleResult {
