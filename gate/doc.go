@@ -156,6 +156,14 @@
 //     semantics (roles.txt: the first role whose apply_when holds), not a
 //     gate choice; rule authors who need it hidden write apply_when on
 //     fields the caller may read.
+//   - Duplicate-key errors keep their code (mongo.IsDuplicateKeyError
+//     works) but not their message, details or raw reply: MongoDB names
+//     the written document's index key there, and a unique index may
+//     cover fields the caller cannot read. That such an error happens at
+//     all is inherent, as in App Services: an insert whose _id (or a
+//     unique index over a hidden field) collides with a document the
+//     caller cannot read fails, telling the caller that the value is
+//     taken. Put unique indexes only on values every writer may know.
 //   - Rules that cannot be written as a query (evaluator.ErrNotExpressible)
 //     are decided document by document: reads and writes still work,
 //     deletes go one document at a time, Aggregate is refused.

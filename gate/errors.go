@@ -7,6 +7,7 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/source"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // Stable codes of the errors the gate returns. Codes are the contract;
@@ -120,4 +121,58 @@ func (c *Collection) refusedFrom(op, code string, base source.Pointer, err error
 		}
 	}
 	return r
+}
+
+// withheldKey replaces the message of a duplicate-key error from the
+// server.
+const withheldKey = "E11000 duplicate key error (the gate withholds the key: it may hold values the caller cannot read)"
+
+// isDupCode reports the codes mongo.IsDuplicateKeyError tests.
+func isDupCode(code int) bool { return code == 11000 || code == 11001 || code == 12582 }
+
+// withholdKeys returns err with the index key of duplicate-key errors
+// removed from their message, details and raw server documents, keeping
+// the code (mongo.IsDuplicateKeyError still reports them). MongoDB names
+// the written document's key values there ("dup key: {...}", keyValue),
+// and a unique index may cover fields the caller cannot read. Other
+// errors are returned as they are.
+func withholdKeys(err error) error {
+	if err == nil {
+		return nil
+	}
+	var we mongo.WriteException
+	if errors.As(err, &we) {
+		changed := false
+		wes := make(mongo.WriteErrors, len(we.WriteErrors))
+		for i, e := range we.WriteErrors {
+			if isDupCode(e.Code) {
+				e.Message, e.Details, e.Raw, changed = withheldKey, nil, nil, true
+			}
+			wes[i] = e
+		}
+		if changed {
+			return mongo.WriteException{WriteConcernError: we.WriteConcernError, WriteErrors: wes, Labels: we.Labels}
+		}
+		return err
+	}
+	var be mongo.BulkWriteException
+	if errors.As(err, &be) {
+		changed := false
+		bes := make([]mongo.BulkWriteError, len(be.WriteErrors))
+		for i, e := range be.WriteErrors {
+			if isDupCode(e.Code) {
+				e.Message, e.Details, e.Raw, changed = withheldKey, nil, nil, true
+			}
+			bes[i] = e
+		}
+		if changed {
+			return mongo.BulkWriteException{WriteConcernError: be.WriteConcernError, WriteErrors: bes, Labels: be.Labels}
+		}
+		return err
+	}
+	var ce mongo.CommandError
+	if errors.As(err, &ce) && isDupCode(int(ce.Code)) {
+		return mongo.CommandError{Code: ce.Code, Message: withheldKey, Labels: ce.Labels, Name: ce.Name}
+	}
+	return err
 }

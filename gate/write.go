@@ -38,7 +38,8 @@ func (c *Collection) InsertOne(ctx context.Context, document any, opts ...option
 	if io.Comment != nil {
 		o.SetComment(io.Comment)
 	}
-	return c.coll.InsertOne(ctx, doc, o)
+	res, err := c.coll.InsertOne(ctx, doc, o)
+	return res, withholdKeys(err)
 }
 
 // InsertMany checks every document like InsertOne before sending any: one
@@ -77,7 +78,8 @@ func (c *Collection) InsertMany(ctx context.Context, documents any, opts ...opti
 	if im.Ordered != nil {
 		o.SetOrdered(*im.Ordered)
 	}
-	return c.coll.InsertMany(ctx, out, o)
+	res, err := c.coll.InsertMany(ctx, out, o)
+	return res, withholdKeys(err)
 }
 
 func (c *Collection) checkInsert(ctx context.Context, b *evaluator.Bound, op string, document any, ptr source.Pointer) (bson.Raw, error) {
@@ -446,6 +448,7 @@ func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, re
 					ro.SetComment(wo.comment)
 				}
 				res, err = c.coll.ReplaceOne(ctx, f, upd.raw, ro)
+				err = withholdKeys(err)
 			} else {
 				uo := options.UpdateOne()
 				if wo.comment != nil {
@@ -455,6 +458,7 @@ func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, re
 					uo.SetArrayFilters(wo.arrayFilters)
 				}
 				res, err = c.coll.UpdateOne(ctx, f, upd.raw, uo)
+				err = withholdKeys(err)
 			}
 			return err == nil && res.MatchedCount > 0, err
 		},
@@ -617,6 +621,7 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 				}
 				var err error
 				r, err = c.coll.UpdateOne(ctx, f, upd.raw, o)
+				err = withholdKeys(err)
 				return err == nil && r.MatchedCount > 0, err
 			},
 		})
@@ -1018,7 +1023,7 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 				o.SetArrayFilters(wo.arrayFilters)
 			}
 			doc = nil
-			err := c.coll.FindOneAndUpdate(ctx, f, upd.raw, o).Decode(&doc)
+			err := withholdKeys(c.coll.FindOneAndUpdate(ctx, f, upd.raw, o).Decode(&doc))
 			if errors.Is(err, mongo.ErrNoDocuments) {
 				return false, nil
 			}
