@@ -58,50 +58,17 @@ func (t *pathTrie) covers(path string) bool {
 // listed fields; arrays under a partial path keep their documents,
 // projected, and drop other elements, as MongoDB's inclusion projection
 // does.
-func (t *pathTrie) keep(doc bson.Raw) bson.D {
-	elems, _ := doc.Elements()
-	out := bson.D{}
-	for _, e := range elems {
-		k := t.kids[e.Key()]
-		if k == nil {
-			continue
-		}
-		if k.leaf {
-			out = append(out, bson.E{Key: e.Key(), Value: e.Value()})
-			continue
-		}
-		if v, ok := k.keepValue(e.Value()); ok {
-			out = append(out, bson.E{Key: e.Key(), Value: v})
-		}
-	}
-	return out
-}
-
-func (t *pathTrie) keepValue(v bson.RawValue) (any, bool) {
-	switch v.Type {
-	case bson.TypeEmbeddedDocument:
-		return t.keep(v.Document()), true
-	case bson.TypeArray:
-		vals, _ := v.Array().Values()
-		arr := bson.A{}
-		for _, x := range vals {
-			if x.Type == bson.TypeEmbeddedDocument || x.Type == bson.TypeArray {
-				if y, ok := t.keepValue(x); ok {
-					arr = append(arr, y)
-				}
-			}
-		}
-		return arr, true
-	}
-	return nil, false
-}
+func (t *pathTrie) keep(doc bson.Raw) bson.D { return t.pick(doc, false) }
 
 // redact is keep for the caller's readable fields (Decision.Fields.Read):
 // an embedded document or array under a partial path that keeps nothing
 // is left out, not returned empty. {a: {x: <hidden>}} and a document
 // without a then read alike; an empty shell would tell that a exists, is
 // a document or an array, and how many elements it has.
-func (t *pathTrie) redact(doc bson.Raw) bson.D {
+func (t *pathTrie) redact(doc bson.Raw) bson.D { return t.pick(doc, true) }
+
+// pick is keep, and redact when dropEmpty is set.
+func (t *pathTrie) pick(doc bson.Raw, dropEmpty bool) bson.D {
 	elems, _ := doc.Elements()
 	out := bson.D{}
 	for _, e := range elems {
@@ -113,29 +80,29 @@ func (t *pathTrie) redact(doc bson.Raw) bson.D {
 			out = append(out, bson.E{Key: e.Key(), Value: e.Value()})
 			continue
 		}
-		if v, ok := k.redactValue(e.Value()); ok {
+		if v, ok := k.pickValue(e.Value(), dropEmpty); ok {
 			out = append(out, bson.E{Key: e.Key(), Value: v})
 		}
 	}
 	return out
 }
 
-func (t *pathTrie) redactValue(v bson.RawValue) (any, bool) {
+func (t *pathTrie) pickValue(v bson.RawValue, dropEmpty bool) (any, bool) {
 	switch v.Type {
 	case bson.TypeEmbeddedDocument:
-		d := t.redact(v.Document())
-		return d, len(d) > 0
+		d := t.pick(v.Document(), dropEmpty)
+		return d, !dropEmpty || len(d) > 0
 	case bson.TypeArray:
 		vals, _ := v.Array().Values()
 		arr := bson.A{}
 		for _, x := range vals {
 			if x.Type == bson.TypeEmbeddedDocument || x.Type == bson.TypeArray {
-				if y, ok := t.redactValue(x); ok {
+				if y, ok := t.pickValue(x, dropEmpty); ok {
 					arr = append(arr, y)
 				}
 			}
 		}
-		return arr, len(arr) > 0
+		return arr, !dropEmpty || len(arr) > 0
 	}
 	return nil, false
 }
