@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"testing/fstest"
 
-	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/gate"
 	"github.com/rulegate/rulegate/internal/mongotest"
-	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -102,23 +99,7 @@ func TestWriteIgnoresHiddenValues(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := mongotest.Database(t)
-			fs := fstest.MapFS{}
-			for _, coll := range []string{"d", "twin"} {
-				js := fmt.Sprintf(`{"database": %q, "collection": %q, %s}`, db.Name(), coll, tc.rules)
-				fs["data_sources/mongodb-atlas/"+db.Name()+"/"+coll+"/rules.json"] = &fstest.MapFile{Data: []byte(js)}
-			}
-			app, err := rules.LoadApp(fs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			prog, err := evaluator.Compile(app)
-			if err != nil {
-				t.Fatal(err)
-			}
-			g, err := gate.New(db.Client(), prog)
-			if err != nil {
-				t.Fatal(err)
-			}
+			g := newGate(t, db.Client(), rulesFS(db.Name(), tc.rules, "d", "twin"))
 			sess := g.For(user(t, `{"id": "u1", "type": "normal"}`)).Database(db.Name())
 			var got []string
 			for _, x := range []struct {

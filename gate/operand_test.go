@@ -9,7 +9,6 @@ import (
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/gate"
 	"github.com/rulegate/rulegate/internal/mongotest"
-	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -27,18 +26,7 @@ func TestOperandsFailClosed(t *testing.T) {
 	rj := `{"database": "` + db.Name() + `", "collection": "ops", "roles": [
 	  {"name": "not-banned", "apply_when": {"team": {"$nin": ["%%user.custom_data.banned"]}, "foo": {"$nin": "%%user.custom_data.legs"}, "bar": {"$ne": "%%user.custom_data.u"}},
 	   "read": true, "write": true, "insert": true}]}`
-	app, err := rules.LoadApp(fstest.MapFS{"data_sources/mongodb-atlas/" + db.Name() + "/ops/rules.json": {Data: []byte(rj)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := evaluator.Compile(app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := gate.New(db.Client(), prog)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := newGate(t, db.Client(), fstest.MapFS{"data_sources/mongodb-atlas/" + db.Name() + "/ops/rules.json": {Data: []byte(rj)}})
 	raw := db.Collection("ops")
 	if _, err := raw.InsertOne(ctx, bson.D{{Key: "_id", Value: 1}, {Key: "team", Value: "t1"}, {Key: "foo", Value: "foo"}, {Key: "bar", Value: "bar"}}); err != nil {
 		t.Fatal(err)
