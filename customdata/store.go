@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -34,6 +35,10 @@ var (
 	// ErrDollarKey: a user's document has a key starting with "$", which
 	// extended JSON cannot carry unambiguously (see TokenJSON).
 	ErrDollarKey = errors.New(`customdata: custom user data has a key starting with "$"`)
+	// ErrInvalidUTF8: a user's document has a key or a string that is not
+	// valid UTF-8, which extended JSON would carry as U+FFFD, a different
+	// value (see TokenJSON).
+	ErrInvalidUTF8 = errors.New("customdata: custom user data has a key or string that is not valid UTF-8")
 )
 
 // TokenJSON returns a custom data document in the form the access token
@@ -48,10 +53,16 @@ var (
 // typed value it denotes, so carrying it would turn user-written data into
 // a MaxKey that compares above every value, an ObjectId, a date. Dropping
 // the offending fields instead would make {"$exists": false} rules on them
-// hold, so the whole document is refused (fail closed).
+// hold, so the whole document is refused (fail closed). A document with a
+// key or string that is not valid UTF-8 (MongoDB stores the bytes as
+// given) is refused with ErrInvalidUTF8: extended JSON would carry each
+// invalid byte as U+FFFD, a different value than the one stored.
 func TokenJSON(doc bson.Raw) ([]byte, error) {
 	if p, ok := dollarKey(doc, ""); ok {
 		return nil, fmt.Errorf("%w: %s", ErrDollarKey, p)
+	}
+	if p, ok := invalidUTF8(doc, ""); ok {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidUTF8, p)
 	}
 	return bson.MarshalExtJSON(doc, true, false)
 }
@@ -78,6 +89,61 @@ func dollarKey(doc bson.Raw, at string) (string, bool) {
 			if p, ok := dollarKey(bson.Raw(v.Array()), p); ok {
 				return p, true
 			}
+		}
+	}
+	return "", false
+}
+
+// invalidUTF8 returns the JSON pointer of a key or a string (string,
+// symbol, JavaScript code and its scope, regex, DBPointer namespace) that
+// is not valid UTF-8 in the document or array doc, at any depth: extended
+// JSON writes each invalid byte as U+FFFD, so the token would carry a
+// different value than the one stored.
+func invalidUTF8(doc bson.Raw, at string) (string, bool) {
+	elems, err := doc.Elements()
+	if err != nil {
+		return at, true // malformed: refused as well
+	}
+	for _, e := range elems {
+		k := e.Key()
+		p := at + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
+		if !utf8.ValidString(k) {
+			return p, true
+		}
+		v := e.Value()
+		ok := true
+		switch v.Type {
+		case bson.TypeString:
+			ok = utf8.ValidString(v.StringValue())
+		case bson.TypeSymbol:
+			ok = utf8.ValidString(v.Symbol())
+		case bson.TypeJavaScript:
+			ok = utf8.ValidString(v.JavaScript())
+		case bson.TypeCodeWithScope:
+			code, scope := v.CodeWithScope()
+			if !utf8.ValidString(code) {
+				return p, true
+			}
+			if q, bad := invalidUTF8(bson.Raw(scope), p); bad {
+				return q, true
+			}
+		case bson.TypeRegex:
+			pat, opt := v.Regex()
+			ok = utf8.ValidString(pat) && utf8.ValidString(opt)
+		case bson.TypeDBPointer:
+			ns, _ := v.DBPointer()
+			ok = utf8.ValidString(ns)
+		case bson.TypeEmbeddedDocument:
+			if q, bad := invalidUTF8(v.Document(), p); bad {
+				return q, true
+			}
+		case bson.TypeArray:
+			if q, bad := invalidUTF8(bson.Raw(v.Array()), p); bad {
+				return q, true
+			}
+		}
+		if !ok {
+			return p, true
 		}
 	}
 	return "", false
