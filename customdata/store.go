@@ -309,7 +309,7 @@ func (s *Store) warn(ws *[]Warning, w Warning) {
 // Load returns the custom data document of userID: the document whose user
 // id field equals userID as a string or, when there is none and userID is
 // an ObjectID's hex form, as that ObjectID (App Services accepts both and
-// prefers the string). found is false, with no error, when
+// prefers the string); an array holding the id is not a match. found is false, with no error, when
 // there is none or custom user data is disabled. When several documents
 // match, the first inserted wins and a WarnDuplicate warning says so. A
 // document larger than the warn size gets a WarnLarge warning; one larger
@@ -339,7 +339,7 @@ func (s *Store) Load(ctx context.Context, userID string) (d Data, found bool, er
 	}
 	d.Doc = docs[0]
 	if len(docs) > 1 {
-		n, err := s.coll.CountDocuments(ctx, bson.D{{Key: s.cfg.UserIDField, Value: key}})
+		n, err := s.coll.CountDocuments(ctx, s.lookupFilter(key))
 		if err != nil {
 			return Data{}, false, fmt.Errorf("customdata: %s: count documents of user %q: %w", s.cfg.Namespace(), userID, err)
 		}
@@ -362,6 +362,17 @@ func (s *Store) Load(ctx context.Context, userID string) (d Data, found bool, er
 	return d, true, nil
 }
 
+// lookupFilter selects the documents whose user id field is key itself.
+// {field: key} alone also matches an array holding key, so a user who may
+// write their own document could list another user's id there and become
+// that user's custom data; an array is never a user's id.
+func (s *Store) lookupFilter(key any) bson.D {
+	return bson.D{{Key: s.cfg.UserIDField, Value: bson.D{
+		{Key: "$eq", Value: key},
+		{Key: "$not", Value: bson.D{{Key: "$type", Value: "array"}}},
+	}}}
+}
+
 // firstTwo returns up to two matching documents, first inserted first.
 func (s *Store) firstTwo(ctx context.Context, key any) ([]bson.Raw, error) {
 	if !s.noNatural.Load() {
@@ -379,7 +390,7 @@ func (s *Store) find(ctx context.Context, key any, natural bool) ([]bson.Raw, er
 	if natural {
 		opts.SetSort(bson.D{{Key: "$natural", Value: 1}})
 	}
-	cur, err := s.coll.Find(ctx, bson.D{{Key: s.cfg.UserIDField, Value: key}}, opts)
+	cur, err := s.coll.Find(ctx, s.lookupFilter(key), opts)
 	if err != nil {
 		return nil, err
 	}
