@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -12,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tidwall/gjson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/rulegate/rulegate/token"
@@ -304,42 +304,50 @@ func newSessionID() (string, error) {
 
 // jsonDollarKey returns the JSON pointer of an object key starting with
 // "$" in the JSON b, at any depth; ok is false when there is none (or b is
-// not JSON: the Signer refuses that).
+// not JSON: the Signer refuses that). b is read with gjson, as the Signer
+// and %%user.data read it: encoding/json gives up on nesting deeper than
+// 10000 levels, which gjson accepts, and a key it could not see would be
+// carried.
 func jsonDollarKey(b []byte) (string, bool) {
-	if len(b) == 0 {
+	if len(b) == 0 || !gjson.ValidBytes(b) {
 		return "", false
 	}
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return "", false
-	}
-	var walk func(v any, at string) (string, bool)
-	walk = func(v any, at string) (string, bool) {
-		switch v := v.(type) {
-		case map[string]any:
-			keys := make([]string, 0, len(v))
-			for k := range v {
-				keys = append(keys, k)
+	var walk func(v gjson.Result, at string) (string, bool)
+	walk = func(v gjson.Result, at string) (string, bool) {
+		switch {
+		case v.IsObject():
+			type kv struct {
+				k string
+				v gjson.Result
 			}
-			sort.Strings(keys) // the first in key order: a stable message
-			for _, k := range keys {
-				e := v[k]
-				p := at + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
-				if strings.HasPrefix(k, "$") {
+			var kvs []kv
+			v.ForEach(func(k, e gjson.Result) bool {
+				kvs = append(kvs, kv{k.Str, e})
+				return true
+			})
+			// The first in key order: a stable message.
+			sort.SliceStable(kvs, func(i, j int) bool { return kvs[i].k < kvs[j].k })
+			for _, e := range kvs {
+				p := at + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(e.k)
+				if strings.HasPrefix(e.k, "$") {
 					return p, true
 				}
-				if p, ok := walk(e, p); ok {
-					return p, true
-				}
-			}
-		case []any:
-			for i, e := range v {
-				if p, ok := walk(e, fmt.Sprintf("%s/%d", at, i)); ok {
+				if p, ok := walk(e.v, p); ok {
 					return p, true
 				}
 			}
+		case v.IsArray():
+			i := 0
+			var p string
+			var found bool
+			v.ForEach(func(_, e gjson.Result) bool {
+				p, found = walk(e, fmt.Sprintf("%s/%d", at, i))
+				i++
+				return !found
+			})
+			return p, found
 		}
 		return "", false
 	}
-	return walk(v, "")
+	return walk(gjson.ParseBytes(b), "")
 }

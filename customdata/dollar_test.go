@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -154,5 +155,30 @@ func TestDollarKeyInMetadata(t *testing.T) {
 	}
 	if _, err := e.auth.Login(ctx, "u1", customdata.LoginInfo{Metadata: []byte(`{"name": "$x", "email": "a@b"}`)}); err != nil {
 		t.Errorf("a value starting with $ is not a key: %v", err)
+	}
+}
+
+// TestDollarKeyInDeepMetadata: the metadata check must see a "$" key at
+// any depth. encoding/json gives up past 10000 levels of nesting, and a
+// metadata object it cannot decode was let through as "not JSON" although
+// the Signer (gjson) accepts it, so {"$maxKey": 1} below 10001 arrays was
+// carried and %%user.data.x read a MaxKey inside.
+func TestDollarKeyInDeepMetadata(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *rules.CustomUserData) { c.Enabled = false }, nil)
+	const depth = 10001
+	md := `{"x": ` + strings.Repeat("[", depth) + `{"$maxKey": 1}` + strings.Repeat("]", depth) + `}`
+	tok, err := e.auth.Login(ctx, "u1", customdata.LoginInfo{Metadata: []byte(md)})
+	if errors.Is(err, customdata.ErrDollarKey) {
+		return
+	}
+	if err == nil {
+		if c, verr := e.verifier.Verify(tok.AccessToken); verr == nil {
+			v, lerr := c.User().Lookup("data")
+			if lerr == nil && strings.Contains(v.ExtJSON(), `"$maxKey"`) {
+				t.Fatalf("Login with a $-key %d levels deep in metadata: %%%%user.data holds a MaxKey; want ErrDollarKey", depth)
+			}
+		}
+		t.Fatalf("Login with a $-key %d levels deep in metadata succeeded; want ErrDollarKey", depth)
 	}
 }

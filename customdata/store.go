@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -34,6 +35,10 @@ var (
 	// ErrDollarKey: a user's document has a key starting with "$", which
 	// extended JSON cannot carry unambiguously (see TokenJSON).
 	ErrDollarKey = errors.New(`customdata: custom user data has a key starting with "$"`)
+	// ErrInvalidUTF8: a user's document has a key or a string that is not
+	// valid UTF-8, which extended JSON would carry as U+FFFD, a different
+	// value (see TokenJSON).
+	ErrInvalidUTF8 = errors.New("customdata: custom user data has a key or string that is not valid UTF-8")
 )
 
 // TokenJSON returns a custom data document in the form the access token
@@ -48,10 +53,16 @@ var (
 // typed value it denotes, so carrying it would turn user-written data into
 // a MaxKey that compares above every value, an ObjectId, a date. Dropping
 // the offending fields instead would make {"$exists": false} rules on them
-// hold, so the whole document is refused (fail closed).
+// hold, so the whole document is refused (fail closed). A document with a
+// key or string that is not valid UTF-8 (MongoDB stores the bytes as
+// given) is refused with ErrInvalidUTF8: extended JSON would carry each
+// invalid byte as U+FFFD, a different value than the one stored.
 func TokenJSON(doc bson.Raw) ([]byte, error) {
 	if p, ok := dollarKey(doc, ""); ok {
 		return nil, fmt.Errorf("%w: %s", ErrDollarKey, p)
+	}
+	if p, ok := invalidUTF8(doc, ""); ok {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidUTF8, p)
 	}
 	return bson.MarshalExtJSON(doc, true, false)
 }
@@ -78,6 +89,61 @@ func dollarKey(doc bson.Raw, at string) (string, bool) {
 			if p, ok := dollarKey(bson.Raw(v.Array()), p); ok {
 				return p, true
 			}
+		}
+	}
+	return "", false
+}
+
+// invalidUTF8 returns the JSON pointer of a key or a string (string,
+// symbol, JavaScript code and its scope, regex, DBPointer namespace) that
+// is not valid UTF-8 in the document or array doc, at any depth: extended
+// JSON writes each invalid byte as U+FFFD, so the token would carry a
+// different value than the one stored.
+func invalidUTF8(doc bson.Raw, at string) (string, bool) {
+	elems, err := doc.Elements()
+	if err != nil {
+		return at, true // malformed: refused as well
+	}
+	for _, e := range elems {
+		k := e.Key()
+		p := at + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
+		if !utf8.ValidString(k) {
+			return p, true
+		}
+		v := e.Value()
+		ok := true
+		switch v.Type {
+		case bson.TypeString:
+			ok = utf8.ValidString(v.StringValue())
+		case bson.TypeSymbol:
+			ok = utf8.ValidString(v.Symbol())
+		case bson.TypeJavaScript:
+			ok = utf8.ValidString(v.JavaScript())
+		case bson.TypeCodeWithScope:
+			code, scope := v.CodeWithScope()
+			if !utf8.ValidString(code) {
+				return p, true
+			}
+			if q, bad := invalidUTF8(bson.Raw(scope), p); bad {
+				return q, true
+			}
+		case bson.TypeRegex:
+			pat, opt := v.Regex()
+			ok = utf8.ValidString(pat) && utf8.ValidString(opt)
+		case bson.TypeDBPointer:
+			ns, _ := v.DBPointer()
+			ok = utf8.ValidString(ns)
+		case bson.TypeEmbeddedDocument:
+			if q, bad := invalidUTF8(v.Document(), p); bad {
+				return q, true
+			}
+		case bson.TypeArray:
+			if q, bad := invalidUTF8(bson.Raw(v.Array()), p); bad {
+				return q, true
+			}
+		}
+		if !ok {
+			return p, true
 		}
 	}
 	return "", false
@@ -243,7 +309,7 @@ func (s *Store) warn(ws *[]Warning, w Warning) {
 // Load returns the custom data document of userID: the document whose user
 // id field equals userID as a string or, when there is none and userID is
 // an ObjectID's hex form, as that ObjectID (App Services accepts both and
-// prefers the string). found is false, with no error, when
+// prefers the string); an array holding the id is not a match. found is false, with no error, when
 // there is none or custom user data is disabled. When several documents
 // match, the first inserted wins and a WarnDuplicate warning says so. A
 // document larger than the warn size gets a WarnLarge warning; one larger
@@ -273,7 +339,7 @@ func (s *Store) Load(ctx context.Context, userID string) (d Data, found bool, er
 	}
 	d.Doc = docs[0]
 	if len(docs) > 1 {
-		n, err := s.coll.CountDocuments(ctx, bson.D{{Key: s.cfg.UserIDField, Value: key}})
+		n, err := s.coll.CountDocuments(ctx, s.lookupFilter(key))
 		if err != nil {
 			return Data{}, false, fmt.Errorf("customdata: %s: count documents of user %q: %w", s.cfg.Namespace(), userID, err)
 		}
@@ -296,6 +362,17 @@ func (s *Store) Load(ctx context.Context, userID string) (d Data, found bool, er
 	return d, true, nil
 }
 
+// lookupFilter selects the documents whose user id field is key itself.
+// {field: key} alone also matches an array holding key, so a user who may
+// write their own document could list another user's id there and become
+// that user's custom data; an array is never a user's id.
+func (s *Store) lookupFilter(key any) bson.D {
+	return bson.D{{Key: s.cfg.UserIDField, Value: bson.D{
+		{Key: "$eq", Value: key},
+		{Key: "$not", Value: bson.D{{Key: "$type", Value: "array"}}},
+	}}}
+}
+
 // firstTwo returns up to two matching documents, first inserted first.
 func (s *Store) firstTwo(ctx context.Context, key any) ([]bson.Raw, error) {
 	if !s.noNatural.Load() {
@@ -313,7 +390,7 @@ func (s *Store) find(ctx context.Context, key any, natural bool) ([]bson.Raw, er
 	if natural {
 		opts.SetSort(bson.D{{Key: "$natural", Value: 1}})
 	}
-	cur, err := s.coll.Find(ctx, bson.D{{Key: s.cfg.UserIDField, Value: key}}, opts)
+	cur, err := s.coll.Find(ctx, s.lookupFilter(key), opts)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -107,9 +108,21 @@ func NewSigner(keys *KeySet, opts ...SignOption) (*Signer, error) {
 func (s *Signer) KeyID() string { return s.key.id }
 
 // Sign mints an access token for p, valid from now for the Signer's TTL.
+// A user id or identity string that is not valid UTF-8 is refused with
+// ErrParams: JSON would carry it as U+FFFD, naming another user.
 func (s *Signer) Sign(p Params) (string, error) {
 	if p.UserID == "" {
 		return "", fmt.Errorf("%w: empty user id", ErrParams)
+	}
+	// Strings are written with encoding/json, which replaces bytes that
+	// are not UTF-8 by U+FFFD: the token would name another user.
+	if !utf8.ValidString(p.UserID) {
+		return "", fmt.Errorf("%w: user id %q is not valid UTF-8", ErrParams, p.UserID)
+	}
+	for i, id := range p.Identities {
+		if !utf8.ValidString(id.ID) || !utf8.ValidString(id.ProviderType) {
+			return "", fmt.Errorf("%w: user %q: identity %d is not valid UTF-8", ErrParams, p.UserID, i)
+		}
 	}
 	typ := p.Type
 	if typ == "" {
@@ -157,6 +170,9 @@ func (s *Signer) Sign(p Params) (string, error) {
 func (s *Signer) SignRefresh(userID, sessionID string) (string, error) {
 	if userID == "" || sessionID == "" {
 		return "", fmt.Errorf("%w: refresh token needs a user id and a session id (got %q, %q)", ErrParams, userID, sessionID)
+	}
+	if !utf8.ValidString(userID) || !utf8.ValidString(sessionID) {
+		return "", fmt.Errorf("%w: refresh token: user id %q or session id %q is not valid UTF-8", ErrParams, userID, sessionID)
 	}
 	b := s.start(userID, TypeRefresh, s.cfg.now(), s.cfg.refreshTTL, 0)
 	b = appendKey(b, ClaimSession)
