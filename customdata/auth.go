@@ -6,14 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/tidwall/gjson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/token"
 )
 
@@ -197,7 +195,7 @@ func (a *Auth) Login(ctx context.Context, userID string, info LoginInfo) (Tokens
 	}
 	// %%user.data is read as extended JSON too: a "$" key there would be a
 	// typed value, not the provider's data (see TokenJSON).
-	if p, ok := jsonDollarKey(info.Metadata); ok {
+	if p, ok := expansion.DollarKey(info.Metadata); ok {
 		return Tokens{}, fmt.Errorf("%w: user %q: metadata: %s", ErrDollarKey, userID, p)
 	}
 	if a.store.Enabled() {
@@ -300,54 +298,4 @@ func newSessionID() (string, error) {
 		return "", fmt.Errorf("customdata: session id: %w", err)
 	}
 	return hex.EncodeToString(b[:]), nil
-}
-
-// jsonDollarKey returns the JSON pointer of an object key starting with
-// "$" in the JSON b, at any depth; ok is false when there is none (or b is
-// not JSON: the Signer refuses that). b is read with gjson, as the Signer
-// and %%user.data read it: encoding/json gives up on nesting deeper than
-// 10000 levels, which gjson accepts, and a key it could not see would be
-// carried.
-func jsonDollarKey(b []byte) (string, bool) {
-	if len(b) == 0 || !gjson.ValidBytes(b) {
-		return "", false
-	}
-	var walk func(v gjson.Result, at string) (string, bool)
-	walk = func(v gjson.Result, at string) (string, bool) {
-		switch {
-		case v.IsObject():
-			type kv struct {
-				k string
-				v gjson.Result
-			}
-			var kvs []kv
-			v.ForEach(func(k, e gjson.Result) bool {
-				kvs = append(kvs, kv{k.Str, e})
-				return true
-			})
-			// The first in key order: a stable message.
-			sort.SliceStable(kvs, func(i, j int) bool { return kvs[i].k < kvs[j].k })
-			for _, e := range kvs {
-				p := at + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(e.k)
-				if strings.HasPrefix(e.k, "$") {
-					return p, true
-				}
-				if p, ok := walk(e.v, p); ok {
-					return p, true
-				}
-			}
-		case v.IsArray():
-			i := 0
-			var p string
-			var found bool
-			v.ForEach(func(_, e gjson.Result) bool {
-				p, found = walk(e, fmt.Sprintf("%s/%d", at, i))
-				i++
-				return !found
-			})
-			return p, found
-		}
-		return "", false
-	}
-	return walk(gjson.ParseBytes(b), "")
 }
