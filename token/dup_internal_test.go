@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 )
@@ -57,7 +58,9 @@ func FuzzDuplicateKey(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, js string) {
-		if !gjson.Valid(js) || !json.Valid([]byte(js)) {
+		if !gjson.Valid(js) || !json.Valid([]byte(js)) || !utf8.ValidString(js) {
+			// Verify and Sign refuse invalid UTF-8 before the scan
+			// (TestRejections): readers disagree on such keys.
 			return
 		}
 		want := refDuplicate(t, js)

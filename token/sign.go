@@ -241,6 +241,9 @@ func checkObject(raw []byte) error {
 	if !gjson.ValidBytes(raw) || !gjson.ParseBytes(raw).IsObject() {
 		return errors.New("not a JSON object")
 	}
+	if !utf8.Valid(raw) {
+		return errors.New("not valid UTF-8 (a Verifier refuses such a token)")
+	}
 	if k, dup := duplicateKey(string(raw)); dup {
 		return fmt.Errorf("key %q twice in one object (a Verifier refuses such a token: %w)", k, ErrDuplicateKey)
 	}

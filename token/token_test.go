@@ -332,6 +332,12 @@ func TestRejections(t *testing.T) {
 		{"duplicate user_data", forge(t, hsHeader, payload(`"user_data":{"admin":false},"user_data":{"admin":true}`), jwt.SigningMethodHS256, secret), nil, token.ErrDuplicateKey},
 		{"duplicate exp", forge(t, hsHeader, payload(`"exp":`+itoa(now+99999)), jwt.SigningMethodHS256, secret), nil, token.ErrDuplicateKey},
 		{"duplicate key inside user_data", forge(t, hsHeader, payload(`"user_data":{"admin":false,"admin":true}`), jwt.SigningMethodHS256, secret), nil, token.ErrDuplicateKey},
+		// JSON is UTF-8 (RFC 8259): readers disagree on other bytes
+		// (encoding/json reads both keys below as U+FFFD, one key twice;
+		// gjson keeps the bytes, two keys).
+		{"malformed: invalid UTF-8 keys", forge(t, hsHeader, payload("\"user_data\":{\"\xb6\":1,\"\x80\":2}"), jwt.SigningMethodHS256, secret), nil, token.ErrMalformed},
+		{"malformed: invalid UTF-8 value", forge(t, hsHeader, payload("\"user_data\":{\"team\":\"a\xffb\"}"), jwt.SigningMethodHS256, secret), nil, token.ErrMalformed},
+		{"malformed: invalid UTF-8 header", forge(t, "{\"alg\":\"HS256\",\"kid\":\"hs-2\",\"x\":\"\xff\"}", payload(""), jwt.SigningMethodHS256, secret), nil, token.ErrMalformed},
 		{"duplicate key deep inside user_data", forge(t, hsHeader, payload(`"user_data":{"a":[1,{"b":{"c":1,"c":2}}]}`), jwt.SigningMethodHS256, secret), nil, token.ErrDuplicateKey},
 		{"duplicate key inside user_metadata", forge(t, hsHeader, payload(`"user_metadata":{"email":"a@x","email":"b@x"}`), jwt.SigningMethodHS256, secret), nil, token.ErrDuplicateKey},
 		{"same key in sibling objects", forge(t, hsHeader, payload(`"user_data":{"a":{"x":1},"b":{"x":1},"c":[{"x":1},{"x":2}]}`), jwt.SigningMethodHS256, secret), defaults, nil},
@@ -402,6 +408,8 @@ func TestSignErrors(t *testing.T) {
 		"custom data duplicate key":        {UserID: "u", CustomData: []byte(`{"admin":false,"admin":true}`)},
 		"custom data nested duplicate key": {UserID: "u", CustomData: []byte(`{"a":[{"b":1,"b":2}]}`)},
 		"metadata duplicate key":           {UserID: "u", Metadata: []byte(`{"email":"a","email":"b"}`)},
+		"custom data invalid UTF-8":        {UserID: "u", CustomData: []byte("{\"\xb6\":1,\"\x80\":2}")},
+		"metadata invalid UTF-8":           {UserID: "u", Metadata: []byte("{\"email\":\"a\xffb\"}")},
 	} {
 		if _, err := s.Sign(p); !errors.Is(err, token.ErrParams) {
 			t.Errorf("%s: %v, want ErrParams", name, err)

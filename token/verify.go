@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -201,6 +202,10 @@ func (v *Verifier) headerKey(h []byte) (Key, error) {
 	if !hdr.IsObject() {
 		return Key{}, fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
 	}
+	if !utf8.ValidString(js) {
+		// JSON is UTF-8 (RFC 8259); readers disagree on other bytes.
+		return Key{}, fmt.Errorf("%w: header is not valid UTF-8", ErrMalformed)
+	}
 	if k, dup := duplicateKey(js); dup {
 		return Key{}, fmt.Errorf("%w: header has %q twice", ErrDuplicateKey, k)
 	}
@@ -253,6 +258,13 @@ func (v *Verifier) claims(c *Claims, wantType string) error {
 	var sub, typ, sid, iss, aud, iat, exp, nbf gjson.Result
 	// Every key, at the top level and inside every claim, is checked for
 	// a repeat before any claim is read.
+	if !utf8.ValidString(js) {
+		// JSON is UTF-8 (RFC 8259); readers disagree on other bytes
+		// (encoding/json reads two such keys as one, U+FFFD; gjson keeps
+		// the bytes), so a value could read differently in Claims, in
+		// %%user and in a client.
+		return fmt.Errorf("%w: payload is not valid UTF-8", ErrMalformed)
+	}
 	if k, dup := duplicateKey(js); dup {
 		return fmt.Errorf("%w: payload has %q twice in one object", ErrDuplicateKey, k)
 	}
