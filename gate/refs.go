@@ -20,7 +20,7 @@ import (
 // document lacks (its top-level field, or a field of an embedded document
 // on the way), the question is whether the field would be readable if
 // present (a filter {x: {$exists: false}} reads x too): the document is
-// decided again with that path set to null. Asking "is it listed" instead
+// decided again with that path set to a probe document. Asking "is it listed" instead
 // would make the answer depend on hidden siblings: {a: {x: <hidden>}}
 // lists no a.b while a document without a is probed, so a filter on a.b
 // would tell whether a.x exists.
@@ -50,9 +50,15 @@ func (c *Collection) refsOK(ctx context.Context, b *evaluator.Bound, op string, 
 		return true, nil
 	}
 	absent = outermost(absent)
+	// Each missing path is probed as an embedded document holding a field
+	// no rule names: the path is covered only if the caller could read
+	// it whole, whatever it held. Probing with null would call a path
+	// readable that, when present, is partly hidden ({"a": {$exists:
+	// false}} with a filter projection withholding a.x), and the answer
+	// would tell whether a exists.
 	set := bson.D{}
 	for _, a := range absent {
-		set = append(set, bson.E{Key: a, Value: nil})
+		set = append(set, bson.E{Key: a, Value: bson.D{{Key: probeField, Value: nil}}})
 	}
 	upd, err := bson.Marshal(bson.D{{Key: "$set", Value: set}})
 	if err != nil {

@@ -21,6 +21,10 @@ func TestAbsentPathUnderPartlyHiddenField(t *testing.T) {
 		"filters": [{"name": "nox", "apply_when": {}, "query": {}, "projection": {"a.x": 0}}]}`
 	for _, filter := range []bson.D{
 		{{Key: "a.b", Value: bson.D{{Key: "$exists", Value: false}}}},
+		// a itself is only partly readable: a filter on it must not match
+		// whether a is absent or present (seed 1267).
+		{{Key: "a", Value: bson.D{{Key: "$exists", Value: false}}}},
+		{{Key: "a", Value: nil}},
 		{{Key: "a.b", Value: nil}},
 		{{Key: "$or", Value: bson.A{bson.D{{Key: "n", Value: 1}}, bson.D{{Key: "a.b", Value: 2}}}}},
 	} {
