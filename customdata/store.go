@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/source"
 )
 
 // Size limits, in bytes of canonical extended JSON (the form the document
@@ -70,28 +71,7 @@ func TokenJSON(doc bson.Raw) ([]byte, error) {
 // dollarKey returns the JSON pointer of a key starting with "$" in the
 // document or array doc, at any depth.
 func dollarKey(doc bson.Raw, at string) (string, bool) {
-	elems, err := doc.Elements()
-	if err != nil {
-		return at, true // malformed: refused as well
-	}
-	for _, e := range elems {
-		k := e.Key()
-		p := at + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
-		if strings.HasPrefix(k, "$") {
-			return p, true
-		}
-		switch v := e.Value(); v.Type {
-		case bson.TypeEmbeddedDocument:
-			if p, ok := dollarKey(v.Document(), p); ok {
-				return p, true
-			}
-		case bson.TypeArray:
-			if p, ok := dollarKey(bson.Raw(v.Array()), p); ok {
-				return p, true
-			}
-		}
-	}
-	return "", false
+	return firstBad(doc, source.Pointer(at), func(k string, _ bson.RawValue) bool { return strings.HasPrefix(k, "$") })
 }
 
 // invalidUTF8 returns the JSON pointer of a key or a string (string,
@@ -100,50 +80,59 @@ func dollarKey(doc bson.Raw, at string) (string, bool) {
 // JSON writes each invalid byte as U+FFFD, so the token would carry a
 // different value than the one stored.
 func invalidUTF8(doc bson.Raw, at string) (string, bool) {
-	elems, err := doc.Elements()
-	if err != nil {
-		return at, true // malformed: refused as well
-	}
-	for _, e := range elems {
-		k := e.Key()
-		p := at + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
+	return firstBad(doc, source.Pointer(at), func(k string, v bson.RawValue) bool {
 		if !utf8.ValidString(k) {
-			return p, true
+			return true
 		}
-		v := e.Value()
-		ok := true
 		switch v.Type {
 		case bson.TypeString:
-			ok = utf8.ValidString(v.StringValue())
+			return !utf8.ValidString(v.StringValue())
 		case bson.TypeSymbol:
-			ok = utf8.ValidString(v.Symbol())
+			return !utf8.ValidString(v.Symbol())
 		case bson.TypeJavaScript:
-			ok = utf8.ValidString(v.JavaScript())
+			return !utf8.ValidString(v.JavaScript())
 		case bson.TypeCodeWithScope:
-			code, scope := v.CodeWithScope()
-			if !utf8.ValidString(code) {
-				return p, true
-			}
-			if q, bad := invalidUTF8(bson.Raw(scope), p); bad {
-				return q, true
-			}
+			code, _ := v.CodeWithScope()
+			return !utf8.ValidString(code)
 		case bson.TypeRegex:
 			pat, opt := v.Regex()
-			ok = utf8.ValidString(pat) && utf8.ValidString(opt)
+			return !utf8.ValidString(pat) || !utf8.ValidString(opt)
 		case bson.TypeDBPointer:
 			ns, _ := v.DBPointer()
-			ok = utf8.ValidString(ns)
-		case bson.TypeEmbeddedDocument:
-			if q, bad := invalidUTF8(v.Document(), p); bad {
-				return q, true
-			}
-		case bson.TypeArray:
-			if q, bad := invalidUTF8(bson.Raw(v.Array()), p); bad {
-				return q, true
-			}
+			return !utf8.ValidString(ns)
 		}
-		if !ok {
-			return p, true
+		return false
+	})
+}
+
+// firstBad walks the document or array doc at any depth (embedded
+// documents, arrays, a code-with-scope's scope) and returns the pointer of
+// the first element bad reports; a malformed doc is reported at at.
+func firstBad(doc bson.Raw, at source.Pointer, bad func(key string, v bson.RawValue) bool) (string, bool) {
+	elems, err := doc.Elements()
+	if err != nil {
+		return string(at), true // malformed: refused as well
+	}
+	for _, e := range elems {
+		k, v := e.Key(), e.Value()
+		p := at.Key(k)
+		if bad(k, v) {
+			return string(p), true
+		}
+		var sub bson.Raw
+		switch v.Type {
+		case bson.TypeEmbeddedDocument:
+			sub = v.Document()
+		case bson.TypeArray:
+			sub = bson.Raw(v.Array())
+		case bson.TypeCodeWithScope:
+			_, scope := v.CodeWithScope()
+			sub = bson.Raw(scope)
+		default:
+			continue
+		}
+		if q, found := firstBad(sub, p, bad); found {
+			return q, true
 		}
 	}
 	return "", false

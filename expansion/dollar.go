@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rulegate/rulegate/source"
 	"github.com/tidwall/gjson"
 )
 
@@ -37,7 +38,7 @@ func DollarKey(b []byte) (ptr string, ok bool) {
 			// The first in key order: a stable message.
 			sort.SliceStable(kvs, func(i, j int) bool { return kvs[i].k < kvs[j].k })
 			for _, e := range kvs {
-				p := at + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(e.k)
+				p := string(source.Pointer(at).Key(e.k))
 				if strings.HasPrefix(e.k, "$") {
 					return p, true
 				}
