@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -106,7 +107,7 @@ func TestTokenJSON(t *testing.T) {
 	}
 	for _, d := range []bson.D{
 		{{Key: "_id", Value: bson.ObjectID{1}}, {Key: "userId", Value: "u1"}, {Key: "n", Value: int32(5)}, {Key: "big", Value: int64(5)},
-			{Key: "f", Value: 1.0}, {Key: "neg0", Value: -0.0}, {Key: "when", Value: bson.DateTime(1700000000000)},
+			{Key: "f", Value: 1.0}, {Key: "neg0", Value: math.Copysign(0, -1)}, {Key: "when", Value: bson.DateTime(1700000000000)},
 			{Key: "dec", Value: bson.NewDecimal128(0, 15)}, {Key: "bin", Value: bson.Binary{Subtype: 4, Data: []byte("0123456789abcdef")}},
 			{Key: "re", Value: bson.Regex{Pattern: "^a", Options: "i"}}, {Key: "nil", Value: nil}, {Key: "max", Value: bson.MaxKey{}},
 			{Key: "nested", Value: bson.D{{Key: "a.b", Value: bson.A{int64(1), "x", bson.D{{Key: "k", Value: true}}}}}}},

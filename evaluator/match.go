@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -179,8 +178,6 @@ func truthy(v value.Value) (want, ok bool) {
 	}
 	return false, false
 }
-
-func splitPath(s string) []string { return strings.Split(s, ".") }
 
 // fieldOf returns the top-level field name of the document value d, or
 // Missing: value.Value.Field with the key compared in place while

@@ -602,7 +602,7 @@ func (p *parser) expansionErr(at At, err error) {
 	p.errorAt(at, expansion.CodeSyntax, "%v", err)
 }
 
-func (p *parser) logical(at At, key string, v *source.Node) Expr {
+func (p *parser) logical(_ At, key string, v *source.Node) Expr {
 	if v.Kind != source.Array {
 		p.errorf(v, CodeType, "%s expects an array of expressions, got %s", key, article(v.Kind))
 		return nil
@@ -611,7 +611,7 @@ func (p *parser) logical(at At, key string, v *source.Node) Expr {
 	for _, e := range v.Elems {
 		args = append(args, p.expr(e))
 	}
-	at = p.at(v)
+	at := p.at(v)
 	switch key {
 	case "%and", "$and":
 		return &And{At: at, Args: args, Op: key}

@@ -36,6 +36,7 @@ func readRequest(r io.Reader, secret string, allowed []string, actions []evaluat
 		return nil, fmt.Errorf("reading the request: %v", err)
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
+		//lint:ignore ST1005 a CLI message shown as is, ending in the example's "..."
 		return nil, errors.New("no request on standard input; pipe one JSON object in, e.g. echo '{\"user\": {\"id\": \"u1\"}, \"namespace\": \"db.coll\", \"action\": \"read\", \"document\": {}}' | rulegate ...")
 	}
 	f := source.NewFile(stdinName, data)
