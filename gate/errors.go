@@ -3,6 +3,7 @@ package gate
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rulegate/rulegate/evaluator"
@@ -123,12 +124,22 @@ func (c *Collection) refusedFrom(op, code string, base source.Pointer, err error
 	return r
 }
 
-// withheldKey replaces the message of a duplicate-key error from the
+// withheldKeyMsg replaces the message of a duplicate-key error from the
 // server.
-const withheldKey = "E11000 duplicate key error (the gate withholds the key: it may hold values the caller cannot read)"
+const withheldKeyMsg = "E11000 duplicate key error (the gate withholds the key: it may hold values the caller cannot read)"
 
 // isDupCode reports the codes mongo.IsDuplicateKeyError tests.
 func isDupCode(code int) bool { return code == 11000 || code == 11001 || code == 12582 }
+
+// withholdKey removes the key from one duplicate-key write error and
+// reports whether e was one.
+func withholdKey(e *mongo.WriteError) bool {
+	if !isDupCode(e.Code) {
+		return false
+	}
+	e.Message, e.Details, e.Raw = withheldKeyMsg, nil, nil
+	return true
+}
 
 // withholdKeys returns err with the index key of duplicate-key errors
 // removed from their message, details and raw server documents, keeping
@@ -143,12 +154,9 @@ func withholdKeys(err error) error {
 	var we mongo.WriteException
 	if errors.As(err, &we) {
 		changed := false
-		wes := make(mongo.WriteErrors, len(we.WriteErrors))
-		for i, e := range we.WriteErrors {
-			if isDupCode(e.Code) {
-				e.Message, e.Details, e.Raw, changed = withheldKey, nil, nil, true
-			}
-			wes[i] = e
+		wes := slices.Clone(we.WriteErrors)
+		for i := range wes {
+			changed = withholdKey(&wes[i]) || changed
 		}
 		if changed {
 			return mongo.WriteException{WriteConcernError: we.WriteConcernError, WriteErrors: wes, Labels: we.Labels}
@@ -158,12 +166,9 @@ func withholdKeys(err error) error {
 	var be mongo.BulkWriteException
 	if errors.As(err, &be) {
 		changed := false
-		bes := make([]mongo.BulkWriteError, len(be.WriteErrors))
-		for i, e := range be.WriteErrors {
-			if isDupCode(e.Code) {
-				e.Message, e.Details, e.Raw, changed = withheldKey, nil, nil, true
-			}
-			bes[i] = e
+		bes := slices.Clone(be.WriteErrors)
+		for i := range bes {
+			changed = withholdKey(&bes[i].WriteError) || changed
 		}
 		if changed {
 			return mongo.BulkWriteException{WriteConcernError: be.WriteConcernError, WriteErrors: bes, Labels: be.Labels}
@@ -172,7 +177,7 @@ func withholdKeys(err error) error {
 	}
 	var ce mongo.CommandError
 	if errors.As(err, &ce) && isDupCode(int(ce.Code)) {
-		return mongo.CommandError{Code: ce.Code, Message: withheldKey, Labels: ce.Labels, Name: ce.Name}
+		return mongo.CommandError{Code: ce.Code, Message: withheldKeyMsg, Labels: ce.Labels, Name: ce.Name}
 	}
 	return err
 }

@@ -117,8 +117,6 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 		return nil, c.evalErr(op, evaluator.ActionRead, err)
 	}
 	spec := &findSpec{op: op, filter: combine(client, rf), serverOpts: options.Find()}
-	refs := map[string]bool{}
-	queryPaths(client, refs)
 	if fo.Projection != nil {
 		praw, err := toRaw(fo.Projection)
 		if err != nil {
@@ -130,17 +128,12 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 		}
 		spec.proj = p
 	}
+	if spec.refs, err = c.readRefs(op, client, fo.Sort); err != nil {
+		return nil, err
+	}
 	if fo.Sort != nil {
-		keys, err := c.sortKeys(op, fo.Sort)
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range keys {
-			refs[k] = true
-		}
 		spec.serverOpts.SetSort(fo.Sort)
 	}
-	spec.refs = sortedKeys(refs)
 	spec.serverPages = exact && len(spec.refs) == 0
 	if fo.Skip != nil {
 		spec.skip = *fo.Skip

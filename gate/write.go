@@ -322,7 +322,7 @@ func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op stri
 			return c.evalErr(op, evaluator.ActionRead, err)
 		}
 		if rd.Allowed {
-			if ok, err := c.refsReadable(ctx, b, op, doc, refs); err != nil || !ok {
+			if ok, err := c.refsOK(ctx, b, op, doc, rd.Fields.Read, refs); err != nil || !ok {
 				if err != nil {
 					return err
 				}
@@ -418,7 +418,7 @@ func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, re
 	if err != nil {
 		return nil, err
 	}
-	refs, err := c.pickRefs(op, client, wo.sort)
+	refs, err := c.readRefs(op, client, wo.sort)
 	if err != nil {
 		return nil, err
 	}
@@ -477,7 +477,7 @@ func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, re
 
 // firstInScope returns a reader of the first document matching filter (in
 // wo's sort order) that the caller may read, and whose fields read by the
-// client filter or sort (refs, see pickRefs) the caller may read: a
+// client filter or sort (refs, see readRefs) the caller may read: a
 // document that hides one of them does not match, so that which document
 // a write picks reveals nothing about hidden values, and a document the
 // caller cannot read at all is never picked. Only when filter is the exact
@@ -519,9 +519,11 @@ func (c *Collection) firstInScope(b *evaluator.Bound, op string, filter bson.D, 
 	}
 }
 
-// pickRefs returns the field paths a single-document write reads to pick
-// its document: those of the client filter and the sort keys.
-func (c *Collection) pickRefs(op string, client bson.Raw, sort any) ([]string, error) {
+// readRefs returns the field paths an operation reads in a document to
+// match and order it: those of the client filter and the sort keys (see
+// sortKeys). Find and the single-document writes leave out a document in
+// which one of them is hidden.
+func (c *Collection) readRefs(op string, client bson.Raw, sort any) ([]string, error) {
 	m := map[string]bool{}
 	queryPaths(client, m)
 	if sort != nil {
@@ -665,7 +667,7 @@ func (c *Collection) checkEach(ctx context.Context, b *evaluator.Bound, op strin
 		if !rd.Allowed {
 			continue // invisible to the caller
 		}
-		if ok, err := c.refsReadable(ctx, b, op, doc, refs); err != nil {
+		if ok, err := c.refsOK(ctx, b, op, doc, rd.Fields.Read, refs); err != nil {
 			return nil, err
 		} else if !ok {
 			continue // the filter reads a field hidden in it: no match
@@ -906,7 +908,7 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 	if err != nil {
 		return errResult(err)
 	}
-	refs, err := c.pickRefs(op, client, fo.Sort)
+	refs, err := c.readRefs(op, client, fo.Sort)
 	if err != nil {
 		return errResult(err)
 	}
@@ -1006,7 +1008,7 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 		return errResult(c.evalErr(op, evaluator.ActionWrite, err))
 	}
 	wo := writeOpts{arrayFilters: fo.ArrayFilters, sort: fo.Sort}
-	refs, err := c.pickRefs(op, client, wo.sort)
+	refs, err := c.readRefs(op, client, wo.sort)
 	if err != nil {
 		return errResult(err)
 	}
