@@ -212,15 +212,10 @@ func withProbeFields(doc bson.Raw, p *projection, named []string) (bson.Raw, err
 		d = setMissing(d, strings.Split(n, "."))
 	}
 	if p != nil && p.include {
-		var add []string
-		for k := range p.trie.kids {
+		for _, k := range sortedTrieKeys(p.trie) {
 			if !hasKey(d, k) {
-				add = append(add, k)
+				d = append(d, bson.E{Key: k, Value: nil})
 			}
-		}
-		sort.Strings(add)
-		for _, k := range add {
-			d = append(d, bson.E{Key: k, Value: nil})
 		}
 	} else {
 		d = append(d, bson.E{Key: probeField, Value: nil})
