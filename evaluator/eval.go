@@ -629,18 +629,6 @@ func (ec *evalCtx) readsAll(r *crole, readOK, wImpliesRead bool) bool {
 	return true
 }
 
-// isReplacement reports whether update is a replacement document: its
-// first key is not an operator (a malformed or mixed update fails the
-// update's own checks).
-func isReplacement(update bson.Raw) bool {
-	e, err := update.IndexErr(0)
-	if err != nil {
-		return false
-	}
-	k := e.Key()
-	return k != "" && k[0] != '$'
-}
-
 func (ec *evalCtx) writable(r *crole, path []string) bool {
 	ok := ec.permAt(r, path, true)
 	if ec.trace != nil {

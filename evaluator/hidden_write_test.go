@@ -48,7 +48,10 @@ func TestWriteDecisionIgnoresHiddenValues(t *testing.T) {
 			[]string{`{"$set": {"profile.name": "b"}}`}, true},
 		{"unreadable-field", `"roles": [` + fieldsS + `]`,
 			[]string{`{"_id": 1, "t": 1}`, `{"_id": 1, "t": 1, "secret": "s"}`},
-			[]string{`{"t": 2}`, `{"t": 2, "secret": "s"}`, `{"$set": {"secret": "s"}}`, `{"$unset": {"secret": ""}}`}, false},
+			[]string{`{"t": 2}`, `{"t": 2, "secret": "s"}`, `{"$set": {"secret": "s"}}`, `{"$unset": {"secret": ""}}`,
+				// A replacement whose first key is "" is a replacement
+				// all the same (UpdatePaths says so).
+				`{"": 1, "t": 2}`}, false},
 		// An update the server would reject on the stored value ($push
 		// to a scalar, $inc of a string) is denied by the permissions
 		// first: the error would name the hidden value's type.

@@ -444,6 +444,35 @@ func parseUpdate(update bson.Raw) (ops []updateOp, repl bool, err error) {
 
 // parseUpdateOps is parseUpdate that also returns the operator names in
 // the order written, including operators with an empty argument.
+// isReplacement reports whether update is a replacement document: no key
+// is an update operator (the one definition: parseUpdateOps and the write
+// decision both use it; a mixed update fails parseUpdateOps).
+func isReplacement(update bson.Raw) bool {
+	if len(update) == 0 {
+		return false // no update: a decision on the document alone
+	}
+	elems, err := update.Elements()
+	return err == nil && noOperator(elems)
+}
+
+func noOperator(elems []bson.RawElement) bool {
+	for _, e := range elems {
+		if strings.HasPrefix(e.Key(), "$") {
+			return false
+		}
+	}
+	return true
+}
+
+func allOperators(elems []bson.RawElement) bool {
+	for _, e := range elems {
+		if !strings.HasPrefix(e.Key(), "$") {
+			return false
+		}
+	}
+	return true
+}
+
 func parseUpdateOps(update bson.Raw) (ops []updateOp, names []string, repl bool, err error) {
 	if len(update) == 0 {
 		return nil, nil, false, updateErr("", CodeUpdateMalformed, "update is empty (no BSON document)")
@@ -458,16 +487,10 @@ func parseUpdateOps(update bson.Raw) (ops []updateOp, names []string, repl bool,
 	if looksLikePipeline(elems) {
 		return nil, nil, false, updateErr("", CodeUpdatePipeline, "update pipelines are not supported: a pipeline can compute any field from any other, so field-level rules cannot be checked")
 	}
-	nOps := 0
-	for _, e := range elems {
-		if strings.HasPrefix(e.Key(), "$") {
-			nOps++
-		}
-	}
-	if nOps == 0 {
+	if noOperator(elems) {
 		return nil, nil, true, checkReplacement(update)
 	}
-	if nOps != len(elems) {
+	if !allOperators(elems) {
 		for _, e := range elems {
 			if !strings.HasPrefix(e.Key(), "$") {
 				return nil, nil, false, updateErr(source.Pointer("").Key(e.Key()), CodeUpdateMixed,
