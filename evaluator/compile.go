@@ -97,7 +97,6 @@ type operand struct {
 
 type builder struct {
 	kind  buildKind
-	ref   expansion.Ref
 	elems []*operand
 	keys  []string
 	op    string // call operator
@@ -865,7 +864,7 @@ func (cp *compiler) ref(at rules.At, r expansion.Ref, this []string, left bool, 
 		return o
 	}
 	o.kind, o.phase = oReq, phReq
-	o.build = &builder{kind: bRef, ref: r, acc: expansion.Compile(r)}
+	o.build = &builder{kind: bRef, acc: expansion.Compile(r)}
 	cp.addReq(o)
 	return o
 }

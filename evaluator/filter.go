@@ -945,9 +945,8 @@ func (f *fb) projection(c *ccoll, applied []*cfilter) bson.D {
 			named[fr.name] = true
 		}
 	}
-	const probe = "\x00unnamed"
 	for _, r := range roles {
-		if status(r, []string{probe}) != 0 {
+		if status(r, []string{unnamedField}) != 0 {
 			unnamed = true
 		}
 	}

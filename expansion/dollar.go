@@ -1,7 +1,6 @@
 package expansion
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
@@ -51,7 +50,7 @@ func DollarKey(b []byte) (ptr string, ok bool) {
 			var p string
 			var found bool
 			v.ForEach(func(_, e gjson.Result) bool {
-				p, found = walk(e, fmt.Sprintf("%s/%d", at, i))
+				p, found = walk(e, string(source.Pointer(at).Index(i)))
 				i++
 				return !found
 			})
