@@ -598,6 +598,19 @@ func normalizeGo(rv reflect.Value, depth int) (any, error) {
 	return nil, fmt.Errorf("a %s has no BSON form", rv.Type())
 }
 
+// userFields are the fields of the user object functions see, and
+// userFieldAccessors their %%user accessors, compiled once (an Accessor
+// is immutable and safe for concurrent use).
+var (
+	userFields         = [...]string{"id", "type", "data", "custom_data", "identities"}
+	userFieldAccessors = func() (a [len(userFields)]*expansion.Accessor) {
+		for i, f := range userFields {
+			a[i] = expansion.Compile(expansion.Ref{Root: expansion.RootUser, Path: []string{f}})
+		}
+		return a
+	}()
+)
+
 // userMap returns the caller as the user object of App Services: id, type,
 // data, custom_data and identities, each present when the user has it and
 // the program reads it.
@@ -606,11 +619,12 @@ func userMap(u expansion.User, use *inputUse) (map[string]any, error) {
 		return nil, nil
 	}
 	m := map[string]any{}
-	for _, f := range [...]string{"id", "type", "data", "custom_data", "identities"} {
+	in := expansion.Inputs{User: u}
+	for i, f := range userFields {
 		if !use.wants(f) {
 			continue
 		}
-		v, err := u.Lookup(f)
+		v, err := userFieldAccessors[i].Resolve(&in)
 		if err != nil {
 			return nil, fmt.Errorf("user.%s: %w", f, err)
 		}
