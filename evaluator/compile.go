@@ -263,6 +263,8 @@ type ccoll struct {
 	reqOps   []*operand // request-phase operands, children before parents
 	setOps   []*operand // request-phase operands that need a Set
 	reqNodes []*node    // request-phase nodes, children before parents
+
+	namedPaths []string // Bound.NamedPaths, computed once (namedPaths)
 }
 
 // Program is a compiled set of rules. It is immutable and safe for
@@ -453,6 +455,7 @@ func (cp *compiler) collection(ns string, at rules.At, roles []*rules.Role, filt
 		}
 		c.roles = append(c.roles, cp.role(r))
 	}
+	c.namedPaths = namedPaths(c)
 	cp.c = nil
 	if cp.nodes > cp.cfg.maxNodes && !cp.over {
 		cp.over, cp.overAt = true, rules.At{File: at.File}

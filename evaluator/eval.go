@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -1027,6 +1028,11 @@ func (b *Bound) NamedPaths() []string {
 	if b.c == nil {
 		return nil
 	}
+	return slices.Clone(b.c.namedPaths)
+}
+
+// namedPaths computes NamedPaths of a compiled collection.
+func namedPaths(c *ccoll) []string {
 	seen := map[string]bool{}
 	var walk func(fs []*cfield)
 	walk = func(fs []*cfield) {
@@ -1035,10 +1041,10 @@ func (b *Bound) NamedPaths() []string {
 			walk(f.fields)
 		}
 	}
-	for _, r := range b.c.roles {
+	for _, r := range c.roles {
 		walk(r.fields)
 	}
-	for _, f := range b.c.filters {
+	for _, f := range c.filters {
 		for _, p := range f.projection {
 			seen[p.Field] = true
 		}
