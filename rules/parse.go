@@ -778,12 +778,8 @@ func (p *parser) operand(n *source.Node) Operand {
 		p.errorf(n, CodeType, "malformed extended JSON value %s", shortRaw(n))
 		return &Literal{At: p.at(n), Value: value.Missing()}
 	}
-	switch value.CheckOperand(v) {
-	case value.RefuseRegex:
-		p.errorf(n, CodeRegex, "regular expression values are not supported: MongoDB matches them as patterns, which rulegate does not implement; got %s", shortRaw(n))
-		return &Literal{At: p.at(n), Value: value.Missing()}
-	case value.RefuseUndefined, value.RefuseOperator:
-		p.errorf(n, CodeOperand, "%s", operandRefusal(value.CheckOperand(v), shortRaw(n)))
+	if code, msg := operandRefusal(value.CheckOperand(v), shortRaw(n)); code != "" {
+		p.errorf(n, code, "%s", msg)
 		return &Literal{At: p.at(n), Value: value.Missing()}
 	}
 	return &Literal{At: p.at(n), Value: v}
@@ -919,11 +915,16 @@ func validOidString(s string) bool {
 	return true
 }
 
-// operandRefusal is the message of a CodeOperand literal (got: the value
-// as written).
-func operandRefusal(r value.Refusal, got string) string {
-	if r == value.RefuseUndefined {
-		return "undefined values are not supported: MongoDB refuses comparisons to undefined; got " + got
+// operandRefusal is the code and message of a literal that CheckOperand
+// refuses with r (got: the value as written); "" for a comparable one.
+func operandRefusal(r value.Refusal, got string) (code, msg string) {
+	switch r {
+	case value.RefuseRegex:
+		return CodeRegex, "regular expression values are not supported: MongoDB matches them as patterns, which rulegate does not implement; got " + got
+	case value.RefuseUndefined:
+		return CodeOperand, "undefined values are not supported: MongoDB refuses comparisons to undefined; got " + got
+	case value.RefuseOperator:
+		return CodeOperand, "a document starting with a $ field is not supported as a value: MongoDB reads it as operators; got " + got
 	}
-	return "a document starting with a $ field is not supported as a value: MongoDB reads it as operators; got " + got
+	return "", ""
 }

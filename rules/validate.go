@@ -414,11 +414,8 @@ func (v *validator) operand(o Operand, ctx context) {
 		// The parser refuses regex, undefined and operator-document
 		// literals; an App built in Go is checked here (CodeRegex,
 		// CodeOperand).
-		switch r := value.CheckOperand(o.Value); r {
-		case value.RefuseRegex:
-			v.errorAt(o.At, CodeRegex, "regular expression values are not supported: MongoDB matches them as patterns, which rulegate does not implement; got %s", o.Value.ExtJSON())
-		case value.RefuseUndefined, value.RefuseOperator:
-			v.errorAt(o.At, CodeOperand, "%s", operandRefusal(r, o.Value.ExtJSON()))
+		if code, msg := operandRefusal(value.CheckOperand(o.Value), o.Value.ExtJSON()); code != "" {
+			v.errorAt(o.At, code, "%s", msg)
 		}
 	case *ExpansionRef:
 		if o.Written != "" {
