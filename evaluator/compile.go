@@ -161,6 +161,10 @@ type node struct {
 	query bool
 	slot  int // request-phase nodes: Bound.bools[slot]
 	what  string
+	// synth marks the nodes of role semantics (roles.go): no trace step
+	// of their own, never cached by Bind, every child translated.
+	synth bool
+	gate  uint8 // nGate: 0 document_filters.read, 1 document_filters.write
 }
 
 // perms are compiled read/write permissions; nil means absent.
@@ -177,6 +181,10 @@ type cfield struct {
 	read, write *node    // nil: not set
 	fields      []*cfield
 	addl        *perms
+	// Role semantics (roles.go), indexed read 0, write 1: the labeled
+	// own permission (nil: none), additional_fields, some field granted,
+	// every embedded field granted.
+	permL, addlL, any, allSub [2]*node
 }
 
 func (f *cfield) hasSub() bool { return len(f.fields) > 0 || f.addl != nil }
@@ -194,6 +202,18 @@ type crole struct {
 	hasFieldRules           bool
 	insertSet, deleteSet    bool
 	searchSet, applyWhenSet bool
+
+	// Role semantics (roles.go): the document_filters gates (gWIR: the
+	// gate under which write implies read; readGate: the gate of read and
+	// search), additional_fields, some field granted (any, read 0 and
+	// write 1), read access to something, the labeled action permissions,
+	// every field readable, and a sufficient condition for every field
+	// writable.
+	gRead, gWrite, gWIR, readGate *node
+	addlL, any                    [2]*node
+	mayRead                       *node
+	searchL, insertL, deleteL     *node
+	readsAll, allWritable         *node
 }
 
 // cfilter is a compiled filter.
@@ -486,6 +506,7 @@ func (cp *compiler) role(r *rules.Role) *crole {
 	}
 	cr.fields = cp.fields(r.Fields, nil, cr.addl)
 	cr.hasFieldRules = len(cr.fields) > 0 || cr.addl != nil && (cr.addl.read != nil || cr.addl.write != nil)
+	roleSem(cr)
 	return cr
 }
 

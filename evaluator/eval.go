@@ -390,11 +390,12 @@ func (ec *evalCtx) finish(dec *Decision) error {
 	return ec.err
 }
 
-// gates evaluates the role's document_filters (source/mongodb/tables/
-// role-configuration.rst): an undefined filter is true; read access is
-// denied when read is false and write is undefined or false.
-func (ec *evalCtx) gates(r *crole) (readOK, writeOK, writeImpliesRead bool) {
-	readOK, writeOK = true, true
+// evalGates evaluates the role's document_filters once for the decision
+// (source/mongodb/tables/role-configuration.rst: an undefined filter is
+// true), in order and both, with their trace steps; the role-semantics
+// nodes read the results (nGate).
+func (ec *evalCtx) evalGates(r *crole) {
+	readOK, writeOK := true, true
 	if r.dfRead != nil {
 		readOK = ec.node(r.dfRead)
 		if ec.trace != nil {
@@ -406,19 +407,21 @@ func (ec *evalCtx) gates(r *crole) (readOK, writeOK, writeImpliesRead bool) {
 		if ec.trace != nil {
 			ec.step(r.dfWrite.at, "document_filters.write", r.name, writeOK)
 		}
-		return readOK, writeOK, writeOK
 	}
-	return readOK, writeOK, readOK
+	ec.gateOf, ec.gate = r, [2]bool{readOK, writeOK}
 }
 
+// decide gives the reason of role r's decision on the document. The
+// rules themselves are the role's role-semantics nodes (roles.go); decide
+// only orders them into reasons.
 func (ec *evalCtx) decide(r *crole, d Doc) Reason {
-	readOK, writeOK, wImpliesRead := ec.gates(r)
+	ec.evalGates(r)
 	switch d.Action {
 	case ActionRead:
-		if !readOK && !(r.dfWrite != nil && writeOK) {
+		if !ec.node(r.readGate) {
 			return ReasonDocumentFilter
 		}
-		if (readOK && ec.anyPerm(r, false)) || (wImpliesRead && ec.anyPerm(r, true)) {
+		if ec.node(r.mayRead) {
 			return ReasonAllowed
 		}
 		if r.hasFieldRules {
@@ -426,18 +429,18 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		}
 		return ReasonPermission
 	case ActionSearch:
-		if !readOK && !(r.dfWrite != nil && writeOK) {
+		if !ec.node(r.readGate) {
 			return ReasonDocumentFilter
 		}
-		if !ec.perm(r.search, "search") {
+		if !ec.node(r.searchL) {
 			return ReasonPermission
 		}
 		return ReasonAllowed
 	case ActionWrite:
-		if !writeOK {
+		if !ec.node(r.gWrite) {
 			return ReasonDocumentFilter
 		}
-		if isReplacement(d.Update) && !ec.readsAll(r, readOK, wImpliesRead) {
+		if isReplacement(d.Update) && !ec.untraced(r.readsAll) {
 			// A replacement removes every field it does not give, those
 			// the caller cannot read included: deciding it on the stored
 			// document would tell whether they are present.
@@ -452,7 +455,7 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 			return ReasonError
 		}
 		if len(paths) == 0 {
-			if ec.anyPerm(r, true) {
+			if ec.node(r.any[1]) {
 				return ReasonAllowed
 			}
 			return ReasonPermission
@@ -467,7 +470,7 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		// insert and delete are evaluated "only after determining that the
 		// role has write permission for all fields" of the document
 		// (source/mongodb/tables/role-configuration.rst).
-		if !writeOK {
+		if !ec.node(r.gWrite) {
 			return ReasonDocumentFilter
 		}
 		bad := false
@@ -480,11 +483,11 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		if bad {
 			return ReasonFieldNotWritable
 		}
-		n, what := r.insert, "insert"
+		n := r.insertL
 		if d.Action == ActionDelete {
-			n, what = r.delete, "delete"
+			n = r.deleteL
 		}
-		if !ec.perm(n, what) {
+		if !ec.node(n) {
 			return ReasonPermission
 		}
 		return ReasonAllowed
@@ -492,27 +495,12 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 	return ReasonError
 }
 
-func (ec *evalCtx) perm(n *node, what string) bool {
-	ok := ec.node(n)
-	if ec.trace != nil {
-		ec.step(n.at, what, "", ok)
-	}
-	return ok
-}
-
-// anyPerm reports whether the role grants read (or write) on anything: the
-// document-level permission when set (it takes priority over field-level
-// ones), else some field rule or additional_fields.
-func (ec *evalCtx) anyPerm(r *crole, write bool) bool {
-	if n := pick(r.read, r.write, write); n != nil {
-		return ec.perm(n, permName(write))
-	}
-	for _, f := range r.fields {
-		if ec.fieldAny(f, write) {
-			return true
-		}
-	}
-	return ec.addl(r.addl, write)
+// untraced evaluates n without recording steps.
+func (ec *evalCtx) untraced(n *node) bool {
+	saved := ec.trace
+	ec.trace = nil
+	defer func() { ec.trace = saved }()
+	return ec.node(n)
 }
 
 func permName(write bool) string {
@@ -529,29 +517,6 @@ func pick(read, write *node, w bool) *node {
 	return read
 }
 
-func (ec *evalCtx) addl(p *perms, write bool) bool {
-	if p == nil {
-		return false
-	}
-	n := pick(p.read, p.write, write)
-	if n == nil {
-		return false
-	}
-	return ec.perm(n, "additional_fields."+permName(write))
-}
-
-func (ec *evalCtx) fieldAny(f *cfield, write bool) bool {
-	if n := pick(f.read, f.write, write); n != nil {
-		return ec.perm(n, "fields."+f.name+"."+permName(write))
-	}
-	for _, s := range f.fields {
-		if ec.fieldAny(s, write) {
-			return true
-		}
-	}
-	return ec.addl(f.addl, write)
-}
-
 func findField(fs []*cfield, name string) *cfield {
 	for _, f := range fs {
 		if f.name == name {
@@ -561,77 +526,14 @@ func findField(fs []*cfield, name string) *cfield {
 	return nil
 }
 
-// permAt returns the role's read (or write) permission on the field at
-// path: the document-level permission when set; else the closest field
-// rule that sets it (a permission on an embedded document applies to all
-// its fields, source/rules/examples.txt); else additional_fields of the
-// level where the path leaves the named rules. A path that ends on a rule
-// without a permission of its own needs it on every embedded field.
-func (ec *evalCtx) permAt(r *crole, path []string, write bool) bool {
-	if n := pick(r.read, r.write, write); n != nil {
-		return ec.node(n)
-	}
-	fields, addl := r.fields, r.addl
-	for i, seg := range path {
-		f := findField(fields, seg)
-		if f == nil {
-			return ec.addl(addl, write)
-		}
-		if n := pick(f.read, f.write, write); n != nil {
-			return ec.perm(n, "fields."+f.name+"."+permName(write))
-		}
-		if i == len(path)-1 {
-			return f.hasSub() && ec.allSub(f, write)
-		}
-		fields, addl = f.fields, f.addl
-	}
-	return false
-}
-
-// allSub reports whether every embedded field of f is granted.
-func (ec *evalCtx) allSub(f *cfield, write bool) bool {
-	for _, s := range f.fields {
-		if n := pick(s.read, s.write, write); n != nil {
-			if !ec.node(n) {
-				return false
-			}
-			continue
-		}
-		if !s.hasSub() || !ec.allSub(s, write) {
-			return false
-		}
-	}
-	return ec.addl(f.addl, write)
-}
-
 // unnamedField is a field name no rule names (a BSON key holds no NUL):
 // permAt of it is the role's permission on fields its rules do not name.
 const unnamedField = "\x00unnamed"
 
-// readsAll reports whether the role lets the caller read every field a
-// document may hold: every named top-level field (a field with rules for
-// its embedded fields: all of them) and, through additional_fields, every
-// other one. Document-level read or write grants all.
-func (ec *evalCtx) readsAll(r *crole, readOK, wImpliesRead bool) bool {
-	saved := ec.trace
-	ec.trace = nil
-	defer func() { ec.trace = saved }()
-	readable := func(p []string) bool {
-		return readOK && ec.permAt(r, p, false) || wImpliesRead && ec.permAt(r, p, true)
-	}
-	if !readable([]string{unnamedField}) {
-		return false
-	}
-	for _, f := range r.fields {
-		if !readable([]string{f.name}) {
-			return false
-		}
-	}
-	return true
-}
-
+// writable reports whether the role may write the field at path, with
+// its trace step.
 func (ec *evalCtx) writable(r *crole, path []string) bool {
-	ok := ec.permAt(r, path, true)
+	ok := ec.node(r.permAt(path, true))
 	if ec.trace != nil {
 		ec.step(r.at, "field.write", strings.Join(path, "."), ok)
 	}
@@ -758,7 +660,7 @@ func diffPaths(a, b value.Value, prefix []string, out [][]string) [][]string {
 // of its own but rules for its embedded fields. Filter projections remove
 // fields from the read list.
 func (ec *evalCtx) fields(r *crole, applied []*cfilter) Fields {
-	readOK, writeOK, wImpliesRead := ec.gates(r)
+	ec.evalGates(r)
 	saved := ec.trace
 	ec.trace = nil
 	defer func() { ec.trace = saved }()
@@ -766,8 +668,8 @@ func (ec *evalCtx) fields(r *crole, applied []*cfilter) Fields {
 	out.Read = []string{}
 	out.Write = []string{}
 	eachField(ec.root, nil, r.fields, r.addl, r.read != nil || r.write != nil, func(p []string, named bool, f *cfield, addl *perms, leaf bool) int {
-		rd := (readOK && ec.permAt(r, p, false)) || (wImpliesRead && ec.permAt(r, p, true))
-		wr := writeOK && ec.permAt(r, p, true)
+		rd := ec.node(r.readable(p))
+		wr := ec.node(sand(r.gWrite, r.permAt(p, true)))
 		if rd || wr || leaf {
 			s := strings.Join(p, ".")
 			if rd {

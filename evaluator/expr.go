@@ -24,6 +24,10 @@ type evalCtx struct {
 	file  string
 	err   error
 	live  bool // evaluate request-phase nodes instead of using Bound.bools
+	// gateOf is the role whose document_filters were evaluated for this
+	// decision (evalGates), with their results: nGate reads them.
+	gateOf *crole
+	gate   [2]bool
 }
 
 func (ec *evalCtx) doc(s docSel) value.Value {
@@ -210,7 +214,7 @@ func buildBSON(keys []string, vals []value.Value) []byte {
 
 // node evaluates an expression node.
 func (ec *evalCtx) node(n *node) bool {
-	if n.phase == phReq && !ec.live && ec.b != nil && ec.trace == nil {
+	if n.phase == phReq && !n.synth && !ec.live && ec.b != nil && ec.trace == nil {
 		if ec.b.nodeErr != nil && ec.b.nodeErr[n.slot] != nil {
 			ec.fail(ec.b.nodeErr[n.slot])
 		}
@@ -245,8 +249,19 @@ func (ec *evalCtx) node(n *node) bool {
 		}
 	case nMatch:
 		return ec.match(n)
+	case nLabel:
+		r = ec.node(n.kids[0])
+		if ec.trace != nil {
+			ec.step(n.at, n.what, "", r)
+		}
+		return r
+	case nGate:
+		if g := ec.gateOf; g != nil && n.kids[0] == pick(g.dfRead, g.dfWrite, n.gate == 1) {
+			return ec.gate[n.gate]
+		}
+		return ec.node(n.kids[0])
 	}
-	if ec.trace != nil && n.kind != nConst {
+	if ec.trace != nil && n.kind != nConst && !n.synth {
 		ec.step(n.at, logicName(n), "", r)
 	}
 	return r

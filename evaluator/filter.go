@@ -240,12 +240,14 @@ func (f *fb) node(n *node) flt {
 	if n == nil {
 		return tTrue
 	}
-	if n.phase <= phReq {
+	if n.phase <= phReq && !n.synth {
 		return fconst(f.ec.node(n))
 	}
 	switch n.kind {
 	case nConst:
 		return fconst(n.val)
+	case nLabel, nGate:
+		return f.node(n.kids[0])
 	case nAnd, nOr, nNor:
 		xs := make([]flt, 0, len(n.kids))
 		for _, k := range n.kids {
@@ -428,92 +430,6 @@ func (f *fb) condSwapped(n *node, c *cnode, lv value.Value) flt {
 	return f.notExpressible(n, "unknown condition")
 }
 
-// role-level translations, mirroring eval.go.
-
-func (f *fb) gates(r *crole) (readOK, writeOK, wImpliesRead flt) {
-	readOK, writeOK = tTrue, tTrue
-	if r.dfRead != nil {
-		readOK = f.node(r.dfRead)
-	}
-	if r.dfWrite != nil {
-		writeOK = f.node(r.dfWrite)
-		return readOK, writeOK, writeOK
-	}
-	return readOK, writeOK, readOK
-}
-
-func (f *fb) anyPerm(r *crole, write bool) flt {
-	if n := pick(r.read, r.write, write); n != nil {
-		return f.node(n)
-	}
-	xs := []flt{f.addl(r.addl, write)}
-	for _, fr := range r.fields {
-		xs = append(xs, f.fieldAny(fr, write))
-	}
-	return forr(xs...)
-}
-
-func (f *fb) addl(p *perms, write bool) flt {
-	if p == nil {
-		return tFalse
-	}
-	n := pick(p.read, p.write, write)
-	if n == nil {
-		return tFalse
-	}
-	return f.node(n)
-}
-
-func (f *fb) fieldAny(fr *cfield, write bool) flt {
-	if n := pick(fr.read, fr.write, write); n != nil {
-		return f.node(n)
-	}
-	xs := []flt{f.addl(fr.addl, write)}
-	for _, s := range fr.fields {
-		xs = append(xs, f.fieldAny(s, write))
-	}
-	return forr(xs...)
-}
-
-func (f *fb) permAt(r *crole, path []string, write bool) flt {
-	if n := pick(r.read, r.write, write); n != nil {
-		return f.node(n)
-	}
-	fields, addl := r.fields, r.addl
-	for i, seg := range path {
-		fr := findField(fields, seg)
-		if fr == nil {
-			return f.addl(addl, write)
-		}
-		if n := pick(fr.read, fr.write, write); n != nil {
-			return f.node(n)
-		}
-		if i == len(path)-1 {
-			if !fr.hasSub() {
-				return tFalse
-			}
-			return f.allSub(fr, write)
-		}
-		fields, addl = fr.fields, fr.addl
-	}
-	return tFalse
-}
-
-func (f *fb) allSub(fr *cfield, write bool) flt {
-	xs := []flt{f.addl(fr.addl, write)}
-	for _, s := range fr.fields {
-		if n := pick(s.read, s.write, write); n != nil {
-			xs = append(xs, f.node(n))
-			continue
-		}
-		if !s.hasSub() {
-			return tFalse
-		}
-		xs = append(xs, f.allSub(s, write))
-	}
-	return fand(xs...)
-}
-
 // governed returns, for each role, the filter of the documents it decides:
 // its apply_when holds and no earlier role's does (source/rules/roles.txt,
 // "Role Order").
@@ -604,11 +520,8 @@ func (b *Bound) ReadFilter(ctx context.Context) (filter, projection bson.D, err 
 	f := &fb{ec: evalCtx{ctx: ctx, b: b}}
 	fq, applied := f.filters(c)
 	roles := f.governed(c, func(r *crole, _ flt) flt {
-		// The document_filters gate (read, or a defined write) is implied
-		// by this: wImpliesRead is the write filter when defined, else
-		// the read filter.
-		readOK, _, wImpliesRead := f.gates(r)
-		return forr(fand(readOK, f.anyPerm(r, false)), fand(wImpliesRead, f.anyPerm(r, true)))
+		// The document_filters gate of reads is implied by read access.
+		return f.node(r.mayRead)
 	})
 	all := fand(fq, roles)
 	if f.err == nil {
@@ -671,13 +584,13 @@ func (b *Bound) WriteFilter(ctx context.Context, action Action, update bson.Raw)
 		}
 	}
 	roles := f.governed(c, func(r *crole, _ flt) flt {
-		_, writeOK, _ := f.gates(r)
+		writeOK := f.node(r.gWrite)
 		switch action {
 		case ActionDelete:
-			return fand(writeOK, f.allWritable(r), f.node(r.delete))
+			return fand(writeOK, f.node(r.allWritable), f.node(r.delete))
 		}
 		if update == nil {
-			return fand(writeOK, f.anyPerm(r, true))
+			return fand(writeOK, f.node(r.any[1]))
 		}
 		xs := []flt{writeOK}
 		for _, p := range paths {
@@ -685,16 +598,16 @@ func (b *Bound) WriteFilter(ctx context.Context, action Action, update bson.Raw)
 			case p.all:
 				// A replacement also removes the fields the caller
 				// cannot read (Evaluate, readsAll).
-				xs = append(xs, f.readsAll(r), f.replaceWritable(r, p.repl))
+				xs = append(xs, f.node(r.readsAll), f.replaceWritable(r, p.repl))
 			case p.arrayAt != "":
 				// One numeric component: an index where the stored
 				// value is an array, a field name elsewhere.
 				isArr := flt{k: fQuery, q: bson.D{{Key: p.arrayAt, Value: bson.D{{Key: "$type", Value: "array"}}}}}
 				notArr := flt{k: fQuery, q: bson.D{{Key: p.arrayAt, Value: bson.D{{Key: "$not", Value: bson.D{{Key: "$type", Value: "array"}}}}}}}
-				xs = append(xs, forr(fand(isArr, f.permAt(r, p.readings[0], true)), fand(notArr, f.permAt(r, p.readings[1], true))))
+				xs = append(xs, forr(fand(isArr, f.node(r.permAt(p.readings[0], true))), fand(notArr, f.node(r.permAt(p.readings[1], true)))))
 			default:
 				for _, q := range p.readings {
-					xs = append(xs, f.permAt(r, q, true))
+					xs = append(xs, f.node(r.permAt(q, true)))
 				}
 			}
 		}
@@ -848,49 +761,19 @@ func (f *fb) replaceWritable(r *crole, repl bson.Raw) flt {
 	for _, e := range elems {
 		k := e.Key()
 		given[k] = true
-		w := f.permAt(r, []string{k}, true)
+		w := f.node(r.permAt([]string{k}, true))
 		if k == "_id" {
 			w = forr(w, flt{k: fQuery, q: bson.D{{Key: "_id", Value: bson.D{{Key: "$eq", Value: e.Value()}}}}})
 		}
 		xs = append(xs, w)
 	}
-	xs = append(xs, f.permAt(r, []string{unnamedField}, true))
+	xs = append(xs, f.node(r.permAt([]string{unnamedField}, true)))
 	for _, fr := range r.fields {
 		if given[fr.name] || fr.name == "_id" {
 			continue
 		}
 		absent := flt{k: fQuery, q: bson.D{{Key: fr.name, Value: bson.D{{Key: "$exists", Value: false}}}}}
-		xs = append(xs, forr(f.permAt(r, []string{fr.name}, true), absent))
-	}
-	return fand(xs...)
-}
-
-// readsAll is Evaluate's readsAll: every field a document may hold is
-// readable.
-func (f *fb) readsAll(r *crole) flt {
-	readOK, _, wImpliesRead := f.gates(r)
-	readable := func(p []string) flt {
-		return forr(fand(readOK, f.permAt(r, p, false)), fand(wImpliesRead, f.permAt(r, p, true)))
-	}
-	xs := []flt{readable([]string{unnamedField})}
-	for _, fr := range r.fields {
-		xs = append(xs, readable([]string{fr.name}))
-	}
-	return fand(xs...)
-}
-
-// allWritable is a sufficient condition for "every field of the document
-// is writable": document-level write, or additional_fields.write and every
-// named field writable. It may exclude documents that Evaluate would
-// allow (a named unwritable field that the document lacks), never the
-// reverse.
-func (f *fb) allWritable(r *crole) flt {
-	if r.write != nil {
-		return f.node(r.write)
-	}
-	xs := []flt{f.addl(r.addl, true)}
-	for _, fr := range r.fields {
-		xs = append(xs, f.permAt(r, []string{fr.name}, true))
+		xs = append(xs, forr(f.node(r.permAt([]string{fr.name}, true)), absent))
 	}
 	return fand(xs...)
 }
@@ -918,13 +801,12 @@ func (f *fb) projection(c *ccoll, applied []*cfilter) bson.D {
 	// document (a pipeline), and whether such a field is present is not
 	// something the projection can decide.
 	status := func(r *crole, path []string) int {
-		readOK, _, wImpliesRead := f.gates(r)
-		x := forr(fand(readOK, f.permAt(r, path, false)), fand(wImpliesRead, f.permAt(r, path, true)))
+		x := f.node(r.readable(path))
 		if x.k == fFalse && len(path) == 1 {
 			// A field without a permission of its own but with rules for
 			// its embedded fields may be partly readable: keep it.
 			if fr := findField(r.fields, path[0]); fr != nil && r.read == nil && r.write == nil && fr.read == nil && fr.write == nil && fr.hasSub() {
-				if forr(fand(readOK, f.fieldAny(fr, false)), fand(wImpliesRead, f.fieldAny(fr, true))).k != fFalse {
+				if f.node(r.readVia(fr.any[0], fr.any[1])).k != fFalse {
 					return 3
 				}
 			}
