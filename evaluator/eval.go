@@ -721,18 +721,14 @@ func project(list []string, applied []*cfilter, doc value.Value) []string {
 		if len(f.projection) == 0 {
 			continue
 		}
-		include, idExcluded := false, false
+		include, idExcluded := f.projKind == projIncl, false
 		for _, pr := range f.projection {
-			if pr.Include && pr.Field != "_id" {
-				include = true
-			}
 			if !pr.Include && pr.Field == "_id" {
 				idExcluded = true
 			}
 		}
 		out := []string{}
 		for _, s := range list {
-			under := func(field string) bool { return s == field || strings.HasPrefix(s, field+".") }
 			if (s == "_id" || strings.HasPrefix(s, "_id.")) && (idExcluded || include) {
 				if !idExcluded {
 					out = append(out, s)
@@ -745,7 +741,7 @@ func project(list []string, applied []*cfilter, doc value.Value) []string {
 				for _, pr := range f.projection {
 					switch {
 					case pr.Include:
-					case under(pr.Field):
+					case within(s, pr.Field):
 						keep = false
 					case strings.HasPrefix(pr.Field, s+"."):
 						below = append(below, strings.Split(pr.Field[len(s)+1:], "."))
@@ -764,7 +760,7 @@ func project(list []string, applied []*cfilter, doc value.Value) []string {
 			for _, pr := range f.projection {
 				switch {
 				case !pr.Include:
-				case under(pr.Field):
+				case within(s, pr.Field):
 					keep = true
 				case strings.HasPrefix(pr.Field, s+"."):
 					// The inclusion names a field embedded in a readable one.
@@ -787,6 +783,9 @@ func sortStrings(s []string) []string {
 	sort.Strings(s)
 	return s
 }
+
+// within reports whether the dotted path p is field f or below it.
+func within(p, f string) bool { return p == f || strings.HasPrefix(p, f+".") }
 
 // atPath returns the value at a dotted path of the read list (field names
 // through embedded documents).
@@ -835,24 +834,17 @@ func updateWithholds(stored, update bson.Raw, applied []*cfilter) (repl, hidden 
 // of a field it holds; for an inclusion, path not within an included
 // field (a field included below path leaves the rest of path hidden).
 func projectionHides(path string, applied []*cfilter) bool {
-	under := func(p, f string) bool { return p == f || strings.HasPrefix(p, f+".") }
 	for _, f := range applied {
-		include := false
-		for _, pr := range f.projection {
-			if pr.Include && pr.Field != "_id" {
-				include = true
-			}
-		}
 		kept := false
 		for _, pr := range f.projection {
 			switch {
-			case !pr.Include && (under(path, pr.Field) || under(pr.Field, path)):
+			case !pr.Include && (within(path, pr.Field) || within(pr.Field, path)):
 				return true
-			case pr.Include && under(path, pr.Field):
+			case pr.Include && within(path, pr.Field):
 				kept = true
 			}
 		}
-		if include && !kept && !under(path, "_id") {
+		if f.projKind == projIncl && !kept && !within(path, "_id") {
 			return true
 		}
 	}

@@ -602,9 +602,7 @@ func (b *Bound) WriteFilter(ctx context.Context, action Action, update bson.Raw)
 			case p.arrayAt != "":
 				// One numeric component: an index where the stored
 				// value is an array, a field name elsewhere.
-				isArr := flt{k: fQuery, q: bson.D{{Key: p.arrayAt, Value: bson.D{{Key: "$type", Value: "array"}}}}}
-				notArr := flt{k: fQuery, q: bson.D{{Key: p.arrayAt, Value: bson.D{{Key: "$not", Value: bson.D{{Key: "$type", Value: "array"}}}}}}}
-				xs = append(xs, forr(fand(isArr, f.node(r.permAt(p.readings[0], true))), fand(notArr, f.node(r.permAt(p.readings[1], true)))))
+				xs = append(xs, p.byReading(f.node(r.permAt(p.readings[0], true)), f.node(r.permAt(p.readings[1], true))))
 			default:
 				for _, q := range p.readings {
 					xs = append(xs, f.node(r.permAt(q, true)))
@@ -666,6 +664,15 @@ type writePath struct {
 	arrayAt  string
 	all      bool
 	repl     bson.Raw
+}
+
+// byReading is idx where the stored value at p.arrayAt is an array (the
+// numeric component is an index) and key elsewhere (a field name).
+func (p writePath) byReading(idx, key flt) flt {
+	isArr := bson.D{{Key: "$type", Value: "array"}}
+	return forr(
+		fand(flt{k: fQuery, q: bson.D{{Key: p.arrayAt, Value: isArr}}}, idx),
+		fand(flt{k: fQuery, q: bson.D{{Key: p.arrayAt, Value: bson.D{{Key: "$not", Value: isArr}}}}}, key))
 }
 
 // writePaths returns the paths an update writes (see writePath).
@@ -733,9 +740,7 @@ func (f *fb) withholds(fl *cfilter, paths []writePath) flt {
 		case p.all:
 			return tTrue
 		case p.arrayAt != "":
-			isArr := flt{k: fQuery, q: bson.D{{Key: p.arrayAt, Value: bson.D{{Key: "$type", Value: "array"}}}}}
-			notArr := flt{k: fQuery, q: bson.D{{Key: p.arrayAt, Value: bson.D{{Key: "$not", Value: bson.D{{Key: "$type", Value: "array"}}}}}}}
-			xs = append(xs, fand(isArr, fconst(hides(p.readings[0]))), fand(notArr, fconst(hides(p.readings[1]))))
+			xs = append(xs, p.byReading(fconst(hides(p.readings[0])), fconst(hides(p.readings[1]))))
 		default:
 			for _, r := range p.readings {
 				if hides(r) {
@@ -909,13 +914,11 @@ func mergeProjections(proj bson.D, applied []*cfilter) bson.D {
 		}
 		return false
 	}
-	// under reports whether path p is field f or below it.
-	under := func(p, f string) bool { return p == f || strings.HasPrefix(p, f+".") }
 	// collides reports whether some exclusion of d is p, above p or
 	// below it.
 	collides := func(p string, d bson.D) bool {
 		for _, e := range d {
-			if e.Value == 0 && e.Key != "_id" && (under(p, e.Key) || under(e.Key, p)) {
+			if e.Value == 0 && e.Key != "_id" && (within(p, e.Key) || within(e.Key, p)) {
 				return true
 			}
 		}
@@ -959,7 +962,7 @@ func mergeProjections(proj bson.D, applied []*cfilter) bson.D {
 				}
 				covered := false
 				for _, x := range fp {
-					if x.Value == 1 && under(e.Key, x.Key) {
+					if x.Value == 1 && within(e.Key, x.Key) {
 						covered = true
 						break
 					}
@@ -969,7 +972,7 @@ func mergeProjections(proj bson.D, applied []*cfilter) bson.D {
 					continue
 				}
 				for _, x := range fp {
-					if x.Value == 1 && x.Key != "_id" && under(x.Key, e.Key) {
+					if x.Value == 1 && x.Key != "_id" && within(x.Key, e.Key) {
 						out = append(out, x)
 					}
 				}
