@@ -19,7 +19,7 @@ func TestProject(t *testing.T) {
 		for i := 0; i+1 < len(ps); i += 2 {
 			out = append(out, rules.Projection{Field: ps[i].(string), Include: ps[i+1].(bool)})
 		}
-		return []*cfilter{{projection: out}}
+		return []*cfilter{{projection: out, projKind: projectionKind(out)}}
 	}
 	for _, c := range []struct {
 		applied []*cfilter
@@ -67,7 +67,7 @@ func TestProjectEmbeddedExclusion(t *testing.T) {
 		for _, p := range ps {
 			out = append(out, rules.Projection{Field: p})
 		}
-		return []*cfilter{{projection: out}}
+		return []*cfilter{{projection: out, projKind: projectionKind(out)}}
 	}
 	list := []string{"_id", "a", "b", "e", "p", "s"}
 	for _, c := range []struct {
@@ -108,7 +108,7 @@ func TestMergeProjections(t *testing.T) {
 		for i := 0; i+1 < len(ps); i += 2 {
 			out = append(out, rules.Projection{Field: ps[i].(string), Include: ps[i+1].(bool)})
 		}
-		return []*cfilter{{projection: out}}
+		return []*cfilter{{projection: out, projKind: projectionKind(out)}}
 	}
 	d := func(ps ...any) bson.D {
 		var out bson.D
