@@ -80,6 +80,10 @@ type operand struct {
 	fromExp bool
 	// left marks the left side of a match: its nulls are kept.
 	left bool
+	// negNull marks the operand of a $ne that means membership (an
+	// array from an expansion, outside filter queries): a value of it
+	// that holds a null reads as Missing (nullInMembership).
+	negNull bool
 	// inSet marks the operand of $in and $nin: its set keeps the null
 	// elements of an array that comes from an expansion, as MongoDB's
 	// {"$nin": [null]} excludes null and missing fields. Dropping them
@@ -793,6 +797,10 @@ func (cp *compiler) opArg(oa rules.OpArg, query bool, this []string) *cnode {
 		n.kind = cNe
 		if !query {
 			arg.needSet = arg.fromExp
+			arg.negNull = arg.fromExp
+			if arg.kind == oConst && nullInMembership(arg, arg.val) {
+				arg.val = value.Missing()
+			}
 		}
 	case rules.OpGt:
 		n.kind, n.cmp = cCmp, value.Gt

@@ -99,6 +99,9 @@ func (p *Program) Bind(ctx context.Context, req Request) (*Bound, error) {
 			b.opErr[o.slot] = refusalErr(o, r)
 			continue
 		}
+		if nullInMembership(o, v) {
+			v = value.Missing()
+		}
 		b.vals[o.slot] = v
 	}
 	b.sets = make([]value.Set, len(c.setOps))

@@ -76,7 +76,7 @@ func (ec *evalCtx) val(o *operand) value.Value {
 			return value.Value{}
 		}
 	}
-	if o.fromExp && !o.left && v.Type == bson.TypeNull {
+	if o.fromExp && !o.left && v.Type == bson.TypeNull || o.kind >= oDocPath && nullInMembership(o, v) {
 		return value.Value{}
 	}
 	return v
@@ -365,9 +365,6 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 	case cEq:
 		return ec.eqPath(c, d, p, rv, query)
 	case cNe:
-		if negDropsNull(c, c.arg, rv, query) {
-			return c.neg
-		}
 		return !ec.eqPath(c, d, p, rv, query)
 	case cCmp:
 		return docCmp(d, p, c.cmp, rv)
@@ -387,18 +384,16 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 	return false
 }
 
-// negDropsNull reports whether c is $ne where an array v from an
-// expansion (arg.fromExp) means membership and v holds a null: membership
-// drops the nulls (a null claim never matches documents that lack the
-// field), which in the negation widens it. The negation is then decided
-// as with a missing operand (false; true under $nor, cnode.neg). $nin
-// keeps the nulls of its set (operand.dropsNulls), so it needs no such
-// rule.
-func negDropsNull(c *cnode, arg *operand, v value.Value, query bool) bool {
-	if c.kind != cNe || query {
-		return false // no membership: the array is compared whole
-	}
-	return arg.fromExp && v.IsArray() && hasNullElem(v)
+// nullInMembership reports whether v, the value of operand o, is an
+// array holding a null where o is the operand of a $ne that means
+// membership (o.negNull): membership drops the nulls (a null claim never
+// matches documents that lack the field), which in the negation would
+// widen it. Such a value reads as Missing, so the negation is decided as
+// with a missing operand (false; true under $nor, cnode.neg; unknown in a
+// filter's apply_when). $nin keeps the nulls of its set
+// (operand.dropsNulls), so it needs no such rule.
+func nullInMembership(o *operand, v value.Value) bool {
+	return o.negNull && v.IsArray() && hasNullElem(v)
 }
 
 // hasNullElem reports whether the array v has a null element.
@@ -503,9 +498,6 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 	case cEq:
 		return ec.eqVal(c, lv, rv, query)
 	case cNe:
-		if negDropsNull(c, c.arg, rv, query) {
-			return c.neg
-		}
 		return !ec.eqVal(c, lv, rv, query)
 	case cCmp:
 		return value.CmpValue(lv, c.cmp, rv)
@@ -624,15 +616,7 @@ func (ec *evalCtx) condMissing(c *cnode, left *operand) bool {
 		}
 		return false
 	}
-	if ec.opMissing(left) || ec.opMissing(c.arg) {
-		return true
-	}
-	// A negation that would drop a null of an expansion array is false
-	// like a comparison with a missing value, so it is unknown here too.
-	if o := c.arg; o != nil && (o.kind == oReq || o.kind == oConst) && negDropsNull(c, o, ec.val(o), false) {
-		return true
-	}
-	return false
+	return ec.opMissing(left) || ec.opMissing(c.arg)
 }
 
 // opMissing reports whether a request-phase or constant operand is

@@ -343,10 +343,6 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 	if rv.IsMissing() {
 		return fconst(c.neg) // as in memory (cnode.neg)
 	}
-	if negDropsNull(c, c.arg, rv, n.query) {
-		// Without the null the negation would widen (as in memory).
-		return fconst(c.neg)
-	}
 	switch c.kind {
 	case cEq:
 		return f.eq(n, c, field, rv)
