@@ -797,10 +797,9 @@ func (cp *compiler) opArg(oa rules.OpArg, query bool, this []string) *cnode {
 		n.kind = cNe
 		if !query {
 			arg.needSet = arg.fromExp
+			// (A constant operand from an expansion is never an array:
+			// %%true, %%false, or a missing %%this.)
 			arg.negNull = arg.fromExp
-			if arg.kind == oConst && nullInMembership(arg, arg.val) {
-				arg.val = value.Missing()
-			}
 		}
 	case rules.OpGt:
 		n.kind, n.cmp = cCmp, value.Gt
