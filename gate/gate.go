@@ -168,10 +168,6 @@ func (c *Collection) Name() string { return c.coll.Name() }
 // Namespace returns "<database>.<collection>".
 func (c *Collection) Namespace() string { return c.ns }
 
-func (c *Collection) request(a evaluator.Action) evaluator.Request {
-	return evaluator.Request{Namespace: c.ns, Action: a, Inputs: c.s.in}
-}
-
 func (c *Collection) denied(op string, a evaluator.Action, d evaluator.Decision) *DeniedError {
 	r := d.Reason
 	if r == "" || r == evaluator.ReasonAllowed {

@@ -12,7 +12,7 @@ import (
 
 // bind resolves the caller's per-request values once for an operation.
 func (c *Collection) bind(ctx context.Context) (*evaluator.Bound, error) {
-	return c.s.g.prog.Bind(ctx, c.request(evaluator.ActionRead))
+	return c.s.g.prog.Bind(ctx, evaluator.Caller{Namespace: c.ns, Inputs: c.s.in})
 }
 
 // decide evaluates one document for the caller, with the fields the decided
