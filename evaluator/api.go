@@ -62,7 +62,7 @@ type Decision struct {
 	// Role is the name of the role that decided, "" when none applied.
 	Role   string
 	Reason Reason
-	// Fields is filled when the EvalFields option is given.
+	// Fields is filled when the WithFields option is given.
 	Fields Fields
 }
 
@@ -76,7 +76,7 @@ type Step struct {
 	Result bool           `json:"result"`
 }
 
-// Trace collects the steps of evaluations when passed with EvalTrace.
+// Trace collects the steps of evaluations when passed with WithTrace.
 type Trace struct {
 	Steps []Step
 }

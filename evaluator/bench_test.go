@@ -214,7 +214,7 @@ func BenchmarkEvaluateTraced(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var tr evaluator.Trace
-		if _, err := bound.Evaluate(ctx, doc, evaluator.EvalTrace(&tr)); err != nil {
+		if _, err := bound.Evaluate(ctx, doc, evaluator.WithTrace(&tr)); err != nil {
 			b.Fatal(err)
 		}
 	}

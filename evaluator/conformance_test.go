@@ -270,10 +270,10 @@ func TestConformance(t *testing.T) {
 				}
 				var opts []evaluator.EvalOption
 				if want.Fields != nil || bytes.Contains(wantData, []byte(`"fields"`)) {
-					opts = append(opts, evaluator.EvalFields())
+					opts = append(opts, evaluator.WithFields())
 				}
 				var tr evaluator.Trace
-				opts = append(opts, evaluator.EvalTrace(&tr))
+				opts = append(opts, evaluator.WithTrace(&tr))
 				dec, err := prog.Evaluate(ctx, caller, d, opts...)
 				got := caseDecision{Allowed: dec.Allowed, Role: dec.Role, Reason: string(dec.Reason)}
 				if err != nil {

@@ -313,7 +313,7 @@
 //
 // # Fields
 //
-// With EvalFields, Decision.Fields lists, sorted, the fields of the
+// Under WithFields, Decision.Fields lists, sorted, the fields of the
 // document (Document, the document after a write) that the decided role
 // may read and write: a top-level field name when the permission applies
 // to the whole field, or "<field>.<sub>" (recursively) for the embedded

@@ -90,23 +90,23 @@ func ExampleProgram_Evaluate() {
 	// false  no-role <nil>
 }
 
-func ExampleEvalFields() {
+func ExampleWithFields() {
 	p := exampleProgram()
 	dec, _ := p.Evaluate(context.Background(),
 		evaluator.Caller{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}},
 		evaluator.Doc{Action: evaluator.ActionRead, Document: exampleDoc(`{"_id": 2, "owner_id": "u2", "team": "red", "status": "paid", "total": 20}`)},
-		evaluator.EvalFields())
+		evaluator.WithFields())
 	fmt.Println(dec.Role, dec.Fields.Read, dec.Fields.Write)
 	// Output: team [status total] []
 }
 
-func ExampleEvalTrace() {
+func ExampleWithTrace() {
 	p := exampleProgram()
 	var tr evaluator.Trace
 	dec, _ := p.Evaluate(context.Background(),
 		evaluator.Caller{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}},
 		evaluator.Doc{Action: evaluator.ActionRead, Document: exampleDoc(`{"_id": 2, "owner_id": "u2", "team": "red"}`)},
-		evaluator.EvalTrace(&tr))
+		evaluator.WithTrace(&tr))
 	fmt.Println(dec.Allowed)
 	fmt.Print(tr.String())
 	// Output:

@@ -580,7 +580,7 @@ func (f *fb) filterOn(fl *cfilter) flt {
 // The filter agrees with Evaluate on every document. The projection is
 // exact when all the roles that can apply read the same fields; otherwise
 // it removes only what none of them may read, and documents must be
-// redacted one by one with Decision.Fields (EvalFields). Merged with the
+// redacted one by one with Decision.Fields (WithFields). Merged with the
 // applied filters' projections on dotted paths, it keeps less where
 // MongoDB cannot write the merge (a field included by one and an
 // embedded field of it excluded by another is left out), and an

@@ -29,14 +29,14 @@ func TestConcurrentEvaluate(t *testing.T) {
 			user, _ := expansion.NewUserObject([]byte(genUsers[g%len(genUsers)]))
 			caller := evaluator.Caller{Namespace: "db.coll", Inputs: expansion.Inputs{User: user}}
 			for i := 0; i < 50; i++ {
-				got, err := shared.Evaluate(ctx, evaluator.Doc{Action: evaluator.ActionRead, Document: doc}, evaluator.EvalFields())
+				got, err := shared.Evaluate(ctx, evaluator.Doc{Action: evaluator.ActionRead, Document: doc}, evaluator.WithFields())
 				if err != nil || got.Allowed != want.Allowed || got.Role != want.Role {
 					t.Errorf("shared Bound: %+v %v, want %+v", got, err, want)
 					return
 				}
 				var tr evaluator.Trace
 				d := evaluator.Doc{Action: evaluator.ActionRead, Document: genDoc(t, c.docs[i%len(c.docs)])}
-				if _, err := c.prog.Evaluate(ctx, caller, d, evaluator.EvalTrace(&tr), evaluator.EvalFields()); err != nil {
+				if _, err := c.prog.Evaluate(ctx, caller, d, evaluator.WithTrace(&tr), evaluator.WithFields()); err != nil {
 					t.Error(err)
 					return
 				}

@@ -252,7 +252,7 @@ func (r *niRun) decide(d bson.D) niDecision {
 	ctx := context.Background()
 	caller := evaluator.Caller{Namespace: r.nsA, Inputs: expansion.Inputs{User: r.user}}
 	var out niDecision
-	out.read, _ = r.prog.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionRead, Document: raw}, evaluator.EvalFields())
+	out.read, _ = r.prog.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionRead, Document: raw}, evaluator.WithFields())
 	out.write, _ = r.prog.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionWrite, Document: raw, PrevDocument: raw})
 	out.dele, _ = r.prog.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionDelete, Document: raw})
 	return out

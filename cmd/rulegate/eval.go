@@ -90,9 +90,9 @@ func (c *cli) eval(args []string) int {
 		return exitUsage
 	}
 	var tr evaluator.Trace
-	opts := []evaluator.EvalOption{evaluator.EvalFields()}
+	opts := []evaluator.EvalOption{evaluator.WithFields()}
 	if *trace {
-		opts = append(opts, evaluator.EvalTrace(&tr))
+		opts = append(opts, evaluator.WithTrace(&tr))
 	}
 	d, err := prog.Evaluate(context.Background(), req.Caller, req.Doc, opts...)
 	if err != nil && d.Reason == "" {

@@ -261,7 +261,7 @@ func runCase(t *testing.T, a *txtar.Archive) []string {
 		t.Fatalf("want.json: %v", err)
 	}
 	ctx := context.Background()
-	d, evalErr := prog.Evaluate(ctx, caller, doc, evaluator.EvalFields())
+	d, evalErr := prog.Evaluate(ctx, caller, doc, evaluator.WithFields())
 	if evalErr != nil {
 		t.Logf("evaluate: %v (reason %s)", evalErr, d.Reason)
 	}

@@ -59,7 +59,7 @@ func FuzzEvaluate(f *testing.F) {
 				input.PrevDocument = doc
 			}
 			var tr evaluator.Trace
-			d, err := prog.Evaluate(ctx, caller, input, evaluator.EvalTrace(&tr), evaluator.EvalFields())
+			d, err := prog.Evaluate(ctx, caller, input, evaluator.WithTrace(&tr), evaluator.WithFields())
 			if err != nil && d.Allowed {
 				t.Fatalf("%s: error %v but allowed", a, err)
 			}
