@@ -70,11 +70,11 @@ func newEnv(t *testing.T, cfgEdit func(*rules.CustomUserData), storeOpts []custo
 		t.Fatal(err)
 	}
 	ks, _ := token.NewKeySet(key)
-	e.signer, err = token.NewSigner(ks, token.Issuer("rulegate-test"))
+	e.signer, err = token.NewSigner(ks, token.WithIssuer("rulegate-test"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.verifier, err = token.NewVerifier(ks, token.Issuer("rulegate-test"))
+	e.verifier, err = token.NewVerifier(ks, token.WithIssuer("rulegate-test"))
 	if err != nil {
 		t.Fatal(err)
 	}

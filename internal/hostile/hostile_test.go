@@ -465,15 +465,15 @@ func TestTokens(t *testing.T) {
 		}
 		return ks
 	}
-	signer, err := token.NewSigner(set(key), token.Clock(clock))
+	signer, err := token.NewSigner(set(key), token.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
-	forger, err := token.NewSigner(set(other), token.Clock(clock))
+	forger, err := token.NewSigner(set(other), token.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
-	verifier, err := token.NewVerifier(set(key), token.Clock(clock), token.MaxSize(8<<10))
+	verifier, err := token.NewVerifier(set(key), token.WithClock(clock), token.WithMaxSize(8<<10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -486,7 +486,7 @@ func TestTokens(t *testing.T) {
 	}
 	forged, _ := forger.Sign(token.Params{UserID: "u1", CustomData: []byte(`{"admin": true}`)})
 	big, _ := signer.Sign(token.Params{UserID: "u1", CustomData: []byte(`{"pad": "` + strings.Repeat("x", 16<<10) + `"}`)})
-	late, err := token.NewVerifier(set(key), token.Clock(func() time.Time { return now.Add(31 * time.Minute) }))
+	late, err := token.NewVerifier(set(key), token.WithClock(func() time.Time { return now.Add(31 * time.Minute) }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -532,11 +532,11 @@ func TestDuplicateClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := token.NewSigner(ks, token.Clock(clock))
+	signer, err := token.NewSigner(ks, token.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
-	verifier, err := token.NewVerifier(ks, token.Clock(clock))
+	verifier, err := token.NewVerifier(ks, token.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
