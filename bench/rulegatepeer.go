@@ -92,7 +92,7 @@ func (r *RulegateRequest) Decide(c Check, doc bson.Raw) (bool, error) {
 	b := r.bound[c]
 	if b == nil {
 		var err error
-		b, err = r.rg.prog.Bind(ctx, evaluator.Request{Namespace: RulegateNamespace[c], Inputs: r.in})
+		b, err = r.rg.prog.Bind(ctx, evaluator.Caller{Namespace: RulegateNamespace[c], Inputs: r.in})
 		if err != nil {
 			return false, err
 		}

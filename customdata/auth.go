@@ -142,18 +142,18 @@ type Auth struct {
 // AuthOption configures an Auth.
 type AuthOption func(*Auth)
 
-// OnUserCreation registers the user-creation hook under the function name
-// the configuration's on_user_creation_function_name must name. It runs on
-// a new user's login (LoginInfo.NewUser), before the lookup, and may insert
-// the user's document.
-func OnUserCreation(functionName string, h Hook) AuthOption {
+// WithUserCreationHook registers the user-creation hook under the
+// function name the configuration's on_user_creation_function_name must
+// name. It runs on a new user's login (LoginInfo.NewUser), before the
+// lookup, and may insert the user's document.
+func WithUserCreationHook(functionName string, h Hook) AuthOption {
 	return func(a *Auth) { a.createName, a.onCreate = functionName, h }
 }
 
-// OnLogin registers the login hook. It runs on every login, after the
+// WithLoginHook registers the login hook. It runs on every login, after the
 // user-creation hook and before the lookup, so the token sees its writes
 // (App Services' authentication triggers run asynchronously instead).
-func OnLogin(h Hook) AuthOption { return func(a *Auth) { a.onLogin = h } }
+func WithLoginHook(h Hook) AuthOption { return func(a *Auth) { a.onLogin = h } }
 
 // WithClock sets the clock hooks see as Event.Time (time.Now by default).
 // Token times come from the Signer's own clock.
@@ -162,8 +162,8 @@ func WithClock(now func() time.Time) AuthOption { return func(a *Auth) { a.now =
 // NewAuth returns the login flow over store, minting with signer and
 // checking refresh tokens with verifier, keeping sessions in sessions.
 //
-// When the configuration names an on_user_creation_function_name, an
-// OnUserCreation hook of that name must be given, and the other way round.
+// When the configuration names an on_user_creation_function_name, a
+// WithUserCreationHook of that name must be given, and the other way round.
 func NewAuth(store *Store, signer *token.Signer, verifier *token.Verifier, sessions SessionStore, opts ...AuthOption) (*Auth, error) {
 	if store == nil || signer == nil || verifier == nil || sessions == nil {
 		return nil, fmt.Errorf("%w: NewAuth needs a store, a signer, a verifier and a session store", ErrConfig)
@@ -178,9 +178,9 @@ func NewAuth(store *Store, signer *token.Signer, verifier *token.Verifier, sessi
 	want := store.cfg.OnUserCreationFunctionName
 	switch {
 	case want != "" && a.onCreate == nil:
-		return nil, fmt.Errorf("%w: %s: on_user_creation_function_name is %q but no OnUserCreation hook was given", ErrConfig, where(&store.cfg), want)
+		return nil, fmt.Errorf("%w: %s: on_user_creation_function_name is %q but no WithUserCreationHook was given", ErrConfig, where(&store.cfg), want)
 	case a.onCreate != nil && want != a.createName:
-		return nil, fmt.Errorf("%w: %s: OnUserCreation hook %q given, but on_user_creation_function_name is %q", ErrConfig, where(&store.cfg), a.createName, want)
+		return nil, fmt.Errorf("%w: %s: WithUserCreationHook %q given, but on_user_creation_function_name is %q", ErrConfig, where(&store.cfg), a.createName, want)
 	}
 	return a, nil
 }

@@ -61,7 +61,7 @@ func newEnv(t *testing.T, cfgEdit func(*rules.CustomUserData), storeOpts []custo
 	}
 	e := &env{db: db, coll: db.Collection("users"), cfg: cfg, warnings: &warnLog{}, sessions: customdata.NewMemorySessions()}
 	var err error
-	e.store, err = customdata.New(cfg, db.Client(), append([]customdata.Option{customdata.WithWarningHook(e.warnings.add)}, storeOpts...)...)
+	e.store, err = customdata.New(cfg, db.Client(), append([]customdata.Option{customdata.WithWarnings(e.warnings.add)}, storeOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,11 +70,11 @@ func newEnv(t *testing.T, cfgEdit func(*rules.CustomUserData), storeOpts []custo
 		t.Fatal(err)
 	}
 	ks, _ := token.NewKeySet(key)
-	e.signer, err = token.NewSigner(ks, token.Issuer("rulegate-test"))
+	e.signer, err = token.NewSigner(ks, token.WithIssuer("rulegate-test"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.verifier, err = token.NewVerifier(ks, token.Issuer("rulegate-test"))
+	e.verifier, err = token.NewVerifier(ks, token.WithIssuer("rulegate-test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,14 +350,14 @@ func TestHooks(t *testing.T) {
 	var created []string
 	var mu sync.Mutex
 	e := newEnv(t, func(c *rules.CustomUserData) { c.OnUserCreationFunctionName = "createCustomData" }, nil,
-		customdata.OnUserCreation("createCustomData", func(ctx context.Context, ev customdata.Event) error {
+		customdata.WithUserCreationHook("createCustomData", func(ctx context.Context, ev customdata.Event) error {
 			mu.Lock()
 			created = append(created, ev.UserID)
 			mu.Unlock()
 			_, err := ev.Collection.InsertOne(ctx, bson.D{{Key: ev.UserIDField, Value: ev.UserID}, {Key: "plan", Value: "free"}, {Key: "logins", Value: int32(0)}})
 			return err
 		}),
-		customdata.OnLogin(func(ctx context.Context, ev customdata.Event) error {
+		customdata.WithLoginHook(func(ctx context.Context, ev customdata.Event) error {
 			_, err := ev.Collection.UpdateOne(ctx, bson.D{{Key: ev.UserIDField, Value: ev.UserID}},
 				bson.D{{Key: "$set", Value: bson.D{{Key: "lastLogin", Value: ev.Time}}}, {Key: "$inc", Value: bson.D{{Key: "logins", Value: int32(1)}}}})
 			return err
@@ -393,7 +393,7 @@ func TestHooks(t *testing.T) {
 func TestHookErrors(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("boom")
-	e := newEnv(t, nil, nil, customdata.OnLogin(func(context.Context, customdata.Event) error { return boom }))
+	e := newEnv(t, nil, nil, customdata.WithLoginHook(func(context.Context, customdata.Event) error { return boom }))
 	if _, err := e.auth.Login(ctx, "u1", customdata.LoginInfo{}); !errors.Is(err, boom) {
 		t.Errorf("Login with a failing hook = %v", err)
 	}
@@ -415,11 +415,11 @@ func TestCreationHookMustMatchConfig(t *testing.T) {
 		opts []customdata.AuthOption
 		want string
 	}{
-		"named, no hook": {"createUser", nil, `on_user_creation_function_name is "createUser" but no OnUserCreation hook was given`},
-		"hook, not named": {"", []customdata.AuthOption{customdata.OnUserCreation("createUser", hook)},
-			`OnUserCreation hook "createUser" given, but on_user_creation_function_name is ""`},
-		"wrong name": {"createUser", []customdata.AuthOption{customdata.OnUserCreation("other", hook)},
-			`OnUserCreation hook "other" given, but on_user_creation_function_name is "createUser"`},
+		"named, no hook": {"createUser", nil, `on_user_creation_function_name is "createUser" but no WithUserCreationHook was given`},
+		"hook, not named": {"", []customdata.AuthOption{customdata.WithUserCreationHook("createUser", hook)},
+			`WithUserCreationHook "createUser" given, but on_user_creation_function_name is ""`},
+		"wrong name": {"createUser", []customdata.AuthOption{customdata.WithUserCreationHook("other", hook)},
+			`WithUserCreationHook "other" given, but on_user_creation_function_name is "createUser"`},
 	} {
 		cfg := &rules.CustomUserData{Enabled: true, DatabaseName: db.Name(), CollectionName: "users", UserIDField: "userId", OnUserCreationFunctionName: tc.fn}
 		st, err := customdata.New(cfg, db.Client())
@@ -437,7 +437,7 @@ func TestDisabled(t *testing.T) {
 	t.Parallel()
 	ran := false
 	e := newEnv(t, func(c *rules.CustomUserData) { c.Enabled = false }, nil,
-		customdata.OnLogin(func(context.Context, customdata.Event) error { ran = true; return nil }))
+		customdata.WithLoginHook(func(context.Context, customdata.Event) error { ran = true; return nil }))
 	e.insert(t, bson.D{{Key: "userId", Value: "u1"}, {Key: "orgId", Value: "acme"}})
 	if e.store.Enabled() {
 		t.Fatal("Enabled")

@@ -33,8 +33,8 @@ func limitAllows(t *testing.T, c *token.Claims) bool {
 		t.Fatal(err)
 	}
 	doc, _ := bson.Marshal(bson.D{{Key: "_id", Value: 1}, {Key: "score", Value: 1_000_000}})
-	dec, err := p.Evaluate(context.Background(), evaluator.Request{Namespace: "db.coll", Action: evaluator.ActionRead,
-		Document: doc, Inputs: expansion.Inputs{User: c.User()}})
+	dec, err := p.Evaluate(context.Background(), evaluator.Caller{Namespace: "db.coll", Inputs: expansion.Inputs{User: c.User()}},
+		evaluator.Doc{Action: evaluator.ActionRead, Document: doc})
 	if err != nil {
 		t.Fatal(err)
 	}

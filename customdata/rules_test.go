@@ -66,8 +66,7 @@ func TestRulesFailClosedWithoutCustomData(t *testing.T) {
 		{"without-doc", "null-org", false},
 	} {
 		raw, _ := bson.Marshal(docs[tc.doc])
-		req := evaluator.Request{Namespace: "app.items", Action: evaluator.ActionRead, Inputs: expansion.Inputs{User: user(tc.user)}, Document: raw}
-		d, err := prog.Evaluate(ctx, req)
+		d, err := prog.Evaluate(ctx, evaluator.Caller{Namespace: "app.items", Inputs: expansion.Inputs{User: user(tc.user)}}, evaluator.Doc{Action: evaluator.ActionRead, Document: raw})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +75,7 @@ func TestRulesFailClosedWithoutCustomData(t *testing.T) {
 		}
 	}
 	// The read filter of the user without custom data selects nothing.
-	filter, _, err := prog.ReadFilter(ctx, evaluator.Request{Namespace: "app.items", Action: evaluator.ActionRead, Inputs: expansion.Inputs{User: user("without-doc")}})
+	filter, _, err := prog.ReadFilter(ctx, evaluator.Caller{Namespace: "app.items", Inputs: expansion.Inputs{User: user("without-doc")}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -201,9 +201,9 @@ type Store struct {
 // Option configures a Store.
 type Option func(*Store)
 
-// WithWarningHook calls f with every Warning Load and Check find, besides
+// WithWarnings calls f with every Warning Load and Check find, besides
 // returning them. f must be safe for concurrent use.
-func WithWarningHook(f func(Warning)) Option { return func(s *Store) { s.onWarning = f } }
+func WithWarnings(f func(Warning)) Option { return func(s *Store) { s.onWarning = f } }
 
 // WithWarnSize sets the JSON size above which Load warns (DefaultWarnSize).
 func WithWarnSize(n int) Option { return func(s *Store) { s.warnSize = n } }

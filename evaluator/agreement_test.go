@@ -425,9 +425,9 @@ type agreementStats struct{ rejected, skipped, allowed, denied, wallowed, regex 
 // regex (operator-document, undefined) claim: Evaluate either decides
 // without it or denies with ErrRegex (ErrOperator, ErrUndefined) and
 // ReasonError, never allowing on a comparison with it.
-func checkRegexDenies(t testing.TB, rp string, seed uint64, ui int, rulesJSON, ds string, prog *evaluator.Program, r evaluator.Request) {
+func checkRegexDenies(t testing.TB, rp string, seed uint64, ui int, rulesJSON, ds string, prog *evaluator.Program, caller evaluator.Caller, d evaluator.Doc) {
 	t.Helper()
-	dec, err := prog.Evaluate(context.Background(), r)
+	dec, err := prog.Evaluate(context.Background(), caller, d)
 	switch {
 	case err == nil:
 	case !refused(err):
@@ -451,16 +451,14 @@ func checkAgreement(t testing.TB, seed uint64) agreementStats {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req := evaluator.Request{Namespace: "db.coll", Action: evaluator.ActionRead, Inputs: expansion.Inputs{User: user}}
-			filter, _, err := c.prog.ReadFilter(ctx, req)
+			caller := evaluator.Caller{Namespace: "db.coll", Inputs: expansion.Inputs{User: user}}
+			filter, _, err := c.prog.ReadFilter(ctx, caller)
 			if refused(err) {
 				// The filter refuses the regex (operator, undefined) claim; Evaluate must deny
 				// every decision that needs it (checkRegexDenies).
 				st.regex++
 				for _, ds := range c.docs {
-					r := req
-					r.Document = genDoc(t, ds)
-					checkRegexDenies(t, rp, seed, ui, c.rules, ds, c.prog, r)
+					checkRegexDenies(t, rp, seed, ui, c.rules, ds, c.prog, caller, evaluator.Doc{Action: evaluator.ActionRead, Document: genDoc(t, ds)})
 				}
 				continue
 			}
@@ -472,20 +470,14 @@ func checkAgreement(t testing.TB, seed uint64) agreementStats {
 				t.Fatalf(rp+"seed %d user %d: ReadFilter: %v\nrules: %s", seed, ui, err, c.rules)
 			}
 			update := genDoc(t, `{"$set": {"sub.x": 1}}`)
-			wreq := req
-			wreq.Action, wreq.Update = evaluator.ActionWrite, update
-			wfilter, werr := c.prog.WriteFilter(ctx, wreq)
-			dreq := req
-			dreq.Action = evaluator.ActionDelete
-			dfilter, derr := c.prog.WriteFilter(ctx, dreq)
+			wfilter, werr := c.prog.WriteFilter(ctx, caller, evaluator.ActionWrite, update)
+			dfilter, derr := c.prog.WriteFilter(ctx, caller, evaluator.ActionDelete, nil)
 			if werr != nil && !strings.Contains(werr.Error(), "cannot be written") {
 				t.Fatalf(rp+"seed %d user %d: WriteFilter: %v\nrules: %s", seed, ui, werr, c.rules)
 			}
 			for _, ds := range c.docs {
 				doc := genDoc(t, ds)
-				r := req
-				r.Document = doc
-				dec, err := c.prog.Evaluate(ctx, r)
+				dec, err := c.prog.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionRead, Document: doc})
 				if err != nil && !refused(err) {
 					t.Fatalf(rp+"seed %d: Evaluate: %v", seed, err)
 				}
@@ -502,9 +494,7 @@ func checkAgreement(t testing.TB, seed uint64) agreementStats {
 				if derr == nil && memMatch(t, doc, dfilter) {
 					// The delete filter is sufficient, not exact (see
 					// WriteFilter): what it selects must be deletable.
-					d := dreq
-					d.Document = doc
-					if ddec, _ := c.prog.Evaluate(ctx, d); !ddec.Allowed {
+					if ddec, _ := c.prog.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionDelete, Document: doc}); !ddec.Allowed {
 						fj, _ := bson.MarshalExtJSON(dfilter, false, false)
 						t.Fatalf(rp+"seed %d user %d: delete filter matches a document Evaluate does not allow deleting (%s)\nrules: %s\nfilter: %s\ndocument: %s",
 							seed, ui, ddec.Reason, c.rules, fj, ds)
@@ -513,9 +503,7 @@ func checkAgreement(t testing.TB, seed uint64) agreementStats {
 				if werr != nil {
 					continue
 				}
-				w := wreq
-				w.Document, w.PrevDocument = doc, doc
-				wdec, err := c.prog.Evaluate(ctx, w)
+				wdec, err := c.prog.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionWrite, Document: doc, PrevDocument: doc, Update: update})
 				if err != nil && !refused(err) {
 					t.Fatalf(rp+"seed %d: Evaluate write: %v", seed, err)
 				}

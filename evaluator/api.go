@@ -6,7 +6,6 @@ package evaluator
 import (
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/source"
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Action is what a request does to a document.
@@ -21,25 +20,14 @@ const (
 	ActionSearch Action = "search"
 )
 
-// Request is one decision to make: who (Inputs.User and the other
-// request-phase inputs), what (Action), where (Namespace, "db.coll") and on
-// which document.
-type Request struct {
+// Caller is what is known once per request: who asks (Inputs.User and the
+// other request-phase inputs) and where (Namespace). Bind resolves it once
+// for many documents.
+type Caller struct {
+	// Namespace is "db.coll" of the request.
 	Namespace string
-	Action    Action
 	// Inputs carry %%user, %%request, %%values, %%environment, ... .
 	Inputs expansion.Inputs
-	// Document is %%root: the document read, or the document as it would
-	// be after the write (for inserts, the inserted document). nil when
-	// there is none (ReadFilter and WriteFilter need none).
-	Document bson.Raw
-	// PrevDocument is %%prevRoot: the document before a write; nil on
-	// reads and inserts.
-	PrevDocument bson.Raw
-	// Update is the update document of a write ({"$set": ...} or a
-	// replacement), when known: its field paths are checked against the
-	// role's field-level write permissions.
-	Update bson.Raw
 }
 
 // Reason is the stable code of a decision.
@@ -74,7 +62,7 @@ type Decision struct {
 	// Role is the name of the role that decided, "" when none applied.
 	Role   string
 	Reason Reason
-	// Fields is filled when the EvalFields option is given.
+	// Fields is filled when the WithFields option is given.
 	Fields Fields
 }
 
@@ -88,7 +76,7 @@ type Step struct {
 	Result bool           `json:"result"`
 }
 
-// Trace collects the steps of evaluations when passed with EvalTrace.
+// Trace collects the steps of evaluations when passed with WithTrace.
 type Trace struct {
 	Steps []Step
 }

@@ -95,7 +95,7 @@ func benchBound(tb testing.TB, p *evaluator.Program, coll string) *evaluator.Bou
 	if err != nil {
 		tb.Fatal(err)
 	}
-	b, err := p.Bind(context.Background(), evaluator.Request{Namespace: "bench." + coll, Inputs: expansion.Inputs{User: u}})
+	b, err := p.Bind(context.Background(), evaluator.Caller{Namespace: "bench." + coll, Inputs: expansion.Inputs{User: u}})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -181,11 +181,11 @@ func BenchmarkHandwrittenAdminOrOwner(b *testing.B) { benchHand(b, (*handwritten
 func BenchmarkBind(b *testing.B) {
 	p := benchProgram(b)
 	u, _ := expansion.NewUserClaims(benchClaims(b))
-	req := evaluator.Request{Namespace: "bench.team", Inputs: expansion.Inputs{User: u}}
+	caller := evaluator.Caller{Namespace: "bench.team", Inputs: expansion.Inputs{User: u}}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := p.Bind(ctx, req); err != nil {
+		if _, err := p.Bind(ctx, caller); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -195,11 +195,11 @@ func BenchmarkBind(b *testing.B) {
 func BenchmarkReadFilter(b *testing.B) {
 	p := benchProgram(b)
 	u, _ := expansion.NewUserClaims(benchClaims(b))
-	req := evaluator.Request{Namespace: "bench.admin_or_owner", Inputs: expansion.Inputs{User: u}}
+	caller := evaluator.Caller{Namespace: "bench.admin_or_owner", Inputs: expansion.Inputs{User: u}}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := p.ReadFilter(ctx, req); err != nil {
+		if _, _, err := p.ReadFilter(ctx, caller); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -214,7 +214,7 @@ func BenchmarkEvaluateTraced(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var tr evaluator.Trace
-		if _, err := bound.Evaluate(ctx, doc, evaluator.EvalTrace(&tr)); err != nil {
+		if _, err := bound.Evaluate(ctx, doc, evaluator.WithTrace(&tr)); err != nil {
 			b.Fatal(err)
 		}
 	}

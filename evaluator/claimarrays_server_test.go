@@ -76,19 +76,17 @@ func TestClaimArraysOnServer(t *testing.T) {
 						t.Fatal(err)
 					}
 					want := find(genDoc(t, query))
-					req := evaluator.Request{Namespace: "db.coll", Action: evaluator.ActionRead, Inputs: expansion.Inputs{User: user}}
+					caller := evaluator.Caller{Namespace: "db.coll", Inputs: expansion.Inputs{User: user}}
 					var allowed []string
 					for id, d := range byID {
-						r := req
-						r.Document = d
-						if dec, err := prog.Evaluate(ctx, r); err != nil {
+						if dec, err := prog.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionRead, Document: d}); err != nil {
 							t.Fatal(err)
 						} else if dec.Allowed {
 							allowed = append(allowed, id)
 						}
 					}
 					sort.Strings(allowed)
-					filter, _, err := prog.ReadFilter(ctx, req)
+					filter, _, err := prog.ReadFilter(ctx, caller)
 					if err != nil {
 						t.Fatalf("%s: ReadFilter: %v", cond, err)
 					}

@@ -79,7 +79,7 @@ func TestWithDataSource(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dec, _ := p.Evaluate(t.Context(), evaluator.Request{Namespace: "db.coll", Action: evaluator.ActionRead, Document: exampleDoc(`{"_id": 1}`)})
+		dec, _ := p.Evaluate(t.Context(), evaluator.Caller{Namespace: "db.coll"}, evaluator.Doc{Action: evaluator.ActionRead, Document: exampleDoc(`{"_id": 1}`)})
 		if dec.Role != want {
 			t.Errorf("data source %s: role %q, want %q", ds, dec.Role, want)
 		}

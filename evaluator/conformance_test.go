@@ -94,45 +94,48 @@ func rawOrNil(raw json.RawMessage) []byte {
 	return raw
 }
 
-// buildRequest turns request.json into a Request.
-func buildRequest(t testing.TB, data []byte) evaluator.Request {
+// buildRequest turns request.json into a Caller and a Doc.
+func buildRequest(t testing.TB, data []byte) (evaluator.Caller, evaluator.Doc) {
 	t.Helper()
 	var cr caseRequest
 	if err := json.Unmarshal(data, &cr); err != nil {
 		t.Fatalf("request.json: %v", err)
 	}
-	req := evaluator.Request{Namespace: cr.Namespace, Action: evaluator.Action(cr.Action)}
-	if req.Namespace == "" {
-		req.Namespace = "db.coll"
+	caller := evaluator.Caller{Namespace: cr.Namespace}
+	if caller.Namespace == "" {
+		caller.Namespace = "db.coll"
 	}
 	if u := rawOrNil(cr.User); u != nil {
 		user, err := expansion.NewUserObject(u)
 		if err != nil {
 			t.Fatalf("request.json user: %v", err)
 		}
-		req.Inputs.User = user
+		caller.Inputs.User = user
 	}
-	req.Inputs.Request = rawOrNil(cr.Request)
-	req.Inputs.Values = rawOrNil(cr.Values)
-	req.Inputs.Environment = rawOrNil(cr.Environment)
-	req.Inputs.Partition = rawOrNil(cr.Partition)
-	req.Inputs.Args = rawOrNil(cr.Args)
-	req.Document = extJSON(t, cr.Document)
-	req.PrevDocument = extJSON(t, cr.PrevDocument)
-	req.Update = extJSON(t, cr.Update)
-	return req
+	caller.Inputs.Request = rawOrNil(cr.Request)
+	caller.Inputs.Values = rawOrNil(cr.Values)
+	caller.Inputs.Environment = rawOrNil(cr.Environment)
+	caller.Inputs.Partition = rawOrNil(cr.Partition)
+	caller.Inputs.Args = rawOrNil(cr.Args)
+	d := evaluator.Doc{
+		Action:       evaluator.Action(cr.Action),
+		Document:     extJSON(t, cr.Document),
+		PrevDocument: extJSON(t, cr.PrevDocument),
+		Update:       extJSON(t, cr.Update),
+	}
+	return caller, d
 }
 
-// claimsRequest returns req with its user object carried as the claims
-// of an access token (id as "sub", custom_data as "user_data", ...); ok
-// is false when the request has no user.
-func claimsRequest(t testing.TB, req evaluator.Request, data []byte) (evaluator.Request, bool) {
+// claimsRequest returns caller with its user object carried as the
+// claims of an access token (id as "sub", custom_data as "user_data",
+// ...); ok is false when the request has no user.
+func claimsRequest(t testing.TB, caller evaluator.Caller, data []byte) (evaluator.Caller, bool) {
 	t.Helper()
 	var cr struct {
 		User map[string]json.RawMessage `json:"user"`
 	}
 	if err := json.Unmarshal(data, &cr); err != nil || cr.User == nil {
-		return req, false
+		return caller, false
 	}
 	claims := map[string]json.RawMessage{"typ": json.RawMessage(`"access"`), "exp": json.RawMessage(`1893456000`)}
 	for k, v := range cr.User {
@@ -151,8 +154,8 @@ func claimsRequest(t testing.TB, req evaluator.Request, data []byte) (evaluator.
 	if err != nil {
 		t.Fatalf("claims %s: %v", b, err)
 	}
-	req.Inputs.User = u
-	return req, true
+	caller.Inputs.User = u
+	return caller, true
 }
 
 func indentJSON(t testing.TB, v any) []byte {
@@ -256,7 +259,7 @@ func TestConformance(t *testing.T) {
 				}
 			}
 			{
-				req := buildRequest(t, get("request.json"))
+				caller, d := buildRequest(t, get("request.json"))
 				ctx := context.Background()
 				wantData := get("want.json")
 				var want caseDecision
@@ -267,11 +270,11 @@ func TestConformance(t *testing.T) {
 				}
 				var opts []evaluator.EvalOption
 				if want.Fields != nil || bytes.Contains(wantData, []byte(`"fields"`)) {
-					opts = append(opts, evaluator.EvalFields())
+					opts = append(opts, evaluator.WithFields())
 				}
 				var tr evaluator.Trace
-				opts = append(opts, evaluator.EvalTrace(&tr))
-				dec, err := prog.Evaluate(ctx, req, opts...)
+				opts = append(opts, evaluator.WithTrace(&tr))
+				dec, err := prog.Evaluate(ctx, caller, d, opts...)
 				got := caseDecision{Allowed: dec.Allowed, Role: dec.Role, Reason: string(dec.Reason)}
 				if err != nil {
 					got.Error = err.Error()
@@ -287,13 +290,13 @@ func TestConformance(t *testing.T) {
 					t.Errorf("decision:\n got %s\nwant %s\ntrace:\n%s", gotJSON, wantData, tr.String())
 				}
 				// The trace-off path must decide the same.
-				plain, _ := prog.Evaluate(ctx, req)
+				plain, _ := prog.Evaluate(ctx, caller, d)
 				if plain.Allowed != dec.Allowed || plain.Reason != dec.Reason || plain.Role != dec.Role {
 					t.Errorf("without trace: %+v, with trace: %+v", plain, dec)
 				}
 				// So must the same user carried as access-token claims.
-				if creq, ok := claimsRequest(t, req, get("request.json")); ok {
-					cdec, _ := prog.Evaluate(ctx, creq)
+				if ccaller, ok := claimsRequest(t, caller, get("request.json")); ok {
+					cdec, _ := prog.Evaluate(ctx, ccaller, d)
 					if cdec.Allowed != dec.Allowed || cdec.Reason != dec.Reason || cdec.Role != dec.Role {
 						t.Errorf("user as token claims: %+v, as a user object: %+v", cdec, dec)
 					}
@@ -308,11 +311,11 @@ func TestConformance(t *testing.T) {
 				if wf := get("want-filter.json"); wf != nil {
 					var f, p bson.D
 					var ferr error
-					switch req.Action {
+					switch d.Action {
 					case evaluator.ActionRead, evaluator.ActionSearch:
-						f, p, ferr = prog.ReadFilter(ctx, req)
+						f, p, ferr = prog.ReadFilter(ctx, caller)
 					default:
-						f, ferr = prog.WriteFilter(ctx, req)
+						f, ferr = prog.WriteFilter(ctx, caller, d.Action, d.Update)
 					}
 					if ferr != nil {
 						t.Fatalf("filter: %v", ferr)

@@ -1,7 +1,7 @@
 // Package evaluator decides App Services rules: Compile turns the rules of
-// an app (rules.App) into an immutable Program; Evaluate decides one
-// request on one document; Bind resolves the per-request part once for
-// many documents; ReadFilter and WriteFilter turn the same rules into the
+// an app (rules.App) into an immutable Program; Evaluate decides whether a
+// Caller may perform an action on one document (Doc); Bind resolves the
+// per-request part, the Caller, once for many documents; ReadFilter and WriteFilter turn the same rules into the
 // MongoDB filter that selects exactly the documents a caller may read or
 // modify.
 //
@@ -22,9 +22,9 @@
 //	| term             | meaning                                                                                   |
 //	|------------------|-------------------------------------------------------------------------------------------|
 //	| Program          | compiled rules of an app; immutable, safe for concurrent use                              |
-//	| Bound            | a Program bound to one request: %%user, %%request, ... resolved once                      |
-//	| Request          | who (Inputs), what (Action), where (Namespace) and which document                         |
-//	| Doc              | the document side of a decision for a Bound                                               |
+//	| Caller           | what is known once per request: who (Inputs) and where (Namespace)                        |
+//	| Bound            | a Program bound to one Caller: %%user, %%request, ... resolved once                       |
+//	| Doc              | the document side of a decision: what (Action) and which document                         |
 //	| Decision         | Allowed, the deciding Role, a stable Reason, and Fields when asked                        |
 //	| Action           | read, write (update or replace), insert, delete, search                                   |
 //	| role             | named permissions; the first whose apply_when holds decides for a document                |
@@ -313,7 +313,7 @@
 //
 // # Fields
 //
-// With EvalFields, Decision.Fields lists, sorted, the fields of the
+// Under WithFields, Decision.Fields lists, sorted, the fields of the
 // document (Document, the document after a write) that the decided role
 // may read and write: a top-level field name when the permission applies
 // to the whole field, or "<field>.<sub>" (recursively) for the embedded

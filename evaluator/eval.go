@@ -38,14 +38,20 @@ type Bound struct {
 	nodeErr []error
 }
 
-// Doc is the document side of a decision for a Bound request.
+// Doc is the document side of a decision: what the caller does (Action)
+// and to which document.
 type Doc struct {
 	Action Action
-	// Document is %%root (see Request.Document).
+	// Document is %%root: the document read, or the document as it would
+	// be after the write (for inserts, the inserted document). nil when
+	// there is none.
 	Document bson.Raw
-	// PrevDocument is %%prevRoot on writes (see Request.PrevDocument).
+	// PrevDocument is %%prevRoot: the document before a write; nil on
+	// reads and inserts.
 	PrevDocument bson.Raw
-	// Update is the update of a write (see Request.Update).
+	// Update is the update document of a write ({"$set": ...} or a
+	// replacement), when known: its field paths are checked against the
+	// role's field-level write permissions.
 	Update bson.Raw
 }
 
@@ -58,13 +64,13 @@ func (p *Program) collection(ns string) *ccoll {
 	return p.dflt
 }
 
-// Bind resolves the per-request part of req (Namespace and Inputs; the
-// document fields are ignored) once, for evaluating many documents.
-func (p *Program) Bind(ctx context.Context, req Request) (*Bound, error) {
-	if err := req.Inputs.Validate(); err != nil {
+// Bind resolves the per-request part of a decision, the caller, once for
+// evaluating many documents.
+func (p *Program) Bind(ctx context.Context, caller Caller) (*Bound, error) {
+	if err := caller.Inputs.Validate(); err != nil {
 		return nil, err
 	}
-	b := &Bound{p: p, c: p.collection(req.Namespace), ns: req.Namespace, in: req.Inputs}
+	b := &Bound{p: p, c: p.collection(caller.Namespace), ns: caller.Namespace, in: caller.Inputs}
 	c := b.c
 	if c == nil {
 		return b, nil
@@ -146,16 +152,16 @@ func (p *Program) Bind(ctx context.Context, req Request) (*Bound, error) {
 	return b, nil
 }
 
-// Evaluate decides req: whether the caller may perform req.Action on
-// req.Document in req.Namespace. It binds the request and evaluates the
-// document; use Bind to decide many documents of one request. A non-nil
-// error comes with a denying Decision whose Reason is ReasonError.
-func (p *Program) Evaluate(ctx context.Context, req Request, opts ...EvalOption) (Decision, error) {
-	b, err := p.Bind(ctx, req)
+// Evaluate decides whether the caller may perform d.Action on d.Document
+// in caller.Namespace. It binds the caller and evaluates the document; use
+// Bind to decide many documents of one request. A non-nil error comes with
+// a denying Decision whose Reason is ReasonError.
+func (p *Program) Evaluate(ctx context.Context, caller Caller, d Doc, opts ...EvalOption) (Decision, error) {
+	b, err := p.Bind(ctx, caller)
 	if err != nil {
-		return Decision{Action: req.Action, Reason: ReasonError}, err
+		return Decision{Action: d.Action, Reason: ReasonError}, err
 	}
-	return b.Evaluate(ctx, Doc{Action: req.Action, Document: req.Document, PrevDocument: req.PrevDocument, Update: req.Update}, opts...)
+	return b.Evaluate(ctx, d, opts...)
 }
 
 func docValue(b bson.Raw) value.Value {

@@ -79,12 +79,9 @@ func ExampleProgram_Evaluate() {
 		`{"_id": 2, "owner_id": "u2", "team": "red", "total": 20}`,
 		`{"_id": 3, "owner_id": "u2", "team": "green", "total": 30}`,
 	} {
-		dec, err := p.Evaluate(context.Background(), evaluator.Request{
-			Namespace: "shop.orders",
-			Action:    evaluator.ActionRead,
-			Inputs:    expansion.Inputs{User: exampleUser()},
-			Document:  exampleDoc(doc),
-		})
+		dec, err := p.Evaluate(context.Background(),
+			evaluator.Caller{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}},
+			evaluator.Doc{Action: evaluator.ActionRead, Document: exampleDoc(doc)})
 		fmt.Println(dec.Allowed, dec.Role, dec.Reason, err)
 	}
 	// Output:
@@ -93,27 +90,23 @@ func ExampleProgram_Evaluate() {
 	// false  no-role <nil>
 }
 
-func ExampleEvalFields() {
+func ExampleWithFields() {
 	p := exampleProgram()
-	dec, _ := p.Evaluate(context.Background(), evaluator.Request{
-		Namespace: "shop.orders",
-		Action:    evaluator.ActionRead,
-		Inputs:    expansion.Inputs{User: exampleUser()},
-		Document:  exampleDoc(`{"_id": 2, "owner_id": "u2", "team": "red", "status": "paid", "total": 20}`),
-	}, evaluator.EvalFields())
+	dec, _ := p.Evaluate(context.Background(),
+		evaluator.Caller{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}},
+		evaluator.Doc{Action: evaluator.ActionRead, Document: exampleDoc(`{"_id": 2, "owner_id": "u2", "team": "red", "status": "paid", "total": 20}`)},
+		evaluator.WithFields())
 	fmt.Println(dec.Role, dec.Fields.Read, dec.Fields.Write)
 	// Output: team [status total] []
 }
 
-func ExampleEvalTrace() {
+func ExampleWithTrace() {
 	p := exampleProgram()
 	var tr evaluator.Trace
-	dec, _ := p.Evaluate(context.Background(), evaluator.Request{
-		Namespace: "shop.orders",
-		Action:    evaluator.ActionRead,
-		Inputs:    expansion.Inputs{User: exampleUser()},
-		Document:  exampleDoc(`{"_id": 2, "owner_id": "u2", "team": "red"}`),
-	}, evaluator.EvalTrace(&tr))
+	dec, _ := p.Evaluate(context.Background(),
+		evaluator.Caller{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}},
+		evaluator.Doc{Action: evaluator.ActionRead, Document: exampleDoc(`{"_id": 2, "owner_id": "u2", "team": "red"}`)},
+		evaluator.WithTrace(&tr))
 	fmt.Println(dec.Allowed)
 	fmt.Print(tr.String())
 	// Output:
@@ -129,7 +122,7 @@ func ExampleEvalTrace() {
 func ExampleProgram_Bind() {
 	p := exampleProgram()
 	ctx := context.Background()
-	b, err := p.Bind(ctx, evaluator.Request{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}})
+	b, err := p.Bind(ctx, evaluator.Caller{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}})
 	if err != nil {
 		panic(err)
 	}
@@ -144,7 +137,7 @@ func ExampleProgram_Bind() {
 
 func ExampleProgram_ReadFilter() {
 	p := exampleProgram()
-	filter, projection, err := p.ReadFilter(context.Background(), evaluator.Request{
+	filter, projection, err := p.ReadFilter(context.Background(), evaluator.Caller{
 		Namespace: "shop.orders",
 		Inputs:    expansion.Inputs{User: exampleUser()},
 	})
@@ -163,12 +156,9 @@ func ExampleProgram_ReadFilter() {
 
 func ExampleProgram_WriteFilter() {
 	p := exampleProgram()
-	filter, err := p.WriteFilter(context.Background(), evaluator.Request{
-		Namespace: "shop.orders",
-		Action:    evaluator.ActionWrite,
-		Inputs:    expansion.Inputs{User: exampleUser()},
-		Update:    exampleDoc(`{"$set": {"status": "shipped"}}`),
-	})
+	filter, err := p.WriteFilter(context.Background(),
+		evaluator.Caller{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}},
+		evaluator.ActionWrite, exampleDoc(`{"$set": {"status": "shipped"}}`))
 	if err != nil {
 		panic(err)
 	}
@@ -198,7 +188,7 @@ func ExampleWithFunction() {
 		panic(err)
 	}
 	for _, doc := range []string{`{"n": 42}`, `{"n": 7}`} {
-		dec, err := p.Evaluate(context.Background(), evaluator.Request{Namespace: "db.c", Action: evaluator.ActionRead, Document: exampleDoc(doc)})
+		dec, err := p.Evaluate(context.Background(), evaluator.Caller{Namespace: "db.c"}, evaluator.Doc{Action: evaluator.ActionRead, Document: exampleDoc(doc)})
 		fmt.Println(dec.Allowed, err)
 	}
 	// Output:
@@ -209,7 +199,7 @@ func ExampleWithFunction() {
 func ExampleBound_ReadFilter() {
 	p := exampleProgram()
 	ctx := context.Background()
-	b, _ := p.Bind(ctx, evaluator.Request{Namespace: "shop.orders", Inputs: expansion.Inputs{}})
+	b, _ := p.Bind(ctx, evaluator.Caller{Namespace: "shop.orders"})
 	// No user: every clause needs a claim, so nothing can be read.
 	filter, _, err := b.ReadFilter(ctx)
 	f, _ := bson.MarshalExtJSON(filter, false, false)
@@ -220,7 +210,7 @@ func ExampleBound_ReadFilter() {
 func ExampleBound_WriteFilter() {
 	p := exampleProgram()
 	ctx := context.Background()
-	b, _ := p.Bind(ctx, evaluator.Request{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}})
+	b, _ := p.Bind(ctx, evaluator.Caller{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}})
 	filter, err := b.WriteFilter(ctx, evaluator.ActionDelete, nil)
 	f, _ := bson.MarshalExtJSON(filter, false, false)
 	fmt.Println(string(f), err)
@@ -233,7 +223,7 @@ func ExampleWithDataSource() {
 		"data_sources/atlas-b/db/c/rules.json": {Data: []byte(`{"database": "db", "collection": "c", "roles": [{"name": "b", "read": true}]}`)},
 	})
 	p, _ := evaluator.Compile(app, evaluator.WithDataSource("atlas-b"))
-	dec, _ := p.Evaluate(context.Background(), evaluator.Request{Namespace: "db.c", Action: evaluator.ActionRead, Document: exampleDoc(`{"_id": 1}`)})
+	dec, _ := p.Evaluate(context.Background(), evaluator.Caller{Namespace: "db.c"}, evaluator.Doc{Action: evaluator.ActionRead, Document: exampleDoc(`{"_id": 1}`)})
 	fmt.Println(dec.Role, p.HasDefaultRule())
 	// Output: b false
 }

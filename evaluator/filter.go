@@ -483,7 +483,7 @@ func (f *fb) filterOn(fl *cfilter) flt {
 }
 
 // ReadFilter returns the MongoDB filter that selects exactly the documents
-// of req.Namespace that the caller may read, and a projection that removes
+// of caller.Namespace that the caller may read, and a projection that removes
 // fields no applicable role may read (and applies the applied filters'
 // projections). Combine it with a client query as {"$and": [client,
 // filter]} (see Combine), never key by key. When nothing can be read the
@@ -492,15 +492,15 @@ func (f *fb) filterOn(fl *cfilter) flt {
 // The filter agrees with Evaluate on every document. The projection is
 // exact when all the roles that can apply read the same fields; otherwise
 // it removes only what none of them may read, and documents must be
-// redacted one by one with Decision.Fields (EvalFields). Merged with the
+// redacted one by one with Decision.Fields (WithFields). Merged with the
 // applied filters' projections on dotted paths, it keeps less where
 // MongoDB cannot write the merge (a field included by one and an
 // embedded field of it excluded by another is left out), and an
 // inclusion that keeps no field includes the field "_rulegate_no_field_"
 // (never {} or {_id: 0} alone, which would keep everything). Rules that
 // compare two values of the document give ErrNotExpressible.
-func (p *Program) ReadFilter(ctx context.Context, req Request) (filter, projection bson.D, err error) {
-	b, err := p.Bind(ctx, req)
+func (p *Program) ReadFilter(ctx context.Context, caller Caller) (filter, projection bson.D, err error) {
+	b, err := p.Bind(ctx, caller)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -533,9 +533,9 @@ func (b *Bound) ReadFilter(ctx context.Context) (filter, projection bson.D, err 
 }
 
 // WriteFilter returns the MongoDB filter that selects exactly the stored
-// documents of req.Namespace that the caller may modify: for
+// documents of caller.Namespace that the caller may modify: for
 // ActionDelete, those it may delete; otherwise those it may update, and
-// when req.Update is set, only those whose role may write every path the
+// when update is set, only those whose role may write every path the
 // update touches (UpdatePaths; a numeric component is decided with
 // {$type: "array"}, see the package's fail-closed choices) and, for an
 // update that touches a path an applicable filter's projection withholds
@@ -543,12 +543,12 @@ func (b *Bound) ReadFilter(ctx context.Context) (filter, projection bson.D, err 
 // replacement only where the role reads every field. %%root and %%prevRoot both stand for the
 // stored document: the document after the write is not known before it,
 // so every write must still be checked with Evaluate on its result.
-func (p *Program) WriteFilter(ctx context.Context, req Request) (bson.D, error) {
-	b, err := p.Bind(ctx, req)
+func (p *Program) WriteFilter(ctx context.Context, caller Caller, action Action, update bson.Raw) (bson.D, error) {
+	b, err := p.Bind(ctx, caller)
 	if err != nil {
 		return nil, err
 	}
-	return b.WriteFilter(ctx, req.Action, req.Update)
+	return b.WriteFilter(ctx, action, update)
 }
 
 // WriteFilter is Program.WriteFilter for the bound request.

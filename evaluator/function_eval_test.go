@@ -32,19 +32,17 @@ func TestFunctionErrorIsLazy(t *testing.T) {
 	}
 	u, _ := expansion.NewUserObject([]byte(`{"id": "u1"}`))
 	ctx := context.Background()
-	req := evaluator.Request{Namespace: "db.c", Action: evaluator.ActionRead, Inputs: expansion.Inputs{User: u}}
+	caller := evaluator.Caller{Namespace: "db.c", Inputs: expansion.Inputs{User: u}}
 
-	req.Document = exampleDoc(`{"_id": 1, "owner_id": "u1"}`)
-	dec, err := p.Evaluate(ctx, req)
+	dec, err := p.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionRead, Document: exampleDoc(`{"_id": 1, "owner_id": "u1"}`)})
 	if err != nil || !dec.Allowed || dec.Role != "owner" {
 		t.Errorf("owner document: %+v, %v; want allowed by owner", dec, err)
 	}
-	req.Document = exampleDoc(`{"_id": 2, "owner_id": "u2"}`)
-	dec, err = p.Evaluate(ctx, req)
+	dec, err = p.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionRead, Document: exampleDoc(`{"_id": 2, "owner_id": "u2"}`)})
 	if !errors.Is(err, boom) || !errors.Is(err, evaluator.ErrFunctionCall) || dec.Allowed || dec.Reason != evaluator.ReasonError {
 		t.Errorf("other document: %+v, %v; want denied with the function's error", dec, err)
 	}
-	if _, _, err := p.ReadFilter(ctx, req); !errors.Is(err, boom) {
+	if _, _, err := p.ReadFilter(ctx, caller); !errors.Is(err, boom) {
 		t.Errorf("ReadFilter: %v, want the function's error", err)
 	}
 }

@@ -87,17 +87,16 @@ func TestWriteDecisionIgnoresHiddenValues(t *testing.T) {
 			}
 			for _, us := range tc.updates {
 				upd := genDoc(t, us)
-				req := evaluator.Request{Namespace: "db.coll", Action: evaluator.ActionWrite, Update: upd}
-				req.Inputs.User = u
-				wf, err := prog.WriteFilter(context.Background(), req)
+				caller := evaluator.Caller{Namespace: "db.coll", Inputs: expansion.Inputs{User: u}}
+				wf, err := prog.WriteFilter(context.Background(), caller, evaluator.ActionWrite, upd)
 				if err != nil {
 					t.Fatalf("%s: WriteFilter: %v", us, err)
 				}
 				var first evaluator.Decision
 				var firstErr error
 				for i, ds := range tc.docs {
-					req.PrevDocument = genDoc(t, ds)
-					dec, err := prog.Evaluate(context.Background(), req)
+					prev := genDoc(t, ds)
+					dec, err := prog.Evaluate(context.Background(), caller, evaluator.Doc{Action: evaluator.ActionWrite, PrevDocument: prev, Update: upd})
 					if dec.Allowed != tc.allowed {
 						t.Errorf("%s on %s: allowed %v (%s), want %v", us, ds, dec.Allowed, dec.Reason, tc.allowed)
 					}
@@ -106,7 +105,7 @@ func TestWriteDecisionIgnoresHiddenValues(t *testing.T) {
 					} else if dec.Reason != first.Reason || fmt.Sprint(err) != fmt.Sprint(firstErr) {
 						t.Errorf("%s: %s (%v) on %s, %s (%v) on %s: it depends on a hidden value", us, first.Reason, firstErr, tc.docs[0], dec.Reason, err, ds)
 					}
-					if m := memMatch(t, req.PrevDocument, wf); m != dec.Allowed {
+					if m := memMatch(t, prev, wf); m != dec.Allowed {
 						t.Errorf("%s on %s: WriteFilter %v matches %v, Evaluate allows %v", us, ds, wf, m, dec.Allowed)
 					}
 				}

@@ -69,9 +69,8 @@ func TestWriteFilterNumericPathsOnServer(t *testing.T) {
 		}
 		for _, us := range updates {
 			u := genDoc(t, us)
-			req := evaluator.Request{Namespace: "db.coll", Action: evaluator.ActionWrite, Update: u}
-			req.Inputs.User = user
-			f, err := p.WriteFilter(ctx, req)
+			caller := evaluator.Caller{Namespace: "db.coll", Inputs: expansion.Inputs{User: user}}
+			f, err := p.WriteFilter(ctx, caller, evaluator.ActionWrite, u)
 			if err != nil {
 				t.Fatalf("%s %s: WriteFilter: %v", rs, us, err)
 			}
@@ -84,9 +83,7 @@ func TestWriteFilterNumericPathsOnServer(t *testing.T) {
 				inFilter[cur.Current.Lookup("_id").Int32()] = true
 			}
 			for id, d := range byID {
-				r := req
-				r.PrevDocument = d
-				dec, _ := p.Evaluate(ctx, r)
+				dec, _ := p.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionWrite, PrevDocument: d, Update: u})
 				if dec.Reason == evaluator.ReasonError {
 					continue // an update the server rejects on this document
 				}

@@ -37,13 +37,14 @@ func operandProg(t *testing.T, applyWhen, filters string, opts ...evaluator.Opti
 	return prog
 }
 
-func operandReq(t *testing.T, action evaluator.Action, userJSON, docJSON string) evaluator.Request {
+func operandReq(t *testing.T, action evaluator.Action, userJSON, docJSON string) (evaluator.Caller, evaluator.Doc) {
 	t.Helper()
 	u, err := expansion.NewUserObject([]byte(userJSON))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return evaluator.Request{Namespace: "db.coll", Action: action, Inputs: expansion.Inputs{User: u, Values: []byte(`{"known": "t1"}`), Request: []byte(`{"httpMethod": "GET"}`)}, Document: bsonDoc(t, docJSON)}
+	return evaluator.Caller{Namespace: "db.coll", Inputs: expansion.Inputs{User: u, Values: []byte(`{"known": "t1"}`), Request: []byte(`{"httpMethod": "GET"}`)}},
+		evaluator.Doc{Action: action, Document: bsonDoc(t, docJSON)}
 }
 
 // TestMissingInsideOperandFailsClosed: an array or document operand
@@ -78,21 +79,21 @@ func TestMissingInsideOperandFailsClosed(t *testing.T) {
 			prog := operandProg(t, tc.applyWhen, "", undef)
 			ctx := context.Background()
 			for _, action := range []evaluator.Action{evaluator.ActionRead, evaluator.ActionInsert} {
-				req := operandReq(t, action, user, tc.doc)
-				dec, err := prog.Evaluate(ctx, req)
+				caller, d := operandReq(t, action, user, tc.doc)
+				dec, err := prog.Evaluate(ctx, caller, d)
 				if dec.Allowed || err != nil {
 					t.Errorf("%s: allowed %v (%s), error %v; want no-role", action, dec.Allowed, dec.Reason, err)
 				}
 			}
-			req := operandReq(t, evaluator.ActionRead, user, tc.doc)
-			f, _, err := prog.ReadFilter(ctx, req)
+			caller, _ := operandReq(t, evaluator.ActionRead, user, tc.doc)
+			f, _, err := prog.ReadFilter(ctx, caller)
 			if err != nil {
 				t.Fatalf("ReadFilter: %v", err)
 			}
 			if fj, nj := extj(t, f), extj(t, evaluator.NeverMatch()); fj != nj {
 				t.Errorf("ReadFilter %s; want %s", fj, nj)
 			}
-			wf, err := prog.WriteFilter(ctx, evaluator.Request{Namespace: req.Namespace, Action: evaluator.ActionWrite, Inputs: req.Inputs})
+			wf, err := prog.WriteFilter(ctx, caller, evaluator.ActionWrite, nil)
 			if err != nil {
 				t.Fatalf("WriteFilter: %v", err)
 			}
@@ -108,8 +109,8 @@ func TestMissingInsideOperandFailsClosed(t *testing.T) {
 		{`{"team": {"$nin": ["%%values.known"]}}`, `{"_id": 1, "team": "t2"}`},
 	} {
 		prog := operandProg(t, tc.applyWhen, "", undef)
-		req := operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {"banned": "t0", "orgId": "o1"}}`, tc.doc)
-		if dec, err := prog.Evaluate(context.Background(), req); !dec.Allowed || err != nil {
+		caller, d := operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {"banned": "t0", "orgId": "o1"}}`, tc.doc)
+		if dec, err := prog.Evaluate(context.Background(), caller, d); !dec.Allowed || err != nil {
 			t.Errorf("%s on %s with the values: %s, %v; want allowed", tc.applyWhen, tc.doc, dec.Reason, err)
 		}
 	}
@@ -124,11 +125,11 @@ func TestMissingInsideOperandAppliesFilter(t *testing.T) {
 	filters := `[{"name": "f", "apply_when": {"%%user.id": {"$in": ["%%user.custom_data.exempt"]}}, "query": {"public": true}}]`
 	prog := operandProg(t, `{}`, filters)
 	ctx := context.Background()
-	req := operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {}}`, `{"_id": 1, "public": false}`)
-	if dec, err := prog.Evaluate(ctx, req); dec.Allowed || dec.Reason != evaluator.ReasonFilter {
+	caller, d := operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {}}`, `{"_id": 1, "public": false}`)
+	if dec, err := prog.Evaluate(ctx, caller, d); dec.Allowed || dec.Reason != evaluator.ReasonFilter {
 		t.Errorf("Evaluate: allowed %v (%s), %v; want the filter to apply", dec.Allowed, dec.Reason, err)
 	}
-	f, _, err := prog.ReadFilter(ctx, req)
+	f, _, err := prog.ReadFilter(ctx, caller)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,8 +137,8 @@ func TestMissingInsideOperandAppliesFilter(t *testing.T) {
 		t.Errorf("ReadFilter %s; want %s", got, want)
 	}
 	// With the claim, the filter is decided by it.
-	req = operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {"exempt": "u2"}}`, `{"_id": 1, "public": false}`)
-	if dec, _ := prog.Evaluate(ctx, req); !dec.Allowed {
+	caller, d = operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {"exempt": "u2"}}`, `{"_id": 1, "public": false}`)
+	if dec, _ := prog.Evaluate(ctx, caller, d); !dec.Allowed {
 		t.Errorf("with a claim that does not match, the filter does not apply: %s", dec.Reason)
 	}
 }
@@ -201,21 +202,21 @@ func TestOperatorAndUndefinedOperandsFailClosed(t *testing.T) {
 			prog := operandProg(t, tc.applyWhen, "", fns...)
 			ctx := context.Background()
 			for _, action := range []evaluator.Action{evaluator.ActionRead, evaluator.ActionInsert} {
-				req := operandReq(t, action, user, tc.doc)
-				dec, err := prog.Evaluate(ctx, req)
+				caller, d := operandReq(t, action, user, tc.doc)
+				dec, err := prog.Evaluate(ctx, caller, d)
 				if dec.Allowed || dec.Reason != evaluator.ReasonError || !errors.Is(err, tc.want) {
 					t.Errorf("%s: allowed %v, reason %s, error %v; want a denial with %v", action, dec.Allowed, dec.Reason, err, tc.want)
 				}
 			}
-			req := operandReq(t, evaluator.ActionRead, user, tc.doc)
+			caller, _ := operandReq(t, evaluator.ActionRead, user, tc.doc)
 			want := tc.want
 			if tc.notExpressible {
 				want = evaluator.ErrNotExpressible
 			}
-			if f, _, err := prog.ReadFilter(ctx, req); !errors.Is(err, want) {
+			if f, _, err := prog.ReadFilter(ctx, caller); !errors.Is(err, want) {
 				t.Errorf("ReadFilter: %s, error %v; want %v", extj(t, f), err, want)
 			}
-			if f, err := prog.WriteFilter(ctx, evaluator.Request{Namespace: req.Namespace, Action: evaluator.ActionWrite, Inputs: req.Inputs}); !errors.Is(err, want) {
+			if f, err := prog.WriteFilter(ctx, caller, evaluator.ActionWrite, nil); !errors.Is(err, want) {
 				t.Errorf("WriteFilter: %s, error %v; want %v", extj(t, f), err, want)
 			}
 		})
@@ -229,13 +230,13 @@ func TestOperatorAndUndefinedOperandsFailClosed(t *testing.T) {
 		{`{"foo": {"$ne": "%%request.remoteIPAddress"}}`, evaluator.ErrUndefined},
 	} {
 		prog := operandProg(t, tc.applyWhen, "")
-		req := operandReq(t, evaluator.ActionInsert, `{"id": "u1"}`, `{"_id": 1, "foo": "x"}`)
-		req.Inputs.Values = []byte(`{"op": {"$gt": ""}}`)
-		req.Inputs.Request = []byte(`{"remoteIPAddress": {"$undefined": true}}`)
-		if dec, err := prog.Evaluate(context.Background(), req); dec.Allowed || !errors.Is(err, tc.want) {
+		caller, d := operandReq(t, evaluator.ActionInsert, `{"id": "u1"}`, `{"_id": 1, "foo": "x"}`)
+		caller.Inputs.Values = []byte(`{"op": {"$gt": ""}}`)
+		caller.Inputs.Request = []byte(`{"remoteIPAddress": {"$undefined": true}}`)
+		if dec, err := prog.Evaluate(context.Background(), caller, d); dec.Allowed || !errors.Is(err, tc.want) {
 			t.Errorf("%s: allowed %v, %v; want a denial with %v", tc.applyWhen, dec.Allowed, err, tc.want)
 		}
-		if _, _, err := prog.ReadFilter(context.Background(), req); !errors.Is(err, tc.want) {
+		if _, _, err := prog.ReadFilter(context.Background(), caller); !errors.Is(err, tc.want) {
 			t.Errorf("%s: ReadFilter error %v; want %v", tc.applyWhen, err, tc.want)
 		}
 	}
@@ -248,11 +249,11 @@ func TestOperatorAndUndefinedOperandsFailClosed(t *testing.T) {
 		{`{"foo": "%%user.custom_data.plain"}`, `{"_id": 1, "foo": "t1"}`},
 	} {
 		prog := operandProg(t, tc.applyWhen, "", fns...)
-		req := operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {"refs": [{"$ref": "c", "$id": 1}], "nested": [{"a": {"$gt": 1}}], "plain": "t1", "u": {"$undefined": true}}}`, tc.doc)
-		if dec, err := prog.Evaluate(context.Background(), req); !dec.Allowed || err != nil {
+		caller, d := operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {"refs": [{"$ref": "c", "$id": 1}], "nested": [{"a": {"$gt": 1}}], "plain": "t1", "u": {"$undefined": true}}}`, tc.doc)
+		if dec, err := prog.Evaluate(context.Background(), caller, d); !dec.Allowed || err != nil {
 			t.Errorf("%s on %s: %s, %v; want allowed", tc.applyWhen, tc.doc, dec.Reason, err)
 		}
-		if _, _, err := prog.ReadFilter(context.Background(), req); err != nil {
+		if _, _, err := prog.ReadFilter(context.Background(), caller); err != nil {
 			t.Errorf("%s: ReadFilter: %v", tc.applyWhen, err)
 		}
 	}
@@ -278,11 +279,11 @@ func TestNullInExpansionArrayNegatedFailsClosed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			prog := operandProg(t, tc.applyWhen, "")
 			ctx := context.Background()
-			req := operandReq(t, evaluator.ActionRead, user, tc.doc)
-			if dec, err := prog.Evaluate(ctx, req); dec.Allowed || err != nil {
+			caller, d := operandReq(t, evaluator.ActionRead, user, tc.doc)
+			if dec, err := prog.Evaluate(ctx, caller, d); dec.Allowed || err != nil {
 				t.Errorf("Evaluate: allowed %v (%s), %v; want no-role", dec.Allowed, dec.Reason, err)
 			}
-			f, _, err := prog.ReadFilter(ctx, req)
+			f, _, err := prog.ReadFilter(ctx, caller)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -300,15 +301,15 @@ func TestNullInExpansionArrayNegatedFailsClosed(t *testing.T) {
 		{`{"team": {"$ne": "%%user.custom_data.ok"}}`, `{"_id": 1, "team": "t2"}`},
 	} {
 		prog := operandProg(t, tc.applyWhen, "")
-		req := operandReq(t, evaluator.ActionRead, user, tc.doc)
-		if dec, err := prog.Evaluate(context.Background(), req); !dec.Allowed || err != nil {
+		caller, d := operandReq(t, evaluator.ActionRead, user, tc.doc)
+		if dec, err := prog.Evaluate(context.Background(), caller, d); !dec.Allowed || err != nil {
 			t.Errorf("%s on %s: %s, %v; want allowed", tc.applyWhen, tc.doc, dec.Reason, err)
 		}
 	}
 	filters := `[{"name": "f", "apply_when": {"%%user.id": {"$ne": "%%user.custom_data.banned"}}, "query": {"public": true}}]`
 	prog := operandProg(t, `{}`, filters)
-	req := operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {"banned": [null, "u1"]}}`, `{"_id": 1, "public": false}`)
-	if dec, _ := prog.Evaluate(context.Background(), req); dec.Allowed {
+	caller, d := operandReq(t, evaluator.ActionRead, `{"id": "u1", "custom_data": {"banned": [null, "u1"]}}`, `{"_id": 1, "public": false}`)
+	if dec, _ := prog.Evaluate(context.Background(), caller, d); dec.Allowed {
 		t.Errorf("a filter whose apply_when negates an array holding a null applies (unknown); allowed")
 	}
 }

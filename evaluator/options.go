@@ -71,9 +71,9 @@ type evalConfig struct {
 	fields bool
 }
 
-// EvalTrace records every step of the evaluation in t, keyed by file and
+// WithTrace records every step of the evaluation in t, keyed by file and
 // JSON pointer, with the concrete values compared. Steps are appended.
-func EvalTrace(t *Trace) EvalOption { return func(c *evalConfig) { c.trace = t } }
+func WithTrace(t *Trace) EvalOption { return func(c *evalConfig) { c.trace = t } }
 
-// EvalFields asks Evaluate to fill Decision.Fields.
-func EvalFields() EvalOption { return func(c *evalConfig) { c.fields = true } }
+// WithFields asks Evaluate to fill Decision.Fields.
+func WithFields() EvalOption { return func(c *evalConfig) { c.fields = true } }

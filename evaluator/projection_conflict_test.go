@@ -42,10 +42,9 @@ func TestProjectionConflictFilters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := evaluator.Request{Namespace: "db.coll", Action: evaluator.ActionRead, Inputs: expansion.Inputs{User: user}}
-		_, _, rerr := prog.ReadFilter(ctx, req)
-		req.Action = evaluator.ActionDelete
-		_, werr := prog.WriteFilter(ctx, req)
+		caller := evaluator.Caller{Namespace: "db.coll", Inputs: expansion.Inputs{User: user}}
+		_, _, rerr := prog.ReadFilter(ctx, caller)
+		_, werr := prog.WriteFilter(ctx, caller, evaluator.ActionDelete, nil)
 		for name, err := range map[string]error{"ReadFilter": rerr, "WriteFilter": werr} {
 			if got := errors.Is(err, evaluator.ErrProjectionConflict); got != tc.conflict {
 				t.Errorf("%s %s: error %v, want a projection conflict: %v", tc.user, name, err, tc.conflict)

@@ -27,21 +27,20 @@ func TestConcurrentEvaluate(t *testing.T) {
 		go func(g int) {
 			defer wg.Done()
 			user, _ := expansion.NewUserObject([]byte(genUsers[g%len(genUsers)]))
-			req := evaluator.Request{Namespace: "db.coll", Action: evaluator.ActionRead, Inputs: expansion.Inputs{User: user}}
+			caller := evaluator.Caller{Namespace: "db.coll", Inputs: expansion.Inputs{User: user}}
 			for i := 0; i < 50; i++ {
-				got, err := shared.Evaluate(ctx, evaluator.Doc{Action: evaluator.ActionRead, Document: doc}, evaluator.EvalFields())
+				got, err := shared.Evaluate(ctx, evaluator.Doc{Action: evaluator.ActionRead, Document: doc}, evaluator.WithFields())
 				if err != nil || got.Allowed != want.Allowed || got.Role != want.Role {
 					t.Errorf("shared Bound: %+v %v, want %+v", got, err, want)
 					return
 				}
 				var tr evaluator.Trace
-				r := req
-				r.Document = genDoc(t, c.docs[i%len(c.docs)])
-				if _, err := c.prog.Evaluate(ctx, r, evaluator.EvalTrace(&tr), evaluator.EvalFields()); err != nil {
+				d := evaluator.Doc{Action: evaluator.ActionRead, Document: genDoc(t, c.docs[i%len(c.docs)])}
+				if _, err := c.prog.Evaluate(ctx, caller, d, evaluator.WithTrace(&tr), evaluator.WithFields()); err != nil {
 					t.Error(err)
 					return
 				}
-				if _, _, err := c.prog.ReadFilter(ctx, req); err != nil {
+				if _, _, err := c.prog.ReadFilter(ctx, caller); err != nil {
 					t.Error(err)
 					return
 				}

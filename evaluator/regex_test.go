@@ -65,12 +65,12 @@ func TestRegexOperandsFailClosed(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			req := evaluator.Request{Namespace: "db.coll", Action: evaluator.ActionRead, Inputs: expansion.Inputs{User: user}, Document: doc}
-			dec, err := prog.Evaluate(ctx, req)
+			caller := evaluator.Caller{Namespace: "db.coll", Inputs: expansion.Inputs{User: user}}
+			dec, err := prog.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionRead, Document: doc})
 			if dec.Allowed || dec.Reason != evaluator.ReasonError || !errors.Is(err, evaluator.ErrRegex) {
 				t.Errorf("Evaluate: allowed %v, reason %s, error %v; want a denial with ErrRegex", dec.Allowed, dec.Reason, err)
 			}
-			f, _, err := prog.ReadFilter(ctx, req)
+			f, _, err := prog.ReadFilter(ctx, caller)
 			switch {
 			case tc.filterErr && !errors.Is(err, evaluator.ErrRegex):
 				fj, _ := bson.MarshalExtJSON(f, false, false)
@@ -104,11 +104,11 @@ func TestFunctionErrorInArrayOperand(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	req := evaluator.Request{Namespace: "db.coll", Action: evaluator.ActionRead, Document: doc}
-	if dec, err := prog.Evaluate(ctx, req); dec.Allowed || dec.Reason != evaluator.ReasonError || err == nil {
+	caller := evaluator.Caller{Namespace: "db.coll"}
+	if dec, err := prog.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionRead, Document: doc}); dec.Allowed || dec.Reason != evaluator.ReasonError || err == nil {
 		t.Errorf("Evaluate: allowed %v, reason %s, error %v; want a denial with the function's error", dec.Allowed, dec.Reason, err)
 	}
-	if f, _, err := prog.ReadFilter(ctx, req); err == nil {
+	if f, _, err := prog.ReadFilter(ctx, caller); err == nil {
 		fj, _ := bson.MarshalExtJSON(f, false, false)
 		t.Errorf("ReadFilter: %s, no error; want the function's error", fj)
 	}

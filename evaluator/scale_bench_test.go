@@ -67,9 +67,9 @@ func BenchmarkScaleRoles(b *testing.B) {
 	user := scaleUser(b, 1<<10)
 	for _, n := range []int{1, 10, 100, 1000} {
 		prog := scaleApp(b, n)
-		req := evaluator.Request{Namespace: "app.items", Action: evaluator.ActionRead, Inputs: expansion.Inputs{User: user}}
+		caller := evaluator.Caller{Namespace: "app.items", Inputs: expansion.Inputs{User: user}}
 		b.Run(fmt.Sprintf("Evaluate/roles=%d", n), func(b *testing.B) {
-			bound, err := prog.Bind(ctx, req)
+			bound, err := prog.Bind(ctx, caller)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -85,7 +85,7 @@ func BenchmarkScaleRoles(b *testing.B) {
 		b.Run(fmt.Sprintf("ReadFilter/roles=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := prog.ReadFilter(ctx, req); err != nil {
+				if _, _, err := prog.ReadFilter(ctx, caller); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -110,20 +110,21 @@ func BenchmarkScaleCustomData(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, kb := range []int{1, 2, 4, 8, 16} {
-		req := evaluator.Request{Namespace: "app.items", Action: evaluator.ActionRead, Inputs: expansion.Inputs{User: scaleUser(b, kb<<10)}, Document: scaleDoc}
+		caller := evaluator.Caller{Namespace: "app.items", Inputs: expansion.Inputs{User: scaleUser(b, kb<<10)}}
+		d := evaluator.Doc{Action: evaluator.ActionRead, Document: scaleDoc}
 		b.Run(fmt.Sprintf("Evaluate/custom_data=%dKB", kb), func(b *testing.B) {
-			if dec, _ := prog.Evaluate(ctx, req); !dec.Allowed || dec.Role != "owner" {
+			if dec, _ := prog.Evaluate(ctx, caller, d); !dec.Allowed || dec.Role != "owner" {
 				b.Fatalf("decision %+v, want owner", dec)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				_, _ = prog.Evaluate(ctx, req)
+				_, _ = prog.Evaluate(ctx, caller, d)
 			}
 		})
 		b.Run(fmt.Sprintf("ReadFilter/custom_data=%dKB", kb), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, err := prog.ReadFilter(ctx, req); err != nil {
+				if _, _, err := prog.ReadFilter(ctx, caller); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -76,16 +76,14 @@ func TestReadFilterOnServer(t *testing.T) {
 				continue
 			}
 			user, _ := expansion.NewUserObject([]byte(u))
-			req := evaluator.Request{Namespace: "db.coll", Action: evaluator.ActionRead, Inputs: expansion.Inputs{User: user}}
-			filter, _, err := c.prog.ReadFilter(ctx, req)
+			caller := evaluator.Caller{Namespace: "db.coll", Inputs: expansion.Inputs{User: user}}
+			filter, _, err := c.prog.ReadFilter(ctx, caller)
 			if err != nil {
 				continue
 			}
 			var want []string
 			for id, d := range byID {
-				r := req
-				r.Document = d
-				dec, err := c.prog.Evaluate(ctx, r)
+				dec, err := c.prog.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionRead, Document: d})
 				if err != nil && !refused(err) {
 					t.Fatal(err)
 				}
@@ -108,14 +106,11 @@ func TestReadFilterOnServer(t *testing.T) {
 			compared++
 			matched += len(got)
 			// The write filter of an update, likewise.
-			wreq := req
-			wreq.Action, wreq.Update = evaluator.ActionWrite, genDoc(t, `{"$set": {"sub.x": 1}}`)
-			if wfilter, err := c.prog.WriteFilter(ctx, wreq); err == nil {
+			update := genDoc(t, `{"$set": {"sub.x": 1}}`)
+			if wfilter, err := c.prog.WriteFilter(ctx, caller, evaluator.ActionWrite, update); err == nil {
 				var wwant, wgot []string
 				for id, d := range byID {
-					w := wreq
-					w.Document, w.PrevDocument = d, d
-					if dec, _ := c.prog.Evaluate(ctx, w); dec.Allowed {
+					if dec, _ := c.prog.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionWrite, Document: d, PrevDocument: d, Update: update}); dec.Allowed {
 						wwant = append(wwant, id)
 					}
 				}

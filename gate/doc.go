@@ -87,10 +87,10 @@
 // all is left out, as App Services omits it (source/rules/roles.txt): a
 // write whose filter matches only such documents gives the driver's zero
 // result, exactly as a filter that matches nothing, so that a right and a
-// wrong guess of another user's values answer alike. RevealInvisibleMatches
-// turns the denial on for such documents too; it reveals that a document
-// matching the filter exists, and is for deployments where that is not
-// secret.
+// wrong guess of another user's values answer alike.
+// WithInvisibleMatchesRevealed turns the denial on for such documents too;
+// it reveals that a document matching the filter exists, and is for
+// deployments where that is not secret.
 //
 // # Choices where the documentation is silent or the gate cannot check
 //
@@ -99,7 +99,7 @@
 //     may not write: a changed owner, a submitted draft) is denied. App
 //     Services decides the role of a write from the stored document, and
 //     rule authors stop such moves with write rules on %%root; the gate
-//     denies them regardless unless the Gate has AllowLeavingScope.
+//     denies them regardless unless the Gate has WithLeavingScopeAllowed.
 //   - An update that touches a field an applied filter's projection
 //     withholds from the caller ($set, $unset, $inc, $push, $rename... of
 //     the field, of a field holding it or of one it holds) is denied

@@ -203,12 +203,12 @@ func ExampleCollection_FindOneAndUpdate() {
 }
 
 // Options of New. (Needs a server: not run.)
-func ExampleRevealInvisibleMatches() {
+func ExampleWithInvisibleMatchesRevealed() {
 	var (
 		client *mongo.Client
 		prog   *evaluator.Program
 	)
-	g, err := gate.New(client, prog, gate.RevealInvisibleMatches(), gate.WithRetries(32))
+	g, err := gate.New(client, prog, gate.WithInvisibleMatchesRevealed(), gate.WithRetries(32))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -34,9 +34,9 @@ type Option func(*Gate)
 // (DefaultRetries when n <= 0).
 func WithRetries(n int) Option { return func(g *Gate) { g.retries = n } }
 
-// RevealInvisibleMatches makes a write whose filter matches only documents
-// the caller cannot read at all return a *DeniedError instead of the
-// driver's zero result. This option reveals data: the denial tells the
+// WithInvisibleMatchesRevealed makes a write whose filter matches only
+// documents the caller cannot read at all return a *DeniedError instead of
+// the driver's zero result. This option reveals data: the denial tells the
 // caller that some document it may not read matches its filter, so with a
 // filter on values of another user's document (its owner, a hidden field)
 // each write becomes a yes/no answer about that user's data. By default
@@ -44,7 +44,7 @@ func WithRetries(n int) Option { return func(g *Gate) { g.retries = n } }
 // a caller cannot read (source/rules/roles.txt); choose this option only
 // when every caller may know which documents exist, and a refused write
 // must never look like a silent zero.
-func RevealInvisibleMatches() Option { return func(g *Gate) { g.revealInvisible = true } }
+func WithInvisibleMatchesRevealed() Option { return func(g *Gate) { g.revealInvisible = true } }
 
 // WithDocumentErrors sets a function that receives the errors of deciding
 // a stored document's read access (a %function failing on it, a stored
@@ -57,15 +57,15 @@ func WithDocumentErrors(f func(ctx context.Context, namespace string, err error)
 	return func(g *Gate) { g.docErrors = f }
 }
 
-// AllowLeavingScope lets an update or replacement move a document out of
-// the caller's write scope when the rules allow the write itself. App
-// Services assigns the role of a write from the stored document, so there a
-// rule author stops such moves with write rules on %%root (document_filters
-// write, a write expression); by default the gate denies them in any case,
-// which also denies workflow transitions that end the caller's own write
-// access (a "submit" that makes a draft read-only). Choose this option to
-// get App Services' behaviour.
-func AllowLeavingScope() Option { return func(g *Gate) { g.leaveScope = true } }
+// WithLeavingScopeAllowed lets an update or replacement move a document
+// out of the caller's write scope when the rules allow the write itself.
+// App Services assigns the role of a write from the stored document, so
+// there a rule author stops such moves with write rules on %%root
+// (document_filters write, a write expression); by default the gate denies
+// them in any case, which also denies workflow transitions that end the
+// caller's own write access (a "submit" that makes a draft read-only).
+// Choose this option to get App Services' behaviour.
+func WithLeavingScopeAllowed() Option { return func(g *Gate) { g.leaveScope = true } }
 
 // New returns a Gate enforcing prog on client.
 func New(client *mongo.Client, prog *evaluator.Program, opts ...Option) (*Gate, error) {
@@ -167,10 +167,6 @@ func (c *Collection) Name() string { return c.coll.Name() }
 
 // Namespace returns "<database>.<collection>".
 func (c *Collection) Namespace() string { return c.ns }
-
-func (c *Collection) request(a evaluator.Action) evaluator.Request {
-	return evaluator.Request{Namespace: c.ns, Action: a, Inputs: c.s.in}
-}
 
 func (c *Collection) denied(op string, a evaluator.Action, d evaluator.Decision) *DeniedError {
 	r := d.Reason

@@ -532,7 +532,7 @@ func TestUpdateOne(t *testing.T) {
 		t.Fatalf("alice moves her note to team blue: %v", err)
 	}
 	// Another user's document the caller cannot read: a zero result, as
-	// for a filter that matches nothing (RevealInvisibleMatches denies).
+	// for a filter that matches nothing (WithInvisibleMatchesRevealed denies).
 	res, err = e.as("carol").UpdateOne(ctx, id(2), set("count", 99))
 	if err != nil || res.MatchedCount != 0 {
 		t.Errorf("carol updates bob's invisible note: %+v, %v; want a zero result", res, err)
@@ -888,7 +888,7 @@ func TestEmbeddedFieldRules(t *testing.T) {
 // have no write rule on %%root, so App Services (role from the stored
 // document) lets the author submit the draft or hand it to someone else.
 // The gate denies both by default, since the document would leave the
-// author's write scope, and allows them with AllowLeavingScope.
+// author's write scope, and allows them with WithLeavingScopeAllowed.
 func TestLeavingScope(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -913,13 +913,13 @@ func TestLeavingScope(t *testing.T) {
 	_, err = strict.ReplaceOne(ctx, id(1), bson.D{{Key: "author", Value: "a1"}, {Key: "status", Value: "final"}})
 	wantDenied(t, err, "ReplaceOne", evaluator.ActionWrite, "")
 
-	g, err := gate.New(e.db.Client(), loadProgram(t, e.db.Name()), gate.AllowLeavingScope())
+	g, err := gate.New(e.db.Client(), loadProgram(t, e.db.Name()), gate.WithLeavingScopeAllowed())
 	if err != nil {
 		t.Fatal(err)
 	}
 	loose := g.For(e.users["alice"]).Database(e.db.Name()).Collection("drafts")
 	if res, err := loose.UpdateOne(ctx, id(2), set("status", "submitted")); err != nil || res.ModifiedCount != 1 {
-		t.Fatalf("submitting with AllowLeavingScope: %+v, %v", res, err)
+		t.Fatalf("submitting under WithLeavingScopeAllowed: %+v, %v", res, err)
 	}
 	// Now a reader's document: no more writes.
 	_, err = loose.UpdateOne(ctx, id(2), set("text", "v3"))

@@ -90,14 +90,14 @@ func TestInvisibleMatchesHidden(t *testing.T) {
 	}
 }
 
-// TestRevealInvisibleMatches: with RevealInvisibleMatches, a write whose
-// filter matches only invisible documents is denied (the old default),
-// which tells the caller that such a document exists.
-func TestRevealInvisibleMatches(t *testing.T) {
+// TestInvisibleMatchesRevealed: under WithInvisibleMatchesRevealed, a
+// write whose filter matches only invisible documents is denied (the old
+// default), which tells the caller that such a document exists.
+func TestInvisibleMatchesRevealed(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	g, err := gate.New(e.db.Client(), loadProgram(t, e.db.Name()), gate.RevealInvisibleMatches())
+	g, err := gate.New(e.db.Client(), loadProgram(t, e.db.Name()), gate.WithInvisibleMatchesRevealed())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 // bind resolves the caller's per-request values once for an operation.
 func (c *Collection) bind(ctx context.Context) (*evaluator.Bound, error) {
-	return c.s.g.prog.Bind(ctx, c.request(evaluator.ActionRead))
+	return c.s.g.prog.Bind(ctx, evaluator.Caller{Namespace: c.ns, Inputs: c.s.in})
 }
 
 // decide evaluates one document for the caller, with the fields the decided
@@ -27,7 +27,7 @@ func (c *Collection) bind(ctx context.Context) (*evaluator.Bound, error) {
 // stores such a value break every other caller's queries. The error goes
 // to the Gate's WithDocumentErrors function, for the operator.
 func (c *Collection) decide(ctx context.Context, b *evaluator.Bound, a evaluator.Action, doc, prev, update bson.Raw) (evaluator.Decision, error) {
-	d, err := b.Evaluate(ctx, evaluator.Doc{Action: a, Document: doc, PrevDocument: prev, Update: update}, evaluator.EvalFields())
+	d, err := b.Evaluate(ctx, evaluator.Doc{Action: a, Document: doc, PrevDocument: prev, Update: update}, evaluator.WithFields())
 	if err == nil || a == evaluator.ActionInsert || ctx.Err() != nil ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return d, err

@@ -250,14 +250,11 @@ func (r *niRun) decide(d bson.D) niDecision {
 		r.t.Fatal(err)
 	}
 	ctx := context.Background()
-	req := evaluator.Request{Namespace: r.nsA, Inputs: expansion.Inputs{User: r.user}, Document: raw}
+	caller := evaluator.Caller{Namespace: r.nsA, Inputs: expansion.Inputs{User: r.user}}
 	var out niDecision
-	req.Action = evaluator.ActionRead
-	out.read, _ = r.prog.Evaluate(ctx, req, evaluator.EvalFields())
-	req.Action, req.PrevDocument = evaluator.ActionWrite, raw
-	out.write, _ = r.prog.Evaluate(ctx, req)
-	req.Action = evaluator.ActionDelete
-	out.dele, _ = r.prog.Evaluate(ctx, req)
+	out.read, _ = r.prog.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionRead, Document: raw}, evaluator.WithFields())
+	out.write, _ = r.prog.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionWrite, Document: raw, PrevDocument: raw})
+	out.dele, _ = r.prog.Evaluate(ctx, caller, evaluator.Doc{Action: evaluator.ActionDelete, Document: raw})
 	return out
 }
 

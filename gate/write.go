@@ -269,10 +269,11 @@ func (c *Collection) applyFailed(ctx context.Context, b *evaluator.Bound, op str
 
 // decideWrite decides the write of update on prev, giving post: the rules
 // evaluated with %%root = post and %%prevRoot = prev; then, unless the Gate
-// was made with AllowLeavingScope, post as a stored document must still be
-// one the caller may write (its role decided on post): an update or
-// replacement that moves a document out of the caller's write scope, such
-// as changing its owner, is denied with the reason evaluating post gives.
+// was made with WithLeavingScopeAllowed, post as a stored document must
+// still be one the caller may write (its role decided on post): an update
+// or replacement that moves a document out of the caller's write scope,
+// such as changing its owner, is denied with the reason evaluating post
+// gives.
 func (c *Collection) decideWrite(ctx context.Context, b *evaluator.Bound, prev, post, update bson.Raw) (evaluator.Decision, error) {
 	d, err := c.decide(ctx, b, evaluator.ActionWrite, post, prev, update)
 	if err != nil || !d.Allowed || c.s.g.leaveScope {
@@ -306,7 +307,7 @@ func backoff(ctx context.Context, attempt int) {
 // A readable document whose hidden fields the client filter reads does not
 // count (it does not match, as with Find). A document the caller cannot
 // read at all does not count either, unless the Gate was made with
-// RevealInvisibleMatches: the denial then tells the caller that some
+// WithInvisibleMatchesRevealed: the denial then tells the caller that some
 // document matches its filter.
 func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op string, a evaluator.Action, client bson.Raw, upd *update) error {
 	refs := clientRefs(client)

@@ -52,7 +52,7 @@ func benchToken(b *testing.B) (string, []byte, *token.Verifier) {
 		b.Fatal(err)
 	}
 	ks, _ := token.NewKeySet(key)
-	s, _ := token.NewSigner(ks, token.Issuer("rulegate"), token.Audience("app-1"), token.Clock(fixedClock(t0)))
+	s, _ := token.NewSigner(ks, token.WithIssuer("rulegate"), token.WithAudience("app-1"), token.WithClock(fixedClock(t0)))
 	cd := benchCustomData()
 	tok, err := s.Sign(token.Params{
 		UserID:     "65a1b2c3d4e5f60718293a4c",
@@ -63,7 +63,7 @@ func benchToken(b *testing.B) (string, []byte, *token.Verifier) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	v, _ := token.NewVerifier(ks, token.Issuer("rulegate"), token.Audience("app-1"), token.Clock(fixedClock(t0.Add(time.Minute))))
+	v, _ := token.NewVerifier(ks, token.WithIssuer("rulegate"), token.WithAudience("app-1"), token.WithClock(fixedClock(t0.Add(time.Minute))))
 	return tok, secret, v
 }
 

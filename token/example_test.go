@@ -12,8 +12,8 @@ func ExampleSigner_Sign() {
 	key, _ := token.HMACKey("2024-01", []byte("a secret of at least thirty-two bytes"))
 	keys, _ := token.NewKeySet(key)
 	now := func() time.Time { return time.Unix(1_700_000_000, 0) }
-	signer, _ := token.NewSigner(keys, token.Issuer("rulegate"), token.Clock(now))
-	verifier, _ := token.NewVerifier(keys, token.Issuer("rulegate"), token.Clock(now))
+	signer, _ := token.NewSigner(keys, token.WithIssuer("rulegate"), token.WithClock(now))
+	verifier, _ := token.NewVerifier(keys, token.WithIssuer("rulegate"), token.WithClock(now))
 
 	tok, err := signer.Sign(token.Params{
 		UserID:     "u-42",
@@ -35,17 +35,17 @@ func ExampleVerifier_Verify() {
 	key, _ := token.HMACKey("2024-01", []byte("a secret of at least thirty-two bytes"))
 	keys, _ := token.NewKeySet(key)
 	minted := time.Unix(1_700_000_000, 0)
-	signer, _ := token.NewSigner(keys, token.Clock(func() time.Time { return minted }))
+	signer, _ := token.NewSigner(keys, token.WithClock(func() time.Time { return minted }))
 	tok, _ := signer.Sign(token.Params{UserID: "u-42", CustomData: []byte(`{"orgId":"acme"}`)})
 
 	// Ten minutes later: valid.
-	v, _ := token.NewVerifier(keys, token.Clock(func() time.Time { return minted.Add(10 * time.Minute) }))
+	v, _ := token.NewVerifier(keys, token.WithClock(func() time.Time { return minted.Add(10 * time.Minute) }))
 	claims, _ := v.Verify(tok)
 	org, _ := claims.User().Lookup("custom_data", "orgId")
 	fmt.Println(claims.Subject, org, claims.ExpiresAt.UTC().Format(time.RFC3339))
 
 	// An hour later: expired.
-	late, _ := token.NewVerifier(keys, token.Clock(func() time.Time { return minted.Add(time.Hour) }))
+	late, _ := token.NewVerifier(keys, token.WithClock(func() time.Time { return minted.Add(time.Hour) }))
 	_, err := late.Verify(tok)
 	fmt.Println(errors.Is(err, token.ErrExpired))
 	// Output:

@@ -17,7 +17,7 @@ func FuzzVerify(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	v, err := token.NewVerifier(set, token.Clock(fixedClock(t0)), token.Leeway(time.Hour))
+	v, err := token.NewVerifier(set, token.WithClock(fixedClock(t0)), token.WithLeeway(time.Hour))
 	if err != nil {
 		f.Fatal(err)
 	}

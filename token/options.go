@@ -57,17 +57,17 @@ type bothFunc struct {
 func (b bothFunc) applySign(c *signConfig)     { b.s(c) }
 func (b bothFunc) applyVerify(c *verifyConfig) { b.v(c) }
 
-// Issuer sets the "iss" claim a Signer writes and a Verifier requires.
-func Issuer(iss string) Option {
+// WithIssuer sets the "iss" claim a Signer writes and a Verifier requires.
+func WithIssuer(iss string) Option {
 	return bothFunc{
 		s: func(c *signConfig) { c.issuer = iss },
 		v: func(c *verifyConfig) { c.issuer = iss },
 	}
 }
 
-// Audience sets the "aud" claim a Signer writes; a Verifier requires the
+// WithAudience sets the "aud" claim a Signer writes; a Verifier requires the
 // token's audience to include at least one of aud.
-func Audience(aud ...string) Option {
+func WithAudience(aud ...string) Option {
 	a := append([]string(nil), aud...)
 	return bothFunc{
 		s: func(c *signConfig) { c.audience = a },
@@ -75,29 +75,29 @@ func Audience(aud ...string) Option {
 	}
 }
 
-// Clock sets the function that tells the time (time.Now by default).
-func Clock(now func() time.Time) Option {
+// WithClock sets the function that tells the time (time.Now by default).
+func WithClock(now func() time.Time) Option {
 	return bothFunc{
 		s: func(c *signConfig) { c.now = now },
 		v: func(c *verifyConfig) { c.now = now },
 	}
 }
 
-// TTL sets the lifetime of the access tokens a Signer mints (DefaultTTL).
-func TTL(d time.Duration) SignOption { return signFunc(func(c *signConfig) { c.ttl = d }) }
+// WithTTL sets the lifetime of the access tokens a Signer mints (DefaultTTL).
+func WithTTL(d time.Duration) SignOption { return signFunc(func(c *signConfig) { c.ttl = d }) }
 
-// RefreshTTL sets the lifetime of the refresh tokens a Signer mints
+// WithRefreshTTL sets the lifetime of the refresh tokens a Signer mints
 // (DefaultRefreshTTL).
-func RefreshTTL(d time.Duration) SignOption {
+func WithRefreshTTL(d time.Duration) SignOption {
 	return signFunc(func(c *signConfig) { c.refreshTTL = d })
 }
 
-// Leeway sets the clock skew a Verifier tolerates on exp, iat and nbf
+// WithLeeway sets the clock skew a Verifier tolerates on exp, iat and nbf
 // (none by default).
-func Leeway(d time.Duration) VerifyOption {
+func WithLeeway(d time.Duration) VerifyOption {
 	return verifyFunc(func(c *verifyConfig) { c.leeway = d })
 }
 
-// MaxSize sets the longest token a Verifier accepts, in bytes
+// WithMaxSize sets the longest token a Verifier accepts, in bytes
 // (DefaultMaxSize). Longer tokens are rejected before any decoding.
-func MaxSize(n int) VerifyOption { return verifyFunc(func(c *verifyConfig) { c.maxSize = n }) }
+func WithMaxSize(n int) VerifyOption { return verifyFunc(func(c *verifyConfig) { c.maxSize = n }) }

@@ -70,7 +70,7 @@ func newSigner(tb testing.TB, k token.Key, opts ...token.SignOption) *token.Sign
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s, err := token.NewSigner(ks, append([]token.SignOption{token.Clock(fixedClock(t0))}, opts...)...)
+	s, err := token.NewSigner(ks, append([]token.SignOption{token.WithClock(fixedClock(t0))}, opts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func newVerifier(tb testing.TB, opts []token.VerifyOption, ks ...token.Key) *tok
 	if err != nil {
 		tb.Fatal(err)
 	}
-	v, err := token.NewVerifier(set, append([]token.VerifyOption{token.Clock(fixedClock(t0.Add(time.Minute)))}, opts...)...)
+	v, err := token.NewVerifier(set, append([]token.VerifyOption{token.WithClock(fixedClock(t0.Add(time.Minute)))}, opts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -101,12 +101,12 @@ func TestRoundTrip(t *testing.T) {
 	k := keys(t)
 	for _, key := range []token.Key{k.hs, k.rs, k.es} {
 		t.Run(string(key.Algorithm()), func(t *testing.T) {
-			s := newSigner(t, key, token.Issuer("rulegate"), token.Audience("app-1"))
+			s := newSigner(t, key, token.WithIssuer("rulegate"), token.WithAudience("app-1"))
 			tok, err := s.Sign(sampleParams)
 			if err != nil {
 				t.Fatal(err)
 			}
-			v := newVerifier(t, []token.VerifyOption{token.Issuer("rulegate"), token.Audience("app-1")}, key)
+			v := newVerifier(t, []token.VerifyOption{token.WithIssuer("rulegate"), token.WithAudience("app-1")}, key)
 			c, err := v.Verify(tok)
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
@@ -194,11 +194,11 @@ func TestKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := token.NewSigner(set, token.Clock(fixedClock(t0)))
+	s, err := token.NewSigner(set, token.WithClock(fixedClock(t0)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := token.NewVerifier(set, token.Clock(fixedClock(t0)))
+	v, err := token.NewVerifier(set, token.WithClock(fixedClock(t0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +278,7 @@ func TestRejections(t *testing.T) {
 	}
 	hsHeader := `{"alg":"HS256","kid":"hs-2","typ":"JWT"}`
 	good := forge(t, hsHeader, payload(""), jwt.SigningMethodHS256, secret)
-	defaults := []token.VerifyOption{token.Issuer("rulegate"), token.Audience("app-1")}
+	defaults := []token.VerifyOption{token.WithIssuer("rulegate"), token.WithAudience("app-1")}
 
 	tests := []struct {
 		name string
@@ -298,17 +298,17 @@ func TestRejections(t *testing.T) {
 		{"empty signature", good[:strings.LastIndexByte(good, '.')+1], nil, token.ErrSignature},
 		{"expired", forge(t, hsHeader, `{"sub":"u-1","typ":"access","exp":`+itoa(now-10)+`}`, jwt.SigningMethodHS256, secret), nil, token.ErrExpired},
 		{"expired at now", forge(t, hsHeader, `{"sub":"u-1","typ":"access","exp":`+itoa(now)+`}`, jwt.SigningMethodHS256, secret), nil, token.ErrExpired},
-		{"expired beyond leeway", forge(t, hsHeader, `{"sub":"u-1","typ":"access","exp":`+itoa(now-31)+`}`, jwt.SigningMethodHS256, secret), []token.VerifyOption{token.Leeway(30 * time.Second)}, token.ErrExpired},
-		{"expired within leeway", forge(t, hsHeader, `{"sub":"u-1","typ":"access","exp":`+itoa(now-29)+`}`, jwt.SigningMethodHS256, secret), []token.VerifyOption{token.Leeway(30 * time.Second)}, nil},
+		{"expired beyond leeway", forge(t, hsHeader, `{"sub":"u-1","typ":"access","exp":`+itoa(now-31)+`}`, jwt.SigningMethodHS256, secret), []token.VerifyOption{token.WithLeeway(30 * time.Second)}, token.ErrExpired},
+		{"expired within leeway", forge(t, hsHeader, `{"sub":"u-1","typ":"access","exp":`+itoa(now-29)+`}`, jwt.SigningMethodHS256, secret), []token.VerifyOption{token.WithLeeway(30 * time.Second)}, nil},
 		{"iat in the future", forge(t, hsHeader, `{"sub":"u-1","typ":"access","iat":`+itoa(now+60)+`,"exp":`+itoa(now+600)+`}`, jwt.SigningMethodHS256, secret), nil, token.ErrNotYetValid},
 		{"nbf in the future", forge(t, hsHeader, `{"sub":"u-1","typ":"access","nbf":`+itoa(now+60)+`,"exp":`+itoa(now+600)+`}`, jwt.SigningMethodHS256, secret), nil, token.ErrNotYetValid},
-		{"nbf within leeway", forge(t, hsHeader, `{"sub":"u-1","typ":"access","nbf":`+itoa(now+20)+`,"exp":`+itoa(now+600)+`}`, jwt.SigningMethodHS256, secret), []token.VerifyOption{token.Leeway(30 * time.Second)}, nil},
-		{"wrong issuer", good, []token.VerifyOption{token.Issuer("other")}, token.ErrIssuer},
-		{"missing issuer", forge(t, hsHeader, `{"sub":"u-1","typ":"access","exp":`+itoa(now+600)+`}`, jwt.SigningMethodHS256, secret), []token.VerifyOption{token.Issuer("rulegate")}, token.ErrIssuer},
-		{"wrong audience", good, []token.VerifyOption{token.Audience("app-2")}, token.ErrAudience},
-		{"audience array", forge(t, hsHeader, `{"sub":"u-1","typ":"access","exp":`+itoa(now+600)+`,"aud":["x","app-2"]}`, jwt.SigningMethodHS256, secret), []token.VerifyOption{token.Audience("app-2")}, nil},
-		{"missing audience", forge(t, hsHeader, `{"sub":"u-1","typ":"access","exp":`+itoa(now+600)+`}`, jwt.SigningMethodHS256, secret), []token.VerifyOption{token.Audience("app-1")}, token.ErrAudience},
-		{"too large", forge(t, hsHeader, payload(`"pad":"`+strings.Repeat("x", 200)+`"`), jwt.SigningMethodHS256, secret), []token.VerifyOption{token.MaxSize(200)}, token.ErrTooLarge},
+		{"nbf within leeway", forge(t, hsHeader, `{"sub":"u-1","typ":"access","nbf":`+itoa(now+20)+`,"exp":`+itoa(now+600)+`}`, jwt.SigningMethodHS256, secret), []token.VerifyOption{token.WithLeeway(30 * time.Second)}, nil},
+		{"wrong issuer", good, []token.VerifyOption{token.WithIssuer("other")}, token.ErrIssuer},
+		{"missing issuer", forge(t, hsHeader, `{"sub":"u-1","typ":"access","exp":`+itoa(now+600)+`}`, jwt.SigningMethodHS256, secret), []token.VerifyOption{token.WithIssuer("rulegate")}, token.ErrIssuer},
+		{"wrong audience", good, []token.VerifyOption{token.WithAudience("app-2")}, token.ErrAudience},
+		{"audience array", forge(t, hsHeader, `{"sub":"u-1","typ":"access","exp":`+itoa(now+600)+`,"aud":["x","app-2"]}`, jwt.SigningMethodHS256, secret), []token.VerifyOption{token.WithAudience("app-2")}, nil},
+		{"missing audience", forge(t, hsHeader, `{"sub":"u-1","typ":"access","exp":`+itoa(now+600)+`}`, jwt.SigningMethodHS256, secret), []token.VerifyOption{token.WithAudience("app-1")}, token.ErrAudience},
+		{"too large", forge(t, hsHeader, payload(`"pad":"`+strings.Repeat("x", 200)+`"`), jwt.SigningMethodHS256, secret), []token.VerifyOption{token.WithMaxSize(200)}, token.ErrTooLarge},
 		{"too large, garbage", strings.Repeat("a", token.DefaultMaxSize+1), nil, token.ErrTooLarge},
 		{"refresh as access", forge(t, hsHeader, `{"sub":"u-1","typ":"refresh","sid":"s","exp":`+itoa(now+600)+`}`, jwt.SigningMethodHS256, secret), nil, token.ErrTokenType},
 		{"malformed: empty", "", nil, token.ErrMalformed},

@@ -90,11 +90,11 @@ func (c *cli) eval(args []string) int {
 		return exitUsage
 	}
 	var tr evaluator.Trace
-	opts := []evaluator.EvalOption{evaluator.EvalFields()}
+	opts := []evaluator.EvalOption{evaluator.WithFields()}
 	if *trace {
-		opts = append(opts, evaluator.EvalTrace(&tr))
+		opts = append(opts, evaluator.WithTrace(&tr))
 	}
-	d, err := prog.Evaluate(context.Background(), req.Request, opts...)
+	d, err := prog.Evaluate(context.Background(), req.Caller, req.Doc, opts...)
 	if err != nil && d.Reason == "" {
 		fmt.Fprintf(c.stderr, "rulegate eval: %v\n", err)
 		return exitUsage
@@ -118,7 +118,7 @@ func (c *cli) eval(args []string) int {
 	if err != nil {
 		fmt.Fprintf(c.stderr, "rulegate eval: evaluation failed, access denied: %v\n", err)
 	}
-	c.noRulesNote(evalCmd, prog, req.Namespace)
+	c.noRulesNote(evalCmd, prog, req.Caller.Namespace)
 	return c.printJSON(out)
 }
 

@@ -90,10 +90,10 @@ func (c *cli) filter(args []string) int {
 	}
 	ctx := context.Background()
 	var rule, projection bson.D
-	if req.Action == evaluator.ActionRead {
-		rule, projection, err = prog.ReadFilter(ctx, req.Request)
+	if req.Doc.Action == evaluator.ActionRead {
+		rule, projection, err = prog.ReadFilter(ctx, req.Caller)
 	} else {
-		rule, err = prog.WriteFilter(ctx, req.Request)
+		rule, err = prog.WriteFilter(ctx, req.Caller, req.Doc.Action, req.Doc.Update)
 	}
 	if err != nil {
 		if errors.Is(err, evaluator.ErrNotExpressible) {
@@ -103,7 +103,7 @@ func (c *cli) filter(args []string) int {
 		}
 		return exitUsage
 	}
-	c.noRulesNote(filterCmd, prog, req.Namespace)
+	c.noRulesNote(filterCmd, prog, req.Caller.Namespace)
 	out := bson.D{{Key: "filter", Value: evaluator.Combine(client, rule)}, {Key: "projection", Value: nil}}
 	if projection != nil {
 		out[1].Value = projection

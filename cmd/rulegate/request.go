@@ -21,7 +21,12 @@ const stdinName = "<stdin>"
 
 // request is a request read from stdin by eval and filter.
 type request struct {
-	evaluator.Request
+	// Caller is who asks (user or token, request, values, environment)
+	// and where (namespace).
+	Caller evaluator.Caller
+	// Doc is the action and its documents (document, prev_document,
+	// update).
+	Doc evaluator.Doc
 	// Query is the client's query (filter only), nil when absent.
 	Query bson.Raw
 	// HasQuery tells whether "query" was given.
@@ -74,7 +79,7 @@ func readRequest(r io.Reader, secret string, allowed []string, actions []evaluat
 			errs.Add(user.Errorf("request/user", "%v", err))
 			break
 		}
-		req.Inputs.User = u
+		req.Caller.Inputs.User = u
 	case tok != nil:
 		if tok.Kind != source.String {
 			errs.Add(tok.Errorf("request/type", `"token" must be a string (a JWT), got %s`, tok.Kind))
@@ -89,7 +94,7 @@ func readRequest(r io.Reader, secret string, allowed []string, actions []evaluat
 			errs.Add(tok.Errorf("request/token", "%v", err))
 			break
 		}
-		req.Inputs.User = u
+		req.Caller.Inputs.User = u
 	default:
 		errs.Add(root.Errorf("request/user", `the request needs "user" (a user object) or "token" (an access token, with --secret)`))
 	}
@@ -99,7 +104,7 @@ func readRequest(r io.Reader, secret string, allowed []string, actions []evaluat
 	} else if ns.Kind != source.String || !strings.Contains(ns.Str, ".") {
 		errs.Add(ns.Errorf("request/namespace", `"namespace" must be "<database>.<collection>"`))
 	} else {
-		req.Namespace = ns.Str
+		req.Caller.Namespace = ns.Str
 	}
 	var names []string
 	for _, a := range actions {
@@ -115,7 +120,7 @@ func readRequest(r io.Reader, secret string, allowed []string, actions []evaluat
 		if !ok {
 			errs.Add(a.Errorf("request/action", `"action" must be one of %s`, strings.Join(names, ", ")))
 		} else {
-			req.Action = evaluator.Action(a.Str)
+			req.Doc.Action = evaluator.Action(a.Str)
 		}
 	}
 	doc := func(key string) bson.Raw {
@@ -134,9 +139,9 @@ func readRequest(r io.Reader, secret string, allowed []string, actions []evaluat
 		}
 		return raw
 	}
-	req.Document = doc("document")
-	req.PrevDocument = doc("prev_document")
-	req.Update = doc("update")
+	req.Doc.Document = doc("document")
+	req.Doc.PrevDocument = doc("prev_document")
+	req.Doc.Update = doc("update")
 	if q := root.Get("query"); q != nil {
 		req.HasQuery = true
 		req.Query = doc("query")
@@ -152,9 +157,9 @@ func readRequest(r io.Reader, secret string, allowed []string, actions []evaluat
 		}
 		return n.Raw()
 	}
-	req.Inputs.Request = obj("request")
-	req.Inputs.Values = obj("values")
-	req.Inputs.Environment = obj("environment")
+	req.Caller.Inputs.Request = obj("request")
+	req.Caller.Inputs.Values = obj("values")
+	req.Caller.Inputs.Environment = obj("environment")
 	if len(errs) > 0 {
 		errs.Sort()
 		return nil, errs

@@ -101,7 +101,7 @@ func (c *cli) test(args []string) int {
 	if *asJSON {
 		err = rep.WriteJSON(c.stdout)
 	} else {
-		err = rep.WriteText(c.stdout, fixtures.Color(c.useColor(color, c.stdout)), fixtures.Verbose(*verbose))
+		err = rep.WriteText(c.stdout, fixtures.WithColor(c.useColor(color, c.stdout)), fixtures.WithVerbose(*verbose))
 	}
 	if err != nil {
 		fmt.Fprintf(c.stderr, "rulegate test: %v\n", err)

@@ -193,7 +193,7 @@ func run(ctx context.Context, w io.Writer, client *mongo.Client, database string
 	fmt.Fprintf(w, "4. alice refreshes her custom data: user.customData.favoriteColor = %q\n", out.ColorAfter)
 
 	// 5. She tries to update bob's document, which she cannot read: it is
-	// left out, so nothing matches (gate.RevealInvisibleMatches would
+	// left out, so nothing matches (gate.WithInvisibleMatchesRevealed would
 	// deny instead, telling her that bob's document exists).
 	coll = g.For(claims.User()).Database(cfg.DatabaseName).Collection(cfg.CollectionName)
 	out.BobUpdate, err = coll.UpdateOne(ctx,

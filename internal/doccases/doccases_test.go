@@ -73,10 +73,10 @@ type caseRequest struct {
 
 func present(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
 
-// buildRequest turns request.json into a Request the way the CLI does
-// (cmd/rulegate/request.go): expansion.NewUserObject for the user,
+// buildRequest turns request.json into a Caller and a Doc the way the CLI
+// does (cmd/rulegate/request.go): expansion.NewUserObject for the user,
 // bson.UnmarshalExtJSON for the documents.
-func buildRequest(t *testing.T, data []byte, ns string) evaluator.Request {
+func buildRequest(t *testing.T, data []byte, ns string) (evaluator.Caller, evaluator.Doc) {
 	t.Helper()
 	var cr caseRequest
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -84,16 +84,16 @@ func buildRequest(t *testing.T, data []byte, ns string) evaluator.Request {
 	if err := dec.Decode(&cr); err != nil {
 		t.Fatalf("request.json: %v", err)
 	}
-	req := evaluator.Request{Namespace: cr.Namespace, Action: evaluator.Action(cr.Action)}
-	if req.Namespace == "" {
-		req.Namespace = ns
+	caller := evaluator.Caller{Namespace: cr.Namespace}
+	if caller.Namespace == "" {
+		caller.Namespace = ns
 	}
 	if present(cr.User) {
 		u, err := expansion.NewUserObject(cr.User)
 		if err != nil {
 			t.Fatalf("request.json user: %v", err)
 		}
-		req.Inputs.User = u
+		caller.Inputs.User = u
 	}
 	doc := func(name string, raw json.RawMessage) bson.Raw {
 		if !present(raw) {
@@ -105,19 +105,22 @@ func buildRequest(t *testing.T, data []byte, ns string) evaluator.Request {
 		}
 		return d
 	}
-	req.Document = doc("document", cr.Document)
-	req.PrevDocument = doc("prev_document", cr.PrevDocument)
-	req.Update = doc("update", cr.Update)
+	d := evaluator.Doc{
+		Action:       evaluator.Action(cr.Action),
+		Document:     doc("document", cr.Document),
+		PrevDocument: doc("prev_document", cr.PrevDocument),
+		Update:       doc("update", cr.Update),
+	}
 	if present(cr.Request) {
-		req.Inputs.Request = cr.Request
+		caller.Inputs.Request = cr.Request
 	}
 	if present(cr.Values) {
-		req.Inputs.Values = cr.Values
+		caller.Inputs.Values = cr.Values
 	}
 	if present(cr.Environment) {
-		req.Inputs.Environment = cr.Environment
+		caller.Inputs.Environment = cr.Environment
 	}
-	return req
+	return caller, d
 }
 
 // want is want.json; absent keys are not compared.
@@ -248,7 +251,7 @@ func runCase(t *testing.T, a *txtar.Archive) []string {
 	if !ok {
 		t.Fatal("no request.json")
 	}
-	req := buildRequest(t, reqData, ns)
+	caller, doc := buildRequest(t, reqData, ns)
 	wantData, ok := a.Get("want.json")
 	if !ok {
 		t.Fatal("no want.json")
@@ -258,37 +261,37 @@ func runCase(t *testing.T, a *txtar.Archive) []string {
 		t.Fatalf("want.json: %v", err)
 	}
 	ctx := context.Background()
-	d, evalErr := prog.Evaluate(ctx, req, evaluator.EvalFields())
+	d, evalErr := prog.Evaluate(ctx, caller, doc, evaluator.WithFields())
 	if evalErr != nil {
 		t.Logf("evaluate: %v (reason %s)", evalErr, d.Reason)
 	}
 	diffs := check(t, w, d)
-	if (req.Action == evaluator.ActionRead || req.Action == evaluator.ActionDelete) && req.Document != nil {
+	if (doc.Action == evaluator.ActionRead || doc.Action == evaluator.ActionDelete) && doc.Document != nil {
 		// ReadFilter and, for deletes, WriteFilter select exactly the
 		// documents Evaluate allows (evaluator/filter.go).
 		var filter bson.D
 		var err error
-		if req.Action == evaluator.ActionRead {
-			filter, _, err = prog.ReadFilter(ctx, req)
+		if doc.Action == evaluator.ActionRead {
+			filter, _, err = prog.ReadFilter(ctx, caller)
 		} else {
-			filter, err = prog.WriteFilter(ctx, req)
+			filter, err = prog.WriteFilter(ctx, caller, doc.Action, doc.Update)
 		}
 		switch {
 		case errors.Is(err, evaluator.ErrNotExpressible):
-			t.Logf("%s filter: %v (agreement not checked)", req.Action, err)
+			t.Logf("%s filter: %v (agreement not checked)", doc.Action, err)
 		case errors.Is(err, evaluator.ErrProjectionConflict) && !d.Allowed:
 			// The query fails (query-filter-params.rst, "Projection
 			// Conflicts"): nothing is selected, and Evaluate denies.
-			t.Logf("%s filter: %v", req.Action, err)
+			t.Logf("%s filter: %v", doc.Action, err)
 		case err != nil:
-			diffs = append(diffs, fmt.Sprintf("%s filter: %v", req.Action, err))
+			diffs = append(diffs, fmt.Sprintf("%s filter: %v", doc.Action, err))
 		default:
-			m, merr := memMatch(req.Document, filter)
+			m, merr := memMatch(doc.Document, filter)
 			switch {
 			case merr != nil:
 				t.Logf("agreement not checked: %v (filter %v)", merr, filter)
 			case m != d.Allowed:
-				diffs = append(diffs, fmt.Sprintf("%s filter %v matches the document: %v, Evaluate allows it: %v", req.Action, filter, m, d.Allowed))
+				diffs = append(diffs, fmt.Sprintf("%s filter %v matches the document: %v, Evaluate allows it: %v", doc.Action, filter, m, d.Allowed))
 			}
 		}
 	}

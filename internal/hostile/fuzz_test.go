@@ -45,35 +45,33 @@ func FuzzEvaluate(f *testing.F) {
 		if err != nil {
 			return
 		}
-		var in expansion.Inputs
+		caller := evaluator.Caller{Namespace: "app.items"}
 		if u, err := expansion.NewUserObject([]byte(userJSON)); err == nil {
-			in.User = u
+			caller.Inputs.User = u
 		}
 		var doc bson.Raw
 		if err := bson.UnmarshalExtJSON([]byte(docJSON), false, &doc); err != nil {
 			doc = nil
 		}
 		for _, a := range []evaluator.Action{evaluator.ActionRead, evaluator.ActionWrite, evaluator.ActionInsert, evaluator.ActionDelete, evaluator.ActionSearch} {
-			req := evaluator.Request{Namespace: "app.items", Action: a, Inputs: in, Document: doc}
+			input := evaluator.Doc{Action: a, Document: doc}
 			if a == evaluator.ActionWrite || a == evaluator.ActionDelete {
-				req.PrevDocument = doc
+				input.PrevDocument = doc
 			}
 			var tr evaluator.Trace
-			d, err := prog.Evaluate(ctx, req, evaluator.EvalTrace(&tr), evaluator.EvalFields())
+			d, err := prog.Evaluate(ctx, caller, input, evaluator.WithTrace(&tr), evaluator.WithFields())
 			if err != nil && d.Allowed {
 				t.Fatalf("%s: error %v but allowed", a, err)
 			}
 			if d.Allowed != (d.Reason == evaluator.ReasonAllowed) {
 				t.Fatalf("%s: allowed %v with reason %q", a, d.Allowed, d.Reason)
 			}
-			plain, err2 := prog.Evaluate(ctx, req)
+			plain, err2 := prog.Evaluate(ctx, caller, input)
 			if (err == nil) == (err2 == nil) && plain.Allowed != d.Allowed {
 				t.Fatalf("%s: trace changes the decision: %v vs %v", a, d.Allowed, plain.Allowed)
 			}
 		}
-		req := evaluator.Request{Namespace: "app.items", Action: evaluator.ActionRead, Inputs: in}
-		_, _, _ = prog.ReadFilter(ctx, req)
-		req.Action = evaluator.ActionWrite
-		_, _ = prog.WriteFilter(ctx, req)
+		_, _, _ = prog.ReadFilter(ctx, caller)
+		_, _ = prog.WriteFilter(ctx, caller, evaluator.ActionWrite, nil)
 	})
 }

@@ -71,19 +71,17 @@ func extDoc(t *testing.T, b json.RawMessage) bson.Raw {
 	return raw
 }
 
-func (r request) build(t *testing.T) evaluator.Request {
+func (r request) build(t *testing.T) (evaluator.Caller, evaluator.Doc) {
 	t.Helper()
-	req := evaluator.Request{Namespace: r.Namespace, Action: evaluator.Action(r.Action)}
+	caller := evaluator.Caller{Namespace: r.Namespace}
 	if len(r.User) > 0 {
 		u, err := expansion.NewUserObject(r.User)
 		if err != nil {
 			t.Fatalf("user: %v", err)
 		}
-		req.Inputs.User = u
+		caller.Inputs.User = u
 	}
-	req.Document = extDoc(t, r.Document)
-	req.PrevDocument = extDoc(t, r.PrevDocument)
-	return req
+	return caller, evaluator.Doc{Action: evaluator.Action(r.Action), Document: extDoc(t, r.Document), PrevDocument: extDoc(t, r.PrevDocument)}
 }
 
 // divergences runs the cases that carry a known-divergence file strictly,
@@ -187,14 +185,14 @@ func runCase(t *testing.T, a *txtar.Archive, want string) []string {
 	if err := json.Unmarshal(reqJSON, &r); err != nil {
 		t.Fatalf("request.json: %v", err)
 	}
-	req := r.build(t)
+	caller, doc := r.build(t)
 
 	switch kind {
 	case "denied":
 		// "denied <reason>": Evaluate denies with exactly that Reason, and
 		// with an error exactly when the reason is "error".
 		reason := evaluator.Reason(arg)
-		d, err := prog.Evaluate(ctx, req)
+		d, err := prog.Evaluate(ctx, caller, doc)
 		var diffs []string
 		switch {
 		case d.Allowed:
@@ -207,13 +205,13 @@ func runCase(t *testing.T, a *txtar.Archive, want string) []string {
 		// The read filter must not select the document either. It is
 		// computed, unless the reason is error: the rules then fail closed
 		// for every document and the read filter errors too.
-		if req.Action == evaluator.ActionRead && req.Document != nil {
-			filter, _, err := prog.ReadFilter(ctx, evaluator.Request{Namespace: req.Namespace, Action: evaluator.ActionRead, Inputs: req.Inputs})
+		if doc.Action == evaluator.ActionRead && doc.Document != nil {
+			filter, _, err := prog.ReadFilter(ctx, caller)
 			switch {
 			case err != nil && reason == evaluator.ReasonError:
 			case err != nil:
 				diffs = append(diffs, fmt.Sprintf("ReadFilter: %v, want a filter that excludes the document", err))
-			case matches(t, filter, req.Document):
+			case matches(t, filter, doc.Document):
 				diffs = append(diffs, fmt.Sprintf("read filter %v selects the denied document", filter))
 			}
 		}
@@ -227,7 +225,7 @@ func runCase(t *testing.T, a *txtar.Archive, want string) []string {
 		if err := evaluator.ValidateClientQuery(raw); err != nil {
 			return []string{fmt.Sprintf("client query refused: %v", err)}
 		}
-		filter, _, err := prog.ReadFilter(ctx, evaluator.Request{Namespace: req.Namespace, Action: evaluator.ActionRead, Inputs: req.Inputs})
+		filter, _, err := prog.ReadFilter(ctx, caller)
 		if err != nil {
 			return []string{fmt.Sprintf("ReadFilter: %v", err)}
 		}
@@ -239,7 +237,7 @@ func runCase(t *testing.T, a *txtar.Archive, want string) []string {
 		if !strings.Contains(string(ext), `"`+arg+`"`) {
 			return []string{fmt.Sprintf("combined filter %s lost the literal %q", ext, arg)}
 		}
-		userIDValue, _ := req.Inputs.User.Lookup("id")
+		userIDValue, _ := caller.Inputs.User.Lookup("id")
 		userID, _ := userIDValue.StringOK()
 		if n := strings.Count(string(ext), `"`+userID+`"`); n != 1 {
 			return []string{fmt.Sprintf("combined filter %s holds the user id %d times, want once (from the rule only)", ext, n)}
@@ -420,7 +418,7 @@ func TestHugeArrays(t *testing.T) {
 		want bool
 	}{{"t99999", true}, {"t0", true}, {"nope", false}} {
 		doc, _ := bson.Marshal(bson.D{{Key: "team_id", Value: tc.team}})
-		d, err := prog.Evaluate(ctx, evaluator.Request{Namespace: "app.items", Action: evaluator.ActionRead, Inputs: expansion.Inputs{User: user}, Document: doc})
+		d, err := prog.Evaluate(ctx, evaluator.Caller{Namespace: "app.items", Inputs: expansion.Inputs{User: user}}, evaluator.Doc{Action: evaluator.ActionRead, Document: doc})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -467,15 +465,15 @@ func TestTokens(t *testing.T) {
 		}
 		return ks
 	}
-	signer, err := token.NewSigner(set(key), token.Clock(clock))
+	signer, err := token.NewSigner(set(key), token.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
-	forger, err := token.NewSigner(set(other), token.Clock(clock))
+	forger, err := token.NewSigner(set(other), token.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
-	verifier, err := token.NewVerifier(set(key), token.Clock(clock), token.MaxSize(8<<10))
+	verifier, err := token.NewVerifier(set(key), token.WithClock(clock), token.WithMaxSize(8<<10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,7 +486,7 @@ func TestTokens(t *testing.T) {
 	}
 	forged, _ := forger.Sign(token.Params{UserID: "u1", CustomData: []byte(`{"admin": true}`)})
 	big, _ := signer.Sign(token.Params{UserID: "u1", CustomData: []byte(`{"pad": "` + strings.Repeat("x", 16<<10) + `"}`)})
-	late, err := token.NewVerifier(set(key), token.Clock(func() time.Time { return now.Add(31 * time.Minute) }))
+	late, err := token.NewVerifier(set(key), token.WithClock(func() time.Time { return now.Add(31 * time.Minute) }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -534,11 +532,11 @@ func TestDuplicateClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := token.NewSigner(ks, token.Clock(clock))
+	signer, err := token.NewSigner(ks, token.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
-	verifier, err := token.NewVerifier(ks, token.Clock(clock))
+	verifier, err := token.NewVerifier(ks, token.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
