@@ -16,9 +16,6 @@ import (
 const (
 	// CodeTooLarge: the rules exceed the node limit (WithMaxNodes).
 	CodeTooLarge = "evaluator/too-large"
-	// CodeUnknownFunction: %function names a function that is neither
-	// registered with WithFunction nor in the WithFunctions set.
-	CodeUnknownFunction = "rules/unknown-function"
 	// CodeInvalid: the AST is malformed (a nil node where one is needed).
 	CodeInvalid = "evaluator/invalid"
 )
@@ -323,7 +320,7 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 		o(&cfg)
 	}
 	if cfg.maxNodes <= 0 {
-		cfg.maxNodes = DefaultMaxNodes
+		cfg.maxNodes = defaultMaxNodes
 	}
 	// The rules are validated first (rules.Validate): a Program is never
 	// compiled from rules with errors. Warnings do not stop compilation.
@@ -911,7 +908,7 @@ func (cp *compiler) operand(op rules.Operand, this []string) *operand {
 		var parts []string
 		if op.Op == "%function" {
 			if !cp.fns.has(op.Name) {
-				cp.errorf(op.At, CodeUnknownFunction, "%s", cp.fns.unknown(op.Name))
+				cp.errorf(op.At, rules.CodeUnknownFunction, "%s", cp.fns.unknown(op.Name))
 			}
 			for _, a := range op.Args {
 				k := cp.operand(a, this)

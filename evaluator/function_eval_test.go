@@ -160,7 +160,7 @@ func TestFunctionFilesNeedASet(t *testing.T) {
 		t.Errorf("error\n got  %v\n want %s", err, want)
 	}
 	_, err = evaluator.Compile(funcApp(t, "nope", "isEven"), evaluator.WithFunctions(mapSet{}))
-	if !reflect.DeepEqual(source.Codes(err), []string{evaluator.CodeUnknownFunction}) {
+	if !reflect.DeepEqual(source.Codes(err), []string{rules.CodeUnknownFunction}) {
 		t.Errorf("unknown function: %v", err)
 	}
 }

@@ -10,13 +10,13 @@ type config struct {
 	dataSource string
 }
 
-// DefaultMaxNodes is the node limit of a Program unless WithMaxNodes says
+// defaultMaxNodes is the node limit of a Program unless WithMaxNodes says
 // otherwise.
-const DefaultMaxNodes = 100_000
+const defaultMaxNodes = 100_000
 
 // WithMaxNodes bounds the size of the compiled program: the number of
 // expression nodes and operands over every rule. Compile fails with code
-// "evaluator/too-large" beyond it. n <= 0 means DefaultMaxNodes.
+// "evaluator/too-large" beyond it. n <= 0 means the default, 100 000.
 func WithMaxNodes(n int) Option { return func(c *config) { c.maxNodes = n } }
 
 // WithFunction registers a Go function that %function can call by name. It

@@ -35,30 +35,28 @@ const (
 	CodeCanceled = "function/canceled" // the context was done before or during the call
 )
 
-// Default limits of a function.
+// The default limits of a function (Limits' zero fields).
 const (
-	// DefaultMaxNodes bounds the syntax tree of a function at compile
-	// time (expr.MaxNodes).
-	DefaultMaxNodes = 10_000
-	// DefaultMemoryBudget bounds what one call may allocate in the expr
-	// VM (ranges, built arrays and maps, repeat, sort).
-	DefaultMemoryBudget = 1_000_000
-	// DefaultMaxSteps bounds the closure evaluations of one call (each
-	// element that all, any, filter, map, count, reduce, ... visits), so
-	// nested loops over large arguments cannot run for long.
-	DefaultMaxSteps = 100_000
+	defaultMaxNodes     = 10_000
+	defaultMemoryBudget = 1_000_000
+	defaultMaxSteps     = 100_000
 )
 
 // Limits bound the functions of a Functions. Zero fields mean the
 // defaults.
 type Limits struct {
-	// MaxNodes is the largest syntax tree a function may have.
+	// MaxNodes is the largest syntax tree a function may have
+	// (expr.MaxNodes); by default 10 000.
 	MaxNodes uint
-	// MemoryBudget is the expr VM's memory budget of one call.
+	// MemoryBudget is the expr VM's memory budget of one call: what it
+	// may allocate in ranges, built arrays and maps, repeat, sort; by
+	// default 1 000 000.
 	MemoryBudget uint
-	// MaxSteps is the number of closure evaluations one call may make.
-	// The context is checked every 1024 steps, so a canceled context stops
-	// a long call.
+	// MaxSteps is the number of closure evaluations one call may make
+	// (each element that all, any, filter, map, count, reduce, ...
+	// visits), so nested loops over large arguments cannot run for long;
+	// by default 100 000. The context is checked every 1024 steps, so a
+	// canceled context stops a long call.
 	MaxSteps int
 }
 
@@ -214,13 +212,13 @@ func (stepPatcher) Visit(node *ast.Node) {
 // file:line:col of the .expr file with code function/compile.
 func Load(app *rules.App, limits Limits) (*Functions, error) {
 	if limits.MaxNodes == 0 {
-		limits.MaxNodes = DefaultMaxNodes
+		limits.MaxNodes = defaultMaxNodes
 	}
 	if limits.MemoryBudget == 0 {
-		limits.MemoryBudget = DefaultMemoryBudget
+		limits.MemoryBudget = defaultMemoryBudget
 	}
 	if limits.MaxSteps <= 0 {
-		limits.MaxSteps = DefaultMaxSteps
+		limits.MaxSteps = defaultMaxSteps
 	}
 	fs := &Functions{exprs: map[string]*exprFunc{}, budget: limits.MemoryBudget, steps: limits.MaxSteps}
 	fs.vms.New = func() any { return &vm.VM{} }
