@@ -1,7 +1,6 @@
 package evaluator
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -969,10 +968,4 @@ func (cp *compiler) finishBuild(o *operand) *operand {
 		o.kind = oDocBuild
 	}
 	return o
-}
-
-// callFunction calls a Go function registered with WithFunction or one of
-// the WithFunctions set.
-func (p *Program) callFunction(ctx context.Context, name string, args []value.Value, env FuncEnv) (value.Value, error) {
-	return p.fns.call(ctx, name, args, env)
 }
