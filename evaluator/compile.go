@@ -1,7 +1,6 @@
 package evaluator
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -16,9 +15,6 @@ import (
 const (
 	// CodeTooLarge: the rules exceed the node limit (WithMaxNodes).
 	CodeTooLarge = "evaluator/too-large"
-	// CodeUnknownFunction: %function names a function that is neither
-	// registered with WithFunction nor in the app's functions/.
-	CodeUnknownFunction = "rules/unknown-function"
 	// CodeInvalid: the AST is malformed (a nil node where one is needed).
 	CodeInvalid = "evaluator/invalid"
 )
@@ -296,7 +292,7 @@ type ccoll struct {
 type Program struct {
 	colls map[string]*ccoll
 	dflt  *ccoll
-	fns   *Functions
+	fns   *functions
 	nodes int
 }
 
@@ -319,7 +315,7 @@ type compiler struct {
 	errs  source.ErrorList
 	nodes int
 	c     *ccoll
-	fns   *Functions
+	fns   *functions
 	// watch is the filter whose apply_when is being compiled: its
 	// comparisons' request-phase operands are recorded (cfilter.watch).
 	watch *cfilter
@@ -347,20 +343,16 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 		o(&cfg)
 	}
 	if cfg.maxNodes <= 0 {
-		cfg.maxNodes = DefaultMaxNodes
+		cfg.maxNodes = defaultMaxNodes
 	}
 	// The rules are validated first (rules.Validate): a Program is never
 	// compiled from rules with errors. Warnings do not stop compilation.
-	var goNames []string
-	for name := range cfg.funcs {
-		goNames = append(goNames, name)
-	}
-	if errs := rules.Validate(app, rules.ValidateOptions{Functions: goNames}).Errors(); len(errs) > 0 {
+	fns, ferrs := newFunctions(app, cfg.funcs, cfg.funcSet)
+	if errs := rules.Validate(app, rules.ValidateOptions{Functions: fns.names()}).Errors(); len(errs) > 0 {
 		return nil, errs
 	}
-	fns, err := NewFunctions(app, cfg.funcs, cfg.funcLimits)
-	if err != nil {
-		return nil, err
+	if len(ferrs) > 0 {
+		return nil, ferrs
 	}
 	p := &Program{colls: map[string]*ccoll{}, fns: fns}
 	cp := &compiler{cfg: cfg, fns: fns}
@@ -942,8 +934,8 @@ func (cp *compiler) operand(op rules.Operand, this []string) *operand {
 		o := &operand{at: op.At, setSlot: -1, build: b, phase: phConst, fromExp: true}
 		var parts []string
 		if op.Op == "%function" {
-			if !cp.fns.Has(op.Name) {
-				cp.errorf(op.At, CodeUnknownFunction, "unknown function %q", op.Name)
+			if !cp.fns.has(op.Name) {
+				cp.errorf(op.At, rules.CodeUnknownFunction, "%s", cp.fns.unknown(op.Name))
 			}
 			for _, a := range op.Args {
 				k := cp.operand(a, this)
@@ -1004,10 +996,4 @@ func (cp *compiler) finishBuild(o *operand) *operand {
 		o.kind = oDocBuild
 	}
 	return o
-}
-
-// callFunction calls a function of the app (functions/<name>.expr) or one
-// registered with WithFunction.
-func (p *Program) callFunction(ctx context.Context, name string, args []value.Value, env FuncEnv) (value.Value, error) {
-	return p.fns.Call(ctx, name, args, env)
 }

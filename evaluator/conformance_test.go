@@ -13,6 +13,7 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/exprfunc"
 	"github.com/rulegate/rulegate/internal/txtar"
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -49,6 +50,20 @@ func caseApp(a *txtar.Archive) fstest.MapFS {
 		}
 	}
 	return fsys
+}
+
+// compileCase compiles the app of a case with its functions/*.expr files
+// (exprfunc), reporting errors in the order Compile did when it compiled
+// them itself: the rules' validation errors, then the function files'.
+func compileCase(app *rules.App) (*evaluator.Program, error) {
+	if errs := rules.Validate(app, rules.ValidateOptions{}).Errors(); len(errs) > 0 {
+		return nil, errs
+	}
+	fns, err := exprfunc.Load(app, exprfunc.Limits{})
+	if err != nil {
+		return nil, err
+	}
+	return evaluator.Compile(app, evaluator.WithFunctions(fns))
 }
 
 // caseRequest is request.json.
@@ -243,7 +258,7 @@ func TestConformance(t *testing.T) {
 			if err != nil {
 				t.Fatalf("load: %v", err)
 			}
-			prog, err := evaluator.Compile(app)
+			prog, err := compileCase(app)
 			if want := get("want-error.txt"); want != nil || err != nil {
 				got := ""
 				if err != nil {

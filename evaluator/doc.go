@@ -27,6 +27,7 @@
 //	| Doc              | the document side of a decision: what (Action) and which document                         |
 //	| Decision         | Allowed, the deciding Role, a stable Reason, and Fields when asked                        |
 //	| Action           | read, write (update or replace), insert, delete, search                                   |
+//	| FunctionSet      | the functions %function calls besides Go Funcs; exprfunc compiles functions/<name>.expr   |
 //	| role             | named permissions; the first whose apply_when holds decides for a document                |
 //	| apply_when       | expression selecting a role; may use %%root (without Device Sync)                         |
 //	| document_filters | read/write expressions gating whether a role's read/write permissions are evaluated       |
@@ -146,9 +147,10 @@
 // ({"%%user.id": {"$in": "%%root.members"}} is {"members": "%%user.id"}).
 // Filter queries (filters.txt) are MongoDB queries: no membership rule.
 // %stringToOid accepts 24 hex digits or 12 bytes; %oidToString an
-// ObjectId; anything else yields a missing value. %function calls the
-// Functions registry (functions/<name>.expr or WithFunction); its errors
-// deny with ReasonError.
+// ObjectId; anything else yields a missing value. %function calls a Go
+// function (WithFunction) or one of a FunctionSet (WithFunctions: package
+// exprfunc runs an app's functions/<name>.expr files); its errors deny
+// with ReasonError.
 //
 // # Fail-closed choices
 //

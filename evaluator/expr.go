@@ -158,7 +158,7 @@ func (ec *evalCtx) call(name string, args []value.Value) (value.Value, error) {
 		ctx = context.Background()
 	}
 	env := FuncEnv{Namespace: ec.b.ns, Inputs: &ec.b.in}
-	return ec.b.p.callFunction(ctx, name, args, env)
+	return ec.b.p.fns.call(ctx, name, args, env)
 }
 
 // stringToOid converts a 24-digit hex string or a 12-byte string to an

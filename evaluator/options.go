@@ -1,49 +1,27 @@
 package evaluator
 
-import (
-	"context"
-
-	"github.com/rulegate/rulegate/expansion"
-	"github.com/rulegate/rulegate/value"
-)
-
-// Func is a Go function that rule expressions call with %function
-// (mongodb/docs-app-services source/rules/expressions.txt, "Call a
-// Function"). It receives the evaluated arguments and returns one value; an
-// error denies access (fail closed). Funcs must be safe for concurrent use
-// and should be pure: a call whose arguments are all per-request values is
-// made once per request.
-type Func func(ctx context.Context, args []value.Value, env FuncEnv) (value.Value, error)
-
-// FuncEnv is what a function sees of the request that calls it.
-type FuncEnv struct {
-	// Namespace is "db.coll" of the request.
-	Namespace string
-	// Inputs are the request-phase inputs (%%user, %%request, ...).
-	Inputs *expansion.Inputs
-}
-
 // Option configures Compile.
 type Option func(*config)
 
 type config struct {
 	maxNodes   int
 	funcs      map[string]Func
-	funcLimits FuncLimits
+	funcSet    FunctionSet
 	dataSource string
 }
 
-// DefaultMaxNodes is the node limit of a Program unless WithMaxNodes says
+// defaultMaxNodes is the node limit of a Program unless WithMaxNodes says
 // otherwise.
-const DefaultMaxNodes = 100_000
+const defaultMaxNodes = 100_000
 
 // WithMaxNodes bounds the size of the compiled program: the number of
 // expression nodes and operands over every rule. Compile fails with code
-// "evaluator/too-large" beyond it. n <= 0 means DefaultMaxNodes.
+// "evaluator/too-large" beyond it. n <= 0 means the default, 100 000.
 func WithMaxNodes(n int) Option { return func(c *config) { c.maxNodes = n } }
 
 // WithFunction registers a Go function that %function can call by name. It
-// takes precedence over a functions/<name>.expr file of the same name.
+// takes precedence over a function of the same name in the WithFunctions
+// set (Program.ShadowedFunctions lists such names).
 func WithFunction(name string, f Func) Option {
 	return func(c *config) {
 		if c.funcs == nil {
@@ -53,9 +31,12 @@ func WithFunction(name string, f Func) Option {
 	}
 }
 
-// WithFuncLimits bounds the app's expr functions (functions/<name>.expr):
-// syntax tree size, memory and steps of one call.
-func WithFuncLimits(l FuncLimits) Option { return func(c *config) { c.funcLimits = l } }
+// WithFunctions installs the set of functions that %function can call
+// besides the Go functions of WithFunction: for an app's
+// functions/<name>.expr files, the set exprfunc.Load compiles. Without
+// it, a call to such a file is an unknown function. A later
+// WithFunctions replaces an earlier one.
+func WithFunctions(set FunctionSet) Option { return func(c *config) { c.funcSet = set } }
 
 // WithDataSource selects the data source (data_sources/<name>) whose rules
 // the Program enforces. By default the first data source, by name, that has

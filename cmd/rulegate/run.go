@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/exprfunc"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/source"
 )
@@ -260,7 +261,12 @@ func (c *cli) loadProgram(cmd *command, dir string) (*rules.App, *evaluator.Prog
 		fmt.Fprintf(c.stderr, "rulegate %s: %s has rule errors; fix them first (rulegate check %s lists them)\n", cmd.name, dir, dir)
 		return nil, nil, false
 	}
-	prog, err := evaluator.Compile(app)
+	// The app's functions/*.expr, then the rules that call them.
+	fns, err := exprfunc.Load(app, exprfunc.Limits{})
+	var prog *evaluator.Program
+	if err == nil {
+		prog, err = evaluator.Compile(app, evaluator.WithFunctions(fns))
+	}
 	if err != nil {
 		if errors.As(err, &errs) {
 			c.printDiags(c.stderr, errs, app.Files, false)

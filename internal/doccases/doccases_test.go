@@ -17,6 +17,7 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/exprfunc"
 	"github.com/rulegate/rulegate/internal/txtar"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/value"
@@ -243,7 +244,11 @@ func runCase(t *testing.T, a *txtar.Archive) []string {
 	if len(errs) > 0 {
 		return []string{fmt.Sprintf("the rules do not validate: %v", errs)}
 	}
-	prog, err := evaluator.Compile(app)
+	fns, err := exprfunc.Load(app, exprfunc.Limits{})
+	if err != nil {
+		return []string{fmt.Sprintf("functions: %v", err)}
+	}
+	prog, err := evaluator.Compile(app, evaluator.WithFunctions(fns))
 	if err != nil {
 		return []string{fmt.Sprintf("compile: %v", err)}
 	}

@@ -1,4 +1,4 @@
-package evaluator
+package exprfunc
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/source"
@@ -29,9 +30,9 @@ func ftApp(srcs map[string]string) *rules.App {
 
 func ftFunctions(t testing.TB, srcs map[string]string) *Functions {
 	t.Helper()
-	fs, err := NewFunctions(ftApp(srcs), nil, FuncLimits{})
+	fs, err := Load(ftApp(srcs), Limits{})
 	if err != nil {
-		t.Fatalf("NewFunctions: %v", err)
+		t.Fatalf("Load: %v", err)
 	}
 	return fs
 }
@@ -109,7 +110,7 @@ func TestFunctionsCall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := fs.Call(context.Background(), tt.name, tt.args, FuncEnv{Namespace: "db.coll", Inputs: in})
+			got, err := fs.Call(context.Background(), tt.name, tt.args, evaluator.FuncEnv{Namespace: "db.coll", Inputs: in})
 			if err != nil {
 				t.Fatalf("Call: %v", err)
 			}
@@ -122,24 +123,24 @@ func TestFunctionsCall(t *testing.T) {
 
 func TestFunctionsWithoutInputs(t *testing.T) {
 	fs := ftFunctions(t, map[string]string{"who": `user?.id ?? "nobody"`, "strict": `user.id`})
-	got, err := fs.Call(context.Background(), "who", nil, FuncEnv{})
+	got, err := fs.Call(context.Background(), "who", nil, evaluator.FuncEnv{})
 	if err != nil || got.ExtJSON() != `"nobody"` {
 		t.Errorf("who = %v, %v", got, err)
 	}
 	// Without a caller, user is a nil map: user.id reads as null.
-	if v, err := fs.Call(context.Background(), "strict", nil, FuncEnv{}); err != nil || !v.IsNull() {
+	if v, err := fs.Call(context.Background(), "strict", nil, evaluator.FuncEnv{}); err != nil || !v.IsNull() {
 		t.Errorf("strict = %v, %v", v, err)
 	}
 }
 
 func TestFunctionsCompileErrors(t *testing.T) {
-	_, err := NewFunctions(ftApp(map[string]string{
+	_, err := Load(ftApp(map[string]string{
 		"ok":      `true`,
 		"syntax":  "1 +\n  (2 *",
 		"unknown": "// reads the document\nroot.owner == user.id",
 		"call":    `secret()`,
 		"types":   `"a" + 1`,
-	}), nil, FuncLimits{})
+	}), Limits{})
 	want := `functions/call.expr:1:1: function call does not compile: unknown name secret (function/compile)
 functions/syntax.expr:2:6: function syntax does not compile: unexpected token EOF (function/compile)
 functions/types.expr:1:5: function types does not compile: invalid operation: + (mismatched types string and int) (function/compile)
@@ -154,11 +155,11 @@ functions/unknown.expr:2:1: function unknown does not compile: unknown name root
 
 func TestFunctionsMaxNodes(t *testing.T) {
 	app := ftApp(map[string]string{"big": `1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10`})
-	if _, err := NewFunctions(app, nil, FuncLimits{}); err != nil {
+	if _, err := Load(app, Limits{}); err != nil {
 		t.Fatalf("default limit: %v", err)
 	}
-	_, err := NewFunctions(app, nil, FuncLimits{MaxNodes: 5})
-	if got := source.Codes(err); !reflect.DeepEqual(got, []string{CodeFunctionCompile}) {
+	_, err := Load(app, Limits{MaxNodes: 5})
+	if got := source.Codes(err); !reflect.DeepEqual(got, []string{CodeCompile}) {
 		t.Fatalf("MaxNodes 5: %v", err)
 	}
 }
@@ -170,7 +171,7 @@ func TestFunctionsRuntimeErrors(t *testing.T) {
 		"budget": `len(map(1..100000, {# * 2}))`,
 		"nested": `len(filter(arguments[0], {all(arguments[0], {true})}))`,
 	}
-	fs, err := NewFunctions(ftApp(src), nil, FuncLimits{MemoryBudget: 50_000})
+	fs, err := Load(ftApp(src), Limits{MemoryBudget: 50_000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,18 +189,18 @@ func TestFunctionsRuntimeErrors(t *testing.T) {
 		code string
 		pos  string
 	}{
-		{"field", []value.Value{value.Int32(1)}, CodeFunctionRuntime, "functions/field.expr:2:"},
-		{"div", []value.Value{value.Int32(0), value.Int32(1)}, CodeFunctionRuntime, "functions/div.expr:1:"},
-		{"budget", nil, CodeFunctionBudget, "functions/budget.expr:1:"},
-		{"nested", []value.Value{bigV}, CodeFunctionBudget, "functions/nested.expr:1:"},
+		{"field", []value.Value{value.Int32(1)}, CodeRuntime, "functions/field.expr:2:"},
+		{"div", []value.Value{value.Int32(0), value.Int32(1)}, CodeRuntime, "functions/div.expr:1:"},
+		{"budget", nil, CodeBudget, "functions/budget.expr:1:"},
+		{"nested", []value.Value{bigV}, CodeBudget, "functions/nested.expr:1:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := fs.Call(context.Background(), tt.name, tt.args, FuncEnv{})
+			_, err := fs.Call(context.Background(), tt.name, tt.args, evaluator.FuncEnv{})
 			if got := source.Codes(err); !reflect.DeepEqual(got, []string{tt.code}) {
 				t.Fatalf("codes %v (%v), want %s", got, err, tt.code)
 			}
-			if !errors.Is(err, ErrFunctionCall) {
+			if !errors.Is(err, evaluator.ErrFunctionCall) {
 				t.Error("error does not wrap ErrFunctionCall")
 			}
 			if s := err.Error(); len(s) < len(tt.pos) || s[:len(tt.pos)] != tt.pos {
@@ -211,7 +212,7 @@ func TestFunctionsRuntimeErrors(t *testing.T) {
 
 func TestFunctionsRuntimeErrorText(t *testing.T) {
 	fs := ftFunctions(t, map[string]string{"f": "true &&\n  arguments[0].y == 1"})
-	_, err := fs.Call(context.Background(), "f", []value.Value{value.Int32(1)}, FuncEnv{})
+	_, err := fs.Call(context.Background(), "f", []value.Value{value.Int32(1)}, evaluator.FuncEnv{})
 	want := `functions/f.expr:2:16: function f: cannot fetch y from int (function/runtime)`
 	if err == nil || err.Error() != want {
 		t.Errorf("error\n got  %v\n want %s", err, want)
@@ -242,7 +243,7 @@ func TestFunctionsInputSelection(t *testing.T) {
 	}
 	in := ftInputs(t)
 	for name, want := range map[string]string{"some": `true`, "whole": `7`} {
-		got, err := fs.Call(context.Background(), name, nil, FuncEnv{Inputs: in})
+		got, err := fs.Call(context.Background(), name, nil, evaluator.FuncEnv{Inputs: in})
 		if err != nil || got.ExtJSON() != want {
 			t.Errorf("%s = %v, %v; want %s", name, got, err, want)
 		}
@@ -255,7 +256,7 @@ func TestFunctionsStepBudget(t *testing.T) {
 		"count": `count(arguments[0], # > 500)`,
 		"map":   `len(map(arguments[0], {# + 1}))`,
 	}
-	fs, err := NewFunctions(ftApp(src), nil, FuncLimits{MaxSteps: 100})
+	fs, err := Load(ftApp(src), Limits{MaxSteps: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,68 +267,34 @@ func TestFunctionsStepBudget(t *testing.T) {
 	}
 	bigV, _ := value.FromGo(big)
 	for name := range src {
-		if _, err := fs.Call(context.Background(), name, []value.Value{small}, FuncEnv{}); err != nil {
+		if _, err := fs.Call(context.Background(), name, []value.Value{small}, evaluator.FuncEnv{}); err != nil {
 			t.Errorf("%s over 3 elements: %v", name, err)
 		}
-		_, err := fs.Call(context.Background(), name, []value.Value{bigV}, FuncEnv{})
-		if got := source.Codes(err); !reflect.DeepEqual(got, []string{CodeFunctionBudget}) {
+		_, err := fs.Call(context.Background(), name, []value.Value{bigV}, evaluator.FuncEnv{})
+		if got := source.Codes(err); !reflect.DeepEqual(got, []string{CodeBudget}) {
 			t.Errorf("%s over 1000 elements with 100 steps: %v", name, err)
 		}
 	}
 }
 
-func TestFunctionsGoAndRegistry(t *testing.T) {
-	double := func(_ context.Context, args []value.Value, _ FuncEnv) (value.Value, error) {
-		n, ok := args[0].IntOK()
-		if !ok {
-			return value.Value{}, errors.New("not an integer")
-		}
-		return value.Int64(2 * n), nil
-	}
-	isEven := func(context.Context, []value.Value, FuncEnv) (value.Value, error) {
-		return value.String("go wins"), nil
-	}
-	fs, err := NewFunctions(ftApp(map[string]string{"isEven": `arguments[0] % 2 == 0`, "zeta": `1`}),
-		map[string]Func{"double": double, "isEven": isEven}, FuncLimits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := fs.Names(), []string{"double", "isEven", "zeta"}; !reflect.DeepEqual(got, want) {
+func TestFunctionsRegistry(t *testing.T) {
+	fs := ftFunctions(t, map[string]string{"zeta": `1`, "isEven": `arguments[0] % 2 == 0`})
+	if got, want := fs.Names(), []string{"isEven", "zeta"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}
-	if got, want := fs.Shadowed(), []string{"isEven"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("Shadowed() = %v, want %v", got, want)
-	}
-	if !fs.Has("double") || !fs.Has("zeta") || fs.Has("nope") {
-		t.Error("Has is wrong")
-	}
-	v, err := fs.Call(context.Background(), "isEven", []value.Value{value.Int32(2)}, FuncEnv{})
-	if err != nil || v.ExtJSON() != `"go wins"` {
-		t.Errorf("isEven = %v, %v", v, err)
-	}
-	v, err = fs.Call(context.Background(), "double", []value.Value{value.Int32(21)}, FuncEnv{})
-	if err != nil || v.ExtJSON() != `42` {
-		t.Errorf("double = %v, %v", v, err)
-	}
-	_, err = fs.Call(context.Background(), "double", []value.Value{value.String("x")}, FuncEnv{})
-	if err == nil || err.Error() != "evaluator: function call failed: double: not an integer" || !errors.Is(err, ErrFunctionCall) {
-		t.Errorf("double error: %v", err)
-	}
-	_, err = fs.Call(context.Background(), "nope", nil, FuncEnv{})
-	if err == nil || err.Error() != `unknown function "nope" (function/unknown)` || !errors.Is(err, ErrFunctionCall) {
+	_, err := fs.Call(context.Background(), "nope", nil, evaluator.FuncEnv{})
+	if err == nil || err.Error() != `unknown function "nope" (function/unknown)` || !errors.Is(err, evaluator.ErrFunctionCall) {
 		t.Errorf("unknown: %v", err)
 	}
 	var nilFS *Functions
-	if _, err := nilFS.Call(context.Background(), "x", nil, FuncEnv{}); !reflect.DeepEqual(source.Codes(err), []string{CodeFunctionUnknown}) {
+	if _, err := nilFS.Call(context.Background(), "x", nil, evaluator.FuncEnv{}); !reflect.DeepEqual(source.Codes(err), []string{CodeUnknown}) {
 		t.Errorf("nil registry: %v", err)
 	}
-	if nilFS.Has("x") || nilFS.Names() != nil {
+	if nilFS.Names() != nil {
 		t.Error("nil registry has functions")
 	}
-	_, err = NewFunctions(nil, map[string]Func{"": double, "nilFunc": nil}, FuncLimits{})
-	want := "Go function \"\": a function needs a name and a non-nil Func (function/name)\nGo function \"nilFunc\": a function needs a name and a non-nil Func (function/name)"
-	if err == nil || err.Error() != want {
-		t.Errorf("bad Go functions: %v", err)
+	if fs, err := Load(nil, Limits{}); err != nil || fs.Names() != nil {
+		t.Errorf("Load(nil) = %v, %v; want no functions", fs.Names(), err)
 	}
 }
 
@@ -335,8 +302,8 @@ func TestFunctionsCanceled(t *testing.T) {
 	fs := ftFunctions(t, map[string]string{"f": `true`})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := fs.Call(ctx, "f", nil, FuncEnv{})
-	if got := source.Codes(err); !reflect.DeepEqual(got, []string{CodeFunctionCanceled}) {
+	_, err := fs.Call(ctx, "f", nil, evaluator.FuncEnv{})
+	if got := source.Codes(err); !reflect.DeepEqual(got, []string{CodeCanceled}) {
 		t.Errorf("canceled: %v", err)
 	}
 }
@@ -364,7 +331,7 @@ func TestFunctionsConcurrent(t *testing.T) {
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 200 {
-				v, err := fs.Call(context.Background(), "f", []value.Value{value.Int32(int32(i))}, FuncEnv{Inputs: in})
+				v, err := fs.Call(context.Background(), "f", []value.Value{value.Int32(int32(i))}, evaluator.FuncEnv{Inputs: in})
 				if n, _ := v.IntOK(); err != nil || n != int64(i+2) {
 					errs <- fmt.Errorf("goroutine %d call %d: %v, %v", g, i, v, err)
 					return
@@ -386,7 +353,7 @@ func BenchmarkFunctionsCall(b *testing.B) {
 	b.Run("isEven", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := fs.Call(context.Background(), "isEven", args, FuncEnv{Inputs: in}); err != nil {
+			if _, err := fs.Call(context.Background(), "isEven", args, evaluator.FuncEnv{Inputs: in}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -395,17 +362,17 @@ func BenchmarkFunctionsCall(b *testing.B) {
 	b.Run("sameTeam", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := fs.Call(context.Background(), "sameTeam", team, FuncEnv{Inputs: in}); err != nil {
+			if _, err := fs.Call(context.Background(), "sameTeam", team, evaluator.FuncEnv{Inputs: in}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 }
 
-// FuzzNewFunctions compiles arbitrary function sources and calls those
+// FuzzLoad compiles arbitrary function sources and calls those
 // that compile: nothing panics, compile errors are positioned in the file
 // with their code, and calls either succeed or fail with a code.
-func FuzzNewFunctions(f *testing.F) {
+func FuzzLoad(f *testing.F) {
 	for _, s := range []string{
 		`arguments[0] % 2 == 0`,
 		`user.custom_data.team == arguments[0]`,
@@ -421,15 +388,15 @@ func FuzzNewFunctions(f *testing.F) {
 	in := ftInputs(f)
 	arr, _ := value.FromGo(bson.A{1, 2, 3})
 	f.Fuzz(func(t *testing.T, src string) {
-		fs, err := NewFunctions(ftApp(map[string]string{"f": src}), nil, FuncLimits{MaxNodes: 200, MemoryBudget: 10_000, MaxSteps: 1000})
+		fs, err := Load(ftApp(map[string]string{"f": src}), Limits{MaxNodes: 200, MemoryBudget: 10_000, MaxSteps: 1000})
 		if err != nil {
 			var se *source.Error
-			if !errors.As(err, &se) || se.Code != CodeFunctionCompile || se.File != "functions/f.expr" || se.Line < 1 || se.Col < 1 {
+			if !errors.As(err, &se) || se.Code != CodeCompile || se.File != "functions/f.expr" || se.Line < 1 || se.Col < 1 {
 				t.Fatalf("bad compile error: %#v", err)
 			}
 			return
 		}
-		_, err = fs.Call(context.Background(), "f", []value.Value{value.Int32(2), arr}, FuncEnv{Namespace: "db.c", Inputs: in})
+		_, err = fs.Call(context.Background(), "f", []value.Value{value.Int32(2), arr}, evaluator.FuncEnv{Namespace: "db.c", Inputs: in})
 		if err != nil && len(source.Codes(err)) != 1 {
 			t.Fatalf("call error without a code: %v", err)
 		}
@@ -442,7 +409,7 @@ func FuzzNewFunctions(f *testing.F) {
 func TestFunctionsSeeInputsAsExpansions(t *testing.T) {
 	fs := ftFunctions(t, map[string]string{"limit": `values.limit`})
 	in := &expansion.Inputs{Values: []byte(`{"limit": 1, "limit": 1000}`)}
-	got, err := fs.Call(context.Background(), "limit", nil, FuncEnv{Namespace: "db.coll", Inputs: in})
+	got, err := fs.Call(context.Background(), "limit", nil, evaluator.FuncEnv{Namespace: "db.coll", Inputs: in})
 	if err != nil {
 		t.Fatal(err)
 	}
