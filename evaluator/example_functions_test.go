@@ -35,7 +35,7 @@ func ExampleWithFunctions() {
 		panic(err)
 	}
 	for _, doc := range []string{`{"n": 42}`, `{"n": 7}`} {
-		dec, err := p.Evaluate(context.Background(), evaluator.Request{Namespace: "db.c", Action: evaluator.ActionRead, Document: exampleDoc(doc)})
+		dec, err := p.Evaluate(context.Background(), evaluator.Caller{Namespace: "db.c"}, evaluator.Doc{Action: evaluator.ActionRead, Document: exampleDoc(doc)})
 		fmt.Println(dec.Allowed, err)
 	}
 
@@ -56,7 +56,7 @@ func ExampleProgram_ShadowedFunctions() {
 	}
 	p, _ := evaluator.Compile(app, evaluator.WithFunctions(fns), evaluator.WithFunction("isEven", always))
 	fmt.Println(p.ShadowedFunctions())
-	dec, _ := p.Evaluate(context.Background(), evaluator.Request{Namespace: "db.c", Action: evaluator.ActionRead, Document: exampleDoc(`{"n": 7}`)})
+	dec, _ := p.Evaluate(context.Background(), evaluator.Caller{Namespace: "db.c"}, evaluator.Doc{Action: evaluator.ActionRead, Document: exampleDoc(`{"n": 7}`)})
 	fmt.Println(dec.Allowed)
 	// Output:
 	// [isEven]

@@ -89,7 +89,7 @@ func funcApp(t *testing.T, name string, files ...string) *rules.App {
 
 func funcAllowed(t *testing.T, p *evaluator.Program) (bool, error) {
 	t.Helper()
-	dec, err := p.Evaluate(context.Background(), evaluator.Request{Namespace: "db.c", Action: evaluator.ActionRead, Document: exampleDoc(`{"_id": 1, "n": 2}`)})
+	dec, err := p.Evaluate(context.Background(), evaluator.Caller{Namespace: "db.c"}, evaluator.Doc{Action: evaluator.ActionRead, Document: exampleDoc(`{"_id": 1, "n": 2}`)})
 	return dec.Allowed, err
 }
 

@@ -49,7 +49,7 @@ func Example() {
 	}
 	for _, n := range []int32{42, 7} {
 		doc, _ := bson.Marshal(bson.D{{Key: "_id", Value: 1}, {Key: "n", Value: n}})
-		dec, err := p.Evaluate(context.Background(), evaluator.Request{Namespace: "db.c", Action: evaluator.ActionRead, Document: doc})
+		dec, err := p.Evaluate(context.Background(), evaluator.Caller{Namespace: "db.c"}, evaluator.Doc{Action: evaluator.ActionRead, Document: doc})
 		fmt.Println(n, dec.Allowed, err)
 	}
 	// Output:
