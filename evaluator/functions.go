@@ -463,7 +463,14 @@ func (fs *Functions) Call(ctx context.Context, name string, args []value.Value, 
 	return v, nil
 }
 
-func callErr(e *source.Error) error { return &codedError{err: e, kind: ErrFunctionCall} }
+// callError is the *source.Error of a failed call that also matches
+// ErrFunctionCall with errors.Is.
+type callError struct{ err *source.Error }
+
+func (e *callError) Error() string   { return e.err.Error() }
+func (e *callError) Unwrap() []error { return []error{e.err, ErrFunctionCall} }
+
+func callErr(e *source.Error) error { return &callError{err: e} }
 
 // maxConvertDepth bounds the nesting of values converted between BSON and
 // Go.

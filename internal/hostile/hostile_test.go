@@ -16,6 +16,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/rulegate/rulegate/mql"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/rulegate/rulegate/evaluator"
@@ -141,11 +142,11 @@ func runCase(t *testing.T, a *txtar.Archive, want string) []string {
 		if err := bson.UnmarshalExtJSON(query, false, &q); err != nil {
 			t.Fatalf("query.json: %v", err)
 		}
-		err := evaluator.ValidateClientQuery(q)
+		err := mql.ValidateQuery(q)
 		if err == nil {
 			return []string{fmt.Sprintf("client query accepted, want error %s", arg)}
 		}
-		if !errors.Is(err, evaluator.ErrInvalidQuery) || !hasCode(err, arg) {
+		if !errors.Is(err, mql.ErrInvalidQuery) || !hasCode(err, arg) {
 			return []string{fmt.Sprintf("client query error %q (codes %v), want code %s", err, source.Codes(err), arg)}
 		}
 		return nil
@@ -224,14 +225,14 @@ func runCase(t *testing.T, a *txtar.Archive, want string) []string {
 			t.Fatalf("query.json: %v", err)
 		}
 		raw, _ := bson.Marshal(q)
-		if err := evaluator.ValidateClientQuery(raw); err != nil {
+		if err := mql.ValidateQuery(raw); err != nil {
 			return []string{fmt.Sprintf("client query refused: %v", err)}
 		}
 		filter, _, err := prog.ReadFilter(ctx, evaluator.Request{Namespace: req.Namespace, Action: evaluator.ActionRead, Inputs: req.Inputs})
 		if err != nil {
 			return []string{fmt.Sprintf("ReadFilter: %v", err)}
 		}
-		combined := evaluator.Combine(q, filter)
+		combined := mql.And(q, filter)
 		ext, err := bson.MarshalExtJSON(combined, false, false)
 		if err != nil {
 			t.Fatal(err)
@@ -378,9 +379,9 @@ func TestDeepClientQuery(t *testing.T) {
 		// The driver itself refuses it: nothing reaches rulegate.
 		t.Skipf("driver refuses the query: %v", err)
 	}
-	err := evaluator.ValidateClientQuery(raw)
-	if !hasCode(err, evaluator.CodeQueryDepth) {
-		t.Fatalf("10k-level client query: %v, want %s", err, evaluator.CodeQueryDepth)
+	err := mql.ValidateQuery(raw)
+	if !hasCode(err, mql.CodeQueryDepth) {
+		t.Fatalf("10k-level client query: %v, want %s", err, mql.CodeQueryDepth)
 	}
 }
 

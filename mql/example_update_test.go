@@ -1,11 +1,11 @@
-package evaluator_test
+package mql_test
 
 import (
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/mql"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -19,14 +19,14 @@ func exampleExtDoc(s string) bson.Raw {
 }
 
 func ExampleUpdatePaths() {
-	info, err := evaluator.UpdatePaths(exampleExtDoc(`{"$set": {"items.$.qty": 2, "status": "open"}, "$rename": {"note": "notes.first"}}`))
+	info, err := mql.UpdatePaths(exampleExtDoc(`{"$set": {"items.$.qty": 2, "status": "open"}, "$rename": {"note": "notes.first"}}`))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(info.Paths, info.TopLevel(), info.Operators, info.Positional)
 
-	_, err = evaluator.UpdatePaths(exampleExtDoc(`{"$set": {"a": 1}, "b": 2}`))
+	_, err = mql.UpdatePaths(exampleExtDoc(`{"$set": {"a": 1}, "b": 2}`))
 	fmt.Println(err)
 	// Output:
 	// [items.qty note notes.first status] [items note notes status] [$rename $set] true
@@ -35,15 +35,15 @@ func ExampleUpdatePaths() {
 
 func ExampleReplacementPaths() {
 	prev := exampleExtDoc(`{"_id": 1, "owner": "u1", "title": "a", "draft": true}`)
-	paths, _ := evaluator.ReplacementPaths(prev, exampleExtDoc(`{"_id": 1, "owner": "u1", "title": "b"}`))
+	paths, _ := mql.ReplacementPaths(prev, exampleExtDoc(`{"_id": 1, "owner": "u1", "title": "b"}`))
 	fmt.Println(paths)
 	// Output: [draft owner title]
 }
 
 func ExampleMarshalUpdate() {
-	raw, _ := evaluator.MarshalUpdate(bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}})
+	raw, _ := mql.MarshalUpdate(bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}})
 	fmt.Println(raw)
-	_, err := evaluator.MarshalUpdate(bson.A{bson.D{{Key: "$set", Value: bson.D{{Key: "n", Value: 1}}}}})
+	_, err := mql.MarshalUpdate(bson.A{bson.D{{Key: "$set", Value: bson.D{{Key: "n", Value: 1}}}}})
 	fmt.Println(err)
 	// Output:
 	// {"$inc": {"n": {"$numberInt":"1"}}}
@@ -52,11 +52,11 @@ func ExampleMarshalUpdate() {
 
 func ExampleApplyUpdate() {
 	prev := exampleExtDoc(`{"_id": 1, "owner": "u1", "tags": ["a"], "n": 1}`)
-	post, err := evaluator.ApplyUpdate(prev, exampleExtDoc(`{"$inc": {"n": 1}, "$addToSet": {"tags": "b"}, "$unset": {"owner": ""}}`))
+	post, err := mql.ApplyUpdate(prev, exampleExtDoc(`{"$inc": {"n": 1}, "$addToSet": {"tags": "b"}, "$unset": {"owner": ""}}`))
 	fmt.Println(post, err)
 
-	_, err = evaluator.ApplyUpdate(prev, exampleExtDoc(`{"$set": {"tags.$": "c"}}`))
-	fmt.Println(errors.Is(err, evaluator.ErrUnsupportedUpdate), err)
+	_, err = mql.ApplyUpdate(prev, exampleExtDoc(`{"$set": {"tags.$": "c"}}`))
+	fmt.Println(errors.Is(err, mql.ErrUnsupportedUpdate), err)
 	// Output:
 	// {"_id": {"$numberInt":"1"},"tags": ["a","b"],"n": {"$numberInt":"2"}} <nil>
 	// true /$set/tags.$: positional operators ($) need the query and arrayFilters; the result cannot be computed here (update/unsupported)
@@ -65,14 +65,14 @@ func ExampleApplyUpdate() {
 func ExampleApplyUpdateWith() {
 	seed := exampleExtDoc(`{"_id": 7, "team": "red"}`)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	post, _ := evaluator.ApplyUpdateWith(seed, exampleExtDoc(`{"$setOnInsert": {"owner": "u1"}, "$currentDate": {"at": true}}`),
-		evaluator.ApplyOptions{Insert: true, Now: now})
+	post, _ := mql.ApplyUpdateWith(seed, exampleExtDoc(`{"$setOnInsert": {"owner": "u1"}, "$currentDate": {"at": true}}`),
+		mql.ApplyOptions{Insert: true, Now: now})
 	fmt.Println(post)
 	// Output: {"_id": {"$numberInt":"7"},"team": "red","at": {"$date":{"$numberLong":"1767323045000"}},"owner": "u1"}
 }
 
 func ExampleUpdateInfo_TopLevel() {
-	info, _ := evaluator.UpdatePaths(exampleExtDoc(`{"$set": {"address.city": "Oslo", "address.zip": "0150"}, "$inc": {"items.$[].qty": 1}}`))
+	info, _ := mql.UpdatePaths(exampleExtDoc(`{"$set": {"address.city": "Oslo", "address.zip": "0150"}, "$inc": {"items.$[].qty": 1}}`))
 	fmt.Println(info.Paths, info.TopLevel())
 	// Output: [address.city address.zip items.qty] [address items]
 }
