@@ -87,15 +87,6 @@ var queryOperators = map[string]queryOp{
 	"$comment": qForbidden, "$sampleRate": qForbidden, "$natural": qForbidden, "$rand": qForbidden,
 }
 
-// typeAliases are the $type aliases of the MongoDB manual
-// (https://www.mongodb.com/docs/manual/reference/operator/query/type/).
-var typeAliases = map[string]bool{
-	"double": true, "string": true, "object": true, "array": true, "binData": true, "undefined": true,
-	"objectId": true, "bool": true, "date": true, "null": true, "regex": true, "dbPointer": true,
-	"javascript": true, "symbol": true, "javascriptWithScope": true, "int": true, "timestamp": true,
-	"long": true, "decimal": true, "minKey": true, "maxKey": true, "number": true,
-}
-
 // seg is one step of the JSON pointer of the value being checked.
 type seg struct {
 	key []byte
@@ -399,23 +390,7 @@ func (c *qchecker) all(v value.Value, depth int) error {
 }
 
 func (c *qchecker) typeOperand(v value.Value) error {
-	one := func(e value.Value) bool {
-		if s, ok := e.StringOK(); ok {
-			return typeAliases[s]
-		}
-		n, ok := e.IntOK()
-		return ok && (n >= 1 && n <= 19 || n == -1 || n == 127)
-	}
-	if v.IsArray() {
-		ok := v.Len() > 0
-		v.Each(func(_ int, e value.Value) bool {
-			ok = ok && one(e)
-			return !ok
-		})
-		if ok {
-			return nil
-		}
-	} else if one(v) {
+	if _, ok := bsonTypes(v); ok {
 		return nil
 	}
 	return c.fail(CodeQueryOperand, "$type expects a BSON type alias or number, or an array of them, got "+describe(v))
