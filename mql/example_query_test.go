@@ -46,3 +46,11 @@ func ExampleValidateDocument() {
 	// /meta/$set: field name "$set" starts with "$" (document/dollar-field)
 	// /a.b: field name "a.b" holds a "." (document/dotted-field)
 }
+
+func ExampleValidateUpdate() {
+	fmt.Println(mql.ValidateUpdate(exampleExtDoc(`{"$set": {"profile.name": "Ann"}, "$inc": {"n": 1}}`)))
+	fmt.Println(mql.ValidateUpdate(exampleExtDoc(`{"$push": {"log": {"$each": [{"at.time": 1}]}}}`)))
+	// Output:
+	// <nil>
+	// /$push/log/$each/0/at.time: field name "at.time" holds a "." (document/dotted-field)
+}

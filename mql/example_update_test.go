@@ -76,3 +76,41 @@ func ExampleUpdateInfo_TopLevel() {
 	fmt.Println(info.Paths, info.TopLevel())
 	// Output: [address.city address.zip items.qty] [address items]
 }
+
+func ExampleUpdatePathsIn() {
+	// "2024" is a field name in an embedded document, an index in an array.
+	update := exampleExtDoc(`{"$set": {"a.2024.b": 1}}`)
+	for _, prev := range []string{`{"a": {"2024": {"b": 0}}}`, `{"a": []}`} {
+		info, _ := mql.UpdatePathsIn(exampleExtDoc(prev), update)
+		fmt.Println(info.Paths)
+	}
+	info, _ := mql.UpdatePaths(update) // without the stored document: both
+	fmt.Println(info.Paths)
+	// Output:
+	// [a.2024.b]
+	// [a.b]
+	// [a.2024.b a.b]
+}
+
+func ExampleWritePaths() {
+	paths, _ := mql.WritePaths(exampleExtDoc(`{"$set": {"a.3.b": 1, "c.0.d.1": 2}}`))
+	for _, p := range paths {
+		fmt.Printf("%v %q\n", p.Readings, p.ArrayAt)
+	}
+	paths, _ = mql.WritePaths(exampleExtDoc(`{"name": "x"}`))
+	fmt.Println(paths[0].Replacement != nil)
+	// Output:
+	// [[a b] [a 3 b]] "a"
+	// [[c d] [c d 1] [c 0 d] [c 0 d 1]] ""
+	// true
+}
+
+func ExampleIsReplacement() {
+	fmt.Println(mql.IsReplacement(exampleExtDoc(`{"name": "x"}`)))
+	fmt.Println(mql.IsReplacement(exampleExtDoc(`{"$set": {"name": "x"}}`)))
+	fmt.Println(mql.IsReplacement(nil))
+	// Output:
+	// true
+	// false
+	// false
+}

@@ -511,11 +511,11 @@ func parseUpdate(update bson.Raw) (ops []updateOp, repl bool, err error) {
 	return ops, repl, err
 }
 
-// parseUpdateOps is parseUpdate that also returns the operator names in
-// the order written, including operators with an empty argument.
-// IsReplacement reports whether update is a replacement document: no key
-// is an update operator (the one definition: parseUpdateOps and the write
-// decision both use it; a mixed update fails parseUpdateOps).
+// IsReplacement reports whether update is a replacement document, as
+// UpdatePaths and ApplyUpdate tell one from an update with operators: its
+// top-level keys can be read and none starts with "$". It does not
+// validate the update further (UpdatePaths does: a mixed update, for
+// one, is neither). An empty update is no update, not a replacement.
 func IsReplacement(update bson.Raw) bool {
 	if len(update) == 0 {
 		return false // no update: a decision on the document alone
@@ -542,6 +542,8 @@ func allOperators(elems []bson.RawElement) bool {
 	return true
 }
 
+// parseUpdateOps is parseUpdate that also returns the operator names in
+// the order written, including operators with an empty argument.
 func parseUpdateOps(update bson.Raw) (ops []updateOp, names []string, repl bool, err error) {
 	if len(update) == 0 {
 		return nil, nil, false, updateErr("", CodeUpdateMalformed, "update is empty (no BSON document)")
