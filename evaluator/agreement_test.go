@@ -13,109 +13,26 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/mql"
 	"github.com/rulegate/rulegate/rules"
-	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// memMatch is a small in-memory MongoDB matcher for the operators that
-// ReadFilter and WriteFilter emit ($and, $or, $nor, $eq, $gt, $gte, $lt,
-// $lte, $in, $nin, $exists), written over the value package's match
-// functions and independent of the evaluator's own matching code.
+// memMatch matches filter against doc in memory with mql.Match, which is
+// independent of the evaluator's own matching code; a filter Match cannot
+// decide (an operator it does not implement, a regex or another operand
+// the server does not compare as a value) fails the test.
 func memMatch(t testing.TB, doc bson.Raw, filter bson.D) bool {
 	t.Helper()
 	raw, err := bson.Marshal(filter)
 	if err != nil {
 		t.Fatalf("marshal filter: %v", err)
 	}
-	return memMatchRaw(t, value.Raw(doc), raw)
-}
-
-func memMatchRaw(t testing.TB, doc value.Document, q bson.Raw) bool {
-	elems, err := q.Elements()
+	m, err := mql.Match(raw, doc)
 	if err != nil {
-		t.Fatalf("filter: %v", err)
+		t.Fatalf("filter %v: %v", filter, err)
 	}
-	for _, e := range elems {
-		k := e.Key()
-		switch k {
-		case "$and", "$or", "$nor":
-			arr, _ := e.Value().ArrayOK()
-			vals, _ := arr.Values()
-			any, all := false, true
-			for _, v := range vals {
-				sub, _ := v.DocumentOK()
-				if memMatchRaw(t, doc, sub) {
-					any = true
-				} else {
-					all = false
-				}
-			}
-			if k == "$and" && !all || k == "$or" && !any || k == "$nor" && any {
-				return false
-			}
-			continue
-		}
-		if strings.HasPrefix(k, "$") {
-			t.Fatalf("unexpected operator %s", k)
-		}
-		path := value.ParsePath(k)
-		if value.HasRegex(value.FromRaw(e.Value())) {
-			// The server reads it as a pattern, value compares it as a
-			// value: the filters must never carry one (ErrRegex).
-			t.Fatalf("a regular expression operand in a filter: %s", q)
-		}
-		ops, ok := e.Value().DocumentOK()
-		if !ok {
-			if !value.MatchEq(doc, path, value.FromRaw(e.Value())) {
-				return false
-			}
-			continue
-		}
-		opElems, _ := ops.Elements()
-		for _, o := range opElems {
-			arg := value.FromRaw(o.Value())
-			if o.Key() != "$not" && value.CheckOperand(arg) != value.Comparable {
-				// A pattern, operators or undefined on the server
-				// (ErrRegex, ErrOperator, ErrUndefined).
-				t.Fatalf("an operand the server does not compare as a value (%s) in a filter: %s", value.CheckOperand(arg), q)
-			}
-			var r bool
-			switch o.Key() {
-			case "$eq":
-				r = value.MatchEq(doc, path, arg)
-			case "$gt":
-				r = value.MatchCmp(doc, path, value.Gt, arg)
-			case "$gte":
-				r = value.MatchCmp(doc, path, value.Gte, arg)
-			case "$lt":
-				r = value.MatchCmp(doc, path, value.Lt, arg)
-			case "$lte":
-				r = value.MatchCmp(doc, path, value.Lte, arg)
-			case "$in", "$nin":
-				var vals []value.Value
-				hasNull := false
-				arg.Each(func(_ int, x value.Value) bool {
-					vals = append(vals, x)
-					hasNull = hasNull || x.IsNull()
-					return false
-				})
-				r = value.MatchIn(doc, path, value.NewSet(vals...), hasNull)
-				if o.Key() == "$nin" {
-					r = !r
-				}
-			case "$exists":
-				want, _ := arg.BoolOK()
-				r = value.MatchExists(doc, path, want)
-			default:
-				t.Fatalf("unexpected operator %s", o.Key())
-			}
-			if !r {
-				return false
-			}
-		}
-	}
-	return true
+	return m
 }
 
 // gen generates rules, users and documents for the agreement tests.

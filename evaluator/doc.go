@@ -3,7 +3,9 @@
 // Caller may perform an action on one document (Doc); Bind resolves the
 // per-request part, the Caller, once for many documents; ReadFilter and WriteFilter turn the same rules into the
 // MongoDB filter that selects exactly the documents a caller may read or
-// modify.
+// modify. The MongoDB query and update language itself (client queries,
+// the paths an update touches, the document after it, $and, in-memory
+// matching) is package mql; MongoDB value semantics are package value.
 //
 // The semantics are App Services' as documented in the repository
 // mongodb/docs-app-services, cited below by file:
@@ -38,7 +40,6 @@
 //	| Trace            | steps keyed by file and RFC 6901 pointer with the concrete values compared                |
 //	| ReadFilter       | MongoDB filter + projection of readable documents, to AND with a client query             |
 //	| WriteFilter      | MongoDB filter of modifiable documents (with an update: of documents it may write)        |
-//	| NeverMatch       | {"_id": {"$in": []}}: the filter that matches nothing                                     |
 //
 // # Reasons
 //
@@ -109,12 +110,12 @@
 //     the document: embedded documents are descended into, arrays are
 //     leaves, _id included.
 //   - An update needs write permission on every path it touches
-//     (UpdatePathsIn on PrevDocument, else UpdatePaths; a replacement:
-//     ReplacementPaths), else the paths that differ between PrevDocument
-//     and Document, else every field. $rename needs it on its source
-//     (write implies read) and its target. A replacement also needs the
-//     role to let the caller read every field a document may hold (see
-//     the fail-closed choices).
+//     (mql.UpdatePathsIn on PrevDocument, else mql.UpdatePaths; a
+//     replacement: mql.ReplacementPaths), else the paths that differ
+//     between PrevDocument and Document, else every field. $rename needs
+//     it on its source (write implies read) and its target. A replacement
+//     also needs the role to let the caller read every field a document
+//     may hold (see the fail-closed choices).
 //   - read allows a document when something of it is readable: the
 //     document-level read or write, or a field rule or additional_fields
 //     granting read or write. Decision.Fields says which fields.
@@ -129,7 +130,7 @@
 // matches (roles.txt, "for each document returned by the query"); the
 // permissions (document_filters.write, write, field writes) then see
 // %%root as the document after the write (Document, or, when it is nil,
-// ApplyUpdate of the stored document and Update) and %%prevRoot as the
+// mql.ApplyUpdate of the stored document and Update) and %%prevRoot as the
 // stored one. %%this and %%prev, in a field rule, are that field's value in
 // %%root and %%prevRoot; elsewhere they are missing.
 //
@@ -260,21 +261,21 @@
 //     {"org": missing}} is not {"owner": {}}, and {"$in": [missing,
 //     "t1"]} is false too; in a filter's apply_when such a comparison is
 //     unknown, like a missing claim alone, so the filter applies.
-//   - A numeric component of an update path ("a.2024.b") is an array
-//     index (value.ArrayIndex: canonical decimals only, "01" and "-1" are
-//     field names) only where the stored document holds an array at that
-//     point; elsewhere it is a field name, checked against that field's
-//     rules (an index names the array field, whose rules are its
-//     elements'). Where the stored document is unknown (Evaluate without
-//     PrevDocument, UpdatePaths) both readings must be writable;
-//     WriteFilter, built before any document is read, applies the index
-//     reading where {path: {$type: "array"}} and the field-name reading
-//     elsewhere for one such component, and requires both for several.
-//     More than 16 readings refuse the update (update/unsupported).
+//   - A numeric component of an update path ("a.2024.b") is read as
+//     mql.UpdatePathsIn reads it on the stored document (an array index
+//     only where the stored document holds an array at that point, a
+//     field name elsewhere; see the mql package) and checked against
+//     that field's rules (an index names the array field, whose rules
+//     are its elements'). Where the stored document is unknown (Evaluate
+//     without PrevDocument) both readings must be writable
+//     (mql.UpdatePaths); WriteFilter, built before any document is read,
+//     applies the index reading where {path: {$type: "array"}} and the
+//     field-name reading elsewhere for one such component, and requires
+//     both for several (mql.WritePaths).
 //   - Nothing a write's decision says may depend on a value the caller
 //     cannot read (the docs are silent; roles.txt, "Field-Level
 //     Permissions", and filters.txt only say what is read and written).
-//     An update whose touched paths (UpdatePathsIn: every path an
+//     An update whose touched paths (mql.UpdatePathsIn: every path an
 //     operator writes, reads or removes, $rename's source and target)
 //     meet a path an applied filter's projection withholds, wholly or in
 //     part (an excluded field, a field holding or held by one, a field
@@ -289,7 +290,7 @@
 //     array index). A field-level rule cannot make a field writable but
 //     unreadable (write implies read at every scope), so projections are
 //     the only source of such paths for updates.
-//   - An update that ApplyUpdate cannot apply to the stored document
+//   - An update that mql.ApplyUpdate cannot apply to the stored document
 //     ($push to a number, $inc of a string: the server rejects it, and
 //     the error names the stored value's type) is denied by the
 //     permissions first: the error (ReasonError) is returned only when
@@ -304,11 +305,12 @@
 //     named field and additional_fields readable; this covers a document
 //     whose document_filters.read fails while document_filters.write is
 //     undefined: writable, not readable). Otherwise every field is
-//     readable and the decision on the stored document (ReplacementPaths
-//     writable) depends only on what the caller sees; WriteFilter then
-//     selects the same documents (a named unwritable field the
-//     replacement lacks must be absent), except that where
-//     additional_fields is not writable it requires it (fail closed).
+//     readable and the decision on the stored document
+//     (mql.ReplacementPaths writable) depends only on what the caller
+//     sees; WriteFilter then selects the same documents (a named
+//     unwritable field the replacement lacks must be absent), except that
+//     where additional_fields is not writable it requires it (fail
+//     closed).
 //   - An update is checked on the stored document's role: a user cannot
 //     take over another user's document by writing the field its owner
 //     role tests (the role is chosen before the write).
@@ -351,8 +353,9 @@
 // clause is not wrapped, and an $or that repeats a clause of its $and is
 // dropped (A ∧ (A ∨ B) = A; dually A ∨ (A ∧ B) = A). A
 // missing request value yields a clause that matches nothing, and when
-// nothing can match the filter is NeverMatch(). Combine the result with a
-// client query as {"$and": [client, rule]}, never key by key. Rules that
+// nothing can match the filter is mql.NeverMatch(). Combine the result
+// with a client query as {"$and": [client, rule]} (mql.And), never key by
+// key. Rules that
 // compare two document values, or compute values from the document with
 // %function or a conversion, cannot be written as a query:
 // ErrNotExpressible (the caller then evaluates documents one by one).

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/mql"
 	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -310,7 +311,7 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 		case d.Document != nil:
 			ec.root = docValue(d.Document)
 		case d.Update != nil && stored != nil:
-			after, err := ApplyUpdate(stored, d.Update)
+			after, err := mql.ApplyUpdate(stored, d.Update)
 			if err != nil {
 				// The error names the stored value's type: it is
 				// returned only when the caller may write every path
@@ -449,7 +450,7 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		if !ec.node(r.gWrite) {
 			return ReasonDocumentFilter
 		}
-		if isReplacement(d.Update) && !ec.untraced(r.readsAll) {
+		if mql.IsReplacement(d.Update) && !ec.untraced(r.readsAll) {
 			// A replacement removes every field it does not give, those
 			// the caller cannot read included: deciding it on the stored
 			// document would tell whether they are present.
@@ -589,16 +590,16 @@ func iterDoc(d value.Value, fn func(k string, v value.Value) bool) {
 
 // touchedPaths returns the field paths a write changes: from the update
 // when given (numeric components decided on PrevDocument, both readings
-// without it: UpdatePathsIn, UpdatePaths), else the difference between
+// without it: mql.UpdatePathsIn, mql.UpdatePaths), else the difference between
 // the documents before and after, else every field of the document.
 func touchedPaths(d Doc) ([][]string, error) {
 	if d.Update != nil {
-		var info UpdateInfo
+		var info mql.UpdateInfo
 		var err error
 		if d.PrevDocument != nil {
-			info, err = UpdatePathsIn(d.PrevDocument, d.Update)
+			info, err = mql.UpdatePathsIn(d.PrevDocument, d.Update)
 		} else {
-			info, err = UpdatePaths(d.Update)
+			info, err = mql.UpdatePaths(d.Update)
 		}
 		if err != nil {
 			return nil, err
@@ -607,7 +608,7 @@ func touchedPaths(d Doc) ([][]string, error) {
 		if info.Replacement {
 			// A replacement rewrites every field it gives and removes
 			// the fields it lacks.
-			if list, err = ReplacementPaths(d.PrevDocument, d.Update); err != nil {
+			if list, err = mql.ReplacementPaths(d.PrevDocument, d.Update); err != nil {
 				return nil, err
 			}
 		} else {
@@ -780,7 +781,7 @@ func project(list []string, applied []*cfilter, doc value.Value) []string {
 				out = append(out, s)
 			}
 		}
-		list = dedupSorted(sortStrings(out))
+		list = slices.Compact(sortStrings(out))
 	}
 	if list == nil {
 		list = []string{}
@@ -807,8 +808,8 @@ func atPath(doc value.Value, path string) value.Value {
 }
 
 // updateWithholds reports whether update is a replacement (repl) and,
-// for an update with operators, whether a path it touches (UpdatePathsIn
-// on stored, or UpdatePaths without it: every path an operator writes,
+// for an update with operators, whether a path it touches (mql.UpdatePathsIn
+// on stored, or mql.UpdatePaths without it: every path an operator writes,
 // reads or removes, both $rename's source and target) is withheld, wholly
 // or in part, by the applied filters' projections (see projectionHides).
 // The stored document only decides numeric components (array index or
@@ -821,11 +822,11 @@ func updateWithholds(stored, update bson.Raw, applied []*cfilter) (repl, hidden 
 	if !proj {
 		return false, false, nil
 	}
-	var info UpdateInfo
+	var info mql.UpdateInfo
 	if stored != nil {
-		info, err = UpdatePathsIn(stored, update)
+		info, err = mql.UpdatePathsIn(stored, update)
 	} else {
-		info, err = UpdatePaths(update)
+		info, err = mql.UpdatePaths(update)
 	}
 	if err != nil || info.Replacement {
 		return info.Replacement, false, err

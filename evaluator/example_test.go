@@ -167,12 +167,6 @@ func ExampleProgram_WriteFilter() {
 	// Output: {"owner_id":{"$eq":"u1"}}
 }
 
-func ExampleNeverMatch() {
-	f, _ := bson.MarshalExtJSON(evaluator.NeverMatch(), false, false)
-	fmt.Println(string(f))
-	// Output: {"_id":{"$in":[]}}
-}
-
 func ExampleWithFunction() {
 	isEven := func(_ context.Context, args []value.Value, _ evaluator.FuncEnv) (value.Value, error) {
 		n, ok := args[0].IntOK()

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/rulegate/rulegate/source"
+	"github.com/rulegate/rulegate/mql"
 	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -18,10 +18,6 @@ import (
 // document values. The caller must then evaluate each document with
 // Evaluate instead (fail closed: no approximate filter is returned).
 var ErrNotExpressible = errors.New("evaluator: rule cannot be written as a MongoDB query")
-
-// NeverMatch is the filter that matches no document: {"_id": {"$in": []}}.
-// Every document has an _id, and $in with no values matches nothing.
-func NeverMatch() bson.D { return bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{}}}}} }
 
 // fk is the kind of a filter under construction.
 type fk uint8
@@ -200,7 +196,7 @@ func (f flt) doc() bson.D {
 	case fTrue:
 		return bson.D{}
 	case fFalse:
-		return NeverMatch()
+		return mql.NeverMatch()
 	}
 	return f.q
 }
@@ -486,8 +482,8 @@ func (f *fb) filterOn(fl *cfilter) flt {
 // of caller.Namespace that the caller may read, and a projection that removes
 // fields no applicable role may read (and applies the applied filters'
 // projections). Combine it with a client query as {"$and": [client,
-// filter]} (see Combine), never key by key. When nothing can be read the
-// filter is NeverMatch(). A nil projection means no projection.
+// filter]} (mql.And), never key by key. When nothing can be read the
+// filter is mql.NeverMatch(). A nil projection means no projection.
 //
 // The filter agrees with Evaluate on every document. The projection is
 // exact when all the roles that can apply read the same fields; otherwise
@@ -511,7 +507,7 @@ func (p *Program) ReadFilter(ctx context.Context, caller Caller) (filter, projec
 func (b *Bound) ReadFilter(ctx context.Context) (filter, projection bson.D, err error) {
 	c := b.c
 	if c == nil {
-		return NeverMatch(), nil, nil
+		return mql.NeverMatch(), nil, nil
 	}
 	f := &fb{ec: evalCtx{ctx: ctx, b: b}}
 	fq, applied := f.filters(c)
@@ -527,7 +523,7 @@ func (b *Bound) ReadFilter(ctx context.Context) (filter, projection bson.D, err 
 		return nil, nil, f.err
 	}
 	if all.k == fFalse {
-		return NeverMatch(), nil, nil
+		return mql.NeverMatch(), nil, nil
 	}
 	return all.doc(), f.projection(c, applied), f.err
 }
@@ -536,7 +532,7 @@ func (b *Bound) ReadFilter(ctx context.Context) (filter, projection bson.D, err 
 // documents of caller.Namespace that the caller may modify: for
 // ActionDelete, those it may delete; otherwise those it may update, and
 // when update is set, only those whose role may write every path the
-// update touches (UpdatePaths; a numeric component is decided with
+// update touches (mql.UpdatePaths; a numeric component is decided with
 // {$type: "array"}, see the package's fail-closed choices) and, for an
 // update that touches a path an applicable filter's projection withholds
 // and for every replacement, none where that filter applies; a
@@ -555,12 +551,12 @@ func (p *Program) WriteFilter(ctx context.Context, caller Caller, action Action,
 func (b *Bound) WriteFilter(ctx context.Context, action Action, update bson.Raw) (bson.D, error) {
 	c := b.c
 	if c == nil {
-		return NeverMatch(), nil
+		return mql.NeverMatch(), nil
 	}
-	var paths []writePath
+	var paths []mql.WritePath
 	if update != nil {
 		var err error
-		if paths, err = writePaths(update); err != nil {
+		if paths, err = mql.WritePaths(update); err != nil {
 			return nil, err
 		}
 	}
@@ -591,16 +587,16 @@ func (b *Bound) WriteFilter(ctx context.Context, action Action, update bson.Raw)
 		xs := []flt{writeOK}
 		for _, p := range paths {
 			switch {
-			case p.all:
+			case p.Replacement != nil:
 				// A replacement also removes the fields the caller
 				// cannot read (Evaluate, readsAll).
-				xs = append(xs, f.node(r.readsAll), f.replaceWritable(r, p.repl))
-			case p.arrayAt != "":
+				xs = append(xs, f.node(r.readsAll), f.replaceWritable(r, p.Replacement))
+			case p.ArrayAt != "":
 				// One numeric component: an index where the stored
 				// value is an array, a field name elsewhere.
-				xs = append(xs, p.byReading(f.node(r.permAt(p.readings[0], true)), f.node(r.permAt(p.readings[1], true))))
+				xs = append(xs, byReading(p.ArrayAt, f.node(r.permAt(p.Readings[0], true)), f.node(r.permAt(p.Readings[1], true))))
 			default:
-				for _, q := range p.readings {
+				for _, q := range p.Readings {
 					xs = append(xs, f.node(r.permAt(q, true)))
 				}
 			}
@@ -648,97 +644,33 @@ func dedupE(d bson.D) bson.D {
 	return out
 }
 
-// writePath is a path an update writes, for WriteFilter, which does not
-// know the stored document: its readings must all be writable, except
-// when arrayAt is set: then readings[0] (the numeric component after
-// arrayAt is an array index) applies where the stored value at arrayAt is
-// an array and readings[1] (a field name) elsewhere. all: a replacement,
-// whose top-level fields are repl; the fields it removes are those of the
-// stored document it lacks.
-type writePath struct {
-	readings [][]string
-	arrayAt  string
-	all      bool
-	repl     bson.Raw
-}
-
-// byReading is idx where the stored value at p.arrayAt is an array (the
-// numeric component is an index) and key elsewhere (a field name).
-func (p writePath) byReading(idx, key flt) flt {
+// byReading is idx where the stored value at arrayAt is an array (the
+// numeric component after it is an index) and key elsewhere (a field
+// name): a mql.WritePath with ArrayAt set.
+func byReading(arrayAt string, idx, key flt) flt {
 	isArr := bson.D{{Key: "$type", Value: "array"}}
 	return forr(
-		fand(flt{k: fQuery, q: bson.D{{Key: p.arrayAt, Value: isArr}}}, idx),
-		fand(flt{k: fQuery, q: bson.D{{Key: p.arrayAt, Value: bson.D{{Key: "$not", Value: isArr}}}}}, key))
-}
-
-// writePaths returns the paths an update writes (see writePath).
-func writePaths(update bson.Raw) ([]writePath, error) {
-	ops, _, repl, err := parseUpdateOps(update)
-	if err != nil {
-		return nil, err
-	}
-	if repl {
-		return []writePath{{all: true, repl: update}}, nil
-	}
-	var out []writePath
-	for _, op := range ops {
-		for _, t := range []struct {
-			path []string
-			ptr  source.Pointer
-		}{{op.path, op.ptr}, {op.to, op.toPtr}} {
-			if t.path == nil {
-				continue
-			}
-			at, num, positional := -1, 0, false
-			for i, c := range t.path[1:] {
-				if isPositional(c) {
-					positional = positional || num == 0
-				} else if _, ok := value.ArrayIndex(c); ok {
-					num++
-					at = i + 1
-				}
-			}
-			if num == 1 && !positional {
-				var idx, key []string
-				for i, c := range t.path {
-					if isPositional(c) && i > 0 {
-						continue
-					}
-					key = append(key, c)
-					if i != at {
-						idx = append(idx, c)
-					}
-				}
-				out = append(out, writePath{readings: [][]string{idx, key}, arrayAt: strings.Join(t.path[:at], ".")})
-				continue
-			}
-			readings, _, err := fieldPaths(t.path, nil, false, t.ptr)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, writePath{readings: readings})
-		}
-	}
-	return out, nil
+		fand(flt{k: fQuery, q: bson.D{{Key: arrayAt, Value: isArr}}}, idx),
+		fand(flt{k: fQuery, q: bson.D{{Key: arrayAt, Value: bson.D{{Key: "$not", Value: isArr}}}}}, key))
 }
 
 // withholds is the condition on the stored document under which the
 // projection of filter fl withholds a path the update writes (paths, from
-// writePaths): always for a replacement, which removes the fields it does
+// mql.WritePaths): always for a replacement, which removes the fields it does
 // not give; for one numeric component, the reading that applies (index
 // where the value is an array, field name elsewhere).
-func (f *fb) withholds(fl *cfilter, paths []writePath) flt {
+func (f *fb) withholds(fl *cfilter, paths []mql.WritePath) flt {
 	one := []*cfilter{fl}
 	hides := func(r []string) bool { return projectionHides(strings.Join(r, "."), one) }
 	var xs []flt
 	for _, p := range paths {
 		switch {
-		case p.all:
+		case p.Replacement != nil:
 			return tTrue
-		case p.arrayAt != "":
-			xs = append(xs, p.byReading(fconst(hides(p.readings[0])), fconst(hides(p.readings[1]))))
+		case p.ArrayAt != "":
+			xs = append(xs, byReading(p.ArrayAt, fconst(hides(p.Readings[0])), fconst(hides(p.Readings[1]))))
 		default:
-			for _, r := range p.readings {
+			for _, r := range p.Readings {
 				if hides(r) {
 					return tTrue
 				}
@@ -749,7 +681,7 @@ func (f *fb) withholds(fl *cfilter, paths []writePath) flt {
 }
 
 // replaceWritable is the condition under which the role may write every
-// field the replacement repl touches (ReplacementPaths): the fields it
+// field the replacement repl touches (mql.ReplacementPaths): the fields it
 // gives (_id only where it differs from the stored one), and every named
 // field it lacks unless the stored document lacks it too. The fields no
 // rule names that the stored document holds are unknown: where

@@ -50,7 +50,7 @@ func TestWriteDecisionIgnoresHiddenValues(t *testing.T) {
 			[]string{`{"_id": 1, "t": 1}`, `{"_id": 1, "t": 1, "secret": "s"}`},
 			[]string{`{"t": 2}`, `{"t": 2, "secret": "s"}`, `{"$set": {"secret": "s"}}`, `{"$unset": {"secret": ""}}`,
 				// A replacement whose first key is "" is a replacement
-				// all the same (UpdatePaths says so).
+				// all the same (mql.UpdatePaths says so).
 				`{"": 1, "t": 2}`}, false},
 		// An update the server would reject on the stored value ($push
 		// to a scalar, $inc of a string) is denied by the permissions

@@ -11,6 +11,7 @@ import (
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/mql"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -90,14 +91,14 @@ func TestMissingInsideOperandFailsClosed(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ReadFilter: %v", err)
 			}
-			if fj, nj := extj(t, f), extj(t, evaluator.NeverMatch()); fj != nj {
+			if fj, nj := extj(t, f), extj(t, mql.NeverMatch()); fj != nj {
 				t.Errorf("ReadFilter %s; want %s", fj, nj)
 			}
 			wf, err := prog.WriteFilter(ctx, caller, evaluator.ActionWrite, nil)
 			if err != nil {
 				t.Fatalf("WriteFilter: %v", err)
 			}
-			if fj, nj := extj(t, wf), extj(t, evaluator.NeverMatch()); fj != nj {
+			if fj, nj := extj(t, wf), extj(t, mql.NeverMatch()); fj != nj {
 				t.Errorf("WriteFilter %s; want %s", fj, nj)
 			}
 		})
@@ -287,7 +288,7 @@ func TestNullInExpansionArrayNegatedFailsClosed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fj, nj := extj(t, f), extj(t, evaluator.NeverMatch()); fj != nj {
+			if fj, nj := extj(t, f), extj(t, mql.NeverMatch()); fj != nj {
 				t.Errorf("ReadFilter %s; want %s", fj, nj)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/mql"
 	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -18,7 +19,7 @@ import (
 // TestReadFilterOnServer inserts generated documents into a real server
 // (embedded FerretDB, or $MONGODB_URI) and checks that find with
 // ReadFilter returns exactly the documents Evaluate allows reading, and
-// that NeverMatch matches nothing.
+// that mql.NeverMatch matches nothing.
 func TestReadFilterOnServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs a server")
@@ -66,9 +67,9 @@ func TestReadFilterOnServer(t *testing.T) {
 			t.Fatalf("insert: %v", err)
 		}
 		if seed == first {
-			n, err := coll.CountDocuments(ctx, evaluator.NeverMatch())
+			n, err := coll.CountDocuments(ctx, mql.NeverMatch())
 			if err != nil || n != 0 {
-				t.Fatalf("NeverMatch matched %d documents (%v)", n, err)
+				t.Fatalf("mql.NeverMatch matched %d documents (%v)", n, err)
 			}
 		}
 		for ui, u := range genUsers {

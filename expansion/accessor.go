@@ -77,7 +77,7 @@ func Compile(r Ref) *Accessor {
 		if i == 0 && r.Root == RootUser {
 			continue // a user field
 		}
-		if strings.HasPrefix(s, "$") || looksLikeIndex(s) && !isIndex(s) {
+		if strings.HasPrefix(s, "$") || gjsonOnlyIndex(s) {
 			a.walk = true
 		}
 	}
@@ -170,14 +170,19 @@ func (a *Accessor) lookup(doc []byte, path, step0 string) (value.Value, error) {
 	return fromGJSON(res)
 }
 
-func isIndex(s string) bool { _, ok := value.ArrayIndex(s); return ok }
-
-// looksLikeIndex reports whether s is all decimal digits.
-func looksLikeIndex(s string) bool {
+// gjsonOnlyIndex reports whether gjson would index an array with s (any
+// non-empty run of decimal digits) where value.ArrayIndex, the one reading
+// of an index, does not ("01", or more than nine digits). The digit test
+// is gjson's reading, deliberately not value's: such a path is walked in
+// BSON instead.
+func gjsonOnlyIndex(s string) bool {
+	if _, ok := value.ArrayIndex(s); ok || s == "" {
+		return false
+	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}
-	return s != ""
+	return true
 }

@@ -29,7 +29,7 @@ import (
 // too: the gate does not rewrite sub-pipelines with another collection's
 // rules; query that collection through its own gated Collection. Client
 // $match bodies are validated like Find filters
-// (evaluator.ValidateClientQuery); {$meta: "indexKey"} and {$meta:
+// (mql.ValidateQuery); {$meta: "indexKey"} and {$meta:
 // "recordId"} are refused anywhere (see metaAllowed). The collation option
 // is refused, as in App Services' user context ("Query Option
 // Availability"), and so are hint, allowDiskUse, bypassDocumentValidation

@@ -29,11 +29,11 @@
 //	| SystemSession     | the bypass (Gate.System): the driver's *mongo.Database, no rules             |
 //	| rule filter       | evaluator ReadFilter / WriteFilter: exactly the documents the caller may     |
 //	|                   | read, update (for the paths an update touches) or delete                     |
-//	| client filter     | the caller's query, validated (evaluator.ValidateClientQuery), never expanded|
-//	| combined filter   | {$and: [client filter, rule filter]} (evaluator.Combine)                     |
+//	| client filter     | the caller's query, validated (mql.ValidateQuery), never expanded            |
+//	| combined filter   | {$and: [client filter, rule filter]} (mql.And)                               |
 //	| redaction         | keeping only Decision.Fields.Read of a document, decided per document       |
 //	| invisible         | a document no role lets the caller read: left out, never counted or reported |
-//	| post-image        | the document after an update, evaluator.ApplyUpdate(prev, update)            |
+//	| post-image        | the document after an update, mql.ApplyUpdate(prev, update)                  |
 //	| pin               | the filter of a document exactly as read: its _id and every top-level value  |
 //	| optimistic write  | a write filtered by rule filter AND pin: it lands only if nothing changed    |
 //	|                   | since the gate checked the post-image; otherwise the gate checks again      |
@@ -115,7 +115,7 @@
 //   - Upserts are refused: insert and update separately.
 //   - The values an update writes ($set, $setOnInsert, $min, $max, $push
 //     and $addToSet, $each lists included) and replacement documents are
-//     checked like inserted documents (evaluator.ValidateClientUpdate): a
+//     checked like inserted documents (mql.ValidateUpdate): a
 //     "$"-prefixed or dotted field name at any depth is refused
 //     (CodeInvalid, with the document/* code and a pointer into the
 //     update). MongoDB stores some of them, but they read back as
@@ -139,8 +139,8 @@
 //     honoured: they change nothing the caller gets back. The gate never
 //     passes a caller's option builders to the driver: it copies the
 //     options it honours.
-//   - An update whose post-image evaluator.ApplyUpdate cannot compute
-//     (evaluator.ErrUnsupportedUpdate: positional paths, $push with $sort,
+//   - An update whose post-image mql.ApplyUpdate cannot compute
+//     (mql.ErrUnsupportedUpdate: positional paths, $push with $sort,
 //     ...) is refused: its effect on the rules cannot be checked.
 //   - A stored document whose read rules cannot be evaluated (a %function
 //     failing on it, a stored regular expression used as an operand) is

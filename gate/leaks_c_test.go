@@ -11,6 +11,7 @@ import (
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/gate"
 	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/mql"
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -141,15 +142,15 @@ func TestUpdateValuesValidated(t *testing.T) {
 	for _, tc := range []struct {
 		update, ptr, code string
 	}{
-		{`{"$set": {"role": {"$maxKey": 1}}}`, "/$set/role/$maxKey", evaluator.CodeDocumentDollarField},
-		{`{"$set": {"p": {"q": [{"x.y": 1}]}}}`, "/$set/p/q/0/x.y", evaluator.CodeDocumentDottedField},
-		{`{"$setOnInsert": {"p": {"$gt": 1}}}`, "/$setOnInsert/p/$gt", evaluator.CodeDocumentDollarField},
-		{`{"$push": {"a": {"$each": [1, {"$lte": 2}]}}}`, "/$push/a/$each/1/$lte", evaluator.CodeDocumentDollarField},
-		{`{"$push": {"a": [[{"$x": 1}]]}}`, "/$push/a/0/0/$x", evaluator.CodeDocumentDollarField},
-		{`{"$addToSet": {"a": {"$each": [{"k": {"$y": 1}}]}}}`, "/$addToSet/a/$each/0/k/$y", evaluator.CodeDocumentDollarField},
-		{`{"$addToSet": {"a": {"b.c": 1}}}`, "/$addToSet/a/b.c", evaluator.CodeDocumentDottedField},
-		{`{"$min": {"n": {"$numberX": 1}}}`, "/$min/n/$numberX", evaluator.CodeDocumentDollarField},
-		{`{"$max": {"m": {"a.b": 1}}}`, "/$max/m/a.b", evaluator.CodeDocumentDottedField},
+		{`{"$set": {"role": {"$maxKey": 1}}}`, "/$set/role/$maxKey", mql.CodeDocumentDollarField},
+		{`{"$set": {"p": {"q": [{"x.y": 1}]}}}`, "/$set/p/q/0/x.y", mql.CodeDocumentDottedField},
+		{`{"$setOnInsert": {"p": {"$gt": 1}}}`, "/$setOnInsert/p/$gt", mql.CodeDocumentDollarField},
+		{`{"$push": {"a": {"$each": [1, {"$lte": 2}]}}}`, "/$push/a/$each/1/$lte", mql.CodeDocumentDollarField},
+		{`{"$push": {"a": [[{"$x": 1}]]}}`, "/$push/a/0/0/$x", mql.CodeDocumentDollarField},
+		{`{"$addToSet": {"a": {"$each": [{"k": {"$y": 1}}]}}}`, "/$addToSet/a/$each/0/k/$y", mql.CodeDocumentDollarField},
+		{`{"$addToSet": {"a": {"b.c": 1}}}`, "/$addToSet/a/b.c", mql.CodeDocumentDottedField},
+		{`{"$min": {"n": {"$numberX": 1}}}`, "/$min/n/$numberX", mql.CodeDocumentDollarField},
+		{`{"$max": {"m": {"a.b": 1}}}`, "/$max/m/a.b", mql.CodeDocumentDottedField},
 	} {
 		_, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: 1}}, plainD(t, tc.update))
 		re := wantRefused(t, err, gate.CodeInvalid)

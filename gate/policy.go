@@ -7,6 +7,7 @@ import (
 	"errors"
 
 	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/mql"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -87,11 +88,5 @@ func combine(client bson.Raw, rule bson.D) bson.D {
 		// client was validated: it decodes.
 		_ = bson.Unmarshal(client, &d)
 	}
-	return evaluator.Combine(d, rule)
+	return mql.And(d, rule)
 }
-
-// validateClientQuery checks a client query; it is never expanded.
-func validateClientQuery(q bson.Raw) error { return evaluator.ValidateClientQuery(q) }
-
-// validateClientDocument checks a document to insert.
-func validateClientDocument(d bson.Raw) error { return evaluator.ValidateClientDocument(d) }

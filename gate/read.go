@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/mql"
 	"github.com/rulegate/rulegate/source"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -14,7 +15,7 @@ import (
 )
 
 // clientFilter encodes and validates a client query: it must be a document
-// of known query operators (evaluator.ValidateClientQuery), with no
+// of known query operators (mql.ValidateQuery), with no
 // server-side JavaScript. It is never expanded: %% strings in it are plain
 // strings.
 func (c *Collection) clientFilter(op string, filter any) (bson.Raw, error) {
@@ -26,7 +27,7 @@ func (c *Collection) clientFilter(op string, filter any) (bson.Raw, error) {
 		r.Namespace, r.Op = c.ns, op
 		return nil, r
 	}
-	if err := validateClientQuery(raw); err != nil {
+	if err := mql.ValidateQuery(raw); err != nil {
 		return nil, c.refusedFrom(op, CodeUnsupported, "", err)
 	}
 	return raw, nil
@@ -35,7 +36,7 @@ func (c *Collection) clientFilter(op string, filter any) (bson.Raw, error) {
 // validateMatch is checkPipeline's hook for client $match stages.
 func (c *Collection) validateMatch(op string) func(bson.Raw, source.Pointer) *RefusedError {
 	return func(q bson.Raw, ptr source.Pointer) *RefusedError {
-		if err := validateClientQuery(q); err != nil {
+		if err := mql.ValidateQuery(q); err != nil {
 			return c.refusedFrom(op, CodeUnsupported, ptr, err)
 		}
 		return nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/mql"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -64,7 +65,7 @@ func (c *Collection) refsOK(ctx context.Context, b *evaluator.Bound, op string, 
 	if err != nil {
 		return false, err
 	}
-	probe, err := evaluator.ApplyUpdate(doc, upd)
+	probe, err := mql.ApplyUpdate(doc, upd)
 	if err != nil {
 		// Cannot be probed (a path through a non-document): fail closed.
 		return false, nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/mql"
 	"github.com/rulegate/rulegate/source"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -89,7 +90,7 @@ func (c *Collection) checkInsert(ctx context.Context, b *evaluator.Bound, op str
 		r.Ptr = ptr
 		return nil, r
 	}
-	if err := validateClientDocument(raw); err != nil {
+	if err := mql.ValidateDocument(raw); err != nil {
 		return nil, c.refusedFrom(op, CodeInvalid, ptr, err)
 	}
 	if _, err := raw.LookupErr("_id"); err != nil {
@@ -133,18 +134,18 @@ func toDocsAny(documents any) ([]any, error) {
 // update is a parsed client update or replacement.
 type update struct {
 	raw  bson.Raw
-	info evaluator.UpdateInfo
+	info mql.UpdateInfo
 }
 
 func (c *Collection) parseUpdate(op string, u any, replacement bool) (*update, error) {
-	raw, err := evaluator.MarshalUpdate(u)
+	raw, err := mql.MarshalUpdate(u)
 	if err == nil {
-		var info evaluator.UpdateInfo
-		info, err = evaluator.UpdatePaths(raw)
+		var info mql.UpdateInfo
+		info, err = mql.UpdatePaths(raw)
 		if err == nil {
 			// The values an update writes are checked like inserted
 			// documents: no "$"-prefixed or dotted field names.
-			if err := evaluator.ValidateClientUpdate(raw); err != nil {
+			if err := mql.ValidateUpdate(raw); err != nil {
 				return nil, c.refusedFrom(op, CodeInvalid, "", err)
 			}
 			switch {
@@ -159,7 +160,7 @@ func (c *Collection) parseUpdate(op string, u any, replacement bool) (*update, e
 	r := c.refusedFrom(op, CodeInvalid, "", err)
 	var se *source.Error
 	errors.As(err, &se)
-	if errors.Is(err, evaluator.ErrUnsupportedUpdate) || (se != nil && se.Code == evaluator.CodeUpdatePipeline) {
+	if errors.Is(err, mql.ErrUnsupportedUpdate) || (se != nil && se.Code == mql.CodeUpdatePipeline) {
 		r.Code = CodeUnsupported
 	}
 	return nil, r
@@ -170,23 +171,6 @@ type writeOpts struct {
 	arrayFilters []any
 	sort         any
 	comment      any
-}
-
-// and returns {$and: parts}, leaving out empty filters.
-func and(parts ...bson.D) bson.D {
-	var a bson.A
-	for _, p := range parts {
-		if len(p) > 0 {
-			a = append(a, p)
-		}
-	}
-	switch len(a) {
-	case 0:
-		return bson.D{}
-	case 1:
-		return a[0].(bson.D)
-	}
-	return bson.D{{Key: "$and", Value: a}}
 }
 
 // pin returns the filter of the document prev exactly as read: its _id and
@@ -215,7 +199,7 @@ type guardedWrite struct {
 }
 
 // run performs w: read the document in scope, compute it after the update
-// (evaluator.ApplyUpdate), evaluate the write with %%root the new document
+// (mql.ApplyUpdate), evaluate the write with %%root the new document
 // and %%prevRoot the old, and write it only if unchanged since. It returns
 // found=false when no document is in scope.
 func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite) (found bool, err error) {
@@ -224,7 +208,7 @@ func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite
 		if err != nil || prev == nil {
 			return false, err
 		}
-		post, err := evaluator.ApplyUpdate(prev, w.upd.raw)
+		post, err := mql.ApplyUpdate(prev, w.upd.raw)
 		if err != nil {
 			return true, c.applyFailed(ctx, b, w.op, prev, w.upd, err)
 		}
@@ -235,7 +219,7 @@ func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite
 		if !d.Allowed {
 			return true, c.denied(w.op, evaluator.ActionWrite, d)
 		}
-		matched, err := w.do(ctx, and(w.scope, pin(prev)))
+		matched, err := w.do(ctx, mql.And(w.scope, pin(prev)))
 		if err != nil || matched {
 			return true, err
 		}
@@ -246,7 +230,7 @@ func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite
 		Msg: fmt.Sprintf("the document kept changing during %d attempts", w.retry+1), Err: ErrConflict}
 }
 
-// applyFailed explains an update that evaluator.ApplyUpdate cannot apply
+// applyFailed explains an update that mql.ApplyUpdate cannot apply
 // to prev (aerr). The message of aerr speaks of the values the update
 // touches ("cannot apply $inc to a value of type string"), so it is given
 // only when the caller may write them: the write is first decided on prev
@@ -261,7 +245,7 @@ func (c *Collection) applyFailed(ctx context.Context, b *evaluator.Bound, op str
 		return c.denied(op, evaluator.ActionWrite, d)
 	}
 	r := c.refused(op, CodeUnsupported, "the document after the update cannot be computed, so the rules cannot be checked: "+aerr.Error(), aerr)
-	if !errors.Is(aerr, evaluator.ErrUnsupportedUpdate) {
+	if !errors.Is(aerr, mql.ErrUnsupportedUpdate) {
 		r.Code = CodeInvalid
 	}
 	return r
@@ -337,7 +321,7 @@ func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op stri
 			d, err = c.decide(ctx, b, a, doc, nil, nil)
 		} else {
 			post := doc
-			if p, e := evaluator.ApplyUpdate(doc, upd.raw); e == nil {
+			if p, e := mql.ApplyUpdate(doc, upd.raw); e == nil {
 				post = p
 			}
 			d, err = c.decide(ctx, b, a, post, doc, upd.raw)
@@ -362,7 +346,7 @@ func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op stri
 // concurrent change makes the gate check again (WithRetries).
 //
 // Upserts are refused (CodeUnsupported). An update whose result the gate
-// cannot compute (evaluator.ErrUnsupportedUpdate: positional paths,
+// cannot compute (mql.ErrUnsupportedUpdate: positional paths,
 // $push with $sort, ...) is refused: the rules could not be checked.
 func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (*mongo.UpdateResult, error) {
 	uo := &options.UpdateOneOptions{}
@@ -612,7 +596,7 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 	}
 	res := &mongo.UpdateResult{Acknowledged: true}
 	for _, id := range ids {
-		one := and(bson.D{{Key: "_id", Value: id}}, combine(client, scope))
+		one := mql.And(bson.D{{Key: "_id", Value: id}}, combine(client, scope))
 		var r *mongo.UpdateResult
 		found, err := c.run(ctx, b, guardedWrite{
 			op: op, upd: upd, scope: scope, retry: c.s.g.retries,
@@ -696,7 +680,7 @@ func (c *Collection) decideOn(ctx context.Context, b *evaluator.Bound, op string
 		}
 		return d, nil
 	}
-	post, err := evaluator.ApplyUpdate(doc, upd.raw)
+	post, err := mql.ApplyUpdate(doc, upd.raw)
 	if err != nil {
 		return evaluator.Decision{}, c.applyFailed(ctx, b, op, doc, upd, err)
 	}
@@ -854,7 +838,7 @@ func (c *Collection) deleteEach(ctx context.Context, b *evaluator.Bound, op stri
 				continue
 			}
 			var gone bson.Raw
-			err = c.coll.FindOneAndDelete(ctx, and(scope, pin(doc))).Decode(&gone)
+			err = c.coll.FindOneAndDelete(ctx, mql.And(scope, pin(doc))).Decode(&gone)
 			if errors.Is(err, mongo.ErrNoDocuments) {
 				conflict = true
 				continue
@@ -935,7 +919,7 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 					return errResult(mongo.ErrNoDocuments)
 				}
 				var gone bson.Raw
-				err = c.coll.FindOneAndDelete(ctx, and(scope, pin(doc))).Decode(&gone)
+				err = c.coll.FindOneAndDelete(ctx, mql.And(scope, pin(doc))).Decode(&gone)
 				if errors.Is(err, mongo.ErrNoDocuments) {
 					backoff(ctx, attempt)
 					continue

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/rulegate/rulegate/mql"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/rulegate/rulegate/evaluator"
@@ -74,7 +75,7 @@ func (c *cli) filter(args []string) int {
 	}
 	var client bson.D
 	if req.Query != nil {
-		if err := evaluator.ValidateClientQuery(req.Query); err != nil {
+		if err := mql.ValidateQuery(req.Query); err != nil {
 			var e *source.Error
 			if errors.As(err, &e) {
 				fmt.Fprintf(c.stderr, "rulegate filter: %s: /query%s: %s (%s)\n", stdinName, e.Ptr, e.Msg, e.Code)
@@ -104,7 +105,7 @@ func (c *cli) filter(args []string) int {
 		return exitUsage
 	}
 	c.noRulesNote(filterCmd, prog, req.Caller.Namespace)
-	out := bson.D{{Key: "filter", Value: evaluator.Combine(client, rule)}, {Key: "projection", Value: nil}}
+	out := bson.D{{Key: "filter", Value: mql.And(client, rule)}, {Key: "projection", Value: nil}}
 	if projection != nil {
 		out[1].Value = projection
 	}

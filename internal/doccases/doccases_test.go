@@ -13,6 +13,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/rulegate/rulegate/mql"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/rulegate/rulegate/evaluator"
@@ -20,7 +21,6 @@ import (
 	"github.com/rulegate/rulegate/exprfunc"
 	"github.com/rulegate/rulegate/internal/txtar"
 	"github.com/rulegate/rulegate/rules"
-	"github.com/rulegate/rulegate/value"
 )
 
 var divergences = flag.Bool("divergences", false, "run the known-divergence cases strictly instead of skipping them")
@@ -303,104 +303,13 @@ func runCase(t *testing.T, a *txtar.Archive) []string {
 	return diffs
 }
 
-// memMatch is a small in-memory MongoDB matcher for the operators that
-// ReadFilter emits ($and, $or, $nor, $eq, $ne, $gt, $gte, $lt, $lte, $in,
-// $nin, $exists), written over the value package's match functions (the
-// approach of evaluator/agreement_test.go).
+// memMatch matches filter against doc in memory with mql.Match; its error
+// says the filter cannot be decided there (the agreement is then not
+// checked).
 func memMatch(doc bson.Raw, filter bson.D) (bool, error) {
 	raw, err := bson.Marshal(filter)
 	if err != nil {
 		return false, err
 	}
-	return memMatchRaw(value.Raw(doc), raw)
-}
-
-func memMatchRaw(doc value.Document, q bson.Raw) (bool, error) {
-	elems, err := q.Elements()
-	if err != nil {
-		return false, err
-	}
-	for _, e := range elems {
-		k := e.Key()
-		switch k {
-		case "$and", "$or", "$nor":
-			arr, _ := e.Value().ArrayOK()
-			vals, _ := arr.Values()
-			any, all := false, true
-			for _, v := range vals {
-				sub, _ := v.DocumentOK()
-				ok, err := memMatchRaw(doc, sub)
-				if err != nil {
-					return false, err
-				}
-				if ok {
-					any = true
-				} else {
-					all = false
-				}
-			}
-			if k == "$and" && !all || k == "$or" && !any || k == "$nor" && any {
-				return false, nil
-			}
-			continue
-		}
-		if strings.HasPrefix(k, "$") {
-			return false, fmt.Errorf("unexpected operator %s", k)
-		}
-		path := value.ParsePath(k)
-		if value.HasRegex(value.FromRaw(e.Value())) {
-			// A pattern on the server, a value here: never decided here.
-			return false, fmt.Errorf("a regular expression operand in a filter")
-		}
-		ops, ok := e.Value().DocumentOK()
-		if opElems, _ := ops.Elements(); !ok || len(opElems) == 0 || !strings.HasPrefix(opElems[0].Key(), "$") {
-			if !value.MatchEq(doc, path, value.FromRaw(e.Value())) {
-				return false, nil
-			}
-			continue
-		}
-		opElems, _ := ops.Elements()
-		for _, o := range opElems {
-			arg := value.FromRaw(o.Value())
-			if o.Key() != "$not" && value.CheckOperand(arg) != value.Comparable {
-				return false, fmt.Errorf("an operand the server does not compare as a value (%s) in a filter", value.CheckOperand(arg))
-			}
-			var r bool
-			switch o.Key() {
-			case "$eq":
-				r = value.MatchEq(doc, path, arg)
-			case "$ne":
-				r = !value.MatchEq(doc, path, arg)
-			case "$gt":
-				r = value.MatchCmp(doc, path, value.Gt, arg)
-			case "$gte":
-				r = value.MatchCmp(doc, path, value.Gte, arg)
-			case "$lt":
-				r = value.MatchCmp(doc, path, value.Lt, arg)
-			case "$lte":
-				r = value.MatchCmp(doc, path, value.Lte, arg)
-			case "$in", "$nin":
-				var vals []value.Value
-				hasNull := false
-				arg.Each(func(_ int, x value.Value) bool {
-					vals = append(vals, x)
-					hasNull = hasNull || x.IsNull()
-					return false
-				})
-				r = value.MatchIn(doc, path, value.NewSet(vals...), hasNull)
-				if o.Key() == "$nin" {
-					r = !r
-				}
-			case "$exists":
-				want, _ := arg.BoolOK()
-				r = value.MatchExists(doc, path, want)
-			default:
-				return false, fmt.Errorf("unexpected operator %s", o.Key())
-			}
-			if !r {
-				return false, nil
-			}
-		}
-	}
-	return true, nil
+	return mql.Match(raw, doc)
 }

@@ -16,6 +16,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/rulegate/rulegate/mql"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/rulegate/rulegate/evaluator"
@@ -24,7 +25,6 @@ import (
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/source"
 	"github.com/rulegate/rulegate/token"
-	"github.com/rulegate/rulegate/value"
 )
 
 const rulesPath = "data_sources/mongodb-atlas/app/items/rules.json"
@@ -139,11 +139,11 @@ func runCase(t *testing.T, a *txtar.Archive, want string) []string {
 		if err := bson.UnmarshalExtJSON(query, false, &q); err != nil {
 			t.Fatalf("query.json: %v", err)
 		}
-		err := evaluator.ValidateClientQuery(q)
+		err := mql.ValidateQuery(q)
 		if err == nil {
 			return []string{fmt.Sprintf("client query accepted, want error %s", arg)}
 		}
-		if !errors.Is(err, evaluator.ErrInvalidQuery) || !hasCode(err, arg) {
+		if !errors.Is(err, mql.ErrInvalidQuery) || !hasCode(err, arg) {
 			return []string{fmt.Sprintf("client query error %q (codes %v), want code %s", err, source.Codes(err), arg)}
 		}
 		return nil
@@ -222,14 +222,14 @@ func runCase(t *testing.T, a *txtar.Archive, want string) []string {
 			t.Fatalf("query.json: %v", err)
 		}
 		raw, _ := bson.Marshal(q)
-		if err := evaluator.ValidateClientQuery(raw); err != nil {
+		if err := mql.ValidateQuery(raw); err != nil {
 			return []string{fmt.Sprintf("client query refused: %v", err)}
 		}
 		filter, _, err := prog.ReadFilter(ctx, caller)
 		if err != nil {
 			return []string{fmt.Sprintf("ReadFilter: %v", err)}
 		}
-		combined := evaluator.Combine(q, filter)
+		combined := mql.And(q, filter)
 		ext, err := bson.MarshalExtJSON(combined, false, false)
 		if err != nil {
 			t.Fatal(err)
@@ -249,98 +249,19 @@ func runCase(t *testing.T, a *txtar.Archive, want string) []string {
 	}
 }
 
-// matches evaluates the read filter on one document with a small matcher
-// for the operators read filters use; it fails the test on anything else,
-// so that the check can never pass by not understanding the filter.
+// matches matches filter against doc in memory with mql.Match; a filter
+// Match cannot decide fails the test.
 func matches(t *testing.T, filter bson.D, doc bson.Raw) bool {
 	t.Helper()
 	raw, err := bson.Marshal(filter)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return matchDoc(t, bson.Raw(raw), value.Raw(doc))
-}
-
-func matchDoc(t *testing.T, f bson.Raw, doc value.Document) bool {
-	elems, err := f.Elements()
+	m, err := mql.Match(raw, doc)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("matcher: filter %v: %v", filter, err)
 	}
-	for _, e := range elems {
-		key := e.Key()
-		v := value.FromRaw(e.Value())
-		switch key {
-		case "$and", "$or", "$nor":
-			arr, _ := v.ArrayOK()
-			vals, _ := arr.Values()
-			any, all := false, true
-			for _, sub := range vals {
-				m := matchDoc(t, sub.Document(), doc)
-				any = any || m
-				all = all && m
-			}
-			switch {
-			case key == "$and" && !all, key == "$or" && !any, key == "$nor" && any:
-				return false
-			}
-			continue
-		}
-		if strings.HasPrefix(key, "$") {
-			t.Fatalf("matcher: unsupported top-level operator %s", key)
-		}
-		p := value.ParsePath(key)
-		if value.HasRegex(v) {
-			// A pattern on the server, a value here: never decided here.
-			t.Fatalf("matcher: a regular expression operand in a filter")
-		}
-		if sub, ok := v.DocumentOK(); ok && isOps(sub) {
-			ops, _ := sub.Elements()
-			for _, op := range ops {
-				arg := value.FromRaw(op.Value())
-				if op.Key() != "$not" && value.CheckOperand(arg) != value.Comparable {
-					t.Fatalf("matcher: an operand the server does not compare as a value (%s) in a filter", value.CheckOperand(arg))
-				}
-				var ok bool
-				switch op.Key() {
-				case "$eq":
-					ok = value.MatchEq(doc, p, arg)
-				case "$ne":
-					ok = !value.MatchEq(doc, p, arg)
-				case "$in", "$nin":
-					arr, _ := arg.ArrayOK()
-					vals, _ := arr.Values()
-					set := make([]value.Value, len(vals))
-					hasNull := false
-					for i, x := range vals {
-						set[i] = value.FromRaw(x)
-						hasNull = hasNull || set[i].IsNull()
-					}
-					ok = value.MatchIn(doc, p, value.NewSet(set...), hasNull)
-					if op.Key() == "$nin" {
-						ok = !ok
-					}
-				case "$exists":
-					b, _ := arg.BoolOK()
-					ok = value.MatchExists(doc, p, b)
-				default:
-					t.Fatalf("matcher: unsupported operator %s", op.Key())
-				}
-				if !ok {
-					return false
-				}
-			}
-			continue
-		}
-		if !value.MatchEq(doc, p, v) {
-			return false
-		}
-	}
-	return true
-}
-
-func isOps(d bson.Raw) bool {
-	elems, err := d.Elements()
-	return err == nil && len(elems) > 0 && strings.HasPrefix(elems[0].Key(), "$")
+	return m
 }
 
 // nest returns an expression nested n levels deep with %and.
@@ -376,9 +297,9 @@ func TestDeepClientQuery(t *testing.T) {
 		// The driver itself refuses it: nothing reaches rulegate.
 		t.Skipf("driver refuses the query: %v", err)
 	}
-	err := evaluator.ValidateClientQuery(raw)
-	if !hasCode(err, evaluator.CodeQueryDepth) {
-		t.Fatalf("10k-level client query: %v, want %s", err, evaluator.CodeQueryDepth)
+	err := mql.ValidateQuery(raw)
+	if !hasCode(err, mql.CodeQueryDepth) {
+		t.Fatalf("10k-level client query: %v, want %s", err, mql.CodeQueryDepth)
 	}
 }
 

@@ -1,4 +1,4 @@
-package evaluator
+package mql
 
 // Client-supplied queries and documents are data, never rules: they are
 // validated against the operators App Services lets application users
@@ -22,25 +22,25 @@ const (
 	CodeQueryUnknown     = "query/unknown-operator"   // not a MongoDB query operator
 	CodeQueryOperand     = "query/operand"            // an operator's argument has the wrong shape
 	CodeQueryDollarField = "query/dollar-field"       // a "$"-prefixed key inside a literal value
-	CodeQueryDepth       = "query/depth"              // nested deeper than MaxQueryDepth
+	CodeQueryDepth       = "query/depth"              // nested deeper than MaxDepth
 
 	CodeDocumentMalformed   = "document/malformed"    // not a well-formed BSON document
 	CodeDocumentDollarField = "document/dollar-field" // a field name that starts with "$"
 	CodeDocumentDottedField = "document/dotted-field" // a field name that holds a "."
-	CodeDocumentDepth       = "document/depth"        // nested deeper than MaxQueryDepth
+	CodeDocumentDepth       = "document/depth"        // nested deeper than MaxDepth
 	CodeDocumentID          = "document/id"           // an _id the server rejects (array, regex, undefined)
 )
 
-// MaxQueryDepth bounds the nesting of documents and arrays in client
+// MaxDepth bounds the nesting of documents and arrays in client
 // queries and documents, as the server bounds BSON nesting (100 levels).
-const MaxQueryDepth = 100
+const MaxDepth = 100
 
-// ErrInvalidQuery is wrapped by the errors of ValidateClientQuery;
+// ErrInvalidQuery is wrapped by the errors of ValidateQuery;
 // errors.As finds the *source.Error with the code and the JSON pointer.
-var ErrInvalidQuery = errors.New("evaluator: invalid client query")
+var ErrInvalidQuery = errors.New("mql: invalid client query")
 
-// ErrInvalidDocument is wrapped by the errors of ValidateClientDocument.
-var ErrInvalidDocument = errors.New("evaluator: invalid client document")
+// ErrInvalidDocument is wrapped by the errors of ValidateDocument.
+var ErrInvalidDocument = errors.New("mql: invalid client document")
 
 // queryOp classifies the $-prefixed keys of queries.
 type queryOp uint8
@@ -85,15 +85,6 @@ var queryOperators = map[string]queryOp{
 	"$within":       qForbidden,
 	"$bitsAllClear": qForbidden, "$bitsAllSet": qForbidden, "$bitsAnyClear": qForbidden, "$bitsAnySet": qForbidden,
 	"$comment": qForbidden, "$sampleRate": qForbidden, "$natural": qForbidden, "$rand": qForbidden,
-}
-
-// typeAliases are the $type aliases of the MongoDB manual
-// (https://www.mongodb.com/docs/manual/reference/operator/query/type/).
-var typeAliases = map[string]bool{
-	"double": true, "string": true, "object": true, "array": true, "binData": true, "undefined": true,
-	"objectId": true, "bool": true, "date": true, "null": true, "regex": true, "dbPointer": true,
-	"javascript": true, "symbol": true, "javascriptWithScope": true, "int": true, "timestamp": true,
-	"long": true, "decimal": true, "minKey": true, "maxKey": true, "number": true,
 }
 
 // seg is one step of the JSON pointer of the value being checked.
@@ -182,7 +173,7 @@ func tooDeep(doc []byte, max int) bool {
 	return false
 }
 
-// ValidateClientQuery checks a query filter sent by a client. Client
+// ValidateQuery checks a query filter sent by a client. Client
 // queries are data: they are never expanded, so a "%%user.id" string in
 // them stays that literal string, and only the query operators App
 // Services offers application users are accepted:
@@ -202,13 +193,13 @@ func tooDeep(doc []byte, max int) bool {
 // ($in needs an array, $size a non-negative integer, $type a known type,
 // ...: query/operand); "$"-prefixed keys inside literal documents are
 // rejected (query/dollar-field) so that nothing that looks like an
-// operator reaches the server; nesting is bounded by MaxQueryDepth
+// operator reaches the server; nesting is bounded by MaxDepth
 // (query/depth). The error wraps ErrInvalidQuery and a *source.Error with
 // the JSON pointer of the offending key. An empty query is valid.
-func ValidateClientQuery(q bson.Raw) error {
+func ValidateQuery(q bson.Raw) error {
 	c := newChecker(ErrInvalidQuery)
-	if tooDeep(q, 2*MaxQueryDepth) { // before the driver's recursive Validate; the walk below names the place
-		return c.fail(CodeQueryDepth, "query is nested more than "+strconv.Itoa(MaxQueryDepth)+" levels deep")
+	if tooDeep(q, 2*MaxDepth) { // before the driver's recursive Validate; the walk below names the place
+		return c.fail(CodeQueryDepth, "query is nested more than "+strconv.Itoa(MaxDepth)+" levels deep")
 	}
 	if err := bsoncore.Document(q).Validate(); err != nil {
 		return c.fail(CodeQueryMalformed, "query is not a BSON document: "+err.Error())
@@ -218,8 +209,8 @@ func ValidateClientQuery(q bson.Raw) error {
 
 // query checks a query document: fields and logical operators.
 func (c *qchecker) query(doc []byte, depth int) error {
-	if depth > MaxQueryDepth {
-		return c.fail(CodeQueryDepth, "query is nested more than "+strconv.Itoa(MaxQueryDepth)+" levels deep")
+	if depth > MaxDepth {
+		return c.fail(CodeQueryDepth, "query is nested more than "+strconv.Itoa(MaxDepth)+" levels deep")
 	}
 	return elems(doc, func(key []byte, v value.Value) error {
 		c.push(key)
@@ -286,8 +277,8 @@ func firstKeyIsOperator(doc []byte) bool {
 
 // operators checks an operator document such as {"$gt": 1, "$lt": 5}.
 func (c *qchecker) operators(doc []byte, depth int) error {
-	if depth > MaxQueryDepth {
-		return c.fail(CodeQueryDepth, "query is nested more than "+strconv.Itoa(MaxQueryDepth)+" levels deep")
+	if depth > MaxDepth {
+		return c.fail(CodeQueryDepth, "query is nested more than "+strconv.Itoa(MaxDepth)+" levels deep")
 	}
 	return elems(doc, func(key []byte, v value.Value) error {
 		c.push(key)
@@ -349,8 +340,8 @@ func (c *qchecker) operator(key []byte, v value.Value, depth int) error {
 // element ({"$gte": 80}), or a query on document elements ({"qty":
 // {"$gt": 5}}), or both forms' logical operators.
 func (c *qchecker) elemMatch(doc []byte, depth int) error {
-	if depth > MaxQueryDepth {
-		return c.fail(CodeQueryDepth, "query is nested more than "+strconv.Itoa(MaxQueryDepth)+" levels deep")
+	if depth > MaxDepth {
+		return c.fail(CodeQueryDepth, "query is nested more than "+strconv.Itoa(MaxDepth)+" levels deep")
 	}
 	return elems(doc, func(key []byte, v value.Value) error {
 		if len(key) == 0 || key[0] != '$' {
@@ -399,23 +390,7 @@ func (c *qchecker) all(v value.Value, depth int) error {
 }
 
 func (c *qchecker) typeOperand(v value.Value) error {
-	one := func(e value.Value) bool {
-		if s, ok := e.StringOK(); ok {
-			return typeAliases[s]
-		}
-		n, ok := e.IntOK()
-		return ok && (n >= 1 && n <= 19 || n == -1 || n == 127)
-	}
-	if v.IsArray() {
-		ok := v.Len() > 0
-		v.Each(func(_ int, e value.Value) bool {
-			ok = ok && one(e)
-			return !ok
-		})
-		if ok {
-			return nil
-		}
-	} else if one(v) {
+	if _, ok := bsonTypes(v); ok {
 		return nil
 	}
 	return c.fail(CodeQueryOperand, "$type expects a BSON type alias or number, or an array of them, got "+describe(v))
@@ -441,8 +416,8 @@ func (c *qchecker) forbiddenRegex() error {
 // literal checks a literal value: no regular expressions and no
 // "$"-prefixed keys at any depth.
 func (c *qchecker) literal(v value.Value, depth int) error {
-	if depth > MaxQueryDepth {
-		return c.fail(CodeQueryDepth, "query is nested more than "+strconv.Itoa(MaxQueryDepth)+" levels deep")
+	if depth > MaxDepth {
+		return c.fail(CodeQueryDepth, "query is nested more than "+strconv.Itoa(MaxDepth)+" levels deep")
 	}
 	switch v.Type {
 	case bson.TypeRegex:
@@ -486,24 +461,7 @@ func describe(v value.Value) string {
 	return typeName(v.Type) + " " + s
 }
 
-// Combine returns the query that matches the documents matching both the
-// client's query and the rule's filter: {"$and": [client, rule]}. An empty
-// part is left out (the other part is returned as it is; both empty give
-// an empty query). The parts are never merged key by key, so a client key
-// can never replace or weaken a rule key.
-func Combine(client, rule bson.D) bson.D {
-	switch {
-	case len(client) == 0 && len(rule) == 0:
-		return bson.D{}
-	case len(client) == 0:
-		return rule
-	case len(rule) == 0:
-		return client
-	}
-	return bson.D{{Key: "$and", Value: bson.A{client, rule}}}
-}
-
-// ValidateClientDocument checks a document a client inserts or sends as a
+// ValidateDocument checks a document a client inserts or sends as a
 // replacement. It rejects, with an error wrapping ErrInvalidDocument and a
 // *source.Error with the JSON pointer of the offending key:
 // malformed BSON (document/malformed); field names that start with "$", at
@@ -511,14 +469,14 @@ func Combine(client, rule bson.D) bson.D {
 // as operators to rules and queries); field names that hold a "." at any
 // depth (document/dotted-field: field-level rules and queries name fields
 // by dotted paths, so such a field cannot be told from an embedded one);
-// nesting deeper than MaxQueryDepth (document/depth); and an _id that is an
+// nesting deeper than MaxDepth (document/depth); and an _id that is an
 // array, a regular expression or undefined, which the server rejects
 // (document/id). Strings such as "%%user.id" are stored as they are: they
 // are never expanded.
-func ValidateClientDocument(doc bson.Raw) error {
+func ValidateDocument(doc bson.Raw) error {
 	c := newChecker(ErrInvalidDocument)
-	if tooDeep(doc, 2*MaxQueryDepth) { // before the driver's recursive Validate; the walk below names the place
-		return c.fail(CodeDocumentDepth, "document is nested more than "+strconv.Itoa(MaxQueryDepth)+" levels deep")
+	if tooDeep(doc, 2*MaxDepth) { // before the driver's recursive Validate; the walk below names the place
+		return c.fail(CodeDocumentDepth, "document is nested more than "+strconv.Itoa(MaxDepth)+" levels deep")
 	}
 	if err := bsoncore.Document(doc).Validate(); err != nil {
 		return c.fail(CodeDocumentMalformed, "document is not a BSON document: "+err.Error())
@@ -530,14 +488,14 @@ func ValidateClientDocument(doc bson.Raw) error {
 	return c.document(doc, 1)
 }
 
-// ValidateClientUpdate checks the values a client update writes as
-// ValidateClientDocument checks an inserted document, with the same codes
+// ValidateUpdate checks the values a client update writes as
+// ValidateDocument checks an inserted document, with the same codes
 // and a JSON pointer into the update: the value of every field of $set,
 // $setOnInsert, $min and $max, the value or the $each elements of $push
 // and $addToSet, at any depth, inside arrays too. A replacement document
-// is checked with ValidateClientDocument. The conditions of $pull and the
+// is checked with ValidateDocument. The conditions of $pull and the
 // values of $pullAll are compared, not written, and are not checked here
-// (ValidateClientQuery-like rules do not apply to them either: they are
+// (ValidateQuery-like rules do not apply to them either: they are
 // update operands). Malformed updates are left to UpdatePaths: this
 // returns nil for them.
 //
@@ -545,14 +503,14 @@ func ValidateClientDocument(doc bson.Raw) error {
 // stored by MongoDB 5.0 and later as it is; read back as relaxed extended
 // JSON, {"$maxKey": 1} is a MaxKey, not a document, and it would read as
 // an operator to rules and queries.
-func ValidateClientUpdate(update bson.Raw) error {
+func ValidateUpdate(update bson.Raw) error {
 	if tooDeep(update, maxUpdateDepth) || bsoncore.Document(update).Validate() != nil {
 		return nil // UpdatePaths reports it
 	}
 	ops, _ := update.Elements()
 	isOp := len(ops) > 0 && len(ops[0].Key()) > 0 && ops[0].Key()[0] == '$'
 	if !isOp {
-		return ValidateClientDocument(update)
+		return ValidateDocument(update)
 	}
 	c := newChecker(ErrInvalidDocument)
 	for _, e := range ops {
@@ -589,8 +547,8 @@ func ValidateClientUpdate(update bson.Raw) error {
 }
 
 func (c *qchecker) document(doc []byte, depth int) error {
-	if depth > MaxQueryDepth {
-		return c.fail(CodeDocumentDepth, "document is nested more than "+strconv.Itoa(MaxQueryDepth)+" levels deep")
+	if depth > MaxDepth {
+		return c.fail(CodeDocumentDepth, "document is nested more than "+strconv.Itoa(MaxDepth)+" levels deep")
 	}
 	return elems(doc, func(key []byte, v value.Value) error {
 		c.push(key)
@@ -612,8 +570,8 @@ func (c *qchecker) documentValue(v value.Value, depth int) error {
 	case bson.TypeEmbeddedDocument:
 		return c.document(v.Data, depth+1)
 	case bson.TypeArray:
-		if depth+1 > MaxQueryDepth {
-			return c.fail(CodeDocumentDepth, "document is nested more than "+strconv.Itoa(MaxQueryDepth)+" levels deep")
+		if depth+1 > MaxDepth {
+			return c.fail(CodeDocumentDepth, "document is nested more than "+strconv.Itoa(MaxDepth)+" levels deep")
 		}
 		i := 0
 		return elems(v.Data, func(_ []byte, e value.Value) error {

@@ -1,4 +1,4 @@
-package evaluator
+package mql
 
 import (
 	"errors"
@@ -44,7 +44,7 @@ func FuzzUpdatePaths(f *testing.F) {
 			if err == nil && in.Replacement != info.Replacement {
 				t.Fatalf("UpdatePathsIn and UpdatePaths disagree on a replacement")
 			}
-			_ = ValidateClientUpdate(bson.Raw(b))
+			_ = ValidateUpdate(bson.Raw(b))
 			post, err := ApplyUpdate(p, bson.Raw(b))
 			utCheckUpdateErr(t, err)
 			if err == nil {

@@ -1,6 +1,7 @@
-package evaluator
+package mql
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"strings"
@@ -457,6 +458,44 @@ func TestApplyUpdateAgreesWithUpdatePaths(t *testing.T) {
 			if !covered {
 				t.Errorf("%s changes %q but UpdatePaths gave %v", u, f, info.Paths)
 			}
+		}
+	}
+}
+
+// TestWritePaths: one numeric component (after no positional one) gives
+// the two readings decided by the stored value at ArrayAt; otherwise the
+// readings are those of UpdatePaths, all required.
+func TestWritePaths(t *testing.T) {
+	for _, tt := range []struct {
+		update string
+		want   []WritePath
+	}{
+		{`{"$set": {"a": 1, "b.c": 2}}`, []WritePath{{Readings: [][]string{{"a"}}}, {Readings: [][]string{{"b", "c"}}}}},
+		{`{"$set": {"a.1.b": 1}}`, []WritePath{{Readings: [][]string{{"a", "b"}, {"a", "1", "b"}}, ArrayAt: "a"}}},
+		{`{"$set": {"a.1.$[].b": 1}}`, []WritePath{{Readings: [][]string{{"a", "b"}, {"a", "1", "b"}}, ArrayAt: "a"}}},
+		{`{"$set": {"a.$[].1": 1}}`, []WritePath{{Readings: [][]string{{"a"}, {"a", "1"}}}}},
+		{`{"$set": {"0.a": 1, "a.01": 2}}`, []WritePath{{Readings: [][]string{{"0", "a"}}}, {Readings: [][]string{{"a", "01"}}}}},
+		{`{"$rename": {"a.2": "b"}}`, []WritePath{{Readings: [][]string{{"a"}, {"a", "2"}}, ArrayAt: "a"}, {Readings: [][]string{{"b"}}}}},
+	} {
+		got, err := WritePaths(utDoc(t, tt.update))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.update, err)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s:\n got  %v\n want %v", tt.update, got, tt.want)
+		}
+	}
+	repl := utDoc(t, `{"name": "x"}`)
+	if got, err := WritePaths(repl); err != nil || len(got) != 1 || !bytes.Equal(got[0].Replacement, repl) || got[0].Readings != nil {
+		t.Errorf("replacement: %v, %v", got, err)
+	}
+	for update, code := range map[string]string{
+		`{"$set": {"a": 1}, "b": 2}`:               CodeUpdateMixed,
+		`{"$set": {"a.1.2.3.4.5.b": 1}}`:           CodeUpdateUnsupported,
+		`{"$set": {"a.b": 1}, "$unset": {"a": 1}}`: CodeUpdateConflict,
+	} {
+		if _, err := WritePaths(utDoc(t, update)); !reflect.DeepEqual(source.Codes(err), []string{code}) {
+			t.Errorf("%s: %v, want %s", update, err, code)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package evaluator
+package mql
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-func TestValidateClientQueryAccepts(t *testing.T) {
+func TestValidateQueryAccepts(t *testing.T) {
 	for _, q := range []string{
 		`{}`,
 		`{"owner": "%%user.id", "team": "%%user.custom_data.team"}`,
@@ -27,13 +27,13 @@ func TestValidateClientQueryAccepts(t *testing.T) {
 		`{"a": {"$eq": {"b": [1, 2]}}, "_id": {"$oid": "5f0000000000000000000001"}, "at": {"$date": "2026-01-01T00:00:00Z"}}`,
 		`{"a": {}}`,
 	} {
-		if err := ValidateClientQuery(utDoc(t, q)); err != nil {
-			t.Errorf("ValidateClientQuery(%s): %v", q, err)
+		if err := ValidateQuery(utDoc(t, q)); err != nil {
+			t.Errorf("ValidateQuery(%s): %v", q, err)
 		}
 	}
 }
 
-func TestValidateClientQueryRejects(t *testing.T) {
+func TestValidateQueryRejects(t *testing.T) {
 	tests := []struct{ q, want string }{
 		{`{"$where": "this.a > 1"}`, `/$where: $where is not available to application users (App Services allows it in system functions only) (query/forbidden-operator)`},
 		{`{"$expr": {"$eq": ["$a", "$b"]}}`, `/$expr: $expr is not available to application users (App Services allows it in system functions only) (query/forbidden-operator)`},
@@ -77,7 +77,7 @@ func TestValidateClientQueryRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.q, func(t *testing.T) {
-			err := ValidateClientQuery(utDoc(t, tt.q))
+			err := ValidateQuery(utDoc(t, tt.q))
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -107,11 +107,11 @@ func nestedAnd(n int) bson.D {
 	return q
 }
 
-func TestValidateClientQueryDepth(t *testing.T) {
-	if err := ValidateClientQuery(utMarshal(t, nestedAnd(30))); err != nil {
+func TestValidateQueryDepth(t *testing.T) {
+	if err := ValidateQuery(utMarshal(t, nestedAnd(30))); err != nil {
 		t.Errorf("30 levels: %v", err)
 	}
-	err := ValidateClientQuery(utMarshal(t, nestedAnd(200)))
+	err := ValidateQuery(utMarshal(t, nestedAnd(200)))
 	if got := source.Codes(err); !reflect.DeepEqual(got, []string{CodeQueryDepth}) {
 		t.Errorf("200 levels: %v", err)
 	}
@@ -119,27 +119,27 @@ func TestValidateClientQueryDepth(t *testing.T) {
 	for range 150 {
 		deep = bson.D{{Key: "x", Value: deep}}
 	}
-	err = ValidateClientQuery(utMarshal(t, bson.D{{Key: "a", Value: deep}}))
+	err = ValidateQuery(utMarshal(t, bson.D{{Key: "a", Value: deep}}))
 	if got := source.Codes(err); !reflect.DeepEqual(got, []string{CodeQueryDepth}) {
 		t.Errorf("deep literal: %v", err)
 	}
 }
 
-func TestValidateClientQueryMalformed(t *testing.T) {
+func TestValidateQueryMalformed(t *testing.T) {
 	for _, b := range []bson.Raw{nil, {1, 2}, {6, 0, 0, 0, 8, 0}} {
-		err := ValidateClientQuery(b)
+		err := ValidateQuery(b)
 		if got := source.Codes(err); !reflect.DeepEqual(got, []string{CodeQueryMalformed}) || !errors.Is(err, ErrInvalidQuery) {
-			t.Errorf("ValidateClientQuery(%v) = %v", []byte(b), err)
+			t.Errorf("ValidateQuery(%v) = %v", []byte(b), err)
 		}
 	}
 }
 
 // TestClientQueryIsNeverExpanded proves that a "%%user" string in a
-// client query is data: it passes validation unchanged, Combine keeps it
+// client query is data: it passes validation unchanged, And keeps it
 // verbatim, and it matches only documents holding that literal string.
 func TestClientQueryIsNeverExpanded(t *testing.T) {
 	q := utDoc(t, `{"owner": "%%user.id"}`)
-	if err := ValidateClientQuery(q); err != nil {
+	if err := ValidateQuery(q); err != nil {
 		t.Fatal(err)
 	}
 	var client bson.D
@@ -147,10 +147,10 @@ func TestClientQueryIsNeverExpanded(t *testing.T) {
 		t.Fatal(err)
 	}
 	rule := bson.D{{Key: "team", Value: "red"}}
-	got := Combine(client, rule)
+	got := And(client, rule)
 	want := bson.D{{Key: "$and", Value: bson.A{bson.D{{Key: "owner", Value: "%%user.id"}}, rule}}}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Combine = %v, want %v", got, want)
+		t.Errorf("And = %v, want %v", got, want)
 	}
 	cond := value.Raw(q).Lookup("owner")
 	path := value.ParsePath("owner")
@@ -162,36 +162,40 @@ func TestClientQueryIsNeverExpanded(t *testing.T) {
 	}
 }
 
-func TestCombine(t *testing.T) {
+func TestAnd(t *testing.T) {
 	a := bson.D{{Key: "a", Value: 1}}
 	r := bson.D{{Key: "a", Value: 2}, {Key: "owner", Value: "u1"}}
+	p := bson.D{{Key: "_id", Value: bson.D{{Key: "$eq", Value: 7}}}}
 	tests := []struct {
-		name         string
-		client, rule bson.D
-		want         bson.D
+		name    string
+		filters []bson.D
+		want    bson.D
 	}{
-		{"both", a, r, bson.D{{Key: "$and", Value: bson.A{a, r}}}},
-		{"no client query", nil, r, r},
-		{"no rule filter", a, bson.D{}, a},
-		{"neither", nil, nil, bson.D{}},
+		{"both", []bson.D{a, r}, bson.D{{Key: "$and", Value: bson.A{a, r}}}},
+		{"no client query", []bson.D{nil, r}, r},
+		{"no rule filter", []bson.D{a, {}}, a},
+		{"neither", []bson.D{nil, nil}, bson.D{}},
+		{"none", nil, bson.D{}},
+		{"three, in order", []bson.D{a, r, p}, bson.D{{Key: "$and", Value: bson.A{a, r, p}}}},
+		{"empty ones left out", []bson.D{nil, a, {}, p}, bson.D{{Key: "$and", Value: bson.A{a, p}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Combine(tt.client, tt.rule); !reflect.DeepEqual(got, tt.want) {
+			if got := And(tt.filters...); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
 	}
 }
 
-func TestValidateClientDocument(t *testing.T) {
+func TestValidateDocument(t *testing.T) {
 	for _, d := range []string{
 		`{}`,
 		`{"_id": 1, "owner": "%%user.id", "a": {"b": [1, {"c": 2}]}, "": 1}`,
 		`{"_id": {"x": 1}, "tags": []}`,
 	} {
-		if err := ValidateClientDocument(utDoc(t, d)); err != nil {
-			t.Errorf("ValidateClientDocument(%s): %v", d, err)
+		if err := ValidateDocument(utDoc(t, d)); err != nil {
+			t.Errorf("ValidateDocument(%s): %v", d, err)
 		}
 	}
 	tests := []struct{ d, want string }{
@@ -203,9 +207,9 @@ func TestValidateClientDocument(t *testing.T) {
 		{`{"_id": {"$regularExpression": {"pattern": "x", "options": ""}}}`, `/_id: _id cannot be regex (document/id)`},
 	}
 	for _, tt := range tests {
-		err := ValidateClientDocument(utDoc(t, tt.d))
+		err := ValidateDocument(utDoc(t, tt.d))
 		if err == nil || err.Error() != tt.want {
-			t.Errorf("ValidateClientDocument(%s)\n got  %v\n want %s", tt.d, err, tt.want)
+			t.Errorf("ValidateDocument(%s)\n got  %v\n want %s", tt.d, err, tt.want)
 		}
 		if !errors.Is(err, ErrInvalidDocument) {
 			t.Errorf("%s: error does not wrap ErrInvalidDocument", tt.d)
@@ -218,26 +222,26 @@ func TestValidateClientDocument(t *testing.T) {
 	for range 200 {
 		deep = bson.D{{Key: "x", Value: bson.A{deep}}}
 	}
-	if err := ValidateClientDocument(utMarshal(t, deep)); !reflect.DeepEqual(source.Codes(err), []string{CodeDocumentDepth}) {
+	if err := ValidateDocument(utMarshal(t, deep)); !reflect.DeepEqual(source.Codes(err), []string{CodeDocumentDepth}) {
 		t.Errorf("very deep document: %v", err)
 	}
 	deep = bson.D{{Key: "x", Value: 1}}
 	for range 60 {
 		deep = bson.D{{Key: "x", Value: bson.A{deep}}}
 	}
-	err := ValidateClientDocument(utMarshal(t, deep))
+	err := ValidateDocument(utMarshal(t, deep))
 	if got := source.Codes(err); !reflect.DeepEqual(got, []string{CodeDocumentDepth}) {
 		t.Errorf("deep document: %v", err)
 	}
 	if !strings.HasPrefix(err.Error(), "/x/0/x/0/") {
 		t.Errorf("deep document pointer: %v", err)
 	}
-	if got := source.Codes(ValidateClientDocument(bson.Raw{1})); !reflect.DeepEqual(got, []string{CodeDocumentMalformed}) {
+	if got := source.Codes(ValidateDocument(bson.Raw{1})); !reflect.DeepEqual(got, []string{CodeDocumentMalformed}) {
 		t.Errorf("malformed: %v", got)
 	}
 }
 
-func FuzzValidateClientQuery(f *testing.F) {
+func FuzzValidateQuery(f *testing.F) {
 	for _, s := range []string{
 		`{"owner": "%%user.id", "a": {"$gt": 1, "$lt": [1, {"b": 2}]}}`,
 		`{"$or": [{"a": {"$in": [1, 2]}}, {"b": {"$elemMatch": {"c": {"$exists": true}}}}]}`,
@@ -249,7 +253,7 @@ func FuzzValidateClientQuery(f *testing.F) {
 	}
 	f.Add([]byte(utMarshal(f, nestedAnd(120))))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, err := range []error{ValidateClientQuery(b), ValidateClientDocument(b)} {
+		for _, err := range []error{ValidateQuery(b), ValidateDocument(b)} {
 			if err == nil {
 				continue
 			}
@@ -267,31 +271,31 @@ func FuzzValidateClientQuery(f *testing.F) {
 	})
 }
 
-func BenchmarkValidateClientQuery(b *testing.B) {
+func BenchmarkValidateQuery(b *testing.B) {
 	q := utDoc(b, `{"status": "open", "owner": {"$in": ["u1", "u2"]}, "$or": [{"n": {"$gte": 1, "$lt": 10}}, {"tags": {"$all": ["a", "b"]}}], "items": {"$elemMatch": {"qty": {"$gt": 5}}}}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := ValidateClientQuery(q); err != nil {
+		if err := ValidateQuery(q); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func BenchmarkValidateClientDocument(b *testing.B) {
+func BenchmarkValidateDocument(b *testing.B) {
 	d := utDoc(b, `{"_id": 1, "owner": "u1", "title": "x", "meta": {"tags": ["a", "b"], "n": 3}, "items": [{"sku": "a", "qty": 1}, {"sku": "b", "qty": 2}]}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := ValidateClientDocument(d); err != nil {
+		if err := ValidateDocument(d); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-// TestValidateClientUpdate: the values an update writes are checked like
+// TestValidateUpdate: the values an update writes are checked like
 // inserted documents, with a pointer into the update; operands that are
 // compared or are operator syntax ($pull conditions, $currentDate's
 // $type, $push's $sort) are not.
-func TestValidateClientUpdate(t *testing.T) {
+func TestValidateUpdate(t *testing.T) {
 	for _, d := range []string{
 		`{"$set": {"a": {"b": [1, {"c": 2}]}, "s": "%%user.id"}}`,
 		`{"$pull": {"a": {"$gte": 5}}, "$pullAll": {"b": [{"c": 1}]}, "$currentDate": {"d": {"$type": "date"}}}`,
@@ -300,13 +304,13 @@ func TestValidateClientUpdate(t *testing.T) {
 		`{"a": 1}`,
 		`{"$nope": 1}`, // UpdatePaths reports it
 	} {
-		if err := ValidateClientUpdate(utDoc(t, d)); err != nil {
-			t.Errorf("ValidateClientUpdate(%s): %v", d, err)
+		if err := ValidateUpdate(utDoc(t, d)); err != nil {
+			t.Errorf("ValidateUpdate(%s): %v", d, err)
 		}
 	}
 	dollar := bson.D{{Key: "$set", Value: bson.D{{Key: "role", Value: bson.D{{Key: "$maxKey", Value: 1}}}}}}
 	raw, _ := bson.Marshal(dollar)
-	if err := ValidateClientUpdate(raw); err == nil || err.Error() != `/$set/role/$maxKey: field name "$maxKey" starts with "$" (document/dollar-field)` || !errors.Is(err, ErrInvalidDocument) {
+	if err := ValidateUpdate(raw); err == nil || err.Error() != `/$set/role/$maxKey: field name "$maxKey" starts with "$" (document/dollar-field)` || !errors.Is(err, ErrInvalidDocument) {
 		t.Errorf("$maxKey document: %v", err)
 	}
 	tests := []struct{ d, want string }{
@@ -319,9 +323,9 @@ func TestValidateClientUpdate(t *testing.T) {
 		{`{"a": [{"$x": 1}]}`, `/a/0/$x: field name "$x" starts with "$" (document/dollar-field)`},
 	}
 	for _, tt := range tests {
-		err := ValidateClientUpdate(utDoc(t, tt.d))
+		err := ValidateUpdate(utDoc(t, tt.d))
 		if err == nil || err.Error() != tt.want {
-			t.Errorf("ValidateClientUpdate(%s)\n got  %v\n want %s", tt.d, err, tt.want)
+			t.Errorf("ValidateUpdate(%s)\n got  %v\n want %s", tt.d, err, tt.want)
 		}
 	}
 }

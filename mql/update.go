@@ -1,4 +1,4 @@
-package evaluator
+package mql
 
 // Update documents: which fields a write touches (UpdatePaths,
 // ReplacementPaths) and what the document looks like after it
@@ -45,14 +45,14 @@ const (
 // document the server would reject too (or that rulegate refuses, such as
 // an update pipeline). Match it with errors.Is; errors.As finds the
 // *source.Error with the code and the JSON pointer into the update.
-var ErrInvalidUpdate = errors.New("evaluator: invalid update")
+var ErrInvalidUpdate = errors.New("mql: invalid update")
 
 // ErrUnsupportedUpdate is wrapped by the errors of ApplyUpdate for valid
 // updates whose result it cannot compute exactly: positional paths ($ and
 // $[<id>], which need the query and arrayFilters), $push with $sort, $pull with a query condition, decimal128
 // arithmetic, $currentDate with {$type: "timestamp"}. Callers must deny the
 // write (fail closed) or evaluate it some other way.
-var ErrUnsupportedUpdate = errors.New("evaluator: update not supported")
+var ErrUnsupportedUpdate = errors.New("mql: update not supported")
 
 // codedError is a *source.Error that also matches a sentinel with
 // errors.Is.
@@ -329,6 +329,75 @@ func fieldPaths(comps []string, prev bson.Raw, known bool, ptr source.Pointer) (
 	return readings, pos, nil
 }
 
+// WritePath is one field path an update writes, as a filter built before
+// the stored document is read needs it (the evaluator's WriteFilter). Its
+// Readings (field paths, as UpdateInfo.Paths, split into components) must
+// all be writable, except when ArrayAt is set: the path has one numeric
+// component (value.ArrayIndex) after the field path ArrayAt and no
+// positional component before it, and Readings[0] (the component is an
+// array index, dropped) applies where the stored value at ArrayAt is an
+// array, Readings[1] (a field name, kept) elsewhere. For a replacement,
+// Replacement is the replacement document and Readings is nil: it writes
+// its own fields and removes the stored document's others.
+type WritePath struct {
+	Readings    [][]string
+	ArrayAt     string
+	Replacement bson.Raw
+}
+
+// WritePaths returns the paths update writes, with $rename's source and
+// target, validated as UpdatePaths validates them (same errors). A path
+// with several numeric components has every reading of UpdatePaths.
+func WritePaths(update bson.Raw) ([]WritePath, error) {
+	ops, _, repl, err := parseUpdateOps(update)
+	if err != nil {
+		return nil, err
+	}
+	if repl {
+		return []WritePath{{Replacement: update}}, nil
+	}
+	var out []WritePath
+	for _, op := range ops {
+		for _, t := range []struct {
+			path []string
+			ptr  source.Pointer
+		}{{op.path, op.ptr}, {op.to, op.toPtr}} {
+			if t.path == nil {
+				continue
+			}
+			at, num, positional := -1, 0, false
+			for i, c := range t.path[1:] {
+				if isPositional(c) {
+					positional = positional || num == 0
+				} else if _, ok := value.ArrayIndex(c); ok {
+					num++
+					at = i + 1
+				}
+			}
+			if num == 1 && !positional {
+				var idx, key []string
+				for i, c := range t.path {
+					if isPositional(c) && i > 0 {
+						continue
+					}
+					key = append(key, c)
+					if i != at {
+						idx = append(idx, c)
+					}
+				}
+				out = append(out, WritePath{Readings: [][]string{idx, key}, ArrayAt: strings.Join(t.path[:at], ".")})
+				continue
+			}
+			readings, _, err := fieldPaths(t.path, nil, false, t.ptr)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, WritePath{Readings: readings})
+		}
+	}
+	return out, nil
+}
+
 // fields returns the values of field c of each candidate (Missing for a
 // candidate that is not a document), keeping one Missing at most.
 func fields(cands []value.Value, c string) []value.Value {
@@ -442,12 +511,12 @@ func parseUpdate(update bson.Raw) (ops []updateOp, repl bool, err error) {
 	return ops, repl, err
 }
 
-// parseUpdateOps is parseUpdate that also returns the operator names in
-// the order written, including operators with an empty argument.
-// isReplacement reports whether update is a replacement document: no key
-// is an update operator (the one definition: parseUpdateOps and the write
-// decision both use it; a mixed update fails parseUpdateOps).
-func isReplacement(update bson.Raw) bool {
+// IsReplacement reports whether update is a replacement document, as
+// UpdatePaths and ApplyUpdate tell one from an update with operators: its
+// top-level keys can be read and none starts with "$". It does not
+// validate the update further (UpdatePaths does: a mixed update, for
+// one, is neither). An empty update is no update, not a replacement.
+func IsReplacement(update bson.Raw) bool {
 	if len(update) == 0 {
 		return false // no update: a decision on the document alone
 	}
@@ -473,6 +542,8 @@ func allOperators(elems []bson.RawElement) bool {
 	return true
 }
 
+// parseUpdateOps is parseUpdate that also returns the operator names in
+// the order written, including operators with an empty argument.
 func parseUpdateOps(update bson.Raw) (ops []updateOp, names []string, repl bool, err error) {
 	if len(update) == 0 {
 		return nil, nil, false, updateErr("", CodeUpdateMalformed, "update is empty (no BSON document)")
@@ -560,7 +631,7 @@ func looksLikePipeline(elems []bson.RawElement) bool {
 // checkReplacement rejects replacement documents the server rejects: a
 // top-level key that starts with "$" among plain fields is reported by
 // parseUpdate; here, empty documents are fine and nothing else is checked
-// beyond what ValidateClientDocument does for inserts.
+// beyond what ValidateDocument does for inserts.
 func checkReplacement(repl bson.Raw) error {
 	elems, _ := repl.Elements()
 	for _, e := range elems {
@@ -623,8 +694,12 @@ func isPositional(c string) bool {
 	return true
 }
 
-// isNumeric reports whether c is all ASCII digits.
-func isNumeric(c string) bool {
+// allDigits reports whether c is a non-empty run of ASCII digits. It is
+// the server's str::isAllDigits, which orders the fields of an update
+// (pathsupport::cmpPathsAndArrayIndexes), deliberately not
+// value.ArrayIndex: "01" and "1234567890" order as numbers too, although
+// neither is an array index.
+func allDigits(c string) bool {
 	if c == "" {
 		return false
 	}
@@ -637,7 +712,7 @@ func isNumeric(c string) bool {
 }
 
 // comparePaths orders paths component by component; components that are
-// both numeric compare as numbers, as MongoDB orders the fields it
+// both all digits compare as numbers, as MongoDB orders the fields it
 // updates.
 func comparePaths(a, b []string) int {
 	for i := 0; i < len(a) && i < len(b); i++ {
@@ -649,7 +724,7 @@ func comparePaths(a, b []string) int {
 }
 
 func compareComponent(a, b string) int {
-	if isNumeric(a) && isNumeric(b) {
+	if allDigits(a) && allDigits(b) {
 		a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
 		if len(a) != len(b) {
 			return len(a) - len(b)
@@ -910,7 +985,7 @@ var emptyDoc = bson.Raw{5, 0, 0, 0, 0}
 // maxUpdateDepth bounds the nesting of update documents and of the
 // documents ApplyUpdate reads: the server stores documents at most 100
 // levels deep, and an update adds two ({"$set": {"f": ...}}).
-const maxUpdateDepth = 2 * MaxQueryDepth
+const maxUpdateDepth = 2 * MaxDepth
 
 func applyReplacement(prev bson.Raw, prevID value.Value, repl bson.Raw) (bson.Raw, error) {
 	newID := value.Raw(repl).Lookup("_id")

@@ -1,0 +1,109 @@
+// Package mql is the MongoDB query and update language as rulegate needs
+// it: it validates the queries, documents and updates clients send,
+// combines filters, matches a filter against a document in memory, tells
+// the field paths an update or a replacement touches, and computes the
+// document after an update. Errors carry stable codes and RFC 6901
+// pointers into the query or update (*source.Error), and wrap a sentinel
+// for errors.Is. Values compare with the value package's MongoDB
+// semantics; rules, roles and expansions are the evaluator's business:
+// nothing here expands "%%user.id" or any other string.
+//
+// It follows
+//
+//   - App Services, mongodb/docs-app-services
+//     source/mongodb/crud-and-aggregation-apis.txt: the query operators
+//     ("Query Operators") and update operators ("Field Update Operator
+//     Availability", "Array Update Operator Availability", "Bitwise Update
+//     Operator Availability") application users may run, the others being
+//     for system functions only;
+//   - the MongoDB manual: query and projection operators
+//     (https://www.mongodb.com/docs/manual/reference/operator/query/, $type
+//     aliases at .../query/type/), update operators
+//     (https://www.mongodb.com/docs/manual/reference/operator/update/),
+//     dot notation for embedded fields and array indexes
+//     (https://www.mongodb.com/docs/manual/core/document/#dot-notation);
+//   - the server where the manual is silent (mongodb/mongo, src/mongo/db):
+//     matcher/expression_parser.cpp (operator documents, $exists' operand),
+//     update/ (the order fields are updated in,
+//     pathsupport::cmpPathsAndArrayIndexes; conflicting paths; _id is
+//     immutable), and BSON nesting (100 levels).
+//
+// # Vocabulary
+//
+//	| identifier           | meaning                                                                        |
+//	|----------------------|--------------------------------------------------------------------------------|
+//	| ValidateQuery        | check a client query filter: allowed operators, operand shapes, no $ literals  |
+//	| ValidateDocument     | check a client document to insert or a replacement: no $ or dotted names, _id  |
+//	| ValidateUpdate       | check the values an update writes as ValidateDocument checks a document        |
+//	| MaxDepth             | the nesting bound of client queries and documents (100, the server's)          |
+//	| And                  | {"$and": [f1, f2, ...]} without the empty filters; never merged key by key     |
+//	| NeverMatch           | {"_id": {"$in": []}}: the filter that matches nothing                          |
+//	| Match                | does a document match a filter, in memory, as the server says (or an error)    |
+//	| UpdateInfo           | the paths, operators and positional use of an update (TopLevel: first fields)  |
+//	| UpdatePaths          | UpdateInfo of an update, numeric components read both ways                     |
+//	| UpdatePathsIn        | UpdateInfo of an update of a stored document, numeric components decided on it |
+//	| WritePaths           | the paths an update writes, for a filter built before any document is read     |
+//	| WritePath            | one of them: readings, ArrayAt for one index-or-field component, Replacement   |
+//	| ReplacementPaths     | the top-level fields a replacement writes or removes                           |
+//	| IsReplacement        | whether an update is a replacement document (no top-level $ key)               |
+//	| MarshalUpdate        | an update given as a Go value (bson.D, bson.M, struct...) as BSON; no pipeline |
+//	| ApplyUpdate          | the document after an update (or replacement): %%root of a write               |
+//	| ApplyUpdateWith      | ApplyUpdate with ApplyOptions: upsert insert ($setOnInsert), the clock         |
+//	| ErrInvalidQuery      | wrapped by ValidateQuery's errors (and Match's for a malformed filter)         |
+//	| ErrInvalidDocument   | wrapped by ValidateDocument's and ValidateUpdate's errors                      |
+//	| ErrInvalidUpdate     | wrapped by errors for updates the server rejects too, or rulegate refuses      |
+//	| ErrUnsupportedUpdate | a valid update whose result ApplyUpdate cannot compute exactly                 |
+//	| ErrUnsupportedFilter | a filter Match cannot decide exactly                                           |
+//	| CodeQuery*           | query/malformed, forbidden-operator, unknown-operator, operand, dollar-field,  |
+//	|                      | depth                                                                          |
+//	| CodeDocument*        | document/malformed, dollar-field, dotted-field, depth, id                      |
+//	| CodeUpdate*          | update/malformed, pipeline, mixed, unknown-operator, operand, path, conflict,  |
+//	|                      | immutable-field, not-viable, type, overflow, unsupported                       |
+//
+// The codes are a contract: golden files and callers depend on them.
+//
+// # Fail-closed choices
+//
+// Where the documentation is silent, or the server's behaviour cannot be
+// reproduced exactly, the package refuses rather than guesses:
+//
+//   - Client queries are data, never rules: they are not expanded, only
+//     the operators App Services offers application users are accepted
+//     ($expr, $where, $regex and regular expression values, $text,
+//     geospatial and bitwise operators are query/forbidden-operator), and
+//     a "$"-prefixed key inside a literal document is query/dollar-field,
+//     so that nothing that looks like an operator reaches the server.
+//     They are combined with rule filters by And only, so a client key can
+//     never replace or weaken a rule key.
+//   - Field names that start with "$" or hold a "." are refused in client
+//     documents and in the values updates write, at any depth: MongoDB 5.0
+//     stores them, but rules and queries name fields by dotted paths and
+//     read such documents as operators ({"$maxKey": 1} read back as
+//     relaxed extended JSON is a MaxKey).
+//   - Update pipelines are refused (update/pipeline): a pipeline can
+//     compute any field from any other, so field-level rules cannot be
+//     checked.
+//   - A numeric component of an update path ("a.2024.b", value.ArrayIndex:
+//     canonical decimals only, "01" and "-1" are field names) is an array
+//     index only where the stored document holds an array at that point
+//     (UpdatePathsIn); elsewhere it is a field name. Without the stored
+//     document (UpdatePaths) both readings are listed, so that a
+//     permission check needs both; WritePaths tells a filter which reading
+//     applies where for one such component. More than 16 readings of one
+//     path refuse the update (update/unsupported). The first component is
+//     always a field name.
+//   - $setOnInsert's fields are listed among the paths an update touches
+//     although they are written only when an upsert inserts: a permission
+//     check on them is never weaker than needed. $rename touches its
+//     source and its target.
+//   - ApplyUpdate refuses (ErrUnsupportedUpdate) what it cannot compute
+//     exactly: positional paths $ and $[<id>] (they need the query and
+//     arrayFilters), $push with $sort, $pull with a condition or a regular
+//     expression or from an array holding arrays, decimal128 arithmetic,
+//     $currentDate as a timestamp.
+//   - Match implements the operators rulegate's filters are made of and
+//     refuses everything else, as well as the operands value.CheckOperand
+//     refuses (regular expressions, which the server reads as patterns;
+//     operator documents; undefined). It checks the whole filter, so its
+//     answer or error does not depend on which clause decides first.
+package mql
