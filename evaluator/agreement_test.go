@@ -28,10 +28,10 @@ func memMatch(t testing.TB, doc bson.Raw, filter bson.D) bool {
 	if err != nil {
 		t.Fatalf("marshal filter: %v", err)
 	}
-	return memMatchRaw(t, value.Raw(doc), raw)
+	return memMatchRaw(t, value.FromDocument(doc), raw)
 }
 
-func memMatchRaw(t testing.TB, doc value.Document, q bson.Raw) bool {
+func memMatchRaw(t testing.TB, doc value.Value, q bson.Raw) bool {
 	elems, err := q.Elements()
 	if err != nil {
 		t.Fatalf("filter: %v", err)

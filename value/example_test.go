@@ -22,7 +22,7 @@ func ExampleCompare() {
 func ExampleEach() {
 	var doc bson.Raw
 	_ = bson.UnmarshalExtJSON([]byte(`{"items":[{"tags":["a","b"]},{"tags":"c"},{"other":1}]}`), false, &doc)
-	value.Each(value.Raw(doc), value.ParsePath("items.tags"), func(v value.Value) bool {
+	value.Each(value.FromDocument(doc), value.ParsePath("items.tags"), func(v value.Value) bool {
 		fmt.Println(v.ExtJSON())
 		return false // keep going
 	})
@@ -37,7 +37,7 @@ func ExampleEach() {
 func ExampleMatchEq() {
 	var doc bson.Raw
 	_ = bson.UnmarshalExtJSON([]byte(`{"owner":"u1","roles":["admin","editor"]}`), false, &doc)
-	d := value.Raw(doc)
+	d := value.FromDocument(doc)
 	fmt.Println(value.MatchEq(d, value.ParsePath("roles"), value.String("admin")))
 	fmt.Println(value.MatchEq(d, value.ParsePath("owner"), value.String("u2")))
 	fmt.Println(value.MatchEq(d, value.ParsePath("deleted"), value.Null()))
@@ -47,9 +47,11 @@ func ExampleMatchEq() {
 	// true
 }
 
-func ExampleEqValue() {
+// A plain value, with the empty path: {"%%user.custom_data.roles":
+// "admin"} holds when the claim is "admin" or an array holding it.
+func ExampleMatchEq_value() {
 	roles, _ := value.FromExtJSON([]byte(`["admin","editor"]`))
-	fmt.Println(value.EqValue(roles, value.String("admin")))
+	fmt.Println(value.MatchEq(roles, nil, value.String("admin")))
 	// Output: true
 }
 

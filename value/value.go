@@ -389,6 +389,3 @@ func (v Value) Field(name string) Value {
 	}
 	return lookup(v.Data, name)
 }
-
-// Lookup is Field, so that a document Value is a Document.
-func (v Value) Lookup(key string) Value { return v.Field(key) }

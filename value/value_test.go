@@ -311,6 +311,7 @@ func TestMalformed(t *testing.T) {
 		v.Len()
 		v.Each(func(int, Value) bool { return false })
 		_ = v.ExtJSON()
-		EqValue(v, Int32(1))
+		MatchEq(v, nil, Int32(1))
+		MatchEq(v, Path{"a", "0"}, Int32(1))
 	}
 }

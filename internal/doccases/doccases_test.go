@@ -304,10 +304,10 @@ func memMatch(doc bson.Raw, filter bson.D) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return memMatchRaw(value.Raw(doc), raw)
+	return memMatchRaw(value.FromDocument(doc), raw)
 }
 
-func memMatchRaw(doc value.Document, q bson.Raw) (bool, error) {
+func memMatchRaw(doc value.Value, q bson.Raw) (bool, error) {
 	elems, err := q.Elements()
 	if err != nil {
 		return false, err

@@ -260,10 +260,10 @@ func matches(t *testing.T, filter bson.D, doc bson.Raw) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return matchDoc(t, bson.Raw(raw), value.Raw(doc))
+	return matchDoc(t, bson.Raw(raw), value.FromDocument(doc))
 }
 
-func matchDoc(t *testing.T, f bson.Raw, doc value.Document) bool {
+func matchDoc(t *testing.T, f bson.Raw, doc value.Value) bool {
 	elems, err := f.Elements()
 	if err != nil {
 		t.Fatal(err)
