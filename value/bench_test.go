@@ -43,7 +43,7 @@ func TestZeroAllocs(t *testing.T) {
 	i1, d1 := Int64(1<<40), Double(1<<40+0.5)
 	c, b, five, ab := String("c"), String("b"), Int32(5), ParsePath("a.b")
 	null := Null()
-	dc := Decimal128(bson.NewDecimal128(0x3040000000000000, 42))
+	dc := decimal128(bson.NewDecimal128(0x3040000000000000, 42))
 	for name, fn := range map[string]func(){
 		"MatchEq":     func() { MatchEq(doc, owner, want) },
 		"MatchEqArr":  func() { MatchEq(doc, tags, c) },
@@ -93,7 +93,7 @@ func BenchmarkCompareNumbers(b *testing.B) {
 		{"int32-int64", Int32(7), Int64(7)},
 		{"int64-double", Int64(1 << 60), Double(1 << 60)},
 		{"double-double", Double(1.5), Double(2.5)},
-		{"decimal-double", Decimal128(bson.NewDecimal128(0x3040000000000000, 42)), Double(42.5)},
+		{"decimal-double", decimal128(bson.NewDecimal128(0x3040000000000000, 42)), Double(42.5)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()

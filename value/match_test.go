@@ -103,9 +103,6 @@ func TestResolve(t *testing.T) {
 			t.Errorf("Resolve(%q) = %s, want %s", c.path, got, c.want)
 		}
 	}
-	if got := ParsePath("a.b.0").String(); got != "a.b.0" {
-		t.Errorf("Path.String = %s", got)
-	}
 }
 
 func TestMatchEq(t *testing.T) {
@@ -288,6 +285,9 @@ func TestMatchCmp(t *testing.T) {
 	}
 	if Gt.String() != "$gt" || Lte.String() != "$lte" || CmpOp(0).String() != "$invalid" {
 		t.Error("CmpOp.String")
+	}
+	if Gt.Flip() != Lt || Gte.Flip() != Lte || Lt.Flip() != Gt || Lte.Flip() != Gte || CmpOp(0).Flip() != 0 {
+		t.Error("CmpOp.Flip")
 	}
 }
 

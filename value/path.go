@@ -19,9 +19,6 @@ func ParsePath(s string) Path {
 	return Path(strings.Split(s, "."))
 }
 
-// String returns the dotted form of p.
-func (p Path) String() string { return strings.Join(p, ".") }
-
 // ArrayIndex parses a path component as an array index: decimal digits
 // without leading zeros ("0", "12" but not "01", "-1" or "+1"), at most 9
 // of them. MongoDB reads any other component as a field name, also where
