@@ -108,8 +108,8 @@ func valueLen(t bson.Type, b []byte) int {
 
 // lookup finds the top-level field name in a document encoding, as the
 // elements of iter but comparing each key with name in place while
-// scanning, without searching for its end first (the per-document hot
-// path: most keys differ from name). Malformed bytes read as Missing.
+// scanning, before searching for its end (the per-document hot path: most
+// keys differ from name). Malformed bytes read as Missing.
 func lookup(doc []byte, name string) Value {
 	if len(doc) < 5 {
 		return Value{}
@@ -126,8 +126,12 @@ func lookup(doc []byte, name string) Value {
 		if match {
 			b = b[len(name)+1:]
 		} else {
-			k := bytes.IndexByte(b, 0)
-			if k < 0 {
+			// Keys are short: a loop beats bytes.IndexByte's call.
+			k := 0
+			for k < len(b) && b[k] != 0 {
+				k++
+			}
+			if k == len(b) {
 				return Value{}
 			}
 			b = b[k+1:]
