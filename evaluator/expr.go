@@ -59,7 +59,7 @@ func (ec *evalCtx) val(o *operand) value.Value {
 		if d.IsMissing() {
 			return value.Value{}
 		}
-		v = resolve(d, o.path)
+		v = value.Resolve(d, o.path)
 		if r := value.CheckOperand(v); r != value.Comparable {
 			ec.fail(refusalErr(o, r))
 			return value.Value{}
@@ -339,7 +339,7 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 		if !ok {
 			return false
 		}
-		return docExists(d, p, want)
+		return value.MatchExists(d, p, want)
 	}
 	rv := ec.val(c.arg)
 	if rv.IsMissing() {
@@ -351,7 +351,7 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 	if len(p) == 1 && (c.kind == cEq || c.kind == cIn) {
 		// Fast path: a top-level field holding one value that is not an
 		// array has itself as its only candidate.
-		if fv := fieldOf(d, p[0]); fv.Type != 0 && fv.Type != bson.TypeArray && rv.Type != bson.TypeNull {
+		if fv := d.Field(p[0]); fv.Type != 0 && fv.Type != bson.TypeArray && rv.Type != bson.TypeNull {
 			if c.kind == cIn {
 				return rv.IsArray() && ec.set(c.arg).Has(fv)
 			}
@@ -367,19 +367,19 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 	case cNe:
 		return !ec.eqPath(c, d, p, rv, query)
 	case cCmp:
-		return docCmp(d, p, c.cmp, rv)
+		return value.MatchCmp(d, p, c.cmp, rv)
 	case cIn:
 		if !rv.IsArray() {
 			return false
 		}
 		s := ec.set(c.arg)
-		return docIn(d, p, s, s.HasNull())
+		return value.MatchIn(d, p, s, s.HasNull())
 	case cNin:
 		if !rv.IsArray() {
 			return false
 		}
 		s := ec.set(c.arg)
-		return !docIn(d, p, s, s.HasNull())
+		return !value.MatchIn(d, p, s, s.HasNull())
 	}
 	return false
 }
@@ -422,11 +422,11 @@ func swappedNegNull(c *cnode, lv value.Value) bool {
 // when the field holds one of its elements (membership, as in the Manager
 // role of source/rules/roles.txt: {"email": "%%user.custom_data.manages"}).
 func (ec *evalCtx) eqPath(c *cnode, d value.Value, p value.Path, rv value.Value, query bool) bool {
-	if docEq(d, p, rv) {
+	if value.MatchEq(d, p, rv) {
 		return true
 	}
 	if !query && c.arg.fromExp && rv.IsArray() {
-		return docIn(d, p, ec.set(c.arg), false)
+		return value.MatchIn(d, p, ec.set(c.arg), false)
 	}
 	return false
 }
@@ -482,11 +482,11 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 		case cNe:
 			return !ec.swappedEq(c, d, a.path, lv)
 		case cCmp:
-			return docCmp(d, a.path, flip(c.cmp), lv)
+			return value.MatchCmp(d, a.path, c.cmp.Flip(), lv)
 		case cIn:
 			return ec.swappedEq(c, d, a.path, lv)
 		case cNin:
-			return docExists(d, a.path, true) && !ec.swappedEq(c, d, a.path, lv)
+			return value.MatchExists(d, a.path, true) && !ec.swappedEq(c, d, a.path, lv)
 		}
 		return false
 	}
@@ -500,29 +500,29 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 	case cNe:
 		return !ec.eqVal(c, lv, rv, query)
 	case cCmp:
-		return value.CmpValue(lv, c.cmp, rv)
+		return value.MatchCmp(lv, nil, c.cmp, rv)
 	case cIn:
 		if !rv.IsArray() {
 			return false
 		}
 		s := ec.set(c.arg)
-		return value.InValue(lv, s, s.HasNull())
+		return value.MatchIn(lv, nil, s, s.HasNull())
 	case cNin:
 		if !rv.IsArray() {
 			return false
 		}
 		s := ec.set(c.arg)
-		return !value.InValue(lv, s, s.HasNull())
+		return !value.MatchIn(lv, nil, s, s.HasNull())
 	}
 	return false
 }
 
 func (ec *evalCtx) eqVal(c *cnode, lv, rv value.Value, query bool) bool {
-	if value.EqValue(lv, rv) {
+	if value.MatchEq(lv, nil, rv) {
 		return true
 	}
 	if !query && c.arg.fromExp && rv.IsArray() {
-		return value.InValue(lv, ec.set(c.arg), false)
+		return value.MatchIn(lv, nil, ec.set(c.arg), false)
 	}
 	return false
 }
@@ -533,11 +533,11 @@ func (ec *evalCtx) swappedEq(c *cnode, d value.Value, p value.Path, lv value.Val
 	if lv.IsNull() {
 		return false
 	}
-	if docEq(d, p, lv) {
+	if value.MatchEq(d, p, lv) {
 		return true
 	}
 	if lv.IsArray() {
-		return docIn(d, p, makeSet(lv, true), false)
+		return value.MatchIn(d, p, makeSet(lv, true), false)
 	}
 	return false
 }

@@ -417,7 +417,7 @@ func (f *fb) condSwapped(n *node, c *cnode, lv value.Value) flt {
 	case cNin:
 		return fand(fq(field, "$exists", true), fnor(eq()))
 	case cCmp:
-		return fq(field, flip(c.cmp).String(), lv.RawValue())
+		return fq(field, c.cmp.Flip().String(), lv.RawValue())
 	}
 	return f.notExpressible(n, "unknown condition")
 }

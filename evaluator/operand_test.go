@@ -348,7 +348,7 @@ func TestOperandSemanticsOnServer(t *testing.T) {
 		}
 		var got []string
 		for cur.Next(ctx) {
-			got = append(got, value.Raw(cur.Current).Lookup("_id").ExtJSON())
+			got = append(got, value.FromDocument(cur.Current).Field("_id").ExtJSON())
 		}
 		sort.Strings(got)
 		if g := strings.Join(got, ","); g != tc.want {

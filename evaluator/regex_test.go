@@ -157,7 +157,7 @@ func TestRegexOperandIsAPatternOnServer(t *testing.T) {
 		}
 		var got []string
 		for cur.Next(ctx) {
-			got = append(got, value.Raw(cur.Current).Lookup("_id").ExtJSON())
+			got = append(got, value.FromDocument(cur.Current).Field("_id").ExtJSON())
 		}
 		sort.Strings(got)
 		if g := strings.Join(got, ","); g != tc.want {
@@ -166,7 +166,7 @@ func TestRegexOperandIsAPatternOnServer(t *testing.T) {
 	}
 	// In memory, the same operand compares as a value: only the stored
 	// regex (3) is in or equal to it.
-	if value.MatchIn(value.Raw(bsonDoc(t, `{"foo": "foo"}`)), value.Path{"foo"}, value.NewSet(value.Regex("o", "")), false) {
+	if value.MatchIn(value.FromDocument(bsonDoc(t, `{"foo": "foo"}`)), value.Path{"foo"}, value.NewSet(value.Regex("o", "")), false) {
 		t.Errorf("value.MatchIn matched a string with a regex operand: revisit the refusal (ErrRegex)")
 	}
 }

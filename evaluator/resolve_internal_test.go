@@ -46,17 +46,3 @@ func TestResolveRefAgrees(t *testing.T) {
 		}
 	}
 }
-
-// FuzzFieldOf checks the hot-path field lookup against value.Value.Field,
-// malformed documents included.
-func FuzzFieldOf(f *testing.F) {
-	f.Add([]byte{0x16, 0, 0, 0, 2, 'a', 0, 2, 0, 0, 0, 'x', 0, 0x10, 'b', 0, 1, 0, 0, 0, 0}, "b")
-	f.Add([]byte{5, 0, 0, 0, 0}, "a")
-	f.Fuzz(func(t *testing.T, doc []byte, name string) {
-		d := value.FromDocument(doc)
-		got, want := fieldOf(d, name), d.Field(name)
-		if got.Type != want.Type || string(got.Data) != string(want.Data) {
-			t.Fatalf("fieldOf(%x, %q) = %v, Field = %v", doc, name, got, want)
-		}
-	})
-}

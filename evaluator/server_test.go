@@ -148,7 +148,7 @@ func TestReadFilterOnServer(t *testing.T) {
 	}
 }
 
-func idKey(d bson.Raw) string { return value.Raw(d).Lookup("_id").ExtJSON() }
+func idKey(d bson.Raw) string { return value.FromDocument(d).Field("_id").ExtJSON() }
 
 // scalarArrayUnder reports whether field f of d is an array holding
 // something other than documents, or no element at all. Paths through
@@ -156,7 +156,7 @@ func idKey(d bson.Raw) string { return value.Raw(d).Lookup("_id").ExtJSON() }
 // of the value package (no candidate, so {"sub.x": {"$nin": [null]}}
 // matches) disagree.
 func scalarArrayUnder(d bson.Raw, f string) bool {
-	v := value.Raw(d).Lookup(f)
+	v := value.FromDocument(d).Field(f)
 	bad := v.IsArray() && v.Len() == 0
 	v.Each(func(_ int, e value.Value) bool {
 		bad = !e.IsDocument()

@@ -59,7 +59,7 @@ func (ec *evalCtx) describe(o *operand, left bool) string {
 	case o.kind == oDocPath:
 		d := ec.doc(o.sel)
 		if !d.IsMissing() {
-			v = resolve(d, o.path)
+			v = value.Resolve(d, o.path)
 		}
 	default:
 		saved := ec.trace

@@ -23,7 +23,7 @@ import (
 // otherwise; a segment that is not an index finds nothing in an array
 // (there is no traversal of arrays of documents, unlike %%root paths), and
 // a value read as extended JSON ({"$oid": ...}) has no fields. In short, an
-// expansion's path resolves as value.ResolveValue does in the BSON value of
+// expansion's path resolves as value.Resolve does in the BSON value of
 // the input; most paths take one gjson lookup over the raw JSON instead,
 // with the same result (FuzzAccessor checks it).
 type Accessor struct {
@@ -36,7 +36,7 @@ type Accessor struct {
 	path, claimsPath string
 	// claimsStep0 is the first step in the claims layout.
 	claimsStep0 string
-	// walk: a segment gjson would not read as value.ResolveValue does: one
+	// walk: a segment gjson would not read as value.Resolve does: one
 	// of digits that is not a canonical array index (gjson indexes arrays
 	// with "01"), or one starting with "$" (which could step inside an
 	// extended JSON value such as {"$maxKey": 1}). Such a path is resolved
@@ -144,7 +144,7 @@ func (a *Accessor) lookup(doc []byte, path, step0 string) (value.Value, error) {
 		res = gjson.Get(js, path)
 	case a.ref.Root == RootUser:
 		// The user field is looked up and converted, and the rest of the
-		// path is resolved in its BSON value (value.ResolveValue).
+		// path is resolved in its BSON value (value.Resolve).
 		first := a.steps[0]
 		if step0 != "" {
 			first = step0
@@ -156,13 +156,13 @@ func (a *Accessor) lookup(doc []byte, path, step0 string) (value.Value, error) {
 		if err != nil {
 			return value.Value{}, err
 		}
-		return value.ResolveValue(v, a.ref.Path[1:]), nil
+		return value.Resolve(v, a.ref.Path[1:]), nil
 	default:
 		v, err := fromGJSON(gjson.Parse(js))
 		if err != nil {
 			return value.Value{}, err
 		}
-		return value.ResolveValue(v, a.ref.Path), nil
+		return value.Resolve(v, a.ref.Path), nil
 	}
 	if !res.Exists() {
 		return value.Value{}, nil

@@ -44,7 +44,7 @@ var accessorCases = []struct{ cd, path string }{
 }
 
 // TestAccessorAgreesWithValue: an Accessor resolves %%user paths as
-// value.ResolveValue does in the BSON value of the custom data, in both user
+// value.Resolve does in the BSON value of the custom data, in both user
 // layouts.
 func TestAccessorAgreesWithValue(t *testing.T) {
 	for _, c := range accessorCases {
@@ -64,7 +64,7 @@ func checkAccessor(t *testing.T, cd, path string) {
 	if err != nil {
 		return
 	}
-	want := value.ResolveValue(whole, segs)
+	want := value.Resolve(whole, segs)
 	acc := Compile(Ref{Root: RootUser, Path: append([]string{"custom_data"}, segs...)})
 	for _, u := range []struct {
 		mk  func([]byte) (User, error)
@@ -79,7 +79,7 @@ func checkAccessor(t *testing.T, cd, path string) {
 			t.Fatalf("%s %s: %v", u.raw, path, err)
 		}
 		if got.Type != want.Type || !bytes.Equal(got.Data, want.Data) {
-			t.Fatalf("%s: %%%%user.custom_data.%s = %s, want %s (value.ResolveValue)", u.raw, path, show(got), show(want))
+			t.Fatalf("%s: %%%%user.custom_data.%s = %s, want %s (value.Resolve)", u.raw, path, show(got), show(want))
 		}
 		// %%values resolves its input the same way.
 		vals, err := Compile(Ref{Root: RootValues, Path: segs}).Resolve(&Inputs{Values: []byte(cd)})
@@ -89,7 +89,7 @@ func checkAccessor(t *testing.T, cd, path string) {
 	}
 }
 
-// FuzzAccessor checks the Accessor against value.ResolveValue over the
+// FuzzAccessor checks the Accessor against value.Resolve over the
 // driver's reading of the same extended JSON.
 func FuzzAccessor(f *testing.F) {
 	for _, c := range accessorCases {

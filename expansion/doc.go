@@ -121,13 +121,13 @@
 // expansion, and no other character is special, so a claim key holding
 // * ? | # @ ! = < > % " { } [ ] , : or \ names that key, never a wildcard,
 // query, modifier or multipath, and a key holding a dot is reached by no
-// path. A path resolves as value.ResolveValue does in the BSON value of its
+// path. A path resolves as value.Resolve does in the BSON value of its
 // input: a canonical array index ("0", "12") indexes an array, any other
 // segment ("01", "-1", "x") finds nothing in one; an object's key "0" or
 // "01" is found by that segment; there is no traversal of arrays of
 // documents (unlike %%root paths); and a value read as extended JSON
 // ({"$maxKey": 1}) has no fields, so %%user.custom_data.limit.$maxKey is
-// missing. FuzzAccessor checks the Accessor against value.ResolveValue over
+// missing. FuzzAccessor checks the Accessor against value.Resolve over
 // the driver's reading of the same JSON.
 //
 //	| expansion              | resolves to                                                   |

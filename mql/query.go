@@ -481,7 +481,7 @@ func ValidateDocument(doc bson.Raw) error {
 	if err := bsoncore.Document(doc).Validate(); err != nil {
 		return c.fail(CodeDocumentMalformed, "document is not a BSON document: "+err.Error())
 	}
-	if id := value.Raw(doc).Lookup("_id"); id.Type == bson.TypeArray || id.Type == bson.TypeRegex || id.Type == bson.TypeUndefined {
+	if id := value.FromDocument(doc).Field("_id"); id.Type == bson.TypeArray || id.Type == bson.TypeRegex || id.Type == bson.TypeUndefined {
 		c.push([]byte("_id"))
 		return c.fail(CodeDocumentID, "_id cannot be "+typeName(id.Type))
 	}

@@ -152,12 +152,12 @@ func TestClientQueryIsNeverExpanded(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("And = %v, want %v", got, want)
 	}
-	cond := value.Raw(q).Lookup("owner")
+	cond := value.FromDocument(q).Field("owner")
 	path := value.ParsePath("owner")
-	if !value.MatchEq(value.Raw(utDoc(t, `{"owner": "%%user.id"}`)), path, cond) {
+	if !value.MatchEq(value.FromDocument(utDoc(t, `{"owner": "%%user.id"}`)), path, cond) {
 		t.Error("the literal string does not match itself")
 	}
-	if value.MatchEq(value.Raw(utDoc(t, `{"owner": "u1"}`)), path, cond) {
+	if value.MatchEq(value.FromDocument(utDoc(t, `{"owner": "u1"}`)), path, cond) {
 		t.Error("the client's %%user.id matched a user id: it was expanded")
 	}
 }

@@ -446,7 +446,7 @@ func ReplacementPaths(prev, replacement bson.Raw) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	elems, _ := replacement.Elements()
-	prevID := value.Raw(prev).Lookup("_id")
+	prevID := value.FromDocument(prev).Field("_id")
 	for _, e := range elems {
 		k := e.Key()
 		seen[k] = true
@@ -959,7 +959,7 @@ func ApplyUpdateWith(prev, update bson.Raw, opt ApplyOptions) (bson.Raw, error) 
 	} else if err := prev.Validate(); err != nil {
 		return nil, updateErr("", CodeUpdateMalformed, "previous document is not a BSON document: "+err.Error())
 	}
-	prevID := value.Raw(prev).Lookup("_id")
+	prevID := value.FromDocument(prev).Field("_id")
 	if repl {
 		return applyReplacement(prev, prevID, update)
 	}
@@ -974,7 +974,7 @@ func ApplyUpdateWith(prev, update bson.Raw, opt ApplyOptions) (bson.Raw, error) 
 		}
 	}
 	out := encodeDoc(nil, root)
-	if !prevID.IsMissing() && !value.Equal(prevID, value.Raw(out).Lookup("_id")) {
+	if !prevID.IsMissing() && !value.Equal(prevID, value.FromDocument(out).Field("_id")) {
 		return nil, updateErr("", CodeUpdateImmutable, "the update would change the immutable field _id")
 	}
 	return out, nil
@@ -988,7 +988,7 @@ var emptyDoc = bson.Raw{5, 0, 0, 0, 0}
 const maxUpdateDepth = 2 * MaxDepth
 
 func applyReplacement(prev bson.Raw, prevID value.Value, repl bson.Raw) (bson.Raw, error) {
-	newID := value.Raw(repl).Lookup("_id")
+	newID := value.FromDocument(repl).Field("_id")
 	if newID.IsMissing() || prevID.IsMissing() {
 		if prevID.IsMissing() {
 			return append(bson.Raw(nil), repl...), nil

@@ -76,12 +76,6 @@ func class(t bson.Type) int {
 	return classUnknown
 }
 
-// SameClass reports whether a and b belong to the same canonical type class
-// of the BSON comparison order (all numbers are one class; strings and
-// symbols are one class). Query comparisons ($gt, $lt, ...) only compare
-// values of the same class ("type bracketing").
-func SameClass(a, b Value) bool { return class(a.Type) == class(b.Type) }
-
 // Compare returns -1, 0 or +1 as a sorts before, equal to, or after b in the
 // BSON comparison order:
 //

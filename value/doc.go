@@ -1,28 +1,39 @@
 // Package value implements MongoDB value semantics for rule evaluation:
 // the BSON comparison order, equality, canonical keys and sets, dotted
 // paths with MongoDB's array traversal, and the query operators $eq, $ne,
-// $in, $nin, $exists, $gt, $gte, $lt and $lte. It is the evaluator's hot
-// path: comparisons, lookups in bson.Raw documents and matches do not
-// allocate.
+// $in, $nin, $exists, $gt, $gte, $lt and $lte. It is the one home of these
+// semantics and the evaluator's hot path: a document is a Value
+// (FromDocument, no copy), and comparisons, field lookups and matches do
+// not allocate.
 //
 // # Vocabulary
 //
-//	| term            | meaning                                                                 |
-//	|-----------------|-------------------------------------------------------------------------|
-//	| Value           | one BSON value: a type byte and the element encoding of the value       |
-//	| Missing         | the zero Value: no value at all (a field that is absent); not null      |
-//	| null            | the BSON null value; {p: null} matches null and Missing                 |
-//	| comparison order| MinKey < Undefined < Null < Numbers < String/Symbol < Object < Array <  |
-//	|                 | BinData < ObjectId < Boolean < Date < Timestamp < Regex < DBPointer <   |
-//	|                 | JavaScript < JavaScript with scope < MaxKey (Compare)                   |
-//	| type class      | one step of that order; all numbers are one class (SameClass)           |
-//	| Equal           | Compare == 0 for values that are not Missing; Missing equals nothing    |
-//	| Key             | bytes that are equal exactly when the values are Equal                  |
-//	| Set             | values by Key, for $in/$nin; Has does not allocate for short keys       |
-//	| Document        | top-level field lookups: Raw(bson.Raw) (no allocation) or Map(map)      |
-//	| Path            | a dotted field path split in components: ParsePath("a.b.0.c")           |
-//	| candidate       | a value the query engine considers for a path (Each)                    |
-//	| type bracketing | $gt/$gte/$lt/$lte compare only candidates of the operand's type class   |
+//	| term             | meaning                                                                 |
+//	|------------------|-------------------------------------------------------------------------|
+//	| Value            | one BSON value: a type byte and the element encoding of the value       |
+//	| Missing          | the zero Value: no value at all (a field that is absent); not null      |
+//	| null             | the BSON null value; {p: null} matches null and Missing                 |
+//	| document Value   | an embedded-document Value over a bson.Raw (FromDocument); Field looks  |
+//	|                  | up a top-level field in place, aliasing the bytes                       |
+//	| comparison order | MinKey < Undefined < Null < Numbers < String/Symbol < Object < Array <  |
+//	|                  | BinData < ObjectId < Boolean < Date < Timestamp < Regex < DBPointer <   |
+//	|                  | JavaScript < JavaScript with scope < MaxKey (Compare)                   |
+//	| type class       | one step of that order; all numbers are one class                       |
+//	| Equal            | Compare == 0 for values that are not Missing; Missing equals nothing    |
+//	| Key              | bytes that are equal exactly when the values are Equal                  |
+//	| Set              | values by Key, for $in/$nin; Has does not allocate for short keys       |
+//	| Path             | a dotted field path split in components: ParsePath("a.b.0.c")           |
+//	| ArrayIndex       | the one parser of a component as an array index ("0", "12"; not "01")   |
+//	| empty path       | the value itself: every path is taken from a value at the empty path, a |
+//	|                  | document for {p: ...}, a plain value (an expansion) with the empty path |
+//	| candidate        | a value the query engine considers for a path (Each)                    |
+//	| Resolve          | the plain value at a path, no array traversal (traces, operands)        |
+//	| MatchEq, MatchIn | {p: x} and {p: {$in: s}}; their negations are $ne and $nin              |
+//	| MatchExists      | {p: {$exists: want}}                                                    |
+//	| MatchCmp, CmpOp  | {p: {op: x}} for op $gt, $gte, $lt, $lte; Flip swaps the sides          |
+//	| type bracketing  | $gt/$gte/$lt/$lte compare only candidates of the operand's type class   |
+//	| CheckOperand     | why an operand is not compared as a value (Refusal): regex, operator,   |
+//	|                  | undefined; HasRegex for regexes only                                    |
 //
 // # Semantics
 //
@@ -33,6 +44,13 @@
 // equals NaN and sorts below every other number; -0 equals 0. Strings
 // compare by bytes, the simple binary collation; collations are not
 // supported. An ObjectId never equals its hex string.
+//
+// Paths are taken from a value at the empty path, reached by a field
+// name: a document, for {p: ...} over it, or a plain value, such as an
+// expansion on the left of a rule, with the empty path, whose candidates
+// are the value and, for an array, its elements. So
+// MatchEq(FromDocument(doc), ParsePath("roles"), x) is {"roles": x} over
+// doc, and MatchEq(roles, nil, x) is {"%%user.custom_data.roles": x}.
 //
 // Matching follows MongoDB 8.0: {p: null} matches null and Missing but not
 // undefined. An array at the end of a path matches when the whole array or

@@ -22,7 +22,7 @@ func ExampleCompare() {
 func ExampleEach() {
 	var doc bson.Raw
 	_ = bson.UnmarshalExtJSON([]byte(`{"items":[{"tags":["a","b"]},{"tags":"c"},{"other":1}]}`), false, &doc)
-	value.Each(value.Raw(doc), value.ParsePath("items.tags"), func(v value.Value) bool {
+	value.Each(value.FromDocument(doc), value.ParsePath("items.tags"), func(v value.Value) bool {
 		fmt.Println(v.ExtJSON())
 		return false // keep going
 	})
@@ -37,7 +37,7 @@ func ExampleEach() {
 func ExampleMatchEq() {
 	var doc bson.Raw
 	_ = bson.UnmarshalExtJSON([]byte(`{"owner":"u1","roles":["admin","editor"]}`), false, &doc)
-	d := value.Raw(doc)
+	d := value.FromDocument(doc)
 	fmt.Println(value.MatchEq(d, value.ParsePath("roles"), value.String("admin")))
 	fmt.Println(value.MatchEq(d, value.ParsePath("owner"), value.String("u2")))
 	fmt.Println(value.MatchEq(d, value.ParsePath("deleted"), value.Null()))
@@ -47,16 +47,18 @@ func ExampleMatchEq() {
 	// true
 }
 
-func ExampleEqValue() {
+// A plain value, with the empty path: {"%%user.custom_data.roles":
+// "admin"} holds when the claim is "admin" or an array holding it.
+func ExampleMatchEq_value() {
 	roles, _ := value.FromExtJSON([]byte(`["admin","editor"]`))
-	fmt.Println(value.EqValue(roles, value.String("admin")))
+	fmt.Println(value.MatchEq(roles, nil, value.String("admin")))
 	// Output: true
 }
 
 func ExampleNewSet() {
 	s := value.NewSet(value.Int32(1), value.String("a"))
-	fmt.Println(s.Has(value.Double(1.0)), s.Has(value.String("b")), s.Len())
-	// Output: true false 2
+	fmt.Println(s.Has(value.Double(1.0)), s.Has(value.String("b")), s.HasNull())
+	// Output: true false false
 }
 
 func ExampleKey() {
@@ -70,4 +72,79 @@ func ExampleFromExtJSON() {
 	v, _ := value.FromExtJSON([]byte(`{"$oid":"650102030405060708090a0b"}`))
 	fmt.Println(v.Type, v.ExtJSON())
 	// Output: objectID {"$oid":"650102030405060708090a0b"}
+}
+
+func ExampleMatchIn() {
+	var doc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"team":"t2","tags":["x","y"]}`), false, &doc)
+	d := value.FromDocument(doc)
+	teams := value.NewSet(value.String("t1"), value.String("t2"))
+	fmt.Println(value.MatchIn(d, value.ParsePath("team"), teams, teams.HasNull()))
+	fmt.Println(value.MatchIn(d, value.ParsePath("tags"), teams, teams.HasNull()))
+	// Output:
+	// true
+	// false
+}
+
+func ExampleMatchExists() {
+	var doc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"a":null,"items":[{"b":1},{"c":2}]}`), false, &doc)
+	d := value.FromDocument(doc)
+	fmt.Println(value.MatchExists(d, value.ParsePath("a"), true))
+	fmt.Println(value.MatchExists(d, value.ParsePath("items.b"), true))
+	fmt.Println(value.MatchExists(d, value.ParsePath("items.d"), true))
+	// Output:
+	// true
+	// true
+	// false
+}
+
+func ExampleMatchCmp() {
+	var doc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"age":30,"name":"zed","scores":[4,9]}`), false, &doc)
+	d := value.FromDocument(doc)
+	fmt.Println(value.MatchCmp(d, value.ParsePath("age"), value.Gte, value.Int32(18)))
+	fmt.Println(value.MatchCmp(d, value.ParsePath("name"), value.Gt, value.Int32(18))) // type bracketing
+	fmt.Println(value.MatchCmp(d, value.ParsePath("scores"), value.Gt, value.Int32(8)))
+	// Output:
+	// true
+	// false
+	// true
+}
+
+func ExampleCmpOp_Flip() {
+	// {"%%user.custom_data.level": {"$gt": "%%root.min"}} seen from the
+	// document: {"min": {"$lt": level}}.
+	fmt.Println(value.Gt.Flip(), value.Lte.Flip())
+	// Output: $lt $gte
+}
+
+func ExampleResolve() {
+	var doc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"a":{"b":[{"c":1},{"c":2}]}}`), false, &doc)
+	d := value.FromDocument(doc)
+	fmt.Println(value.Resolve(d, value.ParsePath("a.b.1.c")))
+	fmt.Println(value.Resolve(d, value.ParsePath("a.b.c")))
+	// Output:
+	// 2
+	// missing
+}
+
+func ExampleCheckOperand() {
+	op, _ := value.FromExtJSON([]byte(`{"$regex":"^a"}`))
+	ref, _ := value.FromExtJSON([]byte(`{"$ref":"users","$id":1}`))
+	fmt.Println(value.CheckOperand(op), value.CheckOperand(ref), value.CheckOperand(value.Regex("^a", "")))
+	// Output: operator comparable regex
+}
+
+func ExampleArrayIndex() {
+	for _, c := range []string{"0", "12", "01", "-1"} {
+		i, ok := value.ArrayIndex(c)
+		fmt.Println(c, i, ok)
+	}
+	// Output:
+	// 0 0 true
+	// 12 12 true
+	// 01 0 false
+	// -1 0 false
 }

@@ -44,7 +44,7 @@ func genValue(b []byte, depth int) (Value, []byte) {
 		return Double(0x1p63), b
 	case 4:
 		d, _ := bson.ParseDecimal128FromBigInt(bigOf(arg()), int(arg()%4))
-		return Decimal128(d), b
+		return decimal128(d), b
 	case 5:
 		return String(string(rune('a' + arg()%3))), b
 	case 6:
@@ -77,7 +77,7 @@ func genValue(b []byte, depth int) (Value, []byte) {
 		}
 		return Value{Type: bson.TypeArray, Data: out}, b
 	case 10:
-		return DateTime(arg()), b
+		return dateTime(arg()), b
 	}
 	return Double(float64(arg()) * 1e300), b
 }
@@ -132,7 +132,7 @@ func TestKeyNumbers(t *testing.T) {
 		}
 		d, err := bson.ParseDecimal128(formatG(f))
 		if err == nil {
-			vals = append(vals, Decimal128(d))
+			vals = append(vals, decimal128(d))
 		}
 	}
 	vals = append(vals, Int64(math.MaxInt64), Int64(math.MinInt64), Int64(1<<53+1), Int32(math.MaxInt32))

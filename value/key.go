@@ -145,6 +145,3 @@ func (s Set) Has(v Value) bool {
 
 // HasNull reports whether the set holds null.
 func (s Set) HasNull() bool { return s.hasNull }
-
-// Len returns the number of distinct values in the set.
-func (s Set) Len() int { return len(s.m) }

@@ -28,97 +28,93 @@ func (op CmpOp) String() string {
 	return "$invalid"
 }
 
-// MatchEq reports whether doc matches {p: v} (equally {p: {$eq: v}}): some
-// candidate of Each(doc, p) equals v. When v is an array, a candidate equal
+// Flip returns the operator that holds for (b, a) when op holds for
+// (a, b): $gt becomes $lt, $gte becomes $lte, and the reverse. A rule
+// {"%%user.age": {"$gt": "%%root.min"}} is {"min": {"$lt": age}} seen from
+// the document.
+func (op CmpOp) Flip() CmpOp {
+	switch op {
+	case Gt:
+		return Lt
+	case Gte:
+		return Lte
+	case Lt:
+		return Gt
+	case Lte:
+		return Gte
+	}
+	return op
+}
+
+// The matchers below take, as Each does, the value at the empty path: a
+// document (FromDocument) for {p: ...} over a document, or a plain value
+// with the empty path, such as the result of an expansion on the left of
+// a rule ({"%%user.custom_data.roles": "admin"} is MatchEq(roles, nil,
+// "admin")). They do not allocate.
+
+// MatchEq reports whether v matches {p: x} (equally {p: {$eq: x}}): some
+// candidate of Each(v, p) equals x. When x is an array, a candidate equal
 // to the whole array matches, as does an array element that is an equal
-// array. When v is null, Missing candidates match as well (MongoDB 8.0
-// semantics: undefined does NOT match null). A Missing v matches nothing.
-// {p: {$ne: v}} is !MatchEq(doc, p, v), which matches documents without
-// p. MatchEq does not allocate.
+// array. When x is null, Missing candidates match as well (MongoDB 8.0
+// semantics: undefined does NOT match null). A Missing x matches nothing.
+// {p: {$ne: x}} is !MatchEq(v, p, x), which matches documents without p.
 //
 // A regular-expression operand is compared as a value here, never matched
 // against strings as the server does: callers refuse such operands (see
 // HasRegex).
-func MatchEq(doc Document, p Path, v Value) bool {
-	if v.Type == 0 {
+func MatchEq(v Value, p Path, x Value) bool {
+	if x.Type == 0 {
 		return false
 	}
-	if v.Type == bson.TypeNull {
-		return Each(doc, p, isNullish)
+	if x.Type == bson.TypeNull {
+		return Each(v, p, isNullish)
 	}
-	return Each(doc, p, func(c Value) bool { return Equal(c, v) })
-}
-
-// EqValue is MatchEq for a plain value on the left, such as the result of
-// an expansion ({"%%user.custom_data.roles": "admin"}): left matches when
-// it equals right or, being an array, has an element equal to right. A
-// null right matches a Missing or null left.
-func EqValue(left, right Value) bool {
-	if right.Type == 0 {
-		return false
-	}
-	if right.Type == bson.TypeNull {
-		return walk(left, nil, isNullish)
-	}
-	return walk(left, nil, func(c Value) bool { return Equal(c, right) })
+	return Each(v, p, func(c Value) bool { return Equal(c, x) })
 }
 
 func isNullish(c Value) bool { return c.Type == 0 || c.Type == bson.TypeNull }
 
-// MatchIn reports whether doc matches {p: {$in: [...]}} for the set s of
-// the operand's elements: some candidate of Each(doc, p) is in s, or
-// hasNull (null is one of the elements) and some candidate is Missing.
-// {p: {$nin: [...]}} is the negation. MatchIn does not allocate for
-// candidates whose keys fit in 64 bytes.
+// MatchIn reports whether v matches {p: {$in: [...]}} for the set s of the
+// operand's elements: some candidate of Each(v, p) is in s, or hasNull
+// (null is one of the elements: s.HasNull()) and some candidate is
+// Missing. {p: {$nin: [...]}} is the negation. With hasNull false, a
+// Missing candidate matches nothing: membership in an array that comes
+// from an expansion, whose null never matches a missing field. MatchIn
+// does not allocate for candidates whose keys fit in 64 bytes.
 //
 // Regular expressions among the elements are compared as values, not as
 // the server's patterns: callers refuse such operands (see HasRegex).
-func MatchIn(doc Document, p Path, s Set, hasNull bool) bool {
-	return Each(doc, p, func(c Value) bool { return inSet(c, s, hasNull) })
+func MatchIn(v Value, p Path, s Set, hasNull bool) bool {
+	return Each(v, p, func(c Value) bool {
+		if c.Type == 0 {
+			return hasNull
+		}
+		return s.Has(c)
+	})
 }
 
-// InValue is MatchIn for a plain value on the left.
-func InValue(left Value, s Set, hasNull bool) bool {
-	return walk(left, nil, func(c Value) bool { return inSet(c, s, hasNull) })
+// MatchExists reports whether v matches {p: {$exists: want}}: p exists
+// when some candidate of Each(v, p) is not Missing.
+func MatchExists(v Value, p Path, want bool) bool {
+	return Each(v, p, func(c Value) bool { return c.Type != 0 }) == want
 }
 
-func inSet(c Value, s Set, hasNull bool) bool {
-	if c.Type == 0 {
-		return hasNull
-	}
-	return s.Has(c)
-}
-
-// MatchExists reports whether doc matches {p: {$exists: want}}: p exists
-// when some candidate of Each(doc, p) is not Missing.
-func MatchExists(doc Document, p Path, want bool) bool {
-	exists := Each(doc, p, func(c Value) bool { return c.Type != 0 })
-	return exists == want
-}
-
-// MatchCmp reports whether doc matches {p: {op: v}}: some candidate of
-// Each(doc, p) compares to v as op requires. Comparison is type bracketed:
-// only candidates of v's type class (all numbers are one class) are
+// MatchCmp reports whether v matches {p: {op: x}}: some candidate of
+// Each(v, p) compares to x as op requires. Comparison is type bracketed:
+// only candidates of x's type class (all numbers are one class) are
 // compared, so {$gt: 5} never matches a string. NaN equals NaN under $gte
-// and $lte but is otherwise unordered. Exceptions, as in the server: a null v matches null and Missing candidates under $gte and $lte
-// and nothing under $gt and $lt; a MinKey v under $gt/$gte and a MaxKey v
-// under $lt/$lte match every candidate that is not Missing. Array
-// candidates yield their elements, so an array matches when any element
-// does; the whole array is compared only with an array v. A Missing v
-// matches nothing. MatchCmp does not allocate.
-func MatchCmp(doc Document, p Path, op CmpOp, v Value) bool {
-	if v.Type == 0 {
+// and $lte but is otherwise unordered. Exceptions, as in the server: a
+// null x matches null and Missing candidates under $gte and $lte and
+// nothing under $gt and $lt; a MinKey x under $gt/$gte and a MaxKey x
+// under $lt/$lte match every candidate that is not Missing. An array
+// candidate is compared whole, which only an array, MinKey or MaxKey x
+// can match (its elements are candidates of their own, so an array
+// matches when any element does). A Missing x matches nothing.
+func MatchCmp(v Value, p Path, op CmpOp, x Value) bool {
+	if x.Type == 0 {
 		return false
 	}
-	return Each(doc, p, func(c Value) bool { return cmpOne(c, op, v) })
-}
-
-// CmpValue is MatchCmp for a plain value on the left.
-func CmpValue(left Value, op CmpOp, right Value) bool {
-	if right.Type == 0 {
-		return false
-	}
-	return walk(left, nil, func(c Value) bool { return cmpOne(c, op, right) })
+	return Each(v, p, func(c Value) bool { return cmpOne(c, op, x) })
 }
 
 func cmpOne(c Value, op CmpOp, v Value) bool {

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func candidates(t *testing.T, doc Document, path string) string {
+func candidates(t *testing.T, doc Value, path string) string {
 	t.Helper()
 	var out []string
 	Each(doc, ParsePath(path), func(v Value) bool {
@@ -40,17 +40,45 @@ func TestEach(t *testing.T) {
 		{`{"a":[{"b":[{"c":1},{"c":2}]}]}`, "a.b.c", `1 2`},
 		{`{"a":[[{"b":1}]]}`, "a.0.b", `1`},
 		{`{"a.b":1}`, "a.b", `missing`},
-		{`{"a":1}`, "", ``},
+		{`{"a":1}`, "", `{"a":1}`},
 	} {
-		got := candidates(t, Raw(rawDoc(t, c.doc)), c.path)
+		got := candidates(t, FromDocument(rawDoc(t, c.doc)), c.path)
 		if got != c.want {
 			t.Errorf("Each(%s, %q) = %s, want %s", c.doc, c.path, got, c.want)
 		}
 	}
 }
 
+// TestEachValue checks Each over values that are not documents: v is
+// the value at the empty path, reached by a field name, as the field "v"
+// of {"v": v}.
+func TestEachValue(t *testing.T) {
+	for _, c := range []struct{ v, path string }{
+		{`[1,[2]]`, ""},
+		{`5`, ""},
+		{`[{"b":1},{"b":[2]},3]`, "b"},
+		{`[[{"b":1}],{"0":4}]`, "0.b"},
+		{`[5,6]`, "1"},
+		{`"x"`, "a"},
+		{`{"$minKey":1}`, "a.b"},
+	} {
+		v := j(t, c.v)
+		got := candidates(t, v, c.path)
+		want := candidates(t, FromDocument(rawDoc(t, `{"v":`+c.v+`}`)), "v."+c.path)
+		if c.path == "" {
+			want = candidates(t, FromDocument(rawDoc(t, `{"v":`+c.v+`}`)), "v")
+		}
+		if got != want {
+			t.Errorf("Each(%s, %q) = %s, want %s (as {v: ...})", c.v, c.path, got, want)
+		}
+	}
+	if got := candidates(t, Value{}, ""); got != "missing" {
+		t.Errorf("Each(Missing, \"\") = %s, want missing", got)
+	}
+}
+
 func TestEachStops(t *testing.T) {
-	doc := Raw(rawDoc(t, `{"a":[1,2,3]}`))
+	doc := FromDocument(rawDoc(t, `{"a":[1,2,3]}`))
 	n := 0
 	if !Each(doc, Path{"a"}, func(v Value) bool { n++; return Equal(v, Int32(2)) }) || n != 2 {
 		t.Errorf("Each did not stop at 2 (n=%d)", n)
@@ -61,7 +89,7 @@ func TestEachStops(t *testing.T) {
 }
 
 func TestResolve(t *testing.T) {
-	doc := Raw(rawDoc(t, `{"a":{"b":[{"c":1},{"c":2}]},"x":[1]}`))
+	doc := FromDocument(rawDoc(t, `{"a":{"b":[{"c":1},{"c":2}]},"x":[1]}`))
 	for _, c := range []struct{ path, want string }{
 		{"a.b.1.c", `2`},
 		{"a.b", `[{"c":1},{"c":2}]`},
@@ -69,14 +97,11 @@ func TestResolve(t *testing.T) {
 		{"x.0", `1`},
 		{"x.0.y", `missing`},
 		{"q", `missing`},
-		{"", `missing`},
+		{"", `{"a":{"b":[{"c":1},{"c":2}]},"x":[1]}`},
 	} {
 		if got := Resolve(doc, ParsePath(c.path)).ExtJSON(); got != c.want {
 			t.Errorf("Resolve(%q) = %s, want %s", c.path, got, c.want)
 		}
-	}
-	if got := ParsePath("a.b.0").String(); got != "a.b.0" {
-		t.Errorf("Path.String = %s", got)
 	}
 }
 
@@ -119,25 +144,30 @@ func TestMatchEq(t *testing.T) {
 		{`{"a":-0.0}`, "a", `0`, true},
 		{`{"a":"x"}`, "a", `"X"`, false},
 	} {
-		doc := Raw(rawDoc(t, c.doc))
+		doc := FromDocument(rawDoc(t, c.doc))
 		v := j(t, c.v)
 		if got := MatchEq(doc, ParsePath(c.path), v); got != c.want {
 			t.Errorf("MatchEq(%s, {%q: %s}) = %v, want %v", c.doc, c.path, c.v, got, c.want)
 		}
-		// The same through a Map document and, at the top level, EqValue.
+		// The same through a document made by FromGo of a Go map and, at
+		// the top level, with the empty path in the field's value.
 		var m map[string]any
 		if err := unmarshalExt(c.doc, &m); err == nil {
-			if got := MatchEq(Map(m), ParsePath(c.path), v); got != c.want {
-				t.Errorf("MatchEq(Map %s, {%q: %s}) = %v, want %v", c.doc, c.path, c.v, got, c.want)
+			gd, err := FromGo(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := MatchEq(gd, ParsePath(c.path), v); got != c.want {
+				t.Errorf("MatchEq(FromGo %s, {%q: %s}) = %v, want %v", c.doc, c.path, c.v, got, c.want)
 			}
 		}
 		if !strings.Contains(c.path, ".") {
-			if got := EqValue(doc.Lookup(c.path), v); got != c.want {
-				t.Errorf("EqValue(%s.%s, %s) = %v, want %v", c.doc, c.path, c.v, got, c.want)
+			if got := MatchEq(doc.Field(c.path), nil, v); got != c.want {
+				t.Errorf("MatchEq(%s.%s, nil, %s) = %v, want %v", c.doc, c.path, c.v, got, c.want)
 			}
 		}
 	}
-	if MatchEq(Raw(rawDoc(t, `{}`)), Path{"a"}, Value{}) {
+	if MatchEq(FromDocument(rawDoc(t, `{}`)), Path{"a"}, Value{}) {
 		t.Error("MatchEq with a Missing operand matched")
 	}
 }
@@ -164,13 +194,13 @@ func TestMatchIn(t *testing.T) {
 		{`{"x":2}`, "x", withNull, false},
 		{`{"x":1}`, "x", Set{}, false},
 	} {
-		doc := Raw(rawDoc(t, c.doc))
+		doc := FromDocument(rawDoc(t, c.doc))
 		if got := MatchIn(doc, ParsePath(c.path), c.s, c.s.HasNull()); got != c.want {
 			t.Errorf("MatchIn(%s, %q) = %v, want %v", c.doc, c.path, got, c.want)
 		}
 		if c.path == "x" {
-			if got := InValue(doc.Lookup("x"), c.s, c.s.HasNull()); got != c.want {
-				t.Errorf("InValue(%s) = %v, want %v", c.doc, got, c.want)
+			if got := MatchIn(doc.Field("x"), nil, c.s, c.s.HasNull()); got != c.want {
+				t.Errorf("MatchIn(%s.x, nil) = %v, want %v", c.doc, got, c.want)
 			}
 		}
 	}
@@ -189,7 +219,7 @@ func TestMatchExists(t *testing.T) {
 		{`{"a":[1]}`, "a.0", true},
 		{`{"a":[1]}`, "a.1", false},
 	} {
-		doc := Raw(rawDoc(t, c.doc))
+		doc := FromDocument(rawDoc(t, c.doc))
 		if got := MatchExists(doc, ParsePath(c.path), true); got != c.want {
 			t.Errorf("$exists:true on %s %q = %v", c.doc, c.path, got)
 		}
@@ -241,35 +271,40 @@ func TestMatchCmp(t *testing.T) {
 		{`{"a":{"$oid":"650102030405060708090a0b"}}`, Gt, `{"$oid":"650102030405060708090a0a"}`, true},
 		{`{"a":{"b":1}}`, Gt, `{"a":5}`, true},
 	} {
-		doc := Raw(rawDoc(t, c.doc))
+		doc := FromDocument(rawDoc(t, c.doc))
 		v := j(t, c.v)
 		if got := MatchCmp(doc, Path{"a"}, c.op, v); got != c.want {
 			t.Errorf("MatchCmp(%s, {a: {%v: %s}}) = %v, want %v", c.doc, c.op, c.v, got, c.want)
 		}
-		if got := CmpValue(doc.Lookup("a"), c.op, v); got != c.want {
-			t.Errorf("CmpValue(%s, %v, %s) = %v, want %v", c.doc, c.op, c.v, got, c.want)
+		if got := MatchCmp(doc.Field("a"), nil, c.op, v); got != c.want {
+			t.Errorf("MatchCmp(%s.a, nil, %v, %s) = %v, want %v", c.doc, c.op, c.v, got, c.want)
 		}
 	}
-	if MatchCmp(Raw(rawDoc(t, `{"a":1}`)), Path{"a"}, Gt, Value{}) {
+	if MatchCmp(FromDocument(rawDoc(t, `{"a":1}`)), Path{"a"}, Gt, Value{}) {
 		t.Error("Missing operand matched")
 	}
 	if Gt.String() != "$gt" || Lte.String() != "$lte" || CmpOp(0).String() != "$invalid" {
 		t.Error("CmpOp.String")
 	}
+	if Gt.Flip() != Lt || Gte.Flip() != Lte || Lt.Flip() != Gt || Lte.Flip() != Gte || CmpOp(0).Flip() != 0 {
+		t.Error("CmpOp.Flip")
+	}
 }
 
-func TestEqValueArrays(t *testing.T) {
+// TestMatchEqEmptyPath checks MatchEq of a plain value, with the empty
+// path: an array matches its elements, Missing matches only null.
+func TestMatchEqEmptyPath(t *testing.T) {
 	roles := j(t, `["admin","editor"]`)
-	if !EqValue(roles, String("admin")) || EqValue(roles, String("owner")) {
-		t.Error("EqValue on array of roles")
+	if !MatchEq(roles, nil, String("admin")) || MatchEq(roles, nil, String("owner")) {
+		t.Error("MatchEq on array of roles")
 	}
-	if !EqValue(Value{}, Null()) || EqValue(Value{}, String("admin")) || EqValue(Value{}, Value{}) {
-		t.Error("EqValue with Missing left")
+	if !MatchEq(Value{}, nil, Null()) || MatchEq(Value{}, nil, String("admin")) || MatchEq(Value{}, nil, Value{}) {
+		t.Error("MatchEq with Missing left")
 	}
-	if !EqValue(Double(math.Copysign(0, -1)), Int32(0)) {
+	if !MatchEq(Double(math.Copysign(0, -1)), nil, Int32(0)) {
 		t.Error("-0 != 0")
 	}
-	if !EqValue(j(t, `{"a":[1]}`), j(t, `{"a":[1]}`)) {
+	if !MatchEq(j(t, `{"a":[1]}`), nil, j(t, `{"a":[1]}`)) {
 		t.Error("documents")
 	}
 }

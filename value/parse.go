@@ -106,18 +106,46 @@ func valueLen(t bson.Type, b []byte) int {
 	return n
 }
 
-// lookup finds the top-level field name in a document encoding.
+// lookup finds the top-level field name in a document encoding, as the
+// elements of iter but comparing each key with name in place while
+// scanning, before searching for its end (the per-document hot path: most
+// keys differ from name). Malformed bytes read as Missing.
 func lookup(doc []byte, name string) Value {
-	it := newIter(doc)
-	for {
-		k, v, ok := it.next()
-		if !ok {
+	if len(doc) < 5 {
+		return Value{}
+	}
+	n := int(binary.LittleEndian.Uint32(doc))
+	if n < 5 || n > len(doc) {
+		return Value{}
+	}
+	b := doc[4 : n-1]
+	for len(b) > 1 {
+		t := bson.Type(b[0])
+		b = b[1:]
+		match := len(b) > len(name) && b[len(name)] == 0 && string(b[:len(name)]) == name
+		if match {
+			b = b[len(name)+1:]
+		} else {
+			// Keys are short: a loop beats bytes.IndexByte's call.
+			k := 0
+			for k < len(b) && b[k] != 0 {
+				k++
+			}
+			if k == len(b) {
+				return Value{}
+			}
+			b = b[k+1:]
+		}
+		sz := valueLen(t, b)
+		if sz < 0 {
 			return Value{}
 		}
-		if string(k) == name {
-			return v
+		if match {
+			return Value{Type: t, Data: b[:sz:sz]}
 		}
+		b = b[sz:]
 	}
+	return Value{}
 }
 
 // strBytes returns the bytes of a string-encoded value (int32 length,

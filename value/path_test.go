@@ -23,7 +23,7 @@ func TestEachMongoDBPathTests(t *testing.T) {
 		{"NestedArrayImplicitTraversal", `{"a":[{"b":[2,3]},{"b":[4,5]}]}`, "a.b", `2 3 [2,3] 4 5 [4,5]`},
 		{"ArrayOffsetWithImplicitAndExplicitTraversal", `{"a":[{"b":[2,3]},{"b":[4,5]}]}`, "a.0.b", `missing 2 3 [2,3] missing`},
 	} {
-		if got := candidates(t, Raw(rawDoc(t, c.doc)), c.path); got != c.want {
+		if got := candidates(t, FromDocument(rawDoc(t, c.doc)), c.path); got != c.want {
 			t.Errorf("path_test.cpp Path.%s: Each(%s, %q) = %s, want %s", c.test, c.doc, c.path, got, c.want)
 		}
 	}
@@ -57,7 +57,7 @@ func TestEachPositional(t *testing.T) {
 		{`{"a":[{"b":[[7]]}]}`, "a.b", `[7] [[7]]`},
 		{`{"a":[{"b":[[7]]}]}`, "a.b.0", `[7]`},
 	} {
-		if got := candidates(t, Raw(rawDoc(t, c.doc)), c.path); got != c.want {
+		if got := candidates(t, FromDocument(rawDoc(t, c.doc)), c.path); got != c.want {
 			t.Errorf("Each(%s, %q) = %s, want %s", c.doc, c.path, got, c.want)
 		}
 	}
@@ -95,7 +95,7 @@ func TestMatchPositional(t *testing.T) {
 		{`{"a":[{"b":5}]}`, "a.0.b", true, true, true},
 		{`{"a":[{"b":[5]}]}`, "a.0.b", true, true, true},
 	} {
-		doc := Raw(rawDoc(t, c.doc))
+		doc := FromDocument(rawDoc(t, c.doc))
 		p := ParsePath(c.path)
 		if got := MatchEq(doc, p, five); got != c.eq {
 			t.Errorf("{%q: 5} on %s = %v, want %v", c.path, c.doc, got, c.eq)

@@ -80,13 +80,6 @@ func Double(f float64) Value {
 	return Value{Type: bson.TypeDouble, Data: binary.LittleEndian.AppendUint64(nil, math.Float64bits(f))}
 }
 
-// Decimal128 returns a BSON decimal128 value.
-func Decimal128(d bson.Decimal128) Value {
-	h, l := d.GetBytes()
-	b := binary.LittleEndian.AppendUint64(make([]byte, 0, 16), l)
-	return Value{Type: bson.TypeDecimal128, Data: binary.LittleEndian.AppendUint64(b, h)}
-}
-
 // Bool returns a BSON boolean value.
 func Bool(b bool) Value {
 	if b {
@@ -98,36 +91,15 @@ func Bool(b bool) Value {
 // Null returns BSON null.
 func Null() Value { return Value{Type: bson.TypeNull, Data: []byte{}} }
 
-// MinKey returns the BSON MinKey value, which sorts below every other value.
-func MinKey() Value { return Value{Type: bson.TypeMinKey, Data: []byte{}} }
-
-// MaxKey returns the BSON MaxKey value, which sorts above every other value.
-func MaxKey() Value { return Value{Type: bson.TypeMaxKey, Data: []byte{}} }
-
 // ObjectID returns a BSON ObjectId value.
 func ObjectID(id bson.ObjectID) Value {
 	return Value{Type: bson.TypeObjectID, Data: append([]byte(nil), id[:]...)}
 }
 
-// DateTime returns a BSON date: milliseconds since the Unix epoch.
-func DateTime(ms int64) Value {
-	return Value{Type: bson.TypeDateTime, Data: binary.LittleEndian.AppendUint64(nil, uint64(ms))}
-}
-
-// Time returns a BSON date for t, truncated to milliseconds.
-func Time(t time.Time) Value { return DateTime(t.UnixMilli()) }
-
-// Timestamp returns a BSON timestamp (t seconds, i increment).
-func Timestamp(t, i uint32) Value {
-	b := binary.LittleEndian.AppendUint32(make([]byte, 0, 8), i)
-	return Value{Type: bson.TypeTimestamp, Data: binary.LittleEndian.AppendUint32(b, t)}
-}
-
-// Binary returns a BSON binary value with the given subtype.
-func Binary(subtype byte, data []byte) Value {
-	b := binary.LittleEndian.AppendUint32(make([]byte, 0, 5+len(data)), uint32(len(data)))
-	b = append(b, subtype)
-	return Value{Type: bson.TypeBinary, Data: append(b, data...)}
+// Time returns a BSON date for t, truncated to milliseconds (a date is
+// milliseconds since the Unix epoch).
+func Time(t time.Time) Value {
+	return Value{Type: bson.TypeDateTime, Data: binary.LittleEndian.AppendUint64(nil, uint64(t.UnixMilli()))}
 }
 
 // Regex returns a BSON regular expression value. Options are stored as
@@ -239,14 +211,6 @@ func (v Value) DoubleOK() (float64, bool) {
 		return 0, false
 	}
 	return math.Float64frombits(binary.LittleEndian.Uint64(v.Data)), true
-}
-
-// Decimal128OK returns the decimal, and true, when v is a BSON decimal128.
-func (v Value) Decimal128OK() (bson.Decimal128, bool) {
-	if v.Type != bson.TypeDecimal128 || len(v.Data) < 16 {
-		return bson.Decimal128{}, false
-	}
-	return bson.NewDecimal128(binary.LittleEndian.Uint64(v.Data[8:]), binary.LittleEndian.Uint64(v.Data)), true
 }
 
 // IntOK returns v as an int64, and true, when v is a number with an exact
@@ -389,6 +353,3 @@ func (v Value) Field(name string) Value {
 	}
 	return lookup(v.Data, name)
 }
-
-// Lookup is Field, so that a document Value is a Document.
-func (v Value) Lookup(key string) Value { return v.Field(key) }

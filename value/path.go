@@ -6,42 +6,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// Document is a document whose top-level fields can be looked up.
-type Document interface {
-	// Lookup returns the value of the top-level field key (dots are not
-	// interpreted), or Missing when the document has no such field.
-	Lookup(key string) Value
-}
-
-// rawDocument is a Document over BSON bytes.
-type rawDocument bson.Raw
-
-func (d rawDocument) Lookup(key string) Value { return lookup(d, key) }
-
-// Raw returns a Document over BSON bytes. Lookups do not allocate and the
-// values they return alias doc. Malformed bytes read as missing fields.
-func Raw(doc bson.Raw) Document { return rawDocument(doc) }
-
-// mapDocument is a Document over a Go map.
-type mapDocument map[string]any
-
-func (d mapDocument) Lookup(key string) Value {
-	x, ok := d[key]
-	if !ok {
-		return Value{}
-	}
-	v, err := FromGo(x)
-	if err != nil {
-		return Value{}
-	}
-	return v
-}
-
-// Map returns a Document over a Go map. Each lookup converts the field's
-// value with FromGo (values that cannot be converted read as Missing), so
-// it allocates: use Raw on hot paths.
-func Map(m map[string]any) Document { return mapDocument(m) }
-
 // Path is a dotted field path split into its components, as in
 // {"a.b.0.c": ...}. Components are field names, or array indexes when they
 // are decimal integers and the value at that point is an array.
@@ -55,16 +19,13 @@ func ParsePath(s string) Path {
 	return Path(strings.Split(s, "."))
 }
 
-// String returns the dotted form of p.
-func (p Path) String() string { return strings.Join(p, ".") }
-
 // ArrayIndex parses a path component as an array index: decimal digits
 // without leading zeros ("0", "12" but not "01", "-1" or "+1"), at most 9
 // of them. MongoDB reads any other component as a field name, also where
 // the value is an array. A component that parses is an index only where
 // the value at that point is an array; in a document it is a field name
 // ({"a": {"2024": 1}}). This is the one parser of array indexes:
-// Resolve, rule paths and update paths (package evaluator) use it; Each
+// Resolve, rule paths, update paths and %%user paths use it; Each
 // compares a component with the array's element keys, as the server does,
 // which accepts exactly the same components.
 func ArrayIndex(s string) (int, bool) {
@@ -83,16 +44,19 @@ func ArrayIndex(s string) (int, bool) {
 }
 
 // Each calls fn for every candidate value that the MongoDB query engine
-// considers for path p in doc, until fn returns true, and reports whether
-// fn did. The candidates are those of the server's path iterator
-// (src/mongo/db/matcher/path.cpp, BSONElementIterator, with leaf and
-// non-leaf arrays traversed, as queries do):
+// considers for path p in v, until fn returns true, and reports whether fn
+// did. v is the value at the empty path, reached by a field name
+// (getFieldDottedOrArray in path.cpp): for a query over a document, the
+// document (FromDocument). The candidates are
+// those of the server's path iterator (src/mongo/db/matcher/path.cpp,
+// BSONElementIterator, with leaf and non-leaf arrays traversed, as queries
+// do):
 //
 //   - the value at p when it is not an array, including Missing when p does
 //     not resolve ({"a": 1} and {} both yield Missing for "a.b");
-//   - when the value at p is an array reached by a field name: each of its
-//     elements, then the array itself (nested arrays are not flattened
-//     further);
+//   - when the value at p is an array reached by a field name (or v itself
+//     for the empty path): each of its elements, then the array itself
+//     (nested arrays are not flattened further);
 //   - when an intermediate value is an array: for each element that is a
 //     document, the candidates of the rest of the path in that document
 //     (Missing for a document lacking the next field, even when that
@@ -106,24 +70,11 @@ func ArrayIndex(s string) (int, bool) {
 //     intermediate array (its document elements and its element at the
 //     next index); a scalar element yields nothing for a longer path.
 //
-// The empty path yields nothing. Each does not allocate when doc's Lookup
-// does not.
-func Each(doc Document, p Path, fn func(Value) bool) bool {
+// The empty path yields v's own candidates: the elements of an array v,
+// then v; a value that is not an array, Missing included. Each does not
+// allocate.
+func Each(v Value, p Path, fn func(Value) bool) bool {
 	if len(p) == 0 {
-		return false
-	}
-	return walk(doc.Lookup(p[0]), p[1:], fn)
-}
-
-// EachValue is Each over a Value: v stands for the value at the empty path,
-// reached by a field name, so an array v yields its elements and then
-// itself, and a non-empty path is looked up in v as in Each.
-func EachValue(v Value, p Path, fn func(Value) bool) bool { return walk(v, p, fn) }
-
-// walk yields the candidates of rest in v, a value reached by a field
-// name (getFieldDottedOrArray in path.cpp).
-func walk(v Value, rest Path, fn func(Value) bool) bool {
-	if len(rest) == 0 {
 		if v.Type == bson.TypeArray {
 			found := false
 			v.Each(func(_ int, e Value) bool {
@@ -138,9 +89,9 @@ func walk(v Value, rest Path, fn func(Value) bool) bool {
 	}
 	switch v.Type {
 	case bson.TypeEmbeddedDocument:
-		return walk(v.Field(rest[0]), rest[1:], fn)
+		return Each(v.Field(p[0]), p[1:], fn)
 	case bson.TypeArray:
-		return inArray(v, rest, fn)
+		return inArray(v, p, fn)
 	}
 	return fn(Value{})
 }
@@ -161,7 +112,7 @@ func inArray(arr Value, rest Path, fn func(Value) bool) bool {
 		offset := numeric && string(key) == rest[0]
 		switch {
 		case e.Type == bson.TypeEmbeddedDocument:
-			if walk(e.Field(rest[0]), rest[1:], fn) {
+			if Each(e.Field(rest[0]), rest[1:], fn) {
 				return true
 			}
 			if offset {
@@ -169,7 +120,7 @@ func inArray(arr Value, rest Path, fn func(Value) bool) bool {
 					if fn(e) {
 						return true
 					}
-				} else if walk(e.Field(rest[1]), rest[2:], fn) {
+				} else if Each(e.Field(rest[1]), rest[2:], fn) {
 					return true
 				}
 			}
@@ -196,21 +147,14 @@ func allDigits(s string) bool {
 	return true
 }
 
-// Resolve returns the plain value at path p in doc, without array
-// traversal: a numeric component indexes an array, any other component
-// looks up a document field, and anything else gives Missing. It is meant
-// for traces ("the value at a.b was ...") and for operands read from a
-// document, not for matching (see Each).
-func Resolve(doc Document, p Path) Value {
-	if len(p) == 0 {
-		return Value{}
-	}
-	return ResolveValue(doc.Lookup(p[0]), p[1:])
-}
-
-// ResolveValue is Resolve over a Value: v is the value at the empty path.
-// It does not allocate.
-func ResolveValue(v Value, p Path) Value {
+// Resolve returns the plain value at path p in v, without array
+// traversal: a component indexes an array when it is an ArrayIndex, looks
+// up a field in a document, and anything else gives Missing; the empty
+// path gives v. As in Each, v is the value at the empty path (a document
+// for a path in a document). It is meant for traces ("the value at a.b
+// was ...") and for operands read from a document, not for matching (see
+// Each). Resolve does not allocate.
+func Resolve(v Value, p Path) Value {
 	for _, c := range p {
 		switch v.Type {
 		case bson.TypeEmbeddedDocument:
