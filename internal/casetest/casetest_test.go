@@ -54,16 +54,19 @@ func TestUpdate(t *testing.T) {
 	*update = true
 	defer func() { *update = false }()
 	clean := "# proves an unchanged case is not rewritten\n-- in --\nx\n-- out --\nX"
+	sameJSON := "# proves a JSON golden equal as JSON is kept as written\n-- in --\n-- out --\n-- json --\n{\"b\":[2],  \"a\":1}\n"
 	pattern := corpus(t, map[string]string{
 		"stale": "# proves a stale golden is rewritten\n-- in --\nx\n-- out --\nold\n",
 		"new":   "# proves a missing golden is added, an optional one not\n-- in --\ny\n",
 		"clean": clean,
+		"json":  sameJSON,
 	})
 	Run(t, pattern, produce)
 	for name, want := range map[string]string{
 		"stale": "# proves a stale golden is rewritten\n-- in --\nx\n-- out --\nX\n",
 		"new":   "# proves a missing golden is added, an optional one not\n-- in --\ny\n-- out --\nY\n",
 		"clean": clean,
+		"json":  sameJSON,
 	} {
 		if got := read(t, pattern, name); got != want {
 			t.Errorf("%s after -update:\n%s\nwant:\n%s", name, got, want)
@@ -101,6 +104,8 @@ func TestFailures(t *testing.T) {
 			"no out; run go test -update"},
 		{"JSON that differs", map[string]string{"c": "# c\n-- in --\n-- out --\n-- json --\n{\"a\": 2, \"b\": [2]}\n"}, nil, true,
 			"json differs"},
+		{"a golden that is not JSON", map[string]string{"c": "# c\n-- in --\n-- out --\n-- json --\n{\n"}, nil, true,
+			"json: the golden is not JSON"},
 		{"no cases", map[string]string{}, nil, true, "no cases match"},
 		{"a known divergence", map[string]string{"c": "# c\n-- in --\nx\n-- out --\nY\n-- known-divergence --\nissue 99\n"}, nil, false,
 			"known divergence (out: got X, want Y): issue 99"},
