@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -14,24 +11,12 @@ import (
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/exprfunc"
+	"github.com/rulegate/rulegate/internal/casetest"
+	"github.com/rulegate/rulegate/internal/reqfile"
 	"github.com/rulegate/rulegate/internal/txtar"
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
-
-// The -update flag rewrites the golden files of the conformance cases. It is
-// registered in init, after every package-level flag of the test binary, so
-// that it is shared with other tests of this package that define it.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files of testdata/conformance/*.txtar")
-	}
-}
-
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // caseApp builds the app of a conformance case: "rules.json" stands for
 // data_sources/mongodb-atlas/db/coll/rules.json and "default_rule.json" for
@@ -66,21 +51,6 @@ func compileCase(app *rules.App) (*evaluator.Program, error) {
 	return evaluator.Compile(app, evaluator.WithFunctions(fns))
 }
 
-// caseRequest is request.json.
-type caseRequest struct {
-	User         json.RawMessage `json:"user"`
-	Namespace    string          `json:"namespace"`
-	Action       string          `json:"action"`
-	Document     json.RawMessage `json:"document"`
-	PrevDocument json.RawMessage `json:"prev_document"`
-	Update       json.RawMessage `json:"update"`
-	Request      json.RawMessage `json:"request"`
-	Values       json.RawMessage `json:"values"`
-	Environment  json.RawMessage `json:"environment"`
-	Partition    json.RawMessage `json:"partition"`
-	Args         json.RawMessage `json:"args"`
-}
-
 // caseDecision is want.json.
 type caseDecision struct {
 	Allowed bool              `json:"allowed"`
@@ -90,55 +60,23 @@ type caseDecision struct {
 	Error   string            `json:"error,omitempty"`
 }
 
-func extJSON(t testing.TB, raw json.RawMessage) bson.Raw {
-	t.Helper()
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	var doc bson.Raw
-	if err := bson.UnmarshalExtJSON(raw, false, &doc); err != nil {
-		t.Fatalf("extended JSON %s: %v", raw, err)
-	}
-	return doc
-}
+// allActions are the actions a case's request may name.
+var allActions = []evaluator.Action{evaluator.ActionRead, evaluator.ActionWrite, evaluator.ActionInsert, evaluator.ActionDelete, evaluator.ActionSearch}
 
-func rawOrNil(raw json.RawMessage) []byte {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	return raw
-}
-
-// buildRequest turns request.json into a Caller and a Doc.
+// buildRequest turns request.json into a Caller and a Doc with the CLI's
+// parser; a case may also give %%partition and %%args, and its namespace
+// defaults to db.coll.
 func buildRequest(t testing.TB, data []byte) (evaluator.Caller, evaluator.Doc) {
 	t.Helper()
-	var cr caseRequest
-	if err := json.Unmarshal(data, &cr); err != nil {
-		t.Fatalf("request.json: %v", err)
+	req, err := reqfile.Parse("request.json", data, reqfile.Options{
+		Keys:      []string{"document", "prev_document", "update", "partition", "args"},
+		Actions:   allActions,
+		Namespace: "db.coll",
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	caller := evaluator.Caller{Namespace: cr.Namespace}
-	if caller.Namespace == "" {
-		caller.Namespace = "db.coll"
-	}
-	if u := rawOrNil(cr.User); u != nil {
-		user, err := expansion.NewUserObject(u)
-		if err != nil {
-			t.Fatalf("request.json user: %v", err)
-		}
-		caller.Inputs.User = user
-	}
-	caller.Inputs.Request = rawOrNil(cr.Request)
-	caller.Inputs.Values = rawOrNil(cr.Values)
-	caller.Inputs.Environment = rawOrNil(cr.Environment)
-	caller.Inputs.Partition = rawOrNil(cr.Partition)
-	caller.Inputs.Args = rawOrNil(cr.Args)
-	d := evaluator.Doc{
-		Action:       evaluator.Action(cr.Action),
-		Document:     extJSON(t, cr.Document),
-		PrevDocument: extJSON(t, cr.PrevDocument),
-		Update:       extJSON(t, cr.Update),
-	}
-	return caller, d
+	return req.Caller, req.Doc
 }
 
 // claimsRequest returns caller with its user object carried as the
@@ -182,16 +120,6 @@ func indentJSON(t testing.TB, v any) []byte {
 	return append(b, '\n')
 }
 
-func normJSON(t testing.TB, b []byte) string {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("golden JSON: %v\n%s", err, b)
-	}
-	out, _ := json.Marshal(v)
-	return string(out)
-}
-
 func filterJSON(t testing.TB, filter, projection bson.D) []byte {
 	t.Helper()
 	f, err := bson.MarshalExtJSON(filter, false, false)
@@ -216,139 +144,71 @@ func filterJSON(t testing.TB, filter, projection bson.D) []byte {
 }
 
 func TestConformance(t *testing.T) {
-	files, err := filepath.Glob("testdata/conformance/*.txtar")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no conformance cases")
-	}
-	for _, path := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
-			a, err := txtar.ParseFile(path)
-			if err != nil {
-				t.Fatal(err)
+	casetest.Run(t, "testdata/conformance/*.txtar", func(t *testing.T, c *casetest.Case) {
+		app, err := rules.LoadApp(caseApp(c.Archive))
+		if err != nil {
+			t.Fatalf("load: %v", err)
+		}
+		prog, err := compileCase(app)
+		if err != nil {
+			c.Check("want-error.txt", []byte(err.Error()+"\n"))
+			return
+		}
+		c.Check("want-error.txt", nil, casetest.IfPresent)
+		reqData, _ := c.File("request.json")
+		caller, d := buildRequest(t, reqData)
+		ctx := context.Background()
+		wantData, _ := c.File("want.json")
+		var want caseDecision
+		if wantData != nil {
+			if err := json.Unmarshal(wantData, &want); err != nil {
+				t.Fatalf("want.json: %v", err)
 			}
-			if !bytes.HasPrefix(a.Comment, []byte("#")) {
-				t.Errorf("%s: a case starts with a # line saying what it proves", path)
+		}
+		var opts []evaluator.EvalOption
+		if want.Fields != nil || bytes.Contains(wantData, []byte(`"fields"`)) {
+			opts = append(opts, evaluator.WithFields())
+		}
+		var tr evaluator.Trace
+		opts = append(opts, evaluator.WithTrace(&tr))
+		dec, err := prog.Evaluate(ctx, caller, d, opts...)
+		got := caseDecision{Allowed: dec.Allowed, Role: dec.Role, Reason: string(dec.Reason)}
+		if err != nil {
+			got.Error = err.Error()
+		}
+		if len(opts) == 2 {
+			f := dec.Fields
+			got.Fields = &f
+		}
+		if !c.Check("want.json", indentJSON(t, got), casetest.AsJSON) {
+			t.Logf("trace:\n%s", tr.String())
+		}
+		// The trace-off path must decide the same.
+		plain, _ := prog.Evaluate(ctx, caller, d)
+		if plain.Allowed != dec.Allowed || plain.Reason != dec.Reason || plain.Role != dec.Role {
+			t.Errorf("without trace: %+v, with trace: %+v", plain, dec)
+		}
+		// So must the same user carried as access-token claims.
+		if ccaller, ok := claimsRequest(t, caller, reqData); ok {
+			cdec, _ := prog.Evaluate(ctx, ccaller, d)
+			if cdec.Allowed != dec.Allowed || cdec.Reason != dec.Reason || cdec.Role != dec.Role {
+				t.Errorf("user as token claims: %+v, as a user object: %+v", cdec, dec)
 			}
-			get := func(name string) []byte {
-				for _, f := range a.Files {
-					if f.Name == name {
-						return f.Data
-					}
-				}
-				return nil
+		}
+		c.Check("want-trace.txt", []byte(tr.String()), casetest.IfPresent)
+		if _, ok := c.File("want-filter.json"); ok {
+			var f, p bson.D
+			var ferr error
+			switch d.Action {
+			case evaluator.ActionRead, evaluator.ActionSearch:
+				f, p, ferr = prog.ReadFilter(ctx, caller)
+			default:
+				f, ferr = prog.WriteFilter(ctx, caller, d.Action, d.Update)
 			}
-			changed := false
-			set := func(name string, data []byte) {
-				for i := range a.Files {
-					if a.Files[i].Name == name {
-						if !bytes.Equal(a.Files[i].Data, data) {
-							a.Files[i].Data = data
-							changed = true
-						}
-						return
-					}
-				}
-				a.Files = append(a.Files, txtar.File{Name: name, Data: data})
-				changed = true
+			if ferr != nil {
+				t.Fatalf("filter: %v", ferr)
 			}
-			app, err := rules.LoadApp(caseApp(a))
-			if err != nil {
-				t.Fatalf("load: %v", err)
-			}
-			prog, err := compileCase(app)
-			if want := get("want-error.txt"); want != nil || err != nil {
-				got := ""
-				if err != nil {
-					got = err.Error() + "\n"
-				}
-				if updating() {
-					set("want-error.txt", []byte(got))
-				} else if got != string(want) {
-					t.Errorf("compile error:\n got %q\nwant %q", got, want)
-				}
-				if err != nil {
-					goto write
-				}
-			}
-			{
-				caller, d := buildRequest(t, get("request.json"))
-				ctx := context.Background()
-				wantData := get("want.json")
-				var want caseDecision
-				if wantData != nil {
-					if err := json.Unmarshal(wantData, &want); err != nil {
-						t.Fatalf("want.json: %v", err)
-					}
-				}
-				var opts []evaluator.EvalOption
-				if want.Fields != nil || bytes.Contains(wantData, []byte(`"fields"`)) {
-					opts = append(opts, evaluator.WithFields())
-				}
-				var tr evaluator.Trace
-				opts = append(opts, evaluator.WithTrace(&tr))
-				dec, err := prog.Evaluate(ctx, caller, d, opts...)
-				got := caseDecision{Allowed: dec.Allowed, Role: dec.Role, Reason: string(dec.Reason)}
-				if err != nil {
-					got.Error = err.Error()
-				}
-				if len(opts) == 2 {
-					f := dec.Fields
-					got.Fields = &f
-				}
-				gotJSON := indentJSON(t, got)
-				if updating() {
-					set("want.json", gotJSON)
-				} else if wantData == nil || normJSON(t, gotJSON) != normJSON(t, wantData) {
-					t.Errorf("decision:\n got %s\nwant %s\ntrace:\n%s", gotJSON, wantData, tr.String())
-				}
-				// The trace-off path must decide the same.
-				plain, _ := prog.Evaluate(ctx, caller, d)
-				if plain.Allowed != dec.Allowed || plain.Reason != dec.Reason || plain.Role != dec.Role {
-					t.Errorf("without trace: %+v, with trace: %+v", plain, dec)
-				}
-				// So must the same user carried as access-token claims.
-				if ccaller, ok := claimsRequest(t, caller, get("request.json")); ok {
-					cdec, _ := prog.Evaluate(ctx, ccaller, d)
-					if cdec.Allowed != dec.Allowed || cdec.Reason != dec.Reason || cdec.Role != dec.Role {
-						t.Errorf("user as token claims: %+v, as a user object: %+v", cdec, dec)
-					}
-				}
-				if wt := get("want-trace.txt"); wt != nil || updating() && get("want-trace.txt") != nil {
-					if updating() {
-						set("want-trace.txt", []byte(tr.String()))
-					} else if tr.String() != string(wt) {
-						t.Errorf("trace:\n got:\n%s\nwant:\n%s", tr.String(), wt)
-					}
-				}
-				if wf := get("want-filter.json"); wf != nil {
-					var f, p bson.D
-					var ferr error
-					switch d.Action {
-					case evaluator.ActionRead, evaluator.ActionSearch:
-						f, p, ferr = prog.ReadFilter(ctx, caller)
-					default:
-						f, ferr = prog.WriteFilter(ctx, caller, d.Action, d.Update)
-					}
-					if ferr != nil {
-						t.Fatalf("filter: %v", ferr)
-					}
-					gf := filterJSON(t, f, p)
-					if updating() {
-						set("want-filter.json", gf)
-					} else if normJSON(t, gf) != normJSON(t, wf) {
-						t.Errorf("filter:\n got %s\nwant %s", gf, wf)
-					}
-				}
-			}
-		write:
-			if updating() && changed {
-				if err := os.WriteFile(path, txtar.Format(a), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-		})
-	}
+			c.Check("want-filter.json", filterJSON(t, f, p), casetest.AsJSON)
+		}
+	})
 }

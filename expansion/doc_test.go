@@ -1,14 +1,13 @@
 package expansion
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the vocabulary table of doc.go from Vocabulary()")
+	"github.com/rulegate/rulegate/internal/casetest"
+)
 
 // vocabularyDoc renders Vocabulary() as the doc comment block of doc.go.
 func vocabularyDoc() string {
@@ -51,7 +50,7 @@ func TestDocVocabulary(t *testing.T) {
 	}
 	start += len("// # Vocabulary\n//\n")
 	want := wrapComment(vocabularyDoc())
-	if *update {
+	if casetest.Updating() {
 		doc = doc[:start] + want + doc[end:]
 		if err := os.WriteFile("doc.go", []byte(doc), 0o644); err != nil {
 			t.Fatal(err)

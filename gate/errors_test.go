@@ -2,21 +2,19 @@ package gate
 
 import (
 	"context"
-	"flag"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/internal/casetest"
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/xoptions"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite testdata/errors.golden")
 
 // TestErrorsGolden renders the errors of operations the gate refuses before
 // reaching the server, and compares them with testdata/errors.golden (-update
@@ -274,7 +272,7 @@ func TestErrorsGolden(t *testing.T) {
 	}
 	got := b.String()
 	const golden = "testdata/errors.golden"
-	if *updateGolden {
+	if casetest.Updating() {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}

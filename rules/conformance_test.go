@@ -3,20 +3,15 @@ package rules_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 
-	"os"
-
+	"github.com/rulegate/rulegate/internal/casetest"
 	"github.com/rulegate/rulegate/internal/txtar"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/source"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of testdata/cases/*.txtar")
 
 // caseApp builds the app of a conformance case. Archive files named by app
 // paths (data_sources/..., auth/..., functions/...) are used as they are;
@@ -80,64 +75,26 @@ func runCase(t *testing.T, a *txtar.Archive) (ast, diags string, loaded bool) {
 }
 
 func TestConformance(t *testing.T) {
-	files, err := txtar.Glob("testdata/cases/*.txtar")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no cases")
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			a, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if a.Says() == "" {
-				t.Fatalf("%s: a case must start with a # line saying what it proves", file)
-			}
-			ast, diags, loaded := runCase(t, a)
-			wantAST, hasAST := a.Get("want-ast.txt")
-			wantErr, hasErr := a.Get("want-error.txt")
-			if *update {
-				if loaded && (hasAST || !hasErr || diags == "") {
-					a.Set("want-ast.txt", []byte(ast))
-				}
-				if diags != "" {
-					a.Set("want-error.txt", []byte(diags))
-				} else if hasErr {
-					a.Files = removeFile(a.Files, "want-error.txt")
-				}
-				if err := os.WriteFile(file, txtar.Format(a), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if !hasAST && !hasErr {
-				t.Fatalf("%s has neither want-ast.txt nor want-error.txt", file)
-			}
-			if hasAST {
-				if !loaded {
-					t.Errorf("want an AST, but loading failed:\n%s", diags)
-				} else if ast != string(wantAST) {
-					t.Errorf("AST:\n%s\nwant:\n%s", ast, wantAST)
-				}
-			}
-			if string(wantErr) != diags {
-				t.Errorf("diagnostics:\n%s\nwant:\n%s", diags, wantErr)
-			}
-		})
-	}
-}
-
-func removeFile(fs []txtar.File, name string) []txtar.File {
-	var out []txtar.File
-	for _, f := range fs {
-		if f.Name != name {
-			out = append(out, f)
+	casetest.Run(t, "testdata/cases/*.txtar", func(t *testing.T, c *casetest.Case) {
+		ast, diags, loaded := runCase(t, c.Archive)
+		_, hasAST := c.File("want-ast.txt")
+		_, hasErr := c.File("want-error.txt")
+		if !hasAST && !hasErr && !casetest.Updating() {
+			t.Fatalf("%s has neither want-ast.txt nor want-error.txt", c.Path)
 		}
-	}
-	return out
+		// A case that loads shows its AST unless it is about its
+		// diagnostics alone.
+		if loaded && (hasAST || !hasErr || diags == "") {
+			c.Check("want-ast.txt", []byte(ast))
+		} else if hasAST && !casetest.Updating() {
+			t.Errorf("want an AST, but loading failed:\n%s", diags)
+		}
+		if diags != "" || hasErr && !casetest.Updating() {
+			c.Check("want-error.txt", []byte(diags))
+		} else {
+			c.Remove("want-error.txt")
+		}
+	})
 }
 
 // TestConformanceRoundTrip formats every collection of every case that

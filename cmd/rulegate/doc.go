@@ -20,7 +20,8 @@
 //	|-------------|------------------------------------------------------------------------------|
 //	| APP         | an exported app directory: data_sources/, auth/, functions/, fixtures/, tests/ |
 //	| diagnostic  | file:line:col: pointer: message (code), then the line and a caret            |
-//	| request     | eval/filter input on stdin: user or token, namespace, action, documents     |
+//	| request     | eval/filter input on stdin (internal/reqfile): user or token, namespace,    |
+//	|             | action, documents                                                            |
 //	| decision    | eval output: {"allowed", "role", "reason", "fields"} (+ "trace")            |
 //	| filter      | filter output: {"filter", "projection"} in relaxed extended JSON            |
 //	| test report | failures with traces, then "N passed, N failed" (tests, not actions)        |

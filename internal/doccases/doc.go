@@ -7,8 +7,9 @@
 // The cases are written from the documentation, never from rulegate's
 // output: where rulegate disagrees, the case keeps the documentation's
 // answer and carries a "known-divergence" file that explains the
-// difference; the runner then skips it (go test -run TestDocCases
-// -divergences runs those cases strictly and shows the failures).
+// difference; the runner (internal/casetest) then skips it (go test -run
+// TestDocCases -divergences runs those cases strictly and shows the
+// failures).
 //
 // # Vocabulary
 //

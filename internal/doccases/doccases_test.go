@@ -1,13 +1,10 @@
 package doccases_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -17,13 +14,12 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/rulegate/rulegate/evaluator"
-	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/exprfunc"
+	"github.com/rulegate/rulegate/internal/casetest"
+	"github.com/rulegate/rulegate/internal/reqfile"
 	"github.com/rulegate/rulegate/internal/txtar"
 	"github.com/rulegate/rulegate/rules"
 )
-
-var divergences = flag.Bool("divergences", false, "run the known-divergence cases strictly instead of skipping them")
 
 // caseApp builds the app file system of a case and returns the namespace of
 // its rules.json.
@@ -59,69 +55,21 @@ func caseApp(t *testing.T, a *txtar.Archive) (fstest.MapFS, string) {
 	return fsys, ns
 }
 
-// caseRequest is request.json, in the format of `rulegate eval`.
-type caseRequest struct {
-	User         json.RawMessage `json:"user"`
-	Namespace    string          `json:"namespace"`
-	Action       string          `json:"action"`
-	Document     json.RawMessage `json:"document"`
-	PrevDocument json.RawMessage `json:"prev_document"`
-	Update       json.RawMessage `json:"update"`
-	Request      json.RawMessage `json:"request"`
-	Values       json.RawMessage `json:"values"`
-	Environment  json.RawMessage `json:"environment"`
-}
-
-func present(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
-
-// buildRequest turns request.json into a Caller and a Doc the way the CLI
-// does (cmd/rulegate/request.go): expansion.NewUserObject for the user,
-// bson.UnmarshalExtJSON for the documents.
+// buildRequest turns request.json into a Caller and a Doc with the CLI's
+// parser and the keys of `rulegate eval`; the namespace defaults to that of
+// the case's rules.json.
 func buildRequest(t *testing.T, data []byte, ns string) (evaluator.Caller, evaluator.Doc) {
 	t.Helper()
-	var cr caseRequest
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cr); err != nil {
-		t.Fatalf("request.json: %v", err)
+	req, err := reqfile.Parse("request.json", data, reqfile.Options{
+		Keys: []string{"document", "prev_document", "update"},
+		Actions: []evaluator.Action{evaluator.ActionRead, evaluator.ActionWrite, evaluator.ActionInsert,
+			evaluator.ActionDelete, evaluator.ActionSearch},
+		Namespace: ns,
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	caller := evaluator.Caller{Namespace: cr.Namespace}
-	if caller.Namespace == "" {
-		caller.Namespace = ns
-	}
-	if present(cr.User) {
-		u, err := expansion.NewUserObject(cr.User)
-		if err != nil {
-			t.Fatalf("request.json user: %v", err)
-		}
-		caller.Inputs.User = u
-	}
-	doc := func(name string, raw json.RawMessage) bson.Raw {
-		if !present(raw) {
-			return nil
-		}
-		var d bson.Raw
-		if err := bson.UnmarshalExtJSON(raw, false, &d); err != nil {
-			t.Fatalf("request.json %s: %v", name, err)
-		}
-		return d
-	}
-	d := evaluator.Doc{
-		Action:       evaluator.Action(cr.Action),
-		Document:     doc("document", cr.Document),
-		PrevDocument: doc("prev_document", cr.PrevDocument),
-		Update:       doc("update", cr.Update),
-	}
-	if present(cr.Request) {
-		caller.Inputs.Request = cr.Request
-	}
-	if present(cr.Values) {
-		caller.Inputs.Values = cr.Values
-	}
-	if present(cr.Environment) {
-		caller.Inputs.Environment = cr.Environment
-	}
-	return caller, d
+	return req.Caller, req.Doc
 }
 
 // want is want.json; absent keys are not compared.
@@ -186,36 +134,9 @@ func sorted(xs []string) []string {
 }
 
 func TestDocCases(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.txtar")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no cases")
-	}
-	for _, path := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
-			a, err := txtar.ParseFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.HasPrefix(a.Comment, []byte("#")) {
-				t.Fatalf("a case starts with a # line citing the documentation")
-			}
-			diffs := runCase(t, a)
-			div, isDiv := a.Get("known-divergence")
-			switch {
-			case isDiv && len(diffs) == 0:
-				// Reported, not failed: the suite stays green while
-				// another package fixes the divergence.
-				t.Skipf("known divergence no longer diverges; remove the known-divergence file: %s", strings.TrimSpace(string(div)))
-			case isDiv && !*divergences:
-				t.Skipf("known divergence (%s): %s", strings.Join(diffs, "; "), strings.TrimSpace(string(div)))
-			case len(diffs) > 0:
-				t.Errorf("%s\n%s", strings.Join(diffs, "\n"), a.Comment)
-			}
-		})
-	}
+	casetest.Run(t, "testdata/*.txtar", func(t *testing.T, c *casetest.Case) {
+		c.Report(runCase(t, c.Archive))
+	})
 }
 
 // runCase loads, validates, compiles and evaluates a case and returns how

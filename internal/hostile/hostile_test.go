@@ -6,11 +6,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -21,6 +19,8 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/internal/casetest"
+	"github.com/rulegate/rulegate/internal/reqfile"
 	"github.com/rulegate/rulegate/internal/txtar"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/source"
@@ -51,85 +51,57 @@ func hasCode(err error, code string) bool {
 	return false
 }
 
-type request struct {
-	User         json.RawMessage `json:"user"`
-	Namespace    string          `json:"namespace"`
-	Action       string          `json:"action"`
-	Document     json.RawMessage `json:"document"`
-	PrevDocument json.RawMessage `json:"prev_document"`
-}
+// reasons are the denials a case may want: every evaluator Reason but
+// allowed.
+var reasons = []evaluator.Reason{evaluator.ReasonNoRules, evaluator.ReasonNoRole, evaluator.ReasonDocumentFilter,
+	evaluator.ReasonPermission, evaluator.ReasonFieldNotWritable, evaluator.ReasonFieldNotReadable,
+	evaluator.ReasonError, evaluator.ReasonFilter}
 
-func extDoc(t *testing.T, b json.RawMessage) bson.Raw {
-	t.Helper()
-	if len(b) == 0 {
-		return nil
+// parseWant parses a want file: "error <code>", "denied <reason>" or
+// "literal <s>". It refuses a want that does not pin the exact outcome: a
+// bare kind, a reason the evaluator never gives, or a code that is not one
+// "<area>/<name>" word.
+func parseWant(data []byte) (kind, arg string, err error) {
+	want := strings.TrimSpace(string(data))
+	kind, arg, _ = strings.Cut(want, " ")
+	arg = strings.TrimSpace(arg)
+	if arg == "" {
+		return "", "", fmt.Errorf("want %q names no code, reason or literal: every case pins its exact outcome", want)
 	}
-	var raw bson.Raw
-	if err := bson.UnmarshalExtJSON(b, false, &raw); err != nil {
-		t.Fatalf("document: %v", err)
-	}
-	return raw
-}
-
-func (r request) build(t *testing.T) (evaluator.Caller, evaluator.Doc) {
-	t.Helper()
-	caller := evaluator.Caller{Namespace: r.Namespace}
-	if len(r.User) > 0 {
-		u, err := expansion.NewUserObject(r.User)
-		if err != nil {
-			t.Fatalf("user: %v", err)
+	switch kind {
+	case "denied":
+		if !slices.Contains(reasons, evaluator.Reason(arg)) {
+			return "", "", fmt.Errorf("want %q: %q is not a reason of a denial (%v)", want, arg, reasons)
 		}
-		caller.Inputs.User = u
+	case "error":
+		if area, name, ok := strings.Cut(arg, "/"); !ok || area == "" || name == "" || strings.ContainsAny(arg, " \t") {
+			return "", "", fmt.Errorf("want %q: %q is not one stable code <area>/<name>", want, arg)
+		}
+	case "literal":
+	default:
+		return "", "", fmt.Errorf("want %q: the outcome is error, denied or literal", want)
 	}
-	return caller, evaluator.Doc{Action: evaluator.Action(r.Action), Document: extDoc(t, r.Document), PrevDocument: extDoc(t, r.PrevDocument)}
+	return kind, arg, nil
 }
-
-// divergences runs the cases that carry a known-divergence file strictly,
-// as internal/doccases does: by default such a case is skipped with its
-// outcome, so that the corpus can hold the right answer for a hole another
-// change closes.
-var divergences = flag.Bool("divergences", false, "run the known-divergence cases strictly instead of skipping them")
 
 func TestCorpus(t *testing.T) {
-	files, err := filepath.Glob("../../testdata/hostile/*.txtar")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no corpus: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			a, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if a.Says() == "" {
-				t.Fatal("case has no # line saying what it proves")
-			}
-			want, ok := a.Get("want")
-			if !ok {
-				t.Fatal("case has no want file")
-			}
-			diffs := runCase(t, a, strings.TrimSpace(string(want)))
-			div, isDiv := a.Get("known-divergence")
-			switch {
-			case isDiv && len(diffs) == 0:
-				t.Skipf("known divergence no longer diverges; remove the known-divergence file: %s", strings.TrimSpace(string(div)))
-			case isDiv && !*divergences:
-				t.Skipf("known divergence (%s): %s", strings.Join(diffs, "; "), strings.TrimSpace(string(div)))
-			case len(diffs) > 0:
-				t.Errorf("%s\n%s", strings.Join(diffs, "\n"), a.Says())
-			}
-		})
-	}
+	casetest.Run(t, "../../testdata/hostile/*.txtar", func(t *testing.T, c *casetest.Case) {
+		want, ok := c.File("want")
+		if !ok {
+			t.Fatal("case has no want file")
+		}
+		kind, arg, err := parseWant(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Report(runCase(t, c.Archive, kind, arg))
+	})
 }
 
 // runCase runs one case and returns how its outcome differs from want
 // (nothing when it is exactly the expected one). A malformed case fails t.
-func runCase(t *testing.T, a *txtar.Archive, want string) []string {
+func runCase(t *testing.T, a *txtar.Archive, kind, arg string) []string {
 	ctx := context.Background()
-	kind, arg, _ := strings.Cut(want, " ")
-	if arg == "" {
-		t.Fatalf("want %q names no code, reason or literal: every case pins its exact outcome", want)
-	}
 	rulesJSON, hasRules := a.Get("rules.json")
 	query, hasQuery := a.Get("query.json")
 	reqJSON, hasReq := a.Get("request.json")
@@ -181,11 +153,15 @@ func runCase(t *testing.T, a *txtar.Archive, want string) []string {
 	if !hasReq {
 		t.Fatal("case has no request.json")
 	}
-	var r request
-	if err := json.Unmarshal(reqJSON, &r); err != nil {
-		t.Fatalf("request.json: %v", err)
+	req, err := reqfile.Parse("request.json", reqJSON, reqfile.Options{
+		Keys: []string{"document", "prev_document", "update"},
+		Actions: []evaluator.Action{evaluator.ActionRead, evaluator.ActionWrite, evaluator.ActionInsert,
+			evaluator.ActionDelete, evaluator.ActionSearch},
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	caller, doc := r.build(t)
+	caller, doc := req.Caller, req.Doc
 
 	switch kind {
 	case "denied":
@@ -244,7 +220,7 @@ func runCase(t *testing.T, a *txtar.Archive, want string) []string {
 		}
 		return nil
 	default:
-		t.Fatalf("unknown want %q", want)
+		t.Fatalf("unknown want %s %s", kind, arg)
 		return nil
 	}
 }
