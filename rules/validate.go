@@ -98,12 +98,18 @@ func (v *validator) warnAt(a At, code, format string, args ...any) {
 }
 
 func (v *validator) namespace(c *Collection) {
-	if c.Dir == "" {
+	where := "folder"
+	db, coll := c.pathDB, c.pathColl
+	switch {
+	case c.Dir != "":
+		db, coll = path.Base(path.Dir(c.Dir)), path.Base(c.Dir)
+	case db != "":
+		where = "file"
+	default:
 		return
 	}
-	db, coll := path.Base(path.Dir(c.Dir)), path.Base(c.Dir)
 	if c.Database != db || c.Collection != coll {
-		v.warnAt(c.At, CodeNamespace, "rules for %s are in the folder of %s.%s; App Services uses the \"database\" and \"collection\" keys", c.Namespace(), db, coll)
+		v.warnAt(c.At, CodeNamespace, "rules for %s are in the %s of %s.%s; App Services uses the \"database\" and \"collection\" keys", c.Namespace(), where, db, coll)
 	}
 }
 
@@ -600,7 +606,12 @@ func (v *validator) customUserData() {
 		{"collection_name", c.CollectionName},
 		{"user_id_field", c.UserIDField},
 	} {
-		if f.val == "" {
+		switch {
+		case f.val != "":
+		case f.key == "mongo_service_name" && c.serviceID != "":
+			v.errorAt(at, CodeCustomData, "custom user data names the data source by mongo_service_id %q, which no services/<service>/config.json of a data source has", c.serviceID)
+			missing = true
+		default:
 			v.errorAt(at, CodeCustomData, "custom user data is enabled but %q is missing", f.key)
 			missing = true
 		}
@@ -613,13 +624,5 @@ func (v *validator) customUserData() {
 		v.errorAt(at, CodeCustomData, "custom user data names data source %q, which the app does not have (data_sources/%s/)", c.MongoServiceName, c.MongoServiceName)
 		return
 	}
-	for _, coll := range ds.Collections {
-		if coll.Namespace() == c.Namespace() {
-			return
-		}
-	}
-	if ds.DefaultRule != nil {
-		return
-	}
-	v.warnAt(at, CodeCustomDataUnprotected, "the custom user data collection %s has no rules.json in data source %q and the data source has no default_rule.json: clients get no access to it; add rules so that each user reads only the document whose %q is their id", c.Namespace(), ds.Name, c.UserIDField)
+	v.customDataWrites(c, ds)
 }
