@@ -41,17 +41,19 @@ type ValidateOptions struct {
 //	| rules/unknown-function        | error   | %function names no functions/<name>.expr and no Go function          |
 //	| rules/custom-data             | error   | custom_user_data.json enabled but a field is missing or its data     |
 //	|                               |         | source does not exist                                                |
-//	| rules/custom-data-unprotected | warning | the custom user data collection has no rules.json and no default     |
-//	|                               |         | rule: clients get no access to it                                    |
+//	| rules/custom-data-unprotected | warning | clients can write custom user data: a role lets any user write any   |
+//	|                               |         | user's document, or write fields of their own that rules read back   |
+//	|                               |         | as %%user.custom_data (privilege escalation)                         |
 //	| rules/namespace               | warning | rules.json's database/collection keys differ from its folder         |
 //	| rules/projection              | error   | a projection mixes inclusion and exclusion (other than _id)          |
 //
 // A shadowed role is a warning, not an error: App Services accepts such a
 // configuration and its behaviour is well defined (the earlier role wins,
 // source/rules/roles.txt "Role Order"); the later role is dead code.
-// An unprotected custom-data collection is a warning for the same reason:
-// without roles every client request is denied, which is safe, but users
-// then cannot read their own custom data through rules.
+// Custom data that clients can write is a warning for the same reason: App
+// Services accepts it; the finding is what a user could do with it. A
+// custom data collection without rules is no finding (no client can write
+// it, the safest setup; see the package documentation).
 func Validate(app *App, opts ValidateOptions) source.ErrorList {
 	v := &validator{app: app, funcs: map[string]bool{}}
 	v.errs = append(v.errs, app.LoadErrors...)
