@@ -5,7 +5,7 @@
 // pointer), validates them, and formats them back to canonical JSON.
 //
 //	LoadApp(fsys)            an app directory, either layout -> *App (every file's problems, sorted)
-//	IsApp(fsys)              whether a directory holds an app (data_sources/ or services/)
+//	IsApp(fsys)              whether a directory holds an app (data_sources/, or services/ and stitch.json or config.json)
 //	ParseRules(f)            rules.json -> *Collection
 //	ParseDefaultRule(f)      default_rule.json -> *DefaultRule
 //	ParseCustomUserData(f)   auth/custom_user_data.json -> *CustomUserData
@@ -31,8 +31,9 @@
 //
 // The realm-cli v1 / Stitch layout (source/reference/config/legacy.txt and
 // the pages it includes, source/includes/appschema-mongodb.rst and
-// appschema-configuration.rst) is read when the app has no data_sources/
-// folder but a services/ folder, a stitch.json or a config.json:
+// appschema-configuration.rst) is read when the app has nothing of the
+// current layout (data_sources/, auth/, realm_config.json, root_config.json)
+// but a services/ folder, a stitch.json or a config.json:
 //
 //	| path (relative to the app)                        | AST            | source page                                          |
 //	|---------------------------------------------------|----------------|------------------------------------------------------|

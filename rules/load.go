@@ -19,8 +19,9 @@ import (
 //	auth/custom_user_data.json                        -> App.CustomUserData
 //	functions/<name>.expr                             -> App.Functions
 //
-// and, when fsys has no data_sources/ folder but a services/ folder, a
-// stitch.json or a config.json, the realm-cli v1 / Stitch layout
+// and, when fsys has none of data_sources/, auth/, realm_config.json and
+// root_config.json but a services/ folder, a stitch.json or a config.json,
+// the realm-cli v1 / Stitch layout
 // (source/reference/config/legacy.txt):
 //
 //	services/<service>/config.json                    -> a DataSource when its "type" is mongodb-atlas or mongodb-datalake
@@ -64,10 +65,11 @@ func LoadApp(fsys fs.FS) (*App, error) {
 }
 
 // IsApp reports whether fsys holds an exported app in either layout: a
-// data_sources/ folder (current layout) or a services/ folder (realm-cli
-// v1 / Stitch layout).
+// data_sources/ folder (current layout), or a services/ folder beside a
+// stitch.json or config.json (realm-cli v1 / Stitch layout; a services/
+// folder alone is too common to mean an app).
 func IsApp(fsys fs.FS) bool {
-	return isDir(fsys, "data_sources") || isDir(fsys, "services")
+	return isDir(fsys, "data_sources") || (isDir(fsys, "services") && legacyConfig(fsys))
 }
 
 func isDir(fsys fs.FS, name string) bool {
@@ -80,14 +82,21 @@ func isFile(fsys fs.FS, name string) bool {
 	return err == nil && !st.IsDir()
 }
 
+// legacyConfig reports whether fsys has an app configuration file of the
+// old layout.
+func legacyConfig(fsys fs.FS) bool {
+	return isFile(fsys, "stitch.json") || isFile(fsys, "config.json")
+}
+
 // isLegacy reports whether fsys holds the realm-cli v1 / Stitch layout:
-// no data_sources/ folder, and a services/ folder or an app configuration
-// file of that layout (stitch.json, config.json).
+// nothing of the current layout (data_sources/, auth/, realm_config.json,
+// root_config.json), and a services/ folder or an app configuration file
+// of the old layout (stitch.json, config.json).
 func isLegacy(fsys fs.FS) bool {
-	if isDir(fsys, "data_sources") {
+	if isDir(fsys, "data_sources") || isDir(fsys, "auth") || isFile(fsys, "realm_config.json") || isFile(fsys, "root_config.json") {
 		return false
 	}
-	return isDir(fsys, "services") || isFile(fsys, "stitch.json") || isFile(fsys, "config.json")
+	return isDir(fsys, "services") || legacyConfig(fsys)
 }
 
 // loader collects what LoadApp reads, and every problem.

@@ -155,7 +155,22 @@ func TestLoadAppLegacy(t *testing.T) {
 			t.Errorf("%s was read", name)
 		}
 	}
-	if rules.IsApp(fstest.MapFS{"README.md": {Data: []byte("x")}}) {
-		t.Error("IsApp = true for a folder without data_sources/ or services/")
+	for _, notApp := range []fstest.MapFS{
+		{"README.md": {Data: []byte("x")}},
+		{"services/billing/main.go": {Data: []byte("package main")}},
+	} {
+		if rules.IsApp(notApp) {
+			t.Errorf("IsApp(%v) = true", notApp)
+		}
+	}
+	// A current-layout app with third-party services and no data source
+	// is read as the current layout: its custom user data is read.
+	cur, err := rules.LoadApp(fstest.MapFS{
+		"realm_config.json":          {Data: []byte(`{"config_version": 20210101}`)},
+		"services/http/config.json":  {Data: []byte(`{"name": "http", "type": "http"}`)},
+		"auth/custom_user_data.json": {Data: []byte(`{"enabled": false}`)},
+	})
+	if err != nil || cur.CustomUserData == nil {
+		t.Errorf("current layout with services/: %v, %+v", err, cur.CustomUserData)
 	}
 }

@@ -212,7 +212,7 @@ func (c *cli) appDir(cmd *command, dir string) (fs.FS, bool) {
 		c.usageErr(cmd, "%s: no app here; an app is in %s/: run rulegate %s %s", dir, sub, cmd.name, arg)
 		return nil, false
 	}
-	c.usageErr(cmd, "%s has no data_sources/ folder: is it an exported App Services app? (want %s/data_sources/<service>/<db>/<coll>/rules.json, or %s/services/<service>/rules/<db>.<coll>.json for the realm-cli v1 / Stitch layout)", dir, dir, dir)
+	c.usageErr(cmd, "%s has no data_sources/ folder: is it an exported App Services app? (want %s/data_sources/<service>/<db>/<coll>/rules.json, or for the realm-cli v1 / Stitch layout %s/services/<service>/rules/<db>.<coll>.json beside stitch.json or config.json)", dir, dir, dir)
 	return nil, false
 }
 
