@@ -35,10 +35,8 @@ import (
 
 // customDataWrites runs the lint for the custom data collection c of ds.
 func (v *validator) customDataWrites(c *CustomUserData, ds *DataSource) {
-	for _, e := range v.app.LoadErrors {
-		if strings.HasPrefix(e.File, "data_sources/"+ds.Name+"/") || strings.HasPrefix(e.File, "services/"+ds.Name+"/") {
-			return
-		}
+	if v.failedToLoad(ds.Name) {
+		return
 	}
 	var roles []*Role
 	var filters []*Filter
@@ -70,6 +68,17 @@ func (v *validator) customDataWrites(c *CustomUserData, ds *DataSource) {
 			v.warnAt(r.At, CodeCustomDataUnprotected, "role %q lets users write fields of their custom data document (collection %s) that rules read back: %s; a user could grant themselves what those rules grant: make these fields read-only for the role", r.Name, c.Namespace(), strings.Join(fields, ", "))
 		}
 	}
+}
+
+// failedToLoad reports whether a file of the data source named name (its
+// folder in either layout) failed to load.
+func (v *validator) failedToLoad(name string) bool {
+	for _, e := range v.app.LoadErrors {
+		if strings.HasPrefix(e.File, "data_sources/"+name+"/") || strings.HasPrefix(e.File, "services/"+name+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // customDataRead is a %%user.custom_data.<path> the rules read, and where
@@ -142,18 +151,30 @@ func openRole(r *Role) bool {
 				open = false
 			}
 		case *Match:
-			if isCustomData(n.Left.Ref) {
+			if isCustomData(n.Left.Ref) || (isUserID(n.Left.Ref) && pinned(n.Cond)) {
 				open = false
-			}
-			if eq, ok := n.Cond.(*Equals); ok && isUserID(n.Left.Ref) {
-				if _, lit := eq.Operand.(*Literal); lit {
-					open = false
-				}
 			}
 		}
 		return open
 	})
 	return open
+}
+
+// pinned reports whether c compares with constants only: {"%%user.id":
+// "<id>"}, {"$eq": "<id>"}, {"$in": ["<id>", ...]}.
+func pinned(c Cond) bool {
+	switch c := c.(type) {
+	case *Equals:
+		_, lit := c.Operand.(*Literal)
+		return lit
+	case *Ops:
+		for _, o := range c.Ops {
+			if _, lit := o.Arg.(*Literal); lit && (o.Op == OpEq || o.Op == OpIn) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isCustomData(r expansion.Ref) bool {

@@ -623,7 +623,14 @@ func (v *validator) customUserData() {
 	}
 	ds := v.app.DataSource(c.MongoServiceName)
 	if ds == nil {
-		v.errorAt(at, CodeCustomData, "custom user data names data source %q, which the app does not have (data_sources/%s/)", c.MongoServiceName, c.MongoServiceName)
+		if v.failedToLoad(c.MongoServiceName) {
+			return // the load error is the finding, not a missing data source
+		}
+		folder := "data_sources/" + c.MongoServiceName + "/"
+		if c.File != "" && !strings.HasPrefix(c.File, "auth/") {
+			folder = "services/" + c.MongoServiceName + "/config.json of type mongodb-atlas"
+		}
+		v.errorAt(at, CodeCustomData, "custom user data names data source %q, which the app does not have (%s)", c.MongoServiceName, folder)
 		return
 	}
 	v.customDataWrites(c, ds)
