@@ -66,10 +66,22 @@ type Collection struct {
 	// (falling back to the folder names when absent).
 	Database, Collection string
 	// Dir is the folder of the file relative to the app,
-	// "data_sources/<service>/<db>/<coll>", when LoadApp read it.
+	// "data_sources/<service>/<db>/<coll>", when LoadApp read it from the
+	// current layout; "" for the realm-cli v1 / Stitch layout, whose file
+	// is services/<service>/rules/<db>.<coll>.json.
 	Dir     string
 	Roles   []*Role
 	Filters []*Filter
+	// InlineSchema is the "schema" of a realm-cli v1 / Stitch rule file
+	// (a document schema, source/includes/appschema-mongodb.rst), kept as
+	// written, in the collection's own file (At.File); nil when absent
+	// and for the current layout, whose schema is schema.json. Package
+	// rules does not interpret it.
+	InlineSchema *source.Node
+
+	// pathDB and pathColl are the namespace the file's path gives (the
+	// folder names, or the <db>.<coll> of an old rule file's name).
+	pathDB, pathColl string
 }
 
 // Namespace returns "<database>.<collection>".

@@ -40,8 +40,9 @@ const (
 	// CodeUnknownFunction: %function names a function that is neither in
 	// functions/ nor provided by Go (ValidateOptions.Functions).
 	CodeUnknownFunction = "rules/unknown-function"
-	// CodeCustomDataUnprotected: the custom user data collection has no
-	// rules.json and its data source no default rule.
+	// CodeCustomDataUnprotected: clients can write the custom user data
+	// collection: any user any user's document, or users fields of their
+	// own document that rules read back as %%user.custom_data (warning).
 	CodeCustomDataUnprotected = "rules/custom-data-unprotected"
 	// CodeCustomData: auth/custom_user_data.json is enabled but incomplete,
 	// or names a data source the app does not have.

@@ -26,7 +26,9 @@ type CustomUserData struct {
 	Offset int
 
 	file *source.File
-	keys map[string]bool // keys present in the file
+	// serviceID is the old layout's mongo_service_id, the "id" of a
+	// services/<service>/config.json, when the data source is named so.
+	serviceID string
 }
 
 // Namespace returns "<database>.<collection>".
@@ -44,13 +46,33 @@ func ParseCustomUserData(f *source.File) (*CustomUserData, error) {
 	if root == nil {
 		return nil, p.errs.Err()
 	}
-	c := &CustomUserData{File: f.Name, Ptr: root.Ptr, Offset: root.Offset, file: f, keys: map[string]bool{}}
-	p.object(root, func(key string, v *source.Node) bool {
+	c := p.customUserData(root, false)
+	if err := p.done(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// customUserData parses a custom user data configuration object; legacy
+// also accepts the old layout's mongo_service_id
+// (source/includes/appschema-configuration.rst, custom_user_data_config).
+func (p *parser) customUserData(n *source.Node, legacy bool) *CustomUserData {
+	c := &CustomUserData{File: p.f.Name, Ptr: n.Ptr, Offset: n.Offset, file: p.f}
+	known := []string{"enabled", "mongo_service_name", "database_name", "collection_name", "user_id_field", "on_user_creation_function_name"}
+	if legacy {
+		known = append(known, "mongo_service_id")
+	}
+	p.object(n, func(key string, v *source.Node) bool {
 		switch key {
 		case "enabled":
 			c.Enabled = p.boolean(v)
 		case "mongo_service_name":
 			c.MongoServiceName = p.str(v)
+		case "mongo_service_id":
+			if !legacy {
+				return false
+			}
+			c.serviceID = p.str(v)
 		case "database_name":
 			c.DatabaseName = p.str(v)
 		case "collection_name":
@@ -62,11 +84,7 @@ func ParseCustomUserData(f *source.File) (*CustomUserData, error) {
 		default:
 			return false
 		}
-		c.keys[key] = true
 		return true
-	}, "enabled", "mongo_service_name", "database_name", "collection_name", "user_id_field", "on_user_creation_function_name")
-	if err := p.done(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	}, known...)
+	return c
 }

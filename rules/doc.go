@@ -1,9 +1,11 @@
 // Package rules is the typed AST of an exported App Services app's rules:
-// rules.json, default_rule.json, filters and auth/custom_user_data.json.
+// rules.json, default_rule.json, filters and auth/custom_user_data.json, and
+// their older realm-cli v1 / Stitch forms.
 // It parses them (every node knows its file, byte offset and RFC 6901 JSON
 // pointer), validates them, and formats them back to canonical JSON.
 //
-//	LoadApp(fsys)            an app directory -> *App (every file's problems, sorted)
+//	LoadApp(fsys)            an app directory, either layout -> *App (every file's problems, sorted)
+//	IsApp(fsys)              whether a directory holds an app (data_sources/, or services/ and stitch.json or config.json)
 //	ParseRules(f)            rules.json -> *Collection
 //	ParseDefaultRule(f)      default_rule.json -> *DefaultRule
 //	ParseCustomUserData(f)   auth/custom_user_data.json -> *CustomUserData
@@ -27,6 +29,46 @@
 //	| auth/custom_user_data.json                        | *CustomUserData| source/reference/config/auth.txt (Custom User Data)  |
 //	| functions/<name>.expr                             | *Function      | rulegate: %function bodies in expr-lang              |
 //
+// The realm-cli v1 / Stitch layout (source/reference/config/legacy.txt and
+// the pages it includes, source/includes/appschema-mongodb.rst and
+// appschema-configuration.rst) is read when the app has nothing of the
+// current layout (data_sources/, auth/, realm_config.json, root_config.json)
+// but a services/ folder, a stitch.json or a config.json:
+//
+//	| path (relative to the app)                        | AST            | source page                                          |
+//	|---------------------------------------------------|----------------|------------------------------------------------------|
+//	| services/<service>/config.json                    | a DataSource when "type" is mongodb-atlas or mongodb-datalake | appschema-mongodb.rst |
+//	| services/<service>/rules/<db>.<coll>.json         | *Collection (+ InlineSchema) | appschema-mongodb.rst (MongoDB Collection Rules) |
+//	| config.json / stitch.json custom_user_data_config | *CustomUserData| appschema-configuration.rst                          |
+//	| functions/<name>.expr                             | *Function      | as above                                             |
+//
+// An old rule file has the current rules.json keys plus the exporter's "id"
+// and an inline "schema" (a document schema), which LoadApp keeps as
+// Collection.InlineSchema without interpreting it. Its roles and filters are
+// the same tables as the current layout's (the legacy page includes
+// role-configuration.rst and query-filter-params.rst), so the same AST
+// means the same thing: "insert": {} is the empty And (holds), "fields":
+// {"f": {}} a field rule with read and write false, %or and %exists the
+// operators above. Choices where the pages are silent, failing closed:
+//
+//   - The rules of a service whose config.json "type" is not a data source
+//     (http, aws, twilio, ...: "when" and "actions") are service rules and
+//     are not read; rule files of a service without a config.json are a
+//     rules/file error, since only the type tells them apart.
+//   - A file without "database" and "collection" takes its namespace from
+//     its name, split at the first dot (database names hold none); a name
+//     without a dot is a rules/required error. Keys that disagree with the
+//     name are a rules/namespace warning (the keys win).
+//   - custom_user_data_config names its data source by mongo_service_name
+//     or mongo_service_id (the "id" of a service's config.json); when it
+//     names neither (WildAid's export does), the only data source that has
+//     rules for the collection is used, else the only data source, else
+//     none (rules/custom-data). Given in both config.json and stitch.json it
+//     is a rules/custom-data error.
+//   - config.sync (partition-based Sync permissions) and functions'
+//     config.json are not read: rulegate decides the data access rules of
+//     non-sync requests, and runs only functions/<name>.expr.
+//
 // # Keys
 //
 // Only the documented keys are accepted; any other key is rules/unknown-key
@@ -36,11 +78,15 @@
 //
 //	| object             | key                | type        | default when absent                         |
 //	|--------------------|--------------------|-------------|---------------------------------------------|
-//	| rules.json         | database           | string      | the <db> folder name                        |
+//	| rules.json         | id, _id            | string (_id also {"$oid"}) | written by the export; ignored |
+//	|                    | database           | string      | the <db> folder name                        |
 //	|                    | collection         | string      | the <coll> folder name                      |
 //	|                    | roles              | Role[]      | [] (no role: no access)                     |
 //	|                    | filters            | Filter[]    | []                                          |
 //	| default_rule.json  | roles, filters     | as above    | []                                          |
+//	|                    | id, _id            | as above    | written by the export; ignored              |
+//	| old <db>.<coll>.json | id, database, collection, roles, filters | as rules.json | <db>, <coll> from the file name |
+//	|                    | schema             | object      | nil (Collection.InlineSchema, not interpreted) |
 //	| role               | name               | string      | required (rules/required); unique           |
 //	|                    | apply_when         | Expression  | nil, treated as {} (always applies)         |
 //	|                    | document_filters   | {read, write} of Expression | undefined: no document filter |
@@ -61,6 +107,7 @@
 //	| custom_user_data   | enabled            | boolean     | false                                       |
 //	|                    | mongo_service_name, database_name, collection_name, user_id_field | string | required when enabled |
 //	|                    | on_user_creation_function_name | string | "" (optional)                     |
+//	| custom_user_data_config (old) | the keys above, and mongo_service_id | string | see the old layout above |
 //
 // Permissions that are absent stay absent in the AST (Perm.Set is false):
 // the evaluator applies the defaults above. The docs' filter example that
@@ -159,10 +206,12 @@
 //	| json/syntax                   | error    | not JSON (package source)                                      |
 //	| json/duplicate-key            | error    | a key given twice                                              |
 //	| json/too-deep                 | error    | nesting deeper than source.MaxDepth                            |
-//	| rules/file                    | error    | a file of the app cannot be read                               |
+//	| rules/file                    | error    | a file of the app cannot be read; old layout: a service with   |
+//	|                               |          | rule files but no config.json                                  |
 //	| rules/unknown-key             | error    | a key the configuration reference does not define              |
 //	| rules/schema                  | error    | a configuration value of the wrong JSON type                   |
-//	| rules/required                | error    | a role, filter or %function without a name                     |
+//	| rules/required                | error    | a role, filter or %function without a name; an old rule file   |
+//	|                               |          | naming no namespace; a service config.json without "type"      |
 //	| rules/unknown-operator        | error    | an operator the expression language does not define, or one    |
 //	|                               |          | used where it has no meaning                                   |
 //	| rules/type                    | error    | an operand or expression of the wrong type ($in without an     |
@@ -180,7 +229,9 @@
 //	| rules/duplicate-collection    | error    | two rules.json of a data source name the same namespace        |
 //	| rules/unknown-function        | error    | %function names no functions/<name>.expr and no Go function    |
 //	| rules/custom-data             | error    | custom user data enabled but incomplete or naming no data source |
-//	| rules/custom-data-unprotected | warning  | the custom user data collection has no rules and no default rule |
+//	|                               |          | (old layout: an unknown mongo_service_id; configured twice)    |
+//	| rules/custom-data-unprotected | warning  | clients can write custom user data: anyone's document, or fields |
+//	|                               |          | of their own that rules read as %%user.custom_data (see below) |
 //	| rules/namespace               | warning  | rules.json's keys disagree with its folder (the keys win)      |
 //	| rules/spelling                | warning  | "project" for "projection", "%%user.id%%" for "%%user.id"      |
 //	| rules/projection              | error    | a projection mixes inclusion and exclusion                     |
@@ -191,6 +242,28 @@
 //	|                               |          | operand (MongoDB refuses comparisons to undefined), or, in a   |
 //	|                               |          | hand-built App, a document starting with a $ field (not a      |
 //	|                               |          | DBRef) as an operand or in an array operand (value.CheckOperand) |
+//
+// # Custom user data that clients can write
+//
+// Custom user data is read-only on the user object; it changes only when
+// its document is written under the collection's rules, and every user's
+// access token carries it as %%user.custom_data
+// (source/users/custom-metadata.txt, "Secure Custom User Data", "Modify User
+// Permissions in Custom User Data Documents"). A custom data collection no
+// client can write (no rules, or roles without write) is the safest setup
+// and no warning. Validate warns (rules/custom-data-unprotected) of a role
+// of the collection (its rules.json, else its data source's default rule)
+// that an ordinary user gets and that may write: when it applies to every
+// document (apply_when and document_filters.write always hold, and no
+// always-applying filter narrows the collection to {<user_id_field>:
+// "%%user.id"}), anyone can write anyone's custom data; otherwise, when it
+// may write a field that rules read back as %%user.custom_data.<field>, a
+// user can grant themselves what those rules grant. A role whose apply_when
+// reads %%user.custom_data, calls %function or compares %%user.id with a
+// constant is taken as a role for privileged users and trusted. Writes that
+// an expression decides per document count as possible. When a rule file of
+// the collection's data source failed to load, the lint says nothing: the
+// load error is the finding, never "no rules".
 //
 // Parse errors (LoadApp, ParseRules, ...) stop an app from loading; LoadApp
 // keeps them in App.LoadErrors and Validate reports them again with its own

@@ -41,6 +41,34 @@ func ExampleLoadApp() {
 	// custom user data in app.users
 }
 
+// An app exported in the realm-cli v1 / Stitch layout is read as well:
+// services/<service>/rules/<db>.<coll>.json, with its inline schema kept.
+func ExampleLoadApp_legacy() {
+	app, err := rules.LoadApp(fstest.MapFS{
+		"stitch.json":                        {Data: []byte(`{"config_version": 20180301}`)},
+		"services/mongodb-atlas/config.json": {Data: []byte(`{"name": "mongodb-atlas", "type": "mongodb-atlas"}`)},
+		"services/mongodb-atlas/rules/todo.items.json": {Data: []byte(`{"id": "5b183ad4b8b99857310a34b9",
+  "roles": [{"name": "owner", "apply_when": {"owner_id": "%%user.id"}, "read": true, "write": true}],
+  "schema": {"properties": {"owner_id": {"bsonType": "string"}}}}`)},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c, ds := app.Collection("todo.items")
+	fmt.Println(ds.Name, c.FileName(), c.Roles[0].Name, "schema at", c.InlineSchema.Ptr)
+	// Output:
+	// mongodb-atlas services/mongodb-atlas/rules/todo.items.json owner schema at /schema
+}
+
+func ExampleIsApp() {
+	fmt.Println(rules.IsApp(exampleApp()))
+	fmt.Println(rules.IsApp(fstest.MapFS{"backend/data_sources/mongodb-atlas/config.json": {Data: []byte(`{}`)}}))
+	// Output:
+	// true
+	// false
+}
+
 func ExampleLoadApp_errors() {
 	fsys := fstest.MapFS{
 		"data_sources/mongodb-atlas/app/a/rules.json": {Data: []byte(`{"roles": [{"name": "r", "raed": true}]}`)},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/rulegate/rulegate/internal/txtar"
 	"github.com/rulegate/rulegate/rules"
@@ -125,5 +126,42 @@ func checkPointers(t *testing.T, file *source.File, c *rules.Collection) {
 	rules.Walk(c, func(n rules.Node) bool {
 		check(n.Loc())
 		return true
+	})
+}
+
+// FuzzLoadLegacy checks, for any bytes used as every file of an old-layout
+// app (an old rule file, the service's config.json, the app's config.json),
+// that LoadApp and Validate never panic and that every diagnostic names a
+// file of the app, a line, a column, a well-formed pointer and a code. It
+// is seeded with the old-layout files of the conformance corpus.
+func FuzzLoadLegacy(f *testing.F) {
+	files, _ := txtar.Glob("testdata/cases/*legacy*.txtar")
+	for _, file := range files {
+		a, err := txtar.ParseFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, af := range a.Files {
+			if strings.HasSuffix(af.Name, ".json") {
+				f.Add(af.Data)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fsys := fstest.MapFS{
+			"config.json":                               {Data: data},
+			"services/mongodb-atlas/config.json":        {Data: data},
+			"services/mongodb-atlas/rules/db.coll.json": {Data: data},
+			"services/other/rules/x.json":               {Data: data},
+		}
+		app, _ := rules.LoadApp(fsys)
+		for _, e := range rules.Validate(app, rules.ValidateOptions{}) {
+			if _, ok := fsys[e.File]; !ok || e.Line < 1 || e.Col < 1 || e.Code == "" {
+				t.Fatalf("diagnostic lacks a place or code: %#v", e)
+			}
+			if _, err := e.Ptr.Tokens(); err != nil {
+				t.Fatalf("diagnostic has a malformed pointer: %#v: %v", e, err)
+			}
+		}
 	})
 }

@@ -10,127 +10,213 @@ import (
 )
 
 // LoadApp reads the rules of an exported App Services app from fsys, rooted
-// at the app directory (the folder holding data_sources/, auth/,
-// functions/; source/reference/config/data_sources.txt and auth.txt):
+// at the app directory. Both export layouts are read, and which one fsys
+// holds is detected: the current one (data_sources/, auth/, functions/;
+// source/reference/config/data_sources.txt and auth.txt)
 //
 //	data_sources/<service>/default_rule.json          -> DataSource.DefaultRule
 //	data_sources/<service>/<db>/<coll>/rules.json     -> DataSource.Collections
 //	auth/custom_user_data.json                        -> App.CustomUserData
 //	functions/<name>.expr                             -> App.Functions
 //
+// and, when fsys has none of data_sources/, auth/, realm_config.json and
+// root_config.json but a services/ folder, a stitch.json or a config.json,
+// the realm-cli v1 / Stitch layout
+// (source/reference/config/legacy.txt):
+//
+//	services/<service>/config.json                    -> a DataSource when its "type" is mongodb-atlas or mongodb-datalake
+//	services/<service>/rules/<db>.<coll>.json         -> DataSource.Collections (Collection.InlineSchema keeps "schema")
+//	config.json or stitch.json custom_user_data_config -> App.CustomUserData
+//	functions/<name>.expr                             -> App.Functions
+//
 // Every data_sources/<service> folder is a DataSource, even one holding only
-// config.json. Other files (config.json, schema.json, relationships.json,
-// functions' JavaScript, ...) are ignored. File names in diagnostics are the
-// slash paths relative to the app directory.
+// config.json. Other files (config.json of a data source, schema.json,
+// relationships.json, functions' JavaScript and config.json, the rules of
+// services that are not data sources, ...) are ignored. File names in
+// diagnostics are the slash paths relative to the app directory.
 //
 // Every problem of every file is reported: the error is a sorted
 // source.ErrorList (nil when all files parsed). The App is returned even on
 // error, holding what did parse, so that tools can show more than the
 // first problem; do not evaluate rules from an App that came with an error.
 func LoadApp(fsys fs.FS) (*App, error) {
-	app := &App{Files: map[string]*source.File{}}
-	var errs source.ErrorList
-	sources := map[string]*DataSource{}
-	dataSource := func(name string) *DataSource {
-		ds := sources[name]
-		if ds == nil {
-			ds = &DataSource{Name: name}
-			sources[name] = ds
-		}
-		return ds
+	l := &loader{fsys: fsys, app: &App{Files: map[string]*source.File{}}, sources: map[string]*DataSource{}}
+	if isLegacy(fsys) {
+		l.legacy()
+	} else {
+		l.current()
 	}
-	read := func(name string) *source.File {
-		data, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			errs.Add(&source.Error{File: name, Code: CodeFile, Msg: "cannot read: " + err.Error()})
-			return nil
-		}
-		f := source.NewFile(name, data)
-		app.Files[name] = f
-		return f
-	}
-	addErr := func(err error) {
-		if l, ok := err.(source.ErrorList); ok {
-			errs = append(errs, l...)
-		} else if e, ok := err.(*source.Error); ok {
-			errs.Add(e)
-		}
-	}
-	walkErr := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			errs.Add(&source.Error{File: name, Code: CodeFile, Msg: "cannot read: " + err.Error()})
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		parts := strings.Split(name, "/")
-		if d.IsDir() {
-			if len(parts) == 2 && parts[0] == "data_sources" {
-				dataSource(parts[1])
-			}
-			return nil
-		}
-		switch {
-		case len(parts) == 3 && parts[0] == "data_sources" && parts[2] == "default_rule.json":
-			if f := read(name); f != nil {
-				dr, err := ParseDefaultRule(f)
-				if err != nil {
-					addErr(err)
-				}
-				dataSource(parts[1]).DefaultRule = dr
-			}
-		case len(parts) == 5 && parts[0] == "data_sources" && parts[4] == "rules.json":
-			if f := read(name); f != nil {
-				c, err := ParseRules(f)
-				if err != nil {
-					addErr(err)
-					break
-				}
-				c.Dir = path.Dir(name)
-				if c.Database == "" {
-					c.Database = parts[2]
-				}
-				if c.Collection == "" {
-					c.Collection = parts[3]
-				}
-				ds := dataSource(parts[1])
-				ds.Collections = append(ds.Collections, c)
-			}
-		case name == "auth/custom_user_data.json":
-			if f := read(name); f != nil {
-				cud, err := ParseCustomUserData(f)
-				if err != nil {
-					addErr(err)
-				}
-				app.CustomUserData = cud
-			}
-		case len(parts) >= 2 && parts[0] == "functions" && strings.HasSuffix(name, ".expr"):
-			if f := read(name); f != nil {
-				fn := strings.TrimSuffix(strings.TrimPrefix(name, "functions/"), ".expr")
-				app.Functions = append(app.Functions, &Function{At: At{File: f}, Name: fn, Source: string(f.Data)})
-			}
-		}
-		return nil
-	})
-	if walkErr != nil {
-		errs.Add(&source.Error{Code: CodeFile, Msg: "cannot read the app: " + walkErr.Error()})
-	}
-	for _, ds := range sources {
+	app := l.app
+	for _, ds := range l.sources {
 		sort.SliceStable(ds.Collections, func(i, j int) bool {
 			a, b := ds.Collections[i], ds.Collections[j]
 			if a.Namespace() != b.Namespace() {
 				return a.Namespace() < b.Namespace()
 			}
-			return a.Dir < b.Dir
+			return a.FileName() < b.FileName()
 		})
 		app.DataSources = append(app.DataSources, ds)
 	}
 	sort.Slice(app.DataSources, func(i, j int) bool { return app.DataSources[i].Name < app.DataSources[j].Name })
 	sort.Slice(app.Functions, func(i, j int) bool { return app.Functions[i].Name < app.Functions[j].Name })
-	errs.Sort()
-	app.LoadErrors = errs
-	return app, errs.Err()
+	l.errs.Sort()
+	app.LoadErrors = l.errs
+	return app, l.errs.Err()
+}
+
+// IsApp reports whether fsys holds an exported app in either layout: a
+// data_sources/ folder (current layout), or a services/ folder beside a
+// stitch.json or config.json (realm-cli v1 / Stitch layout; a services/
+// folder alone is too common to mean an app).
+func IsApp(fsys fs.FS) bool {
+	return isDir(fsys, "data_sources") || (isDir(fsys, "services") && legacyConfig(fsys))
+}
+
+func isDir(fsys fs.FS, name string) bool {
+	st, err := fs.Stat(fsys, name)
+	return err == nil && st.IsDir()
+}
+
+func isFile(fsys fs.FS, name string) bool {
+	st, err := fs.Stat(fsys, name)
+	return err == nil && !st.IsDir()
+}
+
+// legacyConfig reports whether fsys has an app configuration file of the
+// old layout.
+func legacyConfig(fsys fs.FS) bool {
+	return isFile(fsys, "stitch.json") || isFile(fsys, "config.json")
+}
+
+// isLegacy reports whether fsys holds the realm-cli v1 / Stitch layout:
+// nothing of the current layout (data_sources/, auth/, realm_config.json,
+// root_config.json), and a services/ folder or an app configuration file
+// of the old layout (stitch.json, config.json).
+func isLegacy(fsys fs.FS) bool {
+	if isDir(fsys, "data_sources") || isDir(fsys, "auth") || isFile(fsys, "realm_config.json") || isFile(fsys, "root_config.json") {
+		return false
+	}
+	return isDir(fsys, "services") || legacyConfig(fsys)
+}
+
+// loader collects what LoadApp reads, and every problem.
+type loader struct {
+	fsys    fs.FS
+	app     *App
+	errs    source.ErrorList
+	sources map[string]*DataSource
+}
+
+func (l *loader) dataSource(name string) *DataSource {
+	ds := l.sources[name]
+	if ds == nil {
+		ds = &DataSource{Name: name}
+		l.sources[name] = ds
+	}
+	return ds
+}
+
+// read reads a file of the app and records it in App.Files; nil (and an
+// error) when it cannot be read.
+func (l *loader) read(name string) *source.File {
+	data, err := fs.ReadFile(l.fsys, name)
+	if err != nil {
+		l.errs.Add(&source.Error{File: name, Code: CodeFile, Msg: "cannot read: " + err.Error()})
+		return nil
+	}
+	f := source.NewFile(name, data)
+	l.app.Files[name] = f
+	return f
+}
+
+func (l *loader) addErr(err error) {
+	if list, ok := err.(source.ErrorList); ok {
+		l.errs = append(l.errs, list...)
+	} else if e, ok := err.(*source.Error); ok {
+		l.errs.Add(e)
+	}
+}
+
+// walk calls fn for every file and folder of the app, reporting the ones
+// that cannot be read.
+func (l *loader) walk(fn func(name string, parts []string, dir bool)) {
+	walkErr := fs.WalkDir(l.fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			l.errs.Add(&source.Error{File: name, Code: CodeFile, Msg: "cannot read: " + err.Error()})
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		fn(name, strings.Split(name, "/"), d.IsDir())
+		return nil
+	})
+	if walkErr != nil {
+		l.errs.Add(&source.Error{Code: CodeFile, Msg: "cannot read the app: " + walkErr.Error()})
+	}
+}
+
+// function reads functions/<name>.expr (both layouts).
+func (l *loader) function(name string) {
+	if f := l.read(name); f != nil {
+		fn := strings.TrimSuffix(strings.TrimPrefix(name, "functions/"), ".expr")
+		l.app.Functions = append(l.app.Functions, &Function{At: At{File: f}, Name: fn, Source: string(f.Data)})
+	}
+}
+
+// current reads the current layout.
+func (l *loader) current() {
+	l.walk(func(name string, parts []string, dir bool) {
+		if dir {
+			if len(parts) == 2 && parts[0] == "data_sources" {
+				l.dataSource(parts[1])
+			}
+			return
+		}
+		switch {
+		case len(parts) == 3 && parts[0] == "data_sources" && parts[2] == "default_rule.json":
+			if f := l.read(name); f != nil {
+				dr, err := ParseDefaultRule(f)
+				if err != nil {
+					l.addErr(err)
+				}
+				l.dataSource(parts[1]).DefaultRule = dr
+			}
+		case len(parts) == 5 && parts[0] == "data_sources" && parts[4] == "rules.json":
+			if f := l.read(name); f != nil {
+				c, err := ParseRules(f)
+				if err != nil {
+					l.addErr(err)
+					return
+				}
+				c.Dir = path.Dir(name)
+				c.pathDB, c.pathColl = parts[2], parts[3]
+				l.addCollection(l.dataSource(parts[1]), c)
+			}
+		case name == "auth/custom_user_data.json":
+			if f := l.read(name); f != nil {
+				cud, err := ParseCustomUserData(f)
+				if err != nil {
+					l.addErr(err)
+				}
+				l.app.CustomUserData = cud
+			}
+		case len(parts) >= 2 && parts[0] == "functions" && strings.HasSuffix(name, ".expr"):
+			l.function(name)
+		}
+	})
+}
+
+// addCollection adds a parsed rule file to its data source; the database
+// and collection keys fall back to the names its path gives.
+func (l *loader) addCollection(ds *DataSource, c *Collection) {
+	if c.Database == "" {
+		c.Database = c.pathDB
+	}
+	if c.Collection == "" {
+		c.Collection = c.pathColl
+	}
+	ds.Collections = append(ds.Collections, c)
 }
 
 // DataSource returns the data source named name, or nil.

@@ -109,3 +109,68 @@ func TestLoadAppEmpty(t *testing.T) {
 		t.Errorf("Validate(empty) = %v", errs)
 	}
 }
+
+// TestLoadAppLegacy reads the realm-cli v1 / Stitch layout: data sources
+// from services/<svc>/config.json of a data source type only, rule files
+// by namespace, the inline schema kept, custom user data from config.json.
+func TestLoadAppLegacy(t *testing.T) {
+	fsys := fstest.MapFS{
+		"config.json":                         {Data: []byte(`{"config_version": 20200603, "custom_user_data_config": {"enabled": true, "mongo_service_id": "abc", "database_name": "app", "collection_name": "users", "user_id_field": "uid"}}`)},
+		"services/atlas/config.json":          {Data: []byte(`{"id": "abc", "name": "atlas", "type": "mongodb-atlas", "config": {}}`)},
+		"services/atlas/rules/app.users.json": {Data: []byte(`{"id": "1", "roles": [{"name": "r", "read": true}], "schema": {"properties": {"uid": {"bsonType": "string"}}}}`)},
+		"services/atlas/rules/app.items.json": {Data: []byte(`{"database": "app", "collection": "items", "roles": []}`)},
+		"services/http/config.json":           {Data: []byte(`{"name": "http", "type": "http"}`)},
+		"services/http/rules/get.json":        {Data: []byte(`{"name": "get", "actions": ["get"], "when": {}}`)},
+		"functions/isAdmin/config.json":       {Data: []byte(`{"name": "isAdmin", "private": false,}`)},
+		"functions/isEven.expr":               {Data: []byte(`args[0] % 2 == 0`)},
+	}
+	if !rules.IsApp(fsys) {
+		t.Fatal("IsApp = false for the old layout")
+	}
+	app, err := rules.LoadApp(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(app.DataSources) != 1 || app.DataSources[0].Name != "atlas" {
+		t.Fatalf("data sources: %+v", app.DataSources)
+	}
+	c, _ := app.Collection("app.users")
+	if c == nil || c.Dir != "" || c.File.Name != "services/atlas/rules/app.users.json" || len(c.Roles) != 1 {
+		t.Fatalf("Collection(app.users) = %+v", c)
+	}
+	if c.InlineSchema == nil || c.InlineSchema.Ptr != "/schema" || c.InlineSchema.Get("properties") == nil {
+		t.Errorf("InlineSchema = %+v", c.InlineSchema)
+	}
+	if c, _ := app.Collection("app.items"); c == nil || c.InlineSchema != nil {
+		t.Errorf("Collection(app.items) = %+v", c)
+	}
+	if cud := app.CustomUserData; cud == nil || cud.MongoServiceName != "atlas" || cud.File != "config.json" || cud.UserIDField != "uid" {
+		t.Errorf("custom user data: %+v", app.CustomUserData)
+	}
+	if len(app.Functions) != 1 || app.Functions[0].Name != "isEven" {
+		t.Errorf("functions: %+v", app.Functions)
+	}
+	for _, name := range []string{"services/http/rules/get.json", "functions/isAdmin/config.json"} {
+		if _, ok := app.Files[name]; ok {
+			t.Errorf("%s was read", name)
+		}
+	}
+	for _, notApp := range []fstest.MapFS{
+		{"README.md": {Data: []byte("x")}},
+		{"services/billing/main.go": {Data: []byte("package main")}},
+	} {
+		if rules.IsApp(notApp) {
+			t.Errorf("IsApp(%v) = true", notApp)
+		}
+	}
+	// A current-layout app with third-party services and no data source
+	// is read as the current layout: its custom user data is read.
+	cur, err := rules.LoadApp(fstest.MapFS{
+		"realm_config.json":          {Data: []byte(`{"config_version": 20210101}`)},
+		"services/http/config.json":  {Data: []byte(`{"name": "http", "type": "http"}`)},
+		"auth/custom_user_data.json": {Data: []byte(`{"enabled": false}`)},
+	})
+	if err != nil || cur.CustomUserData == nil {
+		t.Errorf("current layout with services/: %v, %+v", err, cur.CustomUserData)
+	}
+}

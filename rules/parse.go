@@ -16,19 +16,32 @@ import (
 // (data_sources/<service>/<db>/<coll>/rules.json): "database",
 // "collection", "roles" and "filters", as the collection rules
 // configuration reference defines them (mongodb/docs-app-services
-// source/reference/config/data_sources.txt, "Collection Rules"). Database
-// and Collection are left empty when the keys are absent; LoadApp fills them
-// from the folder names.
+// source/reference/config/data_sources.txt, "Collection Rules"), and the
+// "id" (or "_id") App Services' own export writes, which is checked and
+// not kept. Database and Collection are left empty when the keys are
+// absent; LoadApp fills them from the folder names.
 //
 // Every problem of the file is reported, not just the first: the error is a
 // sorted source.ErrorList. On error the result is nil.
 func ParseRules(f *source.File) (*Collection, error) {
+	return parseRules(f, false)
+}
+
+// parseRules parses a rules.json, or with legacy an old layout's
+// services/<service>/rules/<db>.<coll>.json, which has the same keys and
+// an inline "schema" (source/includes/appschema-mongodb.rst, "MongoDB
+// Collection Rules (Non-Sync)").
+func parseRules(f *source.File, legacy bool) (*Collection, error) {
 	p := &parser{f: f}
 	root := p.root()
 	if root == nil {
 		return nil, p.errs.Err()
 	}
 	c := &Collection{At: p.at(root)}
+	known := []string{"database", "collection", "roles", "filters"}
+	if legacy {
+		known = append(known, "schema")
+	}
 	p.object(root, func(key string, v *source.Node) bool {
 		switch key {
 		case "database":
@@ -39,11 +52,22 @@ func ParseRules(f *source.File) (*Collection, error) {
 			c.Roles = p.roles(v)
 		case "filters":
 			c.Filters = p.filters(v)
+		case "id", "_id":
+			p.exportID(key, v)
+		case "schema":
+			if !legacy {
+				return false
+			}
+			if v.Kind != source.Object {
+				p.errorf(v, CodeSchema, "a schema must be an object, got %s", article(v.Kind))
+				return true
+			}
+			c.InlineSchema = v
 		default:
 			return false
 		}
 		return true
-	}, "database", "collection", "roles", "filters")
+	}, known...)
 	if err := p.done(); err != nil {
 		return nil, err
 	}
@@ -53,8 +77,9 @@ func ParseRules(f *source.File) (*Collection, error) {
 // ParseDefaultRule parses a data source's default_rule.json
 // (data_sources/<service>/default_rule.json): "roles" and "filters", as the
 // default rules configuration reference defines them
-// (source/reference/config/data_sources.txt, "Default Rules"). On error the
-// result is nil and the error a sorted source.ErrorList.
+// (source/reference/config/data_sources.txt, "Default Rules"), and the
+// exporter's "id" (or "_id"). On error the result is nil and the error a
+// sorted source.ErrorList.
 func ParseDefaultRule(f *source.File) (*DefaultRule, error) {
 	p := &parser{f: f}
 	root := p.root()
@@ -68,6 +93,8 @@ func ParseDefaultRule(f *source.File) (*DefaultRule, error) {
 			d.Roles = p.roles(v)
 		case "filters":
 			d.Filters = p.filters(v)
+		case "id", "_id":
+			p.exportID(key, v)
 		default:
 			return false
 		}
@@ -77,6 +104,17 @@ func ParseDefaultRule(f *source.File) (*DefaultRule, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// exportID checks the "id" App Services writes into exported rule files
+// (the rule's ObjectId as 24 hex digits; source/includes/appschema-mongodb.rst
+// "A string that uniquely identifies" it); "_id" may hold the same as a
+// string or {"$oid": ...}. It means nothing to the rules.
+func (p *parser) exportID(key string, n *source.Node) {
+	if n.Kind == source.String || (key == "_id" && isExtJSON(n) && n.Members[0].Key == "$oid") {
+		return
+	}
+	p.errorf(n, CodeSchema, "the exported rule %q must be a string, got %s", key, article(n.Kind))
 }
 
 // ParseExpr parses one rule expression (a JSON boolean or an expression

@@ -41,17 +41,19 @@ type ValidateOptions struct {
 //	| rules/unknown-function        | error   | %function names no functions/<name>.expr and no Go function          |
 //	| rules/custom-data             | error   | custom_user_data.json enabled but a field is missing or its data     |
 //	|                               |         | source does not exist                                                |
-//	| rules/custom-data-unprotected | warning | the custom user data collection has no rules.json and no default     |
-//	|                               |         | rule: clients get no access to it                                    |
+//	| rules/custom-data-unprotected | warning | clients can write custom user data: a role lets any user write any   |
+//	|                               |         | user's document, or write fields of their own that rules read back   |
+//	|                               |         | as %%user.custom_data (privilege escalation)                         |
 //	| rules/namespace               | warning | rules.json's database/collection keys differ from its folder         |
 //	| rules/projection              | error   | a projection mixes inclusion and exclusion (other than _id)          |
 //
 // A shadowed role is a warning, not an error: App Services accepts such a
 // configuration and its behaviour is well defined (the earlier role wins,
 // source/rules/roles.txt "Role Order"); the later role is dead code.
-// An unprotected custom-data collection is a warning for the same reason:
-// without roles every client request is denied, which is safe, but users
-// then cannot read their own custom data through rules.
+// Custom data that clients can write is a warning for the same reason: App
+// Services accepts it; the finding is what a user could do with it. A
+// custom data collection without rules is no finding (no client can write
+// it, the safest setup; see the package documentation).
 func Validate(app *App, opts ValidateOptions) source.ErrorList {
 	v := &validator{app: app, funcs: map[string]bool{}}
 	v.errs = append(v.errs, app.LoadErrors...)
@@ -98,12 +100,18 @@ func (v *validator) warnAt(a At, code, format string, args ...any) {
 }
 
 func (v *validator) namespace(c *Collection) {
-	if c.Dir == "" {
+	where := "folder"
+	db, coll := c.pathDB, c.pathColl
+	switch {
+	case c.Dir != "":
+		db, coll = path.Base(path.Dir(c.Dir)), path.Base(c.Dir)
+	case db != "":
+		where = "file"
+	default:
 		return
 	}
-	db, coll := path.Base(path.Dir(c.Dir)), path.Base(c.Dir)
 	if c.Database != db || c.Collection != coll {
-		v.warnAt(c.At, CodeNamespace, "rules for %s are in the folder of %s.%s; App Services uses the \"database\" and \"collection\" keys", c.Namespace(), db, coll)
+		v.warnAt(c.At, CodeNamespace, "rules for %s are in the %s of %s.%s; App Services uses the \"database\" and \"collection\" keys", c.Namespace(), where, db, coll)
 	}
 }
 
@@ -600,7 +608,12 @@ func (v *validator) customUserData() {
 		{"collection_name", c.CollectionName},
 		{"user_id_field", c.UserIDField},
 	} {
-		if f.val == "" {
+		switch {
+		case f.val != "":
+		case f.key == "mongo_service_name" && c.serviceID != "":
+			v.errorAt(at, CodeCustomData, "custom user data names the data source by mongo_service_id %q, which no services/<service>/config.json of a data source has", c.serviceID)
+			missing = true
+		default:
 			v.errorAt(at, CodeCustomData, "custom user data is enabled but %q is missing", f.key)
 			missing = true
 		}
@@ -610,16 +623,15 @@ func (v *validator) customUserData() {
 	}
 	ds := v.app.DataSource(c.MongoServiceName)
 	if ds == nil {
-		v.errorAt(at, CodeCustomData, "custom user data names data source %q, which the app does not have (data_sources/%s/)", c.MongoServiceName, c.MongoServiceName)
-		return
-	}
-	for _, coll := range ds.Collections {
-		if coll.Namespace() == c.Namespace() {
-			return
+		if v.failedToLoad(c.MongoServiceName) {
+			return // the load error is the finding, not a missing data source
 		}
-	}
-	if ds.DefaultRule != nil {
+		folder := "data_sources/" + c.MongoServiceName + "/"
+		if c.File != "" && !strings.HasPrefix(c.File, "auth/") {
+			folder = "services/" + c.MongoServiceName + "/config.json of type mongodb-atlas"
+		}
+		v.errorAt(at, CodeCustomData, "custom user data names data source %q, which the app does not have (%s)", c.MongoServiceName, folder)
 		return
 	}
-	v.warnAt(at, CodeCustomDataUnprotected, "the custom user data collection %s has no rules.json in data source %q and the data source has no default_rule.json: clients get no access to it; add rules so that each user reads only the document whose %q is their id", c.Namespace(), ds.Name, c.UserIDField)
+	v.customDataWrites(c, ds)
 }

@@ -12,16 +12,18 @@ import (
 var checkCmd = &command{
 	name:    "check",
 	summary: "parse and validate every rule file of an app",
-	usage:   "check [--allow-warnings] [--color=auto|always|never] APP",
+	usage:   "check [--allow-warnings] [--color=auto|always|never] [--app] APP",
 	help: `
 Check parses every rule file of the app directory APP (data_sources/**/rules.json,
 default_rule.json, auth/custom_user_data.json, functions/*.expr) and validates
-the rules. Each problem is printed as
+the rules. An app exported in the realm-cli v1 / Stitch layout
+(services/<service>/rules/<db>.<coll>.json, config.json or stitch.json) is read
+too. APP may also be given as --app APP. Each problem is printed as
 
   file:line:col: pointer: message (code)
 
 followed by the offending line and a caret. Warnings (a shadowed role, an
-unprotected custom-data collection, a docs spelling read as the reference
+custom-data collection clients can write, a docs spelling read as the reference
 one, ...) are problems too: they fail the check unless --allow-warnings is
 given. (--strict, the former opt-in, is still accepted and changes nothing.)
 
@@ -31,6 +33,7 @@ Exit status: 0 clean, 1 problems found (errors, or warnings without
 Examples:
   rulegate check examples/teams
   rulegate check --allow-warnings ./my-exported-app
+  rulegate check --app ./my-repo/backend
 `,
 }
 
@@ -42,9 +45,13 @@ func (c *cli) check(args []string) int {
 	_ = fs.Bool("strict", true, "fail on warnings too (the default; kept for compatibility)")
 	color := colorFlag("auto")
 	fs.Var(&color, "color", "colour the output: auto (on a terminal), always or never")
+	appFlag := fs.String("app", "", "the app directory (or give it as the argument)")
 	pos, code, ok := c.parseFlags(checkCmd, fs, args)
 	if !ok {
 		return code
+	}
+	if *appFlag != "" {
+		pos = append([]string{*appFlag}, pos...)
 	}
 	if len(pos) != 1 {
 		return c.usageErr(checkCmd, "want one app directory, got %d arguments", len(pos))

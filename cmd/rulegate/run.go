@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/rulegate/rulegate/evaluator"
@@ -181,8 +182,10 @@ func (c *cli) usageErr(cmd *command, format string, args ...any) int {
 	return exitUsage
 }
 
-// appDir checks that dir is an app directory: a directory holding
-// data_sources/. It returns the fs.FS or prints why not.
+// appDir checks that dir is an app directory, in either export layout
+// (rules.IsApp). When it is not but exactly one of its subfolders is (an
+// app kept in backend/), it says where. It returns the fs.FS or prints
+// why not.
 func (c *cli) appDir(cmd *command, dir string) (fs.FS, bool) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -197,11 +200,41 @@ func (c *cli) appDir(cmd *command, dir string) (fs.FS, bool) {
 		c.usageErr(cmd, "%s is a file; give the app directory (the folder holding data_sources/)", dir)
 		return nil, false
 	}
-	if st, err := os.Stat(dir + "/data_sources"); err != nil || !st.IsDir() {
-		c.usageErr(cmd, "%s has no data_sources/ folder: is it an exported App Services app? (want %s/data_sources/<service>/<db>/<coll>/rules.json)", dir, dir)
+	fsys := os.DirFS(dir)
+	if rules.IsApp(fsys) {
+		return fsys, true
+	}
+	if sub := appBelow(fsys); sub != "" {
+		arg := filepath.Join(dir, sub)
+		if strings.Contains(cmd.usage, "--app") {
+			arg = "--app " + arg
+		}
+		c.usageErr(cmd, "%s: no app here; an app is in %s/: run rulegate %s %s", dir, sub, cmd.name, arg)
 		return nil, false
 	}
-	return os.DirFS(dir), true
+	c.usageErr(cmd, "%s has no data_sources/ folder: is it an exported App Services app? (want %s/data_sources/<service>/<db>/<coll>/rules.json, or for the realm-cli v1 / Stitch layout %s/services/<service>/rules/<db>.<coll>.json beside stitch.json or config.json)", dir, dir, dir)
+	return nil, false
+}
+
+// appBelow returns the one subfolder of fsys that holds an app, or "".
+func appBelow(fsys fs.FS) string {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return ""
+	}
+	found := ""
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if sub, err := fs.Sub(fsys, e.Name()); err == nil && rules.IsApp(sub) {
+			if found != "" {
+				return ""
+			}
+			found = e.Name()
+		}
+	}
+	return found
 }
 
 // printDiags prints diagnostics with a source snippet under each, and
