@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"github.com/rulegate/rulegate/internal/casetest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -108,7 +109,7 @@ func TestRealWorld(t *testing.T) {
 		}
 	}
 	const file = "testdata/realworld.golden"
-	if *update {
+	if casetest.Updating() {
 		if err := os.WriteFile(file, []byte(golden.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}
