@@ -1,13 +1,13 @@
 package rules_test
 
 import (
-	"github.com/rulegate/rulegate/internal/casetest"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/rulegate/rulegate/internal/casetest"
 	"github.com/rulegate/rulegate/rules"
 )
 
