@@ -15,11 +15,12 @@ import (
 //
 //	data_sources/<service>/default_rule.json          -> DataSource.DefaultRule
 //	data_sources/<service>/<db>/<coll>/rules.json     -> DataSource.Collections
+//	data_sources/<service>/<db>/<coll>/schema.json    -> DataSource.Schemas
 //	auth/custom_user_data.json                        -> App.CustomUserData
 //	functions/<name>.expr                             -> App.Functions
 //
 // Every data_sources/<service> folder is a DataSource, even one holding only
-// config.json. Other files (config.json, schema.json, relationships.json,
+// config.json. Other files (config.json, relationships.json,
 // functions' JavaScript, ...) are ignored. File names in diagnostics are the
 // slash paths relative to the app directory.
 //
@@ -97,6 +98,16 @@ func LoadApp(fsys fs.FS) (*App, error) {
 				ds := dataSource(parts[1])
 				ds.Collections = append(ds.Collections, c)
 			}
+		case len(parts) == 5 && parts[0] == "data_sources" && parts[4] == "schema.json":
+			if f := read(name); f != nil {
+				n, err := source.ParseJSON(f)
+				if err != nil {
+					addErr(err)
+					break
+				}
+				ds := dataSource(parts[1])
+				ds.Schemas = append(ds.Schemas, &Schema{Database: parts[2], Collection: parts[3], Dir: path.Dir(name), Node: n})
+			}
 		case name == "auth/custom_user_data.json":
 			if f := read(name); f != nil {
 				cud, err := ParseCustomUserData(f)
@@ -117,6 +128,22 @@ func LoadApp(fsys fs.FS) (*App, error) {
 		errs.Add(&source.Error{Code: CodeFile, Msg: "cannot read the app: " + walkErr.Error()})
 	}
 	for _, ds := range sources {
+		for _, s := range ds.Schemas {
+			// The namespace of the folder's rules.json, whose keys win
+			// over the folder names.
+			for _, c := range ds.Collections {
+				if c.Dir == s.Dir {
+					s.Database, s.Collection = c.Database, c.Collection
+				}
+			}
+		}
+		sort.SliceStable(ds.Schemas, func(i, j int) bool {
+			a, b := ds.Schemas[i], ds.Schemas[j]
+			if a.Namespace() != b.Namespace() {
+				return a.Namespace() < b.Namespace()
+			}
+			return a.Dir < b.Dir
+		})
 		sort.SliceStable(ds.Collections, func(i, j int) bool {
 			a, b := ds.Collections[i], ds.Collections[j]
 			if a.Namespace() != b.Namespace() {
@@ -174,6 +201,26 @@ func (a *App) Collection(namespace string) (*Collection, *DataSource) {
 		}
 	}
 	return found, foundDS
+}
+
+// Schema returns the schema.json of namespace, or nil. The data source is
+// chosen as Collection chooses it: the one named by custom_user_data.json's
+// mongo_service_name when several have a schema for the namespace, else the
+// first by name.
+func (a *App) Schema(namespace string) *Schema {
+	var found *Schema
+	for _, ds := range a.DataSources {
+		for _, s := range ds.Schemas {
+			if s.Namespace() != namespace {
+				continue
+			}
+			if found == nil || a.CustomUserData != nil && ds.Name == a.CustomUserData.MongoServiceName {
+				found = s
+			}
+			break
+		}
+	}
+	return found
 }
 
 // DefaultRuleFor returns the default rule (default_rule.json) that applies
