@@ -62,8 +62,11 @@ func operandErr(sentinel error, o *operand) error {
 	return fmt.Errorf("%w: %s %s", sentinel, o.at.Ptr, o.text)
 }
 
-// truthy is how $exists reads its operand: booleans, and numbers other
-// than zero.
+// truthy is how rules' $exists reads its operand: booleans, and numbers
+// (true unless zero); any other operand (a claim holding a string, say)
+// makes the comparison false (fail closed). The server reads every other
+// value as true but null (mql.Match follows it): the filters built here
+// only ever send a boolean.
 func truthy(v value.Value) (want, ok bool) {
 	if b, isB := v.BoolOK(); isB {
 		return b, true

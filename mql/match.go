@@ -43,13 +43,13 @@ func Match(filter, doc bson.Raw) (bool, error) {
 	} else if err := bsoncore.Document(doc).Validate(); err != nil {
 		return false, newChecker(ErrInvalidDocument).fail(CodeDocumentMalformed, "document is not a BSON document: "+err.Error())
 	}
-	m := &matcher{doc: value.Raw(doc)}
+	m := &matcher{doc: value.FromDocument(doc)}
 	return m.query(filter, "")
 }
 
 // matcher matches one document; every clause is evaluated, so that an
 // unsupported one is reported whatever the document holds.
-type matcher struct{ doc value.Document }
+type matcher struct{ doc value.Value }
 
 func unsupported(ptr source.Pointer, msg string) error {
 	return &codedError{err: &source.Error{Ptr: ptr, Msg: msg}, kind: ErrUnsupportedFilter}
