@@ -350,7 +350,7 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 		}
 	}
 	dec.Reason = ec.decide(role, d)
-	if dec.Reason == ReasonAllowed && ec.err == nil && b.sch != nil && (d.Action == ActionInsert || d.Action == ActionWrite) {
+	if b.sch != nil && dec.Reason == ReasonAllowed && ec.err == nil && (d.Action == ActionInsert || d.Action == ActionWrite) {
 		dec.Reason = ec.schema(b)
 	}
 	dec.Allowed = dec.Reason == ReasonAllowed
