@@ -53,11 +53,45 @@ func (s *Schema) Validate(doc bson.Raw) error {
 	if err := doc.Validate(); err != nil {
 		return fmt.Errorf("schema: malformed document: %w", err)
 	}
-	return s.check(s.root, value.FromDocument(doc), "")
+	var buf [8]step
+	w := &walk{s: s, steps: buf[:0]}
+	return w.check(s.root, value.FromDocument(doc))
 }
 
 func (s *Schema) fail(schemaPtr, path source.Pointer, kw, format string, args ...any) error {
 	return &ValidationError{Path: path, Keyword: kw, Reason: fmt.Sprintf(format, args...), File: s.file, SchemaPtr: schemaPtr}
+}
+
+// walk is one validation: the path to the value being checked, as a stack
+// of steps turned into a JSON pointer only when a check fails.
+type walk struct {
+	s     *Schema
+	steps []step
+}
+
+// step is a field name, or an array index when idx >= 0.
+type step struct {
+	key string
+	idx int
+}
+
+func (w *walk) push(key string, idx int) { w.steps = append(w.steps, step{key, idx}) }
+func (w *walk) pop()                     { w.steps = w.steps[:len(w.steps)-1] }
+
+func (w *walk) ptr() source.Pointer {
+	var p source.Pointer
+	for _, st := range w.steps {
+		if st.idx >= 0 {
+			p = p.Index(st.idx)
+		} else {
+			p = p.Key(st.key)
+		}
+	}
+	return p
+}
+
+func (w *walk) fail(schemaPtr source.Pointer, kw, format string, args ...any) error {
+	return w.s.fail(schemaPtr, w.ptr(), kw, format, args...)
 }
 
 // matches reports whether v is of kind k.
@@ -89,11 +123,11 @@ var kindType = [...]byte{
 	kNumber: 0, kUUID: 0, kMixed: 0,
 }
 
-// check validates v, found at path, against n. The keywords that concern
+// check validates v, found at w's path, against n. The keywords that concern
 // one type (properties for objects, items for arrays, minLength for
 // strings, minimum for numbers) let values of other types pass, as in
 // MongoDB's $jsonSchema: bsonType is what restricts the type.
-func (s *Schema) check(n *node, v value.Value, path source.Pointer) error {
+func (w *walk) check(n *node, v value.Value) error {
 	if n.typeKw != "" {
 		ok := false
 		for _, k := range n.types {
@@ -103,7 +137,7 @@ func (s *Schema) check(n *node, v value.Value, path source.Pointer) error {
 			}
 		}
 		if !ok {
-			return s.fail(n.typePtr, path, n.typeKw, "want %s %s, got %s", n.typeKw, typeList(n.names), typeName(v))
+			return w.fail(n.typePtr, n.typeKw, "want %s %s, got %s", n.typeKw, typeList(n.names), typeName(v))
 		}
 	}
 	if n.enum != nil {
@@ -115,34 +149,34 @@ func (s *Schema) check(n *node, v value.Value, path source.Pointer) error {
 			}
 		}
 		if !ok {
-			return s.fail(n.enumPtr, path, "enum", "%s is not one of the enum values", v.ExtJSON())
+			return w.fail(n.enumPtr, "enum", "%s is not one of the enum values", v.ExtJSON())
 		}
 	}
 	switch {
 	case v.IsDocument():
-		return s.object(n, v, path)
+		return w.object(n, v)
 	case v.IsArray():
-		return s.array(n, v, path)
+		return w.array(n, v)
 	case v.Type == bson.TypeString:
 		str, _ := v.StringOK()
 		l := int64(utf8.RuneCountInString(str))
 		if n.minLen.set && l < n.minLen.n {
-			return s.fail(n.minLen.ptr, path, "minLength", "the string has %d characters, fewer than %d", l, n.minLen.n)
+			return w.fail(n.minLen.ptr, "minLength", "the string has %d characters, fewer than %d", l, n.minLen.n)
 		}
 		if n.maxLen.set && l > n.maxLen.n {
-			return s.fail(n.maxLen.ptr, path, "maxLength", "the string has %d characters, more than %d", l, n.maxLen.n)
+			return w.fail(n.maxLen.ptr, "maxLength", "the string has %d characters, more than %d", l, n.maxLen.n)
 		}
 	case v.IsNumber():
 		if n.minimum != nil {
 			c := value.Compare(v, n.minimum.v)
 			if c < 0 || c == 0 && n.exclMin {
-				return s.fail(n.minimum.ptr, path, "minimum", "%s is below the minimum %s", v.ExtJSON(), n.minimum.v.ExtJSON())
+				return w.fail(n.minimum.ptr, "minimum", "%s is below the minimum %s", v.ExtJSON(), n.minimum.v.ExtJSON())
 			}
 		}
 		if n.maximum != nil {
 			c := value.Compare(v, n.maximum.v)
 			if c > 0 || c == 0 && n.exclMax {
-				return s.fail(n.maximum.ptr, path, "maximum", "%s is above the maximum %s", v.ExtJSON(), n.maximum.v.ExtJSON())
+				return w.fail(n.maximum.ptr, "maximum", "%s is above the maximum %s", v.ExtJSON(), n.maximum.v.ExtJSON())
 			}
 		}
 	}
@@ -156,46 +190,53 @@ func typeList(names []string) string {
 	return fmt.Sprintf("%q", names)
 }
 
-func (s *Schema) object(n *node, v value.Value, path source.Pointer) error {
+func (w *walk) object(n *node, v value.Value) error {
 	for _, r := range n.required {
 		if v.Field(r).IsMissing() {
-			return s.fail(n.reqPtr, path, "required", "the required field %q is missing", r)
+			return w.fail(n.reqPtr, "required", "the required field %q is missing", r)
 		}
 	}
-	doc, _ := v.DocumentOK()
-	elems, err := doc.Elements()
-	if err != nil {
-		return fmt.Errorf("schema: malformed document at %s: %w", path, err)
-	}
-	if n.minProps.set && int64(len(elems)) < n.minProps.n {
-		return s.fail(n.minProps.ptr, path, "minProperties", "the object has %d fields, fewer than %d", len(elems), n.minProps.n)
-	}
-	if n.maxProps.set && int64(len(elems)) > n.maxProps.n {
-		return s.fail(n.maxProps.ptr, path, "maxProperties", "the object has %d fields, more than %d", len(elems), n.maxProps.n)
+	if n.minProps.set || n.maxProps.set {
+		l := int64(v.Len())
+		if n.minProps.set && l < n.minProps.n {
+			return w.fail(n.minProps.ptr, "minProperties", "the object has %d fields, fewer than %d", l, n.minProps.n)
+		}
+		if n.maxProps.set && l > n.maxProps.n {
+			return w.fail(n.maxProps.ptr, "maxProperties", "the object has %d fields, more than %d", l, n.maxProps.n)
+		}
 	}
 	for _, p := range n.props {
 		f := v.Field(p.name)
 		if f.IsMissing() {
 			continue
 		}
-		if err := s.check(p.s, f, path.Key(p.name)); err != nil {
+		w.push(p.name, -1)
+		if err := w.check(p.s, f); err != nil {
 			return err
 		}
+		w.pop()
 	}
 	if n.addl == nil && !n.addlNo {
 		return nil
+	}
+	doc, _ := v.DocumentOK()
+	elems, err := doc.Elements()
+	if err != nil {
+		return fmt.Errorf("schema: malformed document at %s: %w", w.ptr(), err)
 	}
 	for _, e := range elems {
 		key := e.Key()
 		if n.named(key) {
 			continue
 		}
+		w.push(key, -1)
 		if n.addlNo {
-			return s.fail(n.addlPtr, path.Key(key), "additionalProperties", "the field %q is not in the schema's properties", key)
+			return w.fail(n.addlPtr, "additionalProperties", "the field %q is not in the schema's properties", key)
 		}
-		if err := s.check(n.addl, value.FromRaw(e.Value()), path.Key(key)); err != nil {
+		if err := w.check(n.addl, value.FromRaw(e.Value())); err != nil {
 			return err
 		}
+		w.pop()
 	}
 	return nil
 }
@@ -209,22 +250,22 @@ func (n *node) named(key string) bool {
 	return false
 }
 
-func (s *Schema) array(n *node, v value.Value, path source.Pointer) error {
+func (w *walk) array(n *node, v value.Value) error {
 	l := int64(v.Len())
 	if n.minItems.set && l < n.minItems.n {
-		return s.fail(n.minItems.ptr, path, "minItems", "the array has %d items, fewer than %d", l, n.minItems.n)
+		return w.fail(n.minItems.ptr, "minItems", "the array has %d items, fewer than %d", l, n.minItems.n)
 	}
 	if n.maxItems.set && l > n.maxItems.n {
-		return s.fail(n.maxItems.ptr, path, "maxItems", "the array has %d items, more than %d", l, n.maxItems.n)
+		return w.fail(n.maxItems.ptr, "maxItems", "the array has %d items, more than %d", l, n.maxItems.n)
 	}
 	var err error
 	var seen []value.Value
 	v.Each(func(i int, e value.Value) bool {
-		at := path.Index(i)
+		w.push("", i)
 		if n.unique {
 			for j, x := range seen {
 				if value.Equal(x, e) {
-					err = s.fail(n.uniquePtr, at, "uniqueItems", "the item equals item %d", j)
+					err = w.fail(n.uniquePtr, "uniqueItems", "the item equals item %d", j)
 					return true
 				}
 			}
@@ -237,15 +278,19 @@ func (s *Schema) array(n *node, v value.Value, path source.Pointer) error {
 		case i < len(n.tuple):
 			sub = n.tuple[i]
 		case n.tuple != nil && n.addItNo:
-			err = s.fail(n.addItPtr, at, "additionalItems", "the array has more items than the %d schemas of items", len(n.tuple))
+			err = w.fail(n.addItPtr, "additionalItems", "the array has more items than the %d schemas of items", len(n.tuple))
 			return true
 		case n.tuple != nil:
 			sub = n.addItems
 		}
 		if sub != nil {
-			err = s.check(sub, e, at)
+			err = w.check(sub, e)
 		}
-		return err != nil // stop at the first violation
+		if err != nil {
+			return true // stop at the first violation
+		}
+		w.pop()
+		return false
 	})
 	return err
 }
