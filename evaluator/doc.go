@@ -39,6 +39,7 @@
 //	| document phase   | expansions that change per document: %%root, %%prevRoot, %%this, %%prev                   |
 //	| Trace            | steps keyed by file and RFC 6901 pointer with the concrete values compared                |
 //	| ReadFilter       | MongoDB filter + projection of readable documents, to AND with a client query             |
+//	| schema           | a collection's schema.json (package schema), checked on the inserts and writes allowed    |
 //	| WriteFilter      | MongoDB filter of modifiable documents (with an update: of documents it may write)        |
 //
 // # Reasons

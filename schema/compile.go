@@ -203,7 +203,7 @@ func Compile(n *source.Node) (*Schema, source.ErrorList) {
 	}
 	root := cp.node(n, []string{})
 	if root != nil && root.typeKw != "" && !admits(root.types, kObject) {
-		cp.errorf(n, root.typePtr, CodeRoot, "the root schema must describe an object (a document), not %s", strings.Join(root.names, ", "))
+		cp.errorf(n.Get(root.typeKw), root.typePtr, CodeRoot, "the root schema must describe an object (a document), not %s", strings.Join(root.names, ", "))
 	}
 	cp.diags.Sort()
 	if len(cp.diags.Errors()) > 0 {
