@@ -16,7 +16,8 @@ import (
 // the document after the write, so a collection's schema.json is enforced
 // (source/schemas/enforce-a-schema.txt): an insert the rules allow but the
 // schema refuses is denied with the reason schema and nothing is written;
-// an update whose result breaks the schema is refused the same way.
+// updates (UpdateOne, UpdateMany) whose result breaks the schema and
+// InsertMany are refused the same way.
 func TestInsertBreakingSchemaRefused(t *testing.T) {
 	t.Parallel()
 	db := mongotest.Database(t)
@@ -44,6 +45,14 @@ func TestInsertBreakingSchemaRefused(t *testing.T) {
 	_, err = items.UpdateOne(ctx, bson.D{{Key: "_id", Value: 1}}, bson.D{{Key: "$unset", Value: bson.D{{Key: "title", Value: ""}}}})
 	if !errors.As(err, &de) || de.Reason != evaluator.ReasonSchema {
 		t.Fatalf("an update dropping a required field: want a denial with reason schema, got %v", err)
+	}
+	_, err = items.UpdateMany(ctx, bson.D{}, bson.D{{Key: "$set", Value: bson.D{{Key: "title", Value: 1}}}})
+	if !errors.As(err, &de) || de.Reason != evaluator.ReasonSchema {
+		t.Fatalf("an UpdateMany setting a field to the wrong type: want a denial with reason schema, got %v", err)
+	}
+	_, err = items.InsertMany(ctx, []any{bson.D{{Key: "_id", Value: 3}, {Key: "owner_id", Value: "a1"}}})
+	if !errors.As(err, &de) || de.Reason != evaluator.ReasonSchema {
+		t.Fatalf("an InsertMany missing a required field: want a denial with reason schema, got %v", err)
 	}
 	var stored bson.M
 	if err := db.Collection("items").FindOne(ctx, bson.D{{Key: "_id", Value: 1}}).Decode(&stored); err != nil || stored["title"] != "ok" {
