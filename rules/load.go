@@ -132,7 +132,7 @@ func LoadApp(fsys fs.FS) (*App, error) {
 			// The namespace of the folder's rules.json, whose keys win
 			// over the folder names.
 			for _, c := range ds.Collections {
-				if c.Dir == s.Dir {
+				if s.Dir != "" && c.Dir == s.Dir {
 					s.Database, s.Collection = c.Database, c.Collection
 				}
 			}
