@@ -259,17 +259,22 @@ func (w *walk) array(n *node, v value.Value) error {
 		return w.fail(n.maxItems.ptr, "maxItems", "the array has %d items, more than %d", l, n.maxItems.n)
 	}
 	var err error
-	var seen []value.Value
+	// seen holds the items' canonical keys (value.Key: equal keys for
+	// Equal values), so uniqueItems costs one map lookup per item.
+	var seen map[string]int
+	var key []byte
+	if n.unique {
+		seen = make(map[string]int, l)
+	}
 	v.Each(func(i int, e value.Value) bool {
 		w.push("", i)
 		if n.unique {
-			for j, x := range seen {
-				if value.Equal(x, e) {
-					err = w.fail(n.uniquePtr, "uniqueItems", "the item equals item %d", j)
-					return true
-				}
+			key = value.Key(key[:0], e)
+			if j, dup := seen[string(key)]; dup {
+				err = w.fail(n.uniquePtr, "uniqueItems", "the item equals item %d", j)
+				return true
 			}
-			seen = append(seen, e)
+			seen[string(key)] = i
 		}
 		var sub *node
 		switch {
