@@ -44,9 +44,9 @@ func TestSchemaCompileError(t *testing.T) {
 // its schema enforced.
 func TestSchemaDataSource(t *testing.T) {
 	app := schemaApp(t, map[string]string{
-		"data_sources/a/default_rule.json":  `{"roles": [{"name": "all", "read": true, "write": true}]}`,
+		"data_sources/a/default_rule.json":   `{"roles": [{"name": "all", "read": true, "write": true}]}`,
 		"data_sources/a/db/coll/schema.json": `{"properties": {"n": {"bsonType": "string"}}}`,
-		"data_sources/b/default_rule.json":  `{"roles": [{"name": "all", "read": true, "write": true}]}`,
+		"data_sources/b/default_rule.json":   `{"roles": [{"name": "all", "read": true, "write": true}]}`,
 		"data_sources/b/db/coll/schema.json": `{"properties": {"n": {"bsonType": "int"}}}`,
 	})
 	caller := evaluator.Caller{Namespace: "db.coll", Inputs: expansion.Inputs{User: exampleUser()}}
