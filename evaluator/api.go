@@ -45,6 +45,7 @@ const (
 	ReasonFieldNotReadable Reason = "field-not-readable" // nothing of the document is readable; or an update touches a withheld field
 	ReasonError            Reason = "error"              // evaluation failed; access denied (fail closed)
 	ReasonFilter           Reason = "filter"             // an applied filter's query excludes the document
+	ReasonSchema           Reason = "schema"             // the rules allow the insert or write, but the document after it breaks the collection's schema
 )
 
 // Fields are the fields of the document that the decided role may read and

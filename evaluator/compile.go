@@ -7,6 +7,7 @@ import (
 
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/schema"
 	"github.com/rulegate/rulegate/source"
 	"github.com/rulegate/rulegate/value"
 )
@@ -292,8 +293,10 @@ type ccoll struct {
 type Program struct {
 	colls map[string]*ccoll
 	dflt  *ccoll
-	fns   *functions
-	nodes int
+	// schemas are the compiled schemas by namespace (nil when none).
+	schemas map[string]*cschema
+	fns     *functions
+	nodes   int
 }
 
 // Namespaces returns the namespaces that have rules of their own, sorted.
@@ -387,6 +390,7 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 			p.dflt = cp.collection("", d.At, d.Roles, d.Filters, true)
 		}
 	}
+	p.schemas = cp.schemas(app, cfg.dataSource)
 	if cp.nodes > cfg.maxNodes {
 		cp.errorf(cp.overAt, CodeTooLarge, "the rules have %d nodes, more than the limit of %d (WithMaxNodes)", cp.nodes, cfg.maxNodes)
 	}
@@ -395,6 +399,59 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// cschema is the compiled schema of a namespace (schema.json, or an old
+// rule file's inline schema): the schema package's Schema, and its
+// validate expressions compiled as rule expressions whose %%this and
+// %%prev name the field they validate. The expressions have a collection
+// of their own, so that their request-phase operands (%%user, ...) are
+// bound per request as a collection's are.
+type cschema struct {
+	s     *schema.Schema
+	coll  *ccoll // nil without validate expressions
+	exprs []*node
+}
+
+// schemas compiles the schema of each namespace: of the data source
+// WithDataSource names, else the one rules.App.Schema chooses. Schema
+// errors are compile errors; its warnings are rulegate check's
+// (schema.Check).
+func (cp *compiler) schemas(app *rules.App, dataSource string) map[string]*cschema {
+	var out map[string]*cschema
+	for _, ds := range app.DataSources {
+		if dataSource != "" && ds.Name != dataSource {
+			continue
+		}
+		for _, rs := range ds.Schemas {
+			ns := rs.Namespace()
+			if out[ns] != nil {
+				continue
+			}
+			if dataSource == "" {
+				rs = app.Schema(ns)
+			}
+			s, diags := schema.Compile(rs.Node)
+			cp.errs = append(cp.errs, diags.Errors()...)
+			if s == nil {
+				continue
+			}
+			cs := &cschema{s: s}
+			if exprs := s.Expressions(); len(exprs) > 0 {
+				cs.coll = &ccoll{ns: ns, file: s.File()}
+				cp.c = cs.coll
+				for _, e := range exprs {
+					cs.exprs = append(cs.exprs, cp.expr(e.Expr, false, e.Path, "schema.validate"))
+				}
+				cp.c = nil
+			}
+			if out == nil {
+				out = map[string]*cschema{}
+			}
+			out[ns] = cs
+		}
+	}
+	return out
 }
 
 // CompileCollection compiles the rules of one collection (a rules.json

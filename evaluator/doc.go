@@ -39,6 +39,7 @@
 //	| document phase   | expansions that change per document: %%root, %%prevRoot, %%this, %%prev                   |
 //	| Trace            | steps keyed by file and RFC 6901 pointer with the concrete values compared                |
 //	| ReadFilter       | MongoDB filter + projection of readable documents, to AND with a client query             |
+//	| schema           | a collection's schema.json (package schema), checked on the inserts and writes allowed    |
 //	| WriteFilter      | MongoDB filter of modifiable documents (with an update: of documents it may write)        |
 //
 // # Reasons
@@ -55,6 +56,8 @@
 //	|                    | replacement, where some field may be unreadable (by the role or a projection) |
 //	| field-not-readable | the role has field rules but none grants reading anything; or an update       |
 //	|                    | touches a field an applied filter's projection withholds                      |
+//	| schema             | the rules allow the insert or write, but the document after it breaks the     |
+//	|                    | collection's schema (bsonType, required, ...) or a validate expression fails  |
 //	| error              | evaluation failed (a function error, a malformed update, a projection         |
 //	|                    | conflict between applied filters, an operand the server does not compare as   |
 //	|                    | a value: ErrRegex, ErrOperator, ErrUndefined); access denied                  |
@@ -133,6 +136,20 @@
 // mql.ApplyUpdate of the stored document and Update) and %%prevRoot as the
 // stored one. %%this and %%prev, in a field rule, are that field's value in
 // %%root and %%prevRoot; elsewhere they are missing.
+//
+// Schemas (mongodb/docs-app-services source/schemas/enforce-a-schema.txt,
+// source/schemas/types.txt; package schema). An insert or write that the
+// rules allow is then checked against the namespace's schema (schema.json,
+// rules.App.Schema): the document after the write (%%root as above; an
+// insert's document) must match it, and each validate expression must
+// hold, with %%this and %%prev the value of its field after and before the
+// write, %%root and %%prevRoot the documents, and the request expansions
+// (%%user, ...); on inserts %%prev and %%prevRoot are missing. A failure
+// denies with ReasonSchema; a write the rules deny keeps the rules' reason.
+// A schema error (schema/type, schema/root) is a Compile error; keywords
+// rulegate does not enforce are rulegate check's warnings
+// (schema/unsupported), not errors. Filters and ReadFilter/WriteFilter do
+// not see the schema: it concerns the document a write produces.
 //
 // Expressions (expressions.txt). Several fields are an AND; {} holds; a
 // plain field name means %%root.<field>; %and/%or and $and/$or/$nor combine

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/mql"
+	"github.com/rulegate/rulegate/schema"
 	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -37,6 +38,10 @@ type Bound struct {
 	// nodes (a failing function); nil when there are none.
 	opErr   []error
 	nodeErr []error
+	// sch is the namespace's schema (nil when none) and schB the binding
+	// of its validate expressions (nil when it has none).
+	sch  *cschema
+	schB *Bound
 }
 
 // Doc is the document side of a decision: what the caller does (Action)
@@ -72,10 +77,22 @@ func (p *Program) Bind(ctx context.Context, caller Caller) (*Bound, error) {
 		return nil, err
 	}
 	b := &Bound{p: p, c: p.collection(caller.Namespace), ns: caller.Namespace, in: caller.Inputs}
-	c := b.c
-	if c == nil {
-		return b, nil
+	if cs := p.schemas[caller.Namespace]; cs != nil {
+		b.sch = cs
+		if cs.coll != nil {
+			b.schB = &Bound{p: p, c: cs.coll, ns: caller.Namespace, in: caller.Inputs}
+			b.schB.bind(ctx)
+		}
 	}
+	if b.c != nil {
+		b.bind(ctx)
+	}
+	return b, nil
+}
+
+// bind resolves the request-phase operands and nodes of b.c.
+func (b *Bound) bind(ctx context.Context) {
+	c := b.c
 	ec := evalCtx{ctx: ctx, b: b, live: true}
 	b.vals = make([]value.Value, len(c.reqOps))
 	for _, o := range c.reqOps {
@@ -150,7 +167,6 @@ func (p *Program) Bind(ctx context.Context, caller Caller) (*Bound, error) {
 			ec.err = nil
 		}
 	}
-	return b, nil
 }
 
 // Evaluate decides whether the caller may perform d.Action on d.Document
@@ -334,12 +350,55 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 		}
 	}
 	dec.Reason = ec.decide(role, d)
+	if b.sch != nil && dec.Reason == ReasonAllowed && ec.err == nil && (d.Action == ActionInsert || d.Action == ActionWrite) {
+		dec.Reason = ec.schema(b)
+	}
 	dec.Allowed = dec.Reason == ReasonAllowed
 	if cfg.fields {
 		dec.Fields = ec.fields(role, applied)
 	}
 	err := ec.finish(&dec)
 	return dec, err
+}
+
+// schema decides an insert or write that the rules allow against the
+// namespace's schema (source/schemas/enforce-a-schema.txt): the document
+// after the write (%%root) must match it, and each validate expression
+// must hold, seeing %%prevRoot and %%prev before the write (Missing on
+// inserts). A write whose document after it is not known is checked on
+// the document as given (fail closed).
+func (ec *evalCtx) schema(b *Bound) Reason {
+	cs := b.sch
+	doc, _ := ec.root.DocumentOK()
+	if err := cs.s.Validate(doc); err != nil {
+		var ve *schema.ValidationError
+		if !errors.As(err, &ve) {
+			ec.fail(err)
+			return ReasonError
+		}
+		if ec.trace != nil {
+			ec.trace.Steps = append(ec.trace.Steps, Step{File: ve.File, Ptr: ve.SchemaPtr, What: "schema", Detail: err.Error(), Result: false})
+		}
+		return ReasonSchema
+	}
+	if ec.trace != nil {
+		ec.trace.Steps = append(ec.trace.Steps, Step{File: cs.s.File(), What: "schema", Detail: "the document matches the schema", Result: true})
+	}
+	vc := evalCtx{ctx: ec.ctx, b: b.schB, root: ec.root, prev: ec.prev, trace: ec.trace, file: cs.s.File()}
+	for _, n := range cs.exprs {
+		ok := vc.node(n)
+		if vc.trace != nil {
+			vc.step(n.at, "schema.validate", "", ok)
+		}
+		if vc.err != nil {
+			ec.fail(vc.err)
+			return ReasonError
+		}
+		if !ok {
+			return ReasonSchema
+		}
+	}
+	return ReasonAllowed
 }
 
 // filterOn reports whether filter f applies to the request: its

@@ -57,7 +57,26 @@ type DataSource struct {
 	DefaultRule *DefaultRule
 	// Collections are the <db>/<coll>/rules.json files, sorted by namespace.
 	Collections []*Collection
+	// Schemas are the <db>/<coll>/schema.json files, sorted by namespace.
+	Schemas []*Schema
 }
+
+// Schema is data_sources/<service>/<db>/<coll>/schema.json: the BSON
+// schema that writes to the collection must match
+// (source/schemas/enforce-a-schema.txt). It is kept as parsed JSON;
+// package schema compiles it.
+type Schema struct {
+	// Database and Collection are those of the rules.json in the same
+	// folder, else the folder names.
+	Database, Collection string
+	// Dir is the folder of the file relative to the app.
+	Dir string
+	// Node is the file's JSON value.
+	Node *source.Node
+}
+
+// Namespace returns "<database>.<collection>".
+func (s *Schema) Namespace() string { return s.Database + "." + s.Collection }
 
 // Collection is data_sources/<service>/<db>/<coll>/rules.json.
 type Collection struct {

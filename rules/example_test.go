@@ -236,3 +236,23 @@ func ExampleSummary() {
 	fmt.Println(rules.Summary(e))
 	// Output: and(_id[%%root._id] == %stringToOid(%%user.id), n[%%root.n] == long:5)
 }
+
+func ExampleApp_Schema() {
+	app, _ := rules.LoadApp(fstest.MapFS{
+		"data_sources/mongodb-atlas/shop/orders/schema.json": {Data: []byte(`{"bsonType": "object", "required": ["total"]}`)},
+	})
+	s := app.Schema("shop.orders")
+	fmt.Println(s.Namespace(), s.Dir, s.Node.Get("required").Elems[0].Str)
+	fmt.Println(app.Schema("shop.users") == nil)
+	// Output:
+	// shop.orders data_sources/mongodb-atlas/shop/orders total
+	// true
+}
+
+func ExampleParseExprNode() {
+	f := source.NewFile("schema.json", []byte(`{"properties": {"owner_id": {"validate": {"%%prev": "%%this"}}}}`))
+	n, _ := source.ParseJSON(f)
+	e, err := rules.ParseExprNode(n.Get("properties").Get("owner_id").Get("validate"))
+	fmt.Println(e.Loc().Ptr, err)
+	// Output: /properties/owner_id/validate/%%prev <nil>
+}

@@ -16,6 +16,7 @@ import (
 //
 //	data_sources/<service>/default_rule.json          -> DataSource.DefaultRule
 //	data_sources/<service>/<db>/<coll>/rules.json     -> DataSource.Collections
+//	data_sources/<service>/<db>/<coll>/schema.json    -> DataSource.Schemas
 //	auth/custom_user_data.json                        -> App.CustomUserData
 //	functions/<name>.expr                             -> App.Functions
 //
@@ -25,12 +26,12 @@ import (
 // (source/reference/config/legacy.txt):
 //
 //	services/<service>/config.json                    -> a DataSource when its "type" is mongodb-atlas or mongodb-datalake
-//	services/<service>/rules/<db>.<coll>.json         -> DataSource.Collections (Collection.InlineSchema keeps "schema")
+//	services/<service>/rules/<db>.<coll>.json         -> DataSource.Collections (Collection.InlineSchema keeps "schema", also a DataSource.Schemas entry)
 //	config.json or stitch.json custom_user_data_config -> App.CustomUserData
 //	functions/<name>.expr                             -> App.Functions
 //
 // Every data_sources/<service> folder is a DataSource, even one holding only
-// config.json. Other files (config.json of a data source, schema.json,
+// config.json. Other files (config.json of a data source,
 // relationships.json, functions' JavaScript and config.json, the rules of
 // services that are not data sources, ...) are ignored. File names in
 // diagnostics are the slash paths relative to the app directory.
@@ -48,6 +49,28 @@ func LoadApp(fsys fs.FS) (*App, error) {
 	}
 	app := l.app
 	for _, ds := range l.sources {
+		for _, c := range ds.Collections {
+			// An old rule file's inline schema is the collection's schema.
+			if c.InlineSchema != nil {
+				ds.Schemas = append(ds.Schemas, &Schema{Database: c.Database, Collection: c.Collection, Node: c.InlineSchema})
+			}
+		}
+		for _, s := range ds.Schemas {
+			// The namespace of the folder's rules.json, whose keys win
+			// over the folder names.
+			for _, c := range ds.Collections {
+				if s.Dir != "" && c.Dir == s.Dir {
+					s.Database, s.Collection = c.Database, c.Collection
+				}
+			}
+		}
+		sort.SliceStable(ds.Schemas, func(i, j int) bool {
+			a, b := ds.Schemas[i], ds.Schemas[j]
+			if a.Namespace() != b.Namespace() {
+				return a.Namespace() < b.Namespace()
+			}
+			return a.Dir < b.Dir
+		})
 		sort.SliceStable(ds.Collections, func(i, j int) bool {
 			a, b := ds.Collections[i], ds.Collections[j]
 			if a.Namespace() != b.Namespace() {
@@ -193,6 +216,16 @@ func (l *loader) current() {
 				c.pathDB, c.pathColl = parts[2], parts[3]
 				l.addCollection(l.dataSource(parts[1]), c)
 			}
+		case len(parts) == 5 && parts[0] == "data_sources" && parts[4] == "schema.json":
+			if f := l.read(name); f != nil {
+				n, err := source.ParseJSON(f)
+				if err != nil {
+					l.addErr(err)
+					return
+				}
+				ds := l.dataSource(parts[1])
+				ds.Schemas = append(ds.Schemas, &Schema{Database: parts[2], Collection: parts[3], Dir: path.Dir(name), Node: n})
+			}
 		case name == "auth/custom_user_data.json":
 			if f := l.read(name); f != nil {
 				cud, err := ParseCustomUserData(f)
@@ -260,6 +293,26 @@ func (a *App) Collection(namespace string) (*Collection, *DataSource) {
 		}
 	}
 	return found, foundDS
+}
+
+// Schema returns the schema of namespace (a schema.json, or an old rule
+// file's inline schema), or nil. The data source is chosen as Collection
+// chooses it: the one named by custom_user_data.json's mongo_service_name
+// when several have a schema for the namespace, else the first by name.
+func (a *App) Schema(namespace string) *Schema {
+	var found *Schema
+	for _, ds := range a.DataSources {
+		for _, s := range ds.Schemas {
+			if s.Namespace() != namespace {
+				continue
+			}
+			if found == nil || a.CustomUserData != nil && ds.Name == a.CustomUserData.MongoServiceName {
+				found = s
+			}
+			break
+		}
+	}
+	return found
 }
 
 // DefaultRuleFor returns the default rule (default_rule.json) that applies

@@ -174,3 +174,35 @@ func TestLoadAppLegacy(t *testing.T) {
 		t.Errorf("current layout with services/: %v, %+v", err, cur.CustomUserData)
 	}
 }
+
+// TestLoadAppSchemas: schema.json files are kept by data source, sorted by
+// namespace, under the namespace of the rules.json of their folder (its
+// keys win over the folder names), else the folder names; App.Schema picks
+// the data source as App.Collection does.
+func TestLoadAppSchemas(t *testing.T) {
+	app, err := rules.LoadApp(fstest.MapFS{
+		"data_sources/a/db/renamed/rules.json":  {Data: []byte(`{"database": "db", "collection": "real", "roles": []}`)},
+		"data_sources/a/db/renamed/schema.json": {Data: []byte(`{"title": "a-real"}`)},
+		"data_sources/a/db/b/schema.json":       {Data: []byte(`{"title": "a-b"}`)},
+		"data_sources/z/db/b/schema.json":       {Data: []byte(`{"title": "z-b"}`)},
+		"auth/custom_user_data.json":            {Data: []byte(`{"enabled": false, "mongo_service_name": "z"}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ds := range app.DataSources {
+		for _, s := range ds.Schemas {
+			got = append(got, ds.Name+":"+s.Namespace()+":"+s.Node.Get("title").Str)
+		}
+	}
+	if want := "a:db.b:a-b a:db.real:a-real z:db.b:z-b"; strings.Join(got, " ") != want {
+		t.Errorf("schemas: got %q, want %q", strings.Join(got, " "), want)
+	}
+	if s := app.Schema("db.b"); s == nil || s.Node.Get("title").Str != "z-b" {
+		t.Errorf("App.Schema(db.b) should be mongo_service_name's, got %+v", s)
+	}
+	if s := app.Schema("db.renamed"); s != nil {
+		t.Errorf("App.Schema(db.renamed) = %+v, want nil: the folder's rules.json names db.real", s)
+	}
+}

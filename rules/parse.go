@@ -133,6 +133,18 @@ func ParseExpr(f *source.File) (Expr, error) {
 	return e, nil
 }
 
+// ParseExprNode parses the rule expression n, a value inside a parsed
+// file (the "validate" expression of a schema); the nodes keep n's file
+// and pointers.
+func ParseExprNode(n *source.Node) (Expr, error) {
+	p := &parser{f: n.File()}
+	e := p.expr(n)
+	if err := p.done(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
 // parser turns the JSON tree of one file into the AST, collecting every
 // diagnostic.
 type parser struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/schema"
 	"github.com/rulegate/rulegate/source"
 )
 
@@ -15,17 +16,19 @@ var checkCmd = &command{
 	usage:   "check [--allow-warnings] [--color=auto|always|never] [--app] APP",
 	help: `
 Check parses every rule file of the app directory APP (data_sources/**/rules.json,
-default_rule.json, auth/custom_user_data.json, functions/*.expr) and validates
-the rules. An app exported in the realm-cli v1 / Stitch layout
-(services/<service>/rules/<db>.<coll>.json, config.json or stitch.json) is read
-too. APP may also be given as --app APP. Each problem is printed as
+default_rule.json, schema.json, auth/custom_user_data.json, functions/*.expr)
+and validates the rules and schemas. An app exported in the realm-cli v1 /
+Stitch layout (services/<service>/rules/<db>.<coll>.json, config.json or
+stitch.json) is read too. APP may also be given as --app APP. Each problem is
+printed as
 
   file:line:col: pointer: message (code)
 
 followed by the offending line and a caret. Warnings (a shadowed role, an
 custom-data collection clients can write, a docs spelling read as the reference
-one, ...) are problems too: they fail the check unless --allow-warnings is
-given. (--strict, the former opt-in, is still accepted and changes nothing.)
+one, a schema keyword rulegate does not enforce, ...) are problems too: they
+fail the check unless --allow-warnings is given. (--strict, the former opt-in,
+is still accepted and changes nothing.)
 
 Exit status: 0 clean, 1 problems found (errors, or warnings without
 --allow-warnings), 2 APP is not an app directory.
@@ -69,6 +72,7 @@ func (c *cli) check(args []string) int {
 	}
 	if app != nil {
 		errs = append(errs, rules.Validate(app, rules.ValidateOptions{})...)
+		errs = append(errs, schema.Check(app)...)
 	}
 	errs.Sort()
 	files := map[string]*source.File{}

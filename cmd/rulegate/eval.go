@@ -38,8 +38,10 @@ The output, with keys in this order:
    "fields": {"read": ["_id", "name"], "write": ["name"]}}
 
 "role" is null when no role applied; "reason" is a stable code (allowed,
-no-rules, no-role, document-filter, permission-denied, field-not-writable,
-field-not-readable, error). --trace adds "trace": every rule evaluated, with
+no-rules, filter, no-role, document-filter, permission-denied,
+field-not-writable, field-not-readable, schema, error; "schema": the rules
+allow the insert or write, but the document after it breaks the
+collection's schema.json). --trace adds "trace": every rule evaluated, with
 its file, JSON pointer, the values compared and the result.
 
 Exit status: 0 whatever the decision, 2 on a bad request or app.
