@@ -9,6 +9,7 @@ import (
 
 	"github.com/rulegate/rulegate/internal/casetest"
 	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/schema"
 )
 
 // realWorld holds real apps exported from App Services, Realm and Stitch
@@ -85,7 +86,10 @@ func TestRealWorld(t *testing.T) {
 			}
 		}
 		pendingSeen := map[string]bool{}
-		for _, e := range rules.Validate(app, rules.ValidateOptions{}) {
+		// The rules and the collection schemas, as rulegate check reports
+		// them.
+		diags := append(rules.Validate(app, rules.ValidateOptions{}), schema.Check(app)...)
+		for _, e := range diags {
 			golden.WriteString(e.Error() + "\n")
 			if e.IsWarning() {
 				continue
