@@ -47,6 +47,13 @@ const (
 	ReasonFilter           Reason = "filter"             // an applied filter's query excludes the document
 )
 
+// Reasons returns every decision reason, allowed first: the one list
+// tools show (rulegate eval --help) and check against.
+func Reasons() []Reason {
+	return []Reason{ReasonAllowed, ReasonNoRules, ReasonFilter, ReasonNoRole, ReasonDocumentFilter,
+		ReasonPermission, ReasonFieldNotWritable, ReasonFieldNotReadable, ReasonError}
+}
+
 // Fields are the fields of the document that the decided role may read and
 // write: top-level names, or dotted paths for embedded fields with rules of
 // their own; sorted.

@@ -50,9 +50,12 @@
 //	| filter             | an applied filter's query excludes the document                               |
 //	| no-role            | no role's apply_when holds for the document                                   |
 //	| document-filter    | the role's document_filters deny the action on the document                   |
-//	| permission-denied  | the role's permission is false (read, insert, delete, search)                 |
-//	| field-not-writable | a write (update, insert, delete) touches a field the role cannot write; a     |
-//	|                    | replacement, where some field may be unreadable (by the role or a projection) |
+//	| permission-denied  | the role's permission is false (read, insert, delete, search); or its         |
+//	|                    | document-level write is false (write, insert, delete: it is the write         |
+//	|                    | permission of every field, whatever the field rules say)                      |
+//	| field-not-writable | a write (update, insert, delete) touches a field the role cannot write and    |
+//	|                    | the role has no document-level write; a replacement, where some field may be  |
+//	|                    | unreadable (by the role or a projection)                                      |
 //	| field-not-readable | the role has field rules but none grants reading anything; or an update       |
 //	|                    | touches a field an applied filter's projection withholds                      |
 //	| error              | evaluation failed (a function error, a malformed update, a projection         |
@@ -298,7 +301,8 @@
 //     denial (ReasonFieldNotWritable, ReasonDocumentFilter) without it.
 //   - A replacement removes every field it does not give, those the
 //     caller cannot read included, so its decision would tell whether
-//     they are present. It is denied with ReasonFieldNotWritable,
+//     they are present. It is denied with ReasonFieldNotWritable
+//     (ReasonPermission when the role's document-level write is false),
 //     whatever the stored document holds, when an applied filter has a
 //     projection, or when the role does not let the caller read every
 //     field a document may hold (document-level read or write, or every

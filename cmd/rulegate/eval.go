@@ -37,10 +37,11 @@ The output, with keys in this order:
   {"allowed": true, "role": "member", "reason": "allowed",
    "fields": {"read": ["_id", "name"], "write": ["name"]}}
 
-"role" is null when no role applied; "reason" is a stable code (allowed,
-no-rules, no-role, document-filter, permission-denied, field-not-writable,
-field-not-readable, error). --trace adds "trace": every rule evaluated, with
-its file, JSON pointer, the values compared and the result.
+"role" is null when no role applied; "reason" is a stable code, one of:
+{{reasons}}
+
+--trace adds "trace": every rule evaluated, with its file, JSON pointer, the
+values compared and the result.
 
 Exit status: 0 whatever the decision, 2 on a bad request or app.
 
@@ -53,7 +54,30 @@ Examples:
 `,
 }
 
-func init() { evalCmd.run = (*cli).eval }
+func init() {
+	evalCmd.run = (*cli).eval
+	evalCmd.help = strings.Replace(evalCmd.help, "{{reasons}}", reasonList(), 1)
+}
+
+// reasonList is evaluator.Reasons as indented lines of at most 78
+// characters.
+func reasonList() string {
+	var b strings.Builder
+	line := " "
+	for i, r := range evaluator.Reasons() {
+		word := " " + string(r)
+		if i < len(evaluator.Reasons())-1 {
+			word += ","
+		}
+		if len(line)+len(word) > 78 {
+			b.WriteString(line + "\n")
+			line = " "
+		}
+		line += word
+	}
+	b.WriteString(line)
+	return b.String()
+}
 
 // evalOutput is eval's output; the field order is the contract.
 type evalOutput struct {
