@@ -70,6 +70,9 @@ const (
 	// can hold one, the parser refuses operators in values). See
 	// value.CheckOperand.
 	CodeOperand = "rules/operand"
+	// CodeDuplicateValue: two files of values/ define the same value
+	// name.
+	CodeDuplicateValue = "rules/duplicate-value"
 	// CodeFile: a file of the app could not be read.
 	CodeFile = "rules/file"
 )

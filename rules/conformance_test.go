@@ -19,7 +19,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/cases/*.txtar")
 
 // caseApp builds the app of a conformance case. Archive files named by app
-// paths (data_sources/..., auth/..., functions/...) are used as they are;
+// paths (data_sources/..., auth/..., functions/..., values/...,
+// environments/..., realm_config.json) are used as they are;
 // the shorthands "rules.json" and "default_rule.json" stand for
 // data_sources/mongodb-atlas/db/coll/rules.json and
 // data_sources/mongodb-atlas/default_rule.json.
@@ -31,7 +32,8 @@ func caseApp(a *txtar.Archive) fstest.MapFS {
 			fsys["data_sources/mongodb-atlas/db/coll/rules.json"] = &fstest.MapFile{Data: f.Data}
 		case f.Name == "default_rule.json":
 			fsys["data_sources/mongodb-atlas/default_rule.json"] = &fstest.MapFile{Data: f.Data}
-		case strings.HasPrefix(f.Name, "data_sources/"), strings.HasPrefix(f.Name, "auth/"), strings.HasPrefix(f.Name, "functions/"):
+		case strings.HasPrefix(f.Name, "data_sources/"), strings.HasPrefix(f.Name, "auth/"), strings.HasPrefix(f.Name, "functions/"),
+			strings.HasPrefix(f.Name, "values/"), strings.HasPrefix(f.Name, "environments/"), f.Name == "realm_config.json":
 			fsys[f.Name] = &fstest.MapFile{Data: f.Data}
 		}
 	}

@@ -26,6 +26,31 @@
 //	| data_sources/<service>/config.json                | (ignored)      | source/reference/config/data_sources.txt             |
 //	| auth/custom_user_data.json                        | *CustomUserData| source/reference/config/auth.txt (Custom User Data)  |
 //	| functions/<name>.expr                             | *Function      | rulegate: %function bodies in expr-lang              |
+//	| values/<name>.json                                | *Value         | source/reference/config/values.txt                   |
+//	| environments/<tag>.json                           | *Environment   | source/reference/config/environments.txt             |
+//	| realm_config.json ("environment" only)            | App.Environment| source/values-and-secrets/define-environment-values.txt |
+//
+// # Values and environments
+//
+// A value file is {"id", "name", "from_secret", "value"}
+// (source/reference/config/values.txt); Stitch exports also write
+// "private", accepted and without effect on rules. %%values is an object
+// of every value by name (source/rules/expressions.txt, Value Expansions).
+// A value with "from_secret": true names a secret, and an export holds no
+// secret (source/values-and-secrets.txt): rulegate leaves it unset, so
+// %%values.<name> is missing and rules that need it fail closed, unless
+// the caller provides it (App.Inputs). An environment file is
+// {"values": {...}}; the environments App Services supports are No
+// Environment (no-environment.json, tag "") and development, testing, qa,
+// production (source/manage-apps/configure/environments.txt). The app
+// runs in the environment realm_config.json names
+// (source/values-and-secrets/define-environment-values.txt), "" when it
+// names none; %%environment is {"tag": <tag>, "values": <that file's
+// values>} (Environment Expansions). The documentation does not say what
+// tag No Environment has; rulegate uses "" (what an export's
+// realm_config.json writes for it). App.Inputs builds both inputs for a
+// tag, with the caller's values over the export's by name; a tag that is
+// neither supported nor the name of a file is ErrEnvironment.
 //
 // # Keys
 //
@@ -180,6 +205,7 @@
 //	| rules/duplicate-collection    | error    | two rules.json of a data source name the same namespace        |
 //	| rules/unknown-function        | error    | %function names no functions/<name>.expr and no Go function    |
 //	| rules/custom-data             | error    | custom user data enabled but incomplete or naming no data source |
+//	| rules/duplicate-value         | error    | two files of values/ define the same value name                |
 //	| rules/custom-data-unprotected | warning  | the custom user data collection has no rules and no default rule |
 //	| rules/namespace               | warning  | rules.json's keys disagree with its folder (the keys win)      |
 //	| rules/spelling                | warning  | "project" for "projection", "%%user.id%%" for "%%user.id"      |

@@ -17,6 +17,9 @@ import (
 //	data_sources/<service>/<db>/<coll>/rules.json     -> DataSource.Collections
 //	auth/custom_user_data.json                        -> App.CustomUserData
 //	functions/<name>.expr                             -> App.Functions
+//	values/<name>.json                                -> App.Values
+//	environments/<tag>.json                           -> App.Environments
+//	realm_config.json ("environment")                 -> App.Environment
 //
 // Every data_sources/<service> folder is a DataSource, even one holding only
 // config.json. Other files (config.json, schema.json, relationships.json,
@@ -128,6 +131,7 @@ func LoadApp(fsys fs.FS) (*App, error) {
 	}
 	sort.Slice(app.DataSources, func(i, j int) bool { return app.DataSources[i].Name < app.DataSources[j].Name })
 	sort.Slice(app.Functions, func(i, j int) bool { return app.Functions[i].Name < app.Functions[j].Name })
+	loadValues(fsys, app, &errs)
 	errs.Sort()
 	app.LoadErrors = errs
 	return app, errs.Err()
