@@ -15,7 +15,7 @@ import (
 var evalCmd = &command{
 	name:    "eval",
 	summary: "decide one request read from stdin",
-	usage:   "eval --app APP [--trace] [--secret SECRET] < request.json",
+	usage:   "eval --app APP [--environment TAG] [--trace] [--secret SECRET] < request.json",
 	help: `
 Eval reads one request as JSON on standard input and prints the decision the
 app's rules make for it:
@@ -31,6 +31,12 @@ carry "token": an access token, verified with the HS256 secret given by
 --secret. Optional keys: "update" (the update document of a write),
 "request", "values", "environment" (the %%request, %%values and
 %%environment expansions).
+
+%%values holds the app's values/*.json and %%environment the tag and values
+of environments/<tag>.json, for the environment realm_config.json names or
+--environment TAG ("no-environment" for none); a secret value is unset. The
+request's "values" and "environment": {"tag": ..., "values": {...}} add to
+them and replace them by name (give a secret's value so).
 
 The output, with keys in this order:
 
@@ -93,6 +99,7 @@ func (c *cli) eval(args []string) int {
 	appDir := fs.String("app", "", "the app directory (required)")
 	trace := fs.Bool("trace", false, "print the trace of the decision")
 	secret := fs.String("secret", "", `the HS256 secret that verifies a request's "token"`)
+	env := addEnvironmentFlag(fs)
 	pos, code, ok := c.parseFlags(evalCmd, fs, args)
 	if !ok {
 		return code
@@ -103,7 +110,7 @@ func (c *cli) eval(args []string) int {
 	if len(pos) > 0 {
 		return c.usageErr(evalCmd, "unexpected argument %q: the request is read from standard input", pos[0])
 	}
-	_, prog, ok := c.loadProgram(evalCmd, *appDir)
+	app, prog, ok := c.loadProgram(evalCmd, *appDir)
 	if !ok {
 		return exitUsage
 	}
@@ -111,6 +118,9 @@ func (c *cli) eval(args []string) int {
 		evaluator.ActionRead, evaluator.ActionWrite, evaluator.ActionInsert, evaluator.ActionDelete, evaluator.ActionSearch})
 	if err != nil {
 		c.requestErr(evalCmd, err)
+		return exitUsage
+	}
+	if !c.withAppValues(evalCmd, app, env, req) {
 		return exitUsage
 	}
 	var tr evaluator.Trace
