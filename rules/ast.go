@@ -42,6 +42,9 @@ type App struct {
 	CustomUserData *CustomUserData
 	// Functions are functions/<name>.expr, sorted by name.
 	Functions []*Function
+	// JSFunctions are the functions the export implements in
+	// JavaScript, sorted by name: rulegate does not run them.
+	JSFunctions []*JSFunction
 	// Values are values/<name>.json, sorted by name (%%values).
 	Values []*Value
 	// Environments are environments/<tag>.json, sorted by tag

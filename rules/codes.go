@@ -40,6 +40,10 @@ const (
 	// CodeUnknownFunction: %function names a function that is neither in
 	// functions/ nor provided by Go (ValidateOptions.Functions).
 	CodeUnknownFunction = "rules/unknown-function"
+	// CodeJSFunction: %function names a function the export implements
+	// in JavaScript (App.JSFunctions), which rulegate does not run, and
+	// no Go function provides it.
+	CodeJSFunction = "rules/js-function"
 	// CodeCustomDataUnprotected: the custom user data collection has no
 	// rules.json and its data source no default rule.
 	CodeCustomDataUnprotected = "rules/custom-data-unprotected"

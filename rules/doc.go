@@ -26,6 +26,8 @@
 //	| data_sources/<service>/config.json                | (ignored)      | source/reference/config/data_sources.txt             |
 //	| auth/custom_user_data.json                        | *CustomUserData| source/reference/config/auth.txt (Custom User Data)  |
 //	| functions/<name>.expr                             | *Function      | rulegate: %function bodies in expr-lang              |
+//	| functions/<name>.js, functions/config.json,       | *JSFunction    | source/reference/config/functions.txt (names only;   |
+//	| functions/<name>/source.js, <name>/config.json    |                | rulegate does not run JavaScript)                    |
 //	| values/<name>.json                                | *Value         | source/reference/config/values.txt                   |
 //	| environments/<tag>.json                           | *Environment   | source/reference/config/environments.txt             |
 //	| realm_config.json ("environment" only)            | App.Environment| source/values-and-secrets/define-environment-values.txt |
@@ -204,6 +206,10 @@
 //	| rules/duplicate-filter        | error    | two filters of a collection share a name                       |
 //	| rules/duplicate-collection    | error    | two rules.json of a data source name the same namespace        |
 //	| rules/unknown-function        | error    | %function names no functions/<name>.expr and no Go function    |
+//	| rules/js-function             | error    | %function names a JavaScript function of the export            |
+//	|                               |          | (functions/<name>.js, <name>/source.js, or a config.json that  |
+//	|                               |          | names it): give a Go function (evaluator.WithFunction) or stub |
+//	|                               |          | its result in the tests ("functions" in package fixtures)      |
 //	| rules/custom-data             | error    | custom user data enabled but incomplete or naming no data source |
 //	| rules/duplicate-value         | error    | two files of values/ define the same value name                |
 //	| rules/custom-data-unprotected | warning  | the custom user data collection has no rules and no default rule |

@@ -20,6 +20,8 @@ import (
 //	values/<name>.json                                -> App.Values
 //	environments/<tag>.json                           -> App.Environments
 //	realm_config.json ("environment")                 -> App.Environment
+//	functions/<name>.js, functions/<name>/source.js,
+//	functions/config.json, functions/<name>/config.json -> App.JSFunctions (names only)
 //
 // Every data_sources/<service> folder is a DataSource, even one holding only
 // config.json. Other files (config.json, schema.json, relationships.json,
@@ -132,6 +134,7 @@ func LoadApp(fsys fs.FS) (*App, error) {
 	sort.Slice(app.DataSources, func(i, j int) bool { return app.DataSources[i].Name < app.DataSources[j].Name })
 	sort.Slice(app.Functions, func(i, j int) bool { return app.Functions[i].Name < app.Functions[j].Name })
 	loadValues(fsys, app, &errs)
+	loadJSFunctions(fsys, app)
 	errs.Sort()
 	app.LoadErrors = errs
 	return app, errs.Err()
