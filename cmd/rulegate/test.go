@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/fixtures"
 	"github.com/rulegate/rulegate/source"
 )
@@ -88,6 +89,9 @@ func (c *cli) test(args []string) int {
 	}
 	opts := []fixtures.RunOption{fixtures.WithApp(app)}
 	if env.set {
+		if _, err := app.Inputs(expansion.Inputs{}, env.tag); err != nil {
+			return c.usageErr(testCmd, "--environment: %v", err)
+		}
 		opts = append(opts, fixtures.WithEnvironment(env.tag))
 	}
 	if *coverage {
