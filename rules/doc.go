@@ -36,7 +36,8 @@
 //
 // A value file is {"id", "name", "from_secret", "value"}
 // (source/reference/config/values.txt); Stitch exports also write
-// "private", accepted and without effect on rules. %%values is an object
+// "private" (undocumented; seen in the real exports), accepted and without
+// effect on rules. %%values is an object
 // of every value by name (source/rules/expressions.txt, Value Expansions).
 // A value with "from_secret": true names a secret, and an export holds no
 // secret (source/values-and-secrets.txt): rulegate leaves it unset, so

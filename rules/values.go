@@ -134,7 +134,7 @@ func loadValues(fsys fs.FS, app *App, errs *source.ErrorList) {
 
 // valueKeys are the keys of a value file: the current reference
 // (source/reference/config/values.txt) and "private", which Stitch exports
-// write (it hid a value from clients; rules always see it).
+// write (undocumented; it does not change what rules see).
 var valueKeys = []string{"id", "name", "value", "from_secret", "private"}
 
 func parseValue(f *source.File, stem string) (*Value, error) {
