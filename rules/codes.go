@@ -40,10 +40,6 @@ const (
 	// CodeUnknownFunction: %function names a function that is neither in
 	// functions/ nor provided by Go (ValidateOptions.Functions).
 	CodeUnknownFunction = "rules/unknown-function"
-	// CodeJSFunction: %function names a function the export implements
-	// in JavaScript (App.JSFunctions), which rulegate does not run, and
-	// no Go function provides it.
-	CodeJSFunction = "rules/js-function"
 	// CodeCustomDataUnprotected: the custom user data collection has no
 	// rules.json and its data source no default rule.
 	CodeCustomDataUnprotected = "rules/custom-data-unprotected"
@@ -74,6 +70,10 @@ const (
 	// can hold one, the parser refuses operators in values). See
 	// value.CheckOperand.
 	CodeOperand = "rules/operand"
+	// CodeJSFunction: %function names a function the export implements
+	// in JavaScript (App.JSFunctions), which rulegate does not run, and
+	// no Go function provides it.
+	CodeJSFunction = "rules/js-function"
 	// CodeDuplicateValue: two files of values/ define the same value
 	// name.
 	CodeDuplicateValue = "rules/duplicate-value"

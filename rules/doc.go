@@ -212,7 +212,6 @@
 //	|                               |          | names it): give a Go function (evaluator.WithFunction) or stub |
 //	|                               |          | its result in the tests ("functions" in package fixtures)      |
 //	| rules/custom-data             | error    | custom user data enabled but incomplete or naming no data source |
-//	| rules/duplicate-value         | error    | two files of values/ define the same value name                |
 //	| rules/custom-data-unprotected | warning  | the custom user data collection has no rules and no default rule |
 //	| rules/namespace               | warning  | rules.json's keys disagree with its folder (the keys win)      |
 //	| rules/spelling                | warning  | "project" for "projection", "%%user.id%%" for "%%user.id"      |
@@ -224,6 +223,7 @@
 //	|                               |          | operand (MongoDB refuses comparisons to undefined), or, in a   |
 //	|                               |          | hand-built App, a document starting with a $ field (not a      |
 //	|                               |          | DBRef) as an operand or in an array operand (value.CheckOperand) |
+//	| rules/duplicate-value         | error    | two files of values/ define the same value name                |
 //
 // Parse errors (LoadApp, ParseRules, ...) stop an app from loading; LoadApp
 // keeps them in App.LoadErrors and Validate reports them again with its own

@@ -17,16 +17,15 @@ import (
 //	data_sources/<service>/<db>/<coll>/rules.json     -> DataSource.Collections
 //	auth/custom_user_data.json                        -> App.CustomUserData
 //	functions/<name>.expr                             -> App.Functions
-//	values/<name>.json                                -> App.Values
-//	environments/<tag>.json                           -> App.Environments
-//	realm_config.json ("environment")                 -> App.Environment
-//	functions/<name>.js, functions/<name>/source.js,
-//	functions/config.json, functions/<name>/config.json -> App.JSFunctions (names only)
 //
 // Every data_sources/<service> folder is a DataSource, even one holding only
-// config.json. Other files (config.json, schema.json, relationships.json,
-// functions' JavaScript, ...) are ignored. File names in diagnostics are the
-// slash paths relative to the app directory.
+// config.json. values/<name>.json, environments/<tag>.json and
+// realm_config.json's "environment" are App.Values, App.Environments and
+// App.Environment (values.go); of functions' JavaScript and config.json
+// files only the function names are read (App.JSFunctions, jsfunctions.go).
+// Other files (config.json, schema.json, relationships.json, ...) are
+// ignored. File names in diagnostics are the slash paths relative to the
+// app directory.
 //
 // Every problem of every file is reported: the error is a sorted
 // source.ErrorList (nil when all files parsed). The App is returned even on

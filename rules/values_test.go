@@ -2,11 +2,14 @@ package rules_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/internal/txtar"
 	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/source"
 )
 
 func valuesApp(t *testing.T) *rules.App {
@@ -119,4 +122,55 @@ func TestAppInputs(t *testing.T) {
 	if _, err := app.Inputs(expansion.Inputs{}, "staging"); !errors.Is(err, rules.ErrEnvironment) {
 		t.Errorf("errors.Is(err, ErrEnvironment) = false for %v", err)
 	}
+}
+
+// FuzzValues checks, for any bytes as a value file, an environment file,
+// realm_config.json, functions/config.json and a caller's overrides, that
+// LoadApp never panics and reports well-formed diagnostics, and that
+// App.Inputs either fails or gives inputs that Validate accepts (JSON
+// objects). It is seeded with the value and environment files of the
+// conformance corpus.
+func FuzzValues(f *testing.F) {
+	files, _ := txtar.Glob("testdata/cases/*.txtar")
+	for _, file := range files {
+		a, err := txtar.ParseFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, af := range a.Files {
+			if strings.HasPrefix(af.Name, "values/") || strings.HasPrefix(af.Name, "environments/") || af.Name == "realm_config.json" {
+				f.Add(af.Data, []byte(`{"values":{"x":1}}`))
+			}
+		}
+	}
+	f.Add([]byte(`{"name":"a","value":{"$oid":"5f0000000000000000000001"}}`), []byte(`{"tag":"qa","values":{"a":"\u0000"}}`))
+	f.Fuzz(func(t *testing.T, data, over []byte) {
+		fsys := fstest.MapFS{
+			"values/v.json":                {Data: data},
+			"environments/production.json": {Data: data},
+			"realm_config.json":            {Data: data},
+			"functions/config.json":        {Data: data},
+			"functions/f/config.json":      {Data: data},
+		}
+		app, err := rules.LoadApp(fsys)
+		if err != nil {
+			for _, e := range err.(source.ErrorList) {
+				if e.Code == "" || e.File == "" || (e.Line < 1 && e.Code != rules.CodeFile) {
+					t.Fatalf("diagnostic without a place or code: %#v", e)
+				}
+				if !strings.HasPrefix(string(e.Ptr), "/") && e.Ptr != "" {
+					t.Fatalf("malformed pointer %q", e.Ptr)
+				}
+			}
+		}
+		for _, in := range []expansion.Inputs{{}, {Values: over}, {Environment: over}} {
+			got, err := app.Inputs(in, "production")
+			if err != nil {
+				continue
+			}
+			if err := got.Validate(); err != nil {
+				t.Fatalf("Inputs gave inputs Validate refuses: %v\nvalues %s\nenvironment %s", err, got.Values, got.Environment)
+			}
+		}
+	})
 }
