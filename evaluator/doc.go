@@ -154,7 +154,10 @@
 // ObjectId; anything else yields a missing value. %function calls a Go
 // function (WithFunction) or one of a FunctionSet (WithFunctions: package
 // exprfunc runs an app's functions/<name>.expr files); its errors deny
-// with ReasonError.
+// with ReasonError. A function the export implements in JavaScript
+// (rules.App.JSFunctions) that neither provides compiles, and each call
+// fails with ErrJSFunction (denied): App Services runs it, rulegate
+// cannot.
 //
 // # Fail-closed choices
 //

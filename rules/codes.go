@@ -72,7 +72,7 @@ const (
 	CodeOperand = "rules/operand"
 	// CodeJSFunction: %function names a function the export implements
 	// in JavaScript (App.JSFunctions), which rulegate does not run, and
-	// no Go function provides it.
+	// no Go function provides it (warning: its calls fail, denying).
 	CodeJSFunction = "rules/js-function"
 	// CodeDuplicateValue: two files of values/ define the same value
 	// name.

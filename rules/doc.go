@@ -207,10 +207,11 @@
 //	| rules/duplicate-filter        | error    | two filters of a collection share a name                       |
 //	| rules/duplicate-collection    | error    | two rules.json of a data source name the same namespace        |
 //	| rules/unknown-function        | error    | %function names no functions/<name>.expr and no Go function    |
-//	| rules/js-function             | error    | %function names a JavaScript function of the export            |
+//	| rules/js-function             | warning  | %function names a JavaScript function of the export            |
 //	|                               |          | (functions/<name>.js, <name>/source.js, or a config.json that  |
-//	|                               |          | names it): give a Go function (evaluator.WithFunction) or stub |
-//	|                               |          | its result in the tests ("functions" in package fixtures)      |
+//	|                               |          | names it): its calls fail (access denied) until a Go function  |
+//	|                               |          | (evaluator.WithFunction) or a test's stub ("functions" in      |
+//	|                               |          | package fixtures) provides it                                  |
 //	| rules/custom-data             | error    | custom user data enabled but incomplete or naming no data source |
 //	| rules/custom-data-unprotected | warning  | the custom user data collection has no rules and no default rule |
 //	| rules/namespace               | warning  | rules.json's keys disagree with its folder (the keys win)      |

@@ -10,8 +10,9 @@ import (
 
 // JSFunction is a function the export implements in JavaScript (an Atlas
 // Function, source/reference/config/functions.txt): rulegate does not run
-// it, and a %function that calls it is rules/js-function until a Go
-// function (evaluator.WithFunction) or a test's stub provides it.
+// it; a %function that calls it is the warning rules/js-function, and each
+// call fails (access denied), until a Go function (evaluator.WithFunction)
+// or a test's stub provides it.
 type JSFunction struct {
 	// Name is the function's name.
 	Name string

@@ -39,8 +39,8 @@ type ValidateOptions struct {
 //	| rules/duplicate-filter        | error   | two filters of one collection share a name                           |
 //	| rules/duplicate-collection    | error   | two rules.json of one data source name the same namespace            |
 //	| rules/unknown-function        | error   | %function names no functions/<name>.expr and no Go function          |
-//	| rules/js-function             | error   | %function names a JavaScript function of the export (App.JSFunctions)|
-//	|                               |         | that no Go function provides: rulegate cannot run it                 |
+//	| rules/js-function             | warning | %function names a JavaScript function of the export (App.JSFunctions)|
+//	|                               |         | that no Go function provides: rulegate cannot run it, its calls fail |
 //	| rules/custom-data             | error   | custom_user_data.json enabled but a field is missing or its data     |
 //	|                               |         | source does not exist                                                |
 //	| rules/custom-data-unprotected | warning | the custom user data collection has no rules.json and no default     |
@@ -54,6 +54,9 @@ type ValidateOptions struct {
 // An unprotected custom-data collection is a warning for the same reason:
 // without roles every client request is denied, which is safe, but users
 // then cannot read their own custom data through rules.
+// A JavaScript function is a warning too: App Services runs it, and
+// rulegate, which does not, evaluates each call as a failed call (access
+// denied), so the rules still decide, fail closed.
 func Validate(app *App, opts ValidateOptions) source.ErrorList {
 	v := &validator{app: app, funcs: map[string]bool{}}
 	v.errs = append(v.errs, app.LoadErrors...)
@@ -451,7 +454,7 @@ func (v *validator) operand(o Operand, ctx context) {
 			}
 		case CallFunction:
 			if js := v.app.jsFunction(o.Name); !v.funcs[o.Name] && js != nil {
-				v.errorAt(o.At, CodeJSFunction, "%%function %q is JavaScript (%s), which rulegate does not run: provide it as a Go function (evaluator.WithFunction) or stub its result in the tests (\"functions\": {%q: <result>})", o.Name, js.File, o.Name)
+				v.warnAt(o.At, CodeJSFunction, "%%function %q is JavaScript (%s), which rulegate does not run: each call fails and denies until a Go function (evaluator.WithFunction) provides it, or the tests stub its result (\"functions\": {%q: <result>})", o.Name, js.File, o.Name)
 			} else if !v.funcs[o.Name] {
 				v.errorAt(o.At, CodeUnknownFunction, "%%function %q is not defined (no functions/%s.expr and no function provided by the program)%s", o.Name, o.Name, v.suggestFunc(o.Name))
 			}
