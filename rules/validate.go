@@ -54,9 +54,6 @@ type ValidateOptions struct {
 // An unprotected custom-data collection is a warning for the same reason:
 // without roles every client request is denied, which is safe, but users
 // then cannot read their own custom data through rules.
-// A JavaScript function is a warning too: App Services runs it, and
-// rulegate, which does not, evaluates each call as a failed call (access
-// denied), so the rules still decide, fail closed.
 func Validate(app *App, opts ValidateOptions) source.ErrorList {
 	v := &validator{app: app, funcs: map[string]bool{}}
 	v.errs = append(v.errs, app.LoadErrors...)
