@@ -48,6 +48,13 @@ const (
 	ReasonSchema           Reason = "schema"             // the rules allow the insert or write, but the document after it breaks the collection's schema
 )
 
+// Reasons returns every decision reason, allowed first: the one list
+// tools show (rulegate eval --help) and check against.
+func Reasons() []Reason {
+	return []Reason{ReasonAllowed, ReasonNoRules, ReasonFilter, ReasonNoRole, ReasonDocumentFilter,
+		ReasonPermission, ReasonFieldNotWritable, ReasonFieldNotReadable, ReasonSchema, ReasonError}
+}
+
 // Fields are the fields of the document that the decided role may read and
 // write: top-level names, or dotted paths for embedded fields with rules of
 // their own; sorted.

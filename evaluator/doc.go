@@ -51,9 +51,12 @@
 //	| filter             | an applied filter's query excludes the document                               |
 //	| no-role            | no role's apply_when holds for the document                                   |
 //	| document-filter    | the role's document_filters deny the action on the document                   |
-//	| permission-denied  | the role's permission is false (read, insert, delete, search)                 |
-//	| field-not-writable | a write (update, insert, delete) touches a field the role cannot write; a     |
-//	|                    | replacement, where some field may be unreadable (by the role or a projection) |
+//	| permission-denied  | the role's permission is false (read, insert, delete, search); or its         |
+//	|                    | document-level write is false (write, insert, delete: it is the write         |
+//	|                    | permission of every field, whatever the field rules say)                      |
+//	| field-not-writable | a write (update, insert, delete) touches a field the role cannot write and    |
+//	|                    | the role has no document-level write; a replacement, where some field may be  |
+//	|                    | unreadable (by the role or a projection)                                      |
 //	| field-not-readable | the role has field rules but none grants reading anything; or an update       |
 //	|                    | touches a field an applied filter's projection withholds                      |
 //	| schema             | the rules allow the insert or write, but the document after it breaks the     |
@@ -168,7 +171,10 @@
 // ObjectId; anything else yields a missing value. %function calls a Go
 // function (WithFunction) or one of a FunctionSet (WithFunctions: package
 // exprfunc runs an app's functions/<name>.expr files); its errors deny
-// with ReasonError.
+// with ReasonError. A function the export implements in JavaScript
+// (rules.App.JSFunctions) that neither provides compiles, and each call
+// fails with ErrJSFunction (denied): App Services runs it, rulegate
+// cannot.
 //
 // # Fail-closed choices
 //
@@ -315,7 +321,8 @@
 //     denial (ReasonFieldNotWritable, ReasonDocumentFilter) without it.
 //   - A replacement removes every field it does not give, those the
 //     caller cannot read included, so its decision would tell whether
-//     they are present. It is denied with ReasonFieldNotWritable,
+//     they are present. It is denied with ReasonFieldNotWritable
+//     (ReasonPermission when the role's document-level write is false),
 //     whatever the stored document holds, when an applied filter has a
 //     projection, or when the role does not let the caller read every
 //     field a document may hold (document-level read or write, or every

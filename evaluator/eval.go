@@ -516,6 +516,9 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 			if ec.trace != nil {
 				ec.step(r.at, "field.write", "a replacement removes the fields the role does not let the caller read", false)
 			}
+			if r.write != nil && !ec.untraced(r.write) {
+				return ReasonPermission
+			}
 			return ReasonFieldNotWritable
 		}
 		paths, err := touchedPaths(d)
@@ -531,7 +534,7 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		}
 		for _, p := range paths {
 			if !ec.writable(r, p) {
-				return ReasonFieldNotWritable
+				return r.unwritable()
 			}
 		}
 		return ReasonAllowed
@@ -550,7 +553,7 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 			return bad
 		})
 		if bad {
-			return ReasonFieldNotWritable
+			return r.unwritable()
 		}
 		n := r.insertL
 		if d.Action == ActionDelete {
@@ -562,6 +565,17 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		return ReasonAllowed
 	}
 	return ReasonError
+}
+
+// unwritable is the reason a field the role cannot write denies a write:
+// a document-level write, when set, is the permission of every field
+// (it overrides field-level ones, role-configuration.rst), so its being
+// false denies the role's permission; else a field rule withholds it.
+func (r *crole) unwritable() Reason {
+	if r.write != nil {
+		return ReasonPermission
+	}
+	return ReasonFieldNotWritable
 }
 
 // untraced evaluates n without recording steps.

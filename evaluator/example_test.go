@@ -236,3 +236,20 @@ func ExampleStep_String() {
 	fmt.Println(s)
 	// Output: rules.json#/roles/0 role: owner -> true
 }
+
+func ExampleReasons() {
+	for _, r := range evaluator.Reasons() {
+		fmt.Println(r)
+	}
+	// Output:
+	// allowed
+	// no-rules
+	// filter
+	// no-role
+	// document-filter
+	// permission-denied
+	// field-not-writable
+	// field-not-readable
+	// schema
+	// error
+}

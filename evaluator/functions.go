@@ -30,6 +30,12 @@ const CodeFunctionName = "function/name"
 // functions' errors are: "evaluator: function call failed: <name>: <err>".
 var ErrFunctionCall = errors.New("evaluator: function call failed")
 
+// ErrJSFunction is wrapped by the error of a call to a function the
+// export implements in JavaScript (rules.App.JSFunctions) that no Go
+// function or FunctionSet provides: rulegate does not run JavaScript, so
+// the call fails and access is denied (rules/js-function warns of it).
+var ErrJSFunction = errors.New("evaluator: JavaScript function not provided")
+
 // Func is a Go function that rule expressions call with %function. It
 // receives the evaluated arguments and returns one value; an error denies
 // access (fail closed). Funcs must be safe for concurrent use and should
@@ -60,9 +66,10 @@ type FunctionSet interface {
 type functions struct {
 	goFuncs  map[string]Func
 	set      FunctionSet
-	inSet    map[string]bool // the set's names that no Go function shadows
-	shadowed []string        // the set's names that a Go function shadows, sorted
-	files    map[string]bool // the names of the app's function files
+	inSet    map[string]bool   // the set's names that no Go function shadows
+	shadowed []string          // the set's names that a Go function shadows, sorted
+	files    map[string]bool   // the names of the app's function files
+	js       map[string]string // the app's JavaScript functions nothing provides: name -> file
 }
 
 // newFunctions registers the Go functions and the set of a Compile; a Go
@@ -90,6 +97,14 @@ func newFunctions(app *rules.App, goFuncs map[string]Func, set FunctionSet) (*fu
 	for _, fn := range app.Functions {
 		fs.files[fn.Name] = true
 	}
+	// The export's JavaScript functions that nothing provides compile,
+	// and each call fails (rules/js-function warns of them).
+	fs.js = map[string]string{}
+	for _, js := range app.JSFunctions {
+		if !fs.has(js.Name) {
+			fs.js[js.Name] = js.File
+		}
+	}
 	errs.Sort()
 	return fs, errs
 }
@@ -108,7 +123,8 @@ func (fs *functions) names() []string {
 
 func (fs *functions) has(name string) bool {
 	_, ok := fs.goFuncs[name]
-	return ok || fs.inSet[name]
+	_, js := fs.js[name]
+	return ok || fs.inSet[name] || js
 }
 
 // unknown is the message of a call to a function that is not registered:
@@ -127,6 +143,8 @@ func (fs *functions) call(ctx context.Context, name string, args []value.Value, 
 	var err error
 	if f, ok := fs.goFuncs[name]; ok {
 		v, err = f(ctx, args, env)
+	} else if file, ok := fs.js[name]; ok {
+		err = fmt.Errorf("%w: %s is JavaScript (%s), which rulegate does not run; provide it with WithFunction", ErrJSFunction, name, file)
 	} else {
 		v, err = fs.set.Call(ctx, name, args, env)
 	}

@@ -42,6 +42,18 @@ type App struct {
 	CustomUserData *CustomUserData
 	// Functions are functions/<name>.expr, sorted by name.
 	Functions []*Function
+	// JSFunctions are the functions the export implements in
+	// JavaScript, sorted by name: rulegate does not run them.
+	JSFunctions []*JSFunction
+	// Values are values/<name>.json, sorted by name (%%values).
+	Values []*Value
+	// Environments are environments/<tag>.json, sorted by tag
+	// (%%environment.values).
+	Environments []*Environment
+	// Environment is the environment realm_config.json names (its
+	// "environment" key), "" (No Environment) when it names none: the
+	// tag to pass to Inputs unless the caller chooses another.
+	Environment string
 	// LoadErrors are the problems LoadApp found (the files they concern
 	// are missing from the App). Validate reports them too, so a caller
 	// that only validates still sees every problem.

@@ -71,6 +71,13 @@ const (
 	// can hold one, the parser refuses operators in values). See
 	// value.CheckOperand.
 	CodeOperand = "rules/operand"
+	// CodeJSFunction: %function names a function the export implements
+	// in JavaScript (App.JSFunctions), which rulegate does not run, and
+	// no Go function provides it (warning: its calls fail, denying).
+	CodeJSFunction = "rules/js-function"
+	// CodeDuplicateValue: two files of values/ define the same value
+	// name.
+	CodeDuplicateValue = "rules/duplicate-value"
 	// CodeFile: a file of the app could not be read.
 	CodeFile = "rules/file"
 )

@@ -14,8 +14,9 @@ import (
 )
 
 // caseApp builds the app of a conformance case. Archive files named by app
-// paths (data_sources/..., auth/..., functions/..., and the old layout's
-// services/..., config.json, stitch.json) are used as they are;
+// paths (data_sources/..., auth/..., functions/..., values/...,
+// environments/..., realm_config.json, and the old layout's services/...,
+// config.json, stitch.json) are used as they are;
 // the shorthands "rules.json" and "default_rule.json" stand for
 // data_sources/mongodb-atlas/db/coll/rules.json and
 // data_sources/mongodb-atlas/default_rule.json.
@@ -28,7 +29,8 @@ func caseApp(a *txtar.Archive) fstest.MapFS {
 		case f.Name == "default_rule.json":
 			fsys["data_sources/mongodb-atlas/default_rule.json"] = &fstest.MapFile{Data: f.Data}
 		case strings.HasPrefix(f.Name, "data_sources/"), strings.HasPrefix(f.Name, "auth/"), strings.HasPrefix(f.Name, "functions/"),
-			strings.HasPrefix(f.Name, "services/"), f.Name == "config.json", f.Name == "stitch.json":
+			strings.HasPrefix(f.Name, "services/"), f.Name == "config.json", f.Name == "stitch.json",
+			strings.HasPrefix(f.Name, "values/"), strings.HasPrefix(f.Name, "environments/"), f.Name == "realm_config.json":
 			fsys[f.Name] = &fstest.MapFile{Data: f.Data}
 		}
 	}

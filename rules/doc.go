@@ -28,6 +28,34 @@
 //	| data_sources/<service>/config.json                | (ignored)      | source/reference/config/data_sources.txt             |
 //	| auth/custom_user_data.json                        | *CustomUserData| source/reference/config/auth.txt (Custom User Data)  |
 //	| functions/<name>.expr                             | *Function      | rulegate: %function bodies in expr-lang              |
+//	| functions/<name>.js, functions/config.json,       | *JSFunction    | source/reference/config/functions.txt (names only;   |
+//	| functions/<name>/source.js, <name>/config.json    |                | rulegate does not run JavaScript)                    |
+//	| values/<name>.json                                | *Value         | source/reference/config/values.txt                   |
+//	| environments/<tag>.json                           | *Environment   | source/reference/config/environments.txt             |
+//	| realm_config.json ("environment" only)            | App.Environment| source/values-and-secrets/define-environment-values.txt |
+//
+// # Values and environments
+//
+// A value file is {"id", "name", "from_secret", "value"}
+// (source/reference/config/values.txt); Stitch exports also write
+// "private" (undocumented; seen in the real exports), accepted and without
+// effect on rules. %%values is an object
+// of every value by name (source/rules/expressions.txt, Value Expansions).
+// A value with "from_secret": true names a secret, and an export holds no
+// secret (source/values-and-secrets.txt): rulegate leaves it unset, so
+// %%values.<name> is missing and rules that need it fail closed, unless
+// the caller provides it (App.Inputs). An environment file is
+// {"values": {...}}; the environments App Services supports are No
+// Environment (no-environment.json, tag "") and development, testing, qa,
+// production (source/manage-apps/configure/environments.txt). The app
+// runs in the environment realm_config.json names
+// (source/values-and-secrets/define-environment-values.txt), "" when it
+// names none; %%environment is {"tag": <tag>, "values": <that file's
+// values>} (Environment Expansions). The documentation does not say what
+// tag No Environment has; rulegate uses "" (what an export's
+// realm_config.json writes for it). App.Inputs builds both inputs for a
+// tag, with the caller's values over the export's by name; a tag that is
+// neither supported nor the name of a file is ErrEnvironment.
 //
 // The realm-cli v1 / Stitch layout (source/reference/config/legacy.txt and
 // the pages it includes, source/includes/appschema-mongodb.rst and
@@ -228,6 +256,11 @@
 //	| rules/duplicate-filter        | error    | two filters of a collection share a name                       |
 //	| rules/duplicate-collection    | error    | two rules.json of a data source name the same namespace        |
 //	| rules/unknown-function        | error    | %function names no functions/<name>.expr and no Go function    |
+//	| rules/js-function             | warning  | %function names a JavaScript function of the export            |
+//	|                               |          | (functions/<name>.js, <name>/source.js, or a config.json that  |
+//	|                               |          | names it): its calls fail (access denied) until a Go function  |
+//	|                               |          | (evaluator.WithFunction) or a test's stub ("functions" in      |
+//	|                               |          | package fixtures) provides it                                  |
 //	| rules/custom-data             | error    | custom user data enabled but incomplete or naming no data source |
 //	|                               |          | (old layout: an unknown mongo_service_id; configured twice)    |
 //	| rules/custom-data-unprotected | warning  | clients can write custom user data: anyone's document, or fields |
@@ -242,6 +275,7 @@
 //	|                               |          | operand (MongoDB refuses comparisons to undefined), or, in a   |
 //	|                               |          | hand-built App, a document starting with a $ field (not a      |
 //	|                               |          | DBRef) as an operand or in an array operand (value.CheckOperand) |
+//	| rules/duplicate-value         | error    | two files of values/ define the same value name                |
 //
 // # Custom user data that clients can write
 //

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing/fstest"
 
+	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/source"
 )
@@ -255,4 +256,30 @@ func ExampleParseExprNode() {
 	e, err := rules.ParseExprNode(n.Get("properties").Get("owner_id").Get("validate"))
 	fmt.Println(e.Loc().Ptr, err)
 	// Output: /properties/owner_id/validate/%%prev <nil>
+}
+
+func ExampleApp_Inputs() {
+	app, err := rules.LoadApp(fstest.MapFS{
+		"data_sources/mongodb-atlas/db/coll/rules.json": {Data: []byte(`{"roles": [
+			{"name": "admin", "apply_when": {"%%user.id": {"$in": "%%values.admins"}}, "read": true}]}`)},
+		"values/admins.json":           {Data: []byte(`{"name": "admins", "value": ["u1"], "from_secret": false}`)},
+		"values/apiKey.json":           {Data: []byte(`{"name": "apiKey", "value": "stripeKey", "from_secret": true}`)},
+		"environments/production.json": {Data: []byte(`{"values": {"baseUrl": "https://example.com"}}`)},
+		"realm_config.json":            {Data: []byte(`{"environment": "production"}`)},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// The export holds no secret: the caller provides it.
+	in, err := app.Inputs(expansion.Inputs{Values: []byte(`{"apiKey": "sk_test"}`)}, app.Environment)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(in.Values))
+	fmt.Println(string(in.Environment))
+	// Output:
+	// {"admins":["u1"],"apiKey":"sk_test"}
+	// {"tag":"production","values":{"baseUrl":"https://example.com"}}
 }

@@ -31,9 +31,12 @@ import (
 //	functions/<name>.expr                             -> App.Functions
 //
 // Every data_sources/<service> folder is a DataSource, even one holding only
-// config.json. Other files (config.json of a data source,
-// relationships.json, functions' JavaScript and config.json, the rules of
-// services that are not data sources, ...) are ignored. File names in
+// config.json. values/<name>.json, environments/<tag>.json and
+// realm_config.json's "environment" are App.Values, App.Environments and
+// App.Environment (values.go); of functions' JavaScript and config.json
+// files only the function names are read (App.JSFunctions, jsfunctions.go).
+// Other files (config.json of a data source, relationships.json, the rules
+// of services that are not data sources, ...) are ignored. File names in
 // diagnostics are the slash paths relative to the app directory.
 //
 // Every problem of every file is reported: the error is a sorted
@@ -82,6 +85,8 @@ func LoadApp(fsys fs.FS) (*App, error) {
 	}
 	sort.Slice(app.DataSources, func(i, j int) bool { return app.DataSources[i].Name < app.DataSources[j].Name })
 	sort.Slice(app.Functions, func(i, j int) bool { return app.Functions[i].Name < app.Functions[j].Name })
+	loadValues(l.fsys, app, &l.errs)
+	loadJSFunctions(l.fsys, app)
 	l.errs.Sort()
 	app.LoadErrors = l.errs
 	return app, l.errs.Err()

@@ -32,8 +32,7 @@ var realWorldNotes = map[string]struct {
 	"mongodb-university__realm-template-apps__other_flex-sync-guides_backend_tiered":          {why: "the default rule's \"user\" role covers Item.User (custom data): a user may write their own User document (owner_id = their id) including isTeamAdmin and team, which the admin role and the read filter trust"},
 	"saimirg__ORBIX-mongo-atlas-apis__root":                                                   {why: "devices (custom data) is writable by its users (role readAll, write true; the filter narrows to their own device): a user can set deviceid, which the playlists filter trusts"},
 	"WildAid__o-fish-realm__WildAidDemo": {
-		why:     "services/RealmSync/rules/wildaid.MenuDataList.json names collection MenuData (the keys win, so the warning is true); the %function calls name JavaScript functions of functions/<name>/config.json (sources not copied)",
-		pending: map[string]string{rules.CodeUnknownFunction: "issue 13 item 7 (JavaScript functions recognised)"},
+		why: "services/RealmSync/rules/wildaid.MenuDataList.json names collection MenuData (the keys win, so the warning is true); the %function calls name JavaScript functions of functions/<name>/config.json (sources not copied), which rulegate does not run (rules/js-function)",
 	},
 	"mongodb-university__realm-template-apps__other_flex-sync-guides_backend_add-collaborators": {
 		pending: map[string]string{rules.CodeUnknownOperator: "issue 13 item 4 ($all in rules)"},

@@ -39,6 +39,8 @@ type ValidateOptions struct {
 //	| rules/duplicate-filter        | error   | two filters of one collection share a name                           |
 //	| rules/duplicate-collection    | error   | two rules.json of one data source name the same namespace            |
 //	| rules/unknown-function        | error   | %function names no functions/<name>.expr and no Go function          |
+//	| rules/js-function             | warning | %function names a JavaScript function of the export (App.JSFunctions)|
+//	|                               |         | that no Go function provides: rulegate cannot run it, its calls fail |
 //	| rules/custom-data             | error   | custom_user_data.json enabled but a field is missing or its data     |
 //	|                               |         | source does not exist                                                |
 //	| rules/custom-data-unprotected | warning | clients can write custom user data: a role lets any user write any   |
@@ -456,7 +458,9 @@ func (v *validator) operand(o Operand, ctx context) {
 				v.errorAt(a.Loc(), CodeType, "%s evaluates no inner operators: its operand must be a string or an expansion", o.Op)
 			}
 		case CallFunction:
-			if !v.funcs[o.Name] {
+			if js := v.app.jsFunction(o.Name); !v.funcs[o.Name] && js != nil {
+				v.warnAt(o.At, CodeJSFunction, "%%function %q is JavaScript (%s), which rulegate does not run: each call fails and denies until a Go function (evaluator.WithFunction) provides it, or the tests stub its result (\"functions\": {%q: <result>})", o.Name, js.File, o.Name)
+			} else if !v.funcs[o.Name] {
 				v.errorAt(o.At, CodeUnknownFunction, "%%function %q is not defined (no functions/%s.expr and no function provided by the program)%s", o.Name, o.Name, v.suggestFunc(o.Name))
 			}
 			for _, a := range o.Args {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/token"
 )
 
@@ -211,5 +212,19 @@ func TestColorOnlyWhenAsked(t *testing.T) {
 	run([]string{"test", "--color=always", app}, nil, &out, &bytes.Buffer{})
 	if !strings.Contains(out.String(), "\x1b[32m") {
 		t.Errorf("--color=always wrote no colour: %q", out.String())
+	}
+}
+
+// TestEvalHelpListsEveryReason checks that eval --help names every reason
+// a decision can carry (evaluator.Reasons).
+func TestEvalHelpListsEveryReason(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"eval", "--help"}, nil, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, r := range evaluator.Reasons() {
+		if !regexp.MustCompile(`[ ,]` + regexp.QuoteMeta(string(r)) + `[,\n]`).MatchString(out.String()) {
+			t.Errorf("eval --help does not list the reason %q:\n%s", r, out.String())
+		}
 	}
 }

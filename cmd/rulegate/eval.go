@@ -15,7 +15,7 @@ import (
 var evalCmd = &command{
 	name:    "eval",
 	summary: "decide one request read from stdin",
-	usage:   "eval --app APP [--trace] [--secret SECRET] < request.json",
+	usage:   "eval --app APP [--environment TAG] [--trace] [--secret SECRET] < request.json",
 	help: `
 Eval reads one request as JSON on standard input and prints the decision the
 app's rules make for it:
@@ -32,17 +32,24 @@ carry "token": an access token, verified with the HS256 secret given by
 "request", "values", "environment" (the %%request, %%values and
 %%environment expansions).
 
+%%values holds the app's values/*.json and %%environment the tag and values
+of environments/<tag>.json, for the environment realm_config.json names or
+--environment TAG ("no-environment" for none); a secret value is unset. The
+request's "values" and "environment": {"tag": ..., "values": {...}} add to
+them and replace them by name (give a secret's value so).
+
 The output, with keys in this order:
 
   {"allowed": true, "role": "member", "reason": "allowed",
    "fields": {"read": ["_id", "name"], "write": ["name"]}}
 
-"role" is null when no role applied; "reason" is a stable code (allowed,
-no-rules, filter, no-role, document-filter, permission-denied,
-field-not-writable, field-not-readable, schema, error; "schema": the rules
-allow the insert or write, but the document after it breaks the
-collection's schema.json). --trace adds "trace": every rule evaluated, with
-its file, JSON pointer, the values compared and the result.
+"role" is null when no role applied; "reason" is a stable code, one of:
+{{reasons}}
+("schema": the rules allow the insert or write, but the document after it
+breaks the collection's schema.)
+
+--trace adds "trace": every rule evaluated, with its file, JSON pointer, the
+values compared and the result.
 
 Exit status: 0 whatever the decision, 2 on a bad request or app.
 
@@ -55,7 +62,30 @@ Examples:
 `,
 }
 
-func init() { evalCmd.run = (*cli).eval }
+func init() {
+	evalCmd.run = (*cli).eval
+	evalCmd.help = strings.Replace(evalCmd.help, "{{reasons}}", reasonList(), 1)
+}
+
+// reasonList is evaluator.Reasons as indented lines of at most 78
+// characters.
+func reasonList() string {
+	var b strings.Builder
+	line := " "
+	for i, r := range evaluator.Reasons() {
+		word := " " + string(r)
+		if i < len(evaluator.Reasons())-1 {
+			word += ","
+		}
+		if len(line)+len(word) > 78 {
+			b.WriteString(line + "\n")
+			line = " "
+		}
+		line += word
+	}
+	b.WriteString(line)
+	return b.String()
+}
 
 // evalOutput is eval's output; the field order is the contract.
 type evalOutput struct {
@@ -71,6 +101,7 @@ func (c *cli) eval(args []string) int {
 	appDir := fs.String("app", "", "the app directory (required)")
 	trace := fs.Bool("trace", false, "print the trace of the decision")
 	secret := fs.String("secret", "", `the HS256 secret that verifies a request's "token"`)
+	env := addEnvironmentFlag(fs)
 	pos, code, ok := c.parseFlags(evalCmd, fs, args)
 	if !ok {
 		return code
@@ -81,7 +112,7 @@ func (c *cli) eval(args []string) int {
 	if len(pos) > 0 {
 		return c.usageErr(evalCmd, "unexpected argument %q: the request is read from standard input", pos[0])
 	}
-	_, prog, ok := c.loadProgram(evalCmd, *appDir)
+	app, prog, ok := c.loadProgram(evalCmd, *appDir)
 	if !ok {
 		return exitUsage
 	}
@@ -89,6 +120,9 @@ func (c *cli) eval(args []string) int {
 		evaluator.ActionRead, evaluator.ActionWrite, evaluator.ActionInsert, evaluator.ActionDelete, evaluator.ActionSearch})
 	if err != nil {
 		c.requestErr(evalCmd, err)
+		return exitUsage
+	}
+	if !c.withAppValues(evalCmd, app, env, req) {
 		return exitUsage
 	}
 	var tr evaluator.Trace

@@ -16,7 +16,7 @@ import (
 var filterCmd = &command{
 	name:    "filter",
 	summary: "print the MongoDB filter and projection the rules add to a query",
-	usage:   "filter --app APP [--secret SECRET] < query.json",
+	usage:   "filter --app APP [--environment TAG] [--secret SECRET] < query.json",
 	help: `
 Filter reads a query as JSON on standard input and prints, as MongoDB
 extended JSON, the filter and projection to run instead: the client's query
@@ -26,7 +26,9 @@ exactly the documents the caller may read (or modify).
   {"user": <user object>, "namespace": "db.coll",
    "action": "read" | "write", "query": {...}}
 
-As for eval, "token" (with --secret) may replace "user". The client's query is
+As for eval, "token" (with --secret) may replace "user", "values" and
+"environment" add to the app's values and environment values (--environment
+TAG selects the environment). The client's query is
 data, never expanded: a "%%user.id" in it is a plain string, and only the
 query operators App Services offers clients are accepted ($eq, $ne, $gt,
 $gte, $lt, $lte, $in, $nin, $and, $or, $nor, $not, $all, $elemMatch, $size,
@@ -54,6 +56,7 @@ func (c *cli) filter(args []string) int {
 	fs := flag.NewFlagSet("filter", flag.ContinueOnError)
 	appDir := fs.String("app", "", "the app directory (required)")
 	secret := fs.String("secret", "", `the HS256 secret that verifies a request's "token"`)
+	env := addEnvironmentFlag(fs)
 	pos, code, ok := c.parseFlags(filterCmd, fs, args)
 	if !ok {
 		return code
@@ -64,13 +67,16 @@ func (c *cli) filter(args []string) int {
 	if len(pos) > 0 {
 		return c.usageErr(filterCmd, "unexpected argument %q: the query is read from standard input", pos[0])
 	}
-	_, prog, ok := c.loadProgram(filterCmd, *appDir)
+	app, prog, ok := c.loadProgram(filterCmd, *appDir)
 	if !ok {
 		return exitUsage
 	}
 	req, err := readRequest(c.stdin, *secret, []string{"query"}, []evaluator.Action{evaluator.ActionRead, evaluator.ActionWrite})
 	if err != nil {
 		c.requestErr(filterCmd, err)
+		return exitUsage
+	}
+	if !c.withAppValues(filterCmd, app, env, req) {
 		return exitUsage
 	}
 	var client bson.D

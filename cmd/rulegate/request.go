@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/internal/reqfile"
+	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/token"
 )
 
@@ -73,4 +75,50 @@ func verifyToken(tok, secret string) (expansion.User, error) {
 		return expansion.User{}, err
 	}
 	return claims.User(), nil
+}
+
+// environmentFlag is --environment TAG: the environment whose values
+// (environments/<tag>.json) %%environment holds. Unset, the app's own
+// (realm_config.json's "environment"; rules.App.Environment) applies;
+// "no-environment" or "" is No Environment.
+type environmentFlag struct {
+	tag string
+	set bool
+}
+
+func (f *environmentFlag) String() string { return f.tag }
+
+func (f *environmentFlag) Set(s string) error {
+	f.tag, f.set = s, true
+	if s == rules.NoEnvironmentFile {
+		f.tag = ""
+	}
+	return nil
+}
+
+// of returns the tag to run app in.
+func (f *environmentFlag) of(app *rules.App) string {
+	if f.set {
+		return f.tag
+	}
+	return app.Environment
+}
+
+func addEnvironmentFlag(fs *flag.FlagSet) *environmentFlag {
+	f := &environmentFlag{}
+	fs.Var(f, "environment", "run in environment `TAG` (%%environment; default: realm_config.json's)")
+	return f
+}
+
+// withAppValues sets the request's %%values and %%environment inputs: the
+// app's values and environment values, under the request's own "values"
+// and "environment" (rules.App.Inputs).
+func (c *cli) withAppValues(cmd *command, app *rules.App, env *environmentFlag, req *reqfile.Request) bool {
+	in, err := app.Inputs(req.Caller.Inputs, env.of(app))
+	if err != nil {
+		fmt.Fprintf(c.stderr, "rulegate %s: %v\n", cmd.name, err)
+		return false
+	}
+	req.Caller.Inputs = in
+	return true
 }

@@ -269,6 +269,12 @@ func (c *cli) printDiags(w io.Writer, errs source.ErrorList, files map[string]*s
 // loadProgram loads, validates and compiles the app at dir. On failure it
 // prints the diagnostics to stderr and returns false.
 func (c *cli) loadProgram(cmd *command, dir string) (*rules.App, *evaluator.Program, bool) {
+	return c.loadProgramWith(cmd, dir, nil)
+}
+
+// loadProgramWith is loadProgram with Go functions besides the app's
+// (fixtures' stubs), which take precedence over them.
+func (c *cli) loadProgramWith(cmd *command, dir string, funcs map[string]evaluator.Func) (*rules.App, *evaluator.Program, bool) {
 	fsys, ok := c.appDir(cmd, dir)
 	if !ok {
 		return nil, nil, false
@@ -282,7 +288,11 @@ func (c *cli) loadProgram(cmd *command, dir string) (*rules.App, *evaluator.Prog
 		}
 	}
 	if app != nil {
-		errs = append(errs, rules.Validate(app, rules.ValidateOptions{})...)
+		var names []string
+		for name := range funcs {
+			names = append(names, name)
+		}
+		errs = append(errs, rules.Validate(app, rules.ValidateOptions{Functions: names})...)
 	}
 	errs.Sort()
 	if bad := errs.Errors(); len(bad) > 0 {
@@ -298,7 +308,11 @@ func (c *cli) loadProgram(cmd *command, dir string) (*rules.App, *evaluator.Prog
 	fns, err := exprfunc.Load(app, exprfunc.Limits{})
 	var prog *evaluator.Program
 	if err == nil {
-		prog, err = evaluator.Compile(app, evaluator.WithFunctions(fns))
+		opts := []evaluator.Option{evaluator.WithFunctions(fns)}
+		for name, f := range funcs {
+			opts = append(opts, evaluator.WithFunction(name, f))
+		}
+		prog, err = evaluator.Compile(app, opts...)
 	}
 	if err != nil {
 		if errors.As(err, &errs) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/fixtures"
 	"github.com/rulegate/rulegate/source"
 )
@@ -14,7 +15,7 @@ import (
 var testCmd = &command{
 	name:    "test",
 	summary: "run the app's rule tests (tests/*.json) against its fixtures",
-	usage:   "test [--json] [--junit FILE] [--coverage] [-v] [--color=auto|always|never] APP",
+	usage:   "test [--json] [--junit FILE] [--coverage] [--environment TAG] [-v] [--color=auto|always|never] APP",
 	help: `
 Test runs every test under APP/tests/ (JSON or YAML) against the fixture users
 (APP/fixtures/users.json) and documents (APP/fixtures/documents.json), with no
@@ -37,8 +38,14 @@ disagreement counts as a failure. The last line is "N passed, N failed"
 --json prints the report as JSON instead of text; --junit FILE also writes a
 JUnit XML report for CI.
 
-Exit status: 0 every test passed, 1 some test failed, 2 unusable input (rule
-errors, malformed fixtures or tests).
+A test file may set "environment" (--environment TAG sets it for the others;
+default realm_config.json's), "values" (over the app's values/, e.g. a secret)
+and "functions": {"<name>": <result>}, the result of each %function call, for
+functions rulegate cannot run (an export's JavaScript); a test may set its own
+"functions".
+
+Exit status: 0 every test passed, 1 some test failed or there is no test, 2
+unusable input (rule errors, malformed fixtures or tests).
 
 Examples:
   rulegate test examples/teams
@@ -55,6 +62,7 @@ func (c *cli) test(args []string) int {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	junit := fs.String("junit", "", "also write a JUnit XML report to `FILE`")
 	coverage := fs.Bool("coverage", false, "list roles, filters and field rules no test exercised")
+	env := addEnvironmentFlag(fs)
 	verbose := fs.Bool("v", false, "list passing tests and checks too")
 	color := colorFlag("auto")
 	fs.Var(&color, "color", "colour the output: auto (on a terminal), always or never")
@@ -66,19 +74,26 @@ func (c *cli) test(args []string) int {
 		return c.usageErr(testCmd, "want one app directory, got %d arguments", len(pos))
 	}
 	dir := pos[0]
-	app, prog, ok := c.loadProgram(testCmd, dir)
+	// The tests first: the functions they stub are the program's.
+	suite, err := fixtures.Load(os.DirFS(dir))
+	app, prog, ok := c.loadProgramWith(testCmd, dir, suite.Stubs())
 	if !ok {
 		return exitUsage
 	}
-	suite, err := fixtures.Load(os.DirFS(dir))
 	if err != nil {
 		c.fixtureErr(testCmd, err, suite)
 		return exitUsage
 	}
-	if len(suite.Tests) == 0 && !*asJSON {
+	if len(suite.Tests) == 0 {
 		fmt.Fprintf(c.stderr, "rulegate test: no tests in %s/tests/; write some, or run \"rulegate init-tests %s\" to start from the current decisions\n", dir, dir)
 	}
 	opts := []fixtures.RunOption{fixtures.WithApp(app)}
+	if env.set {
+		if _, err := app.Inputs(expansion.Inputs{}, env.tag); err != nil {
+			return c.usageErr(testCmd, "--environment: %v", err)
+		}
+		opts = append(opts, fixtures.WithEnvironment(env.tag))
+	}
 	if *coverage {
 		opts = append(opts, fixtures.WithCoverage(app))
 	}
@@ -107,7 +122,7 @@ func (c *cli) test(args []string) int {
 		fmt.Fprintf(c.stderr, "rulegate test: %v\n", err)
 		return exitUsage
 	}
-	if !rep.OK() {
+	if !rep.OK() || len(suite.Tests) == 0 {
 		return exitProblems
 	}
 	return exitOK
