@@ -422,6 +422,15 @@ func (f *fb) condSwapped(n *node, c *cnode, lv value.Value) flt {
 	return f.notExpressible(n, "unknown condition")
 }
 
+// gates translates the role's document_filters first, both, as Evaluate
+// evaluates them for every decision (evalCtx.evalGates): their failures
+// come first, and a failing read gate fails a write too. The rules that
+// need a gate translate it again.
+func (f *fb) gates(r *crole) {
+	f.node(r.gRead)
+	f.node(r.gWrite)
+}
+
 // governed returns, for each role, the filter of the documents it decides:
 // its apply_when holds and no earlier role's does (source/rules/roles.txt,
 // "Role Order").
@@ -513,6 +522,7 @@ func (b *Bound) ReadFilter(ctx context.Context) (filter, projection bson.D, err 
 	fq, applied := f.filters(c)
 	roles := f.governed(c, func(r *crole, _ flt) flt {
 		// The document_filters gate of reads is implied by read access.
+		f.gates(r)
 		return f.node(r.mayRead)
 	})
 	all := fand(fq, roles)
@@ -576,6 +586,7 @@ func (b *Bound) WriteFilter(ctx context.Context, action Action, update bson.Raw)
 		}
 	}
 	roles := f.governed(c, func(r *crole, _ flt) flt {
+		f.gates(r)
 		writeOK := f.node(r.gWrite)
 		switch action {
 		case ActionDelete:

@@ -27,8 +27,9 @@ package evaluator
 // the trace has always shown for a permission), Bind does not cache them
 // (their permissions are cached), and the filter builder translates every
 // child (as the permissions were always translated). Constant children
-// that cannot change a result are dropped; an absorbing constant ends the
-// list but keeps the children before it, which are evaluated first.
+// that cannot change a result are dropped; an absorbing constant stays in
+// place: Evaluate stops there, the filter builder still translates the
+// children after it, so that their failures surface.
 
 // Node kinds of role semantics (see node.kind).
 const (
@@ -49,27 +50,20 @@ var (
 
 // logicNode builds the synthetic and (nAnd) or or (nOr) of kids.
 func logicNode(k nodeKind, kids ...*node) *node {
-	absorbing := k == nOr // true absorbs or; false absorbs and
+	neutral := k == nAnd // true is neutral in and; false in or
 	var keep []*node
 	for _, c := range kids {
-		if c.kind == nConst {
-			if c.val != absorbing {
-				continue // neutral
-			}
-			if len(keep) == 0 {
-				return c
-			}
-			keep = append(keep, c)
-			break
+		if c.kind == nConst && c.val == neutral {
+			continue
 		}
 		keep = append(keep, c)
 	}
 	switch len(keep) {
 	case 0:
-		if absorbing {
-			return falseNode
+		if neutral {
+			return trueNode
 		}
-		return trueNode
+		return falseNode
 	case 1:
 		return keep[0]
 	}
@@ -161,7 +155,9 @@ func fieldSem(f *cfield) {
 		}
 		f.any[w] = anyPerm(own, "fields."+f.name+"."+permName(w == 1), f.fields, f.addlL[w], w)
 		// Every embedded field granted: the closest permission of each
-		// named embedded field, then additional_fields for the others.
+		// named embedded field, then additional_fields for the others. A
+		// field with neither a permission nor embedded rules denies and
+		// ends the list (the filter builder translates no field after it).
 		if !f.hasSub() {
 			f.allSub[w] = falseNode
 			continue
@@ -170,8 +166,11 @@ func fieldSem(f *cfield) {
 		for _, s := range f.fields {
 			if n := pick(s.read, s.write, w == 1); n != nil {
 				kids = append(kids, n)
-			} else {
-				kids = append(kids, s.allSub[w])
+				continue
+			}
+			kids = append(kids, s.allSub[w])
+			if !s.hasSub() {
+				break
 			}
 		}
 		f.allSub[w] = sand(append(kids, f.addlL[w])...)
