@@ -6,10 +6,16 @@ import (
 	"testing"
 )
 
+// candidates lists the candidates of Each at path; the path "." stands
+// for the empty Path (the value itself), "" for the field named "".
 func candidates(t *testing.T, doc Value, path string) string {
 	t.Helper()
 	var out []string
-	Each(doc, ParsePath(path), func(v Value) bool {
+	p := ParsePath(path)
+	if path == "." {
+		p = nil
+	}
+	Each(doc, p, func(v Value) bool {
 		out = append(out, v.ExtJSON())
 		return false
 	})
@@ -40,7 +46,9 @@ func TestEach(t *testing.T) {
 		{`{"a":[{"b":[{"c":1},{"c":2}]}]}`, "a.b.c", `1 2`},
 		{`{"a":[[{"b":1}]]}`, "a.0.b", `1`},
 		{`{"a.b":1}`, "a.b", `missing`},
-		{`{"a":1}`, "", `{"a":1}`},
+		{`{"a":1}`, ".", `{"a":1}`},
+		{`{"a":1}`, "", `missing`},
+		{`{"":1}`, "", `1`},
 	} {
 		got := candidates(t, FromDocument(rawDoc(t, c.doc)), c.path)
 		if got != c.want {
@@ -54,8 +62,8 @@ func TestEach(t *testing.T) {
 // of {"v": v}.
 func TestEachValue(t *testing.T) {
 	for _, c := range []struct{ v, path string }{
-		{`[1,[2]]`, ""},
-		{`5`, ""},
+		{`[1,[2]]`, "."},
+		{`5`, "."},
 		{`[{"b":1},{"b":[2]},3]`, "b"},
 		{`[[{"b":1}],{"0":4}]`, "0.b"},
 		{`[5,6]`, "1"},
@@ -65,14 +73,14 @@ func TestEachValue(t *testing.T) {
 		v := j(t, c.v)
 		got := candidates(t, v, c.path)
 		want := candidates(t, FromDocument(rawDoc(t, `{"v":`+c.v+`}`)), "v."+c.path)
-		if c.path == "" {
+		if c.path == "." {
 			want = candidates(t, FromDocument(rawDoc(t, `{"v":`+c.v+`}`)), "v")
 		}
 		if got != want {
 			t.Errorf("Each(%s, %q) = %s, want %s (as {v: ...})", c.v, c.path, got, want)
 		}
 	}
-	if got := candidates(t, Value{}, ""); got != "missing" {
+	if got := candidates(t, Value{}, "."); got != "missing" {
 		t.Errorf("Each(Missing, \"\") = %s, want missing", got)
 	}
 }
@@ -97,11 +105,14 @@ func TestResolve(t *testing.T) {
 		{"x.0", `1`},
 		{"x.0.y", `missing`},
 		{"q", `missing`},
-		{"", `{"a":{"b":[{"c":1},{"c":2}]},"x":[1]}`},
+		{"", `missing`},
 	} {
 		if got := Resolve(doc, ParsePath(c.path)).ExtJSON(); got != c.want {
 			t.Errorf("Resolve(%q) = %s, want %s", c.path, got, c.want)
 		}
+	}
+	if got := Resolve(doc, nil).ExtJSON(); got != `{"a":{"b":[{"c":1},{"c":2}]},"x":[1]}` {
+		t.Errorf("Resolve(empty Path) = %s, want the document", got)
 	}
 }
 

@@ -11,11 +11,10 @@ import (
 // are decimal integers and the value at that point is an array.
 type Path []string
 
-// ParsePath splits a dotted path. The empty string gives the empty Path.
+// ParsePath splits a dotted path: the key of a query or a field rule.
+// The empty string is the field named "" (Path{""}), as the server reads
+// the key "": never the empty Path, which stands for the value itself.
 func ParsePath(s string) Path {
-	if s == "" {
-		return nil
-	}
 	return Path(strings.Split(s, "."))
 }
 

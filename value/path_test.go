@@ -201,3 +201,20 @@ func TestCheckOperand(t *testing.T) {
 		t.Errorf("CheckOperand allocates %v times", n)
 	}
 }
+
+// TestParsePathEmptyKey: the key "" names the field "", not the value
+// itself (the empty Path): {"": 1} matches a document with the field "",
+// and never a document compared whole.
+func TestParsePathEmptyKey(t *testing.T) {
+	if p := ParsePath(""); len(p) != 1 || p[0] != "" {
+		t.Fatalf(`ParsePath("") = %q, want [""]`, p)
+	}
+	withEmpty, _ := FromExtJSON([]byte(`{"": 1}`))
+	without, _ := FromExtJSON([]byte(`{"a": 1}`))
+	if !MatchEq(withEmpty, ParsePath(""), Int32(1)) {
+		t.Error(`{"": 1} does not match {"": 1}`)
+	}
+	if MatchExists(without, ParsePath(""), true) {
+		t.Error(`{"": {"$exists": true}} matches a document without the field ""`)
+	}
+}
