@@ -103,7 +103,16 @@ func (g gen) match() string {
 	case 9:
 		return fmt.Sprintf(`{%s: {"$exists": %s}}`, g.pick(genClaims...), g.pick("true", "false"))
 	case 10:
-		return fmt.Sprintf(`{%s: %s}`, g.pick(genClaims...), g.operand())
+		// A claim as the subject, missing, null or present (the subject
+		// rule of doc.go).
+		switch c := g.pick(genClaims...); g.r.IntN(3) {
+		case 0:
+			return fmt.Sprintf(`{%s: %s}`, c, g.operand())
+		case 1:
+			return fmt.Sprintf(`{%s: {%q: %s}}`, c, g.pick("$eq", "$ne", "$gt", "$gte", "$lt", "$lte"), g.operand())
+		default:
+			return fmt.Sprintf(`{%s: {%q: %s}}`, c, g.pick("$in", "$nin"), g.arrayOperand())
+		}
 	}
 	return fmt.Sprintf(`{"%%%%root.%s": {"%%and": [{"$gte": 1}, {"$lt": 3}]}}`, f)
 }

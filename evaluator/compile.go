@@ -130,8 +130,8 @@ type cnode struct {
 	kids  []*cnode
 	phase phase
 	// neg: the comparison sits under an odd number of $nor (expression or
-	// condition level). A comparison of a missing request value is then
-	// true, so that the $nor above it is false: a missing claim never
+	// condition level). A comparison with a missing value compared against
+	// is then true, so that the $nor above it is false: a missing claim never
 	// widens access, under negation either (Kleene logic with unknown
 	// collapsed to false at the top, decided per comparison).
 	neg bool

@@ -463,17 +463,13 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 		}
 		return !lv.IsMissing() == want
 	}
-	if lv.IsMissing() {
-		// A missing left value (a missing claim, or no document) is
-		// false for every comparison (true under $nor, cnode.neg); only
-		// {$exists: false} holds.
-		return c.neg
-	}
 	// A document path on the right: {"%%user.id": "%%root.members"} is
-	// {"members": "%%user.id"} seen from the document.
+	// {"members": "%%user.id"} seen from the document, where the request
+	// value is the value compared against: missing (or null), it matches
+	// nothing (true under $nor, cnode.neg).
 	if a := c.arg; a.kind == oDocPath && len(a.path) > 0 {
 		d := ec.doc(a.sel)
-		if swappedNegNull(c, lv) {
+		if lv.IsMissing() || swappedNegNull(c, lv) {
 			return c.neg
 		}
 		switch c.kind {
@@ -490,9 +486,18 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 		}
 		return false
 	}
+	// Otherwise lv is the subject: a missing lv (a missing claim, no
+	// document) is decided as a null one, as a missing document field is
+	// ({$eq: null}, {$in: [null]}, {$gte: null}, {$ne: 5}, {$nin: [5]}
+	// hold), never beyond what the rule grants a null lv (the MinKey and
+	// MaxKey bounds, where a missing field matches less, included: under
+	// $nor it would match more). A missing rv matches nothing.
 	rv := ec.val(c.arg)
 	if rv.IsMissing() {
 		return c.neg
+	}
+	if lv.IsMissing() {
+		lv = value.Null()
 	}
 	switch c.kind {
 	case cEq:
@@ -603,7 +608,9 @@ func (ec *evalCtx) tri(n *node) tri {
 }
 
 // condMissing reports whether a comparison of c other than $exists reads
-// a missing operand: its own, or left.
+// a missing operand: its own, or left. A missing subject (left) is
+// unknown here too, although condVal decides it as null: a filter only
+// restricts, so applying it whatever the subject would be is fail closed.
 func (ec *evalCtx) condMissing(c *cnode, left *operand) bool {
 	switch c.kind {
 	case cExists:
