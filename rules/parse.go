@@ -622,6 +622,10 @@ func (p *parser) logical(_ At, key string, v *source.Node) Expr {
 	}
 }
 
+// suggestOp proposes the known operator closest to key, only when it is
+// close: at most one edit for every three characters of the name after
+// its "$" or "%" ("$exist" -> "$exists", "$exsits" -> "$exists"), so that
+// "$all" does not suggest "$lt", nor "$bad" "$and".
 func suggestOp(key string) string {
 	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallFunction}
 	best, bestD := "", 3
@@ -631,7 +635,7 @@ func suggestOp(key string) string {
 			best, bestD = k, d
 		}
 	}
-	if best == "" || best == key {
+	if best == "" || best == key || 3*bestD > len(key)-1 {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
