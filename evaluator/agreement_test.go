@@ -77,7 +77,7 @@ func (g gen) arrayOperand() string {
 
 func (g gen) match() string {
 	f := g.pick(genFields...)
-	switch g.r.IntN(14) {
+	switch g.r.IntN(16) {
 	case 12:
 		return fmt.Sprintf(`{%q: {"%%stringToOid": %s}}`, f, g.pick(`"%%user.id"`, `"5f1a2b3c4d5e6f7a8b9c0d1e"`, `"%%user.custom_data.team"`))
 	case 13:
@@ -113,6 +113,10 @@ func (g gen) match() string {
 		default:
 			return fmt.Sprintf(`{%s: {%q: %s}}`, c, g.pick("$in", "$nin"), g.arrayOperand())
 		}
+	case 14:
+		return fmt.Sprintf(`{%q: {"$all": %s}}`, f, g.pick(`["t1"]`, `["t1", "u1"]`, `[]`, `[null]`, `[["t1", "u1"]]`, `["%%user.id", "t1"]`, `"%%user.custom_data.teamIds"`, `"%%user.custom_data.flags"`))
+	case 15:
+		return fmt.Sprintf(`{%q: {"$size": %s}}`, f, g.pick(`0`, `1`, `2`, `2.0`, `{"$numberLong": "1"}`, `"%%user.custom_data.n"`, `"%%user.custom_data.team"`))
 	}
 	return fmt.Sprintf(`{"%%%%root.%s": {"%%and": [{"$gte": 1}, {"$lt": 3}]}}`, f)
 }

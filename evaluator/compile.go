@@ -114,6 +114,8 @@ const (
 	cIn
 	cNin
 	cExists
+	cAll
+	cSize
 	cAnd
 	cOr
 	cNor
@@ -807,6 +809,10 @@ func (cp *compiler) opArg(oa rules.OpArg, query bool, this []string) *cnode {
 		n.kind, arg.needSet, arg.inSet = cNin, true, true
 	case rules.OpExists:
 		n.kind = cExists
+	case rules.OpAll:
+		n.kind = cAll
+	case rules.OpSize:
+		n.kind = cSize
 	default:
 		cp.errorf(oa.At, rules.CodeUnknownOperator, "unknown operator %q", spelled)
 		n.kind = cEq

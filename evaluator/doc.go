@@ -147,6 +147,18 @@
 // against a document path on the right is read from the document's side
 // ({"%%user.id": {"$in": "%%root.members"}} is {"members": "%%user.id"}).
 // Filter queries (filters.txt) are MongoDB queries: no membership rule.
+// $all and $size, MongoDB query operators outside expressions.txt, have
+// their MongoDB meaning (value.MatchAll, value.MatchSize): {"collaborators":
+// {"$all": ["%%user.id"]}} holds when the array holds the user id, an
+// empty $all matches nothing, $size counts the array at the path, not the
+// arrays in it. An operand the server refuses (from a claim: $all of a
+// non-array, $size of anything but a whole number) and an $all array from
+// an expansion that holds a null decide as a missing operand (a null
+// claim never matches documents that lack the field). A per-request
+// value on the left with a document path on the right is not read from
+// the document's side for them: {"%%user.custom_data.roles": {"$all":
+// "%%root.required"}} compares the stored value as the operand, and the
+// filters cannot express it (ErrNotExpressible).
 // %stringToOid accepts 24 hex digits or 12 bytes; %oidToString an
 // ObjectId; anything else yields a missing value. %function calls a Go
 // function (WithFunction) or one of a FunctionSet (WithFunctions: package

@@ -381,7 +381,45 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 		s := ec.set(c.arg)
 		return !value.MatchIn(d, p, s, s.HasNull())
 	}
+	return arrayOp(c, d, p, rv)
+}
+
+// arrayOp decides the array operators, $all and $size, on the candidates
+// of path p in v, for the operand rv (not Missing). An operand the server
+// refuses ($all of a non-array, $size of anything but a whole number)
+// decides as a missing one: false, true under $nor (cnode.neg); so does
+// an $all array from an expansion holding a null, which would match
+// documents that lack the field (a null claim never does).
+func arrayOp(c *cnode, v value.Value, p value.Path, rv value.Value) bool {
+	switch c.kind {
+	case cAll:
+		if !allOperand(c, rv) {
+			return c.neg
+		}
+		return value.MatchAll(v, p, rv)
+	case cSize:
+		n, ok := value.SizeOK(rv)
+		if !ok {
+			return c.neg
+		}
+		return value.MatchSize(v, p, n)
+	}
 	return false
+}
+
+// allOperand reports whether rv is an operand $all compares: an array,
+// without a null element when it comes from an expansion (arrayOp).
+func allOperand(c *cnode, rv value.Value) bool {
+	return rv.IsArray() && !(c.arg.fromExp && hasNullElem(rv))
+}
+
+// swappable reports whether a condition of kind k with a per-request
+// value on the left and a document path on the right is read from the
+// document's side ({"%%user.id": {"$in": "%%root.members"}} is
+// {"members": "%%user.id"}). The array operators are not: their operand,
+// the document's value, is compared as a value.
+func swappable(k condKind) bool {
+	return k == cEq || k == cNe || k == cCmp || k == cIn || k == cNin
 }
 
 // nullInMembership reports whether v, the value of operand o, is an
@@ -467,7 +505,7 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 	// {"members": "%%user.id"} seen from the document, where the request
 	// value is the value compared against: missing (or null), it matches
 	// nothing (true under $nor, cnode.neg).
-	if a := c.arg; a.kind == oDocPath && len(a.path) > 0 {
+	if a := c.arg; a.kind == oDocPath && len(a.path) > 0 && swappable(c.kind) {
 		d := ec.doc(a.sel)
 		if lv.IsMissing() || swappedNegNull(c, lv) {
 			return c.neg
@@ -519,7 +557,7 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 		s := ec.set(c.arg)
 		return !value.MatchIn(lv, nil, s, s.HasNull())
 	}
-	return false
+	return arrayOp(c, lv, nil, rv)
 }
 
 func (ec *evalCtx) eqVal(c *cnode, lv, rv value.Value, query bool) bool {

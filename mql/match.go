@@ -20,16 +20,17 @@ var ErrUnsupportedFilter = errors.New("mql: filter not supported by Match")
 // Match reports whether doc matches the query filter as the server would,
 // for the operators rulegate's filters are made of: $and, $or and $nor at
 // the top level, and on a field a literal (equality) or an operator
-// document of $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, $type
-// and $not. Values compare with the value package's MongoDB semantics
-// (value.MatchEq, MatchIn, MatchCmp, MatchExists, and value.Each for
-// $type): an array field matches when an element does, {f: null} matches
-// a missing f, comparisons are type-bracketed.
+// document of $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, $type,
+// $all, $size and $not. Values compare with the value package's MongoDB
+// semantics (value.MatchEq, MatchIn, MatchCmp, MatchExists, MatchAll,
+// MatchSize, and value.Each for $type): an array field matches when an
+// element does, {f: null} matches a missing f, comparisons are
+// type-bracketed.
 //
 // Match never guesses. Any other operator, an operand value.CheckOperand
 // refuses (a regular expression, which the server reads as a pattern; an
 // operator document; undefined), and an operand of the wrong shape ($in
-// of a non-array, $and of an empty array, an unknown $type alias) are an
+// or $all of a non-array, $size of anything but a whole number, $and of an empty array, an unknown $type alias) are an
 // error wrapping ErrUnsupportedFilter, whatever doc holds: the whole
 // filter is checked, not only the clauses that decide. A malformed filter
 // wraps ErrInvalidQuery (query/malformed), a malformed doc
@@ -174,6 +175,17 @@ func (m *matcher) operator(p value.Path, op string, v value.Value, ptr source.Po
 		})
 		in := value.MatchIn(m.doc, p, value.NewSet(set...), hasNull)
 		return in == (op == "$in"), nil
+	case "$all":
+		if !v.IsArray() {
+			return false, unsupported(ptr, "$all expects an array, got "+typeName(v.Type))
+		}
+		return value.MatchAll(m.doc, p, v), nil
+	case "$size":
+		n, ok := value.SizeOK(v)
+		if !ok {
+			return false, unsupported(ptr, "$size expects a whole number, got "+typeName(v.Type))
+		}
+		return value.MatchSize(m.doc, p, n), nil
 	case "$exists":
 		return value.MatchExists(m.doc, p, truthy(v)), nil
 	case "$type":

@@ -76,6 +76,26 @@ func TestMatch(t *testing.T) {
 		{`{"team": {"$type": ["int", "string"]}}`, true},
 		{`{"team": {"$type": [2.0]}}`, true},
 		{`{"team": {"$type": ["int", "bool"]}}`, false},
+		// $all and $size (the MongoDB manual's pages and jstests/core/query/all, /size).
+		{`{"tags": {"$all": ["b", "a"]}}`, true},
+		{`{"tags": {"$all": ["a", "c"]}}`, false},
+		{`{"tags": {"$all": []}}`, false},
+		{`{"team": {"$all": ["red"]}}`, true},
+		{`{"tags": {"$all": [["a", "b"]]}}`, true},
+		{`{"nested": {"$all": [[1, 2]]}}`, true},
+		{`{"nested": {"$all": [1]}}`, false},
+		{`{"items.q": {"$all": [7, 1]}}`, true},
+		{`{"missing": {"$all": [null]}}`, true},
+		{`{"tags": {"$size": 2}}`, true},
+		{`{"tags": {"$size": {"$numberLong": "2"}}}`, true},
+		{`{"tags": {"$size": 2.0}}`, true},
+		{`{"tags": {"$size": 1}}`, false},
+		{`{"nested": {"$size": 1}}`, true},
+		{`{"nested": {"$size": 2}}`, false},
+		{`{"team": {"$size": 1}}`, false},
+		{`{"missing": {"$size": 0}}`, false},
+		{`{"tags": {"$size": -1}}`, false},
+		{`{"tags": {"$not": {"$size": 3}}}`, true},
 	} {
 		got, err := Match(utDoc(t, tc.filter), utDoc(t, doc))
 		if err != nil {
@@ -96,7 +116,9 @@ func TestMatchErrors(t *testing.T) {
 		filter, want string
 	}{
 		{`{"$expr": {"$eq": ["$a", "$b"]}}`, `/$expr: operator $expr is not supported by Match`},
-		{`{"tags": {"$size": 2}}`, `/tags/$size: operator $size is not supported by Match`},
+		{`{"tags": {"$bitsAllSet": 2}}`, `/tags/$bitsAllSet: operator $bitsAllSet is not supported by Match`},
+		{`{"tags": {"$size": 1.5}}`, `/tags/$size: $size expects a whole number, got double`},
+		{`{"tags": {"$all": "a"}}`, `/tags/$all: $all expects an array, got string`},
 		{`{"tags": {"$eq": 1, "b": 2}}`, `/tags/b: "b" is not an operator: an operator document holds only operators`},
 		// A regex operand is a pattern on the server: not decided here.
 		{`{"team": {"$regularExpression": {"pattern": "e", "options": ""}}}`, `/team: a regular expression operand is a pattern on the server, which Match does not implement`},
@@ -114,7 +136,7 @@ func TestMatchErrors(t *testing.T) {
 		{`{"$and": {"a": 1}}`, `/$and: $and expects a non-empty array of documents`},
 		{`{"$nor": [1]}`, `/$nor/0: $nor expects a non-empty array of documents`},
 		// Not short-circuited: the error does not depend on the document.
-		{`{"team": "blue", "tags": {"$size": 2}}`, `/tags/$size: operator $size is not supported by Match`},
+		{`{"team": "blue", "tags": {"$bitsAllSet": 2}}`, `/tags/$bitsAllSet: operator $bitsAllSet is not supported by Match`},
 		{`{"$or": [{"team": "red"}, {"x": {"$mod": [2, 0]}}]}`, `/$or/1/x/$mod: operator $mod is not supported by Match`},
 	} {
 		_, err := Match(utDoc(t, tc.filter), utDoc(t, doc))

@@ -294,6 +294,10 @@ const (
 	OpIn     Op = "$in"
 	OpNin    Op = "$nin"
 	OpExists Op = "$exists"
+	// The array operators, in the $ spelling only (the MongoDB manual's
+	// query operators; source/rules/expressions.txt lists none of them).
+	OpAll  Op = "$all"
+	OpSize Op = "$size"
 )
 
 // Operand is a value position: *Literal, *ExpansionRef, *ArrayOperand,

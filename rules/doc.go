@@ -107,6 +107,13 @@
 //	| $in  / %in        | an array, or an array-valued expansion        | expressions.txt     |
 //	| $nin / %nin       | an array, or an array-valued expansion        | expressions.txt     |
 //	| $exists / %exists | a boolean (or number)                         | expressions.txt     |
+//	| $all              | an array, or an array-valued expansion        | MongoDB manual $all |
+//	| $size             | a non-negative whole number, or an expansion  | MongoDB manual $size|
+//
+// The array operators $all and $size are not in expressions.txt; they are
+// MongoDB query operators that real rules use (the add-collaborators
+// template app: {"collaborators": {"$all": ["%%user.id"]}}), accepted in
+// their $ spelling only.
 //
 // Value operators compute an operand (*Call):
 //

@@ -469,6 +469,8 @@ func compareOp(key string) (Op, bool) {
 	switch op := Op("$" + key[1:]); op {
 	case OpEq, OpNe, OpGt, OpGte, OpLt, OpLte, OpIn, OpNin, OpExists:
 		return op, true
+	case OpAll, OpSize:
+		return op, key[0] == '$'
 	}
 	return "", false
 }
@@ -627,7 +629,7 @@ func (p *parser) logical(_ At, key string, v *source.Node) Expr {
 // its "$" or "%" ("$exist" -> "$exists", "$exsits" -> "$exists"), so that
 // "$all" does not suggest "$lt", nor "$bad" "$and".
 func suggestOp(key string) string {
-	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallFunction}
+	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallFunction}
 	best, bestD := "", 3
 	for _, k := range known {
 		d := source.EditDistance(strings.ToLower(key), strings.ToLower(k))
@@ -695,17 +697,22 @@ func (p *parser) cond(n *source.Node) Cond {
 }
 
 // checkOpArg reports operand types that can never be right, whatever the
-// request: $in/$nin with a literal that is not an array, $exists with a
-// literal that is not a boolean or number.
+// request: $in/$nin/$all with a literal that is not an array, $exists with a
+// literal that is not a boolean or number, $size with a literal that is
+// not a non-negative whole number.
 func (p *parser) checkOpArg(op Op, spelled string, arg Operand) {
 	lit, ok := arg.(*Literal)
 	if !ok || lit.Value.IsMissing() { // Missing: the operand's own error is reported
 		return
 	}
 	switch op {
-	case OpIn, OpNin:
+	case OpIn, OpNin, OpAll:
 		if !lit.Value.IsArray() {
 			p.errorAt(lit.At, CodeType, "%s expects an array, got %s", spelled, lit.Value.ExtJSON())
+		}
+	case OpSize:
+		if n, ok := value.SizeOK(lit.Value); !ok || n < 0 {
+			p.errorAt(lit.At, CodeType, "%s expects a non-negative whole number, got %s", spelled, lit.Value.ExtJSON())
 		}
 	case OpExists:
 		if _, isBool := lit.Value.BoolOK(); !isBool && !lit.Value.IsNumber() {

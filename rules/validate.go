@@ -383,9 +383,13 @@ func (v *validator) cond(c Cond, ctx context, left Left) {
 			}
 			switch o.Op {
 			case OpEq, OpNe, OpGt, OpGte, OpLt, OpLte:
-			case OpIn, OpNin:
+			case OpIn, OpNin, OpAll:
 				if kind, from, ok := operandKind(o.Arg); ok && kind != "array" {
 					v.errorAt(o.Arg.Loc(), CodeType, "%s expects an array, got %s%s", spelled, kind, from)
+				}
+			case OpSize:
+				if kind, from, ok := operandKind(o.Arg); ok && kind != "number" {
+					v.errorAt(o.Arg.Loc(), CodeType, "%s expects a number, got %s%s", spelled, kind, from)
 				}
 			case OpExists:
 				if kind, from, ok := operandKind(o.Arg); ok && kind != "boolean" && kind != "number" {

@@ -148,3 +148,59 @@ func ExampleArrayIndex() {
 	// 01 0 false
 	// -1 0 false
 }
+
+func ExampleMatchAll() {
+	var doc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"tags":["x","y"],"nested":[[1,2]]}`), false, &doc)
+	d := value.FromDocument(doc)
+	xs := func(s string) value.Value {
+		v, _ := value.FromExtJSON([]byte(s))
+		return v
+	}
+	fmt.Println(value.MatchAll(d, value.ParsePath("tags"), xs(`["y","x"]`)))
+	fmt.Println(value.MatchAll(d, value.ParsePath("tags"), xs(`["x","z"]`)))
+	fmt.Println(value.MatchAll(d, value.ParsePath("tags"), xs(`[]`)))
+	fmt.Println(value.MatchAll(d, value.ParsePath("nested"), xs(`[[1,2]]`)))
+	// Output:
+	// true
+	// false
+	// false
+	// true
+}
+
+func ExampleMatchSize() {
+	var doc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"tags":["x","y"],"nested":[[1,2]]}`), false, &doc)
+	d := value.FromDocument(doc)
+	fmt.Println(value.MatchSize(d, value.ParsePath("tags"), 2))
+	fmt.Println(value.MatchSize(d, value.ParsePath("nested"), 2))
+	fmt.Println(value.MatchSize(d, value.ParsePath("missing"), 0))
+	// Output:
+	// true
+	// false
+	// false
+}
+
+func ExampleSizeOK() {
+	n, ok := value.SizeOK(value.Double(2))
+	fmt.Println(n, ok)
+	_, ok = value.SizeOK(value.Double(1.5))
+	fmt.Println(ok)
+	_, ok = value.SizeOK(value.String("2"))
+	fmt.Println(ok)
+	// Output:
+	// 2 true
+	// false
+	// false
+}
+
+func ExampleEachWhole() {
+	var doc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"a":[[1,2]]}`), false, &doc)
+	value.EachWhole(value.FromDocument(doc), value.ParsePath("a"), func(c value.Value) bool {
+		fmt.Println(c.ExtJSON())
+		return false
+	})
+	// Output:
+	// [[1,2]]
+}

@@ -99,6 +99,43 @@ func MatchExists(v Value, p Path, want bool) bool {
 	return Each(v, p, func(c Value) bool { return c.Type != 0 }) == want
 }
 
+// MatchAll reports whether v matches {p: {$all: xs}} for the array xs:
+// every element of xs matches as {p: element} does (MatchEq), so an array
+// element of xs also matches a candidate equal to it; an empty xs matches
+// nothing (the MongoDB manual, $all: "equivalent to an $and of the
+// specified values"; jstests/core/query/all: [] matches no document). A
+// Missing or non-array xs matches nothing.
+func MatchAll(v Value, p Path, xs Value) bool {
+	if !xs.IsArray() || xs.Len() == 0 {
+		return false
+	}
+	all := true
+	xs.Each(func(_ int, e Value) bool {
+		all = MatchEq(v, p, e)
+		return !all
+	})
+	return all
+}
+
+// MatchSize reports whether v matches {p: {$size: n}}: some candidate of
+// EachWhole(v, p) is an array of n elements (an array nested in the
+// array at p is not a candidate: {"a": [[1, 2]]} has size 1). A negative
+// n matches nothing.
+func MatchSize(v Value, p Path, n int64) bool {
+	return n >= 0 && EachWhole(v, p, func(c Value) bool { return c.IsArray() && int64(c.Len()) == n })
+}
+
+// SizeOK returns the operand of $size as the server reads it: a number
+// with an integral value (1, 1.0, {"$numberLong": "1"}); ok is false for
+// anything else, which the server refuses ("$size needs a number",
+// "$size must be a whole number").
+func SizeOK(x Value) (n int64, ok bool) {
+	if !x.IsNumber() {
+		return 0, false
+	}
+	return x.IntOK()
+}
+
 // MatchCmp reports whether v matches {p: {op: x}}: some candidate of
 // Each(v, p) compares to x as op requires. Comparison is type bracketed:
 // only candidates of x's type class (all numbers are one class) are

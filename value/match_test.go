@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 func candidates(t *testing.T, doc Value, path string) string {
@@ -306,5 +308,52 @@ func TestMatchEqEmptyPath(t *testing.T) {
 	}
 	if !MatchEq(j(t, `{"a":[1]}`), nil, j(t, `{"a":[1]}`)) {
 		t.Error("documents")
+	}
+}
+
+// TestMatchAllSize: $all and $size against the MongoDB manual's examples
+// and jstests/core/query/all and /size, through arrays of documents too.
+func TestMatchAllSize(t *testing.T) {
+	var raw bson.Raw
+	if err := bson.UnmarshalExtJSON([]byte(`{"tags":["a","b"],"n":5,"nested":[[1,2]],"items":[{"q":[1,2]},{"q":[3]}],"e":[]}`), false, &raw); err != nil {
+		t.Fatal(err)
+	}
+	d := FromDocument(raw)
+	arr := func(s string) Value {
+		v, err := FromExtJSON([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		path, xs string
+		want     bool
+	}{
+		{"tags", `["a"]`, true}, {"tags", `["b","a"]`, true}, {"tags", `["a","c"]`, false},
+		{"tags", `[]`, false}, {"n", `[5]`, true}, {"n", `[5, 6]`, false},
+		{"nested", `[[1,2]]`, true}, {"nested", `[1]`, false}, {"items.q", `[1, 3]`, true},
+		{"items.q", `[[1,2]]`, true}, {"missing", `[null]`, true}, {"missing", `["a"]`, false},
+		{"e", `[]`, false},
+	} {
+		if got := MatchAll(d, ParsePath(tc.path), arr(tc.xs)); got != tc.want {
+			t.Errorf("{%s: {$all: %s}} = %v, want %v", tc.path, tc.xs, got, tc.want)
+		}
+	}
+	if MatchAll(d, ParsePath("tags"), String("a")) {
+		t.Error("$all of a non-array matched")
+	}
+	for _, tc := range []struct {
+		path string
+		n    int64
+		want bool
+	}{
+		{"tags", 2, true}, {"tags", 1, false}, {"nested", 1, true}, {"nested", 2, false},
+		{"items.q", 1, true}, {"items.q", 2, true}, {"items.q", 3, false}, {"e", 0, true},
+		{"missing", 0, false}, {"n", 1, false}, {"tags", -1, false},
+	} {
+		if got := MatchSize(d, ParsePath(tc.path), tc.n); got != tc.want {
+			t.Errorf("{%s: {$size: %d}} = %v, want %v", tc.path, tc.n, got, tc.want)
+		}
 	}
 }
