@@ -116,6 +116,7 @@ const (
 	cExists
 	cAll
 	cSize
+	cType
 	cAnd
 	cOr
 	cNor
@@ -813,6 +814,8 @@ func (cp *compiler) opArg(oa rules.OpArg, query bool, this []string) *cnode {
 		n.kind = cAll
 	case rules.OpSize:
 		n.kind = cSize
+	case rules.OpType:
+		n.kind = cType
 	default:
 		cp.errorf(oa.At, rules.CodeUnknownOperator, "unknown operator %q", spelled)
 		n.kind = cEq

@@ -147,16 +147,19 @@
 // against a document path on the right is read from the document's side
 // ({"%%user.id": {"$in": "%%root.members"}} is {"members": "%%user.id"}).
 // Filter queries (filters.txt) are MongoDB queries: no membership rule.
-// $all and $size, MongoDB query operators outside expressions.txt, have
-// their MongoDB meaning (value.MatchAll, value.MatchSize): {"collaborators":
+// $all, $size, $type and $not, MongoDB query operators outside
+// expressions.txt, have their MongoDB meaning (value.MatchAll, MatchSize,
+// MatchType; {"f": {"$not": {...}}} is {"$nor": [{"f": {...}}]}, so it
+// matches a document without f): {"collaborators":
 // {"$all": ["%%user.id"]}} holds when the array holds the user id, an
 // empty $all matches nothing, $size counts the array at the path, not the
 // arrays in it. An operand the server refuses (from a claim: $all of a
-// non-array, $size of anything but a whole number) and an $all array from
+// non-array, $size of anything but a whole number, $type of anything but
+// type aliases and numbers) and an $all array from
 // an expansion that holds a null decide as a missing operand (a null
 // claim never matches documents that lack the field). A per-request
 // value on the left with a document path on the right is not read from
-// the document's side for them: {"%%user.custom_data.roles": {"$all":
+// the document's side for $all, $size and $type: {"%%user.custom_data.roles": {"$all":
 // "%%root.required"}} compares the stored value as the operand, and the
 // filters cannot express it (ErrNotExpressible).
 // %stringToOid accepts 24 hex digits or 12 bytes; %oidToString an
@@ -182,8 +185,9 @@
 //     masterId (Sistemium/vfs-masters-realm), where it was skipped and a
 //     broader role granted access. This cannot widen access beyond what
 //     the rule's author wrote: a missing subject decides every comparison
-//     but $exists as a null one does, and the author decided what a null
-//     claim gets; negation keeps this, {"$nor": [{"%%user.x": null}]} is
+//     but $exists and $type as a null one does (it has no type, as a
+//     missing field: {"$type": "null"} does not match it), and the author
+//     decided what a null claim gets; negation keeps this, {"$nor": [{"%%user.x": null}]} is
 //     false for a missing x as for a null one. Where a missing document
 //     field and a null differ (the MinKey and MaxKey bounds, which a
 //     missing field does not match), the subject follows null, since under

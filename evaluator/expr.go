@@ -384,9 +384,10 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 	return arrayOp(c, d, p, rv)
 }
 
-// arrayOp decides the array operators, $all and $size, on the candidates
-// of path p in v, for the operand rv (not Missing). An operand the server
-// refuses ($all of a non-array, $size of anything but a whole number)
+// arrayOp decides $all, $size and $type on the candidates of path p in
+// v, for the operand rv (not Missing). An operand the server refuses ($all
+// of a non-array, $size of anything but a whole number, $type of anything
+// but type aliases or numbers)
 // decides as a missing one: false, true under $nor (cnode.neg); so does
 // an $all array from an expansion holding a null, which would match
 // documents that lack the field (a null claim never does).
@@ -403,6 +404,12 @@ func arrayOp(c *cnode, v value.Value, p value.Path, rv value.Value) bool {
 			return c.neg
 		}
 		return value.MatchSize(v, p, n)
+	case cType:
+		ts, ok := value.TypesOK(rv)
+		if !ok {
+			return c.neg
+		}
+		return value.MatchType(v, p, ts)
 	}
 	return false
 }
@@ -534,7 +541,9 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 	if rv.IsMissing() {
 		return c.neg
 	}
-	if lv.IsMissing() {
+	if lv.IsMissing() && c.kind != cType {
+		// (A missing subject has no type, as a missing field: {"$type":
+		// "null"} does not match it, as {"$exists": true} does not.)
 		lv = value.Null()
 	}
 	switch c.kind {

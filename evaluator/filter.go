@@ -374,6 +374,11 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 			return tFalse
 		}
 		return fq(field, "$size", n)
+	case cType:
+		if _, ok := value.TypesOK(rv); !ok {
+			return fconst(c.neg) // as in memory (arrayOp)
+		}
+		return fq(field, "$type", rv.RawValue())
 	}
 	return f.notExpressible(n, "unknown condition")
 }

@@ -53,8 +53,16 @@ func TestReadFilterOnServer(t *testing.T) {
 			// tags ("tags.1.x"), which a null kept in a claim's $in
 			// (0549e3a) reaches: {"tags.1.x": {"$in": [null]}} matches
 			// {tags: ["u1"]} on FerretDB and not under MongoDB 8.0's
-			// path semantics.
-			if ferret && (scalarArrayUnder(d, "sub") || (strings.Contains(c.rules, "tags.1.") && scalarArrayUnder(d, "tags"))) {
+			// path semantics. Nor does FerretDB give the Missing
+			// candidates of document elements lacking the field "1"
+			// ({"tags.1.x": {"$nin": [null]}} matches {tags: [{x: "u1"},
+			// {x: 2}]} there, {"tags.0": null} does not; MongoDB's
+			// BSONElementIterator yields Missing for the elements, so
+			// $nin [null] does not match and null does): with a
+			// positional path into tags ("tags.1.x", "tags.0"), no
+			// array tags goes to FerretDB.
+			positional := strings.Contains(c.rules, "tags.1.") || strings.Contains(c.rules, "tags.0")
+			if ferret && (scalarArrayUnder(d, "sub") || (positional && value.FromDocument(d).Field("tags").IsArray())) {
 				continue
 			}
 			if _, dup := byID[idKey(d)]; dup {

@@ -23,7 +23,7 @@ var ErrUnsupportedFilter = errors.New("mql: filter not supported by Match")
 // document of $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, $type,
 // $all, $size and $not. Values compare with the value package's MongoDB
 // semantics (value.MatchEq, MatchIn, MatchCmp, MatchExists, MatchAll,
-// MatchSize, and value.Each for $type): an array field matches when an
+// MatchSize, MatchType): an array field matches when an
 // element does, {f: null} matches a missing f, comparisons are
 // type-bracketed.
 //
@@ -189,11 +189,11 @@ func (m *matcher) operator(p value.Path, op string, v value.Value, ptr source.Po
 	case "$exists":
 		return value.MatchExists(m.doc, p, truthy(v)), nil
 	case "$type":
-		types, ok := bsonTypes(v)
+		types, ok := value.TypesOK(v)
 		if !ok {
 			return false, unsupported(ptr, "$type expects a BSON type alias or number, or an array of them")
 		}
-		return value.Each(m.doc, p, func(c value.Value) bool { return types[c.Type] }), nil
+		return value.MatchType(m.doc, p, types), nil
 	}
 	return false, unsupported(ptr, "operator "+op+" is not supported by Match")
 }
@@ -225,53 +225,4 @@ func truthy(v value.Value) bool {
 		return n != 0
 	}
 	return true
-}
-
-// typeAlias is the BSON type of each $type alias but "number".
-var typeAlias = map[string]bson.Type{
-	"double": bson.TypeDouble, "string": bson.TypeString, "object": bson.TypeEmbeddedDocument,
-	"array": bson.TypeArray, "binData": bson.TypeBinary, "undefined": bson.TypeUndefined,
-	"objectId": bson.TypeObjectID, "bool": bson.TypeBoolean, "date": bson.TypeDateTime,
-	"null": bson.TypeNull, "regex": bson.TypeRegex, "dbPointer": bson.TypeDBPointer,
-	"javascript": bson.TypeJavaScript, "symbol": bson.TypeSymbol, "javascriptWithScope": bson.TypeCodeWithScope,
-	"int": bson.TypeInt32, "timestamp": bson.TypeTimestamp, "long": bson.TypeInt64,
-	"decimal": bson.TypeDecimal128, "minKey": bson.TypeMinKey, "maxKey": bson.TypeMaxKey,
-}
-
-// bsonTypes returns the types the operand of $type names: an alias, a
-// type number (1 to 19, -1, 127) or a non-empty array of them.
-func bsonTypes(v value.Value) (map[bson.Type]bool, bool) {
-	types := map[bson.Type]bool{}
-	one := func(e value.Value) bool {
-		if s, ok := e.StringOK(); ok {
-			if s == "number" {
-				types[bson.TypeDouble], types[bson.TypeInt32], types[bson.TypeInt64], types[bson.TypeDecimal128] = true, true, true, true
-				return true
-			}
-			t, ok := typeAlias[s]
-			if ok {
-				types[t] = true
-			}
-			return ok
-		}
-		n, ok := e.IntOK()
-		switch {
-		case ok && n >= 1 && n <= 19, ok && n == 127:
-			types[bson.Type(n)] = true
-		case ok && n == -1:
-			types[bson.TypeMinKey] = true
-		default:
-			return false
-		}
-		return true
-	}
-	if !v.IsArray() {
-		return types, one(v)
-	}
-	ok := v.Len() > 0
-	v.Each(func(_ int, e value.Value) bool {
-		ok = ok && one(e)
-		return !ok
-	})
-	return types, ok
 }

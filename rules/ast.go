@@ -273,7 +273,9 @@ type OpArg struct {
 // (mongodb/docs-app-services source/rules/expressions.txt).
 type CondLogic struct {
 	At
-	// Op is "%and", "$and", "%or", "$or" or "$nor" as written.
+	// Op is "%and", "$and", "%or", "$or" or "$nor" as written, or "$not"
+	// with its one condition, an operator object (the MongoDB manual,
+	// $not: {"f": {"$not": {"$gt": 5}}} is {"$nor": [{"f": {"$gt": 5}}]}).
 	Op   string
 	Args []Cond
 }
@@ -298,6 +300,9 @@ const (
 	// query operators; source/rules/expressions.txt lists none of them).
 	OpAll  Op = "$all"
 	OpSize Op = "$size"
+	// $type, in the $ spelling only: a BSON type alias or number, or an
+	// array of them (the MongoDB manual, $type).
+	OpType Op = "$type"
 )
 
 // Operand is a value position: *Literal, *ExpansionRef, *ArrayOperand,

@@ -109,11 +109,15 @@
 //	| $exists / %exists | a boolean (or number)                         | expressions.txt     |
 //	| $all              | an array, or an array-valued expansion        | MongoDB manual $all |
 //	| $size             | a non-negative whole number, or an expansion  | MongoDB manual $size|
+//	| $type             | a type alias or number, or an array of them   | MongoDB manual $type|
+//	| $not              | an object of operators, the only key          | MongoDB manual $not |
 //
-// The array operators $all and $size are not in expressions.txt; they are
-// MongoDB query operators that real rules use (the add-collaborators
-// template app: {"collaborators": {"$all": ["%%user.id"]}}), accepted in
-// their $ spelling only.
+// $all, $size, $type and $not are not in expressions.txt; they are MongoDB
+// query operators that real rules use (the add-collaborators template
+// app: {"collaborators": {"$all": ["%%user.id"]}}), accepted in their $
+// spelling only. $not is read as a CondLogic "$not" of its one condition
+// and must be the only key of its object (fail closed: {"$not": {...},
+// "$gt": 1} is refused, not guessed).
 //
 // Value operators compute an operand (*Call):
 //

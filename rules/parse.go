@@ -469,7 +469,7 @@ func compareOp(key string) (Op, bool) {
 	switch op := Op("$" + key[1:]); op {
 	case OpEq, OpNe, OpGt, OpGte, OpLt, OpLte, OpIn, OpNin, OpExists:
 		return op, true
-	case OpAll, OpSize:
+	case OpAll, OpSize, OpType:
 		return op, key[0] == '$'
 	}
 	return "", false
@@ -629,7 +629,7 @@ func (p *parser) logical(_ At, key string, v *source.Node) Expr {
 // its "$" or "%" ("$exist" -> "$exists", "$exsits" -> "$exists"), so that
 // "$all" does not suggest "$lt", nor "$bad" "$and".
 func suggestOp(key string) string {
-	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallFunction}
+	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "$type", "$not", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallFunction}
 	best, bestD := "", 3
 	for _, k := range known {
 		d := source.EditDistance(strings.ToLower(key), strings.ToLower(k))
@@ -669,6 +669,9 @@ func (p *parser) cond(n *source.Node) Cond {
 	if len(n.Members) == 1 && isLogical(first) {
 		return p.condLogic(first, n.Members[0].Value)
 	}
+	if len(n.Members) == 1 && first == opNot {
+		return p.not(n.Members[0].Value)
+	}
 	ops := &Ops{At: p.at(n)}
 	bad := false
 	for _, m := range n.Members {
@@ -679,7 +682,7 @@ func (p *parser) cond(n *source.Node) Cond {
 			switch {
 			case !isOperatorKey(m.Key):
 				p.errorAt(at, CodeType, "an object mixes operator %q and field %q", first, m.Key)
-			case isLogical(m.Key) || isCall(m.Key):
+			case isLogical(m.Key) || isCall(m.Key) || m.Key == opNot:
 				p.errorAt(at, CodeUnknownOperator, "%s must be the only key of its object", m.Key)
 			default:
 				p.errorAt(at, CodeUnknownOperator, "unknown operator %q%s", m.Key, suggestOp(m.Key))
@@ -710,6 +713,10 @@ func (p *parser) checkOpArg(op Op, spelled string, arg Operand) {
 		if !lit.Value.IsArray() {
 			p.errorAt(lit.At, CodeType, "%s expects an array, got %s", spelled, lit.Value.ExtJSON())
 		}
+	case OpType:
+		if _, ok := value.TypesOK(lit.Value); !ok {
+			p.errorAt(lit.At, CodeType, "%s expects a BSON type alias or number, or an array of them, got %s", spelled, lit.Value.ExtJSON())
+		}
 	case OpSize:
 		if n, ok := value.SizeOK(lit.Value); !ok || n < 0 {
 			p.errorAt(lit.At, CodeType, "%s expects a non-negative whole number, got %s", spelled, lit.Value.ExtJSON())
@@ -719,6 +726,24 @@ func (p *parser) checkOpArg(op Op, spelled string, arg Operand) {
 			p.errorAt(lit.At, CodeType, "%s expects a boolean, got %s", spelled, lit.Value.ExtJSON())
 		}
 	}
+}
+
+// opNot is the condition-level negation of one operator object.
+const opNot = "$not"
+
+// not parses the value of {"$not": ...}: an object of operators, which it
+// negates (a CondLogic "$not" with that one condition). The MongoDB
+// manual's other form, a regular expression, is refused as regexes are.
+func (p *parser) not(v *source.Node) Cond {
+	if v.Kind != source.Object || len(v.Members) == 0 || isExtJSON(v) || !isOperatorKey(v.Members[0].Key) || isCall(v.Members[0].Key) {
+		p.errorf(v, CodeType, "$not expects an object of operators, got %s", article(v.Kind))
+		return nil
+	}
+	sub := p.cond(v)
+	if sub == nil {
+		return nil
+	}
+	return &CondLogic{At: p.at(v), Op: opNot, Args: []Cond{sub}}
 }
 
 func (p *parser) condLogic(key string, v *source.Node) Cond {

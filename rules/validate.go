@@ -387,6 +387,10 @@ func (v *validator) cond(c Cond, ctx context, left Left) {
 				if kind, from, ok := operandKind(o.Arg); ok && kind != "array" {
 					v.errorAt(o.Arg.Loc(), CodeType, "%s expects an array, got %s%s", spelled, kind, from)
 				}
+			case OpType:
+				if kind, from, ok := operandKind(o.Arg); ok && kind != "string" && kind != "number" && kind != "array" {
+					v.errorAt(o.Arg.Loc(), CodeType, "%s expects a BSON type alias or number, or an array of them, got %s%s", spelled, kind, from)
+				}
 			case OpSize:
 				if kind, from, ok := operandKind(o.Arg); ok && kind != "number" {
 					v.errorAt(o.Arg.Loc(), CodeType, "%s expects a number, got %s%s", spelled, kind, from)
@@ -402,7 +406,7 @@ func (v *validator) cond(c Cond, ctx context, left Left) {
 		}
 	case *CondLogic:
 		switch c.Op {
-		case "%and", "$and", "%or", "$or", "$nor":
+		case "%and", "$and", "%or", "$or", "$nor", opNot:
 		default:
 			v.errorAt(c.At, CodeUnknownOperator, "unknown operator %q", c.Op)
 		}

@@ -1,7 +1,8 @@
 // Package value implements MongoDB value semantics for rule evaluation:
 // the BSON comparison order, equality, canonical keys and sets, dotted
 // paths with MongoDB's array traversal, and the query operators $eq, $ne,
-// $in, $nin, $exists, $gt, $gte, $lt, $lte, $all and $size. It is the one home of these
+// $in, $nin, $exists, $gt, $gte, $lt, $lte, $all, $size and $type (its
+// alias table included). It is the one home of these
 // semantics and the evaluator's hot path: a document is a Value
 // (FromDocument, no copy), and comparisons, field lookups and matches do
 // not allocate.
@@ -36,6 +37,8 @@
 //	| MatchAll         | {p: {$all: xs}}: each element of xs as {p: element}; [] matches none    |
 //	| MatchSize        | {p: {$size: n}} over whole candidates                                   |
 //	| SizeOK           | the operand of $size as the server reads it: a whole number             |
+//	| Types, TypesOK   | the BSON types a $type operand names (aliases, numbers, arrays of them) |
+//	| MatchType        | {p: {$type: ts}}; a Missing candidate has no type                       |
 //	| type bracketing  | $gt/$gte/$lt/$lte compare only candidates of the operand's type class   |
 //	| CheckOperand     | why an operand is not compared as a value (Refusal): regex, operator,   |
 //	|                  | undefined; HasRegex for regexes only                                    |

@@ -204,3 +204,31 @@ func ExampleEachWhole() {
 	// Output:
 	// [[1,2]]
 }
+
+func ExampleMatchType() {
+	var doc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"tags":[1,"a"],"nil":null}`), false, &doc)
+	d := value.FromDocument(doc)
+	ts, _ := value.TypesOK(value.String("int"))
+	fmt.Println(value.MatchType(d, value.ParsePath("tags"), ts))
+	ts, _ = value.TypesOK(value.String("null"))
+	fmt.Println(value.MatchType(d, value.ParsePath("nil"), ts))
+	fmt.Println(value.MatchType(d, value.ParsePath("missing"), ts))
+	// Output:
+	// true
+	// true
+	// false
+}
+
+func ExampleTypesOK() {
+	_, ok := value.TypesOK(value.String("number"))
+	fmt.Println(ok)
+	_, ok = value.TypesOK(value.Double(2))
+	fmt.Println(ok)
+	_, ok = value.TypesOK(value.String("integer"))
+	fmt.Println(ok)
+	// Output:
+	// true
+	// true
+	// false
+}

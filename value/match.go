@@ -136,6 +136,76 @@ func SizeOK(x Value) (n int64, ok bool) {
 	return x.IntOK()
 }
 
+// Types is a set of BSON types, the operand of $type (TypesOK).
+type Types [4]uint64
+
+// has reports whether t is in the set.
+func (ts *Types) has(t bson.Type) bool { return ts[t>>6]&(1<<(t&63)) != 0 }
+
+func (ts *Types) add(t bson.Type) { ts[t>>6] |= 1 << (t & 63) }
+
+// typeAlias is the BSON type of each $type alias but "number" (the
+// MongoDB manual, $type, "Available Types").
+var typeAlias = map[string]bson.Type{
+	"double": bson.TypeDouble, "string": bson.TypeString, "object": bson.TypeEmbeddedDocument,
+	"array": bson.TypeArray, "binData": bson.TypeBinary, "undefined": bson.TypeUndefined,
+	"objectId": bson.TypeObjectID, "bool": bson.TypeBoolean, "date": bson.TypeDateTime,
+	"null": bson.TypeNull, "regex": bson.TypeRegex, "dbPointer": bson.TypeDBPointer,
+	"javascript": bson.TypeJavaScript, "symbol": bson.TypeSymbol, "javascriptWithScope": bson.TypeCodeWithScope,
+	"int": bson.TypeInt32, "timestamp": bson.TypeTimestamp, "long": bson.TypeInt64,
+	"decimal": bson.TypeDecimal128, "minKey": bson.TypeMinKey, "maxKey": bson.TypeMaxKey,
+}
+
+// TypesOK returns the types the operand of $type names: an alias
+// ("string", "number" for the four numeric types), a type number (1 to
+// 19, -1, 127, as any numeric type with an integral value) or a non-empty
+// array of them; ok is false for anything else, which the server refuses.
+func TypesOK(x Value) (ts Types, ok bool) {
+	one := func(e Value) bool {
+		if s, ok := e.StringOK(); ok {
+			if s == "number" {
+				ts.add(bson.TypeDouble)
+				ts.add(bson.TypeInt32)
+				ts.add(bson.TypeInt64)
+				ts.add(bson.TypeDecimal128)
+				return true
+			}
+			t, ok := typeAlias[s]
+			if ok {
+				ts.add(t)
+			}
+			return ok
+		}
+		n, ok := e.IntOK()
+		switch {
+		case ok && n >= 1 && n <= 19, ok && n == 127:
+			ts.add(bson.Type(n))
+		case ok && n == -1:
+			ts.add(bson.TypeMinKey)
+		default:
+			return false
+		}
+		return true
+	}
+	if !x.IsArray() {
+		return ts, one(x)
+	}
+	ok = x.Len() > 0
+	x.Each(func(_ int, e Value) bool {
+		ok = ok && one(e)
+		return !ok
+	})
+	return ts, ok
+}
+
+// MatchType reports whether v matches {p: {$type: ts}}: some candidate of
+// Each(v, p) has a type in ts, so an array matches "array" and the types
+// of its elements; a Missing candidate has no type ({p: {$type: "null"}}
+// does not match a missing p).
+func MatchType(v Value, p Path, ts Types) bool {
+	return Each(v, p, func(c Value) bool { return c.Type != 0 && ts.has(c.Type) })
+}
+
 // MatchCmp reports whether v matches {p: {op: x}}: some candidate of
 // Each(v, p) compares to x as op requires. Comparison is type bracketed:
 // only candidates of x's type class (all numbers are one class) are
