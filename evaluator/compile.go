@@ -58,7 +58,7 @@ const (
 	bRef   buildKind = iota + 1 // a request-phase expansion
 	bArray                      // an array of operands
 	bDoc                        // a document of operands
-	bCall                       // %stringToOid, %oidToString, %function
+	bCall                       // %stringToOid, %oidToString, %stringToUuid, %uuidToString, %function
 )
 
 // operand is a compiled value position.

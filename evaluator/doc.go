@@ -163,7 +163,10 @@
 // "%%root.required"}} compares the stored value as the operand, and the
 // filters cannot express it (ErrNotExpressible).
 // %stringToOid accepts 24 hex digits or 12 bytes; %oidToString an
-// ObjectId; anything else yields a missing value. %function calls a Go
+// ObjectId; %stringToUuid a UUID string in the hyphenated 8-4-4-4-12 form
+// (either case) and %uuidToString a UUID (binary subtype 4), which it
+// writes in lowercase (value.StringToUUID, value.UUIDToString); anything
+// else yields a missing value. A UUID never equals its string. %function calls a Go
 // function (WithFunction) or one of a FunctionSet (WithFunctions: package
 // exprfunc runs an app's functions/<name>.expr files); its errors deny
 // with ReasonError.

@@ -137,6 +137,10 @@ func (ec *evalCtx) build(o *operand) (value.Value, error) {
 			return stringToOid(ec.val(b.elems[0])), nil
 		case "%oidToString":
 			return oidToString(ec.val(b.elems[0])), nil
+		case rules.CallStringToUuid:
+			return value.StringToUUID(ec.val(b.elems[0])), nil
+		case rules.CallUuidToString:
+			return value.UUIDToString(ec.val(b.elems[0])), nil
 		case "%function":
 			args := make([]value.Value, len(b.elems))
 			for i, e := range b.elems {

@@ -354,7 +354,8 @@ type DocField struct {
 // %function.
 type Call struct {
 	At
-	// Op is "%stringToOid", "%oidToString" or "%function".
+	// Op is "%stringToOid", "%oidToString", "%stringToUuid",
+	// "%uuidToString" or "%function".
 	Op string
 	// Arg is the operand of %stringToOid and %oidToString.
 	Arg Operand

@@ -125,6 +125,8 @@
 //	|---------------|-------------------------------------------------------------|---------------------------------|
 //	| %stringToOid  | a string (24 hex digits or 12 bytes) or an expansion; no inner operators | expressions.txt (Convert EJSON Values) |
 //	| %oidToString  | an ObjectId ({"$oid"}) or an expansion; no inner operators  | expressions.txt (Convert EJSON Values) |
+//	| %stringToUuid | a UUID string (8-4-4-4-12 hex) or an expansion; no inner operators | expressions.txt (Convert EJSON Values) |
+//	| %uuidToString | a UUID ({"$uuid"}, binary subtype 4) or an expansion; no inner operators | expressions.txt (Convert EJSON Values) |
 //	| %function     | {"name": <string>, "arguments": [<operand>...]}             | expressions.txt (Call a Function) |
 //
 // Any other operator ($regex, $where, $elemMatch, %foo, ...) is

@@ -478,13 +478,19 @@ func compareOp(key string) (Op, bool) {
 // Value operators compute an operand (source/rules/expressions.txt,
 // "Convert EJSON Values" and "Call a Function").
 const (
-	CallStringToOid = "%stringToOid"
-	CallOidToString = "%oidToString"
-	CallFunction    = "%function"
+	CallStringToOid  = "%stringToOid"
+	CallOidToString  = "%oidToString"
+	CallStringToUuid = "%stringToUuid"
+	CallUuidToString = "%uuidToString"
+	CallFunction     = "%function"
 )
 
 func isCall(key string) bool {
-	return key == CallStringToOid || key == CallOidToString || key == CallFunction
+	switch key {
+	case CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString, CallFunction:
+		return true
+	}
+	return false
 }
 
 // isExtJSONKey reports whether key introduces a MongoDB extended JSON value
@@ -629,7 +635,7 @@ func (p *parser) logical(_ At, key string, v *source.Node) Expr {
 // its "$" or "%" ("$exist" -> "$exists", "$exsits" -> "$exists"), so that
 // "$all" does not suggest "$lt", nor "$bad" "$and".
 func suggestOp(key string) string {
-	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "$type", "$not", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallFunction}
+	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "$type", "$not", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString, CallFunction}
 	best, bestD := "", 3
 	for _, k := range known {
 		d := source.EditDistance(strings.ToLower(key), strings.ToLower(k))
@@ -885,18 +891,21 @@ func dynamic(n *source.Node) bool {
 	return false
 }
 
-// call parses %stringToOid, %oidToString and %function
-// (source/rules/expressions.txt). The conversions "do not evaluate JSON
-// operators": their operand is a literal string (or EJSON ObjectId) or an
-// expansion, nothing else.
+// call parses %stringToOid, %oidToString, %stringToUuid, %uuidToString
+// and %function (source/rules/expressions.txt). The conversions "do not
+// evaluate JSON operators": their operand is a literal string (or EJSON
+// ObjectId, or UUID: {"$uuid": ...} or a {"$binary": ...} of subtype 4)
+// or an expansion, nothing else.
 func (p *parser) call(op string, v *source.Node, at At) Operand {
 	c := &Call{At: at, Op: op}
 	switch op {
-	case CallStringToOid, CallOidToString:
+	case CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString:
 		switch {
 		case v.Kind == source.String:
 			c.Arg = p.operand(v)
 		case op == CallOidToString && isExtJSON(v) && v.Members[0].Key == "$oid":
+			c.Arg = p.operand(v)
+		case op == CallUuidToString && isExtJSON(v) && (v.Members[0].Key == "$uuid" || v.Members[0].Key == "$binary"):
 			c.Arg = p.operand(v)
 		default:
 			p.errorf(v, CodeType, "%s expects a string or an expansion (it evaluates no inner operators), got %s", op, shortRaw(v))
@@ -906,6 +915,11 @@ func (p *parser) call(op string, v *source.Node, at At) Operand {
 		if lit, ok := c.Arg.(*Literal); ok && op == CallStringToOid {
 			if s, isStr := lit.Value.StringOK(); isStr && !validOidString(s) && len(s) != 12 {
 				p.errorf(v, CodeType, "%s expects a 24-digit hex or 12-byte string, got %q", op, s)
+			}
+		}
+		if lit, ok := c.Arg.(*Literal); ok && op == CallStringToUuid {
+			if s, isStr := lit.Value.StringOK(); isStr && value.StringToUUID(value.String(s)).IsMissing() {
+				p.errorf(v, CodeType, "%s expects a UUID string (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), got %q", op, s)
 			}
 		}
 	case CallFunction:

@@ -440,14 +440,15 @@ func (v *validator) operand(o Operand, ctx context) {
 		}
 	case *Call:
 		switch o.Op {
-		case CallStringToOid, CallOidToString:
+		case CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString:
 			switch a := o.Arg.(type) {
 			case *ExpansionRef:
 				v.operand(a, ctx)
 			case *Literal:
 				_, isStr := a.Value.StringOK()
 				_, isOid := a.Value.ObjectIDOK()
-				if !isStr && !(isOid && o.Op == CallOidToString) {
+				isUUID := !isStr && !value.UUIDToString(a.Value).IsMissing()
+				if !isStr && !(isOid && o.Op == CallOidToString) && !(isUUID && o.Op == CallUuidToString) {
 					v.errorAt(a.At, CodeType, "%s expects a string or an expansion, got %s", o.Op, a.Value.ExtJSON())
 				}
 			case nil:
@@ -507,6 +508,10 @@ func operandKind(o Operand) (kind, from string, ok bool) {
 			return "objectId", " from " + CallStringToOid, true
 		case CallOidToString:
 			return "string", " from " + CallOidToString, true
+		case CallStringToUuid:
+			return "binData", " from " + CallStringToUuid, true
+		case CallUuidToString:
+			return "string", " from " + CallUuidToString, true
 		}
 	}
 	return "", "", false

@@ -39,6 +39,8 @@
 //	| SizeOK           | the operand of $size as the server reads it: a whole number             |
 //	| Types, TypesOK   | the BSON types a $type operand names (aliases, numbers, arrays of them) |
 //	| MatchType        | {p: {$type: ts}}; a Missing candidate has no type                       |
+//	| StringToUUID     | %stringToUuid: the 8-4-4-4-12 hex string to a UUID (binary subtype 4)   |
+//	| UUIDToString     | %uuidToString: a UUID to its lowercase string                           |
 //	| type bracketing  | $gt/$gte/$lt/$lte compare only candidates of the operand's type class   |
 //	| CheckOperand     | why an operand is not compared as a value (Refusal): regex, operator,   |
 //	|                  | undefined; HasRegex for regexes only                                    |

@@ -232,3 +232,23 @@ func ExampleTypesOK() {
 	// true
 	// false
 }
+
+func ExampleStringToUUID() {
+	u := value.StringToUUID(value.String("3B241101-e2bb-4255-8caf-4136c566a962"))
+	fmt.Println(u.ExtJSON())
+	fmt.Println(value.UUIDToString(u).ExtJSON())
+	fmt.Println(value.StringToUUID(value.String("3b241101e2bb42558caf4136c566a962")).IsMissing())
+	// Output:
+	// {"$binary":{"base64":"OyQRAeK7QlWMr0E2xWapYg==","subType":"04"}}
+	// "3b241101-e2bb-4255-8caf-4136c566a962"
+	// true
+}
+
+func ExampleUUIDToString() {
+	u, _ := value.FromExtJSON([]byte(`{"$uuid": "3b241101-e2bb-4255-8caf-4136c566a962"}`))
+	fmt.Println(value.UUIDToString(u).ExtJSON())
+	fmt.Println(value.UUIDToString(value.Int32(1)).IsMissing())
+	// Output:
+	// "3b241101-e2bb-4255-8caf-4136c566a962"
+	// true
+}
