@@ -77,7 +77,7 @@ func (g gen) arrayOperand() string {
 
 func (g gen) match() string {
 	f := g.pick(genFields...)
-	switch g.r.IntN(18) {
+	switch g.r.IntN(19) {
 	case 12:
 		return fmt.Sprintf(`{%q: {"%%stringToOid": %s}}`, f, g.pick(`"%%user.id"`, `"5f1a2b3c4d5e6f7a8b9c0d1e"`, `"%%user.custom_data.team"`))
 	case 13:
@@ -115,6 +115,8 @@ func (g gen) match() string {
 		}
 	case 14:
 		return fmt.Sprintf(`{%q: {"$all": %s}}`, f, g.pick(`["t1"]`, `["t1", "u1"]`, `[]`, `[null]`, `[["t1", "u1"]]`, `["%%user.id", "t1"]`, `"%%user.custom_data.teamIds"`, `"%%user.custom_data.flags"`))
+	case 18:
+		return fmt.Sprintf(`{%q: {"$mod": %s}}`, f, g.pick(`[2, 0]`, `[2, 1]`, `[-2, 1]`, `[1.5, 0]`, `"%%user.custom_data.teamIds"`))
 	case 16:
 		return fmt.Sprintf(`{%q: {"$type": %s}}`, f, g.pick(`"string"`, `"array"`, `"int"`, `"number"`, `"null"`, `"objectId"`, `["bool", "double"]`, `"%%user.custom_data.team"`, `"%%user.custom_data.n"`))
 	case 17:

@@ -117,6 +117,7 @@ const (
 	cAll
 	cSize
 	cType
+	cMod
 	cAnd
 	cOr
 	cNor
@@ -816,6 +817,8 @@ func (cp *compiler) opArg(oa rules.OpArg, query bool, this []string) *cnode {
 		n.kind = cSize
 	case rules.OpType:
 		n.kind = cType
+	case rules.OpMod:
+		n.kind = cMod
 	default:
 		cp.errorf(oa.At, rules.CodeUnknownOperator, "unknown operator %q", spelled)
 		n.kind = cEq

@@ -147,19 +147,21 @@
 // against a document path on the right is read from the document's side
 // ({"%%user.id": {"$in": "%%root.members"}} is {"members": "%%user.id"}).
 // Filter queries (filters.txt) are MongoDB queries: no membership rule.
-// $all, $size, $type and $not, MongoDB query operators outside
+// $all, $size, $type, $mod and $not, MongoDB query operators outside
 // expressions.txt, have their MongoDB meaning (value.MatchAll, MatchSize,
-// MatchType; {"f": {"$not": {...}}} is {"$nor": [{"f": {...}}]}, so it
+// MatchType, MatchMod, which truncates numbers toward zero as the server
+// does since 5.1, and ReadFilter sends the truncated [divisor, remainder]; {"f": {"$not": {...}}} is {"$nor": [{"f": {...}}]}, so it
 // matches a document without f): {"collaborators":
 // {"$all": ["%%user.id"]}} holds when the array holds the user id, an
 // empty $all matches nothing, $size counts the array at the path, not the
 // arrays in it. An operand the server refuses (from a claim: $all of a
 // non-array, $size of anything but a whole number, $type of anything but
-// type aliases and numbers) and an $all array from
+// type aliases and numbers, $mod of anything but two numbers with a
+// divisor other than 0) and an $all array from
 // an expansion that holds a null decide as a missing operand (a null
 // claim never matches documents that lack the field). A per-request
 // value on the left with a document path on the right is not read from
-// the document's side for $all, $size and $type: {"%%user.custom_data.roles": {"$all":
+// the document's side for $all, $size, $type and $mod: {"%%user.custom_data.roles": {"$all":
 // "%%root.required"}} compares the stored value as the operand, and the
 // filters cannot express it (ErrNotExpressible).
 // %stringToOid accepts 24 hex digits or 12 bytes; %oidToString an

@@ -385,17 +385,18 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 		s := ec.set(c.arg)
 		return !value.MatchIn(d, p, s, s.HasNull())
 	}
-	return arrayOp(c, d, p, rv)
+	return shapeOp(c, d, p, rv)
 }
 
-// arrayOp decides $all, $size and $type on the candidates of path p in
-// v, for the operand rv (not Missing). An operand the server refuses ($all
-// of a non-array, $size of anything but a whole number, $type of anything
-// but type aliases or numbers)
+// shapeOp decides $all, $size, $type and $mod, whose operands have a
+// shape, on the candidates of path p in v, for the operand rv (not
+// Missing). An operand the server refuses ($all of a non-array, $size of
+// anything but a whole number, $type of anything but type aliases or
+// numbers, $mod of anything but [divisor, remainder])
 // decides as a missing one: false, true under $nor (cnode.neg); so does
 // an $all array from an expansion holding a null, which would match
 // documents that lack the field (a null claim never does).
-func arrayOp(c *cnode, v value.Value, p value.Path, rv value.Value) bool {
+func shapeOp(c *cnode, v value.Value, p value.Path, rv value.Value) bool {
 	switch c.kind {
 	case cAll:
 		if !allOperand(c, rv) {
@@ -414,12 +415,18 @@ func arrayOp(c *cnode, v value.Value, p value.Path, rv value.Value) bool {
 			return c.neg
 		}
 		return value.MatchType(v, p, ts)
+	case cMod:
+		d, r, ok := value.ModOK(rv)
+		if !ok {
+			return c.neg
+		}
+		return value.MatchMod(v, p, d, r)
 	}
 	return false
 }
 
 // allOperand reports whether rv is an operand $all compares: an array,
-// without a null element when it comes from an expansion (arrayOp).
+// without a null element when it comes from an expansion (shapeOp).
 func allOperand(c *cnode, rv value.Value) bool {
 	return rv.IsArray() && !(c.arg.fromExp && hasNullElem(rv))
 }
@@ -570,7 +577,7 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 		s := ec.set(c.arg)
 		return !value.MatchIn(lv, nil, s, s.HasNull())
 	}
-	return arrayOp(c, lv, nil, rv)
+	return shapeOp(c, lv, nil, rv)
 }
 
 func (ec *evalCtx) eqVal(c *cnode, lv, rv value.Value, query bool) bool {

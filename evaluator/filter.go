@@ -359,7 +359,7 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 		return fq(field, op, arrayElems(rv, false))
 	case cAll:
 		if !allOperand(c, rv) {
-			return fconst(c.neg) // as in memory (arrayOp)
+			return fconst(c.neg) // as in memory (shapeOp)
 		}
 		if rv.Len() == 0 {
 			return tFalse
@@ -368,7 +368,7 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 	case cSize:
 		n, ok := value.SizeOK(rv)
 		if !ok {
-			return fconst(c.neg) // as in memory (arrayOp)
+			return fconst(c.neg) // as in memory (shapeOp)
 		}
 		if n < 0 {
 			return tFalse
@@ -376,9 +376,16 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 		return fq(field, "$size", n)
 	case cType:
 		if _, ok := value.TypesOK(rv); !ok {
-			return fconst(c.neg) // as in memory (arrayOp)
+			return fconst(c.neg) // as in memory (shapeOp)
 		}
 		return fq(field, "$type", rv.RawValue())
+	case cMod:
+		d, r, ok := value.ModOK(rv)
+		if !ok {
+			return fconst(c.neg) // as in memory (shapeOp)
+		}
+		// Truncated, as the server since 5.1 and shapeOp read them.
+		return fq(field, "$mod", bson.A{d, r})
 	}
 	return f.notExpressible(n, "unknown condition")
 }

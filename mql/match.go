@@ -21,9 +21,9 @@ var ErrUnsupportedFilter = errors.New("mql: filter not supported by Match")
 // for the operators rulegate's filters are made of: $and, $or and $nor at
 // the top level, and on a field a literal (equality) or an operator
 // document of $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, $type,
-// $all, $size and $not. Values compare with the value package's MongoDB
+// $all, $size, $mod and $not. Values compare with the value package's MongoDB
 // semantics (value.MatchEq, MatchIn, MatchCmp, MatchExists, MatchAll,
-// MatchSize, MatchType): an array field matches when an
+// MatchSize, MatchType, MatchMod): an array field matches when an
 // element does, {f: null} matches a missing f, comparisons are
 // type-bracketed.
 //
@@ -180,6 +180,12 @@ func (m *matcher) operator(p value.Path, op string, v value.Value, ptr source.Po
 			return false, unsupported(ptr, "$all expects an array, got "+typeName(v.Type))
 		}
 		return value.MatchAll(m.doc, p, v), nil
+	case "$mod":
+		d, r, ok := value.ModOK(v)
+		if !ok {
+			return false, unsupported(ptr, "$mod expects [divisor, remainder], two numbers and a divisor other than 0")
+		}
+		return value.MatchMod(m.doc, p, d, r), nil
 	case "$size":
 		n, ok := value.SizeOK(v)
 		if !ok {

@@ -96,6 +96,15 @@ func TestMatch(t *testing.T) {
 		{`{"missing": {"$size": 0}}`, false},
 		{`{"tags": {"$size": -1}}`, false},
 		{`{"tags": {"$not": {"$size": 3}}}`, true},
+		// $mod (the MongoDB manual, $mod: truncation toward zero, negative dividends).
+		{`{"n": {"$mod": [4, 1]}}`, true},
+		{`{"n": {"$mod": [4.5, 1]}}`, true},
+		{`{"d": {"$mod": [2, 0]}}`, true},
+		{`{"d": {"$mod": [2, 1]}}`, false},
+		{`{"l": {"$mod": [-2, 1]}}`, true},
+		{`{"team": {"$mod": [1, 0]}}`, false},
+		{`{"missing": {"$mod": [1, 0]}}`, false},
+		{`{"items.q": {"$mod": [3, 1]}}`, true},
 	} {
 		got, err := Match(utDoc(t, tc.filter), utDoc(t, doc))
 		if err != nil {
@@ -137,7 +146,9 @@ func TestMatchErrors(t *testing.T) {
 		{`{"$nor": [1]}`, `/$nor/0: $nor expects a non-empty array of documents`},
 		// Not short-circuited: the error does not depend on the document.
 		{`{"team": "blue", "tags": {"$bitsAllSet": 2}}`, `/tags/$bitsAllSet: operator $bitsAllSet is not supported by Match`},
-		{`{"$or": [{"team": "red"}, {"x": {"$mod": [2, 0]}}]}`, `/$or/1/x/$mod: operator $mod is not supported by Match`},
+		{`{"$or": [{"team": "red"}, {"x": {"$bitsAnySet": 2}}]}`, `/$or/1/x/$bitsAnySet: operator $bitsAnySet is not supported by Match`},
+		{`{"n": {"$mod": [0, 1]}}`, `/n/$mod: $mod expects [divisor, remainder], two numbers and a divisor other than 0`},
+		{`{"n": {"$mod": [2]}}`, `/n/$mod: $mod expects [divisor, remainder], two numbers and a divisor other than 0`},
 	} {
 		_, err := Match(utDoc(t, tc.filter), utDoc(t, doc))
 		if err == nil || err.Error() != tc.want || !errors.Is(err, ErrUnsupportedFilter) {

@@ -303,6 +303,9 @@ const (
 	// $type, in the $ spelling only: a BSON type alias or number, or an
 	// array of them (the MongoDB manual, $type).
 	OpType Op = "$type"
+	// $mod, in the $ spelling only: [divisor, remainder] (the MongoDB
+	// manual, $mod).
+	OpMod Op = "$mod"
 )
 
 // Operand is a value position: *Literal, *ExpansionRef, *ArrayOperand,

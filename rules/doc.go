@@ -110,9 +110,10 @@
 //	| $all              | an array, or an array-valued expansion        | MongoDB manual $all |
 //	| $size             | a non-negative whole number, or an expansion  | MongoDB manual $size|
 //	| $type             | a type alias or number, or an array of them   | MongoDB manual $type|
+//	| $mod              | [divisor, remainder]: two numbers, divisor ≠ 0| MongoDB manual $mod |
 //	| $not              | an object of operators, the only key          | MongoDB manual $not |
 //
-// $all, $size, $type and $not are not in expressions.txt; they are MongoDB
+// $all, $size, $type, $mod and $not are not in expressions.txt; they are MongoDB
 // query operators that real rules use (the add-collaborators template
 // app: {"collaborators": {"$all": ["%%user.id"]}}), accepted in their $
 // spelling only. $not is read as a CondLogic "$not" of its one condition

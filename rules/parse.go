@@ -469,7 +469,7 @@ func compareOp(key string) (Op, bool) {
 	switch op := Op("$" + key[1:]); op {
 	case OpEq, OpNe, OpGt, OpGte, OpLt, OpLte, OpIn, OpNin, OpExists:
 		return op, true
-	case OpAll, OpSize, OpType:
+	case OpAll, OpSize, OpType, OpMod:
 		return op, key[0] == '$'
 	}
 	return "", false
@@ -635,7 +635,7 @@ func (p *parser) logical(_ At, key string, v *source.Node) Expr {
 // its "$" or "%" ("$exist" -> "$exists", "$exsits" -> "$exists"), so that
 // "$all" does not suggest "$lt", nor "$bad" "$and".
 func suggestOp(key string) string {
-	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "$type", "$not", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString, CallFunction}
+	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "$type", "$mod", "$not", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString, CallFunction}
 	best, bestD := "", 3
 	for _, k := range known {
 		d := source.EditDistance(strings.ToLower(key), strings.ToLower(k))
@@ -722,6 +722,10 @@ func (p *parser) checkOpArg(op Op, spelled string, arg Operand) {
 	case OpType:
 		if _, ok := value.TypesOK(lit.Value); !ok {
 			p.errorAt(lit.At, CodeType, "%s expects a BSON type alias or number, or an array of them, got %s", spelled, lit.Value.ExtJSON())
+		}
+	case OpMod:
+		if _, _, ok := value.ModOK(lit.Value); !ok {
+			p.errorAt(lit.At, CodeType, "%s expects [divisor, remainder], two numbers and a divisor other than 0, got %s", spelled, lit.Value.ExtJSON())
 		}
 	case OpSize:
 		if n, ok := value.SizeOK(lit.Value); !ok || n < 0 {

@@ -383,7 +383,7 @@ func (v *validator) cond(c Cond, ctx context, left Left) {
 			}
 			switch o.Op {
 			case OpEq, OpNe, OpGt, OpGte, OpLt, OpLte:
-			case OpIn, OpNin, OpAll:
+			case OpIn, OpNin, OpAll, OpMod:
 				if kind, from, ok := operandKind(o.Arg); ok && kind != "array" {
 					v.errorAt(o.Arg.Loc(), CodeType, "%s expects an array, got %s%s", spelled, kind, from)
 				}

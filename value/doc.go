@@ -1,8 +1,8 @@
 // Package value implements MongoDB value semantics for rule evaluation:
 // the BSON comparison order, equality, canonical keys and sets, dotted
 // paths with MongoDB's array traversal, and the query operators $eq, $ne,
-// $in, $nin, $exists, $gt, $gte, $lt, $lte, $all, $size and $type (its
-// alias table included). It is the one home of these
+// $in, $nin, $exists, $gt, $gte, $lt, $lte, $all, $size, $type (its
+// alias table included) and $mod. It is the one home of these
 // semantics and the evaluator's hot path: a document is a Value
 // (FromDocument, no copy), and comparisons, field lookups and matches do
 // not allocate.
@@ -39,6 +39,7 @@
 //	| SizeOK           | the operand of $size as the server reads it: a whole number             |
 //	| Types, TypesOK   | the BSON types a $type operand names (aliases, numbers, arrays of them) |
 //	| MatchType        | {p: {$type: ts}}; a Missing candidate has no type                       |
+//	| MatchMod, ModOK  | {p: {$mod: [d, r]}}: numbers truncated toward zero; ModOK reads [d, r]  |
 //	| StringToUUID     | %stringToUuid: the 8-4-4-4-12 hex string to a UUID (binary subtype 4)   |
 //	| UUIDToString     | %uuidToString: a UUID to its lowercase string                           |
 //	| type bracketing  | $gt/$gte/$lt/$lte compare only candidates of the operand's type class   |

@@ -252,3 +252,23 @@ func ExampleUUIDToString() {
 	// "3b241101-e2bb-4255-8caf-4136c566a962"
 	// true
 }
+
+func ExampleMatchMod() {
+	var doc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"qty":5.9}`), false, &doc)
+	op, _ := value.FromExtJSON([]byte(`[4, 1]`))
+	d, r, ok := value.ModOK(op)
+	fmt.Println(d, r, ok)
+	fmt.Println(value.MatchMod(value.FromDocument(doc), value.ParsePath("qty"), d, r))
+	// Output:
+	// 4 1 true
+	// true
+}
+
+func ExampleModOK() {
+	op, _ := value.FromExtJSON([]byte(`[0, 1]`))
+	_, _, ok := value.ModOK(op)
+	fmt.Println(ok)
+	// Output:
+	// false
+}

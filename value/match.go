@@ -206,6 +206,82 @@ func MatchType(v Value, p Path, ts Types) bool {
 	return Each(v, p, func(c Value) bool { return c.Type != 0 && ts.has(c.Type) })
 }
 
+// ModOK returns the operand of $mod as the server reads it (the MongoDB
+// manual, $mod, since 5.1): an array of exactly two numbers, divisor and
+// remainder, each truncated toward zero, neither NaN nor infinite, the
+// divisor not zero; ok is false for anything else, which the server
+// refuses.
+func ModOK(x Value) (divisor, remainder int64, ok bool) {
+	if !x.IsArray() || x.Len() != 2 {
+		return 0, 0, false
+	}
+	d, okD := truncInt(x.Index(0))
+	r, okR := truncInt(x.Index(1))
+	if !okD || !okR || d == 0 {
+		return 0, 0, false
+	}
+	return d, r, true
+}
+
+// MatchMod reports whether v matches {p: {$mod: [divisor, remainder]}}:
+// some numeric candidate of Each(v, p), truncated toward zero, leaves
+// remainder when divided by divisor, with the sign of the dividend
+// (C's %). NaN, infinite and out-of-range doubles and decimals match
+// nothing.
+func MatchMod(v Value, p Path, divisor, remainder int64) bool {
+	return Each(v, p, func(c Value) bool {
+		n, ok := truncInt(c)
+		if !ok {
+			return false
+		}
+		if divisor == -1 { // math.MinInt64 % -1 overflows; every n % -1 is 0
+			return remainder == 0
+		}
+		return n%divisor == remainder
+	})
+}
+
+// truncInt truncates a number toward zero to an int64; ok is false for a
+// value that is not a number, NaN, infinite or out of range.
+func truncInt(v Value) (int64, bool) {
+	switch v.Type {
+	case bson.TypeInt32, bson.TypeInt64:
+		return intOf(v)
+	case bson.TypeDouble:
+		f, _ := v.DoubleOK()
+		if f != f || f >= 0x1p63 || f < -0x1p63 {
+			return 0, false
+		}
+		return int64(f), true
+	case bson.TypeDecimal128:
+		var d dec
+		if !d.set(v) || d.kind != decFinite && d.kind != decZero {
+			return 0, false
+		}
+		k := d.n + d.exp // digits before the decimal point
+		if d.kind == decZero || k <= 0 {
+			return 0, true
+		}
+		if k > 19 {
+			return 0, false
+		}
+		var u uint64
+		for i := 0; i < k; i++ {
+			u *= 10
+			if i < d.n {
+				u += uint64(d.digits[i] - '0')
+			}
+		}
+		if d.neg && u <= 1<<63 {
+			return int64(-u), true
+		}
+		if !d.neg && u < 1<<63 {
+			return int64(u), true
+		}
+	}
+	return 0, false
+}
+
 // MatchCmp reports whether v matches {p: {op: x}}: some candidate of
 // Each(v, p) compares to x as op requires. Comparison is type bracketed:
 // only candidates of x's type class (all numbers are one class) are

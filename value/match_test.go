@@ -357,3 +357,44 @@ func TestMatchAllSize(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchMod: $mod truncates numbers toward zero (the MongoDB manual,
+// $mod, "Floating Point Arguments"; ModMatchExpression), with the sign of
+// the dividend, and matches no NaN, infinity or non-number.
+func TestMatchMod(t *testing.T) {
+	for _, tc := range []struct {
+		x    string
+		d, r int64
+		want bool
+	}{
+		{`5`, 4, 1, true}, {`5`, 4, 0, false}, {`{"$numberLong": "-5"}`, 4, -1, true}, {`-5`, 4, 3, false},
+		{`5.9`, 4, 1, true}, {`-5.9`, 4, -1, true}, {`{"$numberDecimal": "5.9"}`, 4, 1, true},
+		{`{"$numberDecimal": "-0.5"}`, 4, 0, true}, {`{"$numberDecimal": "12E1"}`, 7, 1, true},
+		{`{"$numberDouble": "NaN"}`, 1, 0, false}, {`{"$numberDouble": "Infinity"}`, 1, 0, false},
+		{`{"$numberDecimal": "NaN"}`, 1, 0, false}, {`{"$numberDecimal": "1E30"}`, 1, 0, false},
+		{`"5"`, 4, 1, false}, {`{"$numberLong": "-9223372036854775808"}`, -1, 0, true}, {`[1, 6]`, 5, 1, true},
+	} {
+		v, err := FromExtJSON([]byte(tc.x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := MatchMod(v, nil, tc.d, tc.r); got != tc.want {
+			t.Errorf("%s $mod [%d, %d] = %v, want %v", tc.x, tc.d, tc.r, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		x  string
+		ok bool
+	}{
+		{`[4, 1]`, true}, {`[4.5, 1.2]`, true}, {`[0, 1]`, false}, {`[0.5, 1]`, false}, {`[4]`, false},
+		{`[4, 1, 2]`, false}, {`[{"$numberDouble": "NaN"}, 1]`, false}, {`["4", 1]`, false}, {`4`, false},
+	} {
+		v, err := FromExtJSON([]byte(tc.x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, ok := ModOK(v); ok != tc.ok {
+			t.Errorf("ModOK(%s) = %v, want %v", tc.x, ok, tc.ok)
+		}
+	}
+}
