@@ -177,55 +177,55 @@
 //
 // Where the documentation is silent, rulegate never widens access:
 //
-//   - A missing claim never widens access. The subject rule: an
-//     expansion on the left of a comparison (the subject: {"%%user.custom_data.x":
-//     ...}, %%root or %%prevRoot as a whole) is matched as a document
-//     field is in MongoDB, a missing one as a missing field: {"$eq":
-//     null}, {"$in": [null, ...]}, {"$gte": null}, {"$lte": null} and
-//     {"$exists": false} hold, {"$ne": null}, {"$nin": [null, ...]} and
-//     {"$exists": true} do not, and {"$ne": 5}, {"$nin": [5]} hold, as
-//     they do for a document without the field (the MongoDB manual,
-//     "Query for Null or Missing Fields", $ne, $nin). So a deny-first
-//     role {"%%user.custom_data.masterId": null} applies to a user without
-//     masterId (Sistemium/vfs-masters-realm), where it was skipped and a
-//     broader role granted access. This cannot widen access beyond what
-//     the rule's author wrote: a missing subject decides every comparison
-//     but $exists and $type as a null one does (it has no type, as a
-//     missing field: {"$type": "null"} does not match it), and the author
-//     decided what a null claim gets; negation keeps this, {"$nor": [{"%%user.x": null}]} is
-//     false for a missing x as for a null one. Where a missing document
-//     field and a null differ (the MinKey and MaxKey bounds, which a
-//     missing field does not match), the subject follows null, since under
-//     $nor the missing field's reading would grant more. A filter's
-//     apply_when is the exception (see below): a filter only restricts,
-//     so there a missing subject stays unknown and applies the filter.
+//   - A missing claim never widens access. The subject rule: an expansion on
+//     the left of a comparison (the subject: {"%%user.custom_data.x": ...},
+//     %%root or %%prevRoot as a whole) is matched as a document field is in
+//     MongoDB, a missing one as a missing field: {"$eq": null}, {"$in": [null,
+//     ...]}, {"$gte": null}, {"$lte": null} and {"$exists": false} hold,
+//     {"$ne": null}, {"$nin": [null, ...]} and {"$exists": true} do not, and
+//     {"$ne": 5}, {"$nin": [5]} hold, as they do for a document without the
+//     field (the MongoDB manual, "Query for Null or Missing Fields", $ne,
+//     $nin). So a deny-first role {"%%user.custom_data.masterId": null}
+//     applies to a user without masterId (Sistemium/vfs-masters-realm), where
+//     it was skipped and a broader role granted access. This cannot widen
+//     access beyond what the rule's author wrote: a missing subject decides
+//     every comparison but $exists and $type as a null one does (it has no
+//     type, as a missing field: {"$type": "null"} does not match it), and the
+//     author decided what a null claim gets; negation keeps this, {"$nor":
+//     [{"%%user.x": null}]} is false for a missing x as for a null one. Where
+//     a missing document field and a null differ (the MinKey and MaxKey
+//     bounds, which a missing field does not match), the subject follows null,
+//     since under $nor the missing field's reading would grant more. A
+//     filter's apply_when is the exception (see below): a filter only
+//     restricts, so there a missing subject stays unknown and applies the
+//     filter.
 //   - A missing value compared against (a missing claim, %%request field,
-//     value on the right of a comparison) matches nothing, including with
-//     $ne, $nin, $gt...: only {"$exists": false} of a missing subject
-//     holds. A request value on the left tested against a document path
-//     ({"%%user.id": "%%root.owner"}, read as {"owner": "%%user.id"}) is
-//     such a value compared against: missing or null, it matches no
-//     document, not even one whose owner is null or missing. Under an odd
-//     number of $nor (expression or condition level) such a comparison is
-//     true instead, so that the $nor is false:
-//     {"$nor": [{"team": "%%user.custom_data.team"}]} without team denies,
-//     as {"team": {"$ne": ...}} does. This is Kleene logic (the comparison
-//     is unknown) with an unknown result not applying, decided per
-//     comparison at Compile by its polarity; the read and write filters
-//     agree. {"owner_id": "%%user.custom_data.orgId"} without an orgId
-//     claim matches no document, not even one without owner_id. A
-//     filter's apply_when is evaluated in three-valued (Kleene) logic
-//     instead: a comparison (any operator except $exists) of a missing
-//     value, the subject or the value compared against, is unknown; false and unknown is false, true
-//     or unknown is true, nor of unknown is unknown; and an unknown
-//     apply_when applies the filter. So {"%%user.custom_data.guest": true}
-//     and {"%%user.type": {"$ne": "%%user.custom_data.exemptType"}} as a
-//     filter's apply_when apply the filter to a user without guest or
-//     exemptType (a false apply_when would show that user more), while
-//     {"%and": [that, {"%%user.custom_data.beta": true}]} with beta: false
-//     does not apply it (false whatever the missing value is). This is decided once per request, at Bind. (An
-//     apply_when that reads the document, which filters.txt forbids,
-//     applies whenever one of its values compared against is missing.)
+//     value on the right of a comparison) matches nothing, including with $ne,
+//     $nin, $gt...: only {"$exists": false} of a missing subject holds. A
+//     request value on the left tested against a document path ({"%%user.id":
+//     "%%root.owner"}, read as {"owner": "%%user.id"}) is such a value
+//     compared against: missing or null, it matches no document, not even one
+//     whose owner is null or missing. Under an odd number of $nor (expression
+//     or condition level) such a comparison is true instead, so that the $nor
+//     is false: {"$nor": [{"team": "%%user.custom_data.team"}]} without team
+//     denies, as {"team": {"$ne": ...}} does. This is Kleene logic (the
+//     comparison is unknown) with an unknown result not applying, decided per
+//     comparison at Compile by its polarity; the read and write filters agree.
+//     {"owner_id": "%%user.custom_data.orgId"} without an orgId claim matches
+//     no document, not even one without owner_id. A filter's apply_when is
+//     evaluated in three-valued (Kleene) logic instead: a comparison (any
+//     operator except $exists) of a missing value, the subject or the value
+//     compared against, is unknown; false and unknown is false, true or
+//     unknown is true, nor of unknown is unknown; and an unknown apply_when
+//     applies the filter. So {"%%user.custom_data.guest": true} and
+//     {"%%user.type": {"$ne": "%%user.custom_data.exemptType"}} as a filter's
+//     apply_when apply the filter to a user without guest or exemptType (a
+//     false apply_when would show that user more), while {"%and": [that,
+//     {"%%user.custom_data.beta": true}]} with beta: false does not apply it
+//     (false whatever the missing value is). This is decided once per request,
+//     at Bind. (An apply_when that reads the document, which filters.txt
+//     forbids, applies whenever one of its values, subject or compared
+//     against, is missing.)
 //   - A null that comes from an expansion on the right of a comparison is
 //     treated as missing: a null claim never matches documents that lack
 //     the field. Nulls inside an expansion array compared for equality
