@@ -77,7 +77,7 @@ func (g gen) arrayOperand() string {
 
 func (g gen) match() string {
 	f := g.pick(genFields...)
-	switch g.r.IntN(14) {
+	switch g.r.IntN(19) {
 	case 12:
 		return fmt.Sprintf(`{%q: {"%%stringToOid": %s}}`, f, g.pick(`"%%user.id"`, `"5f1a2b3c4d5e6f7a8b9c0d1e"`, `"%%user.custom_data.team"`))
 	case 13:
@@ -103,7 +103,26 @@ func (g gen) match() string {
 	case 9:
 		return fmt.Sprintf(`{%s: {"$exists": %s}}`, g.pick(genClaims...), g.pick("true", "false"))
 	case 10:
-		return fmt.Sprintf(`{%s: %s}`, g.pick(genClaims...), g.operand())
+		// A claim as the subject, missing, null or present (the subject
+		// rule of doc.go).
+		switch c := g.pick(genClaims...); g.r.IntN(3) {
+		case 0:
+			return fmt.Sprintf(`{%s: %s}`, c, g.operand())
+		case 1:
+			return fmt.Sprintf(`{%s: {%q: %s}}`, c, g.pick("$eq", "$ne", "$gt", "$gte", "$lt", "$lte"), g.operand())
+		default:
+			return fmt.Sprintf(`{%s: {%q: %s}}`, c, g.pick("$in", "$nin"), g.arrayOperand())
+		}
+	case 14:
+		return fmt.Sprintf(`{%q: {"$all": %s}}`, f, g.pick(`["t1"]`, `["t1", "u1"]`, `[]`, `[null]`, `[["t1", "u1"]]`, `["%%user.id", "t1"]`, `"%%user.custom_data.teamIds"`, `"%%user.custom_data.flags"`))
+	case 18:
+		return fmt.Sprintf(`{%q: {"$mod": %s}}`, f, g.pick(`[2, 0]`, `[2, 1]`, `[-2, 1]`, `[1.5, 0]`, `"%%user.custom_data.teamIds"`))
+	case 16:
+		return fmt.Sprintf(`{%q: {"$type": %s}}`, f, g.pick(`"string"`, `"array"`, `"int"`, `"number"`, `"null"`, `"objectId"`, `["bool", "double"]`, `"%%user.custom_data.team"`, `"%%user.custom_data.n"`))
+	case 17:
+		return fmt.Sprintf(`{%q: {"$not": {%q: %s}}}`, f, g.pick("$eq", "$gt", "$lte", "$ne"), g.operand())
+	case 15:
+		return fmt.Sprintf(`{%q: {"$size": %s}}`, f, g.pick(`0`, `1`, `2`, `2.0`, `{"$numberLong": "1"}`, `"%%user.custom_data.n"`, `"%%user.custom_data.team"`))
 	}
 	return fmt.Sprintf(`{"%%%%root.%s": {"%%and": [{"$gte": 1}, {"$lt": 3}]}}`, f)
 }

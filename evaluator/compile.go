@@ -59,7 +59,7 @@ const (
 	bRef   buildKind = iota + 1 // a request-phase expansion
 	bArray                      // an array of operands
 	bDoc                        // a document of operands
-	bCall                       // %stringToOid, %oidToString, %function
+	bCall                       // %stringToOid, %oidToString, %stringToUuid, %uuidToString, %function
 )
 
 // operand is a compiled value position.
@@ -115,6 +115,10 @@ const (
 	cIn
 	cNin
 	cExists
+	cAll
+	cSize
+	cType
+	cMod
 	cAnd
 	cOr
 	cNor
@@ -131,8 +135,8 @@ type cnode struct {
 	kids  []*cnode
 	phase phase
 	// neg: the comparison sits under an odd number of $nor (expression or
-	// condition level). A comparison of a missing request value is then
-	// true, so that the $nor above it is false: a missing claim never
+	// condition level). A comparison with a missing value compared against
+	// is then true, so that the $nor above it is false: a missing claim never
 	// widens access, under negation either (Kleene logic with unknown
 	// collapsed to false at the top, decided per comparison).
 	neg bool
@@ -864,6 +868,14 @@ func (cp *compiler) opArg(oa rules.OpArg, query bool, this []string) *cnode {
 		n.kind, arg.needSet, arg.inSet = cNin, true, true
 	case rules.OpExists:
 		n.kind = cExists
+	case rules.OpAll:
+		n.kind = cAll
+	case rules.OpSize:
+		n.kind = cSize
+	case rules.OpType:
+		n.kind = cType
+	case rules.OpMod:
+		n.kind = cMod
 	default:
 		cp.errorf(oa.At, rules.CodeUnknownOperator, "unknown operator %q", spelled)
 		n.kind = cEq

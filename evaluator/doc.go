@@ -167,8 +167,28 @@
 // against a document path on the right is read from the document's side
 // ({"%%user.id": {"$in": "%%root.members"}} is {"members": "%%user.id"}).
 // Filter queries (filters.txt) are MongoDB queries: no membership rule.
+// $all, $size, $type, $mod and $not, MongoDB query operators outside
+// expressions.txt, have their MongoDB meaning (value.MatchAll, MatchSize,
+// MatchType, MatchMod, which truncates numbers toward zero as the server
+// does since 5.1, and ReadFilter sends the truncated [divisor, remainder]; {"f": {"$not": {...}}} is {"$nor": [{"f": {...}}]}, so it
+// matches a document without f): {"collaborators":
+// {"$all": ["%%user.id"]}} holds when the array holds the user id, an
+// empty $all matches nothing, $size counts the array at the path, not the
+// arrays in it. An operand the server refuses (from a claim: $all of a
+// non-array, $size of anything but a whole number, $type of anything but
+// type aliases and numbers, $mod of anything but two numbers with a
+// divisor other than 0) and an $all array from
+// an expansion that holds a null decide as a missing operand (a null
+// claim never matches documents that lack the field). A per-request
+// value on the left with a document path on the right is not read from
+// the document's side for $all, $size, $type and $mod: {"%%user.custom_data.roles": {"$all":
+// "%%root.required"}} compares the stored value as the operand, and the
+// filters cannot express it (ErrNotExpressible).
 // %stringToOid accepts 24 hex digits or 12 bytes; %oidToString an
-// ObjectId; anything else yields a missing value. %function calls a Go
+// ObjectId; %stringToUuid a UUID string in the hyphenated 8-4-4-4-12 form
+// (either case) and %uuidToString a UUID (binary subtype 4), which it
+// writes in lowercase (value.StringToUUID, value.UUIDToString); anything
+// else yields a missing value. A UUID never equals its string. %function calls a Go
 // function (WithFunction) or one of a FunctionSet (WithFunctions: package
 // exprfunc runs an app's functions/<name>.expr files); its errors deny
 // with ReasonError. A function the export implements in JavaScript
@@ -180,32 +200,55 @@
 //
 // Where the documentation is silent, rulegate never widens access:
 //
-//   - A missing claim never widens access: in role apply_when,
-//     document_filters and permissions it makes the comparison false; in a
-//     filter's apply_when it makes the filter apply. A missing request
-//     value (a missing claim, %%request field, value) compared with
-//     anything is false, including $ne, $nin, $gt...: only
-//     {"$exists": false} holds. Under an odd number of $nor (expression
-//     or condition level) such a comparison is true instead, so that the
-//     $nor is false: {"$nor": [{"team": "%%user.custom_data.team"}]}
-//     without team denies, as {"team": {"$ne": ...}} does. This is Kleene
-//     logic (the comparison is unknown) with an unknown result not
-//     applying, decided per comparison at Compile by its polarity; the
-//     read and write filters agree. {"owner_id": "%%user.custom_data.orgId"}
-//     without an orgId claim matches no document, not even one without
-//     owner_id. A filter's apply_when is evaluated in three-valued
-//     (Kleene) logic instead: a comparison (any operator except $exists,
-//     which is well defined on a missing value) of a missing request
-//     value is unknown; false and unknown is false, true or unknown is
-//     true, nor of unknown is unknown; and an unknown apply_when applies
-//     the filter. So {"%%user.custom_data.admin": {"$ne": true}} as a
-//     filter's apply_when applies the filter to a user without custom
-//     data, as to a user with admin: false (a false apply_when would show
-//     that user more), while {"%and": [that, {"%%user.custom_data.beta":
-//     true}]} with beta: false does not apply it (false whatever admin
-//     is). This is decided once per request, at Bind. (An apply_when that
-//     reads the document, which filters.txt forbids, applies whenever one
-//     of its request values is missing.)
+//   - A missing claim never widens access. The subject rule: an expansion on
+//     the left of a comparison (the subject: {"%%user.custom_data.x": ...},
+//     %%root or %%prevRoot as a whole) is matched as a document field is in
+//     MongoDB, a missing one as a missing field: {"$eq": null}, {"$in": [null,
+//     ...]}, {"$gte": null}, {"$lte": null} and {"$exists": false} hold,
+//     {"$ne": null}, {"$nin": [null, ...]} and {"$exists": true} do not, and
+//     {"$ne": 5}, {"$nin": [5]} hold, as they do for a document without the
+//     field (the MongoDB manual, "Query for Null or Missing Fields", $ne,
+//     $nin). So a deny-first role {"%%user.custom_data.masterId": null}
+//     applies to a user without masterId (Sistemium/vfs-masters-realm), where
+//     it was skipped and a broader role granted access. This cannot widen
+//     access beyond what the rule's author wrote: a missing subject decides
+//     every comparison but $exists and $type as a null one does (it has no
+//     type, as a missing field: {"$type": "null"} does not match it), and the
+//     author decided what a null claim gets; negation keeps this, {"$nor":
+//     [{"%%user.x": null}]} is false for a missing x as for a null one. Where
+//     a missing document field and a null differ (the MinKey and MaxKey
+//     bounds, which a missing field does not match), the subject follows null,
+//     since under $nor the missing field's reading would grant more. A
+//     filter's apply_when is the exception (see below): a filter only
+//     restricts, so there a missing subject stays unknown and applies the
+//     filter.
+//   - A missing value compared against (a missing claim, %%request field,
+//     value on the right of a comparison) matches nothing, including with $ne,
+//     $nin, $gt...: only {"$exists": false} of a missing subject holds. A
+//     request value on the left tested against a document path ({"%%user.id":
+//     "%%root.owner"}, read as {"owner": "%%user.id"}) is such a value
+//     compared against: missing or null, it matches no document, not even one
+//     whose owner is null or missing. Under an odd number of $nor (expression
+//     or condition level) such a comparison is true instead, so that the $nor
+//     is false: {"$nor": [{"team": "%%user.custom_data.team"}]} without team
+//     denies, as {"team": {"$ne": ...}} does. This is Kleene logic (the
+//     comparison is unknown) with an unknown result not applying, decided per
+//     comparison at Compile by its polarity; the read and write filters agree.
+//     {"owner_id": "%%user.custom_data.orgId"} without an orgId claim matches
+//     no document, not even one without owner_id. A filter's apply_when is
+//     evaluated in three-valued (Kleene) logic instead: a comparison (any
+//     operator except $exists) of a missing value, the subject or the value
+//     compared against, is unknown; false and unknown is false, true or
+//     unknown is true, nor of unknown is unknown; and an unknown apply_when
+//     applies the filter. So {"%%user.custom_data.guest": true} and
+//     {"%%user.type": {"$ne": "%%user.custom_data.exemptType"}} as a filter's
+//     apply_when apply the filter to a user without guest or exemptType (a
+//     false apply_when would show that user more), while {"%and": [that,
+//     {"%%user.custom_data.beta": true}]} with beta: false does not apply it
+//     (false whatever the missing value is). This is decided once per request,
+//     at Bind. (An apply_when that reads the document, which filters.txt
+//     forbids, applies whenever one of its values, subject or compared
+//     against, is missing.)
 //   - A null that comes from an expansion on the right of a comparison is
 //     treated as missing: a null claim never matches documents that lack
 //     the field. Nulls inside an expansion array compared for equality

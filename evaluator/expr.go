@@ -137,6 +137,10 @@ func (ec *evalCtx) build(o *operand) (value.Value, error) {
 			return stringToOid(ec.val(b.elems[0])), nil
 		case "%oidToString":
 			return oidToString(ec.val(b.elems[0])), nil
+		case rules.CallStringToUuid:
+			return value.StringToUUID(ec.val(b.elems[0])), nil
+		case rules.CallUuidToString:
+			return value.UUIDToString(ec.val(b.elems[0])), nil
 		case "%function":
 			args := make([]value.Value, len(b.elems))
 			for i, e := range b.elems {
@@ -381,7 +385,59 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 		s := ec.set(c.arg)
 		return !value.MatchIn(d, p, s, s.HasNull())
 	}
+	return shapeOp(c, d, p, rv)
+}
+
+// shapeOp decides $all, $size, $type and $mod, whose operands have a
+// shape, on the candidates of path p in v, for the operand rv (not
+// Missing). An operand the server refuses ($all of a non-array, $size of
+// anything but a whole number, $type of anything but type aliases or
+// numbers, $mod of anything but [divisor, remainder])
+// decides as a missing one: false, true under $nor (cnode.neg); so does
+// an $all array from an expansion holding a null, which would match
+// documents that lack the field (a null claim never does).
+func shapeOp(c *cnode, v value.Value, p value.Path, rv value.Value) bool {
+	switch c.kind {
+	case cAll:
+		if !allOperand(c, rv) {
+			return c.neg
+		}
+		return value.MatchAll(v, p, rv)
+	case cSize:
+		n, ok := value.SizeOK(rv)
+		if !ok {
+			return c.neg
+		}
+		return value.MatchSize(v, p, n)
+	case cType:
+		ts, ok := value.TypesOK(rv)
+		if !ok {
+			return c.neg
+		}
+		return value.MatchType(v, p, ts)
+	case cMod:
+		d, r, ok := value.ModOK(rv)
+		if !ok {
+			return c.neg
+		}
+		return value.MatchMod(v, p, d, r)
+	}
 	return false
+}
+
+// allOperand reports whether rv is an operand $all compares: an array,
+// without a null element when it comes from an expansion (shapeOp).
+func allOperand(c *cnode, rv value.Value) bool {
+	return rv.IsArray() && !(c.arg.fromExp && hasNullElem(rv))
+}
+
+// swappable reports whether a condition of kind k with a per-request
+// value on the left and a document path on the right is read from the
+// document's side ({"%%user.id": {"$in": "%%root.members"}} is
+// {"members": "%%user.id"}). The array operators are not: their operand,
+// the document's value, is compared as a value.
+func swappable(k condKind) bool {
+	return k == cEq || k == cNe || k == cCmp || k == cIn || k == cNin
 }
 
 // nullInMembership reports whether v, the value of operand o, is an
@@ -463,17 +519,13 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 		}
 		return !lv.IsMissing() == want
 	}
-	if lv.IsMissing() {
-		// A missing left value (a missing claim, or no document) is
-		// false for every comparison (true under $nor, cnode.neg); only
-		// {$exists: false} holds.
-		return c.neg
-	}
 	// A document path on the right: {"%%user.id": "%%root.members"} is
-	// {"members": "%%user.id"} seen from the document.
-	if a := c.arg; a.kind == oDocPath && len(a.path) > 0 {
+	// {"members": "%%user.id"} seen from the document, where the request
+	// value is the value compared against: missing (or null), it matches
+	// nothing (true under $nor, cnode.neg).
+	if a := c.arg; a.kind == oDocPath && len(a.path) > 0 && swappable(c.kind) {
 		d := ec.doc(a.sel)
-		if swappedNegNull(c, lv) {
+		if lv.IsMissing() || swappedNegNull(c, lv) {
 			return c.neg
 		}
 		switch c.kind {
@@ -490,9 +542,20 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 		}
 		return false
 	}
+	// Otherwise lv is the subject: a missing lv (a missing claim, no
+	// document) is decided as a null one, as a missing document field is
+	// ({$eq: null}, {$in: [null]}, {$gte: null}, {$ne: 5}, {$nin: [5]}
+	// hold), never beyond what the rule grants a null lv (the MinKey and
+	// MaxKey bounds, where a missing field matches less, included: under
+	// $nor it would match more). A missing rv matches nothing.
 	rv := ec.val(c.arg)
 	if rv.IsMissing() {
 		return c.neg
+	}
+	if lv.IsMissing() && c.kind != cType {
+		// (A missing subject has no type, as a missing field: {"$type":
+		// "null"} does not match it, as {"$exists": true} does not.)
+		lv = value.Null()
 	}
 	switch c.kind {
 	case cEq:
@@ -514,7 +577,7 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 		s := ec.set(c.arg)
 		return !value.MatchIn(lv, nil, s, s.HasNull())
 	}
-	return false
+	return shapeOp(c, lv, nil, rv)
 }
 
 func (ec *evalCtx) eqVal(c *cnode, lv, rv value.Value, query bool) bool {
@@ -603,7 +666,9 @@ func (ec *evalCtx) tri(n *node) tri {
 }
 
 // condMissing reports whether a comparison of c other than $exists reads
-// a missing operand: its own, or left.
+// a missing operand: its own, or left. A missing subject (left) is
+// unknown here too, although condVal decides it as null: a filter only
+// restricts, so applying it whatever the subject would be is fail closed.
 func (ec *evalCtx) condMissing(c *cnode, left *operand) bool {
 	switch c.kind {
 	case cExists:

@@ -357,6 +357,35 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 		// Every element, nulls included: {"$nin": [null]} must exclude
 		// null and missing fields as in memory (operand.inSet).
 		return fq(field, op, arrayElems(rv, false))
+	case cAll:
+		if !allOperand(c, rv) {
+			return fconst(c.neg) // as in memory (shapeOp)
+		}
+		if rv.Len() == 0 {
+			return tFalse
+		}
+		return fq(field, "$all", arrayElems(rv, false))
+	case cSize:
+		n, ok := value.SizeOK(rv)
+		if !ok {
+			return fconst(c.neg) // as in memory (shapeOp)
+		}
+		if n < 0 {
+			return tFalse
+		}
+		return fq(field, "$size", n)
+	case cType:
+		if _, ok := value.TypesOK(rv); !ok {
+			return fconst(c.neg) // as in memory (shapeOp)
+		}
+		return fq(field, "$type", rv.RawValue())
+	case cMod:
+		d, r, ok := value.ModOK(rv)
+		if !ok {
+			return fconst(c.neg) // as in memory (shapeOp)
+		}
+		// Truncated, as the server since 5.1 and shapeOp read them.
+		return fq(field, "$mod", bson.A{d, r})
 	}
 	return f.notExpressible(n, "unknown condition")
 }
@@ -386,6 +415,9 @@ func (f *fb) condSwapped(n *node, c *cnode, lv value.Value) flt {
 	a := c.arg
 	if a.kind != oDocPath || len(a.path) == 0 {
 		return f.notExpressible(n, "a request value compared with a value computed from the document")
+	}
+	if !swappable(c.kind) {
+		return f.notExpressible(n, "a request value tested with "+c.op+" against a value of the document")
 	}
 	if c.kind == cExists {
 		want, ok := truthy(f.ec.val(a))

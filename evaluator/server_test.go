@@ -53,8 +53,23 @@ func TestReadFilterOnServer(t *testing.T) {
 			// tags ("tags.1.x"), which a null kept in a claim's $in
 			// (0549e3a) reaches: {"tags.1.x": {"$in": [null]}} matches
 			// {tags: ["u1"]} on FerretDB and not under MongoDB 8.0's
-			// path semantics.
-			if ferret && (scalarArrayUnder(d, "sub") || (strings.Contains(c.rules, "tags.1.") && scalarArrayUnder(d, "tags"))) {
+			// path semantics. Nor does FerretDB give the Missing
+			// candidates of document elements lacking the field "1"
+			// ({"tags.1.x": {"$nin": [null]}} matches {tags: [{x: "u1"},
+			// {x: 2}]} there, {"tags.0": null} does not; MongoDB's
+			// BSONElementIterator yields Missing for the elements, so
+			// $nin [null] does not match and null does): with a
+			// positional path into tags ("tags.1.x", "tags.0"), no
+			// array tags goes to FerretDB.
+			positional := strings.Contains(c.rules, "tags.1.") || strings.Contains(c.rules, "tags.0")
+			// FerretDB does not match $mod against the elements of an
+			// array ({"owner_id": {"$mod": [2, 1]}} misses {owner_id: [1,
+			// "x"]}, which MongoDB matches: an array field matches when an
+			// element does): with $mod, no document holding an array.
+			if ferret && strings.Contains(c.rules, `"$mod"`) && holdsArray(d) {
+				continue
+			}
+			if ferret && (scalarArrayUnder(d, "sub") || (positional && value.FromDocument(d).Field("tags").IsArray())) {
 				continue
 			}
 			if _, dup := byID[idKey(d)]; dup {
@@ -62,6 +77,9 @@ func TestReadFilterOnServer(t *testing.T) {
 			}
 			byID[idKey(d)] = d
 			docs = append(docs, d)
+		}
+		if len(docs) == 0 {
+			continue // every document diverges on FerretDB
 		}
 		if _, err := coll.InsertMany(ctx, docs); err != nil {
 			t.Fatalf("insert: %v", err)
@@ -155,6 +173,23 @@ func idKey(d bson.Raw) string { return value.FromDocument(d).Field("_id").ExtJSO
 // such arrays ("sub.x") are where FerretDB and the MongoDB 8.0 semantics
 // of the value package (no candidate, so {"sub.x": {"$nin": [null]}}
 // matches) disagree.
+// holdsArray reports whether a field of d, or of a document in it, holds
+// an array.
+func holdsArray(d bson.Raw) bool {
+	elems, _ := d.Elements()
+	for _, e := range elems {
+		switch v := e.Value(); v.Type {
+		case bson.TypeArray:
+			return true
+		case bson.TypeEmbeddedDocument:
+			if holdsArray(v.Document()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func scalarArrayUnder(d bson.Raw, f string) bool {
 	v := value.FromDocument(d).Field(f)
 	bad := v.IsArray() && v.Len() == 0

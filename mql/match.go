@@ -20,16 +20,17 @@ var ErrUnsupportedFilter = errors.New("mql: filter not supported by Match")
 // Match reports whether doc matches the query filter as the server would,
 // for the operators rulegate's filters are made of: $and, $or and $nor at
 // the top level, and on a field a literal (equality) or an operator
-// document of $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, $type
-// and $not. Values compare with the value package's MongoDB semantics
-// (value.MatchEq, MatchIn, MatchCmp, MatchExists, and value.Each for
-// $type): an array field matches when an element does, {f: null} matches
-// a missing f, comparisons are type-bracketed.
+// document of $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, $type,
+// $all, $size, $mod and $not. Values compare with the value package's MongoDB
+// semantics (value.MatchEq, MatchIn, MatchCmp, MatchExists, MatchAll,
+// MatchSize, MatchType, MatchMod): an array field matches when an
+// element does, {f: null} matches a missing f, comparisons are
+// type-bracketed.
 //
 // Match never guesses. Any other operator, an operand value.CheckOperand
 // refuses (a regular expression, which the server reads as a pattern; an
 // operator document; undefined), and an operand of the wrong shape ($in
-// of a non-array, $and of an empty array, an unknown $type alias) are an
+// or $all of a non-array, $size of anything but a whole number, $and of an empty array, an unknown $type alias) are an
 // error wrapping ErrUnsupportedFilter, whatever doc holds: the whole
 // filter is checked, not only the clauses that decide. A malformed filter
 // wraps ErrInvalidQuery (query/malformed), a malformed doc
@@ -174,14 +175,31 @@ func (m *matcher) operator(p value.Path, op string, v value.Value, ptr source.Po
 		})
 		in := value.MatchIn(m.doc, p, value.NewSet(set...), hasNull)
 		return in == (op == "$in"), nil
+	case "$all":
+		if !v.IsArray() {
+			return false, unsupported(ptr, "$all expects an array, got "+typeName(v.Type))
+		}
+		return value.MatchAll(m.doc, p, v), nil
+	case "$mod":
+		d, r, ok := value.ModOK(v)
+		if !ok {
+			return false, unsupported(ptr, "$mod expects [divisor, remainder], two numbers and a divisor other than 0")
+		}
+		return value.MatchMod(m.doc, p, d, r), nil
+	case "$size":
+		n, ok := value.SizeOK(v)
+		if !ok {
+			return false, unsupported(ptr, "$size expects a whole number, got "+typeName(v.Type))
+		}
+		return value.MatchSize(m.doc, p, n), nil
 	case "$exists":
 		return value.MatchExists(m.doc, p, truthy(v)), nil
 	case "$type":
-		types, ok := bsonTypes(v)
+		types, ok := value.TypesOK(v)
 		if !ok {
 			return false, unsupported(ptr, "$type expects a BSON type alias or number, or an array of them")
 		}
-		return value.Each(m.doc, p, func(c value.Value) bool { return types[c.Type] }), nil
+		return value.MatchType(m.doc, p, types), nil
 	}
 	return false, unsupported(ptr, "operator "+op+" is not supported by Match")
 }
@@ -213,53 +231,4 @@ func truthy(v value.Value) bool {
 		return n != 0
 	}
 	return true
-}
-
-// typeAlias is the BSON type of each $type alias but "number".
-var typeAlias = map[string]bson.Type{
-	"double": bson.TypeDouble, "string": bson.TypeString, "object": bson.TypeEmbeddedDocument,
-	"array": bson.TypeArray, "binData": bson.TypeBinary, "undefined": bson.TypeUndefined,
-	"objectId": bson.TypeObjectID, "bool": bson.TypeBoolean, "date": bson.TypeDateTime,
-	"null": bson.TypeNull, "regex": bson.TypeRegex, "dbPointer": bson.TypeDBPointer,
-	"javascript": bson.TypeJavaScript, "symbol": bson.TypeSymbol, "javascriptWithScope": bson.TypeCodeWithScope,
-	"int": bson.TypeInt32, "timestamp": bson.TypeTimestamp, "long": bson.TypeInt64,
-	"decimal": bson.TypeDecimal128, "minKey": bson.TypeMinKey, "maxKey": bson.TypeMaxKey,
-}
-
-// bsonTypes returns the types the operand of $type names: an alias, a
-// type number (1 to 19, -1, 127) or a non-empty array of them.
-func bsonTypes(v value.Value) (map[bson.Type]bool, bool) {
-	types := map[bson.Type]bool{}
-	one := func(e value.Value) bool {
-		if s, ok := e.StringOK(); ok {
-			if s == "number" {
-				types[bson.TypeDouble], types[bson.TypeInt32], types[bson.TypeInt64], types[bson.TypeDecimal128] = true, true, true, true
-				return true
-			}
-			t, ok := typeAlias[s]
-			if ok {
-				types[t] = true
-			}
-			return ok
-		}
-		n, ok := e.IntOK()
-		switch {
-		case ok && n >= 1 && n <= 19, ok && n == 127:
-			types[bson.Type(n)] = true
-		case ok && n == -1:
-			types[bson.TypeMinKey] = true
-		default:
-			return false
-		}
-		return true
-	}
-	if !v.IsArray() {
-		return types, one(v)
-	}
-	ok := v.Len() > 0
-	v.Each(func(_ int, e value.Value) bool {
-		ok = ok && one(e)
-		return !ok
-	})
-	return types, ok
 }

@@ -76,6 +76,35 @@ func TestMatch(t *testing.T) {
 		{`{"team": {"$type": ["int", "string"]}}`, true},
 		{`{"team": {"$type": [2.0]}}`, true},
 		{`{"team": {"$type": ["int", "bool"]}}`, false},
+		// $all and $size (the MongoDB manual's pages and jstests/core/query/all, /size).
+		{`{"tags": {"$all": ["b", "a"]}}`, true},
+		{`{"tags": {"$all": ["a", "c"]}}`, false},
+		{`{"tags": {"$all": []}}`, false},
+		{`{"team": {"$all": ["red"]}}`, true},
+		{`{"tags": {"$all": [["a", "b"]]}}`, true},
+		{`{"nested": {"$all": [[1, 2]]}}`, true},
+		{`{"nested": {"$all": [1]}}`, false},
+		{`{"items.q": {"$all": [7, 1]}}`, true},
+		{`{"missing": {"$all": [null]}}`, true},
+		{`{"tags": {"$size": 2}}`, true},
+		{`{"tags": {"$size": {"$numberLong": "2"}}}`, true},
+		{`{"tags": {"$size": 2.0}}`, true},
+		{`{"tags": {"$size": 1}}`, false},
+		{`{"nested": {"$size": 1}}`, true},
+		{`{"nested": {"$size": 2}}`, false},
+		{`{"team": {"$size": 1}}`, false},
+		{`{"missing": {"$size": 0}}`, false},
+		{`{"tags": {"$size": -1}}`, false},
+		{`{"tags": {"$not": {"$size": 3}}}`, true},
+		// $mod (the MongoDB manual, $mod: truncation toward zero, negative dividends).
+		{`{"n": {"$mod": [4, 1]}}`, true},
+		{`{"n": {"$mod": [4.5, 1]}}`, true},
+		{`{"d": {"$mod": [2, 0]}}`, true},
+		{`{"d": {"$mod": [2, 1]}}`, false},
+		{`{"l": {"$mod": [-2, 1]}}`, true},
+		{`{"team": {"$mod": [1, 0]}}`, false},
+		{`{"missing": {"$mod": [1, 0]}}`, false},
+		{`{"items.q": {"$mod": [3, 1]}}`, true},
 	} {
 		got, err := Match(utDoc(t, tc.filter), utDoc(t, doc))
 		if err != nil {
@@ -96,7 +125,9 @@ func TestMatchErrors(t *testing.T) {
 		filter, want string
 	}{
 		{`{"$expr": {"$eq": ["$a", "$b"]}}`, `/$expr: operator $expr is not supported by Match`},
-		{`{"tags": {"$size": 2}}`, `/tags/$size: operator $size is not supported by Match`},
+		{`{"tags": {"$bitsAllSet": 2}}`, `/tags/$bitsAllSet: operator $bitsAllSet is not supported by Match`},
+		{`{"tags": {"$size": 1.5}}`, `/tags/$size: $size expects a whole number, got double`},
+		{`{"tags": {"$all": "a"}}`, `/tags/$all: $all expects an array, got string`},
 		{`{"tags": {"$eq": 1, "b": 2}}`, `/tags/b: "b" is not an operator: an operator document holds only operators`},
 		// A regex operand is a pattern on the server: not decided here.
 		{`{"team": {"$regularExpression": {"pattern": "e", "options": ""}}}`, `/team: a regular expression operand is a pattern on the server, which Match does not implement`},
@@ -114,8 +145,10 @@ func TestMatchErrors(t *testing.T) {
 		{`{"$and": {"a": 1}}`, `/$and: $and expects a non-empty array of documents`},
 		{`{"$nor": [1]}`, `/$nor/0: $nor expects a non-empty array of documents`},
 		// Not short-circuited: the error does not depend on the document.
-		{`{"team": "blue", "tags": {"$size": 2}}`, `/tags/$size: operator $size is not supported by Match`},
-		{`{"$or": [{"team": "red"}, {"x": {"$mod": [2, 0]}}]}`, `/$or/1/x/$mod: operator $mod is not supported by Match`},
+		{`{"team": "blue", "tags": {"$bitsAllSet": 2}}`, `/tags/$bitsAllSet: operator $bitsAllSet is not supported by Match`},
+		{`{"$or": [{"team": "red"}, {"x": {"$bitsAnySet": 2}}]}`, `/$or/1/x/$bitsAnySet: operator $bitsAnySet is not supported by Match`},
+		{`{"n": {"$mod": [0, 1]}}`, `/n/$mod: $mod expects [divisor, remainder], two numbers and a divisor other than 0`},
+		{`{"n": {"$mod": [2]}}`, `/n/$mod: $mod expects [divisor, remainder], two numbers and a divisor other than 0`},
 	} {
 		_, err := Match(utDoc(t, tc.filter), utDoc(t, doc))
 		if err == nil || err.Error() != tc.want || !errors.Is(err, ErrUnsupportedFilter) {

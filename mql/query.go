@@ -390,7 +390,7 @@ func (c *qchecker) all(v value.Value, depth int) error {
 }
 
 func (c *qchecker) typeOperand(v value.Value) error {
-	if _, ok := bsonTypes(v); ok {
+	if _, ok := value.TypesOK(v); ok {
 		return nil
 	}
 	return c.fail(CodeQueryOperand, "$type expects a BSON type alias or number, or an array of them, got "+describe(v))

@@ -316,7 +316,9 @@ type OpArg struct {
 // (mongodb/docs-app-services source/rules/expressions.txt).
 type CondLogic struct {
 	At
-	// Op is "%and", "$and", "%or", "$or" or "$nor" as written.
+	// Op is "%and", "$and", "%or", "$or" or "$nor" as written, or "$not"
+	// with its one condition, an operator object (the MongoDB manual,
+	// $not: {"f": {"$not": {"$gt": 5}}} is {"$nor": [{"f": {"$gt": 5}}]}).
 	Op   string
 	Args []Cond
 }
@@ -337,6 +339,16 @@ const (
 	OpIn     Op = "$in"
 	OpNin    Op = "$nin"
 	OpExists Op = "$exists"
+	// The array operators, in the $ spelling only (the MongoDB manual's
+	// query operators; source/rules/expressions.txt lists none of them).
+	OpAll  Op = "$all"
+	OpSize Op = "$size"
+	// $type, in the $ spelling only: a BSON type alias or number, or an
+	// array of them (the MongoDB manual, $type).
+	OpType Op = "$type"
+	// $mod, in the $ spelling only: [divisor, remainder] (the MongoDB
+	// manual, $mod).
+	OpMod Op = "$mod"
 )
 
 // Operand is a value position: *Literal, *ExpansionRef, *ArrayOperand,
@@ -388,7 +400,8 @@ type DocField struct {
 // %function.
 type Call struct {
 	At
-	// Op is "%stringToOid", "%oidToString" or "%function".
+	// Op is "%stringToOid", "%oidToString", "%stringToUuid",
+	// "%uuidToString" or "%function".
 	Op string
 	// Arg is the operand of %stringToOid and %oidToString.
 	Arg Operand

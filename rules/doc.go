@@ -182,6 +182,18 @@
 //	| $in  / %in        | an array, or an array-valued expansion        | expressions.txt     |
 //	| $nin / %nin       | an array, or an array-valued expansion        | expressions.txt     |
 //	| $exists / %exists | a boolean (or number)                         | expressions.txt     |
+//	| $all              | an array, or an array-valued expansion        | MongoDB manual $all |
+//	| $size             | a non-negative whole number, or an expansion  | MongoDB manual $size|
+//	| $type             | a type alias or number, or an array of them   | MongoDB manual $type|
+//	| $mod              | [divisor, remainder]: two numbers, divisor ≠ 0| MongoDB manual $mod |
+//	| $not              | an object of operators, the only key          | MongoDB manual $not |
+//
+// $all, $size, $type, $mod and $not are not in expressions.txt; they are MongoDB
+// query operators that real rules use (the add-collaborators template
+// app: {"collaborators": {"$all": ["%%user.id"]}}), accepted in their $
+// spelling only. $not is read as a CondLogic "$not" of its one condition
+// and must be the only key of its object (fail closed: {"$not": {...},
+// "$gt": 1} is refused, not guessed).
 //
 // Value operators compute an operand (*Call):
 //
@@ -189,6 +201,8 @@
 //	|---------------|-------------------------------------------------------------|---------------------------------|
 //	| %stringToOid  | a string (24 hex digits or 12 bytes) or an expansion; no inner operators | expressions.txt (Convert EJSON Values) |
 //	| %oidToString  | an ObjectId ({"$oid"}) or an expansion; no inner operators  | expressions.txt (Convert EJSON Values) |
+//	| %stringToUuid | a UUID string (8-4-4-4-12 hex) or an expansion; no inner operators | expressions.txt (Convert EJSON Values) |
+//	| %uuidToString | a UUID ({"$uuid"}, binary subtype 4) or an expansion; no inner operators | expressions.txt (Convert EJSON Values) |
 //	| %function     | {"name": <string>, "arguments": [<operand>...]}             | expressions.txt (Call a Function) |
 //
 // Any other operator ($regex, $where, $elemMatch, %foo, ...) is

@@ -335,6 +335,13 @@ func (w *fmtWriter) cond(c Cond) {
 		}
 		w.close('}')
 	case *CondLogic:
+		if c.Op == opNot && len(c.Args) == 1 {
+			w.open('{')
+			w.key(c.Op)
+			w.cond(c.Args[0])
+			w.close('}')
+			return
+		}
 		w.open('{')
 		w.key(c.Op)
 		w.open('[')

@@ -24,6 +24,24 @@ func TestSuggestKey(t *testing.T) {
 	}
 }
 
+func TestSuggestOp(t *testing.T) {
+	for _, tc := range []struct {
+		key, want string
+	}{
+		{"$exist", ` (did you mean "$exists"?)`},
+		{"$exsits", ` (did you mean "$exists"?)`},
+		{"%ands", ` (did you mean "%and"?)`},
+		{"$all", ""}, // not "$lt": two edits of a three-letter name
+		{"$bad", ""}, // not "$and"
+		{"$gte", ""},
+		{"$regex", ""},
+	} {
+		if got := suggestOp(tc.key); got != tc.want {
+			t.Errorf("suggestOp(%q) = %q, want %q", tc.key, got, tc.want)
+		}
+	}
+}
+
 func TestCompareOp(t *testing.T) {
 	for _, tc := range []struct {
 		key  string

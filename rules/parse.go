@@ -519,6 +519,8 @@ func compareOp(key string) (Op, bool) {
 	switch op := Op("$" + key[1:]); op {
 	case OpEq, OpNe, OpGt, OpGte, OpLt, OpLte, OpIn, OpNin, OpExists:
 		return op, true
+	case OpAll, OpSize, OpType, OpMod:
+		return op, key[0] == '$'
 	}
 	return "", false
 }
@@ -526,13 +528,19 @@ func compareOp(key string) (Op, bool) {
 // Value operators compute an operand (source/rules/expressions.txt,
 // "Convert EJSON Values" and "Call a Function").
 const (
-	CallStringToOid = "%stringToOid"
-	CallOidToString = "%oidToString"
-	CallFunction    = "%function"
+	CallStringToOid  = "%stringToOid"
+	CallOidToString  = "%oidToString"
+	CallStringToUuid = "%stringToUuid"
+	CallUuidToString = "%uuidToString"
+	CallFunction     = "%function"
 )
 
 func isCall(key string) bool {
-	return key == CallStringToOid || key == CallOidToString || key == CallFunction
+	switch key {
+	case CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString, CallFunction:
+		return true
+	}
+	return false
 }
 
 // isExtJSONKey reports whether key introduces a MongoDB extended JSON value
@@ -672,8 +680,12 @@ func (p *parser) logical(_ At, key string, v *source.Node) Expr {
 	}
 }
 
+// suggestOp proposes the known operator closest to key, only when it is
+// close: at most one edit for every three characters of the name after
+// its "$" or "%" ("$exist" -> "$exists", "$exsits" -> "$exists"), so that
+// "$all" does not suggest "$lt", nor "$bad" "$and".
 func suggestOp(key string) string {
-	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallFunction}
+	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "$type", "$mod", "$not", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString, CallFunction}
 	best, bestD := "", 3
 	for _, k := range known {
 		d := source.EditDistance(strings.ToLower(key), strings.ToLower(k))
@@ -681,7 +693,7 @@ func suggestOp(key string) string {
 			best, bestD = k, d
 		}
 	}
-	if best == "" || best == key {
+	if best == "" || best == key || 3*bestD > len(key)-1 {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
@@ -713,6 +725,9 @@ func (p *parser) cond(n *source.Node) Cond {
 	if len(n.Members) == 1 && isLogical(first) {
 		return p.condLogic(first, n.Members[0].Value)
 	}
+	if len(n.Members) == 1 && first == opNot {
+		return p.not(n.Members[0].Value)
+	}
 	ops := &Ops{At: p.at(n)}
 	bad := false
 	for _, m := range n.Members {
@@ -723,7 +738,7 @@ func (p *parser) cond(n *source.Node) Cond {
 			switch {
 			case !isOperatorKey(m.Key):
 				p.errorAt(at, CodeType, "an object mixes operator %q and field %q", first, m.Key)
-			case isLogical(m.Key) || isCall(m.Key):
+			case isLogical(m.Key) || isCall(m.Key) || m.Key == opNot:
 				p.errorAt(at, CodeUnknownOperator, "%s must be the only key of its object", m.Key)
 			default:
 				p.errorAt(at, CodeUnknownOperator, "unknown operator %q%s", m.Key, suggestOp(m.Key))
@@ -741,23 +756,54 @@ func (p *parser) cond(n *source.Node) Cond {
 }
 
 // checkOpArg reports operand types that can never be right, whatever the
-// request: $in/$nin with a literal that is not an array, $exists with a
-// literal that is not a boolean or number.
+// request: $in/$nin/$all with a literal that is not an array, $exists with a
+// literal that is not a boolean or number, $size with a literal that is
+// not a non-negative whole number.
 func (p *parser) checkOpArg(op Op, spelled string, arg Operand) {
 	lit, ok := arg.(*Literal)
 	if !ok || lit.Value.IsMissing() { // Missing: the operand's own error is reported
 		return
 	}
 	switch op {
-	case OpIn, OpNin:
+	case OpIn, OpNin, OpAll:
 		if !lit.Value.IsArray() {
 			p.errorAt(lit.At, CodeType, "%s expects an array, got %s", spelled, lit.Value.ExtJSON())
+		}
+	case OpType:
+		if _, ok := value.TypesOK(lit.Value); !ok {
+			p.errorAt(lit.At, CodeType, "%s expects a BSON type alias or number, or an array of them, got %s", spelled, lit.Value.ExtJSON())
+		}
+	case OpMod:
+		if _, _, ok := value.ModOK(lit.Value); !ok {
+			p.errorAt(lit.At, CodeType, "%s expects [divisor, remainder], two numbers and a divisor other than 0, got %s", spelled, lit.Value.ExtJSON())
+		}
+	case OpSize:
+		if n, ok := value.SizeOK(lit.Value); !ok || n < 0 {
+			p.errorAt(lit.At, CodeType, "%s expects a non-negative whole number, got %s", spelled, lit.Value.ExtJSON())
 		}
 	case OpExists:
 		if _, isBool := lit.Value.BoolOK(); !isBool && !lit.Value.IsNumber() {
 			p.errorAt(lit.At, CodeType, "%s expects a boolean, got %s", spelled, lit.Value.ExtJSON())
 		}
 	}
+}
+
+// opNot is the condition-level negation of one operator object.
+const opNot = "$not"
+
+// not parses the value of {"$not": ...}: an object of operators, which it
+// negates (a CondLogic "$not" with that one condition). The MongoDB
+// manual's other form, a regular expression, is refused as regexes are.
+func (p *parser) not(v *source.Node) Cond {
+	if v.Kind != source.Object || len(v.Members) == 0 || isExtJSON(v) || !isOperatorKey(v.Members[0].Key) || isCall(v.Members[0].Key) {
+		p.errorf(v, CodeType, "$not expects an object of operators, got %s", article(v.Kind))
+		return nil
+	}
+	sub := p.cond(v)
+	if sub == nil {
+		return nil
+	}
+	return &CondLogic{At: p.at(v), Op: opNot, Args: []Cond{sub}}
 }
 
 func (p *parser) condLogic(key string, v *source.Node) Cond {
@@ -899,18 +945,21 @@ func dynamic(n *source.Node) bool {
 	return false
 }
 
-// call parses %stringToOid, %oidToString and %function
-// (source/rules/expressions.txt). The conversions "do not evaluate JSON
-// operators": their operand is a literal string (or EJSON ObjectId) or an
-// expansion, nothing else.
+// call parses %stringToOid, %oidToString, %stringToUuid, %uuidToString
+// and %function (source/rules/expressions.txt). The conversions "do not
+// evaluate JSON operators": their operand is a literal string (or EJSON
+// ObjectId, or UUID: {"$uuid": ...} or a {"$binary": ...} of subtype 4)
+// or an expansion, nothing else.
 func (p *parser) call(op string, v *source.Node, at At) Operand {
 	c := &Call{At: at, Op: op}
 	switch op {
-	case CallStringToOid, CallOidToString:
+	case CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString:
 		switch {
 		case v.Kind == source.String:
 			c.Arg = p.operand(v)
 		case op == CallOidToString && isExtJSON(v) && v.Members[0].Key == "$oid":
+			c.Arg = p.operand(v)
+		case op == CallUuidToString && isExtJSON(v) && (v.Members[0].Key == "$uuid" || v.Members[0].Key == "$binary"):
 			c.Arg = p.operand(v)
 		default:
 			p.errorf(v, CodeType, "%s expects a string or an expansion (it evaluates no inner operators), got %s", op, shortRaw(v))
@@ -920,6 +969,11 @@ func (p *parser) call(op string, v *source.Node, at At) Operand {
 		if lit, ok := c.Arg.(*Literal); ok && op == CallStringToOid {
 			if s, isStr := lit.Value.StringOK(); isStr && !validOidString(s) && len(s) != 12 {
 				p.errorf(v, CodeType, "%s expects a 24-digit hex or 12-byte string, got %q", op, s)
+			}
+		}
+		if lit, ok := c.Arg.(*Literal); ok && op == CallStringToUuid {
+			if s, isStr := lit.Value.StringOK(); isStr && value.StringToUUID(value.String(s)).IsMissing() {
+				p.errorf(v, CodeType, "%s expects a UUID string (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), got %q", op, s)
 			}
 		}
 	case CallFunction:

@@ -393,9 +393,17 @@ func (v *validator) cond(c Cond, ctx context, left Left) {
 			}
 			switch o.Op {
 			case OpEq, OpNe, OpGt, OpGte, OpLt, OpLte:
-			case OpIn, OpNin:
+			case OpIn, OpNin, OpAll, OpMod:
 				if kind, from, ok := operandKind(o.Arg); ok && kind != "array" {
 					v.errorAt(o.Arg.Loc(), CodeType, "%s expects an array, got %s%s", spelled, kind, from)
+				}
+			case OpType:
+				if kind, from, ok := operandKind(o.Arg); ok && kind != "string" && kind != "number" && kind != "array" {
+					v.errorAt(o.Arg.Loc(), CodeType, "%s expects a BSON type alias or number, or an array of them, got %s%s", spelled, kind, from)
+				}
+			case OpSize:
+				if kind, from, ok := operandKind(o.Arg); ok && kind != "number" {
+					v.errorAt(o.Arg.Loc(), CodeType, "%s expects a number, got %s%s", spelled, kind, from)
 				}
 			case OpExists:
 				if kind, from, ok := operandKind(o.Arg); ok && kind != "boolean" && kind != "number" {
@@ -408,7 +416,7 @@ func (v *validator) cond(c Cond, ctx context, left Left) {
 		}
 	case *CondLogic:
 		switch c.Op {
-		case "%and", "$and", "%or", "$or", "$nor":
+		case "%and", "$and", "%or", "$or", "$nor", opNot:
 		default:
 			v.errorAt(c.At, CodeUnknownOperator, "unknown operator %q", c.Op)
 		}
@@ -442,14 +450,15 @@ func (v *validator) operand(o Operand, ctx context) {
 		}
 	case *Call:
 		switch o.Op {
-		case CallStringToOid, CallOidToString:
+		case CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString:
 			switch a := o.Arg.(type) {
 			case *ExpansionRef:
 				v.operand(a, ctx)
 			case *Literal:
 				_, isStr := a.Value.StringOK()
 				_, isOid := a.Value.ObjectIDOK()
-				if !isStr && !(isOid && o.Op == CallOidToString) {
+				isUUID := !isStr && !value.UUIDToString(a.Value).IsMissing()
+				if !isStr && !(isOid && o.Op == CallOidToString) && !(isUUID && o.Op == CallUuidToString) {
 					v.errorAt(a.At, CodeType, "%s expects a string or an expansion, got %s", o.Op, a.Value.ExtJSON())
 				}
 			case nil:
@@ -511,6 +520,10 @@ func operandKind(o Operand) (kind, from string, ok bool) {
 			return "objectId", " from " + CallStringToOid, true
 		case CallOidToString:
 			return "string", " from " + CallOidToString, true
+		case CallStringToUuid:
+			return "binData", " from " + CallStringToUuid, true
+		case CallUuidToString:
+			return "string", " from " + CallUuidToString, true
 		}
 	}
 	return "", "", false

@@ -1,7 +1,8 @@
 // Package value implements MongoDB value semantics for rule evaluation:
 // the BSON comparison order, equality, canonical keys and sets, dotted
 // paths with MongoDB's array traversal, and the query operators $eq, $ne,
-// $in, $nin, $exists, $gt, $gte, $lt and $lte. It is the one home of these
+// $in, $nin, $exists, $gt, $gte, $lt, $lte, $all, $size, $type (its
+// alias table included) and $mod. It is the one home of these
 // semantics and the evaluator's hot path: a document is a Value
 // (FromDocument, no copy), and comparisons, field lookups and matches do
 // not allocate.
@@ -27,10 +28,20 @@
 //	| empty path       | the value itself: every path is taken from a value at the empty path, a |
 //	|                  | document for {p: ...}, a plain value (an expansion) with the empty path |
 //	| candidate        | a value the query engine considers for a path (Each)                    |
+//	| whole candidate  | a candidate of the array operators: a leaf array is not expanded        |
+//	|                  | (EachWhole)                                                             |
 //	| Resolve          | the plain value at a path, no array traversal (traces, operands)        |
 //	| MatchEq, MatchIn | {p: x} and {p: {$in: s}}; their negations are $ne and $nin              |
 //	| MatchExists      | {p: {$exists: want}}                                                    |
 //	| MatchCmp, CmpOp  | {p: {op: x}} for op $gt, $gte, $lt, $lte; Flip swaps the sides          |
+//	| MatchAll         | {p: {$all: xs}}: each element of xs as {p: element}; [] matches none    |
+//	| MatchSize        | {p: {$size: n}} over whole candidates                                   |
+//	| SizeOK           | the operand of $size as the server reads it: a whole number             |
+//	| Types, TypesOK   | the BSON types a $type operand names (aliases, numbers, arrays of them) |
+//	| MatchType        | {p: {$type: ts}}; a Missing candidate has no type                       |
+//	| MatchMod, ModOK  | {p: {$mod: [d, r]}}: numbers truncated toward zero; ModOK reads [d, r]  |
+//	| StringToUUID     | %stringToUuid: the 8-4-4-4-12 hex string to a UUID (binary subtype 4)   |
+//	| UUIDToString     | %uuidToString: a UUID to its lowercase string                           |
 //	| type bracketing  | $gt/$gte/$lt/$lte compare only candidates of the operand's type class   |
 //	| CheckOperand     | why an operand is not compared as a value (Refusal): regex, operator,   |
 //	|                  | undefined; HasRegex for regexes only                                    |
@@ -101,6 +112,8 @@
 //     https://www.mongodb.com/docs/manual/reference/bson-types/migrate-undefined/
 //   - $eq, $in, $exists, $gt and the other comparison operators:
 //     https://www.mongodb.com/docs/manual/reference/operator/query-comparison/
+//   - $all and $size: https://www.mongodb.com/docs/manual/reference/operator/query/all/,
+//     .../query/size/; jstests/core/query/all*.js and size*.js (mongodb/mongo)
 //   - Type bracketing: https://www.mongodb.com/docs/manual/reference/method/db.collection.find/#type-bracketing
 //   - Dot notation: https://www.mongodb.com/docs/manual/core/document/#dot-notation
 //   - The server's path iterator and its tests (repository mongodb/mongo):

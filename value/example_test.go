@@ -148,3 +148,127 @@ func ExampleArrayIndex() {
 	// 01 0 false
 	// -1 0 false
 }
+
+func ExampleMatchAll() {
+	var doc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"tags":["x","y"],"nested":[[1,2]]}`), false, &doc)
+	d := value.FromDocument(doc)
+	xs := func(s string) value.Value {
+		v, _ := value.FromExtJSON([]byte(s))
+		return v
+	}
+	fmt.Println(value.MatchAll(d, value.ParsePath("tags"), xs(`["y","x"]`)))
+	fmt.Println(value.MatchAll(d, value.ParsePath("tags"), xs(`["x","z"]`)))
+	fmt.Println(value.MatchAll(d, value.ParsePath("tags"), xs(`[]`)))
+	fmt.Println(value.MatchAll(d, value.ParsePath("nested"), xs(`[[1,2]]`)))
+	// Output:
+	// true
+	// false
+	// false
+	// true
+}
+
+func ExampleMatchSize() {
+	var doc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"tags":["x","y"],"nested":[[1,2]]}`), false, &doc)
+	d := value.FromDocument(doc)
+	fmt.Println(value.MatchSize(d, value.ParsePath("tags"), 2))
+	fmt.Println(value.MatchSize(d, value.ParsePath("nested"), 2))
+	fmt.Println(value.MatchSize(d, value.ParsePath("missing"), 0))
+	// Output:
+	// true
+	// false
+	// false
+}
+
+func ExampleSizeOK() {
+	n, ok := value.SizeOK(value.Double(2))
+	fmt.Println(n, ok)
+	_, ok = value.SizeOK(value.Double(1.5))
+	fmt.Println(ok)
+	_, ok = value.SizeOK(value.String("2"))
+	fmt.Println(ok)
+	// Output:
+	// 2 true
+	// false
+	// false
+}
+
+func ExampleEachWhole() {
+	var doc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"a":[[1,2]]}`), false, &doc)
+	value.EachWhole(value.FromDocument(doc), value.ParsePath("a"), func(c value.Value) bool {
+		fmt.Println(c.ExtJSON())
+		return false
+	})
+	// Output:
+	// [[1,2]]
+}
+
+func ExampleMatchType() {
+	var doc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"tags":[1,"a"],"nil":null}`), false, &doc)
+	d := value.FromDocument(doc)
+	ts, _ := value.TypesOK(value.String("int"))
+	fmt.Println(value.MatchType(d, value.ParsePath("tags"), ts))
+	ts, _ = value.TypesOK(value.String("null"))
+	fmt.Println(value.MatchType(d, value.ParsePath("nil"), ts))
+	fmt.Println(value.MatchType(d, value.ParsePath("missing"), ts))
+	// Output:
+	// true
+	// true
+	// false
+}
+
+func ExampleTypesOK() {
+	_, ok := value.TypesOK(value.String("number"))
+	fmt.Println(ok)
+	_, ok = value.TypesOK(value.Double(2))
+	fmt.Println(ok)
+	_, ok = value.TypesOK(value.String("integer"))
+	fmt.Println(ok)
+	// Output:
+	// true
+	// true
+	// false
+}
+
+func ExampleStringToUUID() {
+	u := value.StringToUUID(value.String("3B241101-e2bb-4255-8caf-4136c566a962"))
+	fmt.Println(u.ExtJSON())
+	fmt.Println(value.UUIDToString(u).ExtJSON())
+	fmt.Println(value.StringToUUID(value.String("3b241101e2bb42558caf4136c566a962")).IsMissing())
+	// Output:
+	// {"$binary":{"base64":"OyQRAeK7QlWMr0E2xWapYg==","subType":"04"}}
+	// "3b241101-e2bb-4255-8caf-4136c566a962"
+	// true
+}
+
+func ExampleUUIDToString() {
+	u, _ := value.FromExtJSON([]byte(`{"$uuid": "3b241101-e2bb-4255-8caf-4136c566a962"}`))
+	fmt.Println(value.UUIDToString(u).ExtJSON())
+	fmt.Println(value.UUIDToString(value.Int32(1)).IsMissing())
+	// Output:
+	// "3b241101-e2bb-4255-8caf-4136c566a962"
+	// true
+}
+
+func ExampleMatchMod() {
+	var doc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"qty":5.9}`), false, &doc)
+	op, _ := value.FromExtJSON([]byte(`[4, 1]`))
+	d, r, ok := value.ModOK(op)
+	fmt.Println(d, r, ok)
+	fmt.Println(value.MatchMod(value.FromDocument(doc), value.ParsePath("qty"), d, r))
+	// Output:
+	// 4 1 true
+	// true
+}
+
+func ExampleModOK() {
+	op, _ := value.FromExtJSON([]byte(`[0, 1]`))
+	_, _, ok := value.ModOK(op)
+	fmt.Println(ok)
+	// Output:
+	// false
+}

@@ -99,6 +99,189 @@ func MatchExists(v Value, p Path, want bool) bool {
 	return Each(v, p, func(c Value) bool { return c.Type != 0 }) == want
 }
 
+// MatchAll reports whether v matches {p: {$all: xs}} for the array xs:
+// every element of xs matches as {p: element} does (MatchEq), so an array
+// element of xs also matches a candidate equal to it; an empty xs matches
+// nothing (the MongoDB manual, $all: "equivalent to an $and of the
+// specified values"; jstests/core/query/all: [] matches no document). A
+// Missing or non-array xs matches nothing.
+func MatchAll(v Value, p Path, xs Value) bool {
+	if !xs.IsArray() || xs.Len() == 0 {
+		return false
+	}
+	all := true
+	xs.Each(func(_ int, e Value) bool {
+		all = MatchEq(v, p, e)
+		return !all
+	})
+	return all
+}
+
+// MatchSize reports whether v matches {p: {$size: n}}: some candidate of
+// EachWhole(v, p) is an array of n elements (an array nested in the
+// array at p is not a candidate: {"a": [[1, 2]]} has size 1). A negative
+// n matches nothing.
+func MatchSize(v Value, p Path, n int64) bool {
+	return n >= 0 && EachWhole(v, p, func(c Value) bool { return c.IsArray() && int64(c.Len()) == n })
+}
+
+// SizeOK returns the operand of $size as the server reads it: a number
+// with an integral value (1, 1.0, {"$numberLong": "1"}); ok is false for
+// anything else, which the server refuses ("$size needs a number",
+// "$size must be a whole number").
+func SizeOK(x Value) (n int64, ok bool) {
+	if !x.IsNumber() {
+		return 0, false
+	}
+	return x.IntOK()
+}
+
+// Types is a set of BSON types, the operand of $type (TypesOK).
+type Types [4]uint64
+
+// has reports whether t is in the set.
+func (ts *Types) has(t bson.Type) bool { return ts[t>>6]&(1<<(t&63)) != 0 }
+
+func (ts *Types) add(t bson.Type) { ts[t>>6] |= 1 << (t & 63) }
+
+// typeAlias is the BSON type of each $type alias but "number" (the
+// MongoDB manual, $type, "Available Types").
+var typeAlias = map[string]bson.Type{
+	"double": bson.TypeDouble, "string": bson.TypeString, "object": bson.TypeEmbeddedDocument,
+	"array": bson.TypeArray, "binData": bson.TypeBinary, "undefined": bson.TypeUndefined,
+	"objectId": bson.TypeObjectID, "bool": bson.TypeBoolean, "date": bson.TypeDateTime,
+	"null": bson.TypeNull, "regex": bson.TypeRegex, "dbPointer": bson.TypeDBPointer,
+	"javascript": bson.TypeJavaScript, "symbol": bson.TypeSymbol, "javascriptWithScope": bson.TypeCodeWithScope,
+	"int": bson.TypeInt32, "timestamp": bson.TypeTimestamp, "long": bson.TypeInt64,
+	"decimal": bson.TypeDecimal128, "minKey": bson.TypeMinKey, "maxKey": bson.TypeMaxKey,
+}
+
+// TypesOK returns the types the operand of $type names: an alias
+// ("string", "number" for the four numeric types), a type number (1 to
+// 19, -1, 127, as any numeric type with an integral value) or a non-empty
+// array of them; ok is false for anything else, which the server refuses.
+func TypesOK(x Value) (ts Types, ok bool) {
+	one := func(e Value) bool {
+		if s, ok := e.StringOK(); ok {
+			if s == "number" {
+				ts.add(bson.TypeDouble)
+				ts.add(bson.TypeInt32)
+				ts.add(bson.TypeInt64)
+				ts.add(bson.TypeDecimal128)
+				return true
+			}
+			t, ok := typeAlias[s]
+			if ok {
+				ts.add(t)
+			}
+			return ok
+		}
+		n, ok := e.IntOK()
+		switch {
+		case ok && n >= 1 && n <= 19, ok && n == 127:
+			ts.add(bson.Type(n))
+		case ok && n == -1:
+			ts.add(bson.TypeMinKey)
+		default:
+			return false
+		}
+		return true
+	}
+	if !x.IsArray() {
+		return ts, one(x)
+	}
+	ok = x.Len() > 0
+	x.Each(func(_ int, e Value) bool {
+		ok = ok && one(e)
+		return !ok
+	})
+	return ts, ok
+}
+
+// MatchType reports whether v matches {p: {$type: ts}}: some candidate of
+// Each(v, p) has a type in ts, so an array matches "array" and the types
+// of its elements; a Missing candidate has no type ({p: {$type: "null"}}
+// does not match a missing p).
+func MatchType(v Value, p Path, ts Types) bool {
+	return Each(v, p, func(c Value) bool { return c.Type != 0 && ts.has(c.Type) })
+}
+
+// ModOK returns the operand of $mod as the server reads it (the MongoDB
+// manual, $mod, since 5.1): an array of exactly two numbers, divisor and
+// remainder, each truncated toward zero, neither NaN nor infinite, the
+// divisor not zero; ok is false for anything else, which the server
+// refuses.
+func ModOK(x Value) (divisor, remainder int64, ok bool) {
+	if !x.IsArray() || x.Len() != 2 {
+		return 0, 0, false
+	}
+	d, okD := truncInt(x.Index(0))
+	r, okR := truncInt(x.Index(1))
+	if !okD || !okR || d == 0 {
+		return 0, 0, false
+	}
+	return d, r, true
+}
+
+// MatchMod reports whether v matches {p: {$mod: [divisor, remainder]}}:
+// some numeric candidate of Each(v, p), truncated toward zero, leaves
+// remainder when divided by divisor, with the sign of the dividend
+// (C's %). NaN, infinite and out-of-range doubles and decimals match
+// nothing.
+func MatchMod(v Value, p Path, divisor, remainder int64) bool {
+	return Each(v, p, func(c Value) bool {
+		n, ok := truncInt(c)
+		if !ok {
+			return false
+		}
+		if divisor == -1 { // math.MinInt64 % -1 overflows; every n % -1 is 0
+			return remainder == 0
+		}
+		return n%divisor == remainder
+	})
+}
+
+// truncInt truncates a number toward zero to an int64; ok is false for a
+// value that is not a number, NaN, infinite or out of range.
+func truncInt(v Value) (int64, bool) {
+	switch v.Type {
+	case bson.TypeInt32, bson.TypeInt64:
+		return intOf(v)
+	case bson.TypeDouble:
+		f, _ := v.DoubleOK()
+		if f != f || f >= 0x1p63 || f < -0x1p63 {
+			return 0, false
+		}
+		return int64(f), true
+	case bson.TypeDecimal128:
+		var d dec
+		if !d.set(v) || d.kind != decFinite && d.kind != decZero {
+			return 0, false
+		}
+		k := d.n + d.exp // digits before the decimal point
+		if d.kind == decZero || k <= 0 {
+			return 0, true
+		}
+		if k > 19 {
+			return 0, false
+		}
+		var u uint64
+		for i := 0; i < k; i++ {
+			u *= 10
+			if i < d.n {
+				u += uint64(d.digits[i] - '0')
+			}
+		}
+		if d.neg && u <= 1<<63 {
+			return int64(-u), true
+		}
+		if !d.neg && u < 1<<63 {
+			return int64(u), true
+		}
+	}
+	return 0, false
+}
+
 // MatchCmp reports whether v matches {p: {op: x}}: some candidate of
 // Each(v, p) compares to x as op requires. Comparison is type bracketed:
 // only candidates of x's type class (all numbers are one class) are

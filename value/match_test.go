@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // candidates lists the candidates of Each at path; the path "." stands
@@ -317,5 +319,93 @@ func TestMatchEqEmptyPath(t *testing.T) {
 	}
 	if !MatchEq(j(t, `{"a":[1]}`), nil, j(t, `{"a":[1]}`)) {
 		t.Error("documents")
+	}
+}
+
+// TestMatchAllSize: $all and $size against the MongoDB manual's examples
+// and jstests/core/query/all and /size, through arrays of documents too.
+func TestMatchAllSize(t *testing.T) {
+	var raw bson.Raw
+	if err := bson.UnmarshalExtJSON([]byte(`{"tags":["a","b"],"n":5,"nested":[[1,2]],"items":[{"q":[1,2]},{"q":[3]}],"e":[]}`), false, &raw); err != nil {
+		t.Fatal(err)
+	}
+	d := FromDocument(raw)
+	arr := func(s string) Value {
+		v, err := FromExtJSON([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		path, xs string
+		want     bool
+	}{
+		{"tags", `["a"]`, true}, {"tags", `["b","a"]`, true}, {"tags", `["a","c"]`, false},
+		{"tags", `[]`, false}, {"n", `[5]`, true}, {"n", `[5, 6]`, false},
+		{"nested", `[[1,2]]`, true}, {"nested", `[1]`, false}, {"items.q", `[1, 3]`, true},
+		{"items.q", `[[1,2]]`, true}, {"missing", `[null]`, true}, {"missing", `["a"]`, false},
+		{"e", `[]`, false},
+	} {
+		if got := MatchAll(d, ParsePath(tc.path), arr(tc.xs)); got != tc.want {
+			t.Errorf("{%s: {$all: %s}} = %v, want %v", tc.path, tc.xs, got, tc.want)
+		}
+	}
+	if MatchAll(d, ParsePath("tags"), String("a")) {
+		t.Error("$all of a non-array matched")
+	}
+	for _, tc := range []struct {
+		path string
+		n    int64
+		want bool
+	}{
+		{"tags", 2, true}, {"tags", 1, false}, {"nested", 1, true}, {"nested", 2, false},
+		{"items.q", 1, true}, {"items.q", 2, true}, {"items.q", 3, false}, {"e", 0, true},
+		{"missing", 0, false}, {"n", 1, false}, {"tags", -1, false},
+	} {
+		if got := MatchSize(d, ParsePath(tc.path), tc.n); got != tc.want {
+			t.Errorf("{%s: {$size: %d}} = %v, want %v", tc.path, tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestMatchMod: $mod truncates numbers toward zero (the MongoDB manual,
+// $mod, "Floating Point Arguments"; ModMatchExpression), with the sign of
+// the dividend, and matches no NaN, infinity or non-number.
+func TestMatchMod(t *testing.T) {
+	for _, tc := range []struct {
+		x    string
+		d, r int64
+		want bool
+	}{
+		{`5`, 4, 1, true}, {`5`, 4, 0, false}, {`{"$numberLong": "-5"}`, 4, -1, true}, {`-5`, 4, 3, false},
+		{`5.9`, 4, 1, true}, {`-5.9`, 4, -1, true}, {`{"$numberDecimal": "5.9"}`, 4, 1, true},
+		{`{"$numberDecimal": "-0.5"}`, 4, 0, true}, {`{"$numberDecimal": "12E1"}`, 7, 1, true},
+		{`{"$numberDouble": "NaN"}`, 1, 0, false}, {`{"$numberDouble": "Infinity"}`, 1, 0, false},
+		{`{"$numberDecimal": "NaN"}`, 1, 0, false}, {`{"$numberDecimal": "1E30"}`, 1, 0, false},
+		{`"5"`, 4, 1, false}, {`{"$numberLong": "-9223372036854775808"}`, -1, 0, true}, {`[1, 6]`, 5, 1, true},
+	} {
+		v, err := FromExtJSON([]byte(tc.x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := MatchMod(v, nil, tc.d, tc.r); got != tc.want {
+			t.Errorf("%s $mod [%d, %d] = %v, want %v", tc.x, tc.d, tc.r, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		x  string
+		ok bool
+	}{
+		{`[4, 1]`, true}, {`[4.5, 1.2]`, true}, {`[0, 1]`, false}, {`[0.5, 1]`, false}, {`[4]`, false},
+		{`[4, 1, 2]`, false}, {`[{"$numberDouble": "NaN"}, 1]`, false}, {`["4", 1]`, false}, {`4`, false},
+	} {
+		v, err := FromExtJSON([]byte(tc.x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, ok := ModOK(v); ok != tc.ok {
+			t.Errorf("ModOK(%s) = %v, want %v", tc.x, ok, tc.ok)
+		}
 	}
 }

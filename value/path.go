@@ -72,9 +72,18 @@ func ArrayIndex(s string) (int, bool) {
 // The empty path yields v's own candidates: the elements of an array v,
 // then v; a value that is not an array, Missing included. Each does not
 // allocate.
-func Each(v Value, p Path, fn func(Value) bool) bool {
+func Each(v Value, p Path, fn func(Value) bool) bool { return each(v, p, true, fn) }
+
+// EachWhole is Each without the elements of an array at the end of the
+// path: the candidates of the server's array operators ($size, $all of
+// $elemMatch, $elemMatch: ArrayMatchingMatchExpression, whose leaf
+// arrays are not expanded). {"a": [[1, 2]]} yields [[1, 2]] for "a", not
+// [1, 2]; intermediate arrays are traversed as by Each.
+func EachWhole(v Value, p Path, fn func(Value) bool) bool { return each(v, p, false, fn) }
+
+func each(v Value, p Path, expand bool, fn func(Value) bool) bool {
 	if len(p) == 0 {
-		if v.Type == bson.TypeArray {
+		if expand && v.Type == bson.TypeArray {
 			found := false
 			v.Each(func(_ int, e Value) bool {
 				found = fn(e)
@@ -88,9 +97,9 @@ func Each(v Value, p Path, fn func(Value) bool) bool {
 	}
 	switch v.Type {
 	case bson.TypeEmbeddedDocument:
-		return Each(v.Field(p[0]), p[1:], fn)
+		return each(v.Field(p[0]), p[1:], expand, fn)
 	case bson.TypeArray:
-		return inArray(v, p, fn)
+		return inArray(v, p, expand, fn)
 	}
 	return fn(Value{})
 }
@@ -98,7 +107,7 @@ func Each(v Value, p Path, fn func(Value) bool) bool {
 // inArray yields the candidates of the non-empty path rest through the
 // array arr: BSONElementIterator's IN_ARRAY state when the path does not
 // end at the array.
-func inArray(arr Value, rest Path, fn func(Value) bool) bool {
+func inArray(arr Value, rest Path, expand bool, fn func(Value) bool) bool {
 	numeric := allDigits(rest[0])
 	it := newIter(arr.Data)
 	for {
@@ -111,7 +120,7 @@ func inArray(arr Value, rest Path, fn func(Value) bool) bool {
 		offset := numeric && string(key) == rest[0]
 		switch {
 		case e.Type == bson.TypeEmbeddedDocument:
-			if Each(e.Field(rest[0]), rest[1:], fn) {
+			if each(e.Field(rest[0]), rest[1:], expand, fn) {
 				return true
 			}
 			if offset {
@@ -119,7 +128,7 @@ func inArray(arr Value, rest Path, fn func(Value) bool) bool {
 					if fn(e) {
 						return true
 					}
-				} else if Each(e.Field(rest[1]), rest[2:], fn) {
+				} else if each(e.Field(rest[1]), rest[2:], expand, fn) {
 					return true
 				}
 			}
@@ -128,7 +137,7 @@ func inArray(arr Value, rest Path, fn func(Value) bool) bool {
 				return true
 			}
 		case offset && e.Type == bson.TypeArray:
-			if inArray(e, rest[1:], fn) {
+			if inArray(e, rest[1:], expand, fn) {
 				return true
 			}
 		}

@@ -353,3 +353,84 @@ func (v Value) Field(name string) Value {
 	}
 	return lookup(v.Data, name)
 }
+
+// StringToUUID is the rule operator %stringToUuid
+// (source/rules/expressions.txt, "Convert EJSON Values"): a UUID string in
+// the canonical form, 32 hex digits in groups of 8-4-4-4-12 separated by
+// hyphens (either case), becomes a UUID (binary subtype 4); a UUID is
+// returned as is; anything else is Missing.
+func StringToUUID(v Value) Value {
+	if _, ok := uuidBytes(v); ok {
+		return v
+	}
+	s, ok := v.StringOK()
+	if !ok || len(s) != 36 {
+		return Value{}
+	}
+	var b [16]byte
+	j := 0
+	for i := 0; i < 36; i++ {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if s[i] != '-' {
+				return Value{}
+			}
+			continue
+		}
+		h, ok := hexDigit(s[i])
+		if !ok {
+			return Value{}
+		}
+		if j%2 == 0 {
+			b[j/2] = h << 4
+		} else {
+			b[j/2] |= h
+		}
+		j++
+	}
+	data := make([]byte, 0, 21)
+	data = append(data, 16, 0, 0, 0, 4)
+	data = append(data, b[:]...)
+	return Value{Type: bson.TypeBinary, Data: data}
+}
+
+// UUIDToString is the rule operator %uuidToString: a UUID (binary subtype
+// 4, 16 bytes) becomes its canonical lowercase string; a string is
+// returned as is (as %oidToString returns one); anything else is Missing.
+func UUIDToString(v Value) Value {
+	if v.Type == bson.TypeString {
+		return v
+	}
+	b, ok := uuidBytes(v)
+	if !ok {
+		return Value{}
+	}
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 36)
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return String(string(out))
+}
+
+// uuidBytes returns the 16 bytes of a UUID: a binary value of subtype 4.
+func uuidBytes(v Value) ([]byte, bool) {
+	if v.Type != bson.TypeBinary || len(v.Data) != 21 || v.Data[4] != 4 || v.Data[0] != 16 || v.Data[1]|v.Data[2]|v.Data[3] != 0 {
+		return nil, false
+	}
+	return v.Data[5:], true
+}
+
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}

@@ -1,7 +1,10 @@
 package value
 
 import (
+	"encoding/hex"
+	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -314,4 +317,44 @@ func TestMalformed(t *testing.T) {
 		MatchEq(v, nil, Int32(1))
 		MatchEq(v, Path{"a", "0"}, Int32(1))
 	}
+}
+
+// FuzzUUIDString: %stringToUuid and %uuidToString are inverse on UUIDs,
+// and %stringToUuid accepts exactly the hyphenated 8-4-4-4-12 hex form.
+func FuzzUUIDString(f *testing.F) {
+	f.Add("3b241101-e2bb-4255-8caf-4136c566a962")
+	f.Add("3B241101-E2BB-4255-8CAF-4136C566A962")
+	f.Add("3b241101e2bb42558caf4136c566a962")
+	f.Add("3b241101-e2bb-4255-8caf-4136c566a96g")
+	f.Fuzz(func(t *testing.T, s string) {
+		u := StringToUUID(String(s))
+		if u.IsMissing() {
+			if _, err := uuidParse(s); err == nil {
+				t.Fatalf("%q refused, but it is a canonical UUID", s)
+			}
+			return
+		}
+		if _, err := uuidParse(s); err != nil {
+			t.Fatalf("%q accepted: %v", s, err)
+		}
+		back, _ := UUIDToString(u).StringOK()
+		if back != strings.ToLower(s) {
+			t.Fatalf("%q -> %q", s, back)
+		}
+		if again := StringToUUID(u); !Equal(again, u) {
+			t.Fatalf("a UUID is not returned as is")
+		}
+	})
+}
+
+// uuidParse is a reference parser of the canonical UUID form.
+func uuidParse(s string) ([]byte, error) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return nil, errors.New("not 8-4-4-4-12")
+	}
+	b, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
+	if err == nil && len(b) != 16 {
+		err = errors.New("not 16 bytes")
+	}
+	return b, err
 }
