@@ -34,9 +34,6 @@ var realWorldNotes = map[string]struct {
 	"WildAid__o-fish-realm__WildAidDemo": {
 		why: "services/RealmSync/rules/wildaid.MenuDataList.json names collection MenuData (the keys win, so the warning is true); the %function calls name JavaScript functions of functions/<name>/config.json (sources not copied), which rulegate does not run (rules/js-function)",
 	},
-	"mongodb-university__realm-template-apps__other_flex-sync-guides_backend_add-collaborators": {
-		pending: map[string]string{rules.CodeUnknownOperator: "issue 13 item 4 ($all in rules)"},
-	},
 }
 
 // TestRealWorld loads every real app: each must load without error (but
