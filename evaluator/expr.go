@@ -391,8 +391,8 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 // shapeOp decides $all, $size, $type and $mod, whose operands have a
 // shape, on the candidates of path p in v, for the operand rv (not
 // Missing). An operand the server refuses ($all of a non-array, $size of
-// anything but a whole number, $type of anything but type aliases or
-// numbers, $mod of anything but [divisor, remainder])
+// anything but a whole number from 0 to 2^31-1, $type of anything but
+// type aliases or numbers, $mod of anything but [divisor, remainder])
 // decides as a missing one: false, true under $nor (cnode.neg); so does
 // an $all array from an expansion holding a null, which would match
 // documents that lack the field (a null claim never does).

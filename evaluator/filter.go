@@ -370,9 +370,6 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 		if !ok {
 			return fconst(c.neg) // as in memory (shapeOp)
 		}
-		if n < 0 {
-			return tFalse
-		}
 		return fq(field, "$size", n)
 	case cType:
 		if _, ok := value.TypesOK(rv); !ok {

@@ -189,7 +189,7 @@ func (m *matcher) operator(p value.Path, op string, v value.Value, ptr source.Po
 	case "$size":
 		n, ok := value.SizeOK(v)
 		if !ok {
-			return false, unsupported(ptr, "$size expects a whole number, got "+typeName(v.Type))
+			return false, unsupported(ptr, "$size expects a non-negative integer, got "+describe(v))
 		}
 		return value.MatchSize(m.doc, p, n), nil
 	case "$exists":

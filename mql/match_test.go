@@ -94,7 +94,6 @@ func TestMatch(t *testing.T) {
 		{`{"nested": {"$size": 2}}`, false},
 		{`{"team": {"$size": 1}}`, false},
 		{`{"missing": {"$size": 0}}`, false},
-		{`{"tags": {"$size": -1}}`, false},
 		{`{"tags": {"$not": {"$size": 3}}}`, true},
 		// $mod (the MongoDB manual, $mod: truncation toward zero, negative dividends).
 		{`{"n": {"$mod": [4, 1]}}`, true},
@@ -126,7 +125,10 @@ func TestMatchErrors(t *testing.T) {
 	}{
 		{`{"$expr": {"$eq": ["$a", "$b"]}}`, `/$expr: operator $expr is not supported by Match`},
 		{`{"tags": {"$bitsAllSet": 2}}`, `/tags/$bitsAllSet: operator $bitsAllSet is not supported by Match`},
-		{`{"tags": {"$size": 1.5}}`, `/tags/$size: $size expects a whole number, got double`},
+		{`{"tags": {"$size": 1.5}}`, `/tags/$size: $size expects a non-negative integer, got double 1.5`},
+		// The server refuses a negative $size or one beyond 32 bits.
+		{`{"tags": {"$size": -1}}`, `/tags/$size: $size expects a non-negative integer, got 32-bit integer -1`},
+		{`{"tags": {"$size": {"$numberLong": "2147483648"}}}`, `/tags/$size: $size expects a non-negative integer, got 64-bit integer 2147483648`},
 		{`{"tags": {"$all": "a"}}`, `/tags/$all: $all expects an array, got string`},
 		{`{"tags": {"$eq": 1, "b": 2}}`, `/tags/b: "b" is not an operator: an operator document holds only operators`},
 		// A regex operand is a pattern on the server: not decided here.

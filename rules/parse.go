@@ -778,7 +778,7 @@ func (p *parser) checkOpArg(op Op, spelled string, arg Operand) {
 			p.errorAt(lit.At, CodeType, "%s expects [divisor, remainder], two numbers and a divisor other than 0, got %s", spelled, lit.Value.ExtJSON())
 		}
 	case OpSize:
-		if n, ok := value.SizeOK(lit.Value); !ok || n < 0 {
+		if _, ok := value.SizeOK(lit.Value); !ok {
 			p.errorAt(lit.At, CodeType, "%s expects a non-negative whole number, got %s", spelled, lit.Value.ExtJSON())
 		}
 	case OpExists:

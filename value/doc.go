@@ -36,7 +36,7 @@
 //	| MatchCmp, CmpOp  | {p: {op: x}} for op $gt, $gte, $lt, $lte; Flip swaps the sides          |
 //	| MatchAll         | {p: {$all: xs}}: each element of xs as {p: element}; [] matches none    |
 //	| MatchSize        | {p: {$size: n}} over whole candidates                                   |
-//	| SizeOK           | the operand of $size as the server reads it: a whole number             |
+//	| SizeOK           | the operand of $size as the server reads it: a whole number, 0 to 2^31-1 |
 //	| Types, TypesOK   | the BSON types a $type operand names (aliases, numbers, arrays of them) |
 //	| MatchType        | {p: {$type: ts}}; a Missing candidate has no type                       |
 //	| MatchMod, ModOK  | {p: {$mod: [d, r]}}: numbers truncated toward zero; ModOK reads [d, r]  |

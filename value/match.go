@@ -1,6 +1,10 @@
 package value
 
-import "go.mongodb.org/mongo-driver/v2/bson"
+import (
+	"math"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
 
 // CmpOp is a range comparison operator of the query language.
 type CmpOp uint8
@@ -126,14 +130,16 @@ func MatchSize(v Value, p Path, n int64) bool {
 }
 
 // SizeOK returns the operand of $size as the server reads it: a number
-// with an integral value (1, 1.0, {"$numberLong": "1"}); ok is false for
-// anything else, which the server refuses ("$size needs a number",
-// "$size must be a whole number").
+// with an integral value from 0 to 2^31-1 (1, 1.0, {"$numberLong": "1"});
+// ok is false for anything else, which the server refuses ("$size needs a
+// number", "$size must be a whole number", "$size may not be negative",
+// "$size must be representable as a 32-bit integer").
 func SizeOK(x Value) (n int64, ok bool) {
 	if !x.IsNumber() {
 		return 0, false
 	}
-	return x.IntOK()
+	n, ok = x.IntOK()
+	return n, ok && n >= 0 && n <= math.MaxInt32
 }
 
 // Types is a set of BSON types, the operand of $type (TypesOK).

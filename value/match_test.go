@@ -369,6 +369,28 @@ func TestMatchAllSize(t *testing.T) {
 	}
 }
 
+// TestSizeOK: the operands of $size the server accepts (its match
+// expression parser: a whole number from 0 to 2^31-1) and those it
+// refuses.
+func TestSizeOK(t *testing.T) {
+	for _, tc := range []struct {
+		x  Value
+		n  int64
+		ok bool
+	}{
+		{Int32(2), 2, true}, {Int64(2), 2, true}, {Double(2), 2, true}, {Int32(0), 0, true},
+		{Int64(math.MaxInt32), math.MaxInt32, true},
+		{Int32(-1), 0, false}, {Double(-1), 0, false}, {Int64(math.MaxInt32 + 1), 0, false},
+		{Int64(math.MaxInt64), 0, false}, {Double(1.5), 0, false}, {Double(math.NaN()), 0, false},
+		{Double(math.Inf(1)), 0, false}, {String("2"), 0, false}, {Null(), 0, false},
+	} {
+		n, ok := SizeOK(tc.x)
+		if ok != tc.ok || ok && n != tc.n {
+			t.Errorf("SizeOK(%s) = %d, %v, want %d, %v", tc.x.ExtJSON(), n, ok, tc.n, tc.ok)
+		}
+	}
+}
+
 // TestMatchMod: $mod truncates numbers toward zero (the MongoDB manual,
 // $mod, "Floating Point Arguments"; ModMatchExpression), with the sign of
 // the dividend, and matches no NaN, infinity or non-number.
