@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/value"
 )
 
 // The custom user data lint (rules/custom-data-unprotected, a warning).
@@ -24,9 +25,10 @@ import (
 //     a user could grant themselves whatever those rules grant
 //     (privilege escalation).
 //
-// A role counts when an ordinary user can get it: its apply_when reads no
-// %%user.custom_data, calls no %function and does not pin %%user.id to a
-// constant (those are roles for privileged users, which the lint trusts).
+// A role counts when an ordinary user can get it: its apply_when calls no
+// %function and does not require a custom data claim or %%user.id pinned
+// to a constant (see privileged; those are roles for privileged users,
+// which the lint trusts).
 // A role may write a field when its document-level write does not always
 // fail, or the field's (or additional_fields') write does not; a write
 // the expressions decide per document counts as possible. When the rules
@@ -139,25 +141,111 @@ func openRole(r *Role) bool {
 	if isFalse(r.ApplyWhen) {
 		return false
 	}
-	open := true
+	calls := false
 	Walk(r.ApplyWhen, func(n Node) bool {
-		switch n := n.(type) {
-		case *Call:
-			if n.Op == CallFunction {
-				open = false
-			}
-		case *ExpansionRef:
-			if isCustomData(n.Ref) {
-				open = false
-			}
-		case *Match:
-			if isCustomData(n.Left.Ref) || (isUserID(n.Left.Ref) && pinned(n.Cond)) {
-				open = false
+		if c, ok := n.(*Call); ok && c.Op == CallFunction {
+			calls = true
+		}
+		return !calls
+	})
+	return !calls && !privileged(r.ApplyWhen)
+}
+
+// privileged reports whether e holds only for users the rules single out:
+// it requires, outside any $nor, a custom data claim that a user without
+// it lacks (a missing subject is decided as null: {"%%user.custom_data.x":
+// {"$ne": true}} holds for every user without x), a comparison with a
+// custom data value (a missing one matches nothing), or %%user.id pinned
+// to constants. An $or is privileged only when each of its arguments is.
+func privileged(e Expr) bool {
+	switch e := e.(type) {
+	case *And:
+		for _, a := range e.Args {
+			if privileged(a) {
+				return true
 			}
 		}
-		return open
+	case *Or:
+		for _, a := range e.Args {
+			if !privileged(a) {
+				return false
+			}
+		}
+		return len(e.Args) > 0
+	case *Match:
+		switch {
+		case isCustomData(e.Left.Ref):
+			return requiresSubject(e.Cond)
+		case isUserID(e.Left.Ref) && pinned(e.Cond):
+			return true
+		}
+		return readsCustomData(e.Cond)
+	}
+	return false
+}
+
+// requiresSubject reports whether c fails for a missing (null) subject:
+// equality with a value other than null, $eq or $in of literals without
+// null, {"$exists": true}, $size or $mod. Other conditions may hold for
+// null, or are not tried.
+func requiresSubject(c Cond) bool {
+	switch c := c.(type) {
+	case *Equals:
+		lit, ok := c.Operand.(*Literal)
+		return !ok || !lit.Value.IsNull()
+	case *Ops:
+		for _, o := range c.Ops {
+			lit, ok := o.Arg.(*Literal)
+			if !ok {
+				continue
+			}
+			switch o.Op {
+			case OpEq:
+				if !lit.Value.IsNull() {
+					return true
+				}
+			case OpIn:
+				if lit.Value.IsArray() && !holdsNull(lit.Value) {
+					return true
+				}
+			case OpExists:
+				if b, ok := lit.Value.BoolOK(); ok && b {
+					return true
+				}
+			case OpSize, OpMod:
+				return true
+			}
+		}
+	case *CondLogic:
+		switch c.Op {
+		case "%and", "$and":
+			for _, a := range c.Args {
+				if requiresSubject(a) {
+					return true
+				}
+			}
+		case "%or", "$or":
+			for _, a := range c.Args {
+				if !requiresSubject(a) {
+					return false
+				}
+			}
+			return len(c.Args) > 0
+		}
+	}
+	return false
+}
+
+// readsCustomData reports whether c compares with a custom data value.
+func readsCustomData(c Cond) bool {
+	found := false
+	Walk(c, func(n Node) bool {
+		if x, ok := n.(*ExpansionRef); ok && isCustomData(x.Ref) {
+			found = true
+		}
+		return !found
 	})
-	return open
+	return found
 }
 
 // pinned reports whether c compares with constants only: {"%%user.id":
@@ -271,4 +359,14 @@ func narrowsToUser(filters []*Filter, field string) bool {
 		}
 	}
 	return false
+}
+
+// holdsNull reports whether the array a has a null element.
+func holdsNull(a value.Value) bool {
+	found := false
+	a.Each(func(_ int, e value.Value) bool {
+		found = e.IsNull()
+		return found
+	})
+	return found
 }

@@ -307,11 +307,15 @@
 // "%%user.id"}), anyone can write anyone's custom data; otherwise, when it
 // may write a field that rules read back as %%user.custom_data.<field>, a
 // user can grant themselves what those rules grant. A role whose apply_when
-// reads %%user.custom_data, calls %function or compares %%user.id with a
-// constant is taken as a role for privileged users and trusted. Writes that
-// an expression decides per document count as possible. When a rule file of
-// the collection's data source failed to load, the lint says nothing: the
-// load error is the finding, never "no rules".
+// calls %function, or requires (outside $nor, in every branch of an $or) a
+// custom data claim that a user without it lacks ({"%%user.custom_data.admin":
+// true}, not {"%%user.custom_data.banned": {"$ne": true}}, which a missing
+// claim satisfies), a comparison with a custom data value, or %%user.id
+// equal to a constant, is taken as a role for privileged users and
+// trusted. Writes that an expression decides per document count as
+// possible. When a rule file of the collection's data source failed to
+// load, the lint says nothing: the load error is the finding, never "no
+// rules".
 //
 // Parse errors (LoadApp, ParseRules, ...) stop an app from loading; LoadApp
 // keeps them in App.LoadErrors and Validate reports them again with its own
