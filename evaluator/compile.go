@@ -77,6 +77,10 @@ type operand struct {
 	fromExp bool
 	// left marks the left side of a match: its nulls are kept.
 	left bool
+	// secret, on the left side only, reads %%values.<name> of a value
+	// that exposes a secret (rules.Value.Secret): when the request does
+	// not provide it, the operand fails with ErrSecret (see Bound.bind).
+	secret *expansion.Accessor
 	// negNull marks the operand of a $ne that means membership (an
 	// array from an expansion, outside filter queries): a value of it
 	// that holds a null reads as Missing (nullInMembership).
@@ -323,6 +327,8 @@ type compiler struct {
 	nodes int
 	c     *ccoll
 	fns   *functions
+	// secrets are the names of the app's values that expose a secret.
+	secrets map[string]bool
 	// watch is the filter whose apply_when is being compiled: its
 	// comparisons' request-phase operands are recorded (cfilter.watch).
 	watch *cfilter
@@ -362,7 +368,12 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 		return nil, ferrs
 	}
 	p := &Program{colls: map[string]*ccoll{}, fns: fns}
-	cp := &compiler{cfg: cfg, fns: fns}
+	cp := &compiler{cfg: cfg, fns: fns, secrets: map[string]bool{}}
+	for _, v := range app.Values {
+		if v.Secret != "" {
+			cp.secrets[v.Name] = true
+		}
+	}
 	if cfg.dataSource != "" {
 		ds := app.DataSource(cfg.dataSource)
 		if ds == nil {
@@ -957,6 +968,9 @@ func (cp *compiler) ref(at rules.At, r expansion.Ref, this []string, left bool, 
 	}
 	o.kind, o.phase = oReq, phReq
 	o.build = &builder{kind: bRef, acc: expansion.Compile(r)}
+	if left && r.Root == expansion.RootValues && len(r.Path) > 0 && cp.secrets[r.Path[0]] {
+		o.secret = expansion.Compile(expansion.Ref{Root: expansion.RootValues, Path: r.Path[:1]})
+	}
 	cp.addReq(o)
 	return o
 }

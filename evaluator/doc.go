@@ -63,7 +63,8 @@
 //	|                    | collection's schema (bsonType, required, ...) or a validate expression fails  |
 //	| error              | evaluation failed (a function error, a malformed update, a projection         |
 //	|                    | conflict between applied filters, an operand the server does not compare as   |
-//	|                    | a value: ErrRegex, ErrOperator, ErrUndefined); access denied                  |
+//	|                    | a value: ErrRegex, ErrOperator, ErrUndefined; an unset secret: ErrSecret);    |
+//	|                    | access denied                                                                 |
 //
 // # Semantics
 //
@@ -194,7 +195,12 @@
 // with ReasonError. A function the export implements in JavaScript
 // (rules.App.JSFunctions) that neither provides compiles, and each call
 // fails with ErrJSFunction (denied): App Services runs it, rulegate
-// cannot.
+// cannot. Likewise a value that exposes a secret (rules.Value.Secret),
+// which an export does not hold: on the left of a comparison, unless the
+// request provides it (expansion.Inputs.Values), it fails with ErrSecret
+// (denied), where the subject rule below would decide it as a missing
+// field and {"%%values.x": {"$ne": ...}} would hold for everyone; as the
+// value compared against, it is a missing value (it matches nothing).
 //
 // # Fail-closed choices
 //

@@ -103,9 +103,15 @@ func (b *Bound) bind(ctx context.Context) {
 			// the operand without it ({"$nin": []} would hold).
 			err, ec.err = ec.err, nil
 		}
+		if err == nil && o.secret != nil {
+			if sv, _ := o.secret.Resolve(&b.in); sv.IsMissing() {
+				err = fmt.Errorf("%w: %s exposes a secret, which an export does not hold; provide its value (expansion.Inputs.Values)", ErrSecret, o.text)
+			}
+		}
 		if err != nil {
 			// A failing %function denies only the decisions that need
-			// its value (App Services evaluates roles lazily, in order).
+			// its value (App Services evaluates roles lazily, in order);
+			// so does an unset secret.
 			if b.opErr == nil {
 				b.opErr = make([]error, len(c.reqOps))
 			}
@@ -416,6 +422,13 @@ func (ec *evalCtx) filterOn(f *cfilter) bool {
 func forcedOn(b *Bound, f *cfilter) bool {
 	return f.always || b != nil && b.forced != nil && b.forced[f.idx]
 }
+
+// ErrSecret is the error (and ReasonError denial) of a decision that
+// compares a secret value (%%values.<name> of a value with "from_secret":
+// true) on the left of a comparison when the request does not provide
+// it: an export holds no secret, and deciding it as a missing field
+// would grant {"%%values.x": {"$ne": ...}} to everyone.
+var ErrSecret = errors.New("evaluator: secret value not provided")
 
 // ErrProjectionConflict is the error (and ReasonError denial) of a request
 // to which filters with an inclusive and an exclusive projection apply
