@@ -175,12 +175,14 @@
 // matches a document without f): {"collaborators":
 // {"$all": ["%%user.id"]}} holds when the array holds the user id, an
 // empty $all matches nothing, $size counts the array at the path, not the
-// arrays in it. An operand the server refuses (from a claim: $all of a
-// non-array, $size of anything but a whole number, $type of anything but
-// type aliases and numbers, $mod of anything but two numbers with a
-// divisor other than 0) and an $all array from
-// an expansion that holds a null decide as a missing operand (a null
-// claim never matches documents that lack the field). A per-request
+// arrays in it. An operand the server refuses (from a claim: $in and $nin
+// of a non-array, $all of a non-array, $size of anything but a whole
+// number from 0 to 2^31-1, $type of anything but type aliases and
+// numbers, $mod of anything but two numbers with a divisor other than 0)
+// and an $all array from an expansion that holds a null decide as a
+// missing operand (a null claim never matches documents that lack the
+// field): false, true under $nor, unknown in a filter's apply_when (which
+// then applies the filter). A per-request
 // value on the left with a document path on the right is not read from
 // the document's side for $all, $size, $type and $mod: {"%%user.custom_data.roles": {"$all":
 // "%%root.required"}} compares the stored value as the operand, and the

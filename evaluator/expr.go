@@ -346,10 +346,11 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 		return value.MatchExists(d, p, want)
 	}
 	rv := ec.val(c.arg)
-	if rv.IsMissing() {
+	if rv.IsMissing() || refusedOperand(c, rv) {
 		// A missing right-hand value (a missing claim) matches nothing,
 		// not even with $ne or $nin: fail closed; under $nor it holds, so
-		// that the $nor fails (cnode.neg).
+		// that the $nor fails (cnode.neg). So does an operand the server
+		// refuses.
 		return c.neg
 	}
 	if len(p) == 1 && (c.kind == cEq || c.kind == cIn) {
@@ -373,53 +374,57 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 	case cCmp:
 		return value.MatchCmp(d, p, c.cmp, rv)
 	case cIn:
-		if !rv.IsArray() {
-			return false
-		}
 		s := ec.set(c.arg)
 		return value.MatchIn(d, p, s, s.HasNull())
 	case cNin:
-		if !rv.IsArray() {
-			return false
-		}
 		s := ec.set(c.arg)
 		return !value.MatchIn(d, p, s, s.HasNull())
 	}
 	return shapeOp(c, d, p, rv)
 }
 
+// refusedOperand reports whether the server refuses rv (not Missing) as
+// the operand of c: $in and $nin of a non-array ("$in needs an array"),
+// $all of a non-array, $size of anything but a whole number from 0 to
+// 2^31-1, $type of anything but type aliases or numbers, $mod of anything
+// but [divisor, remainder]; and an $all array from an expansion holding a
+// null, which would match documents that lack the field (a null claim
+// never does). Such an operand decides as a missing one: false, true
+// under $nor (cnode.neg), unknown in a filter's apply_when.
+func refusedOperand(c *cnode, rv value.Value) bool {
+	switch c.kind {
+	case cIn, cNin:
+		return !rv.IsArray()
+	case cAll:
+		return !allOperand(c, rv)
+	case cSize:
+		_, ok := value.SizeOK(rv)
+		return !ok
+	case cType:
+		_, ok := value.TypesOK(rv)
+		return !ok
+	case cMod:
+		_, _, ok := value.ModOK(rv)
+		return !ok
+	}
+	return false
+}
+
 // shapeOp decides $all, $size, $type and $mod, whose operands have a
-// shape, on the candidates of path p in v, for the operand rv (not
-// Missing). An operand the server refuses ($all of a non-array, $size of
-// anything but a whole number from 0 to 2^31-1, $type of anything but
-// type aliases or numbers, $mod of anything but [divisor, remainder])
-// decides as a missing one: false, true under $nor (cnode.neg); so does
-// an $all array from an expansion holding a null, which would match
-// documents that lack the field (a null claim never does).
+// shape, on the candidates of path p in v, for the operand rv (neither
+// Missing nor refused: refusedOperand).
 func shapeOp(c *cnode, v value.Value, p value.Path, rv value.Value) bool {
 	switch c.kind {
 	case cAll:
-		if !allOperand(c, rv) {
-			return c.neg
-		}
 		return value.MatchAll(v, p, rv)
 	case cSize:
-		n, ok := value.SizeOK(rv)
-		if !ok {
-			return c.neg
-		}
+		n, _ := value.SizeOK(rv)
 		return value.MatchSize(v, p, n)
 	case cType:
-		ts, ok := value.TypesOK(rv)
-		if !ok {
-			return c.neg
-		}
+		ts, _ := value.TypesOK(rv)
 		return value.MatchType(v, p, ts)
 	case cMod:
-		d, r, ok := value.ModOK(rv)
-		if !ok {
-			return c.neg
-		}
+		d, r, _ := value.ModOK(rv)
 		return value.MatchMod(v, p, d, r)
 	}
 	return false
@@ -549,7 +554,7 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 	// MaxKey bounds, where a missing field matches less, included: under
 	// $nor it would match more). A missing rv matches nothing.
 	rv := ec.val(c.arg)
-	if rv.IsMissing() {
+	if rv.IsMissing() || refusedOperand(c, rv) {
 		return c.neg
 	}
 	if lv.IsMissing() && c.kind != cType {
@@ -565,15 +570,9 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 	case cCmp:
 		return value.MatchCmp(lv, nil, c.cmp, rv)
 	case cIn:
-		if !rv.IsArray() {
-			return false
-		}
 		s := ec.set(c.arg)
 		return value.MatchIn(lv, nil, s, s.HasNull())
 	case cNin:
-		if !rv.IsArray() {
-			return false
-		}
 		s := ec.set(c.arg)
 		return !value.MatchIn(lv, nil, s, s.HasNull())
 	}
@@ -666,7 +665,8 @@ func (ec *evalCtx) tri(n *node) tri {
 }
 
 // condMissing reports whether a comparison of c other than $exists reads
-// a missing operand: its own, or left. A missing subject (left) is
+// a missing operand: its own (or one the server refuses, refusedOperand),
+// or left. A missing subject (left) is
 // unknown here too, although condVal decides it as null: a filter only
 // restricts, so applying it whatever the subject would be is fail closed.
 func (ec *evalCtx) condMissing(c *cnode, left *operand) bool {
@@ -681,7 +681,13 @@ func (ec *evalCtx) condMissing(c *cnode, left *operand) bool {
 		}
 		return false
 	}
-	return ec.opMissing(left) || ec.opMissing(c.arg)
+	if ec.opMissing(left) || ec.opMissing(c.arg) {
+		return true
+	}
+	if o := c.arg; o != nil && (o.kind == oReq || o.kind == oConst) {
+		return refusedOperand(c, ec.val(o))
+	}
+	return false
 }
 
 // opMissing reports whether a request-phase or constant operand is

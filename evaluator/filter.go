@@ -336,7 +336,7 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 		}
 		return fq(field, "$exists", want)
 	}
-	if rv.IsMissing() {
+	if rv.IsMissing() || refusedOperand(c, rv) {
 		return fconst(c.neg) // as in memory (cnode.neg)
 	}
 	switch c.kind {
@@ -347,9 +347,6 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 	case cCmp:
 		return fq(field, c.cmp.String(), rv.RawValue())
 	case cIn, cNin:
-		if !rv.IsArray() {
-			return tFalse
-		}
 		op := "$in"
 		if c.kind == cNin {
 			op = "$nin"
@@ -358,29 +355,17 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 		// null and missing fields as in memory (operand.inSet).
 		return fq(field, op, arrayElems(rv, false))
 	case cAll:
-		if !allOperand(c, rv) {
-			return fconst(c.neg) // as in memory (shapeOp)
-		}
 		if rv.Len() == 0 {
 			return tFalse
 		}
 		return fq(field, "$all", arrayElems(rv, false))
 	case cSize:
-		n, ok := value.SizeOK(rv)
-		if !ok {
-			return fconst(c.neg) // as in memory (shapeOp)
-		}
+		n, _ := value.SizeOK(rv)
 		return fq(field, "$size", n)
 	case cType:
-		if _, ok := value.TypesOK(rv); !ok {
-			return fconst(c.neg) // as in memory (shapeOp)
-		}
 		return fq(field, "$type", rv.RawValue())
 	case cMod:
-		d, r, ok := value.ModOK(rv)
-		if !ok {
-			return fconst(c.neg) // as in memory (shapeOp)
-		}
+		d, r, _ := value.ModOK(rv)
 		// Truncated, as the server since 5.1 and shapeOp read them.
 		return fq(field, "$mod", bson.A{d, r})
 	}
