@@ -759,12 +759,14 @@ func (cp *compiler) match(m *rules.Match, query bool, this []string) *node {
 	return cp.fold(n)
 }
 
-// watchCond records the operands of the comparisons of c other than
-// $exists (which is well defined on a missing value) for the filter being
-// compiled, and reports whether c has such a comparison.
+// watchCond records the operands of the comparisons of c for the filter
+// being compiled, and reports whether c has a comparison other than
+// $exists (which is well defined on a missing subject, not on a missing
+// operand).
 func (cp *compiler) watchCond(c *cnode) bool {
 	switch c.kind {
 	case cExists:
+		cp.watchOperand(c.arg)
 		return false
 	case cAnd, cOr, cNor:
 		any := false

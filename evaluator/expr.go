@@ -341,7 +341,7 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 	case cExists:
 		want, ok := truthy(ec.val(c.arg))
 		if !ok {
-			return false
+			return c.neg // a missing or refused operand (truthy)
 		}
 		return value.MatchExists(d, p, want)
 	}
@@ -520,7 +520,7 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 	case cExists:
 		want, ok := truthy(ec.val(c.arg))
 		if !ok {
-			return false
+			return c.neg // a missing or refused operand (truthy)
 		}
 		return !lv.IsMissing() == want
 	}
@@ -664,14 +664,19 @@ func (ec *evalCtx) tri(n *node) tri {
 	return triOf(ec.node(n))
 }
 
-// condMissing reports whether a comparison of c other than $exists reads
-// a missing operand: its own (or one the server refuses, refusedOperand),
-// or left. A missing subject (left) is
+// condMissing reports whether a comparison of c reads a missing operand:
+// its own (or one the server refuses, refusedOperand; for $exists, one
+// truthy does not read), or left (but for $exists). A missing subject (left) is
 // unknown here too, although condVal decides it as null: a filter only
 // restricts, so applying it whatever the subject would be is fail closed.
 func (ec *evalCtx) condMissing(c *cnode, left *operand) bool {
 	switch c.kind {
 	case cExists:
+		// Well defined on a missing subject; not on a missing operand.
+		if o := c.arg; o.kind == oReq || o.kind == oConst {
+			_, ok := truthy(ec.val(o))
+			return !ok
+		}
 		return false
 	case cAnd, cOr, cNor:
 		for _, k := range c.kids {

@@ -301,7 +301,10 @@ func (f *fb) condWhole(n *node, c *cnode) flt {
 			return f.notExpressible(n, "$exists with a document value")
 		}
 		want, ok := truthy(f.ec.val(c.arg))
-		return fconst(ok && want)
+		if !ok {
+			return fconst(c.neg) // as in memory (condVal)
+		}
+		return fconst(want)
 	}
 	return f.notExpressible(n, "a whole document compared with a value")
 }
@@ -332,7 +335,7 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 	if c.kind == cExists {
 		want, ok := truthy(rv)
 		if !ok {
-			return tFalse
+			return fconst(c.neg) // as in memory (condPath)
 		}
 		return fq(field, "$exists", want)
 	}

@@ -63,10 +63,11 @@ func operandErr(sentinel error, o *operand) error {
 }
 
 // truthy is how rules' $exists reads its operand: booleans, and numbers
-// (true unless zero); any other operand (a claim holding a string, say)
-// makes the comparison false (fail closed). The server reads every other
-// value as true but null (mql.Match follows it): the filters built here
-// only ever send a boolean.
+// (true unless zero); any other operand (a claim holding a string, say, or
+// a missing one) decides the comparison as a missing operand does: false,
+// true under $nor, unknown in a filter's apply_when (fail closed). The
+// server reads every other value as true but null (mql.Match follows it):
+// the filters built here only ever send a boolean.
 func truthy(v value.Value) (want, ok bool) {
 	if b, isB := v.BoolOK(); isB {
 		return b, true
