@@ -1,6 +1,7 @@
 package evaluator
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -77,10 +78,13 @@ type operand struct {
 	fromExp bool
 	// left marks the left side of a match: its nulls are kept.
 	left bool
-	// secret, on the left side only, reads %%values.<name> of a value
-	// that exposes a secret (rules.Value.Secret): when the request does
-	// not provide it, the operand fails with ErrSecret (see Bound.bind).
-	secret *expansion.Accessor
+	// need, on the left side only, reads the input that an app value
+	// this operand reads comes in (%%values.<name> of values/, or
+	// %%environment.values of environments/): when the request does not
+	// provide it, the operand fails with ErrNotProvided and needMsg (see
+	// Bound.bind).
+	need    *expansion.Accessor
+	needMsg string
 	// negNull marks the operand of a $ne that means membership (an
 	// array from an expansion, outside filter queries): a value of it
 	// that holds a null reads as Missing (nullInMembership).
@@ -327,8 +331,10 @@ type compiler struct {
 	nodes int
 	c     *ccoll
 	fns   *functions
-	// secrets are the names of the app's values that expose a secret.
-	secrets map[string]bool
+	// values are the app's values/ by name, envValues the names that
+	// its environments/ set.
+	values    map[string]*rules.Value
+	envValues map[string]bool
 	// watch is the filter whose apply_when is being compiled: its
 	// comparisons' request-phase operands are recorded (cfilter.watch).
 	watch *cfilter
@@ -368,10 +374,16 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 		return nil, ferrs
 	}
 	p := &Program{colls: map[string]*ccoll{}, fns: fns}
-	cp := &compiler{cfg: cfg, fns: fns, secrets: map[string]bool{}}
+	cp := &compiler{cfg: cfg, fns: fns, values: map[string]*rules.Value{}, envValues: map[string]bool{}}
 	for _, v := range app.Values {
-		if v.Secret != "" {
-			cp.secrets[v.Name] = true
+		cp.values[v.Name] = v
+	}
+	for _, e := range app.Environments {
+		var vals map[string]json.RawMessage
+		if json.Unmarshal(e.Values, &vals) == nil {
+			for name := range vals {
+				cp.envValues[name] = true
+			}
 		}
 	}
 	if cfg.dataSource != "" {
@@ -970,11 +982,29 @@ func (cp *compiler) ref(at rules.At, r expansion.Ref, this []string, left bool, 
 	}
 	o.kind, o.phase = oReq, phReq
 	o.build = &builder{kind: bRef, acc: expansion.Compile(r)}
-	if left && r.Root == expansion.RootValues && len(r.Path) > 0 && cp.secrets[r.Path[0]] {
-		o.secret = expansion.Compile(expansion.Ref{Root: expansion.RootValues, Path: r.Path[:1]})
+	if left {
+		cp.needs(o, r)
 	}
 	cp.addReq(o)
 	return o
+}
+
+// needs sets o.need when the subject o (expansion r) reads a value the app
+// defines, which the request must carry: deciding it as a missing field
+// would grant {"%%values.x": {"$ne": ...}} whatever the app sets x to.
+func (cp *compiler) needs(o *operand, r expansion.Ref) {
+	switch {
+	case r.Root == expansion.RootValues && len(r.Path) > 0 && cp.values[r.Path[0]] != nil:
+		v := cp.values[r.Path[0]]
+		o.need = expansion.Compile(expansion.Ref{Root: expansion.RootValues, Path: r.Path[:1]})
+		o.needMsg = fmt.Sprintf("%%%%values.%s is the app's value (%s), which the request does not carry; build the inputs with rules.App.Inputs", v.Name, v.FileName())
+		if v.Secret != "" {
+			o.needMsg = fmt.Sprintf("%%%%values.%s exposes a secret, which an export does not hold; provide its value (expansion.Inputs.Values)", v.Name)
+		}
+	case r.Root == expansion.RootEnvironment && len(r.Path) > 1 && r.Path[0] == "values" && cp.envValues[r.Path[1]]:
+		o.need = expansion.Compile(expansion.Ref{Root: expansion.RootEnvironment, Path: r.Path[:1]})
+		o.needMsg = fmt.Sprintf("%%%%environment.values.%s is set by the app's environments/, which the request does not carry; build the inputs with rules.App.Inputs", r.Path[1])
+	}
 }
 
 func (cp *compiler) addReq(o *operand) {

@@ -63,8 +63,8 @@
 //	|                    | collection's schema (bsonType, required, ...) or a validate expression fails  |
 //	| error              | evaluation failed (a function error, a malformed update, a projection         |
 //	|                    | conflict between applied filters, an operand the server does not compare as   |
-//	|                    | a value: ErrRegex, ErrOperator, ErrUndefined; an unset secret: ErrSecret);    |
-//	|                    | access denied                                                                 |
+//	|                    | a value: ErrRegex, ErrOperator, ErrUndefined; an app value the request does   |
+//	|                    | not carry: ErrNotProvided); access denied                                     |
 //
 // # Semantics
 //
@@ -197,12 +197,15 @@
 // with ReasonError. A function the export implements in JavaScript
 // (rules.App.JSFunctions) that neither provides compiles, and each call
 // fails with ErrJSFunction (denied): App Services runs it, rulegate
-// cannot. Likewise a value that exposes a secret (rules.Value.Secret),
-// which an export does not hold: on the left of a comparison, unless the
-// request provides it (expansion.Inputs.Values), it fails with ErrSecret
-// (denied), where the subject rule below would decide it as a missing
-// field and {"%%values.x": {"$ne": ...}} would hold for everyone; as the
-// value compared against, it is a missing value (it matches nothing).
+// cannot. Likewise a value the app defines that the request does not
+// carry (expansion.Inputs built without rules.App.Inputs, as gate.Gate.For
+// builds them; a secret, rules.Value.Secret, which an export does not hold
+// and the caller must give): %%values.<name> of values/, or
+// %%environment.values.<name> of environments/ without %%environment. On
+// the left of a comparison it fails with ErrNotProvided (denied), where
+// the subject rule below would decide it as a missing field and
+// {"%%values.x": {"$ne": ...}} would hold whatever the app sets x to; as
+// the value compared against, it is a missing value (it matches nothing).
 //
 // # Fail-closed choices
 //

@@ -103,15 +103,15 @@ func (b *Bound) bind(ctx context.Context) {
 			// the operand without it ({"$nin": []} would hold).
 			err, ec.err = ec.err, nil
 		}
-		if err == nil && o.secret != nil {
-			if sv, _ := o.secret.Resolve(&b.in); sv.IsMissing() {
-				err = fmt.Errorf("%w: %s exposes a secret, which an export does not hold; provide its value (expansion.Inputs.Values)", ErrSecret, o.text)
+		if err == nil && o.need != nil {
+			if nv, _ := o.need.Resolve(&b.in); nv.IsMissing() {
+				err = fmt.Errorf("%w: %s", ErrNotProvided, o.needMsg)
 			}
 		}
 		if err != nil {
 			// A failing %function denies only the decisions that need
 			// its value (App Services evaluates roles lazily, in order);
-			// so does an unset secret.
+			// so does an app value the request does not carry.
 			if b.opErr == nil {
 				b.opErr = make([]error, len(c.reqOps))
 			}
@@ -423,12 +423,15 @@ func forcedOn(b *Bound, f *cfilter) bool {
 	return f.always || b != nil && b.forced != nil && b.forced[f.idx]
 }
 
-// ErrSecret is the error (and ReasonError denial) of a decision that
-// compares a secret value (%%values.<name> of a value with "from_secret":
-// true) on the left of a comparison when the request does not provide
-// it: an export holds no secret, and deciding it as a missing field
-// would grant {"%%values.x": {"$ne": ...}} to everyone.
-var ErrSecret = errors.New("evaluator: secret value not provided")
+// ErrNotProvided is the error (and ReasonError denial) of a decision that
+// compares, on the left of a comparison, a value the app defines that the
+// request does not carry: %%values.<name> of values/<name>.json (a secret,
+// which an export does not hold, or a plain value when the inputs were not
+// built with rules.App.Inputs, as gate.Gate.For's are not), or
+// %%environment.values.<name> of environments/ without %%environment.
+// Deciding it as a missing field would grant {"%%values.x": {"$ne": ...}}
+// whatever the app sets x to.
+var ErrNotProvided = errors.New("evaluator: value not provided")
 
 // ErrProjectionConflict is the error (and ReasonError denial) of a request
 // to which filters with an inclusive and an exclusive projection apply

@@ -90,7 +90,10 @@ func (g *Gate) Program() *evaluator.Program { return g.prog }
 
 // For returns the Session of a signed-in caller: every operation through it
 // is checked against the rules with %%user bound to user. The zero User is
-// a caller with no claims: every rule that needs one fails closed.
+// a caller with no claims: every rule that needs one fails closed. It
+// carries no %%values or %%environment: a rule that compares an app value
+// on the left denies (evaluator.ErrNotProvided); use ForInputs with
+// rules.App.Inputs.
 func (g *Gate) For(user expansion.User) *Session {
 	return &Session{g: g, in: expansion.Inputs{User: user}}
 }

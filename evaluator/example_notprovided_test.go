@@ -12,8 +12,9 @@ import (
 )
 
 // A value that exposes a secret is not in the export: compared on the
-// left, it denies with ErrSecret until the request provides it.
-func ExampleErrSecret() {
+// left, it denies with ErrNotProvided until the request provides it (as
+// does any app value the inputs lack).
+func ExampleErrNotProvided() {
 	app, _ := rules.LoadApp(fstest.MapFS{
 		"data_sources/mongodb-atlas/db/coll/rules.json": {Data: []byte(`{"database": "db", "collection": "coll", "roles": [
   {"name": "notService", "apply_when": {"%%values.serviceUser": {"$ne": "%%user.id"}}, "read": true}]}`)},
@@ -30,7 +31,7 @@ func ExampleErrSecret() {
 			in.Values = []byte(values)
 		}
 		dec, err := p.Evaluate(context.Background(), evaluator.Caller{Namespace: "db.coll", Inputs: in}, doc)
-		fmt.Println(dec.Allowed, dec.Reason, errors.Is(err, evaluator.ErrSecret))
+		fmt.Println(dec.Allowed, dec.Reason, errors.Is(err, evaluator.ErrNotProvided))
 	}
 	// Output:
 	// false error true
