@@ -268,6 +268,30 @@ func TestRealWorldInitTestsThenTest(t *testing.T) {
 				t.Fatalf("last line %q, want \"N passed, 0 failed\" with N > 0", lastLine(out.String()))
 			}
 			t.Logf("%s; test: %s", generated[strings.LastIndex(generated, ": ")+2:], lastLine(out.String()))
+			// The derived documents are valid: no user's write of the
+			// document derived for them is denied for breaking the
+			// schema (a "validate" expression may still deny others).
+			out.Reset()
+			run([]string{"test", "--json", app}, nil, &out, &errb)
+			var rep struct {
+				Tests []struct {
+					Name, User, Document string
+					Checks               []struct{ Action, Reason string }
+				}
+			}
+			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rep.Tests {
+				if r.Document != r.User+"-doc" {
+					continue
+				}
+				for _, c := range r.Checks {
+					if c.Reason == string(evaluator.ReasonSchema) {
+						t.Errorf("%s: %s denied by the schema: the derived document breaks it", r.Name, c.Action)
+					}
+				}
+			}
 		})
 	}
 	if apps < 28 {
