@@ -388,8 +388,8 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 	return shapeOp(c, d, p, rv)
 }
 
-// shapeOp decides $all, $size, $type and $mod, whose operands have a
-// shape, on the candidates of path p in v, for the operand rv (not
+// shapeOp decides $all, $size, $type, $mod and $regex, whose operands
+// have a shape, on the candidates of path p in v, for the operand rv (not
 // Missing). An operand the server refuses ($all of a non-array, $size of
 // anything but a whole number, $type of anything but type aliases or
 // numbers, $mod of anything but [divisor, remainder])
@@ -421,6 +421,8 @@ func shapeOp(c *cnode, v value.Value, p value.Path, rv value.Value) bool {
 			return c.neg
 		}
 		return value.MatchMod(v, p, d, r)
+	case cRegex:
+		return value.MatchRegex(v, p, c.re)
 	}
 	return false
 }

@@ -386,6 +386,14 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 		}
 		// Truncated, as the server since 5.1 and shapeOp read them.
 		return fq(field, "$mod", bson.A{d, r})
+	case cRegex:
+		// The pattern and options as written: the server's PCRE reads
+		// them as shapeOp does (value.CompileRegex).
+		q := bson.D{{Key: "$regex", Value: c.re.Source}}
+		if c.re.Options != "" {
+			q = append(q, bson.E{Key: "$options", Value: c.re.Options})
+		}
+		return flt{k: fQuery, q: bson.D{{Key: field, Value: q}}}
 	}
 	return f.notExpressible(n, "unknown condition")
 }

@@ -21,9 +21,11 @@ var ErrUnsupportedFilter = errors.New("mql: filter not supported by Match")
 // for the operators rulegate's filters are made of: $and, $or and $nor at
 // the top level, and on a field a literal (equality) or an operator
 // document of $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, $type,
-// $all, $size, $mod and $not. Values compare with the value package's MongoDB
-// semantics (value.MatchEq, MatchIn, MatchCmp, MatchExists, MatchAll,
-// MatchSize, MatchType, MatchMod): an array field matches when an
+// $all, $size, $mod, $not and $regex with $options (the subset of
+// patterns value.CompileRegex accepts). Values compare with the value
+// package's MongoDB semantics (value.MatchEq, MatchIn, MatchCmp,
+// MatchExists, MatchAll, MatchSize, MatchType, MatchMod, MatchRegex): an
+// array field matches when an
 // element does, {f: null} matches a missing f, comparisons are
 // type-bracketed.
 //
@@ -131,11 +133,44 @@ func (m *matcher) operators(p value.Path, ops value.Value, ptr source.Pointer) (
 		if len(op) == 0 || op[0] != '$' {
 			return unsupported(at, strconv.Quote(op)+" is not an operator: an operator document holds only operators")
 		}
-		ok, err := m.operator(p, op, v, at)
+		var ok bool
+		var err error
+		switch op {
+		case "$regex":
+			ok, err = m.regex(p, v, ops, at)
+		case "$options":
+			if ops.Field("$regex").IsMissing() {
+				return unsupported(at, "$options without $regex")
+			}
+			ok = true // read with $regex
+		default:
+			ok, err = m.operator(p, op, v, at)
+		}
 		all = all && ok
 		return err
 	})
 	return all && err == nil, err
+}
+
+// regex matches {$regex: v, $options: ...} of the operator document ops
+// on path p: v a string, the options a string, both as value.CompileRegex
+// accepts them.
+func (m *matcher) regex(p value.Path, v, ops value.Value, ptr source.Pointer) (bool, error) {
+	pattern, ok := v.StringOK()
+	if !ok {
+		return false, unsupported(ptr, "$regex expects a string, got "+typeName(v.Type))
+	}
+	options := ""
+	if o := ops.Field("$options"); !o.IsMissing() {
+		if options, ok = o.StringOK(); !ok {
+			return false, unsupported(ptr, "$options expects a string, got "+typeName(o.Type))
+		}
+	}
+	re, err := value.CompileRegex(pattern, options)
+	if err != nil {
+		return false, unsupported(ptr, err.Error())
+	}
+	return value.MatchRegex(m.doc, p, re), nil
 }
 
 func (m *matcher) operator(p value.Path, op string, v value.Value, ptr source.Pointer) (bool, error) {

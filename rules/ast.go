@@ -349,6 +349,12 @@ const (
 	// $mod, in the $ spelling only: [divisor, remainder] (the MongoDB
 	// manual, $mod).
 	OpMod Op = "$mod"
+	// $regex and $options, in the $ spelling only: a pattern and its
+	// options, both literal strings, the pattern in the syntax PCRE and
+	// Go's RE2 read alike (the MongoDB manual, $regex; value.CompileRegex).
+	// $options is an operator of the same object as $regex.
+	OpRegex   Op = "$regex"
+	OpOptions Op = "$options"
 )
 
 // Operand is a value position: *Literal, *ExpansionRef, *ArrayOperand,

@@ -186,9 +186,10 @@
 //	| $size             | a non-negative whole number, or an expansion  | MongoDB manual $size|
 //	| $type             | a type alias or number, or an array of them   | MongoDB manual $type|
 //	| $mod              | [divisor, remainder]: two numbers, divisor ≠ 0| MongoDB manual $mod |
+//	| $regex, $options  | literal strings; PCRE ∩ RE2 syntax, options imsx | MongoDB manual $regex |
 //	| $not              | an object of operators, the only key          | MongoDB manual $not |
 //
-// $all, $size, $type, $mod and $not are not in expressions.txt; they are MongoDB
+// $all, $size, $type, $mod, $regex and $not are not in expressions.txt; they are MongoDB
 // query operators that real rules use (the add-collaborators template
 // app: {"collaborators": {"$all": ["%%user.id"]}}), accepted in their $
 // spelling only. $not is read as a CondLogic "$not" of its one condition
@@ -205,11 +206,11 @@
 //	| %uuidToString | a UUID ({"$uuid"}, binary subtype 4) or an expansion; no inner operators | expressions.txt (Convert EJSON Values) |
 //	| %function     | {"name": <string>, "arguments": [<operand>...]}             | expressions.txt (Call a Function) |
 //
-// Any other operator ($regex, $where, $elemMatch, %foo, ...) is
+// Any other operator ($where, $text, %foo, ...) is
 // rules/unknown-operator: unknown operators are rejected, never ignored.
 // Values are JSON or MongoDB extended JSON ({"$oid": ...}, {"$date": ...},
 // {"$numberLong": ...}); an object whose first key is an extended JSON key is
-// a *Literal. The legacy {"$regex": ...} form is read as the (unknown) query
+// a *Literal. The legacy {"$regex": ...} form is read as the $regex query
 // operator. A regular expression literal ({"$regularExpression": {...}}),
 // as an operand or an element of an array operand, is refused as
 // rules/regex (inside an embedded document it compares as a value): the
@@ -285,6 +286,8 @@
 //	| rules/regex                   | error    | a regular expression literal ({"$regularExpression": ...}) as  |
 //	|                               |          | an operand or in an array operand: MongoDB matches it as a     |
 //	|                               |          | PCRE pattern                                                   |
+//	| rules/regex-unsupported       | error    | a $regex pattern or $options outside the syntax PCRE (the      |
+//	|                               |          | server) and Go's RE2 read alike (value.CompileRegex)           |
 //	| rules/operand                 | error    | an undefined literal ({"$undefined": true}) anywhere in an     |
 //	|                               |          | operand (MongoDB refuses comparisons to undefined), or, in a   |
 //	|                               |          | hand-built App, a document starting with a $ field (not a      |

@@ -519,7 +519,7 @@ func compareOp(key string) (Op, bool) {
 	switch op := Op("$" + key[1:]); op {
 	case OpEq, OpNe, OpGt, OpGte, OpLt, OpLte, OpIn, OpNin, OpExists:
 		return op, true
-	case OpAll, OpSize, OpType, OpMod:
+	case OpAll, OpSize, OpType, OpMod, OpRegex, OpOptions:
 		return op, key[0] == '$'
 	}
 	return "", false
@@ -557,8 +557,8 @@ func isExtJSONKey(key string) bool {
 
 // The legacy extended JSON regular expression {"$regex": ..., "$options":
 // ...} is deliberately not a literal: {"name": {"$regex": "^a"}} is the
-// MongoDB query operator, which the rule language does not define, and is
-// rejected as rules/unknown-operator. A regular expression literal,
+// MongoDB query operator (OpRegex, checked by Validate). A regular
+// expression literal,
 // {"$regularExpression": {"pattern": ..., "options": ...}}, is refused as
 // rules/regex (see CodeRegex).
 
@@ -685,7 +685,7 @@ func (p *parser) logical(_ At, key string, v *source.Node) Expr {
 // its "$" or "%" ("$exist" -> "$exists", "$exsits" -> "$exists"), so that
 // "$all" does not suggest "$lt", nor "$bad" "$and".
 func suggestOp(key string) string {
-	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "$type", "$mod", "$not", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString, CallFunction}
+	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "$type", "$mod", "$regex", "$options", "$not", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString, CallFunction}
 	best, bestD := "", 3
 	for _, k := range known {
 		d := source.EditDistance(strings.ToLower(key), strings.ToLower(k))

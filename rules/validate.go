@@ -409,11 +409,16 @@ func (v *validator) cond(c Cond, ctx context, left Left) {
 				if kind, from, ok := operandKind(o.Arg); ok && kind != "boolean" && kind != "number" {
 					v.errorAt(o.Arg.Loc(), CodeType, "%s expects a boolean, got %s%s", spelled, kind, from)
 				}
+			case OpRegex, OpOptions:
+				if _, ok := stringLiteral(o.Arg); !ok {
+					v.errorAt(o.Arg.Loc(), CodeType, "%s expects a string written in the rules, got %s", spelled, operandDesc(o.Arg))
+				}
 			default:
 				v.errorAt(o.At, CodeUnknownOperator, "unknown operator %q", spelled)
 			}
 			v.operand(o.Arg, ctx)
 		}
+		v.regex(c)
 	case *CondLogic:
 		switch c.Op {
 		case "%and", "$and", "%or", "$or", "$nor", opNot:
@@ -424,6 +429,58 @@ func (v *validator) cond(c Cond, ctx context, left Left) {
 			v.cond(a, ctx, left)
 		}
 	}
+}
+
+// regex checks the $regex and $options of an operator object: $options
+// only beside $regex, and the pair accepted by value.CompileRegex
+// (CodeRegexUnsupported otherwise).
+func (v *validator) regex(c *Ops) {
+	re, opts := -1, -1
+	for i, o := range c.Ops {
+		switch o.Op {
+		case OpRegex:
+			re = i
+		case OpOptions:
+			opts = i
+		}
+	}
+	if re < 0 {
+		if opts >= 0 {
+			v.errorAt(c.Ops[opts].At, CodeType, "$options without $regex in the same object")
+		}
+		return
+	}
+	pattern, ok := stringLiteral(c.Ops[re].Arg)
+	options := ""
+	if opts >= 0 {
+		options, ok = stringLiteral(c.Ops[opts].Arg)
+	}
+	if !ok {
+		return // reported above
+	}
+	if _, err := value.CompileRegex(pattern, options); err != nil {
+		v.errorAt(c.Ops[re].Arg.Loc(), CodeRegexUnsupported, "$regex: %s is not in the syntax PCRE (the server) and Go's RE2 read alike", strings.TrimPrefix(err.Error(), value.ErrRegexUnsupported.Error()+": "))
+	}
+}
+
+// stringLiteral returns the string of a string literal.
+func stringLiteral(o Operand) (string, bool) {
+	if lit, ok := o.(*Literal); ok {
+		return lit.Value.StringOK()
+	}
+	return "", false
+}
+
+// operandDesc describes an operand for a message: its kind and where it
+// comes from.
+func operandDesc(o Operand) string {
+	if kind, from, ok := operandKind(o); ok {
+		return kind + from
+	}
+	if e, ok := o.(*ExpansionRef); ok {
+		return e.Ref.String()
+	}
+	return "a computed value"
 }
 
 func (v *validator) operand(o Operand, ctx context) {
