@@ -120,6 +120,7 @@ const (
 	cType
 	cMod
 	cRegex
+	cElemMatch
 	cAnd
 	cOr
 	cNor
@@ -128,13 +129,16 @@ const (
 // cnode is a compiled condition: what the left side of a match is tested
 // against.
 type cnode struct {
-	at    rules.At
-	kind  condKind
-	op    string // as written, for traces
-	cmp   value.CmpOp
-	arg   *operand
-	kids  []*cnode
-	re    *value.Pattern // cRegex
+	at   rules.At
+	kind condKind
+	op   string // as written, for traces
+	cmp  value.CmpOp
+	arg  *operand
+	kids []*cnode
+	re   *value.Pattern // cRegex
+	// cElemMatch: q, the query form over a document element, or kids[0],
+	// the operator form tested on the element as the value.
+	q     *node
 	phase phase
 	// neg: the comparison sits under an odd number of $nor (expression or
 	// condition level). A comparison with a missing value compared against
@@ -757,8 +761,8 @@ func (cp *compiler) watchCond(c *cnode) bool {
 	switch c.kind {
 	case cExists:
 		return false
-	case cAnd, cOr, cNor:
-		any := false
+	case cAnd, cOr, cNor, cElemMatch:
+		any := c.q != nil
 		for _, k := range c.kids {
 			if cp.watchCond(k) {
 				any = true
@@ -813,6 +817,20 @@ func (cp *compiler) cond(c rules.Cond, query bool, this []string) *cnode {
 			n.kids = append(n.kids, k)
 			n.phase = maxPhase(n.phase, k.phase)
 		}
+		return n
+	case *rules.ElemMatch:
+		// The element is a value of the document: phDoc whatever the
+		// operands (rules.Validate has refused document operands inside).
+		n := &cnode{at: c.At, kind: cElemMatch, op: "$elemMatch", phase: phDoc, neg: cp.neg}
+		if c.Query != nil {
+			n.q = cp.expr1(c.Query, query, this)
+			return n
+		}
+		k := cp.cond(c.Cond, query, this)
+		if k == nil {
+			return nil
+		}
+		n.kids = []*cnode{k}
 		return n
 	case *rules.CondLogic:
 		n := &cnode{at: c.At, op: c.Op, phase: phConst}

@@ -188,13 +188,22 @@
 //	| $mod              | [divisor, remainder]: two numbers, divisor ≠ 0| MongoDB manual $mod |
 //	| $regex, $options  | literal strings; PCRE ∩ RE2 syntax, options imsx | MongoDB manual $regex |
 //	| $not              | an object of operators, the only key          | MongoDB manual $not |
+//	| $elemMatch        | an object, the only key: operators or a query | MongoDB manual $elemMatch |
 //
-// $all, $size, $type, $mod, $regex and $not are not in expressions.txt; they are MongoDB
+// $all, $size, $type, $mod, $regex, $elemMatch and $not are not in expressions.txt; they are MongoDB
 // query operators that real rules use (the add-collaborators template
 // app: {"collaborators": {"$all": ["%%user.id"]}}), accepted in their $
 // spelling only. $not is read as a CondLogic "$not" of its one condition
 // and must be the only key of its object (fail closed: {"$not": {...},
-// "$gt": 1} is refused, not guessed).
+// "$gt": 1} is refused, not guessed). $elemMatch (an *ElemMatch) must be
+// the only key of its object too; its first key chooses the form as the
+// server does: an operator other than a logical one, the operator form
+// (Cond, tested on each element); anything else, the query form (Query,
+// over each document element). Fail closed where the docs are silent: its
+// left side must be a document field (rules/type), the keys of the query
+// form plain field names of the element (rules/type), and no operand
+// inside may read a document (%%root, %%prevRoot, %%this, %%prev:
+// rules/phase): the operands are request values.
 //
 // Value operators compute an operand (*Call):
 //

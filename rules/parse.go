@@ -685,7 +685,7 @@ func (p *parser) logical(_ At, key string, v *source.Node) Expr {
 // its "$" or "%" ("$exist" -> "$exists", "$exsits" -> "$exists"), so that
 // "$all" does not suggest "$lt", nor "$bad" "$and".
 func suggestOp(key string) string {
-	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "$type", "$mod", "$regex", "$options", "$not", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString, CallFunction}
+	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "$type", "$mod", "$regex", "$options", "$not", "$elemMatch", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString, CallFunction}
 	best, bestD := "", 3
 	for _, k := range known {
 		d := source.EditDistance(strings.ToLower(key), strings.ToLower(k))
@@ -728,6 +728,9 @@ func (p *parser) cond(n *source.Node) Cond {
 	if len(n.Members) == 1 && first == opNot {
 		return p.not(n.Members[0].Value)
 	}
+	if len(n.Members) == 1 && first == opElemMatch {
+		return p.elemMatch(n.Members[0].Value)
+	}
 	ops := &Ops{At: p.at(n)}
 	bad := false
 	for _, m := range n.Members {
@@ -738,7 +741,7 @@ func (p *parser) cond(n *source.Node) Cond {
 			switch {
 			case !isOperatorKey(m.Key):
 				p.errorAt(at, CodeType, "an object mixes operator %q and field %q", first, m.Key)
-			case isLogical(m.Key) || isCall(m.Key) || m.Key == opNot:
+			case isLogical(m.Key) || isCall(m.Key) || m.Key == opNot || m.Key == opElemMatch:
 				p.errorAt(at, CodeUnknownOperator, "%s must be the only key of its object", m.Key)
 			default:
 				p.errorAt(at, CodeUnknownOperator, "unknown operator %q%s", m.Key, suggestOp(m.Key))
@@ -786,6 +789,34 @@ func (p *parser) checkOpArg(op Op, spelled string, arg Operand) {
 			p.errorAt(lit.At, CodeType, "%s expects a boolean, got %s", spelled, lit.Value.ExtJSON())
 		}
 	}
+}
+
+// opElemMatch is the array operator whose elements are tested
+// (ElemMatch).
+const opElemMatch = "$elemMatch"
+
+// elemMatch parses the value of {"$elemMatch": ...}: an object, its first
+// key choosing the operator form (an operator that is not logical nor a
+// call: Cond) or the query form (Query), as the server chooses
+// (the MongoDB manual, $elemMatch).
+func (p *parser) elemMatch(v *source.Node) Cond {
+	if v.Kind != source.Object || isExtJSON(v) {
+		p.errorf(v, CodeType, "$elemMatch expects an object, got %s", article(v.Kind))
+		return nil
+	}
+	em := &ElemMatch{At: p.at(v)}
+	if len(v.Members) > 0 && isOperatorKey(v.Members[0].Key) && !isLogical(v.Members[0].Key) {
+		if isCall(v.Members[0].Key) {
+			p.errorf(v, CodeType, "$elemMatch expects operators or a query, got %s", v.Members[0].Key)
+			return nil
+		}
+		if em.Cond = p.cond(v); em.Cond == nil {
+			return nil
+		}
+		return em
+	}
+	em.Query = p.expr(v)
+	return em
 }
 
 // opNot is the condition-level negation of one operator object.

@@ -419,6 +419,8 @@ func (v *validator) cond(c Cond, ctx context, left Left) {
 			v.operand(o.Arg, ctx)
 		}
 		v.regex(c)
+	case *ElemMatch:
+		v.elemMatch(c, ctx, left)
 	case *CondLogic:
 		switch c.Op {
 		case "%and", "$and", "%or", "$or", "$nor", opNot:
@@ -429,6 +431,39 @@ func (v *validator) cond(c Cond, ctx context, left Left) {
 			v.cond(a, ctx, left)
 		}
 	}
+}
+
+// elemMatch checks an $elemMatch: its left side a document field, the
+// fields of its query form plain names of the element, and no operand
+// inside reading a document (%%root, %%prevRoot, %%this, %%prev): the
+// element is the only document value in it (fail closed: the docs say
+// nothing of those expansions there).
+func (v *validator) elemMatch(c *ElemMatch, ctx context, left Left) {
+	if left.Ref.Root != expansion.RootRoot || len(left.Ref.Path) == 0 {
+		v.errorAt(c.At, CodeType, "$elemMatch tests the elements of a document field, not of %s", left.Ref.String())
+	}
+	if c.Cond != nil {
+		v.cond(c.Cond, ctx, left)
+	}
+	if c.Query != nil {
+		v.expr(c.Query, ctx)
+	}
+	Walk(c, func(n Node) bool {
+		switch n := n.(type) {
+		case *Match:
+			if !n.Left.Implicit {
+				v.errorAt(n.Left.At, CodeType, "inside $elemMatch a key names a field of the element; %q is not a field name", n.Left.Key)
+			}
+		case *ExpansionRef:
+			switch n.Ref.Root {
+			case expansion.RootRoot, expansion.RootPrevRoot, expansion.RootThis, expansion.RootPrev:
+				v.errorAt(n.At, CodePhase, "inside $elemMatch operands are request values; %s reads a document", n.Ref.String())
+			}
+		case *ElemMatch:
+			return n == c // nested ones check themselves
+		}
+		return true
+	})
 }
 
 // regex checks the $regex and $options of an operator object: $options
