@@ -182,6 +182,8 @@ func FuzzMatch(f *testing.F) {
 		{`{"$nor": [{"a": {"$exists": true}}], "b": {"$ne": {"x": 1}}}`, `{"b": {"x": 1}}`},
 		{`{"a": {"$type": ["number", 2, -1, 127]}, "b": {"$nin": []}}`, `{"a": {"$minKey": 1}}`},
 		{`{"a": {"$regex": "x"}}`, `{"a": "x"}`},
+		{`{"a": {"$regex": "^X$", "$options": "im"}}`, `{"a": ["y", "x\n"]}`},
+		{`{"a": {"$elemMatch": {"b": {"$gt": 1}}}, "c": {"$elemMatch": {"$lt": 3}}}`, `{"a": [{"b": 2}], "c": [[1], 2]}`},
 	} {
 		f.Add([]byte(utDoc(f, s[0])), []byte(utDoc(f, s[1])))
 	}

@@ -165,6 +165,8 @@
 //	| {"f": <value>}                            | Cond *Equals                                  | expressions.txt              |
 //	| {"f": {"$gt": 1, "$lt": 5}}               | Cond *Ops (every operator must hold)          | expressions.txt (Operators)  |
 //	| {"f": {"%and": [{"$gt": 0}, {"$lte": 42}]}} | Cond *CondLogic                             | expressions.txt (Embedded Expressions) |
+//	| {"f": {"$elemMatch": {"$gte": 1}}}        | Cond *ElemMatch{Cond} (the operator form)     | MongoDB manual $elemMatch    |
+//	| {"f": {"$elemMatch": {"g": "%%user.id"}}} | Cond *ElemMatch{Query} (the query form)       | MongoDB manual $elemMatch    |
 //
 // Comparison operators (expressions.txt, Operators: "denoted by strings that
 // begin with either a single percent sign (%) or a dollar sign ($)"). Both
