@@ -497,7 +497,7 @@ func compareOp(key string) (Op, bool) {
 	switch op := Op("$" + key[1:]); op {
 	case OpEq, OpNe, OpGt, OpGte, OpLt, OpLte, OpIn, OpNin, OpExists:
 		return op, true
-	case OpAll, OpSize, OpType, OpMod:
+	case OpAll, OpSize, OpType, OpMod, OpRegex, OpOptions:
 		return op, key[0] == '$'
 	}
 	return "", false
@@ -535,8 +535,8 @@ func isExtJSONKey(key string) bool {
 
 // The legacy extended JSON regular expression {"$regex": ..., "$options":
 // ...} is deliberately not a literal: {"name": {"$regex": "^a"}} is the
-// MongoDB query operator, which the rule language does not define, and is
-// rejected as rules/unknown-operator. A regular expression literal,
+// MongoDB query operator (OpRegex, checked by Validate). A regular
+// expression literal,
 // {"$regularExpression": {"pattern": ..., "options": ...}}, is refused as
 // rules/regex (see CodeRegex).
 
@@ -662,7 +662,7 @@ func (p *parser) logical(_ At, key string, v *source.Node) Expr {
 // most one edit for every three characters of the name after its "$" or
 // "%", so that "$all" would not suggest "$lt", nor "$bad" "$and").
 func suggestOp(key string) string {
-	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "$type", "$mod", "$not", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString, CallFunction}
+	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "$type", "$mod", "$regex", "$options", "$not", "$elemMatch", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString, CallFunction}
 	best, ok := source.Closest(key, known)
 	if !ok {
 		return ""
@@ -699,6 +699,9 @@ func (p *parser) cond(n *source.Node) Cond {
 	if len(n.Members) == 1 && first == opNot {
 		return p.not(n.Members[0].Value)
 	}
+	if len(n.Members) == 1 && first == opElemMatch {
+		return p.elemMatch(n.Members[0].Value)
+	}
 	ops := &Ops{At: p.at(n)}
 	bad := false
 	for _, m := range n.Members {
@@ -709,7 +712,7 @@ func (p *parser) cond(n *source.Node) Cond {
 			switch {
 			case !isOperatorKey(m.Key):
 				p.errorAt(at, CodeType, "an object mixes operator %q and field %q", first, m.Key)
-			case isLogical(m.Key) || isCall(m.Key) || m.Key == opNot:
+			case isLogical(m.Key) || isCall(m.Key) || m.Key == opNot || m.Key == opElemMatch:
 				p.errorAt(at, CodeUnknownOperator, "%s must be the only key of its object", m.Key)
 			default:
 				p.errorAt(at, CodeUnknownOperator, "unknown operator %q%s", m.Key, suggestOp(m.Key))
@@ -757,6 +760,34 @@ func (p *parser) checkOpArg(op Op, spelled string, arg Operand) {
 			p.errorAt(lit.At, CodeType, "%s expects a boolean, got %s", spelled, lit.Value.ExtJSON())
 		}
 	}
+}
+
+// opElemMatch is the array operator whose elements are tested
+// (ElemMatch).
+const opElemMatch = "$elemMatch"
+
+// elemMatch parses the value of {"$elemMatch": ...}: an object, its first
+// key choosing the operator form (an operator that is not logical nor a
+// call: Cond) or the query form (Query), as the server chooses
+// (the MongoDB manual, $elemMatch).
+func (p *parser) elemMatch(v *source.Node) Cond {
+	if v.Kind != source.Object || isExtJSON(v) {
+		p.errorf(v, CodeType, "$elemMatch expects an object, got %s", v.Kind.Article())
+		return nil
+	}
+	em := &ElemMatch{At: p.at(v)}
+	if len(v.Members) > 0 && isOperatorKey(v.Members[0].Key) && !isLogical(v.Members[0].Key) {
+		if isCall(v.Members[0].Key) {
+			p.errorf(v, CodeType, "$elemMatch expects operators or a query, got %s", v.Members[0].Key)
+			return nil
+		}
+		if em.Cond = p.cond(v); em.Cond == nil {
+			return nil
+		}
+		return em
+	}
+	em.Query = p.expr(v)
+	return em
 }
 
 // opNot is the condition-level negation of one operator object.
