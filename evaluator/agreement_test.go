@@ -77,7 +77,7 @@ func (g gen) arrayOperand() string {
 
 func (g gen) match() string {
 	f := g.pick(genFields...)
-	switch g.r.IntN(19) {
+	switch g.r.IntN(21) {
 	case 12:
 		return fmt.Sprintf(`{%q: {"%%stringToOid": %s}}`, f, g.pick(`"%%user.id"`, `"5f1a2b3c4d5e6f7a8b9c0d1e"`, `"%%user.custom_data.team"`))
 	case 13:
@@ -121,6 +121,20 @@ func (g gen) match() string {
 		return fmt.Sprintf(`{%q: {"$type": %s}}`, f, g.pick(`"string"`, `"array"`, `"int"`, `"number"`, `"null"`, `"objectId"`, `["bool", "double"]`, `"%%user.custom_data.team"`, `"%%user.custom_data.n"`))
 	case 17:
 		return fmt.Sprintf(`{%q: {"$not": {%q: %s}}}`, f, g.pick("$eq", "$gt", "$lte", "$ne"), g.operand())
+	case 20:
+		em := g.pick(`{"$eq": "u1"}`, `{"$gte": "t1", "$lt": "u"}`, `{"$in": "%%user.custom_data.teamIds"}`, `{"$ne": "t1"}`,
+			`{"$type": "string"}`, `{"$exists": true}`, `{"$eq": "%%user.custom_data.teamIds"}`, `{"$not": {"$gt": 1}}`,
+			`{"x": "%%user.id"}`, `{"x": {"$gt": 1}}`, `{}`, `{"x": {"$exists": false}}`, `{"$or": [{"x": 2}, {"x": "%%user.custom_data.team"}]}`)
+		if g.r.IntN(4) == 0 {
+			return fmt.Sprintf(`{%q: {"$not": {"$elemMatch": %s}}}`, f, em)
+		}
+		return fmt.Sprintf(`{%q: {"$elemMatch": %s}}`, f, em)
+	case 19:
+		re := g.pick(`{"$regex": "^u"}`, `{"$regex": "1$"}`, `{"$regex": "^T", "$options": "i"}`, `{"$regex": "[tu]\\d"}`, `{"$regex": ""}`, `{"$regex": "^(u|t)1$"}`, `{"$regex": "x"}`)
+		if g.r.IntN(4) == 0 {
+			return fmt.Sprintf(`{%q: {"$not": %s}}`, f, re)
+		}
+		return fmt.Sprintf(`{%q: %s}`, f, re)
 	case 15:
 		return fmt.Sprintf(`{%q: {"$size": %s}}`, f, g.pick(`0`, `1`, `2`, `2.0`, `{"$numberLong": "1"}`, `"%%user.custom_data.n"`, `"%%user.custom_data.team"`))
 	}

@@ -127,6 +127,8 @@ const (
 	cSize
 	cType
 	cMod
+	cRegex
+	cElemMatch
 	cAnd
 	cOr
 	cNor
@@ -135,12 +137,16 @@ const (
 // cnode is a compiled condition: what the left side of a match is tested
 // against.
 type cnode struct {
-	at    rules.At
-	kind  condKind
-	op    string // as written, for traces
-	cmp   value.CmpOp
-	arg   *operand
-	kids  []*cnode
+	at   rules.At
+	kind condKind
+	op   string // as written, for traces
+	cmp  value.CmpOp
+	arg  *operand
+	kids []*cnode
+	re   *value.Pattern // cRegex
+	// cElemMatch: q, the query form over a document element, or kids[0],
+	// the operator form tested on the element as the value.
+	q     *node
 	phase phase
 	// neg: the comparison sits under an odd number of $nor (expression or
 	// condition level). A comparison with a missing value compared against
@@ -780,8 +786,8 @@ func (cp *compiler) watchCond(c *cnode) bool {
 	case cExists:
 		cp.watchOperand(c.arg)
 		return false
-	case cAnd, cOr, cNor:
-		any := false
+	case cAnd, cOr, cNor, cElemMatch:
+		any := c.q != nil
 		for _, k := range c.kids {
 			if cp.watchCond(k) {
 				any = true
@@ -817,15 +823,39 @@ func (cp *compiler) cond(c rules.Cond, query bool, this []string) *cnode {
 		}
 		return &cnode{at: c.At, kind: cEq, op: "=", arg: arg, phase: arg.phase, neg: cp.neg}
 	case *rules.Ops:
-		if len(c.Ops) == 1 {
-			return cp.opArg(c.Ops[0], query, this)
+		ops := c.Ops
+		options := ""
+		for i, oa := range ops {
+			if oa.Op == rules.OpOptions {
+				// $options belongs to the $regex beside it (rules.OpOptions).
+				options = literalString(oa.Arg)
+				ops = append(ops[:i:i], ops[i+1:]...)
+				break
+			}
+		}
+		if len(ops) == 1 {
+			return cp.regex(cp.opArg(ops[0], query, this), options)
 		}
 		n := &cnode{at: c.At, kind: cAnd, phase: phConst}
-		for _, oa := range c.Ops {
-			k := cp.opArg(oa, query, this)
+		for _, oa := range ops {
+			k := cp.regex(cp.opArg(oa, query, this), options)
 			n.kids = append(n.kids, k)
 			n.phase = maxPhase(n.phase, k.phase)
 		}
+		return n
+	case *rules.ElemMatch:
+		// The element is a value of the document: phDoc whatever the
+		// operands (rules.Validate has refused document operands inside).
+		n := &cnode{at: c.At, kind: cElemMatch, op: "$elemMatch", phase: phDoc, neg: cp.neg}
+		if c.Query != nil {
+			n.q = cp.expr1(c.Query, query, this)
+			return n
+		}
+		k := cp.cond(c.Cond, query, this)
+		if k == nil {
+			return nil
+		}
+		n.kids = []*cnode{k}
 		return n
 	case *rules.CondLogic:
 		n := &cnode{at: c.At, op: c.Op, phase: phConst}
@@ -901,6 +931,8 @@ func (cp *compiler) opArg(oa rules.OpArg, query bool, this []string) *cnode {
 		n.kind = cType
 	case rules.OpMod:
 		n.kind = cMod
+	case rules.OpRegex:
+		n.kind = cRegex
 	default:
 		cp.errorf(oa.At, rules.CodeUnknownOperator, "unknown operator %q", spelled)
 		n.kind = cEq
@@ -908,6 +940,32 @@ func (cp *compiler) opArg(oa rules.OpArg, query bool, this []string) *cnode {
 	}
 	cp.registerSet(arg)
 	return n
+}
+
+// regex compiles the pattern of a $regex condition n, a literal string,
+// with the options of its operator object; any other n is returned as it
+// is. rules.Validate has refused what CompileRegex does not accept
+// (rules/regex-unsupported), before Compile gets here.
+func (cp *compiler) regex(n *cnode, options string) *cnode {
+	if n.kind != cRegex {
+		return n
+	}
+	pattern, _ := n.arg.val.StringOK()
+	re, err := value.CompileRegex(pattern, options)
+	if err != nil {
+		cp.errorf(n.at, rules.CodeRegexUnsupported, "%v", err)
+	}
+	n.re = re
+	return n
+}
+
+// literalString returns the string of a string literal, else "".
+func literalString(o rules.Operand) string {
+	if lit, ok := o.(*rules.Literal); ok {
+		s, _ := lit.Value.StringOK()
+		return s
+	}
+	return ""
 }
 
 // registerSet prepares the Set of an operand that needs one.

@@ -168,8 +168,9 @@
 // against a document path on the right is read from the document's side
 // ({"%%user.id": {"$in": "%%root.members"}} is {"members": "%%user.id"}).
 // Filter queries (filters.txt) are MongoDB queries: no membership rule.
-// $all, $size, $type, $mod and $not, MongoDB query operators outside
-// expressions.txt, have their MongoDB meaning (value.MatchAll, MatchSize,
+// $all, $size, $type, $mod, $regex and $elemMatch (below) and $not, MongoDB query
+// operators outside expressions.txt, have their MongoDB meaning
+// (value.MatchAll, MatchSize,
 // MatchType, MatchMod, which truncates numbers toward zero as the server
 // does since 5.1, and ReadFilter sends the truncated [divisor, remainder]; {"f": {"$not": {...}}} is {"$nor": [{"f": {...}}]}, so it
 // matches a document without f): {"collaborators":
@@ -306,6 +307,38 @@
 //     is a candidate, not an operand, and a regex inside an embedded
 //     document operand is compared whole: both compare as values, as on
 //     the server (value.HasRegex).
+//   - $regex (with $options) is the explicit pattern operator (the MongoDB
+//     manual, $regex): its pattern and options are literal strings written
+//     in the rules, and only the syntax whose meaning is the same in the
+//     server's PCRE and Go's RE2 is accepted (value.CompileRegex: literals
+//     (ASCII under i), escaped punctuation, \d \w \s \b and their negations,
+//     ".", classes of literals and ASCII ranges, ^ $, * + ? {m,n} lazy or
+//     not, ( ) (?: ) and |; options i, m, s, x); anything else
+//     (backreferences, lookaround, possessive and atomic groups, POSIX and
+//     Unicode classes, inline options, a $ before more pattern, ^ under m
+//     before what may consume nothing) is refused at load as
+//     rules/regex-unsupported, never matched differently (fail closed). A
+//     pattern from an expansion is rules/type. It matches a string (or
+//     symbol) candidate, an array when a string element does, a stored
+//     regex with the same pattern and options, and nothing else; without
+//     m, $ also matches before a final line break, as in PCRE. ReadFilter
+//     sends {"$regex": pattern, "$options": options} as written.
+//   - $elemMatch (the MongoDB manual, $elemMatch) holds when one element
+//     of an array at the field's path (value.EachWhole: arrays on the way
+//     are traversed, the last one is not expanded) satisfies all of it:
+//     the operator form ({"$gte": 1, "$lt": 5}) tests the element as the
+//     value, the query form ({"owner": "%%user.id", "qty": {"$gt": 0}})
+//     reads the fields of a document element, dotted paths included; a
+//     field that is not an array never matches, nor does an element that
+//     is itself an array (the server tests it whole, or as a document of
+//     its indexes: not implemented; such documents are rare) or, in the
+//     query form, an element that is not a document. Its operands are
+//     request values (rules/phase otherwise), compiled as any other; a
+//     missing one matches no element. ReadFilter sends {"$elemMatch":
+//     ...} with the request values in place; the operator form only when
+//     each test of the element is one set of operators (an $eq with
+//     membership, {"$or"} of an expansion array outside filter queries,
+//     is ErrNotExpressible).
 //   - Operator documents and undefined (the docs are silent): the same
 //     operands (claims, request values, function results, stored values
 //     on the right), alone or as an element of an array, that are a

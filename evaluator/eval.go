@@ -480,6 +480,9 @@ func (ec *evalCtx) finish(dec *Decision) error {
 // true), in order and both, with their trace steps; the role-semantics
 // nodes read the results (nGate).
 func (ec *evalCtx) evalGates(r *crole) {
+	if r.dfRead == nil && r.dfWrite == nil {
+		return // the gates are the constant true: no nGate reads them
+	}
 	readOK, writeOK := true, true
 	if r.dfRead != nil {
 		readOK = ec.node(r.dfRead)

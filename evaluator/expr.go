@@ -344,6 +344,15 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 			return c.neg // a missing or refused operand (truthy)
 		}
 		return value.MatchExists(d, p, want)
+	case cElemMatch:
+		return value.EachWhole(d, p, func(a value.Value) bool {
+			found := false
+			a.Each(func(_ int, e value.Value) bool {
+				found = ec.elemMatches(c, e, query)
+				return found
+			})
+			return found
+		})
 	}
 	rv := ec.val(c.arg)
 	if rv.IsMissing() || refusedOperand(c, rv) {
@@ -383,6 +392,30 @@ func (ec *evalCtx) condPath(c *cnode, d value.Value, p value.Path, query bool) b
 	return shapeOp(c, d, p, rv)
 }
 
+// elemMatches reports whether the element e of an array satisfies the
+// $elemMatch c: its query, with e as the document, when e is a document
+// (the query form), or its operators on e as the value (the operator
+// form). An element that is itself an array never matches: the server
+// tests it whole (matchesSingleElement), or as a document of its indexes
+// in the query form, which the path functions of package value do not
+// (they would expand it); see doc.go.
+func (ec *evalCtx) elemMatches(c *cnode, e value.Value, query bool) bool {
+	if e.IsArray() {
+		return false
+	}
+	if c.q == nil {
+		return ec.condPath(c.kids[0], e, nil, query)
+	}
+	if !e.IsDocument() {
+		return false
+	}
+	root := ec.root
+	ec.root = e
+	r := ec.node(c.q)
+	ec.root = root
+	return r
+}
+
 // refusedOperand reports whether the server refuses rv (not Missing) as
 // the operand of c: $in and $nin of a non-array ("$in needs an array"),
 // $all of a non-array, $size of anything but a whole number from 0 to
@@ -410,9 +443,9 @@ func refusedOperand(c *cnode, rv value.Value) bool {
 	return false
 }
 
-// shapeOp decides $all, $size, $type and $mod, whose operands have a
-// shape, on the candidates of path p in v, for the operand rv (neither
-// Missing nor refused: refusedOperand).
+// shapeOp decides $all, $size, $type, $mod and $regex, whose operands
+// have a shape, on the candidates of path p in v, for the operand rv
+// (neither Missing nor refused: refusedOperand).
 func shapeOp(c *cnode, v value.Value, p value.Path, rv value.Value) bool {
 	switch c.kind {
 	case cAll:
@@ -426,6 +459,8 @@ func shapeOp(c *cnode, v value.Value, p value.Path, rv value.Value) bool {
 	case cMod:
 		d, r, _ := value.ModOK(rv)
 		return value.MatchMod(v, p, d, r)
+	case cRegex:
+		return value.MatchRegex(v, p, c.re)
 	}
 	return false
 }
@@ -523,6 +558,8 @@ func (ec *evalCtx) condVal(c *cnode, lv value.Value, fromDoc bool, query bool) b
 			return c.neg // a missing or refused operand (truthy)
 		}
 		return !lv.IsMissing() == want
+	case cElemMatch:
+		return false // rules.Validate allows it on document fields only
 	}
 	// A document path on the right: {"%%user.id": "%%root.members"} is
 	// {"members": "%%user.id"} seen from the document, where the request

@@ -327,6 +327,8 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 			xs = append(xs, f.condPath(n, k, field))
 		}
 		return combine(c.kind, xs)
+	case cElemMatch:
+		return f.elemMatch(n, c, field)
 	}
 	if c.arg.phase > phReq {
 		return f.notExpressible(n, "two values of the document are compared")
@@ -371,8 +373,97 @@ func (f *fb) condPath(n *node, c *cnode, field string) flt {
 		d, r, _ := value.ModOK(rv)
 		// Truncated, as the server since 5.1 and shapeOp read them.
 		return fq(field, "$mod", bson.A{d, r})
+	case cRegex:
+		// The pattern and options as written: the server's PCRE reads
+		// them as shapeOp does (value.CompileRegex).
+		q := bson.D{{Key: "$regex", Value: c.re.Source}}
+		if c.re.Options != "" {
+			q = append(q, bson.E{Key: "$options", Value: c.re.Options})
+		}
+		return flt{k: fQuery, q: bson.D{{Key: field, Value: q}}}
 	}
 	return f.notExpressible(n, "unknown condition")
+}
+
+// elemField stands for the element while the operator form of an
+// $elemMatch is built: {elemField: {ops}} becomes {$elemMatch: {ops}}.
+const elemField = "$elem"
+
+// elemMatch builds {field: {$elemMatch: ...}}: the query of the query
+// form, or the operators of the operator form. A constant test is false,
+// or, true, some document element (the query form: {$type: "object"}) or
+// some element (the operator form: {$exists: true}, which the server also
+// grants an element that is an array, elemMatches not).
+func (f *fb) elemMatch(n *node, c *cnode, field string) flt {
+	var in flt
+	if c.q != nil {
+		in = f.node(c.q)
+	} else {
+		in = f.condPath(n, c.kids[0], elemField)
+	}
+	switch in.k {
+	case fFalse:
+		return tFalse
+	case fTrue:
+		if c.q != nil {
+			// Some document element, as elemMatches reads the query
+			// form ({} would also take an array element).
+			return fq(field, "$elemMatch", bson.D{{Key: "$type", Value: "object"}})
+		}
+		return fq(field, "$elemMatch", bson.D{{Key: "$exists", Value: true}})
+	}
+	if c.q != nil {
+		return fq(field, "$elemMatch", in.q)
+	}
+	ops, ok := elemOps(in.q)
+	if !ok {
+		return f.notExpressible(n, "$elemMatch with a test of the element that is not one set of operators")
+	}
+	return fq(field, "$elemMatch", ops)
+}
+
+// elemOps turns the filter of an element test on elemField into the
+// operators of the operator form: {elemField: ops} is ops, an $and merges
+// its clauses' operators (each once), a $nor of one clause is $not.
+func elemOps(q bson.D) (bson.D, bool) {
+	if len(q) != 1 {
+		return nil, false
+	}
+	switch q[0].Key {
+	case elemField:
+		ops, ok := q[0].Value.(bson.D)
+		return ops, ok
+	case "$and":
+		var out bson.D
+		seen := map[string]bool{}
+		for _, x := range q[0].Value.(bson.A) {
+			d, ok := x.(bson.D)
+			if !ok {
+				return nil, false
+			}
+			ops, ok := elemOps(d)
+			if !ok {
+				return nil, false
+			}
+			for _, o := range ops {
+				if seen[o.Key] {
+					return nil, false
+				}
+				seen[o.Key] = true
+				out = append(out, o)
+			}
+		}
+		return out, true
+	case "$nor":
+		if xs := q[0].Value.(bson.A); len(xs) == 1 {
+			if d, ok := xs[0].(bson.D); ok {
+				if ops, ok := elemOps(d); ok {
+					return bson.D{{Key: "$not", Value: ops}}, true
+				}
+			}
+		}
+	}
+	return nil, false
 }
 
 func (f *fb) eq(n *node, c *cnode, field string, rv value.Value) flt {
@@ -396,6 +487,8 @@ func (f *fb) condSwapped(n *node, c *cnode, lv value.Value) flt {
 			xs = append(xs, f.condSwapped(n, k, lv))
 		}
 		return combine(c.kind, xs)
+	case cElemMatch:
+		return tFalse // as condVal: rules.Validate allows it on document fields only
 	}
 	a := c.arg
 	if a.kind != oDocPath || len(a.path) == 0 {

@@ -39,6 +39,12 @@ func TestReadFilterOnServer(t *testing.T) {
 		if ferret && strings.Contains(c.rules, "$numberDecimal") {
 			continue
 		}
+		// FerretDB refuses $not and $or inside $elemMatch ("$elemMatch:
+		// support for $not not implemented yet", likewise $or), which
+		// ReadFilter sends for $ne, $not and $or there.
+		if ferret && (strings.Contains(c.rules, `"$elemMatch": {"$ne"`) || strings.Contains(c.rules, `"$elemMatch": {"$not"`) || strings.Contains(c.rules, `"$elemMatch": {"$or"`)) {
+			continue
+		}
 		if _, err := coll.DeleteMany(ctx, bson.D{}); err != nil {
 			t.Fatal(err)
 		}
@@ -67,6 +73,13 @@ func TestReadFilterOnServer(t *testing.T) {
 			// "x"]}, which MongoDB matches: an array field matches when an
 			// element does): with $mod, no document holding an array.
 			if ferret && strings.Contains(c.rules, `"$mod"`) && holdsArray(d) {
+				continue
+			}
+			// FerretDB matches an empty array with $elemMatch
+			// ({"public": {"$elemMatch": {"$exists": true}}} returns
+			// {public: []}, which has no element to match on MongoDB):
+			// with $elemMatch, no document holding an empty array.
+			if ferret && strings.Contains(c.rules, `"$elemMatch"`) && holdsEmptyArray(d) {
 				continue
 			}
 			if ferret && (scalarArrayUnder(d, "sub") || (positional && value.FromDocument(d).Field("tags").IsArray())) {
@@ -183,6 +196,25 @@ func holdsArray(d bson.Raw) bool {
 			return true
 		case bson.TypeEmbeddedDocument:
 			if holdsArray(v.Document()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// holdsEmptyArray reports whether a field of d, or of a document in it,
+// holds an empty array.
+func holdsEmptyArray(d bson.Raw) bool {
+	elems, _ := d.Elements()
+	for _, e := range elems {
+		switch v := e.Value(); v.Type {
+		case bson.TypeArray:
+			if value.FromRaw(v).Len() == 0 {
+				return true
+			}
+		case bson.TypeEmbeddedDocument:
+			if holdsEmptyArray(v.Document()) {
 				return true
 			}
 		}

@@ -33,6 +33,14 @@ func (ec *evalCtx) describeCond(b *strings.Builder, c *cnode) {
 		}
 		b.WriteString(" ]")
 		return
+	case cElemMatch:
+		b.WriteString(" $elemMatch")
+		if c.q == nil {
+			ec.describeCond(b, c.kids[0])
+		} else {
+			b.WriteString(" (query)")
+		}
+		return
 	case cEq:
 		b.WriteString(" vs ")
 	default:

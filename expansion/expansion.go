@@ -183,12 +183,8 @@ func Parse(s string) (Ref, error) {
 		}
 		if !ok {
 			hint := ""
-			norm := func(x string) string { return strings.ReplaceAll(strings.ToLower(x), "_", "") }
-			for _, f := range info.Fields {
-				if norm(f) == norm(ref.Path[0]) || source.EditDistance(ref.Path[0], f) <= 2 {
-					hint = fmt.Sprintf("; did you mean %s.%s?", info.Name, f)
-					break
-				}
+			if f, ok := source.Closest(ref.Path[0], info.Fields); ok {
+				hint = fmt.Sprintf("; did you mean %s.%s?", info.Name, f)
 			}
 			return Ref{}, &Error{Text: s, Code: CodeUnknownField, Msg: fmt.Sprintf("%s has no field %q (it has %s%s)", info.Name, ref.Path[0], strings.Join(info.Fields, ", "), hint)}
 		}
@@ -215,14 +211,12 @@ func suggest(name string) string {
 	case "users", "caller":
 		return " (did you mean %%user?)"
 	}
-	best, bestD := "", 3
+	var names []string
 	for _, in := range Vocabulary() {
-		if d := source.EditDistance(l, strings.ToLower(in.Name[2:])); d < bestD {
-			best, bestD = in.Name, d
-		}
+		names = append(names, in.Name[2:])
 	}
-	if best != "" && (bestD == 1 || len(l) >= 5) {
-		return fmt.Sprintf(" (did you mean %s?)", best)
+	if best, ok := source.Closest(l, names); ok {
+		return fmt.Sprintf(" (did you mean %%%%%s?)", best)
 	}
 	return ""
 }

@@ -16,11 +16,11 @@ func ExampleMatch() {
 	} {
 		fmt.Println(mql.Match(exampleExtDoc(f), doc))
 	}
-	_, err := mql.Match(exampleExtDoc(`{"owner": {"$regex": "^u"}}`), doc)
+	_, err := mql.Match(exampleExtDoc(`{"owner": {"$bitsAllSet": 1}}`), doc)
 	fmt.Println(errors.Is(err, mql.ErrUnsupportedFilter), err)
 	// Output:
 	// true <nil>
 	// true <nil>
 	// false <nil>
-	// true /owner/$regex: operator $regex is not supported by Match
+	// true /owner/$bitsAllSet: operator $bitsAllSet is not supported by Match
 }

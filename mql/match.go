@@ -21,9 +21,12 @@ var ErrUnsupportedFilter = errors.New("mql: filter not supported by Match")
 // for the operators rulegate's filters are made of: $and, $or and $nor at
 // the top level, and on a field a literal (equality) or an operator
 // document of $eq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $exists, $type,
-// $all, $size, $mod and $not. Values compare with the value package's MongoDB
-// semantics (value.MatchEq, MatchIn, MatchCmp, MatchExists, MatchAll,
-// MatchSize, MatchType, MatchMod): an array field matches when an
+// $all, $size, $mod, $not, $elemMatch (both forms; an element that is
+// an array never matches) and $regex with $options (the subset of
+// patterns value.CompileRegex accepts). Values compare with the value
+// package's MongoDB semantics (value.MatchEq, MatchIn, MatchCmp,
+// MatchExists, MatchAll, MatchSize, MatchType, MatchMod, MatchRegex): an
+// array field matches when an
 // element does, {f: null} matches a missing f, comparisons are
 // type-bracketed.
 //
@@ -131,11 +134,86 @@ func (m *matcher) operators(p value.Path, ops value.Value, ptr source.Pointer) (
 		if len(op) == 0 || op[0] != '$' {
 			return unsupported(at, strconv.Quote(op)+" is not an operator: an operator document holds only operators")
 		}
-		ok, err := m.operator(p, op, v, at)
+		var ok bool
+		var err error
+		switch op {
+		case "$regex":
+			ok, err = m.regex(p, v, ops, at)
+		case "$options":
+			if ops.Field("$regex").IsMissing() {
+				return unsupported(at, "$options without $regex")
+			}
+			ok = true // read with $regex
+		default:
+			ok, err = m.operator(p, op, v, at)
+		}
 		all = all && ok
 		return err
 	})
 	return all && err == nil, err
+}
+
+// elemMatch matches {p: {$elemMatch: v}}: some element of an array at p
+// (value.EachWhole) satisfies v, the operator form (its first key an
+// operator other than $and, $or, $nor) tested on the element as the
+// value, the query form on a document element. An element that is itself
+// an array never matches (the server tests it whole, or as a document of
+// its indexes, which rulegate does not; see package evaluator). v is first
+// checked on {}, so that its errors do not depend on the document.
+func (m *matcher) elemMatch(p value.Path, v value.Value, ptr source.Pointer) (bool, error) {
+	if !v.IsDocument() {
+		return false, unsupported(ptr, "$elemMatch expects a document, got "+typeName(v.Type))
+	}
+	valueForm := false
+	if first, err := bson.Raw(v.Data).IndexErr(0); err == nil && firstKeyIsOperator(v.Data) {
+		switch first.Key() {
+		case "$and", "$or", "$nor":
+		default:
+			valueForm = true
+		}
+	}
+	test := func(e value.Value) (bool, error) {
+		sub := &matcher{doc: e}
+		if valueForm {
+			return sub.operators(nil, v, ptr)
+		}
+		return sub.query(v.Data, ptr)
+	}
+	if _, err := test(value.FromDocument(emptyDoc)); err != nil {
+		return false, err
+	}
+	return value.EachWhole(m.doc, p, func(a value.Value) bool {
+		found := false
+		a.Each(func(_ int, e value.Value) bool {
+			if e.IsArray() || !valueForm && !e.IsDocument() {
+				return false
+			}
+			found, _ = test(e)
+			return found
+		})
+		return found
+	}), nil
+}
+
+// regex matches {$regex: v, $options: ...} of the operator document ops
+// on path p: v a string, the options a string, both as value.CompileRegex
+// accepts them.
+func (m *matcher) regex(p value.Path, v, ops value.Value, ptr source.Pointer) (bool, error) {
+	pattern, ok := v.StringOK()
+	if !ok {
+		return false, unsupported(ptr, "$regex expects a string, got "+typeName(v.Type))
+	}
+	options := ""
+	if o := ops.Field("$options"); !o.IsMissing() {
+		if options, ok = o.StringOK(); !ok {
+			return false, unsupported(ptr, "$options expects a string, got "+typeName(o.Type))
+		}
+	}
+	re, err := value.CompileRegex(pattern, options)
+	if err != nil {
+		return false, unsupported(ptr, err.Error())
+	}
+	return value.MatchRegex(m.doc, p, re), nil
 }
 
 func (m *matcher) operator(p value.Path, op string, v value.Value, ptr source.Pointer) (bool, error) {
@@ -145,6 +223,9 @@ func (m *matcher) operator(p value.Path, op string, v value.Value, ptr source.Po
 		}
 		ok, err := m.operators(p, v, ptr)
 		return !ok, err
+	}
+	if op == "$elemMatch" {
+		return m.elemMatch(p, v, ptr)
 	}
 	if err := refuseOperand(v, ptr); err != nil {
 		return false, err

@@ -104,6 +104,16 @@ func TestMatch(t *testing.T) {
 		{`{"team": {"$mod": [1, 0]}}`, false},
 		{`{"missing": {"$mod": [1, 0]}}`, false},
 		{`{"items.q": {"$mod": [3, 1]}}`, true},
+		// $regex (the MongoDB manual, $regex: a string or an array
+		// element; other types never match).
+		{`{"team": {"$regex": "^r"}}`, true},
+		{`{"team": {"$regex": "^R"}}`, false},
+		{`{"team": {"$options": "i", "$regex": "^R"}}`, true},
+		{`{"tags": {"$regex": "b$"}}`, true},
+		{`{"n": {"$regex": "5"}}`, false},
+		{`{"missing": {"$regex": ""}}`, false},
+		{`{"missing": {"$not": {"$regex": "x"}}}`, true},
+		{`{"owner.org": {"$regex": "^o\\d$"}}`, true},
 	} {
 		got, err := Match(utDoc(t, tc.filter), utDoc(t, doc))
 		if err != nil {
@@ -150,6 +160,9 @@ func TestMatchErrors(t *testing.T) {
 		{`{"team": "blue", "tags": {"$bitsAllSet": 2}}`, `/tags/$bitsAllSet: operator $bitsAllSet is not supported by Match`},
 		{`{"$or": [{"team": "red"}, {"x": {"$bitsAnySet": 2}}]}`, `/$or/1/x/$bitsAnySet: operator $bitsAnySet is not supported by Match`},
 		{`{"n": {"$mod": [0, 1]}}`, `/n/$mod: $mod expects [divisor, remainder], two numbers and a divisor other than 0`},
+		{`{"team": {"$regex": "(r)\\1"}}`, `/team/$regex: value: regular expression not supported: the escape \1 at offset 3 of "(r)\\1"`},
+		{`{"team": {"$options": "i"}}`, `/team/$options: $options without $regex`},
+		{`{"team": {"$regex": 1}}`, `/team/$regex: $regex expects a string, got 32-bit integer`},
 		{`{"n": {"$mod": [2]}}`, `/n/$mod: $mod expects [divisor, remainder], two numbers and a divisor other than 0`},
 	} {
 		_, err := Match(utDoc(t, tc.filter), utDoc(t, doc))
@@ -171,6 +184,8 @@ func FuzzMatch(f *testing.F) {
 		{`{"$nor": [{"a": {"$exists": true}}], "b": {"$ne": {"x": 1}}}`, `{"b": {"x": 1}}`},
 		{`{"a": {"$type": ["number", 2, -1, 127]}, "b": {"$nin": []}}`, `{"a": {"$minKey": 1}}`},
 		{`{"a": {"$regex": "x"}}`, `{"a": "x"}`},
+		{`{"a": {"$regex": "^X$", "$options": "im"}}`, `{"a": ["y", "x\n"]}`},
+		{`{"a": {"$elemMatch": {"b": {"$gt": 1}}}, "c": {"$elemMatch": {"$lt": 3}}}`, `{"a": [{"b": 2}], "c": [[1], 2]}`},
 	} {
 		f.Add([]byte(utDoc(f, s[0])), []byte(utDoc(f, s[1])))
 	}

@@ -279,7 +279,8 @@ type Left struct {
 	Key string
 }
 
-// Cond is the value side of a Match: *Equals, *Ops or *CondLogic.
+// Cond is the value side of a Match: *Equals, *Ops, *CondLogic or
+// *ElemMatch.
 type Cond interface {
 	Loc() At
 	cond()
@@ -323,6 +324,21 @@ type CondLogic struct {
 	Args []Cond
 }
 
+// ElemMatch is {"$elemMatch": ...}, the only key of its object (the
+// MongoDB manual, $elemMatch): some element of the array at the Match's
+// left side, a document field, satisfies all of it. Exactly one of Cond
+// and Query is set, by the first key of the object: an operator other than
+// a logical one gives Cond, tested against each element as the value
+// ({"$gte": 1, "$lt": 5}); anything else gives Query, an expression over
+// the fields of each document element, whose keys are plain field names
+// of the element and whose operands are request values ({"owner":
+// "%%user.id", "qty": {"$gt": 0}}).
+type ElemMatch struct {
+	At
+	Cond  Cond
+	Query Expr
+}
+
 // Op is a comparison operator of a condition.
 type Op string
 
@@ -349,6 +365,12 @@ const (
 	// $mod, in the $ spelling only: [divisor, remainder] (the MongoDB
 	// manual, $mod).
 	OpMod Op = "$mod"
+	// $regex and $options, in the $ spelling only: a pattern and its
+	// options, both literal strings, the pattern in the syntax PCRE and
+	// Go's RE2 read alike (the MongoDB manual, $regex; value.CompileRegex).
+	// $options is an operator of the same object as $regex.
+	OpRegex   Op = "$regex"
+	OpOptions Op = "$options"
 )
 
 // Operand is a value position: *Literal, *ExpansionRef, *ArrayOperand,
@@ -422,6 +444,7 @@ func (*Match) expr() {}
 func (*Equals) cond()    {}
 func (*Ops) cond()       {}
 func (*CondLogic) cond() {}
+func (*ElemMatch) cond() {}
 
 func (*Literal) operand()      {}
 func (*ExpansionRef) operand() {}

@@ -63,6 +63,11 @@ const (
 	// which rulegate does not implement; it refuses the rule rather than
 	// compare the regex as a value (fail closed).
 	CodeRegex = "rules/regex"
+	// CodeRegexUnsupported: a $regex pattern or $options outside the
+	// subset whose meaning PCRE (the server) and Go's RE2 share
+	// (value.CompileRegex); refused rather than matched differently (fail
+	// closed).
+	CodeRegexUnsupported = "rules/regex-unsupported"
 	// CodeOperand: a literal MongoDB does not compare as a value (other
 	// than a regex, CodeRegex): undefined anywhere in it (the server
 	// refuses comparisons to undefined), or a document whose first field

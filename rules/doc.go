@@ -165,6 +165,8 @@
 //	| {"f": <value>}                            | Cond *Equals                                  | expressions.txt              |
 //	| {"f": {"$gt": 1, "$lt": 5}}               | Cond *Ops (every operator must hold)          | expressions.txt (Operators)  |
 //	| {"f": {"%and": [{"$gt": 0}, {"$lte": 42}]}} | Cond *CondLogic                             | expressions.txt (Embedded Expressions) |
+//	| {"f": {"$elemMatch": {"$gte": 1}}}        | Cond *ElemMatch{Cond} (the operator form)     | MongoDB manual $elemMatch    |
+//	| {"f": {"$elemMatch": {"g": "%%user.id"}}} | Cond *ElemMatch{Query} (the query form)       | MongoDB manual $elemMatch    |
 //
 // Comparison operators (expressions.txt, Operators: "denoted by strings that
 // begin with either a single percent sign (%) or a dollar sign ($)"). Both
@@ -186,14 +188,24 @@
 //	| $size             | a non-negative whole number, or an expansion  | MongoDB manual $size|
 //	| $type             | a type alias or number, or an array of them   | MongoDB manual $type|
 //	| $mod              | [divisor, remainder]: two numbers, divisor ≠ 0| MongoDB manual $mod |
+//	| $regex, $options  | literal strings; PCRE ∩ RE2 syntax, options imsx | MongoDB manual $regex |
 //	| $not              | an object of operators, the only key          | MongoDB manual $not |
+//	| $elemMatch        | an object, the only key: operators or a query | MongoDB manual $elemMatch |
 //
-// $all, $size, $type, $mod and $not are not in expressions.txt; they are MongoDB
+// $all, $size, $type, $mod, $regex, $elemMatch and $not are not in expressions.txt; they are MongoDB
 // query operators that real rules use (the add-collaborators template
 // app: {"collaborators": {"$all": ["%%user.id"]}}), accepted in their $
 // spelling only. $not is read as a CondLogic "$not" of its one condition
 // and must be the only key of its object (fail closed: {"$not": {...},
-// "$gt": 1} is refused, not guessed).
+// "$gt": 1} is refused, not guessed). $elemMatch (an *ElemMatch) must be
+// the only key of its object too; its first key chooses the form as the
+// server does: an operator other than a logical one, the operator form
+// (Cond, tested on each element); anything else, the query form (Query,
+// over each document element). Fail closed where the docs are silent: its
+// left side must be a document field (rules/type), the keys of the query
+// form plain field names of the element (rules/type), and no operand
+// inside may read a document (%%root, %%prevRoot, %%this, %%prev:
+// rules/phase): the operands are request values.
 //
 // Value operators compute an operand (*Call):
 //
@@ -205,11 +217,11 @@
 //	| %uuidToString | a UUID ({"$uuid"}, binary subtype 4) or an expansion; no inner operators | expressions.txt (Convert EJSON Values) |
 //	| %function     | {"name": <string>, "arguments": [<operand>...]}             | expressions.txt (Call a Function) |
 //
-// Any other operator ($regex, $where, $elemMatch, %foo, ...) is
+// Any other operator ($where, $text, %foo, ...) is
 // rules/unknown-operator: unknown operators are rejected, never ignored.
 // Values are JSON or MongoDB extended JSON ({"$oid": ...}, {"$date": ...},
 // {"$numberLong": ...}); an object whose first key is an extended JSON key is
-// a *Literal. The legacy {"$regex": ...} form is read as the (unknown) query
+// a *Literal. The legacy {"$regex": ...} form is read as the $regex query
 // operator. A regular expression literal ({"$regularExpression": {...}}),
 // as an operand or an element of an array operand, is refused as
 // rules/regex (inside an embedded document it compares as a value): the
@@ -285,6 +297,8 @@
 //	| rules/regex                   | error    | a regular expression literal ({"$regularExpression": ...}) as  |
 //	|                               |          | an operand or in an array operand: MongoDB matches it as a     |
 //	|                               |          | PCRE pattern                                                   |
+//	| rules/regex-unsupported       | error    | a $regex pattern or $options outside the syntax PCRE (the      |
+//	|                               |          | server) and Go's RE2 read alike (value.CompileRegex)           |
 //	| rules/operand                 | error    | an undefined literal ({"$undefined": true}) anywhere in an     |
 //	|                               |          | operand (MongoDB refuses comparisons to undefined), or, in a   |
 //	|                               |          | hand-built App, a document starting with a $ field (not a      |

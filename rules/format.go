@@ -351,6 +351,15 @@ func (w *fmtWriter) cond(c Cond) {
 		}
 		w.close(']')
 		w.close('}')
+	case *ElemMatch:
+		w.open('{')
+		w.key(opElemMatch)
+		if c.Cond != nil {
+			w.cond(c.Cond)
+		} else {
+			w.expr(c.Query)
+		}
+		w.close('}')
 	default:
 		w.b.WriteString("null")
 	}

@@ -51,7 +51,7 @@ func TestCompareOp(t *testing.T) {
 		{"$eq", OpEq, true}, {"%eq", OpEq, true}, {"$ne", OpNe, true}, {"$gt", OpGt, true},
 		{"%gte", OpGte, true}, {"$lt", OpLt, true}, {"%lte", OpLte, true}, {"%in", OpIn, true},
 		{"$nin", OpNin, true}, {"%exists", OpExists, true}, {"$exists", OpExists, true},
-		{"%%in", "", false}, {"in", "", false}, {"$regex", "", false}, {"$", "", false}, {"", "", false},
+		{"%%in", "", false}, {"in", "", false}, {"$where", "", false}, {"$regex", OpRegex, true}, {"$", "", false}, {"", "", false},
 		{"$IN", "", false},
 	} {
 		got, ok := compareOp(tc.key)
@@ -125,7 +125,12 @@ func TestValidateHandBuilt(t *testing.T) {
 		expr Expr
 		code string
 	}{
-		{"unknown op", match(&Ops{At: at, Ops: []OpArg{{At: at, Op: "$regex", Arg: lit(value.String("x"))}}}), CodeUnknownOperator},
+		{"unknown op", match(&Ops{At: at, Ops: []OpArg{{At: at, Op: "$where", Arg: lit(value.String("x"))}}}), CodeUnknownOperator},
+		{"regex from an expansion", match(&Ops{At: at, Ops: []OpArg{{At: at, Op: OpRegex, Arg: &ExpansionRef{At: at, Ref: expansion.Ref{Root: expansion.RootUser, Path: []string{"id"}}}}}}), CodeType},
+		{"options alone", match(&Ops{At: at, Ops: []OpArg{{At: at, Op: OpOptions, Arg: lit(value.String("i"))}}}), CodeType},
+		{"regex backreference", match(&Ops{At: at, Ops: []OpArg{{At: at, Op: OpRegex, Arg: lit(value.String(`(a)\1`))}}}), CodeRegexUnsupported},
+		{"elemMatch document operand", match(&ElemMatch{At: at, Cond: &Ops{At: at, Ops: []OpArg{{At: at, Op: OpEq, Arg: &ExpansionRef{At: at, Ref: expansion.Ref{Root: expansion.RootRoot, Path: []string{"b"}}}}}}}), CodePhase},
+		{"elemMatch expansion key", match(&ElemMatch{At: at, Query: &Match{At: at, Left: Left{At: at, Ref: expansion.Ref{Root: expansion.RootUser, Path: []string{"id"}}, Key: "%%user.id"}, Cond: &Equals{At: at, Operand: lit(value.String("u1"))}}}), CodeType},
 		{"in string", match(&Ops{At: at, Ops: []OpArg{{At: at, Op: OpIn, Arg: lit(value.String("x"))}}}), CodeType},
 		{"in user.type", match(&Ops{At: at, Ops: []OpArg{{At: at, Op: OpIn, Arg: &ExpansionRef{At: at, Ref: expansion.Ref{Root: expansion.RootUser, Path: []string{"type"}}}}}}), CodeType},
 		{"exists string", match(&Ops{At: at, Ops: []OpArg{{At: at, Op: OpExists, Arg: lit(value.String("x"))}}}), CodeType},

@@ -59,7 +59,7 @@ func parseRules(f *source.File, legacy bool) (*Collection, error) {
 				return false
 			}
 			if v.Kind != source.Object {
-				p.errorf(v, CodeSchema, "a schema must be an object, got %s", article(v.Kind))
+				p.errorf(v, CodeSchema, "a schema must be an object, got %s", v.Kind.Article())
 				return true
 			}
 			c.InlineSchema = v
@@ -114,7 +114,7 @@ func (p *parser) exportID(key string, n *source.Node) {
 	if n.Kind == source.String || (key == "_id" && isExtJSON(n) && n.Members[0].Key == "$oid") {
 		return
 	}
-	p.errorf(n, CodeSchema, "the exported rule %q must be a string, got %s", key, article(n.Kind))
+	p.errorf(n, CodeSchema, "the exported rule %q must be a string, got %s", key, n.Kind.Article())
 }
 
 // ParseExpr parses one rule expression (a JSON boolean or an expression
@@ -170,7 +170,7 @@ func (p *parser) root() *source.Node {
 		return nil
 	}
 	if n.Kind != source.Object {
-		p.errorf(n, CodeSchema, "the file must hold a JSON object, not %s", article(n.Kind))
+		p.errorf(n, CodeSchema, "the file must hold a JSON object, not %s", n.Kind.Article())
 		return nil
 	}
 	return n
@@ -196,22 +196,12 @@ func (p *parser) errorAt(a At, code, format string, args ...any) {
 	p.errs.Add(source.Errorf(p.f, a.Offset, a.Ptr, code, format, args...))
 }
 
-func article(k source.Kind) string {
-	switch k {
-	case source.Object, source.Array:
-		return "an " + k.String()
-	case source.Null:
-		return "null"
-	}
-	return "a " + k.String()
-}
-
 // object walks the members of a configuration object, calling fn for each;
 // fn returns false for a key it does not know, which is reported as
 // rules/unknown-key with a suggestion from known.
 func (p *parser) object(n *source.Node, fn func(key string, v *source.Node) bool, known ...string) {
 	if n.Kind != source.Object {
-		p.errorf(n, CodeSchema, "want an object, got %s", article(n.Kind))
+		p.errorf(n, CodeSchema, "want an object, got %s", n.Kind.Article())
 		return
 	}
 	for _, m := range n.Members {
@@ -221,23 +211,11 @@ func (p *parser) object(n *source.Node, fn func(key string, v *source.Node) bool
 	}
 }
 
-// suggestKey proposes the known key closest to key (edit distance at most
-// 2, or equal ignoring case, "-" and "_").
+// suggestKey proposes the known key close to key (source.Closest), else
+// lists them.
 func suggestKey(key string, known []string) string {
-	norm := func(s string) string {
-		return strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.ToLower(s))
-	}
-	best, bestD := "", 3
-	for _, k := range known {
-		d := source.EditDistance(key, k)
-		if norm(k) == norm(key) {
-			d = 0
-		}
-		if d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best == "" {
+	best, ok := source.Closest(key, known)
+	if !ok {
 		list := append([]string(nil), known...)
 		sort.Strings(list)
 		return fmt.Sprintf(" (want one of %s)", strings.Join(list, ", "))
@@ -247,7 +225,7 @@ func suggestKey(key string, known []string) string {
 
 func (p *parser) str(n *source.Node) string {
 	if n.Kind != source.String {
-		p.errorf(n, CodeSchema, "want a string, got %s", article(n.Kind))
+		p.errorf(n, CodeSchema, "want a string, got %s", n.Kind.Article())
 		return ""
 	}
 	return n.Str
@@ -255,7 +233,7 @@ func (p *parser) str(n *source.Node) string {
 
 func (p *parser) boolean(n *source.Node) bool {
 	if n.Kind != source.Bool {
-		p.errorf(n, CodeSchema, "want a boolean, got %s", article(n.Kind))
+		p.errorf(n, CodeSchema, "want a boolean, got %s", n.Kind.Article())
 		return false
 	}
 	return n.Bool
@@ -263,7 +241,7 @@ func (p *parser) boolean(n *source.Node) bool {
 
 func (p *parser) array(n *source.Node) []*source.Node {
 	if n.Kind != source.Array {
-		p.errorf(n, CodeSchema, "want an array, got %s", article(n.Kind))
+		p.errorf(n, CodeSchema, "want an array, got %s", n.Kind.Article())
 		return nil
 	}
 	return n.Elems
@@ -288,7 +266,7 @@ func (p *parser) roles(n *source.Node) []*Role {
 // role parses one role (source/mongodb/tables/role-configuration.rst).
 func (p *parser) role(n *source.Node) *Role {
 	if n.Kind != source.Object {
-		p.errorf(n, CodeSchema, "a role must be an object, got %s", article(n.Kind))
+		p.errorf(n, CodeSchema, "a role must be an object, got %s", n.Kind.Article())
 		return nil
 	}
 	r := &Role{At: p.at(n)}
@@ -357,7 +335,7 @@ func (p *parser) perm(n *source.Node) Perm {
 
 func (p *parser) fieldRules(n *source.Node) []*FieldRule {
 	if n.Kind != source.Object {
-		p.errorf(n, CodeSchema, `"fields" must be an object of field names, got %s`, article(n.Kind))
+		p.errorf(n, CodeSchema, `"fields" must be an object of field names, got %s`, n.Kind.Article())
 		return nil
 	}
 	out := make([]*FieldRule, 0, len(n.Members))
@@ -417,7 +395,7 @@ func (p *parser) filters(n *source.Node) []*Filter {
 // filter parses one filter (source/mongodb/tables/query-filter-params.rst).
 func (p *parser) filter(n *source.Node) *Filter {
 	if n.Kind != source.Object {
-		p.errorf(n, CodeSchema, "a filter must be an object, got %s", article(n.Kind))
+		p.errorf(n, CodeSchema, "a filter must be an object, got %s", n.Kind.Article())
 		return nil
 	}
 	f := &Filter{At: p.at(n)}
@@ -430,7 +408,7 @@ func (p *parser) filter(n *source.Node) *Filter {
 			f.ApplyWhen = p.expr(v)
 		case "query":
 			if v.Kind != source.Object {
-				p.errorf(v, CodeSchema, "a filter query must be an object, got %s", article(v.Kind))
+				p.errorf(v, CodeSchema, "a filter query must be an object, got %s", v.Kind.Article())
 				return true
 			}
 			f.Query = p.expr(v)
@@ -459,7 +437,7 @@ func (p *parser) filter(n *source.Node) *Filter {
 
 func (p *parser) projection(n *source.Node) []Projection {
 	if n.Kind != source.Object {
-		p.errorf(n, CodeSchema, "a projection must be an object, got %s", article(n.Kind))
+		p.errorf(n, CodeSchema, "a projection must be an object, got %s", n.Kind.Article())
 		return nil
 	}
 	var out []Projection
@@ -519,7 +497,7 @@ func compareOp(key string) (Op, bool) {
 	switch op := Op("$" + key[1:]); op {
 	case OpEq, OpNe, OpGt, OpGte, OpLt, OpLte, OpIn, OpNin, OpExists:
 		return op, true
-	case OpAll, OpSize, OpType, OpMod:
+	case OpAll, OpSize, OpType, OpMod, OpRegex, OpOptions:
 		return op, key[0] == '$'
 	}
 	return "", false
@@ -557,8 +535,8 @@ func isExtJSONKey(key string) bool {
 
 // The legacy extended JSON regular expression {"$regex": ..., "$options":
 // ...} is deliberately not a literal: {"name": {"$regex": "^a"}} is the
-// MongoDB query operator, which the rule language does not define, and is
-// rejected as rules/unknown-operator. A regular expression literal,
+// MongoDB query operator (OpRegex, checked by Validate). A regular
+// expression literal,
 // {"$regularExpression": {"pattern": ..., "options": ...}}, is refused as
 // rules/regex (see CodeRegex).
 
@@ -583,7 +561,7 @@ func (p *parser) expr(n *source.Node) Expr {
 		return &Bool{At: p.at(n), Value: n.Bool}
 	case source.Object:
 	default:
-		p.errorf(n, CodeType, "an expression must be true, false or an object, got %s", article(n.Kind))
+		p.errorf(n, CodeType, "an expression must be true, false or an object, got %s", n.Kind.Article())
 		return &Bool{At: p.at(n), Value: false}
 	}
 	args := make([]Expr, 0, len(n.Members))
@@ -662,7 +640,7 @@ func (p *parser) expansionErr(at At, err error) {
 
 func (p *parser) logical(_ At, key string, v *source.Node) Expr {
 	if v.Kind != source.Array {
-		p.errorf(v, CodeType, "%s expects an array of expressions, got %s", key, article(v.Kind))
+		p.errorf(v, CodeType, "%s expects an array of expressions, got %s", key, v.Kind.Article())
 		return nil
 	}
 	args := make([]Expr, 0, len(v.Elems))
@@ -680,20 +658,13 @@ func (p *parser) logical(_ At, key string, v *source.Node) Expr {
 	}
 }
 
-// suggestOp proposes the known operator closest to key, only when it is
-// close: at most one edit for every three characters of the name after
-// its "$" or "%" ("$exist" -> "$exists", "$exsits" -> "$exists"), so that
-// "$all" does not suggest "$lt", nor "$bad" "$and".
+// suggestOp proposes the known operator close to key (source.Closest: at
+// most one edit for every three characters of the name after its "$" or
+// "%", so that "$all" would not suggest "$lt", nor "$bad" "$and").
 func suggestOp(key string) string {
-	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "$type", "$mod", "$not", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString, CallFunction}
-	best, bestD := "", 3
-	for _, k := range known {
-		d := source.EditDistance(strings.ToLower(key), strings.ToLower(k))
-		if d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best == "" || best == key || 3*bestD > len(key)-1 {
+	known := []string{"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$all", "$size", "$type", "$mod", "$regex", "$options", "$not", "$elemMatch", "%and", "%or", "$and", "$or", "$nor", CallStringToOid, CallOidToString, CallStringToUuid, CallUuidToString, CallFunction}
+	best, ok := source.Closest(key, known)
+	if !ok {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
@@ -728,6 +699,9 @@ func (p *parser) cond(n *source.Node) Cond {
 	if len(n.Members) == 1 && first == opNot {
 		return p.not(n.Members[0].Value)
 	}
+	if len(n.Members) == 1 && first == opElemMatch {
+		return p.elemMatch(n.Members[0].Value)
+	}
 	ops := &Ops{At: p.at(n)}
 	bad := false
 	for _, m := range n.Members {
@@ -738,7 +712,7 @@ func (p *parser) cond(n *source.Node) Cond {
 			switch {
 			case !isOperatorKey(m.Key):
 				p.errorAt(at, CodeType, "an object mixes operator %q and field %q", first, m.Key)
-			case isLogical(m.Key) || isCall(m.Key) || m.Key == opNot:
+			case isLogical(m.Key) || isCall(m.Key) || m.Key == opNot || m.Key == opElemMatch:
 				p.errorAt(at, CodeUnknownOperator, "%s must be the only key of its object", m.Key)
 			default:
 				p.errorAt(at, CodeUnknownOperator, "unknown operator %q%s", m.Key, suggestOp(m.Key))
@@ -788,6 +762,34 @@ func (p *parser) checkOpArg(op Op, spelled string, arg Operand) {
 	}
 }
 
+// opElemMatch is the array operator whose elements are tested
+// (ElemMatch).
+const opElemMatch = "$elemMatch"
+
+// elemMatch parses the value of {"$elemMatch": ...}: an object, its first
+// key choosing the operator form (an operator that is not logical nor a
+// call: Cond) or the query form (Query), as the server chooses
+// (the MongoDB manual, $elemMatch).
+func (p *parser) elemMatch(v *source.Node) Cond {
+	if v.Kind != source.Object || isExtJSON(v) {
+		p.errorf(v, CodeType, "$elemMatch expects an object, got %s", v.Kind.Article())
+		return nil
+	}
+	em := &ElemMatch{At: p.at(v)}
+	if len(v.Members) > 0 && isOperatorKey(v.Members[0].Key) && !isLogical(v.Members[0].Key) {
+		if isCall(v.Members[0].Key) {
+			p.errorf(v, CodeType, "$elemMatch expects operators or a query, got %s", v.Members[0].Key)
+			return nil
+		}
+		if em.Cond = p.cond(v); em.Cond == nil {
+			return nil
+		}
+		return em
+	}
+	em.Query = p.expr(v)
+	return em
+}
+
 // opNot is the condition-level negation of one operator object.
 const opNot = "$not"
 
@@ -796,7 +798,7 @@ const opNot = "$not"
 // manual's other form, a regular expression, is refused as regexes are.
 func (p *parser) not(v *source.Node) Cond {
 	if v.Kind != source.Object || len(v.Members) == 0 || isExtJSON(v) || !isOperatorKey(v.Members[0].Key) || isCall(v.Members[0].Key) {
-		p.errorf(v, CodeType, "$not expects an object of operators, got %s", article(v.Kind))
+		p.errorf(v, CodeType, "$not expects an object of operators, got %s", v.Kind.Article())
 		return nil
 	}
 	sub := p.cond(v)
@@ -808,7 +810,7 @@ func (p *parser) not(v *source.Node) Cond {
 
 func (p *parser) condLogic(key string, v *source.Node) Cond {
 	if v.Kind != source.Array {
-		p.errorf(v, CodeType, "%s expects an array of conditions, got %s", key, article(v.Kind))
+		p.errorf(v, CodeType, "%s expects an array of conditions, got %s", key, v.Kind.Article())
 		return nil
 	}
 	c := &CondLogic{At: p.at(v), Op: key}
@@ -978,7 +980,7 @@ func (p *parser) call(op string, v *source.Node, at At) Operand {
 		}
 	case CallFunction:
 		if v.Kind != source.Object {
-			p.errorf(v, CodeType, `%%function expects {"name": ..., "arguments": [...]}, got %s`, article(v.Kind))
+			p.errorf(v, CodeType, `%%function expects {"name": ..., "arguments": [...]}, got %s`, v.Kind.Article())
 			return c
 		}
 		hasName := false

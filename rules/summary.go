@@ -172,6 +172,11 @@ func condString(c Cond) string {
 			parts[i] = condString(a)
 		}
 		return c.Op + "[" + strings.Join(parts, "; ") + "]"
+	case *ElemMatch:
+		if c.Cond != nil {
+			return "$elemMatch " + condString(c.Cond)
+		}
+		return "$elemMatch (" + exprString(c.Query) + ")"
 	}
 	return fmt.Sprintf("<%T>", c)
 }

@@ -409,11 +409,18 @@ func (v *validator) cond(c Cond, ctx context, left Left) {
 				if kind, from, ok := operandKind(o.Arg); ok && kind != "boolean" && kind != "number" {
 					v.errorAt(o.Arg.Loc(), CodeType, "%s expects a boolean, got %s%s", spelled, kind, from)
 				}
+			case OpRegex, OpOptions:
+				if _, ok := stringLiteral(o.Arg); !ok {
+					v.errorAt(o.Arg.Loc(), CodeType, "%s expects a string written in the rules, got %s", spelled, operandDesc(o.Arg))
+				}
 			default:
 				v.errorAt(o.At, CodeUnknownOperator, "unknown operator %q", spelled)
 			}
 			v.operand(o.Arg, ctx)
 		}
+		v.regex(c)
+	case *ElemMatch:
+		v.elemMatch(c, ctx, left)
 	case *CondLogic:
 		switch c.Op {
 		case "%and", "$and", "%or", "$or", "$nor", opNot:
@@ -424,6 +431,91 @@ func (v *validator) cond(c Cond, ctx context, left Left) {
 			v.cond(a, ctx, left)
 		}
 	}
+}
+
+// elemMatch checks an $elemMatch: its left side a document field, the
+// fields of its query form plain names of the element, and no operand
+// inside reading a document (%%root, %%prevRoot, %%this, %%prev): the
+// element is the only document value in it (fail closed: the docs say
+// nothing of those expansions there).
+func (v *validator) elemMatch(c *ElemMatch, ctx context, left Left) {
+	if left.Ref.Root != expansion.RootRoot || len(left.Ref.Path) == 0 {
+		v.errorAt(c.At, CodeType, "$elemMatch tests the elements of a document field, not of %s", left.Ref.String())
+	}
+	if c.Cond != nil {
+		v.cond(c.Cond, ctx, left)
+	}
+	if c.Query != nil {
+		v.expr(c.Query, ctx)
+	}
+	Walk(c, func(n Node) bool {
+		switch n := n.(type) {
+		case *Match:
+			if !n.Left.Implicit {
+				v.errorAt(n.Left.At, CodeType, "inside $elemMatch a key names a field of the element; %q is not a field name", n.Left.Key)
+			}
+		case *ExpansionRef:
+			switch n.Ref.Root {
+			case expansion.RootRoot, expansion.RootPrevRoot, expansion.RootThis, expansion.RootPrev:
+				v.errorAt(n.At, CodePhase, "inside $elemMatch operands are request values; %s reads a document", n.Ref.String())
+			}
+		case *ElemMatch:
+			return n == c // nested ones check themselves
+		}
+		return true
+	})
+}
+
+// regex checks the $regex and $options of an operator object: $options
+// only beside $regex, and the pair accepted by value.CompileRegex
+// (CodeRegexUnsupported otherwise).
+func (v *validator) regex(c *Ops) {
+	re, opts := -1, -1
+	for i, o := range c.Ops {
+		switch o.Op {
+		case OpRegex:
+			re = i
+		case OpOptions:
+			opts = i
+		}
+	}
+	if re < 0 {
+		if opts >= 0 {
+			v.errorAt(c.Ops[opts].At, CodeType, "$options without $regex in the same object")
+		}
+		return
+	}
+	pattern, ok := stringLiteral(c.Ops[re].Arg)
+	options := ""
+	if opts >= 0 {
+		options, ok = stringLiteral(c.Ops[opts].Arg)
+	}
+	if !ok {
+		return // reported above
+	}
+	if _, err := value.CompileRegex(pattern, options); err != nil {
+		v.errorAt(c.Ops[re].Arg.Loc(), CodeRegexUnsupported, "$regex: %s is not in the syntax PCRE (the server) and Go's RE2 read alike", strings.TrimPrefix(err.Error(), value.ErrRegexUnsupported.Error()+": "))
+	}
+}
+
+// stringLiteral returns the string of a string literal.
+func stringLiteral(o Operand) (string, bool) {
+	if lit, ok := o.(*Literal); ok {
+		return lit.Value.StringOK()
+	}
+	return "", false
+}
+
+// operandDesc describes an operand for a message: its kind and where it
+// comes from.
+func operandDesc(o Operand) string {
+	if kind, from, ok := operandKind(o); ok {
+		return kind + from
+	}
+	if e, ok := o.(*ExpansionRef); ok {
+		return e.Ref.String()
+	}
+	return "a computed value"
 }
 
 func (v *validator) operand(o Operand, ctx context) {
@@ -487,13 +579,8 @@ func (v *validator) suggestFunc(name string) string {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := source.EditDistance(strings.ToLower(name), strings.ToLower(n)); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if best == "" {
+	best, ok := source.Closest(name, names)
+	if !ok {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)

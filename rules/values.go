@@ -124,7 +124,7 @@ func loadValues(fsys fs.FS, app *App, errs *source.ErrorList) {
 					if n.Kind == source.String {
 						app.Environment = n.Str
 					} else {
-						errs.Add(n.Errorf(CodeSchema, `"environment" must be a string (an environment name), got %s`, article(n.Kind)))
+						errs.Add(n.Errorf(CodeSchema, `"environment" must be a string (an environment name), got %s`, n.Kind.Article()))
 					}
 				}
 			}
@@ -168,7 +168,7 @@ func parseValue(f *source.File, stem string) (*Value, error) {
 		case n == nil:
 			p.errorf(root, CodeRequired, `a value with "from_secret": true needs "value": the name of the secret`)
 		case n.Kind != source.String:
-			p.errorf(n, CodeSchema, `the "value" of a secret value is the secret's name, a string; got %s`, article(n.Kind))
+			p.errorf(n, CodeSchema, `the "value" of a secret value is the secret's name, a string; got %s`, n.Kind.Article())
 		default:
 			v.Secret = n.Str
 		}
@@ -195,7 +195,7 @@ func parseEnvironment(f *source.File, stem string) (*Environment, error) {
 			return false
 		}
 		if n.Kind != source.Object {
-			p.errorf(n, CodeSchema, `"values" must be an object {"<value name>": <value>}, got %s`, article(n.Kind))
+			p.errorf(n, CodeSchema, `"values" must be an object {"<value name>": <value>}, got %s`, n.Kind.Article())
 		} else {
 			env.Values = n.Raw()
 		}
@@ -254,7 +254,7 @@ func (a *App) Inputs(in expansion.Inputs, tag string) (expansion.Inputs, error) 
 			switch m.Key {
 			case "tag":
 				if m.Value.Kind != source.String {
-					return in, fmt.Errorf("rules: environment.tag must be a string, got %s", article(m.Value.Kind))
+					return in, fmt.Errorf("rules: environment.tag must be a string, got %s", m.Value.Kind.Article())
 				}
 				tag = m.Value.Str
 			case "values":
@@ -322,7 +322,7 @@ func jsonObject(data []byte, what string) (*source.Node, error) {
 		return nil, fmt.Errorf("rules: %s: %w", what, err)
 	}
 	if root.Kind != source.Object {
-		return nil, fmt.Errorf("rules: %s must be a JSON object, got %s", what, article(root.Kind))
+		return nil, fmt.Errorf("rules: %s must be a JSON object, got %s", what, root.Kind.Article())
 	}
 	return root, nil
 }

@@ -112,6 +112,13 @@ func Walk(n Node, fn func(Node) bool) {
 		for _, c := range n.Args {
 			Walk(c, fn)
 		}
+	case *ElemMatch:
+		if n.Cond != nil {
+			Walk(n.Cond, fn)
+		}
+		if n.Query != nil {
+			Walk(n.Query, fn)
+		}
 	case OpArg:
 		if n.Arg != nil {
 			Walk(n.Arg, fn)

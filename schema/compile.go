@@ -257,22 +257,12 @@ func (cp *compiler) warnKey(m source.Member, ptr source.Pointer, code, format st
 	cp.diags.Add(e)
 }
 
-func article(k source.Kind) string {
-	switch k {
-	case source.Object, source.Array:
-		return "an " + k.String()
-	case source.Null:
-		return "null"
-	}
-	return "a " + k.String()
-}
-
 // node compiles the schema document n; path is the fixed field path of
 // the value it describes (nil under items and additionalProperties,
 // where "validate" has no fixed %%this).
 func (cp *compiler) node(n *source.Node, path []string) *node {
 	if n.Kind != source.Object {
-		cp.errorf(n, n.Ptr, CodeType, "a schema must be an object, got %s", article(n.Kind))
+		cp.errorf(n, n.Ptr, CodeType, "a schema must be an object, got %s", n.Kind.Article())
 		return nil
 	}
 	s := &node{ptr: n.Ptr}
@@ -289,7 +279,7 @@ func (cp *compiler) node(n *source.Node, path []string) *node {
 		case "enum":
 			s.enumPtr = v.Ptr
 			if v.Kind != source.Array || len(v.Elems) == 0 {
-				cp.errorf(v, v.Ptr, CodeType, "enum must be a non-empty array, got %s", article(v.Kind))
+				cp.errorf(v, v.Ptr, CodeType, "enum must be a non-empty array, got %s", v.Kind.Article())
 				continue
 			}
 			for _, e := range v.Elems {
@@ -302,24 +292,24 @@ func (cp *compiler) node(n *source.Node, path []string) *node {
 			}
 		case "title", "description":
 			if v.Kind != source.String {
-				cp.errorf(v, v.Ptr, CodeType, "%s must be a string, got %s", m.Key, article(v.Kind))
+				cp.errorf(v, v.Ptr, CodeType, "%s must be a string, got %s", m.Key, v.Kind.Article())
 			}
 		case "required":
 			s.reqPtr = v.Ptr
 			if v.Kind != source.Array {
-				cp.errorf(v, v.Ptr, CodeType, "required must be an array of field names, got %s", article(v.Kind))
+				cp.errorf(v, v.Ptr, CodeType, "required must be an array of field names, got %s", v.Kind.Article())
 				continue
 			}
 			for _, e := range v.Elems {
 				if e.Kind != source.String {
-					cp.errorf(e, e.Ptr, CodeType, "required must hold field names, got %s", article(e.Kind))
+					cp.errorf(e, e.Ptr, CodeType, "required must hold field names, got %s", e.Kind.Article())
 					continue
 				}
 				s.required = append(s.required, e.Str)
 			}
 		case "properties":
 			if v.Kind != source.Object {
-				cp.errorf(v, v.Ptr, CodeType, "properties must be an object, got %s", article(v.Kind))
+				cp.errorf(v, v.Ptr, CodeType, "properties must be an object, got %s", v.Kind.Article())
 				continue
 			}
 			for _, pm := range v.Members {
@@ -402,13 +392,8 @@ func (cp *compiler) node(n *source.Node, path []string) *node {
 }
 
 func suggest(key string) string {
-	best, bestD := "", 3
-	for _, k := range keywords {
-		if d := source.EditDistance(strings.ToLower(key), strings.ToLower(k)); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best == "" {
+	best, ok := source.Closest(key, keywords)
+	if !ok {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
@@ -422,7 +407,7 @@ func (cp *compiler) types(s *node, v *source.Node) {
 	}
 	one := func(e *source.Node) {
 		if e.Kind != source.String {
-			cp.errorf(e, e.Ptr, CodeType, "%s must name a type, got %s", s.typeKw, article(e.Kind))
+			cp.errorf(e, e.Ptr, CodeType, "%s must name a type, got %s", s.typeKw, e.Kind.Article())
 			return
 		}
 		k, ok := table[e.Str]
@@ -464,13 +449,13 @@ func (cp *compiler) boolOrSchema(v *source.Node) (*node, bool) {
 	case source.Object:
 		return cp.node(v, nil), false
 	}
-	cp.errorf(v, v.Ptr, CodeType, "want a boolean or a schema, got %s", article(v.Kind))
+	cp.errorf(v, v.Ptr, CodeType, "want a boolean or a schema, got %s", v.Kind.Article())
 	return nil, false
 }
 
 func (cp *compiler) boolean(v *source.Node) bool {
 	if v.Kind != source.Bool {
-		cp.errorf(v, v.Ptr, CodeType, "want a boolean, got %s", article(v.Kind))
+		cp.errorf(v, v.Ptr, CodeType, "want a boolean, got %s", v.Kind.Article())
 		return false
 	}
 	return v.Bool

@@ -30,6 +30,18 @@ func (k Kind) String() string {
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
 
+// Article is the kind with its article, for diagnostics: "an object",
+// "an array", "a string", "null".
+func (k Kind) Article() string {
+	switch k {
+	case Object, Array:
+		return "an " + k.String()
+	case Null:
+		return "null"
+	}
+	return "a " + k.String()
+}
+
 // Node is one JSON value of a parsed document, with its place: the byte
 // offsets of its first byte and one past its last, and its JSON pointer.
 // Object members keep their order and the offsets of their keys, so

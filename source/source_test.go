@@ -320,3 +320,8 @@ func BenchmarkParseJSON(b *testing.B) {
 		}
 	}
 }
+
+func ExampleKind_Article() {
+	fmt.Println(Object.Article(), "/", String.Article(), "/", Null.Article())
+	// Output: an object / a string / null
+}

@@ -2,7 +2,8 @@
 // the BSON comparison order, equality, canonical keys and sets, dotted
 // paths with MongoDB's array traversal, and the query operators $eq, $ne,
 // $in, $nin, $exists, $gt, $gte, $lt, $lte, $all, $size, $type (its
-// alias table included) and $mod. It is the one home of these
+// alias table included), $mod and $regex (the syntax PCRE and RE2 read
+// alike). It is the one home of these
 // semantics and the evaluator's hot path: a document is a Value
 // (FromDocument, no copy), and comparisons, field lookups and matches do
 // not allocate.
@@ -40,6 +41,8 @@
 //	| Types, TypesOK   | the BSON types a $type operand names (aliases, numbers, arrays of them) |
 //	| MatchType        | {p: {$type: ts}}; a Missing candidate has no type                       |
 //	| MatchMod, ModOK  | {p: {$mod: [d, r]}}: numbers truncated toward zero; ModOK reads [d, r]  |
+//	| CompileRegex, Pattern | a $regex pattern and options, when PCRE and Go's RE2 read them alike |
+//	| MatchRegex       | {p: {$regex: r}}: string candidates; a stored regex compares whole    |
 //	| StringToUUID     | %stringToUuid: the 8-4-4-4-12 hex string to a UUID (binary subtype 4)   |
 //	| UUIDToString     | %uuidToString: a UUID to its lowercase string                           |
 //	| type bracketing  | $gt/$gte/$lt/$lte compare only candidates of the operand's type class   |

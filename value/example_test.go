@@ -272,3 +272,22 @@ func ExampleModOK() {
 	// Output:
 	// false
 }
+
+func ExampleCompileRegex() {
+	re, err := value.CompileRegex(`^al`, "i")
+	fmt.Println(re.Source, re.Options, err)
+	_, err = value.CompileRegex(`(a)\1`, "")
+	fmt.Println(err)
+	// Output:
+	// ^al i <nil>
+	// value: regular expression not supported: the escape \1 at offset 3 of "(a)\\1"
+}
+
+func ExampleMatchRegex() {
+	var doc bson.Raw
+	_ = bson.UnmarshalExtJSON([]byte(`{"tags":[1, "Blue"]}`), false, &doc)
+	re, _ := value.CompileRegex(`^bl`, "i")
+	fmt.Println(value.MatchRegex(value.FromDocument(doc), value.ParsePath("tags"), re))
+	// Output:
+	// true
+}

@@ -228,3 +228,73 @@ func TestEvalHelpListsEveryReason(t *testing.T) {
 		}
 	}
 }
+
+// realworld is the folder of real App Services exports beside the
+// repository (../shared/realworld from its root; see its SOURCES.md).
+var realworld = filepath.Join("..", "..", "..", "shared", "realworld")
+
+// TestRealWorldInitTestsThenTest runs init-tests, then test, on a
+// temporary copy of every real export: none ships fixtures, so init-tests
+// derives them from the schemas and rules, and the suite it writes must
+// pass as written.
+func TestRealWorldInitTestsThenTest(t *testing.T) {
+	entries, err := os.ReadDir(realworld)
+	if err != nil {
+		t.Skipf("SKIPPED: the real-world exports are not at %s (%v); this test needs them", realworld, err)
+	}
+	apps := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		apps++
+		t.Run(e.Name(), func(t *testing.T) {
+			app := copyApp(t, filepath.Join(realworld, e.Name()))
+			var out, errb bytes.Buffer
+			if code := run([]string{"init-tests", app}, nil, &out, &errb); code != exitOK {
+				t.Fatalf("init-tests: exit %d\n%s%s", code, out.String(), errb.String())
+			}
+			if !strings.Contains(out.String(), "derived from the schemas") {
+				t.Errorf("init-tests did not derive fixtures:\n%s", out.String())
+			}
+			generated := lastLine(strings.TrimSuffix(out.String(), lastLine(out.String())+"\n"))
+			out.Reset()
+			errb.Reset()
+			if code := run([]string{"test", app}, nil, &out, &errb); code != exitOK {
+				t.Fatalf("test after init-tests: exit %d\n%s%s", code, out.String(), errb.String())
+			}
+			m := summaryLine.FindStringSubmatch(lastLine(out.String()))
+			if m == nil || m[2] != "0" || m[1] == "0" {
+				t.Fatalf("last line %q, want \"N passed, 0 failed\" with N > 0", lastLine(out.String()))
+			}
+			t.Logf("%s; test: %s", generated[strings.LastIndex(generated, ": ")+2:], lastLine(out.String()))
+			// The derived documents are valid: no user's write of the
+			// document derived for them is denied for breaking the
+			// schema (a "validate" expression may still deny others).
+			out.Reset()
+			run([]string{"test", "--json", app}, nil, &out, &errb)
+			var rep struct {
+				Tests []struct {
+					Name, User, Document string
+					Checks               []struct{ Action, Reason string }
+				}
+			}
+			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rep.Tests {
+				if r.Document != r.User+"-doc" {
+					continue
+				}
+				for _, c := range r.Checks {
+					if c.Reason == string(evaluator.ReasonSchema) {
+						t.Errorf("%s: %s denied by the schema: the derived document breaks it", r.Name, c.Action)
+					}
+				}
+			}
+		})
+	}
+	if apps < 28 {
+		t.Errorf("%d apps under %s, want the 28 of SOURCES.md", apps, realworld)
+	}
+}

@@ -40,6 +40,6 @@
 // The commands are thin: check is rules.LoadApp and rules.Validate; eval is
 // evaluator.Program.Evaluate; filter is ReadFilter or WriteFilter with
 // mql.And; test and init-tests are fixtures.Load, fixtures.Run and
-// fixtures.Generate. The CLI itself is run(args, stdin, stdout, stderr),
+// fixtures.Generate (after fixtures.Derive on an export with no fixtures). The CLI itself is run(args, stdin, stdout, stderr),
 // tested in-process with the golden cases of testdata/*.txtar.
 package main

@@ -2,15 +2,21 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
+	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/fixtures"
+	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/value"
 )
 
 var initTestsCmd = &command{
@@ -25,6 +31,14 @@ read, write, insert, delete and search, and the fields the user may read and
 write. It is the migration path from App Services: freeze today's behaviour,
 review every expectation (each one the rules get wrong is a bug to fix, or an
 expectation to correct), then change rules under test.
+
+An app with neither fixture file (a bare export) gets them first: users
+"member" (whose %%user claims are the values the rules compare them to),
+"outsider" and, when the rules read custom data, "no-custom-data"; and for
+each namespace with rules or a schema, a document per user whose fields
+follow schema.json and the fields the rules compare to claims and constants.
+A JavaScript %function the rules call is stubbed with the result true: the
+suite records it in its "functions" and holds only for that result.
 
 The suite is written to APP/tests/generated.json unless --out says otherwise
 (a path relative to APP). An existing file is kept unless --force is given.
@@ -59,17 +73,13 @@ func (c *cli) initTests(args []string) int {
 	if !strings.HasSuffix(rel, ".json") {
 		return c.usageErr(initTestsCmd, "--out %s: the file must end in .json", *out)
 	}
-	_, prog, ok := c.loadProgram(initTestsCmd, dir)
+	app, prog, ok := c.loadProgram(initTestsCmd, dir)
 	if !ok {
 		return exitUsage
 	}
 	suite, err := fixtures.Load(os.DirFS(dir))
 	if err != nil {
 		c.fixtureErr(initTestsCmd, err, suite)
-		return exitUsage
-	}
-	if len(suite.Users) == 0 || len(suite.Namespaces) == 0 {
-		fmt.Fprintf(c.stderr, "rulegate init-tests: %s needs fixture users (%s) and documents (%s) to generate tests from\n", dir, fixtures.UsersFile, fixtures.DocumentsFile)
 		return exitUsage
 	}
 	target := filepath.Join(dir, filepath.FromSlash(rel))
@@ -80,7 +90,19 @@ func (c *cli) initTests(args []string) int {
 		fmt.Fprintf(c.stderr, "rulegate init-tests: %v\n", err)
 		return exitUsage
 	}
-	data, n, err := fixtures.Generate(context.Background(), suite, prog)
+	var stubs map[string]json.RawMessage
+	derived := !exists(dir, fixtures.UsersFile) && !exists(dir, fixtures.DocumentsFile)
+	if derived {
+		// A bare export: fixtures from its schemas and rules first.
+		if suite, prog, stubs, ok = c.deriveFixtures(dir, app); !ok {
+			return exitUsage
+		}
+	}
+	if len(suite.Users) == 0 || len(suite.Namespaces) == 0 {
+		fmt.Fprintf(c.stderr, "rulegate init-tests: %s needs fixture users (%s) and documents (%s) to generate tests from\n", dir, fixtures.UsersFile, fixtures.DocumentsFile)
+		return exitUsage
+	}
+	data, n, err := fixtures.Generate(context.Background(), suite, prog, fixtures.WithFunctions(stubs))
 	if err != nil {
 		fmt.Fprintf(c.stderr, "rulegate init-tests: %v\n", err)
 		return exitUsage
@@ -93,9 +115,72 @@ func (c *cli) initTests(args []string) int {
 		fmt.Fprintf(c.stderr, "rulegate init-tests: %v\n", err)
 		return exitUsage
 	}
+	if derived {
+		fmt.Fprintf(c.stdout, "wrote %s and %s: derived from the schemas and the fields and claims the rules name\n",
+			filepath.Join(dir, fixtures.UsersFile), filepath.Join(dir, fixtures.DocumentsFile))
+	}
+	for _, name := range sortedNames(stubs) {
+		fmt.Fprintf(c.stdout, "stubbed %%function %s with the result %s (\"functions\" in %s): the expectations hold only for that result\n", name, stubs[name], rel)
+	}
 	fmt.Fprintf(c.stdout, "wrote %s: %s from %s and %s\nReview every expectation, then run: rulegate test %s\n",
 		target, plural(n, "test"), plural(len(suite.Users), "user"), plural(countDocs(suite), "document"), dir)
 	return exitOK
+}
+
+// deriveFixtures writes the fixtures fixtures.Derive makes of app, loads
+// them, and compiles the program again with the function stubs they need.
+func (c *cli) deriveFixtures(dir string, app *rules.App) (*fixtures.Suite, *evaluator.Program, map[string]json.RawMessage, bool) {
+	d, err := fixtures.Derive(app)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "rulegate init-tests: %v\n", err)
+		return nil, nil, nil, false
+	}
+	if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(fixtures.UsersFile)), 0o755); err != nil {
+		fmt.Fprintf(c.stderr, "rulegate init-tests: %v\n", err)
+		return nil, nil, nil, false
+	}
+	for name, data := range map[string][]byte{fixtures.UsersFile: d.Users, fixtures.DocumentsFile: d.Documents} {
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), data, 0o644); err != nil {
+			fmt.Fprintf(c.stderr, "rulegate init-tests: %v\n", err)
+			return nil, nil, nil, false
+		}
+	}
+	suite, err := fixtures.Load(os.DirFS(dir))
+	if err != nil {
+		c.fixtureErr(initTestsCmd, err, suite)
+		return nil, nil, nil, false
+	}
+	funcs := map[string]evaluator.Func{}
+	for name, raw := range d.Functions {
+		v, err := expansion.JSONValue(raw)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "rulegate init-tests: the stub of %s: %v\n", name, err)
+			return nil, nil, nil, false
+		}
+		funcs[name] = func(context.Context, []value.Value, evaluator.FuncEnv) (value.Value, error) { return v, nil }
+	}
+	_, prog, ok := c.loadProgramWith(initTestsCmd, dir, funcs)
+	return suite, prog, d.Functions, ok
+}
+
+// exists tells whether the fixture file name (or its YAML form) is in dir.
+func exists(dir, name string) bool {
+	base := strings.TrimSuffix(name, ".json")
+	for _, ext := range []string{".json", ".yaml", ".yml"} {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(base+ext))); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedNames(m map[string]json.RawMessage) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func countDocs(s *fixtures.Suite) int {
