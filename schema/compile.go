@@ -43,7 +43,12 @@ type Schema struct {
 	// path (under items, additionalProperties): Validate refuses every
 	// document rather than skip it (fail closed). Nil when none.
 	blind *node
-	file  string
+	// unenforced is the first keyword rulegate does not enforce
+	// (unsupported) and where it is: Validate refuses every document
+	// rather than leave the constraint unchecked (fail closed).
+	unenforced    string
+	unenforcedPtr source.Pointer
+	file          string
 }
 
 // Expression is a "validate" expression of a schema: a rule expression
@@ -115,7 +120,9 @@ var jsonTypes = map[string]kind{
 }
 
 // unsupported are the keywords of the schema language that rulegate does
-// not enforce; Compile warns about each (CodeUnsupported).
+// not enforce; Compile warns about each (CodeUnsupported), and a schema
+// holding one refuses every write (fail closed: {"not": {"enum":
+// ["admin"]}} left unchecked would let a user write "admin").
 var unsupported = map[string]bool{
 	"pattern": true, "patternProperties": true, "dependencies": true,
 	"multipleOf": true, "allOf": true, "anyOf": true, "oneOf": true,
@@ -382,7 +389,10 @@ func (cp *compiler) node(n *source.Node, path []string) *node {
 		default:
 			at := n.Ptr.Key(m.Key)
 			if unsupported[m.Key] {
-				cp.warnKey(m, at, CodeUnsupported, "rulegate does not enforce %q: the constraint is not checked on writes", m.Key)
+				cp.warnKey(m, at, CodeUnsupported, "rulegate does not enforce %q: every write to the collection is refused (fail closed)", m.Key)
+				if cp.s.unenforced == "" {
+					cp.s.unenforced, cp.s.unenforcedPtr = m.Key, at
+				}
 				continue
 			}
 			cp.warnKey(m, at, CodeUnknownKey, "%q is not a keyword of the schema language; it constrains nothing%s", m.Key, suggest(m.Key))

@@ -63,7 +63,9 @@
 // Not enforced, reported as schema/unsupported so that check says so:
 // pattern (MongoDB matches PCRE, which rulegate does not implement; see
 // rules/regex), patternProperties, dependencies, multipleOf, allOf, anyOf,
-// oneOf and not. A write is checked without them.
+// oneOf and not. A schema holding one refuses every write to its
+// collection (fail closed): left unchecked, {"not": {"enum": ["admin"]}}
+// would let a user write "admin". No real export in the corpus uses them.
 //
 // A "validate" expression under items or additionalProperties has no
 // fixed field for %%this and %%prev: it is reported as schema/unsupported

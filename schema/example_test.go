@@ -26,7 +26,7 @@ func ExampleCompile() {
 	fmt.Println(diags)
 	// Output:
 	// true
-	// schema.json:5:36: /properties/name/pattern: warning: rulegate does not enforce "pattern": the constraint is not checked on writes (schema/unsupported)
+	// schema.json:5:36: /properties/name/pattern: warning: rulegate does not enforce "pattern": every write to the collection is refused (fail closed) (schema/unsupported)
 }
 
 func ExampleSchema_Validate() {

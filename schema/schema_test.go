@@ -97,7 +97,7 @@ func TestCompileDiagnostics(t *testing.T) {
 		{`{"type": "integer"}`, `schema.json:1:10: /type: unknown type "integer"`},
 		{`{"bsonType": "object", "type": "object"}`, `/type: bsonType and type cannot be used together (schema/type)`},
 		{`{"bsonType": "string"}`, `/bsonType: the root schema must describe an object (a document), not string (schema/root)`},
-		{`{"properties": {"a": {"pattern": "^x"}}}`, `schema.json:1:23: /properties/a/pattern: warning: rulegate does not enforce "pattern": the constraint is not checked on writes (schema/unsupported)`},
+		{`{"properties": {"a": {"pattern": "^x"}}}`, `schema.json:1:23: /properties/a/pattern: warning: rulegate does not enforce "pattern": every write to the collection is refused (fail closed) (schema/unsupported)`},
 		{`{"requried": ["a"]}`, `/requried: warning: "requried" is not a keyword of the schema language; it constrains nothing (did you mean "required"?) (schema/unknown-key)`},
 		{`{"properties": {"a": {"bsonType": "boolean"}}}`, `(schema/spelling)`},
 		{`{"properties": {"a": {"validate": {"$foo": 1}}}}`, `(rules/unknown-operator)`},
@@ -120,6 +120,24 @@ func TestBlindValidateRefusesWrites(t *testing.T) {
 	}
 	if err := s.Validate(doc(t, `{}`)); !errors.Is(err, schema.ErrInvalid) {
 		t.Fatalf("want every write refused, got %v", err)
+	}
+}
+
+// TestUnenforcedKeywordRefusesWrites: a keyword rulegate does not enforce
+// ("not", "pattern", "anyOf", ...) refuses every write to the collection
+// (fail closed): {"not": {"enum": ["admin"]}} left unchecked would let a
+// user write role "admin".
+func TestUnenforcedKeywordRefusesWrites(t *testing.T) {
+	for _, kw := range []string{`"not": {"enum": ["admin"]}`, `"pattern": "^u"`, `"anyOf": [{"bsonType": "string"}]`, `"allOf": []`, `"oneOf": []`, `"multipleOf": 2`} {
+		s, diags := compile(t, `{"properties": {"role": {`+kw+`}}}`)
+		if s == nil || len(diags.Warnings()) != 1 || !strings.Contains(diags.Error(), "every write to the collection is refused") {
+			t.Fatalf("%s: want a schema with one warning saying writes are refused, got %v", kw, diags)
+		}
+		for _, d := range []string{`{"role": "admin"}`, `{"role": "user"}`, `{}`} {
+			if err := s.Validate(doc(t, d)); !errors.Is(err, schema.ErrInvalid) {
+				t.Errorf("%s: Validate(%s) = %v, want every write refused", kw, d, err)
+			}
+		}
 	}
 }
 
@@ -225,7 +243,7 @@ func TestCheckApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := schema.Check(app).Error()
-	want := `data_sources/mongodb-atlas/db/coll/schema.json:1:23: /properties/a/pattern: warning: rulegate does not enforce "pattern": the constraint is not checked on writes (schema/unsupported)`
+	want := `data_sources/mongodb-atlas/db/coll/schema.json:1:23: /properties/a/pattern: warning: rulegate does not enforce "pattern": every write to the collection is refused (fail closed) (schema/unsupported)`
 	if got != want {
 		t.Fatalf("got %s\nwant %s", got, want)
 	}

@@ -47,6 +47,9 @@ func (e *ValidationError) Unwrap() error { return ErrInvalid }
 // with the request's expansions), but refuses every document when one of
 // them has no fixed field path (see the package documentation).
 func (s *Schema) Validate(doc bson.Raw) error {
+	if s.unenforced != "" {
+		return s.fail(s.unenforcedPtr, "", s.unenforced, "rulegate does not enforce %q: writes are refused (fail closed)", s.unenforced)
+	}
 	if s.blind != nil {
 		return s.fail(s.blind.ptr.Key("validate"), "", "validate", "a validate expression under items or additionalProperties cannot be enforced: writes are refused (fail closed)")
 	}
