@@ -1048,8 +1048,10 @@ func (cp *compiler) ref(at rules.At, r expansion.Ref, this []string, left bool, 
 }
 
 // needs sets o.need when the subject o (expansion r) reads a value the app
-// defines, which the request must carry: deciding it as a missing field
-// would grant {"%%values.x": {"$ne": ...}} whatever the app sets x to.
+// defines, or a %%request field, which the request must carry: deciding it
+// as a missing field would grant {"%%values.x": {"$ne": ...}} whatever the
+// app sets x to, and {"%%request.remoteIPAddress": {"$nin": [...]}} to
+// every caller of a library user who set no %%request.
 func (cp *compiler) needs(o *operand, r expansion.Ref) {
 	switch {
 	case r.Root == expansion.RootValues && len(r.Path) > 0 && cp.values[r.Path[0]] != nil:
@@ -1059,6 +1061,12 @@ func (cp *compiler) needs(o *operand, r expansion.Ref) {
 		if v.Secret != "" {
 			o.needMsg = fmt.Sprintf("%%%%values.%s exposes a secret, which an export does not hold; provide its value (expansion.Inputs.Values)", v.Name)
 		}
+	case r.Root == expansion.RootRequest && len(r.Path) > 0:
+		// App Services sets %%request on every request
+		// (source/rules/expansions.txt): one that carries none was not
+		// built from a request, and its fields are not known missing.
+		o.need = expansion.Compile(expansion.Ref{Root: expansion.RootRequest})
+		o.needMsg = fmt.Sprintf("%%%%request.%s: the request carries no %%%%request, which App Services sets on every request; set expansion.Inputs.Request", strings.Join(r.Path, "."))
 	case r.Root == expansion.RootEnvironment && len(r.Path) > 1 && r.Path[0] == "values" && cp.envValues[r.Path[1]]:
 		o.need = expansion.Compile(expansion.Ref{Root: expansion.RootEnvironment, Path: r.Path[:1]})
 		o.needMsg = fmt.Sprintf("%%%%environment.values.%s is set by the app's environments/, which the request does not carry; build the inputs with rules.App.Inputs", r.Path[1])

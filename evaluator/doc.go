@@ -207,6 +207,11 @@
 // the subject rule below would decide it as a missing field and
 // {"%%values.x": {"$ne": ...}} would hold whatever the app sets x to; as
 // the value compared against, it is a missing value (it matches nothing).
+// So is a %%request field when the request carries no %%request at all
+// (expansion.Inputs.Request nil, as gate.Gate.For leaves it): App Services
+// sets %%request on every request, so its fields are not known to be
+// missing, and {"%%request.remoteIPAddress": {"$nin": [...]}} would hold
+// for everyone.
 //
 // # Fail-closed choices
 //

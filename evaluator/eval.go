@@ -428,9 +428,10 @@ func forcedOn(b *Bound, f *cfilter) bool {
 // request does not carry: %%values.<name> of values/<name>.json (a secret,
 // which an export does not hold, or a plain value when the inputs were not
 // built with rules.App.Inputs, as gate.Gate.For's are not), or
-// %%environment.values.<name> of environments/ without %%environment.
-// Deciding it as a missing field would grant {"%%values.x": {"$ne": ...}}
-// whatever the app sets x to.
+// %%environment.values.<name> of environments/ without %%environment; or a
+// %%request field when the request carries no %%request (App Services sets
+// it on every request). Deciding it as a missing field would grant
+// {"%%values.x": {"$ne": ...}} whatever the app sets x to.
 var ErrNotProvided = errors.New("evaluator: value not provided")
 
 // ErrProjectionConflict is the error (and ReasonError denial) of a request
