@@ -374,25 +374,35 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 // inserts). A write whose document after it is not known is checked on
 // the document as given (fail closed).
 //
-// The schema sees only what the caller can read: both documents keep the
-// fields role lets the caller read of the document after the write
-// (Decision.Fields.Read), so that no reason depends on a hidden value. A
+// The schema sees only what the caller can read: the document after the
+// write keeps the fields role lets the caller read of it
+// (Decision.Fields.Read), the stored one those and the fields the caller
+// could read of it, so that no reason depends on a hidden value. A
 // hidden required field is missing (the write is denied whatever it
 // holds); a hidden field's own constraints are not checked (the caller
 // cannot write it: it keeps its stored value).
 func (ec *evalCtx) schema(b *Bound, role *crole, applied []*cfilter) Reason {
 	cs := b.sch
-	saved := ec.trace
+	saved, after := ec.trace, ec.root
 	ec.trace = nil
-	readable := mql.NewPaths(ec.fields(role, applied).Read)
+	var before []string
+	if ec.prev.IsDocument() {
+		// What the caller could read of the stored document, for the
+		// fields the write removes (readable: the caller may write
+		// them), which the document after the write does not list.
+		ec.root = ec.prev
+		before = ec.fields(role, applied).Read
+		ec.root = after
+	}
+	read := ec.fields(role, applied).Read
 	ec.trace = saved
 	if ec.err != nil {
 		return ReasonError
 	}
-	root, err := redacted(readable, ec.root)
+	root, err := redacted(mql.NewPaths(read), ec.root)
 	prev := ec.prev
 	if err == nil {
-		prev, err = redacted(readable, ec.prev)
+		prev, err = redacted(mql.NewPaths(append(read, before...)), ec.prev)
 	}
 	if err != nil {
 		ec.fail(err)
