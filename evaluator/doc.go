@@ -150,6 +150,20 @@
 // write, %%root and %%prevRoot the documents, and the request expansions
 // (%%user, ...); on inserts %%prev and %%prevRoot are missing. A failure
 // denies with ReasonSchema; a write the rules deny keeps the rules' reason.
+// The schema sees only what the caller can read: App Services validates the
+// whole document, but rulegate does not let a reason depend on a hidden
+// value (a validate expression {"%%this": {"$gte": "%%root.reserve"}} would
+// let a bidder who cannot read reserve binary-search it). %%root (and
+// %%this in it) is the document after the write with only the decided
+// role's readable fields of it (Decision.Fields.Read; write implies read,
+// so the fields the caller writes are there), redacted as mql.Paths.Redact
+// does; %%prevRoot (and %%prev) is the stored document with those fields
+// and the ones the role lets the caller read of it (a field the write
+// removes keeps its %%prev); the document matched against the schema is the
+// redacted %%root. A required field the caller cannot read is then missing
+// and the write denied whatever it holds (fail closed); a hidden field's
+// own constraints are not checked (the caller cannot write it: it keeps its
+// stored value).
 // A schema error (schema/type, schema/root) is a Compile error; keywords
 // rulegate does not enforce are rulegate check's warnings
 // (schema/unsupported), not errors. Filters and ReadFilter/WriteFilter do

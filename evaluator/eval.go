@@ -257,7 +257,7 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 		if !on {
 			continue
 		}
-		if cfg.fields || d.Action == ActionWrite && len(f.projection) > 0 {
+		if cfg.fields || (d.Action == ActionWrite || b.sch != nil) && len(f.projection) > 0 {
 			applied = append(applied, f)
 		}
 		if d.Action != ActionInsert && f.query != nil && !ec.node(f.query) {
@@ -357,7 +357,7 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 	}
 	dec.Reason = ec.decide(role, d)
 	if b.sch != nil && dec.Reason == ReasonAllowed && ec.err == nil && (d.Action == ActionInsert || d.Action == ActionWrite) {
-		dec.Reason = ec.schema(b)
+		dec.Reason = ec.schema(b, role, applied)
 	}
 	dec.Allowed = dec.Reason == ReasonAllowed
 	if cfg.fields {
@@ -373,9 +373,42 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 // must hold, seeing %%prevRoot and %%prev before the write (Missing on
 // inserts). A write whose document after it is not known is checked on
 // the document as given (fail closed).
-func (ec *evalCtx) schema(b *Bound) Reason {
+//
+// The schema sees only what the caller can read: the document after the
+// write keeps the fields role lets the caller read of it
+// (Decision.Fields.Read), the stored one those and the fields the caller
+// could read of it, so that no reason depends on a hidden value. A
+// hidden required field is missing (the write is denied whatever it
+// holds); a hidden field's own constraints are not checked (the caller
+// cannot write it: it keeps its stored value).
+func (ec *evalCtx) schema(b *Bound, role *crole, applied []*cfilter) Reason {
 	cs := b.sch
-	doc, _ := ec.root.DocumentOK()
+	saved, after := ec.trace, ec.root
+	ec.trace = nil
+	var before []string
+	if ec.prev.IsDocument() {
+		// What the caller could read of the stored document, for the
+		// fields the write removes (readable: the caller may write
+		// them), which the document after the write does not list.
+		ec.root = ec.prev
+		before = ec.fields(role, applied).Read
+		ec.root = after
+	}
+	read := ec.fields(role, applied).Read
+	ec.trace = saved
+	if ec.err != nil {
+		return ReasonError
+	}
+	root, err := redacted(mql.NewPaths(read), ec.root)
+	prev := ec.prev
+	if err == nil {
+		prev, err = redacted(mql.NewPaths(append(read, before...)), ec.prev)
+	}
+	if err != nil {
+		ec.fail(err)
+		return ReasonError
+	}
+	doc, _ := root.DocumentOK()
 	if err := cs.s.Validate(doc); err != nil {
 		var ve *schema.ValidationError
 		if !errors.As(err, &ve) {
@@ -390,7 +423,7 @@ func (ec *evalCtx) schema(b *Bound) Reason {
 	if ec.trace != nil {
 		ec.trace.Steps = append(ec.trace.Steps, Step{File: cs.s.File(), What: "schema", Detail: "the document matches the schema", Result: true})
 	}
-	vc := evalCtx{ctx: ec.ctx, b: b.schB, root: ec.root, prev: ec.prev, trace: ec.trace, file: cs.s.File()}
+	vc := evalCtx{ctx: ec.ctx, b: b.schB, root: root, prev: prev, trace: ec.trace, file: cs.s.File()}
 	for _, n := range cs.exprs {
 		ok := vc.node(n)
 		if vc.trace != nil {
@@ -405,6 +438,23 @@ func (ec *evalCtx) schema(b *Bound) Reason {
 		}
 	}
 	return ReasonAllowed
+}
+
+// redacted returns the document v with only the fields in readable; v
+// unchanged when it is not a document (missing on inserts).
+func redacted(readable *mql.Paths, v value.Value) (value.Value, error) {
+	doc, ok := v.DocumentOK()
+	if !ok {
+		return v, nil
+	}
+	if err := doc.Validate(); err != nil {
+		return v, fmt.Errorf("schema: malformed document: %w", err)
+	}
+	raw, err := bson.Marshal(readable.Redact(doc))
+	if err != nil {
+		return v, err
+	}
+	return value.FromDocument(raw), nil
 }
 
 // filterOn reports whether filter f applies to the request: its

@@ -3,10 +3,10 @@ package gate
 import (
 	"bytes"
 	"context"
-	"sort"
 	"strings"
 
 	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/mql"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -124,8 +124,8 @@ func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op st
 		if p, msg = parseProjection(praw); msg != "" {
 			return nil, c.refused(op, CodeUnsupported, "rules projection: "+msg, nil)
 		}
-		for _, k := range sortedTrieKeys(p.trie) {
-			if kid := p.trie.kids[k]; len(kid.kids) > 0 {
+		for _, k := range p.trie.Top() {
+			if !p.trie.Covers(k) {
 				// {$project: {"a.x": 0}} leaves a: {} where a held only
 				// a.x: the pipeline would show which documents hold the
 				// hidden field. Refused whatever the documents hold.
@@ -184,7 +184,7 @@ func (c *Collection) projectionFits(ctx context.Context, b *evaluator.Bound, op 
 			return false, err
 		}
 	}
-	kept, err := bson.Marshal(newTrie(d.Fields.Read).keep(seen))
+	kept, err := bson.Marshal(mql.NewPaths(d.Fields.Read).Keep(seen))
 	if err != nil {
 		return false, err
 	}
@@ -212,7 +212,7 @@ func withProbeFields(doc bson.Raw, p *projection, named []string) (bson.Raw, err
 		d = setMissing(d, strings.Split(n, "."))
 	}
 	if p != nil && p.include {
-		for _, k := range sortedTrieKeys(p.trie) {
+		for _, k := range p.trie.Top() {
 			if !hasKey(d, k) {
 				d = append(d, bson.E{Key: k, Value: nil})
 			}
@@ -291,15 +291,4 @@ func probeValue(v bson.RawValue) any {
 		return append(a, bson.D{{Key: probeField, Value: nil}})
 	}
 	return v
-}
-
-// sortedTrieKeys returns the names of t's children in order, so that a
-// message naming one is the same on every run.
-func sortedTrieKeys(t *pathTrie) []string {
-	keys := make([]string, 0, len(t.kids))
-	for k := range t.kids {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/mql"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -212,8 +213,8 @@ func (c *Collection) readable(ctx context.Context, b *evaluator.Bound, op string
 	if fullyReadable(raw, d.Fields.Read) {
 		return raw, true, nil
 	}
-	t := newTrie(d.Fields.Read)
-	out, err := bson.Marshal(t.redact(raw))
+	t := mql.NewPaths(d.Fields.Read)
+	out, err := bson.Marshal(t.Redact(raw))
 	if err != nil {
 		return nil, false, err
 	}

@@ -112,28 +112,6 @@ func TestParseProjection(t *testing.T) {
 	}
 }
 
-func TestTrieKeep(t *testing.T) {
-	doc := mustRaw(t, bson.D{
-		{Key: "a", Value: bson.A{bson.D{{Key: "x", Value: 1}, {Key: "y", Value: 2}}, 7}},
-		{Key: "b", Value: bson.D{{Key: "x", Value: 1}, {Key: "y", Value: 2}}},
-		{Key: "c", Value: 3},
-	})
-	tr := newTrie([]string{"a.x", "b.y", "b.y.z"})
-	got := mustRaw(t, tr.keep(doc))
-	want := mustRaw(t, bson.D{
-		{Key: "a", Value: bson.A{bson.D{{Key: "x", Value: 1}}}},
-		{Key: "b", Value: bson.D{{Key: "y", Value: 2}}},
-	})
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("keep = %v, want %v", got, want)
-	}
-	for path, want := range map[string]bool{"a.x": true, "a.x.q": true, "a": false, "b.y": true, "c": false, "b": false} {
-		if tr.covers(path) != want {
-			t.Errorf("covers(%q) = %v", path, !want)
-		}
-	}
-}
-
 func TestQueryPaths(t *testing.T) {
 	for _, tc := range []struct {
 		q    bson.D

@@ -4,148 +4,16 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rulegate/rulegate/mql"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
-
-// pathTrie is a set of dotted field paths, split into segments.
-type pathTrie struct {
-	leaf bool // the path ending here is in the set (its whole subtree)
-	kids map[string]*pathTrie
-}
-
-func newTrie(paths []string) *pathTrie {
-	t := &pathTrie{}
-	for _, p := range paths {
-		n := t
-		for _, seg := range strings.Split(p, ".") {
-			if n.leaf {
-				break
-			}
-			if n.kids == nil {
-				n.kids = map[string]*pathTrie{}
-			}
-			k := n.kids[seg]
-			if k == nil {
-				k = &pathTrie{}
-				n.kids[seg] = k
-			}
-			n = k
-		}
-		n.leaf = true
-		n.kids = nil
-	}
-	return t
-}
-
-// covers reports whether the whole of path is in the set: path itself or
-// one of its ancestors is.
-func (t *pathTrie) covers(path string) bool {
-	n := t
-	for _, seg := range strings.Split(path, ".") {
-		if n.leaf {
-			return true
-		}
-		n = n.kids[seg]
-		if n == nil {
-			return false
-		}
-	}
-	return n.leaf
-}
-
-// keep returns doc with only the fields in the set (an inclusion
-// projection). Embedded documents under a partial path keep only their
-// listed fields; arrays under a partial path keep their documents,
-// projected, and drop other elements, as MongoDB's inclusion projection
-// does.
-func (t *pathTrie) keep(doc bson.Raw) bson.D { return t.pick(doc, false) }
-
-// redact is keep for the caller's readable fields (Decision.Fields.Read):
-// an embedded document or array under a partial path that keeps nothing
-// is left out, not returned empty. {a: {x: <hidden>}} and a document
-// without a then read alike; an empty shell would tell that a exists, is
-// a document or an array, and how many elements it has.
-func (t *pathTrie) redact(doc bson.Raw) bson.D { return t.pick(doc, true) }
-
-// pick is keep, and redact when dropEmpty is set.
-func (t *pathTrie) pick(doc bson.Raw, dropEmpty bool) bson.D {
-	elems, _ := doc.Elements()
-	out := bson.D{}
-	for _, e := range elems {
-		k := t.kids[e.Key()]
-		if k == nil {
-			continue
-		}
-		if k.leaf {
-			out = append(out, bson.E{Key: e.Key(), Value: e.Value()})
-			continue
-		}
-		if v, ok := k.pickValue(e.Value(), dropEmpty); ok {
-			out = append(out, bson.E{Key: e.Key(), Value: v})
-		}
-	}
-	return out
-}
-
-func (t *pathTrie) pickValue(v bson.RawValue, dropEmpty bool) (any, bool) {
-	switch v.Type {
-	case bson.TypeEmbeddedDocument:
-		d := t.pick(v.Document(), dropEmpty)
-		return d, !dropEmpty || len(d) > 0
-	case bson.TypeArray:
-		vals, _ := v.Array().Values()
-		arr := bson.A{}
-		for _, x := range vals {
-			if x.Type == bson.TypeEmbeddedDocument || x.Type == bson.TypeArray {
-				if y, ok := t.pickValue(x, dropEmpty); ok {
-					arr = append(arr, y)
-				}
-			}
-		}
-		return arr, !dropEmpty || len(arr) > 0
-	}
-	return nil, false
-}
-
-// drop returns doc without the fields in the set (an exclusion
-// projection).
-func (t *pathTrie) drop(doc bson.Raw) bson.D {
-	elems, _ := doc.Elements()
-	out := bson.D{}
-	for _, e := range elems {
-		k := t.kids[e.Key()]
-		switch {
-		case k == nil:
-			out = append(out, bson.E{Key: e.Key(), Value: e.Value()})
-		case k.leaf:
-		default:
-			out = append(out, bson.E{Key: e.Key(), Value: k.dropValue(e.Value())})
-		}
-	}
-	return out
-}
-
-func (t *pathTrie) dropValue(v bson.RawValue) any {
-	switch v.Type {
-	case bson.TypeEmbeddedDocument:
-		return t.drop(v.Document())
-	case bson.TypeArray:
-		vals, _ := v.Array().Values()
-		arr := make(bson.A, 0, len(vals))
-		for _, x := range vals {
-			arr = append(arr, t.dropValue(x))
-		}
-		return arr
-	}
-	return v
-}
 
 // projection is a client projection the gate applies itself, after the
 // rules: field paths with 1/true (inclusion) or 0/false (exclusion); _id is
 // included unless excluded.
 type projection struct {
 	include bool
-	trie    *pathTrie
+	trie    *mql.Paths
 	dropID  bool
 }
 
@@ -191,7 +59,7 @@ func parseProjection(raw bson.Raw) (p *projection, msg string) {
 		if p.dropID {
 			exc = append(exc, "_id")
 		}
-		p.trie = newTrie(exc)
+		p.trie = mql.NewPaths(exc)
 		return p, ""
 	}
 	p.include = true
@@ -201,18 +69,18 @@ func parseProjection(raw bson.Raw) (p *projection, msg string) {
 	if len(inc) == 0 {
 		// {_id: 0} alone: exclude _id only.
 		p.include = false
-		p.trie = newTrie([]string{"_id"})
+		p.trie = mql.NewPaths([]string{"_id"})
 		return p, ""
 	}
-	p.trie = newTrie(inc)
+	p.trie = mql.NewPaths(inc)
 	return p, ""
 }
 
 func (p *projection) apply(doc bson.Raw) bson.D {
 	if p.include {
-		return p.trie.keep(doc)
+		return p.trie.Keep(doc)
 	}
-	return p.trie.drop(doc)
+	return p.trie.Drop(doc)
 }
 
 func truth(v bson.RawValue) (on, ok bool) {

@@ -26,7 +26,7 @@ import (
 // lists no a.b while a document without a is probed, so a filter on a.b
 // would tell whether a.x exists.
 func (c *Collection) refsOK(ctx context.Context, b *evaluator.Bound, op string, doc bson.Raw, read, refs []string) (bool, error) {
-	var t *pathTrie
+	var t *mql.Paths
 	var absent []string
 	for _, r := range refs {
 		if r == allFields {
@@ -41,9 +41,9 @@ func (c *Collection) refsOK(ctx context.Context, b *evaluator.Bound, op string, 
 			continue
 		}
 		if t == nil {
-			t = newTrie(read)
+			t = mql.NewPaths(read)
 		}
-		if !t.covers(r) {
+		if !t.Covers(r) {
 			return false, nil
 		}
 	}
@@ -77,9 +77,9 @@ func (c *Collection) refsOK(ctx context.Context, b *evaluator.Bound, op string, 
 	if !dec.Allowed {
 		return false, nil
 	}
-	pt := newTrie(dec.Fields.Read)
+	pt := mql.NewPaths(dec.Fields.Read)
 	for _, a := range absent {
-		if !pt.covers(a) {
+		if !pt.Covers(a) {
 			return false, nil
 		}
 	}

@@ -59,3 +59,42 @@ func TestInsertBreakingSchemaRefused(t *testing.T) {
 		t.Fatalf("the refused update was written: %v %v", stored, err)
 	}
 }
+
+// TestSchemaSeesOnlyReadableFields: a write's outcome does not depend on a
+// value the caller cannot read. A bidder who writes bid but cannot read
+// reserve, under {"%%this": {"$gte": "%%root.reserve"}}, gets the same
+// answer whether reserve is below or above the bid (the schema sees the
+// redacted document: reserve is missing), so the bid cannot binary-search
+// it; nothing is written.
+func TestSchemaSeesOnlyReadableFields(t *testing.T) {
+	t.Parallel()
+	db := mongotest.Database(t)
+	fsys := rulesFS(db.Name(), `"roles": [{"name": "bidder", "apply_when": {}, "fields": {"bid": {"write": true}}}]`, "lots")
+	fsys["data_sources/mongodb-atlas/"+db.Name()+"/lots/schema.json"] = &fstest.MapFile{Data: []byte(`{
+  "properties": {"bid": {"validate": {"%%this": {"$gte": "%%root.reserve"}}}}
+}`)}
+	ctx := context.Background()
+	if _, err := db.Collection("lots").InsertMany(ctx, []any{
+		bson.D{{Key: "_id", Value: 1}, {Key: "bid", Value: 5}, {Key: "reserve", Value: 10}},
+		bson.D{{Key: "_id", Value: 2}, {Key: "bid", Value: 6}, {Key: "reserve", Value: 30}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	g := newGate(t, db.Client(), fsys)
+	lots := g.For(user(t, `{"id": "b1", "type": "normal"}`)).Database(db.Name()).Collection("lots")
+	var msgs []string
+	for _, bid := range []int{5, 6} {
+		_, err := lots.UpdateOne(ctx, bson.D{{Key: "bid", Value: bid}}, bson.D{{Key: "$set", Value: bson.D{{Key: "bid", Value: 20}}}})
+		var de *gate.DeniedError
+		if !errors.As(err, &de) || de.Reason != evaluator.ReasonSchema {
+			t.Fatalf("a bid of 20 on the lot with bid %d: want a denial with reason schema, got %v", bid, err)
+		}
+		msgs = append(msgs, err.Error())
+	}
+	if msgs[0] != msgs[1] {
+		t.Errorf("the denials differ with the hidden reserve:\n%s\n%s", msgs[0], msgs[1])
+	}
+	if n, err := db.Collection("lots").CountDocuments(ctx, bson.D{{Key: "bid", Value: 20}}); err != nil || n != 0 {
+		t.Fatalf("a refused bid was written (count %d, %v)", n, err)
+	}
+}

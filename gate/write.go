@@ -1039,7 +1039,7 @@ func (c *Collection) visible(ctx context.Context, b *evaluator.Bound, op string,
 	if !d.Allowed {
 		return mongo.NewSingleResultFromDocument(bson.D{}, nil, nil)
 	}
-	return mongo.NewSingleResultFromDocument(newTrie(d.Fields.Read).redact(doc), nil, nil)
+	return mongo.NewSingleResultFromDocument(mql.NewPaths(d.Fields.Read).Redact(doc), nil, nil)
 }
 
 func errResult(err error) *mongo.SingleResult {

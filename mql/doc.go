@@ -49,6 +49,10 @@
 //	| MarshalUpdate        | an update given as a Go value (bson.D, bson.M, struct...) as BSON; no pipeline |
 //	| ApplyUpdate          | the document after an update (or replacement): %%root of a write               |
 //	| ApplyUpdateWith      | ApplyUpdate with ApplyOptions: upsert insert ($setOnInsert), the clock         |
+//	| Paths                | a set of dotted field paths (NewPaths): a projection, or the readable fields   |
+//	| Paths.Keep/Drop      | a document with only / without the set's fields (inclusion / exclusion)        |
+//	| Paths.Redact         | Keep that leaves out an embedded document or array it keeps nothing of         |
+//	| Paths.Covers, Top    | is a whole path in the set; the top-level fields the set holds, in order       |
 //	| ErrInvalidQuery      | wrapped by ValidateQuery's errors (and Match's for a malformed filter)         |
 //	| ErrInvalidDocument   | wrapped by ValidateDocument's and ValidateUpdate's errors                      |
 //	| ErrInvalidUpdate     | wrapped by errors for updates the server rejects too, or rulegate refuses      |

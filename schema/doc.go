@@ -80,4 +80,14 @@
 // the null type unless the app enables "Null Type Schema Validation"
 // (enforce-a-schema.txt). rulegate implements the default: null is only
 // a "null" (or "mixed") value.
+//
+// Hidden fields: App Services validates the whole document a write
+// produces. rulegate's evaluator does not let the outcome depend on a
+// value the caller cannot read (a validate expression comparing with a
+// hidden field would let a caller binary-search it): it hands Validate
+// and the validate expressions the documents redacted to the fields the
+// caller can read (evaluator/doc.go, Schemas). A required field the caller
+// cannot read then always fails; a hidden field's own constraints are not
+// checked (the caller cannot change it). This package validates the
+// document it is given.
 package schema
