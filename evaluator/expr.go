@@ -425,6 +425,9 @@ func (ec *evalCtx) elemMatches(c *cnode, e value.Value, query bool) bool {
 // never does). Such an operand decides as a missing one: false, true
 // under $nor (cnode.neg), unknown in a filter's apply_when.
 func refusedOperand(c *cnode, rv value.Value) bool {
+	if c.kind < cIn {
+		return false // $eq, $ne and the range operators take any value
+	}
 	switch c.kind {
 	case cIn, cNin:
 		return !rv.IsArray()
