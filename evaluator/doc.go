@@ -470,6 +470,20 @@
 // empty (not nil) when a role decided and nothing is granted; they are nil
 // when no role decided.
 //
+// # Role semantics, once
+//
+// The rules of a role — the document_filters gates, write implies read,
+// a document-level permission over field-level ones, field rules and
+// additional_fields, a permission on an embedded document applying to its
+// fields — are built once per role, at Compile, as expression nodes over
+// the role's compiled permissions (roles.go). Every question asks those
+// nodes: Evaluate decides them for one document (two-valued, with the
+// trace), ReadFilter and WriteFilter translate them into MongoDB queries
+// on the stored document, the read projection classifies them as true,
+// false or "depends on the document", and a filter's apply_when is read
+// in three-valued logic at Bind. So a rule has one definition, whatever
+// is asked of it; Evaluate only orders the answers into Reasons.
+//
 // # Filters
 //
 // ReadFilter and WriteFilter substitute request values as literals and
