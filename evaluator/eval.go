@@ -557,10 +557,10 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 	ec.evalGates(r)
 	switch d.Action {
 	case ActionRead:
-		if !ec.holds(r.readGate) {
+		if !ec.node(r.readGate) {
 			return ReasonDocumentFilter
 		}
-		if ec.holds(r.mayRead) {
+		if ec.node(r.mayRead) {
 			return ReasonAllowed
 		}
 		if r.hasFieldRules {
@@ -568,15 +568,15 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		}
 		return ReasonPermission
 	case ActionSearch:
-		if !ec.holds(r.readGate) {
+		if !ec.node(r.readGate) {
 			return ReasonDocumentFilter
 		}
-		if !ec.holds(r.searchL) {
+		if !ec.node(r.searchL) {
 			return ReasonPermission
 		}
 		return ReasonAllowed
 	case ActionWrite:
-		if !ec.holds(r.gWrite) {
+		if !ec.node(r.gWrite) {
 			return ReasonDocumentFilter
 		}
 		if mql.IsReplacement(d.Update) && !ec.untraced(r.readsAll) {
@@ -597,7 +597,7 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 			return ReasonError
 		}
 		if len(paths) == 0 {
-			if ec.holds(r.any[1]) {
+			if ec.node(r.any[1]) {
 				return ReasonAllowed
 			}
 			return ReasonPermission
@@ -612,7 +612,7 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		// insert and delete are evaluated "only after determining that the
 		// role has write permission for all fields" of the document
 		// (source/mongodb/tables/role-configuration.rst).
-		if !ec.holds(r.gWrite) {
+		if !ec.node(r.gWrite) {
 			return ReasonDocumentFilter
 		}
 		bad := false
@@ -629,7 +629,7 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		if d.Action == ActionDelete {
 			n = r.deleteL
 		}
-		if !ec.holds(n) {
+		if !ec.node(n) {
 			return ReasonPermission
 		}
 		return ReasonAllowed
@@ -646,19 +646,6 @@ func (r *crole) unwritable() Reason {
 		return ReasonPermission
 	}
 	return ReasonFieldNotWritable
-}
-
-// holds is node for the role-semantics nodes decide reads, without the
-// call for a constant, or for a permission's label when no trace is
-// recorded (the label only adds the trace step).
-func (ec *evalCtx) holds(n *node) bool {
-	switch {
-	case n.kind == nConst:
-		return n.val
-	case n.kind == nLabel && ec.trace == nil:
-		return ec.node(n.kids[0])
-	}
-	return ec.node(n)
 }
 
 // untraced evaluates n without recording steps.

@@ -1,5 +1,7 @@
 package source
 
+import "strings"
+
 // EditDistance is the edit distance of two short strings (optimal string
 // alignment: an insertion, a deletion, a substitution or the swap of two
 // adjacent characters is one edit, so "raed" is one edit from "read"), used
@@ -44,37 +46,23 @@ func EditDistance(a, b string) int {
 // "$lt", nor "$bad" "$and"). Of equally close names the first in known
 // wins. It is the one rule of every suggestion rulegate makes.
 func Closest(name string, known []string) (string, bool) {
-	norm := func(s string) string {
-		b := make([]byte, 0, len(s))
-		for i := 0; i < len(s); i++ {
-			switch c := s[i]; {
-			case c == '-' || c == '_' || c == ' ':
-			case 'A' <= c && c <= 'Z':
-				b = append(b, c+'a'-'A')
-			default:
-				b = append(b, c)
-			}
-		}
-		return string(b)
-	}
-	n := norm(name)
+	norm := strings.NewReplacer("-", "", "_", "", " ", "").Replace
+	lname := strings.ToLower(name)
+	n := norm(lname)
 	for _, k := range known {
 		if k == name {
 			return "", false // a known name is no misspelling
 		}
 	}
 	for _, k := range known {
-		if norm(k) == n {
+		if norm(strings.ToLower(k)) == n {
 			return k, true
 		}
 	}
-	body := len(name)
-	for i := 0; i < len(name) && (name[i] == '$' || name[i] == '%'); i++ {
-		body--
-	}
+	body := len(strings.TrimLeft(name, "$%"))
 	best, bestD := "", 3
 	for _, k := range known {
-		if d := EditDistance(lower(name), lower(k)); d < bestD {
+		if d := EditDistance(lname, strings.ToLower(k)); d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -82,19 +70,4 @@ func Closest(name string, known []string) (string, bool) {
 		return "", false
 	}
 	return best, true
-}
-
-func lower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
 }
