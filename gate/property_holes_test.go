@@ -102,28 +102,39 @@ func TestFoundByNonInterference(t *testing.T) {
 			if _, known := knownHoles[tc.class]; known && !*niStrict {
 				t.Skipf("known hole %q (found by TestNonInterference); -gate.strict runs it", tc.class)
 			}
-			db := mongotest.Database(t)
-			g := newGate(t, db.Client(), rulesFS(db.Name(), tc.rules, "d", "twin"))
-			sess := g.For(user(t, `{"id": "u1", "type": "normal"}`)).Database(db.Name())
-			var got []string
-			for _, x := range []struct {
-				coll string
-				docs []bson.D
-			}{{"d", tc.d}, {"twin", tc.twin}} {
-				var in []any
-				for _, d := range x.docs {
-					in = append(in, d)
-				}
-				if _, err := db.Collection(x.coll).InsertMany(ctx, in); err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, tc.run(sess.Collection(x.coll)))
-			}
-			if got[0] != got[1] {
-				t.Errorf("the answer depends on a value the caller cannot read:\n on D:  %s\n on D': %s", got[0], got[1])
-			}
+			onTwins(t, tc.rules, tc.d, tc.twin, tc.run)
 		})
 	}
+}
+
+// onTwins stores D (d) and its twin D' (twin: the same but for values the
+// caller cannot read) in the collections "d" and "twin" under rules, runs
+// run on each as user u1, and fails t when the two answers differ: no
+// answer may depend on a value the caller cannot read. It returns the
+// answer on D.
+func onTwins(t *testing.T, rules string, d, twin []bson.D, run func(c *gate.Collection) string) string {
+	t.Helper()
+	db := mongotest.Database(t)
+	g := newGate(t, db.Client(), rulesFS(db.Name(), rules, "d", "twin"))
+	sess := g.For(user(t, `{"id": "u1", "type": "normal"}`)).Database(db.Name())
+	var got []string
+	for _, x := range []struct {
+		coll string
+		docs []bson.D
+	}{{"d", d}, {"twin", twin}} {
+		var in []any
+		for _, doc := range x.docs {
+			in = append(in, doc)
+		}
+		if _, err := db.Collection(x.coll).InsertMany(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, run(sess.Collection(x.coll)))
+	}
+	if got[0] != got[1] {
+		t.Errorf("the answer depends on a value the caller cannot read:\n on D:  %s\n on D': %s", got[0], got[1])
+	}
+	return got[0]
 }
 
 // niErrCode renders a gate error by its kind and code, without the
