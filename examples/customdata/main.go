@@ -5,10 +5,17 @@
 // update another user's document, which they cannot read, and match nothing
 // (as App Services leaves out the documents a user cannot read).
 //
-// The rules (data_sources/mongodb-atlas/app/custom-user-data/rules.json):
-// each user reads and writes only the document whose userID equals
+// The app is the one of the Web SDK "Access Custom User Data" page: custom
+// user data in custom-user-data-database.custom-user-data, keyed by userId.
+// The rules
+// (data_sources/mongodb-atlas/custom-user-data-database/custom-user-data/rules.json):
+// each user reads and writes only the document whose userId equals
 // %%user.id. The custom user data configuration is
-// auth/custom_user_data.json (user_id_field "userID").
+// auth/custom_user_data.json (user_id_field "userId"); realm_config.json
+// gives the app id (customdata-abcde) and auth/providers.json the
+// providers rulegate serve offers (email/password with automatic
+// confirmation, anonymous, API keys), so that the page's code runs
+// unchanged against `rulegate serve --app examples/customdata`.
 //
 // Run it from the repository root with
 //
@@ -87,7 +94,8 @@ type Outcome struct {
 }
 
 // run runs the flow against client, printing each step to w. database
-// overrides the database of the app's configuration ("app") when not
+// overrides the database of the app's configuration
+// ("custom-user-data-database") when not
 // empty, so tests can use a fresh one.
 func run(ctx context.Context, w io.Writer, client *mongo.Client, database string) (*Outcome, error) {
 	app, err := rules.LoadApp(appFiles)
