@@ -23,13 +23,15 @@ export function checkFlow(obs, lines) {
   assert.equal(obs.staleFavoriteColor, "pink", "customData is stale until refreshCustomData");
   assert.equal(obs.customDataAfter.favoriteColor, "purple", "customData after refreshCustomData");
 
-  assert.ok(obs.bobUpdate.rejected, `updateOne of bob's document resolved with ${JSON.stringify(obs.bobUpdate.resolved)}, want a refusal`);
-  const err = obs.bobUpdate.rejected;
-  assert.equal(err.name, "MongoDBRealmError", `updateOne of bob's document: ${err.message}`);
+  assert.deepEqual(obs.bobUpdate, { resolved: { matchedCount: 0, modifiedCount: 0 } },
+    "updateOne of bob's document: it is invisible to alice, so it matches nothing");
+  assert.ok(obs.handOver.rejected, `updateOne handing alice's document to bob resolved with ${JSON.stringify(obs.handOver.resolved)}, want a refusal`);
+  const err = obs.handOver.rejected;
+  assert.equal(err.name, "MongoDBRealmError", `handing the document to bob: ${err.message}`);
   assert.notEqual(err.statusCode, 401, `a refusal must not be a 401 (realm-web would refresh and retry forever): ${err.message}`);
   assert.ok(err.statusCode >= 400 && err.statusCode < 500, `status ${err.statusCode}: ${err.message}`);
   assert.equal(typeof err.errorCode, "string", `no error_code: ${err.message}`);
-
+  assert.equal(obs.aliceStillOwns, true, "alice's document is still hers");
   assert.equal(obs.bobFavoriteColor, "green", "bob's document is unchanged");
   assert.equal(obs.aliceSeesBob, false, "alice cannot read bob's document");
   assert.equal(obs.aliceCount, 1, "alice counts only her own document");

@@ -14,12 +14,12 @@
 // no client insert one.
 
 // customUserDataFlow runs the flow with the realm-web module Realm against
-// cfg = {baseUrl, appId, origin, suffix}; log receives the lines the page
+// cfg = {id, baseUrl, origin, suffix} (id is the app id); log receives the lines the page
 // logs. It returns the observations as plain data (the browser test gets it
 // through page.evaluate).
 export async function customUserDataFlow(Realm, cfg, log = () => {}) {
   const obs = {};
-  const app = new Realm.App({ id: cfg.appId, baseUrl: cfg.baseUrl });
+  const app = new Realm.App({ id: cfg.id, baseUrl: cfg.baseUrl });
   const console = { log: (...args) => log(args.join(" ")) };
   const password = "pa55w0rd!";
   const alice = `alice-${cfg.suffix}@example.com`;
@@ -68,13 +68,13 @@ export async function customUserDataFlow(Realm, cfg, log = () => {}) {
   obs.updateResult = { ...updateResult };
   obs.customDataAfter = app.currentUser.customData;
 
-  // Alice updates Bob's document: refused.
-  try {
-    const r = await collection.updateOne({ userId: obs.bobId }, { $set: { favoriteColor: "purple" } });
-    obs.bobUpdate = { resolved: { ...r } };
-  } catch (err) {
-    obs.bobUpdate = { rejected: describeError(err) };
-  }
+  // Alice updates Bob's document: his document is invisible to her, so it
+  // matches nothing (as App Services' document filters leave it out; an
+  // error would tell her that a document with his userId exists).
+  obs.bobUpdate = await settle(collection.updateOne({ userId: obs.bobId }, { $set: { favoriteColor: "purple" } }));
+  // Alice hands her own document to Bob: refused.
+  obs.handOver = await settle(collection.updateOne({ userId: app.currentUser.id }, { $set: { userId: obs.bobId } }));
+  obs.aliceStillOwns = (await collection.findOne({ userId: app.currentUser.id })) !== null;
   // Bob's document is unchanged, as Bob reads it.
   const bobDoc = await bobUser
     .mongoClient("mongodb-atlas")
@@ -91,8 +91,18 @@ export async function customUserDataFlow(Realm, cfg, log = () => {}) {
   await app.deleteUser(bobUser);
   app.switchUser(user);
   await app.deleteUser(user);
-  obs.usersLeft = Object.keys(app.allUsers).length;
+  obs.usersLeft = [obs.aliceId, obs.bobId].filter((id) => id in app.allUsers).length;
   return obs;
+}
+
+// settle awaits p and returns {resolved} or {rejected}, as plain data.
+async function settle(p) {
+  try {
+    const r = await p;
+    return { resolved: r && typeof r === "object" ? { ...r } : r };
+  } catch (err) {
+    return { rejected: describeError(err) };
+  }
 }
 
 // describeError keeps what a test checks of a rejection, as plain data.

@@ -16,19 +16,19 @@ export function env(name) {
 }
 
 // servers are the rulegate serve instances of the run:
+// as realm-web's App configuration, {id, baseUrl}:
 //   customdata  examples/customdata (app customdata-abcde)
-//   shortTTL    examples/customdata again, with access tokens of ttlSeconds
+//   shortTTL    examples/customdata again, with access tokens of
+//               shortTTLSeconds
 //   notes       clients/testapp (app notes-abcde): a notes collection whose
 //               owners may insert, read, write and delete their own notes
 export const servers = {
-  customdata: { baseUrl: env("RULEGATE_URL"), appId: env("RULEGATE_APP_ID") },
-  shortTTL: {
-    baseUrl: env("RULEGATE_SHORT_TTL_URL"),
-    appId: env("RULEGATE_APP_ID"),
-    ttlSeconds: Number(env("RULEGATE_SHORT_TTL_SECONDS")),
-  },
-  notes: { baseUrl: env("RULEGATE_NOTES_URL"), appId: env("RULEGATE_NOTES_APP_ID") },
+  customdata: { id: env("RULEGATE_APP_ID"), baseUrl: env("RULEGATE_URL") },
+  shortTTL: { id: env("RULEGATE_APP_ID"), baseUrl: env("RULEGATE_SHORT_TTL_URL") },
+  notes: { id: env("RULEGATE_NOTES_APP_ID"), baseUrl: env("RULEGATE_NOTES_URL") },
 };
+
+export const shortTTLSeconds = Number(env("RULEGATE_SHORT_TTL_SECONDS"));
 
 // origin is the test harness's own server: the browser page, realm-web's
 // browser bundle, and POST /seed, which writes a custom data document.
