@@ -87,6 +87,7 @@ func LoadApp(fsys fs.FS) (*App, error) {
 	sort.Slice(app.Functions, func(i, j int) bool { return app.Functions[i].Name < app.Functions[j].Name })
 	loadValues(l.fsys, app, &l.errs)
 	loadJSFunctions(l.fsys, app)
+	l.sortProviders()
 	l.errs.Sort()
 	app.LoadErrors = l.errs
 	return app, l.errs.Err()
@@ -239,10 +240,14 @@ func (l *loader) current() {
 				}
 				l.app.CustomUserData = cud
 			}
+		case name == "auth/providers.json":
+			l.providersFile(name)
 		case len(parts) >= 2 && parts[0] == "functions" && strings.HasSuffix(name, ".expr"):
 			l.function(name)
 		}
 	})
+	l.currentAppConfig()
+	l.dataAPI()
 }
 
 // addCollection adds a parsed rule file to its data source; the database

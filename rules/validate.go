@@ -81,6 +81,8 @@ func Validate(app *App, opts ValidateOptions) source.ErrorList {
 		}
 	}
 	v.customUserData()
+	v.providers()
+	v.dataAPI()
 	v.errs.Sort()
 	return v.errs
 }
@@ -126,6 +128,7 @@ const (
 	ctxField                      // fields.<name>.read/write, additional_fields
 	ctxFilterApply                // a filter's apply_when: per request only
 	ctxQuery                      // a filter's query
+	ctxRequest                    // the Data API's can_evaluate: per request only
 )
 
 func (v *validator) ruleset(roles []*Role, filters []*Filter) {
@@ -364,6 +367,8 @@ func (v *validator) ref(at At, r expansion.Ref, ctx context, isKey bool, implici
 	switch ctx {
 	case ctxFilterApply:
 		v.errorAt(at, CodePhase, "a filter's apply_when is evaluated before any document is read: it cannot use %s", what)
+	case ctxRequest:
+		v.errorAt(at, CodePhase, "can_evaluate is decided per request, before any document is read: it cannot use %s", what)
 	case ctxQuery:
 		if !isKey {
 			v.errorAt(at, CodePhase, "a filter query's values are computed once per request: they cannot use %s", what)
