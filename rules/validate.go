@@ -48,6 +48,13 @@ type ValidateOptions struct {
 //	|                               |         | as %%user.custom_data (privilege escalation)                         |
 //	| rules/namespace               | warning | rules.json's database/collection keys differ from its folder         |
 //	| rules/projection              | error   | a projection mixes inclusion and exclusion (other than _id)          |
+//	| rules/provider                | error   | an enabled custom-token provider without a JWK URI it uses, or      |
+//	|                               |         | without signing algorithm or key; an enabled local-userpass provider |
+//	|                               |         | that runs a confirmation or reset function it does not name          |
+//	| rules/data-api                | error   | run_as_user_id with run_as_user_id_script_source; a secret           |
+//	|                               |         | validation method without secret_name                                |
+//	| rules/phase                   | error   | a document expansion (or a plain field) in the Data API's can_evaluate |
+//	| rules/spelling                | warning | the Data API's "verification_method" (read as validation_method)     |
 //
 // A shadowed role is a warning, not an error: App Services accepts such a
 // configuration and its behaviour is well defined (the earlier role wins,
