@@ -122,9 +122,10 @@ var signingAlgorithms = map[string]bool{"": true, "HS256": true, "RS256": true}
 
 // Provider returns the provider named name, or nil.
 func (a *App) Provider(name string) *Provider {
-	i := sort.Search(len(a.Providers), func(i int) bool { return a.Providers[i].Name >= name })
-	if i < len(a.Providers) && a.Providers[i].Name == name {
-		return a.Providers[i]
+	for _, p := range a.Providers {
+		if p.Name == name {
+			return p
+		}
 	}
 	return nil
 }
