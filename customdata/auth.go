@@ -410,3 +410,14 @@ func newSessionID() (string, error) {
 	}
 	return hex.EncodeToString(b[:]), nil
 }
+
+// SessionUser returns the id of the user whose session refreshToken names,
+// checking the token as Refresh does, without minting anything: for the
+// routes App Services authenticates with the refresh token (user API keys).
+func (a *Auth) SessionUser(ctx context.Context, refreshToken string) (string, error) {
+	_, sess, err := a.session(ctx, "session", refreshToken)
+	if err != nil {
+		return "", err
+	}
+	return sess.UserID, nil
+}
