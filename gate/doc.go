@@ -37,6 +37,8 @@
 //	| pin               | the filter of a document exactly as read: its _id and every top-level value  |
 //	| optimistic write  | a write filtered by rule filter AND pin: it lands only if nothing changed    |
 //	|                   | since the gate checked the post-image; otherwise the gate checks again      |
+//	| upsert document   | what an upsert that matches nothing inserts: the client filter's equality    |
+//	|                   | fields with the update applied ($setOnInsert too), or the replacement        |
 //	| DeniedError       | the rules refused: namespace, method, action, evaluator Reason (ErrDenied)   |
 //	| RefusedError      | the gate cannot check the operation, or it is malformed (ErrRefused); Ptr    |
 //	|                   | is an RFC 6901 pointer into the client input, Code a stable code            |
@@ -132,8 +134,8 @@
 //     with InsertOne, which cannot touch a stored document. $currentDate
 //     takes the gate's clock.
 //   - Results: UpdateResult with UpsertedCount 1 and UpsertedID the _id
-//     inserted (MatchedCount 0); UpdateMany inserts one document when it
-//     updated none; FindOneAndUpdate and FindOneAndReplace return the
+//     inserted (MatchedCount 0); UpdateMany inserts one document when no
+//     document matched; FindOneAndUpdate and FindOneAndReplace return the
 //     inserted document, redacted (and projected), when ReturnDocument is
 //     After, and mongo.ErrNoDocuments when it is Before, as the driver
 //     does.
@@ -142,18 +144,19 @@
 // InsertOne of the computed document, which it could send itself: the
 // document is made from its own filter and update, never from a stored
 // document; the denial is decided on that document alone. The one answer
-// that depends on stored documents is a duplicate-key error: the _id
-// taken from the filter, or a value under a unique index, is taken by
-// some document, visible or not, and whether or not that document matches
-// the rest of the filter. InsertOne tells the same (see Duplicate-key
-// errors below), and the error is the same whichever document holds the
-// key, its key withheld. In particular an upsert on {_id: X, hidden: v}
+// that depends on documents the caller cannot read is a duplicate-key
+// error: the _id taken from the filter, or a value under a unique index,
+// is taken by some document, visible or not, and whether or not that
+// document matches the rest of the filter. InsertOne tells the same (the
+// duplicate-key choice below), and the error is the same whichever
+// document holds the key, its key withheld. In particular an upsert on {_id: X, hidden: v}
 // answers alike for every v, and an upsert whose filter matches only
 // documents the caller cannot read inserts a new document beside them (so
 // does one whose filter reads a field hidden in the matching document),
 // where MongoDB would update the hidden document: the gate fails closed
-// on the hidden document's side. WithInvisibleMatchesRevealed makes such
-// an upsert denied instead, as it does every write.
+// on the hidden document's side. With WithInvisibleMatchesRevealed, such
+// an upsert is denied when the caller may not write the invisible
+// document, as every write is.
 //
 // The check and the insert are two operations: a matching document that
 // a concurrent writer inserts between them is not seen, and the upsert
