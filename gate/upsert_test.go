@@ -525,3 +525,49 @@ func TestCustomUserDataUpsert(t *testing.T) {
 		t.Errorf("%d documents, want carol's only", n)
 	}
 }
+
+// TestUpsertInvisibleRevealed: with WithInvisibleMatchesRevealed, an
+// upsert whose filter matches a document the caller cannot read and may
+// not write is denied, as the update is, instead of inserting.
+func TestUpsertInvisibleRevealed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, raw := inlineCollWith(t, []gate.Option{gate.WithInvisibleMatchesRevealed()}, `{"database": "db", "collection": "c",
+		"roles": [{"name": "owner", "apply_when": {"owner": "%%user.id"}, "read": true, "write": true, "insert": true}]}`,
+		`{"_id": 1, "owner": "u2", "k": "s"}`)
+	_, err := c.UpdateOne(ctx, bson.D{{Key: "k", Value: "s"}}, set("owner", "u1"), options.UpdateOne().SetUpsert(true))
+	wantDenied(t, err, "UpdateOne", evaluator.ActionWrite, evaluator.ReasonNoRole)
+	if n, _ := raw.CountDocuments(ctx, bson.D{}); n != 1 {
+		t.Errorf("%d documents, want the invisible one only", n)
+	}
+	if got := upserted(c.UpdateOne(ctx, bson.D{{Key: "k", Value: "t"}}, set("owner", "u1"), options.UpdateOne().SetUpsert(true))); got != "matched 0 modified 0 upserted 1 id new" {
+		t.Errorf("an upsert matching nothing: %s", got)
+	}
+}
+
+// TestUpsertTellsWhatInsertOneTells: under a unique index on a field of
+// documents the caller cannot read, an upsert collides exactly when
+// InsertOne of the document it computes collides: the one answer that
+// depends on a hidden document, and no more than the caller could learn
+// by inserting that document itself.
+func TestUpsertTellsWhatInsertOneTells(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, hidden := range []string{"x@example.com", "y@example.com"} {
+		c, raw := inlineColl(t, `{"database": "db", "collection": "c",
+			"roles": [{"name": "owner", "apply_when": {"owner": "%%user.id"}, "read": true, "write": true, "insert": true}]}`,
+			`{"_id": 1, "owner": "u2", "email": "`+hidden+`"}`)
+		if _, err := raw.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetUnique(true)}); err != nil {
+			t.Fatal(err)
+		}
+		filter := bson.D{{Key: "owner", Value: "u1"}, {Key: "email", Value: "x@example.com"}}
+		_, uerr := c.UpdateOne(ctx, filter, set("n", 1), options.UpdateOne().SetUpsert(true))
+		if _, err := raw.DeleteMany(ctx, bson.D{{Key: "owner", Value: "u1"}}); err != nil {
+			t.Fatal(err)
+		}
+		_, ierr := c.InsertOne(ctx, bson.D{{Key: "email", Value: "x@example.com"}, {Key: "n", Value: 1}, {Key: "owner", Value: "u1"}})
+		if mongo.IsDuplicateKeyError(uerr) != mongo.IsDuplicateKeyError(ierr) || (uerr == nil) == (hidden == "x@example.com") {
+			t.Errorf("hidden email %s: upsert %v, InsertOne %v", hidden, uerr, ierr)
+		}
+	}
+}
