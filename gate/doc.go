@@ -62,14 +62,15 @@
 //	| ReplaceOne,        | its post-image is evaluated (%%root after, %%prevRoot before) and must stay in the  |
 //	| FindOneAndUpdate,  | caller's write scope; an optimistic write with rule filter AND pin; retried on a    |
 //	| FindOneAndReplace, | concurrent change (WithRetries). FindOneAnd* return the document (ReturnDocument)  |
-//	| UpdateByID         | redacted; FindOneAndReplace then applies its projection as Find does               |
+//	| UpdateByID         | redacted, then with the projection option applied as Find applies it              |
 //	| UpdateMany         | every readable matching document checked first (one denial, nothing written), then |
 //	|                    | each written like UpdateOne                                                        |
 //	| upsert: true       | a match is the update above; no match inserts the document MongoDB would create,  |
 //	| (updates above)    | decided with Evaluate(insert) and written with InsertOne (see Upserts)             |
 //	| DeleteOne/Many,    | rule delete filter (AND client filter) in one server operation; with a client      |
 //	| FindOneAndDelete   | filter, each candidate checked, then deleted with delete filter AND pin; DeleteMany |
-//	|                    | denies first when a readable matching document may not be deleted                  |
+//	|                    | denies first when a readable matching document may not be deleted;                |
+//	|                    | FindOneAndDelete returns the document redacted, then projected                     |
 //
 // A client filter or sort that reads a field hidden from the caller in a
 // document does not match that document, for reads and writes alike, so

@@ -571,3 +571,41 @@ func TestUpsertTellsWhatInsertOneTells(t *testing.T) {
 		}
 	}
 }
+
+// FindOneAndUpdate and FindOneAndDelete take the projection option as
+// FindOneAndReplace does: applied to the fields the caller may read
+// (realm-web sends "projection" with all three).
+func TestFindOneAndModifyProjection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	id := func(i int) bson.D { return bson.D{{Key: "_id", Value: i}} }
+	var after bson.D
+	o := options.FindOneAndUpdate().SetReturnDocument(options.After).SetProjection(bson.D{{Key: "title", Value: 1}})
+	if err := e.as("alice").FindOneAndUpdate(ctx, id(1), set("title", "projected"), o).Decode(&after); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(after); got != `{"_id":{"$numberInt":"1"},"title":"projected"}` {
+		t.Errorf("FindOneAndUpdate with projection: %s", got)
+	}
+	// An exclusion of a hidden field changes nothing; the hidden field
+	// stays hidden whatever the projection asks for.
+	var bobs bson.M
+	o = options.FindOneAndUpdate().SetProjection(bson.D{{Key: "secret", Value: 1}})
+	if err := e.as("alice").FindOneAndUpdate(ctx, id(1), set("title", "again"), o).Decode(&bobs); err != nil {
+		t.Fatal(err)
+	}
+	var gone bson.D
+	d := options.FindOneAndDelete().SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "title", Value: 1}})
+	if err := e.as("alice").FindOneAndDelete(ctx, id(1), d).Decode(&gone); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(gone); got != `{"title":"again"}` {
+		t.Errorf("FindOneAndDelete with projection: %s", got)
+	}
+	err := e.as("alice").FindOneAndDelete(ctx, id(2), options.FindOneAndDelete().SetProjection(bson.D{{Key: "a", Value: bson.D{{Key: "$slice", Value: 1}}}})).Err()
+	wantRefused(t, err, gate.CodeUnsupported)
+	if e.doc(2) == nil {
+		t.Error("a refused FindOneAndDelete deleted the document")
+	}
+}

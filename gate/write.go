@@ -917,14 +917,15 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 	if err := apply(fo, opts); err != nil {
 		return errResult(err)
 	}
-	if fo.Projection != nil {
-		return errResult(c.refused(op, CodeUnsupported, "the projection option is not supported through the gate: the rules decide the fields returned", nil))
-	}
 	if fo.Collation != nil {
 		return errResult(c.noCollation(op))
 	}
 	if r := c.checkOptions(op, serverOptions{hint: fo.Hint, internal: fo.Internal != (options.FindOneAndDeleteOptions{}).Internal, let: fo.Let}); r != nil {
 		return errResult(r)
+	}
+	proj, err := c.clientProjection(op, fo.Projection)
+	if err != nil {
+		return errResult(err)
 	}
 	b, client, scope, exact, err := c.deleteScope(ctx, op, filter)
 	if err != nil {
@@ -964,7 +965,7 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 				if err != nil {
 					return errResult(err)
 				}
-				return c.visible(ctx, b, op, gone, nil)
+				return c.visible(ctx, b, op, gone, proj)
 			}
 			return errResult(&RefusedError{Namespace: c.ns, Op: op, Code: CodeConflict, Msg: "the document kept changing", Err: ErrConflict})
 		}
@@ -975,7 +976,7 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 		if len(docs) == 0 {
 			return errResult(mongo.ErrNoDocuments)
 		}
-		return c.visible(ctx, b, op, docs[0], nil)
+		return c.visible(ctx, b, op, docs[0], proj)
 	}
 	// No sort here (a sort reads fields: handled above).
 	var doc bson.Raw
@@ -989,7 +990,7 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 	if err != nil {
 		return errResult(err)
 	}
-	return c.visible(ctx, b, op, doc, nil)
+	return c.visible(ctx, b, op, doc, proj)
 }
 
 // FindOneAndUpdate updates one document like UpdateOne and returns it
@@ -1004,18 +1005,19 @@ func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, o
 	if err := apply(fo, opts); err != nil {
 		return errResult(err)
 	}
-	switch {
-	case fo.Projection != nil:
-		return errResult(c.refused(op, CodeUnsupported, "the projection option is not supported through the gate: the rules decide the fields returned", nil))
-	case fo.Collation != nil:
+	if fo.Collation != nil {
 		return errResult(c.noCollation(op))
 	}
 	if r := c.checkOptions(op, serverOptions{hint: fo.Hint, bypass: fo.BypassDocumentValidation,
 		internal: fo.Internal != (options.FindOneAndUpdateOptions{}).Internal, let: fo.Let}); r != nil {
 		return errResult(r)
 	}
+	proj, err := c.clientProjection(op, fo.Projection)
+	if err != nil {
+		return errResult(err)
+	}
 	wo := writeOpts{arrayFilters: fo.ArrayFilters, sort: fo.Sort, comment: fo.Comment, upsert: isTrue(fo.Upsert)}
-	return c.findOneAndModify(ctx, op, filter, update, false, fo.ReturnDocument, nil, wo)
+	return c.findOneAndModify(ctx, op, filter, update, false, fo.ReturnDocument, proj, wo)
 }
 
 // FindOneAndReplace replaces one document like ReplaceOne and returns it
