@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -575,4 +577,42 @@ func (e *env) logText() string {
 	logMu.Lock()
 	defer logMu.Unlock()
 	return e.logs.String()
+}
+
+// The Web SDK and Node SDK custom user data pages write the document with
+// an upsert: the first write inserts it (decided as an insert), the next
+// updates it, and refreshCustomData() shows each.
+func TestCustomDataUpsert(t *testing.T) {
+	e := newEnv(t)
+	u := e.signup("gina@example.com")
+	upsert := func(nonce int) string {
+		r := e.do("POST", base+"/functions/call", u.access, `{"name":"updateOne","arguments":[{"database":"srvtest","collection":"profiles","query":{"userId":"`+u.id+`"},"update":{"$set":{"userId":"`+u.id+`","nonce":{"$numberInt":"`+strconv.Itoa(nonce)+`"}}},"upsert":true}],"service":"mongodb-atlas"}`)
+		wantStatus(t, "upsert", r, 200, "")
+		return string(r.body)
+	}
+	if _, ok := claims(t, u.access)["user_data"]; ok {
+		t.Fatal("a new user's token carries custom data")
+	}
+	if out := upsert(1); !strings.HasPrefix(out, `{"matchedCount":{"$numberInt":"0"},"modifiedCount":{"$numberInt":"0"},"upsertedId":{"$oid":"`) {
+		t.Fatalf("first upsert: %s", out)
+	}
+	refresh := func() map[string]any {
+		rr := e.do("POST", "/api/client/v2.0/auth/session", u.refresh, "")
+		wantStatus(t, "refresh", rr, 201, "")
+		u.access = rr.json(t)["access_token"].(string)
+		ud, _ := claims(t, u.access)["user_data"].(map[string]any)
+		return ud
+	}
+	if ud := refresh(); fmt.Sprint(ud["nonce"]) != "map[$numberInt:1]" {
+		t.Fatalf("custom data after the first upsert: %v", ud)
+	}
+	if out := upsert(2); out != `{"matchedCount":{"$numberInt":"1"},"modifiedCount":{"$numberInt":"1"}}` {
+		t.Fatalf("second upsert: %s", out)
+	}
+	if ud := refresh(); fmt.Sprint(ud["nonce"]) != "map[$numberInt:2]" {
+		t.Fatalf("custom data after the second upsert: %v", ud)
+	}
+	// The teams field is read-only for the user: an upsert may not grant it.
+	r := e.do("POST", base+"/functions/call", u.access, `{"name":"updateOne","arguments":[{"database":"srvtest","collection":"profiles","query":{"userId":"`+u.id+`"},"update":{"$set":{"teams":["red"]}},"upsert":true}],"service":"mongodb-atlas"}`)
+	wantStatus(t, "granting oneself a team", r, 403, "PermissionDenied")
 }
