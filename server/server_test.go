@@ -77,10 +77,15 @@ func newEnv(t *testing.T, opts ...server.Option) *env {
 
 func newEnvOn(t *testing.T, client *mongo.Client, accountsDB string, opts ...server.Option) *env {
 	t.Helper()
+	return newEnvAppOn(t, loadApp(t), client, accountsDB, opts...)
+}
+
+func newEnvAppOn(t *testing.T, app *rules.App, client *mongo.Client, accountsDB string, opts ...server.Option) *env {
+	t.Helper()
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opts = append([]server.Option{server.WithDatabase(accountsDB), server.WithLogger(logger), server.WithSecrets(map[string]string{"jwtsecret": jwtSecret})}, opts...)
-	srv, err := server.New(context.Background(), loadApp(t), client, testKeys, opts...)
+	srv, err := server.New(context.Background(), app, client, testKeys, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
