@@ -194,7 +194,7 @@ func (c *cli) serve(args []string) int {
 		fmt.Fprintf(c.stderr, "rulegate serve: %v\n", err)
 		return exitProblems
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	fmt.Fprintf(c.stdout, "rulegate: serving %s on http://%s\n", srv.AppID(), ln.Addr())
