@@ -50,8 +50,9 @@ type App struct {
 	// Environments are environments/<tag>.json, sorted by tag
 	// (%%environment.values).
 	Environments []*Environment
-	// Environment is the environment realm_config.json names (its
-	// "environment" key), "" (No Environment) when it names none: the
+	// Environment is the environment the app configuration names (the
+	// "environment" key of realm_config.json, else root_config.json), ""
+	// (No Environment) when it names none: the
 	// tag to pass to Inputs unless the caller chooses another.
 	Environment string
 	// ID is the app id clients send: "app_id" of realm_config.json,

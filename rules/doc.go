@@ -35,7 +35,8 @@
 //	| functions/<name>/source.js, <name>/config.json    |                | rulegate does not run JavaScript)                    |
 //	| values/<name>.json                                | *Value         | source/reference/config/values.txt                   |
 //	| environments/<tag>.json                           | *Environment   | source/reference/config/environments.txt             |
-//	| realm_config.json ("environment" only)            | App.Environment| source/values-and-secrets/define-environment-values.txt |
+//	| realm_config.json, else root_config.json          | App.Environment| source/values-and-secrets/define-environment-values.txt, |
+//	| ("environment")                                   |                | source/reference/config/app.txt                         |
 //	| realm_config.json, else root_config.json          | App.ID, App.Name | source/reference/config/app.txt ("app_id" is realm-cli's) |
 //	|   ("app_id", "name")                              |                |                                                      |
 //	| auth/providers.json                               | []*Provider    | source/reference/config/auth.txt (Authentication     |
@@ -58,8 +59,9 @@
 // {"values": {...}}; the environments App Services supports are No
 // Environment (no-environment.json, tag "") and development, testing, qa,
 // production (source/manage-apps/configure/environments.txt). The app
-// runs in the environment realm_config.json names
-// (source/values-and-secrets/define-environment-values.txt), "" when it
+// runs in the environment realm_config.json (else root_config.json) names
+// (source/values-and-secrets/define-environment-values.txt,
+// source/reference/config/app.txt), "" when it
 // names none; %%environment is {"tag": <tag>, "values": <that file's
 // values>} (Environment Expansions). The documentation does not say what
 // tag No Environment has; rulegate uses "" (what an export's
