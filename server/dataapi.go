@@ -219,7 +219,16 @@ func (s *Server) dataAPIUser(r *http.Request) (expansion.User, string, *apiError
 		if ae != nil {
 			return expansion.User{}, "", ae
 		}
-		u, _, err = s.loginJWT(ctx, p, h.Get("jwtTokenString"))
+		var created bool
+		u, created, err = s.loginJWT(ctx, p, h.Get("jwtTokenString"))
+		if err == nil && created && !s.app.DataAPI.CreateUserOnAuth {
+			// create_user_on_auth is off: a JWT of no existing user
+			// authenticates nobody (generated-endpoints.txt).
+			if derr := s.accounts.DeleteUser(ctx, u.ID); derr != nil {
+				return expansion.User{}, "", authError(derr)
+			}
+			err = accounts.ErrInvalidCredentials
+		}
 	default:
 		return expansion.User{}, "", errorf(http.StatusBadRequest, codeMissingParameter, "must specify some form of authentication (either email+password, api-key, or jwt) in the request header or body")
 	}

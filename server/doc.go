@@ -98,7 +98,8 @@
 //     (https_endpoints/data_api_config.json) and only as the authenticated
 //     user: run_as_system, run_as_user_id_script_source, a non-trivial
 //     can_evaluate and secret validation methods refuse every request,
-//     saying why.
+//     saying why. A custom JWT (jwtTokenString) authenticates only a user
+//     that exists unless create_user_on_auth is set.
 //   - Access tokens are self-contained: deleting a user or logging out ends
 //     its sessions at once, and its access tokens within their 30 minutes,
 //     as with App Services' JWTs.

@@ -621,3 +621,18 @@ func TestCustomDataUpsert(t *testing.T) {
 	r := e.do("POST", base+"/functions/call", u.access, `{"name":"updateOne","arguments":[{"database":"srvtest","collection":"profiles","query":{"userId":"`+u.id+`"},"update":{"$set":{"teams":["red"]}},"upsert":true}],"service":"mongodb-atlas"}`)
 	wantStatus(t, "granting oneself a team", r, 403, "PermissionDenied")
 }
+
+// A custom JWT authenticates a Data API request only for a user that
+// exists, unless create_user_on_auth is set (it is not in testdata/app).
+func TestDataAPIJWTUser(t *testing.T) {
+	e := newEnv(t)
+	dapi := "/app/" + appID + "/endpoint/data/v1/action/find"
+	body := `{"dataSource":"mongodb-atlas","database":"srvtest","collection":"notes","filter":{}}`
+	tok := customJWT(t, jwtSecret, jwt.MapClaims{"aud": appID, "sub": "ext-7", "exp": time.Now().Add(time.Hour).Unix(), "user": map[string]any{"email": "j@example.com"}})
+	wantStatus(t, "a JWT of no user", e.do("POST", dapi, "", body, "jwtTokenString", tok), 401, "InvalidSession")
+	e.login("custom-token", `{"token":"`+tok+`"}`)
+	r := e.do("POST", dapi, "", body, "jwtTokenString", tok)
+	if r.status != 200 || string(r.body) != `{"documents":[]}` {
+		t.Fatalf("a JWT of a user: %d %s", r.status, r.body)
+	}
+}
