@@ -508,3 +508,24 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("nil client: %v", err)
 	}
 }
+
+func TestSessionUser(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, nil)
+	tok, err := e.auth.Login(ctx, "u7", customdata.LoginInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := e.auth.SessionUser(ctx, tok.RefreshToken); err != nil || id != "u7" {
+		t.Fatalf("SessionUser = %q, %v; want u7", id, err)
+	}
+	if _, err := e.auth.SessionUser(ctx, tok.AccessToken); !errors.Is(err, token.ErrTokenType) {
+		t.Errorf("SessionUser(access token) = %v, want token.ErrTokenType", err)
+	}
+	if err := e.auth.Logout(ctx, tok.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.auth.SessionUser(ctx, tok.RefreshToken); !errors.Is(err, customdata.ErrSession) {
+		t.Errorf("SessionUser after Logout = %v, want ErrSession", err)
+	}
+}

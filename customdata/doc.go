@@ -26,7 +26,26 @@
 //	|                     | first login and may insert the document                                  |
 //	| login hook          | runs on every login before the lookup (e.g. sets lastLogin)              |
 //	| session             | the server-side record a refresh token names: user id, type, metadata,   |
-//	|                     | identities; kept in a SessionStore value, deleted by Logout              |
+//	|                     | identities, device id, expiry, the SHA-256 of the refresh token it      |
+//	|                     | issued; kept in a SessionStore value, deleted by Logout                  |
+//	| device id           | LoginInfo.DeviceID, or a new 24-hex ObjectId; the access tokens'        |
+//	|                     | baas_device_id claim (realm-web's user.deviceId)                         |
+//	| rotation            | WithRotation: Refresh returns a new refresh token; presenting a rotated |
+//	|                     | one again deletes the session (ErrReused)                                |
+//
+// Refresh and Logout accept a refresh token only when its SHA-256 equals
+// the session's TokenHash (compared in constant time): a session store that
+// leaks holds no usable token, and a token the session did not issue last
+// is ErrSession. A SessionStore's Get finds no session past its Expires
+// (the refresh token's exp).
+//
+// Rotation is off by default. realm-web 2.0.1 reads only access_token from
+// the POST /auth/session response and ignores a new refresh token
+// (appservices-protocol.md §3.5, realm-web lines 2037–2050), so with
+// rotation its second refresh would present a rotated token and end the
+// session; App Services' own refresh token is fixed for the life of the
+// session (mongodb/docs-app-services source/users/sessions.txt). Turn it on
+// for clients that store the refresh token each refresh returns.
 //
 // A disabled configuration (Enabled false) yields no custom data: Load
 // finds nothing, no hook runs, and tokens carry no "user_data" claim.

@@ -37,34 +37,40 @@
 //	| pin               | the filter of a document exactly as read: its _id and every top-level value  |
 //	| optimistic write  | a write filtered by rule filter AND pin: it lands only if nothing changed    |
 //	|                   | since the gate checked the post-image; otherwise the gate checks again      |
+//	| upsert document   | what an upsert that matches nothing inserts: the client filter's equality    |
+//	|                   | fields with the update applied ($setOnInsert too), or the replacement        |
 //	| DeniedError       | the rules refused: namespace, method, action, evaluator Reason (ErrDenied)   |
 //	| RefusedError      | the gate cannot check the operation, or it is malformed (ErrRefused); Ptr    |
 //	|                   | is an RFC 6901 pointer into the client input, Code a stable code            |
 //
 // # Methods
 //
-//	| method            | how the rules apply                                                                 |
-//	|-------------------|-------------------------------------------------------------------------------------|
-//	| Find, FindOne     | combined filter on the server; each document's role decided with Evaluate; fields   |
-//	|                   | redacted; documents hiding a field the client filter or sort reads are left out;    |
-//	|                   | skip and limit count readable documents over one streamed server cursor (the server |
-//	|                   | takes them itself when no document can be left out)                                 |
-//	| CountDocuments    | counts what Find returns: the server counts the rule filter for an empty client     |
-//	|                   | filter, the gate counts document by document otherwise                             |
-//	| Distinct          | the values of the documents Find returns, as Find returns them: hidden values are   |
-//	|                   | left out, never reported by an error or by their absence                            |
-//	| Aggregate         | [{$match: rule filter}, {$project: rules projection}] + whitelisted client stages;  |
-//	|                   | refused when documents would need per-document redaction                           |
-//	| InsertOne/Many    | Evaluate(insert) on each document (an _id is added first); one denial, no insert   |
-//	| UpdateOne,        | rule write filter for the touched paths AND client filter selects the document;    |
-//	| ReplaceOne,       | its post-image is evaluated (%%root after, %%prevRoot before) and must stay in the  |
-//	| FindOneAndUpdate, | caller's write scope; an optimistic write with rule filter AND pin; retried on a    |
-//	| UpdateByID        | concurrent change (WithRetries)                                                     |
-//	| UpdateMany        | every readable matching document checked first (one denial, nothing written), then |
-//	|                   | each written like UpdateOne                                                        |
-//	| DeleteOne/Many,   | rule delete filter (AND client filter) in one server operation; with a client      |
-//	| FindOneAndDelete  | filter, each candidate checked, then deleted with delete filter AND pin; DeleteMany |
-//	|                   | denies first when a readable matching document may not be deleted                  |
+//	| method             | how the rules apply                                                                 |
+//	|--------------------|-------------------------------------------------------------------------------------|
+//	| Find, FindOne      | combined filter on the server; each document's role decided with Evaluate; fields   |
+//	|                    | redacted; documents hiding a field the client filter or sort reads are left out;    |
+//	|                    | skip and limit count readable documents over one streamed server cursor (the server |
+//	|                    | takes them itself when no document can be left out)                                 |
+//	| CountDocuments     | counts what Find returns: the server counts the rule filter for an empty client     |
+//	|                    | filter, the gate counts document by document otherwise                             |
+//	| Distinct           | the values of the documents Find returns, as Find returns them: hidden values are   |
+//	|                    | left out, never reported by an error or by their absence                            |
+//	| Aggregate          | [{$match: rule filter}, {$project: rules projection}] + whitelisted client stages;  |
+//	|                    | refused when documents would need per-document redaction                           |
+//	| InsertOne/Many     | Evaluate(insert) on each document (an _id is added first); one denial, no insert   |
+//	| UpdateOne,         | rule write filter for the touched paths AND client filter selects the document;    |
+//	| ReplaceOne,        | its post-image is evaluated (%%root after, %%prevRoot before) and must stay in the  |
+//	| FindOneAndUpdate,  | caller's write scope; an optimistic write with rule filter AND pin; retried on a    |
+//	| FindOneAndReplace, | concurrent change (WithRetries). FindOneAnd* return the document (ReturnDocument)  |
+//	| UpdateByID         | redacted, then with the projection option applied as Find applies it              |
+//	| UpdateMany         | every readable matching document checked first (one denial, nothing written), then |
+//	|                    | each written like UpdateOne                                                        |
+//	| upsert: true       | a match is the update above; no match inserts the document MongoDB would create,  |
+//	| (updates above)    | decided with Evaluate(insert) and written with InsertOne (see Upserts)             |
+//	| DeleteOne/Many,    | rule delete filter (AND client filter) in one server operation; with a client      |
+//	| FindOneAndDelete   | filter, each candidate checked, then deleted with delete filter AND pin; DeleteMany |
+//	|                    | denies first when a readable matching document may not be deleted;                |
+//	|                    | FindOneAndDelete returns the document redacted, then projected                     |
 //
 // A client filter or sort that reads a field hidden from the caller in a
 // document does not match that document, for reads and writes alike, so
@@ -75,10 +81,10 @@
 // embedded fields, not profile.
 //
 // A single-document write (UpdateOne, UpdateByID, ReplaceOne,
-// FindOneAndUpdate, FindOneAndDelete) with a sort picks the first document
-// in that order among the documents whose filtered and sorted fields the
-// caller may read; the server never picks by a sort alone. Sorts take 1
-// and -1 only ({$meta: ...} is refused).
+// FindOneAndUpdate, FindOneAndReplace, FindOneAndDelete) with a sort
+// picks the first document in that order among the documents whose
+// filtered and sorted fields the caller may read; the server never picks
+// by a sort alone. Sorts take 1 and -1 only ({$meta: ...} is refused).
 //
 // A write that finds no document in the caller's scope although the client
 // filter alone matches one the caller can read returns a *DeniedError (its
@@ -91,6 +97,77 @@
 // WithInvisibleMatchesRevealed turns the denial on for such documents too;
 // it reveals that a document matching the filter exists, and is for
 // deployments where that is not secret.
+//
+// # Upserts
+//
+// The App Services pages say nothing of how rules apply to an upsert;
+// they assign a role to each document that matches the query
+// (source/rules/roles.txt, "Without Device Sync") and give a role an
+// insert permission for new documents (source/rules/roles.txt,
+// "Document-Level Permissions"), and they let user functions use
+// $setOnInsert (source/mongodb/crud-and-aggregation-apis.txt, "Field
+// Update Operator Availability"). The gate decides an upsert as the
+// write it turns out to be, and never sends an upsert to the server: a
+// server-side upsert matches the stored documents itself, hidden ones
+// included.
+//
+//   - The document is picked as without upsert (rule write filter AND
+//     client filter, documents hiding a field the filter or sort reads
+//     left out). If one is found, the upsert is that update or
+//     replacement, decided and written as without upsert.
+//   - If none is found and the client filter matches a document the
+//     caller can read (its filtered fields readable) but may not write,
+//     the upsert is denied, as the update is: MongoDB would update that
+//     document.
+//   - Otherwise it inserts, as if no document the caller cannot see
+//     existed: the gate computes the document MongoDB would insert (the
+//     MongoDB manual, db.collection.updateOne, "Upsert with Operator
+//     Expressions" and "Upsert with Replacement Document"): for an update,
+//     the equality fields of the client filter (plain values and $eq, at
+//     the top or in $and; comparisons, $in, $or, regular expressions add
+//     nothing; two of them on one path, or on a path and a path inside it,
+//     are refused with CodeInvalid) with the update applied and
+//     $setOnInsert applied too; for a replacement, the replacement, with
+//     the filter's _id when it has none. Without an _id from either, a
+//     new ObjectID. It decides that document with Evaluate(insert)
+//     (apply_when, document_filters, insert, field-level write
+//     permissions, schema: a *DeniedError as InsertOne's) and inserts it
+//     with InsertOne, which cannot touch a stored document. $currentDate
+//     takes the gate's clock.
+//   - Results: UpdateResult with UpsertedCount 1 and UpsertedID the _id
+//     inserted (MatchedCount 0); UpdateMany inserts one document when no
+//     document matched; FindOneAndUpdate and FindOneAndReplace return the
+//     inserted document, redacted (and projected), when ReturnDocument is
+//     After, and mongo.ErrNoDocuments when it is Before, as the driver
+//     does.
+//
+// What a caller learns from an upsert that inserts is what it learns from
+// InsertOne of the computed document, which it could send itself: the
+// document is made from its own filter and update, never from a stored
+// document; the denial is decided on that document alone. The one answer
+// that depends on documents the caller cannot read is a duplicate-key
+// error: the _id taken from the filter, or a value under a unique index,
+// is taken by some document, visible or not, and whether or not that
+// document matches the rest of the filter. InsertOne tells the same (the
+// duplicate-key choice below), and the error is the same whichever
+// document holds the key, its key withheld. In particular an upsert on {_id: X, hidden: v}
+// answers alike for every v, and an upsert whose filter matches only
+// documents the caller cannot read inserts a new document beside them (so
+// does one whose filter reads a field hidden in the matching document),
+// where MongoDB would update the hidden document: the gate fails closed
+// on the hidden document's side. With WithInvisibleMatchesRevealed, such
+// an upsert is denied when the caller may not write the invisible
+// document, as every write is.
+//
+// The check and the insert are two operations: a matching document that
+// a concurrent writer inserts between them is not seen, and the upsert
+// inserts a second one (or fails with a duplicate key under a unique
+// index; the gate does not retry it as an update, as MongoDB's server
+// does for such an upsert). That cannot widen anyone's access: the
+// inserted document was decided as an insert of exactly what is stored,
+// and no stored document is changed by it. Operator-less update
+// documents are refused as without upsert (CodeInvalid); UpdateOne takes
+// update operators only, as the driver.
 //
 // # Choices where the documentation is silent or the gate cannot check
 //
@@ -112,7 +189,8 @@
 //     holds one (evaluator package, fail-closed choices).
 //   - _id is a field like any other: a role whose field rules do not let
 //     the caller read it cannot filter or sort by it either.
-//   - Upserts are refused: insert and update separately.
+//   - Upserts insert with InsertOne, never a server-side upsert (see
+//     Upserts).
 //   - The values an update writes ($set, $setOnInsert, $min, $max, $push
 //     and $addToSet, $each lists included) and replacement documents are
 //     checked like inserted documents (mql.ValidateUpdate): a

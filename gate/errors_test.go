@@ -260,7 +260,7 @@ func TestErrorsGolden(t *testing.T) {
 			return c.FindOneAndUpdate(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}, options.FindOneAndUpdate().SetHint("secret_1")).Err()
 		}},
 		{"findOneAndUpdate projection", func() error {
-			return c.FindOneAndUpdate(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}, options.FindOneAndUpdate().SetProjection(bson.D{{Key: "a", Value: 1}})).Err()
+			return c.FindOneAndUpdate(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}, options.FindOneAndUpdate().SetProjection(bson.D{{Key: "a", Value: bson.D{{Key: "$slice", Value: 1}}}})).Err()
 		}},
 	} {
 		err := tc.run()

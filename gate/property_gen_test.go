@@ -420,6 +420,22 @@ type niOp struct {
 	field       string
 	pipeline    bson.A
 	doc         bson.D
+	upsert      bool
+}
+
+// upserting returns op as an upsert: the same update with upsert, or a
+// ReplaceOne's replacement as FindOneAndReplace with upsert. ok is false
+// for the other methods.
+func (o niOp) upserting() (niOp, bool) {
+	switch o.method {
+	case "UpdateOne", "UpdateMany", "FindOneAndUpdate":
+	case "ReplaceOne":
+		o.method = "FindOneAndReplace"
+	default:
+		return o, false
+	}
+	o.upsert = true
+	return o, true
 }
 
 var niReads = []string{"Find", "Find", "FindOne", "CountDocuments", "Distinct", "Aggregate"}
@@ -517,6 +533,9 @@ func (o niOp) String() string {
 	}
 	if o.doc != nil {
 		add("document", o.doc)
+	}
+	if o.upsert {
+		b.WriteString(" upsert")
 	}
 	return b.String()
 }

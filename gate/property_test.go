@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -210,6 +211,15 @@ func (r *niRun) run() {
 		oa := r.observe(ctx, r.ga, r.a, op)
 		ob := r.observe(ctx, r.gb, r.b, op)
 		r.compare(op, oa, ob)
+		// The same write as an upsert (ReplaceOne as FindOneAndReplace),
+		// derived without drawing from the generator, so that the seeds
+		// keep the operations they had.
+		if up, ok := op.upserting(); ok {
+			r.reset(ctx)
+			oa := r.observe(ctx, r.ga, r.a, up)
+			ob := r.observe(ctx, r.gb, r.b, up)
+			r.compare(up, oa, ob)
+		}
 	}
 }
 
@@ -752,9 +762,16 @@ func (r *niRun) observe(ctx context.Context, gc *gate.Collection, raw *mongo.Col
 			if op.sort != nil {
 				uo.SetSort(op.sort)
 			}
+			if op.upsert {
+				uo.SetUpsert(true)
+			}
 			res, err = gc.UpdateOne(ctx, filter, op.update, uo)
 		case "UpdateMany":
-			res, err = gc.UpdateMany(ctx, filter, op.update)
+			um := options.UpdateMany()
+			if op.upsert {
+				um.SetUpsert(true)
+			}
+			res, err = gc.UpdateMany(ctx, filter, op.update, um)
 		default:
 			ro := options.Replace()
 			if op.sort != nil {
@@ -765,6 +782,9 @@ func (r *niRun) observe(ctx context.Context, gc *gate.Collection, raw *mongo.Col
 		o.Err = niErr(err)
 		if res != nil {
 			o.Result = fmt.Sprintf("matched %d modified %d", res.MatchedCount, res.ModifiedCount)
+			if op.upsert {
+				o.Result += fmt.Sprintf(" upserted %d %s", res.UpsertedCount, niJSON(bson.D{{Key: "id", Value: res.UpsertedID}}))
+			}
 		}
 	case "DeleteOne", "DeleteMany":
 		var res *mongo.DeleteResult
@@ -778,15 +798,28 @@ func (r *niRun) observe(ctx context.Context, gc *gate.Collection, raw *mongo.Col
 		if res != nil {
 			o.Result = fmt.Sprintf("deleted %d", res.DeletedCount)
 		}
-	case "FindOneAndUpdate", "FindOneAndDelete":
+	case "FindOneAndUpdate", "FindOneAndReplace", "FindOneAndDelete":
 		var sr *mongo.SingleResult
-		if op.method == "FindOneAndUpdate" {
+		switch op.method {
+		case "FindOneAndUpdate":
 			fo := options.FindOneAndUpdate()
 			if op.sort != nil {
 				fo.SetSort(op.sort)
 			}
+			if op.upsert {
+				fo.SetUpsert(true).SetReturnDocument(options.After)
+			}
 			sr = gc.FindOneAndUpdate(ctx, filter, op.update, fo)
-		} else {
+		case "FindOneAndReplace":
+			fo := options.FindOneAndReplace()
+			if op.sort != nil {
+				fo.SetSort(op.sort)
+			}
+			if op.upsert {
+				fo.SetUpsert(true).SetReturnDocument(options.After)
+			}
+			sr = gc.FindOneAndReplace(ctx, filter, op.replacement, fo)
+		default:
 			fo := options.FindOneAndDelete()
 			if op.sort != nil {
 				fo.SetSort(op.sort)
@@ -836,14 +869,36 @@ func (r *niRun) observe(ctx context.Context, gc *gate.Collection, raw *mongo.Col
 	for i := range o.After {
 		o.After[i] = norm(o.After[i])
 	}
+	if op.upsert {
+		// The _id of an inserted document is a new ObjectID on each side.
+		newID := func(s string) string { return niNewID.ReplaceAllString(s, `"<new ObjectID>"`) }
+		o.Result = newID(o.Result)
+		for _, l := range [][]string{o.Docs, o.Changed, o.After} {
+			for i := range l {
+				l[i] = newID(l[i])
+			}
+		}
+	}
 	return o
 }
+
+// niNewID matches an ObjectID in relaxed extended JSON: the generated
+// documents have none, so one in an upsert's observation is the inserted
+// document's.
+var niNewID = regexp.MustCompile(`\{"\$oid":"[0-9a-f]{24}"\}`)
 
 // compare reports a difference between what the caller observes of op on
 // D and on D', unless it is a known hole.
 func (r *niRun) compare(op niOp, oa, ob niObs) {
 	kind, _, _ := strings.Cut(oa.Err, ":")
-	r.stats[op.method+"/"+kind]++
+	method := op.method
+	if op.upsert {
+		method += "+upsert"
+		if strings.Contains(oa.Result, "upserted 1") || strings.Contains(strings.Join(oa.Changed, " "), "<new ObjectID>") {
+			kind = "inserted"
+		}
+	}
+	r.stats[method+"/"+kind]++
 	sa, sb := oa.String(), ob.String()
 	if sa == sb {
 		return

@@ -118,16 +118,8 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 		return nil, c.evalErr(op, evaluator.ActionRead, err)
 	}
 	spec := &findSpec{op: op, filter: combine(client, rf), serverOpts: options.Find()}
-	if fo.Projection != nil {
-		praw, err := toRaw(fo.Projection)
-		if err != nil {
-			return nil, c.refused(op, CodeInvalid, "projection is not a document", err)
-		}
-		p, msg := parseProjection(praw)
-		if msg != "" {
-			return nil, c.refused(op, CodeUnsupported, msg, nil)
-		}
-		spec.proj = p
+	if spec.proj, err = c.clientProjection(op, fo.Projection); err != nil {
+		return nil, err
 	}
 	if spec.refs, err = c.readRefs(op, client, fo.Sort); err != nil {
 		return nil, err
@@ -169,6 +161,23 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 		return nil, c.refused(op, CodeUnsupported, "tailable cursors are not supported through the gate", nil)
 	}
 	return spec, nil
+}
+
+// clientProjection parses a client projection (nil for none); the gate
+// applies it itself, after the rules' redaction (see parseProjection).
+func (c *Collection) clientProjection(op string, proj any) (*projection, error) {
+	if proj == nil {
+		return nil, nil
+	}
+	praw, err := toRaw(proj)
+	if err != nil {
+		return nil, c.refused(op, CodeInvalid, "projection is not a document", err)
+	}
+	p, msg := parseProjection(praw)
+	if msg != "" {
+		return nil, c.refused(op, CodeUnsupported, msg, nil)
+	}
+	return p, nil
 }
 
 // evalErr wraps an evaluation failure: the operation is denied (fail

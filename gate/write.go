@@ -171,7 +171,10 @@ type writeOpts struct {
 	arrayFilters []any
 	sort         any
 	comment      any
+	upsert       bool
 }
+
+func isTrue(b *bool) bool { return b != nil && *b }
 
 // pin returns the filter of the document prev exactly as read: its _id and
 // the value of every top-level field. A write with it AND the rule's write
@@ -345,9 +348,13 @@ func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op stri
 // is conditioned on the document being unchanged since it was checked; a
 // concurrent change makes the gate check again (WithRetries).
 //
-// Upserts are refused (CodeUnsupported). An update whose result the gate
-// cannot compute (mql.ErrUnsupportedUpdate: positional paths,
-// $push with $sort, ...) is refused: the rules could not be checked.
+// With upsert, when no document in the caller's write scope matches (and
+// none the caller can read matches and may not be written: that is
+// denied), the document MongoDB would insert is decided as InsertOne
+// decides it and inserted (see the package documentation, Upserts). An
+// update whose result the gate cannot compute (mql.ErrUnsupportedUpdate:
+// positional paths, $push with $sort, ...) is refused: the rules could not
+// be checked.
 func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (*mongo.UpdateResult, error) {
 	uo := &options.UpdateOneOptions{}
 	if err := apply(uo, opts); err != nil {
@@ -360,10 +367,7 @@ func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...
 		internal: uo.Internal != (options.UpdateOneOptions{}).Internal, let: uo.Let}); r != nil {
 		return nil, r
 	}
-	if uo.Upsert != nil && *uo.Upsert {
-		return nil, c.refused("UpdateOne", CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil)
-	}
-	wo := writeOpts{arrayFilters: uo.ArrayFilters, sort: uo.Sort, comment: uo.Comment}
+	wo := writeOpts{arrayFilters: uo.ArrayFilters, sort: uo.Sort, comment: uo.Comment, upsert: isTrue(uo.Upsert)}
 	return c.updateOne(ctx, "UpdateOne", filter, update, false, wo)
 }
 
@@ -378,7 +382,9 @@ func (c *Collection) UpdateByID(ctx context.Context, id, update any, opts ...opt
 // ReplaceOne replaces one document the caller may write, checked like
 // UpdateOne: the replacement is the new document, every field it sets or
 // drops must be writable, and the result must stay in the caller's write
-// scope.
+// scope. With upsert, a replacement that matches nothing inserts the
+// replacement (with the filter's _id when it has none), decided as
+// InsertOne decides it.
 func (c *Collection) ReplaceOne(ctx context.Context, filter, replacement any, opts ...options.Lister[options.ReplaceOptions]) (*mongo.UpdateResult, error) {
 	ro := &options.ReplaceOptions{}
 	if err := apply(ro, opts); err != nil {
@@ -391,73 +397,99 @@ func (c *Collection) ReplaceOne(ctx context.Context, filter, replacement any, op
 		internal: ro.Internal != (options.ReplaceOptions{}).Internal, let: ro.Let}); r != nil {
 		return nil, r
 	}
-	if ro.Upsert != nil && *ro.Upsert {
-		return nil, c.refused("ReplaceOne", CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil)
-	}
-	wo := writeOpts{sort: ro.Sort, comment: ro.Comment}
+	wo := writeOpts{sort: ro.Sort, comment: ro.Comment, upsert: isTrue(ro.Upsert)}
 	return c.updateOne(ctx, "ReplaceOne", filter, replacement, true, wo)
 }
 
 func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, replacement bool, wo writeOpts) (*mongo.UpdateResult, error) {
+	var res *mongo.UpdateResult
+	r, err := c.writeOne(ctx, op, filter, u, replacement, wo, func(ctx context.Context, f bson.D, upd *update) (bool, error) {
+		var err error
+		if replacement {
+			ro := options.Replace()
+			if wo.comment != nil {
+				ro.SetComment(wo.comment)
+			}
+			res, err = c.coll.ReplaceOne(ctx, f, upd.raw, ro)
+		} else {
+			uo := options.UpdateOne()
+			if wo.comment != nil {
+				uo.SetComment(wo.comment)
+			}
+			if wo.arrayFilters != nil {
+				uo.SetArrayFilters(wo.arrayFilters)
+			}
+			res, err = c.coll.UpdateOne(ctx, f, upd.raw, uo)
+		}
+		err = withholdKeys(err)
+		return err == nil && res.MatchedCount > 0, err
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case r.found:
+		return res, nil
+	case r.inserted != nil:
+		return &mongo.UpdateResult{UpsertedCount: 1, UpsertedID: r.id, Acknowledged: true}, nil
+	}
+	return &mongo.UpdateResult{Acknowledged: true}, nil
+}
+
+// oneResult is what writeOne did.
+type oneResult struct {
+	b        *evaluator.Bound
+	found    bool     // a document in the caller's write scope was written
+	inserted bson.Raw // the document an upsert inserted, when none was found
+	id       any      // the inserted document's _id, as the driver decodes it
+}
+
+// writeOne is the one home of the single-document updates and
+// replacements (UpdateOne, ReplaceOne, FindOneAndUpdate,
+// FindOneAndReplace): it picks the first document in the caller's write
+// scope that the client filter matches (firstInScope, wo.sort), checks
+// the write on it and writes it with do (run: the post-image decided, the
+// optimistic write, the retries). When none is found, notWritten explains
+// it (a matching document the caller can read but may not write denies),
+// and with wo.upsert, insertUpserted inserts the document MongoDB would
+// create.
+func (c *Collection) writeOne(ctx context.Context, op string, filter, u any, replacement bool, wo writeOpts,
+	do func(ctx context.Context, f bson.D, upd *update) (bool, error)) (oneResult, error) {
 	client, err := c.clientFilter(op, filter)
 	if err != nil {
-		return nil, err
+		return oneResult{}, err
 	}
 	refs, err := c.readRefs(op, client, wo.sort)
 	if err != nil {
-		return nil, err
+		return oneResult{}, err
 	}
 	upd, err := c.parseUpdate(op, u, replacement)
 	if err != nil {
-		return nil, err
+		return oneResult{}, err
 	}
 	b, err := c.bind(ctx)
 	if err != nil {
-		return nil, c.evalErr(op, evaluator.ActionWrite, err)
+		return oneResult{}, c.evalErr(op, evaluator.ActionWrite, err)
 	}
 	// When the rules cannot be written as a query, scope is empty and
 	// run's per-document check decides alone.
 	scope, exact, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
 	if err != nil {
-		return nil, c.evalErr(op, evaluator.ActionWrite, err)
+		return oneResult{}, c.evalErr(op, evaluator.ActionWrite, err)
 	}
-	var res *mongo.UpdateResult
 	found, err := c.run(ctx, b, guardedWrite{
 		op: op, upd: upd, scope: scope, retry: c.s.g.retries,
 		reread: c.firstInScope(b, op, combine(client, scope), refs, exact, wo),
-		do: func(ctx context.Context, f bson.D) (bool, error) {
-			var err error
-			if replacement {
-				ro := options.Replace()
-				if wo.comment != nil {
-					ro.SetComment(wo.comment)
-				}
-				res, err = c.coll.ReplaceOne(ctx, f, upd.raw, ro)
-				err = withholdKeys(err)
-			} else {
-				uo := options.UpdateOne()
-				if wo.comment != nil {
-					uo.SetComment(wo.comment)
-				}
-				if wo.arrayFilters != nil {
-					uo.SetArrayFilters(wo.arrayFilters)
-				}
-				res, err = c.coll.UpdateOne(ctx, f, upd.raw, uo)
-				err = withholdKeys(err)
-			}
-			return err == nil && res.MatchedCount > 0, err
-		},
+		do:     func(ctx context.Context, f bson.D) (bool, error) { return do(ctx, f, upd) },
 	})
-	if err != nil {
-		return nil, err
+	r := oneResult{b: b, found: found}
+	if err != nil || found {
+		return r, err
 	}
-	if !found {
-		if err := c.notWritten(ctx, b, op, evaluator.ActionWrite, client, upd); err != nil {
-			return nil, err
-		}
-		return &mongo.UpdateResult{Acknowledged: true}, nil
+	if err := c.notWritten(ctx, b, op, evaluator.ActionWrite, client, upd); err != nil || !wo.upsert {
+		return r, err
 	}
-	return res, nil
+	r.inserted, r.id, err = c.insertUpserted(ctx, b, op, client, upd, wo.comment)
+	return r, err
 }
 
 // firstInScope returns a reader of the first document matching filter (in
@@ -557,7 +589,8 @@ func clientRefs(client bson.Raw) []string {
 // alone). As with the driver's UpdateMany, the documents are then updated
 // one by one, not in one transaction: a denial found while writing (a
 // document changed concurrently into one the caller may not write) stops
-// the call with the earlier documents updated.
+// the call with the earlier documents updated. With upsert, when nothing
+// was updated, one document is inserted as UpdateOne's upsert inserts it.
 func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateManyOptions]) (*mongo.UpdateResult, error) {
 	const op = "UpdateMany"
 	uo := &options.UpdateManyOptions{}
@@ -570,9 +603,6 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 	if r := c.checkOptions(op, serverOptions{hint: uo.Hint, bypass: uo.BypassDocumentValidation,
 		internal: uo.Internal != (options.UpdateManyOptions{}).Internal, let: uo.Let}); r != nil {
 		return nil, r
-	}
-	if uo.Upsert != nil && *uo.Upsert {
-		return nil, c.refused(op, CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil)
 	}
 	client, err := c.clientFilter(op, filter)
 	if err != nil {
@@ -623,6 +653,13 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 	if res.MatchedCount == 0 {
 		if err := c.notWritten(ctx, b, op, evaluator.ActionWrite, client, upd); err != nil {
 			return nil, err
+		}
+		if isTrue(uo.Upsert) {
+			_, id, err := c.insertUpserted(ctx, b, op, client, upd, uo.Comment)
+			if err != nil {
+				return nil, err
+			}
+			res.UpsertedCount, res.UpsertedID = 1, id
 		}
 	}
 	return res, nil
@@ -880,14 +917,15 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 	if err := apply(fo, opts); err != nil {
 		return errResult(err)
 	}
-	if fo.Projection != nil {
-		return errResult(c.refused(op, CodeUnsupported, "the projection option is not supported through the gate: the rules decide the fields returned", nil))
-	}
 	if fo.Collation != nil {
 		return errResult(c.noCollation(op))
 	}
 	if r := c.checkOptions(op, serverOptions{hint: fo.Hint, internal: fo.Internal != (options.FindOneAndDeleteOptions{}).Internal, let: fo.Let}); r != nil {
 		return errResult(r)
+	}
+	proj, err := c.clientProjection(op, fo.Projection)
+	if err != nil {
+		return errResult(err)
 	}
 	b, client, scope, exact, err := c.deleteScope(ctx, op, filter)
 	if err != nil {
@@ -927,7 +965,7 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 				if err != nil {
 					return errResult(err)
 				}
-				return c.visible(ctx, b, op, gone)
+				return c.visible(ctx, b, op, gone, proj)
 			}
 			return errResult(&RefusedError{Namespace: c.ns, Op: op, Code: CodeConflict, Msg: "the document kept changing", Err: ErrConflict})
 		}
@@ -938,7 +976,7 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 		if len(docs) == 0 {
 			return errResult(mongo.ErrNoDocuments)
 		}
-		return c.visible(ctx, b, op, docs[0])
+		return c.visible(ctx, b, op, docs[0], proj)
 	}
 	// No sort here (a sort reads fields: handled above).
 	var doc bson.Raw
@@ -952,86 +990,116 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 	if err != nil {
 		return errResult(err)
 	}
-	return c.visible(ctx, b, op, doc)
+	return c.visible(ctx, b, op, doc, proj)
 }
 
 // FindOneAndUpdate updates one document like UpdateOne and returns it
 // (before or after the update, options.ReturnDocument) with only the fields
-// the caller may read.
+// the caller may read. With upsert, an update that matches nothing inserts
+// like UpdateOne; the inserted document is returned (redacted) when
+// ReturnDocument is After, mongo.ErrNoDocuments otherwise, as the driver
+// does.
 func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update any, opts ...options.Lister[options.FindOneAndUpdateOptions]) *mongo.SingleResult {
 	const op = "FindOneAndUpdate"
 	fo := &options.FindOneAndUpdateOptions{}
 	if err := apply(fo, opts); err != nil {
 		return errResult(err)
 	}
-	switch {
-	case fo.Upsert != nil && *fo.Upsert:
-		return errResult(c.refused(op, CodeUnsupported, "upserts are not supported through the gate: insert and update separately", nil))
-	case fo.Projection != nil:
-		return errResult(c.refused(op, CodeUnsupported, "the projection option is not supported through the gate: the rules decide the fields returned", nil))
-	case fo.Collation != nil:
+	if fo.Collation != nil {
 		return errResult(c.noCollation(op))
 	}
 	if r := c.checkOptions(op, serverOptions{hint: fo.Hint, bypass: fo.BypassDocumentValidation,
 		internal: fo.Internal != (options.FindOneAndUpdateOptions{}).Internal, let: fo.Let}); r != nil {
 		return errResult(r)
 	}
-	client, err := c.clientFilter(op, filter)
+	proj, err := c.clientProjection(op, fo.Projection)
 	if err != nil {
 		return errResult(err)
 	}
-	upd, err := c.parseUpdate(op, update, false)
+	wo := writeOpts{arrayFilters: fo.ArrayFilters, sort: fo.Sort, comment: fo.Comment, upsert: isTrue(fo.Upsert)}
+	return c.findOneAndModify(ctx, op, filter, update, false, fo.ReturnDocument, proj, wo)
+}
+
+// FindOneAndReplace replaces one document like ReplaceOne and returns it
+// (before or after the replacement, options.ReturnDocument) with only the
+// fields the caller may read, as FindOneAndUpdate returns it; the
+// projection option then applies to those fields, as Find applies it
+// (inclusion or exclusion only). With upsert, a replacement that matches
+// nothing inserts like ReplaceOne; the inserted document is returned
+// (redacted and projected) when ReturnDocument is After,
+// mongo.ErrNoDocuments otherwise.
+func (c *Collection) FindOneAndReplace(ctx context.Context, filter, replacement any, opts ...options.Lister[options.FindOneAndReplaceOptions]) *mongo.SingleResult {
+	const op = "FindOneAndReplace"
+	fo := &options.FindOneAndReplaceOptions{}
+	if err := apply(fo, opts); err != nil {
+		return errResult(err)
+	}
+	if fo.Collation != nil {
+		return errResult(c.noCollation(op))
+	}
+	if r := c.checkOptions(op, serverOptions{hint: fo.Hint, bypass: fo.BypassDocumentValidation,
+		internal: fo.Internal != (options.FindOneAndReplaceOptions{}).Internal, let: fo.Let}); r != nil {
+		return errResult(r)
+	}
+	proj, err := c.clientProjection(op, fo.Projection)
 	if err != nil {
 		return errResult(err)
 	}
-	b, err := c.bind(ctx)
-	if err != nil {
-		return errResult(c.evalErr(op, evaluator.ActionWrite, err))
-	}
-	scope, exact, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
-	if err != nil {
-		return errResult(c.evalErr(op, evaluator.ActionWrite, err))
-	}
-	wo := writeOpts{arrayFilters: fo.ArrayFilters, sort: fo.Sort}
-	refs, err := c.readRefs(op, client, wo.sort)
-	if err != nil {
-		return errResult(err)
-	}
+	wo := writeOpts{sort: fo.Sort, comment: fo.Comment, upsert: isTrue(fo.Upsert)}
+	return c.findOneAndModify(ctx, op, filter, replacement, true, fo.ReturnDocument, proj, wo)
+}
+
+// findOneAndModify is FindOneAndUpdate and FindOneAndReplace: writeOne
+// with the server's findAndModify, and the document returned redacted
+// (visible), then projected with proj.
+func (c *Collection) findOneAndModify(ctx context.Context, op string, filter, u any, replacement bool, ret *options.ReturnDocument, proj *projection, wo writeOpts) *mongo.SingleResult {
 	var doc bson.Raw
-	found, err := c.run(ctx, b, guardedWrite{
-		op: op, upd: upd, scope: scope, retry: c.s.g.retries,
-		reread: c.firstInScope(b, op, combine(client, scope), refs, exact, wo),
-		do: func(ctx context.Context, f bson.D) (bool, error) {
+	r, err := c.writeOne(ctx, op, filter, u, replacement, wo, func(ctx context.Context, f bson.D, upd *update) (bool, error) {
+		doc = nil
+		var res *mongo.SingleResult
+		if replacement {
+			o := options.FindOneAndReplace()
+			if ret != nil {
+				o.SetReturnDocument(*ret)
+			}
+			if wo.comment != nil {
+				o.SetComment(wo.comment)
+			}
+			res = c.coll.FindOneAndReplace(ctx, f, upd.raw, o)
+		} else {
 			o := options.FindOneAndUpdate()
-			if fo.ReturnDocument != nil {
-				o.SetReturnDocument(*fo.ReturnDocument)
+			if ret != nil {
+				o.SetReturnDocument(*ret)
+			}
+			if wo.comment != nil {
+				o.SetComment(wo.comment)
 			}
 			if wo.arrayFilters != nil {
 				o.SetArrayFilters(wo.arrayFilters)
 			}
-			doc = nil
-			err := withholdKeys(c.coll.FindOneAndUpdate(ctx, f, upd.raw, o).Decode(&doc))
-			if errors.Is(err, mongo.ErrNoDocuments) {
-				return false, nil
-			}
-			return err == nil, err
-		},
-	})
-	if err != nil {
-		return errResult(err)
-	}
-	if !found {
-		if err := c.notWritten(ctx, b, op, evaluator.ActionWrite, client, upd); err != nil {
-			return errResult(err)
+			res = c.coll.FindOneAndUpdate(ctx, f, upd.raw, o)
 		}
-		return errResult(mongo.ErrNoDocuments)
+		err := withholdKeys(res.Decode(&doc))
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+	switch {
+	case err != nil:
+		return errResult(err)
+	case r.found:
+		return c.visible(ctx, r.b, op, doc, proj)
+	case r.inserted != nil && ret != nil && *ret == options.After:
+		return c.visible(ctx, r.b, op, r.inserted, proj)
 	}
-	return c.visible(ctx, b, op, doc)
+	return errResult(mongo.ErrNoDocuments)
 }
 
 // visible returns doc as a SingleResult with only the fields the caller may
-// read. A document the caller changed but may not read comes back empty.
-func (c *Collection) visible(ctx context.Context, b *evaluator.Bound, op string, doc bson.Raw) *mongo.SingleResult {
+// read, then projected with proj (nil for none). A document the caller
+// changed but may not read comes back empty.
+func (c *Collection) visible(ctx context.Context, b *evaluator.Bound, op string, doc bson.Raw, proj *projection) *mongo.SingleResult {
 	d, err := c.decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
 	if err != nil {
 		return errResult(c.evalErr(op, evaluator.ActionRead, err))
@@ -1039,7 +1107,15 @@ func (c *Collection) visible(ctx context.Context, b *evaluator.Bound, op string,
 	if !d.Allowed {
 		return mongo.NewSingleResultFromDocument(bson.D{}, nil, nil)
 	}
-	return mongo.NewSingleResultFromDocument(mql.NewPaths(d.Fields.Read).Redact(doc), nil, nil)
+	red := mql.NewPaths(d.Fields.Read).Redact(doc)
+	if proj != nil {
+		raw, err := bson.Marshal(red)
+		if err != nil {
+			return errResult(err)
+		}
+		red = proj.apply(raw)
+	}
+	return mongo.NewSingleResultFromDocument(red, nil, nil)
 }
 
 func errResult(err error) *mongo.SingleResult {

@@ -50,14 +50,31 @@ type App struct {
 	// Environments are environments/<tag>.json, sorted by tag
 	// (%%environment.values).
 	Environments []*Environment
-	// Environment is the environment realm_config.json names (its
-	// "environment" key), "" (No Environment) when it names none: the
+	// Environment is the environment the app configuration names (the
+	// "environment" key of realm_config.json, else root_config.json), ""
+	// (No Environment) when it names none: the
 	// tag to pass to Inputs unless the caller chooses another.
 	Environment string
+	// ID is the app id clients send: "app_id" of realm_config.json,
+	// else root_config.json (current layout), or of config.json or
+	// stitch.json (old layout); "" when the export has none (many do
+	// not: an app id is given by App Services when the app is created).
+	ID string
+	// Name is the "name" key of the same files, "" when absent.
+	Name string
+	// Providers are the authentication providers, sorted by name:
+	// auth/providers.json, or the old layout's auth_providers/*.json.
+	Providers []*Provider
+	// DataAPI is the Data API configuration
+	// (https_endpoints/data_api_config.json), nil when absent.
+	DataAPI *DataAPIConfig
 	// LoadErrors are the problems LoadApp found (the files they concern
 	// are missing from the App). Validate reports them too, so a caller
 	// that only validates still sees every problem.
 	LoadErrors source.ErrorList
+
+	// idFile is the file that gave ID.
+	idFile string
 }
 
 // DataSource is one data_sources/<service> folder.

@@ -83,6 +83,16 @@ const (
 	// CodeDuplicateValue: two files of values/ define the same value
 	// name.
 	CodeDuplicateValue = "rules/duplicate-value"
+	// CodeProvider: an authentication provider whose configuration
+	// cannot authenticate anyone (an enabled custom-token provider
+	// without keys, a confirmation or reset function that is run but not
+	// named, an unsupported signing algorithm), or whose name is given
+	// twice or disagrees with its place.
+	CodeProvider = "rules/provider"
+	// CodeDataAPI: a Data API configuration value App Services does not
+	// define (a version, return type or validation method), options that
+	// exclude each other, or the configuration given twice.
+	CodeDataAPI = "rules/data-api"
 	// CodeFile: a file of the app could not be read.
 	CodeFile = "rules/file"
 )

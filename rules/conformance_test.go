@@ -3,6 +3,7 @@ package rules_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -15,8 +16,10 @@ import (
 
 // caseApp builds the app of a conformance case. Archive files named by app
 // paths (data_sources/..., auth/..., functions/..., values/...,
-// environments/..., realm_config.json, and the old layout's services/...,
-// config.json, stitch.json) are used as they are;
+// environments/..., realm_config.json, root_config.json,
+// https_endpoints/..., http_endpoints/..., and the old layout's
+// services/..., auth_providers/..., config.json, stitch.json) are used as
+// they are;
 // the shorthands "rules.json" and "default_rule.json" stand for
 // data_sources/mongodb-atlas/db/coll/rules.json and
 // data_sources/mongodb-atlas/default_rule.json.
@@ -30,17 +33,34 @@ func caseApp(a *txtar.Archive) fstest.MapFS {
 			fsys["data_sources/mongodb-atlas/default_rule.json"] = &fstest.MapFile{Data: f.Data}
 		case strings.HasPrefix(f.Name, "data_sources/"), strings.HasPrefix(f.Name, "auth/"), strings.HasPrefix(f.Name, "functions/"),
 			strings.HasPrefix(f.Name, "services/"), f.Name == "config.json", f.Name == "stitch.json",
-			strings.HasPrefix(f.Name, "values/"), strings.HasPrefix(f.Name, "environments/"), f.Name == "realm_config.json":
+			strings.HasPrefix(f.Name, "values/"), strings.HasPrefix(f.Name, "environments/"), f.Name == "realm_config.json",
+			f.Name == "root_config.json", strings.HasPrefix(f.Name, "auth_providers/"), strings.HasPrefix(f.Name, "https_endpoints/"),
+			strings.HasPrefix(f.Name, "http_endpoints/"):
 			fsys[f.Name] = &fstest.MapFile{Data: f.Data}
 		}
 	}
 	return fsys
 }
 
+// appSummary renders what an app says besides its rules: its id and name,
+// its providers and its Data API configuration (want-app.txt).
+func appSummary(app *rules.App) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "app id %q name %q\n", app.ID, app.Name)
+	for _, p := range app.Providers {
+		b.WriteString(rules.Summary(p))
+	}
+	if app.DataAPI != nil {
+		b.WriteString(rules.Summary(app.DataAPI))
+	}
+	return b.String()
+}
+
 // runCase loads a case's app and renders what the parser understood
-// (want-ast.txt) and every diagnostic of LoadApp, or of Validate when
-// loading succeeded (want-error.txt).
-func runCase(t *testing.T, a *txtar.Archive) (ast, diags string, loaded bool) {
+// (want-ast.txt; want-app.txt, checked when the case has it, for what the
+// app says besides its rules) and every diagnostic of LoadApp, or of
+// Validate when loading succeeded (want-error.txt).
+func runCase(t *testing.T, a *txtar.Archive) (ast, app, diags string, loaded bool) {
 	t.Helper()
 	var opts rules.ValidateOptions
 	if data, ok := a.Get("options.json"); ok {
@@ -52,15 +72,16 @@ func runCase(t *testing.T, a *txtar.Archive) (ast, diags string, loaded bool) {
 		}
 		opts.Functions = o.Functions
 	}
-	app, err := rules.LoadApp(caseApp(a))
+	loadedApp, err := rules.LoadApp(caseApp(a))
+	app = appSummary(loadedApp)
 	var list source.ErrorList
 	if err != nil {
 		list = err.(source.ErrorList)
 	} else {
 		loaded = true
-		list = rules.Validate(app, opts)
+		list = rules.Validate(loadedApp, opts)
 		var b strings.Builder
-		for _, ds := range app.DataSources {
+		for _, ds := range loadedApp.DataSources {
 			if ds.DefaultRule != nil {
 				b.WriteString(rules.Summary(ds.DefaultRule))
 			}
@@ -75,12 +96,15 @@ func runCase(t *testing.T, a *txtar.Archive) (ast, diags string, loaded bool) {
 		b.WriteString(e.Error())
 		b.WriteByte('\n')
 	}
-	return ast, b.String(), loaded
+	return ast, app, b.String(), loaded
 }
 
 func TestConformance(t *testing.T) {
 	casetest.Run(t, "testdata/cases/*.txtar", func(t *testing.T, c *casetest.Case) {
-		ast, diags, loaded := runCase(t, c.Archive)
+		ast, app, diags, loaded := runCase(t, c.Archive)
+		if _, ok := c.File("want-app.txt"); ok {
+			c.Check("want-app.txt", []byte(app))
+		}
 		_, hasAST := c.File("want-ast.txt")
 		_, hasErr := c.File("want-error.txt")
 		if !hasAST && !hasErr && !casetest.Updating() {

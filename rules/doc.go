@@ -1,10 +1,13 @@
 // Package rules is the typed AST of an exported App Services app's rules:
 // rules.json, default_rule.json, filters and auth/custom_user_data.json, and
-// their older realm-cli v1 / Stitch forms.
+// their older realm-cli v1 / Stitch forms; and of what a server of the app
+// needs besides them: its id, its authentication providers and its Data API
+// configuration.
 // It parses them (every node knows its file, byte offset and RFC 6901 JSON
 // pointer), validates them, and formats them back to canonical JSON.
 //
 //	LoadApp(fsys)            an app directory, either layout -> *App (every file's problems, sorted)
+//	App.Provider(name)       an authentication provider (App.Providers), with typed local-userpass / custom-token configuration
 //	IsApp(fsys)              whether a directory holds an app (data_sources/, or services/ and stitch.json or config.json)
 //	ParseRules(f)            rules.json -> *Collection
 //	ParseDefaultRule(f)      default_rule.json -> *DefaultRule
@@ -32,7 +35,15 @@
 //	| functions/<name>/source.js, <name>/config.json    |                | rulegate does not run JavaScript)                    |
 //	| values/<name>.json                                | *Value         | source/reference/config/values.txt                   |
 //	| environments/<tag>.json                           | *Environment   | source/reference/config/environments.txt             |
-//	| realm_config.json ("environment" only)            | App.Environment| source/values-and-secrets/define-environment-values.txt |
+//	| realm_config.json, else root_config.json          | App.Environment| source/values-and-secrets/define-environment-values.txt, |
+//	| ("environment")                                   |                | source/reference/config/app.txt                         |
+//	| realm_config.json, else root_config.json          | App.ID, App.Name | source/reference/config/app.txt ("app_id" is realm-cli's) |
+//	|   ("app_id", "name")                              |                |                                                      |
+//	| auth/providers.json                               | []*Provider    | source/reference/config/auth.txt (Authentication     |
+//	|                                                   |                | Providers); source/authentication/email-password.txt, |
+//	|                                                   |                | custom-jwt.txt                                       |
+//	| https_endpoints/data_api_config.json (or          | *DataAPIConfig | source/reference/config/https_endpoints.txt (Data API |
+//	|   http_endpoints/, realm-cli v2)                  |                | Configuration); source/data-api/generated-endpoints.txt |
 //
 // # Values and environments
 //
@@ -48,8 +59,9 @@
 // {"values": {...}}; the environments App Services supports are No
 // Environment (no-environment.json, tag "") and development, testing, qa,
 // production (source/manage-apps/configure/environments.txt). The app
-// runs in the environment realm_config.json names
-// (source/values-and-secrets/define-environment-values.txt), "" when it
+// runs in the environment realm_config.json (else root_config.json) names
+// (source/values-and-secrets/define-environment-values.txt,
+// source/reference/config/app.txt), "" when it
 // names none; %%environment is {"tag": <tag>, "values": <that file's
 // values>} (Environment Expansions). The documentation does not say what
 // tag No Environment has; rulegate uses "" (what an export's
@@ -68,6 +80,8 @@
 //	| services/<service>/config.json                    | a DataSource when "type" is mongodb-atlas or mongodb-datalake | appschema-mongodb.rst |
 //	| services/<service>/rules/<db>.<coll>.json         | *Collection (+ InlineSchema) | appschema-mongodb.rst (MongoDB Collection Rules) |
 //	| config.json / stitch.json custom_user_data_config | *CustomUserData| appschema-configuration.rst                          |
+//	| config.json / stitch.json "app_id", "name"        | App.ID, App.Name | appschema-configuration.rst                        |
+//	| auth_providers/<name>.json                        | *Provider      | legacy.txt (one provider a file, same keys)          |
 //	| functions/<name>.expr                             | *Function      | as above                                             |
 //
 // An old rule file has the current rules.json keys plus the exporter's "id"
@@ -96,6 +110,74 @@
 //   - config.sync (partition-based Sync permissions) and functions'
 //     config.json are not read: rulegate decides the data access rules of
 //     non-sync requests, and runs only functions/<name>.expr.
+//
+// # Providers, app id and Data API
+//
+// What serve reads besides the rules. App.ID is the "app_id" clients send
+// (realm_config.json, else root_config.json; config.json or stitch.json
+// in the old layout); many exports have none (the template apps: the id
+// is given when App Services creates the app), and then it is "". Two
+// files of the old layout giving two different ids is rules/schema: which
+// app clients talk to is not guessed. The app configuration's other keys
+// (location, deployment_model, ...) are not read.
+//
+// A provider is {"name", "type", "disabled", "config", "secret_config",
+// "metadata_fields", "redirect_uris"} (auth.txt). Its name is its key in
+// providers.json, or its file's name in auth_providers/; a "name" that
+// says otherwise is rules/provider, so no two providers share a name.
+// "type" is required (rules/required). Keys the page does not name are
+// accepted: exports carry many (the exporter's "id", a config's
+// "confirmEmailSubject", "domain_restrictions"). Of "config", rulegate
+// types the keys of the two providers whose logins it verifies itself:
+//
+//	| type           | key (config., secret_config.)       | Go                               | absent    |
+//	|----------------|-------------------------------------|----------------------------------|-----------|
+//	| local-userpass | autoConfirm                         | UserPassConfig.AutoConfirm       | false     |
+//	|                | runConfirmationFunction, confirmationFunctionName | RunConfirmationFunction, ConfirmationFunctionName | false, "" |
+//	|                | emailConfirmationUrl                | EmailConfirmationURL             | ""        |
+//	|                | runResetFunction, resetFunctionName | RunResetFunction, ResetFunctionName | false, "" |
+//	|                | resetPasswordUrl                    | ResetPasswordURL                 | ""        |
+//	| custom-token   | audience (a string or strings)      | CustomTokenConfig.Audience       | none: "aud" must hold the app id |
+//	|                | requireAnyAudience                  | RequireAnyAudience               | false (all audiences) |
+//	|                | signingAlgorithm (HS256, RS256, "") | SigningAlgorithm                 | ""        |
+//	|                | useJWKURI, jwkURI                   | UseJWKURI, JWKURI                | false, "" |
+//	|                | secret_config.signingKeys           | SigningKeys (secret names)       | none      |
+//	| every type     | metadata_fields [{required, name, field_name}] | MetadataField (Path: name split at unescaped dots) | field_name: the path's last element |
+//
+// Other types (custom-function, oauth2-google, oauth2-facebook,
+// oauth2-apple, ...) are loaded with their name, type and disabled flag,
+// and no diagnostic; a server refuses their logins. Validate checks each
+// enabled provider it types for what a login needs, failing closed
+// (rules/provider): a custom-token provider needs a JWK URI when it uses
+// one, else a signing algorithm and a signing key; a local-userpass one
+// that runs a confirmation or reset function must name it. A signing
+// algorithm other than HS256 and RS256 is rules/provider too. Secrets'
+// values are not in an export (source/values-and-secrets.txt): the
+// caller provides the signing keys.
+//
+// The Data API configuration (https_endpoints.txt) is disabled, versions
+// (beta, v1), return_type (JSON, the default, or EJSON),
+// create_user_on_auth, run_as_system, run_as_user_id,
+// run_as_user_id_script_source, and, from generated-endpoints.txt,
+// can_evaluate, validation_method (NO_VALIDATION, SECRET_AS_QUERY_PARAM,
+// VERIFY_PAYLOAD) and secret_name. Another key is rules/unknown-key;
+// "verification_method", which an example of generated-endpoints.txt
+// writes, is read as validation_method with a rules/spelling warning. The
+// reference says "If false, the Data API is not enabled" of "disabled";
+// rulegate reads it as every other "disabled" key (true: no endpoint
+// answers). can_evaluate is a rule expression decided per request: like a
+// filter's apply_when it may not read a document (rules/phase). Values
+// outside those lists, run_as_user_id with run_as_user_id_script_source,
+// a secret validation method without secret_name, and the configuration
+// in both https_endpoints/ and http_endpoints/ are rules/data-api. No
+// export of the real-world corpus has a Data API configuration; the old
+// layout has none.
+//
+// The refresh token lifetime (60 days unless configured, between 30
+// minutes and 180 days) is set in the Admin UI or the Admin API
+// (source/users/sessions.txt, "Configure Refresh Token Expiration":
+// PUT .../security/refresh_token_expiration); no file of an export holds
+// it, so App has no such field.
 //
 // # Keys
 //
@@ -304,6 +386,11 @@
 //	|                               |          | hand-built App, a document starting with a $ field (not a      |
 //	|                               |          | DBRef) as an operand or in an array operand (value.CheckOperand) |
 //	| rules/duplicate-value         | error    | two files of values/ define the same value name                |
+//	| rules/provider                | error    | a provider named otherwise than its place; an unsupported      |
+//	|                               |          | signing algorithm; an enabled provider that cannot log anyone  |
+//	|                               |          | in (see Providers above)                                       |
+//	| rules/data-api                | error    | a Data API version, return type or validation method outside   |
+//	|                               |          | the reference; options that exclude each other; configured twice |
 //
 // # Custom user data that clients can write
 //

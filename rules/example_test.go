@@ -283,3 +283,33 @@ func ExampleApp_Inputs() {
 	// {"admins":["u1"],"apiKey":"sk_test"}
 	// {"tag":"production","values":{"baseUrl":"https://example.com"}}
 }
+
+// Besides its rules, an export says which app it is, how users log in and
+// how the Data API runs: App.ID, App.Providers (App.Provider finds one by
+// name) and App.DataAPI.
+func ExampleApp_Provider() {
+	app, err := rules.LoadApp(fstest.MapFS{
+		"realm_config.json": {Data: []byte(`{"app_id": "todo-abcde", "name": "todo"}`)},
+		"auth/providers.json": {Data: []byte(`{
+  "local-userpass": {"name": "local-userpass", "type": "local-userpass", "config": {"autoConfirm": true}, "disabled": false},
+  "custom-token": {"name": "custom-token", "type": "custom-token", "disabled": false,
+    "config": {"audience": ["todo"], "signingAlgorithm": "HS256", "useJWKURI": false},
+    "secret_config": {"signingKeys": ["jwtSecret"]},
+    "metadata_fields": [{"required": true, "name": "user.email", "field_name": "email"}]}}`)},
+		"https_endpoints/data_api_config.json": {Data: []byte(`{"disabled": false, "versions": ["v1"], "return_type": "EJSON"}`)},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("app", app.ID)
+	fmt.Println("auto-confirm:", app.Provider("local-userpass").UserPass.AutoConfirm)
+	jwt := app.Provider("custom-token")
+	fmt.Println(jwt.CustomToken.SigningAlgorithm, jwt.CustomToken.SigningKeys, jwt.MetadataFields[0].Path, "->", jwt.MetadataFields[0].FieldName)
+	fmt.Println("data api", app.DataAPI.Versions, app.DataAPI.ReturnType)
+	// Output:
+	// app todo-abcde
+	// auto-confirm: true
+	// HS256 [jwtSecret] [user email] -> email
+	// data api [v1] EJSON
+}

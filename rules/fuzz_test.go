@@ -153,6 +153,7 @@ func FuzzLoadLegacy(f *testing.F) {
 			"services/mongodb-atlas/config.json":        {Data: data},
 			"services/mongodb-atlas/rules/db.coll.json": {Data: data},
 			"services/other/rules/x.json":               {Data: data},
+			"auth_providers/local-userpass.json":        {Data: data},
 		}
 		app, _ := rules.LoadApp(fsys)
 		for _, e := range rules.Validate(app, rules.ValidateOptions{}) {
@@ -161,6 +162,49 @@ func FuzzLoadLegacy(f *testing.F) {
 			}
 			if _, err := e.Ptr.Tokens(); err != nil {
 				t.Fatalf("diagnostic has a malformed pointer: %#v: %v", e, err)
+			}
+		}
+	})
+}
+
+// FuzzLoadServe checks, for any bytes used as every file serve reads of a
+// current-layout app besides its rules (realm_config.json,
+// auth/providers.json, https_endpoints/data_api_config.json), that LoadApp
+// and Validate never panic and that every diagnostic names a file of the
+// app, a line, a column, a well-formed pointer and a code. It is seeded
+// with those files of the conformance corpus.
+func FuzzLoadServe(f *testing.F) {
+	files, _ := txtar.Glob("testdata/cases/*.txtar")
+	for _, file := range files {
+		a, err := txtar.ParseFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, af := range a.Files {
+			switch af.Name {
+			case "realm_config.json", "root_config.json", "auth/providers.json", "https_endpoints/data_api_config.json", "http_endpoints/data_api_config.json":
+				f.Add(af.Data)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fsys := fstest.MapFS{
+			"realm_config.json":                    {Data: data},
+			"auth/providers.json":                  {Data: data},
+			"https_endpoints/data_api_config.json": {Data: data},
+		}
+		app, _ := rules.LoadApp(fsys)
+		for _, e := range rules.Validate(app, rules.ValidateOptions{}) {
+			if _, ok := fsys[e.File]; !ok || e.Line < 1 || e.Col < 1 || e.Code == "" {
+				t.Fatalf("diagnostic lacks a place or code: %#v", e)
+			}
+			if _, err := e.Ptr.Tokens(); err != nil {
+				t.Fatalf("diagnostic has a malformed pointer: %#v: %v", e, err)
+			}
+		}
+		for _, p := range app.Providers {
+			if app.Provider(p.Name) != p {
+				t.Fatalf("Provider(%q) does not find it", p.Name)
 			}
 		}
 	})

@@ -53,6 +53,8 @@ func (l *loader) legacy() {
 			s.rules = append(s.rules, name)
 		case name == "config.json" || name == "stitch.json":
 			appConfigs = append(appConfigs, name)
+		case len(parts) == 2 && parts[0] == "auth_providers" && strings.HasSuffix(name, ".json"):
+			l.providerFile(name)
 		case len(parts) >= 2 && parts[0] == "functions" && strings.HasSuffix(name, ".expr"):
 			l.function(name)
 		}
@@ -150,6 +152,7 @@ func (l *loader) legacyCustomUserData(configs []string, services map[string]*leg
 			l.addErr(p.done())
 			continue
 		}
+		p.appIdentity(l.app, root)
 		if n := root.Get("custom_user_data_config"); n != nil {
 			c := p.customUserData(n, true)
 			if found != nil {

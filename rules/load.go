@@ -18,6 +18,9 @@ import (
 //	data_sources/<service>/<db>/<coll>/rules.json     -> DataSource.Collections
 //	data_sources/<service>/<db>/<coll>/schema.json    -> DataSource.Schemas
 //	auth/custom_user_data.json                        -> App.CustomUserData
+//	auth/providers.json                               -> App.Providers
+//	https_endpoints/data_api_config.json              -> App.DataAPI (or http_endpoints/, realm-cli v2)
+//	realm_config.json, else root_config.json          -> App.ID, App.Name ("app_id", "name")
 //	functions/<name>.expr                             -> App.Functions
 //
 // and, when fsys has none of data_sources/, auth/, realm_config.json and
@@ -28,6 +31,8 @@ import (
 //	services/<service>/config.json                    -> a DataSource when its "type" is mongodb-atlas or mongodb-datalake
 //	services/<service>/rules/<db>.<coll>.json         -> DataSource.Collections (Collection.InlineSchema keeps "schema", also a DataSource.Schemas entry)
 //	config.json or stitch.json custom_user_data_config -> App.CustomUserData
+//	config.json or stitch.json "app_id", "name"        -> App.ID, App.Name
+//	auth_providers/<name>.json                        -> App.Providers
 //	functions/<name>.expr                             -> App.Functions
 //
 // Every data_sources/<service> folder is a DataSource, even one holding only
@@ -87,6 +92,7 @@ func LoadApp(fsys fs.FS) (*App, error) {
 	sort.Slice(app.Functions, func(i, j int) bool { return app.Functions[i].Name < app.Functions[j].Name })
 	loadValues(l.fsys, app, &l.errs)
 	loadJSFunctions(l.fsys, app)
+	l.sortProviders()
 	l.errs.Sort()
 	app.LoadErrors = l.errs
 	return app, l.errs.Err()
@@ -239,10 +245,14 @@ func (l *loader) current() {
 				}
 				l.app.CustomUserData = cud
 			}
+		case name == "auth/providers.json":
+			l.providersFile(name)
 		case len(parts) >= 2 && parts[0] == "functions" && strings.HasSuffix(name, ".expr"):
 			l.function(name)
 		}
 	})
+	l.currentAppConfig()
+	l.dataAPI()
 }
 
 // addCollection adds a parsed rule file to its data source; the database

@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -34,6 +35,28 @@ var realWorldNotes = map[string]struct {
 	"WildAid__o-fish-realm__WildAidDemo": {
 		why: "services/RealmSync/rules/wildaid.MenuDataList.json names collection MenuData (the keys win, so the warning is true); the %function calls name JavaScript functions of functions/<name>/config.json (sources not copied), which rulegate does not run (rules/js-function)",
 	},
+}
+
+// realWorldApp renders what serve reads of an app besides its rules: its
+// id and name, its providers (name, type, disabled) and whether it
+// configures the Data API.
+func realWorldApp(app *rules.App) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "app id %q name %q; providers:", app.ID, app.Name)
+	for _, p := range app.Providers {
+		b.WriteString(" " + p.Name)
+		if p.Type != p.Name {
+			b.WriteString("(" + p.Type + ")")
+		}
+		if p.Disabled {
+			b.WriteString("[disabled]")
+		}
+	}
+	if app.DataAPI != nil {
+		b.WriteString("; data api")
+	}
+	b.WriteByte('\n')
+	return b.String()
 }
 
 // TestRealWorld loads every real app: each must load without error (but
@@ -75,6 +98,7 @@ func TestRealWorld(t *testing.T) {
 			continue
 		}
 		app, err := rules.LoadApp(fsys)
+		golden.WriteString(realWorldApp(app))
 		for _, e := range app.LoadErrors {
 			if _, ok := note.pending[e.Code]; !ok {
 				t.Errorf("%s: LoadApp: %v", name, err)

@@ -8,7 +8,7 @@ import (
 )
 
 // Summary renders a node of the AST (*Collection, *DefaultRule, *Role,
-// *Filter, an Expr, a Cond or an Operand) as deterministic text for tests,
+// *Filter, an Expr, a Cond or an Operand, and *Provider, *DataAPIConfig) as deterministic text for tests,
 // goldens and tools. Unlike Format it shows what the parser understood: the
 // canonical operator beside its spelling, the %%root expansion behind a
 // plain field, the BSON type of every literal:
@@ -29,6 +29,10 @@ func Summary(node any) string {
 		summarizeRole(&b, n)
 	case *Filter:
 		summarizeFilter(&b, n)
+	case *Provider:
+		summarizeProvider(&b, n)
+	case *DataAPIConfig:
+		summarizeDataAPI(&b, n)
 	case Expr:
 		b.WriteString(exprString(n))
 	case Cond:
@@ -244,4 +248,49 @@ func typeName(v value.Value) string {
 		return n
 	}
 	return fmt.Sprintf("type%#02x", byte(v.Type))
+}
+
+func summarizeProvider(b *strings.Builder, p *Provider) {
+	fmt.Fprintf(b, "provider %q type %q", p.Name, p.Type)
+	if p.Disabled {
+		b.WriteString(" disabled")
+	}
+	b.WriteByte('\n')
+	if c := p.UserPass; c != nil {
+		fmt.Fprintf(b, "  autoConfirm: %t, runConfirmationFunction: %t %q, emailConfirmationUrl: %q\n", c.AutoConfirm, c.RunConfirmationFunction, c.ConfirmationFunctionName, c.EmailConfirmationURL)
+		fmt.Fprintf(b, "  runResetFunction: %t %q, resetPasswordUrl: %q\n", c.RunResetFunction, c.ResetFunctionName, c.ResetPasswordURL)
+	}
+	if c := p.CustomToken; c != nil {
+		fmt.Fprintf(b, "  audience: %q, requireAnyAudience: %t, signingAlgorithm: %q\n", c.Audience, c.RequireAnyAudience, c.SigningAlgorithm)
+		fmt.Fprintf(b, "  useJWKURI: %t %q, signingKeys: %q\n", c.UseJWKURI, c.JWKURI, c.SigningKeys)
+	}
+	for _, f := range p.MetadataFields {
+		fmt.Fprintf(b, "  metadata %q %q -> %q", f.Name, f.Path, f.FieldName)
+		if f.Required {
+			b.WriteString(" required")
+		}
+		b.WriteByte('\n')
+	}
+}
+
+func summarizeDataAPI(b *strings.Builder, c *DataAPIConfig) {
+	b.WriteString("data_api")
+	if c.Disabled {
+		b.WriteString(" disabled")
+	}
+	fmt.Fprintf(b, "\n  versions: %q, return_type: %s, create_user_on_auth: %t\n", c.Versions, c.ReturnType, c.CreateUserOnAuth)
+	switch {
+	case c.RunAsSystem:
+		b.WriteString("  run_as_system\n")
+	case c.RunAsUserID != "":
+		fmt.Fprintf(b, "  run_as_user_id: %q\n", c.RunAsUserID)
+	case c.RunAsUserIDScriptSource != "":
+		fmt.Fprintf(b, "  run_as_user_id_script_source: %q\n", c.RunAsUserIDScriptSource)
+	}
+	if c.CanEvaluate != nil {
+		fmt.Fprintf(b, "  can_evaluate: %s\n", exprString(c.CanEvaluate))
+	}
+	if c.ValidationMethod != "" {
+		fmt.Fprintf(b, "  validation_method: %s, secret_name: %q\n", c.ValidationMethod, c.SecretName)
+	}
 }

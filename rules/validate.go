@@ -48,6 +48,13 @@ type ValidateOptions struct {
 //	|                               |         | as %%user.custom_data (privilege escalation)                         |
 //	| rules/namespace               | warning | rules.json's database/collection keys differ from its folder         |
 //	| rules/projection              | error   | a projection mixes inclusion and exclusion (other than _id)          |
+//	| rules/provider                | error   | an enabled custom-token provider without a JWK URI it uses, or      |
+//	|                               |         | without signing algorithm or key; an enabled local-userpass provider |
+//	|                               |         | that runs a confirmation or reset function it does not name          |
+//	| rules/data-api                | error   | run_as_user_id with run_as_user_id_script_source; a secret           |
+//	|                               |         | validation method without secret_name                                |
+//	| rules/phase                   | error   | a document expansion (or a plain field) in the Data API's can_evaluate |
+//	| rules/spelling                | warning | the Data API's "verification_method" (read as validation_method)     |
 //
 // A shadowed role is a warning, not an error: App Services accepts such a
 // configuration and its behaviour is well defined (the earlier role wins,
@@ -81,6 +88,8 @@ func Validate(app *App, opts ValidateOptions) source.ErrorList {
 		}
 	}
 	v.customUserData()
+	v.providers()
+	v.dataAPI()
 	v.errs.Sort()
 	return v.errs
 }
@@ -126,6 +135,7 @@ const (
 	ctxField                      // fields.<name>.read/write, additional_fields
 	ctxFilterApply                // a filter's apply_when: per request only
 	ctxQuery                      // a filter's query
+	ctxRequest                    // the Data API's can_evaluate: per request only
 )
 
 func (v *validator) ruleset(roles []*Role, filters []*Filter) {
@@ -364,6 +374,8 @@ func (v *validator) ref(at At, r expansion.Ref, ctx context, isKey bool, implici
 	switch ctx {
 	case ctxFilterApply:
 		v.errorAt(at, CodePhase, "a filter's apply_when is evaluated before any document is read: it cannot use %s", what)
+	case ctxRequest:
+		v.errorAt(at, CodePhase, "can_evaluate is decided per request, before any document is read: it cannot use %s", what)
 	case ctxQuery:
 		if !isKey {
 			v.errorAt(at, CodePhase, "a filter query's values are computed once per request: they cannot use %s", what)

@@ -58,7 +58,8 @@ var environmentTags = []string{"", "development", "testing", "qa", "production"}
 var ErrEnvironment = errors.New("rules: unknown environment")
 
 // loadValues reads values/*.json, environments/*.json and the
-// "environment" key of realm_config.json into app.
+// "environment" key of the app configuration (realm_config.json, else
+// root_config.json) into app.
 func loadValues(fsys fs.FS, app *App, errs *source.ErrorList) {
 	read := func(name string) *source.File {
 		data, err := fs.ReadFile(fsys, name)
@@ -115,8 +116,15 @@ func loadValues(fsys fs.FS, app *App, errs *source.ErrorList) {
 			errs.Add(source.Errorf(v.File, v.Offset, v.Ptr, CodeDuplicateValue, "the value %q is defined in %s already", v.Name, prev.FileName()))
 		}
 	}
-	if _, err := fs.Stat(fsys, "realm_config.json"); err == nil {
-		if f := read("realm_config.json"); f != nil {
+	// The app configuration: realm_config.json (realm-cli's exports),
+	// else root_config.json, whose "environment" is "the environment the
+	// app should use when evaluating environment values"
+	// (source/reference/config/app.txt).
+	for _, name := range appConfigFiles {
+		if _, err := fs.Stat(fsys, name); err != nil {
+			continue
+		}
+		if f := read(name); f != nil {
 			// Only "environment" is read; the loader of the app's
 			// layout owns the other keys.
 			if root, err := source.ParseJSON(f); err == nil && root.Kind == source.Object {
@@ -129,6 +137,7 @@ func loadValues(fsys fs.FS, app *App, errs *source.ErrorList) {
 				}
 			}
 		}
+		break
 	}
 }
 

@@ -174,3 +174,29 @@ func FuzzValues(f *testing.F) {
 		}
 	})
 }
+
+// The environment an app runs in is the "environment" key of its app
+// configuration: realm_config.json, else root_config.json, which
+// source/reference/config/app.txt documents ("environment": the
+// environment the app uses).
+func TestEnvironmentFromAppConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fsys fstest.MapFS
+		want string
+	}{
+		{"realm_config.json", fstest.MapFS{"realm_config.json": {Data: []byte(`{"environment": "qa"}`)}, "root_config.json": {Data: []byte(`{"environment": "production"}`)}}, "qa"},
+		{"root_config.json", fstest.MapFS{"root_config.json": {Data: []byte(`{"app_id": "x", "environment": "production"}`)}}, "production"},
+		{"none", fstest.MapFS{"root_config.json": {Data: []byte(`{"app_id": "x"}`)}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app, err := rules.LoadApp(tc.fsys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if app.Environment != tc.want {
+				t.Errorf("Environment = %q, want %q", app.Environment, tc.want)
+			}
+		})
+	}
+}

@@ -18,6 +18,9 @@
 //	| iat, exp        |                      | issued-at and expiry, seconds since the epoch            |
 //	| iss, aud        |                      | issuer and audience, when configured                    |
 //	| sid             |                      | the session id (refresh tokens only)                    |
+//	| jti             |                      | a random nonce (refresh tokens only): no two are equal  |
+//	| baas_device_id  |                      | the login's device id (Params.DeviceID), when given;    |
+//	|                 |                      | realm-web's user.deviceId reads it                      |
 //
 // Other vocabulary:
 //

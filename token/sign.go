@@ -1,6 +1,7 @@
 package token
 
 import (
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,8 @@ const (
 	ClaimNotBefore = "nbf"
 	ClaimIssuer    = "iss"
 	ClaimAudience  = "aud"
+	ClaimTokenID   = "jti"            // refresh tokens: a random nonce
+	ClaimDeviceID  = "baas_device_id" // access tokens: the login's device id
 )
 
 // Token types, the values of the "typ" claim.
@@ -64,6 +67,9 @@ type Params struct {
 	Metadata []byte
 	// Identities lists the user's identities.
 	Identities []Identity
+	// DeviceID is the "baas_device_id" claim (realm-web's user.deviceId),
+	// omitted when empty.
+	DeviceID string
 }
 
 // Signer mints tokens with a KeySet's signing key. It is immutable and safe
@@ -119,6 +125,9 @@ func (s *Signer) Sign(p Params) (string, error) {
 	if !utf8.ValidString(p.UserID) {
 		return "", fmt.Errorf("%w: user id %q is not valid UTF-8", ErrParams, p.UserID)
 	}
+	if !utf8.ValidString(p.DeviceID) {
+		return "", fmt.Errorf("%w: user %q: device id is not valid UTF-8", ErrParams, p.UserID)
+	}
 	for i, id := range p.Identities {
 		if !utf8.ValidString(id.ID) || !utf8.ValidString(id.ProviderType) {
 			return "", fmt.Errorf("%w: user %q: identity %d is not valid UTF-8", ErrParams, p.UserID, i)
@@ -141,6 +150,10 @@ func (s *Signer) Sign(p Params) (string, error) {
 	b := s.start(p.UserID, TypeAccess, now, s.cfg.ttl, 64+len(p.CustomData)+len(p.Metadata))
 	b = appendKey(b, expansion.ClaimType)
 	b = appendString(b, typ)
+	if p.DeviceID != "" {
+		b = appendKey(b, ClaimDeviceID)
+		b = appendString(b, p.DeviceID)
+	}
 	if p.Identities != nil {
 		ids, err := json.Marshal(p.Identities)
 		if err != nil {
@@ -166,7 +179,9 @@ func (s *Signer) Sign(p Params) (string, error) {
 // SignRefresh mints a refresh token for the user and session ids, valid
 // from now for the Signer's refresh TTL. A refresh token carries no user
 // data; whoever honours it must look the session up (see package
-// customdata).
+// customdata). Its "jti" claim is random, so two refresh tokens are never
+// equal, even for one session in one second: a session store can tell
+// them apart by hash.
 func (s *Signer) SignRefresh(userID, sessionID string) (string, error) {
 	if userID == "" || sessionID == "" {
 		return "", fmt.Errorf("%w: refresh token needs a user id and a session id (got %q, %q)", ErrParams, userID, sessionID)
@@ -177,6 +192,8 @@ func (s *Signer) SignRefresh(userID, sessionID string) (string, error) {
 	b := s.start(userID, TypeRefresh, s.cfg.now(), s.cfg.refreshTTL, 0)
 	b = appendKey(b, ClaimSession)
 	b = appendString(b, sessionID)
+	b = appendKey(b, ClaimTokenID)
+	b = appendString(b, rand.Text())
 	b = append(b, '}')
 	return s.finish(b)
 }

@@ -441,3 +441,33 @@ func TestVerifierConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestDeviceIDAndRefreshNonce: Params.DeviceID becomes the baas_device_id
+// claim realm-web's user.deviceId reads, absent when empty; two refresh
+// tokens for one session minted in the same second differ (their "jti"),
+// so a session can remember the hash of the one it issued.
+func TestDeviceIDAndRefreshNonce(t *testing.T) {
+	k := keys(t)
+	s := newSigner(t, k.hs)
+	v := newVerifier(t, nil, k.hs)
+	at, err := s.Sign(token.Params{UserID: "u-1", DeviceID: "65a0000000000000000000dd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := v.Verify(at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(c.Raw()), `"baas_device_id":"65a0000000000000000000dd"`) {
+		t.Errorf("payload %s has no baas_device_id", c.Raw())
+	}
+	at, _ = s.Sign(token.Params{UserID: "u-1"})
+	if c, _ := v.Verify(at); strings.Contains(string(c.Raw()), token.ClaimDeviceID) {
+		t.Errorf("payload %s has a device id", c.Raw())
+	}
+	r1, _ := s.SignRefresh("u-1", "sess-1")
+	r2, _ := s.SignRefresh("u-1", "sess-1")
+	if r1 == r2 {
+		t.Error("two refresh tokens for one session are equal")
+	}
+}

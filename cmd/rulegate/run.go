@@ -35,7 +35,7 @@ type command struct {
 var commands []*command
 
 func init() {
-	commands = []*command{checkCmd, testCmd, evalCmd, filterCmd, initTestsCmd}
+	commands = []*command{checkCmd, testCmd, evalCmd, filterCmd, initTestsCmd, serveCmd}
 }
 
 // cli is one run of the program: its arguments and streams. Everything the
@@ -48,7 +48,8 @@ type cli struct {
 }
 
 const mainHelp = `rulegate tests the rules of an exported MongoDB Atlas App Services app
-without a database.
+without a database, and serves the app to App Services clients with its
+rules enforced.
 
 Usage:
   rulegate COMMAND [arguments]
@@ -64,6 +65,7 @@ An app directory is an App Services export:
 Examples:
   rulegate check examples/teams
   rulegate test examples/teams
+  rulegate serve --app examples/customdata
   echo '{"user": {"id": "u1"}, "namespace": "teams.projects", "action": "read",
          "document": {"team_id": "red"}}' | rulegate eval --app examples/teams
 

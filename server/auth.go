@@ -1,0 +1,448 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/rulegate/rulegate/accounts"
+	"github.com/rulegate/rulegate/customdata"
+	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/token"
+)
+
+// supportedProvider reports whether rulegate logs users in with providers
+// of type t (source/authentication/*.txt).
+func supportedProvider(t string) bool {
+	switch t {
+	case rules.ProviderUserPass, rules.ProviderAnonymous, rules.ProviderAPIKey, rules.ProviderCustomToken:
+		return true
+	}
+	return false
+}
+
+// enabledProvider returns the export's enabled provider of that name, or
+// the 404 App Services answers for a provider it does not offer.
+func (s *Server) enabledProvider(name string) (*rules.Provider, *apiError) {
+	p := s.app.Provider(name)
+	if p == nil || p.Disabled || !supportedProvider(p.Type) {
+		return nil, errorf(http.StatusNotFound, codeProviderNotFound, "authentication via '%s' is unsupported", name)
+	}
+	return p, nil
+}
+
+// clientAddr is the address login throttling counts per: the peer's IP.
+// Forwarded-for headers are not trusted (a client would choose its own
+// bucket).
+func clientAddr(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
+
+// provider serves POST .../auth/providers/<name>/<op>.
+func (s *Server) provider(w http.ResponseWriter, r *http.Request, name, op string) {
+	p, ae := s.enabledProvider(name)
+	if ae != nil {
+		s.writeError(w, r, ae)
+		return
+	}
+	body, ae := readBody(w, r, 64<<10)
+	if ae != nil {
+		s.writeError(w, r, ae)
+		return
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		body = []byte("{}")
+	}
+	doc, ae := parseDocument(body)
+	if ae != nil {
+		s.writeError(w, r, ae)
+		return
+	}
+	if op == "login" {
+		if r.URL.Query().Get("link") == "true" {
+			s.writeError(w, r, errorf(http.StatusBadRequest, codeBadRequest, "linking identities is not supported by rulegate"))
+			return
+		}
+		s.providerLogin(w, r, p, doc)
+		return
+	}
+	if p.Type != rules.ProviderUserPass {
+		s.writeError(w, r, errorf(http.StatusNotFound, codeNotFound, "no such endpoint: %s", r.URL.Path))
+		return
+	}
+	s.userPass(w, r, p, op, doc)
+}
+
+func str(doc bson.Raw, key string) string {
+	v, _ := doc.Lookup(key).StringValueOK()
+	return v
+}
+
+// providerLogin logs a user in with the provider and answers
+// {access_token, refresh_token, user_id, device_id} (§3.2).
+func (s *Server) providerLogin(w http.ResponseWriter, r *http.Request, p *rules.Provider, doc bson.Raw) {
+	ctx := r.Context()
+	var u accounts.User
+	var created bool
+	var err error
+	switch p.Type {
+	case rules.ProviderUserPass:
+		u, err = s.accounts.LoginPassword(ctx, str(doc, "username"), str(doc, "password"), clientAddr(r))
+	case rules.ProviderAnonymous:
+		u, err = s.accounts.LoginAnonymous(ctx)
+		created = err == nil
+	case rules.ProviderAPIKey:
+		u, err = s.accounts.LoginAPIKey(ctx, str(doc, "key"), clientAddr(r))
+	case rules.ProviderCustomToken:
+		u, created, err = s.loginJWT(ctx, p, str(doc, "token"))
+	}
+	if err != nil {
+		s.writeError(w, r, authError(err))
+		return
+	}
+	device := ""
+	if oid, ok := doc.Lookup("options", "device", "deviceId").ObjectIDOK(); ok && !oid.IsZero() {
+		device = oid.Hex()
+	}
+	t, err := s.auth.Login(ctx, u.ID, loginInfo(u, created, device))
+	if err != nil {
+		s.writeError(w, r, authError(err))
+		return
+	}
+	s.log(r).Info("login", "user_id", u.ID, "provider", p.Name)
+	writeJSON(w, http.StatusOK, mustJSON(map[string]string{
+		"access_token": t.AccessToken, "refresh_token": t.RefreshToken, "user_id": u.ID, "device_id": t.DeviceID,
+	}))
+}
+
+func loginInfo(u accounts.User, created bool, device string) customdata.LoginInfo {
+	ids := make([]token.Identity, len(u.Identities))
+	for i, id := range u.Identities {
+		ids[i] = token.Identity{ID: id.ID, ProviderType: id.ProviderType}
+	}
+	return customdata.LoginInfo{Type: u.Type, Metadata: u.Data, Identities: ids, NewUser: created, DeviceID: device}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// authError maps account and session errors. Unknown users and wrong
+// passwords get one answer (no enumeration, source/authentication/
+// email-password.txt).
+func authError(err error) *apiError {
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, accounts.ErrInvalidCredentials):
+		return &apiError{status: http.StatusUnauthorized, code: codeInvalidPassword, msg: "invalid username/password", err: err}
+	case errors.Is(err, accounts.ErrThrottled):
+		return &apiError{status: http.StatusTooManyRequests, code: codeTooManyRequests, msg: "too many failed login attempts; try again later", err: err}
+	case errors.Is(err, accounts.ErrPending):
+		return &apiError{status: http.StatusUnauthorized, code: codeUserPending, msg: "confirmation required", err: err}
+	case errors.Is(err, accounts.ErrDisabled):
+		return &apiError{status: http.StatusUnauthorized, code: codeUserDisabled, msg: "user disabled", err: err}
+	case errors.Is(err, accounts.ErrInvalidPassword):
+		return &apiError{status: http.StatusBadRequest, code: codeBadRequest, msg: "password must be between 6 and 128 characters", err: err}
+	case errors.Is(err, accounts.ErrInvalidEmail):
+		return &apiError{status: http.StatusBadRequest, code: codeBadRequest, msg: "invalid email address", err: err}
+	case errors.Is(err, accounts.ErrInvalidToken):
+		return &apiError{status: http.StatusBadRequest, code: codeBadRequest, msg: "invalid or expired token", err: err}
+	case errors.Is(err, accounts.ErrNameInUse):
+		return &apiError{status: http.StatusConflict, code: codeAccountNameInUse, msg: "name already in use", err: err}
+	case errors.Is(err, accounts.ErrLimit):
+		return &apiError{status: http.StatusBadRequest, code: codeBadRequest, msg: "too many API keys: a user may have at most 20", err: err}
+	case errors.Is(err, accounts.ErrNotFound):
+		return &apiError{status: http.StatusNotFound, code: codeNotFound, msg: "not found", err: err}
+	case errors.Is(err, customdata.ErrSession):
+		return &apiError{status: http.StatusUnauthorized, code: codeInvalidSession, msg: "invalid session: failed to find refresh token", err: err}
+	case errors.Is(err, customdata.ErrDollarKey):
+		return &apiError{status: http.StatusInternalServerError, code: codeInternal, msg: "the user's custom data cannot be carried in a token", err: err}
+	}
+	for _, e := range []error{token.ErrMalformed, token.ErrTooLarge, token.ErrAlgNone, token.ErrAlgorithm, token.ErrUnknownKey, token.ErrSignature, token.ErrExpired, token.ErrNotYetValid, token.ErrIssuer, token.ErrAudience, token.ErrTokenType, token.ErrDuplicateKey} {
+		if errors.Is(err, e) {
+			return &apiError{status: http.StatusUnauthorized, code: codeInvalidSession, msg: "invalid session: failed to find refresh token", err: err}
+		}
+	}
+	return dataError(err)
+}
+
+// userPass serves the email/password provider's other operations (§3.1).
+// Their answers never say whether an address is registered.
+func (s *Server) userPass(w http.ResponseWriter, r *http.Request, p *rules.Provider, op string, doc bson.Raw) {
+	ctx := r.Context()
+	cfg := p.UserPass
+	if cfg == nil {
+		cfg = &rules.UserPassConfig{}
+	}
+	var err error
+	switch op {
+	case "register":
+		var pend accounts.Pending
+		pend, err = s.accounts.Register(ctx, str(doc, "email"), str(doc, "password"), cfg.AutoConfirm)
+		if err == nil {
+			s.pending(r, "confirmation", cfg.EmailConfirmationURL, pend)
+		}
+	case "confirm":
+		err = s.accounts.Confirm(ctx, str(doc, "token"), str(doc, "tokenId"))
+	case "confirm/send":
+		var pend accounts.Pending
+		pend, err = s.accounts.ResendConfirmation(ctx, str(doc, "email"))
+		if err == nil {
+			s.pending(r, "confirmation", cfg.EmailConfirmationURL, pend)
+		}
+	case "reset/send":
+		var pend accounts.Pending
+		pend, err = s.accounts.RequestReset(ctx, str(doc, "email"))
+		if err == nil {
+			s.pending(r, "password reset", cfg.ResetPasswordURL, pend)
+		}
+	case "reset":
+		err = s.accounts.Reset(ctx, str(doc, "token"), str(doc, "tokenId"), str(doc, "password"))
+	case "confirm/call", "reset/call":
+		fn := cfg.ConfirmationFunctionName
+		if op == "reset/call" {
+			fn = cfg.ResetFunctionName
+		}
+		err = errorf(http.StatusBadRequest, codeFunctionExecution, "the %s function '%s' is JavaScript, which rulegate does not run yet", strings.TrimSuffix(op, "/call"), fn)
+	default:
+		err = errorf(http.StatusNotFound, codeNotFound, "no such endpoint: %s", r.URL.Path)
+	}
+	if err != nil {
+		s.writeError(w, r, authError(err))
+		return
+	}
+	// A JSON body, not an empty one: realm-web fails on an empty body
+	// with a JSON content type (§1).
+	writeJSON(w, http.StatusCreated, []byte("{}"))
+}
+
+// pending reports a confirmation or reset token that App Services would
+// have e-mailed. rulegate sends no mail: the operator's log gets the link
+// (at debug level, so it is off unless asked for), never the client.
+func (s *Server) pending(r *http.Request, what, url string, p accounts.Pending) {
+	if p.Token == "" {
+		return
+	}
+	link := url
+	if link != "" {
+		sep := "?"
+		if strings.Contains(link, "?") {
+			sep = "&"
+		}
+		link += sep + "token=" + p.Token + "&tokenId=" + p.TokenID
+	}
+	s.log(r).Debug("e-mail not sent (rulegate sends no mail): "+what+" link", "link", link, "token", p.Token, "tokenId", p.TokenID)
+}
+
+// routeAuth serves the user and session routes under /api/client/v2.0/auth/.
+func (s *Server) routeAuth(w http.ResponseWriter, r *http.Request, rest string) {
+	switch {
+	case rest == "profile":
+		if s.method(w, r, http.MethodGet) {
+			s.profile(w, r)
+		}
+	case rest == "session":
+		switch r.Method {
+		case http.MethodPost:
+			s.refresh(w, r)
+		case http.MethodDelete:
+			s.logout(w, r)
+		default:
+			s.notAllowed(w, r)
+		}
+	case rest == "delete":
+		if s.method(w, r, http.MethodDelete) {
+			s.deleteUser(w, r)
+		}
+	case rest == "api_keys" || strings.HasPrefix(rest, "api_keys/"):
+		s.apiKeys(w, r, strings.TrimPrefix(strings.TrimPrefix(rest, "api_keys"), "/"))
+	default:
+		s.writeError(w, r, errorf(http.StatusNotFound, codeNotFound, "no such endpoint: %s", r.URL.Path))
+	}
+}
+
+// profile answers GET /auth/profile (§3.3): type, identities and data are
+// required by realm-web.
+func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
+	c, ae := s.accessClaims(r)
+	if ae != nil {
+		s.writeError(w, r, ae)
+		return
+	}
+	u, err := s.accounts.User(r.Context(), c.Subject)
+	if errors.Is(err, accounts.ErrNotFound) {
+		s.writeError(w, r, errorf(http.StatusUnauthorized, codeInvalidSession, "invalid session: user not found"))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, authError(err))
+		return
+	}
+	type ident struct {
+		ID           string          `json:"id"`
+		ProviderType string          `json:"provider_type"`
+		ProviderID   string          `json:"provider_id"`
+		ProviderData json.RawMessage `json:"provider_data,omitempty"`
+	}
+	ids := make([]ident, len(u.Identities))
+	for i, id := range u.Identities {
+		ids[i] = ident{ID: id.ID, ProviderType: id.ProviderType, ProviderID: id.ProviderName, ProviderData: id.Data}
+	}
+	data := json.RawMessage(u.Data)
+	if len(data) == 0 {
+		data = json.RawMessage("{}")
+	}
+	writeJSON(w, http.StatusOK, mustJSON(map[string]any{
+		"user_id": u.ID, "domain_id": s.appID, "identities": ids, "data": data, "type": u.Type,
+	}))
+}
+
+// refresh answers POST /auth/session: a new access token minted from the
+// current custom data document (§3.5, the staleness model).
+func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
+	tok, ok := bearer(r)
+	if !ok {
+		s.writeError(w, r, errorf(http.StatusUnauthorized, codeInvalidSession, "invalid session: failed to find refresh token"))
+		return
+	}
+	t, err := s.auth.Refresh(r.Context(), tok)
+	if err != nil {
+		s.writeError(w, r, authError(err))
+		return
+	}
+	out := map[string]string{"access_token": t.AccessToken}
+	if t.RefreshToken != tok {
+		out["refresh_token"] = t.RefreshToken
+	}
+	writeJSON(w, http.StatusCreated, mustJSON(out))
+}
+
+// logout answers DELETE /auth/session: the session ends.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	tok, ok := bearer(r)
+	if !ok {
+		s.writeError(w, r, errorf(http.StatusUnauthorized, codeInvalidSession, "invalid session: failed to find refresh token"))
+		return
+	}
+	if err := s.auth.Logout(r.Context(), tok); err != nil {
+		s.writeError(w, r, authError(err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// deleteUser answers DELETE /auth/delete: the caller's user, identities,
+// API keys and sessions go.
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	c, ae := s.accessClaims(r)
+	if ae != nil {
+		s.writeError(w, r, ae)
+		return
+	}
+	if err := s.accounts.DeleteUser(r.Context(), c.Subject); err != nil && !errors.Is(err, accounts.ErrNotFound) {
+		s.writeError(w, r, authError(err))
+		return
+	}
+	s.log(r).Info("user deleted", "user_id", c.Subject)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// refreshUser authenticates the user API key routes, which realm-web calls
+// with the refresh token (§1).
+func (s *Server) refreshUser(r *http.Request) (string, *apiError) {
+	tok, ok := bearer(r)
+	if !ok {
+		return "", errorf(http.StatusUnauthorized, codeInvalidSession, "invalid session: failed to find refresh token")
+	}
+	id, err := s.auth.SessionUser(r.Context(), tok)
+	if err != nil {
+		return "", authError(err)
+	}
+	return id, nil
+}
+
+func apiKeyJSON(k accounts.APIKey) map[string]any {
+	m := map[string]any{"_id": k.ID, "name": k.Name, "disabled": k.Disabled}
+	if k.Key != "" {
+		m["key"] = k.Key
+	}
+	return m
+}
+
+// apiKeys serves the user API key routes (source/authentication/api-key.txt).
+func (s *Server) apiKeys(w http.ResponseWriter, r *http.Request, rest string) {
+	userID, ae := s.refreshUser(r)
+	if ae != nil {
+		s.writeError(w, r, ae)
+		return
+	}
+	ctx := r.Context()
+	id, action, _ := strings.Cut(rest, "/")
+	var err error
+	switch {
+	case id == "" && r.Method == http.MethodPost:
+		var body []byte
+		if body, ae = readBody(w, r, 64<<10); ae != nil {
+			break
+		}
+		var doc bson.Raw
+		if doc, ae = parseDocument(body); ae != nil {
+			break
+		}
+		name := str(doc, "name")
+		if name == "" {
+			ae = errorf(http.StatusBadRequest, codeMissingParameter, "an API key needs a \"name\"")
+			break
+		}
+		var k accounts.APIKey
+		if k, err = s.accounts.CreateAPIKey(ctx, userID, name); err == nil {
+			writeJSON(w, http.StatusCreated, mustJSON(apiKeyJSON(k)))
+			return
+		}
+	case id == "" && r.Method == http.MethodGet:
+		var ks []accounts.APIKey
+		if ks, err = s.accounts.APIKeys(ctx, userID); err == nil {
+			out := make([]map[string]any, len(ks))
+			for i, k := range ks {
+				out[i] = apiKeyJSON(k)
+			}
+			writeJSON(w, http.StatusOK, mustJSON(out))
+			return
+		}
+	case id != "" && action == "" && r.Method == http.MethodGet:
+		var k accounts.APIKey
+		if k, err = s.accounts.APIKey(ctx, userID, id); err == nil {
+			writeJSON(w, http.StatusOK, mustJSON(apiKeyJSON(k)))
+			return
+		}
+	case id != "" && action == "" && r.Method == http.MethodDelete:
+		err = s.accounts.DeleteAPIKey(ctx, userID, id)
+	case id != "" && (action == "enable" || action == "disable") && r.Method == http.MethodPut:
+		err = s.accounts.EnableAPIKey(ctx, userID, id, action == "enable")
+	default:
+		ae = errorf(http.StatusNotFound, codeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
+	}
+	switch {
+	case ae != nil:
+		s.writeError(w, r, ae)
+	case errors.Is(err, accounts.ErrNotFound):
+		s.writeError(w, r, errorf(http.StatusNotFound, codeAPIKeyNotFound, "API key not found"))
+	case err != nil:
+		s.writeError(w, r, authError(err))
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}

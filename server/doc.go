@@ -1,0 +1,113 @@
+// Package server serves an exported App Services app over HTTP as App
+// Services did, so that client code written for the App Services SDKs and
+// for the Atlas Data API runs unchanged against it, with the app's rules
+// enforced on every MongoDB call by package gate.
+//
+//	srv, err := server.New(ctx, app, client, keys)
+//	mux.Handle("/", srv) // or http.ListenAndServe(addr, srv)
+//
+// It speaks the client protocol as realm-web 2.0.1 sends it (the wire is
+// described, with captured requests, in appservices-protocol.md beside the
+// repository, and in mongodb/docs-app-services source/users/sessions.txt,
+// source/authentication/*.txt) and the Data API v1
+// (source/data-api/generated-endpoints.txt, authenticate.txt,
+// data-formats.txt, openapi-data-api-v1.yaml).
+//
+// # Vocabulary
+//
+//	| term            | meaning                                                                  |
+//	|-----------------|--------------------------------------------------------------------------|
+//	| app id          | the id clients put in their URLs: realm_config.json's app_id or WithAppID |
+//	| client API      | /api/client/v2.0/app/<id>/... (location, auth providers, functions/call) |
+//	|                 | and /api/client/v2.0/auth/... (profile, session, delete, api_keys)        |
+//	| Data API        | /app/<id>/endpoint/data/<v1|beta>/action/<action>                        |
+//	| access token    | a 30-minute JWT (package token) carrying %%user and the custom data as   |
+//	|                 | canonical extended JSON in user_data; sent as Authorization: Bearer       |
+//	| refresh token   | names a session in the accounts database; POST /auth/session mints a new |
+//	|                 | access token from the current custom data document (the staleness model) |
+//	| accounts db     | users, identities, password hashes, sessions, API keys, throttling       |
+//	|                 | counters (package accounts; WithDatabase)                                 |
+//	| service call    | functions/call with "service": a MongoDB method through the gate         |
+//	| canonical EJSON | request and response bodies: {"$numberInt": "1"}, {"$oid": ...}          |
+//
+// # Endpoints
+//
+//	| request                                                 | what it does                                  |
+//	|---------------------------------------------------------|-----------------------------------------------|
+//	| GET  .../app/<id>/location                              | hostname and ws_hostname of this server       |
+//	| POST .../app/<id>/auth/providers/<name>/login            | local-userpass, anon-user, api-key,           |
+//	|                                                         | custom-token: {access_token, refresh_token,   |
+//	|                                                         | user_id, device_id}                           |
+//	| POST .../local-userpass/register, confirm, confirm/send, | email/password accounts; answers never say    |
+//	|      reset/send, reset                                  | whether an address is registered              |
+//	| GET  /auth/profile                                      | user_id, identities, data, type               |
+//	| POST /auth/session, DELETE /auth/session                 | refresh (new access token), log out           |
+//	| DELETE /auth/delete                                     | delete the user, its keys and sessions        |
+//	| /auth/api_keys[/<id>[/enable|/disable]]                  | user API keys (with the refresh token)        |
+//	| POST .../app/<id>/functions/call                         | MongoDB service methods through the gate      |
+//	| POST /app/<id>/endpoint/data/v1/action/<action>          | Data API: findOne, find, insertOne,           |
+//	|                                                         | insertMany, updateOne, updateMany, replaceOne,|
+//	|                                                         | deleteOne, deleteMany, aggregate              |
+//	| GET  /healthz                                           | 200 when MongoDB answers, 503 when draining   |
+//
+// Service calls take the field names realm-web sends: query and project for
+// find, findOne, count, deleteOne/Many and updateOne/Many; filter and
+// projection for findOneAndUpdate/Replace/Delete; the Data API takes
+// filter, projection and replacement. Results have the types the SDKs read:
+// matchedCount, modifiedCount and deletedCount as Int32, count as Int64,
+// documents in canonical extended JSON, null for none; the Data API answers
+// JSON (types lost as data-formats.txt lists) or canonical EJSON, by Accept
+// or return_type.
+//
+// # Errors
+//
+// Every error is {"error", "error_code", "link"} with Content-Type exactly
+// application/json (realm-core parses no other). A rules denial is 403
+// (NoMatchingRuleFound when no role or no rules apply, SchemaValidationFailedWrite
+// for a schema, PermissionDenied otherwise), never 401: realm-web answers a
+// 401 InvalidSession by refreshing and retrying with no limit. 401
+// InvalidSession means the access token is missing, expired, forged or a
+// refresh token; a refresh token that names no session says "failed to
+// find refresh token", which realm-web's logOut ignores. A refused query
+// or pipeline is 400 ArgumentsNotAllowed; malformed input 400
+// InvalidParameter or MissingParameter. Messages carry the rules'
+// vocabulary (namespace, method, action, role, reason), never a document
+// value. The link is "urn:rulegate:request:<id>", the request id of the
+// log lines.
+//
+// # Choices where the sources are silent or unsafe
+//
+//   - realm-web 2.0.1 sends findOneAndDelete as findOneAndReplace without an
+//     update (realm-js #6497). rulegate decides and runs it as the delete
+//     the client asked for, under the delete rules; a findOneAndReplace with
+//     an update is a replacement.
+//   - An update without operators is a replacement for updateOne and
+//     findOneAndUpdate, as realm-web's own tests expect; updateMany refuses
+//     it, as MongoDB does.
+//   - Refresh tokens are not rotated: realm-web ignores a new refresh token
+//     in the POST /auth/session answer, so rotation would log every client
+//     out on its second refresh (package customdata, WithRotation).
+//   - Registering an address already registered answers as a new
+//     registration does, after the same work; confirmation and reset tokens
+//     are never sent to the client. rulegate sends no e-mail: the links go
+//     to the operator's log at debug level. confirm/call and reset/call run
+//     the export's JavaScript functions, which rulegate does not run yet:
+//     they are refused. So are user functions (functions/call without a
+//     service), watch, and identity linking (login?link=true).
+//   - The Data API runs only where the export enables it
+//     (https_endpoints/data_api_config.json) and only as the authenticated
+//     user: run_as_system, run_as_user_id_script_source, a non-trivial
+//     can_evaluate and secret validation methods refuse every request,
+//     saying why. A custom JWT (jwtTokenString) authenticates only a user
+//     that exists unless create_user_on_auth is set.
+//   - Access tokens are self-contained: deleting a user or logging out ends
+//     its sessions at once, and its access tokens within their 30 minutes,
+//     as with App Services' JWTs.
+//   - %%request.requestHeaders leaves out Authorization, Cookie and the
+//     Data API credential headers, and any header named with a leading "$".
+//   - Login throttling counts per identity and per peer address; forwarded-for
+//     headers are not trusted.
+//
+// A Server keeps nothing between requests: any number of them on one
+// database serve one app behind any load balancer.
+package server

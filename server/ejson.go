@@ -1,0 +1,213 @@
+package server
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// maxDepth bounds the nesting of a request body: MongoDB refuses documents
+// nested deeper than 100 levels, and the depth is checked on the bytes
+// before any decoding, so a hostile body cannot make a decoder recurse.
+const maxDepth = 100
+
+// readBody reads at most limit bytes of r's body.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *apiError) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errorf(http.StatusRequestEntityTooLarge, codeRequestTooLarge, "request body larger than %d bytes", limit)
+		}
+		return nil, errorf(http.StatusBadRequest, codeBadRequest, "reading the request body: %v", err)
+	}
+	return body, nil
+}
+
+// parseDocument decodes an extended JSON object, canonical or relaxed
+// (mongo-driver's canonicalOnly=false), after checking its nesting depth.
+func parseDocument(body []byte) (bson.Raw, *apiError) {
+	if err := checkDepth(body); err != nil {
+		return nil, errorf(http.StatusBadRequest, codeInvalidParameter, "invalid request body: %v", err)
+	}
+	var doc bson.Raw
+	if err := bson.UnmarshalExtJSON(body, false, &doc); err != nil {
+		return nil, errorf(http.StatusBadRequest, codeInvalidParameter, "invalid request body: must be an extended JSON object: %v", err)
+	}
+	return doc, nil
+}
+
+// checkDepth reports bodies nested deeper than maxDepth; it skips strings.
+func checkDepth(b []byte) error {
+	depth, inStr, esc := 0, false, false
+	for _, c := range b {
+		switch {
+		case inStr:
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > maxDepth {
+				return fmt.Errorf("nested deeper than %d levels", maxDepth)
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+// canonical encodes v (a value bson.Marshal accepts inside a document) as
+// canonical extended JSON, the form realm-web and the Node SDK read with
+// their types (appservices-protocol.md §5, §9.8).
+func canonical(v any) ([]byte, error) {
+	doc, err := bson.Marshal(bson.D{{Key: "v", Value: v}})
+	if err != nil {
+		return nil, err
+	}
+	out, err := bson.MarshalExtJSON(bson.Raw(doc), true, false)
+	if err != nil {
+		return nil, err
+	}
+	// {"v":<value>}
+	out = bytes.TrimSpace(out)
+	i := bytes.IndexByte(out, ':')
+	if i < 0 || out[len(out)-1] != '}' {
+		return nil, errors.New("server: unexpected extended JSON encoding")
+	}
+	return bytes.TrimSpace(out[i+1 : len(out)-1]), nil
+}
+
+// plainJSON encodes v as the Data API's JSON response format: standard
+// JSON types only, as source/data-api/data-formats.txt lists them
+// (ObjectId as its hex string, Date as an ISO-8601 string, Decimal128 as a
+// string, numbers as numbers, Binary as {"Subtype", "Data"}, Regex as
+// {"Pattern", "Options"}, Timestamp as {"T", "I"}, MinKey/MaxKey as {}).
+func plainJSON(v any) ([]byte, error) {
+	doc, err := bson.Marshal(bson.D{{Key: "v", Value: v}})
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := writePlain(&buf, bson.Raw(doc).Lookup("v")); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func writePlain(buf *bytes.Buffer, v bson.RawValue) error {
+	switch v.Type {
+	case bson.TypeArray:
+		vals, err := v.Array().Values()
+		if err != nil {
+			return err
+		}
+		buf.WriteByte('[')
+		for i, x := range vals {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := writePlain(buf, x); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+	case bson.TypeEmbeddedDocument:
+		elems, err := v.Document().Elements()
+		if err != nil {
+			return err
+		}
+		buf.WriteByte('{')
+		for i, e := range elems {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			buf.Write(jsonString(e.Key()))
+			buf.WriteByte(':')
+			if err := writePlain(buf, e.Value()); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+	case bson.TypeString:
+		buf.Write(jsonString(v.StringValue()))
+	case bson.TypeSymbol:
+		buf.Write(jsonString(v.Symbol()))
+	case bson.TypeJavaScript:
+		buf.Write(jsonString(v.JavaScript()))
+	case bson.TypeInt32:
+		buf.WriteString(strconv.FormatInt(int64(v.Int32()), 10))
+	case bson.TypeInt64:
+		buf.WriteString(strconv.FormatInt(v.Int64(), 10))
+	case bson.TypeDouble:
+		f := v.Double()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			// JSON has no NaN or infinity: a string, as Decimal128 is.
+			buf.Write(jsonString(strconv.FormatFloat(f, 'g', -1, 64)))
+		} else {
+			buf.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+		}
+	case bson.TypeDecimal128:
+		buf.Write(jsonString(v.Decimal128().String()))
+	case bson.TypeBoolean:
+		buf.WriteString(strconv.FormatBool(v.Boolean()))
+	case bson.TypeNull, bson.TypeUndefined:
+		buf.WriteString("null")
+	case bson.TypeObjectID:
+		buf.Write(jsonString(v.ObjectID().Hex()))
+	case bson.TypeDateTime:
+		buf.Write(jsonString(time.UnixMilli(v.DateTime()).UTC().Format("2006-01-02T15:04:05.000Z")))
+	case bson.TypeBinary:
+		sub, data := v.Binary()
+		fmt.Fprintf(buf, `{"Subtype":%d,"Data":%s}`, sub, jsonString(base64.StdEncoding.EncodeToString(data)))
+	case bson.TypeRegex:
+		p, o := v.Regex()
+		fmt.Fprintf(buf, `{"Pattern":%s,"Options":%s}`, jsonString(p), jsonString(o))
+	case bson.TypeTimestamp:
+		t, i := v.Timestamp()
+		fmt.Fprintf(buf, `{"T":%d,"I":%d}`, t, i)
+	case bson.TypeMinKey, bson.TypeMaxKey:
+		buf.WriteString("{}")
+	default:
+		// DBPointer and code with scope: their extended JSON form.
+		b, err := canonical(v)
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
+	}
+	return nil
+}
+
+func jsonString(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b
+}
+
+// writeJSON answers body with Content-Type exactly "application/json":
+// realm-core parses error bodies only for that exact string
+// (appservices-protocol.md §9.3).
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

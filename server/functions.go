@@ -1,0 +1,188 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/gate"
+	"github.com/rulegate/rulegate/token"
+)
+
+// bearer returns the token of an "Authorization: Bearer <token>" header.
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
+}
+
+// accessClaims verifies the request's access token. Anything wrong with it
+// is 401 InvalidSession, which makes the SDK refresh and retry once it has
+// a new access token (§1).
+func (s *Server) accessClaims(r *http.Request) (*token.Claims, *apiError) {
+	tok, ok := bearer(r)
+	if !ok {
+		return nil, errorf(http.StatusUnauthorized, codeInvalidSession, "must authenticate first: no access token")
+	}
+	c, err := s.verifier.Verify(tok)
+	if err != nil {
+		return nil, invalidSession(err)
+	}
+	return c, nil
+}
+
+// session is the caller's gated view for one request, with %%request
+// built from it (rules/expressions.txt, "Request Expansions").
+func (s *Server) session(r *http.Request, user expansion.User, service, action string) (*gate.Session, *apiError) {
+	in := s.inputs
+	in.User = user
+	in.Request = requestJSON(r, service, action)
+	sess, err := s.gate.ForInputs(in)
+	if err != nil {
+		return nil, &apiError{status: http.StatusInternalServerError, code: codeInternal, msg: "internal server error", err: err}
+	}
+	return sess, nil
+}
+
+// hiddenHeaders are left out of %%request.requestHeaders: they carry the
+// caller's credentials, which no rule needs and no rule may echo.
+var hiddenHeaders = map[string]bool{"Authorization": true, "Cookie": true, "Apikey": true, "Password": true, "Jwttokenstring": true}
+
+// requestJSON is %%request: httpMethod, httpReferrer, httpUserAgent,
+// rawQueryString, remoteIPAddress, requestHeaders, service, action. A
+// header whose name starts with "$" is left out: extended JSON would read
+// it as a typed value (expansion/doc.go).
+func requestJSON(r *http.Request, service, action string) []byte {
+	ip := r.RemoteAddr
+	if h, _, err := net.SplitHostPort(ip); err == nil {
+		ip = h
+	}
+	headers := map[string][]string{}
+	for k, v := range r.Header {
+		if hiddenHeaders[k] || strings.HasPrefix(k, "$") {
+			continue
+		}
+		headers[k] = v
+	}
+	m := map[string]any{
+		"httpMethod":      r.Method,
+		"httpReferrer":    r.Referer(),
+		"httpUserAgent":   r.UserAgent(),
+		"remoteIPAddress": ip,
+		"requestHeaders":  headers,
+		"service":         service,
+		"action":          action,
+	}
+	if q := r.URL.RawQuery; q != "" && !strings.Contains(q, "baas_at=") {
+		m["rawQueryString"] = q
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// functionsCall serves POST .../functions/call: a MongoDB service method
+// (with "service") or a user function (§4, §5).
+func (s *Server) functionsCall(w http.ResponseWriter, r *http.Request) {
+	claims, ae := s.accessClaims(r)
+	if ae != nil {
+		s.writeError(w, r, ae)
+		return
+	}
+	body, ae := readBody(w, r, s.cfg.maxBody)
+	if ae != nil {
+		s.writeError(w, r, ae)
+		return
+	}
+	doc, ae := parseDocument(body)
+	if ae != nil {
+		s.writeError(w, r, ae)
+		return
+	}
+	name, _ := doc.Lookup("name").StringValueOK()
+	if name == "" {
+		s.writeError(w, r, errorf(http.StatusBadRequest, codeMissingParameter, "functions/call: \"name\" must be a non-empty string"))
+		return
+	}
+	service, hasService := doc.Lookup("service").StringValueOK()
+	argsV := doc.Lookup("arguments")
+	var args []bson.RawValue
+	switch argsV.Type {
+	case 0:
+	case bson.TypeArray:
+		args, _ = argsV.Array().Values()
+	default:
+		s.writeError(w, r, errorf(http.StatusBadRequest, codeInvalidParameter, "functions/call: \"arguments\" must be an array"))
+		return
+	}
+	if !hasService {
+		s.userFunction(w, r, name)
+		return
+	}
+	if ds := s.app.DataSource(service); ds == nil {
+		s.writeError(w, r, errorf(http.StatusNotFound, codeServiceNotFound, "service not found: '%s'", service))
+		return
+	}
+	fields, ok := argSpec[name]
+	if !ok {
+		s.writeError(w, r, errorf(http.StatusNotFound, codeCommandNotFound, "function not found: '%s' is not a method of the MongoDB service", name))
+		return
+	}
+	if len(args) != 1 || args[0].Type != bson.TypeEmbeddedDocument {
+		s.writeError(w, r, errorf(http.StatusBadRequest, codeInvalidParameter, "%s: \"arguments\" must hold exactly one document", name))
+		return
+	}
+	c, ae := readArgs(name, args[0].Document(), fields)
+	if ae != nil {
+		s.writeError(w, r, ae)
+		return
+	}
+	sess, ae := s.session(r, claims.User(), service, name)
+	if ae != nil {
+		s.writeError(w, r, ae)
+		return
+	}
+	coll := sess.Database(c.database).Collection(c.collection)
+	res, err := run(r.Context(), coll, c)
+	if err != nil {
+		s.dataFailed(w, r, claims.Subject, coll.Namespace(), name, err)
+		return
+	}
+	out, err := canonical(res)
+	if err != nil {
+		s.writeError(w, r, dataError(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// dataFailed answers a failed data call, logging one decision line per
+// denial: namespace, method, action, role and reason, never a document or
+// a token.
+func (s *Server) dataFailed(w http.ResponseWriter, r *http.Request, userID, ns, method string, err error) {
+	var de *gate.DeniedError
+	if errors.As(err, &de) {
+		s.log(r).Info("denied", "user_id", userID, "namespace", ns, "method", method, "action", string(de.Action), "role", de.Role, "reason", string(de.Reason), "field", de.Field)
+	}
+	s.writeError(w, r, dataError(err))
+}
+
+// userFunction answers a call of one of the app's own functions. rulegate
+// does not run App Services functions (JavaScript) yet, so every call is
+// refused, saying whether the export has the function.
+func (s *Server) userFunction(w http.ResponseWriter, r *http.Request, name string) {
+	for _, f := range s.app.JSFunctions {
+		if f.Name == name {
+			s.writeError(w, r, errorf(http.StatusBadRequest, codeFunctionExecution, "function '%s' is JavaScript, which rulegate does not run yet", name))
+			return
+		}
+	}
+	s.writeError(w, r, errorf(http.StatusNotFound, codeFunctionNotFound, "function not found: '%s'", name))
+}
