@@ -481,7 +481,7 @@ func TestCustomUserDataUpsert(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := db.Collection("custom-user-data")
-	if _, err := raw.InsertOne(ctx, bson.D{{Key: "userID", Value: "alice-id"}, {Key: "favoriteColor", Value: "green"}}); err != nil {
+	if _, err := raw.InsertOne(ctx, bson.D{{Key: "userId", Value: "alice-id"}, {Key: "favoriteColor", Value: "green"}}); err != nil {
 		t.Fatal(err)
 	}
 	as := func(id string) *gate.Collection {
@@ -489,7 +489,7 @@ func TestCustomUserDataUpsert(t *testing.T) {
 	}
 	up := options.UpdateOne().SetUpsert(true)
 	flow := func(c *gate.Collection, id, nonce string) (*mongo.UpdateResult, error) {
-		return c.UpdateOne(ctx, bson.D{{Key: "userID", Value: id}}, set("userID", id, "nonce", nonce), up)
+		return c.UpdateOne(ctx, bson.D{{Key: "userId", Value: id}}, set("userId", id, "nonce", nonce), up)
 	}
 	if got := upserted(flow(as("alice-id"), "alice-id", "n1")); got != "matched 1 modified 1 upserted 0 id <nil>" {
 		t.Errorf("alice's upsert of her document: %s", got)
@@ -497,15 +497,15 @@ func TestCustomUserDataUpsert(t *testing.T) {
 	_, err = flow(as("carol-id"), "carol-id", "n1")
 	wantDenied(t, err, "UpdateOne", evaluator.ActionInsert, evaluator.ReasonPermission)
 	// bob upserts with alice's id: alice's document is invisible to him,
-	// so the upsert would insert {userID: alice-id, ...}, which no role
+	// so the upsert would insert {userId: alice-id, ...}, which no role
 	// lets bob insert.
 	_, err = flow(as("bob-id"), "alice-id", "n2")
 	wantDenied(t, err, "UpdateOne", evaluator.ActionInsert, evaluator.ReasonNoRole)
 
 	// Users who may create their own document.
 	db2 := mongotest.Database(t)
-	own := `"roles": [{"name": "ThisUser", "apply_when": {"userID": "%%user.id"},
-		"document_filters": {"read": {"userID": "%%user.id"}, "write": {"userID": "%%user.id"}},
+	own := `"roles": [{"name": "ThisUser", "apply_when": {"userId": "%%user.id"},
+		"document_filters": {"read": {"userId": "%%user.id"}, "write": {"userId": "%%user.id"}},
 		"insert": true, "read": true, "write": true, "delete": false, "search": false}]`
 	g2 := newGate(t, db2.Client(), rulesFS(db2.Name(), own, "custom-user-data"))
 	c := g2.For(user(t, `{"id": "carol-id", "type": "normal"}`)).Database(db2.Name()).Collection("custom-user-data")
@@ -516,7 +516,7 @@ func TestCustomUserDataUpsert(t *testing.T) {
 		t.Errorf("carol's second upsert: %s", got)
 	}
 	var m bson.M
-	if err := c.FindOne(ctx, bson.D{}).Decode(&m); err != nil || m["nonce"] != "n2" || m["userID"] != "carol-id" {
+	if err := c.FindOne(ctx, bson.D{}).Decode(&m); err != nil || m["nonce"] != "n2" || m["userId"] != "carol-id" {
 		t.Errorf("carol's document: %v, %v", m, err)
 	}
 	_, err = flow(c, "dave-id", "n1")
