@@ -132,7 +132,8 @@ func (s *Server) routeEndpoint(w http.ResponseWriter, r *http.Request, rest stri
 		res = bson.D{{Key: "documents", Value: res}}
 	}
 	var out []byte
-	if dataAPIEJSON(r, cfg) {
+	ejson := dataAPIEJSON(r, cfg)
+	if ejson {
 		out, err = canonical(res)
 	} else {
 		out, err = plainJSON(res)
@@ -145,7 +146,7 @@ func (s *Server) routeEndpoint(w http.ResponseWriter, r *http.Request, rest stri
 	if action == "insertOne" || action == "insertMany" {
 		status = http.StatusCreated
 	}
-	if dataAPIEJSON(r, cfg) {
+	if ejson {
 		w.Header().Set("Content-Type", "application/ejson")
 		w.WriteHeader(status)
 		_, _ = w.Write(out)

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -139,7 +139,7 @@ func writePlain(buf *bytes.Buffer, v bson.RawValue) error {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			buf.Write(jsonString(e.Key()))
+			buf.Write(appendJSONString(buf.AvailableBuffer(), e.Key()))
 			buf.WriteByte(':')
 			if err := writePlain(buf, e.Value()); err != nil {
 				return err
@@ -147,11 +147,11 @@ func writePlain(buf *bytes.Buffer, v bson.RawValue) error {
 		}
 		buf.WriteByte('}')
 	case bson.TypeString:
-		buf.Write(jsonString(v.StringValue()))
+		buf.Write(appendJSONString(buf.AvailableBuffer(), v.StringValue()))
 	case bson.TypeSymbol:
-		buf.Write(jsonString(v.Symbol()))
+		buf.Write(appendJSONString(buf.AvailableBuffer(), v.Symbol()))
 	case bson.TypeJavaScript:
-		buf.Write(jsonString(v.JavaScript()))
+		buf.Write(appendJSONString(buf.AvailableBuffer(), v.JavaScript()))
 	case bson.TypeInt32:
 		buf.WriteString(strconv.FormatInt(int64(v.Int32()), 10))
 	case bson.TypeInt64:
@@ -160,20 +160,20 @@ func writePlain(buf *bytes.Buffer, v bson.RawValue) error {
 		f := v.Double()
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			// JSON has no NaN or infinity: a string, as Decimal128 is.
-			buf.Write(jsonString(strconv.FormatFloat(f, 'g', -1, 64)))
+			buf.Write(appendJSONString(buf.AvailableBuffer(), strconv.FormatFloat(f, 'g', -1, 64)))
 		} else {
 			buf.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
 		}
 	case bson.TypeDecimal128:
-		buf.Write(jsonString(v.Decimal128().String()))
+		buf.Write(appendJSONString(buf.AvailableBuffer(), v.Decimal128().String()))
 	case bson.TypeBoolean:
 		buf.WriteString(strconv.FormatBool(v.Boolean()))
 	case bson.TypeNull, bson.TypeUndefined:
 		buf.WriteString("null")
 	case bson.TypeObjectID:
-		buf.Write(jsonString(v.ObjectID().Hex()))
+		buf.Write(appendJSONString(buf.AvailableBuffer(), v.ObjectID().Hex()))
 	case bson.TypeDateTime:
-		buf.Write(jsonString(time.UnixMilli(v.DateTime()).UTC().Format("2006-01-02T15:04:05.000Z")))
+		buf.Write(appendJSONString(buf.AvailableBuffer(), time.UnixMilli(v.DateTime()).UTC().Format("2006-01-02T15:04:05.000Z")))
 	case bson.TypeBinary:
 		sub, data := v.Binary()
 		fmt.Fprintf(buf, `{"Subtype":%d,"Data":%s}`, sub, jsonString(base64.StdEncoding.EncodeToString(data)))
@@ -196,9 +196,59 @@ func writePlain(buf *bytes.Buffer, v bson.RawValue) error {
 	return nil
 }
 
-func jsonString(s string) []byte {
-	b, _ := json.Marshal(s)
-	return b
+func jsonString(s string) []byte { return appendJSONString(nil, s) }
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it (HTML characters, U+2028 and U+2029 as \u escapes; invalid
+// UTF-8 as U+FFFD), without reflection.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // writeJSON answers body with Content-Type exactly "application/json":

@@ -1,10 +1,10 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -59,33 +59,66 @@ var hiddenHeaders = map[string]bool{"Authorization": true, "Cookie": true, "Apik
 // requestJSON is %%request: httpMethod, httpReferrer, httpUserAgent,
 // rawQueryString, remoteIPAddress, requestHeaders, service, action. A
 // header whose name starts with "$" is left out: extended JSON would read
-// it as a typed value (expansion/doc.go).
+// it as a typed value (expansion/doc.go). It is built on every data call,
+// so it is written directly, as encoding/json writes the map of these
+// fields: keys in byte order, strings escaped alike (requestjson_test.go).
 func requestJSON(r *http.Request, service, action string) []byte {
 	ip := r.RemoteAddr
 	if h, _, err := net.SplitHostPort(ip); err == nil {
 		ip = h
 	}
-	headers := map[string][]string{}
+	keys := make([]string, 0, len(r.Header))
+	size := 256 + len(ip) + len(r.URL.RawQuery)
 	for k, v := range r.Header {
 		if hiddenHeaders[k] || strings.HasPrefix(k, "$") {
 			continue
 		}
-		headers[k] = v
+		keys = append(keys, k)
+		size += len(k) + 8
+		for _, x := range v {
+			size += len(x) + 3
+		}
 	}
-	m := map[string]any{
-		"httpMethod":      r.Method,
-		"httpReferrer":    r.Referer(),
-		"httpUserAgent":   r.UserAgent(),
-		"remoteIPAddress": ip,
-		"requestHeaders":  headers,
-		"service":         service,
-		"action":          action,
-	}
+	slices.Sort(keys)
+	b := make([]byte, 0, size)
+	b = append(b, `{"action":`...)
+	b = appendJSONString(b, action)
+	b = append(b, `,"httpMethod":`...)
+	b = appendJSONString(b, r.Method)
+	b = append(b, `,"httpReferrer":`...)
+	b = appendJSONString(b, r.Referer())
+	b = append(b, `,"httpUserAgent":`...)
+	b = appendJSONString(b, r.UserAgent())
 	if q := r.URL.RawQuery; q != "" && !strings.Contains(q, "baas_at=") {
-		m["rawQueryString"] = q
+		b = append(b, `,"rawQueryString":`...)
+		b = appendJSONString(b, q)
 	}
-	b, _ := json.Marshal(m)
-	return b
+	b = append(b, `,"remoteIPAddress":`...)
+	b = appendJSONString(b, ip)
+	b = append(b, `,"requestHeaders":{`...)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		v := r.Header[k]
+		if v == nil {
+			b = append(b, "null"...)
+			continue
+		}
+		b = append(b, '[')
+		for j, x := range v {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, x)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `},"service":`...)
+	b = appendJSONString(b, service)
+	return append(b, '}')
 }
 
 // functionsCall serves POST .../functions/call: a MongoDB service method

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -230,16 +231,25 @@ func (s *Server) Drain() { s.draining.Store(true) }
 
 type ctxKey struct{}
 
-// reqInfo is what a request's handlers share: its id and logger.
+// reqInfo is what a request's handlers share: its id and, made on first
+// use, its logger (most requests log their request line only, which
+// ServeHTTP writes without one).
 type reqInfo struct {
 	id     string
+	base   *slog.Logger
+	once   sync.Once
 	logger *slog.Logger
+}
+
+func (ri *reqInfo) log() *slog.Logger {
+	ri.once.Do(func() { ri.logger = ri.base.With("request_id", ri.id) })
+	return ri.logger
 }
 
 func (s *Server) log(r *http.Request) *slog.Logger {
 	if r != nil {
 		if ri, ok := r.Context().Value(ctxKey{}).(*reqInfo); ok {
-			return ri.logger
+			return ri.log()
 		}
 	}
 	return s.logger
@@ -287,7 +297,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = rand.Read(b[:])
 		id = hex.EncodeToString(b[:])
 	}
-	ri := &reqInfo{id: id, logger: s.logger.With("request_id", id)}
+	ri := &reqInfo{id: id, base: s.logger}
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
 	sw := &statusWriter{ResponseWriter: w}
 	sw.Header().Set("X-Request-Id", id)
@@ -296,14 +306,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			ri.logger.Error("panic serving request", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			ri.log().Error("panic serving request", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if sw.status == 0 {
 				s.writeError(sw, r, errorf(http.StatusInternalServerError, codeInternal, "internal server error"))
 			}
 		}
 		// The path only: a watch request carries its access token in the
-		// query string (baas_at).
-		ri.logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
+		// query string (baas_at). The request id comes first, as in the
+		// request's other lines.
+		s.logger.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("request_id", id),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)))
 	}()
 	s.cors(sw, r)
 	if r.Method == http.MethodOptions {
