@@ -3,12 +3,14 @@ package server
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -34,14 +36,33 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *api
 }
 
 // parseDocument decodes an extended JSON object, canonical or relaxed
-// (mongo-driver's canonicalOnly=false), after checking its nesting depth.
+// (mongo-driver's canonicalOnly=false), after checking its nesting depth
+// and that it is one strict JSON object (RFC 8259) and nothing more. The
+// driver's decoder alone reads the first value and ignores what follows
+// it, takes raw control characters in strings and passes bytes that are
+// not UTF-8 through to MongoDB, where readers disagree on them: a body it
+// would read differently from every other JSON reader is refused.
 func parseDocument(body []byte) (bson.Raw, *apiError) {
 	if err := checkDepth(body); err != nil {
 		return nil, errorf(http.StatusBadRequest, codeInvalidParameter, "invalid request body: %v", err)
 	}
+	if !utf8.Valid(body) {
+		return nil, errorf(http.StatusBadRequest, codeInvalidParameter, "invalid request body: not valid UTF-8")
+	}
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' || !json.Valid(body) {
+		return nil, errorf(http.StatusBadRequest, codeInvalidParameter, "invalid request body: must be one JSON object")
+	}
 	var doc bson.Raw
 	if err := bson.UnmarshalExtJSON(body, false, &doc); err != nil {
 		return nil, errorf(http.StatusBadRequest, codeInvalidParameter, "invalid request body: must be an extended JSON object: %v", err)
+	}
+	// The decoder leaves a top-level {"$numberInt": "x"} as a document
+	// with that key; no request body of either API has such a key.
+	elems, _ := doc.Elements() // the decoder's own output
+	for _, e := range elems {
+		if strings.HasPrefix(e.Key(), "$") {
+			return nil, errorf(http.StatusBadRequest, codeInvalidParameter, "invalid request body: a top-level key starts with \"$\"")
+		}
 	}
 	return doc, nil
 }

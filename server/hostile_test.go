@@ -1,0 +1,223 @@
+package server_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/rulegate/rulegate/server"
+	"github.com/rulegate/rulegate/token"
+)
+
+// secretMark is a stored value no hostile request may ever get back.
+const secretMark = "s3cr3t-hostile-value"
+
+// wantClean checks an answer to a hostile request: a 4xx (want, when not
+// 0, exactly), the error body {"error","error_code","link"} and nothing
+// else, Content-Type exactly application/json, no stack, no stored data.
+func wantClean(t *testing.T, what string, r resp, want int) {
+	t.Helper()
+	if len(r.body) > 400 {
+		r.body = append(r.body[:400:400], "..."...)
+	}
+	if want != 0 && r.status != want {
+		t.Errorf("%s: status %d, want %d: %s", what, r.status, want, r.body)
+		return
+	}
+	if r.status < 400 || r.status > 499 {
+		t.Errorf("%s: status %d, want a 4xx: %s", what, r.status, r.body)
+		return
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("%s: Content-Type %q, want exactly application/json", what, ct)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Errorf("%s: body %q is not a JSON object: %v", what, r.body, err)
+		return
+	}
+	if len(m) != 3 {
+		t.Errorf("%s: body has keys other than error, error_code, link: %s", what, r.body)
+	}
+	for _, k := range []string{"error", "error_code", "link"} {
+		if s, ok := m[k].(string); !ok || s == "" {
+			t.Errorf("%s: %q missing or empty: %s", what, k, r.body)
+		}
+	}
+	for _, bad := range []string{"goroutine", "panic", ".go:", "runtime.", secretMark} {
+		if strings.Contains(string(r.body), bad) {
+			t.Errorf("%s: body holds %q: %s", what, bad, r.body)
+		}
+	}
+}
+
+// jwtOf builds a compact JWS from a header and a payload, signed with
+// HS256 under secret (or unsigned when secret is nil).
+func jwtOf(header, payload string, secret []byte) string {
+	enc := base64.RawURLEncoding
+	in := enc.EncodeToString([]byte(header)) + "." + enc.EncodeToString([]byte(payload))
+	if secret == nil {
+		return in + "."
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(in))
+	return in + "." + enc.EncodeToString(m.Sum(nil))
+}
+
+// hostileTokens are bearer tokens no route may honour, for user u.
+func hostileTokens(t *testing.T, u, other user) map[string]string {
+	t.Helper()
+	exp := time.Now().Add(time.Hour).Unix()
+	pay := func(sub, typ string) string {
+		b, _ := json.Marshal(map[string]any{"sub": sub, "typ": typ, "exp": exp, "iat": time.Now().Unix()})
+		return string(b)
+	}
+	past := func() time.Time { return time.Now().Add(-2 * time.Hour) }
+	old, err := token.NewSigner(testKeys, token.WithClock(past))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, err := old.Sign(token.Params{UserID: u.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// alice's token with bob's sub: the signature no longer matches.
+	parts := strings.Split(u.access, ".")
+	p, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	forged := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(p), u.id, other.id, 1))) + "." + parts[2]
+	return map[string]string{
+		"garbage":           "garbage",
+		"two parts":         "a.b",
+		"empty parts":       "..",
+		"alg none":          jwtOf(`{"alg":"none","kid":"test","typ":"JWT"}`, pay(u.id, "access"), nil),
+		"alg None":          jwtOf(`{"alg":"None","kid":"test","typ":"JWT"}`, pay(u.id, "access"), nil),
+		"another key":       jwtOf(`{"alg":"HS256","kid":"test","typ":"JWT"}`, pay(u.id, "access"), []byte("another-key-another-key-another-k")),
+		"unknown kid":       jwtOf(`{"alg":"HS256","kid":"nope","typ":"JWT"}`, pay(u.id, "access"), []byte("0123456789abcdef0123456789abcdef")),
+		"RS256 header":      jwtOf(`{"alg":"RS256","kid":"test","typ":"JWT"}`, pay(u.id, "access"), []byte("0123456789abcdef0123456789abcdef")),
+		"expired":           expired,
+		"forged sub":        forged,
+		"duplicate sub":     jwtOf(`{"alg":"HS256","kid":"test","typ":"JWT"}`, `{"sub":"`+u.id+`","sub":"`+other.id+`","typ":"access","exp":`+jsonNum(exp)+`}`, []byte("0123456789abcdef0123456789abcdef")),
+		"no typ":            jwtOf(`{"alg":"HS256","kid":"test","typ":"JWT"}`, `{"sub":"`+u.id+`","exp":`+jsonNum(exp)+`}`, []byte("0123456789abcdef0123456789abcdef")),
+		"huge":              strings.Repeat("a", 1<<16) + "." + strings.Repeat("b", 10) + ".c",
+		"invalid UTF-8 sub": jwtOf(`{"alg":"HS256","kid":"test","typ":"JWT"}`, "{\"sub\":\"\xff\",\"typ\":\"access\",\"exp\":"+jsonNum(exp)+"}", []byte("0123456789abcdef0123456789abcdef")),
+	}
+}
+
+func jsonNum(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// malformed are request bodies no route may accept.
+var malformed = map[string]string{
+	"bad $numberInt":  `{"a":{"$numberInt":"x"}}`,
+	"top $numberInt":  `{"$numberInt":"x"}`,
+	"bad $oid":        `{"a":{"$oid":"zz"}}`,
+	"bad $date":       `{"a":{"$date":"bad"}}`,
+	"bad $numberLong": `{"a":{"$numberLong":"1e99"}}`,
+	"truncated":       `{"a":`,
+	"array":           `[]`,
+	"string":          `"x"`,
+	"number":          `1`,
+	"null":            `null`,
+	"raw NUL":         "{\"a\":\"\x00\"}",
+	"NUL in key":      `{"a\u0000b":1}`,
+	"invalid UTF-8":   "{\"a\":\"\xff\xfe\"}",
+	"UTF-8 in key":    "{\"\xff\":1}",
+	"deep":            `{"a":` + strings.Repeat("[", 101) + strings.Repeat("]", 101) + `}`,
+	"deep objects":    strings.Repeat(`{"a":`, 101) + "1" + strings.Repeat("}", 101),
+	"trailing":        `{"a":1}{"b":2}`,
+	"bare word":       `{a:1}`,
+}
+
+func TestHostileBodies(t *testing.T) {
+	e := newEnv(t, server.WithMaxBody(1<<12))
+	alice := e.signup("alice@example.com")
+	seedSecret(t, e, alice)
+	dapi := "/app/" + appID + "/endpoint/data/v1/action/"
+	type route struct {
+		path, tok string
+		hdr       []string
+	}
+	routes := map[string]route{
+		"local-userpass login": {path: base + "/auth/providers/local-userpass/login"},
+		"anon-user login":      {path: base + "/auth/providers/anon-user/login"},
+		"api-key login":        {path: base + "/auth/providers/api-key/login"},
+		"custom-token login":   {path: base + "/auth/providers/custom-token/login"},
+		"register":             {path: base + "/auth/providers/local-userpass/register"},
+		"confirm":              {path: base + "/auth/providers/local-userpass/confirm"},
+		"confirm/send":         {path: base + "/auth/providers/local-userpass/confirm/send"},
+		"reset/send":           {path: base + "/auth/providers/local-userpass/reset/send"},
+		"reset":                {path: base + "/auth/providers/local-userpass/reset"},
+		"confirm/call":         {path: base + "/auth/providers/local-userpass/confirm/call"},
+		"reset/call":           {path: base + "/auth/providers/local-userpass/reset/call"},
+		"api_keys POST":        {path: "/api/client/v2.0/auth/api_keys", tok: alice.refresh},
+		"functions/call":       {path: base + "/functions/call", tok: alice.access},
+	}
+	for _, a := range []string{"findOne", "find", "insertOne", "insertMany", "updateOne", "updateMany", "replaceOne", "deleteOne", "deleteMany", "aggregate"} {
+		routes["data API "+a] = route{path: dapi + a, tok: alice.access}
+	}
+	for rn, rt := range routes {
+		for bn, body := range malformed {
+			wantClean(t, rn+": "+bn, e.do("POST", rt.path, rt.tok, body, rt.hdr...), 0)
+		}
+		// Over the body limit: provider routes take 64 KiB, the data
+		// routes WithMaxBody's 4 KiB.
+		big := `{"a":"` + strings.Repeat("x", 70<<10) + `"}`
+		wantClean(t, rn+": huge body", e.do("POST", rt.path, rt.tok, big, rt.hdr...), http.StatusRequestEntityTooLarge)
+	}
+}
+
+// seedSecret stores a note of alice's holding secretMark, which no hostile
+// request may get back.
+func seedSecret(t *testing.T, e *env, alice user) {
+	t.Helper()
+	_, err := e.client.Database("srvtest").Collection("notes").InsertOne(context.Background(),
+		bson.D{{Key: "_id", Value: "hostile-1"}, {Key: "owner", Value: alice.id}, {Key: "team", Value: "red"}, {Key: "secret", Value: secretMark}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHostileValidBodies spoils bodies each route accepts: trailing data,
+// a raw NUL, invalid UTF-8 or an unescaped control character in a string
+// must each be refused with 400, never read as the valid prefix.
+func TestHostileValidBodies(t *testing.T) {
+	e := newEnv(t)
+	alice := e.signup("alice@example.com")
+	dapi := "/app/" + appID + "/endpoint/data/v1/action/"
+	type route struct{ path, tok, body string }
+	routes := map[string]route{
+		"local-userpass login": {base + "/auth/providers/local-userpass/login", "", `{"username":"alice@example.com","password":"pa55w0rd!","m":"ok"}`},
+		"anon-user login":      {base + "/auth/providers/anon-user/login", "", `{"m":"ok"}`},
+		"register":             {base + "/auth/providers/local-userpass/register", "", `{"email":"new@example.com","password":"pa55w0rd!","m":"ok"}`},
+		"reset/send":           {base + "/auth/providers/local-userpass/reset/send", "", `{"email":"alice@example.com","m":"ok"}`},
+		"confirm/send":         {base + "/auth/providers/local-userpass/confirm/send", "", `{"email":"alice@example.com","m":"ok"}`},
+		"api_keys POST":        {"/api/client/v2.0/auth/api_keys", alice.refresh, `{"name":"k","m":"ok"}`},
+		"functions/call":       {base + "/functions/call", alice.access, `{"name":"insertOne","service":"mongodb-atlas","arguments":[{"database":"srvtest","collection":"notes","document":{"owner":"` + alice.id + `","m":"ok"}}]}`},
+		"data API insertOne":   {dapi + "insertOne", alice.access, `{"dataSource":"mongodb-atlas","database":"srvtest","collection":"notes","document":{"owner":"` + alice.id + `","m":"ok"}}`},
+	}
+	spoil := map[string]func(string) string{
+		"trailing object": func(b string) string { return b + `{"name":"deleteMany"}` },
+		"trailing word":   func(b string) string { return b + ` x` },
+		"raw NUL":         func(b string) string { return strings.Replace(b, `"ok"`, "\"o\x00k\"", 1) },
+		"raw newline":     func(b string) string { return strings.Replace(b, `"ok"`, "\"o\nk\"", 1) },
+		"invalid UTF-8":   func(b string) string { return strings.Replace(b, `"ok"`, "\"o\xffk\"", 1) },
+		"overlong UTF-8":  func(b string) string { return strings.Replace(b, `"ok"`, "\"o\xc0\xafk\"", 1) },
+		"surrogate UTF-8": func(b string) string { return strings.Replace(b, `"ok"`, "\"o\xed\xa0\x80k\"", 1) },
+	}
+	for rn, rt := range routes {
+		for sn, f := range spoil {
+			body := f(rt.body)
+			if body == rt.body {
+				t.Fatalf("%s: %s changed nothing", rn, sn)
+			}
+			wantClean(t, rn+": "+sn, e.do("POST", rt.path, rt.tok, body), http.StatusBadRequest)
+		}
+	}
+}
