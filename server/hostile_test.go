@@ -25,6 +25,7 @@ const secretMark = "s3cr3t-hostile-value"
 // else, Content-Type exactly application/json, no stack, no stored data.
 func wantClean(t *testing.T, what string, r resp, want int) {
 	t.Helper()
+	full := r.body
 	if len(r.body) > 400 {
 		r.body = append(r.body[:400:400], "..."...)
 	}
@@ -40,7 +41,7 @@ func wantClean(t *testing.T, what string, r resp, want int) {
 		t.Errorf("%s: Content-Type %q, want exactly application/json", what, ct)
 	}
 	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
+	if err := json.Unmarshal(full, &m); err != nil {
 		t.Errorf("%s: body %q is not a JSON object: %v", what, r.body, err)
 		return
 	}
@@ -53,7 +54,7 @@ func wantClean(t *testing.T, what string, r resp, want int) {
 		}
 	}
 	for _, bad := range []string{"goroutine", "panic", ".go:", "runtime.", secretMark} {
-		if strings.Contains(string(r.body), bad) {
+		if strings.Contains(string(full), bad) {
 			t.Errorf("%s: body holds %q: %s", what, bad, r.body)
 		}
 	}
@@ -218,6 +219,189 @@ func TestHostileValidBodies(t *testing.T) {
 				t.Fatalf("%s: %s changed nothing", rn, sn)
 			}
 			wantClean(t, rn+": "+sn, e.do("POST", rt.path, rt.tok, body), http.StatusBadRequest)
+		}
+	}
+}
+
+// TestHostileTokens presents tokens no route may honour on every route
+// that takes one: always 401 InvalidSession, never data.
+func TestHostileTokens(t *testing.T) {
+	e := newEnv(t)
+	alice, bob := e.signup("alice@example.com"), e.signup("bob@example.com")
+	seedSecret(t, e, alice)
+	call := `{"name":"find","service":"mongodb-atlas","arguments":[{"database":"srvtest","collection":"notes","query":{}}]}`
+	dapiBody := `{"dataSource":"mongodb-atlas","database":"srvtest","collection":"notes","filter":{}}`
+	type route struct{ method, path, body string }
+	access := map[string]route{
+		"profile":        {"GET", "/api/client/v2.0/auth/profile", ""},
+		"delete":         {"DELETE", "/api/client/v2.0/auth/delete", ""},
+		"functions/call": {"POST", base + "/functions/call", call},
+		"data API find":  {"POST", "/app/" + appID + "/endpoint/data/v1/action/find", dapiBody},
+	}
+	refresh := map[string]route{
+		"session POST":          {"POST", "/api/client/v2.0/auth/session", ""},
+		"session DELETE":        {"DELETE", "/api/client/v2.0/auth/session", ""},
+		"api_keys GET":          {"GET", "/api/client/v2.0/auth/api_keys", ""},
+		"api_keys POST":         {"POST", "/api/client/v2.0/auth/api_keys", `{"name":"k"}`},
+		"api_key GET":           {"GET", "/api/client/v2.0/auth/api_keys/65a000000000000000000001", ""},
+		"api_key DELETE":        {"DELETE", "/api/client/v2.0/auth/api_keys/65a000000000000000000001", ""},
+		"api_key enable":        {"PUT", "/api/client/v2.0/auth/api_keys/65a000000000000000000001/enable", ""},
+		"api_key disable":       {"PUT", "/api/client/v2.0/auth/api_keys/65a000000000000000000001/disable", ""},
+		"api_keys unknown verb": {"PATCH", "/api/client/v2.0/auth/api_keys", ""},
+	}
+	toks := hostileTokens(t, alice, bob)
+	for rn, rt := range access {
+		for tn, tok := range toks {
+			r := e.do(rt.method, rt.path, tok, rt.body)
+			wantClean(t, rn+": "+tn, r, http.StatusUnauthorized)
+			wantCode(t, rn+": "+tn, r, "InvalidSession")
+		}
+		r := e.do(rt.method, rt.path, alice.refresh, rt.body)
+		wantClean(t, rn+": refresh token as access token", r, http.StatusUnauthorized)
+		wantCode(t, rn+": refresh token as access token", r, "InvalidSession")
+		r = e.do(rt.method, rt.path, "", rt.body, "Authorization", "Basic YWxpY2U6cGFzcw==")
+		wantClean(t, rn+": Basic credentials", r, http.StatusUnauthorized)
+	}
+	for _, rn := range []string{"profile", "delete", "functions/call"} {
+		rt := access[rn]
+		r := e.do(rt.method, rt.path, "", rt.body)
+		wantClean(t, rn+": no token", r, http.StatusUnauthorized)
+		wantCode(t, rn+": no token", r, "InvalidSession")
+	}
+	for rn, rt := range refresh {
+		for tn, tok := range toks {
+			r := e.do(rt.method, rt.path, tok, rt.body)
+			wantClean(t, rn+": "+tn, r, http.StatusUnauthorized)
+			wantCode(t, rn+": "+tn, r, "InvalidSession")
+		}
+		for tn, tok := range map[string]string{"no token": "", "access token as refresh token": alice.access} {
+			r := e.do(rt.method, rt.path, tok, rt.body)
+			wantClean(t, rn+": "+tn, r, http.StatusUnauthorized)
+			wantCode(t, rn+": "+tn, r, "InvalidSession")
+		}
+	}
+	// The hostile tokens changed nothing: alice is still there.
+	wantStatus(t, "alice after", e.do("GET", "/api/client/v2.0/auth/profile", alice.access, ""), 200, "")
+	wantStatus(t, "alice's session after", e.do("POST", "/api/client/v2.0/auth/session", alice.refresh, ""), 201, "")
+}
+
+func wantCode(t *testing.T, what string, r resp, code string) {
+	t.Helper()
+	var m map[string]any
+	_ = json.Unmarshal(r.body, &m)
+	if m["error_code"] != code {
+		t.Errorf("%s: error_code %v, want %s: %s", what, m["error_code"], code, r.body)
+	}
+}
+
+// TestHostileArguments sends every service method wrong types for each of
+// its argument fields, unknown fields, and malformed calls: 400 or 404,
+// never data, never a 5xx.
+func TestHostileArguments(t *testing.T) {
+	e := newEnv(t)
+	alice := e.signup("alice@example.com")
+	seedSecret(t, e, alice)
+	methods := map[string][]string{
+		"find":              {"query", "project", "sort", "limit"},
+		"findOne":           {"query", "project", "sort"},
+		"findOneAndUpdate":  {"filter", "update", "sort", "projection", "upsert", "returnNewDocument"},
+		"findOneAndReplace": {"filter", "update", "sort", "projection", "upsert", "returnNewDocument"},
+		"findOneAndDelete":  {"filter", "sort", "projection"},
+		"aggregate":         {"pipeline"},
+		"count":             {"query", "limit"},
+		"insertOne":         {"document"},
+		"insertMany":        {"documents"},
+		"deleteOne":         {"query"},
+		"deleteMany":        {"query"},
+		"updateOne":         {"query", "update", "upsert", "arrayFilters"},
+		"updateMany":        {"query", "update", "upsert", "arrayFilters"},
+	}
+	wrong := map[string][]string{
+		"query": {`"x"`, `1`, `[]`, `true`}, "filter": {`"x"`, `1`, `[{}]`, `false`},
+		"project": {`"x"`, `1`, `[]`}, "projection": {`"x"`, `[]`, `true`}, "sort": {`"n"`, `[]`, `1`},
+		"update": {`null`, `"x"`, `[]`, `1`}, "document": {`null`, `"x"`, `[{}]`, `1`},
+		"documents": {`{}`, `"x"`, `["x"]`, `[{}, 1]`, `null`}, "pipeline": {`{}`, `"x"`, `[1]`, `null`},
+		"arrayFilters": {`{}`, `[1]`, `"x"`},
+		"limit":        {`"1"`, `-1`, `1.5`, `true`, `{}`, `{"$numberDouble":"NaN"}`, `{"$numberDouble":"Infinity"}`, `{"$numberDouble":"1e300"}`, `{"$numberDecimal":"1"}`},
+		"upsert":       {`"true"`, `1`, `null`}, "returnNewDocument": {`"yes"`, `0`, `{}`},
+	}
+	callBody := func(name, arg string) string {
+		return `{"name":"` + name + `","service":"mongodb-atlas","arguments":[` + arg + `]}`
+	}
+	for m, fields := range methods {
+		for _, f := range fields {
+			for _, v := range wrong[f] {
+				arg := `{"database":"srvtest","collection":"notes","` + f + `":` + v + `}`
+				r := e.do("POST", base+"/functions/call", alice.access, callBody(m, arg))
+				wantClean(t, m+" "+f+"="+v, r, http.StatusBadRequest)
+			}
+		}
+		for _, arg := range []string{
+			`{"database":"srvtest","collection":"notes","nope":1}`,
+			`{"database":"srvtest","collection":"notes","skip":1}`,
+			`{"collection":"notes"}`, `{"database":"srvtest"}`,
+			`{"database":1,"collection":"notes"}`, `{"database":"srvtest","collection":["notes"]}`,
+			`{"database":"","collection":"notes"}`, `{"database":"srvtest","collection":""}`,
+		} {
+			wantClean(t, m+" "+arg, e.do("POST", base+"/functions/call", alice.access, callBody(m, arg)), http.StatusBadRequest)
+		}
+		for _, args := range []string{``, `{},{}`, `"x"`, `[]`, `null`, `1`} {
+			wantClean(t, m+" arguments ["+args+"]", e.do("POST", base+"/functions/call", alice.access, callBody(m, args)), http.StatusBadRequest)
+		}
+	}
+	for what, body := range map[string]string{
+		"arguments an object": `{"name":"find","service":"mongodb-atlas","arguments":{"database":"srvtest","collection":"notes"}}`,
+		"arguments a string":  `{"name":"find","service":"mongodb-atlas","arguments":"x"}`,
+		"no name":             `{"service":"mongodb-atlas","arguments":[]}`,
+		"name a number":       `{"name":1,"service":"mongodb-atlas","arguments":[]}`,
+		"empty name":          `{"name":"","service":"mongodb-atlas","arguments":[]}`,
+	} {
+		wantClean(t, what, e.do("POST", base+"/functions/call", alice.access, body), http.StatusBadRequest)
+	}
+	for what, body := range map[string]string{
+		"unknown method":          `{"name":"dropDatabase","service":"mongodb-atlas","arguments":[{"database":"srvtest","collection":"notes"}]}`,
+		"method with a NUL":       `{"name":"find\u0000","service":"mongodb-atlas","arguments":[{"database":"srvtest","collection":"notes"}]}`,
+		"prototype name":          `{"name":"__proto__","service":"mongodb-atlas","arguments":[{}]}`,
+		"unknown service":         `{"name":"find","service":"mongodb-nope","arguments":[{"database":"srvtest","collection":"notes"}]}`,
+		"unknown function":        `{"name":"nope","arguments":[]}`,
+		"service of a wrong type": `{"name":"find","service":1,"arguments":[{"database":"srvtest","collection":"notes"}]}`,
+	} {
+		r := e.do("POST", base+"/functions/call", alice.access, body)
+		wantClean(t, what, r, 0)
+		if r.status == http.StatusUnauthorized {
+			t.Errorf("%s: 401 (a client would refresh and retry)", what)
+		}
+	}
+	// Names MongoDB refuses or that no rules cover: refused, never a 5xx.
+	for _, ns := range [][2]string{
+		{"srvtest\u0000x", "notes"}, {"srvtest", "notes\u0000x"}, {"srv.test", "notes"}, {"srvtest", "$cmd"},
+		{"srvtest", "system.users"}, {"admin", "system.users"}, {"srvtest", "notes.x"}, {"a/b", "notes"},
+		{"srvtest", strings.Repeat("n", 300)}, {"$", "notes"}, {"srvtest", ".notes"},
+	} {
+		for _, m := range []string{"find", "insertOne", "deleteMany", "aggregate", "count"} {
+			a := map[string]any{"database": ns[0], "collection": ns[1]}
+			switch m {
+			case "insertOne":
+				a["document"] = map[string]any{"owner": alice.id}
+			case "aggregate":
+				a["pipeline"] = []any{}
+			}
+			b, _ := json.Marshal(map[string]any{"name": m, "service": "mongodb-atlas", "arguments": []any{a}})
+			r := e.do("POST", base+"/functions/call", alice.access, string(b))
+			if r.status == http.StatusOK {
+				// A namespace without rules holds nothing the caller
+				// may read: an empty answer, as App Services gives.
+				switch string(r.body) {
+				case `[]`, `null`, `{"$numberLong":"0"}`, `{"deletedCount":{"$numberInt":"0"}}`:
+				default:
+					t.Errorf("%s on %q.%q: %s", m, ns[0], ns[1], r.body)
+				}
+				continue
+			}
+			wantClean(t, m+" on "+ns[0]+"."+ns[1], r, 0)
+			if r.status == http.StatusUnauthorized {
+				t.Errorf("%s on %q.%q: 401", m, ns[0], ns[1])
+			}
 		}
 	}
 }

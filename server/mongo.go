@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -167,11 +168,21 @@ func readArgs(method string, arg bson.Raw, fields []string) (*call, *apiError) {
 				c.arrayFilters = append(c.arrayFilters, d)
 			}
 		case "limit", "skip":
-			n, ok := v.AsInt64OK()
-			if !ok {
-				if f, fok := v.DoubleOK(); fok && f == float64(int64(f)) {
-					n, ok = int64(f), true
-				}
+			// Int32, Int64, or a Double with no fraction (a relaxed
+			// JSON number); AsInt64OK would truncate 1.5 to 1.
+			var n int64
+			ok := true
+			switch v.Type {
+			case bson.TypeInt32:
+				n = int64(v.Int32())
+			case bson.TypeInt64:
+				n = v.Int64()
+			case bson.TypeDouble:
+				f := v.Double()
+				ok = f >= 0 && f < 1<<63 && f == math.Trunc(f)
+				n = int64(f)
+			default:
+				ok = false
 			}
 			if !ok || n < 0 {
 				return nil, bad("a non-negative integer")
