@@ -39,7 +39,7 @@ const maxKeyName = 256
 
 func checkKeyName(name string) error {
 	if name == "" || len(name) > maxKeyName || !utf8.ValidString(name) {
-		return fmt.Errorf("accounts: API key name must be 1 to %d bytes of UTF-8", maxKeyName)
+		return fmt.Errorf("%w: got %d bytes", ErrInvalidKeyName, len(name))
 	}
 	return nil
 }

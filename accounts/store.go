@@ -26,6 +26,7 @@ var (
 	ErrNameInUse          = errors.New("accounts: name already in use")
 	ErrLimit              = errors.New("accounts: limit reached")
 	ErrAnonymous          = errors.New("accounts: anonymous users cannot own API keys")
+	ErrInvalidKeyName     = errors.New("accounts: an API key name must be 1 to 256 bytes of UTF-8")
 )
 
 // Defaults.

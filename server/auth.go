@@ -162,6 +162,10 @@ func authError(err error) *apiError {
 		return &apiError{status: http.StatusBadRequest, code: codeBadRequest, msg: "invalid or expired token", err: err}
 	case errors.Is(err, accounts.ErrNameInUse):
 		return &apiError{status: http.StatusConflict, code: codeAccountNameInUse, msg: "name already in use", err: err}
+	case errors.Is(err, accounts.ErrInvalidKeyName):
+		return &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, msg: "an API key name must be 1 to 256 bytes of UTF-8", err: err}
+	case errors.Is(err, accounts.ErrAnonymous):
+		return &apiError{status: http.StatusBadRequest, code: codeBadRequest, msg: "anonymous users cannot own API keys", err: err}
 	case errors.Is(err, accounts.ErrLimit):
 		return &apiError{status: http.StatusBadRequest, code: codeBadRequest, msg: "too many API keys: a user may have at most 20", err: err}
 	case errors.Is(err, accounts.ErrNotFound):

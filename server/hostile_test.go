@@ -405,3 +405,81 @@ func TestHostileArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileRoutes: unknown paths, wrong methods, other apps, the Data
+// API's own refusals, OPTIONS and healthz.
+func TestHostileRoutes(t *testing.T) {
+	e := newEnv(t)
+	alice := e.signup("alice@example.com")
+	seedSecret(t, e, alice)
+	dapi := "/app/" + appID + "/endpoint/data/v1/action/"
+	find := `{"dataSource":"mongodb-atlas","database":"srvtest","collection":"notes","filter":{}}`
+	for _, c := range []struct {
+		what, method, path, tok, body string
+		hdr                           []string
+		status                        int
+	}{
+		{"root", "GET", "/", "", "", nil, 404},
+		{"api", "GET", "/api/client/v2.0", "", "", nil, 404},
+		{"unknown app route", "GET", base + "/nope", "", "", nil, 404},
+		{"unknown auth route", "GET", "/api/client/v2.0/auth/nope", alice.access, "", nil, 404},
+		{"another app", "POST", "/api/client/v2.0/app/other-app/functions/call", alice.access, `{}`, nil, 404},
+		{"another app's Data API", "POST", "/app/other-app/endpoint/data/v1/action/find", alice.access, find, nil, 404},
+		{"an app id with a slash", "GET", "/api/client/v2.0/app/" + appID + "%2Fx/location", "", "", nil, 404},
+		{"dot segments", "GET", "/api/client/v2.0/app/other/../" + appID + "/location", "", "", nil, 0},
+		{"location POST", "POST", base + "/location", "", `{}`, nil, 405},
+		{"login GET", "GET", base + "/auth/providers/local-userpass/login", "", "", nil, 405},
+		{"unknown provider", "POST", base + "/auth/providers/nope/login", "", `{}`, nil, 404},
+		{"provider with no such op", "POST", base + "/auth/providers/local-userpass/nope", "", `{}`, nil, 404},
+		{"anon-user register", "POST", base + "/auth/providers/anon-user/register", "", `{}`, nil, 404},
+		{"link", "POST", base + "/auth/providers/anon-user/login?link=true", alice.access, `{}`, nil, 400},
+		{"functions/call PUT", "PUT", base + "/functions/call", alice.access, `{}`, nil, 405},
+		{"watch", "GET", base + "/functions/call?baas_request=e30&baas_at=" + alice.access, "", "", nil, 400},
+		{"profile POST", "POST", "/api/client/v2.0/auth/profile", alice.access, `{}`, nil, 405},
+		{"session GET", "GET", "/api/client/v2.0/auth/session", alice.refresh, "", nil, 405},
+		{"delete POST", "POST", "/api/client/v2.0/auth/delete", alice.access, "", nil, 405},
+		{"api_keys PATCH", "PATCH", "/api/client/v2.0/auth/api_keys", alice.refresh, "", nil, 404},
+		{"api key with a bad id", "GET", "/api/client/v2.0/auth/api_keys/zz", alice.refresh, "", nil, 404},
+		{"api key bad verb", "PUT", "/api/client/v2.0/auth/api_keys/65a000000000000000000001/explode", alice.refresh, "", nil, 404},
+		{"api key without a name", "POST", "/api/client/v2.0/auth/api_keys", alice.refresh, `{}`, nil, 400},
+		{"api key named by a number", "POST", "/api/client/v2.0/auth/api_keys", alice.refresh, `{"name":1}`, nil, 400},
+		{"api key with a long name", "POST", "/api/client/v2.0/auth/api_keys", alice.refresh, `{"name":"` + strings.Repeat("k", 300) + `"}`, nil, 400},
+		{"Data API GET", "GET", dapi + "find", alice.access, "", nil, 405},
+		{"Data API v2", "POST", "/app/" + appID + "/endpoint/data/v2/action/find", alice.access, find, nil, 404},
+		{"Data API beta (not enabled)", "POST", "/app/" + appID + "/endpoint/data/beta/action/find", alice.access, find, nil, 404},
+		{"Data API unknown action", "POST", dapi + "dropDatabase", alice.access, find, nil, 404},
+		{"Data API extra segment", "POST", dapi + "find/x", alice.access, find, nil, 404},
+		{"Data API text/plain", "POST", dapi + "find", alice.access, find, []string{"Content-Type", "text/plain"}, 400},
+		{"Data API no Content-Type", "POST", dapi + "find", alice.access, find, []string{"Content-Type", ""}, 400},
+		{"Data API no dataSource", "POST", dapi + "find", alice.access, `{"database":"srvtest","collection":"notes"}`, nil, 400},
+		{"Data API dataSource a number", "POST", dapi + "find", alice.access, `{"dataSource":1,"database":"srvtest","collection":"notes"}`, nil, 400},
+		{"Data API limit too large", "POST", dapi + "find", alice.access, `{"dataSource":"mongodb-atlas","database":"srvtest","collection":"notes","limit":50001}`, nil, 400},
+		{"Data API skip negative", "POST", dapi + "find", alice.access, `{"dataSource":"mongodb-atlas","database":"srvtest","collection":"notes","skip":-1}`, nil, 400},
+		{"Data API updateOne without update", "POST", dapi + "updateOne", alice.access, `{"dataSource":"mongodb-atlas","database":"srvtest","collection":"notes","filter":{}}`, nil, 400},
+		{"Data API replaceOne with update", "POST", dapi + "replaceOne", alice.access, `{"dataSource":"mongodb-atlas","database":"srvtest","collection":"notes","filter":{},"update":{}}`, nil, 400},
+		{"Data API client API field names", "POST", dapi + "find", alice.access, `{"dataSource":"mongodb-atlas","database":"srvtest","collection":"notes","query":{}}`, nil, 400},
+		{"Data API empty apiKey", "POST", dapi + "find", "", find, []string{"apiKey", " "}, 0},
+		{"Data API wrong password", "POST", dapi + "find", "", find, []string{"email", "alice@example.com", "password", "wrong-password"}, 401},
+		{"Data API email only", "POST", dapi + "find", "", find, []string{"email", "alice@example.com"}, 401},
+		{"Data API bad jwtTokenString", "POST", dapi + "find", "", find, []string{"jwtTokenString", "x.y.z"}, 401},
+	} {
+		r := e.do(c.method, c.path, c.tok, c.body, c.hdr...)
+		if c.status == 0 && r.status < 300 {
+			continue // served as its valid form: checked elsewhere
+		}
+		wantClean(t, c.what, r, c.status)
+	}
+	anon := e.login("anon-user", `{}`)
+	wantClean(t, "an anonymous user's API key", e.do("POST", "/api/client/v2.0/auth/api_keys", anon.refresh, `{"name":"k"}`), http.StatusBadRequest)
+	for _, path := range []string{base + "/functions/call", "/api/client/v2.0/auth/session", "/nope", "/app/" + appID + "/endpoint/data/v1/action/find"} {
+		r := e.do("OPTIONS", path, "", "", "Origin", "https://example.com", "Access-Control-Request-Method", "POST")
+		if r.status != http.StatusNoContent || len(r.body) != 0 {
+			t.Errorf("OPTIONS %s: %d %q, want 204 and no body", path, r.status, r.body)
+		}
+	}
+	for _, m := range []string{"GET", "HEAD", "POST"} {
+		if r := e.do(m, "/healthz", "", ""); r.status != http.StatusOK || strings.Contains(string(r.body), secretMark) {
+			t.Errorf("%s /healthz: %d %s", m, r.status, r.body)
+		}
+	}
+}
