@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -35,14 +36,27 @@ func (s *Server) enabledProvider(name string) (*rules.Provider, *apiError) {
 	return p, nil
 }
 
-// clientAddr is the address login throttling counts per: the peer's IP.
-// Forwarded-for headers are not trusted (a client would choose its own
-// bucket).
+// clientAddr is the address login throttling counts per: the peer's IPv4
+// address, or the /64 prefix of its IPv6 address (one host or one site
+// holds a whole /64 and may pick any address in it, RFC 4291 and RFC 8981;
+// a counter per address would give it 2^64 of them). A mapped IPv4
+// address counts as that IPv4 address. Forwarded-for headers are not
+// trusted (a client would choose its own bucket).
 func clientAddr(r *http.Request) string {
-	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+	h := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	a, err := netip.ParseAddr(h)
+	if err != nil {
 		return h
 	}
-	return r.RemoteAddr
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.WithZone("").Prefix(64) // 64 bits of an IPv6 address: cannot fail
+		return p.String()
+	}
+	return a.String()
 }
 
 // provider serves POST .../auth/providers/<name>/<op>.

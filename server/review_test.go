@@ -1,0 +1,185 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/rulegate/rulegate/server"
+)
+
+// serveFrom answers one request as if it came from addr (host:port), for
+// the per-address login throttle.
+func (e *env) serveFrom(addr, method, path, body string) resp {
+	e.t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.RemoteAddr = addr
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	e.srv.ServeHTTP(rec, req)
+	return resp{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+}
+
+// One IPv6 client holds a whole /64 (RFC 4291 interface identifiers, SLAAC
+// privacy addresses): counting failures per full address gave it 2^64
+// throttle buckets. Mapped IPv4 addresses count with their IPv4 form.
+func TestReviewThrottlePerIPv6Prefix(t *testing.T) {
+	e := newEnv(t, server.WithThrottle(100, 3, time.Minute))
+	login := base + "/auth/providers/local-userpass/login"
+	for i, addr := range []string{"[2001:db8:1:2::1]:4000", "[2001:db8:1:2::2]:4000", "[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:4001"} {
+		r := e.serveFrom(addr, "POST", login, `{"username":"u`+string(rune('a'+i))+`@example.com","password":"wrong-pass"}`)
+		wantStatus(t, "failure from "+addr, r, 401, "InvalidPassword")
+	}
+	r := e.serveFrom("[2001:db8:1:2:ffff::9]:4002", "POST", login, `{"username":"z@example.com","password":"wrong-pass"}`)
+	wantStatus(t, "another address of the same /64", r, 429, "TooManyRequests")
+	r = e.serveFrom("[2001:db8:1:3::1]:4002", "POST", login, `{"username":"z@example.com","password":"wrong-pass"}`)
+	wantStatus(t, "another /64", r, 401, "InvalidPassword")
+
+	for range 3 {
+		e.serveFrom("192.0.2.7:5000", "POST", login, `{"username":"y@example.com","password":"wrong-pass"}`)
+	}
+	r = e.serveFrom("[::ffff:192.0.2.7]:5001", "POST", login, `{"username":"y@example.com","password":"wrong-pass"}`)
+	wantStatus(t, "the mapped form of a throttled IPv4 address", r, 429, "TooManyRequests")
+	r = e.serveFrom("192.0.2.8:5000", "POST", login, `{"username":"y@example.com","password":"wrong-pass"}`)
+	wantStatus(t, "the next IPv4 address", r, 401, "InvalidPassword")
+}
+
+var oidRE = regexp.MustCompile(`[0-9a-f]{24}|urn:rulegate:request:[0-9A-Za-z_-]+`)
+
+// same reports whether two answers are alike but for ObjectIds and links.
+func same(a, b resp) bool {
+	return a.status == b.status && oidRE.ReplaceAllString(string(a.body), "X") == oidRE.ReplaceAllString(string(b.body), "X")
+}
+
+// leaks reports whether an answer holds one of alice's secrets.
+func leaks(r resp) bool {
+	b := oidRE.ReplaceAllString(string(r.body), "X")
+	return strings.Contains(b, "aaa") || strings.Contains(b, "zzz")
+}
+
+// Nothing a caller gets back depends on a value it cannot read: each pair
+// differs only in a guess of a hidden value (right, then wrong), sent by
+// bob (a teammate, who reads the note but not its secret) and by carol (a
+// stranger, who reads nothing).
+func TestReviewHiddenValues(t *testing.T) {
+	e := newEnv(t)
+	alice, bob, carol := e.signup("alice@example.com"), e.signup("bob@example.com"), e.signup("carol@example.com")
+	ctx := context.Background()
+	db := e.client.Database("srvtest")
+	if _, err := db.Collection("profiles").InsertOne(ctx, bson.D{{Key: "userId", Value: bob.id}, {Key: "teams", Value: bson.A{"red"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Collection("notes").InsertMany(ctx, []any{
+		bson.D{{Key: "_id", Value: "n1"}, {Key: "owner", Value: alice.id}, {Key: "team", Value: "red"}, {Key: "secret", Value: "aaa"}, {Key: "n", Value: 1}},
+		bson.D{{Key: "_id", Value: "n2"}, {Key: "owner", Value: alice.id}, {Key: "team", Value: "red"}, {Key: "secret", Value: "zzz"}, {Key: "n", Value: 2}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rr := e.do("POST", "/api/client/v2.0/auth/session", bob.refresh, "")
+	wantStatus(t, "bob's refresh", rr, 201, "")
+	bob.access = rr.json(t)["access_token"].(string)
+
+	dapi := "/app/" + appID + "/endpoint/data/v1/action/"
+	ns := `"database":"srvtest","collection":"notes"`
+	// cleanup removes what an upsert inserted, so that each answer sees
+	// alice's two notes alone.
+	cleanup := func() {
+		if _, err := db.Collection("notes").DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$nin", Value: bson.A{"n1", "n2"}}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ what, name, arg string }{
+		{"count", "count", `"query":{"secret":"GUESS"}`},
+		{"find", "find", `"query":{"secret":"GUESS"}`},
+		{"find $regex", "find", `"query":{"secret":{"$regex":"^GUESS"}}`},
+		{"find $gt", "find", `"query":{"secret":{"$gt":"GUESS"}}`},
+		{"find $expr", "find", `"query":{"$expr":{"$eq":["$secret","GUESS"]}}`},
+		{"find $where", "find", `"query":{"$where":"this.secret == 'GUESS'"}`},
+		{"findOne", "findOne", `"query":{"team":"red","secret":"GUESS"}`},
+		{"findOne $or", "findOne", `"query":{"$or":[{"secret":"GUESS"},{"_id":"none"}]}`},
+		{"findOne $nor", "findOne", `"query":{"$nor":[{"secret":"GUESS"}]}`},
+		{"findOne $not", "findOne", `"query":{"secret":{"$not":{"$eq":"GUESS"}}}`},
+		{"findOne $ne", "findOne", `"query":{"secret":{"$ne":"GUESS"}}`},
+		{"findOne $exists", "findOne", `"query":{"_id":"n1","secret":{"$exists":true},"team":"GUESS"}`},
+		{"aggregate $match", "aggregate", `"pipeline":[{"$match":{"secret":"GUESS"}}]`},
+		{"aggregate $group", "aggregate", `"pipeline":[{"$match":{"team":"red"}},{"$group":{"_id":"$secret"}}]`},
+		{"aggregate $sort", "aggregate", `"pipeline":[{"$match":{"team":"red"}},{"$sort":{"secret":1}},{"$limit":1},{"$project":{"n":1}}]`},
+		{"updateOne", "updateOne", `"query":{"secret":"GUESS"},"update":{"$set":{"x":1}}`},
+		{"updateOne upsert", "updateOne", `"query":{"secret":"GUESS"},"update":{"$set":{"owner":"OWNER"}},"upsert":true`},
+		{"updateOne upsert on an _id", "updateOne", `"query":{"_id":"n1","secret":"GUESS"},"update":{"$set":{"owner":"OWNER"}},"upsert":true`},
+		{"updateMany", "updateMany", `"query":{"secret":"GUESS"},"update":{"$set":{"x":1}}`},
+		{"updateMany upsert", "updateMany", `"query":{"secret":"GUESS"},"update":{"$set":{"owner":"OWNER"}},"upsert":true`},
+		{"findOneAndUpdate", "findOneAndUpdate", `"filter":{"secret":"GUESS"},"update":{"$set":{"x":1}}`},
+		{"findOneAndUpdate upsert", "findOneAndUpdate", `"filter":{"secret":"GUESS"},"update":{"$set":{"owner":"OWNER"}},"upsert":true,"returnNewDocument":true,"projection":{"n":1}`},
+		{"findOneAndReplace", "findOneAndReplace", `"filter":{"secret":"GUESS"},"update":{"owner":"OWNER"}`},
+		{"findOneAndReplace upsert", "findOneAndReplace", `"filter":{"secret":"GUESS"},"update":{"owner":"OWNER"},"upsert":true`},
+		{"findOneAndDelete as realm-web sends it", "findOneAndReplace", `"filter":{"secret":"GUESS"}`},
+		{"findOneAndDelete", "findOneAndDelete", `"filter":{"secret":"GUESS"}`},
+		{"findOneAndDelete sorted", "findOneAndDelete", `"filter":{"team":"red"},"sort":{"secret":1}`},
+		{"deleteOne", "deleteOne", `"query":{"secret":"GUESS"}`},
+		{"deleteMany", "deleteMany", `"query":{"secret":"GUESS"}`},
+		{"find sorted by the hidden field", "find", `"query":{"team":"red"},"sort":{"secret":1},"project":{"n":1}`},
+		{"find sorted, GUESS unused", "find", `"query":{"team":"red","_id":{"$ne":"GUESS"}},"sort":{"secret":-1},"limit":1`},
+	} {
+		for _, u := range []struct {
+			name string
+			u    user
+		}{{"bob", bob}, {"carol", carol}} {
+			answer := func(guess string) resp {
+				arg := strings.ReplaceAll(strings.ReplaceAll(c.arg, "GUESS", guess), "OWNER", u.u.id)
+				return e.call(u.u, c.name, arg)
+			}
+			right := answer("aaa")
+			cleanup()
+			wrong := answer("nope")
+			cleanup()
+			if !same(right, wrong) {
+				t.Errorf("%s by %s: a right guess answers %d %s, a wrong one %d %s", c.what, u.name, right.status, right.body, wrong.status, wrong.body)
+			}
+			if right.status >= 500 || right.status == http.StatusUnauthorized || leaks(right) {
+				t.Errorf("%s by %s: %d %s", c.what, u.name, right.status, right.body)
+			}
+		}
+	}
+	// The same through the Data API, with its field names.
+	for _, c := range []struct{ what, action, body string }{
+		{"findOne", "findOne", `"filter":{"secret":"GUESS"}`},
+		{"find sorted", "find", `"filter":{"team":"red"},"sort":{"secret":1},"limit":1,"projection":{"n":1}`},
+		{"updateOne upsert", "updateOne", `"filter":{"secret":"GUESS"},"update":{"$set":{"owner":"OWNER"}},"upsert":true`},
+		{"replaceOne upsert", "replaceOne", `"filter":{"_id":"n1","secret":"GUESS"},"replacement":{"owner":"OWNER"},"upsert":true`},
+		{"deleteOne", "deleteOne", `"filter":{"secret":"GUESS"}`},
+		{"deleteMany", "deleteMany", `"filter":{"secret":"GUESS"}`},
+		{"aggregate", "aggregate", `"pipeline":[{"$match":{"secret":"GUESS"}},{"$count":"n"}]`},
+	} {
+		for _, u := range []struct {
+			name string
+			u    user
+		}{{"bob", bob}, {"carol", carol}} {
+			answer := func(guess string) resp {
+				b := strings.ReplaceAll(strings.ReplaceAll(c.body, "GUESS", guess), "OWNER", u.u.id)
+				return e.do("POST", dapi+c.action, u.u.access, `{"dataSource":"mongodb-atlas",`+ns+`,`+b+`}`)
+			}
+			right := answer("aaa")
+			cleanup()
+			wrong := answer("nope")
+			cleanup()
+			if !same(right, wrong) {
+				t.Errorf("Data API %s by %s: a right guess answers %d %s, a wrong one %d %s", c.what, u.name, right.status, right.body, wrong.status, wrong.body)
+			}
+			if right.status >= 500 || right.status == http.StatusUnauthorized || leaks(right) {
+				t.Errorf("Data API %s by %s: %d %s", c.what, u.name, right.status, right.body)
+			}
+		}
+	}
+	// Alice's notes are as they were.
+	n, err := db.Collection("notes").CountDocuments(ctx, bson.D{{Key: "owner", Value: alice.id}, {Key: "secret", Value: bson.D{{Key: "$in", Value: bson.A{"aaa", "zzz"}}}}})
+	if err != nil || n != 2 {
+		t.Fatalf("alice's notes: %d %v", n, err)
+	}
+}
