@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -336,6 +337,10 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(http.StatusUnauthorized, codeInvalidSession, "invalid session: failed to find refresh token"))
 		return
 	}
+	if _, ae := s.liveSession(r, tok); ae != nil {
+		s.writeError(w, r, ae)
+		return
+	}
 	t, err := s.auth.Refresh(r.Context(), tok)
 	if err != nil {
 		s.writeError(w, r, authError(err))
@@ -385,11 +390,31 @@ func (s *Server) refreshUser(r *http.Request) (string, *apiError) {
 	if !ok {
 		return "", errorf(http.StatusUnauthorized, codeInvalidSession, "invalid session: failed to find refresh token")
 	}
-	id, err := s.auth.SessionUser(r.Context(), tok)
+	return s.liveSession(r, tok)
+}
+
+// liveSession returns the user id of a refresh token's session, if that
+// user still exists and is enabled. DeleteUser and EnableUser(false) end
+// the user's sessions, but a login storing its session while they run,
+// or an anonymous user past its lifetime, leaves a session naming a user
+// who is gone: it is ended here, and its refresh token mints nothing.
+func (s *Server) liveSession(r *http.Request, tok string) (string, *apiError) {
+	ctx := r.Context()
+	id, err := s.auth.SessionUser(ctx, tok)
 	if err != nil {
 		return "", authError(err)
 	}
-	return id, nil
+	u, err := s.accounts.User(ctx, id)
+	switch {
+	case err == nil && !u.Disabled:
+		return id, nil
+	case err != nil && !errors.Is(err, accounts.ErrNotFound):
+		return "", authError(err)
+	}
+	if err := s.auth.Logout(ctx, tok); err != nil {
+		s.log(r).Warn("ending the session of a deleted or disabled user", "user_id", id, "error", err.Error())
+	}
+	return "", &apiError{status: http.StatusUnauthorized, code: codeInvalidSession, msg: "invalid session: failed to find refresh token", err: fmt.Errorf("the session's user %s is deleted or disabled", id)}
 }
 
 func apiKeyJSON(k accounts.APIKey) map[string]any {

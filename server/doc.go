@@ -102,7 +102,10 @@
 //     that exists unless create_user_on_auth is set.
 //   - Access tokens are self-contained: deleting a user or logging out ends
 //     its sessions at once, and its access tokens within their 30 minutes,
-//     as with App Services' JWTs.
+//     as with App Services' JWTs. A refresh token works only while its
+//     session's user exists and is enabled: a session that outlived its
+//     user (a login racing DeleteUser, an anonymous user past 90 days) is
+//     ended when presented.
 //   - %%request.requestHeaders leaves out Authorization, Cookie and the
 //     Data API credential headers, and any header named with a leading "$".
 //   - Login throttling counts per identity and per peer address (an IPv6

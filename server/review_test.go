@@ -11,6 +11,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/rulegate/rulegate/internal/mongotest"
 	"github.com/rulegate/rulegate/server"
 )
 
@@ -182,4 +183,57 @@ func TestReviewHiddenValues(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("alice's notes: %d %v", n, err)
 	}
+}
+
+// A session must not outlive its user. DeleteUser deletes the sessions
+// before the user document, so a login that stores its session in between
+// (or an anonymous user past its 90 days, or a user disabled while a login
+// was under way) leaves a session naming a user who is gone: its refresh
+// token must mint nothing.
+func TestReviewSessionOutlivesUser(t *testing.T) {
+	client := mongotest.Client(t)
+	ctx := context.Background()
+	if err := client.Database("srvtest").Drop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	accounts := mongotest.Database(t)
+	e := newEnvOn(t, client, accounts.Name())
+	users := accounts.Collection("users")
+	oid := func(u user) bson.ObjectID {
+		id, err := bson.ObjectIDFromHex(u.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	check := func(what string, u user) {
+		t.Helper()
+		r := e.do("POST", "/api/client/v2.0/auth/session", u.refresh, "")
+		wantStatus(t, what+": refresh", r, 401, "InvalidSession")
+		r = e.do("GET", "/api/client/v2.0/auth/api_keys", u.refresh, "")
+		wantStatus(t, what+": API keys", r, 401, "InvalidSession")
+		r = e.do("POST", "/api/client/v2.0/auth/api_keys", u.refresh, `{"name":"k"}`)
+		wantStatus(t, what+": new API key", r, 401, "InvalidSession")
+	}
+
+	gone := e.signup("gone@example.com")
+	if _, err := users.DeleteOne(ctx, bson.D{{Key: "_id", Value: oid(gone)}}); err != nil {
+		t.Fatal(err)
+	}
+	check("a deleted user", gone)
+
+	anon := e.login("anon-user", `{}`)
+	if _, err := users.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid(anon)}}, bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: time.Now().Add(-time.Minute)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	check("an expired anonymous user", anon)
+
+	off := e.signup("off@example.com")
+	if _, err := users.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid(off)}}, bson.D{{Key: "$set", Value: bson.D{{Key: "disabled", Value: true}}}}); err != nil {
+		t.Fatal(err)
+	}
+	check("a disabled user", off)
+
+	ok := e.signup("ok@example.com")
+	wantStatus(t, "a live user's refresh", e.do("POST", "/api/client/v2.0/auth/session", ok.refresh, ""), 201, "")
 }
