@@ -54,7 +54,12 @@ func parseDocument(body []byte) (bson.Raw, *apiError) {
 	}
 	var doc bson.Raw
 	if err := bson.UnmarshalExtJSON(body, false, &doc); err != nil {
-		return nil, errorf(http.StatusBadRequest, codeInvalidParameter, "invalid request body: must be an extended JSON object: %v", err)
+		// The decoder's message quotes the value it refused (a
+		// password, a document's field): the client's own, kept out
+		// of the log.
+		ae := errorf(http.StatusBadRequest, codeInvalidParameter, "invalid request body: must be an extended JSON object: %v", err)
+		ae.logMsg = "invalid request body: must be an extended JSON object (the decoder's message is withheld: it quotes the body)"
+		return nil, ae
 	}
 	// The decoder leaves a top-level {"$numberInt": "x"} as a document
 	// with that key; no request body of either API has such a key.

@@ -53,6 +53,9 @@ type apiError struct {
 	code   string
 	msg    string
 	err    error // logged, never sent
+	// logMsg, when set, is logged instead of msg and err: msg quotes the
+	// request body, which may hold passwords or document values.
+	logMsg string
 }
 
 func (e *apiError) Error() string { return e.msg }
@@ -114,7 +117,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *apiError)
 		lvl = slog.LevelError
 	}
 	attrs := []any{"status", e.status, "error_code", e.code, "error", e.msg}
-	if e.err != nil && e.err.Error() != e.msg {
+	if e.logMsg != "" {
+		attrs[len(attrs)-1] = e.logMsg
+	} else if e.err != nil && e.err.Error() != e.msg {
 		attrs = append(attrs, "cause", e.err.Error())
 	}
 	s.log(r).Log(r.Context(), lvl, "request failed", attrs...)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/rulegate/rulegate/internal/mongotest"
@@ -236,4 +237,60 @@ func TestReviewSessionOutlivesUser(t *testing.T) {
 
 	ok := e.signup("ok@example.com")
 	wantStatus(t, "a live user's refresh", e.do("POST", "/api/client/v2.0/auth/session", ok.refresh, ""), 201, "")
+}
+
+// The log never holds a password, a token, an API key or a document value
+// (WithLogger: "Lines never carry tokens, passwords or document
+// contents"), whatever the request, failed or not.
+func TestReviewLogsHoldNoSecrets(t *testing.T) {
+	e := newEnv(t)
+	const pw = "Pw-LEAK-0001"
+	e.register("leak@example.com", pw)
+	u := e.login("local-userpass", `{"username":"leak@example.com","password":"`+pw+`"}`)
+	bob := e.signup("bob@example.com")
+	e.do("POST", base+"/auth/providers/local-userpass/login", "", `{"username":"leak@example.com","password":"Pw-LEAK-0002"}`)
+	e.do("POST", base+"/auth/providers/local-userpass/login", "", `{"username":"leak@example.com","password":{"$numberLong":"Pw-LEAK-0003"}}`)
+	e.do("POST", base+"/auth/providers/local-userpass/register", "", `{"email":"leak@example.com","password":"Pw-LEAK-0004"}`)
+	e.do("POST", base+"/auth/providers/local-userpass/register", "", `{"email":"leak2@example.com","password":"Pw-LEAK-05"`)
+	k := e.do("POST", "/api/client/v2.0/auth/api_keys", u.refresh, `{"name":"k"}`).json(t)
+	key, _ := k["key"].(string)
+	e.login("api-key", `{"key":"`+key+`"}`)
+	e.do("POST", base+"/auth/providers/api-key/login", "", `{"key":"Key-LEAK-0006"}`)
+	jwtTok := customJWT(t, "Wrong-LEAK-0007-secret-of-enough-length", jwt.MapClaims{"aud": appID, "sub": "s", "exp": time.Now().Add(time.Hour).Unix()})
+	e.do("POST", base+"/auth/providers/custom-token/login", "", `{"token":"`+jwtTok+`"}`)
+	dapi := "/app/" + appID + "/endpoint/data/v1/action/"
+	find := `{"dataSource":"mongodb-atlas","database":"srvtest","collection":"notes","filter":{}}`
+	e.do("POST", dapi+"find", "", find, "email", "leak@example.com", "password", "Pw-LEAK-0008")
+	e.do("POST", dapi+"find", "", find, "apiKey", "Key-LEAK-0009")
+	e.do("POST", dapi+"find", "", find, "jwtTokenString", jwtTok)
+	e.do("POST", dapi+"find", "Tok-LEAK-0010", find)
+
+	// Document values: in bodies the decoder refuses, in documents the
+	// database refuses, in duplicate keys, in denied and refused calls.
+	e.call(u, "insertOne", `"document":{"owner":"`+u.id+`","ssn":{"$numberLong":"Doc-LEAK-0011"}}`)
+	e.call(u, "insertOne", `"document":{"owner":"`+u.id+`","ssn":{"$date":"Doc-LEAK-0012"}}`)
+	e.call(u, "insertOne", `"document":{"owner":"`+u.id+`","ssn":{"$oid":"Doc-LEAK-0013"}}`)
+	e.callOK(u, "insertOne", `"document":{"_id":"Doc-LEAK-0014","owner":"`+u.id+`","n":"Doc-LEAK-0015"}`)
+	e.call(u, "insertOne", `"document":{"_id":"Doc-LEAK-0014","owner":"`+u.id+`"}`)
+	e.call(u, "updateOne", `"query":{"_id":"Doc-LEAK-0014"},"update":{"$inc":{"n":1}}`)
+	e.call(u, "updateOne", `"query":{"_id":"Doc-LEAK-0014"},"update":{"$push":{"n":"x"}}`)
+	e.call(u, "updateOne", `"query":{"_id":"Doc-LEAK-0014"},"update":{"$set":{"n.x":1}}`)
+	e.call(u, "insertOne", `"document":{"owner":"`+u.id+`","$bad":"Doc-LEAK-0016"}`)
+	e.call(u, "find", `"query":{"n":{"$bogus":"Doc-LEAK-0017"}}`)
+	e.call(u, "aggregate", `"pipeline":[{"$match":{"n":"Doc-LEAK-0018"}},{"$out":"x"}]`)
+	e.call(bob, "updateOne", `"query":{},"update":{"$set":{"owner":"Doc-LEAK-0019"}}`)
+	e.call(bob, "insertOne", `"document":{"owner":"`+u.id+`","x":"Doc-LEAK-0020"}`)
+
+	logs := e.logText()
+	if testing.Verbose() {
+		t.Log(logs)
+	}
+	for _, secret := range []string{pw, u.access, u.refresh, bob.access, key, jwtTok, "LEAK-0002", "LEAK-0003", "LEAK-0004", "LEAK-05", "LEAK-0006", "LEAK-0007", "LEAK-0008", "LEAK-0009", "LEAK-0010",
+		"LEAK-0011", "LEAK-0012", "LEAK-0013", "LEAK-0014", "LEAK-0015", "LEAK-0016", "LEAK-0017", "LEAK-0018", "LEAK-0019", "LEAK-0020"} {
+		if i := strings.Index(logs, secret); i >= 0 {
+			start := strings.LastIndexByte(logs[:i], '\n') + 1
+			end := i + strings.IndexByte(logs[i:], '\n')
+			t.Errorf("the log holds %q: %s", secret, logs[start:end])
+		}
+	}
 }
