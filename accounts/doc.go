@@ -83,7 +83,10 @@
 // No user enumeration: Register of a registered email returns what a
 // confirmed registration returns (the zero Pending and nil) after hashing
 // the password all the same; ResendConfirmation and RequestReset of an
-// unknown email return the zero Pending and nil; LoginPassword answers an
+// unknown email (or a confirmation for a confirmed one) return the zero
+// Pending and nil after the same database commands as for a registered
+// one (a decoy token nobody is shown, so it can never be spent, replaces
+// the one a message would carry); LoginPassword answers an
 // unknown email and a wrong password with the same ErrInvalidCredentials
 // after one argon2id verification each (a dummy hash for the unknown
 // email), and throttles both alike. Database round trips still differ a

@@ -195,10 +195,23 @@ func (s *Store) ResendConfirmation(ctx context.Context, email string) (Pending, 
 		return Pending{}, ErrInvalidEmail
 	}
 	d, found, err := s.identity(ctx, e)
-	if err != nil || !found || d.Confirmed {
+	if err != nil {
 		return Pending{}, err
 	}
+	if !found || d.Confirmed {
+		return Pending{}, s.decoy(ctx, kindConfirm, e)
+	}
 	return s.newToken(ctx, kindConfirm, d)
+}
+
+// decoy does newToken's database work for an address that gets no
+// message (unknown, or a confirmation for a confirmed user), so that the
+// answer costs the same commands either way and its timing does not tell
+// who is registered. The token it stores is shown to no one, so it can
+// never be spent; it expires as every token does.
+func (s *Store) decoy(ctx context.Context, kind, e string) error {
+	_, err := s.newToken(ctx, kind, identityDoc{Key: identityKey(ProviderUserPass, e)})
+	return err
 }
 
 // RequestReset issues a password-reset token for email, replacing the
@@ -210,8 +223,11 @@ func (s *Store) RequestReset(ctx context.Context, email string) (Pending, error)
 		return Pending{}, ErrInvalidEmail
 	}
 	d, found, err := s.identity(ctx, e)
-	if err != nil || !found {
+	if err != nil {
 		return Pending{}, err
+	}
+	if !found {
+		return Pending{}, s.decoy(ctx, kindReset, e)
 	}
 	return s.newToken(ctx, kindReset, d)
 }

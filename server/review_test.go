@@ -6,13 +6,18 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/server"
 )
 
@@ -291,6 +296,88 @@ func TestReviewLogsHoldNoSecrets(t *testing.T) {
 			start := strings.LastIndexByte(logs[:i], '\n') + 1
 			end := i + strings.IndexByte(logs[i:], '\n')
 			t.Errorf("the log holds %q: %s", secret, logs[start:end])
+		}
+	}
+}
+
+// commandLog records the commands a client sends to one database.
+type commandLog struct {
+	mu   sync.Mutex
+	db   string
+	cmds []string
+}
+
+func (c *commandLog) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.cmds
+	c.cmds = nil
+	return out
+}
+
+// monitoredEnv is newEnv on a client whose commands to the accounts
+// database are recorded (command name and collection, never values).
+func monitoredEnv(t *testing.T, app *rules.App, opts ...server.Option) (*env, *commandLog) {
+	t.Helper()
+	cl := &commandLog{db: mongotest.Database(t).Name()}
+	mon := &event.CommandMonitor{Started: func(_ context.Context, ev *event.CommandStartedEvent) {
+		if ev.DatabaseName != cl.db {
+			return
+		}
+		coll, _ := ev.Command.Index(0).Value().StringValueOK()
+		cl.mu.Lock()
+		cl.cmds = append(cl.cmds, ev.CommandName+" "+coll)
+		cl.mu.Unlock()
+	}}
+	client, err := mongo.Connect(options.Client().ApplyURI(mongotest.URI(t)).SetMonitor(mon))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	if err := client.Database("srvtest").Drop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return newEnvAppOn(t, app, client, cl.db, opts...), cl
+}
+
+// The email/password routes that must not tell whether an address is
+// registered do the same database work either way, by construction: the
+// same commands on the same collections, so that no timing tells. A reset
+// or confirmation request for an unknown (or confirmed) address cost one
+// query where a registered one cost three, four times the latency on the
+// embedded server. (Register still differs: a new address costs two
+// inserts more than a taken one, beside the argon2id hash both pay.)
+func TestReviewNoEnumerationByWork(t *testing.T) {
+	app := appWithProviders(t, `{"local-userpass": {"name": "local-userpass", "type": "local-userpass", "disabled": false,
+		"config": {"autoConfirm": false, "emailConfirmationUrl": "https://example.com/confirm", "resetPasswordUrl": "https://example.com/reset"}}}`)
+	e, cl := monitoredEnv(t, app)
+	e.register("pending@example.com", "pa55w0rd!")
+	e.register("confirmed@example.com", "pa55w0rd!")
+	tok, id := e.tokenFromLog(t)
+	wantStatus(t, "confirm", e.do("POST", base+"/auth/providers/local-userpass/confirm", "", `{"token":"`+tok+`","tokenId":"`+id+`"}`), 201, "")
+	e.do("POST", base+"/auth/providers/local-userpass/login", "", `{"username":"warm-up@example.com","password":"wrong-pass"}`)
+	for _, c := range []struct{ path, known, unknown string }{
+		{"reset/send", `{"email":"pending@example.com"}`, `{"email":"nobody@example.com"}`},
+		{"reset/send", `{"email":"confirmed@example.com"}`, `{"email":"nobody@example.com"}`},
+		{"confirm/send", `{"email":"pending@example.com"}`, `{"email":"nobody@example.com"}`},
+		{"confirm/send", `{"email":"pending@example.com"}`, `{"email":"confirmed@example.com"}`},
+		// Each identity's first failure (the address's counter runs
+		// already): a throttle window starts alike for both.
+		{"login", `{"username":"confirmed@example.com","password":"wrong-pass"}`, `{"username":"nobody1@example.com","password":"wrong-pass"}`},
+		{"login", `{"username":"pending@example.com","password":"wrong-pass"}`, `{"username":"nobody2@example.com","password":"wrong-pass"}`},
+		{"login", `{"username":"confirmed@example.com","password":"wrong-pass"}`, `{"username":"nobody1@example.com","password":"wrong-pass"}`},
+	} {
+		p := base + "/auth/providers/local-userpass/" + c.path
+		cl.take()
+		k := e.do("POST", p, "", c.known)
+		kc := cl.take()
+		u := e.do("POST", p, "", c.unknown)
+		uc := cl.take()
+		if !same(k, u) {
+			t.Errorf("%s: a registered address answers %d %s, an unknown one %d %s", c.path, k.status, k.body, u.status, u.body)
+		}
+		if strings.Join(kc, ", ") != strings.Join(uc, ", ") {
+			t.Errorf("%s: a registered address costs [%s], an unknown one [%s]", c.path, strings.Join(kc, ", "), strings.Join(uc, ", "))
 		}
 	}
 }
