@@ -187,6 +187,10 @@ func authError(err error) *apiError {
 		return &apiError{status: http.StatusNotFound, code: codeNotFound, msg: "not found", err: err}
 	case errors.Is(err, customdata.ErrSession):
 		return &apiError{status: http.StatusUnauthorized, code: codeInvalidSession, msg: "invalid session: failed to find refresh token", err: err}
+	case errors.Is(err, customdata.ErrTooLarge):
+		// The user may write its own document through the rules: its
+		// doing, so a 4xx, and never a 401 (a refresh cannot fix it).
+		return &apiError{status: http.StatusBadRequest, code: codeBadRequest, msg: "the user's custom data document is too large to travel in an access token", err: err}
 	case errors.Is(err, customdata.ErrDollarKey):
 		return &apiError{status: http.StatusInternalServerError, code: codeInternal, msg: "the user's custom data cannot be carried in a token", err: err}
 	}

@@ -70,7 +70,9 @@
 // refresh token; a refresh token that names no session says "failed to
 // find refresh token", which realm-web's logOut ignores. A refused query
 // or pipeline is 400 ArgumentsNotAllowed; malformed input 400
-// InvalidParameter or MissingParameter. Messages carry the rules'
+// InvalidParameter or MissingParameter. A custom data document too large
+// to travel in an access token (which a user may write itself) makes its
+// login and refresh 400 BadRequest, which no refresh can fix. Messages carry the rules'
 // vocabulary (namespace, method, action, role, reason), never a document
 // value. The link is "urn:rulegate:request:<id>", the request id of the
 // log lines.

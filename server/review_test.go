@@ -2,6 +2,10 @@ package server_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -380,4 +384,130 @@ func TestReviewNoEnumerationByWork(t *testing.T) {
 			t.Errorf("%s: a registered address costs [%s], an unknown one [%s]", c.path, strings.Join(kc, ", "), strings.Join(uc, ", "))
 		}
 	}
+}
+
+// One user's refresh token opens none of another user's API keys: every
+// route answers as for a key that does not exist, and changes nothing.
+func TestReviewAPIKeysOfAnotherUser(t *testing.T) {
+	e := newEnv(t)
+	alice, bob := e.signup("alice@example.com"), e.signup("bob@example.com")
+	k := e.do("POST", "/api/client/v2.0/auth/api_keys", alice.refresh, `{"name":"k1"}`).json(t)
+	kid, key := k["_id"].(string), k["key"].(string)
+	keys := "/api/client/v2.0/auth/api_keys/"
+	for _, c := range []struct{ method, path string }{
+		{"GET", keys + kid}, {"DELETE", keys + kid}, {"PUT", keys + kid + "/disable"}, {"PUT", keys + kid + "/enable"},
+	} {
+		theirs := e.do(c.method, c.path, bob.refresh, "")
+		none := e.do(c.method, strings.Replace(c.path, kid, "65a0000000000000000000ff", 1), bob.refresh, "")
+		wantStatus(t, c.method+" another user's key", theirs, 404, "APIKeyNotFound")
+		if !same(theirs, none) {
+			t.Errorf("%s %s: another user's key answers %s, no key %s", c.method, c.path, theirs.body, none.body)
+		}
+	}
+	if list := e.do("GET", "/api/client/v2.0/auth/api_keys", bob.refresh, ""); string(list.body) != "[]" {
+		t.Errorf("bob's keys: %s", list.body)
+	}
+	// The key still logs alice in, and only alice.
+	if u := e.login("api-key", `{"key":"`+key+`"}`); u.id != alice.id {
+		t.Errorf("alice's key logs in %s", u.id)
+	}
+}
+
+// Under WithAllowedOrigins, a preflight from any other origin gets no
+// Access-Control-Allow-* header, so the browser sends nothing.
+func TestReviewCORSDisallowedOrigin(t *testing.T) {
+	e := newEnv(t, server.WithAllowedOrigins("https://app.example.com"))
+	preflight := func(origin string) resp {
+		return e.do("OPTIONS", base+"/functions/call", "", "", "Origin", origin, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization,content-type")
+	}
+	if r := preflight("https://app.example.com"); r.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Fatalf("allowed origin: %v", r.header)
+	}
+	for _, o := range []string{"https://evil.example.com", "https://app.example.com.evil.com", "http://app.example.com", "https://app.example.com:8443", "null", "https://APP.example.com", "https://app.example.com/"} {
+		r := preflight(o)
+		for k := range r.header {
+			if strings.HasPrefix(k, "Access-Control-Allow-") {
+				t.Errorf("origin %q: %s: %s", o, k, r.header.Get(k))
+			}
+		}
+		g := e.do("GET", "/healthz", "", "", "Origin", o)
+		if g.header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("origin %q: a GET is allowed", o)
+		}
+	}
+}
+
+// A custom JWT provider configured for RS256 with a PEM public key: a
+// token signed HS256 with that PEM as the HMAC secret (the classic
+// algorithm confusion) is refused, as are audiences that only look right.
+func TestReviewCustomJWTConfusion(t *testing.T) {
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	app := appWithProviders(t, `{"custom-token": {"name": "custom-token", "type": "custom-token", "disabled": false,
+		"config": {"audience": [], "signingAlgorithm": "RS256", "useJWKURI": false},
+		"secret_config": {"signingKeys": ["rsakey"]}}}`)
+	e := newEnvApp(t, app, server.WithSecrets(map[string]string{"rsakey": pemKey}))
+	exp := time.Now().Add(time.Hour).Unix()
+	rs := func(c jwt.MapClaims) string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodRS256, c).SignedString(priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	e.login("custom-token", `{"token":"`+rs(jwt.MapClaims{"aud": appID, "sub": "u1", "exp": exp})+`"}`)
+	e.login("custom-token", `{"token":"`+rs(jwt.MapClaims{"aud": []string{"other", appID}, "sub": "u1", "exp": exp})+`"}`)
+	hs := func(key []byte, c jwt.MapClaims) string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	good := jwt.MapClaims{"aud": appID, "sub": "u1", "exp": exp}
+	for name, tok := range map[string]string{
+		"HS256 with the PEM as secret":    hs([]byte(pemKey), good),
+		"HS256 with the trimmed PEM":      hs([]byte(strings.TrimSpace(pemKey)), good),
+		"HS256 with the DER as secret":    hs(der, good),
+		"alg none":                        jwtOf(`{"alg":"none","typ":"JWT"}`, `{"aud":"`+appID+`","sub":"u1","exp":`+jsonNum(exp)+`}`, nil),
+		"aud an empty array":              rs(jwt.MapClaims{"aud": []string{}, "sub": "u1", "exp": exp}),
+		"aud a number array":              rs(jwt.MapClaims{"aud": []any{1}, "sub": "u1", "exp": exp}),
+		"aud with a trailing space":       rs(jwt.MapClaims{"aud": appID + " ", "sub": "u1", "exp": exp}),
+		"aud as an object":                rs(jwt.MapClaims{"aud": map[string]any{"0": appID}, "sub": "u1", "exp": exp}),
+		"aud of a prefix":                 rs(jwt.MapClaims{"aud": appID[:10], "sub": "u1", "exp": exp}),
+		"no aud":                          rs(jwt.MapClaims{"sub": "u1", "exp": exp}),
+		"sub a number":                    rs(jwt.MapClaims{"aud": appID, "sub": 7, "exp": exp}),
+		"exp a string":                    rs(jwt.MapClaims{"aud": appID, "sub": "u1", "exp": "9999999999"}),
+		"nbf in the future":               rs(jwt.MapClaims{"aud": appID, "sub": "u1", "exp": exp, "nbf": exp - 60}),
+		"iat in the future":               rs(jwt.MapClaims{"aud": appID, "sub": "u1", "exp": exp, "iat": exp - 60}),
+		"RS256 header, another key's sig": strings.Join(strings.Split(rs(good), ".")[:2], ".") + ".AAAA",
+		"three parts, garbage":            "a.b.c",
+	} {
+		r := e.do("POST", base+"/auth/providers/custom-token/login", "", `{"token":"`+tok+`"}`)
+		wantClean(t, name, r, http.StatusUnauthorized)
+		wantCode(t, name, r, "InvalidPassword")
+	}
+}
+
+// A user can write its own custom data document through the rules; one
+// too large to travel in an access token makes its login and refresh fail
+// with a 4xx that says so: never a 401 (realm-web would refresh and retry
+// without end), never a 5xx.
+func TestReviewOversizedCustomData(t *testing.T) {
+	e := newEnv(t)
+	u := e.signup("big@example.com")
+	r := e.do("POST", base+"/functions/call", u.access, `{"name":"insertOne","service":"mongodb-atlas","arguments":[{"database":"srvtest","collection":"profiles","document":{"userId":"`+u.id+`","blob":"`+strings.Repeat("x", 40<<10)+`"}}]}`)
+	wantStatus(t, "writing one's own custom data", r, 200, "")
+	wantClean(t, "refresh", e.do("POST", "/api/client/v2.0/auth/session", u.refresh, ""), http.StatusBadRequest)
+	wantClean(t, "login", e.do("POST", base+"/auth/providers/local-userpass/login", "", `{"username":"big@example.com","password":"pa55w0rd!"}`), http.StatusBadRequest)
+	dapi := "/app/" + appID + "/endpoint/data/v1/action/find"
+	wantClean(t, "Data API", e.do("POST", dapi, "", `{"dataSource":"mongodb-atlas","database":"srvtest","collection":"notes","filter":{}}`, "email", "big@example.com", "password", "pa55w0rd!"), http.StatusBadRequest)
+	e.signup("small@example.com")
 }
