@@ -6,13 +6,18 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/rulegate/rulegate/internal/mongotest"
 	"github.com/rulegate/rulegate/server"
 	"github.com/rulegate/rulegate/token"
 )
@@ -482,4 +487,79 @@ func TestHostileRoutes(t *testing.T) {
 			t.Errorf("%s /healthz: %d %s", m, r.status, r.body)
 		}
 	}
+}
+
+// FuzzFunctionsCall sends fuzzed functions/call bodies through the whole
+// handler, the gate and the embedded server, as a signed-in user who may
+// read nothing of another user's note: never a 5xx, always the error
+// shape on a refusal, never that note's secret.
+func FuzzFunctionsCall(f *testing.F) {
+	client := mongotest.Client(f)
+	ctx := context.Background()
+	if err := client.Database("srvtest").Drop(ctx); err != nil {
+		f.Fatal(err)
+	}
+	srv, err := server.New(ctx, loadApp(f), client, testKeys, server.WithDatabase(mongotest.Database(f).Name()),
+		server.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), server.WithMaxBody(1<<16))
+	if err != nil {
+		f.Fatal(err)
+	}
+	serve := func(method, path, tok, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec
+	}
+	serve("POST", base+"/auth/providers/local-userpass/register", "", `{"email":"fuzz@example.com","password":"pa55w0rd!"}`)
+	rec := serve("POST", base+"/auth/providers/local-userpass/login", "", `{"username":"fuzz@example.com","password":"pa55w0rd!"}`)
+	var login struct {
+		AccessToken string `json:"access_token"`
+		UserID      string `json:"user_id"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &login); err != nil || login.AccessToken == "" {
+		f.Fatalf("login: %d %s", rec.Code, rec.Body)
+	}
+	// An upsert: each fuzzing worker runs this setup on the one srvtest.
+	if _, err := client.Database("srvtest").Collection("notes").ReplaceOne(ctx, bson.D{{Key: "_id", Value: "other-1"}},
+		bson.D{{Key: "owner", Value: "65a0000000000000000000ee"}, {Key: "team", Value: "red"}, {Key: "secret", Value: secretMark}}, options.Replace().SetUpsert(true)); err != nil {
+		f.Fatal(err)
+	}
+	ns := `"database":"srvtest","collection":"notes"`
+	for _, s := range []string{
+		`{"name":"find","service":"mongodb-atlas","arguments":[{` + ns + `,"query":{}}]}`,
+		`{"name":"findOne","service":"mongodb-atlas","arguments":[{` + ns + `,"query":{"secret":"` + secretMark + `"},"project":{"secret":1}}]}`,
+		`{"name":"count","service":"mongodb-atlas","arguments":[{` + ns + `,"query":{"team":"red"},"limit":{"$numberInt":"3"}}]}`,
+		`{"name":"aggregate","service":"mongodb-atlas","arguments":[{` + ns + `,"pipeline":[{"$match":{}},{"$group":{"_id":"$secret"}}]}]}`,
+		`{"name":"insertOne","service":"mongodb-atlas","arguments":[{` + ns + `,"document":{"owner":"` + login.UserID + `","n":{"$numberLong":"1"}}}]}`,
+		`{"name":"updateOne","service":"mongodb-atlas","arguments":[{` + ns + `,"query":{"_id":"other-1"},"update":{"$set":{"owner":"` + login.UserID + `"}},"upsert":true}]}`,
+		`{"name":"findOneAndUpdate","service":"mongodb-atlas","arguments":[{` + ns + `,"filter":{},"update":{"$set":{"x":1}},"returnNewDocument":true}]}`,
+		`{"name":"findOneAndReplace","service":"mongodb-atlas","arguments":[{` + ns + `,"filter":{"team":"red"}}]}`,
+		`{"name":"deleteMany","service":"mongodb-atlas","arguments":[{` + ns + `,"query":{"secret":{"$regex":"^s3"}}}]}`,
+		`{"name":"updateMany","service":"mongodb-atlas","arguments":[{` + ns + `,"query":{},"update":{"$rename":{"secret":"open"}}}]}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		rec := serve("POST", base+"/functions/call", login.AccessToken, body)
+		out := rec.Body.String()
+		if rec.Code >= 500 {
+			t.Fatalf("%d %s for %q", rec.Code, out, body)
+		}
+		if strings.Contains(out, secretMark) {
+			t.Fatalf("the other user's secret in %s for %q", out, body)
+		}
+		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+			t.Fatalf("Content-Type %q for %q", ct, body)
+		}
+		if rec.Code >= 400 {
+			var m map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil || len(m) != 3 || m["error_code"] == nil {
+				t.Fatalf("error body %s for %q", out, body)
+			}
+		}
+	})
 }
