@@ -108,6 +108,10 @@
 //     session's user exists and is enabled: a session that outlived its
 //     user (a login racing DeleteUser, an anonymous user past 90 days) is
 //     ended when presented.
+//   - Every answer carries Cache-Control: no-store: logins and refreshes
+//     carry tokens (RFC 6749 §5.1), the others the user's data, and the
+//     location answer echoes the Host header (set WithHostname behind a
+//     proxy), which a shared cache must not serve to other clients.
 //   - %%request.requestHeaders leaves out Authorization, Cookie and the
 //     Data API credential headers, and any header named with a leading "$".
 //   - Login throttling counts per identity and per peer address (an IPv6

@@ -511,3 +511,27 @@ func TestReviewOversizedCustomData(t *testing.T) {
 	wantClean(t, "Data API", e.do("POST", dapi, "", `{"dataSource":"mongodb-atlas","database":"srvtest","collection":"notes","filter":{}}`, "email", "big@example.com", "password", "pa55w0rd!"), http.StatusBadRequest)
 	e.signup("small@example.com")
 }
+
+// No answer may be kept by a cache between the client and the server:
+// logins and refreshes carry tokens (RFC 6749 §5.1: "Cache-Control:
+// no-store"), profile and data answers carry the user's data, and the
+// location answer echoes the Host header, so a shared cache keeping one
+// would send every client's next requests, tokens included, to the host
+// an attacker named.
+func TestReviewNoStore(t *testing.T) {
+	e := newEnv(t)
+	u := e.signup("cache@example.com")
+	for what, r := range map[string]resp{
+		"location": e.do("GET", base+"/location", "", "", "Host", "evil.example.com"),
+		"login":    e.do("POST", base+"/auth/providers/local-userpass/login", "", `{"username":"cache@example.com","password":"pa55w0rd!"}`),
+		"refresh":  e.do("POST", "/api/client/v2.0/auth/session", u.refresh, ""),
+		"profile":  e.do("GET", "/api/client/v2.0/auth/profile", u.access, ""),
+		"find":     e.call(u, "find", `"query":{}`),
+		"error":    e.do("GET", "/api/client/v2.0/auth/profile", "", ""),
+		"keys":     e.do("GET", "/api/client/v2.0/auth/api_keys", u.refresh, ""),
+	} {
+		if cc := r.header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("%s: Cache-Control %q, want no-store", what, cc)
+		}
+	}
+}

@@ -301,6 +301,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
 	sw := &statusWriter{ResponseWriter: w}
 	sw.Header().Set("X-Request-Id", id)
+	// No cache may keep an answer: logins and refreshes carry tokens (RFC
+	// 6749 §5.1), the others the user's data, and location echoes the
+	// Host header a shared cache would then serve to every client.
+	sw.Header().Set("Cache-Control", "no-store")
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
