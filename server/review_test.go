@@ -231,6 +231,7 @@ func TestReviewSessionOutlivesUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("a deleted user", gone)
+	wantStatus(t, "a deleted user's profile", e.do("GET", "/api/client/v2.0/auth/profile", gone.access, ""), 401, "InvalidSession")
 
 	anon := e.login("anon-user", `{}`)
 	if _, err := users.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid(anon)}}, bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: time.Now().Add(-time.Minute)}}}}); err != nil {
