@@ -114,12 +114,11 @@ func (s *Server) routeEndpoint(w http.ResponseWriter, r *http.Request, rest stri
 		s.writeError(w, r, errorf(http.StatusBadRequest, codeMissingParameter, "%s: %q is required", action, want))
 		return
 	}
-	sess, ae := s.session(r, user, ds, action)
+	coll, ae := s.collection(r, user, ds, action, c)
 	if ae != nil {
 		s.writeError(w, r, ae)
 		return
 	}
-	coll := sess.Database(c.database).Collection(c.collection)
 	res, err := run(r.Context(), coll, c)
 	if err != nil {
 		s.dataFailed(w, r, userID, coll.Namespace(), action, err)

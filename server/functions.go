@@ -39,9 +39,15 @@ func (s *Server) accessClaims(r *http.Request) (*token.Claims, *apiError) {
 	return c, nil
 }
 
-// session is the caller's gated view for one request, with %%request
-// built from it (rules/expressions.txt, "Request Expansions").
-func (s *Server) session(r *http.Request, user expansion.User, service, action string) (*gate.Session, *apiError) {
+// collection is the caller's gated view of c's collection for one
+// request, with %%request built from it (rules/expressions.txt, "Request
+// Expansions"). The accounts database is never served, whatever the rules
+// say: a default rule applies to every namespace of its data source, and
+// would open password hashes and sessions to the caller.
+func (s *Server) collection(r *http.Request, user expansion.User, service, action string, c *call) (*gate.Collection, *apiError) {
+	if strings.EqualFold(c.database, s.cfg.database) {
+		return nil, errorf(http.StatusForbidden, codePermission, "%s: the database %q holds the app's users and sessions and is not served", action, c.database)
+	}
 	in := s.inputs
 	in.User = user
 	in.Request = requestJSON(r, service, action)
@@ -49,7 +55,7 @@ func (s *Server) session(r *http.Request, user expansion.User, service, action s
 	if err != nil {
 		return nil, &apiError{status: http.StatusInternalServerError, code: codeInternal, msg: "internal server error", err: err}
 	}
-	return sess, nil
+	return sess.Database(c.database).Collection(c.collection), nil
 }
 
 // hiddenHeaders are left out of %%request.requestHeaders: they carry the
@@ -177,12 +183,11 @@ func (s *Server) functionsCall(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, ae)
 		return
 	}
-	sess, ae := s.session(r, claims.User(), service, name)
+	coll, ae := s.collection(r, claims.User(), service, name, c)
 	if ae != nil {
 		s.writeError(w, r, ae)
 		return
 	}
-	coll := sess.Database(c.database).Collection(c.collection)
 	res, err := run(r.Context(), coll, c)
 	if err != nil {
 		s.dataFailed(w, r, claims.Subject, coll.Namespace(), name, err)

@@ -8,6 +8,8 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -535,4 +537,71 @@ func TestReviewNoStore(t *testing.T) {
 			t.Errorf("%s: Cache-Control %q, want no-store", what, cc)
 		}
 	}
+}
+
+// appWithFile is testdata/app with one file added or replaced.
+func appWithFile(t *testing.T, name, content string) *rules.App {
+	t.Helper()
+	dir := t.TempDir()
+	err := filepath.WalkDir("testdata/app", func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("testdata/app", p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+	})
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := rules.LoadApp(os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
+// The accounts database (password hashes, session and API key hashes,
+// confirmation tokens, throttle counters) is on the app's own cluster. A
+// default rule, which applies to every namespace of the data source
+// without rules of its own, must not open it to service calls: a user
+// could read every password hash, or insert a session for any user and
+// log in as them.
+func TestReviewAccountsDatabaseIsNotServed(t *testing.T) {
+	app := appWithFile(t, "data_sources/mongodb-atlas/default_rule.json", `{"roles": [{"name": "all", "apply_when": {},
+		"read": true, "write": true, "insert": true, "delete": true, "search": true}], "filters": []}`)
+	client := mongotest.Client(t)
+	if err := client.Database("srvtest").Drop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	accountsDB := mongotest.Database(t).Name()
+	e := newEnvAppOn(t, app, client, accountsDB)
+	u := e.signup("mallory@example.com")
+	// The default rule is in force elsewhere.
+	r := e.do("POST", base+"/functions/call", u.access, `{"name":"insertOne","service":"mongodb-atlas","arguments":[{"database":"srvtest","collection":"anything","document":{"x":1}}]}`)
+	wantStatus(t, "the default rule elsewhere", r, 200, "")
+	dapi := "/app/" + appID + "/endpoint/data/v1/action/"
+	for _, coll := range []string{"users", "identities", "sessions", "api_keys", "tokens", "throttle", "other"} {
+		for _, c := range []struct{ name, arg string }{
+			{"find", `"query":{}`}, {"count", `"query":{}`}, {"aggregate", `"pipeline":[]`},
+			{"insertOne", `"document":{"_id":"x"}`}, {"deleteMany", `"query":{}`},
+			{"updateMany", `"query":{},"update":{"$set":{"password":"x"}}`},
+		} {
+			b := `{"name":"` + c.name + `","service":"mongodb-atlas","arguments":[{"database":"` + accountsDB + `","collection":"` + coll + `",` + c.arg + `}]}`
+			r := e.do("POST", base+"/functions/call", u.access, b)
+			wantClean(t, c.name+" on the accounts database's "+coll, r, http.StatusForbidden)
+		}
+		r := e.do("POST", dapi+"find", u.access, `{"dataSource":"mongodb-atlas","database":"`+accountsDB+`","collection":"`+coll+`","filter":{}}`)
+		wantClean(t, "Data API find on the accounts database's "+coll, r, http.StatusForbidden)
+	}
+	e.login("local-userpass", `{"username":"mallory@example.com","password":"pa55w0rd!"}`)
 }
