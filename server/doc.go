@@ -108,10 +108,12 @@
 //     session's user exists and is enabled: a session that outlived its
 //     user (a login racing DeleteUser, an anonymous user past 90 days) is
 //     ended when presented.
-//   - The accounts database (WithDatabase) is never served to a service
-//     call or the Data API, whatever the rules say (403 PermissionDenied):
-//     a default rule applies to every namespace of its data source and
-//     would open password hashes, sessions and API keys to the caller.
+//   - The accounts database (WithDatabase), MongoDB's own databases
+//     (admin, local, config) and system.* collections are never served to
+//     a service call or the Data API, whatever the rules say (403
+//     PermissionDenied): a default rule applies to every namespace of its
+//     data source and would open password hashes, sessions, API keys and
+//     the oplog (every write of every user) to the caller.
 //   - Every answer carries Cache-Control: no-store: logins and refreshes
 //     carry tokens (RFC 6749 §5.1), the others the user's data, and the
 //     location answer echoes the Host header (set WithHostname behind a

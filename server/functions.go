@@ -41,12 +41,20 @@ func (s *Server) accessClaims(r *http.Request) (*token.Claims, *apiError) {
 
 // collection is the caller's gated view of c's collection for one
 // request, with %%request built from it (rules/expressions.txt, "Request
-// Expansions"). The accounts database is never served, whatever the rules
-// say: a default rule applies to every namespace of its data source, and
-// would open password hashes and sessions to the caller.
+// Expansions"). Some namespaces are never served, whatever the rules say,
+// because a default rule applies to every namespace of its data source:
+// the accounts database (password hashes, sessions, API keys), MongoDB's
+// own databases (admin, local with the oplog of every write, config) and
+// system collections (the MongoDB manual, "Reserved Database Names" and
+// "system collections").
 func (s *Server) collection(r *http.Request, user expansion.User, service, action string, c *call) (*gate.Collection, *apiError) {
-	if strings.EqualFold(c.database, s.cfg.database) {
+	switch db := strings.ToLower(c.database); {
+	case db == strings.ToLower(s.cfg.database):
 		return nil, errorf(http.StatusForbidden, codePermission, "%s: the database %q holds the app's users and sessions and is not served", action, c.database)
+	case db == "admin" || db == "local" || db == "config":
+		return nil, errorf(http.StatusForbidden, codePermission, "%s: the database %q is MongoDB's own and is not served", action, c.database)
+	case strings.HasPrefix(c.collection, "system."):
+		return nil, errorf(http.StatusForbidden, codePermission, "%s: the system collection %q is not served", action, c.collection)
 	}
 	in := s.inputs
 	in.User = user

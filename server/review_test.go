@@ -576,7 +576,7 @@ func appWithFile(t *testing.T, name, content string) *rules.App {
 // without rules of its own, must not open it to service calls: a user
 // could read every password hash, or insert a session for any user and
 // log in as them.
-func TestReviewAccountsDatabaseIsNotServed(t *testing.T) {
+func TestReviewInternalNamespacesAreNotServed(t *testing.T) {
 	app := appWithFile(t, "data_sources/mongodb-atlas/default_rule.json", `{"roles": [{"name": "all", "apply_when": {},
 		"read": true, "write": true, "insert": true, "delete": true, "search": true}], "filters": []}`)
 	client := mongotest.Client(t)
@@ -604,4 +604,14 @@ func TestReviewAccountsDatabaseIsNotServed(t *testing.T) {
 		wantClean(t, "Data API find on the accounts database's "+coll, r, http.StatusForbidden)
 	}
 	e.login("local-userpass", `{"username":"mallory@example.com","password":"pa55w0rd!"}`)
+	// Nor MongoDB's own databases and system collections: the oplog holds
+	// every write of every user, admin.system.users the cluster's
+	// credentials.
+	for _, ns := range [][2]string{{"local", "oplog.rs"}, {"local", "startup_log"}, {"admin", "system.users"}, {"admin", "anything"}, {"Admin", "x"},
+		{"config", "system.sessions"}, {"srvtest", "system.profile"}, {"srvtest", "system.js"}, {"srvtest", "system.views"}} {
+		for _, c := range []struct{ name, arg string }{{"find", `"query":{}`}, {"insertOne", `"document":{"x":1}`}, {"aggregate", `"pipeline":[]`}} {
+			b := `{"name":"` + c.name + `","service":"mongodb-atlas","arguments":[{"database":"` + ns[0] + `","collection":"` + ns[1] + `",` + c.arg + `}]}`
+			wantClean(t, c.name+" on "+ns[0]+"."+ns[1], e.do("POST", base+"/functions/call", u.access, b), http.StatusForbidden)
+		}
+	}
 }
