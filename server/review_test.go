@@ -614,4 +614,18 @@ func TestReviewInternalNamespacesAreNotServed(t *testing.T) {
 			wantClean(t, c.name+" on "+ns[0]+"."+ns[1], e.do("POST", base+"/functions/call", u.access, b), http.StatusForbidden)
 		}
 	}
+	// Nor through a pipeline stage that reads another namespace or the
+	// server's state.
+	for _, st := range []string{
+		`{"$lookup":{"from":"users","localField":"x","foreignField":"_id","as":"u"}}`,
+		`{"$lookup":{"from":{"db":"` + accountsDB + `","coll":"identities"},"pipeline":[],"as":"u"}}`,
+		`{"$unionWith":{"coll":"oplog.rs"}}`, `{"$unionWith":{"db":"local","coll":"oplog.rs"}}`,
+		`{"$graphLookup":{"from":"x","startWith":"$x","connectFromField":"x","connectToField":"x","as":"g"}}`,
+		`{"$currentOp":{}}`, `{"$listSessions":{}}`, `{"$listLocalSessions":{}}`, `{"$planCacheStats":{}}`,
+		`{"$documents":[{"x":1}]}`, `{"$changeStream":{}}`, `{"$collStats":{"count":{}}}`, `{"$indexStats":{}}`,
+		`{"$out":"x"}`, `{"$merge":{"into":{"db":"` + accountsDB + `","coll":"sessions"}}}`, `{"$listSearchIndexes":{}}`,
+	} {
+		b := `{"name":"aggregate","service":"mongodb-atlas","arguments":[{"database":"srvtest","collection":"anything","pipeline":[` + st + `]}]}`
+		wantClean(t, "aggregate "+st, e.do("POST", base+"/functions/call", u.access, b), 0)
+	}
 }
