@@ -93,6 +93,11 @@
 // little between the two paths; the hash dominates. SetPassword's
 // ErrNotFound is for server-side code, never for the client.
 //
+// A Store runs at most GOMAXPROCS argon2id hashes at once (each takes 19
+// MiB and a core): a burst of logins, registrations or resets waits for a
+// slot, or for its context to end, instead of allocating until the
+// process runs out of memory.
+//
 // Throttling counts failures in MongoDB with conditional $inc and upserts
 // (no transactions). Under concurrency a few failures may be lost
 // (FerretDB loses some concurrent $inc), so a limit is approximate by the

@@ -3,9 +3,11 @@ package accounts
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rulegate/rulegate/internal/mongotest"
 )
@@ -90,4 +92,44 @@ func FuzzLogin(f *testing.F) {
 			t.Fatalf("LoginPassword(%q, %q) succeeded after Register failed: %+v", email, password, u)
 		}
 	})
+}
+
+// TestHashingIsBounded: argon2id takes 19 MiB per hash, so a burst of
+// concurrent logins, registrations or resets, each hashing at once, could
+// allocate until the process runs out of memory. A Store hashes at most
+// GOMAXPROCS passwords at once; the others wait for a slot, or for their
+// context to end.
+func TestHashingIsBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := New(ctx, mongotest.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Register(ctx, "known@example.com", "pa55w0rd", true); err != nil {
+		t.Fatal(err)
+	}
+	for range cap(s.hashing) {
+		s.hashing <- struct{}{}
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := s.LoginPassword(short, "known@example.com", "pa55w0rd", ""); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("LoginPassword with every slot taken = %v, want it to wait until its context ends", err)
+	}
+	if _, err := s.Register(short, "new@example.com", "pa55w0rd", true); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Register with every slot taken = %v", err)
+	}
+	if err := s.SetPassword(short, "known@example.com", "n3w-pa55w0rd"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("SetPassword with every slot taken = %v", err)
+	}
+	for range cap(s.hashing) {
+		<-s.hashing
+	}
+	if _, err := s.LoginPassword(ctx, "known@example.com", "pa55w0rd", ""); err != nil {
+		t.Errorf("LoginPassword once slots are free = %v", err)
+	}
+	if cap(s.hashing) != runtime.GOMAXPROCS(0) {
+		t.Errorf("%d slots, want GOMAXPROCS (%d)", cap(s.hashing), runtime.GOMAXPROCS(0))
+	}
 }

@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -42,6 +43,21 @@ func hashPassword(password string, p argonParams) string {
 	_, _ = rand.Read(salt) // crypto/rand.Read never fails
 	h := argon2.IDKey([]byte(password), salt, p.time, p.memory, p.threads, hashLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.memory, p.time, p.threads, b64.EncodeToString(salt), b64.EncodeToString(h))
+}
+
+// argon runs f, one argon2id hash or verification, once one of the
+// Store's GOMAXPROCS slots is free: argon2id takes 19 MiB and a core for
+// its run, so more at once gain nothing and could exhaust memory. It
+// returns the context's error if ctx ends first.
+func (s *Store) argon(ctx context.Context, f func()) error {
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("accounts: waiting to hash a password: %w", ctx.Err())
+	}
+	defer func() { <-s.hashing }()
+	f()
+	return nil
 }
 
 // verifyPassword reports whether password matches the PHC string phc

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -80,7 +81,11 @@ type Store struct {
 	tokenTTL    time.Duration
 
 	params argonParams
-	dummy  string // a hash of a random password: what an unknown email is verified against
+	// hashing holds one token per argon2id hash running (19 MiB each):
+	// GOMAXPROCS at most, so that a burst of logins waits rather than
+	// allocating until memory runs out.
+	hashing chan struct{}
+	dummy   string // a hash of a random password: what an unknown email is verified against
 	// onDummy, when set (tests), runs each time a login verifies against
 	// the dummy hash.
 	onDummy func()
@@ -127,6 +132,7 @@ func New(ctx context.Context, db *mongo.Database, opts ...Option) (*Store, error
 		window:      DefaultThrottleWindow,
 		tokenTTL:    DefaultTokenTTL,
 		params:      defaultParams,
+		hashing:     make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	for _, o := range opts {
 		o(s)

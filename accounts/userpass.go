@@ -76,7 +76,10 @@ func (s *Store) Register(ctx context.Context, email, password string, confirmed 
 	if !validPassword(password) {
 		return Pending{}, ErrInvalidPassword
 	}
-	phc := hashPassword(password, s.params)
+	var phc string
+	if err := s.argon(ctx, func() { phc = hashPassword(password, s.params) }); err != nil {
+		return Pending{}, err
+	}
 	key := identityKey(ProviderUserPass, e)
 	if n, err := s.identities.CountDocuments(ctx, bson.D{{Key: "_id", Value: key}}); err != nil {
 		return Pending{}, fmt.Errorf("accounts: register: %w", err)
@@ -274,9 +277,13 @@ func (s *Store) SetPassword(ctx context.Context, email, password string) error {
 }
 
 func (s *Store) setPassword(ctx context.Context, key, password string) (identityDoc, error) {
+	var phc string
+	if err := s.argon(ctx, func() { phc = hashPassword(password, s.params) }); err != nil {
+		return identityDoc{}, err
+	}
 	var d identityDoc
 	err := s.identities.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: key}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "password", Value: hashPassword(password, s.params)}}}}).Decode(&d)
+		bson.D{{Key: "$set", Value: bson.D{{Key: "password", Value: phc}}}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return identityDoc{}, ErrNotFound
 	}
@@ -314,13 +321,19 @@ func (s *Store) LoginPassword(ctx context.Context, email, password, addr string)
 		}
 	}
 	if !found {
-		verifyPassword(s.dummy, password)
+		if err := s.argon(ctx, func() { verifyPassword(s.dummy, password) }); err != nil {
+			return User{}, err
+		}
 		if s.onDummy != nil {
 			s.onDummy()
 		}
 		return User{}, s.failed(ctx, ls)
 	}
-	match, params := verifyPassword(d.Password, password)
+	var match bool
+	var params argonParams
+	if err := s.argon(ctx, func() { match, params = verifyPassword(d.Password, password) }); err != nil {
+		return User{}, err
+	}
 	if !match {
 		return User{}, s.failed(ctx, ls)
 	}
@@ -341,8 +354,12 @@ func (s *Store) LoginPassword(ctx context.Context, email, password, addr string)
 		return User{}, err
 	}
 	if params != s.params { // stored with other parameters: rehash
+		var phc string
+		if err := s.argon(ctx, func() { phc = hashPassword(password, s.params) }); err != nil {
+			return User{}, err
+		}
 		if _, err := s.identities.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.Key}, {Key: "password", Value: d.Password}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "password", Value: hashPassword(password, s.params)}}}}); err != nil {
+			bson.D{{Key: "$set", Value: bson.D{{Key: "password", Value: phc}}}}); err != nil {
 			return User{}, fmt.Errorf("accounts: rehash password: %w", err)
 		}
 	}
