@@ -629,3 +629,56 @@ func TestReviewInternalNamespacesAreNotServed(t *testing.T) {
 		wantClean(t, "aggregate "+st, e.do("POST", base+"/functions/call", u.access, b), 0)
 	}
 }
+
+// A filter's projection withholds a field from the caller, even from the
+// document's owner: no update of that field may answer differently by
+// what the field holds (its type decides whether $inc, $push or a path
+// inside it can apply).
+func TestReviewFilterProjectionHidesTypes(t *testing.T) {
+	app := appWithFile(t, "data_sources/mongodb-atlas/srvtest/notes/rules.json", `{
+	"database": "srvtest", "collection": "notes",
+	"roles": [{"name": "owner", "apply_when": {"owner": "%%user.id"},
+		"document_filters": {"read": {"owner": "%%user.id"}, "write": {"owner": "%%user.id"}},
+		"read": true, "write": true, "insert": true, "delete": true, "search": false}],
+	"filters": [{"name": "hide", "apply_when": {}, "query": {}, "projection": {"secret": 0}}]}`)
+	e := newEnvApp(t, app)
+	alice := e.signup("alice@example.com")
+	ctx := context.Background()
+	notes := e.client.Database("srvtest").Collection("notes")
+	for id, v := range map[string]any{"str": "text", "num": 1, "arr": bson.A{1}, "doc": bson.D{{Key: "a", Value: 1}}, "none": nil} {
+		d := bson.D{{Key: "_id", Value: id}, {Key: "owner", Value: alice.id}}
+		if v != nil {
+			d = append(d, bson.E{Key: "secret", Value: v})
+		}
+		if _, err := notes.InsertOne(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, upd := range []string{`{"$inc":{"secret":1}}`, `{"$push":{"secret":1}}`, `{"$set":{"secret.x":1}}`, `{"$unset":{"secret":""}}`,
+		`{"$rename":{"secret":"open"}}`, `{"$set":{"open":"$secret"}}`, `{"$min":{"secret":0}}`, `{"$pull":{"secret":1}}`, `{"$addToSet":{"secret":1}}`} {
+		for _, m := range []string{"updateOne", "updateMany", "findOneAndUpdate"} {
+			q := "query"
+			if m == "findOneAndUpdate" {
+				q = "filter"
+			}
+			var first resp
+			for i, id := range []string{"str", "num", "arr", "doc", "none"} {
+				r := e.call(alice, m, `"`+q+`":{"_id":"`+id+`"},"update":`+upd)
+			r.body = []byte(strings.Replace(string(r.body), `"_id":"`+id+`"`, `"_id":"ID"`, 1))
+				if i == 0 {
+					first = r
+					if r.status >= 500 || r.status == http.StatusUnauthorized {
+						t.Errorf("%s: %d %s", upd, r.status, r.body)
+					}
+					continue
+				}
+				if !same(first, r) {
+					t.Errorf("%s %s: a hidden %s answers %d %s, a hidden string %d %s", m, upd, id, r.status, r.body, first.status, first.body)
+				}
+			}
+		}
+	}
+	if n, _ := notes.CountDocuments(ctx, bson.D{{Key: "secret", Value: "text"}}); n != 1 {
+		t.Fatal("the hidden string changed")
+	}
+}
