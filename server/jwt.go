@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net/http"
 	"slices"
@@ -143,9 +144,37 @@ func metadata(claims jwt.MapClaims, fields []*rules.MetadataField) ([]byte, erro
 		if strings.HasPrefix(name, "$") {
 			return nil, jwtError("metadata field name %q starts with \"$\"", name)
 		}
+		if k, ok := dollarKey(v); ok {
+			// %%user.data is read as extended JSON: {"$oid": ...} in a
+			// claim would become a typed value the issuer never meant.
+			return nil, jwtError("the metadata field %q holds a key %q starting with \"$\"", f.Name, k)
+		}
 		data[name] = v
 	}
 	return json.Marshal(data)
+}
+
+// dollarKey returns a key starting with "$" at any depth of a decoded
+// JSON value.
+func dollarKey(v any) (string, bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) { // the same key named every time
+			if strings.HasPrefix(k, "$") {
+				return k, true
+			}
+			if k, ok := dollarKey(v[k]); ok {
+				return k, true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if k, ok := dollarKey(x); ok {
+				return k, true
+			}
+		}
+	}
+	return "", false
 }
 
 type jwtKey struct {

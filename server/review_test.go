@@ -682,3 +682,21 @@ func TestReviewFilterProjectionHidesTypes(t *testing.T) {
 		t.Fatal("the hidden string changed")
 	}
 }
+
+// A custom JWT's claims are the client's input: a metadata value holding a
+// "$" key (which extended JSON would read as a typed value in %%user.data)
+// refuses the token with 401 InvalidPassword, never a 5xx.
+func TestReviewCustomJWTDollarMetadata(t *testing.T) {
+	e := newEnv(t)
+	exp := time.Now().Add(time.Hour).Unix()
+	for name, user := range map[string]any{
+		"$oid":        map[string]any{"email": map[string]any{"$oid": "65a000000000000000000001"}},
+		"deep $where": map[string]any{"email": "x@example.com", "team": []any{map[string]any{"$where": "1"}}},
+		"$numberLong": map[string]any{"email": map[string]any{"$numberLong": "1"}},
+	} {
+		tok := customJWT(t, jwtSecret, jwt.MapClaims{"aud": appID, "sub": "d-1", "exp": exp, "user": user})
+		r := e.do("POST", base+"/auth/providers/custom-token/login", "", `{"token":"`+tok+`"}`)
+		wantClean(t, name, r, http.StatusUnauthorized)
+		wantCode(t, name, r, "InvalidPassword")
+	}
+}
