@@ -664,7 +664,7 @@ func TestReviewFilterProjectionHidesTypes(t *testing.T) {
 			var first resp
 			for i, id := range []string{"str", "num", "arr", "doc", "none"} {
 				r := e.call(alice, m, `"`+q+`":{"_id":"`+id+`"},"update":`+upd)
-			r.body = []byte(strings.Replace(string(r.body), `"_id":"`+id+`"`, `"_id":"ID"`, 1))
+				r.body = []byte(strings.Replace(string(r.body), `"_id":"`+id+`"`, `"_id":"ID"`, 1))
 				if i == 0 {
 					first = r
 					if r.status >= 500 || r.status == http.StatusUnauthorized {
