@@ -114,6 +114,11 @@
 //     PermissionDenied): a default rule applies to every namespace of its
 //     data source and would open password hashes, sessions, API keys and
 //     the oplog (every write of every user) to the caller.
+//   - A request body is one JSON object in UTF-8 (RFC 8259), nested at
+//     most 100 levels, with no top-level key starting with "$"; anything
+//     else is 400 InvalidParameter, never read as its valid prefix. A
+//     custom JWT whose metadata holds a "$" key at any depth is refused
+//     (%%user.data is read as extended JSON).
 //   - Every answer carries Cache-Control: no-store: logins and refreshes
 //     carry tokens (RFC 6749 §5.1), the others the user's data, and the
 //     location answer echoes the Host header (set WithHostname behind a
