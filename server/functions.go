@@ -48,10 +48,10 @@ func (s *Server) accessClaims(r *http.Request) (*token.Claims, *apiError) {
 // system collections (the MongoDB manual, "Reserved Database Names" and
 // "system collections").
 func (s *Server) collection(r *http.Request, user expansion.User, service, action string, c *call) (*gate.Collection, *apiError) {
-	switch db := strings.ToLower(c.database); {
-	case db == strings.ToLower(s.cfg.database):
+	switch db := c.database; {
+	case strings.EqualFold(db, s.cfg.database):
 		return nil, errorf(http.StatusForbidden, codePermission, "%s: the database %q holds the app's users and sessions and is not served", action, c.database)
-	case db == "admin" || db == "local" || db == "config":
+	case strings.EqualFold(db, "admin") || strings.EqualFold(db, "local") || strings.EqualFold(db, "config"):
 		return nil, errorf(http.StatusForbidden, codePermission, "%s: the database %q is MongoDB's own and is not served", action, c.database)
 	case strings.HasPrefix(c.collection, "system."):
 		return nil, errorf(http.StatusForbidden, codePermission, "%s: the system collection %q is not served", action, c.collection)
