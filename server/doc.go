@@ -115,7 +115,9 @@
 //     data source and would open password hashes, sessions, API keys and
 //     the oplog (every write of every user) to the caller.
 //   - A request body is one JSON object in UTF-8 (RFC 8259), nested at
-//     most 100 levels, with no top-level key starting with "$"; anything
+//     most 100 levels, no object with more than 1,000 members (deciding a
+//     filter or update costs more than linear time in one object's
+//     fields), with no top-level key starting with "$"; anything
 //     else is 400 InvalidParameter, never read as its valid prefix. A
 //     custom JWT whose metadata holds a "$" key at any depth is refused
 //     (%%user.data is read as extended JSON).

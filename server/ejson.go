@@ -72,9 +72,19 @@ func parseDocument(body []byte) (bson.Raw, *apiError) {
 	return doc, nil
 }
 
-// checkDepth reports bodies nested deeper than maxDepth; it skips strings.
+// maxMembers bounds the members of one object in a request body. Deciding
+// a filter or an update costs more than linear time in the number of
+// fields of one object (an upsert's equality fields, an update's paths),
+// so an object of many thousand members costs seconds of CPU; no document
+// an App Services client writes by hand has more than a few hundred
+// fields.
+const maxMembers = 1000
+
+// checkDepth reports bodies nested deeper than maxDepth, or with an object
+// of more than maxMembers members; it skips strings.
 func checkDepth(b []byte) error {
-	depth, inStr, esc := 0, false, false
+	var stack []int // per open object or array: its members so far; -1 for arrays
+	inStr, esc := false, false
 	for _, c := range b {
 		switch {
 		case inStr:
@@ -89,12 +99,25 @@ func checkDepth(b []byte) error {
 		case c == '"':
 			inStr = true
 		case c == '{' || c == '[':
-			depth++
-			if depth > maxDepth {
+			if len(stack) == maxDepth {
 				return fmt.Errorf("nested deeper than %d levels", maxDepth)
 			}
+			n := 1
+			if c == '[' {
+				n = -1
+			}
+			stack = append(stack, n)
 		case c == '}' || c == ']':
-			depth--
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case c == ',':
+			if top := len(stack) - 1; top >= 0 && stack[top] > 0 {
+				stack[top]++
+				if stack[top] > maxMembers {
+					return fmt.Errorf("an object has more than %d members", maxMembers)
+				}
+			}
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -89,5 +90,34 @@ func TestCheckDepth(t *testing.T) {
 	}
 	if err := checkDepth([]byte(`{"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"["}`)); err != nil {
 		t.Fatalf("brackets inside a string counted: %v", err)
+	}
+}
+
+func TestCheckMembers(t *testing.T) {
+	obj := func(n int) []byte {
+		b := []byte(`{"f":{`)
+		for i := range n {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = fmt.Appendf(b, `"k%d":1`, i)
+		}
+		return append(b, `},"arr":[1,2,3]}`...)
+	}
+	if err := checkDepth(obj(maxMembers)); err != nil {
+		t.Fatalf("%d members refused: %v", maxMembers, err)
+	}
+	if err := checkDepth(obj(maxMembers + 1)); err == nil {
+		t.Fatalf("%d members accepted", maxMembers+1)
+	}
+	long := []byte("[")
+	for i := range 5 * maxMembers {
+		if i > 0 {
+			long = append(long, ',')
+		}
+		long = append(long, '1')
+	}
+	if err := checkDepth(append(long, ']')); err != nil {
+		t.Fatalf("a long array refused: %v", err)
 	}
 }
