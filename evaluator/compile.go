@@ -399,7 +399,11 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 		}
 		for _, coll := range ds.Collections {
 			if ns := coll.Namespace(); p.colls[ns] == nil {
-				p.colls[ns] = cp.collOrDefault(ns, coll, ds.DefaultRule)
+				d := ds.DefaultRule
+				if rules.Reserved(ns) {
+					d = nil
+				}
+				p.colls[ns] = cp.collOrDefault(ns, coll, d)
 			}
 		}
 		if ds.DefaultRule != nil {

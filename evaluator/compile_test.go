@@ -88,3 +88,42 @@ func TestWithDataSource(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultRuleSkipsReservedNamespaces: a default rule governs the
+// collections of its data source that have no rules, but never MongoDB's
+// own databases (admin, local with the oplog of every write, config) or
+// system collections (the MongoDB manual, "Reserved Database Names"): App
+// Services never served those to users, and a rule written for the app's
+// data must not open them. A rules.json naming one still applies.
+func TestDefaultRuleSkipsReservedNamespaces(t *testing.T) {
+	app, err := rules.LoadApp(fstest.MapFS{
+		"data_sources/a/default_rule.json":      {Data: []byte(`{"roles": [{"name": "dflt", "read": true, "write": true}]}`)},
+		"data_sources/a/local/ruled/rules.json": {Data: []byte(`{"database": "local", "collection": "ruled", "roles": [{"name": "own", "read": true}]}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := evaluator.Compile(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ns, want := range map[string]evaluator.Reason{
+		"app.notes":        evaluator.ReasonAllowed,
+		"local.oplog.rs":   evaluator.ReasonNoRules,
+		"admin.users":      evaluator.ReasonNoRules,
+		"config.chunks":    evaluator.ReasonNoRules,
+		"Admin.x":          evaluator.ReasonNoRules,
+		"app.system.users": evaluator.ReasonNoRules,
+		"app.system.views": evaluator.ReasonNoRules,
+		"local.ruled":      evaluator.ReasonAllowed,
+		"app.systems":      evaluator.ReasonAllowed,
+	} {
+		dec, err := p.Evaluate(t.Context(), evaluator.Caller{Namespace: ns}, evaluator.Doc{Action: evaluator.ActionRead, Document: exampleDoc(`{"_id": 1}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dec.Reason != want {
+			t.Errorf("%s: reason %q, want %q", ns, dec.Reason, want)
+		}
+	}
+}

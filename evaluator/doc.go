@@ -86,8 +86,10 @@
 // order and the first whose apply_when holds is the document's only role;
 // an absent apply_when holds. No role means no access (ReasonNoRole).
 // A collection without rules.json uses its data source's default_rule.json
-// (as rules.App.Collection and DefaultRuleFor choose them); with neither,
-// access is denied (ReasonNoRules). So does a rules.json without
+// (as rules.App.Collection and DefaultRuleFor choose them), except MongoDB's
+// own namespaces (rules.Reserved: the admin, local and config databases and
+// system collections), which only a rules.json of their own opens; with
+// neither, access is denied (ReasonNoRules). So does a rules.json without
 // collection-level roles ("roles": [] or no roles key, as the scaffold
 // `echo '{}' > rules.json` of filters.txt): "If there are no
 // collection-level roles, the request falls back to the data source's

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/mql"
+	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/schema"
 	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -62,10 +63,13 @@ type Doc struct {
 }
 
 // collection returns the compiled rules that govern ns: its own, else the
-// default rule, else nil.
+// default rule unless ns is reserved (rules.Reserved), else nil.
 func (p *Program) collection(ns string) *ccoll {
 	if c, ok := p.colls[ns]; ok {
 		return c
+	}
+	if rules.Reserved(ns) {
+		return nil
 	}
 	return p.dflt
 }

@@ -348,7 +348,12 @@ func (a *App) Schema(namespace string) *Schema {
 // define at least one role; a rules.json without roles falls back to the
 // default roles ("If there are no collection-level roles, the request
 // falls back to the data source's default roles", source/rules/roles.txt).
+//
+// A reserved namespace (Reserved) has no default rule.
 func (a *App) DefaultRuleFor(namespace string) *DefaultRule {
+	if Reserved(namespace) {
+		return nil
+	}
 	if _, ds := a.Collection(namespace); ds != nil {
 		return ds.DefaultRule
 	}
@@ -367,4 +372,21 @@ func (a *App) DefaultRuleFor(namespace string) *DefaultRule {
 		}
 	}
 	return nil
+}
+
+// Reserved reports whether namespace ("<db>.<coll>") is one of MongoDB's
+// own: a collection of the admin, local (the oplog of every write) or
+// config database, compared without case as MongoDB compares database
+// names, or a system collection ("system." prefix) of any database (the
+// MongoDB manual, "Reserved Database Names", "System Collections"). No
+// default rule governs it, so only a rules.json naming it opens it: a rule
+// written for an app's data never reaches password hashes, sessions or
+// the oplog.
+func Reserved(namespace string) bool {
+	db, coll, _ := strings.Cut(namespace, ".")
+	switch strings.ToLower(db) {
+	case "admin", "local", "config":
+		return true
+	}
+	return strings.HasPrefix(coll, "system.")
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/gate"
+	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/token"
 )
 
@@ -51,10 +52,8 @@ func (s *Server) collection(r *http.Request, user expansion.User, service, actio
 	switch db := c.database; {
 	case strings.EqualFold(db, s.cfg.database):
 		return nil, errorf(http.StatusForbidden, codePermission, "%s: the database %q holds the app's users and sessions and is not served", action, c.database)
-	case strings.EqualFold(db, "admin") || strings.EqualFold(db, "local") || strings.EqualFold(db, "config"):
-		return nil, errorf(http.StatusForbidden, codePermission, "%s: the database %q is MongoDB's own and is not served", action, c.database)
-	case strings.HasPrefix(c.collection, "system."):
-		return nil, errorf(http.StatusForbidden, codePermission, "%s: the system collection %q is not served", action, c.collection)
+	case rules.Reserved(c.database + "." + c.collection):
+		return nil, errorf(http.StatusForbidden, codePermission, "%s: %s.%s is MongoDB's own (a reserved database or a system collection) and is not served", action, c.database, c.collection)
 	}
 	in := s.inputs
 	in.User = user
