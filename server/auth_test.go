@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,7 +119,9 @@ func TestCustomJWTWithJWKS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var fetches atomic.Int32
 	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
 		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
 			"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
 			"n": base64.RawURLEncoding.EncodeToString(priv.N.Bytes()),
@@ -155,6 +158,9 @@ func TestCustomJWTWithJWKS(t *testing.T) {
 		"too long token": strings.Repeat("a", 2049),
 	} {
 		wantStatus(t, name, e.do("POST", base+"/auth/providers/custom-token/login", "", `{"token":"`+tok+`"}`), 401, "InvalidPassword")
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Errorf("the JWK set was fetched %d times for 6 logins, want once (cached)", n)
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -185,7 +187,7 @@ type jwtKey struct {
 // jwtKeys returns the keys a custom JWT may be signed with.
 func (s *Server) jwtKeys(ctx context.Context, cfg *rules.CustomTokenConfig, alg string) ([]jwtKey, error) {
 	if cfg.UseJWKURI {
-		return s.fetchJWKS(ctx, cfg.JWKURI)
+		return s.jwks.get(ctx, cfg.JWKURI, s.fetchJWKS)
 	}
 	var keys []jwtKey
 	for _, name := range cfg.SigningKeys {
@@ -262,5 +264,43 @@ func (s *Server) fetchJWKS(ctx context.Context, uri string) ([]jwtKey, error) {
 	if len(keys) == 0 {
 		return fail(errors.New("no RS256 signing key in the set"))
 	}
+	return keys, nil
+}
+
+// jwksTTL is how long a fetched JWK set is used before it is fetched
+// again. A JWK set is public keys, not state of a user: caching it keeps
+// the server stateless, and keeps a login from costing an outbound
+// request each (a flood of logins would otherwise be a flood of fetches).
+const jwksTTL = 5 * time.Minute
+
+// jwksCache holds the last JWK set fetched per URI. A failed fetch is not
+// cached.
+type jwksCache struct {
+	mu sync.Mutex
+	m  map[string]jwksEntry
+}
+
+type jwksEntry struct {
+	keys []jwtKey
+	at   time.Time
+}
+
+func (c *jwksCache) get(ctx context.Context, uri string, fetch func(context.Context, string) ([]jwtKey, error)) ([]jwtKey, error) {
+	c.mu.Lock()
+	e, ok := c.m[uri]
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < jwksTTL {
+		return e.keys, nil
+	}
+	keys, err := fetch(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]jwksEntry{}
+	}
+	c.m[uri] = jwksEntry{keys: keys, at: time.Now()}
+	c.mu.Unlock()
 	return keys, nil
 }

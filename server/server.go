@@ -54,6 +54,7 @@ type Server struct {
 	logger   *slog.Logger
 	cfg      config
 	draining atomic.Bool
+	jwks     jwksCache
 }
 
 type config struct {
