@@ -67,15 +67,7 @@ func (s *Server) provider(w http.ResponseWriter, r *http.Request, name, op strin
 		s.writeError(w, r, ae)
 		return
 	}
-	body, ae := readBody(w, r, 64<<10)
-	if ae != nil {
-		s.writeError(w, r, ae)
-		return
-	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		body = []byte("{}")
-	}
-	doc, ae := parseDocument(body)
+	doc, ae := readDocument(w, r, 64<<10, true)
 	if ae != nil {
 		s.writeError(w, r, ae)
 		return
@@ -441,12 +433,8 @@ func (s *Server) apiKeys(w http.ResponseWriter, r *http.Request, rest string) {
 	var err error
 	switch {
 	case id == "" && r.Method == http.MethodPost:
-		var body []byte
-		if body, ae = readBody(w, r, 64<<10); ae != nil {
-			break
-		}
 		var doc bson.Raw
-		if doc, ae = parseDocument(body); ae != nil {
+		if doc, ae = readDocument(w, r, 64<<10, false); ae != nil {
 			break
 		}
 		name := str(doc, "name")

@@ -71,14 +71,9 @@ func (s *Server) routeEndpoint(w http.ResponseWriter, r *http.Request, rest stri
 		s.writeError(w, r, ae)
 		return
 	}
-	body, ae := readBody(w, r, s.cfg.maxBody)
-	if ae != nil {
-		s.writeError(w, r, ae)
-		return
-	}
 	// EJSON wrappers are read under application/json too: the docs' own
 	// application/json examples send {"$oid": ...} in filters.
-	doc, ae := parseDocument(body)
+	doc, ae := readDocument(w, r, s.cfg.maxBody, false)
 	if ae != nil {
 		s.writeError(w, r, ae)
 		return

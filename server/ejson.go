@@ -35,6 +35,19 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *api
 	return body, nil
 }
 
+// readDocument reads r's body, at most limit bytes, as one extended JSON
+// object; an empty body is {} when emptyOK.
+func readDocument(w http.ResponseWriter, r *http.Request, limit int64, emptyOK bool) (bson.Raw, *apiError) {
+	body, ae := readBody(w, r, limit)
+	if ae != nil {
+		return nil, ae
+	}
+	if emptyOK && len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	return parseDocument(body)
+}
+
 // parseDocument decodes an extended JSON object, canonical or relaxed
 // (mongo-driver's canonicalOnly=false), after checking its nesting depth
 // and that it is one strict JSON object (RFC 8259) and nothing more. The

@@ -142,12 +142,7 @@ func (s *Server) functionsCall(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, ae)
 		return
 	}
-	body, ae := readBody(w, r, s.cfg.maxBody)
-	if ae != nil {
-		s.writeError(w, r, ae)
-		return
-	}
-	doc, ae := parseDocument(body)
+	doc, ae := readDocument(w, r, s.cfg.maxBody, false)
 	if ae != nil {
 		s.writeError(w, r, ae)
 		return

@@ -237,12 +237,7 @@ func run(ctx context.Context, coll *gate.Collection, c *call) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer cur.Close(ctx)
-		docs := bson.A{}
-		for cur.Next(ctx) {
-			docs = append(docs, slices.Clone(cur.Current))
-		}
-		return docs, cur.Err()
+		return drain(ctx, cur, func() bson.Raw { return cur.Current })
 	case "findOne":
 		o := options.FindOne()
 		if c.projection != nil {
@@ -300,12 +295,7 @@ func run(ctx context.Context, coll *gate.Collection, c *call) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer cur.Close(ctx)
-		docs := bson.A{}
-		for cur.Next(ctx) {
-			docs = append(docs, slices.Clone(cur.Current))
-		}
-		return docs, cur.Err()
+		return drain(ctx, cur, func() bson.Raw { return cur.Current })
 	case "count":
 		o := options.Count()
 		if c.hasLimit && c.limit > 0 {
@@ -402,6 +392,25 @@ func runFindOneAndDelete(ctx context.Context, coll *gate.Collection, filter bson
 }
 
 var emptyDoc = []byte{5, 0, 0, 0, 0}
+
+// cursor is what drain needs of a gate.Cursor (Find) and a *mongo.Cursor
+// (Aggregate).
+type cursor interface {
+	Next(context.Context) bool
+	Err() error
+	Close(context.Context) error
+}
+
+// drain reads every document of cur (current returns the one Next moved
+// to) and closes it.
+func drain(ctx context.Context, cur cursor, current func() bson.Raw) (bson.A, error) {
+	defer cur.Close(ctx)
+	docs := bson.A{}
+	for cur.Next(ctx) {
+		docs = append(docs, slices.Clone(current()))
+	}
+	return docs, cur.Err()
+}
 
 // single turns a SingleResult into the document, or nil (JSON null) when
 // none matched.
