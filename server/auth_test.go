@@ -9,8 +9,6 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -27,32 +25,7 @@ import (
 // appWithProviders is testdata/app with auth/providers.json replaced.
 func appWithProviders(t *testing.T, providers string) *rules.App {
 	t.Helper()
-	dir := t.TempDir()
-	err := filepath.WalkDir("testdata/app", func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel("testdata/app", p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "auth", "providers.json"), []byte(providers), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	app, err := rules.LoadApp(os.DirFS(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return app
+	return appWithFile(t, "auth/providers.json", providers)
 }
 
 func newEnvApp(t *testing.T, app *rules.App, opts ...server.Option) *env {
