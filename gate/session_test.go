@@ -162,6 +162,27 @@ func TestSessionUsed(t *testing.T) {
 			})
 			return err
 		}},
+		{"InsertOne", func(ctx context.Context) error {
+			_, err := alice.InsertOne(ctx, bson.D{{Key: "_id", Value: 12}, {Key: "owner_id", Value: "a1"}})
+			return err
+		}},
+		{"InsertMany", func(ctx context.Context) error {
+			_, err := alice.InsertMany(ctx, []any{bson.D{{Key: "_id", Value: 13}, {Key: "owner_id", Value: "a1"}}, bson.D{{Key: "_id", Value: 14}, {Key: "owner_id", Value: "a1"}}})
+			return err
+		}},
+		{"FindOne", func(ctx context.Context) error {
+			return alice.FindOne(ctx, bson.D{{Key: "_id", Value: 12}}).Err()
+		}},
+		{"UpdateByID", func(ctx context.Context) error {
+			_, err := alice.UpdateByID(ctx, 12, set("title", "twelve"))
+			return err
+		}},
+		{"FindOneAndReplace", func(ctx context.Context) error {
+			return alice.FindOneAndReplace(ctx, bson.D{{Key: "_id", Value: 12}}, bson.D{{Key: "owner_id", Value: "a1"}, {Key: "title", Value: "new"}}).Err()
+		}},
+		{"FindOneAndDelete", func(ctx context.Context) error {
+			return alice.FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: 13}}).Err()
+		}},
 		{"DeleteOne", func(ctx context.Context) error {
 			_, err := alice.DeleteOne(ctx, bson.D{{Key: "title", Value: "new"}})
 			return err
