@@ -71,6 +71,48 @@ func (c *Collection) CountDocuments(ctx context.Context, filter any, opts ...opt
 	return n, cur.Err()
 }
 
+// EstimatedDocumentCount returns the server's estimate of the number of
+// documents in the collection (the count command, from its metadata)
+// only when the caller may read every document of the collection: the
+// rule filter (evaluator ReadFilter) is {} and exact, so no document is
+// left out, whatever the documents hold (field rules hide fields, never
+// documents). For any other caller it is CountDocuments(ctx, {}): the
+// documents the caller may read, counted by the server with the rule
+// filter, or by the gate when the rules cannot be written as a query.
+// An estimate of documents the caller cannot read would tell it how
+// many there are. comment is honoured; the driver's internal options
+// are refused (CodeUnsupported).
+func (c *Collection) EstimatedDocumentCount(ctx context.Context, opts ...options.Lister[options.EstimatedDocumentCountOptions]) (int64, error) {
+	const op = "EstimatedDocumentCount"
+	eo := &options.EstimatedDocumentCountOptions{}
+	if err := apply(eo, opts); err != nil {
+		return 0, err
+	}
+	if r := c.checkOptions(op, serverOptions{internal: eo.Internal != (options.EstimatedDocumentCountOptions{}).Internal}); r != nil {
+		return 0, r
+	}
+	b, err := c.bind(ctx)
+	if err != nil {
+		return 0, c.evalErr(op, evaluator.ActionRead, err)
+	}
+	rf, _, exact, err := readScope(ctx, b)
+	if err != nil {
+		return 0, c.evalErr(op, evaluator.ActionRead, err)
+	}
+	if exact && len(rf) == 0 {
+		o := options.EstimatedDocumentCount()
+		if eo.Comment != nil {
+			o.SetComment(eo.Comment)
+		}
+		return c.coll.EstimatedDocumentCount(ctx, o)
+	}
+	co := options.Count()
+	if eo.Comment != nil {
+		co.SetComment(eo.Comment)
+	}
+	return c.CountDocuments(ctx, bson.D{}, co)
+}
+
 // DistinctResult is the result of a gated Distinct. It mirrors
 // *mongo.DistinctResult, which the driver gives no way to construct.
 type DistinctResult struct {

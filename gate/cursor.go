@@ -23,9 +23,14 @@ type Cursor struct {
 	// only the fields the caller may read.
 	Current bson.Raw
 
-	c    *Collection
-	b    *evaluator.Bound
-	cur  *mongo.Cursor
+	c   *Collection
+	b   *evaluator.Bound
+	cur *mongo.Cursor
+	// sess is the session of the ctx Find was called with, nil for
+	// none: the server cursors the gate opens after the first, and the
+	// rules' function calls, run in it whatever ctx Next is given, as a
+	// driver cursor's getMore runs in its session.
+	sess *mongo.Session
 	spec *findSpec
 	seen int64 // readable documents passed (skip included)
 	out  int64 // documents returned
@@ -71,7 +76,16 @@ func (cu *Cursor) open(ctx context.Context) error {
 		return err
 	}
 	cu.cur = cur
+	cu.sess = mongo.SessionFromContext(ctx)
 	return nil
+}
+
+// inSession returns ctx carrying the session Find was called with.
+func (cu *Cursor) inSession(ctx context.Context) context.Context {
+	if cu.sess == nil || mongo.SessionFromContext(ctx) == cu.sess {
+		return ctx
+	}
+	return mongo.NewSessionContext(ctx, cu.sess)
 }
 
 // more opens the growing server cursor past the documents the first one
@@ -93,10 +107,12 @@ func (cu *Cursor) more(ctx context.Context) error {
 
 // Next moves to the next document the caller may read and reports whether
 // there is one. At the end, or on an error, it returns false; see Err.
+// It runs in the session of the ctx given to Find, whatever ctx carries.
 func (cu *Cursor) Next(ctx context.Context) bool {
 	if cu.done || cu.err != nil {
 		return false
 	}
+	ctx = cu.inSession(ctx)
 	for {
 		if cu.spec.limit > 0 && cu.out >= cu.spec.limit {
 			cu.finish(ctx)

@@ -42,6 +42,10 @@
 //	| DeniedError       | the rules refused: namespace, method, action, evaluator Reason (ErrDenied)   |
 //	| RefusedError      | the gate cannot check the operation, or it is malformed (ErrRefused); Ptr    |
 //	|                   | is an RFC 6901 pointer into the client input, Code a stable code            |
+//	| BulkWriteException| the models of a BulkWrite that failed, each with its index and its method's |
+//	|                   | error (DeniedError, RefusedError, driver error), seen by errors.Is and As    |
+//	| caller's session  | the mongo.Session a ctx carries (mongo.NewSessionContext): every command the |
+//	|                   | gate sends for that call runs in it                                          |
 //
 // # Methods
 //
@@ -53,6 +57,8 @@
 //	|                    | takes them itself when no document can be left out)                                 |
 //	| CountDocuments     | counts what Find returns: the server counts the rule filter for an empty client     |
 //	|                    | filter, the gate counts document by document otherwise                             |
+//	| EstimatedDocument- | the server's estimate when the caller reads every document (rule filter {} and      |
+//	| Count              | exact); otherwise CountDocuments of {}                                              |
 //	| Distinct           | the values of the documents Find returns, as Find returns them: hidden values are   |
 //	|                    | left out, never reported by an error or by their absence                            |
 //	| Aggregate          | [{$match: rule filter}, {$project: rules projection}] + whitelisted client stages;  |
@@ -71,6 +77,10 @@
 //	| FindOneAndDelete   | filter, each candidate checked, then deleted with delete filter AND pin; DeleteMany |
 //	|                    | denies first when a readable matching document may not be deleted;                |
 //	|                    | FindOneAndDelete returns the document redacted, then projected                     |
+//	| BulkWrite          | each model run as its own method above (InsertOne, UpdateOne, UpdateMany,          |
+//	|                    | ReplaceOne, DeleteOne, DeleteMany), in order; ordered stops at the first failed    |
+//	|                    | model, unordered runs them all; failures in a BulkWriteException with the result   |
+//	|                    | of the models that ran; nothing is atomic beyond each model                        |
 //
 // A client filter or sort that reads a field hidden from the caller in a
 // document does not match that document, for reads and writes alike, so
@@ -169,6 +179,106 @@
 // documents are refused as without upsert (CodeInvalid); UpdateOne takes
 // update operators only, as the driver.
 //
+// # Sessions and transactions
+//
+// App Services functions give each method a session, "the transaction
+// context in which the operation occurs" (source/functions/mongodb/api.txt,
+// options.session; source/functions/mongodb/api/snippets/transactions.js
+// runs two updates and an insert in session.withTransaction). The Go
+// driver carries the session in the ctx (mongo.NewSessionContext, or the
+// ctx mongo.Session.WithTransaction gives its callback), and every command
+// a gated method sends runs in the session of the ctx it is given: the
+// reads that pick and check documents, the scans of UpdateMany,
+// DeleteMany, CountDocuments, Distinct and Aggregate, the checks that
+// explain a write that found nothing, the pinned writes and their retries,
+// an upsert's insert, each model of a BulkWrite. A Cursor runs in the
+// session of Find's ctx whatever ctx Next is given, as a driver cursor's
+// getMore does, the second server cursor it may open past left-out
+// documents included; the rules' %function calls get that ctx. The gate
+// makes no ctx of its own.
+//
+// In a transaction the gate's reads see the transaction's snapshot and
+// its own writes, so a gated write in a transaction is decided on the
+// documents as the transaction sees them; a conflict with another
+// transaction is the server's error, its TransientTransactionError label
+// kept (through a BulkWriteException too), which WithTransaction retries.
+// A denial returned from the callback aborts the transaction and undoes
+// the gated writes before it: that is how several methods, a BulkWrite or
+// an UpdateMany stopped midway become all or nothing, since no gated
+// method is atomic across documents by itself. The embedded test server
+// (FerretDB) has no transactions: TestSessionUsed checks on it that every
+// command of every method carries the caller's session id (lsid), and
+// TestTransaction (commit, abort on a denial, isolation) runs only with
+// MONGODB_URI set to a replica set.
+//
+// # Driver surface
+//
+// Every method of *mongo.Collection (driver v2.10) and every option of its
+// options struct, as a gated Collection takes them. An accepted option is
+// honoured (the gate copies it into its own server call, or applies it
+// itself as described above); a refused one gives a *RefusedError with
+// CodeUnsupported before anything is sent; a method not offered does not
+// exist on Collection (trusted code uses Gate.System). "internal" is the
+// driver's xoptions (rawData, addCommandFields). TestDriverSurfaceMethods
+// checks that every driver method is in the table and that the offered
+// ones take the driver's parameters; TestDriverSurface/<method>/<option>
+// backs each option; the last column names the tests of the behaviour.
+//
+//	| method             | options accepted                | options refused (gate/unsupported) | behaviour tests                   |
+//	|--------------------|---------------------------------|------------------------------------|-----------------------------------|
+//	| Aggregate          | batchSize, maxAwaitTime,        | allowDiskUse, bypassDocument-      | TestAggregate, TestCheckPipeline, |
+//	|                    | comment                         | Validation, collation, custom,     | TestAggregateRefusalIgnores*,     |
+//	|                    |                                 | hint, let, internal                | ExampleCollection_Aggregate       |
+//	| BulkWrite          | ordered, comment; each model's  | bypassDocumentValidation, let,     | TestBulkWrite* (Ordered,          |
+//	|                    | fields as its method takes them | internal; no or a nil model:       | Unordered, Hidden, Upsert,        |
+//	|                    | (upsert, sort, arrayFilters...) | gate/invalid                       | Refused, Canceled)                |
+//	| Clone              | not offered: read and write concern, read preference and registry are the                                |
+//	|                    | client's (App Services: Query Option Availability lets users set none of them)                           |
+//	| CountDocuments     | skip, limit, comment            | collation, hint, internal          | TestCountDocuments                |
+//	| Database           | not offered: it would hand out the driver's *mongo.Database; Session.Database                            |
+//	|                    | gives the gated one                                                                                      |
+//	| DeleteOne,         | comment                         | collation, hint, let, internal     | TestDelete                        |
+//	| DeleteMany         |                                 |                                    |                                   |
+//	| Distinct           | comment                         | collation, hint, internal          | TestDistinct, TestDistinctPresence|
+//	| Drop, Indexes,     | not offered: database commands App Services does not give users (Database                                |
+//	| SearchIndexes      | Commands); Gate.System                                                                                   |
+//	| EstimatedDocument- | comment                         | internal                           | TestEstimatedDocumentCount        |
+//	| Count              |                                 |                                    |                                   |
+//	| Find               | sort, skip, limit, projection   | allowPartialResults, collation,    | TestFind, TestCursorStreams,      |
+//	|                    | (inclusion or exclusion),       | cursorType Tailable and            | TestErrorsGolden (projection and  |
+//	|                    | batchSize, comment,             | TailableAwait, hint, let, max,     | sort refusals)                    |
+//	|                    | allowDiskUse, maxAwaitTime,     | min, noCursorTimeout, oplogReplay, |                                   |
+//	|                    | cursorType NonTailable          | returnKey, showRecordId, internal  |                                   |
+//	| FindOne            | sort, skip, projection, comment | allowPartialResults, collation,    | TestFindOne                       |
+//	|                    |                                 | hint, max, min, oplogReplay,       |                                   |
+//	|                    |                                 | returnKey, showRecordId, internal  |                                   |
+//	| FindOneAndDelete   | sort, projection, comment       | collation, hint, let, internal     | TestFindOneAndDelete              |
+//	| FindOneAndReplace  | returnDocument, sort, upsert,   | bypassDocumentValidation,          | TestFindOneAndReplace,            |
+//	|                    | projection, comment             | collation, hint, let, internal     | TestFindOneAndModifyProjection    |
+//	| FindOneAndUpdate   | returnDocument, sort, upsert,   | bypassDocumentValidation,          | TestFindOneAndUpdate,             |
+//	|                    | projection, comment;            | collation, hint, let, internal     | TestFindOneAndUpdateUpsert        |
+//	|                    | arrayFilters (untested)         |                                    |                                   |
+//	| InsertOne          | comment                         | bypassDocumentValidation, internal | TestInsert, TestDuplicateKey-     |
+//	|                    |                                 |                                    | Withheld                          |
+//	| InsertMany         | ordered, comment                | bypassDocumentValidation, internal | TestInsert                        |
+//	| Name               | (no options)                    |                                    | TestDriverSurfaceMethods          |
+//	| ReplaceOne         | upsert, sort, comment           | bypassDocumentValidation,          | TestReplaceOne,                   |
+//	|                    |                                 | collation, hint, let, internal     | TestUpsertReplaceAndMany          |
+//	| UpdateOne,         | upsert, sort, comment;          | bypassDocumentValidation,          | TestUpdateOne,                    |
+//	| UpdateByID         | arrayFilters (untested)         | collation, hint, let, internal     | TestUpsertUpdateOne               |
+//	| UpdateMany         | upsert, comment;                | bypassDocumentValidation,          | TestUpdateMany,                   |
+//	|                    | arrayFilters (untested)         | collation, hint, let, internal     | TestUpsertReplaceAndMany          |
+//	| Watch              | not offered: a change stream's events would reach the caller unfiltered and                              |
+//	|                    | unredacted                                                                                               |
+//
+// arrayFilters is passed to the server with the update; the filtered
+// positional paths ($[<id>]) that use it are refused (CodeUnsupported) as
+// long as mql.ApplyUpdate cannot compute their result, so no test sets it
+// yet. Options that change what the server answers, reads or writes
+// from outside the rules' view are refused; those that only shape how the
+// answer travels (batchSize, maxAwaitTime, comment) are accepted. Gated
+// collections add Namespace, which the driver has not.
+//
 // # Choices where the documentation is silent or the gate cannot check
 //
 //   - An update or replacement whose result would be outside the caller's
@@ -191,6 +301,19 @@
 //     the caller read it cannot filter or sort by it either.
 //   - Upserts insert with InsertOne, never a server-side upsert (see
 //     Upserts).
+//   - BulkWrite is never the server's bulk write: that would apply each
+//     model's filter to every stored document, hidden ones included. Each
+//     model is its own gated method (source/functions/mongodb/api.txt,
+//     collection.bulkWrite(), lists the six operations and ordered), so a
+//     BulkWrite answers exactly as its models' methods would, one by one,
+//     and is atomic only inside a transaction. The page lists
+//     bypassDocumentValidation among bulkWrite's options; Database Command
+//     Availability refuses it on insert and update, and the gate refuses
+//     it on BulkWrite as on every write.
+//   - EstimatedDocumentCount is not in the App Services API (count() is):
+//     an estimate counts every stored document, so the gate gives it only
+//     to a caller who may read every document and counts the readable
+//     ones for anyone else.
 //   - The values an update writes ($set, $setOnInsert, $min, $max, $push
 //     and $addToSet, $each lists included) and replacement documents are
 //     checked like inserted documents (mql.ValidateUpdate): a
