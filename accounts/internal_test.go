@@ -69,6 +69,9 @@ func TestPHC(t *testing.T) {
 // FuzzLogin: Register and LoginPassword never panic, and a registered,
 // confirmed user logs in with the password it registered (cheap argon2
 // parameters keep the target fast).
+//
+// fuzz smoke: 1000x (each input registers and logs in on the embedded
+// server, and each fuzz worker process starts a server of its own)
 func FuzzLogin(f *testing.F) {
 	ctx := context.Background()
 	s, err := New(ctx, mongotest.Database(f))

@@ -493,6 +493,9 @@ func TestHostileRoutes(t *testing.T) {
 // handler, the gate and the embedded server, as a signed-in user who may
 // read nothing of another user's note: never a 5xx, always the error
 // shape on a refusal, never that note's secret.
+//
+// fuzz smoke: 1000x (each input is a request to the embedded server, and
+// each fuzz worker process starts a server of its own)
 func FuzzFunctionsCall(f *testing.F) {
 	client := mongotest.Client(f)
 	ctx := context.Background()
