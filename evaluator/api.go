@@ -72,6 +72,39 @@ type Decision struct {
 	Reason Reason
 	// Fields is filled when the WithFields option is given.
 	Fields Fields
+	// Notes are remarks on the request's values under the namespace's
+	// rules that do not change the decision: a claim of the wrong type
+	// where an array is expected (CodeTypeDrift). Every decision of a
+	// Bound carries the Bound's notes (Bound.Notes); nil when none.
+	// Callers must not modify them.
+	Notes []Note
+}
+
+// CodeTypeDrift is the code of a Note on a request value (a claim, a
+// %%request or %%values field, a function's result) that is the operand
+// of $in, $nin or $all but not an array, of $size but not a whole number
+// from 0 to 2^31-1, of $type but not a type alias or number, or of $mod
+// but not [divisor, remainder]: the server refuses such a query, and the
+// comparison decides as with a missing operand (false; true under $nor;
+// unknown in a filter's apply_when). Typically a custom data field that
+// was written with another type than the rules expect
+// ({"team": {"$in": "%%user.custom_data.teamIds"}} with teamIds "t1").
+const CodeTypeDrift = "evaluator/type-drift"
+
+// Note is a remark on a decision's inputs that does not change it: where
+// in the rules (File and Ptr, the operator's pointer), a stable Code and
+// a message naming the operator, the type expected and the type found,
+// and the expansion it came from; never the value.
+type Note struct {
+	File string         `json:"file,omitempty"`
+	Ptr  source.Pointer `json:"ptr"`
+	Code string         `json:"code"`
+	Msg  string         `json:"msg"`
+}
+
+// String renders a note: `file#ptr: msg (code)`.
+func (n Note) String() string {
+	return n.File + "#" + string(n.Ptr) + ": " + n.Msg + " (" + n.Code + ")"
 }
 
 // Step is one event of a Trace: the rule node at Ptr (in File) was

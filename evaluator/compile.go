@@ -302,6 +302,10 @@ type ccoll struct {
 	reqOps   []*operand // request-phase operands, children before parents
 	setOps   []*operand // request-phase operands that need a Set
 	reqNodes []*node    // request-phase nodes, children before parents
+	// drift are the conditions whose operand is a request value of a
+	// shape the operator needs ($in, $nin, $all, $size, $type, $mod):
+	// Bind notes those whose value has another (CodeTypeDrift).
+	drift []*cnode
 
 	namedPaths []string // Bound.NamedPaths, computed once (namedPaths)
 }
@@ -941,6 +945,11 @@ func (cp *compiler) opArg(oa rules.OpArg, query bool, this []string) *cnode {
 		cp.errorf(oa.At, rules.CodeUnknownOperator, "unknown operator %q", spelled)
 		n.kind = cEq
 		arg.kind, arg.val, arg.phase = oConst, value.Missing(), phConst
+	}
+	if arg.kind == oReq && cp.c != nil {
+		if _, shaped := shapeWanted(n.kind); shaped {
+			cp.c.drift = append(cp.c.drift, n)
+		}
 	}
 	cp.registerSet(arg)
 	return n

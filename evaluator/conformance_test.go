@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -185,17 +186,22 @@ func TestConformance(t *testing.T) {
 		}
 		// The trace-off path must decide the same.
 		plain, _ := prog.Evaluate(ctx, caller, d)
-		if plain.Allowed != dec.Allowed || plain.Reason != dec.Reason || plain.Role != dec.Role {
+		if plain.Allowed != dec.Allowed || plain.Reason != dec.Reason || plain.Role != dec.Role || !slices.Equal(plain.Notes, dec.Notes) {
 			t.Errorf("without trace: %+v, with trace: %+v", plain, dec)
 		}
 		// So must the same user carried as access-token claims.
 		if ccaller, ok := claimsRequest(t, caller, reqData); ok {
 			cdec, _ := prog.Evaluate(ctx, ccaller, d)
-			if cdec.Allowed != dec.Allowed || cdec.Reason != dec.Reason || cdec.Role != dec.Role {
+			if cdec.Allowed != dec.Allowed || cdec.Reason != dec.Reason || cdec.Role != dec.Role || !slices.Equal(cdec.Notes, dec.Notes) {
 				t.Errorf("user as token claims: %+v, as a user object: %+v", cdec, dec)
 			}
 		}
 		c.Check("want-trace.txt", []byte(tr.String()), casetest.IfPresent)
+		var notes strings.Builder
+		for _, n := range dec.Notes {
+			notes.WriteString(n.String() + "\n")
+		}
+		c.Check("want-notes.txt", []byte(notes.String()), casetest.IfPresent)
 		if _, ok := c.File("want-filter.json"); ok {
 			var f, p bson.D
 			var ferr error

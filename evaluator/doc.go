@@ -38,6 +38,8 @@
 //	| request phase    | expansions known once per request: %%user, %%request, %%values, %%environment, ...        |
 //	| document phase   | expansions that change per document: %%root, %%prevRoot, %%this, %%prev                   |
 //	| Trace            | steps keyed by file and RFC 6901 pointer with the concrete values compared                |
+//	| Note             | a remark on the request's values that does not change a decision (Decision.Notes)         |
+//	| type drift       | a claim of another type than its operator needs ($in of a string): CodeTypeDrift          |
 //	| ReadFilter       | MongoDB filter + projection of readable documents, to AND with a client query             |
 //	| schema           | a collection's schema.json (package schema), checked on the inserts and writes allowed    |
 //	| WriteFilter      | MongoDB filter of modifiable documents (with an update: of documents it may write)        |
@@ -65,6 +67,30 @@
 //	|                    | conflict between applied filters, an operand the server does not compare as   |
 //	|                    | a value: ErrRegex, ErrOperator, ErrUndefined; an app value the request does   |
 //	|                    | not carry: ErrNotProvided); access denied                                     |
+//
+// # Notes
+//
+// A request value (a claim, most often a custom data field; a %%request
+// or %%values field; a function's result) that is the operand of $in,
+// $nin or $all but not an array, of $size but not a whole number from 0
+// to 2^31-1, of $type but not a type alias or number, or of $mod but not
+// [divisor, remainder], is type drift: {"team": {"$in":
+// "%%user.custom_data.teamIds"}} with teamIds written as "t1" instead of
+// ["t1"]. The server refuses such a query ("$in needs an array"); the
+// comparison decides as with a missing operand (below: false, true under
+// $nor, unknown in a filter's apply_when, a clause of ReadFilter that
+// matches nothing), so a teammate silently loses access. Bind notes it:
+// a Note with CodeTypeDrift, the operator's file and pointer and a
+// message naming the operator, the shape expected, the type found and
+// the expansion (`$in expects an array, got string from
+// %%user.custom_data.teamIds`), never the value. Bound.Notes lists the
+// notes of the whole namespace's rules for the request, whatever the
+// document and whether or not a decision reaches the comparison; every
+// Decision of the Bound carries them (Decision.Notes, the same slice: no
+// allocation per document); the trace's match step ends with "; note:
+// <message> (evaluator/type-drift)". A missing or null value is not
+// drift (it is a missing operand), nor is an $all array holding a null.
+// Notes change no decision.
 //
 // # Semantics
 //

@@ -43,6 +43,8 @@ type Bound struct {
 	// of its validate expressions (nil when it has none).
 	sch  *cschema
 	schB *Bound
+	// notes are the request's values of the wrong type (Notes).
+	notes []Note
 }
 
 // Doc is the document side of a decision: what the caller does (Action)
@@ -90,6 +92,7 @@ func (p *Program) Bind(ctx context.Context, caller Caller) (*Bound, error) {
 	}
 	if b.c != nil {
 		b.bind(ctx)
+		b.bindNotes()
 	}
 	return b, nil
 }
@@ -201,7 +204,7 @@ func docValue(b bson.Raw) value.Value {
 // Evaluate decides one document for the bound request.
 func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decision, error) {
 	cfg := evalOptions(opts)
-	dec := Decision{Action: d.Action}
+	dec := Decision{Action: d.Action, Notes: b.notes}
 	c := b.c
 	if c == nil {
 		dec.Reason = ReasonNoRules
@@ -522,7 +525,7 @@ func (ec *evalCtx) finish(dec *Decision) error {
 		return nil
 	}
 	if ec.err != nil {
-		*dec = Decision{Action: dec.Action, Role: dec.Role, Reason: ReasonError}
+		*dec = Decision{Action: dec.Action, Role: dec.Role, Reason: ReasonError, Notes: dec.Notes}
 	}
 	if ec.trace != nil {
 		ec.trace.Steps = append(ec.trace.Steps, Step{File: ec.file, What: "decision", Detail: string(dec.Reason), Result: dec.Allowed})

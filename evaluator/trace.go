@@ -14,6 +14,7 @@ func (ec *evalCtx) traceMatch(n *node, r bool) {
 	var b strings.Builder
 	b.WriteString(ec.describe(n.left, true))
 	ec.describeCond(&b, n.cond)
+	ec.traceDrift(&b, n.cond)
 	ec.step(n.at, "match", b.String(), r)
 }
 

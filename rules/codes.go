@@ -30,6 +30,14 @@ const (
 	// CodeShadowedRole: a role can never apply because an earlier role
 	// always applies (warning).
 	CodeShadowedRole = "rules/shadowed-role"
+	// CodeSubsumedRole: a role can never apply because, whenever its
+	// apply_when holds, an earlier role's does too (the same expression,
+	// or the earlier one's conditions a part of its own; warning).
+	CodeSubsumedRole = "rules/subsumed-role"
+	// CodeIDUnreadable: a role lets a caller read fields of documents but
+	// never their _id, or a filter's projection withholds _id (warning:
+	// the gate and clients address documents by _id).
+	CodeIDUnreadable = "rules/id-unreadable"
 	// CodeDuplicateRole: two roles of a collection share a name.
 	CodeDuplicateRole = "rules/duplicate-role"
 	// CodeDuplicateFilter: two filters of a collection share a name.

@@ -360,6 +360,10 @@
 //	|                               |          | allowed (filters' apply_when, filter query values)             |
 //	| rules/phase                   | warning  | %%this / %%prev outside field-level permissions                |
 //	| rules/shadowed-role           | warning  | a role after an always-applying role never applies             |
+//	| rules/subsumed-role           | warning  | a role never applies: whenever its apply_when holds, an        |
+//	|                               |          | earlier role's does (see Roles that never apply below)         |
+//	| rules/id-unreadable           | warning  | a role reads fields of documents but never _id, or a filter's  |
+//	|                               |          | projection excludes _id (see Documents without _id below)      |
 //	| rules/duplicate-role          | error    | two roles of a collection share a name                         |
 //	| rules/duplicate-filter        | error    | two filters of a collection share a name                       |
 //	| rules/duplicate-collection    | error    | two rules.json of a data source name the same namespace        |
@@ -391,6 +395,47 @@
 //	|                               |          | in (see Providers above)                                       |
 //	| rules/data-api                | error    | a Data API version, return type or validation method outside   |
 //	|                               |          | the reference; options that exclude each other; configured twice |
+//
+// # Roles that never apply
+//
+// Without Device Sync, App Services gives each document the first role
+// whose apply_when holds (source/rules/roles.txt, "Role Order"). An
+// earlier role whose apply_when holds on every document a later role's
+// does (a superset) leaves the later role nothing: it never applies. This
+// is undecidable in general; Validate reports only what follows from the
+// structure of the two expressions, so that a finding is always true: an
+// earlier role that always applies ({}, true, absent; rules/shadowed-role),
+// or (rules/subsumed-role) an earlier apply_when that the later one implies
+// because they are the same expression (as FormatExpr writes them: {"owner":
+// "%%user.id"} twice), because the earlier one is an AND whose every
+// condition the later one implies ({"owner": "%%user.id"} before {"owner":
+// "%%user.id", "locked": false}), or an OR one of whose branches it
+// implies ({"%or": [{"%%user.custom_data.admin": true}, ...]} before
+// {"%%user.custom_data.admin": true}), or because the later one is an AND
+// one of whose conditions implies the earlier one, or an OR each of whose
+// branches does. A comparison is compared whole ({"owner": "%%user.id"}
+// and {"%%root.owner": "%%user.id"} are different expressions; a $nor is
+// not looked into), and apply_when expressions that call %function are
+// not compared (a function may answer differently per call). A role that
+// an earlier one shadows only in part (a teammate role after an owner
+// role: the owner's documents in the team are the owner role's) is the
+// ordinary use of role order and no finding.
+//
+// # Documents without _id
+//
+// The gate and App Services clients address documents by _id (an update
+// or delete of a document read, realm-web's collection methods). Validate
+// warns (rules/id-unreadable) of a role that lets a caller read fields of
+// a document but never its _id: it has no document-level read or write
+// (either, when set, decides every field, role-configuration.rst), some
+// field rule or additional_fields may grant reading or writing a field
+// (write implies read), and nothing may grant _id: no "_id" field rule
+// whose read or write may hold and, unless that rule sets a permission of
+// its own, no additional_fields whose read or write may hold (an "_id"
+// rule with rules for embedded fields is not decided). It also warns of a
+// filter whose projection excludes _id ({"_id": 0}): the documents the
+// filter applies to reach the caller without it. An inclusion projection
+// keeps _id, as in MongoDB.
 //
 // # Custom user data that clients can write
 //

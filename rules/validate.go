@@ -35,6 +35,10 @@ type ValidateOptions struct {
 //	|                               |         | apply_when, or in a value of a filter's query                        |
 //	| rules/phase                   | warning | %%this or %%prev outside field-level permissions (always missing)    |
 //	| rules/shadowed-role           | warning | a role after a role whose apply_when always holds never applies      |
+//	| rules/subsumed-role           | warning | a role whose apply_when implies an earlier role's never applies (the |
+//	|                               |         | same expression, or the earlier one's conditions a part of its own)  |
+//	| rules/id-unreadable           | warning | a role that reads fields of documents but never _id; a filter whose  |
+//	|                               |         | projection excludes _id                                              |
 //	| rules/duplicate-role          | error   | two roles of one collection share a name                             |
 //	| rules/duplicate-filter        | error   | two filters of one collection share a name                           |
 //	| rules/duplicate-collection    | error   | two rules.json of one data source name the same namespace            |
@@ -58,7 +62,10 @@ type ValidateOptions struct {
 //
 // A shadowed role is a warning, not an error: App Services accepts such a
 // configuration and its behaviour is well defined (the earlier role wins,
-// source/rules/roles.txt "Role Order"); the later role is dead code.
+// source/rules/roles.txt "Role Order"); the later role is dead code. So
+// is a subsumed role, and a role or filter that withholds _id is a warning
+// too: App Services serves such documents, which a client then cannot
+// address.
 // Custom data that clients can write is a warning for the same reason: App
 // Services accepts it; the finding is what a user could do with it. A
 // custom data collection without rules is no finding (no client can write
@@ -141,7 +148,8 @@ const (
 func (v *validator) ruleset(roles []*Role, filters []*Filter) {
 	names := map[string]bool{}
 	var always *Role
-	for _, r := range roles {
+	var sub subsumption
+	for i, r := range roles {
 		if names[r.Name] {
 			v.errorAt(r.At, CodeDuplicateRole, "duplicate role name %q (role names must be unique within a collection)", r.Name)
 		}
@@ -151,6 +159,11 @@ func (v *validator) ruleset(roles []*Role, filters []*Filter) {
 			v.warnAt(r.At, CodeShadowedRole, "role %q never applies: the earlier role %q always applies", r.Name, always.Name)
 		} else if r.ApplyWhen == nil || isTrue(r.ApplyWhen) {
 			always = r
+		} else if e := sub.subsumedBy(r, roles[:i]); e != nil {
+			v.warnAt(r.At, CodeSubsumedRole, "role %q never applies: whenever its apply_when holds, so does the earlier role %q's, which then decides", r.Name, e.Name)
+		}
+		if idUnreadable(r) {
+			v.warnAt(r.At, CodeIDUnreadable, "role %q can read fields of documents but never their _id (no document-level read or write, and no field rule or additional_fields grants _id); the gate and App Services clients address documents by _id", r.Name)
 		}
 		v.role(r)
 	}
@@ -171,6 +184,9 @@ func (v *validator) ruleset(roles []*Role, filters []*Filter) {
 			v.expr(f.Query, ctxQuery)
 		}
 		v.projection(f)
+		if p, ok := idExcluded(f); ok {
+			v.warnAt(p.At, CodeIDUnreadable, "filter %q withholds _id from the documents it applies to (projection \"_id\": 0); the gate and App Services clients address documents by _id", f.Name)
+		}
 	}
 }
 

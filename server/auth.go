@@ -185,11 +185,8 @@ func authError(err error) *apiError {
 		return &apiError{status: http.StatusBadRequest, code: codeBadRequest, msg: "the user's custom data document is too large to travel in an access token", err: err}
 	case errors.Is(err, customdata.ErrDollarKey):
 		return &apiError{status: http.StatusInternalServerError, code: codeInternal, msg: "the user's custom data cannot be carried in a token", err: err}
-	}
-	for _, e := range []error{token.ErrMalformed, token.ErrTooLarge, token.ErrAlgNone, token.ErrAlgorithm, token.ErrUnknownKey, token.ErrSignature, token.ErrExpired, token.ErrNotYetValid, token.ErrIssuer, token.ErrAudience, token.ErrTokenType, token.ErrDuplicateKey} {
-		if errors.Is(err, e) {
-			return &apiError{status: http.StatusUnauthorized, code: codeInvalidSession, msg: "invalid session: failed to find refresh token", err: err}
-		}
+	case errors.Is(err, token.ErrInvalid):
+		return &apiError{status: http.StatusUnauthorized, code: codeInvalidSession, msg: "invalid session: failed to find refresh token", err: err}
 	}
 	return dataError(err)
 }

@@ -33,6 +33,7 @@
 //	| Claims     | the verified payload: raw JSON plus the registered claims, read lazily   |
 //	| leeway     | clock skew tolerated when checking exp, iat and nbf                      |
 //	| size limit | tokens longer than this are rejected before any decoding or crypto       |
+//	| ErrInvalid | what every verification failure matches with errors.Is (one 401)         |
 //
 // Verification is a fast path: the compact token is split once, the header
 // and payload are base64-decoded once, the signature is checked on the raw
@@ -54,7 +55,9 @@
 // [ErrAlgNone], [ErrAlgorithm], [ErrUnknownKey], [ErrSignature],
 // [ErrExpired], [ErrNotYetValid], [ErrIssuer], [ErrAudience],
 // [ErrTokenType], [ErrDuplicateKey]), wrapped with detail; test with
-// errors.Is.
+// errors.Is. Every one of them also matches [ErrInvalid], so a caller maps
+// any refused token to one answer (HTTP 401) with one errors.Is; errors
+// building keys, signers and verifiers ([ErrKey], [ErrParams]) do not.
 //
 // Signers and Verifiers are immutable and safe for concurrent use. Access
 // tokens last 30 minutes by default, as App Services access tokens do;

@@ -88,3 +88,24 @@ func ExampleNewKeySet() {
 	// Output:
 	// 2024-01 <nil> 2024-02
 }
+
+// Every verification failure matches ErrInvalid, so an HTTP handler maps
+// all of them to 401 with one test; the specific sentinels still tell
+// which check failed.
+func ExampleVerifier_Verify_errInvalid() {
+	key, _ := token.HMACKey("2024-01", []byte("a secret of at least thirty-two bytes"))
+	keys, _ := token.NewKeySet(key)
+	v, _ := token.NewVerifier(keys)
+	for _, tok := range []string{"not.a.token", "", "eyJhbGciOiJub25lIn0.e30."} {
+		_, err := v.Verify(tok)
+		status := 200
+		if errors.Is(err, token.ErrInvalid) {
+			status = 401
+		}
+		fmt.Println(status, errors.Is(err, token.ErrMalformed), errors.Is(err, token.ErrAlgNone))
+	}
+	// Output:
+	// 401 true false
+	// 401 true false
+	// 401 false true
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -183,6 +184,36 @@ func TestRefreshToken(t *testing.T) {
 	}
 }
 
+// TestErrInvalid: every verification sentinel matches ErrInvalid, keeps
+// its own identity and text, and matches no other sentinel; a refresh
+// token without a session (VerifyRefresh's own check) does too.
+func TestErrInvalid(t *testing.T) {
+	sentinels := []error{token.ErrMalformed, token.ErrTooLarge, token.ErrAlgNone, token.ErrAlgorithm, token.ErrUnknownKey,
+		token.ErrSignature, token.ErrExpired, token.ErrNotYetValid, token.ErrIssuer, token.ErrAudience, token.ErrTokenType, token.ErrDuplicateKey}
+	for _, e := range sentinels {
+		if !errors.Is(e, token.ErrInvalid) {
+			t.Errorf("%v does not match ErrInvalid", e)
+		}
+		if !errors.Is(fmt.Errorf("%w: detail", e), token.ErrInvalid) {
+			t.Errorf("%v, wrapped, does not match ErrInvalid", e)
+		}
+		if !strings.HasPrefix(e.Error(), "token: ") || strings.Contains(e.Error(), token.ErrInvalid.Error()) {
+			t.Errorf("%q: want its own text, not ErrInvalid's", e)
+		}
+	}
+	for _, e := range []error{token.ErrKey, token.ErrParams} {
+		if errors.Is(e, token.ErrInvalid) {
+			t.Errorf("%v matches ErrInvalid", e)
+		}
+	}
+	k := keys(t)
+	noSession := forge(t, `{"alg":"HS256","kid":"hs-2"}`, `{"sub":"u-1","typ":"refresh","exp":`+itoa(t0.Add(time.Hour).Unix())+`}`,
+		jwt.SigningMethodHS256, []byte("0123456789abcdef0123456789abcdef-new"))
+	if _, err := newVerifier(t, nil, k.hs).VerifyRefresh(noSession); !errors.Is(err, token.ErrMalformed) || !errors.Is(err, token.ErrInvalid) {
+		t.Errorf("VerifyRefresh(no sid) = %v, want ErrMalformed and ErrInvalid", err)
+	}
+}
+
 func TestKeyRotation(t *testing.T) {
 	k := keys(t)
 	oldTok, err := newSigner(t, k.hsOld).Sign(token.Params{UserID: "u-1"})
@@ -238,6 +269,9 @@ func TestKeySetErrors(t *testing.T) {
 	} {
 		if !errors.Is(err, token.ErrKey) {
 			t.Errorf("%s: %v, want ErrKey", name, err)
+		}
+		if errors.Is(err, token.ErrInvalid) {
+			t.Errorf("%s: %v matches ErrInvalid, which only verification failures match", name, err)
 		}
 	}
 	set, _ := token.NewKeySet(token.Key{}, pub)
@@ -361,6 +395,9 @@ func TestRejections(t *testing.T) {
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Verify = %v, want %v", err, tc.want)
 			}
+			if !errors.Is(err, token.ErrInvalid) {
+				t.Errorf("Verify = %v, does not match token.ErrInvalid", err)
+			}
 			if c != nil {
 				t.Fatal("claims returned with an error")
 			}
@@ -411,8 +448,12 @@ func TestSignErrors(t *testing.T) {
 		"custom data invalid UTF-8":        {UserID: "u", CustomData: []byte("{\"\xb6\":1,\"\x80\":2}")},
 		"metadata invalid UTF-8":           {UserID: "u", Metadata: []byte("{\"email\":\"a\xffb\"}")},
 	} {
-		if _, err := s.Sign(p); !errors.Is(err, token.ErrParams) {
+		_, err := s.Sign(p)
+		if !errors.Is(err, token.ErrParams) {
 			t.Errorf("%s: %v, want ErrParams", name, err)
+		}
+		if errors.Is(err, token.ErrInvalid) {
+			t.Errorf("%s: %v matches ErrInvalid, which only verification failures match", name, err)
 		}
 	}
 }

@@ -13,39 +13,54 @@ import (
 	"github.com/rulegate/rulegate/expansion"
 )
 
-// Sentinel errors of Verify, each wrapped with detail.
+// ErrInvalid is matched by every verification failure: each sentinel
+// below matches it with errors.Is, so a caller maps any refused token to
+// one answer (HTTP 401) with one test and still tells the failures apart
+// by their own sentinels. Errors of key, signer and verifier construction
+// (ErrKey, ErrParams) do not match it.
+var ErrInvalid = errors.New("token: invalid token")
+
+// invalid is a verification sentinel: its own text, and ErrInvalid
+// beneath it.
+type invalid string
+
+func (e invalid) Error() string { return string(e) }
+func (invalid) Unwrap() error   { return ErrInvalid }
+
+// Sentinel errors of Verify and VerifyRefresh, each wrapped with detail;
+// every one matches ErrInvalid.
 var (
 	// ErrMalformed: not a compact JWS of three base64url parts, a header
 	// or payload that is not a JSON object, or a missing or mistyped
 	// registered claim.
-	ErrMalformed = errors.New("token: malformed token")
+	ErrMalformed error = invalid("token: malformed token")
 	// ErrTooLarge: the token is longer than the Verifier's size limit.
-	ErrTooLarge = errors.New("token: token too large")
+	ErrTooLarge error = invalid("token: token too large")
 	// ErrAlgNone: the header says "alg": "none" (an unsigned token).
-	ErrAlgNone = errors.New(`token: unsigned token ("alg": "none")`)
+	ErrAlgNone error = invalid(`token: unsigned token ("alg": "none")`)
 	// ErrAlgorithm: the header's algorithm is not the one the key was
 	// declared with (for example HS256 presented for an RS256 key).
-	ErrAlgorithm = errors.New("token: algorithm does not match the key")
+	ErrAlgorithm error = invalid("token: algorithm does not match the key")
 	// ErrUnknownKey: no key has the header's "kid".
-	ErrUnknownKey = errors.New("token: unknown key id")
+	ErrUnknownKey error = invalid("token: unknown key id")
 	// ErrSignature: the signature does not verify.
-	ErrSignature = errors.New("token: invalid signature")
+	ErrSignature error = invalid("token: invalid signature")
 	// ErrExpired: "exp" is in the past (beyond the leeway).
-	ErrExpired = errors.New("token: token expired")
+	ErrExpired error = invalid("token: token expired")
 	// ErrNotYetValid: "nbf" or "iat" is in the future (beyond the leeway).
-	ErrNotYetValid = errors.New("token: token not valid yet")
+	ErrNotYetValid error = invalid("token: token not valid yet")
 	// ErrIssuer: "iss" is not the Verifier's issuer.
-	ErrIssuer = errors.New("token: wrong issuer")
+	ErrIssuer error = invalid("token: wrong issuer")
 	// ErrAudience: "aud" does not include the Verifier's audience.
-	ErrAudience = errors.New("token: wrong audience")
+	ErrAudience error = invalid("token: wrong audience")
 	// ErrTokenType: a refresh token presented as an access token, or the
 	// other way round.
-	ErrTokenType = errors.New("token: wrong token type")
+	ErrTokenType error = invalid("token: wrong token type")
 	// ErrDuplicateKey: the header or the payload has an object with the
 	// same key twice (at any depth, after unescaping). JSON readers
 	// disagree on which one wins, so Claims, %%user and a client's
 	// decoder could see different users: such a token is refused.
-	ErrDuplicateKey = errors.New("token: duplicate JSON key")
+	ErrDuplicateKey error = invalid("token: duplicate JSON key")
 )
 
 // Claims is a verified token's payload. The registered claims are read
@@ -120,7 +135,7 @@ func NewVerifier(keys *KeySet, opts ...VerifyOption) (*Verifier, error) {
 }
 
 // Verify checks an access token and returns its claims. Every failure
-// wraps one of the package's sentinel errors.
+// wraps one of the package's sentinel errors, and so matches ErrInvalid.
 func (v *Verifier) Verify(tok string) (*Claims, error) { return v.verify(tok, TypeAccess) }
 
 // VerifyRefresh checks a refresh token and returns its claims, whose
