@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 )
 
 // TestUnknownEmailVerifiesDummy: a login for an unknown email (or an
@@ -16,7 +16,7 @@ import (
 func TestUnknownEmailVerifiesDummy(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := New(ctx, mongotest.Database(t))
+	s, err := New(ctx, rulegatetest.Database(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestPHC(t *testing.T) {
 // parameters keep the target fast).
 func FuzzLogin(f *testing.F) {
 	ctx := context.Background()
-	s, err := New(ctx, mongotest.Database(f))
+	s, err := New(ctx, rulegatetest.Database(f))
 	if err != nil {
 		f.Fatal(err)
 	}
