@@ -13,7 +13,30 @@ import (
 
 // bind resolves the caller's per-request values once for an operation.
 func (c *Collection) bind(ctx context.Context) (*evaluator.Bound, error) {
+	if c.blocked {
+		return nil, errBlocked
+	}
 	return c.s.g.prog.Bind(ctx, evaluator.Caller{Namespace: c.ns, Inputs: c.s.in})
+}
+
+// errBlocked is bind's error for a deployment database asked for by its own
+// name when another name maps to it; evalErr makes it a no-rules denial.
+var errBlocked = errors.New("a mapped deployment database asked for by its own name")
+
+// bindRead is bind for the reads (Find, FindOne, CountDocuments, Distinct,
+// Aggregate): a namespace with no rules and no default rule is denied with
+// ReasonNoRules before the server is asked, as App Services denies every
+// request there, so that a mistyped collection name is an error and not an
+// empty collection.
+func (c *Collection) bindRead(ctx context.Context, op string) (*evaluator.Bound, error) {
+	if g := c.s.g; g.ruled != nil && !g.ruled[c.ns] {
+		return nil, &DeniedError{Namespace: c.ns, Op: op, Action: evaluator.ActionRead, Reason: evaluator.ReasonNoRules}
+	}
+	b, err := c.bind(ctx)
+	if err != nil {
+		return nil, c.evalErr(op, evaluator.ActionRead, err)
+	}
+	return b, nil
 }
 
 // decide evaluates one document for the caller, with the fields the decided
