@@ -38,10 +38,12 @@
 //     GONOSUMDB, GOTOOLCHAIN and the like apply as usual.
 //   - FerretDB is not MongoDB: it has no transactions, no change streams, and
 //     loses some concurrent $inc updates; tests of those need MONGODB_URI.
-//   - `go install github.com/rulegate/rulegate/testserver@version` works only
-//     for versions where the nested module is tagged itself
-//     (testserver/vX.Y.Z) or given as a commit; the package does not depend
-//     on that.
+//   - `go install github.com/rulegate/rulegate/testserver@version` (or go
+//     run) is not refused: the testserver module has no replace directives.
+//     But a version of a nested module is its own tag, testserver/vX.Y.Z
+//     (go.dev/ref/mod, "Mapping versions to commits"), or a commit, so it
+//     works only where that tag was pushed; the package does not depend on
+//     it.
 //
 // # Lifetime
 //
