@@ -105,10 +105,12 @@
 // A namespace with no rules of its own and no default rule has no role
 // that allows anything, and App Services "uses a strict rules system that
 // prevents all operations unless they are specifically allowed"
-// (source/mongodb/define-roles-and-permissions.txt). The gate denies every operation there with a *DeniedError
-// whose Reason is evaluator.ReasonNoRules, reads included (Find, FindOne,
-// CountDocuments, Distinct, Aggregate: before the server is asked), so
-// that a mistyped collection name is an error, never an empty collection.
+// (source/mongodb/define-roles-and-permissions.txt). The gate denies every
+// operation there, before the server is asked, with a *DeniedError whose
+// Reason is evaluator.ReasonNoRules: reads (Find, FindOne, CountDocuments,
+// Distinct, Aggregate) and writes (updates, replacements, deletes and
+// upserts too, not only inserts), so that a mistyped collection name is an
+// error, never an empty collection or a write that matched nothing.
 //
 // WithDatabaseMapping maps the rules' database names to the deployment's
 // ({"app": "app_test"} in a test, instead of editing the loaded app):

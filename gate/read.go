@@ -187,7 +187,7 @@ func (c *Collection) evalErr(op string, a evaluator.Action, err error) error {
 	if errors.As(err, &de) {
 		return err
 	}
-	if err == errBlocked {
+	if err == errNoRules {
 		return &DeniedError{Namespace: c.ns, Op: op, Action: a, Reason: evaluator.ReasonNoRules}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
