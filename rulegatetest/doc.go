@@ -27,7 +27,9 @@
 // own go.mod, such as testserver/) out of the parent module's zip, so the
 // package never looks for testserver/ on disk. The first build downloads
 // FerretDB's modules through the user's GOPROXY and takes about a minute;
-// later starts take a fraction of a second.
+// later starts take a fraction of a second. An executable left by an
+// older source stays in the cache until removed; removing
+// <cache>/rulegate is always safe.
 //
 // Limits, said plainly:
 //   - The first start needs the `go` command on PATH and the module proxy
