@@ -35,11 +35,14 @@ func TestEmbeddedSourceIsCurrent(t *testing.T) {
 
 // TestBuildInFreshCache: the server builds from the embedded source alone,
 // in a cache directory that holds nothing yet (as on a user's first run),
-// and the second call reuses the executable.
+// whatever the user's GOFLAGS and go.work say, and the second call reuses
+// the executable.
 func TestBuildInFreshCache(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the embedded server (seconds with a warm go build cache, a minute without)")
 	}
+	t.Setenv("GOFLAGS", "-mod=vendor")
+	t.Setenv("GOWORK", filepath.Join(t.TempDir(), "go.work"))
 	cache := t.TempDir()
 	bin, err := buildIn(context.Background(), cache)
 	if err != nil {

@@ -105,8 +105,10 @@ func buildIn(ctx context.Context, cache string) (string, error) {
 	build.Dir = src
 	// The build directory is a module of its own: no workspace, the
 	// go.sum as written, no VCS stamping (the user's GOFLAGS may name
-	// -mod=vendor or the like, meant for their module).
-	build.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly -buildvcs=false")
+	// -mod=vendor or the like, meant for their module), and an executable
+	// for this machine whatever GOOS and GOARCH the environment names.
+	build.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly -buildvcs=false",
+		"GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
 	if msg, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build (in %s): %w\n%s", src, err, msg)
 	}
