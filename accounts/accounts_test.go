@@ -15,7 +15,7 @@ import (
 
 	"github.com/rulegate/rulegate/accounts"
 	"github.com/rulegate/rulegate/customdata"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/token"
 )
@@ -41,7 +41,7 @@ func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 func newStore(t *testing.T, db *mongo.Database, opts ...accounts.Option) *accounts.Store {
 	t.Helper()
 	if db == nil {
-		db = mongotest.Database(t)
+		db = rulegatetest.Database(t)
 	}
 	s, err := accounts.New(ctx, db, opts...)
 	if err != nil {
@@ -84,7 +84,7 @@ func login(t *testing.T, a *customdata.Auth, u accounts.User) customdata.Tokens 
 
 func TestRegisterConfirmLogin(t *testing.T) {
 	t.Parallel()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	s := newStore(t, db)
 	p, err := s.Register(ctx, " Alice@Example.COM ", "pa55w0rd!", false)
 	if err != nil || p.Token == "" || !hex24.MatchString(p.TokenID) || !hex24.MatchString(p.UserID) {
@@ -334,7 +334,7 @@ func TestThrottlePerAddress(t *testing.T) {
 func TestAnonymous(t *testing.T) {
 	t.Parallel()
 	c := newClock()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	s := newStore(t, db, accounts.WithClock(c.now))
 	u, err := s.LoginAnonymous(ctx)
 	if err != nil {
@@ -385,7 +385,7 @@ func TestLoginExternal(t *testing.T) {
 
 func TestAPIKeys(t *testing.T) {
 	t.Parallel()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	s := newStore(t, db)
 	u, _, err := s.LoginExternal(ctx, "custom-token", "custom-token", "owner", nil)
 	if err != nil {
@@ -477,7 +477,7 @@ func TestServerAPIKey(t *testing.T) {
 func TestSessions(t *testing.T) {
 	t.Parallel()
 	c := newClock()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	s := newStore(t, db, accounts.WithClock(c.now))
 	a, verifier := auth(t, s, c)
 	u, _, err := s.LoginExternal(ctx, "custom-token", "custom-token", "sess", []byte(`{"a":1}`))
@@ -598,10 +598,10 @@ func TestEnableUser(t *testing.T) {
 func TestTwoStores(t *testing.T) {
 	t.Parallel()
 	c := newClock()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	opts := []accounts.Option{accounts.WithClock(c.now), accounts.WithThrottle(3, 100, time.Hour)}
 	s1 := newStore(t, db, opts...)
-	s2 := newStore(t, mongotest.Client(t).Database(db.Name()), opts...)
+	s2 := newStore(t, rulegatetest.Client(t).Database(db.Name()), opts...)
 	p, err := s1.Register(ctx, "ivy@example.com", "pa55w0rd", false)
 	if err != nil {
 		t.Fatal(err)

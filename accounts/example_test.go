@@ -11,7 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/rulegate/rulegate/accounts"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 )
 
 // exampleDB returns a fresh database on an embedded server (or
@@ -21,7 +21,7 @@ var exampleDB = func() func(name string) *mongo.Database {
 	var client *mongo.Client
 	return func(name string) *mongo.Database {
 		once.Do(func() {
-			uri, _, err := mongotest.Start() // the server stops when the program exits
+			uri, _, err := rulegatetest.Start() // the server stops when the program exits
 			if err != nil {
 				log.Fatal(err)
 			}

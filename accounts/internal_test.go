@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 )
 
 // TestUnknownEmailVerifiesDummy: a login for an unknown email (or an
@@ -18,7 +18,7 @@ import (
 func TestUnknownEmailVerifiesDummy(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := New(ctx, mongotest.Database(t))
+	s, err := New(ctx, rulegatetest.Database(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestPHC(t *testing.T) {
 // server, and each fuzz worker process starts a server of its own)
 func FuzzLogin(f *testing.F) {
 	ctx := context.Background()
-	s, err := New(ctx, mongotest.Database(f))
+	s, err := New(ctx, rulegatetest.Database(f))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/rulegate/rulegate/customdata"
 	"github.com/rulegate/rulegate/expansion"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/token"
 	"github.com/rulegate/rulegate/value"
@@ -47,7 +47,7 @@ func (l *warnLog) all() []customdata.Warning {
 
 func newEnv(t *testing.T, cfgEdit func(*rules.CustomUserData), storeOpts []customdata.Option, authOpts ...customdata.AuthOption) *env {
 	t.Helper()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	cfg := &rules.CustomUserData{
 		Enabled:          true,
 		MongoServiceName: "mongodb-atlas",
@@ -404,7 +404,7 @@ func TestHookErrors(t *testing.T) {
 
 func TestCreationHookMustMatchConfig(t *testing.T) {
 	t.Parallel()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	key, _ := token.HMACKey("k1", []byte("customdata-test-secret-0123456789abcdef"))
 	ks, _ := token.NewKeySet(key)
 	s, _ := token.NewSigner(ks)

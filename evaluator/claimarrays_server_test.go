@@ -12,7 +12,7 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 )
 
 // TestClaimArraysOnServer: a claim array used with $in or $nin means what
@@ -26,7 +26,7 @@ func TestClaimArraysOnServer(t *testing.T) {
 		t.Skip("needs a server")
 	}
 	ctx := context.Background()
-	coll := mongotest.Database(t).Collection("coll")
+	coll := rulegatetest.Database(t).Collection("coll")
 	docs := []string{`{"_id": 1}`, `{"_id": 2, "team": null}`, `{"_id": 3, "team": "x"}`, `{"_id": 4, "team": "y"}`,
 		`{"_id": 5, "team": ["x", "z"]}`, `{"_id": 6, "team": [null]}`, `{"_id": 7, "team": []}`, `{"_id": 8, "team": 1}`,
 		`{"_id": 9, "team": {"a": null}}`, `{"_id": 10, "sub": {"team": null}}`}

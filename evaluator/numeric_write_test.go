@@ -7,7 +7,7 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -22,7 +22,7 @@ func TestWriteFilterNumericPathsOnServer(t *testing.T) {
 		t.Skip("needs a server")
 	}
 	ctx := context.Background()
-	coll := mongotest.Database(t).Collection("coll")
+	coll := rulegatetest.Database(t).Collection("coll")
 	docs := []string{
 		`{"_id": 1, "a": {"1": {"b": 1}, "b": 2}}`,
 		`{"_id": 2, "a": [{"b": 1}, {"b": 2}]}`,

@@ -10,8 +10,8 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
-	"github.com/rulegate/rulegate/internal/mongotest"
 	"github.com/rulegate/rulegate/mql"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -327,7 +327,7 @@ func TestOperandSemanticsOnServer(t *testing.T) {
 		t.Skip("needs a server")
 	}
 	ctx := context.Background()
-	coll := mongotest.Database(t).Collection("ninnull")
+	coll := rulegatetest.Database(t).Collection("ninnull")
 	if _, err := coll.InsertMany(ctx, []any{
 		bson.D{{Key: "_id", Value: 1}},
 		bson.D{{Key: "_id", Value: 2}, {Key: "team", Value: "t1"}},

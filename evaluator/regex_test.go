@@ -10,7 +10,7 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -127,7 +127,7 @@ func TestRegexOperandIsAPatternOnServer(t *testing.T) {
 		t.Skip("needs a server")
 	}
 	ctx := context.Background()
-	coll := mongotest.Database(t).Collection("regex")
+	coll := rulegatetest.Database(t).Collection("regex")
 	re := bson.Regex{Pattern: "o"}
 	if _, err := coll.InsertMany(ctx, []any{
 		bson.D{{Key: "_id", Value: 1}, {Key: "foo", Value: "foo"}},

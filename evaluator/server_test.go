@@ -9,8 +9,8 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
-	"github.com/rulegate/rulegate/internal/mongotest"
 	"github.com/rulegate/rulegate/mql"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -25,13 +25,13 @@ func TestReadFilterOnServer(t *testing.T) {
 		t.Skip("needs a server")
 	}
 	ctx := context.Background()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	coll := db.Collection("coll")
 	first, seeds := seedRange(120)
 	// The embedded FerretDB (v1, SQLite) supports neither decimal128 nor
 	// nested arrays: those values are left out unless a real MongoDB
 	// server is given.
-	ferret := os.Getenv(mongotest.EnvURI) == ""
+	ferret := os.Getenv(rulegatetest.EnvURI) == ""
 	mismatches, compared, matched := 0, 0, 0
 	for seed := first; seed < first+seeds; seed++ {
 		rp := replay("TestReadFilterOnServer", seed)

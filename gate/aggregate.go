@@ -62,9 +62,9 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 		r.Namespace, r.Op = c.ns, op
 		return nil, r
 	}
-	b, err := c.bind(ctx)
+	b, err := c.bindRead(ctx, op)
 	if err != nil {
-		return nil, c.evalErr(op, evaluator.ActionRead, err)
+		return nil, err
 	}
 	head, err := c.pipelineHead(ctx, b, op)
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/rulegate/rulegate/gate"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -16,7 +16,7 @@ import (
 // rules' cost per call (binding the caller, the rule filter, one Evaluate
 // with fields, redaction).
 func BenchmarkFindOne(b *testing.B) {
-	db := mongotest.Database(b)
+	db := rulegatetest.Database(b)
 	ctx := context.Background()
 	raw := db.Collection("notes")
 	if _, err := raw.InsertMany(ctx, seed); err != nil {

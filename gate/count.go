@@ -36,9 +36,9 @@ func (c *Collection) CountDocuments(ctx context.Context, filter any, opts ...opt
 		return 0, err
 	}
 	if len(clientRefs(client)) == 0 {
-		b, err := c.bind(ctx)
+		b, err := c.bindRead(ctx, op)
 		if err != nil {
-			return 0, c.evalErr(op, evaluator.ActionRead, err)
+			return 0, err
 		}
 		rf, _, exact, err := readScope(ctx, b)
 		if err != nil {
@@ -168,9 +168,9 @@ func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any,
 	if err != nil {
 		return &DistinctResult{err: err}
 	}
-	b, err := c.bind(ctx)
+	b, err := c.bindRead(ctx, op)
 	if err != nil {
-		return &DistinctResult{err: c.evalErr(op, evaluator.ActionRead, err)}
+		return &DistinctResult{err: err}
 	}
 	rf, _, _, err := readScope(ctx, b)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/rulegate/rulegate/gate"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -25,14 +25,14 @@ type counted struct {
 
 func newCounted(tb testing.TB) *counted {
 	tb.Helper()
-	plain := mongotest.Database(tb)
+	plain := rulegatetest.Database(tb)
 	c := &counted{}
 	mon := &event.CommandMonitor{Started: func(_ context.Context, ev *event.CommandStartedEvent) {
 		if ev.DatabaseName == plain.Name() && (ev.CommandName == "find" || ev.CommandName == "getMore") {
 			c.commands.Add(1)
 		}
 	}}
-	client, err := mongo.Connect(options.Client().ApplyURI(mongotest.URI(tb)).SetMonitor(mon))
+	client, err := mongo.Connect(options.Client().ApplyURI(rulegatetest.URI(tb)).SetMonitor(mon))
 	if err != nil {
 		tb.Fatal(err)
 	}

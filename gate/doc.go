@@ -27,6 +27,8 @@
 //	| Session           | a caller's view (Gate.For / ForInputs): %%user and the other request inputs  |
 //	| Collection        | a gated collection handle: driver methods, rules checked                     |
 //	| SystemSession     | the bypass (Gate.System): the driver's *mongo.Database, no rules             |
+//	| no-rules          | a namespace with no rules and no default rule: every operation denied        |
+//	| database mapping  | rules database name -> deployment database name (WithDatabaseMapping)        |
 //	| rule filter       | evaluator ReadFilter / WriteFilter: exactly the documents the caller may     |
 //	|                   | read, update (for the paths an update touches) or delete                     |
 //	| client filter     | the caller's query, validated (mql.ValidateQuery), never expanded            |
@@ -107,6 +109,29 @@
 // WithInvisibleMatchesRevealed turns the denial on for such documents too;
 // it reveals that a document matching the filter exists, and is for
 // deployments where that is not secret.
+//
+// # Namespaces without rules, and database names
+//
+// A namespace with no rules of its own and no default rule has no role
+// that allows anything, and App Services "uses a strict rules system that
+// prevents all operations unless they are specifically allowed"
+// (source/mongodb/define-roles-and-permissions.txt). The gate denies every
+// operation there, before the server is asked, with a *DeniedError whose
+// Reason is evaluator.ReasonNoRules: reads (Find, FindOne, CountDocuments,
+// Distinct, Aggregate) and writes (updates, replacements, deletes and
+// upserts too, not only inserts), so that a mistyped collection name is an
+// error, never an empty collection or a write that matched nothing.
+//
+// WithDatabaseMapping maps the rules' database names to the deployment's
+// ({"app": "app_test"} in a test, instead of editing the loaded app):
+// callers keep the rules' names (Session.Database("app")), the rules of
+// app.<collection> decide, and the server sees app_test.<collection>.
+// Database.Name, Collection.Namespace and the Namespace of DeniedError and
+// RefusedError are the rules' names; an error of the driver or the server
+// names the deployment's. A deployment database asked for by its own name
+// while another name maps to it is denied with ReasonNoRules for every
+// operation, default rule or not (fail closed: the documentation knows no
+// such mapping, and the mapped data must be reached through its own rules).
 //
 // # Upserts
 //

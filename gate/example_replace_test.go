@@ -9,7 +9,7 @@ import (
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/gate"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -23,7 +23,7 @@ import (
 // its "flags", which a system function sets. (Starts the embedded server.)
 func ExampleCollection_FindOneAndReplace() {
 	ctx := context.Background()
-	uri, stop, err := mongotest.Start()
+	uri, stop, err := rulegatetest.Start()
 	if err != nil {
 		log.Fatal(err)
 	}

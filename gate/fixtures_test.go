@@ -13,7 +13,7 @@ import (
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/fixtures"
 	"github.com/rulegate/rulegate/gate"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -45,7 +45,7 @@ func replayFixtures(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	for _, ds := range app.DataSources {
 		for _, c := range ds.Collections {
 			c.Database = db.Name()

@@ -3,6 +3,10 @@ package gate
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
@@ -24,6 +28,14 @@ type Gate struct {
 	revealInvisible bool
 	leaveScope      bool
 	docErrors       func(ctx context.Context, namespace string, err error)
+	// ruled holds the namespaces with rules of their own; with a default
+	// rule every namespace has rules and ruled is nil.
+	ruled map[string]bool
+	// dbs maps rules database names to deployment database names
+	// (WithDatabaseMapping); targets holds the deployment names that
+	// another name maps to.
+	dbs     map[string]string
+	targets map[string]bool
 }
 
 // Option configures New.
@@ -67,6 +79,32 @@ func WithDocumentErrors(f func(ctx context.Context, namespace string, err error)
 // Choose this option to get App Services' behaviour.
 func WithLeavingScopeAllowed() Option { return func(g *Gate) { g.leaveScope = true } }
 
+// WithDatabaseMapping makes the gate talk to other databases than the
+// rules name: m maps a rules database name (the "database" of rules.json)
+// to the deployment database holding its collections, as {"app":
+// "app_test"} in a test. Callers keep asking for the rules' name:
+// Session.Database("app") is decided with the rules of app.<collection>
+// and reads and writes app_test.<collection>; Database.Name,
+// Collection.Namespace and the Namespace of every DeniedError and
+// RefusedError stay the rules' name (driver errors, such as a duplicate
+// key, name the deployment's). SystemSession.Database maps the same way,
+// so trusted code written against the rules' names stays in the test's
+// databases. A deployment name asked for directly, when another name maps
+// to it, is denied with ReasonNoRules for every operation, also under a
+// default rule: the mapped data is reached through its rules only. New
+// refuses a mapping with an empty name, two rules databases mapped to one
+// deployment database, or a target that is another rules database not
+// mapped away itself (two rule sets would govern one collection). The map
+// is copied.
+func WithDatabaseMapping(m map[string]string) Option {
+	return func(g *Gate) {
+		g.dbs = make(map[string]string, len(m))
+		for k, v := range m {
+			g.dbs[k] = v
+		}
+	}
+}
+
 // New returns a Gate enforcing prog on client.
 func New(client *mongo.Client, prog *evaluator.Program, opts ...Option) (*Gate, error) {
 	if client == nil {
@@ -76,13 +114,63 @@ func New(client *mongo.Client, prog *evaluator.Program, opts ...Option) (*Gate, 
 		return nil, errors.New("gate: nil *evaluator.Program")
 	}
 	g := &Gate{client: client, prog: prog}
+	if !prog.HasDefaultRule() {
+		g.ruled = map[string]bool{}
+		for _, ns := range prog.Namespaces() {
+			g.ruled[ns] = true
+		}
+	}
 	for _, o := range opts {
 		o(g)
 	}
 	if g.retries <= 0 {
 		g.retries = DefaultRetries
 	}
+	if err := g.checkMapping(); err != nil {
+		return nil, err
+	}
 	return g, nil
+}
+
+// checkMapping validates the database mapping and fills g.targets.
+func (g *Gate) checkMapping() error {
+	if len(g.dbs) == 0 {
+		return nil
+	}
+	ruleDBs := map[string]bool{}
+	for _, ns := range g.prog.Namespaces() {
+		db, _, _ := strings.Cut(ns, ".")
+		ruleDBs[db] = true
+	}
+	from := make(map[string]string, len(g.dbs))
+	g.targets = map[string]bool{}
+	for _, k := range slices.Sorted(maps.Keys(g.dbs)) {
+		v := g.dbs[k]
+		switch {
+		case k == "" || v == "":
+			return fmt.Errorf("gate: database mapping %q -> %q: empty database name", k, v)
+		case from[v] != "":
+			return fmt.Errorf("gate: database mapping: %q and %q both map to %q", from[v], k, v)
+		}
+		from[v] = k
+		if v == k {
+			continue
+		}
+		if _, mapped := g.dbs[v]; ruleDBs[v] && !mapped {
+			return fmt.Errorf("gate: database mapping %q -> %q: %q has rules of its own", k, v, v)
+		}
+		g.targets[v] = true
+	}
+	return nil
+}
+
+// deployment returns the deployment database of a rules database name, and
+// whether the name is one that another name maps to (blocked).
+func (g *Gate) deployment(name string) (dep string, blocked bool) {
+	if dep, ok := g.dbs[name]; ok {
+		return dep, false
+	}
+	return name, g.targets[name]
 }
 
 // Program returns the rules the Gate enforces.
@@ -110,20 +198,27 @@ func (g *Gate) ForInputs(in expansion.Inputs) (*Session, error) {
 // System returns the rules-bypassing handle, the counterpart of App
 // Services system functions: its databases are the driver's own
 // *mongo.Database, so code that uses it visibly steps outside the rules.
-func (g *Gate) System() *SystemSession { return &SystemSession{client: g.client} }
+func (g *Gate) System() *SystemSession { return &SystemSession{g: g} }
 
 // SystemSession bypasses the rules. It exists so that trusted server code
 // (migrations, user-creation hooks, the custom user data store) has one
 // obvious, greppable way to do so.
 type SystemSession struct {
-	client *mongo.Client
+	g *Gate
 }
 
-// Database returns the raw driver database: no rule applies to it.
-func (s *SystemSession) Database(name string) *mongo.Database { return s.client.Database(name) }
+// Database returns the raw driver database: no rule applies to it. name is
+// mapped as WithDatabaseMapping says (a name the mapping does not name is
+// the database of that name).
+func (s *SystemSession) Database(name string) *mongo.Database {
+	if dep, ok := s.g.dbs[name]; ok {
+		name = dep
+	}
+	return s.g.client.Database(name)
+}
 
 // Client returns the raw driver client.
-func (s *SystemSession) Client() *mongo.Client { return s.client }
+func (s *SystemSession) Client() *mongo.Client { return s.g.client }
 
 // Session is a caller's view of the data: every Collection obtained from it
 // checks the rules for that caller. A Session is immutable and safe for
@@ -136,23 +231,30 @@ type Session struct {
 // Inputs returns the request-phase inputs the Session evaluates rules with.
 func (s *Session) Inputs() expansion.Inputs { return s.in }
 
-// Database returns a gated database handle.
+// Database returns a gated database handle for the rules database name:
+// the deployment database WithDatabaseMapping maps it to, else the
+// database of that name.
 func (s *Session) Database(name string) *Database {
-	return &Database{s: s, db: s.g.client.Database(name)}
+	dep, blocked := s.g.deployment(name)
+	return &Database{s: s, db: s.g.client.Database(dep), name: name, blocked: blocked}
 }
 
 // Database is a gated database handle.
 type Database struct {
-	s  *Session
-	db *mongo.Database
+	s    *Session
+	db   *mongo.Database
+	name string // the rules' name
+	// blocked: name is a deployment database another name maps to.
+	blocked bool
 }
 
-// Name returns the database's name.
-func (d *Database) Name() string { return d.db.Name() }
+// Name returns the database's name in the rules (the name Session.Database
+// was given, whatever deployment database it maps to).
+func (d *Database) Name() string { return d.name }
 
 // Collection returns a gated collection handle.
 func (d *Database) Collection(name string) *Collection {
-	return &Collection{s: d.s, coll: d.db.Collection(name), ns: d.db.Name() + "." + name}
+	return &Collection{s: d.s, coll: d.db.Collection(name), ns: d.name + "." + name, blocked: d.blocked}
 }
 
 // Collection is a gated *mongo.Collection: the driver's method names and
@@ -162,13 +264,16 @@ func (d *Database) Collection(name string) *Collection {
 type Collection struct {
 	s    *Session
 	coll *mongo.Collection
-	ns   string
+	ns   string // in the rules' names
+	// blocked: every operation is denied with ReasonNoRules (see
+	// WithDatabaseMapping).
+	blocked bool
 }
 
 // Name returns the collection's name.
 func (c *Collection) Name() string { return c.coll.Name() }
 
-// Namespace returns "<database>.<collection>".
+// Namespace returns "<database>.<collection>", in the rules' names.
 func (c *Collection) Namespace() string { return c.ns }
 
 func (c *Collection) denied(op string, a evaluator.Action, d evaluator.Decision) *DeniedError {

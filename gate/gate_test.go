@@ -12,7 +12,7 @@ import (
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/gate"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -70,7 +70,7 @@ func user(tb testing.TB, js string) expansion.User {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	g, err := gate.New(db.Client(), loadProgram(t, db.Name()))
 	if err != nil {
 		t.Fatal(err)

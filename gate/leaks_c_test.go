@@ -10,8 +10,8 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/gate"
-	"github.com/rulegate/rulegate/internal/mongotest"
 	"github.com/rulegate/rulegate/mql"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -29,7 +29,7 @@ func inlineColl(t *testing.T, rulesJSON string, docs ...string) (*gate.Collectio
 // inlineCollWith is inlineColl with Gate options.
 func inlineCollWith(t *testing.T, opts []gate.Option, rulesJSON string, docs ...string) (*gate.Collection, *mongo.Collection) {
 	t.Helper()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	app, err := rules.LoadApp(fstest.MapFS{
 		"data_sources/mongodb-atlas/config.json":     {Data: []byte(`{"name": "mongodb-atlas", "type": "mongodb-atlas", "config": {"clusterName": "Cluster0"}}`)},
 		"data_sources/mongodb-atlas/db/c/rules.json": {Data: []byte(rulesJSON)},

@@ -8,7 +8,7 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/gate"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -22,7 +22,7 @@ import (
 func TestOperandsFailClosed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	rj := `{"database": "` + db.Name() + `", "collection": "ops", "roles": [
 	  {"name": "not-banned", "apply_when": {"team": {"$nin": ["%%user.custom_data.banned"]}, "foo": {"$nin": "%%user.custom_data.legs"}, "bar": {"$ne": "%%user.custom_data.u"}},
 	   "read": true, "write": true, "insert": true}]}`

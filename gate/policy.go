@@ -11,9 +11,30 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// bind resolves the caller's per-request values once for an operation.
+// bind resolves the caller's per-request values once for an operation. A
+// namespace with no rules and no default rule, and a mapped deployment
+// database asked for by its own name (WithDatabaseMapping), fail with
+// errNoRules before the server is asked: no role allows anything there, as
+// App Services denies every request, so that a mistyped collection name is
+// an error and not an empty collection, for reads and writes alike.
 func (c *Collection) bind(ctx context.Context) (*evaluator.Bound, error) {
+	if g := c.s.g; c.blocked || (g.ruled != nil && !g.ruled[c.ns]) {
+		return nil, errNoRules
+	}
 	return c.s.g.prog.Bind(ctx, evaluator.Caller{Namespace: c.ns, Inputs: c.s.in})
+}
+
+// errNoRules is bind's error for a namespace no rule governs; evalErr makes
+// it a *DeniedError with ReasonNoRules.
+var errNoRules = errors.New("no rules for the namespace")
+
+// bindRead is bind for the reads.
+func (c *Collection) bindRead(ctx context.Context, op string) (*evaluator.Bound, error) {
+	b, err := c.bind(ctx)
+	if err != nil {
+		return nil, c.evalErr(op, evaluator.ActionRead, err)
+	}
+	return b, nil
 }
 
 // decide evaluates one document for the caller, with the fields the decided

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/rulegate/rulegate/gate"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -114,7 +114,7 @@ func TestFoundByNonInterference(t *testing.T) {
 // answer on D.
 func onTwins(t *testing.T, rules string, d, twin []bson.D, run func(c *gate.Collection) string) string {
 	t.Helper()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	g := newGate(t, db.Client(), rulesFS(db.Name(), rules, "d", "twin"))
 	sess := g.For(user(t, `{"id": "u1", "type": "normal"}`)).Database(db.Name())
 	var got []string

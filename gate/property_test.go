@@ -15,7 +15,7 @@ import (
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/gate"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -79,7 +79,7 @@ var knownHoles = map[string]int{
 // second property: every document Find or FindOne returns is the stored
 // document redacted to its Decision.Fields.Read, nothing more.
 func TestNonInterference(t *testing.T) {
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	first, n := uint64(1), niDefaultSeeds()
 	if *niSeed != 0 {
 		first, n = *niSeed, 1

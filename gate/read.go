@@ -187,6 +187,9 @@ func (c *Collection) evalErr(op string, a evaluator.Action, err error) error {
 	if errors.As(err, &de) {
 		return err
 	}
+	if err == errNoRules {
+		return &DeniedError{Namespace: c.ns, Op: op, Action: a, Reason: evaluator.ReasonNoRules}
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
@@ -224,9 +227,9 @@ func (c *Collection) Find(ctx context.Context, filter any, opts ...options.Liste
 }
 
 func (c *Collection) openCursor(ctx context.Context, op string, filter any, fo *options.FindOptions) (*Cursor, error) {
-	b, err := c.bind(ctx)
+	b, err := c.bindRead(ctx, op)
 	if err != nil {
-		return nil, c.evalErr(op, evaluator.ActionRead, err)
+		return nil, err
 	}
 	spec, err := c.find(ctx, b, op, filter, fo)
 	if err != nil {

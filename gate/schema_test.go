@@ -8,7 +8,7 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/gate"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -20,7 +20,7 @@ import (
 // InsertMany are refused the same way.
 func TestInsertBreakingSchemaRefused(t *testing.T) {
 	t.Parallel()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	fsys := rulesFS(db.Name(), `"roles": [{"name": "owner", "apply_when": {"owner_id": "%%user.id"}, "read": true, "write": true}]`, "items")
 	fsys["data_sources/mongodb-atlas/"+db.Name()+"/items/schema.json"] = &fstest.MapFile{Data: []byte(`{
   "bsonType": "object",
@@ -68,7 +68,7 @@ func TestInsertBreakingSchemaRefused(t *testing.T) {
 // it; nothing is written.
 func TestSchemaSeesOnlyReadableFields(t *testing.T) {
 	t.Parallel()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	fsys := rulesFS(db.Name(), `"roles": [{"name": "bidder", "apply_when": {}, "fields": {"bid": {"write": true}}}]`, "lots")
 	fsys["data_sources/mongodb-atlas/"+db.Name()+"/lots/schema.json"] = &fstest.MapFile{Data: []byte(`{
   "properties": {"bid": {"validate": {"%%this": {"$gte": "%%root.reserve"}}}}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/gate"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -165,7 +165,7 @@ func TestUpsertReplaceAndMany(t *testing.T) {
 // permissions and the collection's schema.
 func TestUpsertInsertRules(t *testing.T) {
 	t.Parallel()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	fsys := rulesFS(db.Name(), `"roles": [{"name": "owner", "apply_when": {"owner": "%%user.id"},
 		"document_filters": {"write": {"state": {"$ne": "locked"}}},
 		"fields": {"audit": {"read": true, "write": false}},
@@ -462,7 +462,7 @@ func TestFindOneAndUpdateUpsert(t *testing.T) {
 func TestCustomUserDataUpsert(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	app, err := rules.LoadApp(os.DirFS("../examples/customdata"))
 	if err != nil {
 		t.Fatal(err)
@@ -503,7 +503,7 @@ func TestCustomUserDataUpsert(t *testing.T) {
 	wantDenied(t, err, "UpdateOne", evaluator.ActionInsert, evaluator.ReasonNoRole)
 
 	// Users who may create their own document.
-	db2 := mongotest.Database(t)
+	db2 := rulegatetest.Database(t)
 	own := `"roles": [{"name": "ThisUser", "apply_when": {"userId": "%%user.id"},
 		"document_filters": {"read": {"userId": "%%user.id"}, "write": {"userId": "%%user.id"}},
 		"insert": true, "read": true, "write": true, "delete": false, "search": false}]`

@@ -17,7 +17,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/server"
 )
@@ -30,11 +30,11 @@ func appWithProviders(t *testing.T, providers string) *rules.App {
 
 func newEnvApp(t *testing.T, app *rules.App, opts ...server.Option) *env {
 	t.Helper()
-	client := mongotest.Client(t)
+	client := rulegatetest.Client(t)
 	if err := client.Database("srvtest").Drop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return newEnvAppOn(t, app, client, mongotest.Database(t).Name(), opts...)
+	return newEnvAppOn(t, app, client, rulegatetest.Database(t).Name(), opts...)
 }
 
 // tokenFromLog finds the last confirmation or reset token the server

@@ -21,7 +21,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/server"
 	"github.com/rulegate/rulegate/token"
 )
@@ -72,12 +72,12 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	client := mongotest.Client(b)
+	client := rulegatetest.Client(b)
 	ctx := context.Background()
 	if err := client.Database("srvtest").Drop(ctx); err != nil {
 		b.Fatal(err)
 	}
-	accountsDB := mongotest.Database(b).Name()
+	accountsDB := rulegatetest.Database(b).Name()
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv, err := server.New(ctx, loadApp(b), client, testKeys, server.WithDatabase(accountsDB), server.WithLogger(logger))
 	if err != nil {

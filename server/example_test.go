@@ -12,7 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/server"
 	"github.com/rulegate/rulegate/token"
@@ -21,7 +21,7 @@ import (
 // A Go backend mounts the server on its own mux; App Services clients then
 // point their baseUrl at it. (The example starts the embedded test server.)
 func ExampleNew() {
-	uri, stop, err := mongotest.Start()
+	uri, stop, err := rulegatetest.Start()
 	if err != nil {
 		fmt.Println(err)
 		return

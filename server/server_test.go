@@ -21,7 +21,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/server"
 	"github.com/rulegate/rulegate/token"
@@ -66,12 +66,12 @@ func loadApp(t testing.TB) *rules.App {
 
 func newEnv(t *testing.T, opts ...server.Option) *env {
 	t.Helper()
-	client := mongotest.Client(t)
+	client := rulegatetest.Client(t)
 	ctx := context.Background()
 	if err := client.Database("srvtest").Drop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	accountsDB := mongotest.Database(t).Name()
+	accountsDB := rulegatetest.Database(t).Name()
 	return newEnvOn(t, client, accountsDB, opts...)
 }
 
@@ -491,11 +491,11 @@ func TestSessions(t *testing.T) {
 
 // Two instances on one database: nothing lives in either process.
 func TestTwoInstances(t *testing.T) {
-	client := mongotest.Client(t)
+	client := rulegatetest.Client(t)
 	if err := client.Database("srvtest").Drop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	db := mongotest.Database(t).Name()
+	db := rulegatetest.Database(t).Name()
 	a, b := newEnvOn(t, client, db), newEnvOn(t, client, db)
 	a.register("erin@example.com", "pa55w0rd!")
 	u := b.login("local-userpass", `{"username":"erin@example.com","password":"pa55w0rd!"}`)

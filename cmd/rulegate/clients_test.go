@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -65,8 +65,8 @@ func TestRealClients(t *testing.T) {
 	npmCI(t, npm, dir)
 
 	bin := buildRulegate(t)
-	uri := mongotest.URI(t)
-	origin := startOrigin(t, dir, mongotest.Client(t))
+	uri := rulegatetest.URI(t)
+	origin := startOrigin(t, dir, rulegatetest.Client(t))
 	customdata := startServe(t, bin, uri, "../../examples/customdata")
 	shortLived := startServe(t, bin, uri, "../../examples/customdata", "--access-ttl", shortTTL.String())
 	notes := startServe(t, bin, uri, "../../clients/testapp")
@@ -236,7 +236,7 @@ func startServe(t *testing.T, bin, uri, app string, args ...string) string {
 	addr := freeAddr(t)
 	args = append([]string{"serve", "--app", app, "--addr", addr}, args...)
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), mongotest.EnvURI+"="+uri)
+	cmd.Env = append(os.Environ(), rulegatetest.EnvURI+"="+uri)
 	cmd.SysProcAttr = childProcAttr()
 	var out syncBuffer
 	ready := make(chan string, 1)

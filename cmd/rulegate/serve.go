@@ -24,7 +24,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/server"
 	"github.com/rulegate/rulegate/token"
 )
@@ -147,11 +147,11 @@ func (c *cli) serve(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	uri := c.env(mongotest.EnvURI)
+	uri := c.env(rulegatetest.EnvURI)
 	stopDB := func() {}
 	if uri == "" {
 		logger.Info("MONGODB_URI is unset: starting the embedded test server (FerretDB; the first build takes about a minute)")
-		uri, stopDB, err = mongotest.Start()
+		uri, stopDB, err = rulegatetest.Start()
 		if err != nil {
 			fmt.Fprintf(c.stderr, "rulegate serve: starting the embedded server: %v\n", err)
 			return exitProblems

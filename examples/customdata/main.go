@@ -38,7 +38,7 @@ import (
 	"github.com/rulegate/rulegate/customdata"
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/gate"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/token"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -59,7 +59,7 @@ const (
 )
 
 func main() {
-	uri, stop, err := mongotest.Start()
+	uri, stop, err := rulegatetest.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "customdata:", err)
 		os.Exit(1)

@@ -6,13 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 )
 
 // TestFlow runs the example's flow on the test server and checks each
 // step: the same code as `go run ./examples/customdata`.
 func TestFlow(t *testing.T) {
-	db := mongotest.Database(t)
+	db := rulegatetest.Database(t)
 	var buf bytes.Buffer
 	out, err := run(context.Background(), &buf, db.Client(), db.Name())
 	t.Log("\n" + buf.String())
