@@ -105,7 +105,7 @@ func FuzzLogin(f *testing.F) {
 func TestHashingIsBounded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := New(ctx, mongotest.Database(t))
+	s, err := New(ctx, rulegatetest.Database(t))
 	if err != nil {
 		t.Fatal(err)
 	}

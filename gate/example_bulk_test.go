@@ -10,7 +10,7 @@ import (
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/gate"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -22,7 +22,7 @@ import (
 // reads and writes where "owner" is their id, and whose "board"
 // collection every user reads whole; stop ends it all.
 func exampleTasks(ctx context.Context, name string) (g *gate.Gate, db *mongo.Database, stop func()) {
-	uri, stopServer, err := mongotest.Start()
+	uri, stopServer, err := rulegatetest.Start()
 	if err != nil {
 		log.Fatal(err)
 	}

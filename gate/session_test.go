@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/rulegate/rulegate/gate"
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -58,7 +58,7 @@ func monitoredEnv(t *testing.T) (*env, *lsidRecorder) {
 	t.Helper()
 	e := newEnv(t)
 	rec := &lsidRecorder{db: e.db.Name()}
-	client, err := mongo.Connect(options.Client().ApplyURI(mongotest.URI(t)).SetTimeout(30 * time.Second).
+	client, err := mongo.Connect(options.Client().ApplyURI(rulegatetest.URI(t)).SetTimeout(30 * time.Second).
 		SetMonitor(&event.CommandMonitor{Started: rec.started}))
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +224,7 @@ func TestSessionUsed(t *testing.T) {
 // embedded server, has no transactions: this test runs only under
 // MONGODB_URI (a replica set or a sharded cluster).
 func TestTransaction(t *testing.T) {
-	if os.Getenv(mongotest.EnvURI) == "" {
+	if os.Getenv(rulegatetest.EnvURI) == "" {
 		t.Skip("the embedded server (FerretDB) has no transactions: run this test with MONGODB_URI set to a replica set")
 	}
 	e := newEnv(t)

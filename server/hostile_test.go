@@ -17,7 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/server"
 	"github.com/rulegate/rulegate/token"
 )
@@ -497,12 +497,12 @@ func TestHostileRoutes(t *testing.T) {
 // fuzz smoke: 1000x (each input is a request to the embedded server, and
 // each fuzz worker process starts a server of its own)
 func FuzzFunctionsCall(f *testing.F) {
-	client := mongotest.Client(f)
+	client := rulegatetest.Client(f)
 	ctx := context.Background()
 	if err := client.Database("srvtest").Drop(ctx); err != nil {
 		f.Fatal(err)
 	}
-	srv, err := server.New(ctx, loadApp(f), client, testKeys, server.WithDatabase(mongotest.Database(f).Name()),
+	srv, err := server.New(ctx, loadApp(f), client, testKeys, server.WithDatabase(rulegatetest.Database(f).Name()),
 		server.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), server.WithMaxBody(1<<16))
 	if err != nil {
 		f.Fatal(err)

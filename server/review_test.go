@@ -22,7 +22,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/rulegate/rulegate/internal/mongotest"
+	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/server"
 )
@@ -203,12 +203,12 @@ func TestReviewHiddenValues(t *testing.T) {
 // was under way) leaves a session naming a user who is gone: its refresh
 // token must mint nothing.
 func TestReviewSessionOutlivesUser(t *testing.T) {
-	client := mongotest.Client(t)
+	client := rulegatetest.Client(t)
 	ctx := context.Background()
 	if err := client.Database("srvtest").Drop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	accounts := mongotest.Database(t)
+	accounts := rulegatetest.Database(t)
 	e := newEnvOn(t, client, accounts.Name())
 	users := accounts.Collection("users")
 	oid := func(u user) bson.ObjectID {
@@ -326,7 +326,7 @@ func (c *commandLog) take() []string {
 // database are recorded (command name and collection, never values).
 func monitoredEnv(t *testing.T, app *rules.App, opts ...server.Option) (*env, *commandLog) {
 	t.Helper()
-	cl := &commandLog{db: mongotest.Database(t).Name()}
+	cl := &commandLog{db: rulegatetest.Database(t).Name()}
 	mon := &event.CommandMonitor{Started: func(_ context.Context, ev *event.CommandStartedEvent) {
 		if ev.DatabaseName != cl.db {
 			return
@@ -336,7 +336,7 @@ func monitoredEnv(t *testing.T, app *rules.App, opts ...server.Option) (*env, *c
 		cl.cmds = append(cl.cmds, ev.CommandName+" "+coll)
 		cl.mu.Unlock()
 	}}
-	client, err := mongo.Connect(options.Client().ApplyURI(mongotest.URI(t)).SetMonitor(mon))
+	client, err := mongo.Connect(options.Client().ApplyURI(rulegatetest.URI(t)).SetMonitor(mon))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -579,11 +579,11 @@ func appWithFile(t *testing.T, name, content string) *rules.App {
 func TestReviewInternalNamespacesAreNotServed(t *testing.T) {
 	app := appWithFile(t, "data_sources/mongodb-atlas/default_rule.json", `{"roles": [{"name": "all", "apply_when": {},
 		"read": true, "write": true, "insert": true, "delete": true, "search": true}], "filters": []}`)
-	client := mongotest.Client(t)
+	client := rulegatetest.Client(t)
 	if err := client.Database("srvtest").Drop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	accountsDB := mongotest.Database(t).Name()
+	accountsDB := rulegatetest.Database(t).Name()
 	e := newEnvAppOn(t, app, client, accountsDB)
 	u := e.signup("mallory@example.com")
 	// The default rule is in force elsewhere.
