@@ -251,5 +251,6 @@ func ExampleReasons() {
 	// field-not-writable
 	// field-not-readable
 	// schema
+	// leaving-scope
 	// error
 }
