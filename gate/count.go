@@ -38,11 +38,11 @@ func (c *Collection) CountDocuments(ctx context.Context, filter any, opts ...opt
 	if len(clientRefs(client)) == 0 {
 		b, err := c.bind(ctx)
 		if err != nil {
-			return 0, c.evalErr(op, evaluator.ActionRead, err)
+			return 0, c.evalErr(ctx, op, evaluator.ActionRead, err)
 		}
 		rf, _, exact, err := readScope(ctx, b)
 		if err != nil {
-			return 0, c.evalErr(op, evaluator.ActionRead, err)
+			return 0, c.evalErr(ctx, op, evaluator.ActionRead, err)
 		}
 		if exact {
 			o := options.Count()
@@ -128,11 +128,11 @@ func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any,
 	}
 	b, err := c.bind(ctx)
 	if err != nil {
-		return &DistinctResult{err: c.evalErr(op, evaluator.ActionRead, err)}
+		return &DistinctResult{err: c.evalErr(ctx, op, evaluator.ActionRead, err)}
 	}
 	rf, _, _, err := readScope(ctx, b)
 	if err != nil {
-		return &DistinctResult{err: c.evalErr(op, evaluator.ActionRead, err)}
+		return &DistinctResult{err: c.evalErr(ctx, op, evaluator.ActionRead, err)}
 	}
 	fo := options.Find()
 	if do.Comment != nil {

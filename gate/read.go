@@ -115,7 +115,7 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 	}
 	rf, _, exact, err := readScope(ctx, b)
 	if err != nil {
-		return nil, c.evalErr(op, evaluator.ActionRead, err)
+		return nil, c.evalErr(ctx, op, evaluator.ActionRead, err)
 	}
 	spec := &findSpec{op: op, filter: combine(client, rf), serverOpts: options.Find()}
 	if spec.proj, err = c.clientProjection(op, fo.Projection); err != nil {
@@ -182,7 +182,7 @@ func (c *Collection) clientProjection(op string, proj any) (*projection, error) 
 
 // evalErr wraps an evaluation failure: the operation is denied (fail
 // closed) with ReasonError, and the cause kept for errors.As.
-func (c *Collection) evalErr(op string, a evaluator.Action, err error) error {
+func (c *Collection) evalErr(ctx context.Context, op string, a evaluator.Action, err error) error {
 	var de *DeniedError
 	if errors.As(err, &de) {
 		return err
@@ -190,7 +190,9 @@ func (c *Collection) evalErr(op string, a evaluator.Action, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return &evalError{DeniedError: DeniedError{Namespace: c.ns, Op: op, Action: a, Reason: evaluator.ReasonError}, err: err}
+	e := &evalError{DeniedError: DeniedError{Namespace: c.ns, Op: op, Action: a, Reason: evaluator.ReasonError}, err: err}
+	c.deniedEvent(ctx, &e.DeniedError, nil)
+	return e
 }
 
 // evalError is a DeniedError with ReasonError that keeps the evaluation
@@ -226,7 +228,7 @@ func (c *Collection) Find(ctx context.Context, filter any, opts ...options.Liste
 func (c *Collection) openCursor(ctx context.Context, op string, filter any, fo *options.FindOptions) (*Cursor, error) {
 	b, err := c.bind(ctx)
 	if err != nil {
-		return nil, c.evalErr(op, evaluator.ActionRead, err)
+		return nil, c.evalErr(ctx, op, evaluator.ActionRead, err)
 	}
 	spec, err := c.find(ctx, b, op, filter, fo)
 	if err != nil {
