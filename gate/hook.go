@@ -18,8 +18,11 @@ type DecisionEvent struct {
 	Op string
 	// Action is the rule action decided.
 	Action evaluator.Action
-	// Allowed tells whether the document was returned, written or
-	// deleted (for a denial, false).
+	// Allowed is the decision: for a read, the document is returned;
+	// for a write or delete, it was written or deleted; for an insert
+	// (and the insert of an upsert), the rules allow it (the event comes
+	// before the server inserts, which may still fail: a duplicate key,
+	// or a later document of InsertMany denied); false for a denial.
 	Allowed bool
 	// Role is the role that decided, "" when none applied.
 	Role string
