@@ -118,20 +118,18 @@
 //
 // WithDecisionHook receives every decision the gate makes for a caller,
 // for audit logs (LogDecisions writes them with log/slog): each document a
-// read decides (returned, or left out with its reason: a document the
-// rule filter excludes on the server is never decided and never
-// reported), each document written, inserted or deleted, one event without
-// an _id for a delete the server runs with the rule filter, and each
-// denial a method returns. Aggregate reports its denials only: its
-// documents are filtered and projected on the server; so are a count the
-// server makes with the rule filter, and reads of documents the rule
-// filter leaves out on the server (never decided, never reported). An
-// insert is reported when the rules allow it, before the server writes
-// it; an update or delete once it is written. An event carries the
-// document's _id, never its contents. Without a hook the gate does a nil
-// check per decision and nothing else (BenchmarkFindOne and
-// BenchmarkFindOneRules: the same allocations with and without the
-// hook's code).
+// read decides (returned, or left out with its reason), each document
+// written, inserted or deleted, one event without an _id for a delete the
+// server runs with the rule filter, and each denial a method returns.
+// What the server decides with the rule filter alone is not reported
+// document by document: documents the rule filter leaves out, a count the
+// server makes, Aggregate's documents (filtered and projected on the
+// server; Aggregate reports its denials). An insert is reported when the
+// rules allow it, before the server writes it; an update or delete once
+// it is written. An event carries the document's _id, never its
+// contents. Without a hook the gate does a nil check per decision and
+// nothing else (BenchmarkFindOne and BenchmarkFindOneRules: the same
+// allocations with and without the hook's code).
 //
 // # Upserts
 //
