@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 )
 
 // The decision hook receives every decision for an audit log: here a
@@ -80,4 +81,27 @@ func ExampleWithDecisionHook() {
 	// level=DEBUG msg="gate: allowed" ns=example_hook.notes op=UpdateOne action=write role=owner reason=allowed _id="{\"$numberInt\":\"1\"}"
 	// level=INFO msg="gate: denied" ns=example_hook.notes op=UpdateOne action=write role=owner reason=leaving-scope _id="{\"$numberInt\":\"1\"}"
 	// true
+}
+
+// LogDecisions writes decision events with log/slog; here a denial that
+// names its field, at Info, and an allowed read, at Debug, which this
+// logger leaves out.
+func ExampleLogDecisions() {
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{} // stable output
+			}
+			return a
+		},
+	}))
+	hook := gate.LogDecisions(logger)
+	ctx := context.Background()
+	id := bson.RawValue{Type: bson.TypeInt32, Value: bsoncore.AppendInt32(nil, 7)}
+	hook(ctx, gate.DecisionEvent{Namespace: "app.notes", Op: "UpdateOne", Action: evaluator.ActionWrite,
+		Role: "teammate", Reason: evaluator.ReasonFieldNotWritable, Field: "title", ID: id})
+	hook(ctx, gate.DecisionEvent{Namespace: "app.notes", Op: "Find", Action: evaluator.ActionRead,
+		Allowed: true, Role: "owner", Reason: evaluator.ReasonAllowed, ID: id})
+	// Output:
+	// level=INFO msg="gate: denied" ns=app.notes op=UpdateOne action=write role=teammate reason=field-not-writable field=title _id="{\"$numberInt\":\"7\"}"
 }
