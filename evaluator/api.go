@@ -46,13 +46,14 @@ const (
 	ReasonError            Reason = "error"              // evaluation failed; access denied (fail closed)
 	ReasonFilter           Reason = "filter"             // an applied filter's query excludes the document
 	ReasonSchema           Reason = "schema"             // the rules allow the insert or write, but the document after it breaks the collection's schema
+	ReasonLeavingScope     Reason = "leaving-scope"      // the rules allow the write, but the caller could not write the document after it (WithLeavingScopeDenied)
 )
 
 // Reasons returns every decision reason, allowed first: the one list
 // tools show (rulegate eval --help) and check against.
 func Reasons() []Reason {
 	return []Reason{ReasonAllowed, ReasonNoRules, ReasonFilter, ReasonNoRole, ReasonDocumentFilter,
-		ReasonPermission, ReasonFieldNotWritable, ReasonFieldNotReadable, ReasonSchema, ReasonError}
+		ReasonPermission, ReasonFieldNotWritable, ReasonFieldNotReadable, ReasonSchema, ReasonLeavingScope, ReasonError}
 }
 
 // Fields are the fields of the document that the decided role may read and
@@ -70,6 +71,13 @@ type Decision struct {
 	// Role is the name of the role that decided, "" when none applied.
 	Role   string
 	Reason Reason
+	// Field is the field that decided a field-level denial, as a dotted
+	// path: with ReasonFieldNotWritable, the first field the insert,
+	// write or delete touches that the role may not write; with
+	// ReasonFieldNotReadable, the first path an update touches that an
+	// applied filter's projection withholds. It is "" for every other
+	// reason, and for a replacement denied as a whole.
+	Field string
 	// Fields is filled when the WithFields option is given.
 	Fields Fields
 	// Notes are remarks on the request's values under the namespace's

@@ -27,7 +27,8 @@
 //	| Caller           | what is known once per request: who (Inputs) and where (Namespace)                        |
 //	| Bound            | a Program bound to one Caller: %%user, %%request, ... resolved once                       |
 //	| Doc              | the document side of a decision: what (Action) and which document                         |
-//	| Decision         | Allowed, the deciding Role, a stable Reason, and Fields when asked                        |
+//	| Decision         | Allowed, the deciding Role, a stable Reason, the Field of a field-level denial, and       |
+//	|                  | Fields when asked                                                                         |
 //	| Action           | read, write (update or replace), insert, delete, search                                   |
 //	| FunctionSet      | the functions %function calls besides Go Funcs; exprfunc compiles functions/<name>.expr   |
 //	| role             | named permissions; the first whose apply_when holds decides for a document                |
@@ -63,6 +64,8 @@
 //	|                    | touches a field an applied filter's projection withholds                      |
 //	| schema             | the rules allow the insert or write, but the document after it breaks the     |
 //	|                    | collection's schema (bsonType, required, ...) or a validate expression fails  |
+//	| leaving-scope      | with WithLeavingScopeDenied: the rules allow the write, but the document      |
+//	|                    | after it, as stored, is one no role lets the caller write (a changed owner)   |
 //	| error              | evaluation failed (a function error, a malformed update, a projection         |
 //	|                    | conflict between applied filters, an operand the server does not compare as   |
 //	|                    | a value: ErrRegex, ErrOperator, ErrUndefined; an app value the request does   |
@@ -91,6 +94,15 @@
 // <message> (evaluator/type-drift)". A missing or null value is not
 // drift (it is a missing operand), nor is an $all array holding a null.
 // Notes change no decision.
+//
+// Decision.Field names the field that decided a field-not-writable or
+// field-not-readable denial of an insert, write or delete: the first one
+// the request touches, in the order of the update's paths or the
+// document's fields, as a dotted path. It comes from the request (the
+// update, the inserted document) or, for a delete, from the stored
+// document: a caller that shows it must check that the caller may read
+// it (package gate does). A replacement denied because it would remove
+// fields the caller cannot read names none.
 //
 // # Semantics
 //

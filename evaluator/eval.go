@@ -204,6 +204,52 @@ func docValue(b bson.Raw) value.Value {
 // Evaluate decides one document for the bound request.
 func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decision, error) {
 	cfg := evalOptions(opts)
+	dec, err := b.evaluate(ctx, d, cfg)
+	if err != nil || !dec.Allowed || !cfg.leavingScope || d.Action != ActionWrite {
+		return dec, err
+	}
+	return b.scopeKept(ctx, d, dec, cfg)
+}
+
+// scopeKept decides the leaving-scope check of an allowed write (dec):
+// the document after the write, as a stored document that nothing
+// changes (%%root and %%prevRoot both the document after it, no update),
+// must be one the role rules let the caller write. The schema is not
+// checked again: it judged the write itself.
+func (b *Bound) scopeKept(ctx context.Context, d Doc, dec Decision, cfg evalConfig) (Decision, error) {
+	post := d.Document
+	if post == nil {
+		stored := d.PrevDocument
+		if stored == nil || d.Update == nil {
+			// Nothing says what the document is after the write: the
+			// check cannot hold (fail closed).
+			dec.Allowed, dec.Reason, dec.Fields = false, ReasonLeavingScope, Fields{}
+			return dec, nil
+		}
+		var err error
+		if post, err = mql.ApplyUpdate(stored, d.Update); err != nil {
+			return Decision{Action: d.Action, Role: dec.Role, Reason: ReasonError, Notes: dec.Notes}, err
+		}
+	}
+	if cfg.trace != nil {
+		cfg.trace.Steps = append(cfg.trace.Steps, Step{What: "leaving-scope", Detail: "the document after the write, as stored: may the caller still write it?", Result: true})
+	}
+	cfg.fields, cfg.noSchema = false, true
+	after, err := b.evaluate(ctx, Doc{Action: ActionWrite, Document: post, PrevDocument: post}, cfg)
+	if err != nil {
+		return Decision{Action: d.Action, Role: dec.Role, Reason: ReasonError, Notes: dec.Notes}, err
+	}
+	if !after.Allowed {
+		dec.Allowed, dec.Reason, dec.Fields = false, ReasonLeavingScope, Fields{}
+		if cfg.trace != nil {
+			cfg.trace.Steps = append(cfg.trace.Steps, Step{What: "decision", Detail: string(ReasonLeavingScope), Result: false})
+		}
+	}
+	return dec, nil
+}
+
+// evaluate is Evaluate without the leaving-scope check.
+func (b *Bound) evaluate(ctx context.Context, d Doc, cfg evalConfig) (Decision, error) {
 	dec := Decision{Action: d.Action, Notes: b.notes}
 	c := b.c
 	if c == nil {
@@ -317,14 +363,14 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 				ec.step(role.at, "filter.projection", "a replacement removes the fields the applied filters' projections withhold", false)
 			}
 			reason = ReasonFieldNotWritable
-		case hidden:
+		case hidden != "":
 			if ec.trace != nil {
 				ec.step(role.at, "filter.projection", "the update touches a field the applied filters' projections withhold", false)
 			}
-			reason = ReasonFieldNotReadable
+			reason, ec.field = ReasonFieldNotReadable, hidden
 		}
 		if reason != ReasonAllowed {
-			dec.Reason = reason
+			dec.Reason, dec.Field = reason, ec.fieldOf(reason)
 			if cfg.fields {
 				dec.Fields = ec.fields(role, applied)
 			}
@@ -351,7 +397,7 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 				r := ec.decide(role, d)
 				ec.trace = saved
 				if r != ReasonAllowed && ec.err == nil {
-					dec.Reason = r
+					dec.Reason, dec.Field = r, ec.fieldOf(r)
 					err := ec.finish(&dec)
 					return dec, err
 				}
@@ -363,7 +409,8 @@ func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decisi
 		}
 	}
 	dec.Reason = ec.decide(role, d)
-	if b.sch != nil && dec.Reason == ReasonAllowed && ec.err == nil && (d.Action == ActionInsert || d.Action == ActionWrite) {
+	dec.Field = ec.fieldOf(dec.Reason)
+	if b.sch != nil && !cfg.noSchema && dec.Reason == ReasonAllowed && ec.err == nil && (d.Action == ActionInsert || d.Action == ActionWrite) {
 		dec.Reason = ec.schema(b, role, applied)
 	}
 	dec.Allowed = dec.Reason == ReasonAllowed
@@ -611,6 +658,7 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		}
 		for _, p := range paths {
 			if !ec.writable(r, p) {
+				ec.field = strings.Join(p, ".")
 				return r.unwritable()
 			}
 		}
@@ -626,6 +674,7 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		eachLeaf(ec.root, nil, func(p []string) bool {
 			if !ec.writable(r, p) {
 				bad = true
+				ec.field = strings.Join(p, ".")
 			}
 			return bad
 		})
@@ -642,6 +691,15 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		return ReasonAllowed
 	}
 	return ReasonError
+}
+
+// fieldOf returns the field that decided a field-level denial r (the
+// one decide or the projection check recorded), "" for other reasons.
+func (ec *evalCtx) fieldOf(r Reason) string {
+	if r == ReasonFieldNotWritable || r == ReasonFieldNotReadable {
+		return ec.field
+	}
+	return ""
 }
 
 // unwritable is the reason a field the role cannot write denies a write:
@@ -964,13 +1022,13 @@ func atPath(doc value.Value, path string) value.Value {
 // or in part, by the applied filters' projections (see projectionHides).
 // The stored document only decides numeric components (array index or
 // field name); the answer does not depend on its values.
-func updateWithholds(stored, update bson.Raw, applied []*cfilter) (repl, hidden bool, err error) {
+func updateWithholds(stored, update bson.Raw, applied []*cfilter) (repl bool, hidden string, err error) {
 	proj := false
 	for _, f := range applied {
 		proj = proj || len(f.projection) > 0
 	}
 	if !proj {
-		return false, false, nil
+		return false, "", nil
 	}
 	var info mql.UpdateInfo
 	if stored != nil {
@@ -979,14 +1037,14 @@ func updateWithholds(stored, update bson.Raw, applied []*cfilter) (repl, hidden 
 		info, err = mql.UpdatePaths(update)
 	}
 	if err != nil || info.Replacement {
-		return info.Replacement, false, err
+		return info.Replacement, "", err
 	}
 	for _, p := range info.Paths {
 		if projectionHides(p, applied) {
-			return false, true, nil
+			return false, p, nil
 		}
 	}
-	return false, false, nil
+	return false, "", nil
 }
 
 // projectionHides reports whether the applied filters' projections

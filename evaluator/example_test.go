@@ -251,5 +251,37 @@ func ExampleReasons() {
 	// field-not-writable
 	// field-not-readable
 	// schema
+	// leaving-scope
 	// error
+}
+
+// The owner may write her order, but handing it to another user moves it
+// out of her write scope: allowed by the rules (App Services decides the
+// role on the stored order), denied with leaving-scope when asked, as
+// package gate decides it.
+func ExampleWithLeavingScopeDenied() {
+	p := exampleProgram()
+	caller := evaluator.Caller{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}}
+	d := evaluator.Doc{Action: evaluator.ActionWrite,
+		PrevDocument: exampleDoc(`{"_id": 1, "owner_id": "u1", "total": 10}`),
+		Update:       exampleDoc(`{"$set": {"owner_id": "u9"}}`)}
+	plain, _ := p.Evaluate(context.Background(), caller, d)
+	checked, _ := p.Evaluate(context.Background(), caller, d, evaluator.WithLeavingScopeDenied())
+	fmt.Println(plain.Role, plain.Reason)
+	fmt.Println(checked.Role, checked.Reason)
+	// Output:
+	// owner allowed
+	// owner leaving-scope
+}
+
+// A field-level denial names the field that decided it.
+func ExampleDecision_field() {
+	p := exampleProgram()
+	dec, _ := p.Evaluate(context.Background(),
+		evaluator.Caller{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}},
+		evaluator.Doc{Action: evaluator.ActionWrite,
+			PrevDocument: exampleDoc(`{"_id": 2, "owner_id": "u2", "team": "red", "status": "paid"}`),
+			Update:       exampleDoc(`{"$set": {"status": "refunded"}}`)})
+	fmt.Println(dec.Role, dec.Reason, dec.Field)
+	// Output: team field-not-writable status
 }

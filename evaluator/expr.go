@@ -28,6 +28,8 @@ type evalCtx struct {
 	// decision (evalGates), with their results: nGate reads them.
 	gateOf *crole
 	gate   [2]bool
+	// field is the field that decided a field-level denial (fieldOf).
+	field string
 }
 
 func (ec *evalCtx) doc(s docSel) value.Value {

@@ -48,8 +48,10 @@ func WithDataSource(name string) Option { return func(c *config) { c.dataSource 
 type EvalOption func(*evalConfig)
 
 type evalConfig struct {
-	trace  *Trace
-	fields bool
+	trace        *Trace
+	fields       bool
+	leavingScope bool
+	noSchema     bool // the leaving-scope check's own evaluation
 }
 
 // WithTrace records every step of the evaluation in t, keyed by file and
@@ -58,3 +60,16 @@ func WithTrace(t *Trace) EvalOption { return func(c *evalConfig) { c.trace = t }
 
 // WithFields asks Evaluate to fill Decision.Fields.
 func WithFields() EvalOption { return func(c *evalConfig) { c.fields = true } }
+
+// WithLeavingScopeDenied makes Evaluate deny, with ReasonLeavingScope, a
+// write the rules allow whose result the caller could not write: the
+// document after the write (Doc.Document, else Doc.Update applied to
+// Doc.PrevDocument), decided as a stored document that the write leaves
+// unchanged (%%root and %%prevRoot both that document, no field touched),
+// must have a role whose document_filters.write holds and that may write
+// some field. Such a write moves the document out of the caller's write
+// scope (a changed owner, a submitted draft). App Services does not check
+// it (it decides a write's role on the stored document); package gate
+// does by default, and fixtures with it, so that both decide a write
+// alike. Other actions are not affected.
+func WithLeavingScopeDenied() EvalOption { return func(c *evalConfig) { c.leavingScope = true } }

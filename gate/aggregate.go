@@ -109,7 +109,7 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op string) ([]bson.D, error) {
 	rf, proj, exact, err := readScope(ctx, b)
 	if err != nil {
-		return nil, c.evalErr(op, evaluator.ActionRead, err)
+		return nil, c.evalErr(ctx, op, evaluator.ActionRead, err)
 	}
 	if !exact {
 		return nil, c.refused(op, CodeUnsupported, "the read rules of this collection cannot be written as a query (they compare document values), so a pipeline cannot be restricted to the readable documents; use Find", nil)
@@ -173,7 +173,7 @@ func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op st
 func (c *Collection) projectionFits(ctx context.Context, b *evaluator.Bound, op string, p *projection, doc bson.Raw) (bool, error) {
 	d, err := c.decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
 	if err != nil {
-		return false, c.evalErr(op, evaluator.ActionRead, err)
+		return false, c.evalErr(ctx, op, evaluator.ActionRead, err)
 	}
 	if !d.Allowed {
 		return false, nil

@@ -42,7 +42,7 @@ func (c *Collection) CountDocuments(ctx context.Context, filter any, opts ...opt
 		}
 		rf, _, exact, err := readScope(ctx, b)
 		if err != nil {
-			return 0, c.evalErr(op, evaluator.ActionRead, err)
+			return 0, c.evalErr(ctx, op, evaluator.ActionRead, err)
 		}
 		if exact {
 			o := options.Count()
@@ -93,11 +93,11 @@ func (c *Collection) EstimatedDocumentCount(ctx context.Context, opts ...options
 	}
 	b, err := c.bind(ctx)
 	if err != nil {
-		return 0, c.evalErr(op, evaluator.ActionRead, err)
+		return 0, c.evalErr(ctx, op, evaluator.ActionRead, err)
 	}
 	rf, _, exact, err := readScope(ctx, b)
 	if err != nil {
-		return 0, c.evalErr(op, evaluator.ActionRead, err)
+		return 0, c.evalErr(ctx, op, evaluator.ActionRead, err)
 	}
 	if exact && len(rf) == 0 {
 		o := options.EstimatedDocumentCount()
@@ -174,7 +174,7 @@ func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any,
 	}
 	rf, _, _, err := readScope(ctx, b)
 	if err != nil {
-		return &DistinctResult{err: c.evalErr(op, evaluator.ActionRead, err)}
+		return &DistinctResult{err: c.evalErr(ctx, op, evaluator.ActionRead, err)}
 	}
 	fo := options.Find()
 	if do.Comment != nil {

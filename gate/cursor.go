@@ -218,14 +218,21 @@ func (cu *Cursor) All(ctx context.Context, results any) error {
 func (c *Collection) readable(ctx context.Context, b *evaluator.Bound, op string, raw bson.Raw, refs []string) (bson.Raw, bool, error) {
 	d, err := c.decide(ctx, b, evaluator.ActionRead, raw, nil, nil)
 	if err != nil {
-		return nil, false, c.evalErr(op, evaluator.ActionRead, err)
+		return nil, false, c.evalErr(ctx, op, evaluator.ActionRead, err)
 	}
 	if !d.Allowed {
+		c.event(ctx, op, d, raw)
 		return nil, false, nil
 	}
 	if ok, err := c.refsOK(ctx, b, op, raw, d.Fields.Read, refs); err != nil || !ok {
+		if err == nil {
+			// Left out: the query or sort reads a field hidden in it.
+			d.Allowed, d.Reason = false, evaluator.ReasonFieldNotReadable
+			c.event(ctx, op, d, raw)
+		}
 		return nil, false, err
 	}
+	c.event(ctx, op, d, raw)
 	if fullyReadable(raw, d.Fields.Read) {
 		return raw, true, nil
 	}

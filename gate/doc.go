@@ -41,7 +41,12 @@
 //	|                   | since the gate checked the post-image; otherwise the gate checks again      |
 //	| upsert document   | what an upsert that matches nothing inserts: the client filter's equality    |
 //	|                   | fields with the update applied ($setOnInsert too), or the replacement        |
-//	| DeniedError       | the rules refused: namespace, method, action, evaluator Reason (ErrDenied)   |
+//	| DeniedError       | the rules refused: namespace, method, action, evaluator Reason, the role     |
+//	|                   | that decided and the Field of a field-level denial (ErrDenied)               |
+//	| leaving-scope     | the Reason of a write the rules allow whose post-image the caller could no   |
+//	|                   | longer write (evaluator.WithLeavingScopeDenied; WithLeavingScopeAllowed off) |
+//	| DecisionEvent     | one decision as the decision hook (WithDecisionHook) receives it: namespace, |
+//	|                   | method, action, allowed, role, reason, field, _id; never document contents  |
 //	| RefusedError      | the gate cannot check the operation, or it is malformed (ErrRefused); Ptr    |
 //	|                   | is an RFC 6901 pointer into the client input, Code a stable code            |
 //	| BulkWriteException| the models of a BulkWrite that failed, each with its index and its method's |
@@ -132,6 +137,34 @@
 // while another name maps to it is denied with ReasonNoRules for every
 // operation, default rule or not (fail closed: the documentation knows no
 // such mapping, and the mapped data must be reached through its own rules).
+//
+// # Denials and the decision hook
+//
+// A *DeniedError says what to fix: Reason is the evaluator's
+// (permission-denied for a false document-level permission,
+// field-not-writable and field-not-readable for a field, with Field
+// naming it, document-filter, no-role, schema, error), Role the role that
+// decided, and leaving-scope a write whose post-image the caller could
+// no longer write (Role is then the role that allowed the write itself).
+// Field comes from what the caller sent (the update's paths, the inserted
+// document's fields); a delete denied for a field of the stored document
+// names it only when the caller may read that field (fail closed: the
+// documentation says nothing of naming fields in errors).
+//
+// WithDecisionHook receives every decision the gate makes for a caller,
+// for audit logs (LogDecisions writes them with log/slog): each document a
+// read decides (returned, or left out with its reason), each document
+// written, inserted or deleted, one event without an _id for a delete the
+// server runs with the rule filter, and each denial a method returns.
+// What the server decides with the rule filter alone is not reported
+// document by document: documents the rule filter leaves out, a count the
+// server makes, Aggregate's documents (filtered and projected on the
+// server; Aggregate reports its denials). An insert is reported when the
+// rules allow it, before the server writes it; an update or delete once
+// it is written. An event carries the document's _id, never its
+// contents. Without a hook the gate does a nil check per decision and
+// nothing else (BenchmarkFindOne and BenchmarkFindOneRules: the same
+// allocations with and without the hook's code).
 //
 // # Upserts
 //
@@ -311,7 +344,10 @@
 //     may not write: a changed owner, a submitted draft) is denied. App
 //     Services decides the role of a write from the stored document, and
 //     rule authors stop such moves with write rules on %%root; the gate
-//     denies them regardless unless the Gate has WithLeavingScopeAllowed.
+//     denies them regardless (Reason leaving-scope) unless the Gate has
+//     WithLeavingScopeAllowed. fixtures decides writes with the same check
+//     (evaluator.WithLeavingScopeDenied), so that rulegate test and the
+//     gate agree on every write.
 //   - An update that touches a field an applied filter's projection
 //     withholds from the caller ($set, $unset, $inc, $push, $rename... of
 //     the field, of a field holding it or of one it holds) is denied

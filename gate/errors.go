@@ -48,11 +48,17 @@ type DeniedError struct {
 	Op string
 	// Action is the rule action that was denied.
 	Action evaluator.Action
-	// Reason is the evaluator's reason code.
+	// Reason is the evaluator's reason code: permission-denied for a
+	// false permission, field-not-writable or field-not-readable for a
+	// field, leaving-scope for a write whose result the caller could no
+	// longer write, ...
 	Reason evaluator.Reason
-	// Role is the role that decided, "" when none applied.
+	// Role is the role that decided, "" when none applied (for
+	// leaving-scope, the role that allowed the write itself).
 	Role string
-	// Field is the field concerned, for field-level denials when known.
+	// Field is the field of a field-level denial (evaluator
+	// Decision.Field), a dotted path; "" when the denial concerns no one
+	// field, or for a delete when the caller may not read that field.
 	Field string
 }
 

@@ -33,6 +33,8 @@ func TestErrorsGolden(t *testing.T) {
 	g := &Gate{prog: prog, retries: DefaultRetries}
 	s := g.For(u)
 	c := &Collection{s: s, ns: "app.notes"}
+	tu, _ := expansion.NewUserObject([]byte(`{"id": "t1", "custom_data": {"team": "red"}}`))
+	teammate := &Collection{s: g.For(tu), ns: "app.notes"}
 	ctx := context.Background()
 	id := bson.D{{Key: "_id", Value: 1}}
 	var b strings.Builder
@@ -261,6 +263,19 @@ func TestErrorsGolden(t *testing.T) {
 		}},
 		{"findOneAndUpdate projection", func() error {
 			return c.FindOneAndUpdate(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "a", Value: 1}}}}, options.FindOneAndUpdate().SetProjection(bson.D{{Key: "a", Value: bson.D{{Key: "$slice", Value: 1}}}})).Err()
+		}},
+		// Denials decided before the server is reached: inserts.
+		{"insert no role", func() error {
+			_, err := c.InsertOne(ctx, bson.D{{Key: "_id", Value: 1}, {Key: "owner_id", Value: "b1"}})
+			return err
+		}},
+		{"insert unwritable field", func() error {
+			_, err := teammate.InsertOne(ctx, bson.D{{Key: "_id", Value: 1}, {Key: "team", Value: "red"}, {Key: "count", Value: 1}})
+			return err
+		}},
+		{"insertMany unwritable field", func() error {
+			_, err := teammate.InsertMany(ctx, []any{bson.D{{Key: "_id", Value: 1}, {Key: "team", Value: "red"}, {Key: "count", Value: 1}}})
+			return err
 		}},
 	} {
 		err := tc.run()

@@ -80,6 +80,6 @@ func ExampleCollection_FindOneAndReplace() {
 	fmt.Println(before["color"], err)
 	// Output:
 	// {"_id":{"$numberInt":"1"},"color":"red"} <nil>
-	// gate: example_findoneandreplace.profiles: FindOneAndReplace: write denied: field-not-writable (role "self") (gate/denied)
+	// gate: example_findoneandreplace.profiles: FindOneAndReplace: write denied: field-not-writable (field "flags") (role "self") (gate/denied)
 	// red <nil>
 }

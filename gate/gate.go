@@ -10,6 +10,7 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
@@ -36,6 +37,7 @@ type Gate struct {
 	// another name maps to.
 	dbs     map[string]string
 	targets map[string]bool
+	hook    func(ctx context.Context, e DecisionEvent)
 }
 
 // Option configures New.
@@ -276,12 +278,35 @@ func (c *Collection) Name() string { return c.coll.Name() }
 // Namespace returns "<database>.<collection>", in the rules' names.
 func (c *Collection) Namespace() string { return c.ns }
 
-func (c *Collection) denied(op string, a evaluator.Action, d evaluator.Decision) *DeniedError {
+// denied returns the denial of action a decided by d on doc (the stored
+// document, or the inserted one) and reports it to the decision hook. It
+// keeps the evaluator's reason, role and field; a delete names a field of
+// the stored document only when the caller may read it. A d that does
+// not deny (never made by the gate's callers) denies with ReasonError,
+// fail closed.
+func (c *Collection) denied(ctx context.Context, op string, a evaluator.Action, d evaluator.Decision, doc bson.Raw) *DeniedError {
 	r := d.Reason
 	if r == "" || r == evaluator.ReasonAllowed {
-		r = evaluator.ReasonPermission
+		r = evaluator.ReasonError
 	}
-	return &DeniedError{Namespace: c.ns, Op: op, Action: a, Reason: r, Role: d.Role}
+	f := d.Field
+	if a == evaluator.ActionDelete && !pathReadable(d.Fields.Read, f) {
+		f = ""
+	}
+	de := &DeniedError{Namespace: c.ns, Op: op, Action: a, Reason: r, Role: d.Role, Field: f}
+	c.deniedEvent(ctx, de, doc, d.Notes...)
+	return de
+}
+
+// pathReadable reports whether the dotted path p is readable under read
+// (Decision.Fields.Read: p or a field holding it listed).
+func pathReadable(read []string, p string) bool {
+	for _, r := range read {
+		if p == r || strings.HasPrefix(p, r+".") {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Collection) refused(op, code, msg string, err error) *RefusedError {

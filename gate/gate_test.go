@@ -910,11 +910,11 @@ func TestLeavingScope(t *testing.T) {
 		t.Fatalf("editing a draft: %+v, %v", res, err)
 	}
 	_, err := strict.UpdateOne(ctx, id(1), set("status", "submitted"))
-	wantDenied(t, err, "UpdateOne", evaluator.ActionWrite, evaluator.ReasonPermission)
+	wantDenied(t, err, "UpdateOne", evaluator.ActionWrite, evaluator.ReasonLeavingScope)
 	_, err = strict.UpdateOne(ctx, id(1), set("author", "b1"))
-	wantDenied(t, err, "UpdateOne", evaluator.ActionWrite, "")
+	wantDenied(t, err, "UpdateOne", evaluator.ActionWrite, evaluator.ReasonLeavingScope)
 	_, err = strict.ReplaceOne(ctx, id(1), bson.D{{Key: "author", Value: "a1"}, {Key: "status", Value: "final"}})
-	wantDenied(t, err, "ReplaceOne", evaluator.ActionWrite, "")
+	wantDenied(t, err, "ReplaceOne", evaluator.ActionWrite, evaluator.ReasonLeavingScope)
 
 	g, err := gate.New(e.db.Client(), loadProgram(t, e.db.Name()), gate.WithLeavingScopeAllowed())
 	if err != nil {

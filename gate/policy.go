@@ -32,7 +32,7 @@ var errNoRules = errors.New("no rules for the namespace")
 func (c *Collection) bindRead(ctx context.Context, op string) (*evaluator.Bound, error) {
 	b, err := c.bind(ctx)
 	if err != nil {
-		return nil, c.evalErr(op, evaluator.ActionRead, err)
+		return nil, c.evalErr(ctx, op, evaluator.ActionRead, err)
 	}
 	return b, nil
 }
@@ -48,8 +48,14 @@ func (c *Collection) bindRead(ctx context.Context, op string) (*evaluator.Bound,
 // something about a document it may not read, and would let whoever
 // stores such a value break every other caller's queries. The error goes
 // to the Gate's WithDocumentErrors function, for the operator.
-func (c *Collection) decide(ctx context.Context, b *evaluator.Bound, a evaluator.Action, doc, prev, update bson.Raw) (evaluator.Decision, error) {
-	d, err := b.Evaluate(ctx, evaluator.Doc{Action: a, Document: doc, PrevDocument: prev, Update: update}, evaluator.WithFields())
+func (c *Collection) decide(ctx context.Context, b *evaluator.Bound, a evaluator.Action, doc, prev, update bson.Raw, opts ...evaluator.EvalOption) (evaluator.Decision, error) {
+	var d evaluator.Decision
+	var err error
+	if len(opts) == 0 {
+		d, err = b.Evaluate(ctx, evaluator.Doc{Action: a, Document: doc, PrevDocument: prev, Update: update}, evaluator.WithFields())
+	} else {
+		d, err = b.Evaluate(ctx, evaluator.Doc{Action: a, Document: doc, PrevDocument: prev, Update: update}, append(opts, evaluator.WithFields())...)
+	}
 	if err == nil || a == evaluator.ActionInsert || ctx.Err() != nil ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return d, err

@@ -115,7 +115,7 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 	}
 	rf, _, exact, err := readScope(ctx, b)
 	if err != nil {
-		return nil, c.evalErr(op, evaluator.ActionRead, err)
+		return nil, c.evalErr(ctx, op, evaluator.ActionRead, err)
 	}
 	spec := &findSpec{op: op, filter: combine(client, rf), serverOpts: options.Find()}
 	if spec.proj, err = c.clientProjection(op, fo.Projection); err != nil {
@@ -182,18 +182,22 @@ func (c *Collection) clientProjection(op string, proj any) (*projection, error) 
 
 // evalErr wraps an evaluation failure: the operation is denied (fail
 // closed) with ReasonError, and the cause kept for errors.As.
-func (c *Collection) evalErr(op string, a evaluator.Action, err error) error {
+func (c *Collection) evalErr(ctx context.Context, op string, a evaluator.Action, err error) error {
 	var de *DeniedError
 	if errors.As(err, &de) {
 		return err
 	}
 	if err == errNoRules {
-		return &DeniedError{Namespace: c.ns, Op: op, Action: a, Reason: evaluator.ReasonNoRules}
+		de := &DeniedError{Namespace: c.ns, Op: op, Action: a, Reason: evaluator.ReasonNoRules}
+		c.deniedEvent(ctx, de, nil)
+		return de
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return &evalError{DeniedError: DeniedError{Namespace: c.ns, Op: op, Action: a, Reason: evaluator.ReasonError}, err: err}
+	e := &evalError{DeniedError: DeniedError{Namespace: c.ns, Op: op, Action: a, Reason: evaluator.ReasonError}, err: err}
+	c.deniedEvent(ctx, &e.DeniedError, nil)
+	return e
 }
 
 // evalError is a DeniedError with ReasonError that keeps the evaluation

@@ -72,7 +72,7 @@ func (c *Collection) refsOK(ctx context.Context, b *evaluator.Bound, op string, 
 	}
 	dec, err := c.decide(ctx, b, evaluator.ActionRead, probe, nil, nil)
 	if err != nil {
-		return false, c.evalErr(op, evaluator.ActionRead, err)
+		return false, c.evalErr(ctx, op, evaluator.ActionRead, err)
 	}
 	if !dec.Allowed {
 		return false, nil

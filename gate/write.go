@@ -29,7 +29,7 @@ func (c *Collection) InsertOne(ctx context.Context, document any, opts ...option
 	}
 	b, err := c.bind(ctx)
 	if err != nil {
-		return nil, c.evalErr("InsertOne", evaluator.ActionInsert, err)
+		return nil, c.evalErr(ctx, "InsertOne", evaluator.ActionInsert, err)
 	}
 	doc, err := c.checkInsert(ctx, b, "InsertOne", document, "")
 	if err != nil {
@@ -62,7 +62,7 @@ func (c *Collection) InsertMany(ctx context.Context, documents any, opts ...opti
 	}
 	b, err := c.bind(ctx)
 	if err != nil {
-		return nil, c.evalErr("InsertMany", evaluator.ActionInsert, err)
+		return nil, c.evalErr(ctx, "InsertMany", evaluator.ActionInsert, err)
 	}
 	out := make([]any, len(docs))
 	for i, d := range docs {
@@ -105,15 +105,12 @@ func (c *Collection) checkInsert(ctx context.Context, b *evaluator.Bound, op str
 	}
 	d, err := c.decide(ctx, b, evaluator.ActionInsert, raw, nil, nil)
 	if err != nil {
-		return nil, c.evalErr(op, evaluator.ActionInsert, err)
+		return nil, c.evalErr(ctx, op, evaluator.ActionInsert, err)
 	}
 	if !d.Allowed {
-		de := c.denied(op, evaluator.ActionInsert, d)
-		if ptr != "" {
-			de.Field = ""
-		}
-		return nil, de
+		return nil, c.denied(ctx, op, evaluator.ActionInsert, d, raw)
 	}
+	c.event(ctx, op, d, raw)
 	return raw, nil
 }
 
@@ -217,12 +214,15 @@ func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite
 		}
 		d, err := c.decideWrite(ctx, b, prev, post, w.upd.raw)
 		if err != nil {
-			return true, c.evalErr(w.op, evaluator.ActionWrite, err)
+			return true, c.evalErr(ctx, w.op, evaluator.ActionWrite, err)
 		}
 		if !d.Allowed {
-			return true, c.denied(w.op, evaluator.ActionWrite, d)
+			return true, c.denied(ctx, w.op, evaluator.ActionWrite, d, prev)
 		}
 		matched, err := w.do(ctx, mql.And(w.scope, pin(prev)))
+		if err == nil && matched {
+			c.event(ctx, w.op, d, prev)
+		}
 		if err != nil || matched {
 			return true, err
 		}
@@ -242,10 +242,10 @@ func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite
 func (c *Collection) applyFailed(ctx context.Context, b *evaluator.Bound, op string, prev bson.Raw, upd *update, aerr error) error {
 	d, err := c.decide(ctx, b, evaluator.ActionWrite, prev, prev, upd.raw)
 	if err != nil {
-		return c.evalErr(op, evaluator.ActionWrite, err)
+		return c.evalErr(ctx, op, evaluator.ActionWrite, err)
 	}
 	if !d.Allowed {
-		return c.denied(op, evaluator.ActionWrite, d)
+		return c.denied(ctx, op, evaluator.ActionWrite, d, prev)
 	}
 	r := c.refused(op, CodeUnsupported, "the document after the update cannot be computed, so the rules cannot be checked: "+aerr.Error(), aerr)
 	if !errors.Is(aerr, mql.ErrUnsupportedUpdate) {
@@ -257,20 +257,16 @@ func (c *Collection) applyFailed(ctx context.Context, b *evaluator.Bound, op str
 // decideWrite decides the write of update on prev, giving post: the rules
 // evaluated with %%root = post and %%prevRoot = prev; then, unless the Gate
 // was made with WithLeavingScopeAllowed, post as a stored document must
-// still be one the caller may write (its role decided on post): an update
-// or replacement that moves a document out of the caller's write scope,
-// such as changing its owner, is denied with the reason evaluating post
-// gives.
+// still be one the caller may write (evaluator.WithLeavingScopeDenied,
+// which fixtures apply too): an update or replacement that moves a
+// document out of the caller's write scope, such as changing its owner,
+// is denied with evaluator.ReasonLeavingScope and the role that allowed
+// the write.
 func (c *Collection) decideWrite(ctx context.Context, b *evaluator.Bound, prev, post, update bson.Raw) (evaluator.Decision, error) {
-	d, err := c.decide(ctx, b, evaluator.ActionWrite, post, prev, update)
-	if err != nil || !d.Allowed || c.s.g.leaveScope {
-		return d, err
+	if c.s.g.leaveScope {
+		return c.decide(ctx, b, evaluator.ActionWrite, post, prev, update)
 	}
-	after, err := c.decide(ctx, b, evaluator.ActionWrite, post, post, nil)
-	if err != nil || !after.Allowed {
-		return after, err
-	}
-	return d, nil
+	return c.decide(ctx, b, evaluator.ActionWrite, post, prev, update, evaluator.WithLeavingScopeDenied())
 }
 
 func backoff(ctx context.Context, attempt int) {
@@ -307,7 +303,7 @@ func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op stri
 		doc := cur.Current
 		rd, err := c.decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
 		if err != nil {
-			return c.evalErr(op, evaluator.ActionRead, err)
+			return c.evalErr(ctx, op, evaluator.ActionRead, err)
 		}
 		if rd.Allowed {
 			if ok, err := c.refsOK(ctx, b, op, doc, rd.Fields.Read, refs); err != nil || !ok {
@@ -330,12 +326,12 @@ func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op stri
 			d, err = c.decide(ctx, b, a, post, doc, upd.raw)
 		}
 		if err != nil {
-			return c.evalErr(op, a, err)
+			return c.evalErr(ctx, op, a, err)
 		}
 		if d.Allowed {
 			continue
 		}
-		return c.denied(op, a, d)
+		return c.denied(ctx, op, a, d, doc)
 	}
 	return cur.Err()
 }
@@ -468,13 +464,13 @@ func (c *Collection) writeOne(ctx context.Context, op string, filter, u any, rep
 	}
 	b, err := c.bind(ctx)
 	if err != nil {
-		return oneResult{}, c.evalErr(op, evaluator.ActionWrite, err)
+		return oneResult{}, c.evalErr(ctx, op, evaluator.ActionWrite, err)
 	}
 	// When the rules cannot be written as a query, scope is empty and
 	// run's per-document check decides alone.
 	scope, exact, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
 	if err != nil {
-		return oneResult{}, c.evalErr(op, evaluator.ActionWrite, err)
+		return oneResult{}, c.evalErr(ctx, op, evaluator.ActionWrite, err)
 	}
 	found, err := c.run(ctx, b, guardedWrite{
 		op: op, upd: upd, scope: scope, retry: c.s.g.retries,
@@ -522,7 +518,7 @@ func (c *Collection) firstInScope(b *evaluator.Bound, op string, filter bson.D, 
 		for cur.Next(ctx) {
 			d, err := c.decide(ctx, b, evaluator.ActionRead, cur.Current, nil, nil)
 			if err != nil {
-				return nil, c.evalErr(op, evaluator.ActionRead, err)
+				return nil, c.evalErr(ctx, op, evaluator.ActionRead, err)
 			}
 			if !d.Allowed {
 				continue
@@ -563,7 +559,7 @@ func (c *Collection) refsReadable(ctx context.Context, b *evaluator.Bound, op st
 	}
 	d, err := c.decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
 	if err != nil {
-		return false, c.evalErr(op, evaluator.ActionRead, err)
+		return false, c.evalErr(ctx, op, evaluator.ActionRead, err)
 	}
 	if !d.Allowed {
 		return false, nil
@@ -614,11 +610,11 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 	}
 	b, err := c.bind(ctx)
 	if err != nil {
-		return nil, c.evalErr(op, evaluator.ActionWrite, err)
+		return nil, c.evalErr(ctx, op, evaluator.ActionWrite, err)
 	}
 	scope, exact, err := writeScope(ctx, b, evaluator.ActionWrite, upd.raw)
 	if err != nil {
-		return nil, c.evalErr(op, evaluator.ActionWrite, err)
+		return nil, c.evalErr(ctx, op, evaluator.ActionWrite, err)
 	}
 	ids, err := c.checkEach(ctx, b, op, evaluator.ActionWrite, client, upd)
 	if err != nil {
@@ -671,7 +667,7 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 func (c *Collection) checkEach(ctx context.Context, b *evaluator.Bound, op string, a evaluator.Action, client bson.Raw, upd *update) ([]bson.RawValue, error) {
 	rf, _, _, err := readScope(ctx, b)
 	if err != nil {
-		return nil, c.evalErr(op, a, err)
+		return nil, c.evalErr(ctx, op, a, err)
 	}
 	cur, err := c.coll.Find(ctx, combine(client, rf))
 	if err != nil {
@@ -684,7 +680,7 @@ func (c *Collection) checkEach(ctx context.Context, b *evaluator.Bound, op strin
 		doc := cur.Current
 		rd, err := c.decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
 		if err != nil {
-			return nil, c.evalErr(op, evaluator.ActionRead, err)
+			return nil, c.evalErr(ctx, op, evaluator.ActionRead, err)
 		}
 		if !rd.Allowed {
 			continue // invisible to the caller
@@ -699,7 +695,7 @@ func (c *Collection) checkEach(ctx context.Context, b *evaluator.Bound, op strin
 			return nil, err
 		}
 		if !d.Allowed {
-			return nil, c.denied(op, a, d)
+			return nil, c.denied(ctx, op, a, d, doc)
 		}
 		ids = append(ids, doc.Lookup("_id"))
 	}
@@ -713,7 +709,7 @@ func (c *Collection) decideOn(ctx context.Context, b *evaluator.Bound, op string
 	if a == evaluator.ActionDelete {
 		d, err := c.decide(ctx, b, a, doc, nil, nil)
 		if err != nil {
-			return d, c.evalErr(op, a, err)
+			return d, c.evalErr(ctx, op, a, err)
 		}
 		return d, nil
 	}
@@ -723,7 +719,7 @@ func (c *Collection) decideOn(ctx context.Context, b *evaluator.Bound, op string
 	}
 	d, err := c.decideWrite(ctx, b, doc, post, upd.raw)
 	if err != nil {
-		return d, c.evalErr(op, a, err)
+		return d, c.evalErr(ctx, op, a, err)
 	}
 	return d, nil
 }
@@ -770,6 +766,7 @@ func (c *Collection) DeleteOne(ctx context.Context, filter any, opts ...options.
 	if err != nil {
 		return nil, err
 	}
+	c.filterEvent(ctx, op, evaluator.ActionDelete, res.DeletedCount)
 	if res.DeletedCount == 0 {
 		if err := c.notWritten(ctx, b, op, evaluator.ActionDelete, client, nil); err != nil {
 			return nil, err
@@ -818,6 +815,7 @@ func (c *Collection) DeleteMany(ctx context.Context, filter any, opts ...options
 	if err != nil {
 		return nil, err
 	}
+	c.filterEvent(ctx, op, evaluator.ActionDelete, res.DeletedCount)
 	if res.DeletedCount == 0 {
 		if err := c.notWritten(ctx, b, op, evaluator.ActionDelete, client, nil); err != nil {
 			return nil, err
@@ -833,11 +831,11 @@ func (c *Collection) deleteScope(ctx context.Context, op string, filter any) (*e
 	}
 	b, err := c.bind(ctx)
 	if err != nil {
-		return nil, nil, nil, false, c.evalErr(op, evaluator.ActionDelete, err)
+		return nil, nil, nil, false, c.evalErr(ctx, op, evaluator.ActionDelete, err)
 	}
 	scope, exact, err := writeScope(ctx, b, evaluator.ActionDelete, nil)
 	if err != nil {
-		return nil, nil, nil, false, c.evalErr(op, evaluator.ActionDelete, err)
+		return nil, nil, nil, false, c.evalErr(ctx, op, evaluator.ActionDelete, err)
 	}
 	return b, client, scope, exact, nil
 }
@@ -862,7 +860,7 @@ func (c *Collection) deleteEach(ctx context.Context, b *evaluator.Bound, op stri
 			d, err := c.decide(ctx, b, evaluator.ActionDelete, doc, nil, nil)
 			if err != nil {
 				cur.Close(ctx)
-				return deleted, c.evalErr(op, evaluator.ActionDelete, err)
+				return deleted, c.evalErr(ctx, op, evaluator.ActionDelete, err)
 			}
 			if !d.Allowed {
 				continue
@@ -884,6 +882,7 @@ func (c *Collection) deleteEach(ctx context.Context, b *evaluator.Bound, op stri
 				cur.Close(ctx)
 				return deleted, err
 			}
+			c.event(ctx, op, d, gone)
 			deleted = append(deleted, gone)
 			if max > 0 && len(deleted) >= max {
 				cur.Close(ctx)
@@ -965,6 +964,7 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 				if err != nil {
 					return errResult(err)
 				}
+				c.deletedEvent(ctx, b, op, gone)
 				return c.visible(ctx, b, op, gone, proj)
 			}
 			return errResult(&RefusedError{Namespace: c.ns, Op: op, Code: CodeConflict, Msg: "the document kept changing", Err: ErrConflict})
@@ -990,6 +990,7 @@ func (c *Collection) FindOneAndDelete(ctx context.Context, filter any, opts ...o
 	if err != nil {
 		return errResult(err)
 	}
+	c.deletedEvent(ctx, b, op, doc)
 	return c.visible(ctx, b, op, doc, proj)
 }
 
@@ -1102,7 +1103,7 @@ func (c *Collection) findOneAndModify(ctx context.Context, op string, filter, u 
 func (c *Collection) visible(ctx context.Context, b *evaluator.Bound, op string, doc bson.Raw, proj *projection) *mongo.SingleResult {
 	d, err := c.decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
 	if err != nil {
-		return errResult(c.evalErr(op, evaluator.ActionRead, err))
+		return errResult(c.evalErr(ctx, op, evaluator.ActionRead, err))
 	}
 	if !d.Allowed {
 		return mongo.NewSingleResultFromDocument(bson.D{}, nil, nil)

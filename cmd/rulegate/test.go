@@ -15,7 +15,7 @@ import (
 var testCmd = &command{
 	name:    "test",
 	summary: "run the app's rule tests (tests/*.json) against its fixtures",
-	usage:   "test [--json] [--junit FILE] [--coverage] [--environment TAG] [-v] [--color=auto|always|never] APP",
+	usage:   "test [--json] [--junit FILE] [--coverage] [--environment TAG] [--leaving-scope-allowed] [-v] [--color=auto|always|never] APP",
 	help: `
 Test runs every test under APP/tests/ (JSON or YAML) against the fixture users
 (APP/fixtures/users.json) and documents (APP/fixtures/documents.json), with no
@@ -33,6 +33,11 @@ namespace, that the read filter (the MongoDB query rulegate adds to reads)
 and the per-document read decisions agree on the fixture documents; each
 disagreement counts as a failure. The last line is "N passed, N failed"
 (N counts tests, not actions).
+
+A write is decided as the gate decides it: a write the rules allow whose
+result the user could no longer write (a changed owner, a submitted draft) is
+denied with the reason leaving-scope. --leaving-scope-allowed decides writes
+as App Services does, for a gate made with gate.WithLeavingScopeAllowed.
 
 --coverage lists the roles, filters and field rules no test exercised.
 --json prints the report as JSON instead of text; --junit FILE also writes a
@@ -64,6 +69,7 @@ func (c *cli) test(args []string) int {
 	coverage := fs.Bool("coverage", false, "list roles, filters and field rules no test exercised")
 	env := addEnvironmentFlag(fs)
 	verbose := fs.Bool("v", false, "list passing tests and checks too")
+	leaveScope := fs.Bool("leaving-scope-allowed", false, "allow writes whose result the user could no longer write, as App Services does")
 	color := colorFlag("auto")
 	fs.Var(&color, "color", "colour the output: auto (on a terminal), always or never")
 	pos, code, ok := c.parseFlags(testCmd, fs, args)
@@ -96,6 +102,9 @@ func (c *cli) test(args []string) int {
 	}
 	if *coverage {
 		opts = append(opts, fixtures.WithCoverage(app))
+	}
+	if *leaveScope {
+		opts = append(opts, fixtures.WithLeavingScopeAllowed())
 	}
 	rep := fixtures.Run(context.Background(), suite, prog, opts...)
 	if *junit != "" {
