@@ -301,23 +301,55 @@ func TestAdmin(t *testing.T) {
 }
 
 // TestStats: Aggregate runs where one projection fits every document the
-// caller reads (an admin, above; a stranger, who reads none), and is
-// refused for the owner + teammate case: the gate cannot redact inside a
-// pipeline yet (issue 15, item 3), and says so.
+// caller reads (an admin, in TestAdmin; a caller who reads nothing; an
+// owner in no team), and is refused for the owner + teammate case and for
+// a teammate alone: the gate cannot redact inside a pipeline yet (issue
+// 15, item 3), and says so.
 func TestStats(t *testing.T) {
-	srv, _, _ := notesServer(t)
+	srv, a, s := notesServer(t)
 	alice, _ := tokens(t, srv, "alice@example.com")
-	dave, _ := tokens(t, srv, "dave@example.com")
+	dave, refresh := tokens(t, srv, "dave@example.com")
 
-	st, b := call(t, srv, "GET", "/notes/stats", alice, "")
-	e := decodeError(t, want(t, http.StatusNotImplemented, st, b))
-	if e.Code != "gate/unsupported" || !strings.Contains(e.Error, "the caller's roles read different fields in different documents, and a pipeline cannot redact documents one by one") {
-		t.Errorf("owner + teammate stats: %+v, want the gate's refusal", e)
+	wantRefused := func(what, tok string) {
+		t.Helper()
+		st, b := call(t, srv, "GET", "/notes/stats", tok, "")
+		e := decodeError(t, want(t, http.StatusNotImplemented, st, b))
+		if e.Code != "gate/unsupported" || !strings.Contains(e.Error, "the caller's roles read different fields in different documents, and a pipeline cannot redact documents one by one") {
+			t.Errorf("%s: %+v, want the gate's refusal", what, e)
+		}
 	}
-	st, b = call(t, srv, "GET", "/notes/stats", dave, "")
-	if got := string(bytes.TrimSpace(want(t, 200, st, b))); got != `[]` {
-		t.Errorf("stranger's stats: %s", got)
+	wantStats := func(what, tok, stats string) {
+		t.Helper()
+		st, b := call(t, srv, "GET", "/notes/stats", tok, "")
+		if got := string(bytes.TrimSpace(want(t, 200, st, b))); got != stats {
+			t.Errorf("%s: %s, want %s", what, got, stats)
+		}
 	}
+	wantRefused("owner + teammate", alice)
+	wantStats("reading nothing", dave, `[]`)
+
+	st, b := call(t, srv, "POST", "/notes", dave, `{"team_id": "green", "status": "open", "title": "dave's hello", "private": "d"}`)
+	var created map[string]string
+	if err := json.Unmarshal(want(t, 201, st, b), &created); err != nil {
+		t.Fatal(err)
+	}
+	wantStats("an owner in no team", dave, `[{"status":"open","count":1}]`)
+
+	if _, err := a.system("custom_data").InsertOne(context.Background(), bson.D{
+		{Key: "userId", Value: s.users["dave@example.com"]}, {Key: "teamIds", Value: bson.A{"blue"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st, b = call(t, srv, "POST", "/refresh", "", `{"refresh_token": "`+refresh+`"}`)
+	var m map[string]string
+	if err := json.Unmarshal(want(t, 200, st, b), &m); err != nil {
+		t.Fatal(err)
+	}
+	dave = m["access_token"]
+	wantRefused("dave, owner + teammate of team blue", dave)
+	st, b = call(t, srv, "DELETE", "/notes/"+created["id"], dave, "")
+	want(t, 204, st, b)
+	wantRefused("dave, a teammate alone", dave)
 }
 
 // TestStranger: dave has no custom data document, so no role but owner

@@ -1,26 +1,3 @@
-// Command notesapi is a small JSON API over App Services rules, built on
-// rulegate's public packages only (its own module: it cannot import the
-// library's internal packages): users log in with email and password
-// (accounts), get an access token carrying their custom user data
-// (customdata, token), and read and write notes through a gate whose
-// rules are an exported App Services app (app/):
-//
-//   - owner: a note whose owner_id is the caller's id, read and written;
-//   - teammate: a note whose team_id is in the caller's
-//     custom_data.teamIds, read-only, its private field hidden;
-//   - admin: custom_data.isAdmin true, every note.
-//
-// Routes: POST /login, POST /refresh, GET /notes?status=&sort=&skip=&limit=,
-// GET /notes/{id}, POST /notes, PATCH /notes/{id}, DELETE /notes/{id},
-// GET /notes/stats. See README.md.
-//
-// Run it from examples/notesapi with
-//
-//	go run . [-addr 127.0.0.1:8080]
-//
-// It starts the embedded test server (FerretDB, built on first use; about a
-// minute the first time) unless MONGODB_URI names a server to use, and
-// seeds the demo users and notes of seed.
 package main
 
 import (
