@@ -317,8 +317,11 @@
 // allow. A subset would be safe only where no gate-built filter compares
 // a string (no string operand in the rule filter of any action, the pin
 // sent without it), with the collation on the selection queries alone;
-// the gate does not offer it: App Services does not, and it would make a
-// caller's options depend on which strings the rules compare.
+// the gate does not offer it: App Services does not, it would make a
+// caller's options depend on which strings the rules compare, and the
+// embedded test server (FerretDB 1.24) refuses collation (NotImplemented),
+// so no test here could back it. A BulkWrite model's collation is
+// refused by its method (TestDriverSurface/BulkWrite/collation).
 //
 // # Driver surface
 //
@@ -339,8 +342,9 @@
 //	|                    | comment                         | Validation, collation, custom,     | TestAggregateRefusalIgnores*,     |
 //	|                    |                                 | hint, let, internal                | ExampleCollection_Aggregate       |
 //	| BulkWrite          | ordered, comment; each model's  | bypassDocumentValidation, let,     | TestBulkWrite* (Ordered,          |
-//	|                    | fields as its method takes them | internal; no or a nil model:       | Unordered, Hidden, Upsert,        |
-//	|                    | (upsert, sort, arrayFilters...) | gate/invalid                       | Refused, Canceled)                |
+//	|                    | fields as its method takes them | internal; a model's collation and  | Unordered, Hidden, Upsert,        |
+//	|                    | (upsert, sort, arrayFilters...) | hint; no or a nil model:           | Refused, Canceled),               |
+//	|                    |                                 | gate/invalid                       | TestPositionalUpdates             |
 //	| Clone              | not offered: read and write concern, read preference and registry are the                                |
 //	|                    | client's (App Services: Query Option Availability lets users set none of them)                           |
 //	| CountDocuments     | skip, limit, comment            | collation, hint, internal          | TestCountDocuments                |

@@ -603,6 +603,10 @@ func TestDriverSurface(t *testing.T) {
 				return err
 			})
 		}},
+		{"BulkWrite", "collation", gate.CodeUnsupported, func() error {
+			_, err := c.BulkWrite(ctx, []mongo.WriteModel{mongo.NewUpdateOneModel().SetFilter(mineF()).SetUpdate(set("count", 1)).SetCollation(col)})
+			return err
+		}},
 		{"BulkWrite", "bypassDocumentValidation", gate.CodeUnsupported, func() error {
 			_, err := c.BulkWrite(ctx, []mongo.WriteModel{mongo.NewInsertOneModel().SetDocument(mine())}, options.BulkWrite().SetBypassDocumentValidation(false))
 			return err
