@@ -19,11 +19,15 @@
 //   - the MongoDB manual: query and projection operators
 //     (https://www.mongodb.com/docs/manual/reference/operator/query/, $type
 //     aliases at .../query/type/), update operators
-//     (https://www.mongodb.com/docs/manual/reference/operator/update/),
+//     (https://www.mongodb.com/docs/manual/reference/operator/update/;
+//     positional paths at .../update/positional/, .../positional-all/ and
+//     .../positional-filtered/),
 //     dot notation for embedded fields and array indexes
 //     (https://www.mongodb.com/docs/manual/core/document/#dot-notation);
 //   - the server where the manual is silent (mongodb/mongo, src/mongo/db):
 //     matcher/expression_parser.cpp (operator documents, $exists' operand),
+//     matcher/expression_tree.cpp (which conditions record the element
+//     the positional $ stands for),
 //     update/ (the order fields are updated in,
 //     pathsupport::cmpPathsAndArrayIndexes; conflicting paths; _id is
 //     immutable), and BSON nesting (100 levels).
