@@ -269,6 +269,60 @@
 // TestTransaction (commit, abort on a denial, isolation) runs only with
 // MONGODB_URI set to a replica set.
 //
+// # Positional updates
+//
+// App Services lets users run the positional $, $[] and $[<identifier>]
+// with arrayFilters (source/mongodb/crud-and-aggregation-apis.txt, "Array
+// Update Operator Availability"). The paths such an update touches are
+// decided on the stored document, for every update method and BulkWrite
+// model:
+//
+//   - Field-level rules are keyed by field name: items.$.qty,
+//     items.$[].qty and items.$[e].qty are checked as items.qty, as
+//     items.1.qty is when items is an array (mql.UpdatePathsIn).
+//   - The post-image is mql.ApplyUpdateWith with the client filter (the
+//     element $ stands for: the first element its one condition on an
+//     array matched, as MongoDB records it) and the arrayFilters; an
+//     element the query leaves undefined (two conditions on arrays, $ne,
+//     $size, ...) refuses the update with CodeUnsupported, an update the
+//     server rejects (no array filter for an identifier, an unused one,
+//     $ with nothing matched, an upsert inserting with $) with
+//     CodeInvalid, after the permission check as for other such updates.
+//   - The server is sent the update with array indexes only
+//     (mql.ResolveUpdate on the document read), never arrayFilters, with
+//     the rule filter AND pin: the rule filter reads arrays too
+//     ({"members": "%%user.id"}) and would change the element of $ on the
+//     server, and the pin makes the indexes those of the document checked.
+//     The embedded server runs none of the positional forms itself.
+//   - An array filter is a query like the client filter (validated with
+//     mql.ValidateQuery) and reads the array's element fields
+//     ({"e.sku": "x"} of items.$[e] reads items.sku): a document in which
+//     one of them is hidden from the caller does not match the write, as
+//     for a client filter; otherwise which elements changed, and the
+//     ModifiedCount, would tell the hidden value (TestArrayFiltersHidden).
+//
+// # Collation
+//
+// The collation option is refused (CodeUnsupported) on every method, as
+// App Services refuses it to users (source/mongodb/crud-and-aggregation-
+// apis.txt, "Query Option Availability": Collation, User Context No). A
+// collation cannot be made to change only what the caller asked for: the
+// server applies one collation to the whole query, the rule filter AND-ed
+// in and the pin included. Under {locale: "en", strength: 2} the rule
+// filter {owner: "alice"} matches a document of "ALICE", the count the
+// server makes of it counts that document, and a delete or update with it
+// writes there; the pin ({owner: {$eq: "alice"}}) matches a document whose
+// owner changed to "Alice" since the gate checked it; and with
+// numericOrdering a rule's {level: {$lt: "10"}} drops documents the rules
+// allow. A subset would be safe only where no gate-built filter compares
+// a string (no string operand in the rule filter of any action, the pin
+// sent without it), with the collation on the selection queries alone;
+// the gate does not offer it: App Services does not, it would make a
+// caller's options depend on which strings the rules compare, and the
+// embedded test server (FerretDB 1.24) refuses collation (NotImplemented),
+// so no test here could back it. A BulkWrite model's collation is
+// refused by its method (TestDriverSurface/BulkWrite/collation).
+//
 // # Driver surface
 //
 // Every method of *mongo.Collection (driver v2.10) and every option of its
@@ -288,8 +342,9 @@
 //	|                    | comment                         | Validation, collation, custom,     | TestAggregateRefusalIgnores*,     |
 //	|                    |                                 | hint, let, internal                | ExampleCollection_Aggregate       |
 //	| BulkWrite          | ordered, comment; each model's  | bypassDocumentValidation, let,     | TestBulkWrite* (Ordered,          |
-//	|                    | fields as its method takes them | internal; no or a nil model:       | Unordered, Hidden, Upsert,        |
-//	|                    | (upsert, sort, arrayFilters...) | gate/invalid                       | Refused, Canceled)                |
+//	|                    | fields as its method takes them | internal; a model's collation and  | Unordered, Hidden, Upsert,        |
+//	|                    | (upsert, sort, arrayFilters...) | hint; no or a nil model:           | Refused, Canceled),               |
+//	|                    |                                 | gate/invalid                       | TestPositionalUpdates             |
 //	| Clone              | not offered: read and write concern, read preference and registry are the                                |
 //	|                    | client's (App Services: Query Option Availability lets users set none of them)                           |
 //	| CountDocuments     | skip, limit, comment            | collation, hint, internal          | TestCountDocuments                |
@@ -314,8 +369,8 @@
 //	| FindOneAndReplace  | returnDocument, sort, upsert,   | bypassDocumentValidation,          | TestFindOneAndReplace,            |
 //	|                    | projection, comment             | collation, hint, let, internal     | TestFindOneAndModifyProjection    |
 //	| FindOneAndUpdate   | returnDocument, sort, upsert,   | bypassDocumentValidation,          | TestFindOneAndUpdate,             |
-//	|                    | projection, comment;            | collation, hint, let, internal     | TestFindOneAndUpdateUpsert        |
-//	|                    | arrayFilters (untested)         |                                    |                                   |
+//	|                    | projection, comment;            | collation, hint, let, internal     | TestFindOneAndUpdateUpsert,       |
+//	|                    | arrayFilters                    |                                    | TestPositionalUpdates             |
 //	| InsertOne          | comment                         | bypassDocumentValidation, internal | TestInsert, TestDuplicateKey-     |
 //	|                    |                                 |                                    | Withheld                          |
 //	| InsertMany         | ordered, comment                | bypassDocumentValidation, internal | TestInsert                        |
@@ -323,16 +378,18 @@
 //	| ReplaceOne         | upsert, sort, comment           | bypassDocumentValidation,          | TestReplaceOne,                   |
 //	|                    |                                 | collation, hint, let, internal     | TestUpsertReplaceAndMany          |
 //	| UpdateOne,         | upsert, sort, comment;          | bypassDocumentValidation,          | TestUpdateOne,                    |
-//	| UpdateByID         | arrayFilters (untested)         | collation, hint, let, internal     | TestUpsertUpdateOne               |
+//	| UpdateByID         | arrayFilters                    | collation, hint, let, internal     | TestUpsertUpdateOne,              |
+//	|                    |                                 |                                    | TestPositionalUpdates,            |
+//	|                    |                                 |                                    | TestArrayFiltersHidden            |
 //	| UpdateMany         | upsert, comment;                | bypassDocumentValidation,          | TestUpdateMany,                   |
-//	|                    | arrayFilters (untested)         | collation, hint, let, internal     | TestUpsertReplaceAndMany          |
+//	|                    | arrayFilters                    | collation, hint, let, internal     | TestUpsertReplaceAndMany,         |
+//	|                    |                                 |                                    | TestPositionalUpdates             |
 //	| Watch              | not offered: a change stream's events would reach the caller unfiltered and                              |
 //	|                    | unredacted                                                                                               |
 //
-// arrayFilters is passed to the server with the update; the filtered
-// positional paths ($[<id>]) that use it are refused (CodeUnsupported) as
-// long as mql.ApplyUpdate cannot compute their result, so no test sets it
-// yet. Options that change what the server answers, reads or writes
+// arrayFilters is applied by the gate, never sent (see Positional
+// updates); collation is refused everywhere (see Collation). Options
+// that change what the server answers, reads or writes
 // from outside the rules' view are refused; those that only shape how the
 // answer travels (batchSize, maxAwaitTime, comment) are accepted. Gated
 // collections add Namespace, which the driver has not.
@@ -402,8 +459,9 @@
 //     passes a caller's option builders to the driver: it copies the
 //     options it honours.
 //   - An update whose post-image mql.ApplyUpdate cannot compute
-//     (mql.ErrUnsupportedUpdate: positional paths, $push with $sort,
-//     ...) is refused: its effect on the rules cannot be checked.
+//     (mql.ErrUnsupportedUpdate: $push with $sort, a positional $ whose
+//     element the query does not define, ...) is refused: its effect on
+//     the rules cannot be checked.
 //   - A stored document whose read rules cannot be evaluated (a %function
 //     failing on it, a stored regular expression used as an operand) is
 //     left out as one the caller cannot read; a write or delete decision

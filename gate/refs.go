@@ -126,3 +126,80 @@ next:
 	}
 	return out
 }
+
+// writeRefs returns the field paths a write reads in a stored document to
+// pick it: those of the client filter and those the update's arrayFilters
+// read (upd nil: the client filter's only).
+func writeRefs(client bson.Raw, upd *update) []string {
+	refs := clientRefs(client)
+	if upd == nil {
+		return refs
+	}
+	return mergeRefs(refs, upd.filterRefs)
+}
+
+// mergeRefs returns the sorted union of two sorted lists of paths.
+func mergeRefs(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	m := map[string]bool{}
+	for _, p := range a {
+		m[p] = true
+	}
+	for _, p := range b {
+		m[p] = true
+	}
+	return sortedKeys(m)
+}
+
+// arrayFilterRefs returns the field paths of the stored document that the
+// arrayFilters of update read: an array filter {"e.sku": "x"} of the path
+// "items.$[e].qty" reads items.sku in every element, {"e": 2} reads items.
+// A document in which one is hidden from the caller does not match the
+// write, as for a client filter reading a hidden field: which elements an
+// update changes, and so the document after it, would tell the hidden
+// values.
+func arrayFilterRefs(update bson.Raw, filters []bson.Raw) []string {
+	if len(filters) == 0 {
+		return nil
+	}
+	// The update paths' prefixes before each $[<identifier>], positional
+	// components left out (field rules are keyed by field name).
+	prefixes := map[string][]string{}
+	ops, _ := update.Elements()
+	for _, o := range ops {
+		fields, _ := o.Value().Document().Elements()
+		for _, f := range fields {
+			var prefix []string
+			for _, c := range strings.Split(f.Key(), ".") {
+				if strings.HasPrefix(c, "$[") && c != "$[]" {
+					id := c[2 : len(c)-1]
+					prefixes[id] = append(prefixes[id], strings.Join(prefix, "."))
+				}
+				if !strings.HasPrefix(c, "$") {
+					prefix = append(prefix, c)
+				}
+			}
+		}
+	}
+	m := map[string]bool{}
+	for _, f := range filters {
+		read := map[string]bool{}
+		queryPaths(f, read)
+		for q := range read {
+			if q == allFields {
+				m[allFields] = true
+				continue
+			}
+			id, rest, _ := strings.Cut(q, ".")
+			for _, p := range prefixes[id] {
+				if rest != "" {
+					p += "." + rest
+				}
+				m[p] = true
+			}
+		}
+	}
+	return sortedKeys(m)
+}

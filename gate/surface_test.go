@@ -95,6 +95,14 @@ func TestDriverSurface(t *testing.T) {
 	none := bson.D{{Key: "_id", Value: 99}}
 	mineF := func() bson.D { return bson.D{{Key: "owner_id", Value: "a1"}} }
 	mine := func() bson.D { return bson.D{{Key: "owner_id", Value: "a1"}, {Key: "title", Value: "surface"}} }
+	// filtered runs call with an update of alice's documents through a
+	// filtered positional path and its arrayFilters, the array made first.
+	filtered := func(call func(upd bson.D, af []any) error) error {
+		if _, err := c.UpdateMany(ctx, mineF(), set("marks", bson.A{1, 2})); err != nil {
+			return err
+		}
+		return call(set("marks.$[m]", 0), []any{bson.D{{Key: "m", Value: 2}}})
+	}
 	for _, tc := range []struct {
 		method, option string
 		want           string // "" accepted, else the refusal's code
@@ -340,6 +348,12 @@ func TestDriverSurface(t *testing.T) {
 			_, err := c.UpdateOne(ctx, mineF(), set("count", 1), options.UpdateOne().SetComment("c"))
 			return err
 		}},
+		{"UpdateOne", "arrayFilters", "", func() error {
+			return filtered(func(upd bson.D, af []any) error {
+				_, err := c.UpdateOne(ctx, mineF(), upd, options.UpdateOne().SetArrayFilters(af))
+				return err
+			})
+		}},
 		{"UpdateOne", "bypassDocumentValidation", gate.CodeUnsupported, func() error {
 			_, err := c.UpdateOne(ctx, mineF(), set("count", 1), options.UpdateOne().SetBypassDocumentValidation(false))
 			return err
@@ -372,6 +386,12 @@ func TestDriverSurface(t *testing.T) {
 			_, err := c.UpdateByID(ctx, 1, set("count", 1), options.UpdateOne().SetComment("c"))
 			return err
 		}},
+		{"UpdateByID", "arrayFilters", "", func() error {
+			return filtered(func(upd bson.D, af []any) error {
+				_, err := c.UpdateByID(ctx, 1, upd, options.UpdateOne().SetArrayFilters(af))
+				return err
+			})
+		}},
 		{"UpdateByID", "bypassDocumentValidation", gate.CodeUnsupported, func() error {
 			_, err := c.UpdateByID(ctx, 1, set("count", 1), options.UpdateOne().SetBypassDocumentValidation(false))
 			return err
@@ -399,6 +419,12 @@ func TestDriverSurface(t *testing.T) {
 		{"UpdateMany", "comment", "", func() error {
 			_, err := c.UpdateMany(ctx, mineF(), set("count", 1), options.UpdateMany().SetComment("c"))
 			return err
+		}},
+		{"UpdateMany", "arrayFilters", "", func() error {
+			return filtered(func(upd bson.D, af []any) error {
+				_, err := c.UpdateMany(ctx, mineF(), upd, options.UpdateMany().SetArrayFilters(af))
+				return err
+			})
 		}},
 		{"UpdateMany", "bypassDocumentValidation", gate.CodeUnsupported, func() error {
 			_, err := c.UpdateMany(ctx, mineF(), set("count", 1), options.UpdateMany().SetBypassDocumentValidation(false))
@@ -460,6 +486,11 @@ func TestDriverSurface(t *testing.T) {
 		}},
 		{"FindOneAndUpdate", "comment", "", func() error {
 			return noDocs(c.FindOneAndUpdate(ctx, mineF(), set("count", 1), options.FindOneAndUpdate().SetComment("c")).Err())
+		}},
+		{"FindOneAndUpdate", "arrayFilters", "", func() error {
+			return filtered(func(upd bson.D, af []any) error {
+				return c.FindOneAndUpdate(ctx, mineF(), upd, options.FindOneAndUpdate().SetArrayFilters(af)).Err()
+			})
 		}},
 		{"FindOneAndUpdate", "bypassDocumentValidation", gate.CodeUnsupported, func() error {
 			return noDocs(c.FindOneAndUpdate(ctx, mineF(), set("count", 1), options.FindOneAndUpdate().SetBypassDocumentValidation(false)).Err())
@@ -561,6 +592,19 @@ func TestDriverSurface(t *testing.T) {
 		}},
 		{"BulkWrite", "comment", "", func() error {
 			_, err := c.BulkWrite(ctx, []mongo.WriteModel{mongo.NewInsertOneModel().SetDocument(mine())}, options.BulkWrite().SetComment("c"))
+			return err
+		}},
+		{"BulkWrite", "arrayFilters", "", func() error {
+			return filtered(func(upd bson.D, af []any) error {
+				_, err := c.BulkWrite(ctx, []mongo.WriteModel{
+					mongo.NewUpdateOneModel().SetFilter(mineF()).SetUpdate(upd).SetArrayFilters(af),
+					mongo.NewUpdateManyModel().SetFilter(mineF()).SetUpdate(upd).SetArrayFilters(af),
+				})
+				return err
+			})
+		}},
+		{"BulkWrite", "collation", gate.CodeUnsupported, func() error {
+			_, err := c.BulkWrite(ctx, []mongo.WriteModel{mongo.NewUpdateOneModel().SetFilter(mineF()).SetUpdate(set("count", 1)).SetCollation(col)})
 			return err
 		}},
 		{"BulkWrite", "bypassDocumentValidation", gate.CodeUnsupported, func() error {

@@ -75,7 +75,9 @@ func (c *Collection) upsertDocument(op string, client bson.Raw, upd *update) (bs
 			return nil, c.refused(op, CodeInvalid, "the filter's equality fields do not make a document to upsert: "+err.Error(), err)
 		}
 	}
-	doc, err := mql.ApplyUpdateWith(seed, upd.raw, mql.ApplyOptions{Insert: true})
+	opt := upd.options()
+	opt.Insert = true
+	doc, err := mql.ApplyUpdateWith(seed, upd.raw, opt)
 	if err != nil {
 		r := c.refused(op, CodeUnsupported, "the document the upsert would insert cannot be computed, so the rules cannot be checked: "+err.Error(), err)
 		if !errors.Is(err, mql.ErrUnsupportedUpdate) {

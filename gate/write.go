@@ -128,10 +128,68 @@ func toDocsAny(documents any) ([]any, error) {
 	return out, nil
 }
 
-// update is a parsed client update or replacement.
+// update is a parsed client update or replacement, with what its
+// positional paths need: the client filter ($) and the arrayFilters
+// option ($[<identifier>]), and the field paths of the stored document
+// the arrayFilters read (filterRefs).
 type update struct {
-	raw  bson.Raw
-	info mql.UpdateInfo
+	raw          bson.Raw
+	info         mql.UpdateInfo
+	query        bson.Raw
+	arrayFilters []bson.Raw
+	filterRefs   []string
+}
+
+// options returns what mql needs to apply the update to a stored
+// document: the client filter decides $, the arrayFilters $[<identifier>]
+// (never the rule filter, which the server would AND in).
+func (u *update) options() mql.ApplyOptions {
+	return mql.ApplyOptions{Query: u.query, ArrayFilters: u.arrayFilters}
+}
+
+// apply returns the stored document prev after the update.
+func (u *update) apply(prev bson.Raw) (bson.Raw, error) {
+	return mql.ApplyUpdateWith(prev, u.raw, u.options())
+}
+
+// forServer returns the update the server is sent for prev: positional
+// paths as the array indexes they stand for in prev (mql.ResolveUpdate),
+// so that the server, which ANDs the rule filter and the pin into the
+// query and may not run positional paths at all, writes exactly the
+// document the gate checked. The pin makes the write land only on prev
+// unchanged.
+func (u *update) forServer(prev bson.Raw) (bson.Raw, error) {
+	if u.info.Replacement {
+		return u.raw, nil
+	}
+	return mql.ResolveUpdate(prev, u.raw, u.options())
+}
+
+// withFilters sets the client filter and the arrayFilters option of an
+// update with operators: each filter a query document, validated like a
+// client filter (a pointer /arrayFilters/<i> in the refusal); the paths
+// they read become filterRefs.
+func (c *Collection) withFilters(op string, upd *update, client bson.Raw, arrayFilters []any) error {
+	upd.query = client
+	if upd.info.Replacement {
+		return nil
+	}
+	upd.arrayFilters = []bson.Raw{}
+	for i, f := range arrayFilters {
+		ptr := source.Pointer("/arrayFilters").Index(i)
+		raw, err := toRaw(f)
+		if err != nil {
+			r := c.refused(op, CodeInvalid, fmt.Sprintf("an array filter must be a document, got %T", f), err)
+			r.Ptr = ptr
+			return r
+		}
+		if err := mql.ValidateQuery(raw); err != nil {
+			return c.refusedFrom(op, CodeInvalid, ptr, err)
+		}
+		upd.arrayFilters = append(upd.arrayFilters, raw)
+	}
+	upd.filterRefs = arrayFilterRefs(upd.raw, upd.arrayFilters)
+	return nil
 }
 
 func (c *Collection) parseUpdate(op string, u any, replacement bool) (*update, error) {
@@ -188,14 +246,15 @@ func pin(prev bson.Raw) bson.D {
 
 // guardedWrite is one write of one document: check the document after the
 // write, then write it with the optimistic filter. do performs the write
-// with the given filter and reports whether it matched.
+// with the given filter and update (upd as the server is sent it for the
+// document read: update.forServer) and reports whether it matched.
 type guardedWrite struct {
 	op     string
 	upd    *update
 	scope  bson.D
 	retry  int
 	reread func(ctx context.Context) (bson.Raw, error) // the document in scope now, nil when none
-	do     func(ctx context.Context, filter bson.D) (matched bool, err error)
+	do     func(ctx context.Context, filter bson.D, update bson.Raw) (matched bool, err error)
 }
 
 // run performs w: read the document in scope, compute it after the update
@@ -203,12 +262,19 @@ type guardedWrite struct {
 // and %%prevRoot the old, and write it only if unchanged since. It returns
 // found=false when no document is in scope.
 func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite) (found bool, err error) {
+	var sent bson.Raw
 	for attempt := 0; attempt <= w.retry; attempt++ {
 		prev, err := w.reread(ctx)
 		if err != nil || prev == nil {
 			return false, err
 		}
-		post, err := mql.ApplyUpdate(prev, w.upd.raw)
+		post, err := w.upd.apply(prev)
+		if err == nil {
+			var send bson.Raw
+			if send, err = w.upd.forServer(prev); err == nil {
+				sent = send
+			}
+		}
 		if err != nil {
 			return true, c.applyFailed(ctx, b, w.op, prev, w.upd, err)
 		}
@@ -219,7 +285,7 @@ func (c *Collection) run(ctx context.Context, b *evaluator.Bound, w guardedWrite
 		if !d.Allowed {
 			return true, c.denied(ctx, w.op, evaluator.ActionWrite, d, prev)
 		}
-		matched, err := w.do(ctx, mql.And(w.scope, pin(prev)))
+		matched, err := w.do(ctx, mql.And(w.scope, pin(prev)), sent)
 		if err == nil && matched {
 			c.event(ctx, w.op, d, prev)
 		}
@@ -293,7 +359,7 @@ func backoff(ctx context.Context, attempt int) {
 // WithInvisibleMatchesRevealed: the denial then tells the caller that some
 // document matches its filter.
 func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op string, a evaluator.Action, client bson.Raw, upd *update) error {
-	refs := clientRefs(client)
+	refs := writeRefs(client, upd)
 	cur, err := c.coll.Find(ctx, client)
 	if err != nil {
 		return err
@@ -320,7 +386,7 @@ func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op stri
 			d, err = c.decide(ctx, b, a, doc, nil, nil)
 		} else {
 			post := doc
-			if p, e := mql.ApplyUpdate(doc, upd.raw); e == nil {
+			if p, e := upd.apply(doc); e == nil {
 				post = p
 			}
 			d, err = c.decide(ctx, b, a, post, doc, upd.raw)
@@ -349,8 +415,10 @@ func (c *Collection) notWritten(ctx context.Context, b *evaluator.Bound, op stri
 // denied), the document MongoDB would insert is decided as InsertOne
 // decides it and inserted (see the package documentation, Upserts). An
 // update whose result the gate cannot compute (mql.ErrUnsupportedUpdate:
-// positional paths, $push with $sort, ...) is refused: the rules could not
-// be checked.
+// $push with $sort, a positional $ whose element the filter does not
+// define, ...) is refused: the rules could not be checked. Positional
+// paths and arrayFilters are decided on the stored document (see the
+// package documentation, Positional updates).
 func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (*mongo.UpdateResult, error) {
 	uo := &options.UpdateOneOptions{}
 	if err := apply(uo, opts); err != nil {
@@ -399,23 +467,20 @@ func (c *Collection) ReplaceOne(ctx context.Context, filter, replacement any, op
 
 func (c *Collection) updateOne(ctx context.Context, op string, filter, u any, replacement bool, wo writeOpts) (*mongo.UpdateResult, error) {
 	var res *mongo.UpdateResult
-	r, err := c.writeOne(ctx, op, filter, u, replacement, wo, func(ctx context.Context, f bson.D, upd *update) (bool, error) {
+	r, err := c.writeOne(ctx, op, filter, u, replacement, wo, func(ctx context.Context, f bson.D, upd bson.Raw) (bool, error) {
 		var err error
 		if replacement {
 			ro := options.Replace()
 			if wo.comment != nil {
 				ro.SetComment(wo.comment)
 			}
-			res, err = c.coll.ReplaceOne(ctx, f, upd.raw, ro)
+			res, err = c.coll.ReplaceOne(ctx, f, upd, ro)
 		} else {
 			uo := options.UpdateOne()
 			if wo.comment != nil {
 				uo.SetComment(wo.comment)
 			}
-			if wo.arrayFilters != nil {
-				uo.SetArrayFilters(wo.arrayFilters)
-			}
-			res, err = c.coll.UpdateOne(ctx, f, upd.raw, uo)
+			res, err = c.coll.UpdateOne(ctx, f, upd, uo)
 		}
 		err = withholdKeys(err)
 		return err == nil && res.MatchedCount > 0, err
@@ -449,7 +514,7 @@ type oneResult struct {
 // and with wo.upsert, insertUpserted inserts the document MongoDB would
 // create.
 func (c *Collection) writeOne(ctx context.Context, op string, filter, u any, replacement bool, wo writeOpts,
-	do func(ctx context.Context, f bson.D, upd *update) (bool, error)) (oneResult, error) {
+	do func(ctx context.Context, f bson.D, upd bson.Raw) (bool, error)) (oneResult, error) {
 	client, err := c.clientFilter(op, filter)
 	if err != nil {
 		return oneResult{}, err
@@ -462,6 +527,10 @@ func (c *Collection) writeOne(ctx context.Context, op string, filter, u any, rep
 	if err != nil {
 		return oneResult{}, err
 	}
+	if err := c.withFilters(op, upd, client, wo.arrayFilters); err != nil {
+		return oneResult{}, err
+	}
+	refs = mergeRefs(refs, upd.filterRefs)
 	b, err := c.bind(ctx)
 	if err != nil {
 		return oneResult{}, c.evalErr(ctx, op, evaluator.ActionWrite, err)
@@ -475,7 +544,7 @@ func (c *Collection) writeOne(ctx context.Context, op string, filter, u any, rep
 	found, err := c.run(ctx, b, guardedWrite{
 		op: op, upd: upd, scope: scope, retry: c.s.g.retries,
 		reread: c.firstInScope(b, op, combine(client, scope), refs, exact, wo),
-		do:     func(ctx context.Context, f bson.D) (bool, error) { return do(ctx, f, upd) },
+		do:     do,
 	})
 	r := oneResult{b: b, found: found}
 	if err != nil || found {
@@ -608,6 +677,9 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 	if err != nil {
 		return nil, err
 	}
+	if err := c.withFilters(op, upd, client, uo.ArrayFilters); err != nil {
+		return nil, err
+	}
 	b, err := c.bind(ctx)
 	if err != nil {
 		return nil, c.evalErr(ctx, op, evaluator.ActionWrite, err)
@@ -626,14 +698,10 @@ func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ..
 		var r *mongo.UpdateResult
 		found, err := c.run(ctx, b, guardedWrite{
 			op: op, upd: upd, scope: scope, retry: c.s.g.retries,
-			reread: c.firstInScope(b, op, one, clientRefs(client), exact, writeOpts{}),
-			do: func(ctx context.Context, f bson.D) (bool, error) {
-				o := options.UpdateOne()
-				if uo.ArrayFilters != nil {
-					o.SetArrayFilters(uo.ArrayFilters)
-				}
+			reread: c.firstInScope(b, op, one, writeRefs(client, upd), exact, writeOpts{}),
+			do: func(ctx context.Context, f bson.D, sent bson.Raw) (bool, error) {
 				var err error
-				r, err = c.coll.UpdateOne(ctx, f, upd.raw, o)
+				r, err = c.coll.UpdateOne(ctx, f, sent, options.UpdateOne())
 				err = withholdKeys(err)
 				return err == nil && r.MatchedCount > 0, err
 			},
@@ -674,7 +742,7 @@ func (c *Collection) checkEach(ctx context.Context, b *evaluator.Bound, op strin
 		return nil, err
 	}
 	defer cur.Close(ctx)
-	refs := clientRefs(client)
+	refs := writeRefs(client, upd)
 	var ids []bson.RawValue
 	for cur.Next(ctx) {
 		doc := cur.Current
@@ -713,7 +781,7 @@ func (c *Collection) decideOn(ctx context.Context, b *evaluator.Bound, op string
 		}
 		return d, nil
 	}
-	post, err := mql.ApplyUpdate(doc, upd.raw)
+	post, err := upd.apply(doc)
 	if err != nil {
 		return evaluator.Decision{}, c.applyFailed(ctx, b, op, doc, upd, err)
 	}
@@ -1055,7 +1123,7 @@ func (c *Collection) FindOneAndReplace(ctx context.Context, filter, replacement 
 // (visible), then projected with proj.
 func (c *Collection) findOneAndModify(ctx context.Context, op string, filter, u any, replacement bool, ret *options.ReturnDocument, proj *projection, wo writeOpts) *mongo.SingleResult {
 	var doc bson.Raw
-	r, err := c.writeOne(ctx, op, filter, u, replacement, wo, func(ctx context.Context, f bson.D, upd *update) (bool, error) {
+	r, err := c.writeOne(ctx, op, filter, u, replacement, wo, func(ctx context.Context, f bson.D, upd bson.Raw) (bool, error) {
 		doc = nil
 		var res *mongo.SingleResult
 		if replacement {
@@ -1066,7 +1134,7 @@ func (c *Collection) findOneAndModify(ctx context.Context, op string, filter, u 
 			if wo.comment != nil {
 				o.SetComment(wo.comment)
 			}
-			res = c.coll.FindOneAndReplace(ctx, f, upd.raw, o)
+			res = c.coll.FindOneAndReplace(ctx, f, upd, o)
 		} else {
 			o := options.FindOneAndUpdate()
 			if ret != nil {
@@ -1075,10 +1143,7 @@ func (c *Collection) findOneAndModify(ctx context.Context, op string, filter, u 
 			if wo.comment != nil {
 				o.SetComment(wo.comment)
 			}
-			if wo.arrayFilters != nil {
-				o.SetArrayFilters(wo.arrayFilters)
-			}
-			res = c.coll.FindOneAndUpdate(ctx, f, upd.raw, o)
+			res = c.coll.FindOneAndUpdate(ctx, f, upd, o)
 		}
 		err := withholdKeys(res.Decode(&doc))
 		if errors.Is(err, mongo.ErrNoDocuments) {

@@ -19,11 +19,15 @@
 //   - the MongoDB manual: query and projection operators
 //     (https://www.mongodb.com/docs/manual/reference/operator/query/, $type
 //     aliases at .../query/type/), update operators
-//     (https://www.mongodb.com/docs/manual/reference/operator/update/),
+//     (https://www.mongodb.com/docs/manual/reference/operator/update/;
+//     positional paths at .../update/positional/, .../positional-all/ and
+//     .../positional-filtered/),
 //     dot notation for embedded fields and array indexes
 //     (https://www.mongodb.com/docs/manual/core/document/#dot-notation);
 //   - the server where the manual is silent (mongodb/mongo, src/mongo/db):
 //     matcher/expression_parser.cpp (operator documents, $exists' operand),
+//     matcher/expression_tree.cpp (which conditions record the element
+//     the positional $ stands for),
 //     update/ (the order fields are updated in,
 //     pathsupport::cmpPathsAndArrayIndexes; conflicting paths; _id is
 //     immutable), and BSON nesting (100 levels).
@@ -48,7 +52,10 @@
 //	| IsReplacement        | whether an update is a replacement document (no top-level $ key)               |
 //	| MarshalUpdate        | an update given as a Go value (bson.D, bson.M, struct...) as BSON; no pipeline |
 //	| ApplyUpdate          | the document after an update (or replacement): %%root of a write               |
-//	| ApplyUpdateWith      | ApplyUpdate with ApplyOptions: upsert insert ($setOnInsert), the clock         |
+//	| ApplyUpdateWith      | ApplyUpdate with ApplyOptions: upsert insert ($setOnInsert), the clock, the    |
+//	|                      | query ($) and arrayFilters ($[<identifier>]) of positional paths               |
+//	| ResolveUpdate        | the update with its positional paths as the array indexes they stand for in    |
+//	|                      | the stored document: what a server is sent, whatever query it runs             |
 //	| Paths                | a set of dotted field paths (NewPaths): a projection, or the readable fields   |
 //	| Paths.Keep/Drop      | a document with only / without the set's fields (inclusion / exclusion)        |
 //	| Paths.Redact         | Keep that leaves out an embedded document or array it keeps nothing of         |
@@ -62,7 +69,7 @@
 //	|                      | depth                                                                          |
 //	| CodeDocument*        | document/malformed, dollar-field, dotted-field, depth, id                      |
 //	| CodeUpdate*          | update/malformed, pipeline, mixed, unknown-operator, operand, path, conflict,  |
-//	|                      | immutable-field, not-viable, type, overflow, unsupported                       |
+//	|                      | immutable-field, not-viable, type, overflow, unsupported, array-filter         |
 //
 // The codes are a contract: golden files and callers depend on them.
 //
@@ -101,10 +108,24 @@
 //     check on them is never weaker than needed. $rename touches its
 //     source and its target.
 //   - ApplyUpdate refuses (ErrUnsupportedUpdate) what it cannot compute
-//     exactly: positional paths $ and $[<id>] (they need the query and
-//     arrayFilters), $push with $sort, $pull with a condition or a regular
-//     expression or from an array holding arrays, decimal128 arithmetic,
-//     $currentDate as a timestamp.
+//     exactly: positional paths $ and $[<id>] without the query and
+//     arrayFilters (ApplyUpdateWith takes them), $push with $sort, $pull
+//     with a condition or a regular expression or from an array holding
+//     arrays, decimal128 arithmetic, $currentDate as a timestamp.
+//   - Positional paths are decided on the stored document (ResolveUpdate,
+//     following the manual's pages on $, $[] and $[<identifier>] and the
+//     server's matcher, matcher/expression_tree.cpp: $and records the
+//     element an array condition matched, $or and $nor do not). The
+//     element of $ is defined only for a query with one condition that
+//     traverses an array of the document, of a kind that matches through
+//     one element (a literal, $eq, $gt, $gte, $lt, $lte, $in, $exists:
+//     true, $elemMatch); several such conditions (the manual: "ambiguous")
+//     or any other kind refuse the update (update/unsupported), as do an
+//     array holding arrays there and an array filter Match cannot decide.
+//     The embedded test server (FerretDB 1.24) runs none of the three
+//     positional forms and no arrayFilters: the tests compare the update
+//     ResolveUpdate gives on it, and the update as written only under
+//     MONGODB_URI.
 //   - Match implements the operators rulegate's filters are made of and
 //     refuses everything else, as well as the operands value.CheckOperand
 //     refuses (regular expressions, which the server reads as patterns;

@@ -114,3 +114,26 @@ func ExampleIsReplacement() {
 	// false
 	// false
 }
+
+// ResolveUpdate turns positional paths into the array indexes they stand
+// for in the stored document: the query decides $, arrayFilters decide
+// $[<identifier>].
+func ExampleResolveUpdate() {
+	prev := exampleExtDoc(`{"_id": 1, "items": [{"sku": "a", "qty": 1}, {"sku": "x", "qty": 2}]}`)
+	opt := mql.ApplyOptions{
+		Query:        exampleExtDoc(`{"items.sku": "x"}`),
+		ArrayFilters: []bson.Raw{exampleExtDoc(`{"e.qty": {"$lt": 2}}`)},
+	}
+	upd := exampleExtDoc(`{"$set": {"items.$.sku": "y", "items.$[e].qty": 0}}`)
+	resolved, err := mql.ResolveUpdate(prev, upd, opt)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resolved)
+	after, _ := mql.ApplyUpdateWith(prev, upd, opt)
+	fmt.Println(after)
+	// Output:
+	// {"$set": {"items.1.sku": "y","items.0.qty": {"$numberInt":"0"}}}
+	// {"_id": {"$numberInt":"1"},"items": [{"sku": "a","qty": {"$numberInt":"0"}},{"sku": "y","qty": {"$numberInt":"2"}}]}
+}

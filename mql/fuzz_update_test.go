@@ -1,6 +1,7 @@
 package mql
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -24,6 +25,7 @@ func FuzzUpdatePaths(f *testing.F) {
 		`{"0": {"$set": {"a": 1}}}`,
 		`{"$set": {"a.5.b": 1}}`,
 		`{"$set": {"a.1.b": 1, "c.01": {"$x": 1}}, "$rename": {"c.d": "a.0.e"}, "$push": {"a.$[].f": {"$each": [{"g.h": 1}]}}}`,
+		`{"$set": {"a.$": 0, "a.$[x].b": 2}, "$inc": {"a.$[].c": 1}}`,
 	} {
 		var d bson.Raw
 		if err := bson.UnmarshalExtJSON([]byte(s), false, &d); err != nil {
@@ -32,6 +34,8 @@ func FuzzUpdatePaths(f *testing.F) {
 		f.Add([]byte(d))
 	}
 	prev := bson.Raw(utMarshal(f, bson.D{{Key: "_id", Value: 1}, {Key: "a", Value: bson.A{1, bson.D{{Key: "b", Value: 2}}}}, {Key: "c", Value: bson.D{{Key: "d", Value: "x"}}}, {Key: "n", Value: int32(3)}}))
+	query := bson.Raw(utMarshal(f, bson.D{{Key: "a.b", Value: 2}}))
+	arrayFilter := bson.Raw(utMarshal(f, bson.D{{Key: "x", Value: bson.D{{Key: "$gte", Value: 1}}}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		info, err := UpdatePaths(bson.Raw(b))
 		utCheckUpdateErr(t, err)
@@ -50,6 +54,19 @@ func FuzzUpdatePaths(f *testing.F) {
 			if err == nil {
 				if verr := post.Validate(); verr != nil {
 					t.Fatalf("ApplyUpdate gave invalid BSON: %v", verr)
+				}
+			}
+			// Positional paths decided by a query and an array filter:
+			// the resolved update computes the same document.
+			opt := ApplyOptions{Query: query, ArrayFilters: []bson.Raw{arrayFilter}}
+			post, err = ApplyUpdateWith(p, bson.Raw(b), opt)
+			utCheckUpdateErr(t, err)
+			res, rerr := ResolveUpdate(p, bson.Raw(b), opt)
+			utCheckUpdateErr(t, rerr)
+			if err == nil && rerr == nil {
+				again, err := ApplyUpdate(p, res)
+				if err != nil || !bytes.Equal(again, post) {
+					t.Fatalf("the resolved update %v gives %v (%v), the update %v", res, again, err, post)
 				}
 			}
 		}

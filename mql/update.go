@@ -49,7 +49,8 @@ var ErrInvalidUpdate = errors.New("mql: invalid update")
 
 // ErrUnsupportedUpdate is wrapped by the errors of ApplyUpdate for valid
 // updates whose result it cannot compute exactly: positional paths ($ and
-// $[<id>], which need the query and arrayFilters), $push with $sort, $pull with a query condition, decimal128
+// $[<id>]) without the query and arrayFilters (ApplyOptions) or whose
+// element is not defined (see ResolveUpdate), $push with $sort, $pull with a query condition, decimal128
 // arithmetic, $currentDate with {$type: "timestamp"}. Callers must deny the
 // write (fail closed) or evaluate it some other way.
 var ErrUnsupportedUpdate = errors.New("mql: update not supported")
@@ -503,14 +504,6 @@ func MarshalUpdate(update any) (bson.Raw, error) {
 	return b, nil
 }
 
-// parseUpdate validates update and splits it into operations, sorted in
-// the order MongoDB applies them (by path, numeric components compared as
-// numbers). repl reports a replacement document, for which ops is nil.
-func parseUpdate(update bson.Raw) (ops []updateOp, repl bool, err error) {
-	ops, _, repl, err = parseUpdateOps(update)
-	return ops, repl, err
-}
-
 // IsReplacement reports whether update is a replacement document, as
 // UpdatePaths and ApplyUpdate tell one from an update with operators: its
 // top-level keys can be read and none starts with "$". It does not
@@ -919,6 +912,15 @@ type ApplyOptions struct {
 	Insert bool
 	// Now is the time $currentDate writes; the zero Time means time.Now().
 	Now time.Time
+	// Query is the filter that selected prev: the positional $ stands
+	// for the element of an array it matched (see ResolveUpdate). nil
+	// when not known: an update with $ is then ErrUnsupportedUpdate.
+	Query bson.Raw
+	// ArrayFilters is the update's arrayFilters option, one filter per
+	// identifier of $[<identifier>] (see ResolveUpdate). nil when not
+	// known: an update with $[<identifier>] is then ErrUnsupportedUpdate;
+	// an empty, non-nil slice gives none.
+	ArrayFilters []bson.Raw
 }
 
 // ApplyUpdate returns the document as it is after the update: the
@@ -930,8 +932,10 @@ type ApplyOptions struct {
 // It computes $set, $unset, $inc, $mul, $min, $max, $rename, $push (with
 // $each, $position and $slice), $addToSet (with $each), $pull of values
 // (by equality), $pullAll, $pop, $bit, $currentDate (dates) and
-// $setOnInsert, on plain paths, numeric array indexes and the
-// all-positional $[] (every element of an existing array), and
+// $setOnInsert, on plain paths, numeric array indexes, the
+// all-positional $[] (every element of an existing array), the
+// positional $ and the filtered $[<identifier>] (ApplyUpdateWith with
+// the query and arrayFilters: see ResolveUpdate), and
 // replacements (which keep prev's _id). New fields are
 // added in the order MongoDB adds them (by path). Comparisons use the
 // value package's BSON order and equality.
@@ -946,9 +950,12 @@ func ApplyUpdate(prev, update bson.Raw) (bson.Raw, error) {
 }
 
 // ApplyUpdateWith is ApplyUpdate with options: whether the update inserts
-// (upserts) and the clock of $currentDate.
+// (upserts), the clock of $currentDate, and the query and arrayFilters
+// that positional paths need (see ResolveUpdate; the update is applied as
+// ResolveUpdate resolves it, with the errors' pointers into the update as
+// written).
 func ApplyUpdateWith(prev, update bson.Raw, opt ApplyOptions) (bson.Raw, error) {
-	ops, repl, err := parseUpdate(update)
+	ops, names, repl, err := parseUpdateOps(update)
 	if err != nil {
 		return nil, err
 	}
@@ -966,6 +973,18 @@ func ApplyUpdateWith(prev, update bson.Raw, opt ApplyOptions) (bson.Raw, error) 
 	now := opt.Now
 	if now.IsZero() {
 		now = time.Now()
+	}
+	resolved, ptrs, err := resolvePositional(prev, update, ops, names, opt)
+	if err != nil {
+		return nil, err
+	}
+	if ptrs != nil {
+		if ops, _, _, err = parseUpdateOps(resolved); err != nil {
+			return nil, repoint(err, ptrs)
+		}
+		for i := range ops {
+			ops[i].ptr = ptrs[ops[i].ptr]
+		}
 	}
 	root := expandDoc(prev)
 	for _, op := range ops {
@@ -1214,14 +1233,6 @@ func unsetNode(root *mdoc, path []string) {
 }
 
 func applyOp(root *mdoc, op updateOp, insert bool, now time.Time) error {
-	for i, c := range op.path {
-		if c == "$[]" {
-			return applyAllPositional(root, op, i, insert, now)
-		}
-		if strings.HasPrefix(c, "$") {
-			return updateErr(op.ptr, CodeUpdateUnsupported, "positional operators ("+c+") need the query and arrayFilters; the result cannot be computed here")
-		}
-	}
 	cur, found := lookupNode(root, op.path)
 	var curV value.Value
 	if found {
@@ -1332,32 +1343,6 @@ func applyOp(root *mdoc, op updateOp, insert bool, now time.Time) error {
 		return nil
 	}
 	return updateErr(op.ptr, CodeUpdateUnsupported, op.name+" is not supported by ApplyUpdate")
-}
-
-// applyAllPositional applies op to every element of the array that
-// op.path[:i] names, path[i] being "$[]", as MongoDB does: the array must
-// exist.
-func applyAllPositional(root *mdoc, op updateOp, i int, insert bool, now time.Time) error {
-	prefix := op.path[:i]
-	node, found := lookupNode(root, prefix)
-	if !found {
-		return updateErr(op.ptr, CodeUpdateNotViable, "the path "+strconv.Quote(strings.Join(prefix, "."))+" must exist in the document to apply array updates")
-	}
-	arr, ok := node.(*marr)
-	if !ok {
-		return updateErr(op.ptr, CodeUpdateNotViable, "cannot apply array updates to the non-array value at "+strconv.Quote(strings.Join(prefix, ".")))
-	}
-	for j := range arr.elems {
-		one := op
-		one.path = make([]string, 0, len(op.path))
-		one.path = append(one.path, prefix...)
-		one.path = append(one.path, strconv.Itoa(j))
-		one.path = append(one.path, op.path[i+1:]...)
-		if err := applyOp(root, one, insert, now); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func applyPush(arr *marr, op updateOp) error {
