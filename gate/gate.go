@@ -10,6 +10,7 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -93,11 +94,15 @@ func WithLeavingScopeAllowed() Option { return func(g *Gate) { g.leaveScope = tr
 // so trusted code written against the rules' names stays in the test's
 // databases. A deployment name asked for directly, when another name maps
 // to it, is denied with ReasonNoRules for every operation, also under a
-// default rule: the mapped data is reached through its rules only. New
-// refuses a mapping with an empty name, two rules databases mapped to one
-// deployment database, or a target that is another rules database not
-// mapped away itself (two rule sets would govern one collection). The map
-// is copied.
+// default rule: the mapped data is reached through its rules only, and
+// in another case too (MongoDB database names are unique without case).
+// New refuses a mapping with an empty name, a target that is one of
+// MongoDB's own databases (admin, local, config, in any case: no rules
+// database reaches them, as rules.Reserved keeps default rules out), two
+// rules databases mapped to one deployment database (names compared
+// without case), or a target that is another rules database not mapped
+// away itself (two rule sets would govern one collection). The map is
+// copied.
 func WithDatabaseMapping(m map[string]string) Option {
 	return func(g *Gate) {
 		g.dbs = make(map[string]string, len(m))
@@ -144,35 +149,43 @@ func (g *Gate) checkMapping() error {
 		db, _, _ := strings.Cut(ns, ".")
 		ruleDBs[db] = true
 	}
+	// MongoDB database names are unique without case: deployment names
+	// are compared in lower case.
 	from := make(map[string]string, len(g.dbs))
 	g.targets = map[string]bool{}
 	for _, k := range slices.Sorted(maps.Keys(g.dbs)) {
 		v := g.dbs[k]
+		lv := strings.ToLower(v)
 		switch {
 		case k == "" || v == "":
 			return fmt.Errorf("gate: database mapping %q -> %q: empty database name", k, v)
-		case from[v] != "":
-			return fmt.Errorf("gate: database mapping: %q and %q both map to %q", from[v], k, v)
+		case rules.Reserved(v + "."):
+			return fmt.Errorf("gate: database mapping %q -> %q: %q is reserved (admin, local, config)", k, v, v)
+		case from[lv] != "":
+			return fmt.Errorf("gate: database mapping: %q and %q both map to %q", from[lv], k, v)
 		}
-		from[v] = k
+		from[lv] = k
 		if v == k {
 			continue
 		}
-		if _, mapped := g.dbs[v]; ruleDBs[v] && !mapped {
-			return fmt.Errorf("gate: database mapping %q -> %q: %q has rules of its own", k, v, v)
+		for db := range ruleDBs {
+			if _, mapped := g.dbs[db]; db != k && strings.EqualFold(db, v) && !mapped {
+				return fmt.Errorf("gate: database mapping %q -> %q: %q has rules of its own", k, v, v)
+			}
 		}
-		g.targets[v] = true
+		g.targets[lv] = true
 	}
 	return nil
 }
 
 // deployment returns the deployment database of a rules database name, and
-// whether the name is one that another name maps to (blocked).
+// whether the name is one that another name maps to, in any case
+// (blocked).
 func (g *Gate) deployment(name string) (dep string, blocked bool) {
 	if dep, ok := g.dbs[name]; ok {
 		return dep, false
 	}
-	return name, g.targets[name]
+	return name, g.targets[strings.ToLower(name)]
 }
 
 // Program returns the rules the Gate enforces.
