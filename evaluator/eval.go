@@ -670,6 +670,19 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		if !ec.node(r.gWrite) {
 			return ReasonDocumentFilter
 		}
+		if d.Action == ActionDelete && !ec.untraced(r.readsAll) {
+			// A delete removes every field, those the caller cannot
+			// read included, and one of those is never writable:
+			// deciding it on the stored document would tell whether
+			// they are present. As for a replacement.
+			if ec.trace != nil {
+				ec.step(r.at, "field.write", "a delete removes the fields the role does not let the caller read", false)
+			}
+			if r.write != nil && !ec.untraced(r.write) {
+				return ReasonPermission
+			}
+			return ReasonFieldNotWritable
+		}
 		bad := false
 		eachLeaf(ec.root, nil, func(p []string) bool {
 			if !ec.writable(r, p) {

@@ -2,6 +2,8 @@ package gate_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -10,6 +12,7 @@ import (
 	"github.com/rulegate/rulegate/gate"
 	"github.com/rulegate/rulegate/rulegatetest"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // The review of issue 15's gate changes: each test is a hole the review
@@ -74,6 +77,56 @@ func TestDatabaseMappingReservedRefused(t *testing.T) {
 		_, err := gate.New(client, prog, gate.WithDatabaseMapping(tc.m))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("New with %v: %v, want an error saying %s", tc.m, err, tc.want)
+		}
+	}
+}
+
+// TestDeleteHiddenFieldPresence: a delete needs every field of the
+// document writable, and a field the caller cannot read is never
+// writable. Deleting a document the caller reads was denied when the
+// document held a hidden field (field-not-writable) and answered a silent
+// zero when it held none (the rule delete filter excludes every document
+// of a role that does not write all fields): the answer told whether the
+// document holds a field the caller may not see. Both now answer the
+// denial; with rules no filter expresses, both too.
+func TestDeleteHiddenFieldPresence(t *testing.T) {
+	ctx := context.Background()
+	const (
+		fieldsRW = `"fields": {"secret": {"read": false, "write": false}}, "additional_fields": {"read": true, "write": true}, "insert": true, "delete": true}]`
+		exact    = `"roles": [{"name": "r", "apply_when": {}, ` + fieldsRW
+		// t = %%root.u: no MongoDB filter compares two fields.
+		notExpr = `"roles": [{"name": "r", "apply_when": {"t": "%%root.u"}, ` + fieldsRW
+	)
+	d := []bson.D{{{Key: "_id", Value: 1}, {Key: "t", Value: "a"}, {Key: "u", Value: "a"}, {Key: "secret", Value: "s"}}}
+	twin := []bson.D{{{Key: "_id", Value: 1}, {Key: "t", Value: "a"}, {Key: "u", Value: "a"}}}
+	id1 := bson.D{{Key: "_id", Value: 1}}
+	for _, rules := range []struct{ name, rules string }{{"exact", exact}, {"not-expressible", notExpr}} {
+		for _, tc := range []struct {
+			op  string
+			run func(c *gate.Collection) error
+		}{
+			{"DeleteOne", func(c *gate.Collection) error { _, err := c.DeleteOne(ctx, id1); return err }},
+			{"DeleteMany", func(c *gate.Collection) error { _, err := c.DeleteMany(ctx, bson.D{}); return err }},
+			{"FindOneAndDelete", func(c *gate.Collection) error { return c.FindOneAndDelete(ctx, id1).Err() }},
+			{"BulkWrite", func(c *gate.Collection) error {
+				_, err := c.BulkWrite(ctx, []mongo.WriteModel{mongo.NewDeleteOneModel().SetFilter(id1)})
+				return err
+			}},
+		} {
+			t.Run(rules.name+"/"+tc.op, func(t *testing.T) {
+				got := onTwins(t, rules.rules, d, twin, func(c *gate.Collection) string {
+					err := tc.run(c)
+					var de *gate.DeniedError
+					if errors.As(err, &de) {
+						return fmt.Sprintf("denied %s %s role %q field %q", de.Action, de.Reason, de.Role, de.Field)
+					}
+					n, cerr := c.CountDocuments(ctx, bson.D{})
+					return fmt.Sprint(err, " left ", n, cerr)
+				})
+				if want := `denied delete field-not-writable role "r" field ""`; got != want {
+					t.Errorf("got %s, want %s", got, want)
+				}
+			})
 		}
 	}
 }
