@@ -27,7 +27,7 @@
 //	| Session           | a caller's view (Gate.For / ForInputs): %%user and the other request inputs  |
 //	| Collection        | a gated collection handle: driver methods, rules checked                     |
 //	| SystemSession     | the bypass (Gate.System): the driver's *mongo.Database, no rules             |
-//	| no-rules          | a namespace with no rules and no default rule: every operation denied        |
+//	| no-rules          | a namespace with no rules and no default rule (or reserved): all denied      |
 //	| database mapping  | rules database name -> deployment database name (WithDatabaseMapping)        |
 //	| rule filter       | evaluator ReadFilter / WriteFilter: exactly the documents the caller may     |
 //	|                   | read, update (for the paths an update touches) or delete                     |
@@ -125,7 +125,10 @@
 // Reason is evaluator.ReasonNoRules: reads (Find, FindOne, CountDocuments,
 // Distinct, Aggregate) and writes (updates, replacements, deletes and
 // upserts too, not only inserts), so that a mistyped collection name is an
-// error, never an empty collection or a write that matched nothing.
+// error, never an empty collection or a write that matched nothing. So
+// are MongoDB's own namespaces under a default rule (rules.Reserved: the
+// admin, local and config databases in any case, system. collections),
+// which no default rule governs; a rules.json naming one opens it.
 //
 // WithDatabaseMapping maps the rules' database names to the deployment's
 // ({"app": "app_test"} in a test, instead of editing the loaded app):

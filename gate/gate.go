@@ -30,9 +30,11 @@ type Gate struct {
 	revealInvisible bool
 	leaveScope      bool
 	docErrors       func(ctx context.Context, namespace string, err error)
-	// ruled holds the namespaces with rules of their own; with a default
-	// rule every namespace has rules and ruled is nil.
+	// ruled holds the namespaces with rules of their own; dflt: the
+	// program has a default rule, which governs every other namespace but
+	// MongoDB's own (rules.Reserved).
 	ruled map[string]bool
+	dflt  bool
 	// dbs maps rules database names to deployment database names
 	// (WithDatabaseMapping); targets holds the deployment names that
 	// another name maps to.
@@ -120,12 +122,9 @@ func New(client *mongo.Client, prog *evaluator.Program, opts ...Option) (*Gate, 
 	if prog == nil {
 		return nil, errors.New("gate: nil *evaluator.Program")
 	}
-	g := &Gate{client: client, prog: prog}
-	if !prog.HasDefaultRule() {
-		g.ruled = map[string]bool{}
-		for _, ns := range prog.Namespaces() {
-			g.ruled[ns] = true
-		}
+	g := &Gate{client: client, prog: prog, ruled: map[string]bool{}, dflt: prog.HasDefaultRule()}
+	for _, ns := range prog.Namespaces() {
+		g.ruled[ns] = true
 	}
 	for _, o := range opts {
 		o(g)
@@ -176,6 +175,12 @@ func (g *Gate) checkMapping() error {
 		g.targets[lv] = true
 	}
 	return nil
+}
+
+// noRules reports whether no rule governs the rules namespace ns: it has
+// none of its own, and there is no default rule or ns is reserved.
+func (g *Gate) noRules(ns string) bool {
+	return !g.ruled[ns] && (!g.dflt || rules.Reserved(ns))
 }
 
 // deployment returns the deployment database of a rules database name, and

@@ -130,3 +130,39 @@ func TestDeleteHiddenFieldPresence(t *testing.T) {
 		}
 	}
 }
+
+// TestReservedNoRules: under a default rule, MongoDB's own namespaces
+// (rules.Reserved: admin, local and config in any case, system.
+// collections of any database) have no rules, and every read of them is
+// denied with no-rules as writes are, not answered as an empty
+// collection. A rules.json naming one opens it.
+func TestReservedNoRules(t *testing.T) {
+	t.Parallel()
+	db := rulegatetest.Database(t)
+	ctx := context.Background()
+	fsys := rulesFS("app", ownerRules, "notes")
+	for k, v := range rulesFS(db.Name(), `"roles": [{"name": "all", "apply_when": {}, "read": true}]`, "system.js") {
+		fsys[k] = v
+	}
+	fsys["data_sources/mongodb-atlas/default_rule.json"] = &fstest.MapFile{Data: []byte(allowAllDefault)}
+	g := newGate(t, db.Client(), fsys)
+	s := g.For(user(t, `{"id": "a1"}`))
+	for _, ns := range [][2]string{{"LOCAL", "startup_log"}, {"Config", "x"}, {"aDmin", "system.users"}, {db.Name(), "system.views"}, {"app", "system.profile"}} {
+		c := s.Database(ns[0]).Collection(ns[1])
+		_, err := c.EstimatedDocumentCount(ctx)
+		wantDenied(t, err, "EstimatedDocumentCount", evaluator.ActionRead, evaluator.ReasonNoRules)
+		_, err = c.CountDocuments(ctx, bson.D{})
+		wantDenied(t, err, "CountDocuments", evaluator.ActionRead, evaluator.ReasonNoRules)
+		_, err = c.Find(ctx, bson.D{})
+		wantDenied(t, err, "Find", evaluator.ActionRead, evaluator.ReasonNoRules)
+		wantDenied(t, c.FindOne(ctx, bson.D{}).Err(), "FindOne", evaluator.ActionRead, evaluator.ReasonNoRules)
+		wantDenied(t, c.Distinct(ctx, "x", bson.D{}).Err(), "Distinct", evaluator.ActionRead, evaluator.ReasonNoRules)
+		_, err = c.Aggregate(ctx, bson.A{})
+		wantDenied(t, err, "Aggregate", evaluator.ActionRead, evaluator.ReasonNoRules)
+		_, err = c.DeleteMany(ctx, bson.D{})
+		wantDenied(t, err, "DeleteMany", evaluator.ActionDelete, evaluator.ReasonNoRules)
+	}
+	if _, err := s.Database(db.Name()).Collection("system.js").CountDocuments(ctx, bson.D{}); err != nil {
+		t.Errorf("a system collection with rules of its own: %v", err)
+	}
+}
