@@ -128,7 +128,11 @@
 // error, never an empty collection or a write that matched nothing. So
 // are MongoDB's own namespaces under a default rule (rules.Reserved: the
 // admin, local and config databases in any case, system. collections),
-// which no default rule governs; a rules.json naming one opens it.
+// which no default rule governs; a rules.json naming one opens it. A
+// rules database asked for in another case ("APP" for the rules' "app")
+// is denied with ReasonNoRules too: to the rules it is another namespace,
+// which a default rule would govern, while MongoDB keeps database names
+// unique without case (fail closed).
 //
 // WithDatabaseMapping maps the rules' database names to the deployment's
 // ({"app": "app_test"} in a test, instead of editing the loaded app):

@@ -40,6 +40,11 @@ type Gate struct {
 	// another name maps to.
 	dbs     map[string]string
 	targets map[string]bool
+	// names holds the rules' database names (and the mapping's), folded
+	// the same in lower case: a name asked for that folds to one of them
+	// without being one is denied (MongoDB database names are unique
+	// without case).
+	names, folded map[string]bool
 	hook    func(ctx context.Context, e DecisionEvent)
 }
 
@@ -123,11 +128,17 @@ func New(client *mongo.Client, prog *evaluator.Program, opts ...Option) (*Gate, 
 		return nil, errors.New("gate: nil *evaluator.Program")
 	}
 	g := &Gate{client: client, prog: prog, ruled: map[string]bool{}, dflt: prog.HasDefaultRule()}
-	for _, ns := range prog.Namespaces() {
-		g.ruled[ns] = true
-	}
 	for _, o := range opts {
 		o(g)
+	}
+	g.names, g.folded = map[string]bool{}, map[string]bool{}
+	for _, ns := range prog.Namespaces() {
+		g.ruled[ns] = true
+		db, _, _ := strings.Cut(ns, ".")
+		g.names[db], g.folded[strings.ToLower(db)] = true, true
+	}
+	for k := range g.dbs {
+		g.names[k], g.folded[strings.ToLower(k)] = true, true
 	}
 	if g.retries <= 0 {
 		g.retries = DefaultRetries
@@ -184,13 +195,14 @@ func (g *Gate) noRules(ns string) bool {
 }
 
 // deployment returns the deployment database of a rules database name, and
-// whether the name is one that another name maps to, in any case
-// (blocked).
+// whether the name is blocked: one that another name maps to, in any case,
+// or a rules database's name in another case.
 func (g *Gate) deployment(name string) (dep string, blocked bool) {
 	if dep, ok := g.dbs[name]; ok {
 		return dep, false
 	}
-	return name, g.targets[strings.ToLower(name)]
+	l := strings.ToLower(name)
+	return name, g.targets[l] || (g.folded[l] && !g.names[name])
 }
 
 // Program returns the rules the Gate enforces.

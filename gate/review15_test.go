@@ -166,3 +166,32 @@ func TestReservedNoRules(t *testing.T) {
 		t.Errorf("a system collection with rules of its own: %v", err)
 	}
 }
+
+// TestRulesDatabaseOtherCase: a rules database asked for in another case
+// ("APP" for the rules' "app") is another namespace to the rules, so a
+// default rule, not app's rules, would govern it, while MongoDB, whose
+// database names are unique without case, holds one database of that
+// name. It is denied with no-rules, mapped or not.
+func TestRulesDatabaseOtherCase(t *testing.T) {
+	t.Parallel()
+	db := rulegatetest.Database(t)
+	ctx := context.Background()
+	fsys := rulesFS("app", ownerRules, "notes")
+	fsys["data_sources/mongodb-atlas/default_rule.json"] = &fstest.MapFile{Data: []byte(allowAllDefault)}
+	for _, opts := range [][]gate.Option{nil, {gate.WithDatabaseMapping(map[string]string{"app": db.Name()})}} {
+		g := newGate(t, db.Client(), fsys, opts...)
+		s := g.For(user(t, `{"id": "a1"}`))
+		for _, name := range []string{"APP", "App"} {
+			_, err := s.Database(name).Collection("notes").Find(ctx, bson.D{})
+			wantDenied(t, err, "Find", evaluator.ActionRead, evaluator.ReasonNoRules)
+			_, err = s.Database(name).Collection("notes").InsertOne(ctx, bson.D{{Key: "owner", Value: "b1"}})
+			wantDenied(t, err, "InsertOne", evaluator.ActionInsert, evaluator.ReasonNoRules)
+		}
+		if _, err := s.Database("app").Collection("notes").CountDocuments(ctx, bson.D{}); err != nil {
+			t.Errorf("the rules' own name: %v", err)
+		}
+		if _, err := s.Database("other").Collection("notes").CountDocuments(ctx, bson.D{}); err != nil {
+			t.Errorf("a database the default rule governs: %v", err)
+		}
+	}
+}
