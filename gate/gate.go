@@ -45,7 +45,7 @@ type Gate struct {
 	// without being one is denied (MongoDB database names are unique
 	// without case).
 	names, folded map[string]bool
-	hook    func(ctx context.Context, e DecisionEvent)
+	hook          func(ctx context.Context, e DecisionEvent)
 }
 
 // Option configures New.
