@@ -272,6 +272,7 @@ func (b *Bound) evaluate(ctx context.Context, d Doc, cfg evalConfig) (Decision, 
 			stored = d.PrevDocument
 		}
 		ec.root, ec.prev = docValue(stored), docValue(stored)
+		ec.indexPaths = d.Update != nil && stored != nil && hasIndexComponent(d.Update)
 	default:
 		dec.Reason = ReasonError
 		return dec, fmt.Errorf("evaluator: unknown action %q", d.Action)
@@ -708,11 +709,36 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 
 // fieldOf returns the field that decided a field-level denial r (the
 // one decide or the projection check recorded), "" for other reasons.
+//
+// An update with a numeric path component ("tags.0") names no field: the
+// stored document decides whether the component is an array index
+// (dropped from the path) or a field name, and so which path is denied
+// and how it is spelled, even where the caller cannot read that value
+// (a hidden field's type would show through the denial).
 func (ec *evalCtx) fieldOf(r Reason) string {
-	if r == ReasonFieldNotWritable || r == ReasonFieldNotReadable {
+	if (r == ReasonFieldNotWritable || r == ReasonFieldNotReadable) && !ec.indexPaths {
 		return ec.field
 	}
 	return ""
+}
+
+// hasIndexComponent reports whether a path of update has a numeric
+// component after its first (value.ArrayIndex), read on the stored
+// document by mql.UpdatePathsIn.
+func hasIndexComponent(update bson.Raw) bool {
+	info, err := mql.UpdatePaths(update)
+	if err != nil || info.Replacement {
+		return false
+	}
+	for _, p := range info.Paths {
+		parts := strings.Split(p, ".")
+		for _, c := range parts[1:] {
+			if _, ok := value.ArrayIndex(c); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // unwritable is the reason a field the role cannot write denies a write:

@@ -195,3 +195,38 @@ func TestRulesDatabaseOtherCase(t *testing.T) {
 		}
 	}
 }
+
+// TestDeniedFieldIndexReading: a numeric path component of an update
+// ("secret.0") is an array index where the stored value is an array and a
+// field name elsewhere, so the denied path was "secret" on one document
+// and "secret.0" on its twin: DeniedError.Field told the type of a value
+// the caller cannot read. Such a denial names no field.
+func TestDeniedFieldIndexReading(t *testing.T) {
+	ctx := context.Background()
+	const (
+		hidden = `"roles": [{"name": "r", "apply_when": {}, "fields": {"secret": {"read": false, "write": false}},
+			"additional_fields": {"read": true, "write": true}}]`
+		projected = `"roles": [{"name": "r", "apply_when": {}, "read": true, "write": true}],
+			"filters": [{"name": "f", "apply_when": {}, "query": {}, "projection": {"secret": 0}}]`
+	)
+	arr := []bson.D{{{Key: "_id", Value: 1}, {Key: "secret", Value: bson.A{1, 2}}}}
+	doc := []bson.D{{{Key: "_id", Value: 1}, {Key: "secret", Value: bson.D{{Key: "0", Value: 1}}}}}
+	for _, tc := range []struct{ name, rules, want string }{
+		{"field-rules", hidden, `denied write field-not-writable role "r" field ""`},
+		{"projection", projected, `denied write field-not-readable role "r" field ""`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := onTwins(t, tc.rules, arr, doc, func(c *gate.Collection) string {
+				_, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: 1}}, bson.D{{Key: "$set", Value: bson.D{{Key: "secret.0", Value: 5}}}})
+				var de *gate.DeniedError
+				if errors.As(err, &de) {
+					return fmt.Sprintf("denied %s %s role %q field %q", de.Action, de.Reason, de.Role, de.Field)
+				}
+				return fmt.Sprint(err)
+			})
+			if got != tc.want {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
