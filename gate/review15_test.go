@@ -13,6 +13,7 @@ import (
 	"github.com/rulegate/rulegate/rulegatetest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // The review of issue 15's gate changes: each test is a hole the review
@@ -228,5 +229,42 @@ func TestDeniedFieldIndexReading(t *testing.T) {
 				t.Errorf("got %s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestBulkWritePartialModel: a model that fails after writing some
+// documents (UpdateMany stopped by a duplicate key on its second
+// document) counts what it wrote in the BulkWrite's result, as the
+// method's own result does; the result dropped it, so the caller was told
+// nothing of a document changed.
+func TestBulkWritePartialModel(t *testing.T) {
+	t.Parallel()
+	db := rulegatetest.Database(t)
+	ctx := context.Background()
+	g := newGate(t, db.Client(), rulesFS(db.Name(), ownerRules, "notes"))
+	raw := db.Collection("notes")
+	if _, err := raw.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "k", Value: 1}}, Options: options.Index().SetUnique(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.InsertMany(ctx, []any{
+		bson.D{{Key: "_id", Value: 1}, {Key: "owner", Value: "a1"}, {Key: "k", Value: 1}},
+		bson.D{{Key: "_id", Value: 2}, {Key: "owner", Value: "a1"}, {Key: "k", Value: 2}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	notes := g.For(user(t, `{"id": "a1"}`)).Database(db.Name()).Collection("notes")
+	res, err := notes.BulkWrite(ctx, []mongo.WriteModel{
+		mongo.NewUpdateManyModel().SetFilter(bson.D{}).SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "k", Value: 3}}}}),
+	})
+	// A duplicate key on MongoDB; FerretDB answers an InternalError.
+	var be *gate.BulkWriteException
+	if !errors.As(err, &be) {
+		t.Fatalf("err = %v, want the second document's unique-index error", err)
+	}
+	if n, _ := raw.CountDocuments(ctx, bson.D{{Key: "k", Value: 3}}); n != 1 {
+		t.Fatalf("%d documents written, want 1 (the test assumes UpdateMany writes one by one)", n)
+	}
+	if res == nil || res.MatchedCount != 1 || res.ModifiedCount != 1 {
+		t.Errorf("result %+v, want the document the model wrote counted", res)
 	}
 }
