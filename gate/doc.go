@@ -155,7 +155,9 @@
 // no longer write (Role is then the role that allowed the write itself).
 // Field comes from what the caller sent (the update's paths, the inserted
 // document's fields); a delete denied for a field of the stored document
-// names it only when the caller may read that field (fail closed: the
+// names it only when the caller may read that field, and an update with
+// a numeric path component ("tags.0") names none, since the stored
+// document decides whether it is an array index (fail closed: the
 // documentation says nothing of naming fields in errors).
 //
 // WithDecisionHook receives every decision the gate makes for a caller,
@@ -169,7 +171,9 @@
 // server; Aggregate reports its denials). An insert is reported when the
 // rules allow it, before the server writes it; an update or delete once
 // it is written. An event carries the document's _id, never its
-// contents. Without a hook the gate does a nil check per decision and
+// contents: also the _id of a document left out that the caller may not
+// read, since the hook is the operator's audit trail; nothing of an event
+// reaches the caller. Without a hook the gate does a nil check per decision and
 // nothing else (BenchmarkFindOne and BenchmarkFindOneRules: the same
 // allocations with and without the hook's code).
 //
