@@ -30,11 +30,11 @@ type Gate struct {
 	revealInvisible bool
 	leaveScope      bool
 	docErrors       func(ctx context.Context, namespace string, err error)
-	// ruled holds the namespaces with rules of their own; dflt: the
-	// program has a default rule, which governs every other namespace but
-	// MongoDB's own (rules.Reserved).
-	ruled map[string]bool
-	dflt  bool
+	// ruled holds the namespaces with rules of their own; with a default
+	// rule every namespace but MongoDB's own (rules.Reserved) has rules,
+	// ruled is nil and ownReserved holds the reserved namespaces with
+	// rules of their own.
+	ruled, ownReserved map[string]bool
 	// dbs maps rules database names to deployment database names
 	// (WithDatabaseMapping); targets holds the deployment names that
 	// another name maps to.
@@ -127,13 +127,21 @@ func New(client *mongo.Client, prog *evaluator.Program, opts ...Option) (*Gate, 
 	if prog == nil {
 		return nil, errors.New("gate: nil *evaluator.Program")
 	}
-	g := &Gate{client: client, prog: prog, ruled: map[string]bool{}, dflt: prog.HasDefaultRule()}
+	g := &Gate{client: client, prog: prog}
 	for _, o := range opts {
 		o(g)
 	}
-	g.names, g.folded = map[string]bool{}, map[string]bool{}
+	if !prog.HasDefaultRule() {
+		g.ruled = map[string]bool{}
+	}
+	g.ownReserved, g.names, g.folded = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, ns := range prog.Namespaces() {
-		g.ruled[ns] = true
+		if g.ruled != nil {
+			g.ruled[ns] = true
+		}
+		if rules.Reserved(ns) {
+			g.ownReserved[ns] = true
+		}
 		db, _, _ := strings.Cut(ns, ".")
 		g.names[db], g.folded[strings.ToLower(db)] = true, true
 	}
@@ -191,7 +199,10 @@ func (g *Gate) checkMapping() error {
 // noRules reports whether no rule governs the rules namespace ns: it has
 // none of its own, and there is no default rule or ns is reserved.
 func (g *Gate) noRules(ns string) bool {
-	return !g.ruled[ns] && (!g.dflt || rules.Reserved(ns))
+	if g.ruled != nil {
+		return !g.ruled[ns]
+	}
+	return rules.Reserved(ns) && !g.ownReserved[ns]
 }
 
 // deployment returns the deployment database of a rules database name, and
