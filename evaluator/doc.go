@@ -488,8 +488,9 @@
 //     ReasonFieldNotWritable (ReasonPermission when the role's
 //     document-level write is false), whatever the stored document holds,
 //     when the role does not let the caller read every field a document
-//     may hold (as for a replacement); WriteFilter of a delete requires
-//     the same.
+//     may hold (as for a replacement), and Decision.Field names the first
+//     field of the document the caller reads and may not write, never one
+//     it cannot read; WriteFilter of a delete requires the same.
 //   - An update is checked on the stored document's role: a user cannot
 //     take over another user's document by writing the field its owner
 //     role tests (the role is chosen before the write).

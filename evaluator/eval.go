@@ -675,13 +675,21 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 			// A delete removes every field, those the caller cannot
 			// read included, and one of those is never writable:
 			// deciding it on the stored document would tell whether
-			// they are present. As for a replacement.
+			// they are present. As for a replacement. The field named
+			// is the first the caller reads and may not write, if any.
 			if ec.trace != nil {
 				ec.step(r.at, "field.write", "a delete removes the fields the role does not let the caller read", false)
 			}
 			if r.write != nil && !ec.untraced(r.write) {
 				return ReasonPermission
 			}
+			eachLeaf(ec.root, nil, func(p []string) bool {
+				if ec.untraced(r.readable(p)) && !ec.untraced(r.permAt(p, true)) {
+					ec.field = strings.Join(p, ".")
+					return true
+				}
+				return false
+			})
 			return ReasonFieldNotWritable
 		}
 		bad := false

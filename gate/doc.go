@@ -155,7 +155,9 @@
 // no longer write (Role is then the role that allowed the write itself).
 // Field comes from what the caller sent (the update's paths, the inserted
 // document's fields); a delete denied for a field of the stored document
-// names it only when the caller may read that field, and an update with
+// names the first field the caller reads and may not write, never one it
+// cannot read (nor does a hidden field stored before it change which
+// field is named), and an update with
 // a numeric path component ("tags.0") names none, since the stored
 // document decides whether it is an array index (fail closed: the
 // documentation says nothing of naming fields in errors).

@@ -268,3 +268,27 @@ func TestBulkWritePartialModel(t *testing.T) {
 		t.Errorf("result %+v, want the document the model wrote counted", res)
 	}
 }
+
+// TestDeleteFieldNamedBeforeHidden: a denied delete named the first
+// unwritable field in document order, and left it out when the caller
+// could not read it: a hidden field stored before the read-only owner
+// made the denial name no field, its twin without it named owner. The
+// denial names the first field the caller reads and may not write.
+func TestDeleteFieldNamedBeforeHidden(t *testing.T) {
+	ctx := context.Background()
+	const author = `"roles": [{"name": "author", "apply_when": {}, "fields": {"owner": {"read": true}, "hidden": {"read": false, "write": false}},
+		"additional_fields": {"read": true, "write": true}, "delete": true}]`
+	d := []bson.D{{{Key: "_id", Value: 1}, {Key: "hidden", Value: "h"}, {Key: "owner", Value: "u1"}}}
+	twin := []bson.D{{{Key: "_id", Value: 1}, {Key: "owner", Value: "u1"}}}
+	got := onTwins(t, author, d, twin, func(c *gate.Collection) string {
+		_, err := c.DeleteOne(ctx, bson.D{{Key: "_id", Value: 1}})
+		var de *gate.DeniedError
+		if errors.As(err, &de) {
+			return fmt.Sprintf("denied %s %s role %q field %q", de.Action, de.Reason, de.Role, de.Field)
+		}
+		return fmt.Sprint(err)
+	})
+	if want := `denied delete field-not-writable role "author" field "owner"`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
