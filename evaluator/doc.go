@@ -488,7 +488,9 @@
 //     ReasonFieldNotWritable (ReasonPermission when the role's
 //     document-level write is false), whatever the stored document holds,
 //     when the role does not let the caller read every field a document
-//     may hold (as for a replacement), and Decision.Field names the first
+//     may hold (as for a replacement), or when an applied filter has a
+//     projection and the role may not write every field (a withheld field
+//     may be one it cannot write), and Decision.Field names the first
 //     field of the document the caller reads and may not write, never one
 //     it cannot read; WriteFilter of a delete requires the same.
 //   - An update is checked on the stored document's role: a user cannot

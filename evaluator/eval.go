@@ -311,7 +311,7 @@ func (b *Bound) evaluate(ctx context.Context, d Doc, cfg evalConfig) (Decision, 
 		if !on {
 			continue
 		}
-		if cfg.fields || (d.Action == ActionWrite || b.sch != nil) && len(f.projection) > 0 {
+		if cfg.fields || (d.Action == ActionWrite || d.Action == ActionDelete || b.sch != nil) && len(f.projection) > 0 {
 			applied = append(applied, f)
 		}
 		if d.Action != ActionInsert && f.query != nil && !ec.node(f.query) {
@@ -323,6 +323,7 @@ func (b *Bound) evaluate(ctx context.Context, d Doc, cfg evalConfig) (Decision, 
 			return dec, err
 		}
 	}
+	ec.applied = applied
 	// Roles in order: the first whose apply_when holds decides
 	// (source/rules/roles.txt, "Role Order").
 	var role *crole
@@ -671,9 +672,10 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		if !ec.node(r.gWrite) {
 			return ReasonDocumentFilter
 		}
-		if d.Action == ActionDelete && !ec.untraced(r.readsAll) {
+		if d.Action == ActionDelete && (!ec.untraced(r.readsAll) || projects(ec.applied) && !ec.untraced(r.allWritable)) {
 			// A delete removes every field, those the caller cannot
-			// read included, and one of those is never writable:
+			// read included (the role's, never writable, or withheld by
+			// an applied filter's projection, which may be unwritable):
 			// deciding it on the stored document would tell whether
 			// they are present. As for a replacement. The field named
 			// is the first the caller reads and may not write, if any.
@@ -684,7 +686,7 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 				return ReasonPermission
 			}
 			eachLeaf(ec.root, nil, func(p []string) bool {
-				if ec.untraced(r.readable(p)) && !ec.untraced(r.permAt(p, true)) {
+				if ec.untraced(r.readable(p)) && !projectionHides(strings.Join(p, "."), ec.applied) && !ec.untraced(r.permAt(p, true)) {
 					ec.field = strings.Join(p, ".")
 					return true
 				}
@@ -1092,6 +1094,16 @@ func updateWithholds(stored, update bson.Raw, applied []*cfilter) (repl bool, hi
 		}
 	}
 	return false, "", nil
+}
+
+// projects reports whether an applied filter has a projection.
+func projects(applied []*cfilter) bool {
+	for _, f := range applied {
+		if len(f.projection) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // projectionHides reports whether the applied filters' projections

@@ -34,6 +34,9 @@ type evalCtx struct {
 	// array index or a field name on the stored document, which may hold
 	// values the caller cannot read there; fieldOf then names no field.
 	indexPaths bool
+	// applied are the filters applied to the decision that decide needs
+	// (those with a projection, for writes and deletes).
+	applied []*cfilter
 }
 
 func (ec *evalCtx) doc(s docSel) value.Value {

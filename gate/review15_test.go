@@ -89,7 +89,8 @@ func TestDatabaseMappingReservedRefused(t *testing.T) {
 // zero when it held none (the rule delete filter excludes every document
 // of a role that does not write all fields): the answer told whether the
 // document holds a field the caller may not see. Both now answer the
-// denial; with rules no filter expresses, both too.
+// denial; with rules no filter expresses, both too; and so for a field
+// the role may read but not write that a filter's projection withholds.
 func TestDeleteHiddenFieldPresence(t *testing.T) {
 	ctx := context.Background()
 	const (
@@ -101,7 +102,10 @@ func TestDeleteHiddenFieldPresence(t *testing.T) {
 	d := []bson.D{{{Key: "_id", Value: 1}, {Key: "t", Value: "a"}, {Key: "u", Value: "a"}, {Key: "secret", Value: "s"}}}
 	twin := []bson.D{{{Key: "_id", Value: 1}, {Key: "t", Value: "a"}, {Key: "u", Value: "a"}}}
 	id1 := bson.D{{Key: "_id", Value: 1}}
-	for _, rules := range []struct{ name, rules string }{{"exact", exact}, {"not-expressible", notExpr}} {
+	// secret read-only for the role, withheld by a filter's projection.
+	const projected = `"roles": [{"name": "r", "apply_when": {}, "fields": {"secret": {"read": true}}, "additional_fields": {"read": true, "write": true}, "insert": true, "delete": true}],
+		"filters": [{"name": "f", "apply_when": {}, "query": {}, "projection": {"secret": 0}}]`
+	for _, rules := range []struct{ name, rules string }{{"exact", exact}, {"not-expressible", notExpr}, {"projection", projected}} {
 		for _, tc := range []struct {
 			op  string
 			run func(c *gate.Collection) error
