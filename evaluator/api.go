@@ -76,7 +76,10 @@ type Decision struct {
 	// write or delete touches that the role may not write; with
 	// ReasonFieldNotReadable, the first path an update touches that an
 	// applied filter's projection withholds. It is "" for every other
-	// reason, and for a replacement denied as a whole.
+	// reason, for a replacement or delete denied as a whole, and for an
+	// update with a numeric path component ("tags.0"), which the stored
+	// document reads as an array index or a field name (naming the path
+	// would tell the type of a value the caller may not read).
 	Field string
 	// Fields is filled when the WithFields option is given.
 	Fields Fields

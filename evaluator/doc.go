@@ -481,6 +481,18 @@
 //     unwritable field the replacement lacks must be absent), except that
 //     where additional_fields is not writable it requires it (fail
 //     closed).
+//   - A delete removes every field too, and App Services allows it only
+//     when the role may write every field of the document: decided on the
+//     stored document, that would tell whether a field the caller cannot
+//     read (never writable) is present. A delete is denied with
+//     ReasonFieldNotWritable (ReasonPermission when the role's
+//     document-level write is false), whatever the stored document holds,
+//     when the role does not let the caller read every field a document
+//     may hold (as for a replacement), or when an applied filter has a
+//     projection and the role may not write every field (a withheld field
+//     may be one it cannot write), and Decision.Field names the first
+//     field of the document the caller reads and may not write, never one
+//     it cannot read; WriteFilter of a delete requires the same.
 //   - An update is checked on the stored document's role: a user cannot
 //     take over another user's document by writing the field its owner
 //     role tests (the role is chosen before the write).

@@ -272,6 +272,7 @@ func (b *Bound) evaluate(ctx context.Context, d Doc, cfg evalConfig) (Decision, 
 			stored = d.PrevDocument
 		}
 		ec.root, ec.prev = docValue(stored), docValue(stored)
+		ec.indexPaths = d.Update != nil && stored != nil && hasIndexComponent(d.Update)
 	default:
 		dec.Reason = ReasonError
 		return dec, fmt.Errorf("evaluator: unknown action %q", d.Action)
@@ -310,7 +311,7 @@ func (b *Bound) evaluate(ctx context.Context, d Doc, cfg evalConfig) (Decision, 
 		if !on {
 			continue
 		}
-		if cfg.fields || (d.Action == ActionWrite || b.sch != nil) && len(f.projection) > 0 {
+		if cfg.fields || (d.Action == ActionWrite || d.Action == ActionDelete || b.sch != nil) && len(f.projection) > 0 {
 			applied = append(applied, f)
 		}
 		if d.Action != ActionInsert && f.query != nil && !ec.node(f.query) {
@@ -322,6 +323,7 @@ func (b *Bound) evaluate(ctx context.Context, d Doc, cfg evalConfig) (Decision, 
 			return dec, err
 		}
 	}
+	ec.applied = applied
 	// Roles in order: the first whose apply_when holds decides
 	// (source/rules/roles.txt, "Role Order").
 	var role *crole
@@ -670,6 +672,28 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		if !ec.node(r.gWrite) {
 			return ReasonDocumentFilter
 		}
+		if d.Action == ActionDelete && (!ec.untraced(r.readsAll) || projects(ec.applied) && !ec.untraced(r.allWritable)) {
+			// A delete removes every field, those the caller cannot
+			// read included (the role's, never writable, or withheld by
+			// an applied filter's projection, which may be unwritable):
+			// deciding it on the stored document would tell whether
+			// they are present. As for a replacement. The field named
+			// is the first the caller reads and may not write, if any.
+			if ec.trace != nil {
+				ec.step(r.at, "field.write", "a delete removes the fields the role does not let the caller read", false)
+			}
+			if r.write != nil && !ec.untraced(r.write) {
+				return ReasonPermission
+			}
+			eachLeaf(ec.root, nil, func(p []string) bool {
+				if ec.untraced(r.readable(p)) && !projectionHides(strings.Join(p, "."), ec.applied) && !ec.untraced(r.permAt(p, true)) {
+					ec.field = strings.Join(p, ".")
+					return true
+				}
+				return false
+			})
+			return ReasonFieldNotWritable
+		}
 		bad := false
 		eachLeaf(ec.root, nil, func(p []string) bool {
 			if !ec.writable(r, p) {
@@ -695,11 +719,36 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 
 // fieldOf returns the field that decided a field-level denial r (the
 // one decide or the projection check recorded), "" for other reasons.
+//
+// An update with a numeric path component ("tags.0") names no field: the
+// stored document decides whether the component is an array index
+// (dropped from the path) or a field name, and so which path is denied
+// and how it is spelled, even where the caller cannot read that value
+// (a hidden field's type would show through the denial).
 func (ec *evalCtx) fieldOf(r Reason) string {
-	if r == ReasonFieldNotWritable || r == ReasonFieldNotReadable {
+	if (r == ReasonFieldNotWritable || r == ReasonFieldNotReadable) && !ec.indexPaths {
 		return ec.field
 	}
 	return ""
+}
+
+// hasIndexComponent reports whether a path of update has a numeric
+// component after its first (value.ArrayIndex), read on the stored
+// document by mql.UpdatePathsIn.
+func hasIndexComponent(update bson.Raw) bool {
+	info, err := mql.UpdatePaths(update)
+	if err != nil || info.Replacement {
+		return false
+	}
+	for _, p := range info.Paths {
+		parts := strings.Split(p, ".")
+		for _, c := range parts[1:] {
+			if _, ok := value.ArrayIndex(c); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // unwritable is the reason a field the role cannot write denies a write:
@@ -1045,6 +1094,16 @@ func updateWithholds(stored, update bson.Raw, applied []*cfilter) (repl bool, hi
 		}
 	}
 	return false, "", nil
+}
+
+// projects reports whether an applied filter has a projection.
+func projects(applied []*cfilter) bool {
+	for _, f := range applied {
+		if len(f.projection) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // projectionHides reports whether the applied filters' projections

@@ -30,6 +30,13 @@ type evalCtx struct {
 	gate   [2]bool
 	// field is the field that decided a field-level denial (fieldOf).
 	field string
+	// indexPaths: the update has a numeric path component, read as an
+	// array index or a field name on the stored document, which may hold
+	// values the caller cannot read there; fieldOf then names no field.
+	indexPaths bool
+	// applied are the filters applied to the decision that decide needs
+	// (those with a projection, for writes and deletes).
+	applied []*cfilter
 }
 
 func (ec *evalCtx) doc(s docSel) value.Value {

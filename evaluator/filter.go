@@ -700,7 +700,9 @@ func (b *Bound) WriteFilter(ctx context.Context, action Action, update bson.Raw)
 		writeOK := f.node(r.gWrite)
 		switch action {
 		case ActionDelete:
-			return fand(writeOK, f.node(r.allWritable), f.node(r.delete))
+			// A delete also removes the fields the caller cannot read
+			// (Evaluate, readsAll).
+			return fand(writeOK, f.node(r.readsAll), f.node(r.allWritable), f.node(r.delete))
 		}
 		if update == nil {
 			return fand(writeOK, f.node(r.any[1]))

@@ -79,7 +79,9 @@ func (e *BulkWriteException) Unwrap() []error {
 // every model runs, and each failure is reported; a ctx that is canceled
 // or past its deadline stops the call at the model it fails. Models that
 // fail are returned in a *BulkWriteException, with the result of the
-// models that ran (UpsertedIDs keyed by the model's index).
+// models that ran (UpsertedIDs keyed by the model's index), a failed
+// model's documents written before it failed included (an UpdateMany
+// stopped at its second document counts the first).
 //
 // Nothing is atomic beyond what each method is: the models are separate
 // gated writes, and the models before a failed one stay written. Run
@@ -155,8 +157,10 @@ func (c *Collection) modelRun(model mongo.WriteModel, comment any, i int64) func
 	if isNilModel(model) {
 		return nil
 	}
+	// A method that fails after writing some documents (UpdateMany,
+	// DeleteMany) returns what it wrote with its error: counted too.
 	updated := func(res *mongo.BulkWriteResult, u *mongo.UpdateResult, err error) error {
-		if err != nil {
+		if u == nil {
 			return err
 		}
 		res.MatchedCount += u.MatchedCount
@@ -165,14 +169,14 @@ func (c *Collection) modelRun(model mongo.WriteModel, comment any, i int64) func
 			res.UpsertedCount += u.UpsertedCount
 			res.UpsertedIDs[i] = u.UpsertedID
 		}
-		return nil
+		return err
 	}
 	deleted := func(res *mongo.BulkWriteResult, d *mongo.DeleteResult, err error) error {
-		if err != nil {
+		if d == nil {
 			return err
 		}
 		res.DeletedCount += d.DeletedCount
-		return nil
+		return err
 	}
 	switch m := model.(type) {
 	case *mongo.InsertOneModel:

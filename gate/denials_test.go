@@ -75,8 +75,10 @@ func TestDeniedErrorSaysWhatToFix(t *testing.T) {
 		}, evaluator.ReasonNoRole, "", "", ""},
 		{"delete, readable field", func() error { _, err := c.DeleteOne(ctx, id(3)); return err },
 			evaluator.ReasonFieldNotWritable, "author", "owner", ""},
+		// hidden, stored before owner, is not named, and does not hide
+		// owner: the same denial as without it (TestDeleteFieldNamedBeforeHidden).
 		{"delete, hidden field", func() error { _, err := c.DeleteOne(ctx, id(4)); return err },
-			evaluator.ReasonFieldNotWritable, "author", "", ""},
+			evaluator.ReasonFieldNotWritable, "author", "owner", ""},
 	} {
 		err := tc.run()
 		var de *gate.DeniedError
@@ -202,8 +204,9 @@ func TestDecisionHook(t *testing.T) {
 	check("InsertOne denied", []ev{{"InsertOne", evaluator.ActionInsert, false, "", evaluator.ReasonNoRole, "", 7}})
 	_, err = c.DeleteOne(ctx, bson.D{{Key: "_id", Value: 4}})
 	wantDenied(t, err, "DeleteOne", evaluator.ActionDelete, evaluator.ReasonFieldNotWritable)
-	// hidden is not readable: the event names no field either.
-	check("DeleteOne denied", []ev{{"DeleteOne", evaluator.ActionDelete, false, "author", evaluator.ReasonFieldNotWritable, "", 4}})
+	// hidden is not readable: the event names owner, the first field the
+	// caller reads and may not write, as the denial does.
+	check("DeleteOne denied", []ev{{"DeleteOne", evaluator.ActionDelete, false, "author", evaluator.ReasonFieldNotWritable, "owner", 4}})
 }
 
 // TestDecisionHookWritesAndDeletes: allowed inserts and deletes, one by

@@ -27,7 +27,7 @@
 //	| Session           | a caller's view (Gate.For / ForInputs): %%user and the other request inputs  |
 //	| Collection        | a gated collection handle: driver methods, rules checked                     |
 //	| SystemSession     | the bypass (Gate.System): the driver's *mongo.Database, no rules             |
-//	| no-rules          | a namespace with no rules and no default rule: every operation denied        |
+//	| no-rules          | a namespace with no rules and no default rule (or reserved): all denied      |
 //	| database mapping  | rules database name -> deployment database name (WithDatabaseMapping)        |
 //	| rule filter       | evaluator ReadFilter / WriteFilter: exactly the documents the caller may     |
 //	|                   | read, update (for the paths an update touches) or delete                     |
@@ -125,7 +125,14 @@
 // Reason is evaluator.ReasonNoRules: reads (Find, FindOne, CountDocuments,
 // Distinct, Aggregate) and writes (updates, replacements, deletes and
 // upserts too, not only inserts), so that a mistyped collection name is an
-// error, never an empty collection or a write that matched nothing.
+// error, never an empty collection or a write that matched nothing. So
+// are MongoDB's own namespaces under a default rule (rules.Reserved: the
+// admin, local and config databases in any case, system. collections),
+// which no default rule governs; a rules.json naming one opens it. A
+// rules database asked for in another case ("APP" for the rules' "app")
+// is denied with ReasonNoRules too: to the rules it is another namespace,
+// which a default rule would govern, while MongoDB keeps database names
+// unique without case (fail closed).
 //
 // WithDatabaseMapping maps the rules' database names to the deployment's
 // ({"app": "app_test"} in a test, instead of editing the loaded app):
@@ -148,7 +155,11 @@
 // no longer write (Role is then the role that allowed the write itself).
 // Field comes from what the caller sent (the update's paths, the inserted
 // document's fields); a delete denied for a field of the stored document
-// names it only when the caller may read that field (fail closed: the
+// names the first field the caller reads and may not write, never one it
+// cannot read (nor does a hidden field stored before it change which
+// field is named), and an update with
+// a numeric path component ("tags.0") names none, since the stored
+// document decides whether it is an array index (fail closed: the
 // documentation says nothing of naming fields in errors).
 //
 // WithDecisionHook receives every decision the gate makes for a caller,
@@ -162,7 +173,9 @@
 // server; Aggregate reports its denials). An insert is reported when the
 // rules allow it, before the server writes it; an update or delete once
 // it is written. An event carries the document's _id, never its
-// contents. Without a hook the gate does a nil check per decision and
+// contents: also the _id of a document left out that the caller may not
+// read, since the hook is the operator's audit trail; nothing of an event
+// reaches the caller. Without a hook the gate does a nil check per decision and
 // nothing else (BenchmarkFindOne and BenchmarkFindOneRules: the same
 // allocations with and without the hook's code).
 //

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -30,14 +31,21 @@ type Gate struct {
 	leaveScope      bool
 	docErrors       func(ctx context.Context, namespace string, err error)
 	// ruled holds the namespaces with rules of their own; with a default
-	// rule every namespace has rules and ruled is nil.
-	ruled map[string]bool
+	// rule every namespace but MongoDB's own (rules.Reserved) has rules,
+	// ruled is nil and ownReserved holds the reserved namespaces with
+	// rules of their own.
+	ruled, ownReserved map[string]bool
 	// dbs maps rules database names to deployment database names
 	// (WithDatabaseMapping); targets holds the deployment names that
 	// another name maps to.
 	dbs     map[string]string
 	targets map[string]bool
-	hook    func(ctx context.Context, e DecisionEvent)
+	// names holds the rules' database names (and the mapping's), folded
+	// the same in lower case: a name asked for that folds to one of them
+	// without being one is denied (MongoDB database names are unique
+	// without case).
+	names, folded map[string]bool
+	hook          func(ctx context.Context, e DecisionEvent)
 }
 
 // Option configures New.
@@ -93,11 +101,15 @@ func WithLeavingScopeAllowed() Option { return func(g *Gate) { g.leaveScope = tr
 // so trusted code written against the rules' names stays in the test's
 // databases. A deployment name asked for directly, when another name maps
 // to it, is denied with ReasonNoRules for every operation, also under a
-// default rule: the mapped data is reached through its rules only. New
-// refuses a mapping with an empty name, two rules databases mapped to one
-// deployment database, or a target that is another rules database not
-// mapped away itself (two rule sets would govern one collection). The map
-// is copied.
+// default rule: the mapped data is reached through its rules only, and
+// in another case too (MongoDB database names are unique without case).
+// New refuses a mapping with an empty name, a target that is one of
+// MongoDB's own databases (admin, local, config, in any case: no rules
+// database reaches them, as rules.Reserved keeps default rules out), two
+// rules databases mapped to one deployment database (names compared
+// without case), or a target that is another rules database not mapped
+// away itself (two rule sets would govern one collection). The map is
+// copied.
 func WithDatabaseMapping(m map[string]string) Option {
 	return func(g *Gate) {
 		g.dbs = make(map[string]string, len(m))
@@ -116,14 +128,25 @@ func New(client *mongo.Client, prog *evaluator.Program, opts ...Option) (*Gate, 
 		return nil, errors.New("gate: nil *evaluator.Program")
 	}
 	g := &Gate{client: client, prog: prog}
-	if !prog.HasDefaultRule() {
-		g.ruled = map[string]bool{}
-		for _, ns := range prog.Namespaces() {
-			g.ruled[ns] = true
-		}
-	}
 	for _, o := range opts {
 		o(g)
+	}
+	if !prog.HasDefaultRule() {
+		g.ruled = map[string]bool{}
+	}
+	g.ownReserved, g.names, g.folded = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, ns := range prog.Namespaces() {
+		if g.ruled != nil {
+			g.ruled[ns] = true
+		}
+		if rules.Reserved(ns) {
+			g.ownReserved[ns] = true
+		}
+		db, _, _ := strings.Cut(ns, ".")
+		g.names[db], g.folded[strings.ToLower(db)] = true, true
+	}
+	for k := range g.dbs {
+		g.names[k], g.folded[strings.ToLower(k)] = true, true
 	}
 	if g.retries <= 0 {
 		g.retries = DefaultRetries
@@ -144,35 +167,53 @@ func (g *Gate) checkMapping() error {
 		db, _, _ := strings.Cut(ns, ".")
 		ruleDBs[db] = true
 	}
+	// MongoDB database names are unique without case: deployment names
+	// are compared in lower case.
 	from := make(map[string]string, len(g.dbs))
 	g.targets = map[string]bool{}
 	for _, k := range slices.Sorted(maps.Keys(g.dbs)) {
 		v := g.dbs[k]
+		lv := strings.ToLower(v)
 		switch {
 		case k == "" || v == "":
 			return fmt.Errorf("gate: database mapping %q -> %q: empty database name", k, v)
-		case from[v] != "":
-			return fmt.Errorf("gate: database mapping: %q and %q both map to %q", from[v], k, v)
+		case rules.Reserved(v + "."):
+			return fmt.Errorf("gate: database mapping %q -> %q: %q is reserved (admin, local, config)", k, v, v)
+		case from[lv] != "":
+			return fmt.Errorf("gate: database mapping: %q and %q both map to %q", from[lv], k, v)
 		}
-		from[v] = k
+		from[lv] = k
 		if v == k {
 			continue
 		}
-		if _, mapped := g.dbs[v]; ruleDBs[v] && !mapped {
-			return fmt.Errorf("gate: database mapping %q -> %q: %q has rules of its own", k, v, v)
+		for db := range ruleDBs {
+			if _, mapped := g.dbs[db]; db != k && strings.EqualFold(db, v) && !mapped {
+				return fmt.Errorf("gate: database mapping %q -> %q: %q has rules of its own", k, v, v)
+			}
 		}
-		g.targets[v] = true
+		g.targets[lv] = true
 	}
 	return nil
 }
 
+// noRules reports whether no rule governs the rules namespace ns: it has
+// none of its own, and there is no default rule or ns is reserved.
+func (g *Gate) noRules(ns string) bool {
+	if g.ruled != nil {
+		return !g.ruled[ns]
+	}
+	return rules.Reserved(ns) && !g.ownReserved[ns]
+}
+
 // deployment returns the deployment database of a rules database name, and
-// whether the name is one that another name maps to (blocked).
+// whether the name is blocked: one that another name maps to, in any case,
+// or a rules database's name in another case.
 func (g *Gate) deployment(name string) (dep string, blocked bool) {
 	if dep, ok := g.dbs[name]; ok {
 		return dep, false
 	}
-	return name, g.targets[name]
+	l := strings.ToLower(name)
+	return name, g.targets[l] || (g.folded[l] && !g.names[name])
 }
 
 // Program returns the rules the Gate enforces.

@@ -12,13 +12,14 @@ import (
 )
 
 // bind resolves the caller's per-request values once for an operation. A
-// namespace with no rules and no default rule, and a mapped deployment
+// namespace with no rules and no default rule (or reserved, under a
+// default rule: rules.Reserved), and a mapped deployment
 // database asked for by its own name (WithDatabaseMapping), fail with
 // errNoRules before the server is asked: no role allows anything there, as
 // App Services denies every request, so that a mistyped collection name is
 // an error and not an empty collection, for reads and writes alike.
 func (c *Collection) bind(ctx context.Context) (*evaluator.Bound, error) {
-	if g := c.s.g; c.blocked || (g.ruled != nil && !g.ruled[c.ns]) {
+	if c.blocked || c.s.g.noRules(c.ns) {
 		return nil, errNoRules
 	}
 	return c.s.g.prog.Bind(ctx, evaluator.Caller{Namespace: c.ns, Inputs: c.s.in})
