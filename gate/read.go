@@ -92,9 +92,15 @@ type findSpec struct {
 	// in which one of them is not readable is left out of the results, so
 	// that filtering or sorting on a hidden field reveals nothing.
 	refs []string
-	// serverPages: no document the server returns can be left out (the
-	// rule filter is exact and refs is empty), so the server takes skip
-	// and limit; otherwise the Cursor counts them over readable documents.
+	// serverPages: no document the server returns can be left out, so
+	// the server takes skip and limit; otherwise the Cursor counts them
+	// over readable documents. The rule filter must be exact (the server
+	// returns exactly the documents some role may read), and refs empty,
+	// or every ref inside _id while every role the caller may get reads
+	// whole documents (Bound.ReadsWhole): every stored document holds
+	// _id, so refsOK then holds for each, never probing an absent path
+	// (a probe could change the document's role). Refs on other fields
+	// keep the streamed cursor: a document lacking one is probed.
 	serverPages bool
 	// batchSize: the client chose the batch size.
 	batchSize bool
@@ -127,7 +133,7 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 	if fo.Sort != nil {
 		spec.serverOpts.SetSort(fo.Sort)
 	}
-	spec.serverPages = exact && len(spec.refs) == 0
+	spec.serverPages = exact && (len(spec.refs) == 0 || idOnly(spec.refs) && b.ReadsWhole(ctx))
 	if fo.Skip != nil {
 		spec.skip = *fo.Skip
 	}
@@ -161,6 +167,16 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 		return nil, c.refused(op, CodeUnsupported, "tailable cursors are not supported through the gate", nil)
 	}
 	return spec, nil
+}
+
+// idOnly reports whether every path in refs is _id or inside it.
+func idOnly(refs []string) bool {
+	for _, r := range refs {
+		if r != "_id" && !strings.HasPrefix(r, "_id.") {
+			return false
+		}
+	}
+	return true
 }
 
 // clientProjection parses a client projection (nil for none); the gate
