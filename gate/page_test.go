@@ -92,7 +92,7 @@ func TestFindPagesOnServer(t *testing.T) {
 		// pushed: 1 the server must take skip, -1 it must not, 0 either
 		// (the answer is the same).
 		pushed int
-		want        []int32
+		want   []int32
 	}{
 		{"whole", "sort by _id", bson.D{}, bson.D{{Key: "_id", Value: 1}}, 30, 5, 1, sortedWant[30:35]},
 		{"whole", "filter on _id", bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: 10}}}}, bson.D{{Key: "_id", Value: -1}}, 3, 2, 1, []int32{want[3], want[4]}},
