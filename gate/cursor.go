@@ -3,6 +3,8 @@ package gate
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
 	"sort"
 
 	"github.com/rulegate/rulegate/evaluator"
@@ -195,20 +197,41 @@ func (cu *Cursor) Close(ctx context.Context) error {
 }
 
 // All iterates the cursor to its end, decodes every document into results
-// (a pointer to a slice, as with *mongo.Cursor.All) and closes the cursor.
+// (a pointer to a slice, as with *mongo.Cursor.All: elements the slice
+// already holds are decoded into, from the first) and closes the cursor.
+// Each document is decoded as it comes, with bson.Unmarshal.
 func (cu *Cursor) All(ctx context.Context, results any) error {
-	var docs []any
+	resultsVal := reflect.ValueOf(results)
+	if resultsVal.Kind() != reflect.Pointer {
+		_ = cu.Close(ctx)
+		return fmt.Errorf("results argument must be a pointer to a slice, but was a %s", resultsVal.Kind())
+	}
+	sliceVal := resultsVal.Elem()
+	if sliceVal.Kind() == reflect.Interface {
+		sliceVal = sliceVal.Elem()
+	}
+	if sliceVal.Kind() != reflect.Slice {
+		_ = cu.Close(ctx)
+		return fmt.Errorf("results argument must be a pointer to a slice, but was a pointer to %s", sliceVal.Kind())
+	}
+	elemType := sliceVal.Type().Elem()
+	index := 0
 	for cu.Next(ctx) {
-		docs = append(docs, cu.Current)
+		if sliceVal.Len() == index {
+			sliceVal = reflect.Append(sliceVal, reflect.New(elemType).Elem())
+			sliceVal = sliceVal.Slice(0, sliceVal.Cap())
+		}
+		if err := bson.Unmarshal(cu.Current, sliceVal.Index(index).Addr().Interface()); err != nil {
+			_ = cu.Close(ctx)
+			return err
+		}
+		index++
 	}
 	if err := cu.Err(); err != nil {
 		return err
 	}
-	mc, err := mongo.NewCursorFromDocuments(docs, nil, nil)
-	if err != nil {
-		return err
-	}
-	return mc.All(ctx, results)
+	resultsVal.Elem().Set(sliceVal.Slice(0, index))
+	return nil
 }
 
 // readable decides the caller's read access to one document: ok is false

@@ -3,6 +3,7 @@ package gate_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -126,6 +127,71 @@ func TestFindPagesOnServer(t *testing.T) {
 				t.Fatalf("want one find with skip %d, got %v", tc.skip, cmds)
 			case tc.pushed < 0 && hasSkip:
 				t.Fatalf("the server was given skip %d: it cannot know which documents the gate leaves out", skip)
+			}
+		})
+	}
+}
+
+// TestCursorAllAsDriver: Cursor.All fills results as *mongo.Cursor.All
+// does: into a slice of documents or structs, over the elements a
+// pre-filled slice already holds, through a pointer to an interface
+// holding a slice, and with the driver's error for anything else.
+func TestCursorAllAsDriver(t *testing.T) {
+	t.Parallel()
+	db := rulegatetest.Database(t)
+	ctx := context.Background()
+	docs := []any{
+		bson.D{{Key: "_id", Value: 1}, {Key: "title", Value: "one"}},
+		bson.D{{Key: "_id", Value: 2}, {Key: "n", Value: 7}},
+	}
+	if _, err := db.Collection("c").InsertMany(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	g := newGate(t, db.Client(), rulesFS(db.Name(), `"roles": [{"name": "all", "apply_when": {}, "read": true}]`, "c"))
+	gated := g.For(user(t, `{"id": "a1", "type": "normal"}`)).Database(db.Name()).Collection("c")
+	type note struct {
+		ID    int    `bson:"_id"`
+		Title string `bson:"title"`
+		N     int    `bson:"n"`
+	}
+	type outcome struct {
+		err     string
+		results any
+	}
+	all := func(find func() (interface{ All(context.Context, any) error }, error), results any) outcome {
+		cur, err := find()
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = cur.All(ctx, results)
+		if v := reflect.ValueOf(results); v.Kind() == reflect.Pointer {
+			results = v.Elem().Interface()
+		}
+		return outcome{fmt.Sprint(err), results}
+	}
+	sorted := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})
+	raw := func() (interface{ All(context.Context, any) error }, error) {
+		return db.Collection("c").Find(ctx, bson.D{}, sorted)
+	}
+	viaGate := func() (interface{ All(context.Context, any) error }, error) {
+		return gated.Find(ctx, bson.D{}, sorted)
+	}
+	for _, tc := range []struct {
+		name  string
+		fresh func() any
+	}{
+		{"documents", func() any { return &[]bson.M{} }},
+		{"raw documents", func() any { return &[]bson.Raw{} }},
+		{"structs", func() any { return &[]note{} }},
+		{"a pre-filled slice", func() any { return &[]note{{ID: 9, Title: "old", N: 3}, {ID: 8}, {ID: 7}} }},
+		{"an interface holding a slice", func() any { var x any = []bson.M{}; return &x }},
+		{"not a pointer", func() any { return []bson.M{} }},
+		{"a pointer to a map", func() any { return &bson.M{} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, got := all(raw, tc.fresh()), all(viaGate, tc.fresh())
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("gate:   %+v\ndriver: %+v", got, want)
 			}
 		})
 	}
