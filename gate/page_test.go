@@ -158,7 +158,9 @@ func TestCursorAllAsDriver(t *testing.T) {
 		err     string
 		results any
 	}
-	all := func(find func() (interface{ All(context.Context, any) error }, error), results any) outcome {
+	all := func(find func() (interface {
+		All(context.Context, any) error
+	}, error), results any) outcome {
 		cur, err := find()
 		if err != nil {
 			t.Fatal(err)
@@ -170,12 +172,14 @@ func TestCursorAllAsDriver(t *testing.T) {
 		return outcome{fmt.Sprint(err), results}
 	}
 	sorted := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})
-	raw := func() (interface{ All(context.Context, any) error }, error) {
+	raw := func() (interface {
+		All(context.Context, any) error
+	}, error) {
 		return db.Collection("c").Find(ctx, bson.D{}, sorted)
 	}
-	viaGate := func() (interface{ All(context.Context, any) error }, error) {
-		return gated.Find(ctx, bson.D{}, sorted)
-	}
+	viaGate := func() (interface {
+		All(context.Context, any) error
+	}, error) { return gated.Find(ctx, bson.D{}, sorted) }
 	for _, tc := range []struct {
 		name  string
 		fresh func() any
