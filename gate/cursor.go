@@ -140,7 +140,14 @@ func (cu *Cursor) Next(ctx context.Context) bool {
 		if cu.first {
 			cu.fromThis++
 		}
-		doc, ok, err := cu.c.readable(ctx, cu.b, cu.spec.op, cu.cur.Current, cu.spec.refs)
+		var doc bson.Raw
+		var ok bool
+		var err error
+		if cu.spec.whole {
+			doc, ok, err = cu.c.readWhole(ctx, cu.b, cu.spec.op, cu.cur.Current)
+		} else {
+			doc, ok, err = cu.c.readable(ctx, cu.b, cu.spec.op, cu.cur.Current, cu.spec.refs)
+		}
 		if err != nil {
 			cu.err = err
 			cu.finish(ctx)
@@ -265,6 +272,21 @@ func (c *Collection) readable(ctx context.Context, b *evaluator.Bound, op string
 		return nil, false, err
 	}
 	return out, true, nil
+}
+
+// readWhole is readable for a Find whose readable documents are read
+// whole (findSpec.whole): the role is decided without the fields, and an
+// allowed document is returned as it is.
+func (c *Collection) readWhole(ctx context.Context, b *evaluator.Bound, op string, raw bson.Raw) (bson.Raw, bool, error) {
+	d, err := c.decideAs(ctx, b, evaluator.ActionRead, raw, nil, nil, false)
+	if err != nil {
+		return nil, false, c.evalErr(ctx, op, evaluator.ActionRead, err)
+	}
+	c.event(ctx, op, d, raw)
+	if !d.Allowed {
+		return nil, false, nil
+	}
+	return raw, true, nil
 }
 
 // fullyReadable reports whether every top-level field of doc is in read

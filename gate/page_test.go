@@ -7,6 +7,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/mql"
 	"github.com/rulegate/rulegate/rulegatetest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
@@ -57,7 +60,8 @@ func TestFindPagesOnServer(t *testing.T) {
 		if i%3 == 0 {
 			owner = "a1"
 		}
-		docs = append(docs, bson.D{{Key: "_id", Value: 59 - i}, {Key: "owner_id", Value: owner}, {Key: "team", Value: team}, {Key: "title", Value: fmt.Sprintf("n%02d", i)}})
+		docs = append(docs, bson.D{{Key: "_id", Value: 59 - i}, {Key: "owner_id", Value: owner}, {Key: "team", Value: team}, {Key: "title", Value: fmt.Sprintf("n%02d", i)},
+			{Key: "meta", Value: bson.D{{Key: "tags", Value: bson.A{"x", bson.D{{Key: "k", Value: i}}}}}}})
 	}
 	if _, err := plain.Collection("whole").InsertMany(ctx, docs); err != nil {
 		t.Fatal(err)
@@ -121,6 +125,32 @@ func TestFindPagesOnServer(t *testing.T) {
 				t.Fatalf("got %v, want %v", ids, tc.want)
 			}
 			cmds := log.take()
+			if tc.coll == "whole" {
+				// Read whole: the very documents the raw driver returns
+				// for the rule filter AND the client filter.
+				rf, _, err := g.Program().ReadFilter(ctx, evaluator.Caller{Namespace: plain.Name() + ".whole", Inputs: expansion.Inputs{User: u}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rawCur, err := plain.Collection("whole").Find(ctx, mql.And(tc.filter, rf), options.Find().SetSort(tc.sort).SetSkip(tc.skip).SetLimit(tc.limit))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var rawDocs, gateDocs []bson.Raw
+				if err := rawCur.All(ctx, &rawDocs); err != nil {
+					t.Fatal(err)
+				}
+				cur, err := coll.Find(ctx, tc.filter, options.Find().SetSort(tc.sort).SetSkip(tc.skip).SetLimit(tc.limit))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := cur.All(ctx, &gateDocs); err != nil {
+					t.Fatal(err)
+				}
+				if fmt.Sprint(gateDocs) != fmt.Sprint(rawDocs) {
+					t.Fatalf("gate %v\nraw  %v", gateDocs, rawDocs)
+				}
+			}
 			skip, hasSkip := cmds[0].Lookup("skip").AsInt64OK()
 			switch {
 			case tc.pushed > 0 && (len(cmds) != 1 || !hasSkip || skip != tc.skip):
@@ -179,7 +209,9 @@ func TestCursorAllAsDriver(t *testing.T) {
 	}
 	viaGate := func() (interface {
 		All(context.Context, any) error
-	}, error) { return gated.Find(ctx, bson.D{}, sorted) }
+	}, error) {
+		return gated.Find(ctx, bson.D{}, sorted)
+	}
 	for _, tc := range []struct {
 		name  string
 		fresh func() any
