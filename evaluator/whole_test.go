@@ -73,3 +73,32 @@ func TestReadsWhole(t *testing.T) {
 		t.Fatal("ReadsWhole without rules = true")
 	}
 }
+
+// ReadsWhole says whether the documents a caller reads need redacting at
+// all: with exampleRules a team member's orders are (the team role reads
+// only status and total); when the team role reads everything too, no
+// document ever is.
+func ExampleBound_ReadsWhole() {
+	ctx := context.Background()
+	caller := evaluator.Caller{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}}
+	whole, _ := rules.LoadApp(fstest.MapFS{"data_sources/mongodb-atlas/shop/orders/rules.json": {Data: []byte(`{
+		"database": "shop", "collection": "orders",
+		"roles": [
+			{"name": "owner", "apply_when": {"owner_id": "%%user.id"}, "read": true, "write": true},
+			{"name": "team", "apply_when": {"team": {"$in": "%%user.custom_data.teams"}}, "read": true}
+		]}`)}})
+	wholeProgram, err := evaluator.Compile(whole)
+	if err != nil {
+		panic(err)
+	}
+	for _, p := range []*evaluator.Program{exampleProgram(), wholeProgram} {
+		b, err := p.Bind(ctx, caller)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(b.ReadsWhole(ctx))
+	}
+	// Output:
+	// false
+	// true
+}
