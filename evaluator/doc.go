@@ -44,6 +44,8 @@
 //	| ReadFilter       | MongoDB filter + projection of readable documents, to AND with a client query             |
 //	| schema           | a collection's schema.json (package schema), checked on the inserts and writes allowed    |
 //	| WriteFilter      | MongoDB filter of modifiable documents (with an update: of documents it may write)        |
+//	| ReadsWhole       | every document the caller may read is read whole: each role it may get reads every field, |
+//	|                  | no filter projection may apply (Bound.ReadsWhole; the gate then pages on the server)      |
 //
 // # Reasons
 //

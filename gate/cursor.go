@@ -3,6 +3,8 @@ package gate
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
 	"sort"
 
 	"github.com/rulegate/rulegate/evaluator"
@@ -138,7 +140,14 @@ func (cu *Cursor) Next(ctx context.Context) bool {
 		if cu.first {
 			cu.fromThis++
 		}
-		doc, ok, err := cu.c.readable(ctx, cu.b, cu.spec.op, cu.cur.Current, cu.spec.refs)
+		var doc bson.Raw
+		var ok bool
+		var err error
+		if cu.spec.whole {
+			doc, ok, err = cu.c.readWhole(ctx, cu.b, cu.spec.op, cu.cur.Current)
+		} else {
+			doc, ok, err = cu.c.readable(ctx, cu.b, cu.spec.op, cu.cur.Current, cu.spec.refs)
+		}
 		if err != nil {
 			cu.err = err
 			cu.finish(ctx)
@@ -195,20 +204,41 @@ func (cu *Cursor) Close(ctx context.Context) error {
 }
 
 // All iterates the cursor to its end, decodes every document into results
-// (a pointer to a slice, as with *mongo.Cursor.All) and closes the cursor.
+// (a pointer to a slice, as with *mongo.Cursor.All: elements the slice
+// already holds are decoded into, from the first) and closes the cursor.
+// Each document is decoded as it comes, with bson.Unmarshal.
 func (cu *Cursor) All(ctx context.Context, results any) error {
-	var docs []any
+	resultsVal := reflect.ValueOf(results)
+	if resultsVal.Kind() != reflect.Pointer {
+		_ = cu.Close(ctx)
+		return fmt.Errorf("results argument must be a pointer to a slice, but was a %s", resultsVal.Kind())
+	}
+	sliceVal := resultsVal.Elem()
+	if sliceVal.Kind() == reflect.Interface {
+		sliceVal = sliceVal.Elem()
+	}
+	if sliceVal.Kind() != reflect.Slice {
+		_ = cu.Close(ctx)
+		return fmt.Errorf("results argument must be a pointer to a slice, but was a pointer to %s", sliceVal.Kind())
+	}
+	elemType := sliceVal.Type().Elem()
+	index := 0
 	for cu.Next(ctx) {
-		docs = append(docs, cu.Current)
+		if sliceVal.Len() == index {
+			sliceVal = reflect.Append(sliceVal, reflect.New(elemType).Elem())
+			sliceVal = sliceVal.Slice(0, sliceVal.Cap())
+		}
+		if err := bson.Unmarshal(cu.Current, sliceVal.Index(index).Addr().Interface()); err != nil {
+			_ = cu.Close(ctx)
+			return err
+		}
+		index++
 	}
 	if err := cu.Err(); err != nil {
 		return err
 	}
-	mc, err := mongo.NewCursorFromDocuments(docs, nil, nil)
-	if err != nil {
-		return err
-	}
-	return mc.All(ctx, results)
+	resultsVal.Elem().Set(sliceVal.Slice(0, index))
+	return nil
 }
 
 // readable decides the caller's read access to one document: ok is false
@@ -242,6 +272,21 @@ func (c *Collection) readable(ctx context.Context, b *evaluator.Bound, op string
 		return nil, false, err
 	}
 	return out, true, nil
+}
+
+// readWhole is readable for a Find whose readable documents are read
+// whole (findSpec.whole): the role is decided without the fields, and an
+// allowed document is returned as it is.
+func (c *Collection) readWhole(ctx context.Context, b *evaluator.Bound, op string, raw bson.Raw) (bson.Raw, bool, error) {
+	d, err := c.decideAs(ctx, b, evaluator.ActionRead, raw, nil, nil, false)
+	if err != nil {
+		return nil, false, c.evalErr(ctx, op, evaluator.ActionRead, err)
+	}
+	c.event(ctx, op, d, raw)
+	if !d.Allowed {
+		return nil, false, nil
+	}
+	return raw, true, nil
 }
 
 // fullyReadable reports whether every top-level field of doc is in read

@@ -50,13 +50,15 @@ func (c *Collection) bindRead(ctx context.Context, op string) (*evaluator.Bound,
 // stores such a value break every other caller's queries. The error goes
 // to the Gate's WithDocumentErrors function, for the operator.
 func (c *Collection) decide(ctx context.Context, b *evaluator.Bound, a evaluator.Action, doc, prev, update bson.Raw, opts ...evaluator.EvalOption) (evaluator.Decision, error) {
-	var d evaluator.Decision
-	var err error
-	if len(opts) == 0 {
-		d, err = b.Evaluate(ctx, evaluator.Doc{Action: a, Document: doc, PrevDocument: prev, Update: update}, evaluator.WithFields())
-	} else {
-		d, err = b.Evaluate(ctx, evaluator.Doc{Action: a, Document: doc, PrevDocument: prev, Update: update}, append(opts, evaluator.WithFields())...)
+	return c.decideAs(ctx, b, a, doc, prev, update, true, opts...)
+}
+
+// decideAs is decide, with Decision.Fields only when fields is set.
+func (c *Collection) decideAs(ctx context.Context, b *evaluator.Bound, a evaluator.Action, doc, prev, update bson.Raw, fields bool, opts ...evaluator.EvalOption) (evaluator.Decision, error) {
+	if fields {
+		opts = append(opts[:len(opts):len(opts)], evaluator.WithFields())
 	}
+	d, err := b.Evaluate(ctx, evaluator.Doc{Action: a, Document: doc, PrevDocument: prev, Update: update}, opts...)
 	if err == nil || a == evaluator.ActionInsert || ctx.Err() != nil ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return d, err

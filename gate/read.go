@@ -92,9 +92,20 @@ type findSpec struct {
 	// in which one of them is not readable is left out of the results, so
 	// that filtering or sorting on a hidden field reveals nothing.
 	refs []string
-	// serverPages: no document the server returns can be left out (the
-	// rule filter is exact and refs is empty), so the server takes skip
-	// and limit; otherwise the Cursor counts them over readable documents.
+	// whole: every ref is inside _id (or there is none) and every role
+	// the caller may get reads whole documents (Bound.ReadsWhole). Every
+	// stored document holds _id, so refsOK holds for each readable one
+	// without probing an absent path (a probe could change the
+	// document's role), and nothing is redacted: the Cursor decides each
+	// document without its fields and returns it as the server sent it.
+	// Refs on other fields are checked document by document: a document
+	// lacking one is probed.
+	whole bool
+	// serverPages: no document the server returns can be left out, so
+	// the server takes skip and limit; otherwise the Cursor counts them
+	// over readable documents. The rule filter must be exact (the server
+	// returns exactly the documents some role may read), and refs empty
+	// (a readable document is returned, redacted) or whole.
 	serverPages bool
 	// batchSize: the client chose the batch size.
 	batchSize bool
@@ -127,7 +138,8 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 	if fo.Sort != nil {
 		spec.serverOpts.SetSort(fo.Sort)
 	}
-	spec.serverPages = exact && len(spec.refs) == 0
+	spec.whole = idOnly(spec.refs) && b.ReadsWhole(ctx)
+	spec.serverPages = exact && (len(spec.refs) == 0 || spec.whole)
 	if fo.Skip != nil {
 		spec.skip = *fo.Skip
 	}
@@ -161,6 +173,16 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 		return nil, c.refused(op, CodeUnsupported, "tailable cursors are not supported through the gate", nil)
 	}
 	return spec, nil
+}
+
+// idOnly reports whether every path in refs is _id or inside it.
+func idOnly(refs []string) bool {
+	for _, r := range refs {
+		if r != "_id" && !strings.HasPrefix(r, "_id.") {
+			return false
+		}
+	}
+	return true
 }
 
 // clientProjection parses a client projection (nil for none); the gate

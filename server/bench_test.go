@@ -21,6 +21,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/rulegate/rulegate/internal/benchcpu"
 	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/server"
 	"github.com/rulegate/rulegate/token"
@@ -193,7 +194,7 @@ func (be *benchEnv) run(b *testing.B, url, api string) {
 	b.SetParallelism((benchClients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0, cpuOK := processCPU()
+	cpu := benchcpu.Start()
 	b.RunParallel(func(pb *testing.PB) {
 		var mine []time.Duration
 		i := int(clients.Add(1)) * 7919 // each client starts elsewhere
@@ -207,9 +208,7 @@ func (be *benchEnv) run(b *testing.B, url, api string) {
 		mu.Unlock()
 	})
 	b.StopTimer()
-	if cpu1, ok := processCPU(); ok && cpuOK {
-		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
-	}
+	cpu.Report(b)
 	slices.Sort(lat)
 	if len(lat) > 0 {
 		b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")

@@ -1,14 +1,15 @@
 //go:build unix
 
-package server_test
+package benchcpu
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU returns the CPU time (user and system) this process has used.
-func processCPU() (time.Duration, bool) {
+// Process returns the CPU time (user and system) this process has used,
+// and false when it cannot be measured.
+func Process() (time.Duration, bool) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0, false
