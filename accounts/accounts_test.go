@@ -71,11 +71,7 @@ func auth(t *testing.T, s *accounts.Store, c *clock, opts ...customdata.AuthOpti
 
 func login(t *testing.T, a *customdata.Auth, u accounts.User) customdata.Tokens {
 	t.Helper()
-	ids := make([]token.Identity, len(u.Identities))
-	for i, x := range u.Identities {
-		ids[i] = token.Identity{ID: x.ID, ProviderType: x.ProviderType}
-	}
-	tok, err := a.Login(ctx, u.ID, customdata.LoginInfo{Type: u.Type, Metadata: u.Data, Identities: ids})
+	tok, err := a.Login(ctx, u.ID, u.LoginInfo(false, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -624,5 +620,18 @@ func TestTwoStores(t *testing.T) {
 	_, _ = s1.LoginPassword(ctx, "ivy@example.com", "wrong-one", "")
 	if _, err := s2.LoginPassword(ctx, "ivy@example.com", "pa55w0rd", ""); !errors.Is(err, accounts.ErrThrottled) {
 		t.Errorf("after 3 failures across two stores = %v, want ErrThrottled", err)
+	}
+}
+
+// TestLoginInfo: what Auth.Login is given carries the user's type, data
+// and identities (without them %%user.identities would be empty, and no
+// error would say so).
+func TestLoginInfo(t *testing.T) {
+	u := accounts.User{ID: "65a000000000000000000001", Type: token.UserNormal, Data: []byte(`{"email":"a@example.com"}`),
+		Identities: []accounts.Identity{{ID: "i1", ProviderType: "local-userpass", ProviderName: "local-userpass"}}}
+	got := u.LoginInfo(true, "65a0000000000000000000dd")
+	if got.Type != "normal" || string(got.Metadata) != `{"email":"a@example.com"}` || !got.NewUser || got.DeviceID != "65a0000000000000000000dd" ||
+		len(got.Identities) != 1 || got.Identities[0] != (token.Identity{ID: "i1", ProviderType: "local-userpass"}) {
+		t.Errorf("LoginInfo = %+v", got)
 	}
 }

@@ -11,6 +11,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/rulegate/rulegate/customdata"
+	"github.com/rulegate/rulegate/token"
 )
 
 // User is an app user, the user object of App Services (%%user without
@@ -179,4 +182,16 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
 	return hex.EncodeToString(b)
+}
+
+// LoginInfo is what customdata.Auth.Login needs of u to mint its tokens:
+// its type, %%user.data and %%user.identities. newUser is true on the
+// login that created u (the user-creation hook runs then); deviceID is the
+// client's device id, "" for a new one.
+func (u User) LoginInfo(newUser bool, deviceID string) customdata.LoginInfo {
+	ids := make([]token.Identity, len(u.Identities))
+	for i, id := range u.Identities {
+		ids[i] = token.Identity{ID: id.ID, ProviderType: id.ProviderType}
+	}
+	return customdata.LoginInfo{Type: u.Type, Metadata: u.Data, Identities: ids, NewUser: newUser, DeviceID: deviceID}
 }

@@ -529,3 +529,37 @@ func TestSessionUser(t *testing.T) {
 		t.Errorf("SessionUser after Logout = %v, want ErrSession", err)
 	}
 }
+
+// TestDatabaseMapping: the configuration names the rules' database ("app");
+// WithDatabaseMapping reads the documents from the deployment's, as
+// gate.WithDatabaseMapping maps the gate's, so that a test (or a staging
+// deployment) keeps the export as it is.
+func TestDatabaseMapping(t *testing.T) {
+	t.Parallel()
+	db := rulegatetest.Database(t)
+	cfg := &rules.CustomUserData{Enabled: true, MongoServiceName: "mongodb-atlas", DatabaseName: "app", CollectionName: "users", UserIDField: "userId"}
+	if _, err := db.Collection("users").InsertOne(ctx, bson.D{{Key: "userId", Value: "u1"}, {Key: "color", Value: "pink"}}); err != nil {
+		t.Fatal(err)
+	}
+	store, err := customdata.New(cfg, db.Client(), customdata.WithDatabaseMapping(map[string]string{"app": db.Name()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := store.Collection().Database().Name(); got != db.Name() {
+		t.Fatalf("collection in %q, want %q", got, db.Name())
+	}
+	d, found, err := store.Load(ctx, "u1")
+	if err != nil || !found || !strings.Contains(string(d.JSON), `"color":"pink"`) {
+		t.Fatalf("Load = %s, %v, %v", d.JSON, found, err)
+	}
+	if cfg.DatabaseName != "app" || store.Config().DatabaseName != "app" {
+		t.Errorf("the configuration changed: %q, %q", cfg.DatabaseName, store.Config().DatabaseName)
+	}
+	unmapped, err := customdata.New(cfg, db.Client(), customdata.WithDatabaseMapping(map[string]string{"other": db.Name()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := unmapped.Collection().Database().Name(); got != "app" {
+		t.Errorf("a mapping of another database moved the collection to %q", got)
+	}
+}

@@ -192,6 +192,7 @@ type Store struct {
 	warnSize  int
 	maxSize   int
 	onWarning func(Warning)
+	dbs       map[string]string // WithDatabaseMapping
 	// noNatural is set once the server refuses a $natural sort (FerretDB
 	// does on ordinary collections); later lookups use the server's
 	// default order, which is insertion order there.
@@ -210,6 +211,15 @@ func WithWarnSize(n int) Option { return func(s *Store) { s.warnSize = n } }
 
 // WithMaxSize sets the JSON size above which Load fails (DefaultMaxSize).
 func WithMaxSize(n int) Option { return func(s *Store) { s.maxSize = n } }
+
+// WithDatabaseMapping maps the configuration's database name to the
+// deployment's, as gate.WithDatabaseMapping does for the gate (pass both
+// the same map): the Store reads the custom data collection from m[name]
+// when the configuration names a mapped database, and Config keeps the
+// export's name.
+func WithDatabaseMapping(m map[string]string) Option {
+	return func(s *Store) { s.dbs = m }
+}
 
 // New returns a Store for cfg, reading cfg's collection through client.
 // When cfg is disabled, client may be nil and the Store finds nothing.
@@ -234,7 +244,11 @@ func New(cfg *rules.CustomUserData, client *mongo.Client, opts ...Option) (*Stor
 	if client == nil {
 		return nil, fmt.Errorf("%w: %s: nil mongo client", ErrConfig, where(cfg))
 	}
-	s.coll = client.Database(cfg.DatabaseName).Collection(cfg.CollectionName)
+	db := cfg.DatabaseName
+	if to, ok := s.dbs[db]; ok && to != "" {
+		db = to
+	}
+	s.coll = client.Database(db).Collection(cfg.CollectionName)
 	return s, nil
 }
 

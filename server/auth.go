@@ -118,7 +118,7 @@ func (s *Server) providerLogin(w http.ResponseWriter, r *http.Request, p *rules.
 	if oid, ok := doc.Lookup("options", "device", "deviceId").ObjectIDOK(); ok && !oid.IsZero() {
 		device = oid.Hex()
 	}
-	t, err := s.auth.Login(ctx, u.ID, loginInfo(u, created, device))
+	t, err := s.auth.Login(ctx, u.ID, u.LoginInfo(created, device))
 	if err != nil {
 		s.writeError(w, r, authError(err))
 		return
@@ -127,14 +127,6 @@ func (s *Server) providerLogin(w http.ResponseWriter, r *http.Request, p *rules.
 	writeJSON(w, http.StatusOK, mustJSON(map[string]string{
 		"access_token": t.AccessToken, "refresh_token": t.RefreshToken, "user_id": u.ID, "device_id": t.DeviceID,
 	}))
-}
-
-func loginInfo(u accounts.User, created bool, device string) customdata.LoginInfo {
-	ids := make([]token.Identity, len(u.Identities))
-	for i, id := range u.Identities {
-		ids[i] = token.Identity{ID: id.ID, ProviderType: id.ProviderType}
-	}
-	return customdata.LoginInfo{Type: u.Type, Metadata: u.Data, Identities: ids, NewUser: created, DeviceID: device}
 }
 
 func mustJSON(v any) []byte {

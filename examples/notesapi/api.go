@@ -83,11 +83,8 @@ func newAPI(ctx context.Context, client *mongo.Client, database string, keys *to
 	if err != nil {
 		return nil, err
 	}
-	// customdata has no database mapping of its own: the Store reads the
-	// database its configuration names, so the copy names the deployment's.
-	cfg := *app.CustomUserData
-	cfg.DatabaseName = database
-	store, err := customdata.New(&cfg, client)
+	// The custom data store maps the rules' database as the gate does.
+	store, err := customdata.New(app.CustomUserData, client, customdata.WithDatabaseMapping(map[string]string{rulesDatabase: database}))
 	if err != nil {
 		return nil, err
 	}
@@ -141,22 +138,12 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	t, err := a.auth.Login(r.Context(), u.ID, loginInfo(u))
+	t, err := a.auth.Login(r.Context(), u.ID, u.LoginInfo(false, ""))
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"access_token": t.AccessToken, "refresh_token": t.RefreshToken, "user_id": u.ID})
-}
-
-// loginInfo is what customdata.Auth needs of an accounts.User. No package
-// exports this conversion (server has its own, unexported).
-func loginInfo(u accounts.User) customdata.LoginInfo {
-	ids := make([]token.Identity, len(u.Identities))
-	for i, id := range u.Identities {
-		ids[i] = token.Identity{ID: id.ID, ProviderType: id.ProviderType}
-	}
-	return customdata.LoginInfo{Type: u.Type, Metadata: u.Data, Identities: ids}
 }
 
 // refresh serves POST /refresh {"refresh_token"}: a new access token
