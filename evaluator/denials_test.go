@@ -157,3 +157,39 @@ func applied(t *testing.T, prev, upd bson.Raw) bson.Raw {
 	}
 	return out
 }
+
+// TestFalsePermissionIsTheReason: a role whose insert or delete permission
+// is false is denied for that reason (permission-denied), not for the
+// first field it may not write: the permission is what to change, and it
+// depends on no document. A permission that is an expression is still
+// decided after the fields, as the documentation orders them.
+func TestFalsePermissionIsTheReason(t *testing.T) {
+	p := compileRules(t, `{"database": "db", "collection": "coll", "roles": [
+		{"name": "reader", "apply_when": {"kind": "r"}, "fields": {"secret": {"read": false, "write": false}},
+		 "additional_fields": {"read": true, "write": false}, "insert": false, "delete": false},
+		{"name": "maybe", "apply_when": {"kind": "m"}, "fields": {"secret": {"read": false, "write": false}},
+		 "additional_fields": {"read": true, "write": false}, "insert": {"%%user.id": "u1"}, "delete": {"%%user.id": "u1"}}]}`)
+	doc := func(kind string) bson.Raw {
+		b, _ := bson.Marshal(bson.D{{Key: "_id", Value: 1}, {Key: "kind", Value: kind}, {Key: "title", Value: "t"}})
+		return b
+	}
+	user, _ := expansion.NewUserObject([]byte(`{"id": "u1"}`))
+	for _, tc := range []struct {
+		kind   string
+		action evaluator.Action
+		want   evaluator.Reason
+	}{
+		{"r", evaluator.ActionInsert, evaluator.ReasonPermission},
+		{"r", evaluator.ActionDelete, evaluator.ReasonPermission},
+		{"m", evaluator.ActionInsert, evaluator.ReasonFieldNotWritable},
+		{"m", evaluator.ActionDelete, evaluator.ReasonFieldNotWritable},
+	} {
+		d, err := p.Evaluate(t.Context(), evaluator.Caller{Namespace: "db.coll", Inputs: expansion.Inputs{User: user}}, evaluator.Doc{Action: tc.action, Document: doc(tc.kind)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allowed || d.Reason != tc.want {
+			t.Errorf("%s by %s: %v %s, want denied %s", tc.action, tc.kind, d.Allowed, d.Reason, tc.want)
+		}
+	}
+}

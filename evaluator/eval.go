@@ -672,6 +672,16 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		if !ec.node(r.gWrite) {
 			return ReasonDocumentFilter
 		}
+		n := r.insertL
+		if d.Action == ActionDelete {
+			n = r.deleteL
+		}
+		if constFalse(n) {
+			// The role may never insert (delete): that is the reason,
+			// whatever its fields say, and it depends on no document.
+			ec.node(n)
+			return ReasonPermission
+		}
 		if d.Action == ActionDelete && (!ec.untraced(r.readsAll) || projects(ec.applied) && !ec.untraced(r.allWritable)) {
 			// A delete removes every field, those the caller cannot
 			// read included (the role's, never writable, or withheld by
@@ -704,10 +714,6 @@ func (ec *evalCtx) decide(r *crole, d Doc) Reason {
 		})
 		if bad {
 			return r.unwritable()
-		}
-		n := r.insertL
-		if d.Action == ActionDelete {
-			n = r.deleteL
 		}
 		if !ec.node(n) {
 			return ReasonPermission

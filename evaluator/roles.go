@@ -74,6 +74,15 @@ func sand(kids ...*node) *node { return logicNode(nAnd, kids...) }
 func sor(kids ...*node) *node  { return logicNode(nOr, kids...) }
 
 // label is permission n with its trace step; false when n is nil.
+// constFalse reports whether n (a permission, label'd) is the constant
+// false: absent, or written false.
+func constFalse(n *node) bool {
+	if n.kind == nLabel && len(n.kids) == 1 {
+		n = n.kids[0]
+	}
+	return n.kind == nConst && n.val == false
+}
+
 func label(n *node, what string) *node {
 	if n == nil {
 		return falseNode

@@ -269,11 +269,11 @@ func TestErrorsGolden(t *testing.T) {
 			_, err := c.InsertOne(ctx, bson.D{{Key: "_id", Value: 1}, {Key: "owner_id", Value: "b1"}})
 			return err
 		}},
-		{"insert unwritable field", func() error {
+		{"insert by a role that may not insert", func() error {
 			_, err := teammate.InsertOne(ctx, bson.D{{Key: "_id", Value: 1}, {Key: "team", Value: "red"}, {Key: "count", Value: 1}})
 			return err
 		}},
-		{"insertMany unwritable field", func() error {
+		{"insertMany by a role that may not insert", func() error {
 			_, err := teammate.InsertMany(ctx, []any{bson.D{{Key: "_id", Value: 1}, {Key: "team", Value: "red"}, {Key: "count", Value: 1}}})
 			return err
 		}},

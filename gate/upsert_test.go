@@ -93,11 +93,11 @@ func TestUpsertUpdateOne(t *testing.T) {
 	}
 
 	// The document to insert is decided with Evaluate(insert): a
-	// teammate may not write _id, so may not insert it
-	// (field-not-writable); dave has no role for an owner_id of a1's
-	// (no-role).
+	// teammate's role may never insert (permission-denied, the real
+	// reason, before its field rules); dave has no role for an owner_id
+	// of a1's (no-role).
 	_, err = e.as("bob").UpdateOne(ctx, bson.D{{Key: "_id", Value: 30}, {Key: "team", Value: "red"}}, set("count", 1), up)
-	wantDenied(t, err, "UpdateOne", evaluator.ActionInsert, evaluator.ReasonFieldNotWritable)
+	wantDenied(t, err, "UpdateOne", evaluator.ActionInsert, evaluator.ReasonPermission)
 	_, err = e.as("dave").UpdateOne(ctx, bson.D{{Key: "owner_id", Value: "a1"}}, set("title", "x"), up)
 	wantDenied(t, err, "UpdateOne", evaluator.ActionInsert, evaluator.ReasonNoRole)
 	if e.doc(30) != nil {
