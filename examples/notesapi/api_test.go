@@ -239,10 +239,8 @@ func TestOwner(t *testing.T) {
 
 	// Delete: her own note, not bob's.
 	st, b = call(t, srv, "DELETE", path(s.notes["bob-red"]), alice, "")
-	// App Services decides a delete only once the role may write every
-	// field of the document: the denial names the first one, _id, not
-	// the role's delete: false.
-	wantDenied(t, "delete of bob's note", st, b, "field-not-writable", "teammate")
+	// The teammate role's delete is false: that is the reason given.
+	wantDenied(t, "delete of bob's note", st, b, "permission-denied", "teammate")
 	st, b = call(t, srv, "DELETE", path(newID), alice, "")
 	want(t, 204, st, b)
 	st, b = call(t, srv, "GET", path(newID), alice, "")
@@ -271,9 +269,9 @@ func TestTeammate(t *testing.T) {
 		t.Errorf("teammate update: field %q, want status", e.Field)
 	}
 	st, b = call(t, srv, "DELETE", path(s.notes["alice-red"]), bob, "")
-	wantDenied(t, "teammate delete", st, b, "field-not-writable", "teammate")
-	if e := decodeError(t, b); e.Field != "_id" {
-		t.Errorf("teammate delete: field %q, want _id", e.Field)
+	wantDenied(t, "teammate delete", st, b, "permission-denied", "teammate")
+	if e := decodeError(t, b); e.Field != "" {
+		t.Errorf("teammate delete: field %q, want none (the role's delete permission decided)", e.Field)
 	}
 	st, b = call(t, srv, "PATCH", path(s.notes["alice-blue"]), bob, `{"status": "done"}`)
 	want(t, 404, st, b)
