@@ -80,7 +80,7 @@ func constFalse(n *node) bool {
 	if n.kind == nLabel && len(n.kids) == 1 {
 		n = n.kids[0]
 	}
-	return n.kind == nConst && n.val == false
+	return n.kind == nConst && !n.val
 }
 
 func label(n *node, what string) *node {
