@@ -109,36 +109,11 @@ func (ec *evalCtx) traceDrift(b *strings.Builder, c *cnode) {
 	}
 }
 
-// typeAlias is the $type alias of a BSON type (the MongoDB manual, $type,
-// "Available Types").
+// typeAlias is the $type alias of a BSON type (value.TypeAlias), else
+// the driver's name for it.
 func typeAlias(t bson.Type) string {
-	switch t {
-	case bson.TypeDouble:
-		return "double"
-	case bson.TypeString:
-		return "string"
-	case bson.TypeEmbeddedDocument:
-		return "object"
-	case bson.TypeArray:
-		return "array"
-	case bson.TypeBinary:
-		return "binData"
-	case bson.TypeObjectID:
-		return "objectId"
-	case bson.TypeBoolean:
-		return "bool"
-	case bson.TypeDateTime:
-		return "date"
-	case bson.TypeRegex:
-		return "regex"
-	case bson.TypeInt32:
-		return "int"
-	case bson.TypeTimestamp:
-		return "timestamp"
-	case bson.TypeInt64:
-		return "long"
-	case bson.TypeDecimal128:
-		return "decimal"
+	if a, ok := value.TypeAlias(t); ok {
+		return a
 	}
 	return t.String()
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/source"
 	"github.com/rulegate/rulegate/value"
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Stable diagnostic codes of Compile. Codes are the contract: messages may
@@ -492,51 +491,11 @@ func (cp *compiler) limit(v *source.Node) *limit {
 	return &limit{v: x, ptr: v.Ptr}
 }
 
-// typeName names the BSON type of v for messages, as bsonType spells it.
+// typeName names the BSON type of v for messages, as bsonType spells it
+// (value.TypeAlias).
 func typeName(v value.Value) string {
-	switch v.Type {
-	case bson.TypeDouble:
-		return "double"
-	case bson.TypeString:
-		return "string"
-	case bson.TypeEmbeddedDocument:
-		return "object"
-	case bson.TypeArray:
-		return "array"
-	case bson.TypeBinary:
-		return "binData"
-	case bson.TypeUndefined:
-		return "undefined"
-	case bson.TypeObjectID:
-		return "objectId"
-	case bson.TypeBoolean:
-		return "bool"
-	case bson.TypeDateTime:
-		return "date"
-	case bson.TypeNull:
-		return "null"
-	case bson.TypeRegex:
-		return "regex"
-	case bson.TypeDBPointer:
-		return "dbPointer"
-	case bson.TypeJavaScript:
-		return "javascript"
-	case bson.TypeSymbol:
-		return "symbol"
-	case bson.TypeCodeWithScope:
-		return "javascriptWithScope"
-	case bson.TypeInt32:
-		return "int"
-	case bson.TypeTimestamp:
-		return "timestamp"
-	case bson.TypeInt64:
-		return "long"
-	case bson.TypeDecimal128:
-		return "decimal"
-	case bson.TypeMinKey:
-		return "minKey"
-	case bson.TypeMaxKey:
-		return "maxKey"
+	if a, ok := value.TypeAlias(v.Type); ok {
+		return a
 	}
 	return fmt.Sprintf("type 0x%02x", byte(v.Type))
 }

@@ -39,6 +39,7 @@
 //	| MatchSize        | {p: {$size: n}} over whole candidates                                   |
 //	| SizeOK           | the operand of $size as the server reads it: a whole number, 0 to 2^31-1 |
 //	| Types, TypesOK   | the BSON types a $type operand names (aliases, numbers, arrays of them) |
+//	| TypeAlias        | the $type alias of a BSON type, the name messages give it               |
 //	| MatchType        | {p: {$type: ts}}; a Missing candidate has no type                       |
 //	| MatchMod, ModOK  | {p: {$mod: [d, r]}}: numbers truncated toward zero; ModOK reads [d, r]  |
 //	| CompileRegex, Pattern | a $regex pattern and options, when PCRE and Go's RE2 read them alike |

@@ -162,6 +162,22 @@ var typeAlias = map[string]bson.Type{
 	"decimal": bson.TypeDecimal128, "minKey": bson.TypeMinKey, "maxKey": bson.TypeMaxKey,
 }
 
+// aliasOf is typeAlias the other way round.
+var aliasOf = func() (a [256]string) {
+	for name, t := range typeAlias {
+		a[byte(t)] = name
+	}
+	return a
+}()
+
+// TypeAlias returns the $type alias of t ("string", "objectId", "minKey"),
+// the name messages give a BSON type; ok is false for a type that has
+// none.
+func TypeAlias(t bson.Type) (alias string, ok bool) {
+	a := aliasOf[byte(t)]
+	return a, a != ""
+}
+
 // TypesOK returns the types the operand of $type names: an alias
 // ("string", "number" for the four numeric types), a type number (1 to
 // 19, -1, 127, as any numeric type with an integral value) or a non-empty

@@ -431,3 +431,16 @@ func TestMatchMod(t *testing.T) {
 		}
 	}
 }
+
+// TestTypeAlias: every $type alias names its type back, and a type with no
+// alias has none.
+func TestTypeAlias(t *testing.T) {
+	for name, bt := range typeAlias {
+		if got, ok := TypeAlias(bt); !ok || got != name {
+			t.Errorf("TypeAlias(%v) = %q, %v; want %q", bt, got, ok, name)
+		}
+	}
+	if got, ok := TypeAlias(bson.Type(0x42)); ok {
+		t.Errorf("TypeAlias(0x42) = %q, want none", got)
+	}
+}
