@@ -135,6 +135,7 @@ func New(client *mongo.Client, prog *evaluator.Program, opts ...Option) (*Gate, 
 		g.ruled = map[string]bool{}
 	}
 	g.ownReserved, g.names, g.folded = map[string]bool{}, map[string]bool{}, map[string]bool{}
+	ruleDBs := map[string]bool{}
 	for _, ns := range prog.Namespaces() {
 		if g.ruled != nil {
 			g.ruled[ns] = true
@@ -143,6 +144,7 @@ func New(client *mongo.Client, prog *evaluator.Program, opts ...Option) (*Gate, 
 			g.ownReserved[ns] = true
 		}
 		db, _, _ := strings.Cut(ns, ".")
+		ruleDBs[db] = true
 		g.names[db], g.folded[strings.ToLower(db)] = true, true
 	}
 	for k := range g.dbs {
@@ -151,21 +153,17 @@ func New(client *mongo.Client, prog *evaluator.Program, opts ...Option) (*Gate, 
 	if g.retries <= 0 {
 		g.retries = DefaultRetries
 	}
-	if err := g.checkMapping(); err != nil {
+	if err := g.checkMapping(ruleDBs); err != nil {
 		return nil, err
 	}
 	return g, nil
 }
 
-// checkMapping validates the database mapping and fills g.targets.
-func (g *Gate) checkMapping() error {
+// checkMapping validates the database mapping against the databases the
+// rules name, and fills g.targets.
+func (g *Gate) checkMapping(ruleDBs map[string]bool) error {
 	if len(g.dbs) == 0 {
 		return nil
-	}
-	ruleDBs := map[string]bool{}
-	for _, ns := range g.prog.Namespaces() {
-		db, _, _ := strings.Cut(ns, ".")
-		ruleDBs[db] = true
 	}
 	// MongoDB database names are unique without case: deployment names
 	// are compared in lower case.
