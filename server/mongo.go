@@ -92,47 +92,20 @@ func readArgs(method string, arg bson.Raw, fields []string) (*call, *apiError) {
 		if !slices.Contains(fields, k) {
 			return nil, errorf(http.StatusBadRequest, codeInvalidParameter, "%s: unknown argument %q (it takes %s)", method, k, strings.Join(append([]string{"database", "collection"}, fields...), ", "))
 		}
-		switch k {
-		case "query", "filter":
+		// optDoc reads an optional document argument (null is absent);
+		// docs an array of documents.
+		optDoc := func(dst *bson.Raw) *apiError {
 			if v.Type == bson.TypeNull {
-				continue
+				return nil
 			}
 			d, ok := v.DocumentOK()
 			if !ok {
-				return nil, bad("a document")
+				return bad("a document")
 			}
-			c.filter = d
-		case "project", "projection":
-			if v.Type == bson.TypeNull {
-				continue
-			}
-			d, ok := v.DocumentOK()
-			if !ok {
-				return nil, bad("a document")
-			}
-			c.projection = d
-		case "sort":
-			if v.Type == bson.TypeNull {
-				continue
-			}
-			d, ok := v.DocumentOK()
-			if !ok {
-				return nil, bad("a document")
-			}
-			c.sort = d
-		case "update", "replacement":
-			d, ok := v.DocumentOK()
-			if !ok {
-				return nil, bad("a document")
-			}
-			c.update, c.hasUpdate = d, true
-		case "document":
-			d, ok := v.DocumentOK()
-			if !ok {
-				return nil, bad("a document")
-			}
-			c.document = d
-		case "documents", "pipeline":
+			*dst = d
+			return nil
+		}
+		docs := func() ([]bson.Raw, *apiError) {
 			a, ok := v.ArrayOK()
 			if !ok {
 				return nil, bad("an array of documents")
@@ -141,30 +114,42 @@ func readArgs(method string, arg bson.Raw, fields []string) (*call, *apiError) {
 			if err != nil {
 				return nil, bad("an array of documents")
 			}
-			docs := make([]bson.Raw, 0, len(vals))
+			out := make([]bson.Raw, 0, len(vals))
 			for _, x := range vals {
 				d, ok := x.DocumentOK()
 				if !ok {
 					return nil, bad("an array of documents")
 				}
-				docs = append(docs, d)
+				out = append(out, d)
 			}
-			if k == "documents" {
-				c.documents = docs
-			} else {
-				c.pipeline = docs
+			return out, nil
+		}
+		var ae *apiError
+		switch k {
+		case "query", "filter":
+			ae = optDoc(&c.filter)
+		case "project", "projection":
+			ae = optDoc(&c.projection)
+		case "sort":
+			ae = optDoc(&c.sort)
+		case "update", "replacement", "document":
+			d, ok := v.DocumentOK()
+			switch {
+			case !ok:
+				ae = bad("a document")
+			case k == "document":
+				c.document = d
+			default:
+				c.update, c.hasUpdate = d, true
 			}
+		case "documents":
+			c.documents, ae = docs()
+		case "pipeline":
+			c.pipeline, ae = docs()
 		case "arrayFilters":
-			a, ok := v.ArrayOK()
-			if !ok {
-				return nil, bad("an array of documents")
-			}
-			vals, _ := a.Values()
-			for _, x := range vals {
-				d, ok := x.DocumentOK()
-				if !ok {
-					return nil, bad("an array of documents")
-				}
+			var afs []bson.Raw
+			afs, ae = docs()
+			for _, d := range afs {
 				c.arrayFilters = append(c.arrayFilters, d)
 			}
 		case "limit", "skip":
@@ -202,6 +187,9 @@ func readArgs(method string, arg bson.Raw, fields []string) (*call, *apiError) {
 			} else {
 				c.returnNew = b
 			}
+		}
+		if ae != nil {
+			return nil, ae
 		}
 	}
 	if c.database == "" || c.collection == "" {
