@@ -229,15 +229,5 @@ func (s *Store) LoginAPIKey(ctx context.Context, key, addr string) (User, error)
 	if d.Disabled {
 		return User{}, ErrDisabled
 	}
-	u, err := s.user(ctx, d.UserID)
-	if errors.Is(err, ErrNotFound) {
-		return User{}, s.failed(ctx, ls)
-	}
-	if err != nil {
-		return User{}, err
-	}
-	if u.Disabled {
-		return User{}, ErrDisabled
-	}
-	return u, nil
+	return s.loginUser(ctx, d.UserID, ls)
 }

@@ -340,15 +340,9 @@ func (s *Store) LoginPassword(ctx context.Context, email, password, addr string)
 	if !d.Confirmed {
 		return User{}, ErrPending
 	}
-	u, err := s.user(ctx, d.UserID)
-	if errors.Is(err, ErrNotFound) {
-		return User{}, s.failed(ctx, ls)
-	}
+	u, err := s.loginUser(ctx, d.UserID, ls)
 	if err != nil {
 		return User{}, err
-	}
-	if u.Disabled {
-		return User{}, ErrDisabled
 	}
 	if err := s.clear(ctx, "identity:"+e); err != nil {
 		return User{}, err
@@ -367,6 +361,23 @@ func (s *Store) LoginPassword(ctx context.Context, email, password, addr string)
 }
 
 // failed counts a failed login and returns ErrInvalidCredentials.
+// loginUser is the user a credential logs in: a missing user fails as
+// wrong credentials do (counted against ls), a disabled one is
+// ErrDisabled.
+func (s *Store) loginUser(ctx context.Context, id bson.ObjectID, ls []limiter) (User, error) {
+	u, err := s.user(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return User{}, s.failed(ctx, ls)
+	}
+	if err != nil {
+		return User{}, err
+	}
+	if u.Disabled {
+		return User{}, ErrDisabled
+	}
+	return u, nil
+}
+
 func (s *Store) failed(ctx context.Context, ls []limiter) error {
 	if err := s.fail(ctx, ls); err != nil {
 		return err
