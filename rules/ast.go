@@ -45,6 +45,8 @@ type App struct {
 	// JSFunctions are the functions the export implements in
 	// JavaScript, sorted by name: rulegate does not run them.
 	JSFunctions []*JSFunction
+	// Triggers are the export's authentication triggers.
+	Triggers []*Trigger
 	// Values are values/<name>.json, sorted by name (%%values).
 	Values []*Value
 	// Environments are environments/<tag>.json, sorted by tag

@@ -20,6 +20,35 @@ type JSFunction struct {
 	// functions/<name>/source.js when present, else the config.json that
 	// names it (an export copied without its sources).
 	File string
+	// At is the function's entry in its config.json (the zero At when no
+	// config names it).
+	At At
+	// Source is the JavaScript source and SourceFile its file; SourceFile
+	// is "" when the export has no source for the function.
+	Source     string
+	SourceFile string
+	// Private, RunAsSystem, CanEvaluate and DisableArgLogs are the
+	// function's configuration (source/reference/config/functions.txt):
+	// a private function cannot be called by a client; a function that
+	// runs as system bypasses the rules; CanEvaluate (nil: none) must hold
+	// before a call runs.
+	Private        bool
+	RunAsSystem    bool
+	CanEvaluate    Expr
+	DisableArgLogs bool
+}
+
+// Trigger is an authentication trigger of the export (triggers/<name>.json,
+// source/reference/config/triggers.txt): the function FunctionName runs
+// after each event of Operation ("CREATE", "LOGIN" or "DELETE") by one of
+// Providers (empty: every provider).
+type Trigger struct {
+	At
+	Name         string
+	Disabled     bool
+	Operation    string
+	Providers    []string
+	FunctionName string
 }
 
 // loadJSFunctions finds the JavaScript functions of the export by their
