@@ -322,7 +322,7 @@ func (fs *Functions) Call(ctx context.Context, name string, args []value.Value, 
 	}
 	v, err := fs.run(ctx, c, fs.cfg.ruleTimeout)
 	if err != nil {
-		return value.Value{}, fmt.Errorf("%w: %s: %w", evaluator.ErrFunctionCall, name, err)
+		return value.Value{}, fmt.Errorf("%w: %w", evaluator.ErrFunctionCall, err)
 	}
 	return v, nil
 }
