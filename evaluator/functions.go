@@ -32,8 +32,9 @@ var ErrFunctionCall = errors.New("evaluator: function call failed")
 
 // ErrJSFunction is wrapped by the error of a call to a function the
 // export implements in JavaScript (rules.App.JSFunctions) that no Go
-// function or FunctionSet provides: rulegate does not run JavaScript, so
-// the call fails and access is denied (rules/js-function warns of it).
+// function or FunctionSet provides: the evaluator runs no JavaScript
+// itself (package jsfunc's Functions, installed with WithFunctions, does),
+// so the call fails and access is denied (rules/js-function warns of it).
 var ErrJSFunction = errors.New("evaluator: JavaScript function not provided")
 
 // Func is a Go function that rule expressions call with %function. It
