@@ -346,7 +346,8 @@ func TestRuleCall(t *testing.T) {
 			if !errors.Is(err, evaluator.ErrFunctionCall) || !errors.Is(err, jsfunc.ErrThrown) || !strings.Contains(err.Error(), "Error: no such agency at exports (functions/isGlobalAdmin.js:2:") {
 				t.Errorf("boom: %v", err)
 			}
-			if !strings.Contains(tr.String(), "decision: error") {
+			if !strings.Contains(tr.String(), `%function isGlobalAdmin(%%user.data.email) = error: evaluator: function call failed: "isGlobalAdmin": jsfunc: function threw: Error: no such agency at exports (functions/isGlobalAdmin.js:2:`) ||
+				!strings.Contains(tr.String(), "decision: error") {
 				t.Errorf("boom: trace %s", tr.String())
 			}
 		} else if err != nil {
