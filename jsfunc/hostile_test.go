@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/jsfunc"
 	"github.com/rulegate/rulegate/value"
 )
@@ -134,5 +135,45 @@ func TestNoLeakBetweenCalls(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// reentrant is a Data whose reads run a rule that calls the function
+// again, as a gate's do when a collection's rules call the function that
+// reads it.
+type reentrant struct {
+	*sliceData
+	fs *jsfunc.Functions
+}
+
+func (r reentrant) Collection(ctx context.Context, as jsfunc.As, service, db, coll string) (jsfunc.Collection, error) {
+	if _, err := r.fs.Call(ctx, "f", nil, evaluator.FuncEnv{Namespace: db + "." + coll, Inputs: as.Inputs}); err != nil {
+		return nil, err
+	}
+	return r.sliceData.Collection(ctx, as, service, db, coll)
+}
+
+// TestReentryDepth: function → collection → rule → function recursion
+// ends at the depth limit, and the function cannot catch it.
+func TestReentryDepth(t *testing.T) {
+	fs := load(t, testApp(map[string]string{"f": `exports = function() {
+		try { return context.services.get("mongodb-atlas").db("d").collection("c").findOne({}) } catch (e) { return "caught" } }`}),
+		jsfunc.WithMaxDepth(4))
+	if err := fs.Bind(reentrant{newSliceData(nil), fs}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := fs.Run(context.Background(), jsfunc.Call{Name: "f"})
+	if !errors.Is(err, jsfunc.ErrLimit) || !strings.Contains(err.Error(), "nested deeper than 4") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// TestRuleTimeout: a rule call has the short timeout, and denies.
+func TestRuleTimeout(t *testing.T) {
+	fs := load(t, testApp(map[string]string{"f": `exports = function() { for (;;) {} }`}), jsfunc.WithRuleTimeout(50*time.Millisecond))
+	start := time.Now()
+	_, err := fs.Call(context.Background(), "f", nil, evaluator.FuncEnv{})
+	if !errors.Is(err, jsfunc.ErrTimeout) || !errors.Is(err, evaluator.ErrFunctionCall) || time.Since(start) > 2*time.Second {
+		t.Errorf("got %v after %v", err, time.Since(start))
 	}
 }
