@@ -362,6 +362,13 @@ func (e *encoder) value(v goja.Value, depth int) bson.Type {
 		}
 		return e.value(prim, depth)
 	}
+	// A Map, a Set, a Promise, ... would be a document of no fields.
+	if tag := o.GetSymbol(goja.SymToStringTag); tag != nil && !goja.IsUndefined(tag) {
+		switch t := tag.String(); t {
+		case "Map", "Set", "WeakMap", "WeakSet", "Promise", "WeakRef":
+			e.fail(false, "a %s has no BSON form", t)
+		}
+	}
 	if e.seen[o] {
 		e.fail(false, "a cyclic value has no BSON form")
 	}

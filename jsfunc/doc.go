@@ -76,7 +76,9 @@
 // array builtins.
 //
 // A direct call (Run) runs as its function's configuration says: the
-// system user with run_as_system, else Call.User; a client's call
+// system user with run_as_system, else Call.User; a call without a user
+// (a trigger's) runs as the system user, as App Services runs functions
+// "executed without being called by an authenticated user"; a client's call
 // (Call.FromClient) is refused for a private function (ErrPrivate).
 // can_evaluate is decided first for every call, client's or not
 // ("App Services evaluates the expression whenever the function is
@@ -165,7 +167,8 @@
 // number. A box is its BSON value; a Date a datetime; a RegExp a regular
 // expression (flags i, m, s; g and y have no BSON meaning); new Number,
 // new String and new Boolean their primitive; an array an array; any
-// other object a document of its own enumerable keys in their order.
+// other object a document of its own enumerable keys in their order (a
+// Map, a Set, a Promise are ErrResult, not an empty document).
 // JavaScript orders an object's integer-like keys ("1", "2") first,
 // whatever order the document had: key order is kept for every other
 // key. undefined is the missing value as a whole result (a function that

@@ -62,6 +62,13 @@ func (cl *call) abort(err error) goja.Value {
 	panic(cl.rt.NewGoError(err))
 }
 
+// abortErr is the error that ended the call, nil when none did.
+func (cl *call) abortErr() error {
+	cl.abortMu.Lock()
+	defer cl.abortMu.Unlock()
+	return cl.aborted
+}
+
 // interrupt ends the call with err at the runtime's next instruction;
 // the first error wins.
 func (cl *call) interrupt(err error) {

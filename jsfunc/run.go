@@ -72,7 +72,11 @@ func (fs *Functions) runAs(ctx context.Context, c Call, timeout time.Duration, s
 			return value.Value{}, false, fmt.Errorf("%w: %q", ErrCannotEvaluate, c.Name)
 		}
 	}
-	as := As{User: c.User, Inputs: &in, System: f.js.RunAsSystem || system}
+	// A call without a user (a trigger's, say) runs as the system user:
+	// "If a function executes without being called by an authenticated
+	// user, such as in a trigger or webhook, then dynamic references
+	// resolve to the system user" (source/functions.txt).
+	as := As{User: c.User, Inputs: &in, System: f.js.RunAsSystem || system || c.User.IsZero()}
 	v, promise, err := fs.execute(ctx, f, as, c.Args)
 	fs.logCall(ctx, f, c.Args, err)
 	if err != nil && depth == 1 {
@@ -141,10 +145,10 @@ func (fs *Functions) execute(ctx context.Context, f *function, as As, args []val
 	go func() {
 		cl := &call{fs: fs, f: f, ctx: ctx, as: as}
 		v, p, err := cl.executeIn(args)
-		if cl.aborted != nil {
+		if aborted := cl.abortErr(); aborted != nil {
 			// The call was ended by an error no function may catch,
 			// whatever it did after.
-			v, err = value.Value{}, cl.aborted
+			v, err = value.Value{}, aborted
 		}
 		done <- result{v, p, err}
 	}()
