@@ -76,9 +76,13 @@
 // array builtins.
 //
 // A direct call (Run) runs as its function's configuration says: the
-// system user with run_as_system, else Call.User; a call without a user
-// (a trigger's) runs as the system user, as App Services runs functions
-// "executed without being called by an authenticated user"; a client's call
+// system user with run_as_system, else Call.User. A call without a user
+// is not made system by the runtime (As.System stays false): whether it
+// may bypass the rules, as a trigger's may ("If a function executes
+// without being called by an authenticated user, such as in a trigger or
+// webhook, then dynamic references resolve to the system user"), is the
+// Data's to decide, and a caller without claims stays under them (fail
+// closed). A client's call
 // (Call.FromClient) is refused for a private function (ErrPrivate).
 // can_evaluate is decided first for every call, client's or not
 // ("App Services evaluates the expression whenever the function is
@@ -113,8 +117,10 @@
 //     (ErrNeverSettled). Database calls are made synchronously and their
 //     promises are settled before the method returns.
 //   - context.user: the user object (id, type, data, custom_data,
-//     identities) of Call.User; without one, the system user, which "has
-//     no id or other associated data": {type: "system"}.
+//     identities) of Call.User. Without one, the system user, which "has
+//     no id or other associated data": {type: "system"} when the call runs
+//     as system, else {} (a function's own test of type === "system"
+//     grants nothing the call does not have).
 //   - context.values.get(name): the app's value (rules.App.Inputs gives
 //     a call without inputs the export's values), undefined for no such
 //     value. A value that exposes a secret, which an export does not hold,

@@ -239,12 +239,15 @@ func resolve(in *expansion.Inputs, root expansion.Root) value.Value {
 var userFields = []string{"id", "type", "data", "custom_data", "identities"}
 
 // userObject is context.user: the caller's user object, or, without one,
-// the system user, which "has no id or other associated data".
+// the system user, which "has no id or other associated data" ({} when
+// the call does not run as system).
 func (cl *call) userObject() *goja.Object {
 	u := cl.as.User
 	o := cl.rt.NewObject()
 	if u.IsZero() {
-		_ = o.Set("type", "system")
+		if cl.as.System {
+			_ = o.Set("type", "system")
+		}
 		return o
 	}
 	for _, f := range userFields {

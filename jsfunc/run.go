@@ -72,11 +72,10 @@ func (fs *Functions) runAs(ctx context.Context, c Call, timeout time.Duration, s
 			return value.Value{}, false, fmt.Errorf("%w: %q", ErrCannotEvaluate, c.Name)
 		}
 	}
-	// A call without a user (a trigger's, say) runs as the system user:
-	// "If a function executes without being called by an authenticated
-	// user, such as in a trigger or webhook, then dynamic references
-	// resolve to the system user" (source/functions.txt).
-	as := As{User: c.User, Inputs: &in, System: f.js.RunAsSystem || system || c.User.IsZero()}
+	// A call without a user is not made system here: whether it may
+	// bypass the rules (a trigger's may) is the Data's to decide, and a
+	// caller without claims stays under them.
+	as := As{User: c.User, Inputs: &in, System: f.js.RunAsSystem || system}
 	v, promise, err := fs.execute(ctx, f, as, c.Args)
 	fs.logCall(ctx, f, c.Args, err)
 	if err != nil && depth == 1 {

@@ -62,7 +62,7 @@ func TestGlobals(t *testing.T) {
 	}{
 		{"user", `exports = function() { return context.user }`, jsfunc.Call{User: u},
 			`{"id":"u1","type":"normal","data":{"email":"a@x"},"custom_data":{"team":"red"},"identities":[{"id":"i1","provider_type":"local-userpass"}]}`},
-		{"no user is the system user", `exports = function() { return [context.user.type, context.user.id === undefined] }`, jsfunc.Call{}, `["system",true]`},
+		{"no user", `exports = function() { return [context.user.type === undefined, context.user.id === undefined, context.runningAsSystem()] }`, jsfunc.Call{}, `[true,true,false]`},
 		{"values", `exports = function() { return [context.values.get("plain"), context.values.get("nope") === undefined] }`, jsfunc.Call{}, `[{"a":{"$numberLong":"1"}},true]`},
 		{"a secret the call provides", `exports = function() { return context.values.get("key") }`,
 			jsfunc.Call{Inputs: &expansion.Inputs{Values: []byte(`{"key": "s3cret"}`)}}, `"s3cret"`},
@@ -386,5 +386,27 @@ level=DEBUG msg="function call" function=secret
 `
 	if buf.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+}
+
+// TestNoUserIsNotSystem: a call without a user reaches the Data as no
+// user, not as the system user; a function with run_as_system and no
+// user sees the system user.
+func TestNoUserIsNotSystem(t *testing.T) {
+	src := `exports = function() { return context.services.get("mongodb-atlas").db("d").collection("c").findOne({}).then(() => [context.user.type || "", context.runningAsSystem()]) }`
+	app := testApp(map[string]string{"plain": src, "sys": src}, func(f *rules.JSFunction) { f.RunAsSystem = f.Name == "sys" })
+	for name, want := range map[string]string{"plain": `["",false]`, "sys": `["system",true]`} {
+		d := newSliceData(nil)
+		fs := load(t, app)
+		if err := fs.Bind(d); err != nil {
+			t.Fatal(err)
+		}
+		v, err := fs.Run(context.Background(), jsfunc.Call{Name: name})
+		if err != nil || v.ExtJSON() != want {
+			t.Errorf("%s: %v, %v; want %s", name, v, err, want)
+		}
+		if sys := d.as[0].System; sys != (name == "sys") || !d.as[0].User.IsZero() {
+			t.Errorf("%s: Data asked as %+v", name, d.as[0])
+		}
 	}
 }
