@@ -1,0 +1,324 @@
+package gate
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/rules"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// watchRules: notes has an owner role reading everything and a teammate
+// role reading _id, title, team, count, meta.tag and items (secret,
+// owner_id, meta.note and log are hidden from teammates); open
+// lets everyone read every document whole; half lets everyone read every
+// document, but only its _id and a.
+var watchRules = fstest.MapFS{
+	"data_sources/mongodb-atlas/app/notes/rules.json": {Data: []byte(`{"database": "app", "collection": "notes",
+		"roles": [
+			{"name": "owner", "apply_when": {"owner_id": "%%user.id"}, "read": true, "write": true, "insert": true, "delete": true, "search": true},
+			{"name": "teammate", "apply_when": {"team": "%%user.custom_data.team"},
+			 "fields": {"_id": {"read": true}, "title": {"read": true}, "team": {"read": true}, "count": {"read": true},
+			            "meta": {"fields": {"tag": {"read": true}}}, "items": {"read": true}},
+			 "additional_fields": {"read": false, "write": false}, "insert": false, "delete": false, "search": true}
+		], "filters": []}`)},
+	"data_sources/mongodb-atlas/app/open/rules.json": {Data: []byte(`{"database": "app", "collection": "open",
+		"roles": [{"name": "all", "apply_when": {}, "read": true, "write": true, "insert": true, "delete": true, "search": true}], "filters": []}`)},
+	"data_sources/mongodb-atlas/app/half/rules.json": {Data: []byte(`{"database": "app", "collection": "half",
+		"roles": [{"name": "all", "apply_when": {}, "fields": {"_id": {"read": true}, "a": {"read": true}},
+		           "additional_fields": {"read": false, "write": false}, "insert": false, "delete": false, "search": true}], "filters": []}`)},
+}
+
+// watchGate is a Gate over watchRules whose client never reaches a
+// server: deciding events needs none. The rules' app database is the
+// deployment's app_test, so that events name app_test.
+func watchGate(t *testing.T, opts ...Option) *Gate {
+	t.Helper()
+	app, err := rules.LoadApp(watchRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := evaluator.Compile(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://127.0.0.1:1").SetServerSelectionTimeout(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	g, err := New(client, prog, append([]Option{WithDatabaseMapping(map[string]string{"app": "app_test"})}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+var watchUsers = map[string]string{
+	"alice": `{"id": "a1", "type": "normal", "custom_data": {"team": "red"}}`,
+	"bob":   `{"id": "b1", "type": "normal", "custom_data": {"team": "red"}}`,
+	"carol": `{"id": "c1", "type": "normal", "custom_data": {"team": "blue"}}`,
+}
+
+// watcherFor returns the watcher a Watch by name on app.coll would use,
+// with the client $match stages match.
+func watcherFor(t *testing.T, g *Gate, name, coll string, match ...string) *watcher {
+	t.Helper()
+	u, err := expansion.NewUserObject([]byte(watchUsers[name]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := g.For(u).Database("app").Collection(coll)
+	ctx := context.Background()
+	b, err := c.bindRead(ctx, "Watch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pipeline []bson.Raw
+	for _, m := range match {
+		pipeline = append(pipeline, ejson(t, `{"$match": `+m+`}`))
+	}
+	stages, err := c.watchPipeline("Watch", pipeline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rf, _, exact, err := readScope(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &watcher{c: c, b: b, op: "Watch", all: exact && len(rf) == 0 && b.ReadsWhole(ctx), match: stages}
+}
+
+func ejson(t *testing.T, js string) bson.Raw {
+	t.Helper()
+	var raw bson.Raw
+	if err := bson.UnmarshalExtJSON([]byte(js), false, &raw); err != nil {
+		t.Fatalf("%s: %v", js, err)
+	}
+	return raw
+}
+
+// sortedJSON renders an event with its top-level fields sorted (the gate
+// orders them its own way; nested order is kept).
+func sortedJSON(t *testing.T, raw bson.Raw) string {
+	t.Helper()
+	var d bson.D
+	if err := bson.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(d, func(a, b bson.E) int { return strings.Compare(a.Key, b.Key) })
+	out, err := bson.MarshalExtJSON(d, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// head is the start of every test event: its token, time, namespace
+// (the deployment's), and the session fields the gate removes.
+const head = `"_id": {"_data": "T1"}, "clusterTime": {"$timestamp": {"t": 7, "i": 1}}, "wallTime": {"$date": "2026-01-02T03:04:05Z"},
+	"ns": {"db": "app_test", "coll": "notes"}, "lsid": {"id": {"$binary": {"base64": "AAAAAAAAAAAAAAAAAAAAAA==", "subType": "04"}}, "uid": {"$binary": {"base64": "AAAA", "subType": "00"}}}, "txnNumber": {"$numberLong": "3"}`
+
+// outHead is head as the caller gets it.
+const outHead = `"_id": {"_data": "T1"}, "clusterTime": {"$timestamp": {"t": 7, "i": 1}}, "wallTime": {"$date": "2026-01-02T03:04:05Z"},
+	"ns": {"db": "app", "coll": "notes"}`
+
+// doc1 is alice's note of team red; its teammates' view is doc1Team.
+const (
+	doc1 = `{"_id": 1, "owner_id": "a1", "team": "red", "title": "plan", "secret": "s", "count": 0,
+		"meta": {"tag": "t", "note": "n"}, "items": [{"name": "x", "price": 5}], "log": [{"by": "a1"}]}`
+	doc1Team = `{"_id": 1, "team": "red", "title": "plan", "count": 0, "meta": {"tag": "t"}, "items": [{"name": "x", "price": 5}]}`
+	// doc1Blue is doc1 moved to team blue: bob's teammate role no longer
+	// applies.
+	doc1Blue = `{"_id": 1, "owner_id": "a1", "team": "blue", "title": "plan", "secret": "s", "count": 0}`
+	key1     = `"documentKey": {"_id": 1}`
+)
+
+func updateEvent(full, desc string) string {
+	return `{` + head + `, "operationType": "update", ` + key1 + `, "fullDocument": ` + full + `, "updateDescription": ` + desc + `}`
+}
+
+func updatedEvent(full, desc string) string {
+	return `{` + outHead + `, "operationType": "update", ` + key1 + `, "fullDocument": ` + full + `, "updateDescription": ` + desc + `}`
+}
+
+// TestWatchEvents: each change event × caller gives exactly the event the
+// caller sees, or none (""). alice owns doc1, bob is her teammate (secret,
+// owner_id, meta.note and log hidden), carol reads nothing of it.
+func TestWatchEvents(t *testing.T) {
+	t.Parallel()
+	g := watchGate(t)
+	insert := `{` + head + `, "operationType": "insert", ` + key1 + `, "fullDocument": ` + doc1 + `}`
+	for _, tc := range []struct {
+		name  string
+		coll  string // "" for notes
+		event string
+		match []string
+		want  map[string]string // caller -> event ("" dropped)
+	}{
+		{name: "insert", event: insert, want: map[string]string{
+			"alice": `{` + outHead + `, "operationType": "insert", ` + key1 + `, "fullDocument": ` + doc1 + `}`,
+			"bob":   `{` + outHead + `, "operationType": "insert", ` + key1 + `, "fullDocument": ` + doc1Team + `}`,
+			"carol": "",
+		}},
+		{name: "update of a readable field", event: updateEvent(doc1, `{"updatedFields": {"title": "plan"}, "removedFields": [], "truncatedArrays": []}`), want: map[string]string{
+			"alice": updatedEvent(doc1, `{"updatedFields": {"title": "plan"}, "removedFields": [], "truncatedArrays": []}`),
+			"bob":   updatedEvent(doc1Team, `{"updatedFields": {"title": "plan"}, "removedFields": [], "truncatedArrays": []}`),
+			"carol": "",
+		}},
+		{name: "update of a hidden field only", event: updateEvent(doc1, `{"updatedFields": {"secret": "s"}, "removedFields": [], "truncatedArrays": []}`), want: map[string]string{
+			"alice": updatedEvent(doc1, `{"updatedFields": {"secret": "s"}, "removedFields": [], "truncatedArrays": []}`),
+			"bob":   "", // an empty description would tell that a hidden field changed
+			"carol": "",
+		}},
+		{name: "update of readable and hidden fields", event: updateEvent(doc1, `{"updatedFields": {"secret": "s", "title": "plan", "owner_id": "a1"}, "removedFields": ["gone", "count"], "truncatedArrays": []}`), want: map[string]string{
+			"alice": updatedEvent(doc1, `{"updatedFields": {"secret": "s", "title": "plan", "owner_id": "a1"}, "removedFields": ["gone", "count"], "truncatedArrays": []}`),
+			"bob":   updatedEvent(doc1Team, `{"updatedFields": {"title": "plan"}, "removedFields": ["count"], "truncatedArrays": []}`),
+		}},
+		{name: "update of an embedded document set whole", event: updateEvent(doc1, `{"updatedFields": {"meta": {"tag": "t", "note": "n"}}, "removedFields": [], "truncatedArrays": []}`), want: map[string]string{
+			"alice": updatedEvent(doc1, `{"updatedFields": {"meta": {"tag": "t", "note": "n"}}, "removedFields": [], "truncatedArrays": []}`),
+			"bob":   updatedEvent(doc1Team, `{"updatedFields": {"meta": {"tag": "t"}}, "removedFields": [], "truncatedArrays": []}`),
+		}},
+		{name: "update of a dotted path under a hidden field", event: updateEvent(doc1, `{"updatedFields": {"meta.note": "n", "meta.tag": "t"}, "removedFields": ["meta.old"], "truncatedArrays": []}`), want: map[string]string{
+			"alice": updatedEvent(doc1, `{"updatedFields": {"meta.note": "n", "meta.tag": "t"}, "removedFields": ["meta.old"], "truncatedArrays": []}`),
+			"bob":   updatedEvent(doc1Team, `{"updatedFields": {"meta.tag": "t"}, "removedFields": [], "truncatedArrays": []}`),
+		}},
+		{name: "update of array elements", event: updateEvent(doc1, `{"updatedFields": {"items.0.price": 5, "log.0.by": "a1", "log.0": {"by": "a1"}, "meta.0": 1}, "removedFields": ["log.1"], "truncatedArrays": [{"field": "items", "newSize": 1}, {"field": "log", "newSize": 1}]}`), want: map[string]string{
+			"alice": updatedEvent(doc1, `{"updatedFields": {"items.0.price": 5, "log.0.by": "a1", "log.0": {"by": "a1"}, "meta.0": 1}, "removedFields": ["log.1"], "truncatedArrays": [{"field": "items", "newSize": 1}, {"field": "log", "newSize": 1}]}`),
+			// meta is a document: its field "0" is not meta.tag
+			"bob": updatedEvent(doc1Team, `{"updatedFields": {"items.0.price": 5}, "removedFields": [], "truncatedArrays": [{"field": "items", "newSize": 1}]}`),
+		}},
+		{name: "disambiguatedPaths", event: updateEvent(doc1, `{"updatedFields": {"items.0.name": "x", "meta.0": 1, "log.0": {"by": "a1"}}, "removedFields": [], "truncatedArrays": [], "disambiguatedPaths": {"items.0.name": ["items", 0, "name"], "meta.0": ["meta", "0"], "log.0": ["log", 0]}}`), want: map[string]string{
+			"alice": updatedEvent(doc1, `{"updatedFields": {"items.0.name": "x", "meta.0": 1, "log.0": {"by": "a1"}}, "removedFields": [], "truncatedArrays": [], "disambiguatedPaths": {"items.0.name": ["items", 0, "name"], "meta.0": ["meta", "0"], "log.0": ["log", 0]}}`),
+			"bob":   updatedEvent(doc1Team, `{"updatedFields": {"items.0.name": "x"}, "removedFields": [], "truncatedArrays": [], "disambiguatedPaths": {"items.0.name": ["items", 0, "name"]}}`),
+		}},
+		{name: "update of a deleted document", event: updateEvent(`null`, `{"updatedFields": {"title": "plan"}, "removedFields": []}`), want: map[string]string{
+			"alice": "", "bob": "",
+		}},
+		{name: "update out of the caller's reach", event: updateEvent(doc1Blue, `{"updatedFields": {"team": "blue"}, "removedFields": []}`), want: map[string]string{
+			"alice": updatedEvent(doc1Blue, `{"updatedFields": {"team": "blue"}, "removedFields": []}`),
+			"bob":   "",
+		}},
+		{name: "update with a pre-image", event: `{` + head + `, "operationType": "update", ` + key1 + `, "fullDocument": ` + doc1 + `, "fullDocumentBeforeChange": ` + doc1Blue + `, "updateDescription": {"updatedFields": {"team": "red"}, "removedFields": []}}`, want: map[string]string{
+			"alice": `{` + outHead + `, "operationType": "update", ` + key1 + `, "fullDocument": ` + doc1 + `, "fullDocumentBeforeChange": ` + doc1Blue + `, "updateDescription": {"updatedFields": {"team": "red"}, "removedFields": []}}`,
+			// bob could not read the document before: no pre-image
+			"bob": updatedEvent(doc1Team, `{"updatedFields": {"team": "red"}, "removedFields": []}`),
+		}},
+		{name: "update without a description", event: `{` + head + `, "operationType": "update", ` + key1 + `, "fullDocument": ` + doc1 + `}`, want: map[string]string{
+			"alice": "",
+		}},
+		{name: "replace", event: `{` + head + `, "operationType": "replace", ` + key1 + `, "fullDocument": ` + doc1Blue + `, "fullDocumentBeforeChange": ` + doc1 + `}`, want: map[string]string{
+			"alice": `{` + outHead + `, "operationType": "replace", ` + key1 + `, "fullDocument": ` + doc1Blue + `, "fullDocumentBeforeChange": ` + doc1 + `}`,
+			// decided on the replacement, which bob cannot read
+			"bob": "",
+		}},
+		{name: "a document key the caller cannot read whole", event: `{` + head + `, "operationType": "insert", "documentKey": {"_id": 1, "owner_id": "a1"}, "fullDocument": ` + doc1 + `}`, want: map[string]string{
+			"alice": `{` + outHead + `, "operationType": "insert", "documentKey": {"_id": 1, "owner_id": "a1"}, "fullDocument": ` + doc1 + `}`,
+			"bob":   "", // the event's _id (its resume token) encodes owner_id
+		}},
+		{name: "delete with a pre-image", event: `{` + head + `, "operationType": "delete", ` + key1 + `, "fullDocumentBeforeChange": ` + doc1 + `}`, want: map[string]string{
+			"alice": `{` + outHead + `, "operationType": "delete", ` + key1 + `, "fullDocumentBeforeChange": ` + doc1 + `}`,
+			"bob":   `{` + outHead + `, "operationType": "delete", ` + key1 + `, "fullDocumentBeforeChange": ` + doc1Team + `}`,
+			"carol": "",
+		}},
+		{name: "delete without a pre-image", event: `{` + head + `, "operationType": "delete", ` + key1 + `}`, want: map[string]string{
+			"alice": "", "bob": "", "carol": "",
+		}},
+		{name: "delete without a pre-image, every document read whole", coll: "open", event: `{` + head + `, "operationType": "delete", ` + key1 + `}`, want: map[string]string{
+			"carol": `{` + outHead + `, "operationType": "delete", ` + key1 + `}`,
+		}},
+		{name: "delete without a pre-image, every document read in part", coll: "half", event: `{` + head + `, "operationType": "delete", ` + key1 + `}`, want: map[string]string{
+			"carol": "",
+		}},
+		{name: "drop", event: `{` + head + `, "operationType": "drop"}`, want: map[string]string{
+			"carol": `{` + outHead + `, "operationType": "drop"}`,
+		}},
+		{name: "rename", event: `{` + head + `, "operationType": "rename", "to": {"db": "app_test", "coll": "elsewhere"}}`, want: map[string]string{
+			"carol": `{` + outHead + `, "operationType": "rename"}`,
+		}},
+		{name: "dropDatabase", event: `{"_id": {"_data": "T1"}, "operationType": "dropDatabase", "clusterTime": {"$timestamp": {"t": 7, "i": 1}}, "ns": {"db": "app_test"}}`, want: map[string]string{
+			"carol": `{"_id": {"_data": "T1"}, "operationType": "dropDatabase", "clusterTime": {"$timestamp": {"t": 7, "i": 1}}, "ns": {"db": "app"}}`,
+		}},
+		{name: "invalidate", event: `{"_id": {"_data": "T1"}, "operationType": "invalidate", "clusterTime": {"$timestamp": {"t": 7, "i": 1}}}`, want: map[string]string{
+			"carol": `{"_id": {"_data": "T1"}, "operationType": "invalidate", "clusterTime": {"$timestamp": {"t": 7, "i": 1}}}`,
+		}},
+		{name: "an expanded event", event: `{` + head + `, "operationType": "createIndexes", "operationDescription": {"indexes": [{"key": {"secret": 1}}]}}`, want: map[string]string{
+			"alice": "", "carol": "",
+		}},
+		{name: "an unknown event field", event: `{` + head + `, "operationType": "insert", ` + key1 + `, "fullDocument": ` + doc1 + `, "futureField": 1}`, want: map[string]string{
+			"alice": `{` + outHead + `, "operationType": "insert", ` + key1 + `, "fullDocument": ` + doc1 + `}`,
+		}},
+		{name: "$match on a readable field", event: insert, match: []string{`{"operationType": "insert", "fullDocument.title": "plan"}`}, want: map[string]string{
+			"alice": `{` + outHead + `, "operationType": "insert", ` + key1 + `, "fullDocument": ` + doc1 + `}`,
+			"bob":   `{` + outHead + `, "operationType": "insert", ` + key1 + `, "fullDocument": ` + doc1Team + `}`,
+		}},
+		{name: "$match on a hidden field", event: insert, match: []string{`{"fullDocument.secret": "s"}`}, want: map[string]string{
+			"alice": `{` + outHead + `, "operationType": "insert", ` + key1 + `, "fullDocument": ` + doc1 + `}`,
+			"bob":   "",
+		}},
+		{name: "$match on a hidden update", event: updateEvent(doc1, `{"updatedFields": {"secret": "s", "title": "plan"}, "removedFields": []}`), match: []string{`{"updateDescription.updatedFields.secret": {"$exists": true}}`}, want: map[string]string{
+			"alice": updatedEvent(doc1, `{"updatedFields": {"secret": "s", "title": "plan"}, "removedFields": []}`),
+			"bob":   "",
+		}},
+		{name: "$match on the session", event: insert, match: []string{`{"txnNumber": 3}`}, want: map[string]string{
+			"alice": "",
+		}},
+		{name: "two $match stages", event: insert, match: []string{`{"operationType": "insert"}`, `{"operationType": "delete"}`}, want: map[string]string{
+			"alice": "",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			coll := tc.coll
+			if coll == "" {
+				coll = "notes"
+			}
+			ev := ejson(t, tc.event)
+			for _, name := range []string{"alice", "bob", "carol"} {
+				want, ok := tc.want[name]
+				if !ok {
+					continue
+				}
+				w := watcherFor(t, g, name, coll, tc.match...)
+				got, keep, err := w.event(context.Background(), ev)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				switch {
+				case want == "" && keep:
+					t.Errorf("%s: got %s, want the event dropped", name, sortedJSON(t, got))
+				case want != "" && !keep:
+					t.Errorf("%s: dropped, want %s", name, sortedJSON(t, ejson(t, want)))
+				case want != "" && sortedJSON(t, got) != sortedJSON(t, ejson(t, want)):
+					t.Errorf("%s:\n got %s\nwant %s", name, sortedJSON(t, got), sortedJSON(t, ejson(t, want)))
+				}
+			}
+		})
+	}
+}
+
+// TestRedactAt: a value an update sets inside an array is redacted as the
+// array's element: an index is a one-element array, so a path rule on the
+// array's documents applies to it.
+func TestRedactAt(t *testing.T) {
+	t.Parallel()
+	read := []string{"_id", "items.name"}
+	v := bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: ejson(t, `{"name": "x", "price": 5}`)}
+	got, ok := redactAt([]seg{{name: "items"}, {name: "0", index: true}}, v, read)
+	if !ok || got.String() != `{"name": "x"}` {
+		t.Errorf("items.0 = %v, %v; want {name: x}", got, ok)
+	}
+	hidden := bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: ejson(t, `{"price": 5}`)}
+	if got, ok := redactAt([]seg{{name: "items"}, {name: "0", index: true}}, hidden, read); ok {
+		t.Errorf("items.0 with nothing readable = %v, want left out", got)
+	}
+	if got, ok := redactAt([]seg{{name: "items"}}, bson.RawValue{Type: bson.TypeInt32, Value: []byte{1, 0, 0, 0}}, read); ok {
+		t.Errorf("a scalar under a partly readable path = %v, want left out", got)
+	}
+}
