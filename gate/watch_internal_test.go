@@ -322,3 +322,30 @@ func TestRedactAt(t *testing.T) {
 		t.Errorf("a scalar under a partly readable path = %v, want left out", got)
 	}
 }
+
+// TestWatchDecisionHook: the decision hook sees each event's decision as
+// it sees Find's: namespace, Watch, the role and the document's _id,
+// for events passed and dropped alike.
+func TestWatchDecisionHook(t *testing.T) {
+	t.Parallel()
+	var got []DecisionEvent
+	g := watchGate(t, WithDecisionHook(func(_ context.Context, e DecisionEvent) { got = append(got, e) }))
+	ev := ejson(t, `{`+head+`, "operationType": "insert", `+key1+`, "fullDocument": `+doc1+`}`)
+	for _, name := range []string{"bob", "carol"} {
+		if _, _, err := watcherFor(t, g, name, "notes").event(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("events %+v, want 2", got)
+	}
+	for i, want := range []struct {
+		allowed bool
+		role    string
+	}{{true, "teammate"}, {false, ""}} {
+		e := got[i]
+		if e.Namespace != "app.notes" || e.Op != "Watch" || e.Action != evaluator.ActionRead || e.Allowed != want.allowed || e.Role != want.role || e.ID.AsInt64() != 1 {
+			t.Errorf("event %d = %+v, want allowed %v role %q _id 1", i, e, want.allowed, want.role)
+		}
+	}
+}
