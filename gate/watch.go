@@ -61,8 +61,27 @@ func (c *Collection) Watch(ctx context.Context, pipeline any, opts ...options.Li
 	if err != nil {
 		return nil, err
 	}
-	return &ChangeStream{w: w, cs: cs, sess: mongo.SessionFromContext(ctx)}, nil
+	return &ChangeStream{w: w, cs: driverStream{cs}, sess: mongo.SessionFromContext(ctx)}, nil
 }
+
+// eventSource is what a ChangeStream reads events from: the driver's
+// change stream (driverStream), or in tests a list of constructed events,
+// since the embedded test server has no change streams.
+type eventSource interface {
+	Next(ctx context.Context) bool
+	TryNext(ctx context.Context) bool
+	// current is the event the last Next or TryNext moved to.
+	current() bson.Raw
+	Err() error
+	ResumeToken() bson.Raw
+	ID() int64
+	Close(ctx context.Context) error
+}
+
+// driverStream is the driver's change stream as an eventSource.
+type driverStream struct{ *mongo.ChangeStream }
+
+func (d driverStream) current() bson.Raw { return d.Current }
 
 // watchOptions copies the change stream options the gate honours into
 // the options it sends, with fullDocument and fullDocumentBeforeChange
@@ -169,7 +188,7 @@ type ChangeStream struct {
 	Current bson.Raw
 
 	w    *watcher
-	cs   *mongo.ChangeStream
+	cs   eventSource
 	sess *mongo.Session
 	err  error
 	// token is the _id of the last event returned; dropped the _id of
@@ -210,12 +229,13 @@ func (s *ChangeStream) next(ctx context.Context, try bool) bool {
 			s.err = s.cs.Err()
 			return false
 		}
-		ev, keep, err := s.w.event(ctx, s.cs.Current)
+		cur := s.cs.current()
+		ev, keep, err := s.w.event(ctx, cur)
 		if err != nil {
 			s.err = err
 			return false
 		}
-		id, _ := s.cs.Current.Lookup("_id").DocumentOK()
+		id, _ := cur.Lookup("_id").DocumentOK()
 		if keep {
 			s.Current, s.token, s.dropped = ev, bytes.Clone(id), nil
 			return true

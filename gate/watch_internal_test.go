@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -347,5 +348,112 @@ func TestWatchDecisionHook(t *testing.T) {
 		if e.Namespace != "app.notes" || e.Op != "Watch" || e.Action != evaluator.ActionRead || e.Allowed != want.allowed || e.Role != want.role || e.ID.AsInt64() != 1 {
 			t.Errorf("event %d = %+v, want allowed %v role %q _id 1", i, e, want.allowed, want.role)
 		}
+	}
+}
+
+// fakeSource is an eventSource of constructed events, standing in for the
+// server's change stream, which the embedded test server lacks. Its token
+// follows the driver's: the _id of the last event read (the server's
+// post-batch token at the end of a batch may be that too), then hwm, a
+// high-water mark token, once a TryNext past the end finds nothing.
+type fakeSource struct {
+	events     []bson.Raw
+	cur, token bson.Raw
+	hwm        bson.Raw
+	end        error // the error of a blocking Next past the end
+	err        error
+	closed     bool
+}
+
+func (f *fakeSource) Next(context.Context) bool {
+	if f.TryNext(context.Background()) {
+		return true
+	}
+	f.err = f.end
+	return false
+}
+
+func (f *fakeSource) TryNext(context.Context) bool {
+	if len(f.events) == 0 {
+		if f.hwm != nil {
+			f.token = f.hwm
+		}
+		return false
+	}
+	f.cur, f.events = f.events[0], f.events[1:]
+	f.token = f.cur.Lookup("_id").Document()
+	return true
+}
+
+func (f *fakeSource) current() bson.Raw           { return f.cur }
+func (f *fakeSource) Err() error                  { return f.err }
+func (f *fakeSource) ResumeToken() bson.Raw       { return f.token }
+func (f *fakeSource) ID() int64                   { return 42 }
+func (f *fakeSource) Close(context.Context) error { f.closed = true; return nil }
+
+// insertOf is an insert event with token tok of the document doc.
+func insertOf(t *testing.T, tok, doc string) bson.Raw {
+	return ejson(t, `{"_id": {"_data": "`+tok+`"}, "operationType": "insert", "ns": {"db": "app_test", "coll": "notes"}, "documentKey": {"_id": 1}, "fullDocument": `+doc+`}`)
+}
+
+// TestChangeStream: Next and TryNext skip the events the caller may not
+// see; ResumeToken never is the token of a dropped event (it encodes
+// that event's document key); errors stop the stream.
+func TestChangeStream(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g := watchGate(t)
+	carols := `{"_id": 1, "owner_id": "c1", "team": "blue"}`
+	tok := func(s string) string { return ejson(t, `{"_data": "`+s+`"}`).String() }
+
+	src := &fakeSource{events: []bson.Raw{insertOf(t, "T1", doc1), insertOf(t, "T2", carols), insertOf(t, "T3", doc1), insertOf(t, "T4", carols)}}
+	cs := &ChangeStream{w: watcherFor(t, g, "bob", "notes"), cs: src}
+	if err := cs.Decode(&bson.M{}); err == nil {
+		t.Error("Decode before an event succeeded")
+	}
+	if cs.ResumeToken() != nil {
+		t.Errorf("ResumeToken before any event = %v", cs.ResumeToken())
+	}
+	if !cs.Next(ctx) || cs.ResumeToken().String() != tok("T1") {
+		t.Fatalf("Next: %v, token %v; want T1", cs.Err(), cs.ResumeToken())
+	}
+	var got struct {
+		FullDocument bson.M `bson:"fullDocument"`
+	}
+	if err := cs.Decode(&got); err != nil || got.FullDocument["secret"] != nil || got.FullDocument["title"] != "plan" {
+		t.Errorf("Decode: %v, %v; want bob's view of doc1", got, err)
+	}
+	// T2 is carol's: skipped.
+	if !cs.TryNext(ctx) || cs.ResumeToken().String() != tok("T3") {
+		t.Fatalf("TryNext: %v, token %v; want T3", cs.Err(), cs.ResumeToken())
+	}
+	// T4 is carol's: skipped, and nothing follows. The source's token is
+	// T4's: the stream's stays T3's.
+	if cs.TryNext(ctx) {
+		t.Fatalf("TryNext moved to %v", cs.Current)
+	}
+	if cs.Err() != nil || src.ResumeToken().String() != tok("T4") || cs.ResumeToken().String() != tok("T3") {
+		t.Fatalf("after a dropped event: err %v, token %v, want T3", cs.Err(), cs.ResumeToken())
+	}
+	if cs.Current.Lookup("_id").Document().String() != tok("T3") {
+		t.Errorf("Current after a TryNext that found nothing = %v, want the T3 event still", cs.Current)
+	}
+	// The server's high-water mark, later than T4, is the stream's token.
+	src.hwm = ejson(t, `{"_data": "T5"}`)
+	if cs.TryNext(ctx) || cs.ResumeToken().String() != tok("T5") {
+		t.Fatalf("token %v, want the high-water mark T5", cs.ResumeToken())
+	}
+	// A blocking Next past the end gets the source's error, and the
+	// stream stays stopped.
+	src.end = errors.New("stream broke")
+	if cs.Next(ctx) || cs.Err() != src.end {
+		t.Fatalf("Next past the end: err %v, want the source's", cs.Err())
+	}
+	src.events = []bson.Raw{insertOf(t, "T6", doc1)}
+	if cs.Next(ctx) || cs.TryNext(ctx) {
+		t.Error("Next after an error moved on")
+	}
+	if cs.ID() != 42 || cs.Close(ctx) != nil || !src.closed {
+		t.Error("ID or Close not the source's")
 	}
 }
