@@ -70,6 +70,7 @@ func (c *Collection) Watch(ctx context.Context, pipeline any, opts ...options.Li
 type eventSource interface {
 	Next(ctx context.Context) bool
 	TryNext(ctx context.Context) bool
+	RemainingBatchLength() int
 	// current is the event the last Next or TryNext moved to.
 	current() bson.Raw
 	Err() error
@@ -203,9 +204,10 @@ type ChangeStream struct {
 func (s *ChangeStream) Next(ctx context.Context) bool { return s.next(ctx, false) }
 
 // TryNext is Next without blocking: it returns false when no event the
-// caller may see is available yet (after at most one getMore of the
-// server's), as *mongo.ChangeStream.TryNext does; call it again later
-// unless Err is set or ID is 0.
+// caller may see is available yet, as *mongo.ChangeStream.TryNext does
+// (it asks the server at most once: when the events it got are all
+// dropped, it returns false); call it again later unless Err is set or
+// ID is 0.
 func (s *ChangeStream) TryNext(ctx context.Context) bool { return s.next(ctx, true) }
 
 func (s *ChangeStream) next(ctx context.Context, try bool) bool {
@@ -218,12 +220,16 @@ func (s *ChangeStream) next(ctx context.Context, try bool) bool {
 	if s.sess != nil && mongo.SessionFromContext(ctx) != s.sess {
 		ctx = mongo.NewSessionContext(ctx, s.sess)
 	}
-	for {
+	for asked := false; ; asked = true {
 		var ok bool
-		if try {
-			ok = s.cs.TryNext(ctx)
-		} else {
+		switch {
+		case !try:
 			ok = s.cs.Next(ctx)
+		case asked && s.cs.RemainingBatchLength() == 0:
+			// Every event since the server was asked was dropped.
+			return false
+		default:
+			ok = s.cs.TryNext(ctx)
 		}
 		if !ok {
 			s.err = s.cs.Err()
@@ -240,8 +246,7 @@ func (s *ChangeStream) next(ctx context.Context, try bool) bool {
 			s.Current, s.token, s.dropped = ev, bytes.Clone(id), nil
 			return true
 		}
-		// Dropped: read on. A TryNext past the batch asks the server
-		// once more and returns false when it has nothing yet.
+		// Dropped: read on.
 		s.dropped = bytes.Clone(id)
 	}
 }

@@ -356,8 +356,10 @@ func TestWatchDecisionHook(t *testing.T) {
 // follows the driver's: the _id of the last event read (the server's
 // post-batch token at the end of a batch may be that too), then hwm, a
 // high-water mark token, once a TryNext past the end finds nothing.
+// events is the batch at hand, later the batch the next getMore brings.
 type fakeSource struct {
 	events     []bson.Raw
+	later      []bson.Raw
 	cur, token bson.Raw
 	hwm        bson.Raw
 	end        error // the error of a blocking Next past the end
@@ -375,6 +377,10 @@ func (f *fakeSource) Next(context.Context) bool {
 
 func (f *fakeSource) TryNext(context.Context) bool {
 	if len(f.events) == 0 {
+		// A getMore.
+		f.events, f.later = f.later, nil
+	}
+	if len(f.events) == 0 {
 		if f.hwm != nil {
 			f.token = f.hwm
 		}
@@ -385,6 +391,7 @@ func (f *fakeSource) TryNext(context.Context) bool {
 	return true
 }
 
+func (f *fakeSource) RemainingBatchLength() int   { return len(f.events) }
 func (f *fakeSource) current() bson.Raw           { return f.cur }
 func (f *fakeSource) Err() error                  { return f.err }
 func (f *fakeSource) ResumeToken() bson.Raw       { return f.token }
@@ -455,5 +462,16 @@ func TestChangeStream(t *testing.T) {
 	}
 	if cs.ID() != 42 || cs.Close(ctx) != nil || !src.closed {
 		t.Error("ID or Close not the source's")
+	}
+
+	// A TryNext asks the server at most once: the batch it got all
+	// dropped, it returns false, and the next TryNext asks again.
+	src = &fakeSource{events: []bson.Raw{insertOf(t, "T1", carols)}, later: []bson.Raw{insertOf(t, "T2", doc1)}}
+	cs = &ChangeStream{w: watcherFor(t, g, "bob", "notes"), cs: src}
+	if cs.TryNext(ctx) || len(src.later) == 0 {
+		t.Fatalf("TryNext read past its batch: %v", cs.Current)
+	}
+	if !cs.TryNext(ctx) || cs.ResumeToken().String() != tok("T2") {
+		t.Fatalf("second TryNext: %v, token %v; want T2", cs.Err(), cs.ResumeToken())
 	}
 }
