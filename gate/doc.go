@@ -439,8 +439,8 @@
 //	|                    | Time; fullDocument updateLookup,| and off, custom, customPipeline;   | TestWatchDecisionHook             |
 //	|                    | whenAvailable, required;        | a client stage other than $match   |                                   |
 //	|                    | fullDocumentBeforeChange        |                                    |                                   |
-//	|                    | whenAvailable, required;        |                                    |                                   |
-//	|                    | client $match stages            |                                    |                                   |
+//	|                    | whenAvailable, required;        |                                    | TestChangeStream,                 |
+//	|                    | client $match stages            |                                    | ExampleCollection_Watch           |
 //	| Database.Watch,    | not offered: a gated Database has no Watch, and the gate hands out no client;            |
 //	| Client.Watch       | a stream over several collections would need each one's rules (Gate.System)              |
 //
@@ -532,8 +532,10 @@
 // gate their decision and the server its updateLookup. The embedded test
 // server (FerretDB 1.24) has no change streams and refuses Watch with its
 // own error (TestWatchEmbedded); TestWatchEvents decides constructed
-// events of every type for owner, teammate and outsider callers, and
-// TestWatch runs the streams under MONGODB_URI.
+// events of every type for owner, teammate and outsider callers,
+// TestChangeStream iterates constructed events (dropped ones skipped, the
+// resume token, errors), and TestWatch and ExampleCollection_Watch run
+// the streams under MONGODB_URI.
 //
 // # Choices where the documentation is silent or the gate cannot check
 //

@@ -52,11 +52,10 @@ func (c *Collection) Watch(ctx context.Context, pipeline any, opts ...options.Li
 	if err != nil {
 		return nil, err
 	}
-	rf, _, exact, err := readScope(ctx, b)
+	w, err := c.newWatcher(ctx, b, op, match)
 	if err != nil {
-		return nil, c.evalErr(ctx, op, evaluator.ActionRead, err)
+		return nil, err
 	}
-	w := &watcher{c: c, b: b, op: op, all: exact && len(rf) == 0 && b.ReadsWhole(ctx), match: match}
 	cs, err := c.coll.Watch(ctx, mongo.Pipeline{}, so)
 	if err != nil {
 		return nil, err
@@ -294,6 +293,16 @@ type watcher struct {
 	// passed.
 	all   bool
 	match []bson.Raw
+}
+
+// newWatcher returns the watcher of a Watch by the caller b binds, with
+// the client's $match stages.
+func (c *Collection) newWatcher(ctx context.Context, b *evaluator.Bound, op string, match []bson.Raw) (*watcher, error) {
+	rf, _, exact, err := readScope(ctx, b)
+	if err != nil {
+		return nil, c.evalErr(ctx, op, evaluator.ActionRead, err)
+	}
+	return &watcher{c: c, b: b, op: op, all: exact && len(rf) == 0 && b.ReadsWhole(ctx), match: match}, nil
 }
 
 // event decides one change event: the event as the caller may see it,

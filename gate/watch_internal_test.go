@@ -90,11 +90,11 @@ func watcherFor(t *testing.T, g *Gate, name, coll string, match ...string) *watc
 	if err != nil {
 		t.Fatal(err)
 	}
-	rf, _, exact, err := readScope(ctx, b)
+	w, err := c.newWatcher(ctx, b, "Watch", stages)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &watcher{c: c, b: b, op: "Watch", all: exact && len(rf) == 0 && b.ReadsWhole(ctx), match: stages}
+	return w
 }
 
 func ejson(t *testing.T, js string) bson.Raw {
