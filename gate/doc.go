@@ -433,16 +433,16 @@
 //	| UpdateMany         | upsert, comment;                | bypassDocumentValidation,          | TestUpdateMany,                   |
 //	|                    | arrayFilters                    | collation, hint, let, internal     | TestUpsertReplaceAndMany,         |
 //	|                    |                                 |                                    | TestPositionalUpdates             |
-//	| Watch              | batchSize, maxAwaitTime,        | collation, showExpandedEvents,     | TestWatchEvents, TestWatch        |
-//	|                    | comment, resumeAfter,           | fullDocument default and off,      | (MONGODB_URI), TestWatchEmbedded, |
-//	|                    | startAfter, startAtOperation-   | fullDocumentBeforeChange default   | TestWatchRefused,                 |
-//	|                    | Time; fullDocument updateLookup,| and off, custom, customPipeline;   | TestWatchDecisionHook             |
-//	|                    | whenAvailable, required;        | a client stage other than $match   |                                   |
-//	|                    | fullDocumentBeforeChange        |                                    |                                   |
-//	|                    | whenAvailable, required;        |                                    | TestChangeStream,                 |
-//	|                    | client $match stages            |                                    | ExampleCollection_Watch           |
-//	| Database.Watch,    | not offered: a gated Database has no Watch, and the gate hands out no client;            |
-//	| Client.Watch       | a stream over several collections would need each one's rules (Gate.System)              |
+//	| Watch              | batchSize, maxAwaitTime,        | collation, showExpandedEvents,     | TestWatchEvents, TestChangeStream,|
+//	|                    | comment, resumeAfter,           | fullDocument default and off,      | TestWatch (MONGODB_URI),          |
+//	|                    | startAfter, startAtOperation-   | fullDocumentBeforeChange default   | TestWatchEmbedded,                |
+//	|                    | Time; fullDocument updateLookup,| and off, custom, customPipeline;   | TestWatchRefused,                 |
+//	|                    | whenAvailable, required;        | a client stage other than $match   | TestWatchDecisionHook,            |
+//	|                    | fullDocumentBeforeChange        |                                    | ExampleCollection_Watch           |
+//	|                    | whenAvailable, required;        |                                    |                                   |
+//	|                    | client $match stages            |                                    |                                   |
+//	| Database.Watch,    | not offered: a gated Database has no Watch, and the gate hands out no client; a                          |
+//	| Client.Watch       | stream over several collections would need each one's rules (Gate.System)                                |
 //
 // arrayFilters is applied by the gate, never sent (see Positional
 // updates); collation is refused everywhere (see Collation). Options
