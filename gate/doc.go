@@ -200,7 +200,8 @@
 //
 // WithDecisionHook receives every decision the gate makes for a caller,
 // for audit logs (LogDecisions writes them with log/slog): each document a
-// read decides (returned, or left out with its reason), each document
+// read decides (returned, or left out with its reason; a Watch's events
+// decided on a document too), each document
 // written, inserted or deleted, one event without an _id for a delete the
 // server runs with the rule filter, and each denial a method returns.
 // What the server decides with the rule filter alone is not reported
@@ -472,6 +473,13 @@
 //     or later; fullDocument whenAvailable or required (post-images:
 //     the document right after the change) may be asked for instead, and
 //     fullDocumentBeforeChange required. The client pipeline is never sent.
+//     With updateLookup, an update event is decided by the caller's access
+//     now, while its updateDescription holds the values of the change: a
+//     caller who may read a field now sees the value an earlier update
+//     set, and one who no longer may sees nothing of that update. Ask for
+//     post-images (fullDocument required, with changeStreamPreAndPostImages
+//     on the collection) to decide each update on the document right
+//     after it.
 //   - insert, replace, update: decided on fullDocument. An event whose
 //     document the caller may not read is dropped, as is an update whose
 //     document is gone (updateLookup found none) or has no post-image:
