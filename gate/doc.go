@@ -302,7 +302,9 @@
 // an upsert's insert, each model of a BulkWrite. A Cursor runs in the
 // session of Find's ctx whatever ctx Next is given, as a driver cursor's
 // getMore does, the second server cursor it may open past left-out
-// documents included; the rules' %function calls get that ctx. The gate
+// documents included; the rules' %function calls get that ctx. So does a
+// ChangeStream: the driver runs its aggregate and getMores in Watch's
+// session, and the gate decides its events in it. The gate
 // makes no ctx of its own.
 //
 // In a transaction the gate's reads see the transaction's snapshot and
