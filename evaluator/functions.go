@@ -68,9 +68,9 @@ type FunctionSet interface {
 type functions struct {
 	goFuncs  map[string]Func
 	set      FunctionSet
-	inSet    map[string]bool   // the set's names that no Go function shadows
-	shadowed []string          // the set's names that a Go function shadows, sorted
-	files    map[string]bool   // the names of the app's function files
+	inSet    map[string]bool              // the set's names that no Go function shadows
+	shadowed []string                     // the set's names that a Go function shadows, sorted
+	files    map[string]bool              // the names of the app's function files
 	js       map[string]*rules.JSFunction // the app's JavaScript functions nothing provides
 }
 

@@ -59,7 +59,7 @@ func TestJSFunctionMessages(t *testing.T) {
 		"data_sources/mongodb-atlas/db/coll/rules.json": {Data: []byte(`{"roles": [
 			{"name": "a", "read": true, "apply_when": {"%%true": {"%function": {"name": "withSource", "arguments": []}}}},
 			{"name": "b", "read": true, "apply_when": {"%%true": {"%function": {"name": "noSource", "arguments": []}}}}]}`)},
-		"functions/config.json": {Data: []byte(`[{"name": "withSource", "private": true}, {"name": "noSource", "private": true}]`)},
+		"functions/config.json":   {Data: []byte(`[{"name": "withSource", "private": true}, {"name": "noSource", "private": true}]`)},
 		"functions/withSource.js": {Data: []byte(`exports = function() { return false; };`)},
 	})
 	if err != nil {
