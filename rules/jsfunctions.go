@@ -88,7 +88,15 @@ func (l *loader) jsFunctions() {
 	var sources []string // current-layout sources, in walk order
 	configured := func(f *JSFunction, file string) {
 		if prev := byName[f.Name]; prev != nil {
-			l.errs.Add(source.Errorf(f.At.File, f.At.Offset, f.At.Ptr, CodeFunctionConfig, "function %q is configured in %s already", f.Name, prev.File))
+			at := f.At
+			if at.File == nil { // an old-layout folder without config.json
+				at.File = l.app.Files[f.File]
+			}
+			where := prev.At.FileName()
+			if where == "" {
+				where = prev.File
+			}
+			l.errs.Add(source.Errorf(at.File, at.Offset, at.Ptr, CodeFunctionConfig, "function %q is configured in %s already", f.Name, where))
 			return
 		}
 		f.File = file
