@@ -22,7 +22,7 @@ func TestMemoryRefuses(t *testing.T) {
 	mem := jsfunc.MemoryData(app, prog, map[string][]bson.Raw{"app.notes": seedNotes(t)})
 	for _, tc := range []struct {
 		name, as, want string
-		call       func(c jsfunc.Collection) error
+		call           func(c jsfunc.Collection) error
 	}{
 		{"stage", "system", "stage 1 is $group", func(c jsfunc.Collection) error {
 			_, err := c.Aggregate(ctx, []bson.Raw{raw(t, `{"$match": {}}`), raw(t, `{"$group": {"_id": "$owner"}}`)})
