@@ -597,7 +597,7 @@ func (v *validator) operand(o Operand, ctx context) {
 			switch {
 			case v.funcs[o.Name]:
 			case js == nil:
-				v.errorAt(o.At, CodeUnknownFunction, "%%function %q is not defined (no functions/%s.js, functions/%s/source.js or config.json entry, no functions/%s.expr, and no function provided by the program)%s", o.Name, o.Name, o.Name, o.Name, v.suggestFunc(o.Name))
+				v.errorAt(o.At, CodeUnknownFunction, "%%function %q is not defined (no JavaScript function of that name in functions/, no functions/%s.expr, and no function provided by the program)%s", o.Name, o.Name, v.suggestFunc(o.Name))
 			case js.SourceFile == "":
 				v.warnAt(o.At, CodeJSFunction, "%%function %q is JavaScript (%s) without its source: each call fails and denies until a Go function (evaluator.WithFunction) provides it, or the tests stub its result (\"functions\": {%q: <result>})", o.Name, js.File, o.Name)
 			}
