@@ -162,6 +162,40 @@ func dataCases() []dataCase {
 		{name: "findOneAndDelete/user", as: "bob", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
 			return c.FindOneAndDelete(ctx, doc(t, `{"owner": "b1"}`), jsfunc.FindOneAndOptions{})
 		}, want: `{"_id":2,"owner":"b1","title":"beta","n":1,"secret":"s2"}`},
+		{name: "aggregate/user/refused", as: "bob", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
+			return c.Aggregate(ctx, []bson.Raw{doc(t, `{"$match": {}}`)})
+		}, want: `refused`},
+		{name: "insertMany/user", as: "alice", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
+			return c.InsertMany(ctx, []bson.Raw{doc(t, `{"_id": 30, "owner": "a1"}`), doc(t, `{"_id": 31, "owner": "a1"}`)})
+		}, want: `[30,31]`},
+		{name: "insertMany/user/denied", as: "alice", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
+			return c.InsertMany(ctx, []bson.Raw{doc(t, `{"_id": 30, "owner": "a1"}`), doc(t, `{"_id": 31, "owner": "b1"}`)})
+		}, want: `denied insert permission-denied role "reader"`},
+		{name: "deleteOne/user", as: "bob", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
+			return c.DeleteOne(ctx, doc(t, `{"_id": 2}`))
+		}, want: `1`},
+		{name: "deleteMany/system", as: "system", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
+			return c.DeleteMany(ctx, doc(t, `{"n": {"$lt": 3}}`))
+		}, want: `2`},
+		{name: "count/system/skip-limit", as: "system", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
+			return c.Count(ctx, nil, jsfunc.CountOptions{Skip: 1, Limit: 1})
+		}, want: `1`},
+		// No distinct/system: the embedded server (FerretDB 1.24) refuses
+		// the driver's distinct command ("unknown field maxTimeMS"); the
+		// gate computes a user's Distinct itself.
+		{name: "findOneAndUpdate/user/denied", as: "bob", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
+			return c.FindOneAndUpdate(ctx, doc(t, `{"_id": 1}`), doc(t, `{"$set": {"n": 0}}`), jsfunc.FindOneAndOptions{})
+		}, want: `denied write field-not-writable role "reader" field "n"`},
+		{name: "findOneAndDelete/system/sorted", as: "system", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
+			// (No projection: FerretDB does not implement findAndModify's.)
+			return c.FindOneAndDelete(ctx, doc(t, `{"owner": "a1"}`), jsfunc.FindOneAndOptions{Sort: doc(t, `{"n": 1}`)})
+		}, want: `{"_id":3,"owner":"a1","title":"gamma","n":2,"secret":"s3"}`},
+		{name: "updateOne/system/none", as: "system", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
+			return c.UpdateOne(ctx, doc(t, `{"_id": 9}`), doc(t, `{"$set": {"n": 0}}`), jsfunc.UpdateOptions{})
+		}, want: `{"MatchedCount":0,"ModifiedCount":0,"UpsertedID":null}`},
+		{name: "updateOne/user/unchanged", as: "alice", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
+			return c.UpdateOne(ctx, doc(t, `{"_id": 1}`), doc(t, `{"$set": {"n": 3}}`), jsfunc.UpdateOptions{})
+		}, want: `{"MatchedCount":1,"ModifiedCount":0,"UpsertedID":null}`},
 		{name: "find/no-rules", as: "alice", coll: "other", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
 			return c.Find(ctx, nil, jsfunc.FindOptions{})
 		}, want: `denied read no-rules role ""`},
@@ -178,6 +212,10 @@ func render(t *testing.T, v any, err error) string {
 			s += fmt.Sprintf(" field %q", de.Field)
 		}
 		return s
+	}
+	var re *gate.RefusedError
+	if errors.As(err, &re) || errors.Is(err, jsfunc.ErrMemoryUnsupported) {
+		return "refused"
 	}
 	if err != nil {
 		return "error: " + err.Error()
