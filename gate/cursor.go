@@ -161,7 +161,7 @@ func (cu *Cursor) Next(ctx context.Context) bool {
 			continue
 		}
 		if cu.spec.proj != nil {
-			b, err := bson.Marshal(cu.spec.proj.apply(doc))
+			b, err := bson.Marshal(cu.spec.proj.Apply(doc))
 			if err != nil {
 				cu.err = err
 				cu.finish(ctx)
@@ -246,13 +246,20 @@ func (cu *Cursor) All(ctx context.Context, results any) error {
 // (refs) is not readable; otherwise doc is returned with only the readable
 // fields.
 func (c *Collection) readable(ctx context.Context, b *evaluator.Bound, op string, raw bson.Raw, refs []string) (bson.Raw, bool, error) {
+	out, _, ok, err := c.readDecided(ctx, b, op, raw, refs)
+	return out, ok, err
+}
+
+// readDecided is readable, also returning the decision (its Fields say
+// what was kept).
+func (c *Collection) readDecided(ctx context.Context, b *evaluator.Bound, op string, raw bson.Raw, refs []string) (bson.Raw, evaluator.Decision, bool, error) {
 	d, err := c.decide(ctx, b, evaluator.ActionRead, raw, nil, nil)
 	if err != nil {
-		return nil, false, c.evalErr(ctx, op, evaluator.ActionRead, err)
+		return nil, d, false, c.evalErr(ctx, op, evaluator.ActionRead, err)
 	}
 	if !d.Allowed {
 		c.event(ctx, op, d, raw)
-		return nil, false, nil
+		return nil, d, false, nil
 	}
 	if ok, err := c.refsOK(ctx, b, op, raw, d.Fields.Read, refs); err != nil || !ok {
 		if err == nil {
@@ -260,18 +267,18 @@ func (c *Collection) readable(ctx context.Context, b *evaluator.Bound, op string
 			d.Allowed, d.Reason = false, evaluator.ReasonFieldNotReadable
 			c.event(ctx, op, d, raw)
 		}
-		return nil, false, err
+		return nil, d, false, err
 	}
 	c.event(ctx, op, d, raw)
 	if fullyReadable(raw, d.Fields.Read) {
-		return raw, true, nil
+		return raw, d, true, nil
 	}
 	t := mql.NewPaths(d.Fields.Read)
 	out, err := bson.Marshal(t.Redact(raw))
 	if err != nil {
-		return nil, false, err
+		return nil, d, false, err
 	}
-	return out, true, nil
+	return out, d, true, nil
 }
 
 // readWhole is readable for a Find whose readable documents are read

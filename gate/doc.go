@@ -53,6 +53,13 @@
 //	|                   | error (DeniedError, RefusedError, driver error), seen by errors.Is and As    |
 //	| caller's session  | the mongo.Session a ctx carries (mongo.NewSessionContext): every command the |
 //	|                   | gate sends for that call runs in it                                          |
+//	| ChangeStream      | a gated change stream (Collection.Watch): the server's events, each decided  |
+//	|                   | for the caller in Go, redacted or dropped                                    |
+//	| change event      | one document of a change stream (the MongoDB manual, Change Events): _id    |
+//	|                   | (the resume token), operationType, ns, documentKey, fullDocument, ...        |
+//	| pre-image         | fullDocumentBeforeChange: the document before an update, replace or delete, |
+//	|                   | when the collection records pre-images (changeStreamPreAndPostImages)       |
+//	| dropped event     | an event the caller may not see: skipped inside Next and TryNext            |
 //
 // # Methods
 //
@@ -88,6 +95,9 @@
 //	|                    | ReplaceOne, DeleteOne, DeleteMany), in order; ordered stops at the first failed    |
 //	|                    | model, unordered runs them all; failures in a BulkWriteException with the result   |
 //	|                    | of the models that ran; nothing is atomic beyond each model                        |
+//	| Watch              | each event decided in Go on its document as Find decides it (fullDocument, a       |
+//	|                    | delete's pre-image), redacted or dropped; client $match applied after redaction    |
+//	|                    | (see Change streams)                                                               |
 //
 // A client filter or sort that reads a field hidden from the caller in a
 // document does not match that document, for reads and writes alike, so
@@ -190,7 +200,8 @@
 //
 // WithDecisionHook receives every decision the gate makes for a caller,
 // for audit logs (LogDecisions writes them with log/slog): each document a
-// read decides (returned, or left out with its reason), each document
+// read decides (returned, or left out with its reason; a Watch's events
+// decided on a document too), each document
 // written, inserted or deleted, one event without an _id for a delete the
 // server runs with the rule filter, and each denial a method returns.
 // What the server decides with the rule filter alone is not reported
@@ -291,7 +302,9 @@
 // an upsert's insert, each model of a BulkWrite. A Cursor runs in the
 // session of Find's ctx whatever ctx Next is given, as a driver cursor's
 // getMore does, the second server cursor it may open past left-out
-// documents included; the rules' %function calls get that ctx. The gate
+// documents included; the rules' %function calls get that ctx. So does a
+// ChangeStream: the driver runs its aggregate and getMores in Watch's
+// session, and the gate decides its events in it. The gate
 // makes no ctx of its own.
 //
 // In a transaction the gate's reads see the transaction's snapshot and
@@ -423,8 +436,16 @@
 //	| UpdateMany         | upsert, comment;                | bypassDocumentValidation,          | TestUpdateMany,                   |
 //	|                    | arrayFilters                    | collation, hint, let, internal     | TestUpsertReplaceAndMany,         |
 //	|                    |                                 |                                    | TestPositionalUpdates             |
-//	| Watch              | not offered: a change stream's events would reach the caller unfiltered and                              |
-//	|                    | unredacted                                                                                               |
+//	| Watch              | batchSize, maxAwaitTime,        | collation, showExpandedEvents,     | TestWatchEvents, TestChangeStream,|
+//	|                    | comment, resumeAfter,           | fullDocument default and off,      | TestWatch (MONGODB_URI),          |
+//	|                    | startAfter, startAtOperation-   | fullDocumentBeforeChange default   | TestWatchEmbedded,                |
+//	|                    | Time; fullDocument updateLookup,| and off, custom, customPipeline;   | TestWatchRefused,                 |
+//	|                    | whenAvailable, required;        | a client stage other than $match   | TestWatchDecisionHook,            |
+//	|                    | fullDocumentBeforeChange        |                                    | ExampleCollection_Watch           |
+//	|                    | whenAvailable, required;        |                                    |                                   |
+//	|                    | client $match stages            |                                    |                                   |
+//	| Database.Watch,    | not offered: a gated Database has no Watch, and the gate hands out no client; a                          |
+//	| Client.Watch       | stream over several collections would need each one's rules (Gate.System)                                |
 //
 // arrayFilters is applied by the gate, never sent (see Positional
 // updates); collation is refused everywhere (see Collation). Options
@@ -432,6 +453,99 @@
 // from outside the rules' view are refused; those that only shape how the
 // answer travels (batchSize, maxAwaitTime, comment) are accepted. Gated
 // collections add Namespace, which the driver has not.
+//
+// # Change streams
+//
+// App Services lets client applications watch a collection: it "uses
+// MongoDB change streams on watched collections to listen for changes and
+// broadcast them" (the Realm SDKs' Watch for Document Changes; realm-web's
+// watch({ids, filter}) calls the watch function of the client API), with
+// the caller's rules applied; its pages do not say how. The gate decides
+// each change event in Go, for the caller who opened the stream, with the
+// read decision Find makes on a document (the evaluator's Evaluate, the
+// deciding role's Decision.Fields, the decision hook), following the
+// event shapes of the MongoDB manual (reference/change-events: insert,
+// update, replace, delete, drop, rename, dropDatabase, invalidate, and
+// Change Streams with Document Pre- and Post-Images; App Services
+// records pre-images per collection, source/mongodb/preimages.txt):
+//
+//   - The gate sends {fullDocument: "updateLookup"} (an update is decided
+//     on the document as it is when the server reads the event) and
+//     {fullDocumentBeforeChange: "whenAvailable"}, so it needs MongoDB 6.0
+//     or later; fullDocument whenAvailable or required (post-images:
+//     the document right after the change) may be asked for instead, and
+//     fullDocumentBeforeChange required. The client pipeline is never sent.
+//     With updateLookup, an update event is decided by the caller's access
+//     now, while its updateDescription holds the values of the change: a
+//     caller who may read a field now sees the value an earlier update
+//     set, and one who no longer may sees nothing of that update. Ask for
+//     post-images (fullDocument required, with changeStreamPreAndPostImages
+//     on the collection) to decide each update on the document right
+//     after it.
+//   - insert, replace, update: decided on fullDocument. An event whose
+//     document the caller may not read is dropped, as is an update whose
+//     document is gone (updateLookup found none) or has no post-image:
+//     nothing is left to decide on (fail closed). Otherwise fullDocument
+//     is redacted by the deciding role's fields, and the pre-image, when
+//     present, is decided and redacted the same way, or removed.
+//   - update's updateDescription keeps an updatedFields entry, a
+//     removedFields path and a truncatedArrays entry only where the caller
+//     may read that path in the document (a path it lacks, such as a
+//     removed field, decided as the refs of a filter are: probed); a
+//     dotted path under a hidden field is hidden, a document or array set
+//     whole keeps its readable fields, a truncated array is kept only
+//     when readable whole (its length would tell about hidden elements).
+//     Array indexes are read from disambiguatedPaths when the server
+//     sends it, else from the document's shape; a numeric component the
+//     document does not resolve is a field name, which no rule grants by
+//     accident. disambiguatedPaths keeps the entries of the paths kept.
+//     An update that leaves nothing in updatedFields, removedFields and
+//     truncatedArrays is dropped: passing it would tell that a hidden
+//     field changed. A replace has no description: its event tells that
+//     the document was replaced, whatever fields differ.
+//   - delete: decided on its pre-image when the server sends one. Without
+//     it, the event is passed only to a caller who reads every document
+//     whole (rule filter {} and exact, Bound.ReadsWhole) and dropped for
+//     anyone else: documentKey holds the _id (and shard key) alone, which
+//     says nothing of whether the caller could read that document, and a
+//     stream of the _ids of deleted documents the caller never saw would
+//     tell who deletes what. Enable changeStreamPreAndPostImages on the
+//     collection for callers whose rules filter documents.
+//   - Every document event needs its documentKey readable whole (every
+//     field readable by the deciding role), else it is dropped: the
+//     event's _id, its resume token, encodes the document key.
+//   - drop, rename, dropDatabase and invalidate concern the collection,
+//     not a document: they are passed to every caller (the collection is
+//     gone for all; invalidate ends the stream). rename's to is removed:
+//     the new namespace has rules of its own.
+//   - Other operation types (the expanded events of showExpandedEvents,
+//     which is refused, and any later server's) are dropped.
+//   - Every passed event keeps _id, operationType, clusterTime, wallTime,
+//     ns (with the rules' database name, as Collection.Namespace) and
+//     collectionUUID, and the fields decided above; lsid and txnNumber
+//     (they name another user's session and transaction) and any other
+//     field are removed.
+//   - Client stages: $match only, validated as a client filter and
+//     applied with mql.Match to the event after redaction; any other
+//     stage is refused with CodeUnsupported naming it. Applied on the
+//     server, a $match would select events by values the caller cannot
+//     read (a $match on fullDocument.secret); after redaction it sees
+//     only what the caller sees, so a hidden field reads as absent and a
+//     match on its value matches nothing.
+//   - ResumeToken is the driver's, except where that would be the _id of
+//     a dropped event: then the _id of the last event returned (resuming
+//     from it decides the dropped events again).
+//
+// Events decided without a document (a delete without its pre-image, the
+// collection events) are not reported to the decision hook. The server
+// sends the gate every event of the collection: dropped events cost the
+// gate their decision and the server its updateLookup. The embedded test
+// server (FerretDB 1.24) has no change streams and refuses Watch with its
+// own error (TestWatchEmbedded); TestWatchEvents decides constructed
+// events of every type for owner, teammate and outsider callers,
+// TestChangeStream iterates constructed events (dropped ones skipped, the
+// resume token, errors), and TestWatch and ExampleCollection_Watch run
+// the streams under MONGODB_URI.
 //
 // # Choices where the documentation is silent or the gate cannot check
 //

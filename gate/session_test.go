@@ -78,7 +78,7 @@ func monitoredEnv(t *testing.T) (*env, *lsidRecorder) {
 // the scans of UpdateMany, DeleteMany, CountDocuments, Distinct and
 // Aggregate), its pinned writes, the insert of an upsert, and the second
 // server cursor a Find opens when documents were left out, even when
-// Next is given a ctx without the session.
+// Next is given a ctx without the session, and a Watch's aggregate.
 func TestSessionUsed(t *testing.T) {
 	e, rec := monitoredEnv(t)
 	ctx := context.Background()
@@ -153,6 +153,11 @@ func TestSessionUsed(t *testing.T) {
 				t.Errorf("Find: %v, want alice's note 1", got)
 			}
 			return nil
+		}},
+		{"Watch", func(ctx context.Context) error {
+			// The embedded server refuses the change stream's aggregate,
+			// which is sent all the same.
+			return watched(alice.Watch(ctx, nil))
 		}},
 		{"BulkWrite", func(ctx context.Context) error {
 			_, err := alice.BulkWrite(ctx, []mongo.WriteModel{

@@ -19,7 +19,7 @@ import (
 // table says why); every other method of the driver's Collection it has,
 // with the same parameters.
 var notOffered = map[string]bool{
-	"Clone": true, "Database": true, "Drop": true, "Indexes": true, "SearchIndexes": true, "Watch": true,
+	"Clone": true, "Database": true, "Drop": true, "Indexes": true, "SearchIndexes": true,
 }
 
 // TestDriverSurfaceMethods: every method of the driver's *mongo.Collection
@@ -618,6 +618,57 @@ func TestDriverSurface(t *testing.T) {
 		{"BulkWrite", "internal", gate.CodeUnsupported, func() error {
 			_, err := c.BulkWrite(ctx, []mongo.WriteModel{mongo.NewInsertOneModel().SetDocument(mine())}, internal(t, options.BulkWrite(), xoptions.SetInternalBulkWriteOptions))
 			return err
+		}},
+		{"Watch", "batchSize", "", func() error { return watched(c.Watch(ctx, nil, options.ChangeStream().SetBatchSize(1))) }},
+		{"Watch", "maxAwaitTime", "", func() error {
+			return watched(c.Watch(ctx, nil, options.ChangeStream().SetMaxAwaitTime(time.Second)))
+		}},
+		{"Watch", "comment", "", func() error { return watched(c.Watch(ctx, nil, options.ChangeStream().SetComment("c"))) }},
+		{"Watch", "resumeAfter", "", func() error {
+			return watched(c.Watch(ctx, nil, options.ChangeStream().SetResumeAfter(resumeToken(t, c))))
+		}},
+		{"Watch", "startAfter", "", func() error {
+			return watched(c.Watch(ctx, nil, options.ChangeStream().SetStartAfter(resumeToken(t, c))))
+		}},
+		{"Watch", "startAtOperationTime", "", func() error {
+			now := &bson.Timestamp{T: uint32(time.Now().Unix())}
+			return watched(c.Watch(ctx, nil, options.ChangeStream().SetStartAtOperationTime(now)))
+		}},
+		{"Watch", "fullDocument updateLookup", "", func() error {
+			return watched(c.Watch(ctx, nil, options.ChangeStream().SetFullDocument(options.UpdateLookup)))
+		}},
+		{"Watch", "fullDocument whenAvailable", "", func() error {
+			return watched(c.Watch(ctx, nil, options.ChangeStream().SetFullDocument(options.WhenAvailable)))
+		}},
+		{"Watch", "fullDocumentBeforeChange whenAvailable", "", func() error {
+			return watched(c.Watch(ctx, nil, options.ChangeStream().SetFullDocumentBeforeChange(options.WhenAvailable)))
+		}},
+		{"Watch", "$match", "", func() error {
+			return watched(c.Watch(ctx, mongo.Pipeline{{{Key: "$match", Value: bson.D{{Key: "operationType", Value: "insert"}}}}}))
+		}},
+		{"Watch", "fullDocument default", gate.CodeUnsupported, func() error {
+			return watched(c.Watch(ctx, nil, options.ChangeStream().SetFullDocument(options.Default)))
+		}},
+		{"Watch", "fullDocument off", gate.CodeUnsupported, func() error {
+			return watched(c.Watch(ctx, nil, options.ChangeStream().SetFullDocument(options.Off)))
+		}},
+		{"Watch", "fullDocumentBeforeChange off", gate.CodeUnsupported, func() error {
+			return watched(c.Watch(ctx, nil, options.ChangeStream().SetFullDocumentBeforeChange(options.Off)))
+		}},
+		{"Watch", "collation", gate.CodeUnsupported, func() error {
+			return watched(c.Watch(ctx, nil, options.ChangeStream().SetCollation(*col)))
+		}},
+		{"Watch", "showExpandedEvents", gate.CodeUnsupported, func() error {
+			return watched(c.Watch(ctx, nil, options.ChangeStream().SetShowExpandedEvents(true)))
+		}},
+		{"Watch", "custom", gate.CodeUnsupported, func() error {
+			return watched(c.Watch(ctx, nil, options.ChangeStream().SetCustom(bson.M{"explain": true})))
+		}},
+		{"Watch", "customPipeline", gate.CodeUnsupported, func() error {
+			return watched(c.Watch(ctx, nil, options.ChangeStream().SetCustomPipeline(bson.M{"allChangesForCluster": true})))
+		}},
+		{"Watch", "$project", gate.CodeUnsupported, func() error {
+			return watched(c.Watch(ctx, mongo.Pipeline{{{Key: "$project", Value: bson.D{{Key: "fullDocument", Value: 1}}}}}))
 		}},
 	} {
 		t.Run(tc.method+"/"+tc.option, func(t *testing.T) {

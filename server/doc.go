@@ -45,6 +45,8 @@
 //	| DELETE /auth/delete                                     | delete the user, its keys and sessions        |
 //	| /auth/api_keys[/<id>[/enable|/disable]]                  | user API keys (with the refresh token)        |
 //	| POST .../app/<id>/functions/call                         | MongoDB service methods through the gate      |
+//	| GET  .../app/<id>/functions/call?baas_request=<base64>   | watch: gate.Collection.Watch as server-sent   |
+//	|      [&baas_at=<access token>]                          | events, each event decided and redacted       |
 //	| POST /app/<id>/endpoint/data/v1/action/<action>          | Data API: findOne, find, insertOne,           |
 //	|                                                         | insertMany, updateOne, updateMany, replaceOne,|
 //	|                                                         | deleteOne, deleteMany, aggregate              |
@@ -58,6 +60,20 @@
 // documents in canonical extended JSON, null for none; the Data API answers
 // JSON (types lost as data-formats.txt lists) or canonical EJSON, by Accept
 // or return_type.
+//
+// A watch answers text/event-stream: each change event the caller may see,
+// redacted by its rules (gate.Collection.Watch: events of documents it
+// cannot read never come, nor updates of only hidden fields), is one
+// "data:" line of canonical extended JSON with "%", LF and CR
+// percent-encoded; a failure after the stream began is an "event: error"
+// line with {error, error_code}. watch({ids}) is a $match on
+// documentKey._id, watch({filter}) a $match on the event, both applied
+// after redaction. A stream ends when its access token expires
+// (InvalidSession: the token's claims decided every event, and a user who
+// logged out or was deleted must stop receiving documents) and when the
+// server drains. MongoDB 6.0 or later on a replica set is needed; the
+// embedded test server has no change streams and refuses every watch
+// (400 MongoDBError).
 //
 // # Errors
 //
@@ -95,7 +111,7 @@
 //     to the operator's log at debug level. confirm/call and reset/call run
 //     the export's JavaScript functions, which rulegate does not run yet:
 //     they are refused. So are user functions (functions/call without a
-//     service), watch, and identity linking (login?link=true).
+//     service) and identity linking (login?link=true).
 //   - The Data API runs only where the export enables it
 //     (https_endpoints/data_api_config.json) and only as the authenticated
 //     user: run_as_system, run_as_user_id_script_source, a non-trivial

@@ -54,6 +54,9 @@ type Server struct {
 	logger   *slog.Logger
 	cfg      config
 	draining atomic.Bool
+	stopInit sync.Once // makes stop
+	stopOnce sync.Once // closes stop
+	stop     chan struct{}
 	jwks     jwksCache
 }
 
@@ -227,8 +230,13 @@ func New(ctx context.Context, app *rules.App, client *mongo.Client, keys *token.
 func (s *Server) AppID() string { return s.appID }
 
 // Drain makes /healthz answer 503 so that a load balancer stops sending
-// new requests before the process stops; requests keep being served.
-func (s *Server) Drain() { s.draining.Store(true) }
+// new requests before the process stops; requests keep being served, but
+// open watch streams end (http.Server.Shutdown waits for every handler).
+func (s *Server) Drain() {
+	s.draining.Store(true)
+	s.stopped()
+	s.stopOnce.Do(func() { close(s.stop) })
+}
 
 type ctxKey struct{}
 
@@ -409,7 +417,7 @@ func (s *Server) routeApp(w http.ResponseWriter, r *http.Request, rest string) {
 		case http.MethodPost:
 			s.functionsCall(w, r)
 		case http.MethodGet:
-			s.writeError(w, r, errorf(http.StatusBadRequest, codeCommandNotFound, "watch is not supported yet: rulegate cannot yet filter change streams by the rules"))
+			s.watch(w, r)
 		default:
 			s.notAllowed(w, r)
 		}

@@ -110,6 +110,7 @@ func newAPI(ctx context.Context, client *mongo.Client, database string, keys *to
 	a.mux.HandleFunc("GET /notes", a.withNotes(a.list))
 	a.mux.HandleFunc("POST /notes", a.withNotes(a.insert))
 	a.mux.HandleFunc("GET /notes/stats", a.withNotes(a.stats))
+	a.mux.HandleFunc("GET /notes/watch", a.withNotes(a.watch))
 	a.mux.HandleFunc("GET /notes/{id}", a.withNotes(a.get))
 	a.mux.HandleFunc("PATCH /notes/{id}", a.withNotes(a.update))
 	a.mux.HandleFunc("DELETE /notes/{id}", a.withNotes(a.delete))
@@ -377,6 +378,36 @@ func (a *api) stats(w http.ResponseWriter, r *http.Request, c caller) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// watch serves GET /notes/watch: the changes to the notes the caller may
+// read, as server-sent events, one change event (redacted by the gate as
+// Find redacts a note) per "data:" line. It needs change streams (MongoDB
+// 6.0 or later, a replica set); the embedded test server has none, and
+// the gate's Watch then fails at once with the server's refusal (501
+// here).
+func (a *api) watch(w http.ResponseWriter, r *http.Request, c caller) {
+	cs, err := c.notes.Watch(r.Context(), bson.A{})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	defer func() { _ = cs.Close(context.WithoutCancel(r.Context())) }()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	for cs.Next(r.Context()) {
+		b, err := bson.MarshalExtJSON(cs.Current, false, false)
+		if err != nil {
+			return
+		}
+		// Relaxed extended JSON has no raw newline: one line per event.
+		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
+			return
+		}
+		_ = rc.Flush()
+	}
+}
+
 // noteID is the {id} of the path, a note's ObjectID.
 func noteID(r *http.Request) (bson.ObjectID, error) {
 	id, err := bson.ObjectIDFromHex(r.PathValue("id"))
@@ -482,6 +513,8 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusTooManyRequests, apiError{Error: "too many failed logins; try again later"})
 	case errors.Is(err, mongo.ErrNoDocuments):
 		writeJSON(w, http.StatusNotFound, apiError{Error: "no such note"})
+	case noChangeStreams(err):
+		writeJSON(w, http.StatusNotImplemented, apiError{Error: "this database has no change streams (MongoDB 6.0 or later on a replica set is needed)"})
 	case mongo.IsDuplicateKeyError(err):
 		writeJSON(w, http.StatusConflict, apiError{Error: "duplicate key"})
 	case errors.As(err, &bad):
@@ -490,6 +523,14 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		a.log.ErrorContext(r.Context(), "notesapi", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error"})
 	}
+}
+
+// noChangeStreams reports whether err is a server's refusal of a change
+// stream: NotImplemented (FerretDB) or a standalone server's
+// "$changeStream stage is only supported on replica sets" (40573).
+func noChangeStreams(err error) bool {
+	var se mongo.ServerError
+	return errors.As(err, &se) && (se.HasErrorCode(238) || se.HasErrorCode(40573))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,9 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rulegate/rulegate/rulegatetest"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -417,4 +420,65 @@ func TestAuthErrors(t *testing.T) {
 			t.Errorf("%s: status %d, want 400: %s", c.name, st, b)
 		}
 	}
+}
+
+// TestWatch: GET /notes/watch streams the changes to the notes the caller
+// may read, redacted. The embedded server has no change streams, so there
+// the gate's Watch fails at once and the API answers 501; under
+// MONGODB_URI (a replica set) bob, alice's teammate, gets the event of her
+// new red note without its private field, and no event of her blue one.
+func TestWatch(t *testing.T) {
+	srv, _, _ := notesServer(t)
+	alice, _ := tokens(t, srv, "alice@example.com")
+	bob, _ := tokens(t, srv, "bob@example.com")
+	if os.Getenv(rulegatetest.EnvURI) == "" {
+		st, b := call(t, srv, "GET", "/notes/watch", bob, "")
+		if e := decodeError(t, want(t, http.StatusNotImplemented, st, b)); !strings.Contains(e.Error, "no change streams") {
+			t.Fatalf("watch on the embedded server: %+v", e)
+		}
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", srv.URL+"/notes/watch", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+bob)
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("watch: %d", res.StatusCode)
+	}
+	for _, body := range []string{
+		`{"team_id": "blue", "status": "open", "title": "alice's blue secret", "private": "p"}`,
+		`{"team_id": "red", "status": "open", "title": "alice's red news", "private": "p"}`,
+	} {
+		st, b := call(t, srv, "POST", "/notes", alice, body)
+		want(t, 201, st, b)
+	}
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var ev struct {
+			FullDocument map[string]any `json:"fullDocument"`
+		}
+		if err := json.Unmarshal([]byte(data), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.FullDocument["title"] != "alice's red news" {
+			t.Fatalf("bob's first event: %s, want alice's red note", data)
+		}
+		if _, ok := ev.FullDocument["private"]; ok {
+			t.Fatalf("bob's event carries the private field: %s", data)
+		}
+		return
+	}
+	t.Fatalf("stream ended: %v", sc.Err())
 }

@@ -53,6 +53,7 @@
 //     fields in different documents, and a pipeline cannot redact
 //     documents one by one"), answered 501: per-document redaction inside
 //     a pipeline is issue 15's item 3, not built yet.
-//   - Watch (change streams) is not offered: the gate has no Watch yet, and
-//     the embedded server has no change streams.
+//   - GET /notes/watch (gate Watch as server-sent events) needs change
+//     streams: on the embedded test server, which has none, it answers
+//     501.
 package main
