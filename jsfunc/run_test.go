@@ -73,6 +73,10 @@ func TestGlobals(t *testing.T) {
 		{"runningAsSystem", `exports = function() { return context.runningAsSystem() }`, jsfunc.Call{User: u}, `false`},
 		{"arguments", `exports = function(a, b, c) { return [typeof a, typeof b, b.x instanceof Date, c === undefined] }`,
 			jsfunc.Call{Args: []value.Value{value.String("s"), mustExtJSON(t, `{"x": {"$date": "2020-01-01T00:00:00Z"}}`)}}, `["string","object",true,true]`},
+		{"Array as ever", `exports = function() { class A extends Array {}; const a = new A(); a.push(1);
+			return [Array.isArray([]), [] instanceof Array, Array(3).length, new Array(1, 2).length, Array.of(1).length, Array.from("ab"),
+				a instanceof A, a.map(x => x) instanceof A, [1, 2, 3].filter(x => x > 1).length, [].constructor === Array] }`, jsfunc.Call{},
+			`[true,true,{"$numberLong":"3"},{"$numberLong":"2"},{"$numberLong":"1"},["a","b"],true,true,{"$numberLong":"2"},true]`},
 		{"module.exports", `module.exports = function() { return 1 }`, jsfunc.Call{}, `{"$numberLong":"1"}`},
 		{"async and await", `exports = async function() { const a = await Promise.resolve(2); return a * 3 }`, jsfunc.Call{}, `{"$numberLong":"6"}`},
 		{"numbers", `exports = function() { return [1, 1.5, -0, 2**53, 2**53 + 2, NaN] }`, jsfunc.Call{},
