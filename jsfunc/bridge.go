@@ -261,6 +261,7 @@ func (b *bridge) fromJS(v goja.Value) (out value.Value, err error) {
 		}
 	}()
 	t := e.value(v, 0)
+	e.grow()
 	return value.Value{Type: t, Data: e.buf}, nil
 }
 
@@ -412,6 +413,7 @@ func (e *encoder) element(key string, v goja.Value, depth int) {
 	e.buf = append(e.buf, 0)
 	t := e.value(v, depth)
 	e.buf[at] = byte(t)
+	e.grow()
 }
 
 // regexOptions maps JavaScript RegExp flags to BSON regex options, sorted

@@ -163,11 +163,7 @@ func (cl *call) collection(coll Collection, ns string) goja.Value {
 	rt := cl.rt
 	ctx := cl.ctx
 	o := rt.NewObject()
-	method := func(name string, f func(c goja.FunctionCall) goja.Value) {
-		_ = o.Set(name, func(c goja.FunctionCall) goja.Value {
-			return f(c)
-		})
-	}
+	method := func(name string, f func(c goja.FunctionCall) goja.Value) { _ = o.Set(name, f) }
 	what := func(m string) string { return ns + "." + m }
 	method("findOne", func(c goja.FunctionCall) goja.Value {
 		w := what("findOne")
