@@ -136,11 +136,19 @@
 //     third-party services) is ErrUnavailable: rulegate runs no
 //     third-party service. Collections come from Data.Collection with the
 //     call's As. Before Bind, ErrNotBound.
-//   - context.http, utils.jwt, utils.crypto, require(x): ErrUnavailable.
-//     A function has no file system, no network, no module: an export's
-//     external dependencies (node_modules) and Node.js built-in modules are
-//     not supported. bulkWrite and watch are ErrUnavailable too (the
-//     Collection interface has neither).
+//   - utils.crypto.hash (sha1, sha256, md5; a BSON.Binary) and
+//     utils.crypto.hmac (sha1, sha256, sha512; hex or base64), as
+//     globals.txt documents them (its examples are tests).
+//   - context.http, utils.jwt, utils.crypto.encrypt, decrypt, sign and
+//     verify, require(x): ErrUnavailable. A function has no file system,
+//     no network, no module: an export's external dependencies
+//     (node_modules) and Node.js built-in modules are not supported.
+//     collection.watch (change streams) is ErrUnavailable too.
+//   - collection.bulkWrite runs its operations (insertOne, updateOne,
+//     updateMany, deleteOne, deleteMany, replaceOne) one after the other
+//     through the Collection, stopping at the first error unless
+//     {ordered: false}, and resolves to null; like MongoDB's, it is not
+//     atomic.
 //   - BSON and EJSON as globals.txt lists them, console.log, info, debug,
 //     warn and error (to WithLogger's *slog.Logger, with the function's
 //     name); JSON and the ECMAScript builtins goja provides, but for
@@ -234,7 +242,7 @@
 //
 // Where the documentation is silent the package fails closed: a secret
 // value not provided, a service that is not a data source, an update
-// pipeline (an array as update), bulkWrite, an unknown BSON class, a
+// pipeline (an array as update), an unknown bulkWrite operation, a
 // thrown value without BSON form (rendered as its string) all end in an
 // error rather than a guess.
 package jsfunc

@@ -131,7 +131,7 @@ func (cl *call) install() error {
 		"BSON":    cl.bsonGlobal,
 		"EJSON":   cl.ejsonObject,
 		"console": cl.consoleObject,
-		"utils":   func() *goja.Object { return cl.unavailableObject("utils", "jwt", "crypto") },
+		"utils":   cl.utilsObject,
 	} {
 		if err := cl.lazy(rt.GlobalObject(), name, build); err != nil {
 			return err

@@ -77,6 +77,9 @@ func TestGlobals(t *testing.T) {
 			return [Array.isArray([]), [] instanceof Array, Array(3).length, new Array(1, 2).length, Array.of(1).length, Array.from("ab"),
 				a instanceof A, a.map(x => x) instanceof A, [1, 2, 3].filter(x => x > 1).length, [].constructor === Array] }`, jsfunc.Call{},
 			`[true,true,{"$numberLong":"3"},{"$numberLong":"2"},{"$numberLong":"1"},["a","b"],true,true,{"$numberLong":"2"},true]`},
+		{"utils.crypto", `exports = function() { return [utils.crypto.hash("sha256", "hello!").toBase64(), utils.crypto.hmac("hello!", "super-secret", "sha256", "base64"),
+			utils.crypto.hash("md5", BSON.Binary.fromHex("")).toHex()] }`, jsfunc.Call{},
+			`["zgYJL7lI2f+sfRo3bkBLJrdXW8wR7gWkYV/vT+w6MIs=","SUXd6PRMaTXXgBGaGsIHzaDWgTSa6C3D44lRGrvRak0=","d41d8cd98f00b204e9800998ecf8427e"]`},
 		{"module.exports", `module.exports = function() { return 1 }`, jsfunc.Call{}, `{"$numberLong":"1"}`},
 		{"async and await", `exports = async function() { const a = await Promise.resolve(2); return a * 3 }`, jsfunc.Call{}, `{"$numberLong":"6"}`},
 		{"numbers", `exports = function() { return [1, 1.5, -0, 2**53, 2**53 + 2, NaN] }`, jsfunc.Call{},
@@ -199,6 +202,10 @@ func TestCollectionMethods(t *testing.T) {
 		out.findOneAndDelete = await c.findOneAndDelete({_id: 2});
 		out.deleteMany = await c.deleteMany({tag: "b"});
 		try { await c.updateOne({}, {$inc: {n: 1}}) } catch (e) { out.rejected = e.message }
+		out.bulkWrite = await c.bulkWrite([{insertOne: {document: {_id: 6, tag: "d"}}}, {updateOne: {filter: {_id: 6}, update: {$set: {n: 6}}}}, {deleteMany: {filter: {tag: "zz"}}}]);
+		out.afterBulk = await c.findOne({_id: 6});
+		try { await c.bulkWrite([{updateOne: {filter: {_id: 6}, update: {$inc: {n: 1}}}}, {insertOne: {document: {_id: 7}}}]) } catch (e) { out.bulkRejected = e.message }
+		out.orderedStopped = await c.findOne({_id: 7});
 		return out;
 	}`
 	fs := load(t, testApp(map[string]string{"f": src}))
@@ -217,7 +224,8 @@ func TestCollectionMethods(t *testing.T) {
 		`"find":[{"_id":3,"n":3,"tag":"b"},{"_id":4,"n":4,"tag":"b"}],"next":[{"_id":1,"n":1,"tag":"a"},true],"count":2,"countDocuments":5,` +
 		`"distinct":["a","b","c"],"aggregate":[{"_id":5,"n":5,"tag":"c"}],"updateOne":{"matchedCount":1,"modifiedCount":1},` +
 		`"updateMany":{"matchedCount":2,"modifiedCount":2},"findOneAndUpdate":{"_id":5,"n":50,"tag":"c"},"deleteOne":{"deletedCount":1},` +
-		`"findOneAndDelete":{"_id":2,"n":2,"tag":"a"},"deleteMany":{"deletedCount":2},"rejected":"d.c.updateOne: sliceColl: only $set updates"}`
+		`"findOneAndDelete":{"_id":2,"n":2,"tag":"a"},"deleteMany":{"deletedCount":2},"rejected":"d.c.updateOne: sliceColl: only $set updates",` +
+		`"bulkWrite":null,"afterBulk":{"_id":6,"tag":"d","n":6},"bulkRejected":"d.c.bulkWrite: sliceColl: only $set updates","orderedStopped":null}`
 	if got := v.ExtJSON(); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
