@@ -66,12 +66,13 @@
 // callers, which goja cannot do soundly; a fresh one costs a goja.New and
 // the globals the function reads (built on first read). Measured on the
 // shared 2-core machine of the project (go test -bench . -benchmem,
-// numbers vary with its load): a bare goja.New is about 4 µs; an empty
-// call (exports = function(x) { return x }) about 200 µs and 70 kB; a
-// warm call doing one findOne on an in-memory Data about 400 µs and
-// 110 kB; a cold call (Load, Bind, one call) about 1 ms more; a %function
-// rule decision calling that function costs the warm call plus the
-// evaluator's few µs. Most of a call's fixed cost is the bounded builtins
+// load average under 1; numbers vary with its load): a bare goja.New is
+// about 1 µs; an empty call (exports = function(x) { return x }) about
+// 200 µs and 100 kB; a warm call doing one findOne on an in-memory Data
+// about 370 µs and 145 kB; a cold call (Load, Bind, one call) about
+// 420 µs; a %function rule decision calling that function about 360 µs,
+// the warm call and the evaluator's few µs (the evaluator's path of a
+// decision without functions is unchanged; only its trace says more). Most of a call's fixed cost is the bounded builtins
 // (below), which materialize goja's lazily built String, Array and typed
 // array builtins (removing the typed arrays alone is about 90 µs).
 //
@@ -82,8 +83,8 @@
 // without being called by an authenticated user, such as in a trigger or
 // webhook, then dynamic references resolve to the system user"), is the
 // Data's to decide, and a caller without claims stays under them (fail
-// closed). A client's call
-// (Call.FromClient) is refused for a private function (ErrPrivate).
+// closed). A client's call (Call.FromClient) is refused for a private
+// function (ErrPrivate).
 // can_evaluate is decided first for every call, client's or not
 // ("App Services evaluates the expression whenever the function is
 // called"), with evaluator.CompileCondition over the call's inputs
