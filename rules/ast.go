@@ -43,9 +43,9 @@ type App struct {
 	// Functions are functions/<name>.expr, sorted by name.
 	Functions []*Function
 	// JSFunctions are the functions the export implements in
-	// JavaScript, sorted by name: rulegate does not run them.
+	// JavaScript, with their configuration and source, sorted by name.
 	JSFunctions []*JSFunction
-	// Triggers are the export's authentication triggers.
+	// Triggers are the export's authentication triggers, sorted by name.
 	Triggers []*Trigger
 	// Values are values/<name>.json, sorted by name (%%values).
 	Values []*Value
@@ -77,6 +77,12 @@ type App struct {
 
 	// idFile is the file that gave ID.
 	idFile string
+	// loadWarnings are the warnings of LoadApp, which Validate reports.
+	loadWarnings source.ErrorList
+	// triggerRefs are the functions every trigger names, and
+	// notRunTriggers the triggers of the types rulegate does not run.
+	triggerRefs    []triggerRef
+	notRunTriggers []triggerRef
 }
 
 // DataSource is one data_sources/<service> folder.

@@ -85,9 +85,34 @@ const (
 	// value.CheckOperand.
 	CodeOperand = "rules/operand"
 	// CodeJSFunction: %function names a function the export implements
-	// in JavaScript (App.JSFunctions), which rulegate does not run, and
-	// no Go function provides it (warning: its calls fail, denying).
+	// in JavaScript (App.JSFunctions) without its source, and no Go
+	// function provides it (warning: its calls fail, denying).
 	CodeJSFunction = "rules/js-function"
+	// CodeFunctionConfig: a function's configuration App Services does
+	// not accept (two entries for one name, run_as_user_id with
+	// run_as_user_id_script_source; errors), or one rulegate reads in a
+	// way that fails closed (warnings: a config.json that is not JSON, a
+	// source without a config entry, read as private and run as the
+	// calling user; a function that runs as a chosen user, which
+	// rulegate does not do).
+	CodeFunctionConfig = "rules/function-config"
+	// CodeFunctionSource: a function the configuration names has no
+	// source (functions/<name>.js, or source.js of its folder): its calls
+	// fail and deny until a Go function or a test's stub provides it
+	// (warning).
+	CodeFunctionSource = "rules/function-source"
+	// CodeUnusedFunction: a private function that nothing calls: no
+	// rule's %function, no can_evaluate, no trigger, no custom user data
+	// or authentication provider setting, no other function's source
+	// (warning; a function clients may call is never unused).
+	CodeUnusedFunction = "rules/unused-function"
+	// CodeTrigger: a trigger configuration App Services does not define
+	// (its type, operation type, name, event processor), or two triggers
+	// of one name.
+	CodeTrigger = "rules/trigger"
+	// CodeTriggerNotRun: a database or scheduled trigger, which rulegate
+	// does not run (warning; only authentication triggers run).
+	CodeTriggerNotRun = "rules/trigger-not-run"
 	// CodeDuplicateValue: two files of values/ define the same value
 	// name.
 	CodeDuplicateValue = "rules/duplicate-value"

@@ -38,8 +38,11 @@ import (
 // Every data_sources/<service> folder is a DataSource, even one holding only
 // config.json. values/<name>.json, environments/<tag>.json and
 // realm_config.json's "environment" are App.Values, App.Environments and
-// App.Environment (values.go); of functions' JavaScript and config.json
-// files only the function names are read (App.JSFunctions, jsfunctions.go).
+// App.Environment (values.go). In either layout, functions/config.json
+// and functions/**/*.js (current) and functions/<name>/config.json and
+// source.js (old) are App.JSFunctions, configuration and source
+// (jsfunctions.go), and triggers/<name>.json the authentication triggers
+// App.Triggers (triggers.go).
 // Other files (config.json of a data source, relationships.json, the rules
 // of services that are not data sources, ...) are ignored. File names in
 // diagnostics are the slash paths relative to the app directory.
@@ -91,7 +94,8 @@ func LoadApp(fsys fs.FS) (*App, error) {
 	sort.Slice(app.DataSources, func(i, j int) bool { return app.DataSources[i].Name < app.DataSources[j].Name })
 	sort.Slice(app.Functions, func(i, j int) bool { return app.Functions[i].Name < app.Functions[j].Name })
 	loadValues(l.fsys, app, &l.errs)
-	loadJSFunctions(l.fsys, app)
+	l.jsFunctions()
+	l.triggers()
 	l.sortProviders()
 	l.errs.Sort()
 	app.LoadErrors = l.errs
@@ -139,6 +143,9 @@ type loader struct {
 	app     *App
 	errs    source.ErrorList
 	sources map[string]*DataSource
+	// manifestBroken: functions/config.json is not JSON (a warning), so
+	// its sources are not each without a configuration.
+	manifestBroken bool
 }
 
 func (l *loader) dataSource(name string) *DataSource {

@@ -150,10 +150,26 @@ func TestLoadAppLegacy(t *testing.T) {
 	if len(app.Functions) != 1 || app.Functions[0].Name != "isEven" {
 		t.Errorf("functions: %+v", app.Functions)
 	}
-	for _, name := range []string{"services/http/rules/get.json", "functions/isAdmin/config.json"} {
-		if _, ok := app.Files[name]; ok {
-			t.Errorf("%s was read", name)
+	if _, ok := app.Files["services/http/rules/get.json"]; ok {
+		t.Errorf("services/http/rules/get.json was read")
+	}
+	// The function's config.json is read; not JSON (a trailing comma,
+	// which App Services' tools refuse), it is a warning, and the
+	// function is read as private (fail closed).
+	if _, ok := app.Files["functions/isAdmin/config.json"]; !ok {
+		t.Errorf("functions/isAdmin/config.json was not read")
+	}
+	if len(app.JSFunctions) != 1 || app.JSFunctions[0].Name != "isAdmin" || !app.JSFunctions[0].Private {
+		t.Errorf("JavaScript functions: %+v", app.JSFunctions)
+	}
+	var codes []string
+	for _, e := range rules.Validate(app, rules.ValidateOptions{}) {
+		if e.File == "functions/isAdmin/config.json" && e.IsWarning() {
+			codes = append(codes, e.Code)
 		}
+	}
+	if want := []string{rules.CodeFunctionSource, rules.CodeUnusedFunction, rules.CodeFunctionConfig}; strings.Join(codes, " ") != strings.Join(want, " ") {
+		t.Errorf("warnings of functions/isAdmin/config.json: %v, want %v", codes, want)
 	}
 	for _, notApp := range []fstest.MapFS{
 		{"README.md": {Data: []byte("x")}},

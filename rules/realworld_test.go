@@ -19,7 +19,12 @@ import (
 const realWorld = "../../shared/realworld"
 
 // realWorldNotes says, per app, why each diagnostic that remains is true,
-// or which change of issue 13 removes a false one (pending: an error App
+// beyond what every app shares: the JavaScript sources and the triggers
+// were not copied (SOURCES.md), so each configured function is
+// rules/function-source, and a private one that only a trigger or
+// another function's source calls is rules/unused-function, true of the
+// copy, not of the app; or which change of issue 13 removes a false one
+// (pending: an error App
 // Services would not report, tolerated until that change is merged). The
 // notes are written into testdata/realworld.golden.
 var realWorldNotes = map[string]struct {
@@ -33,7 +38,7 @@ var realWorldNotes = map[string]struct {
 	"mongodb-university__realm-template-apps__other_flex-sync-guides_backend_tiered":          {why: "the default rule's \"user\" role covers Item.User (custom data): a user may write their own User document (owner_id = their id) including isTeamAdmin and team, which the admin role and the read filter trust"},
 	"saimirg__ORBIX-mongo-atlas-apis__root":                                                   {why: "devices (custom data) is writable by its users (role readAll, write true; the filter narrows to their own device): a user can set deviceid, which the playlists filter trusts"},
 	"WildAid__o-fish-realm__WildAidDemo": {
-		why: "services/RealmSync/rules/wildaid.MenuDataList.json names collection MenuData (the keys win, so the warning is true); the %function calls name JavaScript functions of functions/<name>/config.json (sources not copied), which rulegate does not run (rules/js-function)",
+		why: "services/RealmSync/rules/wildaid.MenuDataList.json names collection MenuData (the keys win, so the warning is true); the %function calls name JavaScript functions of functions/<name>/config.json whose sources were not copied (rules/js-function, rules/function-source); 16 of the configs end an object with a comma, which App Services' tools (encoding/json) refuse (rules/function-config)",
 	},
 }
 

@@ -71,8 +71,9 @@ type ValidateOptions struct {
 // custom data collection without rules is no finding (no client can write
 // it, the safest setup; see the package documentation).
 func Validate(app *App, opts ValidateOptions) source.ErrorList {
-	v := &validator{app: app, funcs: map[string]bool{}}
+	v := &validator{app: app, funcs: map[string]bool{}, called: map[string]bool{}}
 	v.errs = append(v.errs, app.LoadErrors...)
+	v.errs = append(v.errs, app.loadWarnings...)
 	for _, f := range opts.Functions {
 		v.funcs[f] = true
 	}
@@ -97,14 +98,18 @@ func Validate(app *App, opts ValidateOptions) source.ErrorList {
 	v.customUserData()
 	v.providers()
 	v.dataAPI()
+	v.jsFunctions()
+	v.triggers()
+	v.unusedFunctions()
 	v.errs.Sort()
 	return v.errs
 }
 
 type validator struct {
-	app   *App
-	funcs map[string]bool
-	errs  source.ErrorList
+	app    *App
+	funcs  map[string]bool
+	called map[string]bool // the functions %function calls name
+	errs   source.ErrorList
 }
 
 func (v *validator) errorAt(a At, code, format string, args ...any) {
@@ -587,10 +592,14 @@ func (v *validator) operand(o Operand, ctx context) {
 				v.errorAt(a.Loc(), CodeType, "%s evaluates no inner operators: its operand must be a string or an expansion", o.Op)
 			}
 		case CallFunction:
-			if js := v.app.jsFunction(o.Name); !v.funcs[o.Name] && js != nil {
-				v.warnAt(o.At, CodeJSFunction, "%%function %q is JavaScript (%s), which rulegate does not run: each call fails and denies until a Go function (evaluator.WithFunction) provides it, or the tests stub its result (\"functions\": {%q: <result>})", o.Name, js.File, o.Name)
-			} else if !v.funcs[o.Name] {
-				v.errorAt(o.At, CodeUnknownFunction, "%%function %q is not defined (no functions/%s.expr and no function provided by the program)%s", o.Name, o.Name, v.suggestFunc(o.Name))
+			v.called[o.Name] = true
+			js := v.app.jsFunction(o.Name)
+			switch {
+			case v.funcs[o.Name]:
+			case js == nil:
+				v.errorAt(o.At, CodeUnknownFunction, "%%function %q is not defined (no functions/%s.js, functions/%s/source.js or config.json entry, no functions/%s.expr, and no function provided by the program)%s", o.Name, o.Name, o.Name, o.Name, v.suggestFunc(o.Name))
+			case js.SourceFile == "":
+				v.warnAt(o.At, CodeJSFunction, "%%function %q is JavaScript (%s) without its source: each call fails and denies until a Go function (evaluator.WithFunction) provides it, or the tests stub its result (\"functions\": {%q: <result>})", o.Name, js.File, o.Name)
 			}
 			for _, a := range o.Args {
 				v.operand(a, ctx)
@@ -605,6 +614,9 @@ func (v *validator) suggestFunc(name string) string {
 	var names []string
 	for n := range v.funcs {
 		names = append(names, n)
+	}
+	for _, f := range v.app.JSFunctions {
+		names = append(names, f.Name)
 	}
 	sort.Strings(names)
 	best, ok := source.Closest(name, names)
