@@ -124,8 +124,8 @@ func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op st
 		if p, msg = parseProjection(praw); msg != "" {
 			return nil, c.refused(op, CodeUnsupported, "rules projection: "+msg, nil)
 		}
-		for _, k := range p.trie.Top() {
-			if !p.trie.Covers(k) {
+		for _, k := range p.Paths().Top() {
+			if !p.Paths().Covers(k) {
 				// {$project: {"a.x": 0}} leaves a: {} where a held only
 				// a.x: the pipeline would show which documents hold the
 				// hidden field. Refused whatever the documents hold.
@@ -180,7 +180,7 @@ func (c *Collection) projectionFits(ctx context.Context, b *evaluator.Bound, op 
 	}
 	seen := doc
 	if p != nil {
-		if seen, err = bson.Marshal(p.apply(doc)); err != nil {
+		if seen, err = bson.Marshal(p.Apply(doc)); err != nil {
 			return false, err
 		}
 	}
@@ -211,8 +211,8 @@ func withProbeFields(doc bson.Raw, p *projection, named []string) (bson.Raw, err
 	for _, n := range named {
 		d = setMissing(d, strings.Split(n, "."))
 	}
-	if p != nil && p.include {
-		for _, k := range p.trie.Top() {
+	if p != nil && p.Inclusion() {
+		for _, k := range p.Paths().Top() {
 			if !hasKey(d, k) {
 				d = append(d, bson.E{Key: k, Value: nil})
 			}

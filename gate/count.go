@@ -203,7 +203,7 @@ func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any,
 		if !ok {
 			continue
 		}
-		vals := distinctValues(value.FromDocument(doc), path)
+		vals := value.DistinctValues(value.FromDocument(doc), path)
 		for _, v := range vals {
 			key = value.Key(key[:0], v)
 			if seen[string(key)] {
@@ -221,40 +221,4 @@ func (c *Collection) Distinct(ctx context.Context, fieldName string, filter any,
 		return &DistinctResult{err: err}
 	}
 	return &DistinctResult{arr: bson.Raw(doc).Lookup("a").Array()}
-}
-
-// distinctValues returns the values at path p in v as the server's
-// distinct sees them: arrays on the way are traversed, an array at the end
-// contributes its elements.
-func distinctValues(v value.Value, p value.Path) []value.Value {
-	var out []value.Value
-	var walk func(v value.Value, rest value.Path)
-	walk = func(v value.Value, rest value.Path) {
-		if len(rest) == 0 {
-			switch {
-			case v.IsMissing():
-			case v.IsArray():
-				v.Each(func(_ int, e value.Value) bool {
-					out = append(out, e)
-					return false
-				})
-			default:
-				out = append(out, v)
-			}
-			return
-		}
-		switch {
-		case v.IsDocument():
-			walk(v.Field(rest[0]), rest[1:])
-		case v.IsArray():
-			v.Each(func(_ int, e value.Value) bool {
-				if e.IsDocument() {
-					walk(e.Field(rest[0]), rest[1:])
-				}
-				return false
-			})
-		}
-	}
-	walk(v, p)
-	return out
 }

@@ -161,7 +161,7 @@ func (cu *Cursor) Next(ctx context.Context) bool {
 			continue
 		}
 		if cu.spec.proj != nil {
-			b, err := bson.Marshal(cu.spec.proj.apply(doc))
+			b, err := bson.Marshal(cu.spec.proj.Apply(doc))
 			if err != nil {
 				cu.err = err
 				cu.finish(ctx)

@@ -104,7 +104,7 @@ func TestParseProjection(t *testing.T) {
 			continue
 		}
 		var got, want bson.D
-		_ = bson.Unmarshal(mustRaw(t, p.apply(doc)), &got)
+		_ = bson.Unmarshal(mustRaw(t, p.Apply(doc)), &got)
 		_ = bson.Unmarshal(mustRaw(t, tc.want), &want)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%v: got %v, want %v", tc.proj, got, want)
@@ -178,7 +178,7 @@ func FuzzParseProjection(f *testing.F) {
 		if msg != "" || p == nil {
 			return
 		}
-		if _, err := bson.Marshal(p.apply(doc)); err != nil {
+		if _, err := bson.Marshal(p.Apply(doc)); err != nil {
 			t.Fatalf("projected document does not marshal: %v", err)
 		}
 	})

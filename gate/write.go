@@ -1179,7 +1179,7 @@ func (c *Collection) visible(ctx context.Context, b *evaluator.Bound, op string,
 		if err != nil {
 			return errResult(err)
 		}
-		red = proj.apply(raw)
+		red = proj.Apply(raw)
 	}
 	return mongo.NewSingleResultFromDocument(red, nil, nil)
 }
