@@ -216,6 +216,11 @@ func (c *cli) serve(args []string) int {
 		logger.Error("shutdown", "error", err.Error())
 		return exitProblems
 	}
+	// The authentication triggers the last requests started.
+	if err := srv.Wait(shutCtx); err != nil {
+		logger.Error("shutdown: authentication triggers still running", "error", err.Error())
+		return exitProblems
+	}
 	logger.Info("stopped")
 	return exitOK
 }
