@@ -411,3 +411,54 @@ func FuzzUserFunctionCall(f *testing.F) {
 		}
 	})
 }
+
+// TestJSNewErrors: New refuses an app whose JavaScript does not compile
+// (the error positioned in its .js file), and one whose user creation
+// function or enabled trigger's function has no source: rulegate could
+// not run it.
+func TestJSNewErrors(t *testing.T) {
+	client := rulegatetest.Client(t)
+	accountsDB := rulegatetest.Database(t).Name()
+	for name, tc := range map[string]struct {
+		edit func(dir string) error
+		want []string
+	}{
+		"syntax error": {
+			func(dir string) error {
+				return os.WriteFile(dir+"/functions/boom.js", []byte("exports = function () {\n  return (;\n};\n"), 0o644)
+			},
+			[]string{"functions/boom.js:2:", "jsfunc/syntax"},
+		},
+		"user creation function without source": {
+			func(dir string) error { return os.Remove(dir + "/functions/onUserCreation.js") },
+			[]string{"on_user_creation_function_name", `"onUserCreation" has no source`},
+		},
+		"trigger function without source": {
+			func(dir string) error { return os.Remove(dir + "/functions/recordLogin.js") },
+			[]string{"authentication trigger onLogin", `"recordLogin" has no source`},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS("testdata/jsapp")); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.edit(dir); err != nil {
+				t.Fatal(err)
+			}
+			app, err := rules.LoadApp(os.DirFS(dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = server.New(context.Background(), app, client, testKeys, server.WithDatabase(accountsDB), server.WithLogger(slog.New(slog.DiscardHandler)))
+			if err == nil {
+				t.Fatal("New succeeded")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("New: %v, want %q in it", err, w)
+				}
+			}
+		})
+	}
+}
