@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -54,6 +55,20 @@ func (j *functionSets) Call(ctx context.Context, name string, args []value.Value
 		return value.Value{}, fmt.Errorf("%w: %s: no such function", evaluator.ErrFunctionCall, name)
 	}
 	return set.Call(ctx, name, args, env)
+}
+
+// triggerData is the Data the functions are bound to: a call with no user
+// (a trigger's, and the functions it calls) runs as system, as
+// jsfunc.Data says and source/functions.txt says of triggers ("dynamic
+// references resolve to the system user"); every other call as its
+// configuration says.
+type triggerData struct{ jsfunc.Data }
+
+func (d triggerData) Collection(ctx context.Context, as jsfunc.As, service, db, coll string) (jsfunc.Collection, error) {
+	if as.User.IsZero() {
+		as.System = true
+	}
+	return d.Data.Collection(ctx, as, service, db, coll)
 }
 
 // hasJSSource reports whether any of the app's JavaScript functions has
@@ -252,7 +267,11 @@ func (t *tasks) wait(ctx context.Context) error {
 // http.Server.Shutdown, when no request can start a trigger any more.
 func (s *Server) Wait(ctx context.Context) error { return s.triggers.wait(ctx) }
 
+// nativeFrame is a frame of a JavaScript stack that is rulegate's own Go
+// code (a collection method, BSON): "at github.com/...func27 (native)".
+var nativeFrame = regexp.MustCompile(`\s+at [^\s()]+ \(native\)`)
+
 // jsMessage is what a client or the log is told of a function's failure:
-// the text jsfunc makes of the thrown value and its JavaScript position,
-// never a Go stack.
-func jsMessage(err error) string { return err.Error() }
+// the text jsfunc makes of the thrown value and its JavaScript positions,
+// without the frames of rulegate's own Go code.
+func jsMessage(err error) string { return nativeFrame.ReplaceAllString(err.Error(), "") }

@@ -5,7 +5,7 @@ exports = async function (authEvent) {
     userId: authEvent.user.id,
     operationType: authEvent.operationType,
     providers: authEvent.providers,
-    email: authEvent.user.data.email,
+    email: authEvent.user.data.email || "",
     isDate: authEvent.time instanceof Date
   });
 };
