@@ -38,7 +38,7 @@ func TestCompileErrors(t *testing.T) {
 		{
 			name:  "unknown function",
 			rules: `{"database": "db", "collection": "coll", "roles": [{"name": "r", "apply_when": {"%%true": {"%function": {"name": "nope", "arguments": []}}}, "read": true}]}`,
-			want:  `data_sources/mongodb-atlas/db/coll/rules.json:1:92: /roles/0/apply_when/%%true/%function: %function "nope" is not defined (no functions/nope.expr and no function provided by the program) (rules/unknown-function)`,
+			want:  `data_sources/mongodb-atlas/db/coll/rules.json:1:92: /roles/0/apply_when/%%true/%function: %function "nope" is not defined (no JavaScript function of that name in functions/, no functions/nope.expr, and no function provided by the program) (rules/unknown-function)`,
 			code:  "rules/unknown-function",
 		},
 	} {

@@ -253,8 +253,9 @@
 // exprfunc runs an app's functions/<name>.expr files); its errors deny
 // with ReasonError. A function the export implements in JavaScript
 // (rules.App.JSFunctions) that neither provides compiles, and each call
-// fails with ErrJSFunction (denied): App Services runs it, rulegate
-// cannot. Likewise a value the app defines that the request does not
+// fails with ErrJSFunction (denied): package jsfunc's FunctionSet runs
+// the functions that have their source; one configured without a source
+// runs only as a Go function. Likewise a value the app defines that the request does not
 // carry (expansion.Inputs built without rules.App.Inputs, as gate.Gate.For
 // builds them; a secret, rules.Value.Secret, which an export does not hold
 // and the caller must give): %%values.<name> of values/, or

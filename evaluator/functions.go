@@ -32,8 +32,10 @@ var ErrFunctionCall = errors.New("evaluator: function call failed")
 
 // ErrJSFunction is wrapped by the error of a call to a function the
 // export implements in JavaScript (rules.App.JSFunctions) that no Go
-// function or FunctionSet provides: rulegate does not run JavaScript, so
-// the call fails and access is denied (rules/js-function warns of it).
+// function or FunctionSet provides: the call fails and access is denied.
+// A function with its source runs when package jsfunc's FunctionSet is
+// given (WithFunctions); one the export configures without a source
+// (rules/js-function warns of it) runs only as a Go function.
 var ErrJSFunction = errors.New("evaluator: JavaScript function not provided")
 
 // Func is a Go function that rule expressions call with %function. It
@@ -66,10 +68,10 @@ type FunctionSet interface {
 type functions struct {
 	goFuncs  map[string]Func
 	set      FunctionSet
-	inSet    map[string]bool   // the set's names that no Go function shadows
-	shadowed []string          // the set's names that a Go function shadows, sorted
-	files    map[string]bool   // the names of the app's function files
-	js       map[string]string // the app's JavaScript functions nothing provides: name -> file
+	inSet    map[string]bool              // the set's names that no Go function shadows
+	shadowed []string                     // the set's names that a Go function shadows, sorted
+	files    map[string]bool              // the names of the app's function files
+	js       map[string]*rules.JSFunction // the app's JavaScript functions nothing provides
 }
 
 // newFunctions registers the Go functions and the set of a Compile; a Go
@@ -99,10 +101,10 @@ func newFunctions(app *rules.App, goFuncs map[string]Func, set FunctionSet) (*fu
 	}
 	// The export's JavaScript functions that nothing provides compile,
 	// and each call fails (rules/js-function warns of them).
-	fs.js = map[string]string{}
+	fs.js = map[string]*rules.JSFunction{}
 	for _, js := range app.JSFunctions {
 		if !fs.has(js.Name) {
-			fs.js[js.Name] = js.File
+			fs.js[js.Name] = js
 		}
 	}
 	errs.Sort()
@@ -143,8 +145,12 @@ func (fs *functions) call(ctx context.Context, name string, args []value.Value, 
 	var err error
 	if f, ok := fs.goFuncs[name]; ok {
 		v, err = f(ctx, args, env)
-	} else if file, ok := fs.js[name]; ok {
-		err = fmt.Errorf("%w: %s is JavaScript (%s), which rulegate does not run; provide it with WithFunction", ErrJSFunction, name, file)
+	} else if js, ok := fs.js[name]; ok {
+		if js.SourceFile == "" {
+			err = fmt.Errorf("%w: %s is JavaScript (%s) and the export has no source for it: provide it with WithFunction", ErrJSFunction, name, js.File)
+		} else {
+			err = fmt.Errorf("%w: %s is JavaScript (%s), which no FunctionSet of the program runs: run it with WithFunctions (package jsfunc) or provide it with WithFunction", ErrJSFunction, name, js.File)
+		}
 	} else {
 		v, err = fs.set.Call(ctx, name, args, env)
 	}

@@ -17,7 +17,7 @@ import (
 // caseApp builds the app of a conformance case. Archive files named by app
 // paths (data_sources/..., auth/..., functions/..., values/...,
 // environments/..., realm_config.json, root_config.json,
-// https_endpoints/..., http_endpoints/..., and the old layout's
+// https_endpoints/..., http_endpoints/..., triggers/..., and the old layout's
 // services/..., auth_providers/..., config.json, stitch.json) are used as
 // they are;
 // the shorthands "rules.json" and "default_rule.json" stand for
@@ -35,7 +35,7 @@ func caseApp(a *txtar.Archive) fstest.MapFS {
 			strings.HasPrefix(f.Name, "services/"), f.Name == "config.json", f.Name == "stitch.json",
 			strings.HasPrefix(f.Name, "values/"), strings.HasPrefix(f.Name, "environments/"), f.Name == "realm_config.json",
 			f.Name == "root_config.json", strings.HasPrefix(f.Name, "auth_providers/"), strings.HasPrefix(f.Name, "https_endpoints/"),
-			strings.HasPrefix(f.Name, "http_endpoints/"):
+			strings.HasPrefix(f.Name, "http_endpoints/"), strings.HasPrefix(f.Name, "triggers/"):
 			fsys[f.Name] = &fstest.MapFile{Data: f.Data}
 		}
 	}
@@ -43,7 +43,8 @@ func caseApp(a *txtar.Archive) fstest.MapFS {
 }
 
 // appSummary renders what an app says besides its rules: its id and name,
-// its providers and its Data API configuration (want-app.txt).
+// its providers, its Data API configuration, its JavaScript functions and
+// its authentication triggers (want-app.txt).
 func appSummary(app *rules.App) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "app id %q name %q\n", app.ID, app.Name)
@@ -52,6 +53,12 @@ func appSummary(app *rules.App) string {
 	}
 	if app.DataAPI != nil {
 		b.WriteString(rules.Summary(app.DataAPI))
+	}
+	for _, f := range app.JSFunctions {
+		b.WriteString(rules.Summary(f))
+	}
+	for _, t := range app.Triggers {
+		b.WriteString(rules.Summary(t))
 	}
 	return b.String()
 }

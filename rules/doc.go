@@ -31,8 +31,12 @@
 //	| data_sources/<service>/config.json                | (ignored)      | source/reference/config/data_sources.txt             |
 //	| auth/custom_user_data.json                        | *CustomUserData| source/reference/config/auth.txt (Custom User Data)  |
 //	| functions/<name>.expr                             | *Function      | rulegate: %function bodies in expr-lang              |
-//	| functions/<name>.js, functions/config.json,       | *JSFunction    | source/reference/config/functions.txt (names only;   |
-//	| functions/<name>/source.js, <name>/config.json    |                | rulegate does not run JavaScript)                    |
+//	| functions/config.json, functions/**/*.js          | *JSFunction    | source/reference/config/functions.txt (Function      |
+//	|                                                   |                | Manifest, Function Source Code)                      |
+//	| functions/<name>/config.json, source.js (old)     | *JSFunction    | source/includes/appschema-functions.rst              |
+//	| triggers/<name>.json                              | *Trigger (authentication ones) | source/reference/config/triggers.txt; |
+//	|                                                   |                | source/includes/appschema-triggers.rst (old);        |
+//	|                                                   |                | source/triggers/authentication-triggers.txt          |
 //	| values/<name>.json                                | *Value         | source/reference/config/values.txt                   |
 //	| environments/<tag>.json                           | *Environment   | source/reference/config/environments.txt             |
 //	| realm_config.json, else root_config.json          | App.Environment| source/values-and-secrets/define-environment-values.txt, |
@@ -107,9 +111,86 @@
 //     rules for the collection is used, else the only data source, else
 //     none (rules/custom-data). Given in both config.json and stitch.json it
 //     is a rules/custom-data error.
-//   - config.sync (partition-based Sync permissions) and functions'
-//     config.json are not read: rulegate decides the data access rules of
-//     non-sync requests, and runs only functions/<name>.expr.
+//   - config.sync (partition-based Sync permissions) is not read:
+//     rulegate decides the data access rules of non-sync requests.
+//
+// # Functions and triggers
+//
+// A JavaScript function (App.JSFunctions) is its configuration and its
+// source, in either layout whatever the app's. The current one
+// (source/reference/config/functions.txt) has the manifest
+// functions/config.json, an array of {"name", "private", "can_evaluate",
+// "disable_arg_logs", "run_as_system", "run_as_user_id",
+// "run_as_user_id_script_source"}, and a source functions/<name>.js per
+// function; "The name must match the file name of a source code file",
+// so a name with folders ("utils/helper", as real exports write) is
+// functions/utils/helper.js. The old one
+// (source/includes/appschema-functions.rst) has a folder
+// functions/<name>/ per function, holding config.json (the same keys and
+// the exporter's "id") and source.js; a folder directly under
+// functions/ that holds either file is such a folder, and its config's
+// "name" (else the folder's name) names the function. Choices where the
+// pages are silent, failing closed:
+//
+//   - Another key is rules/unknown-key, a value of the wrong type
+//     rules/schema, an entry without "name" rules/required, as in every
+//     other configuration file: a misspelt "private" would open the
+//     function to clients. Two entries of one name, and run_as_user_id
+//     with run_as_user_id_script_source ("Cannot be used with"), are
+//     rules/function-config errors.
+//   - can_evaluate is a rule expression "App Services evaluates ... for
+//     every incoming request", so it is validated as the Data API's is:
+//     per request, no expansion of a document (rules/phase).
+//   - A configuration file that is not JSON (sixteen of the WildAid
+//     export's have a trailing comma) is a warning, not an error: App
+//     Services' command line tools parse it with encoding/json and refuse
+//     the import, but the function is still known by its folder or source,
+//     and rulegate reads it as private and run as the calling user
+//     (rules/function-config).
+//   - A source that no configuration names: App Services "automatically
+//     adds functions to the manifest on import" with default settings the
+//     page does not give; rulegate reads it as private (rules and other
+//     functions may call it, clients may not) and run as the calling user,
+//     and warns (rules/function-config).
+//   - A function the configuration names without a source (an export
+//     copied without its .js files) cannot run: rules/function-source,
+//     and each %function call of it rules/js-function; its calls fail and
+//     deny until a Go function (evaluator.WithFunction) or a test's stub
+//     provides it.
+//   - A function that runs as a user its configuration chooses
+//     (run_as_user_id, run_as_user_id_script_source), unless run_as_system
+//     "overrides" them: rulegate runs functions as the caller or as
+//     system, so its calls fail (rules/function-config warning).
+//   - A private function ("may only be called from other functions or in
+//     %function rule expressions") that nothing calls is
+//     rules/unused-function: no rule's %function, can_evaluate (of a
+//     function or the Data API), trigger, custom user data
+//     on_user_creation_function_name, local-userpass confirmation or reset
+//     function, custom-function provider authFunctionName, and no
+//     context.functions.execute("<name>" in another function's source
+//     (source/functions/context.txt). The scan of sources is textual: a
+//     name computed at run time is not seen, a call in a comment counts.
+//     A function that is not private is callable by clients, never unused.
+//
+// A trigger is triggers/<name>.json in both layouts
+// (source/reference/config/triggers.txt; the old layout's
+// appschema-triggers.rst adds "id"): {"name", "type", "disabled",
+// "config", "function_name", "event_processors"} and a database
+// trigger's "error_handler". An AUTHENTICATION trigger
+// (source/triggers/authentication-triggers.txt) is a *Trigger of
+// App.Triggers: config.operation_type CREATE, LOGIN or DELETE, which the
+// reference's table gives as a string and its example as an array (an
+// array of one is read as its element; several are rules/trigger, fail
+// closed), config.providers (provider types; none: every provider), and
+// the function from function_name or
+// event_processors.FUNCTION.config.function_name (both, disagreeing:
+// rules/trigger). DATABASE and SCHEDULED triggers are not run by rulegate
+// (rules/trigger-not-run warning) and are not in App.Triggers. Every
+// trigger's function, and an error handler's, must be a JavaScript
+// function of the export (rules/unknown-function). A name longer than 64
+// characters or with other than ASCII letters, digits, underscores and
+// hyphens, another type, another operation type, and two triggers of one
+// name are rules/trigger; an unknown key is rules/unknown-key.
 //
 // # Providers, app id and Data API
 //
@@ -367,12 +448,22 @@
 //	| rules/duplicate-role          | error    | two roles of a collection share a name                         |
 //	| rules/duplicate-filter        | error    | two filters of a collection share a name                       |
 //	| rules/duplicate-collection    | error    | two rules.json of a data source name the same namespace        |
-//	| rules/unknown-function        | error    | %function names no functions/<name>.expr and no Go function    |
-//	| rules/js-function             | warning  | %function names a JavaScript function of the export            |
-//	|                               |          | (functions/<name>.js, <name>/source.js, or a config.json that  |
-//	|                               |          | names it): its calls fail (access denied) until a Go function  |
-//	|                               |          | (evaluator.WithFunction) or a test's stub ("functions" in      |
-//	|                               |          | package fixtures) provides it                                  |
+//	| rules/unknown-function        | error    | %function, or a trigger, names no JavaScript function of the   |
+//	|                               |          | export, no functions/<name>.expr and no Go function            |
+//	| rules/js-function             | warning  | %function names a JavaScript function of the export that has   |
+//	|                               |          | no source (a config.json names it): its calls fail (access     |
+//	|                               |          | denied) until a Go function (evaluator.WithFunction) or a      |
+//	|                               |          | test's stub ("functions" in package fixtures) provides it      |
+//	| rules/function-config         | error    | two configurations of one function; run_as_user_id with        |
+//	|                               |          | run_as_user_id_script_source                                   |
+//	| rules/function-config         | warning  | a function config.json that is not JSON; a source without a    |
+//	|                               |          | configuration; a function that runs as a chosen user (see      |
+//	|                               |          | Functions and triggers above)                                  |
+//	| rules/function-source         | warning  | a configured function without its source                       |
+//	| rules/unused-function         | warning  | a private function nothing calls                               |
+//	| rules/trigger                 | error    | a trigger type, operation type or name outside the reference,  |
+//	|                               |          | two triggers of one name, processors that disagree             |
+//	| rules/trigger-not-run         | warning  | a DATABASE or SCHEDULED trigger, which rulegate does not run   |
 //	| rules/custom-data             | error    | custom user data enabled but incomplete or naming no data source |
 //	|                               |          | (old layout: an unknown mongo_service_id; configured twice)    |
 //	| rules/custom-data-unprotected | warning  | clients can write custom user data: anyone's document, or fields |

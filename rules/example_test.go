@@ -313,3 +313,45 @@ func ExampleApp_Provider() {
 	// HS256 [jwtSecret] [user email] -> email
 	// data api [v1] EJSON
 }
+
+// The export's JavaScript functions are their configuration
+// (functions/config.json) and their source (functions/<name>.js); its
+// authentication triggers are triggers/<name>.json. Validate warns of a
+// private function nothing calls.
+func ExampleLoadApp_functions() {
+	app, err := rules.LoadApp(fstest.MapFS{
+		"data_sources/mongodb-atlas/app/items/rules.json": {Data: []byte(`{"roles": [{"name": "admin", "read": true,
+  "apply_when": {"%%true": {"%function": {"name": "isGlobalAdmin", "arguments": ["%%user.data.email"]}}}}]}`)},
+		"functions/config.json": {Data: []byte(`[
+  {"name": "isGlobalAdmin", "private": true, "run_as_system": true},
+  {"name": "setLastLogin", "private": true},
+  {"name": "unused", "private": true}
+]`)},
+		"functions/isGlobalAdmin.js": {Data: []byte(`exports = function(email) {
+  return context.services.get("mongodb-atlas").db("app").collection("User").findOne({email}).then(u => !!(u && u.global && u.global.admin));
+};`)},
+		"functions/setLastLogin.js": {Data: []byte(`exports = async function(authEvent) { return authEvent.user.id; };`)},
+		"functions/unused.js":       {Data: []byte(`exports = function() { return 0; };`)},
+		"triggers/onLogin.json": {Data: []byte(`{"name": "onLogin", "type": "AUTHENTICATION", "function_name": "setLastLogin",
+  "config": {"operation_type": "LOGIN", "providers": ["local-userpass"]}, "disabled": false}`)},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, f := range app.JSFunctions {
+		fmt.Println(f.Name, f.SourceFile, "private:", f.Private, "system:", f.RunAsSystem)
+	}
+	for _, t := range app.Triggers {
+		fmt.Println("trigger", t.Name, t.Operation, t.Providers, "->", t.FunctionName)
+	}
+	for _, e := range rules.Validate(app, rules.ValidateOptions{}) {
+		fmt.Println(e.Code, e.Ptr)
+	}
+	// Output:
+	// isGlobalAdmin functions/isGlobalAdmin.js private: true system: true
+	// setLastLogin functions/setLastLogin.js private: true system: false
+	// unused functions/unused.js private: true system: false
+	// trigger onLogin LOGIN [local-userpass] -> setLastLogin
+	// rules/unused-function /2
+}

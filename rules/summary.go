@@ -33,6 +33,10 @@ func Summary(node any) string {
 		summarizeProvider(&b, n)
 	case *DataAPIConfig:
 		summarizeDataAPI(&b, n)
+	case *JSFunction:
+		summarizeJSFunction(&b, n)
+	case *Trigger:
+		summarizeTrigger(&b, n)
 	case Expr:
 		b.WriteString(exprString(n))
 	case Cond:
@@ -293,4 +297,38 @@ func summarizeDataAPI(b *strings.Builder, c *DataAPIConfig) {
 	if c.ValidationMethod != "" {
 		fmt.Fprintf(b, "  validation_method: %s, secret_name: %q\n", c.ValidationMethod, c.SecretName)
 	}
+}
+
+func summarizeJSFunction(b *strings.Builder, f *JSFunction) {
+	fmt.Fprintf(b, "function %q (%s)", f.Name, f.File)
+	for _, flag := range []struct {
+		set  bool
+		name string
+	}{{f.Private, "private"}, {f.RunAsSystem, "run_as_system"}, {f.DisableArgLogs, "disable_arg_logs"}, {f.SourceFile == "", "no source"}} {
+		if flag.set {
+			b.WriteString(" " + flag.name)
+		}
+	}
+	b.WriteByte('\n')
+	if f.RunAsUserID != "" {
+		fmt.Fprintf(b, "  run_as_user_id: %q\n", f.RunAsUserID)
+	}
+	if f.RunAsUserIDScriptSource != "" {
+		fmt.Fprintf(b, "  run_as_user_id_script_source: %q\n", f.RunAsUserIDScriptSource)
+	}
+	if f.CanEvaluate != nil {
+		fmt.Fprintf(b, "  can_evaluate: %s\n", exprString(f.CanEvaluate))
+	}
+}
+
+func summarizeTrigger(b *strings.Builder, t *Trigger) {
+	fmt.Fprintf(b, "trigger %q %s", t.Name, t.Operation)
+	if t.Disabled {
+		b.WriteString(" disabled")
+	}
+	fmt.Fprintf(b, " -> %q", t.FunctionName)
+	if len(t.Providers) > 0 {
+		fmt.Fprintf(b, " providers %q", t.Providers)
+	}
+	b.WriteByte('\n')
 }

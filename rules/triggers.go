@@ -38,9 +38,9 @@ var triggerKeys = []string{"name", "type", "disabled", "config", "function_name"
 // trigger (triggers.txt, "config.operation_type").
 var authTriggerOperations = map[string]bool{"CREATE": true, "LOGIN": true, "DELETE": true}
 
-// MaxTriggerNameLength is the longest trigger name App Services accepts
+// maxTriggerNameLength is the longest trigger name App Services accepts
 // (triggers.txt, "name": "at most 64 characters long").
-const MaxTriggerNameLength = 64
+const maxTriggerNameLength = 64
 
 // triggerRef is a function a trigger of any type names (its function, or
 // a database trigger's error handler), for Validate.
@@ -121,7 +121,7 @@ func (p *parser) trigger(n *source.Node, app *App) (*Trigger, string) {
 	if n.Get("name") == nil {
 		p.errorf(n, CodeRequired, `a trigger needs "name"`)
 	} else if t.Name != "" && !validTriggerName(t.Name) {
-		p.errorf(n.Get("name"), CodeTrigger, "trigger name %q: App Services allows at most %d ASCII letters, digits, underscores and hyphens", t.Name, MaxTriggerNameLength)
+		p.errorf(n.Get("name"), CodeTrigger, "trigger name %q: App Services allows at most %d ASCII letters, digits, underscores and hyphens", t.Name, maxTriggerNameLength)
 	}
 	switch {
 	case typeNode == nil:
@@ -248,7 +248,7 @@ func (p *parser) processorFunction(v *source.Node) (string, At) {
 }
 
 func validTriggerName(name string) bool {
-	if len(name) > MaxTriggerNameLength {
+	if len(name) > maxTriggerNameLength {
 		return false
 	}
 	for _, r := range name {

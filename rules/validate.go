@@ -21,7 +21,8 @@ type ValidateOptions struct {
 
 // Validate checks a loaded app for mistakes the parser cannot see, and
 // re-checks what the parser does for ASTs built by hand. It returns every
-// finding, sorted, starting from the problems LoadApp found (App.LoadErrors),
+// finding, sorted, starting from the problems LoadApp found (App.LoadErrors,
+// and its warnings, which LoadApp's error leaves out),
 // so that an app that failed to load validates with errors too; warnings have Severity "warning" (see
 // ErrorList.Errors and Warnings). The checks and their codes:
 //
@@ -42,9 +43,18 @@ type ValidateOptions struct {
 //	| rules/duplicate-role          | error   | two roles of one collection share a name                             |
 //	| rules/duplicate-filter        | error   | two filters of one collection share a name                           |
 //	| rules/duplicate-collection    | error   | two rules.json of one data source name the same namespace            |
-//	| rules/unknown-function        | error   | %function names no functions/<name>.expr and no Go function          |
+//	| rules/unknown-function        | error   | %function names no JavaScript function of the export, no             |
+//	|                               |         | functions/<name>.expr and no Go function; a trigger names no         |
+//	|                               |         | JavaScript function of the export                                    |
 //	| rules/js-function             | warning | %function names a JavaScript function of the export (App.JSFunctions)|
-//	|                               |         | that no Go function provides: rulegate cannot run it, its calls fail |
+//	|                               |         | without its source that no Go function provides: its calls fail      |
+//	| rules/function-config         | warning | a function configuration that is not JSON, a source without one, a   |
+//	|                               |         | function run as a chosen user (LoadApp's warnings, and the last)     |
+//	| rules/function-source         | warning | a configured function without its source                             |
+//	| rules/unused-function         | warning | a private function nothing calls (rules, can_evaluate, triggers,     |
+//	|                               |         | custom user data, providers, context.functions.execute in sources)   |
+//	| rules/trigger-not-run         | warning | a DATABASE or SCHEDULED trigger                                      |
+//	| rules/phase                   | error   | a document expansion (or a plain field) in a function's can_evaluate |
 //	| rules/custom-data             | error   | custom_user_data.json enabled but a field is missing or its data     |
 //	|                               |         | source does not exist                                                |
 //	| rules/custom-data-unprotected | warning | clients can write custom user data: a role lets any user write any   |
@@ -597,7 +607,7 @@ func (v *validator) operand(o Operand, ctx context) {
 			switch {
 			case v.funcs[o.Name]:
 			case js == nil:
-				v.errorAt(o.At, CodeUnknownFunction, "%%function %q is not defined (no functions/%s.js, functions/%s/source.js or config.json entry, no functions/%s.expr, and no function provided by the program)%s", o.Name, o.Name, o.Name, o.Name, v.suggestFunc(o.Name))
+				v.errorAt(o.At, CodeUnknownFunction, "%%function %q is not defined (no JavaScript function of that name in functions/, no functions/%s.expr, and no function provided by the program)%s", o.Name, o.Name, v.suggestFunc(o.Name))
 			case js.SourceFile == "":
 				v.warnAt(o.At, CodeJSFunction, "%%function %q is JavaScript (%s) without its source: each call fails and denies until a Go function (evaluator.WithFunction) provides it, or the tests stub its result (\"functions\": {%q: <result>})", o.Name, js.File, o.Name)
 			}

@@ -16,10 +16,14 @@ var checkCmd = &command{
 	usage:   "check [--allow-warnings] [--color=auto|always|never] [--app] APP",
 	help: `
 Check parses every rule file of the app directory APP (data_sources/**/rules.json,
-default_rule.json, schema.json, auth/custom_user_data.json, functions/*.expr)
-and validates the rules and schemas. An app exported in the realm-cli v1 /
-Stitch layout (services/<service>/rules/<db>.<coll>.json, config.json or
-stitch.json) is read too. APP may also be given as --app APP. Each problem is
+default_rule.json, schema.json, auth/custom_user_data.json, functions/*.expr),
+the functions' configuration and sources (functions/config.json, functions/**/*.js)
+and the triggers (triggers/*.json), and validates the rules, schemas, functions
+and triggers: a %function no function answers, a function without its source,
+a private function nothing calls, a trigger rulegate does not run. An app
+exported in the realm-cli v1 / Stitch layout
+(services/<service>/rules/<db>.<coll>.json, functions/<name>/config.json and
+source.js, config.json or stitch.json) is read too. APP may also be given as --app APP. Each problem is
 printed as
 
   file:line:col: pointer: message (code)
