@@ -288,6 +288,9 @@ func (e *encoder) value(v goja.Value, depth int) bson.Type {
 	case goja.IsBigInt(v):
 		e.fail(false, "a BigInt has no BSON form (use BSON.Long)")
 	}
+	if _, ok := v.(*goja.Symbol); ok {
+		e.fail(false, "a Symbol has no BSON form")
+	}
 	o, ok := v.(*goja.Object)
 	if !ok {
 		switch x := v.Export().(type) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/dop251/goja"
 
@@ -27,6 +28,10 @@ type call struct {
 	br  *bridge
 	as  As
 	ops int
+	// abortMu guards aborted, the error that ended the call (set by the
+	// watchdog's goroutine too).
+	abortMu sync.Mutex
+	aborted error
 	// cursors are the cursors find and aggregate returned, which a
 	// function cannot return.
 	cursors map[*goja.Object]bool
@@ -41,20 +46,36 @@ func (cl *call) throw(err error) {
 // abort ends the call with err, uncatchable: a bound exceeded, an
 // expired deadline, or a Functions used before Bind.
 func (cl *call) abort(err error) goja.Value {
-	cl.rt.Interrupt(err)
+	cl.interrupt(err)
 	panic(cl.rt.NewGoError(err))
+}
+
+// interrupt ends the call with err at the runtime's next instruction;
+// the first error wins.
+func (cl *call) interrupt(err error) {
+	cl.abortMu.Lock()
+	if cl.aborted == nil {
+		cl.aborted = err
+	}
+	cl.abortMu.Unlock()
+	cl.rt.Interrupt(err)
 }
 
 // fail throws err, or aborts the call when err is one of the errors
 // no function may catch.
 func (cl *call) fail(err error) {
-	if errors.Is(err, ErrLimit) || errors.Is(err, ErrTimeout) || errors.Is(err, ErrNotBound) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if cl.uncatchable(err) {
 		if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrTimeout) {
 			err = fmt.Errorf("%w: %w", ErrTimeout, err)
 		}
 		cl.abort(err)
 	}
 	cl.throw(err)
+}
+
+// uncatchable reports whether err is one no function may catch.
+func (cl *call) uncatchable(err error) bool {
+	return errors.Is(err, ErrLimit) || errors.Is(err, ErrTimeout) || errors.Is(err, ErrNotBound) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // set defines a global.
@@ -64,6 +85,9 @@ func (cl *call) set(name string, v any) error { return cl.rt.Set(name, v) }
 func (cl *call) install() error {
 	rt := cl.rt
 	cl.cursors = map[*goja.Object]bool{}
+	if err := cl.installBounds(); err != nil {
+		return err
+	}
 	module := rt.NewObject()
 	if err := module.Set("exports", rt.NewObject()); err != nil {
 		return err
@@ -225,8 +249,11 @@ func (cl *call) execute(c goja.FunctionCall) goja.Value {
 	// inherits the execution user from that function"
 	// (source/functions.txt): a caller that runs as system passes it on.
 	v, promise, err := cl.fs.runAs(cl.ctx, nested, cl.fs.cfg.timeout, cl.as.System)
-	if err != nil {
-		cl.fail(fmt.Errorf("context.functions.execute: %w", err))
+	switch {
+	case err != nil && cl.uncatchable(err):
+		cl.fail(err)
+	case err != nil:
+		cl.fail(fmt.Errorf("context.functions.execute(%q): %w", name, err))
 	}
 	res := cl.br.toJS(v)
 	if !promise {

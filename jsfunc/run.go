@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"runtime/metrics"
 	"strings"
@@ -72,10 +73,10 @@ func (fs *Functions) runAs(ctx context.Context, c Call, timeout time.Duration, s
 	}
 	as := As{User: c.User, Inputs: &in, System: f.js.RunAsSystem || system}
 	v, promise, err := fs.execute(ctx, f, as, c.Args)
-	if err != nil {
-		return value.Value{}, false, fmt.Errorf("%q: %w", c.Name, err)
+	if err != nil && depth == 1 {
+		err = fmt.Errorf("%q: %w", c.Name, err)
 	}
-	return v, promise, nil
+	return v, promise, err
 }
 
 // inputs are the inputs a call's function sees: the call's, with the
@@ -96,15 +97,55 @@ func (fs *Functions) inputs(c Call) expansion.Inputs {
 	return in
 }
 
+// abandonAfter is how long a call whose deadline passed is waited for: a
+// native builtin (a regular expression that backtracks, say) sees the
+// interrupt only when it returns.
+const abandonAfter = 100 * time.Millisecond
+
 // execute runs f in a fresh runtime and returns its result, and whether
-// the function returned a promise.
-func (fs *Functions) execute(ctx context.Context, f *function, as As, args []value.Value) (out value.Value, promise bool, err error) {
-	if err := ctx.Err(); err != nil {
+// the function returned a promise. The runtime runs on a goroutine of its
+// own, so that the caller gets the timeout at the deadline even when a
+// native builtin is still running; that goroutine ends when the builtin
+// returns.
+func (fs *Functions) execute(ctx context.Context, f *function, as As, args []value.Value) (value.Value, bool, error) {
+	type result struct {
+		v       value.Value
+		promise bool
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		cl := &call{fs: fs, f: f, ctx: ctx, as: as}
+		v, p, err := cl.executeIn(args)
+		if cl.aborted != nil {
+			// The call was ended by an error no function may catch,
+			// whatever it did after.
+			v, err = value.Value{}, cl.aborted
+		}
+		done <- result{v, p, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.promise, r.err
+	case <-ctx.Done():
+	}
+	select {
+	case r := <-done:
+		return r.v, r.promise, r.err
+	case <-time.After(abandonAfter):
+		return value.Value{}, false, fmt.Errorf("%w (a native builtin was still running; it was left to end in the background)", timeoutErr(ctx.Err()))
+	}
+}
+
+// executeIn is execute on the runtime's goroutine.
+func (cl *call) executeIn(args []value.Value) (out value.Value, promise bool, err error) {
+	if err := cl.ctx.Err(); err != nil {
 		return value.Value{}, false, timeoutErr(err)
 	}
 	rt := goja.New()
 	rt.SetMaxCallStackSize(maxCallStack)
-	cl := &call{fs: fs, f: f, ctx: ctx, rt: rt, as: as, br: newBridge(rt, fs.cfg.maxResult)}
+	cl.rt, cl.br = rt, newBridge(rt, cl.fs.cfg.maxResult)
+	f := cl.f
 	stop := cl.watch()
 	defer stop()
 	defer func() {
@@ -133,7 +174,7 @@ func (fs *Functions) execute(ctx context.Context, f *function, as As, args []val
 	}
 	// The job queue ran when the call returned: a promise still pending
 	// waits on nothing that can happen.
-	if o, ok := ret.(*goja.Object); ok {
+	if o, ok := ret.(*goja.Object); ok && o.ExportType() == promiseType {
 		if p, ok := o.Export().(*goja.Promise); ok {
 			promise = true
 			switch p.State() {
@@ -157,6 +198,8 @@ func (fs *Functions) execute(ctx context.Context, f *function, as As, args []val
 	}
 	return out, promise, nil
 }
+
+var promiseType = reflect.TypeOf((*goja.Promise)(nil))
 
 func asObject(v goja.Value) *goja.Object {
 	o, _ := v.(*goja.Object)
@@ -204,7 +247,7 @@ func (cl *call) watch() (stop func()) {
 			case <-done:
 				return
 			case <-cl.ctx.Done():
-				cl.rt.Interrupt(timeoutErr(cl.ctx.Err()))
+				cl.interrupt(timeoutErr(cl.ctx.Err()))
 				return
 			case <-t.C:
 				if heap()-base <= limit {
@@ -219,7 +262,7 @@ func (cl *call) watch() (stop func()) {
 						continue
 					}
 				}
-				cl.rt.Interrupt(fmt.Errorf("%w: the call grew the heap by more than %d bytes (WithMemoryLimit)", ErrLimit, limit))
+				cl.interrupt(fmt.Errorf("%w: the call grew the heap by more than %d bytes (WithMemoryLimit)", ErrLimit, limit))
 				return
 			}
 		}
@@ -249,6 +292,12 @@ func (cl *call) classify(err error) error {
 	case errors.As(err, &so):
 		return fmt.Errorf("%w: the call stack is deeper than %d calls", ErrLimit, maxCallStack)
 	case errors.As(err, &ex):
+		// An error of rulegate's own (a GoError: a limit, a database
+		// error, ErrUnavailable) that the function did not catch is that
+		// error.
+		if goErr := ex.Unwrap(); goErr != nil {
+			return goErr
+		}
 		return fmt.Errorf("%w: %s", ErrThrown, cl.describe(ex.Value()))
 	}
 	return err
@@ -260,7 +309,7 @@ func (cl *call) classify(err error) error {
 func (cl *call) describe(v goja.Value) (s string) {
 	defer func() {
 		if r := recover(); r != nil {
-			s = "a value that cannot be described (it threw again)"
+			s = "thrown value that cannot be read (reading it threw)"
 		}
 	}()
 	if v == nil {

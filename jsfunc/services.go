@@ -7,7 +7,6 @@ package jsfunc
 // call is made synchronously); find and aggregate return a cursor.
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/dop251/goja"
@@ -60,7 +59,7 @@ func (cl *call) settle(what string, v func() goja.Value, err error) goja.Value {
 	p, resolve, reject := cl.rt.NewPromise()
 	if err != nil {
 		err = fmt.Errorf("%s: %w", what, err)
-		if errors.Is(err, ErrLimit) || errors.Is(err, ErrTimeout) || cl.ctx.Err() != nil {
+		if cl.uncatchable(err) || cl.ctx.Err() != nil {
 			cl.fail(timeoutErr(err))
 		}
 		_ = reject(cl.rt.NewGoError(err))
