@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -91,10 +92,17 @@ func (c *cli) initTests(args []string) int {
 		return exitUsage
 	}
 	var stubs map[string]json.RawMessage
+	js := jsWithSource(app)
 	derived := !exists(dir, fixtures.UsersFile) && !exists(dir, fixtures.DocumentsFile)
 	if derived {
 		// A bare export: fixtures from its schemas and rules first.
-		if suite, prog, stubs, ok = c.deriveFixtures(dir, app); !ok {
+		if suite, prog, stubs, js, ok = c.deriveFixtures(dir, app); !ok {
+			return exitUsage
+		}
+	} else if len(js) > 0 {
+		// The JavaScript functions run over the file's (empty)
+		// "collections".
+		if _, prog, ok = c.loadSuiteProgram(initTestsCmd, dir, suite, nil); !ok {
 			return exitUsage
 		}
 	}
@@ -102,7 +110,11 @@ func (c *cli) initTests(args []string) int {
 		fmt.Fprintf(c.stderr, "rulegate init-tests: %s needs fixture users (%s) and documents (%s) to generate tests from\n", dir, fixtures.UsersFile, fixtures.DocumentsFile)
 		return exitUsage
 	}
-	data, n, err := fixtures.Generate(context.Background(), suite, prog, fixtures.WithFunctions(stubs))
+	gopts := []fixtures.GenerateOption{fixtures.WithFunctions(stubs)}
+	if len(js) > 0 {
+		gopts = append(gopts, fixtures.WithCollections())
+	}
+	data, n, err := fixtures.Generate(context.Background(), suite, prog, gopts...)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "rulegate init-tests: %v\n", err)
 		return exitUsage
@@ -122,6 +134,9 @@ func (c *cli) initTests(args []string) int {
 	for _, name := range sortedNames(stubs) {
 		fmt.Fprintf(c.stdout, "stubbed %%function %s with the result %s (\"functions\" in %s): the expectations hold only for that result\n", name, stubs[name], rel)
 	}
+	for _, f := range js {
+		fmt.Fprintf(c.stdout, "%%function %s runs its JavaScript (%s) over the documents of \"collections\" in %s, none yet: add the documents it reads, then review the expectations\n", f.Name, f.SourceFile, rel)
+	}
 	fmt.Fprintf(c.stdout, "wrote %s: %s from %s and %s\nReview every expectation, then run: rulegate test %s\n",
 		target, plural(n, "test"), plural(len(suite.Users), "user"), plural(countDocs(suite), "document"), dir)
 	return exitOK
@@ -129,38 +144,56 @@ func (c *cli) initTests(args []string) int {
 
 // deriveFixtures writes the fixtures fixtures.Derive makes of app, loads
 // them, and compiles the program again with the function stubs they need.
-func (c *cli) deriveFixtures(dir string, app *rules.App) (*fixtures.Suite, *evaluator.Program, map[string]json.RawMessage, bool) {
+func (c *cli) deriveFixtures(dir string, app *rules.App) (*fixtures.Suite, *evaluator.Program, map[string]json.RawMessage, []*rules.JSFunction, bool) {
 	d, err := fixtures.Derive(app)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "rulegate init-tests: %v\n", err)
-		return nil, nil, nil, false
+		return nil, nil, nil, nil, false
+	}
+	var js []*rules.JSFunction
+	for _, f := range jsWithSource(app) {
+		if slices.Contains(d.JavaScript, f.Name) {
+			js = append(js, f)
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(fixtures.UsersFile)), 0o755); err != nil {
 		fmt.Fprintf(c.stderr, "rulegate init-tests: %v\n", err)
-		return nil, nil, nil, false
+		return nil, nil, nil, nil, false
 	}
 	for name, data := range map[string][]byte{fixtures.UsersFile: d.Users, fixtures.DocumentsFile: d.Documents} {
 		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), data, 0o644); err != nil {
 			fmt.Fprintf(c.stderr, "rulegate init-tests: %v\n", err)
-			return nil, nil, nil, false
+			return nil, nil, nil, nil, false
 		}
 	}
 	suite, err := fixtures.Load(os.DirFS(dir))
 	if err != nil {
 		c.fixtureErr(initTestsCmd, err, suite)
-		return nil, nil, nil, false
+		return nil, nil, nil, nil, false
 	}
 	funcs := map[string]evaluator.Func{}
 	for name, raw := range d.Functions {
 		v, err := expansion.JSONValue(raw)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "rulegate init-tests: the stub of %s: %v\n", name, err)
-			return nil, nil, nil, false
+			return nil, nil, nil, nil, false
 		}
 		funcs[name] = func(context.Context, []value.Value, evaluator.FuncEnv) (value.Value, error) { return v, nil }
 	}
-	_, prog, ok := c.loadProgramWith(initTestsCmd, dir, funcs)
-	return suite, prog, d.Functions, ok
+	_, prog, ok := c.loadSuiteProgram(initTestsCmd, dir, suite, funcs)
+	return suite, prog, d.Functions, js, ok
+}
+
+// jsWithSource returns the JavaScript functions of app that have their
+// source: they run, over a test file's "collections".
+func jsWithSource(app *rules.App) []*rules.JSFunction {
+	var out []*rules.JSFunction
+	for _, f := range app.JSFunctions {
+		if f.SourceFile != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // exists tells whether the fixture file name (or its YAML form) is in dir.

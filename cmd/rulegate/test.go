@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/fixtures"
+	"github.com/rulegate/rulegate/jsfunc"
+	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/source"
 )
 
@@ -45,9 +48,13 @@ JUnit XML report for CI.
 
 A test file may set "environment" (--environment TAG sets it for the others;
 default realm_config.json's), "values" (over the app's values/, e.g. a secret)
-and "functions": {"<name>": <result>}, the result of each %function call, for
-functions rulegate cannot run (an export's JavaScript); a test may set its own
-"functions".
+and "functions": {"<name>": <result>}, the result of each %function call; a
+test may set its own "functions". A %function no stub answers runs: a
+JavaScript function of the export with its source (functions/<name>.js or
+functions/<name>/source.js) runs as its configuration says (run_as_system or
+as the test's user) over the documents of "collections": {"<db>.<coll>":
+[<document>, ...]} (the test file's, a test's own by namespace over them), in
+memory, each test with its own copy; one without source fails and denies.
 
 Exit status: 0 every test passed, 1 some test failed or there is no test, 2
 unusable input (rule errors, malformed fixtures or tests).
@@ -82,7 +89,7 @@ func (c *cli) test(args []string) int {
 	dir := pos[0]
 	// The tests first: the functions they stub are the program's.
 	suite, err := fixtures.Load(os.DirFS(dir))
-	app, prog, ok := c.loadProgramWith(testCmd, dir, suite.Stubs())
+	app, prog, ok := c.loadSuiteProgram(testCmd, dir, suite, nil)
 	if !ok {
 		return exitUsage
 	}
@@ -135,6 +142,43 @@ func (c *cli) test(args []string) int {
 		return exitProblems
 	}
 	return exitOK
+}
+
+// loadSuiteProgram is loadProgramWith for running suite: the stubs of
+// its tests, and the export's JavaScript functions (jsfunc), bound to the
+// suite's collections (fixtures.Suite.Functions and Suite.Data); extra
+// are more Go functions (init-tests' derived stubs).
+func (c *cli) loadSuiteProgram(cmd *command, dir string, suite *fixtures.Suite, extra map[string]evaluator.Func) (*rules.App, *evaluator.Program, bool) {
+	var js *jsfunc.Functions
+	jsApp, err := rules.LoadApp(os.DirFS(dir))
+	if err == nil {
+		// (An app that does not load is reported by loadProgramWith.)
+		if js, err = jsfunc.Load(jsApp); err != nil {
+			var errs source.ErrorList
+			if errors.As(err, &errs) {
+				c.printDiags(c.stderr, errs, jsApp.Files, false)
+				fmt.Fprintf(c.stderr, "rulegate %s: %s has JavaScript errors; fix them first (rulegate check %s lists them)\n", cmd.name, dir, dir)
+			} else {
+				fmt.Fprintf(c.stderr, "rulegate %s: %v\n", cmd.name, err)
+			}
+			return nil, nil, false
+		}
+	}
+	funcs := suite.Functions(jsApp, js)
+	for name, f := range extra {
+		funcs[name] = f
+	}
+	app, prog, ok := c.loadProgramWith(cmd, dir, funcs)
+	if !ok {
+		return nil, nil, false
+	}
+	if js != nil {
+		if err := js.Bind(suite.Data(app, prog)); err != nil {
+			fmt.Fprintf(c.stderr, "rulegate %s: %v\n", cmd.name, err)
+			return nil, nil, false
+		}
+	}
+	return app, prog, true
 }
 
 // fixtureErr prints the diagnostics of fixtures.Load.
