@@ -414,7 +414,7 @@ func (s *Server) loginTriggers(r *http.Request, u accounts.User, providerType st
 	if t.HasCustomData {
 		custom = t.CustomData.Doc
 	}
-	_, obj, err := userObject(u.ID, u.Type, u.Data, info.Identities, custom)
+	_, obj, err := userDocument(u.ID, u.Type, u.Data, info.Identities, custom)
 	if err != nil {
 		s.log(r).Error("authentication triggers not run", "user_id", u.ID, "error", err.Error())
 		return
@@ -431,7 +431,7 @@ func (s *Server) loginTriggers(r *http.Request, u accounts.User, providerType st
 // (source/triggers/authentication-triggers.txt).
 func (s *Server) deleteTriggers(r *http.Request, u accounts.User) {
 	info := u.LoginInfo(false, "")
-	_, obj, err := userObject(u.ID, u.Type, u.Data, info.Identities, nil)
+	_, obj, err := userDocument(u.ID, u.Type, u.Data, info.Identities, nil)
 	if err != nil {
 		s.log(r).Error("authentication triggers not run", "user_id", u.ID, "error", err.Error())
 		return

@@ -139,10 +139,14 @@
 //     the user had an identity with. Wait waits for the running ones.
 //   - The Data API runs only where the export enables it
 //     (https_endpoints/data_api_config.json) and only as the authenticated
-//     user: run_as_system, run_as_user_id_script_source, a non-trivial
-//     can_evaluate and secret validation methods refuse every request,
-//     saying why. A custom JWT (jwtTokenString) authenticates only a user
-//     that exists unless create_user_on_auth is set.
+//     user: run_as_system, run_as_user_id_script_source and secret
+//     validation methods refuse every request, saying why. Its
+//     can_evaluate is decided for each request, after authentication and
+//     before the action (it may call functions); false, or an error
+//     deciding it, is 403 PermissionDenied. A custom JWT (jwtTokenString)
+//     authenticates only a user that exists unless create_user_on_auth is
+//     set. Its credential logins are not client logins: they run no user
+//     creation function and fire no trigger.
 //   - Access tokens are self-contained: deleting a user or logging out ends
 //     its sessions at once, and its access tokens within their 30 minutes,
 //     as with App Services' JWTs. A refresh token works only while its

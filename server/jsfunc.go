@@ -97,11 +97,11 @@ func (s *Server) runnable(what, name string) error {
 	return fmt.Errorf("server: %s: the export has no function %q", what, name)
 }
 
-// userObject is the App Services user object (source/authentication/
+// userDocument is the App Services user object (source/authentication/
 // user-objects.txt): id, type, data, identities, and custom_data when the
 // user has a custom data document; both as the caller a function sees
 // (context.user) and as the document it receives as an argument.
-func userObject(id, typ string, data []byte, ids []token.Identity, custom bson.Raw) (expansion.User, value.Value, error) {
+func userDocument(id, typ string, data []byte, ids []token.Identity, custom bson.Raw) (expansion.User, value.Value, error) {
 	if len(data) == 0 {
 		data = []byte("{}")
 	}
@@ -141,7 +141,7 @@ func userObject(id, typ string, data []byte, ids []token.Identity, custom bson.R
 // the login fails and the user stays new: its next login runs it again.
 func (s *Server) userCreation(name string) customdata.Hook {
 	return func(ctx context.Context, ev customdata.Event) error {
-		u, arg, err := userObject(ev.UserID, ev.Info.Type, ev.Info.Metadata, ev.Info.Identities, nil)
+		u, arg, err := userDocument(ev.UserID, ev.Info.Type, ev.Info.Metadata, ev.Info.Identities, nil)
 		if err != nil {
 			return err
 		}

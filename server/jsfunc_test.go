@@ -483,3 +483,22 @@ func TestJSNewErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestJSDataAPICanEvaluate: the Data API's can_evaluate is decided for
+// each request, here by a JavaScript function that reads as system.
+func TestJSDataAPICanEvaluate(t *testing.T) {
+	e := newJSEnv(t)
+	e.signup("root@example.com")
+	e.signup("bob@example.com")
+	if _, err := e.client.Database("srvjs").Collection("admins").InsertOne(context.Background(), bson.D{{Key: "email", Value: "root@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	find := func(email string) resp {
+		return e.do("POST", "/app/"+appID+"/endpoint/data/v1/action/find", "", `{"dataSource":"mongodb-atlas","database":"srvjs","collection":"notes","filter":{}}`,
+			"email", email, "password", "pa55w0rd!")
+	}
+	if r := find("root@example.com"); r.status != http.StatusOK || string(r.body) != `{"documents":[]}` {
+		t.Errorf("the admin's Data API find: %d %s", r.status, r.body)
+	}
+	wantStatus(t, "bob's Data API find", find("bob@example.com"), http.StatusForbidden, "PermissionDenied")
+}

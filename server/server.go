@@ -58,6 +58,8 @@ type Server struct {
 	jwks     jwksCache
 	js       *jsfunc.Functions // nil when no JavaScript function has its source
 	triggers tasks             // the authentication triggers running
+	// dataAPICan is the Data API's can_evaluate, nil when it always holds.
+	dataAPICan *evaluator.Condition
 }
 
 type config struct {
@@ -201,6 +203,11 @@ func New(ctx context.Context, app *rules.App, client *mongo.Client, keys *token.
 		// functions: this is the step that closes the loop.
 		if err := s.js.Bind(triggerData{jsfunc.MongoData(s.gate, app)}); err != nil {
 			return nil, fmt.Errorf("server: %w", err)
+		}
+	}
+	if d := app.DataAPI; d != nil && d.CanEvaluate != nil && !emptyExpr(d.CanEvaluate) {
+		if s.dataAPICan, err = evaluator.CompileCondition(app, d.CanEvaluate, evaluator.WithFunctions(set)); err != nil {
+			return nil, fmt.Errorf("server: the Data API's can_evaluate: %w", err)
 		}
 	}
 	for _, tr := range app.Triggers {
