@@ -502,3 +502,35 @@ func TestJSDataAPICanEvaluate(t *testing.T) {
 	}
 	wantStatus(t, "bob's Data API find", find("bob@example.com"), http.StatusForbidden, "PermissionDenied")
 }
+
+// TestJSTriggersConcurrent: triggers of concurrent logins all run, and
+// Wait, called while they start, waits for every one (run under -race).
+func TestJSTriggersConcurrent(t *testing.T) {
+	e := newJSEnv(t)
+	const n = 8
+	done := make(chan string, n)
+	for range n {
+		go func() {
+			r := e.do("POST", base+"/auth/providers/anon-user/login", "", `{}`)
+			var m map[string]any
+			_ = json.Unmarshal(r.body, &m)
+			id, _ := m["user_id"].(string)
+			done <- id
+			_ = e.srv.Wait(context.Background())
+		}()
+	}
+	ids := map[string]bool{}
+	for range n {
+		ids[<-done] = true
+	}
+	e.wait()
+	got := map[string]bool{}
+	for _, d := range e.srvjs("events") {
+		if d["operationType"] == "LOGIN" {
+			got[d["userId"].(string)] = true
+		}
+	}
+	if len(ids) != n || !reflect.DeepEqual(got, ids) {
+		t.Fatalf("LOGIN events for %v, want one for each of %v", got, ids)
+	}
+}
