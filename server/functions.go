@@ -236,10 +236,9 @@ func (s *Server) userFunction(w http.ResponseWriter, r *http.Request, claims *to
 			f = jf
 		}
 	}
-	notFound := errorf(http.StatusNotFound, codeFunctionNotFound, "function not found: '%s'", name)
 	switch {
 	case f == nil || f.Private:
-		s.writeError(w, r, notFound)
+		s.writeError(w, r, errorf(http.StatusNotFound, codeFunctionNotFound, "function not found: '%s'", name))
 		return
 	case f.SourceFile == "" || s.js == nil:
 		s.writeError(w, r, errorf(http.StatusBadRequest, codeFunctionExecution, "function '%s' has no source in the export, so rulegate cannot run it", name))
@@ -254,7 +253,7 @@ func (s *Server) userFunction(w http.ResponseWriter, r *http.Request, claims *to
 	in.Request = requestJSON(r, "", "")
 	res, err := s.js.Run(r.Context(), jsfunc.Call{Name: name, Args: vals, User: in.User, Inputs: &in, FromClient: true})
 	if err != nil {
-		s.writeError(w, r, functionError(name, notFound, err))
+		s.writeError(w, r, functionError(name, err))
 		return
 	}
 	rv := bson.RawValue{Type: bson.TypeNull}
@@ -269,13 +268,14 @@ func (s *Server) userFunction(w http.ResponseWriter, r *http.Request, claims *to
 	writeJSON(w, http.StatusOK, out)
 }
 
-// functionError maps a failed client call of a function.
-func functionError(name string, notFound *apiError, err error) *apiError {
+// functionError maps a failed client call of a function whose existence,
+// privacy and source userFunction has checked: a function not found or
+// refused here is one the function called (context.functions.execute),
+// and its message says which.
+func functionError(name string, err error) *apiError {
 	switch {
-	case errors.Is(err, jsfunc.ErrNotFound), errors.Is(err, jsfunc.ErrPrivate):
-		return &apiError{status: notFound.status, code: notFound.code, msg: notFound.msg, err: err}
 	case errors.Is(err, jsfunc.ErrCannotEvaluate):
-		return &apiError{status: http.StatusForbidden, code: codeFunctionNotCallable, msg: fmt.Sprintf("function '%s' may not be called: its can_evaluate expression does not hold", name), err: err}
+		return &apiError{status: http.StatusForbidden, code: codeFunctionNotCallable, msg: fmt.Sprintf("function '%s' may not be called: %s", name, jsMessage(err)), err: err}
 	case errors.Is(err, context.Canceled):
 		return dataError(err)
 	case errors.Is(err, jsfunc.ErrTimeout), errors.Is(err, context.DeadlineExceeded):

@@ -290,6 +290,21 @@ func TestJSFunctionsCall(t *testing.T) {
 		t.Errorf("boom: error %q, want the thrown message and no Go stack", msg)
 	}
 
+	// Failures of the functions a function calls are its own failure,
+	// never "not found" of the function the client called.
+	r = e.js(bob, "callsMissing", `[]`)
+	wantStatus(t, "callsMissing", r, http.StatusBadRequest, "FunctionExecutionError")
+	if msg := r.json(t)["error"].(string); !strings.Contains(msg, "noSuchFunction") {
+		t.Errorf("callsMissing: %q, want the missing function named", msg)
+	}
+	r = e.js(bob, "callsRootOnly", `[]`)
+	if m := r.json(t); r.status < 400 || r.status == http.StatusNotFound || !strings.Contains(m["error"].(string), "rootOnly") {
+		t.Errorf("callsRootOnly as bob: %d %s, want a refusal naming rootOnly", r.status, r.body)
+	}
+	if r := e.js(root, "callsRootOnly", `[]`); r.status != http.StatusOK || string(r.body) != `"root"` {
+		t.Errorf("callsRootOnly as root = %d %s", r.status, r.body)
+	}
+
 	r = e.do("POST", base+"/functions/call", "", `{"name":"echo","arguments":[]}`)
 	wantStatus(t, "echo without a token", r, http.StatusUnauthorized, "InvalidSession")
 }
