@@ -103,7 +103,8 @@ func ExampleStore_CreateAPIKey() {
 }
 
 // The first login of a user is the one its user-creation function and
-// CREATE authentication triggers run for.
+// CREATE authentication triggers run for; a first login whose creation
+// function failed is undone, and the next login is the first again.
 func ExampleStore_FirstLogin() {
 	ctx := context.Background()
 	store, _ := accounts.New(ctx, exampleDB("example_first_login"))
@@ -111,6 +112,11 @@ func ExampleStore_FirstLogin() {
 	first, _ := store.FirstLogin(ctx, u.ID)
 	again, _ := store.FirstLogin(ctx, u.ID)
 	fmt.Println(first, again)
+
+	_ = store.UndoFirstLogin(ctx, u.ID)
+	retried, _ := store.FirstLogin(ctx, u.ID)
+	fmt.Println(retried)
 	// Output:
 	// true false
+	// true
 }
