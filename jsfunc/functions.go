@@ -129,8 +129,6 @@ type Functions struct {
 	defaults expansion.Inputs
 	// services are the MongoDB data sources the export names.
 	services map[string]bool
-	// bounds is boundsSource compiled.
-	bounds *goja.Program
 
 	bindMu sync.Mutex
 	data   Data
@@ -158,7 +156,6 @@ func Load(app *rules.App, opts ...Option) (*Functions, error) {
 		o(&fs.cfg)
 	}
 	fs.cfg.defaults()
-	fs.bounds = goja.MustCompile("rulegate:bounds.js", boundsSource, true)
 	for _, ds := range app.DataSources {
 		fs.services[ds.Name] = true
 	}
@@ -172,7 +169,7 @@ func Load(app *rules.App, opts ...Option) (*Functions, error) {
 		}
 		prog, err := compile(js)
 		if err != nil {
-			errs = append(errs, err...)
+			errs.Add(err)
 			continue
 		}
 		f.prog = prog
@@ -230,30 +227,39 @@ func (c *config) defaults() {
 }
 
 // compile compiles one function's source; a syntax error is positioned in
-// its file.
-func compile(js *rules.JSFunction) (*goja.Program, source.ErrorList) {
-	prog, err := goja.Compile(js.SourceFile, js.Source, false)
-	if err == nil {
-		return prog, nil
-	}
-	var errs source.ErrorList
-	var list parser.ErrorList
-	var one *parser.Error
-	switch {
-	case errors.As(err, &list):
-		for _, e := range list {
-			errs.Add(syntaxError(js, e))
+// its file. Only the first error of a file is reported: the parser's
+// later ones follow from it.
+func compile(js *rules.JSFunction) (*goja.Program, *source.Error) {
+	ast, err := parser.ParseFile(nil, js.SourceFile, js.Source, 0)
+	if err != nil {
+		var list parser.ErrorList
+		if errors.As(err, &list) && len(list) > 0 {
+			return nil, &source.Error{File: js.SourceFile, Line: list[0].Position.Line, Col: list[0].Position.Column, Code: CodeSyntax, Msg: list[0].Message}
 		}
-	case errors.As(err, &one):
-		errs.Add(syntaxError(js, one))
-	default:
-		errs.Add(&source.Error{File: js.SourceFile, Code: CodeSyntax, Msg: err.Error()})
+		return nil, &source.Error{File: js.SourceFile, Code: CodeSyntax, Msg: err.Error()}
 	}
-	return nil, errs
-}
-
-func syntaxError(js *rules.JSFunction, e *parser.Error) *source.Error {
-	return &source.Error{File: js.SourceFile, Line: e.Position.Line, Col: e.Position.Column, Code: CodeSyntax, Msg: e.Message}
+	prog, err := goja.CompileAST(ast, false)
+	if err != nil {
+		e := &source.Error{File: js.SourceFile, Code: CodeSyntax, Msg: err.Error()}
+		var se *goja.CompilerSyntaxError
+		var re *goja.CompilerReferenceError
+		var ce *goja.CompilerError
+		switch {
+		case errors.As(err, &se):
+			ce = &se.CompilerError
+		case errors.As(err, &re):
+			ce = &re.CompilerError
+		}
+		if ce != nil {
+			e.Msg = ce.Message
+			if ce.File != nil {
+				p := ce.File.Position(ce.Offset)
+				e.Line, e.Col = p.Line, p.Column
+			}
+		}
+		return nil, e
+	}
+	return prog, nil
 }
 
 // Bind sets the Data through which functions reach their collections
@@ -313,7 +319,7 @@ func (fs *Functions) Call(ctx context.Context, name string, args []value.Value, 
 	}
 	v, err := fs.run(ctx, c, fs.cfg.ruleTimeout)
 	if err != nil {
-		return value.Value{}, fmt.Errorf("%w: %s: %w", evaluator.ErrFunctionCall, name, err)
+		return value.Value{}, fmt.Errorf("%w: %w", evaluator.ErrFunctionCall, err)
 	}
 	return v, nil
 }

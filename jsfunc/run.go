@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"runtime"
 	"runtime/metrics"
@@ -73,10 +74,33 @@ func (fs *Functions) runAs(ctx context.Context, c Call, timeout time.Duration, s
 	}
 	as := As{User: c.User, Inputs: &in, System: f.js.RunAsSystem || system}
 	v, promise, err := fs.execute(ctx, f, as, c.Args)
+	fs.logCall(ctx, f, c.Args, err)
 	if err != nil && depth == 1 {
 		err = fmt.Errorf("%q: %w", c.Name, err)
 	}
 	return v, promise, err
+}
+
+// logCall logs one call at Debug level, as App Services logs each
+// execution: with its arguments unless the function disables argument
+// logs (disable_arg_logs), and its error.
+func (fs *Functions) logCall(ctx context.Context, f *function, args []value.Value, err error) {
+	log := fs.cfg.logger
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []any{"function", f.js.Name}
+	if !f.js.DisableArgLogs {
+		parts := make([]string, len(args))
+		for i, a := range args {
+			parts[i] = a.ExtJSON()
+		}
+		attrs = append(attrs, "args", "["+strings.Join(parts, ",")+"]")
+	}
+	if err != nil {
+		attrs = append(attrs, "error", err.Error())
+	}
+	log.DebugContext(ctx, "function call", attrs...)
 }
 
 // inputs are the inputs a call's function sees: the call's, with the
