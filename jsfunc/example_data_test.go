@@ -18,8 +18,8 @@ import (
 	"github.com/rulegate/rulegate/rules"
 )
 
-// exampleApp: in app.notes each user reads and writes the notes it owns.
-func exampleApp() (*rules.App, *evaluator.Program) {
+// exampleNotesApp: in app.notes each user reads and writes the notes it owns.
+func exampleNotesApp() (*rules.App, *evaluator.Program) {
 	app, err := rules.LoadApp(fstest.MapFS{"data_sources/mongodb-atlas/app/notes/rules.json": {Data: []byte(`{
 		"database": "app", "collection": "notes",
 		"roles": [{"name": "owner", "apply_when": {"owner": "%%user.id"}, "read": true, "write": true, "insert": true, "delete": true}]}`)}})
@@ -37,7 +37,7 @@ func exampleApp() (*rules.App, *evaluator.Program) {
 // of alice's note finds nothing, and his insert of a note for alice is
 // denied; a system function reads it.
 func ExampleMongoData() {
-	app, prog := exampleApp()
+	app, prog := exampleNotesApp()
 	db, stop := exampleDatabase()
 	defer stop()
 	ctx := context.Background()
@@ -73,7 +73,7 @@ func ExampleMongoData() {
 // MemoryData answers as MongoData does, over documents in memory; each
 // MemoryData has its own copy of them.
 func ExampleMemoryData() {
-	app, prog := exampleApp()
+	app, prog := exampleNotesApp()
 	ctx := context.Background()
 	docs := map[string][]bson.Raw{"app.notes": {mustRaw(`{"_id": 1, "owner": "a1", "text": "hi"}`)}}
 	data := jsfunc.MemoryData(app, prog, docs)

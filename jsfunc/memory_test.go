@@ -117,3 +117,22 @@ func TestMemoryDefaultRule(t *testing.T) {
 		t.Errorf("count %d, %v", n, err)
 	}
 }
+
+// TestMemoryAbsentRefFailsClosed pins where MemoryData and the gate
+// differ: a filter on a field a document lacks leaves the document out
+// in memory, even for an owner who reads every field, where the gate
+// probes the field, finds it readable and matches ({secret: {$exists:
+// false}} returns the document). Fail closed: never more than the gate.
+func TestMemoryAbsentRefFailsClosed(t *testing.T) {
+	ctx := context.Background()
+	app, prog := notesApp(t)
+	mem := jsfunc.MemoryData(app, prog, map[string][]bson.Raw{"app.notes": {raw(t, `{"_id": 5, "owner": "a1", "title": "no secret"}`)}})
+	c, _ := mem.Collection(ctx, asOf(t, "alice"), "mongodb-atlas", "app", "notes")
+	docs, err := c.Find(ctx, raw(t, `{"secret": {"$exists": false}}`), jsfunc.FindOptions{})
+	if err != nil || len(docs) != 0 {
+		t.Errorf("got %v, %v; want none (the gate returns the document)", docs, err)
+	}
+	if n, _ := c.Count(ctx, nil, jsfunc.CountOptions{}); n != 1 {
+		t.Errorf("count %d without the filter", n)
+	}
+}

@@ -29,6 +29,11 @@ var ErrNoDataSource = errors.New("jsfunc: no MongoDB data source of that name")
 // gated for As (g.ForInputs): every method is the gate's, decided by the
 // caller's rules, and a denial is the gate's *gate.DeniedError. The service
 // must be one of app's data sources (ErrNoDataSource otherwise).
+//
+// Only As.System bypasses the rules: an As with the zero User and System
+// false is a caller with no claims, on whom the rules fail closed, never
+// the system user. A call that runs as system for having no user (an
+// authentication trigger's) says so with System, where the call is made.
 func MongoData(g *gate.Gate, app *rules.App) Data {
 	return &mongoData{g: g, services: dataSources(app)}
 }

@@ -60,6 +60,11 @@
 //	| Paths.Keep/Drop      | a document with only / without the set's fields (inclusion / exclusion)        |
 //	| Paths.Redact         | Keep that leaves out an embedded document or array it keeps nothing of         |
 //	| Paths.Covers, Top    | is a whole path in the set; the top-level fields the set holds, in order       |
+//	| Projection           | a find projection of field paths (ParseProjection): Apply keeps or removes     |
+//	|                      | them, _id kept unless excluded; operators and mixed forms refused              |
+//	| QueryPaths, ExprPaths| the field paths a query (or an aggregation expression) reads; AllFields for    |
+//	|                      | what cannot be seen through ($where, $text, $$ROOT)                            |
+//	| ErrProjection        | wrapped by ParseProjection's errors                                            |
 //	| ErrInvalidQuery      | wrapped by ValidateQuery's errors (and Match's for a malformed filter)         |
 //	| ErrInvalidDocument   | wrapped by ValidateDocument's and ValidateUpdate's errors                      |
 //	| ErrInvalidUpdate     | wrapped by errors for updates the server rejects too, or rulegate refuses      |

@@ -32,6 +32,8 @@
 //	| whole candidate  | a candidate of the array operators: a leaf array is not expanded        |
 //	|                  | (EachWhole)                                                             |
 //	| Resolve          | the plain value at a path, no array traversal (traces, operands)        |
+//	| DistinctValues   | the values the server's distinct takes at a path: arrays on the way     |
+//	|                  | traversed, an array at the end gives its elements                       |
 //	| MatchEq, MatchIn | {p: x} and {p: {$in: s}}; their negations are $ne and $nin              |
 //	| MatchExists      | {p: {$exists: want}}                                                    |
 //	| MatchCmp, CmpOp  | {p: {op: x}} for op $gt, $gte, $lt, $lte; Flip swaps the sides          |

@@ -291,3 +291,17 @@ func ExampleMatchRegex() {
 	// Output:
 	// true
 }
+
+func ExampleDistinctValues() {
+	doc, _ := bson.Marshal(bson.D{{Key: "items", Value: bson.A{
+		bson.D{{Key: "tags", Value: bson.A{"a", "b"}}},
+		bson.D{{Key: "tags", Value: "c"}},
+		"not a document",
+	}}})
+	for _, v := range value.DistinctValues(value.FromDocument(doc), value.ParsePath("items.tags")) {
+		fmt.Print(v.RawValue().StringValue(), " ")
+	}
+	fmt.Println()
+	// Output:
+	// a b c
+}

@@ -151,8 +151,10 @@ func (c *cli) test(args []string) int {
 func (c *cli) loadSuiteProgram(cmd *command, dir string, suite *fixtures.Suite, extra map[string]evaluator.Func) (*rules.App, *evaluator.Program, bool) {
 	var js *jsfunc.Functions
 	jsApp, err := rules.LoadApp(os.DirFS(dir))
-	if err == nil {
-		// (An app that does not load is reported by loadProgramWith.)
+	var loadErrs source.ErrorList
+	if jsApp != nil && (err == nil || errors.As(err, &loadErrs) && len(loadErrs.Errors()) == 0) {
+		// (An app that does not load, or has rule errors, is reported
+		// by loadProgramWith; warnings are not in the way.)
 		if js, err = jsfunc.Load(jsApp); err != nil {
 			var errs source.ErrorList
 			if errors.As(err, &errs) {
