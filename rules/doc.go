@@ -87,6 +87,8 @@
 //	| config.json / stitch.json "app_id", "name"        | App.ID, App.Name | appschema-configuration.rst                        |
 //	| auth_providers/<name>.json                        | *Provider      | legacy.txt (one provider a file, same keys)          |
 //	| functions/<name>.expr                             | *Function      | as above                                             |
+//	| functions/<name>/config.json, source.js           | *JSFunction    | appschema-functions.rst                              |
+//	| triggers/<name>.json                              | *Trigger       | appschema-triggers.rst                               |
 //
 // An old rule file has the current rules.json keys plus the exporter's "id"
 // and an inline "schema" (a document schema), which LoadApp keeps as

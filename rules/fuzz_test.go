@@ -209,3 +209,47 @@ func FuzzLoadServe(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLoadFunctions feeds the same bytes to a function manifest, an
+// old-layout function config, a trigger and a function source: LoadApp
+// never panics, and every diagnostic has a file of the app, a position, a
+// code and a well-formed pointer.
+func FuzzLoadFunctions(f *testing.F) {
+	files, _ := txtar.Glob("testdata/cases/*.txtar")
+	for _, file := range files {
+		a, err := txtar.ParseFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, af := range a.Files {
+			if strings.HasPrefix(af.Name, "functions/") || strings.HasPrefix(af.Name, "triggers/") {
+				f.Add(af.Data)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fsys := fstest.MapFS{
+			"data_sources/mongodb-atlas/db/coll/rules.json": {Data: []byte(`{"roles": [{"name": "r", "read": true, "apply_when": {"%%true": {"%function": {"name": "f", "arguments": []}}}}]}`)},
+			"functions/config.json":                         {Data: data},
+			"functions/f.js":                                {Data: data},
+			"functions/old/config.json":                     {Data: data},
+			"triggers/t.json":                               {Data: data},
+		}
+		app, _ := rules.LoadApp(fsys)
+		for _, e := range rules.Validate(app, rules.ValidateOptions{}) {
+			if _, ok := fsys[e.File]; !ok || e.Line < 1 || e.Col < 1 || e.Code == "" {
+				t.Fatalf("diagnostic lacks a place or code: %#v", e)
+			}
+			if _, err := e.Ptr.Tokens(); err != nil {
+				t.Fatalf("diagnostic has a malformed pointer: %#v: %v", e, err)
+			}
+		}
+		seen := map[string]bool{}
+		for _, fn := range app.JSFunctions {
+			if fn.Name == "" || seen[fn.Name] {
+				t.Fatalf("function name %q empty or twice", fn.Name)
+			}
+			seen[fn.Name] = true
+		}
+	})
+}

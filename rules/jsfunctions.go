@@ -70,7 +70,9 @@ var functionKeys = []string{"name", "private", "can_evaluate", "disable_arg_logs
 // it: "The name must match the file name of a source code file"); and
 // the old one's folders functions/<name>/ holding config.json and
 // source.js (source/includes/appschema-functions.rst). A folder directly
-// under functions/ holding either file is an old-layout function.
+// under functions/ holding either file is an old-layout function;
+// functions/node_modules holds the functions' dependencies
+// (source/functions/dependencies.txt) and is not read.
 //
 // A configuration file that is not JSON is a warning, not an error:
 // App Services' command line tools refuse to import it (they parse it
@@ -86,7 +88,15 @@ func (l *loader) jsFunctions() {
 	var sources []string // current-layout sources, in walk order
 	configured := func(f *JSFunction, file string) {
 		if prev := byName[f.Name]; prev != nil {
-			l.errs.Add(source.Errorf(f.At.File, f.At.Offset, f.At.Ptr, CodeFunctionConfig, "function %q is configured in %s already", f.Name, prev.File))
+			at := f.At
+			if at.File == nil { // an old-layout folder without config.json
+				at.File = l.app.Files[f.File]
+			}
+			where := prev.At.FileName()
+			if where == "" {
+				where = prev.File
+			}
+			l.errs.Add(source.Errorf(at.File, at.Offset, at.Ptr, CodeFunctionConfig, "function %q is configured in %s already", f.Name, where))
 			return
 		}
 		f.File = file
@@ -97,6 +107,10 @@ func (l *loader) jsFunctions() {
 			return nil // the layout's walk reports what cannot be read
 		}
 		switch {
+		case d.IsDir() && name == "functions/node_modules":
+			// The functions' dependencies (source/functions/dependencies.txt),
+			// not functions.
+			return fs.SkipDir
 		case d.IsDir() && path.Dir(name) == "functions" && (isFile(l.fsys, path.Join(name, "config.json")) || isFile(l.fsys, path.Join(name, "source.js"))):
 			if f := l.legacyFunction(name); f != nil {
 				configured(f, f.File)

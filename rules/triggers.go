@@ -178,7 +178,7 @@ func (p *parser) trigger(n *source.Node, app *App) (*Trigger, string) {
 		if configNode != nil && configNode.Kind != source.Object {
 			p.errorf(configNode, CodeSchema, "want an object, got %s", configNode.Kind.Article())
 		}
-		app.notRunTriggers = append(app.notRunTriggers, triggerRef{at: t.At, trigger: t.Name, notRun: typ})
+		app.notRunTriggers = append(app.notRunTriggers, triggerRef{at: p.at(typeNode), trigger: t.Name, notRun: typ})
 		return t, typ
 	}
 	t.FunctionName = fnName

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/rulegate/rulegate/jsfunc"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/schema"
 	"github.com/rulegate/rulegate/source"
@@ -19,8 +20,9 @@ Check parses every rule file of the app directory APP (data_sources/**/rules.jso
 default_rule.json, schema.json, auth/custom_user_data.json, functions/*.expr),
 the functions' configuration and sources (functions/config.json, functions/**/*.js)
 and the triggers (triggers/*.json), and validates the rules, schemas, functions
-and triggers: a %function no function answers, a function without its source,
-a private function nothing calls, a trigger rulegate does not run. An app
+and triggers: a %function no function answers, a JavaScript syntax error, a
+function without its source, a private function nothing calls, a trigger
+rulegate does not run. An app
 exported in the realm-cli v1 / Stitch layout
 (services/<service>/rules/<db>.<coll>.json, functions/<name>/config.json and
 source.js, config.json or stitch.json) is read too. APP may also be given as --app APP. Each problem is
@@ -77,6 +79,7 @@ func (c *cli) check(args []string) int {
 	if app != nil {
 		errs = append(errs, rules.Validate(app, rules.ValidateOptions{})...)
 		errs = append(errs, schema.Check(app)...)
+		errs = append(errs, syntaxErrors(app)...)
 	}
 	errs.Sort()
 	files := map[string]*source.File{}
@@ -95,6 +98,22 @@ func (c *cli) check(args []string) int {
 		return exitProblems
 	}
 	return exitOK
+}
+
+// syntaxErrors parses the functions' JavaScript sources (jsfunc.Load)
+// and returns their syntax errors (jsfunc/syntax). Load's other findings
+// (a can_evaluate that does not compile) are rules.Validate's, reported
+// already.
+func syntaxErrors(app *rules.App) source.ErrorList {
+	var out, list source.ErrorList
+	if _, err := jsfunc.Load(app); errors.As(err, &list) {
+		for _, e := range list {
+			if e.Code == jsfunc.CodeSyntax {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
 }
 
 func plural(n int, word string) string {
