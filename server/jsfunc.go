@@ -57,15 +57,23 @@ func (j *functionSets) Call(ctx context.Context, name string, args []value.Value
 	return set.Call(ctx, name, args, env)
 }
 
-// triggerData is the Data the functions are bound to: a call with no user
-// (a trigger's, and the functions it calls) runs as system, as
-// jsfunc.Data says and source/functions.txt says of triggers ("dynamic
-// references resolve to the system user"); every other call as its
-// configuration says.
+// triggerData is the Data the functions are bound to: a trigger's call
+// (a context from asSystem), and the functions it calls, read as system,
+// as source/functions.txt says of triggers ("dynamic references resolve
+// to the system user, which has no id") and the trigger pages say of
+// their functions; every other call as its configuration says. Only the
+// trigger's context makes a call system, never a missing user: a caller
+// without claims stays under the rules (jsfunc.MongoData gates a zero
+// User).
 type triggerData struct{ jsfunc.Data }
 
+// systemKey marks the context of a trigger's call.
+type systemKey struct{}
+
+func asSystem(ctx context.Context) context.Context { return context.WithValue(ctx, systemKey{}, true) }
+
 func (d triggerData) Collection(ctx context.Context, as jsfunc.As, service, db, coll string) (jsfunc.Collection, error) {
-	if as.User.IsZero() {
+	if sys, _ := ctx.Value(systemKey{}).(bool); sys && as.User.IsZero() {
 		as.System = true
 	}
 	return d.Data.Collection(ctx, as, service, db, coll)
@@ -198,7 +206,7 @@ func (s *Server) runTrigger(tr *rules.Trigger, ev authEvent, doc bson.Raw) {
 			s.logger.Error("authentication trigger panicked", "trigger", tr.Name, "function", tr.FunctionName, "operation", ev.op, "user_id", ev.userID, "panic", fmt.Sprint(v))
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), triggerTimeout)
+	ctx, cancel := context.WithTimeout(asSystem(context.Background()), triggerTimeout)
 	defer cancel()
 	in := s.inputs
 	if _, err := s.js.Run(ctx, jsfunc.Call{Name: tr.FunctionName, Args: []value.Value{value.FromDocument(doc)}, Inputs: &in}); err != nil {
