@@ -1,61 +1,126 @@
 package jsfunc
 
 // The bounds of the builtins that allocate in one step: a native builtin
-// (String.prototype.repeat, Array.prototype.join, new Uint8Array(n), ...)
-// runs to its end before the runtime sees an interrupt, so the watchdog
-// cannot stop it. Each is wrapped, before the function's source runs, by
-// a check of the size it is asked for against the call's memory limit.
+// (String.prototype.repeat, Array.prototype.join, ...) runs to its end
+// before the runtime sees an interrupt, so the watchdog cannot stop it.
+// Each is replaced, before the function's source runs, by a check of the
+// size it is asked for against the call's memory limit, then the builtin.
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/dop251/goja"
 )
 
-// boundsSource wraps the allocating builtins. Its argument is
-// (maxChars, maxElems, maxBytes, over), over(what) ending the call.
-const boundsSource = `(function (maxChars, maxElems, maxBytes, over) {
-	"use strict";
-	const guard = (obj, name, check) => {
-		const orig = obj[name];
-		const wrapped = {[name](...args) { check(this, args); return Reflect.apply(orig, this, args); }}[name];
-		Object.defineProperty(obj, name, {value: wrapped, writable: true, configurable: true, enumerable: false});
-	};
-	const len = (a) => { const n = Number(a && a.length); return n > 0 ? n : 0; };
-	guard(String.prototype, "repeat", (s, [n]) => { if (String(s).length * Number(n) > maxChars) over("String.prototype.repeat"); });
-	guard(String.prototype, "padStart", (s, [n]) => { if (Number(n) > maxChars) over("String.prototype.padStart"); });
-	guard(String.prototype, "padEnd", (s, [n]) => { if (Number(n) > maxChars) over("String.prototype.padEnd"); });
-	guard(Array.prototype, "join", (a, [sep]) => {
-		const n = len(a);
-		if (n > maxElems || n * (sep === undefined ? 1 : String(sep).length) > maxChars) over("Array.prototype.join");
-	});
-	guard(Array.prototype, "fill", (a) => { if (len(a) > maxElems) over("Array.prototype.fill"); });
-	guard(Array, "from", (_, [src]) => { if (len(src) > maxElems) over("Array.from"); });
-	guard(Function.prototype, "apply", (_, [, args]) => { if (len(args) > maxElems) over("Function.prototype.apply"); });
-	for (const name of ["ArrayBuffer", "SharedArrayBuffer", "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
-			"Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"]) {
-		const C = globalThis[name];
-		if (typeof C !== "function") continue;
-		const per = C.BYTES_PER_ELEMENT || 1;
-		globalThis[name] = new Proxy(C, {construct(t, args, nt) {
-			const n = typeof args[0] === "number" ? args[0] : len(args[0]);
-			if (n * per > maxBytes) over(name);
-			return Reflect.construct(t, args, nt);
-		}});
-	}
-})`
+// removedGlobals are the builtins a function does not get: each
+// allocates the length it is given at once, and App Services functions
+// reach binary data through BSON.Binary.
+var removedGlobals = []string{"ArrayBuffer", "SharedArrayBuffer", "DataView", "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array",
+	"Uint16Array", "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"}
 
-// installBounds wraps the allocating builtins of the call's runtime.
-func (cl *call) installBounds() error {
-	v, err := cl.rt.RunProgram(cl.fs.bounds)
-	if err != nil {
-		return err
+// guard is one bounded builtin: the size it would allocate, given this
+// and its arguments, in characters or elements.
+type guard struct {
+	ctor, method string
+	chars        bool // the size is in characters, else in elements
+	size         func(this goja.Value, args []goja.Value) float64
+}
+
+func argNum(args []goja.Value, i int) float64 {
+	if i >= len(args) {
+		return 0
 	}
-	fn, _ := goja.AssertFunction(v)
-	mem := cl.fs.cfg.memory
-	over := cl.fn(func(c goja.FunctionCall) goja.Value {
-		return cl.abort(fmt.Errorf("%w: %s would allocate more than the memory limit of %d bytes (WithMemoryLimit)", ErrLimit, c.Argument(0).String(), mem))
-	})
-	_, err = fn(goja.Undefined(), cl.rt.ToValue(mem/2), cl.rt.ToValue(mem/16), cl.rt.ToValue(mem), over)
-	return err
+	return args[i].ToFloat()
+}
+
+// lengthOf is the length property of v, 0 when it has none.
+func lengthOf(v goja.Value) float64 {
+	o, ok := v.(*goja.Object)
+	if !ok {
+		return 0
+	}
+	l := o.Get("length")
+	if l == nil {
+		return 0
+	}
+	return l.ToFloat()
+}
+
+var guards = []guard{
+	{"String", "repeat", true, func(this goja.Value, a []goja.Value) float64 {
+		return float64(len(this.String())) * argNum(a, 0)
+	}},
+	{"String", "padStart", true, func(_ goja.Value, a []goja.Value) float64 { return argNum(a, 0) }},
+	{"String", "padEnd", true, func(_ goja.Value, a []goja.Value) float64 { return argNum(a, 0) }},
+	{"Array", "join", true, func(this goja.Value, a []goja.Value) float64 {
+		sep := 1.0
+		if len(a) > 0 && !goja.IsUndefined(a[0]) {
+			sep = math.Max(1, float64(len(a[0].String())))
+		}
+		return lengthOf(this) * sep
+	}},
+	{"Array", "fill", false, func(this goja.Value, _ []goja.Value) float64 { return lengthOf(this) }},
+	{"", "Array.from", false, func(_ goja.Value, a []goja.Value) float64 {
+		if len(a) == 0 {
+			return 0
+		}
+		return lengthOf(a[0])
+	}},
+	{"Function", "apply", false, func(_ goja.Value, a []goja.Value) float64 {
+		if len(a) < 2 {
+			return 0
+		}
+		return lengthOf(a[1])
+	}},
+}
+
+// installBounds removes removedGlobals and bounds the guarded builtins of
+// the call's runtime.
+func (cl *call) installBounds() error {
+	rt := cl.rt
+	global := rt.GlobalObject()
+	for _, name := range removedGlobals {
+		if err := global.Delete(name); err != nil {
+			return err
+		}
+	}
+	mem := float64(cl.fs.cfg.memory)
+	maxChars, maxElems := mem/2, mem/16
+	for _, g := range guards {
+		var obj *goja.Object
+		name := g.method
+		if g.ctor == "" {
+			obj, name = rt.Get("Array").(*goja.Object), "from"
+		} else {
+			obj = rt.Get(g.ctor).(*goja.Object).Get("prototype").(*goja.Object)
+		}
+		orig, ok := goja.AssertFunction(obj.Get(name))
+		if !ok {
+			return fmt.Errorf("jsfunc: no builtin %s.%s", g.ctor, name)
+		}
+		what := g.ctor + ".prototype." + name
+		if g.ctor == "" {
+			what = g.method
+		}
+		limit := maxElems
+		if g.chars {
+			limit = maxChars
+		}
+		size := g.size
+		bounded := rt.ToValue(func(c goja.FunctionCall) goja.Value {
+			if n := size(c.This, c.Arguments); n > limit {
+				cl.abort(fmt.Errorf("%w: %s would allocate more than the memory limit of %d bytes (WithMemoryLimit)", ErrLimit, what, cl.fs.cfg.memory))
+			}
+			v, err := orig(c.This, c.Arguments...)
+			if err != nil {
+				panic(err)
+			}
+			return v
+		})
+		if err := obj.DefineDataProperty(name, bounded, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+			return err
+		}
+	}
+	return nil
 }

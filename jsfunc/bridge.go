@@ -76,6 +76,10 @@ type bridge struct {
 	dateCtr goja.Value
 	// maxBytes bounds the BSON size of a value the bridge builds.
 	maxBytes int
+	// prepare gives the prototypes their methods (the BSON global is
+	// built when first needed); called once, before the first box.
+	prepare  func()
+	prepared bool
 }
 
 func newBridge(rt *goja.Runtime, maxBytes int) *bridge {
@@ -88,6 +92,12 @@ func newBridge(rt *goja.Runtime, maxBytes int) *bridge {
 
 // newBox makes a box object holding rv.
 func (b *bridge) newBox(k boxKind, rv bson.RawValue) *goja.Object {
+	if !b.prepared {
+		b.prepared = true
+		if b.prepare != nil {
+			b.prepare()
+		}
+	}
 	o := b.rt.CreateObject(b.protos[k])
 	b.boxes[o] = box{kind: k, rv: rv}
 	return o

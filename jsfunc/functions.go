@@ -129,8 +129,6 @@ type Functions struct {
 	defaults expansion.Inputs
 	// services are the MongoDB data sources the export names.
 	services map[string]bool
-	// bounds is boundsSource compiled.
-	bounds *goja.Program
 
 	bindMu sync.Mutex
 	data   Data
@@ -158,7 +156,6 @@ func Load(app *rules.App, opts ...Option) (*Functions, error) {
 		o(&fs.cfg)
 	}
 	fs.cfg.defaults()
-	fs.bounds = goja.MustCompile("rulegate:bounds.js", boundsSource, true)
 	for _, ds := range app.DataSources {
 		fs.services[ds.Name] = true
 	}

@@ -35,6 +35,18 @@ type call struct {
 	// cursors are the cursors find and aggregate returned, which a
 	// function cannot return.
 	cursors map[*goja.Object]bool
+	// bson is the BSON global, once built (bsonGlobal).
+	bson *goja.Object
+}
+
+// bsonGlobal returns the BSON global, building it (and the methods of the
+// bridge's box prototypes) the first time.
+func (cl *call) bsonGlobal() *goja.Object {
+	if cl.bson == nil {
+		cl.br.prepared = true
+		cl.bson = cl.bsonObject()
+	}
+	return cl.bson
 }
 
 // throw ends the current Go callback with err as a JavaScript exception
@@ -85,6 +97,7 @@ func (cl *call) set(name string, v any) error { return cl.rt.Set(name, v) }
 func (cl *call) install() error {
 	rt := cl.rt
 	cl.cursors = map[*goja.Object]bool{}
+	cl.br.prepare = func() { cl.bsonGlobal() }
 	if err := cl.installBounds(); err != nil {
 		return err
 	}
@@ -99,17 +112,44 @@ func (cl *call) install() error {
 			cl.throw(fmt.Errorf("%w: require(%q): rulegate runs a function without modules: no file system, no network, no external dependencies", ErrUnavailable, c.Argument(0).String()))
 			return nil
 		},
-		"context": cl.contextObject(),
-		"BSON":    cl.bsonObject(),
-		"EJSON":   cl.ejsonObject(),
-		"console": cl.consoleObject(),
-		"utils":   cl.unavailableObject("utils", "jwt", "crypto"),
 	} {
 		if err := cl.set(name, v); err != nil {
 			return err
 		}
 	}
+	// The other globals are built when the function first reads them:
+	// most functions use a few.
+	for name, build := range map[string]func() *goja.Object{
+		"context": cl.contextObject,
+		"BSON":    cl.bsonGlobal,
+		"EJSON":   cl.ejsonObject,
+		"console": cl.consoleObject,
+		"utils":   func() *goja.Object { return cl.unavailableObject("utils", "jwt", "crypto") },
+	} {
+		if err := cl.lazy(rt.GlobalObject(), name, build); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// lazy defines o[name] as the object build returns, built at the first
+// read (or replaced by the first write).
+func (cl *call) lazy(o *goja.Object, name string, build func() *goja.Object) error {
+	rt := cl.rt
+	define := func(v goja.Value) {
+		_ = o.DefineDataProperty(name, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+	}
+	get := rt.ToValue(func(goja.FunctionCall) goja.Value {
+		v := build()
+		define(v)
+		return v
+	})
+	set := rt.ToValue(func(c goja.FunctionCall) goja.Value {
+		define(c.Argument(0))
+		return goja.Undefined()
+	})
+	return o.DefineAccessorProperty(name, get, set, goja.FLAG_TRUE, goja.FLAG_TRUE)
 }
 
 // unavailableObject is an object whose properties throw ErrUnavailable.
