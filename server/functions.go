@@ -53,11 +53,8 @@ func (s *Server) accessClaims(r *http.Request) (*token.Claims, *apiError) {
 // system collections (the MongoDB manual, "Reserved Database Names" and
 // "system collections").
 func (s *Server) collection(r *http.Request, user expansion.User, service, action string, c *call) (*gate.Collection, *apiError) {
-	switch db := c.database; {
-	case strings.EqualFold(db, s.cfg.database):
-		return nil, errorf(http.StatusForbidden, codePermission, "%s: the database %q holds the app's users and sessions and is not served", action, c.database)
-	case rules.Reserved(c.database + "." + c.collection):
-		return nil, errorf(http.StatusForbidden, codePermission, "%s: %s.%s is MongoDB's own (a reserved database or a system collection) and is not served", action, c.database, c.collection)
+	if msg := servedNamespace(s.cfg.database, c.database, c.collection); msg != "" {
+		return nil, errorf(http.StatusForbidden, codePermission, "%s: %s", action, msg)
 	}
 	in := s.inputs
 	in.User = user
@@ -67,6 +64,24 @@ func (s *Server) collection(r *http.Request, user expansion.User, service, actio
 		return nil, &apiError{status: http.StatusInternalServerError, code: codeInternal, msg: "internal server error", err: err}
 	}
 	return sess.Database(c.database).Collection(c.collection), nil
+}
+
+// errNotServed is wrapped by the error of a function's collection in a
+// namespace the server never serves.
+var errNotServed = errors.New("server: namespace not served")
+
+// servedNamespace returns why db.coll is never served, whatever the rules
+// say, or "" when it may be: the accounts database accountsDB (in any
+// case: MongoDB refuses two databases whose names differ only in case)
+// and MongoDB's own namespaces (rules.Reserved).
+func servedNamespace(accountsDB, db, coll string) string {
+	switch {
+	case strings.EqualFold(db, accountsDB):
+		return fmt.Sprintf("the database %q holds the app's users and sessions and is not served", db)
+	case rules.Reserved(db + "." + coll):
+		return fmt.Sprintf("%s.%s is MongoDB's own (a reserved database or a system collection) and is not served", db, coll)
+	}
+	return ""
 }
 
 // hiddenHeaders are left out of %%request.requestHeaders: they carry the

@@ -57,7 +57,13 @@ func (j *functionSets) Call(ctx context.Context, name string, args []value.Value
 	return set.Call(ctx, name, args, env)
 }
 
-// triggerData is the Data the functions are bound to: a trigger's call
+// serverData is the Data the functions are bound to. No function reaches
+// the namespaces the server never serves (servedNamespace: the accounts
+// database, MongoDB's own databases and system collections), as the user
+// or as system: App Services kept its users and sessions outside the
+// app's cluster, so no App Services function could read them, and a
+// function that takes a namespace from its caller is common. A trigger's
+// call
 // (a context from asSystem), and the functions it calls, read as system,
 // as source/functions.txt says of triggers ("dynamic references resolve
 // to the system user, which has no id") and the trigger pages say of
@@ -65,14 +71,20 @@ func (j *functionSets) Call(ctx context.Context, name string, args []value.Value
 // trigger's context makes a call system, never a missing user: a caller
 // without claims stays under the rules (jsfunc.MongoData gates a zero
 // User).
-type triggerData struct{ jsfunc.Data }
+type serverData struct {
+	jsfunc.Data
+	accountsDB string
+}
 
 // systemKey marks the context of a trigger's call.
 type systemKey struct{}
 
 func asSystem(ctx context.Context) context.Context { return context.WithValue(ctx, systemKey{}, true) }
 
-func (d triggerData) Collection(ctx context.Context, as jsfunc.As, service, db, coll string) (jsfunc.Collection, error) {
+func (d serverData) Collection(ctx context.Context, as jsfunc.As, service, db, coll string) (jsfunc.Collection, error) {
+	if msg := servedNamespace(d.accountsDB, db, coll); msg != "" {
+		return nil, fmt.Errorf("%w: %s", errNotServed, msg)
+	}
 	if sys, _ := ctx.Value(systemKey{}).(bool); sys && as.User.IsZero() {
 		as.System = true
 	}

@@ -204,7 +204,7 @@ func New(ctx context.Context, app *rules.App, client *mongo.Client, keys *token.
 		// Functions read through the gate (as the user) or the driver (as
 		// system); the gate needed the Program, which needed the
 		// functions: this is the step that closes the loop.
-		if err := s.js.Bind(triggerData{jsfunc.MongoData(s.gate, app)}); err != nil {
+		if err := s.js.Bind(serverData{Data: jsfunc.MongoData(s.gate, app), accountsDB: s.cfg.database}); err != nil {
 			return nil, fmt.Errorf("server: %w", err)
 		}
 	}
