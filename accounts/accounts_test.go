@@ -635,3 +635,49 @@ func TestLoginInfo(t *testing.T) {
 		t.Errorf("LoginInfo = %+v", got)
 	}
 }
+
+// TestFirstLogin: a user's first login is reported once, whichever
+// provider created the user; a failed first login (UndoFirstLogin) makes
+// the next one first again; a user stored before the mark existed has no
+// first login left (no user-creation function runs for it later).
+func TestFirstLogin(t *testing.T) {
+	db := rulegatetest.Database(t)
+	s := newStore(t, db)
+	if _, err := s.Register(ctx, "fay@example.com", "pa55w0rd", true); err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.LoginPassword(ctx, "fay@example.com", "pa55w0rd", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false} {
+		first, err := s.FirstLogin(ctx, u.ID)
+		if err != nil || first != want {
+			t.Fatalf("FirstLogin #%d = %v, %v; want %v", i+1, first, err, want)
+		}
+	}
+	if err := s.UndoFirstLogin(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if first, err := s.FirstLogin(ctx, u.ID); err != nil || !first {
+		t.Fatalf("FirstLogin after UndoFirstLogin = %v, %v; want true", first, err)
+	}
+	anon, err := s.LoginAnonymous(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first, err := s.FirstLogin(ctx, anon.ID); err != nil || !first {
+		t.Fatalf("anonymous FirstLogin = %v, %v; want true", first, err)
+	}
+	// A user document written before first logins were recorded.
+	old := bson.NewObjectID()
+	if _, err := db.Collection("users").InsertOne(ctx, bson.D{{Key: "_id", Value: old}, {Key: "type", Value: "normal"}, {Key: "data", Value: "{}"}}); err != nil {
+		t.Fatal(err)
+	}
+	if first, err := s.FirstLogin(ctx, old.Hex()); err != nil || first {
+		t.Fatalf("FirstLogin of an older user = %v, %v; want false", first, err)
+	}
+	if _, err := s.FirstLogin(ctx, "nope"); !errors.Is(err, accounts.ErrNotFound) {
+		t.Fatalf("FirstLogin of a malformed id = %v, want ErrNotFound", err)
+	}
+}

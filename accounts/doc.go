@@ -35,6 +35,7 @@
 //	| collection | _id                          | fields                                                   |
 //	|------------|------------------------------|----------------------------------------------------------|
 //	| users      | ObjectId (the user id)       | type, data (JSON text), disabled, created, expires (anon)|
+//	|            |                              | unused (true until the first login, FirstLogin)           |
 //	| identities | "<provider name>:<subject>"  | id, user_id, provider_type, provider_name, data (JSON    |
 //	|            |  (email, JWT sub, key name)  | text), password (PHC, local-userpass), confirmed,        |
 //	|            |                              | created, expires (anon)                                  |

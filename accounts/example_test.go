@@ -101,3 +101,22 @@ func ExampleStore_CreateAPIKey() {
 	// laptop ""
 	// accounts: disabled
 }
+
+// The first login of a user is the one its user-creation function and
+// CREATE authentication triggers run for; a first login whose creation
+// function failed is undone, and the next login is the first again.
+func ExampleStore_FirstLogin() {
+	ctx := context.Background()
+	store, _ := accounts.New(ctx, exampleDB("example_first_login"))
+	u, _ := store.LoginAnonymous(ctx)
+	first, _ := store.FirstLogin(ctx, u.ID)
+	again, _ := store.FirstLogin(ctx, u.ID)
+	fmt.Println(first, again)
+
+	_ = store.UndoFirstLogin(ctx, u.ID)
+	retried, _ := store.FirstLogin(ctx, u.ID)
+	fmt.Println(retried)
+	// Output:
+	// true false
+	// true
+}

@@ -50,6 +50,8 @@ type userDoc struct {
 	Disabled bool          `bson:"disabled"`
 	Created  time.Time     `bson:"created"`
 	Expires  *time.Time    `bson:"expires,omitempty"`
+	// Unused is set on a new user until its first login (FirstLogin).
+	Unused bool `bson:"unused,omitempty"`
 }
 
 type identityDoc struct {
@@ -159,12 +161,47 @@ func (s *Store) EnableUser(ctx context.Context, id string, enabled bool) error {
 	return nil
 }
 
+// FirstLogin reports whether this is the first login of the user with id,
+// and records that it happened: it is true once per user, for the login
+// that makes the user an App Services user (the one the user-creation
+// function and CREATE authentication triggers run for), whichever provider
+// created it. A user stored before first logins were recorded has had its
+// first login. Two concurrent first logins get one true between them
+// where the database updates one document atomically (FerretDB, which
+// reads then writes, may give both true). ErrNotFound when there is no
+// such user.
+func (s *Store) FirstLogin(ctx context.Context, id string) (bool, error) {
+	oid, err := bson.ObjectIDFromHex(id)
+	if err != nil {
+		return false, fmt.Errorf("%w: user %q", ErrNotFound, id)
+	}
+	r, err := s.users.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}, {Key: "unused", Value: true}}, bson.D{{Key: "$unset", Value: bson.D{{Key: "unused", Value: ""}}}})
+	if err != nil {
+		return false, fmt.Errorf("accounts: first login of user %s: %w", id, err)
+	}
+	return r.ModifiedCount == 1, nil
+}
+
+// UndoFirstLogin makes the next login of the user with id its first again,
+// for a first login that failed after FirstLogin (its user-creation
+// function threw): App Services creates no user then.
+func (s *Store) UndoFirstLogin(ctx context.Context, id string) error {
+	oid, err := bson.ObjectIDFromHex(id)
+	if err != nil {
+		return fmt.Errorf("%w: user %q", ErrNotFound, id)
+	}
+	if _, err := s.users.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$set", Value: bson.D{{Key: "unused", Value: true}}}}); err != nil {
+		return fmt.Errorf("accounts: undo first login of user %s: %w", id, err)
+	}
+	return nil
+}
+
 // newUser inserts a user document and returns it.
 func (s *Store) newUser(ctx context.Context, typ string, data []byte, expires *time.Time) (userDoc, error) {
 	if data == nil {
 		data = []byte("{}")
 	}
-	d := userDoc{ID: bson.NewObjectID(), Type: typ, Data: string(data), Created: s.now().UTC().Truncate(time.Millisecond), Expires: expires}
+	d := userDoc{ID: bson.NewObjectID(), Type: typ, Data: string(data), Created: s.now().UTC().Truncate(time.Millisecond), Expires: expires, Unused: true}
 	if _, err := s.users.InsertOne(ctx, d); err != nil {
 		return userDoc{}, fmt.Errorf("accounts: create user: %w", err)
 	}

@@ -1,13 +1,16 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -118,12 +121,31 @@ func (s *Server) providerLogin(w http.ResponseWriter, r *http.Request, p *rules.
 	if oid, ok := doc.Lookup("options", "device", "deviceId").ObjectIDOK(); ok && !oid.IsZero() {
 		device = oid.Hex()
 	}
-	t, err := s.auth.Login(ctx, u.ID, u.LoginInfo(created, device))
+	// A user is created, for the user creation function and CREATE
+	// triggers, at its first login: an email/password user registers
+	// first, and is an App Services user once it logs in.
+	first, err := s.accounts.FirstLogin(ctx, u.ID)
 	if err != nil {
 		s.writeError(w, r, authError(err))
 		return
 	}
+	created = created || first
+	t, err := s.auth.Login(ctx, u.ID, u.LoginInfo(created, device))
+	if err != nil {
+		if first {
+			// Its user creation function failed: the user is not created,
+			// and its next login is its first again.
+			if uerr := s.accounts.UndoFirstLogin(context.WithoutCancel(ctx), u.ID); uerr != nil {
+				s.log(r).Error("a failed first login stays recorded: the user creation function will not run again", "user_id", u.ID, "error", uerr.Error())
+			}
+		}
+		s.writeError(w, r, authError(err))
+		return
+	}
 	s.log(r).Info("login", "user_id", u.ID, "provider", p.Name)
+	if len(s.app.Triggers) > 0 {
+		s.loginTriggers(r, u, p.Type, created, t)
+	}
 	writeJSON(w, http.StatusOK, mustJSON(map[string]string{
 		"access_token": t.AccessToken, "refresh_token": t.RefreshToken, "user_id": u.ID, "device_id": t.DeviceID,
 	}))
@@ -220,7 +242,7 @@ func (s *Server) userPass(w http.ResponseWriter, r *http.Request, p *rules.Provi
 		if op == "reset/call" {
 			fn = cfg.ResetFunctionName
 		}
-		err = errorf(http.StatusBadRequest, codeFunctionExecution, "the %s function '%s' is JavaScript, which rulegate does not run yet", strings.TrimSuffix(op, "/call"), fn)
+		err = errorf(http.StatusBadRequest, codeFunctionExecution, "the %s function '%s' is not run: rulegate does not run the email/password provider's confirmation and reset functions", strings.TrimSuffix(op, "/call"), fn)
 	default:
 		err = errorf(http.StatusNotFound, codeNotFound, "no such endpoint: %s", r.URL.Path)
 	}
@@ -360,12 +382,67 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, ae)
 		return
 	}
-	if err := s.accounts.DeleteUser(r.Context(), c.Subject); err != nil && !errors.Is(err, accounts.ErrNotFound) {
-		s.writeError(w, r, authError(err))
-		return
+	// The DELETE triggers' event carries the user as it was.
+	var gone accounts.User
+	if len(s.app.Triggers) > 0 {
+		var err error
+		if gone, err = s.accounts.User(r.Context(), c.Subject); err != nil && !errors.Is(err, accounts.ErrNotFound) {
+			s.writeError(w, r, authError(err))
+			return
+		}
+	}
+	if err := s.accounts.DeleteUser(r.Context(), c.Subject); err != nil {
+		if !errors.Is(err, accounts.ErrNotFound) {
+			s.writeError(w, r, authError(err))
+			return
+		}
+		gone = accounts.User{}
 	}
 	s.log(r).Info("user deleted", "user_id", c.Subject)
+	if gone.ID != "" {
+		s.deleteTriggers(r, gone)
+	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// loginTriggers fires the CREATE (for a new user) and LOGIN triggers of a
+// login with a provider of type providerType; the user object carries the
+// custom data the access token carries.
+func (s *Server) loginTriggers(r *http.Request, u accounts.User, providerType string, created bool, t customdata.Tokens) {
+	info := u.LoginInfo(created, "")
+	var custom bson.Raw
+	if t.HasCustomData {
+		custom = t.CustomData.Doc
+	}
+	_, obj, err := userDocument(u.ID, u.Type, u.Data, info.Identities, custom)
+	if err != nil {
+		s.log(r).Error("authentication triggers not run", "user_id", u.ID, "error", err.Error())
+		return
+	}
+	now := time.Now()
+	if created {
+		s.fire(authEvent{op: "CREATE", providers: []string{providerType}, userID: u.ID, user: obj, time: now})
+	}
+	s.fire(authEvent{op: "LOGIN", providers: []string{providerType}, userID: u.ID, user: obj, time: now})
+}
+
+// deleteTriggers fires the DELETE triggers of a deleted user: the event
+// names every provider the user had an identity with
+// (source/triggers/authentication-triggers.txt).
+func (s *Server) deleteTriggers(r *http.Request, u accounts.User) {
+	info := u.LoginInfo(false, "")
+	_, obj, err := userDocument(u.ID, u.Type, u.Data, info.Identities, nil)
+	if err != nil {
+		s.log(r).Error("authentication triggers not run", "user_id", u.ID, "error", err.Error())
+		return
+	}
+	var providers []string
+	for _, id := range u.Identities {
+		if !slices.Contains(providers, id.ProviderType) {
+			providers = append(providers, id.ProviderType)
+		}
+	}
+	s.fire(authEvent{op: "DELETE", providers: providers, userID: u.ID, user: obj, time: time.Now()})
 }
 
 // refreshUser authenticates the user API key routes, which realm-web calls

@@ -92,6 +92,18 @@ func (s *Server) routeEndpoint(w http.ResponseWriter, r *http.Request, rest stri
 		s.writeError(w, r, ae)
 		return
 	}
+	if s.dataAPICan != nil {
+		// can_evaluate is decided before the request runs, over %%user and
+		// %%request (source/data-api/generated-endpoints.txt, "Custom
+		// Authorization Schemes"); false is 403 PermissionDenied.
+		in := s.inputs
+		in.User = user
+		in.Request = requestJSON(r, ds, action)
+		if ok, err := s.dataAPICan.Eval(r.Context(), &in); !ok {
+			s.writeError(w, r, &apiError{status: http.StatusForbidden, code: codePermission, msg: "the Data API's can_evaluate expression does not hold for this request", err: err})
+			return
+		}
+	}
 	if action == "find" {
 		switch {
 		case !c.hasLimit || c.limit == 0:
@@ -150,15 +162,13 @@ func (s *Server) routeEndpoint(w http.ResponseWriter, r *http.Request, rest stri
 }
 
 // dataAPIRunnable refuses configurations rulegate cannot honour: a
-// can_evaluate expression, a user-choosing function (JavaScript), running
-// as system (which no rule restricts), or request validation by a secret.
-// Refusing every request fails closed; each says what to change.
+// user-choosing script, running as system (which no rule restricts), or
+// request validation by a secret. Refusing every request fails closed;
+// each says what to change.
 func dataAPIRunnable(cfg *rules.DataAPIConfig) *apiError {
 	switch {
-	case cfg.CanEvaluate != nil && !emptyExpr(cfg.CanEvaluate):
-		return errorf(http.StatusForbidden, codeFunctionExecution, "the Data API's can_evaluate expression is not supported by rulegate yet; remove it to serve the Data API")
 	case cfg.RunAsUserIDScriptSource != "":
-		return errorf(http.StatusForbidden, codeFunctionExecution, "the Data API's run_as_user_id_script_source is JavaScript, which rulegate does not run yet")
+		return errorf(http.StatusForbidden, codeFunctionExecution, "the Data API's run_as_user_id_script_source chooses the user with a script, which rulegate does not run; rulegate serves the Data API as the authenticated user")
 	case cfg.RunAsSystem:
 		return errorf(http.StatusForbidden, codeFunctionExecution, "the Data API runs as system in this export; rulegate serves the Data API only under the rules (run as the authenticated user)")
 	case cfg.ValidationMethod != "" && cfg.ValidationMethod != "NO_VALIDATION":
@@ -273,7 +283,7 @@ type rawJSON []byte
 func (j rawJSON) MarshalJSON() ([]byte, error) { return j, nil }
 
 // emptyExpr reports whether a can_evaluate expression always holds ({} or
-// true), the one form rulegate can serve without deciding it.
+// true): no condition to decide.
 func emptyExpr(e rules.Expr) bool {
 	switch e := e.(type) {
 	case *rules.And:

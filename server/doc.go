@@ -11,7 +11,10 @@
 // repository, and in mongodb/docs-app-services source/users/sessions.txt,
 // source/authentication/*.txt) and the Data API v1
 // (source/data-api/generated-endpoints.txt, authenticate.txt,
-// data-formats.txt, openapi-data-api-v1.yaml).
+// data-formats.txt, openapi-data-api-v1.yaml). Functions follow
+// source/functions.txt (user and system functions, private, can_evaluate,
+// the 300-second cap), source/users/custom-metadata.txt ("User Creation
+// Function") and source/triggers/authentication-triggers.txt.
 //
 // # Vocabulary
 //
@@ -28,6 +31,12 @@
 //	| accounts db     | users, identities, password hashes, sessions, API keys, throttling       |
 //	|                 | counters (package accounts; WithDatabase)                                 |
 //	| service call    | functions/call with "service": a MongoDB method through the gate         |
+//	| user function   | functions/call without "service": one of the app's JavaScript functions  |
+//	|                 | (package jsfunc), run as the caller or as system, as its config says      |
+//	| user creation   | custom_user_data.json's on_user_creation_function_name: runs at a new     |
+//	| function        | user's first login, before its first access token                         |
+//	| auth trigger    | triggers/<name>.json of type AUTHENTICATION: its function runs after a    |
+//	|                 | CREATE, LOGIN or DELETE event, asynchronously, as system                  |
 //	| canonical EJSON | request and response bodies: {"$numberInt": "1"}, {"$oid": ...}          |
 //
 // # Endpoints
@@ -44,7 +53,8 @@
 //	| POST /auth/session, DELETE /auth/session                 | refresh (new access token), log out           |
 //	| DELETE /auth/delete                                     | delete the user, its keys and sessions        |
 //	| /auth/api_keys[/<id>[/enable|/disable]]                  | user API keys (with the refresh token)        |
-//	| POST .../app/<id>/functions/call                         | MongoDB service methods through the gate      |
+//	| POST .../app/<id>/functions/call                         | MongoDB service methods through the gate, and |
+//	|                                                         | the app's JavaScript functions                |
 //	| GET  .../app/<id>/functions/call?baas_request=<base64>   | watch: gate.Collection.Watch as server-sent   |
 //	|      [&baas_at=<access token>]                          | events, each event decided and redacted       |
 //	| POST /app/<id>/endpoint/data/v1/action/<action>          | Data API: findOne, find, insertOne,           |
@@ -108,16 +118,50 @@
 //   - Registering an address already registered answers as a new
 //     registration does, after the same work; confirmation and reset tokens
 //     are never sent to the client. rulegate sends no e-mail: the links go
-//     to the operator's log at debug level. confirm/call and reset/call run
-//     the export's JavaScript functions, which rulegate does not run yet:
-//     they are refused. So are user functions (functions/call without a
-//     service) and identity linking (login?link=true).
+//     to the operator's log at debug level. confirm/call and reset/call
+//     (the email/password provider's confirmation and reset functions)
+//     are refused, and so is identity linking (login?link=true).
+//   - JavaScript functions (package jsfunc) run where App Services ran
+//     them: %function in rules, client calls, the user creation function
+//     and authentication triggers. New compiles them and fails on a syntax
+//     error (positioned in its .js file), and when the user creation
+//     function or an enabled trigger's function has no source in the
+//     export: it could not run, and running without it would hand out
+//     tokens without the custom data it writes.
+//   - A client's call of a private function is answered exactly as a call
+//     of a function that does not exist (404 FunctionNotFound, the answer
+//     App Services gave for an unknown name), so that the answer does not
+//     tell it exists; a can_evaluate that does not hold is 403
+//     FunctionNotCallable; a thrown error, a rejected promise or a limit
+//     is 400 FunctionExecutionError with the function's message (never a
+//     Go stack), a time limit 400 ExecutionTimeLimitExceeded. Only
+//     JavaScript functions are callable: an .expr function file is not.
+//     context.request of a client call has no service or action.
+//   - A user is created, for the user creation function and CREATE
+//     triggers, at its first login (accounts.FirstLogin): an email/password
+//     user registers, and its first login makes it an App Services user.
+//     The user creation function receives the user object and runs as its
+//     configuration says (run_as_system, or as the new user through the
+//     rules; the docs do not say): if it throws, the login fails with 400
+//     FunctionExecutionError and the user stays new, so its next login runs
+//     the function again rather than letting it in without its document.
+//   - Authentication triggers run after the login or the deletion has
+//     succeeded, asynchronously (the custom user data pages: they "may
+//     finish after the user's access token is created"), each with a 300 s
+//     deadline (the runtime App Services caps functions at), as system.
+//     A failure is logged and changes nothing of the request. A trigger's
+//     providers are provider types; a DELETE event names every provider
+//     the user had an identity with. Wait waits for the running ones.
 //   - The Data API runs only where the export enables it
 //     (https_endpoints/data_api_config.json) and only as the authenticated
-//     user: run_as_system, run_as_user_id_script_source, a non-trivial
-//     can_evaluate and secret validation methods refuse every request,
-//     saying why. A custom JWT (jwtTokenString) authenticates only a user
-//     that exists unless create_user_on_auth is set.
+//     user: run_as_system, run_as_user_id_script_source and secret
+//     validation methods refuse every request, saying why. Its
+//     can_evaluate is decided for each request, after authentication and
+//     before the action (it may call functions); false, or an error
+//     deciding it, is 403 PermissionDenied. A custom JWT (jwtTokenString)
+//     authenticates only a user that exists unless create_user_on_auth is
+//     set. Its credential logins are not client logins: they run no user
+//     creation function and fire no trigger.
 //   - Access tokens are self-contained: deleting a user or logging out ends
 //     its sessions at once, and its access tokens within their 30 minutes,
 //     as with App Services' JWTs. A refresh token works only while its

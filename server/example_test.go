@@ -52,3 +52,53 @@ func ExampleNew() {
 	// Output:
 	// 200 {"deployment_model":"GLOBAL","location":"US-VA","hostname":"http://HOST","ws_hostname":"ws://HOST"}
 }
+
+// An app with a LOGIN authentication trigger: its function runs after the
+// login has answered; Wait waits for it, as a process does after its HTTP
+// server's Shutdown. (The example starts the embedded test server.)
+func ExampleServer_Wait() {
+	uri, stop, err := rulegatetest.Start()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer stop()
+	ctx := context.Background()
+	client, _ := mongo.Connect(options.Client().ApplyURI(uri))
+	defer client.Disconnect(ctx)
+	defer client.Database("example_wait").Drop(ctx)
+	_ = client.Database("srvjs").Drop(ctx)
+	defer client.Database("srvjs").Drop(ctx)
+
+	app, _ := rules.LoadApp(os.DirFS("testdata/jsapp"))
+	key, _ := token.HMACKey("k1", []byte("a signing secret of 32 bytes or more!"))
+	keys, _ := token.NewKeySet(key)
+	srv, err := server.New(ctx, app, client, keys, server.WithDatabase("example_wait"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	auth := hs.URL + "/api/client/v2.0/app/" + srv.AppID() + "/auth/providers/local-userpass/"
+	post := func(url, body string) {
+		res, _ := http.Post(url, "application/json", strings.NewReader(body))
+		res.Body.Close()
+	}
+	post(auth+"register", `{"email":"ann@example.com","password":"pa55w0rd!"}`)
+	post(auth+"login", `{"username":"ann@example.com","password":"pa55w0rd!"}`)
+
+	hs.Close() // as http.Server.Shutdown: no request starts a trigger any more
+	if err := srv.Wait(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	var profile struct {
+		Plan      string `bson:"plan"`
+		LastLogin any    `bson:"lastLogin"`
+	}
+	_ = client.Database("srvjs").Collection("profiles").FindOne(ctx, map[string]string{"email": "ann@example.com"}).Decode(&profile)
+	fmt.Println(profile.Plan, profile.LastLogin != nil)
+	// Output:
+	// free true
+}

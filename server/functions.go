@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"slices"
@@ -11,8 +13,10 @@ import (
 
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/gate"
+	"github.com/rulegate/rulegate/jsfunc"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/token"
+	"github.com/rulegate/rulegate/value"
 )
 
 // bearer returns the token of an "Authorization: Bearer <token>" header.
@@ -49,11 +53,8 @@ func (s *Server) accessClaims(r *http.Request) (*token.Claims, *apiError) {
 // system collections (the MongoDB manual, "Reserved Database Names" and
 // "system collections").
 func (s *Server) collection(r *http.Request, user expansion.User, service, action string, c *call) (*gate.Collection, *apiError) {
-	switch db := c.database; {
-	case strings.EqualFold(db, s.cfg.database):
-		return nil, errorf(http.StatusForbidden, codePermission, "%s: the database %q holds the app's users and sessions and is not served", action, c.database)
-	case rules.Reserved(c.database + "." + c.collection):
-		return nil, errorf(http.StatusForbidden, codePermission, "%s: %s.%s is MongoDB's own (a reserved database or a system collection) and is not served", action, c.database, c.collection)
+	if msg := servedNamespace(s.cfg.database, c.database, c.collection); msg != "" {
+		return nil, errorf(http.StatusForbidden, codePermission, "%s: %s", action, msg)
 	}
 	in := s.inputs
 	in.User = user
@@ -63,6 +64,24 @@ func (s *Server) collection(r *http.Request, user expansion.User, service, actio
 		return nil, &apiError{status: http.StatusInternalServerError, code: codeInternal, msg: "internal server error", err: err}
 	}
 	return sess.Database(c.database).Collection(c.collection), nil
+}
+
+// errNotServed is wrapped by the error of a function's collection in a
+// namespace the server never serves.
+var errNotServed = errors.New("server: namespace not served")
+
+// servedNamespace returns why db.coll is never served, whatever the rules
+// say, or "" when it may be: the accounts database accountsDB (in any
+// case: MongoDB refuses two databases whose names differ only in case)
+// and MongoDB's own namespaces (rules.Reserved).
+func servedNamespace(accountsDB, db, coll string) string {
+	switch {
+	case strings.EqualFold(db, accountsDB):
+		return fmt.Sprintf("the database %q holds the app's users and sessions and is not served", db)
+	case rules.Reserved(db + "." + coll):
+		return fmt.Sprintf("%s.%s is MongoDB's own (a reserved database or a system collection) and is not served", db, coll)
+	}
+	return ""
 }
 
 // hiddenHeaders are left out of %%request.requestHeaders: they carry the
@@ -164,7 +183,7 @@ func (s *Server) functionsCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !hasService {
-		s.userFunction(w, r, name)
+		s.userFunction(w, r, claims, name, args)
 		return
 	}
 	if ds := s.app.DataSource(service); ds == nil {
@@ -214,15 +233,70 @@ func (s *Server) dataFailed(w http.ResponseWriter, r *http.Request, userID, ns, 
 	s.writeError(w, r, dataError(err))
 }
 
-// userFunction answers a call of one of the app's own functions. rulegate
-// does not run App Services functions (JavaScript) yet, so every call is
-// refused, saying whether the export has the function.
-func (s *Server) userFunction(w http.ResponseWriter, r *http.Request, name string) {
-	for _, f := range s.app.JSFunctions {
-		if f.Name == name {
-			s.writeError(w, r, errorf(http.StatusBadRequest, codeFunctionExecution, "function '%s' is JavaScript, which rulegate does not run yet", name))
-			return
+// userFunction answers a call of one of the app's own JavaScript
+// functions (user.functions.<name>(...), appservices-protocol.md §4): it
+// runs as the caller, with context.request, as its configuration says
+// (run_as_system, or through the caller's rules). A private function is
+// answered as a function that does not exist (404 FunctionNotFound, the
+// answer App Services gave for an unknown name), so that a client learns
+// nothing of it; a can_evaluate that does not hold is 403
+// FunctionNotCallable; a thrown error 400 FunctionExecutionError with the
+// function's message. The result is canonical extended JSON
+// (source/functions.txt: functions serialize their results to EJSON);
+// undefined is null.
+func (s *Server) userFunction(w http.ResponseWriter, r *http.Request, claims *token.Claims, name string, args []bson.RawValue) {
+	var f *rules.JSFunction
+	for _, jf := range s.app.JSFunctions {
+		if jf.Name == name {
+			f = jf
 		}
 	}
-	s.writeError(w, r, errorf(http.StatusNotFound, codeFunctionNotFound, "function not found: '%s'", name))
+	switch {
+	case f == nil || f.Private:
+		s.writeError(w, r, errorf(http.StatusNotFound, codeFunctionNotFound, "function not found: '%s'", name))
+		return
+	case f.SourceFile == "" || s.js == nil:
+		s.writeError(w, r, errorf(http.StatusBadRequest, codeFunctionExecution, "function '%s' has no source in the export, so rulegate cannot run it", name))
+		return
+	}
+	vals := make([]value.Value, len(args))
+	for i, a := range args {
+		vals[i] = value.FromRaw(a)
+	}
+	in := s.inputs
+	in.User = claims.User()
+	in.Request = requestJSON(r, "", "")
+	res, err := s.js.Run(r.Context(), jsfunc.Call{Name: name, Args: vals, User: in.User, Inputs: &in, FromClient: true})
+	if err != nil {
+		s.writeError(w, r, functionError(name, err))
+		return
+	}
+	rv := bson.RawValue{Type: bson.TypeNull}
+	if !res.IsMissing() {
+		rv = bson.RawValue{Type: res.Type, Value: res.Data}
+	}
+	out, err := canonical(rv)
+	if err != nil {
+		s.writeError(w, r, &apiError{status: http.StatusBadRequest, code: codeFunctionExecution, msg: fmt.Sprintf("function '%s' returned a value that cannot be sent as extended JSON", name), err: err})
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// functionError maps a failed client call of a function whose existence,
+// privacy and source userFunction has checked: a function not found or
+// refused here is one the function called (context.functions.execute),
+// and its message says which.
+func functionError(name string, err error) *apiError {
+	switch {
+	case errors.Is(err, jsfunc.ErrCannotEvaluate):
+		return &apiError{status: http.StatusForbidden, code: codeFunctionNotCallable, msg: fmt.Sprintf("function '%s' may not be called: %s", name, jsMessage(err)), err: err}
+	case errors.Is(err, context.Canceled):
+		return dataError(err)
+	case errors.Is(err, jsfunc.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return &apiError{status: http.StatusBadRequest, code: codeTimeLimit, msg: fmt.Sprintf("function '%s' ran past its time limit", name), err: err}
+	case errors.Is(err, jsfunc.ErrNotBound):
+		return &apiError{status: http.StatusInternalServerError, code: codeInternal, msg: "internal server error", err: err}
+	}
+	return &apiError{status: http.StatusBadRequest, code: codeFunctionExecution, msg: jsMessage(err), err: err}
 }

@@ -542,6 +542,13 @@ func TestReviewNoStore(t *testing.T) {
 // appWithFile is testdata/app with one file added or replaced.
 func appWithFile(t *testing.T, name, content string) *rules.App {
 	t.Helper()
+	return appWithFiles(t, map[string]string{name: content})
+}
+
+// appWithFiles is testdata/app with files (path → content) added or
+// replaced.
+func appWithFiles(t *testing.T, files map[string]string) *rules.App {
+	t.Helper()
 	dir := t.TempDir()
 	err := filepath.WalkDir("testdata/app", func(p string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -557,8 +564,13 @@ func appWithFile(t *testing.T, name, content string) *rules.App {
 		}
 		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
 	})
-	if err == nil {
-		err = os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+	for name, content := range files {
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		}
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+		}
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"github.com/rulegate/rulegate/expansion"
 	"github.com/rulegate/rulegate/exprfunc"
 	"github.com/rulegate/rulegate/gate"
+	"github.com/rulegate/rulegate/jsfunc"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/token"
 )
@@ -58,6 +59,10 @@ type Server struct {
 	stopOnce sync.Once // closes stop
 	stop     chan struct{}
 	jwks     jwksCache
+	js       *jsfunc.Functions // nil when no JavaScript function has its source
+	triggers tasks             // the authentication triggers running
+	// dataAPICan is the Data API's can_evaluate, nil when it always holds.
+	dataAPICan *evaluator.Condition
 }
 
 type config struct {
@@ -141,8 +146,11 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpCli
 var ErrNoAppID = errors.New("server: the export has no app_id (realm_config.json); give one with WithAppID")
 
 // New returns a Server for app on client, signing tokens with keys. It
-// compiles the rules, creates the accounts database's indexes and checks
-// the custom user data configuration.
+// compiles the rules and the JavaScript functions (a syntax error is an
+// error positioned in its .js file), creates the accounts database's
+// indexes and checks the custom user data configuration. A user creation
+// function or an enabled authentication trigger whose function the
+// export has no source for is an error: rulegate could not run it.
 func New(ctx context.Context, app *rules.App, client *mongo.Client, keys *token.KeySet, opts ...Option) (*Server, error) {
 	if app == nil || client == nil || keys == nil {
 		return nil, errors.New("server: New needs an app, a client and a key set")
@@ -170,7 +178,19 @@ func New(ctx context.Context, app *rules.App, client *mongo.Client, keys *token.
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	prog, err := evaluator.Compile(app, evaluator.WithFunctions(fns))
+	var set evaluator.FunctionSet = fns
+	if hasJSSource(app) {
+		// The JavaScript functions: %function in the rules, the user
+		// creation function, triggers and client calls. Syntax errors
+		// are positioned in their .js files.
+		if s.js, err = jsfunc.Load(app, jsfunc.WithLogger(cfg.logger)); err != nil {
+			return nil, fmt.Errorf("server: the app's functions have errors (rulegate check lists them): %w", err)
+		}
+		if set, err = joinSets(fns, s.js); err != nil {
+			return nil, err
+		}
+	}
+	prog, err := evaluator.Compile(app, evaluator.WithFunctions(set))
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -179,6 +199,26 @@ func New(ctx context.Context, app *rules.App, client *mongo.Client, keys *token.
 	}))
 	if err != nil {
 		return nil, err
+	}
+	if s.js != nil {
+		// Functions read through the gate (as the user) or the driver (as
+		// system); the gate needed the Program, which needed the
+		// functions: this is the step that closes the loop.
+		if err := s.js.Bind(serverData{Data: jsfunc.MongoData(s.gate, app), accountsDB: s.cfg.database}); err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+	}
+	if d := app.DataAPI; d != nil && d.CanEvaluate != nil && !emptyExpr(d.CanEvaluate) {
+		if s.dataAPICan, err = evaluator.CompileCondition(app, d.CanEvaluate, evaluator.WithFunctions(set)); err != nil {
+			return nil, fmt.Errorf("server: the Data API's can_evaluate: %w", err)
+		}
+	}
+	for _, tr := range app.Triggers {
+		if !tr.Disabled {
+			if err := s.runnable("authentication trigger "+tr.Name, tr.FunctionName); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if s.inputs, err = app.Inputs(expansion.Inputs{}, app.Environment); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -207,12 +247,10 @@ func New(ctx context.Context, app *rules.App, client *mongo.Client, keys *token.
 	}
 	var aopts []customdata.AuthOption
 	if fn := cud.OnUserCreationFunctionName; cud.Enabled && fn != "" {
-		// The user creation function is JavaScript, which rulegate does
-		// not run yet: new users get no custom data document from it.
-		// Nothing widens: a user without custom data has every
-		// %%user.custom_data path missing.
-		s.logger.Warn("custom user data: the user creation function is not run (rulegate does not run JavaScript functions yet); new users start without a custom data document", "function", fn)
-		aopts = append(aopts, customdata.WithUserCreationHook(fn, func(context.Context, customdata.Event) error { return nil }))
+		if err := s.runnable("custom user data: on_user_creation_function_name", fn); err != nil {
+			return nil, err
+		}
+		aopts = append(aopts, customdata.WithUserCreationHook(fn, s.userCreation(fn)))
 	}
 	s.auth, err = customdata.NewAuth(s.data, s.signer, s.verifier, s.accounts.Sessions(), aopts...)
 	if err != nil {
@@ -232,6 +270,8 @@ func (s *Server) AppID() string { return s.appID }
 // Drain makes /healthz answer 503 so that a load balancer stops sending
 // new requests before the process stops; requests keep being served, but
 // open watch streams end (http.Server.Shutdown waits for every handler).
+// Wait, after the HTTP server's Shutdown, waits for the authentication
+// triggers still running.
 func (s *Server) Drain() {
 	s.draining.Store(true)
 	s.stopped()

@@ -38,7 +38,9 @@ Serve serves the exported app over HTTP as App Services did, so that client
 code written for the App Services SDKs (realm-web's app.logIn,
 user.mongoClient(...), refreshCustomData()) and for the Data API runs
 unchanged with its baseUrl pointed here. Every MongoDB call goes through the
-app's rules.
+app's rules. The export's JavaScript functions run where App Services ran
+them: %function in rules, user.functions.<name>(...) calls, the custom user
+data's user creation function and authentication triggers.
 
   const app = new Realm.App({ id: "<app id>", baseUrl: "http://127.0.0.1:8080" });
 
@@ -57,7 +59,8 @@ variable RULEGATE_SECRET_<NAME>.
 
 When ready it prints one line, "rulegate: serving APP on http://HOST:PORT".
 Logs go to standard error (text on a terminal, JSON otherwise). SIGINT or
-SIGTERM drains and stops it.
+SIGTERM drains and stops it, after the authentication triggers still
+running.
 
 Examples:
   rulegate serve --app examples/customdata
@@ -214,6 +217,11 @@ func (c *cli) serve(args []string) int {
 	defer cancel()
 	if err := hs.Shutdown(shutCtx); err != nil {
 		logger.Error("shutdown", "error", err.Error())
+		return exitProblems
+	}
+	// The authentication triggers the last requests started.
+	if err := srv.Wait(shutCtx); err != nil {
+		logger.Error("shutdown: authentication triggers still running", "error", err.Error())
 		return exitProblems
 	}
 	logger.Info("stopped")

@@ -1,0 +1,3 @@
+exports = function () {
+  throw new Error("fail: on purpose");
+};

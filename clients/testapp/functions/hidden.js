@@ -1,0 +1,3 @@
+exports = function () {
+  return "a private function ran";
+};

@@ -1,0 +1,3 @@
+exports = function (what) {
+  throw new Error("boom: " + what);
+};

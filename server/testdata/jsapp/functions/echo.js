@@ -1,0 +1,3 @@
+exports = function (...args) {
+  return args;
+};
