@@ -207,10 +207,11 @@
 //     the background.
 //   - memory: goja has no allocator limit. The watchdog samples the heap
 //     (runtime/metrics, every millisecond) and interrupts a call that grew
-//     it past WithMemoryLimit (DefaultMemoryLimit, the documented 350MB),
-//     after one garbage collection to discount garbage: ErrLimit. The heap
-//     is the process's, so concurrent calls are charged each other's
-//     growth (fail closed). Between two samples a call may allocate more:
+//     it past WithMemoryLimit (DefaultMemoryLimit, the documented 350MB)
+//     and is still past it right after a garbage collection (garbage does
+//     not count; at most one collection every 50 ms per call): ErrLimit.
+//     The heap is the process's, so concurrent calls are charged each
+//     other's live growth (fail closed). Between two samples a call may allocate more:
 //     measured with a 64 MiB limit, a loop pushing arrays stopped at
 //     70 MiB of growth, pushing 1 MiB strings at 67 MiB, doubling a string
 //     (s += s) at 224 MiB. The builtins that allocate (or loop over) a

@@ -22,8 +22,12 @@ import (
 // (source/functions.txt, Constraints).
 const maxAsyncOps = 1000
 
-// memoryCheckEvery is how often the watchdog of a call samples the heap.
-const memoryCheckEvery = time.Millisecond
+// memoryCheckEvery is how often the watchdog of a call samples the heap,
+// and gcEvery how often at most it collects garbage before deciding.
+const (
+	memoryCheckEvery = time.Millisecond
+	gcEvery          = 50 * time.Millisecond
+)
 
 // depthKey is the context key of the nesting depth of calls.
 type depthKey struct{}
@@ -268,7 +272,7 @@ func (cl *call) watch() (stop func()) {
 	go func() {
 		t := time.NewTicker(memoryCheckEvery)
 		defer t.Stop()
-		collected := false
+		var collected time.Time
 		for {
 			select {
 			case <-done:
@@ -280,14 +284,17 @@ func (cl *call) watch() (stop func()) {
 				if heap()-base <= limit {
 					continue
 				}
-				// Garbage counts until a collection: collect once
-				// before deciding.
-				if !collected {
-					collected = true
-					runtime.GC()
-					if heap()-base <= limit {
-						continue
-					}
+				// Garbage counts until a collection: the call is ended
+				// only when the heap is still past the limit right
+				// after one (at most one collection every
+				// gcEvery per call).
+				if time.Since(collected) < gcEvery {
+					continue
+				}
+				runtime.GC()
+				collected = time.Now()
+				if heap()-base <= limit {
+					continue
 				}
 				cl.interrupt(fmt.Errorf("%w: the call grew the heap by more than %d bytes (WithMemoryLimit)", ErrLimit, limit))
 				return
