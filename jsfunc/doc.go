@@ -212,9 +212,11 @@
 //     not count; at most one collection every 50 ms per call): ErrLimit.
 //     The heap is the process's, so concurrent calls are charged each
 //     other's live growth (fail closed). Between two samples a call may allocate more:
-//     measured with a 64 MiB limit, a loop pushing arrays stopped at
-//     70 MiB of growth, pushing 1 MiB strings at 67 MiB, doubling a string
-//     (s += s) at 224 MiB. The builtins that allocate (or loop over) a
+//     measured with a 64 MiB limit (runs vary), a loop pushing arrays
+//     stopped at 70 to 80 MiB of growth, pushing objects at 72 MiB,
+//     pushing 1 MiB strings at 64 to 67 MiB, doubling a string (s += s,
+//     each step a copy) at 224 to 448 MiB; a loop making 3 million
+//     short-lived objects ran to its end with 5 MiB of growth. The builtins that allocate (or loop over) a
 //     size they are given in one native step are checked before they run:
 //     String.prototype.repeat, padStart and padEnd and
 //     Array.prototype.join (limit/2 characters); Array(n) and new
