@@ -135,7 +135,8 @@
 //   - context.services.get(name): a MongoDB data source of the export
 //     (data_sources/ or services/); anything else (HTTP, AWS, Twilio,
 //     third-party services) is ErrUnavailable: rulegate runs no
-//     third-party service. Collections come from Data.Collection with the
+//     third-party service (the page says undefined for a name that is no
+//     service; an error names what is missing). Collections come from Data.Collection with the
 //     call's As. Before Bind, ErrNotBound.
 //   - utils.crypto.hash (sha1, sha256, md5; a BSON.Binary) and
 //     utils.crypto.hmac (sha1, sha256, sha512; hex or base64), as

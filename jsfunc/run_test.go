@@ -422,3 +422,24 @@ func TestNoUserIsNotSystem(t *testing.T) {
 		}
 	}
 }
+
+// TestRuleCallAsSystem: a %function whose function runs as system reads
+// as system, with the request's user as context.user.
+func TestRuleCallAsSystem(t *testing.T) {
+	app := testApp(map[string]string{"f": `exports = function() {
+		return context.services.get("mongodb-atlas").db("d").collection("c").count({}).then(n => [context.user.id, n]) }`},
+		func(f *rules.JSFunction) { f.RunAsSystem = true })
+	fs := load(t, app)
+	d := newSliceData(map[string][]any{"d.c": {map[string]any{"a": 1}}})
+	if err := fs.Bind(d); err != nil {
+		t.Fatal(err)
+	}
+	in := expansion.Inputs{User: user(t, `{"id": "u1"}`)}
+	v, err := fs.Call(context.Background(), "f", nil, evaluator.FuncEnv{Namespace: "d.c", Inputs: &in})
+	if err != nil || v.ExtJSON() != `["u1",1]` {
+		t.Errorf("got %v, %v", v, err)
+	}
+	if !d.as[0].System {
+		t.Errorf("Data asked as %+v, want the system user", d.as[0])
+	}
+}
