@@ -143,6 +143,26 @@ func (cl *call) installBounds() error {
 			return err
 		}
 	}
+	// Spread ([...a], f(...a)) and for-of take an array's iterator, which
+	// the runtime then runs natively: its length is checked first.
+	arrayProto := rt.Get("Array").(*goja.Object).Get("prototype").(*goja.Object)
+	values, _ := goja.AssertFunction(arrayProto.Get("values"))
+	iter := rt.ToValue(func(c goja.FunctionCall) goja.Value {
+		if lengthOf(c.This) > maxElems {
+			over("Array.prototype[Symbol.iterator]")
+		}
+		v, err := values(c.This)
+		if err != nil {
+			panic(err)
+		}
+		return v
+	})
+	if err := arrayProto.DefineDataProperty("values", iter, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+		return err
+	}
+	if err := arrayProto.DefineDataPropertySymbol(goja.SymIterator, iter, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+		return err
+	}
 	// Array(n) and new Array(n), also through [].constructor and the
 	// species of map, filter, ...: a length past the bound is refused.
 	array := rt.Get("Array").(*goja.Object)

@@ -223,12 +223,14 @@
 //     Array.prototype.join (limit/2 characters); Array(n) and new
 //     Array(n), also reached as [].constructor or as the species of map
 //     and filter, Array.from, Array.prototype.concat, fill, slice, splice,
-//     sort, reverse, flat, flatMap and copyWithin, Function.prototype.apply,
+//     sort, reverse, flat, flatMap and copyWithin, an array's iterator
+//     (spread, [...a] and f(...a), and for-of), Function.prototype.apply,
 //     Reflect.apply, Reflect.construct and JSON.stringify of an array
 //     (limit/16 elements); the typed arrays are removed. Not bounded: a
-//     native loop over an array whose length was set directly
-//     (a.length = 2**28, then [...a] or f(...a)) or over an array-like
-//     object; such a call gets ErrTimeout at its deadline, and the loop
+//     native builtin looping over an array-like object
+//     (Array.prototype.map.call({length: 2**28}, f)) or over a huge
+//     sparse array with a method not listed (indexOf, say: time, not
+//     memory); such a call gets ErrTimeout at its deadline, and the loop
 //     runs on in the background until it returns.
 //   - results: WithMaxResultBytes (DefaultMaxResultBytes, 16 MiB, the BSON
 //     document limit) bounds every value the bridge builds: results,

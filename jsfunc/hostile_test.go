@@ -40,6 +40,8 @@ var hostile = []struct {
 	{"Array(n)", `exports = function() { return Math.max(...new Array(2**28)) }`, false, false, jsfunc.ErrLimit, "Array(n)"},
 	{"Array(n) through the constructor property", `exports = function() { return [].constructor(2**28).length }`, false, false, jsfunc.ErrLimit, "Array(n)"},
 	{"Array(n) through a species", `exports = function() { const a = []; a.length = 2**28; return a.map(x => x).length }`, false, false, jsfunc.ErrLimit, "Array(n)"},
+	{"spread of a huge length", `exports = function() { const a = []; a.length = 2**28; return Math.max(...a) }`, false, false, jsfunc.ErrLimit, "Array.prototype[Symbol.iterator]"},
+	{"spread into an array", `exports = function() { const a = []; a.length = 2**28; return [...a].length }`, false, false, jsfunc.ErrLimit, "Array.prototype[Symbol.iterator]"},
 	{"concat of a huge length", `exports = function() { const a = []; a.length = 2**28; return a.concat(a).length }`, false, false, jsfunc.ErrLimit, "Array.prototype.concat"},
 	{"sort of a huge length", `exports = function() { const a = []; a[2**28] = 1; return a.sort().length }`, false, false, jsfunc.ErrLimit, "Array.prototype.sort"},
 	{"Reflect.apply with a huge array", `exports = function() { const a = []; a.length = 2**28; return Reflect.apply(Math.max, null, a) }`, false, false, jsfunc.ErrLimit, "Reflect.apply"},

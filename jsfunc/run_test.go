@@ -75,8 +75,10 @@ func TestGlobals(t *testing.T) {
 			jsfunc.Call{Args: []value.Value{value.String("s"), mustExtJSON(t, `{"x": {"$date": "2020-01-01T00:00:00Z"}}`)}}, `["string","object",true,true]`},
 		{"Array as ever", `exports = function() { class A extends Array {}; const a = new A(); a.push(1);
 			return [Array.isArray([]), [] instanceof Array, Array(3).length, new Array(1, 2).length, Array.of(1).length, Array.from("ab"),
-				a instanceof A, a.map(x => x) instanceof A, [1, 2, 3].filter(x => x > 1).length, [].constructor === Array] }`, jsfunc.Call{},
-			`[true,true,{"$numberLong":"3"},{"$numberLong":"2"},{"$numberLong":"1"},["a","b"],true,true,{"$numberLong":"2"},true]`},
+				a instanceof A, a.map(x => x) instanceof A, [1, 2, 3].filter(x => x > 1).length, [].constructor === Array,
+				Math.max(...[1, 5, 2]), [...[1, 2], 3].length, [].values === [][Symbol.iterator], new Set([1, 1, 2]).size, Array.from(new Map([[1, 2]]).keys())] }`, jsfunc.Call{},
+			`[true,true,{"$numberLong":"3"},{"$numberLong":"2"},{"$numberLong":"1"},["a","b"],true,true,{"$numberLong":"2"},true,` +
+				`{"$numberLong":"5"},{"$numberLong":"3"},true,{"$numberLong":"2"},[{"$numberLong":"1"}]]`},
 		{"utils.crypto", `exports = function() { return [utils.crypto.hash("sha256", "hello!").toBase64(), utils.crypto.hmac("hello!", "super-secret", "sha256", "base64"),
 			utils.crypto.hash("md5", BSON.Binary.fromHex("")).toHex()] }`, jsfunc.Call{},
 			`["zgYJL7lI2f+sfRo3bkBLJrdXW8wR7gWkYV/vT+w6MIs=","SUXd6PRMaTXXgBGaGsIHzaDWgTSa6C3D44lRGrvRak0=","d41d8cd98f00b204e9800998ecf8427e"]`},
