@@ -20,6 +20,8 @@
 //	| direct call       | Run: a client's call, the user-creation function, a trigger, Go code                             |
 //	| rule call         | Call: a %function of a rule expression (evaluator.FunctionSet)                                   |
 //	| Data / Collection | what context.services.get(s).db(d).collection(c) reads and writes (data.go)                      |
+//	| MongoData         | the Data over a gate (as a user) and its driver (as system) (mongo.go)                           |
+//	| MemoryData        | the Data over fixture documents in memory, for tests without a database (memory.go)              |
 //	| As                | whom a call runs as: the application user (rules apply) or the system user (run_as_system)       |
 //	| depth             | how deeply calls nest: execute, or a rule of a collection a function reads calling a function    |
 //	| box               | the JavaScript object of a BSON value JavaScript has no type for (BSON.ObjectId, BSON.Long, ...) |
