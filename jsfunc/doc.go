@@ -86,7 +86,11 @@
 // webhook, then dynamic references resolve to the system user"), is the
 // Data's to decide, and a caller without claims stays under them (fail
 // closed). A client's call (Call.FromClient) is refused for a private
-// function (ErrPrivate).
+// function (ErrPrivate). A function configured to run as a chosen user
+// (run_as_user_id, run_as_user_id_script_source) without run_as_system is
+// not run at all (ErrUnavailable): rulegate cannot become that user, and
+// as the caller, or as system for a trigger, it would get access its
+// configuration withholds.
 // can_evaluate is decided first for every call, client's or not
 // ("App Services evaluates the expression whenever the function is
 // called"), with evaluator.CompileCondition over the call's inputs

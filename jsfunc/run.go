@@ -59,6 +59,12 @@ func (fs *Functions) runAs(ctx context.Context, c Call, timeout time.Duration, s
 	if c.FromClient && f.js.Private {
 		return value.Value{}, false, fmt.Errorf("%w: %q cannot be called by a client", ErrPrivate, c.Name)
 	}
+	if !f.js.RunAsSystem && (f.js.RunAsUserID != "" || f.js.RunAsUserIDScriptSource != "") {
+		// rulegate cannot become the chosen user; as the caller (or as
+		// system, for a trigger) the function would get access its
+		// configuration withholds.
+		return value.Value{}, false, fmt.Errorf("%w: %q runs as a chosen user (run_as_user_id or run_as_user_id_script_source), which rulegate does not do", ErrUnavailable, c.Name)
+	}
 	depth := depthOf(ctx) + 1
 	if depth > fs.cfg.maxDepth {
 		return value.Value{}, false, fmt.Errorf("%w: %q: calls nested deeper than %d (WithMaxDepth)", ErrLimit, c.Name, fs.cfg.maxDepth)

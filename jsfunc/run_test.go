@@ -445,3 +445,42 @@ func TestRuleCallAsSystem(t *testing.T) {
 		t.Errorf("Data asked as %+v, want the system user", d.as[0])
 	}
 }
+
+// TestRunAsChosenUser: a function configured to run as a chosen user
+// (run_as_user_id, run_as_user_id_script_source) is not run: rulegate
+// cannot become that user, and running it as the caller, or as system for
+// a trigger, would give it access its configuration withholds.
+func TestRunAsChosenUser(t *testing.T) {
+	src := `exports = function() { return 1 }`
+	app := testApp(map[string]string{"byID": src, "byScript": src, "sysByID": src}, func(f *rules.JSFunction) {
+		switch f.Name {
+		case "byID":
+			f.RunAsUserID = "5f0000000000000000000001"
+		case "byScript":
+			f.RunAsUserIDScriptSource = "exports = function() { return 'x' }"
+		case "sysByID":
+			f.RunAsUserID = "5f0000000000000000000001"
+			f.RunAsSystem = true
+		}
+	})
+	fs := load(t, app)
+	if err := fs.Bind(newSliceData(nil)); err != nil {
+		t.Fatal(err)
+	}
+	u := user(t, `{"id": "u1"}`)
+	for _, name := range []string{"byID", "byScript"} {
+		_, err := fs.Run(context.Background(), jsfunc.Call{Name: name, User: u})
+		if !errors.Is(err, jsfunc.ErrUnavailable) || !strings.Contains(err.Error(), "run_as_user_id") {
+			t.Errorf("%s: %v, want ErrUnavailable naming run_as_user_id", name, err)
+		}
+		_, err = fs.Call(context.Background(), name, nil, evaluator.FuncEnv{Inputs: &expansion.Inputs{User: u}})
+		if !errors.Is(err, jsfunc.ErrUnavailable) || !errors.Is(err, evaluator.ErrFunctionCall) {
+			t.Errorf("%s from a rule: %v, want ErrUnavailable and evaluator.ErrFunctionCall", name, err)
+		}
+	}
+	// run_as_system wins, as App Services' configuration makes the two
+	// exclusive and system is what it runs as.
+	if v, err := fs.Run(context.Background(), jsfunc.Call{Name: "sysByID", User: u}); err != nil || v.ExtJSON() != "1" {
+		t.Errorf("sysByID: %v %v", v, err)
+	}
+}
