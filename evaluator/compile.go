@@ -367,13 +367,7 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 	if app == nil {
 		return nil, fmt.Errorf("evaluator: nil app")
 	}
-	var cfg config
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if cfg.maxNodes <= 0 {
-		cfg.maxNodes = defaultMaxNodes
-	}
+	cfg := newConfig(opts)
 	// The rules are validated first (rules.Validate): a Program is never
 	// compiled from rules with errors. Warnings do not stop compilation.
 	fns, ferrs := newFunctions(app, cfg.funcs, cfg.funcSet)
@@ -1190,4 +1184,17 @@ func (cp *compiler) finishBuild(o *operand) *operand {
 		o.kind = oDocBuild
 	}
 	return o
+}
+
+// newConfig applies opts, with the defaults, for Compile and
+// CompileCondition.
+func newConfig(opts []Option) config {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.maxNodes <= 0 {
+		cfg.maxNodes = defaultMaxNodes
+	}
+	return cfg
 }

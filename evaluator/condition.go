@@ -29,13 +29,7 @@ func CompileCondition(app *rules.App, e rules.Expr, opts ...Option) (*Condition,
 	if app == nil {
 		return nil, fmt.Errorf("evaluator: nil app")
 	}
-	var cfg config
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if cfg.maxNodes <= 0 {
-		cfg.maxNodes = defaultMaxNodes
-	}
+	cfg := newConfig(opts)
 	fns, ferrs := newFunctions(app, cfg.funcs, cfg.funcSet)
 	if len(ferrs) > 0 {
 		return nil, ferrs
