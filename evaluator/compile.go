@@ -378,18 +378,7 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 		return nil, ferrs
 	}
 	p := &Program{colls: map[string]*ccoll{}, fns: fns}
-	cp := &compiler{cfg: cfg, fns: fns, values: map[string]*rules.Value{}, envValues: map[string]bool{}}
-	for _, v := range app.Values {
-		cp.values[v.Name] = v
-	}
-	for _, e := range app.Environments {
-		var vals map[string]json.RawMessage
-		if json.Unmarshal(e.Values, &vals) == nil {
-			for name := range vals {
-				cp.envValues[name] = true
-			}
-		}
-	}
+	cp := newCompiler(app, cfg, fns)
 	if cfg.dataSource != "" {
 		ds := app.DataSource(cfg.dataSource)
 		if ds == nil {
@@ -1197,4 +1186,22 @@ func newConfig(opts []Option) config {
 		cfg.maxNodes = defaultMaxNodes
 	}
 	return cfg
+}
+
+// newCompiler is the compiler of app's expressions: its %%values and the
+// names its environments give values.
+func newCompiler(app *rules.App, cfg config, fns *functions) *compiler {
+	cp := &compiler{cfg: cfg, fns: fns, values: map[string]*rules.Value{}, envValues: map[string]bool{}}
+	for _, v := range app.Values {
+		cp.values[v.Name] = v
+	}
+	for _, e := range app.Environments {
+		var vals map[string]json.RawMessage
+		if json.Unmarshal(e.Values, &vals) == nil {
+			for name := range vals {
+				cp.envValues[name] = true
+			}
+		}
+	}
+	return cp
 }
