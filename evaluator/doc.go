@@ -254,7 +254,13 @@
 // else yields a missing value. A UUID never equals its string. %function calls a Go
 // function (WithFunction) or one of a FunctionSet (WithFunctions: package
 // exprfunc runs an app's functions/<name>.expr files); its errors deny
-// with ReasonError. A function the export implements in JavaScript
+// with ReasonError, but for an error that wraps ErrFunctionThrew (the
+// function ran and threw, as jsfunc's do): then, as source/functions.txt
+// says ("If the function throws an error, the expression evaluates to
+// false"), its value is missing, which no comparison matches (so a role
+// whose apply_when calls it does not apply and the next role decides) and
+// which makes a filter's apply_when unknown, so the filter applies (fail
+// closed: a failure never lifts a filter); the trace shows the error. A function the export implements in JavaScript
 // (rules.App.JSFunctions) that neither provides compiles, and each call
 // fails with ErrJSFunction (denied): package jsfunc's FunctionSet runs
 // the functions that have their source; one configured without a source
@@ -347,8 +353,9 @@
 //     denied; Fields lists only fields present in the document.
 //   - A write without PrevDocument uses Document as %%prevRoot (the
 //     document existed), so insert-only roles cannot update.
-//   - An unknown Action, a malformed update or a function error denies
-//     with ReasonError and a non-nil error. A function whose arguments are
+//   - An unknown Action, a malformed update or a function error (other
+//     than a throw, ErrFunctionThrew) denies with ReasonError and a
+//     non-nil error. A function whose arguments are
 //     per-request values is called once, at Bind; its error denies only
 //     the decisions that reach it (an earlier role that applies still
 //     decides, as roles are evaluated in order).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -59,7 +60,7 @@ func (ec *evalCtx) val(o *operand) value.Value {
 			return value.Value{}
 		}
 		if ec.b.opErr != nil && ec.b.opErr[o.slot] != nil {
-			ec.fail(ec.b.opErr[o.slot])
+			ec.failUnlessThrew(ec.b.opErr[o.slot])
 			return value.Value{}
 		}
 		v = ec.b.vals[o.slot]
@@ -77,7 +78,7 @@ func (ec *evalCtx) val(o *operand) value.Value {
 		var err error
 		v, err = ec.build(o)
 		if err != nil {
-			ec.fail(err)
+			ec.failUnlessThrew(err)
 			return value.Value{}
 		}
 		if r := value.CheckOperand(v); r != value.Comparable {
@@ -94,6 +95,15 @@ func (ec *evalCtx) val(o *operand) value.Value {
 func (ec *evalCtx) fail(err error) {
 	if ec.err == nil {
 		ec.err = err
+	}
+}
+
+// failUnlessThrew records err, the error of an operand, unless a function
+// threw it (ErrFunctionThrew): then the operand is only missing, and the
+// expression that compares it false.
+func (ec *evalCtx) failUnlessThrew(err error) {
+	if !errors.Is(err, ErrFunctionThrew) {
+		ec.fail(err)
 	}
 }
 

@@ -30,6 +30,19 @@ const CodeFunctionName = "function/name"
 // functions' errors are: "evaluator: function call failed: <name>: <err>".
 var ErrFunctionCall = errors.New("evaluator: function call failed")
 
+// ErrFunctionThrew is wrapped by the error of a function that ran and
+// failed as App Services' functions throw (a thrown error, a rejected
+// promise, a time or memory limit): the expression that calls it
+// evaluates to false, as source/functions.txt says ("If the function
+// throws an error, the expression evaluates to false"). Its value is
+// missing, which no comparison matches and which makes a filter's
+// apply_when unknown, so the filter applies (a failure never widens a
+// filter away). A function error that does not wrap it (a function that
+// could not be run at all: not provided, unknown, not allowed) denies the
+// decision instead (fail closed). A FunctionSet or Go function wraps it to
+// say its function threw.
+var ErrFunctionThrew = errors.New("evaluator: the function threw")
+
 // ErrJSFunction is wrapped by the error of a call to a function the
 // export implements in JavaScript (rules.App.JSFunctions) that no Go
 // function or FunctionSet provides: the call fails and access is denied.

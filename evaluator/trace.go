@@ -80,7 +80,7 @@ func (ec *evalCtx) describe(o *operand, left bool) string {
 		if o.kind == oDocBuild {
 			if _, err := ec.build(o); err != nil {
 				ec.trace = saved
-				ec.fail(err)
+				ec.failUnlessThrew(err)
 				return o.text + " = error: " + err.Error()
 			}
 		}

@@ -100,10 +100,14 @@
 //
 // A rule call (Call, the evaluator.FunctionSet) runs as the function's
 // configuration says, with the request's user and inputs
-// (evaluator.FuncEnv.Inputs); every error wraps evaluator.ErrFunctionCall,
-// so the rule denies, and the error (a thrown Error's message and
-// position, "never settled", "timed out", the limit crossed) is what the
-// evaluator's decision carries.
+// (evaluator.FuncEnv.Inputs); every error wraps evaluator.ErrFunctionCall.
+// The failure of a function that ran (it threw, its promise was rejected
+// or never settled, it timed out, it crossed a limit, its result has no
+// BSON form) also wraps evaluator.ErrFunctionThrew: the expression that
+// calls it evaluates to false, as source/functions.txt says, and the
+// evaluator's trace shows the error (a thrown Error's message and
+// position). A function that could not run at all (not found, not bound,
+// a chosen user) denies the decision with its error (fail closed).
 //
 // context.functions.execute(name, ...args) runs the function name with
 // its own configuration, as the caller's user; a private function may be

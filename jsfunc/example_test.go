@@ -114,12 +114,15 @@ func ExampleFunctions_Call() {
 		u, _ := expansion.NewUserObject([]byte(`{"id": "` + id + `"}`))
 		d, err := prog.Evaluate(context.Background(), evaluator.Caller{Namespace: "db.notes", Inputs: expansion.Inputs{User: u}},
 			evaluator.Doc{Action: evaluator.ActionRead, Document: []byte{5, 0, 0, 0, 0}})
-		fmt.Println(d.Allowed, err)
+		fmt.Println(d.Allowed, d.Reason, err)
 	}
+	// A function that throws makes the expression that calls it false
+	// (source/functions.txt): no role applies, without an error; a trace
+	// (evaluator.WithTrace) says why.
 	// Output:
-	// true <nil>
-	// false <nil>
-	// false evaluator: function call failed: "isOwner": jsfunc: function threw: Error: no user at exports (functions/isOwner.js:1:47(7))
+	// true allowed <nil>
+	// false no-role <nil>
+	// false no-role <nil>
 }
 
 // Config tells a server how a function is configured.

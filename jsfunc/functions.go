@@ -319,10 +319,29 @@ func (fs *Functions) Call(ctx context.Context, name string, args []value.Value, 
 		c.User = env.Inputs.User
 	}
 	v, err := fs.run(ctx, c, fs.cfg.ruleTimeout)
-	if err != nil {
-		return value.Value{}, fmt.Errorf("%w: %w", evaluator.ErrFunctionCall, err)
+	switch {
+	case err == nil:
+		return v, nil
+	case ranAndFailed(err):
+		// The expression that calls it evaluates to false
+		// (source/functions.txt, "Call from Rule Expressions").
+		return value.Value{}, fmt.Errorf("%w: %w: %w", evaluator.ErrFunctionCall, evaluator.ErrFunctionThrew, err)
 	}
-	return v, nil
+	return value.Value{}, fmt.Errorf("%w: %w", evaluator.ErrFunctionCall, err)
+}
+
+// ranAndFailed reports whether err is the failure of a function that ran
+// (it threw, its promise was rejected or never settled, it ran past a time
+// or memory limit, it returned what has no BSON form), as opposed to one
+// that could not run at all (not found, not bound, not allowed, a chosen
+// user).
+func ranAndFailed(err error) bool {
+	for _, e := range []error{ErrThrown, ErrNeverSettled, ErrTimeout, ErrLimit, ErrResult} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // Run makes a direct call: a client's, the user-creation function's, a
