@@ -1,0 +1,128 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/rulegatetest"
+)
+
+// jsAppWith is testdata/jsapp with files added or replaced, and functions
+// (name → source) added to functions/ and its config.json (each with
+// cfg, a JSON object's members, or none).
+func jsAppWith(t *testing.T, files map[string]string, fns map[string][2]string) *rules.App {
+	t.Helper()
+	dir := t.TempDir()
+	err := filepath.WalkDir("testdata/jsapp", func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("testdata/jsapp", p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile("testdata/jsapp/functions/config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []string
+	for name, f := range fns {
+		files["functions/"+name+".js"] = f[0]
+		e := `{"name": "` + name + `"`
+		if f[1] != "" {
+			e += ", " + f[1]
+		}
+		entries = append(entries, e+"}")
+	}
+	c := strings.TrimSpace(string(cfg))
+	c = strings.TrimSuffix(c, "]")
+	if len(entries) > 0 {
+		c += ",\n" + strings.Join(entries, ",\n")
+	}
+	files["functions/config.json"] = c + "\n]"
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	app, err := rules.LoadApp(os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
+func newJSEnvWith(t *testing.T, app *rules.App) *env {
+	t.Helper()
+	client := rulegatetest.Client(t)
+	if err := client.Database("srvjs").Drop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvAppOn(t, app, client, rulegatetest.Database(t).Name())
+	t.Cleanup(func() { e.wait() })
+	return e
+}
+
+const openRules = `{"database": "srvjs", "collection": "open", "roles": [{"name": "all", "apply_when": {},
+	"read": true, "write": true, "insert": true, "delete": true, "search": false}], "filters": []}`
+
+// goInternals matches what of rulegate's Go code an error message might
+// carry: a package path, a Go source position, a method value's name, a
+// native frame.
+var goInternals = regexp.MustCompile(`github\.com/|\.go:\d|\(\*[a-z]+\)|\(native\)|goroutine|func\d+`)
+
+// A client whose function fails inside one of rulegate's own methods (a
+// gate refusal, a driver error, BSON, execute) gets the method's error,
+// never the Go name of the method: a native frame's name holds
+// parentheses ("jsfunc.(*call).collection.func45 (native)"), which the
+// message's frame filter did not expect.
+func TestReviewJSErrorsCarryNoGoFrames(t *testing.T) {
+	coll := `context.services.get("mongodb-atlas").db("srvjs").collection("open")`
+	fns := map[string][2]string{
+		"badUpdate":    {`exports = function() { return ` + coll + `.updateOne({}, {$foo: 1}) }`, ""},
+		"badUpdateSys": {`exports = function() { return ` + coll + `.updateOne({}, {$foo: 1}) }`, `"run_as_system": true`},
+		"badStage":     {`exports = function() { return ` + coll + `.aggregate([{$nope: 1}]).toArray() }`, ""},
+		"dollarKey":    {`exports = function() { return ` + coll + `.insertOne({$where: "x"}) }`, ""},
+		"badObjectId":  {`exports = function() { return new BSON.ObjectId("zz") }`, ""},
+		"badExecute":   {`exports = function() { return context.functions.execute("badObjectId") }`, ""},
+	}
+	app := jsAppWith(t, map[string]string{"data_sources/mongodb-atlas/srvjs/open/rules.json": openRules}, fns)
+	e := newJSEnvWith(t, app)
+	bob := e.signup("bob@example.com")
+	for name := range fns {
+		r := e.js(bob, name, `[]`)
+		msg := string(r.body)
+		if r.status == http.StatusOK {
+			var s string
+			if err := json.Unmarshal(r.body, &s); err != nil {
+				t.Fatalf("%s: %s", name, r.body)
+			}
+			msg = s
+		} else {
+			msg, _ = r.json(t)["error"].(string)
+		}
+		if goInternals.MatchString(msg) || !strings.Contains(msg, "srvjs.open") && !strings.Contains(msg, "BSON.ObjectId") {
+			t.Errorf("%s: %d %q, want the method's error without Go internals", name, r.status, msg)
+		}
+	}
+}
