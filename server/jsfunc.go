@@ -288,8 +288,10 @@ func (t *tasks) wait(ctx context.Context) error {
 func (s *Server) Wait(ctx context.Context) error { return s.triggers.wait(ctx) }
 
 // nativeFrame is a frame of a JavaScript stack that is rulegate's own Go
-// code (a collection method, BSON): "at github.com/...func27 (native)".
-var nativeFrame = regexp.MustCompile(`\s+at [^\s()]+ \(native\)`)
+// code (a collection method, BSON), whose name is a Go method value's,
+// parentheses included: "at github.com/...jsfunc.(*call).cursor.func6
+// (native)".
+var nativeFrame = regexp.MustCompile(`\s+at \S+ \(native\)`)
 
 // jsMessage is what a client or the log is told of a function's failure:
 // the text jsfunc makes of the thrown value and its JavaScript positions,

@@ -4,14 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/rulegatetest"
+	"github.com/rulegate/rulegate/rules"
 )
 
 // jsAppWith is testdata/jsapp with files added or replaced, and functions
