@@ -126,3 +126,39 @@ func TestReviewJSErrorsCarryNoGoFrames(t *testing.T) {
 		}
 	}
 }
+
+// A rule whose %function throws denies, as any rule that cannot be
+// evaluated (evaluator.ReasonError): the client gets a 403 denial, never a
+// 500 that says the server is broken (and logs an error for every such
+// request), and not the function's message, which may hold what it read
+// as system. Found by a role's apply_when calling a function that throws:
+// the gate's ReasonError denial is no *gate.DeniedError for errors.As.
+func TestReviewRuleFunctionErrorIsADenial(t *testing.T) {
+	guarded := `{"database": "srvjs", "collection": "guarded", "roles": [{"name": "fn",
+		"apply_when": {"%%true": {"%function": {"name": "throws", "arguments": ["%%user.id"]}}},
+		"read": true, "write": true, "insert": true, "delete": true, "search": false}], "filters": []}`
+	fns := map[string][2]string{
+		"throws": {`exports = async function(id) {
+			const p = await context.services.get("mongodb-atlas").db("srvjs").collection("profiles").findOne({});
+			throw new Error("SYSTEM-READ " + JSON.stringify(p)) }`, `"private": true, "run_as_system": true`},
+	}
+	app := jsAppWith(t, map[string]string{"data_sources/mongodb-atlas/srvjs/guarded/rules.json": guarded}, fns)
+	e := newJSEnvWith(t, app)
+	bob := e.signup("bob@example.com")
+	e.wait()
+	e.logs.Reset()
+	dapi := "/app/" + appID + "/endpoint/data/v1/action/"
+	ns := `"database":"srvjs","collection":"guarded"`
+	for what, r := range map[string]resp{
+		"service findOne":   e.do("POST", base+"/functions/call", bob.access, `{"name":"findOne","service":"mongodb-atlas","arguments":[{`+ns+`,"query":{}}]}`),
+		"service insertOne": e.do("POST", base+"/functions/call", bob.access, `{"name":"insertOne","service":"mongodb-atlas","arguments":[{`+ns+`,"document":{"a":1}}]}`),
+		"Data API find":     e.do("POST", dapi+"find", bob.access, `{"dataSource":"mongodb-atlas",`+ns+`,"filter":{}}`),
+	} {
+		if r.status != http.StatusForbidden || strings.Contains(string(r.body), "SYSTEM-READ") {
+			t.Errorf("%s: %d %s, want a 403 denial without the function's message", what, r.status, r.body)
+		}
+	}
+	if logs := e.logs.String(); strings.Contains(logs, `"level":"ERROR"`) {
+		t.Errorf("a denial logged as an error:\n%s", logs)
+	}
+}
