@@ -162,3 +162,33 @@ func TestReviewRuleFunctionErrorIsADenial(t *testing.T) {
 		t.Errorf("a denial logged as an error:\n%s", logs)
 	}
 }
+
+// What a rule's %function read as system and put in its error is not
+// told to another function, nor to the client that called it: the
+// function the client calls reads a collection whose rule calls a private
+// system function that throws with what it read. Found as the sibling of
+// TestReviewRuleFunctionErrorIsADenial: the gate's ReasonError denial
+// carries its cause in its message, and jsfunc throws that message.
+// (Failing: the fix is in the gate's evalError message or in jsfunc's
+// conversion of a gate error; routed.)
+func TestReviewRuleFunctionErrorNotToFunctions(t *testing.T) {
+	guarded := `{"database": "srvjs", "collection": "guarded", "roles": [{"name": "fn",
+		"apply_when": {"%%true": {"%function": {"name": "throws", "arguments": ["%%user.id"]}}},
+		"read": true, "write": true, "insert": true, "delete": true, "search": false}], "filters": []}`
+	coll := `context.services.get("mongodb-atlas").db("srvjs").collection("guarded")`
+	fns := map[string][2]string{
+		"throws": {`exports = async function(id) {
+			const p = await context.services.get("mongodb-atlas").db("srvjs").collection("profiles").findOne({});
+			throw new Error("SYSTEM-READ " + JSON.stringify(p)) }`, `"private": true, "run_as_system": true`},
+		"readsGuarded":   {`exports = function() { return ` + coll + `.findOne({}) }`, ""},
+		"catchesGuarded": {`exports = async function() { try { return await ` + coll + `.insertOne({a: 1}) } catch (e) { return e.message } }`, ""},
+	}
+	app := jsAppWith(t, map[string]string{"data_sources/mongodb-atlas/srvjs/guarded/rules.json": guarded}, fns)
+	e := newJSEnvWith(t, app)
+	bob := e.signup("bob@example.com")
+	for _, name := range []string{"readsGuarded", "catchesGuarded"} {
+		if r := e.js(bob, name, `[]`); strings.Contains(string(r.body), "SYSTEM-READ") {
+			t.Errorf("%s: %d %s, want the denial without the rule function's message", name, r.status, r.body)
+		}
+	}
+}
