@@ -192,3 +192,26 @@ func TestReviewRuleFunctionErrorNotToFunctions(t *testing.T) {
 		}
 	}
 }
+
+// context.request (and %%request) carries no credential of the caller's,
+// however the client spells it: a function that records its request (a
+// common audit pattern) would put it where others read it. Found by
+// percent-encoding the baas_at query parameter's name (baas%5Fat, which
+// url.ParseQuery decodes to the watch's access token parameter), and by a
+// Proxy-Authorization header.
+func TestReviewRequestCarriesNoCredentials(t *testing.T) {
+	app := jsAppWith(t, map[string]string{}, map[string][2]string{"request": {`exports = function() { return context.request }`, ""}})
+	e := newJSEnvWith(t, app)
+	bob := e.signup("bob@example.com")
+	body := `{"name":"request","arguments":[]}`
+	for what, r := range map[string]resp{
+		"baas_at":             e.do("POST", base+"/functions/call?x=1&baas_at="+bob.access, bob.access, body),
+		"baas%5Fat":           e.do("POST", base+"/functions/call?x=1&baas%5Fat="+bob.access, bob.access, body),
+		"baas%5fat":           e.do("POST", base+"/functions/call?baas%5fat="+bob.access+"&x=1", bob.access, body),
+		"Proxy-Authorization": e.do("POST", base+"/functions/call", bob.access, body, "Proxy-Authorization", "Basic cHJveHk6c2VjcmV0"),
+	} {
+		if r.status != http.StatusOK || strings.Contains(string(r.body), bob.access) || strings.Contains(string(r.body), "cHJveHk6c2VjcmV0") {
+			t.Errorf("%s: %d %s, want the request without the credential", what, r.status, r.body)
+		}
+	}
+}
