@@ -7,8 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
@@ -213,5 +217,49 @@ func TestReviewRequestCarriesNoCredentials(t *testing.T) {
 		if r.status != http.StatusOK || strings.Contains(string(r.body), bob.access) || strings.Contains(string(r.body), "cHJveHk6c2VjcmV0") {
 			t.Errorf("%s: %d %s, want the request without the credential", what, r.status, r.body)
 		}
+	}
+}
+
+// A burst of logins does not run a trigger per login at once: anonymous
+// logins cost a client nothing, and each running trigger holds a fresh
+// runtime (and a watchdog sampling the heap every millisecond) for up to
+// 300 seconds. They queue, and all of them run. Found by a burst of
+// anonymous logins against a slow LOGIN trigger: every one ran at once.
+func TestReviewTriggersQueueInABurst(t *testing.T) {
+	slow := `exports = async function(ev) {
+		const start = new Date(); while (Date.now() - start < 100) {}
+		await context.services.get("mongodb-atlas").db("srvjs").collection("slow").insertOne({start, end: new Date()}) }`
+	app := jsAppWith(t, map[string]string{"triggers/loginEvents.json": `{"type": "AUTHENTICATION", "name": "loginEvents", "function_name": "slowEvent",
+		"config": {"providers": ["anon-user"], "operation_type": "LOGIN"}, "disabled": false}`}, map[string][2]string{"slowEvent": {slow, `"private": true`}})
+	e := newJSEnvWith(t, app)
+	bound := 2 * runtime.GOMAXPROCS(0)
+	n := 2*bound + 2
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.do("POST", base+"/auth/providers/anon-user/login", "", `{}`)
+		}()
+	}
+	wg.Wait()
+	e.wait()
+	runs := e.srvjs("slow")
+	if len(runs) != n {
+		t.Fatalf("%d trigger runs, want %d", len(runs), n)
+	}
+	most := 0
+	for _, a := range runs {
+		at := a["start"].(bson.DateTime)
+		running := 0
+		for _, b := range runs {
+			if b["start"].(bson.DateTime) <= at && at < b["end"].(bson.DateTime) {
+				running++
+			}
+		}
+		most = max(most, running)
+	}
+	if most > bound {
+		t.Errorf("%d triggers ran at once, want at most %d", most, bound)
 	}
 }
