@@ -151,7 +151,9 @@
 //     deadline (the runtime App Services caps functions at), as system.
 //     A failure is logged and changes nothing of the request. A trigger's
 //     providers are provider types; a DELETE event names every provider
-//     the user had an identity with. Wait waits for the running ones.
+//     the user had an identity with. At most twice GOMAXPROCS triggers run
+//     at once (a burst of logins queues the others, each deadline starting
+//     when it runs); Wait waits for the queued and running ones.
 //   - The Data API runs only where the export enables it
 //     (https_endpoints/data_api_config.json) and only as the authenticated
 //     user: run_as_system, run_as_user_id_script_source and secret

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -187,10 +188,11 @@ type authEvent struct {
 
 // fire starts the enabled triggers of the event's operation whose
 // providers include one of the event's, each in its own goroutine with
-// its own deadline: triggers run asynchronously and may finish after the
-// access token is made (source/users/custom-metadata.txt). A trigger's
-// function runs as system (no user). A failure is logged and changes
-// nothing of the request; Wait waits for the running ones.
+// its own deadline, at most maxRunningTriggers at once: triggers run
+// asynchronously and may finish after the access token is made
+// (source/users/custom-metadata.txt). A trigger's function runs as system
+// (no user). A failure is logged and changes nothing of the request; Wait
+// waits for the queued and running ones.
 func (s *Server) fire(ev authEvent) {
 	var doc bson.Raw
 	for _, tr := range s.app.Triggers {
@@ -213,6 +215,11 @@ func (s *Server) fire(ev authEvent) {
 
 func (s *Server) runTrigger(tr *rules.Trigger, ev authEvent, doc bson.Raw) {
 	defer s.triggers.done()
+	// A burst of logins queues its triggers (their deadlines start when
+	// they run): each running one holds a runtime for up to
+	// triggerTimeout.
+	s.triggers.slots <- struct{}{}
+	defer func() { <-s.triggers.slots }()
 	defer func() {
 		if v := recover(); v != nil {
 			s.logger.Error("authentication trigger panicked", "trigger", tr.Name, "function", tr.FunctionName, "operation", ev.op, "user_id", ev.userID, "panic", fmt.Sprint(v))
@@ -240,12 +247,18 @@ func providersMatch(want, got []string) bool {
 	return false
 }
 
-// tasks counts the running triggers. A WaitGroup would not do: Wait may be
-// called while triggers start (a test waits between requests).
+// maxRunningTriggers is how many authentication triggers run at once;
+// the others wait for a slot.
+var maxRunningTriggers = 2 * runtime.GOMAXPROCS(0)
+
+// tasks counts the triggers started and not finished, queued or running.
+// A WaitGroup would not do: Wait may be called while triggers start (a
+// test waits between requests).
 type tasks struct {
-	mu   sync.Mutex
-	n    int
-	idle chan struct{} // closed when n drops to 0
+	mu    sync.Mutex
+	n     int
+	idle  chan struct{} // closed when n drops to 0
+	slots chan struct{} // one per running trigger, maxRunningTriggers
 }
 
 func (t *tasks) start() {

@@ -170,6 +170,7 @@ func New(ctx context.Context, app *rules.App, client *mongo.Client, keys *token.
 		cfg.httpClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	s := &Server{app: app, appID: cfg.appID, logger: cfg.logger, cfg: cfg}
+	s.triggers.slots = make(chan struct{}, maxRunningTriggers)
 
 	if errs := rules.Validate(app, rules.ValidateOptions{}).Errors(); len(errs) > 0 {
 		return nil, fmt.Errorf("server: the app's rules have errors (rulegate check lists them): %w", errs)
