@@ -16,6 +16,7 @@ import (
 
 	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/server"
 )
 
 // jsAppWith is testdata/jsapp with files added or replaced, and functions
@@ -76,13 +77,13 @@ func jsAppWith(t *testing.T, files map[string]string, fns map[string][2]string) 
 	return app
 }
 
-func newJSEnvWith(t *testing.T, app *rules.App) *env {
+func newJSEnvWith(t *testing.T, app *rules.App, opts ...server.Option) *env {
 	t.Helper()
 	client := rulegatetest.Client(t)
 	if err := client.Database("srvjs").Drop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	e := newEnvAppOn(t, app, client, rulegatetest.Database(t).Name())
+	e := newEnvAppOn(t, app, client, rulegatetest.Database(t).Name(), opts...)
 	t.Cleanup(func() { e.wait() })
 	return e
 }
@@ -261,5 +262,28 @@ func TestReviewTriggersQueueInABurst(t *testing.T) {
 	}
 	if most > bound {
 		t.Errorf("%d triggers ran at once, want at most %d", most, bound)
+	}
+}
+
+// A value linked to a secret ("from_secret": true) is the secret's value
+// in functions (context.values.get) and rules (%%values) when the server
+// is given the secret (WithSecrets), as App Services exposes it ("Expose
+// the Secret with a Secret Value. You can access the Secret Value in
+// function's with context.values or in a rule expression with %%values",
+// values-and-secrets/define-and-manage-secrets); without it, it stays
+// unavailable (fail closed). Found porting a function that reads an API
+// key from a secret value: served with the secret, it still failed.
+func TestReviewSecretValueServed(t *testing.T) {
+	app := jsAppWith(t, map[string]string{"values/apiKey.json": `{"name": "apiKey", "value": "apiKeySecret", "from_secret": true}`},
+		map[string][2]string{"apiKey": {`exports = function() { return context.values.get("apiKey") }`, `"can_evaluate": {"%%values.apiKey": "s3cr3t-value"}`}})
+	e := newJSEnvWith(t, app, server.WithSecrets(map[string]string{"jwtsecret": jwtSecret, "apiKeySecret": "s3cr3t-value"}))
+	bob := e.signup("bob@example.com")
+	if r := e.js(bob, "apiKey", `[]`); r.status != http.StatusOK || string(r.body) != `"s3cr3t-value"` {
+		t.Errorf("with the secret: %d %s, want the secret's value", r.status, r.body)
+	}
+	e = newJSEnvWith(t, app)
+	bob = e.signup("bob@example.com")
+	if r := e.js(bob, "apiKey", `[]`); r.status == http.StatusOK {
+		t.Errorf("without the secret: %d %s, want a refusal", r.status, r.body)
 	}
 }
