@@ -2,12 +2,17 @@ package jsfunc_test
 
 import (
 	"context"
+	"errors"
 	"regexp"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/jsfunc"
 	"github.com/rulegate/rulegate/rules"
+	"github.com/rulegate/rulegate/value"
 )
 
 // goInternals matches what of rulegate's Go code a value might carry: a
@@ -78,5 +83,28 @@ func TestReviewRunAsUserIDFails(t *testing.T) {
 				t.Errorf("rule call: no error")
 			}
 		})
+	}
+}
+
+// A call that timed out in a native builtin leaves nothing running: a
+// backtracking regular expression (a lookahead makes goja use regexp2,
+// whose matches have no time limit by default) went on in the background
+// after the caller got ErrTimeout, for as long as the match takes (here
+// seconds, with a longer input years), and every client call of a
+// function that builds a RegExp from its argument started one more.
+// Found with /^(a|aa)+(?=c)/ on 33 a's. (Failing; for h-jsrt.)
+func TestReviewNoBuiltinOutlivesItsCall(t *testing.T) {
+	fs := load(t, testApp(map[string]string{"f": `exports = function(p, s) { return new RegExp(p).test(s) }`}), jsfunc.WithTimeout(100*time.Millisecond))
+	before := runtime.NumGoroutine()
+	args := []value.Value{value.String(`^(a|aa)+(?=c)`), value.String(strings.Repeat("a", 33))}
+	if _, err := fs.Run(context.Background(), jsfunc.Call{Name: "f", Args: args}); !errors.Is(err, jsfunc.ErrTimeout) {
+		t.Fatalf("got %v, want ErrTimeout", err)
+	}
+	deadline := time.Now().Add(time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines a second after the call timed out, %d before: the match still runs", n, before)
 	}
 }
