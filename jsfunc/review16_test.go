@@ -108,3 +108,24 @@ func TestReviewNoBuiltinOutlivesItsCall(t *testing.T) {
 		t.Errorf("%d goroutines a second after the call timed out, %d before: the match still runs", n, before)
 	}
 }
+
+// A Map is not silently an empty document: js-bson, App Services'
+// serializer, writes a Map as the document of its entries, and rulegate
+// wrote {} for a Map result or a Map in a document inserted, losing its
+// entries without an error. Either its entries or an error (fail closed)
+// will do. Found returning new Map([["a", 1]]). (Failing; for h-jsrt.)
+func TestReviewMapIsNotEmpty(t *testing.T) {
+	fs := load(t, testApp(map[string]string{
+		"result": `exports = function() { return {m: new Map([["a", 1]])} }`,
+		"insert": `exports = async function() { const c = context.services.get("mongodb-atlas").db("d").collection("c"); await c.insertOne({m: new Map([["a", 1]])}); return {m: (await c.findOne({})).m} }`,
+	}))
+	if err := fs.Bind(newSliceData(nil)); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"result", "insert"} {
+		v, err := fs.Run(context.Background(), jsfunc.Call{Name: name})
+		if err == nil && v.ExtJSON() == `{"m":{}}` {
+			t.Errorf("%s: got %s, want the Map's entries or an error", name, v.ExtJSON())
+		}
+	}
+}
