@@ -285,3 +285,40 @@ func TestReviewSecretValueServed(t *testing.T) {
 		t.Errorf("without the secret: %d %s, want a refusal", r.status, r.body)
 	}
 }
+
+// Calls of many users at once each see their own caller, request and
+// data, also when a slow call of another user runs (run under -race): a
+// call's runtime, inputs and collections are its own.
+func TestReviewConcurrentCallersSeeThemselves(t *testing.T) {
+	fns := map[string][2]string{
+		"me":   {`exports = async function(tag) { Object.prototype.polluted = context.user.id; const t = await context.services.get("mongodb-atlas").db("srvjs").collection("teams").find({}).toArray(); return [context.user.id, context.user.data.email, context.request.requestHeaders["X-Tag"][0], tag, t.map(x => x._id).join(","), ({}).polluted] }`, ""},
+		"slow": {`exports = function() { const t = Date.now(); while (Date.now() - t < 500) {} return 1 }`, ""},
+	}
+	e := newJSEnvWith(t, jsAppWith(t, map[string]string{}, fns))
+	users := []user{e.signup("u0@example.com"), e.signup("u1@example.com"), e.signup("u2@example.com")}
+	for i, u := range users {
+		if _, err := e.client.Database("srvjs").Collection("teams").InsertOne(context.Background(), bson.D{{Key: "_id", Value: "team" + string(rune('0'+i))}, {Key: "members", Value: bson.A{u.id}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slow := make(chan resp, 1)
+	go func() { slow <- e.js(users[0], "slow", `[]`) }()
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := i % len(users)
+			u, tag := users[k], "tag"+string(rune('a'+i))
+			r := e.do("POST", base+"/functions/call", u.access, `{"name":"me","arguments":["`+tag+`"]}`, "X-Tag", tag)
+			want := `["` + u.id + `","u` + string(rune('0'+k)) + `@example.com","` + tag + `","` + tag + `","team` + string(rune('0'+k)) + `","` + u.id + `"]`
+			if r.status != http.StatusOK || string(r.body) != want {
+				t.Errorf("call %d: %d %s, want %s", i, r.status, r.body, want)
+			}
+		}()
+	}
+	wg.Wait()
+	if r := <-slow; r.status != http.StatusOK {
+		t.Errorf("slow: %d %s", r.status, r.body)
+	}
+}
