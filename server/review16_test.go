@@ -47,6 +47,9 @@ func jsAppWith(t *testing.T, files map[string]string, fns map[string][2]string) 
 		t.Fatal(err)
 	}
 	var entries []string
+	if files == nil {
+		files = map[string]string{}
+	}
 	for name, f := range fns {
 		files["functions/"+name+".js"] = f[0]
 		e := `{"name": "` + name + `"`
@@ -320,5 +323,41 @@ func TestReviewConcurrentCallersSeeThemselves(t *testing.T) {
 	wg.Wait()
 	if r := <-slow; r.status != http.StatusOK {
 		t.Errorf("slow: %d %s", r.status, r.body)
+	}
+}
+
+// A second login of a new user while its first login's user creation
+// function runs does not get in: the function may refuse the user, and
+// until it has succeeded the user has no custom data document. Found by
+// two concurrent first logins of a user the function refuses (slowly):
+// the second, seeing the first login taken, logged in without the
+// function. The logins of one user now wait for each other; a first login
+// that failed leaves the next one first again.
+func TestReviewConcurrentFirstLogins(t *testing.T) {
+	creation := `exports = async function (user) {
+		const t = Date.now(); while (Date.now() - t < 300) {}
+		if ((user.data.email || "").startsWith("refused")) { throw new Error("refused: " + user.data.email) }
+		await context.services.get("mongodb-atlas").db("srvjs").collection("profiles").insertOne({ userId: user.id, email: user.data.email, plan: "free" }) }`
+	e := newJSEnvWith(t, jsAppWith(t, map[string]string{"functions/onUserCreation.js": creation}, nil))
+	for _, c := range []struct {
+		email  string
+		status int
+	}{{"refused-race@example.com", http.StatusBadRequest}, {"race@example.com", http.StatusOK}} {
+		e.register(c.email, "pa55w0rd!")
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := e.do("POST", base+"/auth/providers/local-userpass/login", "", `{"username":"`+c.email+`","password":"pa55w0rd!"}`)
+				if r.status != c.status {
+					t.Errorf("%s: a concurrent first login: %d %s, want %d", c.email, r.status, r.body, c.status)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	if n := len(e.srvjs("profiles")); n != 1 {
+		t.Errorf("%d profiles, want race@example.com's one", n)
 	}
 }
