@@ -145,6 +145,10 @@
 //     rules; the docs do not say): if it throws, the login fails with 400
 //     FunctionExecutionError and the user stays new, so its next login runs
 //     the function again rather than letting it in without its document.
+//     The logins of one user wait for each other (in one Server: servers
+//     sharing the accounts database do not), so that a login during a
+//     first login's function waits for its outcome rather than getting in
+//     without it.
 //   - Authentication triggers run after the login or the deletion has
 //     succeeded, asynchronously (the custom user data pages: they "may
 //     finish after the user's access token is created"), each with a 300 s

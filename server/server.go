@@ -62,6 +62,7 @@ type Server struct {
 	jwks     jwksCache
 	js       *jsfunc.Functions // nil when no JavaScript function has its source
 	triggers tasks             // the authentication triggers running
+	logins   userLocks         // one login of a user at a time
 	// dataAPICan is the Data API's can_evaluate, nil when it always holds.
 	dataAPICan *evaluator.Condition
 }
