@@ -351,3 +351,41 @@ func TestReviewConcurrentFirstLogins(t *testing.T) {
 		t.Errorf("%d profiles, want race@example.com's one", n)
 	}
 }
+
+// A system function's pipeline does not reach the namespaces the server
+// never serves through a stage that names another collection ($out and
+// $merge into the accounts database would write sessions or password
+// hashes; $lookup, $graphLookup and $unionWith read a system
+// collection), at any depth of sub-pipelines. The embedded server
+// implements none of these stages, so the refusal must come first; on
+// MongoDB they run. Found as the sibling of
+// TestReviewInternalNamespacesAreNotServed: servedNamespace checked only
+// the collection a function names.
+func TestReviewPipelinesReachNoUnservedNamespace(t *testing.T) {
+	fns := map[string][2]string{
+		"pipe": {`exports = function(p) { return context.services.get("mongodb-atlas").db("srvjs").collection("open").aggregate(p).toArray() }`, `"run_as_system": true`},
+	}
+	e := newJSEnvWith(t, jsAppWith(t, map[string]string{"data_sources/mongodb-atlas/srvjs/open/rules.json": openRules}, fns))
+	bob := e.signup("bob@example.com")
+	acc := rulegatetest.Database(t).Name()
+	for _, p := range []string{
+		`{"$out": {"db": "` + acc + `", "coll": "sessions"}}`,
+		`{"$out": {"db": "` + strings.ToUpper(acc) + `", "coll": "sessions"}}`,
+		`{"$out": "system.js"}`,
+		`{"$merge": {"into": {"db": "` + acc + `", "coll": "users"}}}`,
+		`{"$merge": {"into": "system.views"}}`,
+		`{"$merge": "system.views"}`,
+		`{"$lookup": {"from": "system.views", "localField": "a", "foreignField": "b", "as": "u"}}`,
+		`{"$lookup": {"from": {"db": "` + acc + `", "coll": "users"}, "pipeline": [], "as": "u"}}`,
+		`{"$graphLookup": {"from": "system.profile", "startWith": "$a", "connectFromField": "a", "connectToField": "b", "as": "u"}}`,
+		`{"$unionWith": "system.views"}`,
+		`{"$unionWith": {"coll": "users", "db": "` + acc + `"}}`,
+		`{"$facet": {"a": [{"$unionWith": {"coll": "open", "pipeline": [{"$lookup": {"from": "system.js", "pipeline": [], "as": "x"}}]}}]}}`,
+		`{"$lookup": {"from": "open", "pipeline": [{"$unionWith": {"coll": "users", "db": "` + acc + `"}}], "as": "x"}}`,
+	} {
+		r := e.js(bob, "pipe", `[[`+p+`]]`)
+		if msg, _ := r.json(t)["error"].(string); r.status == http.StatusOK || !strings.Contains(msg, "not served") {
+			t.Errorf("%s: %d %s, want the refusal of a namespace not served", p, r.status, r.body)
+		}
+	}
+}
