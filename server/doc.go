@@ -179,7 +179,10 @@
 //     a service call or the Data API, whatever the rules say (403
 //     PermissionDenied): a default rule applies to every namespace of its
 //     data source and would open password hashes, sessions, API keys and
-//     the oplog (every write of every user) to the caller.
+//     the oplog (every write of every user) to the caller. Nor to a
+//     function, as the user or as system, through the collection it names
+//     or a stage of its pipeline that names another ($out, $merge,
+//     $lookup, $graphLookup, $unionWith, in sub-pipelines too).
 //   - A request body is one JSON object in UTF-8 (RFC 8259), nested at
 //     most 100 levels, no object with more than 1,000 members (deciding a
 //     filter or update costs more than linear time in one object's

@@ -92,10 +92,115 @@ func (d serverData) Collection(ctx context.Context, as jsfunc.As, service, db, c
 		as.System = true
 	}
 	c, err := d.Data.Collection(ctx, as, service, db, coll)
-	if err != nil || as.System {
-		return c, err
+	if err != nil {
+		return nil, err
+	}
+	if as.System {
+		return servedPipelines{Collection: c, accountsDB: d.accountsDB, db: db}, nil
 	}
 	return ruleErrors{Collection: c, ns: db + "." + coll}, nil
+}
+
+// servedPipelines is a system function's collection, whose pipelines may
+// not name a namespace the server never serves in a stage that reads or
+// writes another collection ($out, $merge, $lookup, $graphLookup,
+// $unionWith, in sub-pipelines too): $merge into the accounts database
+// would write a session for any user. (The gate refuses these stages to
+// application users.)
+type servedPipelines struct {
+	jsfunc.Collection
+	accountsDB, db string
+}
+
+func (c servedPipelines) Aggregate(ctx context.Context, pipeline []bson.Raw) ([]bson.Raw, error) {
+	if err := c.check(c.db, pipeline); err != nil {
+		return nil, err
+	}
+	return c.Collection.Aggregate(ctx, pipeline)
+}
+
+// check refuses a pipeline run in db whose stages name a namespace not
+// served.
+func (c servedPipelines) check(db string, pipeline []bson.Raw) error {
+	for _, st := range pipeline {
+		elems, err := st.Elements()
+		if err != nil || len(elems) != 1 {
+			continue // the database refuses it
+		}
+		stage, v := elems[0].Key(), elems[0].Value()
+		var names []bson.RawValue // a collection name or a {db, coll}
+		var subs []bson.RawValue  // sub-pipelines
+		switch stage {
+		case "$out":
+			names = append(names, v)
+		case "$merge":
+			if d, ok := v.DocumentOK(); ok {
+				names = append(names, d.Lookup("into"))
+			} else {
+				names = append(names, v)
+			}
+		case "$lookup", "$graphLookup":
+			if d, ok := v.DocumentOK(); ok {
+				names = append(names, d.Lookup("from"))
+				subs = append(subs, d.Lookup("pipeline"))
+			}
+		case "$unionWith":
+			if d, ok := v.DocumentOK(); ok {
+				if sub, ok := d.Lookup("db").StringValueOK(); ok {
+					names = append(names, bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: mustMarshal(bson.D{{Key: "db", Value: sub}, {Key: "coll", Value: d.Lookup("coll")}})})
+				} else {
+					names = append(names, d.Lookup("coll"))
+				}
+				subs = append(subs, d.Lookup("pipeline"))
+			} else {
+				names = append(names, v)
+			}
+		case "$facet":
+			if d, ok := v.DocumentOK(); ok {
+				vals, _ := d.Values()
+				subs = append(subs, vals...)
+			}
+		}
+		for _, n := range names {
+			ndb, coll := db, ""
+			if s, ok := n.StringValueOK(); ok {
+				coll = s
+			} else if d, ok := n.DocumentOK(); ok {
+				if s, ok := d.Lookup("db").StringValueOK(); ok {
+					ndb = s
+				}
+				coll, _ = d.Lookup("coll").StringValueOK()
+			}
+			if msg := servedNamespace(c.accountsDB, ndb, coll); msg != "" {
+				return fmt.Errorf("%w: %s: %s", errNotServed, stage, msg)
+			}
+		}
+		for _, sub := range subs {
+			arr, ok := sub.ArrayOK()
+			if !ok {
+				continue
+			}
+			vals, _ := arr.Values()
+			stages := make([]bson.Raw, 0, len(vals))
+			for _, x := range vals {
+				if d, ok := x.DocumentOK(); ok {
+					stages = append(stages, d)
+				}
+			}
+			if err := c.check(db, stages); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func mustMarshal(d bson.D) []byte {
+	b, err := bson.Marshal(d)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // ruleErrors is a function's gated collection whose denials for a rule

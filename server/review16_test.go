@@ -365,9 +365,9 @@ func TestReviewPipelinesReachNoUnservedNamespace(t *testing.T) {
 	fns := map[string][2]string{
 		"pipe": {`exports = function(p) { return context.services.get("mongodb-atlas").db("srvjs").collection("open").aggregate(p).toArray() }`, `"run_as_system": true`},
 	}
-	e := newJSEnvWith(t, jsAppWith(t, map[string]string{"data_sources/mongodb-atlas/srvjs/open/rules.json": openRules}, fns))
-	bob := e.signup("bob@example.com")
 	acc := rulegatetest.Database(t).Name()
+	e := newJSEnvWith(t, jsAppWith(t, map[string]string{"data_sources/mongodb-atlas/srvjs/open/rules.json": openRules}, fns), server.WithDatabase(acc))
+	bob := e.signup("bob@example.com")
 	for _, p := range []string{
 		`{"$out": {"db": "` + acc + `", "coll": "sessions"}}`,
 		`{"$out": {"db": "` + strings.ToUpper(acc) + `", "coll": "sessions"}}`,
@@ -387,5 +387,8 @@ func TestReviewPipelinesReachNoUnservedNamespace(t *testing.T) {
 		if msg, _ := r.json(t)["error"].(string); r.status == http.StatusOK || !strings.Contains(msg, "not served") {
 			t.Errorf("%s: %d %s, want the refusal of a namespace not served", p, r.status, r.body)
 		}
+	}
+	if r := e.js(bob, "pipe", `[[{"$match": {}}, {"$count": "n"}]]`); r.status != http.StatusOK {
+		t.Errorf("a pipeline within the collection: %d %s", r.status, r.body)
 	}
 }
