@@ -392,3 +392,24 @@ func TestReviewPipelinesReachNoUnservedNamespace(t *testing.T) {
 		t.Errorf("a pipeline within the collection: %d %s", r.status, r.body)
 	}
 }
+
+// A client's call of a function configured to run as a chosen user
+// (run_as_user_id, run_as_user_id_script_source: makesitgo's
+// utils/hello_world is public and has one) fails, as rules/function-config
+// warns, rather than run as the caller under the caller's rules. (The
+// same for rule calls and context.functions.execute is jsfunc's:
+// TestReviewRunAsUserIDFails.)
+func TestReviewRunAsUserIDRefused(t *testing.T) {
+	fns := map[string][2]string{
+		"asChosen":       {`exports = function() { return context.user.id }`, `"private": false, "run_as_user_id": "624475eca51828cf7fd6bc64"`},
+		"asChosenScript": {`exports = function() { return context.user.id }`, `"private": false, "run_as_user_id_script_source": "exports = function() { return \"624475eca51828cf7fd6bc64\" }"`},
+	}
+	e := newJSEnvWith(t, jsAppWith(t, nil, fns))
+	bob := e.signup("bob@example.com")
+	for name := range fns {
+		r := e.js(bob, name, `[]`)
+		if r.status == http.StatusOK || !strings.Contains(string(r.body), "run_as_user_id") {
+			t.Errorf("%s: %d %s, want a refusal naming run_as_user_id", name, r.status, r.body)
+		}
+	}
+}
