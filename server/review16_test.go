@@ -413,3 +413,39 @@ func TestReviewRunAsUserIDRefused(t *testing.T) {
 		}
 	}
 }
+
+// A %function that throws makes its expression false, as
+// source/functions.txt says ("If the function throws an error, the
+// expression evaluates to false"): the role whose apply_when calls it does
+// not apply, and the next role decides. rulegate denies the document
+// instead (evaluator.ReasonError: a find leaves it out, a write is
+// refused), which is both a porting difference and an oracle: whether the
+// document comes back tells the caller whether the function threw on it,
+// for the value of a field the caller cannot read that the rule passes it
+// (here, whether the secret is a string). (Failing: the evaluator's
+// choice, ReasonError for a function's error; routed.)
+func TestReviewThrowingRuleFunctionIsFalse(t *testing.T) {
+	notes := `{"database": "srvjs", "collection": "guarded", "roles": [
+		{"name": "checked", "apply_when": {"%%true": {"%function": {"name": "check", "arguments": ["%%root.secret"]}}},
+		 "read": true, "write": false, "insert": false, "delete": false, "search": false},
+		{"name": "reader", "apply_when": {}, "fields": {"secret": {"read": false, "write": false}},
+		 "additional_fields": {"read": true, "write": false}, "insert": false, "delete": false, "search": false}], "filters": []}`
+	fns := map[string][2]string{"check": {`exports = function(s) { return s.toUpperCase() === "OPEN" }`, `"private": true`}}
+	e := newJSEnvWith(t, jsAppWith(t, map[string]string{"data_sources/mongodb-atlas/srvjs/guarded/rules.json": notes}, fns))
+	bob := e.signup("bob@example.com")
+	if _, err := e.client.Database("srvjs").Collection("guarded").InsertMany(context.Background(), []any{
+		bson.D{{Key: "_id", Value: "a"}, {Key: "secret", Value: "open"}, {Key: "n", Value: 1}},
+		bson.D{{Key: "_id", Value: "b"}, {Key: "secret", Value: 42}, {Key: "n", Value: 2}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	find := func(id string) resp {
+		return e.do("POST", base+"/functions/call", bob.access, `{"name":"find","service":"mongodb-atlas","arguments":[{"database":"srvjs","collection":"guarded","query":{"_id":"`+id+`"}}]}`)
+	}
+	if r := find("a"); r.status != http.StatusOK || !strings.Contains(string(r.body), `"open"`) {
+		t.Errorf("a (checked): %d %s, want it whole", r.status, r.body)
+	}
+	if r := find("b"); r.status != http.StatusOK || strings.Contains(string(r.body), "secret") || !strings.Contains(string(r.body), `"n"`) {
+		t.Errorf("b (check throws: the reader role): %d %s, want it without its secret", r.status, r.body)
+	}
+}
