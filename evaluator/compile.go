@@ -367,13 +367,7 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 	if app == nil {
 		return nil, fmt.Errorf("evaluator: nil app")
 	}
-	var cfg config
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if cfg.maxNodes <= 0 {
-		cfg.maxNodes = defaultMaxNodes
-	}
+	cfg := newConfig(opts)
 	// The rules are validated first (rules.Validate): a Program is never
 	// compiled from rules with errors. Warnings do not stop compilation.
 	fns, ferrs := newFunctions(app, cfg.funcs, cfg.funcSet)
@@ -384,18 +378,7 @@ func Compile(app *rules.App, opts ...Option) (*Program, error) {
 		return nil, ferrs
 	}
 	p := &Program{colls: map[string]*ccoll{}, fns: fns}
-	cp := &compiler{cfg: cfg, fns: fns, values: map[string]*rules.Value{}, envValues: map[string]bool{}}
-	for _, v := range app.Values {
-		cp.values[v.Name] = v
-	}
-	for _, e := range app.Environments {
-		var vals map[string]json.RawMessage
-		if json.Unmarshal(e.Values, &vals) == nil {
-			for name := range vals {
-				cp.envValues[name] = true
-			}
-		}
-	}
+	cp := newCompiler(app, cfg, fns)
 	if cfg.dataSource != "" {
 		ds := app.DataSource(cfg.dataSource)
 		if ds == nil {
@@ -1190,4 +1173,35 @@ func (cp *compiler) finishBuild(o *operand) *operand {
 		o.kind = oDocBuild
 	}
 	return o
+}
+
+// newConfig applies opts, with the defaults, for Compile and
+// CompileCondition.
+func newConfig(opts []Option) config {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.maxNodes <= 0 {
+		cfg.maxNodes = defaultMaxNodes
+	}
+	return cfg
+}
+
+// newCompiler is the compiler of app's expressions: its %%values and the
+// names its environments give values.
+func newCompiler(app *rules.App, cfg config, fns *functions) *compiler {
+	cp := &compiler{cfg: cfg, fns: fns, values: map[string]*rules.Value{}, envValues: map[string]bool{}}
+	for _, v := range app.Values {
+		cp.values[v.Name] = v
+	}
+	for _, e := range app.Environments {
+		var vals map[string]json.RawMessage
+		if json.Unmarshal(e.Values, &vals) == nil {
+			for name := range vals {
+				cp.envValues[name] = true
+			}
+		}
+	}
+	return cp
 }

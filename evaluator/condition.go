@@ -2,7 +2,6 @@ package evaluator
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/rulegate/rulegate/expansion"
@@ -29,29 +28,12 @@ func CompileCondition(app *rules.App, e rules.Expr, opts ...Option) (*Condition,
 	if app == nil {
 		return nil, fmt.Errorf("evaluator: nil app")
 	}
-	var cfg config
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if cfg.maxNodes <= 0 {
-		cfg.maxNodes = defaultMaxNodes
-	}
+	cfg := newConfig(opts)
 	fns, ferrs := newFunctions(app, cfg.funcs, cfg.funcSet)
 	if len(ferrs) > 0 {
 		return nil, ferrs
 	}
-	cp := &compiler{cfg: cfg, fns: fns, values: map[string]*rules.Value{}, envValues: map[string]bool{}}
-	for _, v := range app.Values {
-		cp.values[v.Name] = v
-	}
-	for _, env := range app.Environments {
-		var vals map[string]json.RawMessage
-		if json.Unmarshal(env.Values, &vals) == nil {
-			for name := range vals {
-				cp.envValues[name] = true
-			}
-		}
-	}
+	cp := newCompiler(app, cfg, fns)
 	c := &ccoll{}
 	cp.c = c
 	n := cp.exprOr(e, true, false, nil, "can_evaluate")

@@ -30,7 +30,10 @@
 //	| Decision         | Allowed, the deciding Role, a stable Reason, the Field of a field-level denial, and       |
 //	|                  | Fields when asked                                                                         |
 //	| Action           | read, write (update or replace), insert, delete, search                                   |
-//	| FunctionSet      | the functions %function calls besides Go Funcs; exprfunc compiles functions/<name>.expr   |
+//	| FunctionSet      | the functions %function calls besides Go Funcs; exprfunc compiles functions/<name>.expr,  |
+//	|                  | jsfunc an export's JavaScript functions                                                   |
+//	| Condition        | one expression compiled alone (CompileCondition): a function's or the Data API's          |
+//	|                  | can_evaluate, over the request phase only (%%root is missing)                             |
 //	| role             | named permissions; the first whose apply_when holds decides for a document                |
 //	| apply_when       | expression selecting a role; may use %%root (without Device Sync)                         |
 //	| document_filters | read/write expressions gating whether a role's read/write permissions are evaluated       |

@@ -71,8 +71,19 @@ func (ec *evalCtx) describe(o *operand, left bool) string {
 			v = value.Resolve(d, o.path)
 		}
 	default:
+		// A value that failed (a %function that threw) says why.
+		if o.kind == oReq && ec.b != nil && ec.b.opErr != nil && ec.b.opErr[o.slot] != nil {
+			return o.text + " = error: " + ec.b.opErr[o.slot].Error()
+		}
 		saved := ec.trace
 		ec.trace = nil
+		if o.kind == oDocBuild {
+			if _, err := ec.build(o); err != nil {
+				ec.trace = saved
+				ec.fail(err)
+				return o.text + " = error: " + err.Error()
+			}
+		}
 		v = ec.val(o)
 		ec.trace = saved
 	}

@@ -19,12 +19,15 @@ import (
 var removedGlobals = []string{"ArrayBuffer", "SharedArrayBuffer", "DataView", "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array",
 	"Uint16Array", "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"}
 
-// guard is one bounded builtin: the size it would allocate, given this
-// and its arguments, in characters or elements.
+// guard is one bounded builtin, obj.method or obj.prototype.method: the
+// size it would allocate, given this and its arguments, in characters or
+// elements.
 type guard struct {
-	ctor, method string
-	chars        bool // the size is in characters, else in elements
-	size         func(this goja.Value, args []goja.Value) float64
+	obj    string
+	proto  bool
+	method string
+	chars  bool // the size is in characters, else in elements
+	size   func(this goja.Value, args []goja.Value) float64
 }
 
 func argNum(args []goja.Value, i int) float64 {
@@ -47,36 +50,56 @@ func lengthOf(v goja.Value) float64 {
 	return l.ToFloat()
 }
 
+// argLength is the length of argument i.
+func argLength(i int) func(goja.Value, []goja.Value) float64 {
+	return func(_ goja.Value, a []goja.Value) float64 {
+		if i >= len(a) {
+			return 0
+		}
+		return lengthOf(a[i])
+	}
+}
+
+// thisLength is the length of this.
+func thisLength(this goja.Value, _ []goja.Value) float64 { return lengthOf(this) }
+
 var guards = []guard{
-	{"String", "repeat", true, func(this goja.Value, a []goja.Value) float64 {
+	{"String", true, "repeat", true, func(this goja.Value, a []goja.Value) float64 {
 		return float64(len(this.String())) * argNum(a, 0)
 	}},
-	{"String", "padStart", true, func(_ goja.Value, a []goja.Value) float64 { return argNum(a, 0) }},
-	{"String", "padEnd", true, func(_ goja.Value, a []goja.Value) float64 { return argNum(a, 0) }},
-	{"Array", "join", true, func(this goja.Value, a []goja.Value) float64 {
+	{"String", true, "padStart", true, func(_ goja.Value, a []goja.Value) float64 { return argNum(a, 0) }},
+	{"String", true, "padEnd", true, func(_ goja.Value, a []goja.Value) float64 { return argNum(a, 0) }},
+	{"Array", true, "join", true, func(this goja.Value, a []goja.Value) float64 {
 		sep := 1.0
 		if len(a) > 0 && !goja.IsUndefined(a[0]) {
 			sep = math.Max(1, float64(len(a[0].String())))
 		}
 		return lengthOf(this) * sep
 	}},
-	{"Array", "fill", false, func(this goja.Value, _ []goja.Value) float64 { return lengthOf(this) }},
-	{"", "Array.from", false, func(_ goja.Value, a []goja.Value) float64 {
-		if len(a) == 0 {
-			return 0
+	{"Array", true, "concat", false, func(this goja.Value, a []goja.Value) float64 {
+		n := lengthOf(this)
+		for _, x := range a {
+			n += lengthOf(x)
 		}
-		return lengthOf(a[0])
+		return n
 	}},
-	{"Function", "apply", false, func(_ goja.Value, a []goja.Value) float64 {
-		if len(a) < 2 {
-			return 0
-		}
-		return lengthOf(a[1])
-	}},
+	{"Array", true, "fill", false, thisLength},
+	{"Array", true, "slice", false, thisLength},
+	{"Array", true, "splice", false, thisLength},
+	{"Array", true, "sort", false, thisLength},
+	{"Array", true, "reverse", false, thisLength},
+	{"Array", true, "flat", false, thisLength},
+	{"Array", true, "flatMap", false, thisLength},
+	{"Array", true, "copyWithin", false, thisLength},
+	{"Array", false, "from", false, argLength(0)},
+	{"Function", true, "apply", false, argLength(1)},
+	{"Reflect", false, "apply", false, argLength(2)},
+	{"Reflect", false, "construct", false, argLength(1)},
+	{"JSON", false, "stringify", false, argLength(0)},
 }
 
-// installBounds removes removedGlobals and bounds the guarded builtins of
-// the call's runtime.
+// installBounds removes removedGlobals, bounds the guarded builtins of the
+// call's runtime, and bounds the length Array(n) and new Array(n) give.
 func (cl *call) installBounds() error {
 	rt := cl.rt
 	global := rt.GlobalObject()
@@ -87,21 +110,19 @@ func (cl *call) installBounds() error {
 	}
 	mem := float64(cl.fs.cfg.memory)
 	maxChars, maxElems := mem/2, mem/16
+	over := func(what string) {
+		cl.abort(fmt.Errorf("%w: %s would allocate more than the memory limit of %d bytes (WithMemoryLimit)", ErrLimit, what, cl.fs.cfg.memory))
+	}
 	for _, g := range guards {
-		var obj *goja.Object
-		name := g.method
-		if g.ctor == "" {
-			obj, name = rt.Get("Array").(*goja.Object), "from"
-		} else {
-			obj = rt.Get(g.ctor).(*goja.Object).Get("prototype").(*goja.Object)
+		obj := rt.Get(g.obj).(*goja.Object)
+		what := g.obj + "." + g.method
+		if g.proto {
+			obj = obj.Get("prototype").(*goja.Object)
+			what = g.obj + ".prototype." + g.method
 		}
-		orig, ok := goja.AssertFunction(obj.Get(name))
+		orig, ok := goja.AssertFunction(obj.Get(g.method))
 		if !ok {
-			return fmt.Errorf("jsfunc: no builtin %s.%s", g.ctor, name)
-		}
-		what := g.ctor + ".prototype." + name
-		if g.ctor == "" {
-			what = g.method
+			return fmt.Errorf("jsfunc: no builtin %s", what)
 		}
 		limit := maxElems
 		if g.chars {
@@ -109,8 +130,8 @@ func (cl *call) installBounds() error {
 		}
 		size := g.size
 		bounded := rt.ToValue(func(c goja.FunctionCall) goja.Value {
-			if n := size(c.This, c.Arguments); n > limit {
-				cl.abort(fmt.Errorf("%w: %s would allocate more than the memory limit of %d bytes (WithMemoryLimit)", ErrLimit, what, cl.fs.cfg.memory))
+			if size(c.This, c.Arguments) > limit {
+				over(what)
 			}
 			v, err := orig(c.This, c.Arguments...)
 			if err != nil {
@@ -118,9 +139,67 @@ func (cl *call) installBounds() error {
 			}
 			return v
 		})
-		if err := obj.DefineDataProperty(name, bounded, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+		if err := obj.DefineDataProperty(g.method, bounded, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
 			return err
 		}
 	}
-	return nil
+	// Spread ([...a], f(...a)) and for-of take an array's iterator, which
+	// the runtime then runs natively: its length is checked first.
+	arrayProto := rt.Get("Array").(*goja.Object).Get("prototype").(*goja.Object)
+	values, _ := goja.AssertFunction(arrayProto.Get("values"))
+	iter := rt.ToValue(func(c goja.FunctionCall) goja.Value {
+		if lengthOf(c.This) > maxElems {
+			over("Array.prototype[Symbol.iterator]")
+		}
+		v, err := values(c.This)
+		if err != nil {
+			panic(err)
+		}
+		return v
+	})
+	if err := arrayProto.DefineDataProperty("values", iter, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+		return err
+	}
+	if err := arrayProto.DefineDataPropertySymbol(goja.SymIterator, iter, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+		return err
+	}
+	// Array(n) and new Array(n), also through [].constructor and the
+	// species of map, filter, ...: a length past the bound is refused.
+	array := rt.Get("Array").(*goja.Object)
+	checkLen := func(args []goja.Value) {
+		if len(args) == 1 && goja.IsNumber(args[0]) && args[0].ToFloat() > maxElems {
+			over("Array(n)")
+		}
+	}
+	// A function in Array's place (a Proxy would fail instanceof in
+	// goja): its prototype is Array.prototype, and it has Array's own
+	// functions.
+	construct, _ := goja.AssertConstructor(array)
+	bounded := rt.ToValue(func(c goja.ConstructorCall) *goja.Object {
+		checkLen(c.Arguments)
+		// new.target is kept, so that a class extending Array makes
+		// instances of itself.
+		o, err := construct(c.NewTarget, c.Arguments...)
+		if err != nil {
+			panic(err)
+		}
+		return o
+	}).(*goja.Object)
+	proto := array.Get("prototype")
+	if err := bounded.DefineDataProperty("prototype", proto, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE); err != nil {
+		return err
+	}
+	for _, name := range []string{"isArray", "of", "from"} {
+		if err := bounded.DefineDataProperty(name, array.Get(name), goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
+			return err
+		}
+	}
+	species := rt.ToValue(func(c goja.FunctionCall) goja.Value { return c.This })
+	if err := bounded.DefineAccessorPropertySymbol(goja.SymSpecies, species, nil, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+		return err
+	}
+	if err := global.DefineDataProperty("Array", bounded, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
+		return err
+	}
+	return proto.(*goja.Object).DefineDataProperty("constructor", bounded, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 }

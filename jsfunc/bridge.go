@@ -261,6 +261,7 @@ func (b *bridge) fromJS(v goja.Value) (out value.Value, err error) {
 		}
 	}()
 	t := e.value(v, 0)
+	e.grow()
 	return value.Value{Type: t, Data: e.buf}, nil
 }
 
@@ -362,6 +363,13 @@ func (e *encoder) value(v goja.Value, depth int) bson.Type {
 		}
 		return e.value(prim, depth)
 	}
+	// A Map, a Set, a Promise, ... would be a document of no fields.
+	if tag := o.GetSymbol(goja.SymToStringTag); tag != nil && !goja.IsUndefined(tag) {
+		switch t := tag.String(); t {
+		case "Map", "Set", "WeakMap", "WeakSet", "Promise", "WeakRef":
+			e.fail(false, "a %s has no BSON form", t)
+		}
+	}
 	if e.seen[o] {
 		e.fail(false, "a cyclic value has no BSON form")
 	}
@@ -405,6 +413,7 @@ func (e *encoder) element(key string, v goja.Value, depth int) {
 	e.buf = append(e.buf, 0)
 	t := e.value(v, depth)
 	e.buf[at] = byte(t)
+	e.grow()
 }
 
 // regexOptions maps JavaScript RegExp flags to BSON regex options, sorted

@@ -20,6 +20,8 @@
 //	| direct call       | Run: a client's call, the user-creation function, a trigger, Go code                             |
 //	| rule call         | Call: a %function of a rule expression (evaluator.FunctionSet)                                   |
 //	| Data / Collection | what context.services.get(s).db(d).collection(c) reads and writes (data.go)                      |
+//	| MongoData         | the Data over a gate (as a user) and its driver (as system) (mongo.go)                           |
+//	| MemoryData        | the Data over fixture documents in memory, for tests without a database (memory.go)              |
 //	| As                | whom a call runs as: the application user (rules apply) or the system user (run_as_system)       |
 //	| depth             | how deeply calls nest: execute, or a rule of a collection a function reads calling a function    |
 //	| box               | the JavaScript object of a BSON value JavaScript has no type for (BSON.ObjectId, BSON.Long, ...) |
@@ -66,18 +68,29 @@
 // callers, which goja cannot do soundly; a fresh one costs a goja.New and
 // the globals the function reads (built on first read). Measured on the
 // shared 2-core machine of the project (go test -bench . -benchmem,
-// numbers vary with its load): a bare goja.New is about 4 µs; an empty
-// call (exports = function(x) { return x }) about 200 µs and 70 kB; a
-// warm call doing one findOne on an in-memory Data about 400 µs and
-// 110 kB; a cold call (Load, Bind, one call) about 1 ms more; a %function
-// rule decision calling that function costs the warm call plus the
-// evaluator's few µs. Most of a call's fixed cost is the bounded builtins
+// load average under 1; numbers vary with its load): a bare goja.New is
+// about 1 µs; an empty call (exports = function(x) { return x }) about
+// 200 µs and 100 kB; a warm call doing one findOne on an in-memory Data
+// about 370 µs and 145 kB; a cold call (Load, Bind, one call) about
+// 420 µs; a %function rule decision calling that function about 360 µs,
+// the warm call and the evaluator's few µs (the evaluator's path of a
+// decision without functions is unchanged; only its trace says more). Most of a call's fixed cost is the bounded builtins
 // (below), which materialize goja's lazily built String, Array and typed
-// array builtins.
+// array builtins (removing the typed arrays alone is about 90 µs).
 //
 // A direct call (Run) runs as its function's configuration says: the
-// system user with run_as_system, else Call.User; a client's call
-// (Call.FromClient) is refused for a private function (ErrPrivate).
+// system user with run_as_system, else Call.User. A call without a user
+// is not made system by the runtime (As.System stays false): whether it
+// may bypass the rules, as a trigger's may ("If a function executes
+// without being called by an authenticated user, such as in a trigger or
+// webhook, then dynamic references resolve to the system user"), is the
+// Data's to decide, and a caller without claims stays under them (fail
+// closed). A client's call (Call.FromClient) is refused for a private
+// function (ErrPrivate). A function configured to run as a chosen user
+// (run_as_user_id, run_as_user_id_script_source) without run_as_system is
+// not run at all (ErrUnavailable): rulegate cannot become that user, and
+// as the caller, or as system for a trigger, it would get access its
+// configuration withholds.
 // can_evaluate is decided first for every call, client's or not
 // ("App Services evaluates the expression whenever the function is
 // called"), with evaluator.CompileCondition over the call's inputs
@@ -111,8 +124,10 @@
 //     (ErrNeverSettled). Database calls are made synchronously and their
 //     promises are settled before the method returns.
 //   - context.user: the user object (id, type, data, custom_data,
-//     identities) of Call.User; without one, the system user, which "has
-//     no id or other associated data": {type: "system"}.
+//     identities) of Call.User. Without one, the system user, which "has
+//     no id or other associated data": {type: "system"} when the call runs
+//     as system, else {} (a function's own test of type === "system"
+//     grants nothing the call does not have).
 //   - context.values.get(name): the app's value (rules.App.Inputs gives
 //     a call without inputs the export's values), undefined for no such
 //     value. A value that exposes a secret, which an export does not hold,
@@ -126,13 +141,22 @@
 //   - context.services.get(name): a MongoDB data source of the export
 //     (data_sources/ or services/); anything else (HTTP, AWS, Twilio,
 //     third-party services) is ErrUnavailable: rulegate runs no
-//     third-party service. Collections come from Data.Collection with the
+//     third-party service (the page says undefined for a name that is no
+//     service; an error names what is missing). Collections come from Data.Collection with the
 //     call's As. Before Bind, ErrNotBound.
-//   - context.http, utils.jwt, utils.crypto, require(x): ErrUnavailable.
-//     A function has no file system, no network, no module: an export's
-//     external dependencies (node_modules) and Node.js built-in modules are
-//     not supported. bulkWrite and watch are ErrUnavailable too (the
-//     Collection interface has neither).
+//   - utils.crypto.hash (sha1, sha256, md5; a BSON.Binary) and
+//     utils.crypto.hmac (sha1, sha256, sha512; hex or base64), as
+//     globals.txt documents them (its examples are tests).
+//   - context.http, utils.jwt, utils.crypto.encrypt, decrypt, sign and
+//     verify, require(x): ErrUnavailable. A function has no file system,
+//     no network, no module: an export's external dependencies
+//     (node_modules) and Node.js built-in modules are not supported.
+//     collection.watch (change streams) is ErrUnavailable too.
+//   - collection.bulkWrite runs its operations (insertOne, updateOne,
+//     updateMany, deleteOne, deleteMany, replaceOne) one after the other
+//     through the Collection, stopping at the first error unless
+//     {ordered: false}, and resolves to null; like MongoDB's, it is not
+//     atomic.
 //   - BSON and EJSON as globals.txt lists them, console.log, info, debug,
 //     warn and error (to WithLogger's *slog.Logger, with the function's
 //     name); JSON and the ECMAScript builtins goja provides, but for
@@ -165,7 +189,8 @@
 // number. A box is its BSON value; a Date a datetime; a RegExp a regular
 // expression (flags i, m, s; g and y have no BSON meaning); new Number,
 // new String and new Boolean their primitive; an array an array; any
-// other object a document of its own enumerable keys in their order.
+// other object a document of its own enumerable keys in their order (a
+// Map, a Set, a Promise are ErrResult, not an empty document).
 // JavaScript orders an object's integer-like keys ("1", "2") first,
 // whatever order the document had: key order is kept for every other
 // key. undefined is the missing value as a whole result (a function that
@@ -189,18 +214,30 @@
 //     the background.
 //   - memory: goja has no allocator limit. The watchdog samples the heap
 //     (runtime/metrics, every millisecond) and interrupts a call that grew
-//     it past WithMemoryLimit (DefaultMemoryLimit, the documented 350MB),
-//     after one garbage collection to discount garbage: ErrLimit. The heap
-//     is the process's, so concurrent calls are charged each other's
-//     growth (fail closed). Between two samples a call may allocate more:
-//     measured with a 64 MiB limit, a loop pushing arrays stopped at
-//     70 MiB of growth, pushing 1 MiB strings at 67 MiB, doubling a string
-//     (s += s) at 224 MiB. The builtins that allocate a size they are
-//     given in one native step are checked before they run:
-//     String.prototype.repeat, padStart and padEnd (limit/2 characters),
-//     Array.prototype.join (limit/2 characters), Array.prototype.fill,
-//     Array.from and Function.prototype.apply (limit/16 elements); the
-//     typed arrays are removed.
+//     it past WithMemoryLimit (DefaultMemoryLimit, the documented 350MB)
+//     and is still past it right after a garbage collection (garbage does
+//     not count; at most one collection every 50 ms per call): ErrLimit.
+//     The heap is the process's, so concurrent calls are charged each
+//     other's live growth (fail closed). Between two samples a call may allocate more:
+//     measured with a 64 MiB limit (runs vary), a loop pushing arrays
+//     stopped at 70 to 80 MiB of growth, pushing objects at 72 MiB,
+//     pushing 1 MiB strings at 64 to 67 MiB, doubling a string (s += s,
+//     each step a copy) at 224 to 448 MiB; a loop making 3 million
+//     short-lived objects ran to its end with 5 MiB of growth. The builtins that allocate (or loop over) a
+//     size they are given in one native step are checked before they run:
+//     String.prototype.repeat, padStart and padEnd and
+//     Array.prototype.join (limit/2 characters); Array(n) and new
+//     Array(n), also reached as [].constructor or as the species of map
+//     and filter, Array.from, Array.prototype.concat, fill, slice, splice,
+//     sort, reverse, flat, flatMap and copyWithin, an array's iterator
+//     (spread, [...a] and f(...a), and for-of), Function.prototype.apply,
+//     Reflect.apply, Reflect.construct and JSON.stringify of an array
+//     (limit/16 elements); the typed arrays are removed. Not bounded: a
+//     native builtin looping over an array-like object
+//     (Array.prototype.map.call({length: 2**28}, f)) or over a huge
+//     sparse array with a method not listed (indexOf, say: time, not
+//     memory); such a call gets ErrTimeout at its deadline, and the loop
+//     runs on in the background until it returns.
 //   - results: WithMaxResultBytes (DefaultMaxResultBytes, 16 MiB, the BSON
 //     document limit) bounds every value the bridge builds: results,
 //     arguments of execute, documents and filters passed to the database;
@@ -218,7 +255,7 @@
 //
 // Where the documentation is silent the package fails closed: a secret
 // value not provided, a service that is not a data source, an update
-// pipeline (an array as update), bulkWrite, an unknown BSON class, a
+// pipeline (an array as update), an unknown bulkWrite operation, a
 // thrown value without BSON form (rendered as its string) all end in an
 // error rather than a guess.
 package jsfunc

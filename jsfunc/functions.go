@@ -109,9 +109,10 @@ func WithMaxResultBytes(n int) Option { return func(c *config) { c.maxResult = n
 // means DefaultMaxDepth.
 func WithMaxDepth(n int) Option { return func(c *config) { c.maxDepth = n } }
 
-// WithLogger receives console.log, info, warn and error (as Info, Info,
-// Warn and Error records, with the function's name); nil, the default,
-// discards them.
+// WithLogger receives console.log, info, debug, warn and error (as Info,
+// Info, Debug, Warn and Error records, with the function's name), and a
+// Debug record of each call (its arguments unless disable_arg_logs, its
+// error); nil, the default, discards them.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // Functions are the JavaScript functions of an export, compiled once. It

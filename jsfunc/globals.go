@@ -62,6 +62,13 @@ func (cl *call) abort(err error) goja.Value {
 	panic(cl.rt.NewGoError(err))
 }
 
+// abortErr is the error that ended the call, nil when none did.
+func (cl *call) abortErr() error {
+	cl.abortMu.Lock()
+	defer cl.abortMu.Unlock()
+	return cl.aborted
+}
+
 // interrupt ends the call with err at the runtime's next instruction;
 // the first error wins.
 func (cl *call) interrupt(err error) {
@@ -124,7 +131,7 @@ func (cl *call) install() error {
 		"BSON":    cl.bsonGlobal,
 		"EJSON":   cl.ejsonObject,
 		"console": cl.consoleObject,
-		"utils":   func() *goja.Object { return cl.unavailableObject("utils", "jwt", "crypto") },
+		"utils":   cl.utilsObject,
 	} {
 		if err := cl.lazy(rt.GlobalObject(), name, build); err != nil {
 			return err
@@ -232,12 +239,15 @@ func resolve(in *expansion.Inputs, root expansion.Root) value.Value {
 var userFields = []string{"id", "type", "data", "custom_data", "identities"}
 
 // userObject is context.user: the caller's user object, or, without one,
-// the system user, which "has no id or other associated data".
+// the system user, which "has no id or other associated data" ({} when
+// the call does not run as system).
 func (cl *call) userObject() *goja.Object {
 	u := cl.as.User
 	o := cl.rt.NewObject()
 	if u.IsZero() {
-		_ = o.Set("type", "system")
+		if cl.as.System {
+			_ = o.Set("type", "system")
+		}
 		return o
 	}
 	for _, f := range userFields {

@@ -22,8 +22,12 @@ import (
 // (source/functions.txt, Constraints).
 const maxAsyncOps = 1000
 
-// memoryCheckEvery is how often the watchdog of a call samples the heap.
-const memoryCheckEvery = time.Millisecond
+// memoryCheckEvery is how often the watchdog of a call samples the heap,
+// and gcEvery how often at most it collects garbage before deciding.
+const (
+	memoryCheckEvery = time.Millisecond
+	gcEvery          = 50 * time.Millisecond
+)
 
 // depthKey is the context key of the nesting depth of calls.
 type depthKey struct{}
@@ -55,6 +59,12 @@ func (fs *Functions) runAs(ctx context.Context, c Call, timeout time.Duration, s
 	if c.FromClient && f.js.Private {
 		return value.Value{}, false, fmt.Errorf("%w: %q cannot be called by a client", ErrPrivate, c.Name)
 	}
+	if !f.js.RunAsSystem && (f.js.RunAsUserID != "" || f.js.RunAsUserIDScriptSource != "") {
+		// rulegate cannot become the chosen user; as the caller (or as
+		// system, for a trigger) the function would get access its
+		// configuration withholds.
+		return value.Value{}, false, fmt.Errorf("%w: %q runs as a chosen user (run_as_user_id or run_as_user_id_script_source), which rulegate does not do", ErrUnavailable, c.Name)
+	}
 	depth := depthOf(ctx) + 1
 	if depth > fs.cfg.maxDepth {
 		return value.Value{}, false, fmt.Errorf("%w: %q: calls nested deeper than %d (WithMaxDepth)", ErrLimit, c.Name, fs.cfg.maxDepth)
@@ -72,6 +82,9 @@ func (fs *Functions) runAs(ctx context.Context, c Call, timeout time.Duration, s
 			return value.Value{}, false, fmt.Errorf("%w: %q", ErrCannotEvaluate, c.Name)
 		}
 	}
+	// A call without a user is not made system here: whether it may
+	// bypass the rules (a trigger's may) is the Data's to decide, and a
+	// caller without claims stays under them.
 	as := As{User: c.User, Inputs: &in, System: f.js.RunAsSystem || system}
 	v, promise, err := fs.execute(ctx, f, as, c.Args)
 	fs.logCall(ctx, f, c.Args, err)
@@ -141,10 +154,10 @@ func (fs *Functions) execute(ctx context.Context, f *function, as As, args []val
 	go func() {
 		cl := &call{fs: fs, f: f, ctx: ctx, as: as}
 		v, p, err := cl.executeIn(args)
-		if cl.aborted != nil {
+		if aborted := cl.abortErr(); aborted != nil {
 			// The call was ended by an error no function may catch,
 			// whatever it did after.
-			v, err = value.Value{}, cl.aborted
+			v, err = value.Value{}, aborted
 		}
 		done <- result{v, p, err}
 	}()
@@ -265,7 +278,7 @@ func (cl *call) watch() (stop func()) {
 	go func() {
 		t := time.NewTicker(memoryCheckEvery)
 		defer t.Stop()
-		collected := false
+		var collected time.Time
 		for {
 			select {
 			case <-done:
@@ -277,14 +290,17 @@ func (cl *call) watch() (stop func()) {
 				if heap()-base <= limit {
 					continue
 				}
-				// Garbage counts until a collection: collect once
-				// before deciding.
-				if !collected {
-					collected = true
-					runtime.GC()
-					if heap()-base <= limit {
-						continue
-					}
+				// Garbage counts until a collection: the call is ended
+				// only when the heap is still past the limit right
+				// after one (at most one collection every
+				// gcEvery per call).
+				if time.Since(collected) < gcEvery {
+					continue
+				}
+				runtime.GC()
+				collected = time.Now()
+				if heap()-base <= limit {
+					continue
 				}
 				cl.interrupt(fmt.Errorf("%w: the call grew the heap by more than %d bytes (WithMemoryLimit)", ErrLimit, limit))
 				return

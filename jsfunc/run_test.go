@@ -62,7 +62,7 @@ func TestGlobals(t *testing.T) {
 	}{
 		{"user", `exports = function() { return context.user }`, jsfunc.Call{User: u},
 			`{"id":"u1","type":"normal","data":{"email":"a@x"},"custom_data":{"team":"red"},"identities":[{"id":"i1","provider_type":"local-userpass"}]}`},
-		{"no user is the system user", `exports = function() { return [context.user.type, context.user.id === undefined] }`, jsfunc.Call{}, `["system",true]`},
+		{"no user", `exports = function() { return [context.user.type === undefined, context.user.id === undefined, context.runningAsSystem()] }`, jsfunc.Call{}, `[true,true,false]`},
 		{"values", `exports = function() { return [context.values.get("plain"), context.values.get("nope") === undefined] }`, jsfunc.Call{}, `[{"a":{"$numberLong":"1"}},true]`},
 		{"a secret the call provides", `exports = function() { return context.values.get("key") }`,
 			jsfunc.Call{Inputs: &expansion.Inputs{Values: []byte(`{"key": "s3cret"}`)}}, `"s3cret"`},
@@ -73,6 +73,15 @@ func TestGlobals(t *testing.T) {
 		{"runningAsSystem", `exports = function() { return context.runningAsSystem() }`, jsfunc.Call{User: u}, `false`},
 		{"arguments", `exports = function(a, b, c) { return [typeof a, typeof b, b.x instanceof Date, c === undefined] }`,
 			jsfunc.Call{Args: []value.Value{value.String("s"), mustExtJSON(t, `{"x": {"$date": "2020-01-01T00:00:00Z"}}`)}}, `["string","object",true,true]`},
+		{"Array as ever", `exports = function() { class A extends Array {}; const a = new A(); a.push(1);
+			return [Array.isArray([]), [] instanceof Array, Array(3).length, new Array(1, 2).length, Array.of(1).length, Array.from("ab"),
+				a instanceof A, a.map(x => x) instanceof A, [1, 2, 3].filter(x => x > 1).length, [].constructor === Array,
+				Math.max(...[1, 5, 2]), [...[1, 2], 3].length, [].values === [][Symbol.iterator], new Set([1, 1, 2]).size, Array.from(new Map([[1, 2]]).keys())] }`, jsfunc.Call{},
+			`[true,true,{"$numberLong":"3"},{"$numberLong":"2"},{"$numberLong":"1"},["a","b"],true,true,{"$numberLong":"2"},true,` +
+				`{"$numberLong":"5"},{"$numberLong":"3"},true,{"$numberLong":"2"},[{"$numberLong":"1"}]]`},
+		{"utils.crypto", `exports = function() { return [utils.crypto.hash("sha256", "hello!").toBase64(), utils.crypto.hmac("hello!", "super-secret", "sha256", "base64"),
+			utils.crypto.hash("md5", BSON.Binary.fromHex("")).toHex()] }`, jsfunc.Call{},
+			`["zgYJL7lI2f+sfRo3bkBLJrdXW8wR7gWkYV/vT+w6MIs=","SUXd6PRMaTXXgBGaGsIHzaDWgTSa6C3D44lRGrvRak0=","d41d8cd98f00b204e9800998ecf8427e"]`},
 		{"module.exports", `module.exports = function() { return 1 }`, jsfunc.Call{}, `{"$numberLong":"1"}`},
 		{"async and await", `exports = async function() { const a = await Promise.resolve(2); return a * 3 }`, jsfunc.Call{}, `{"$numberLong":"6"}`},
 		{"numbers", `exports = function() { return [1, 1.5, -0, 2**53, 2**53 + 2, NaN] }`, jsfunc.Call{},
@@ -195,6 +204,10 @@ func TestCollectionMethods(t *testing.T) {
 		out.findOneAndDelete = await c.findOneAndDelete({_id: 2});
 		out.deleteMany = await c.deleteMany({tag: "b"});
 		try { await c.updateOne({}, {$inc: {n: 1}}) } catch (e) { out.rejected = e.message }
+		out.bulkWrite = await c.bulkWrite([{insertOne: {document: {_id: 6, tag: "d"}}}, {updateOne: {filter: {_id: 6}, update: {$set: {n: 6}}}}, {deleteMany: {filter: {tag: "zz"}}}]);
+		out.afterBulk = await c.findOne({_id: 6});
+		try { await c.bulkWrite([{updateOne: {filter: {_id: 6}, update: {$inc: {n: 1}}}}, {insertOne: {document: {_id: 7}}}]) } catch (e) { out.bulkRejected = e.message }
+		out.orderedStopped = await c.findOne({_id: 7});
 		return out;
 	}`
 	fs := load(t, testApp(map[string]string{"f": src}))
@@ -213,7 +226,8 @@ func TestCollectionMethods(t *testing.T) {
 		`"find":[{"_id":3,"n":3,"tag":"b"},{"_id":4,"n":4,"tag":"b"}],"next":[{"_id":1,"n":1,"tag":"a"},true],"count":2,"countDocuments":5,` +
 		`"distinct":["a","b","c"],"aggregate":[{"_id":5,"n":5,"tag":"c"}],"updateOne":{"matchedCount":1,"modifiedCount":1},` +
 		`"updateMany":{"matchedCount":2,"modifiedCount":2},"findOneAndUpdate":{"_id":5,"n":50,"tag":"c"},"deleteOne":{"deletedCount":1},` +
-		`"findOneAndDelete":{"_id":2,"n":2,"tag":"a"},"deleteMany":{"deletedCount":2},"rejected":"d.c.updateOne: sliceColl: only $set updates"}`
+		`"findOneAndDelete":{"_id":2,"n":2,"tag":"a"},"deleteMany":{"deletedCount":2},"rejected":"d.c.updateOne: sliceColl: only $set updates",` +
+		`"bulkWrite":null,"afterBulk":{"_id":6,"tag":"d","n":6},"bulkRejected":"d.c.bulkWrite: sliceColl: only $set updates","orderedStopped":null}`
 	if got := v.ExtJSON(); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
@@ -346,7 +360,8 @@ func TestRuleCall(t *testing.T) {
 			if !errors.Is(err, evaluator.ErrFunctionCall) || !errors.Is(err, jsfunc.ErrThrown) || !strings.Contains(err.Error(), "Error: no such agency at exports (functions/isGlobalAdmin.js:2:") {
 				t.Errorf("boom: %v", err)
 			}
-			if !strings.Contains(tr.String(), "decision: error") {
+			if !strings.Contains(tr.String(), `%function isGlobalAdmin(%%user.data.email) = error: evaluator: function call failed: "isGlobalAdmin": jsfunc: function threw: Error: no such agency at exports (functions/isGlobalAdmin.js:2:`) ||
+				!strings.Contains(tr.String(), "decision: error") {
 				t.Errorf("boom: trace %s", tr.String())
 			}
 		} else if err != nil {
@@ -385,5 +400,87 @@ level=DEBUG msg="function call" function=secret
 `
 	if buf.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+}
+
+// TestNoUserIsNotSystem: a call without a user reaches the Data as no
+// user, not as the system user; a function with run_as_system and no
+// user sees the system user.
+func TestNoUserIsNotSystem(t *testing.T) {
+	src := `exports = function() { return context.services.get("mongodb-atlas").db("d").collection("c").findOne({}).then(() => [context.user.type || "", context.runningAsSystem()]) }`
+	app := testApp(map[string]string{"plain": src, "sys": src}, func(f *rules.JSFunction) { f.RunAsSystem = f.Name == "sys" })
+	for name, want := range map[string]string{"plain": `["",false]`, "sys": `["system",true]`} {
+		d := newSliceData(nil)
+		fs := load(t, app)
+		if err := fs.Bind(d); err != nil {
+			t.Fatal(err)
+		}
+		v, err := fs.Run(context.Background(), jsfunc.Call{Name: name})
+		if err != nil || v.ExtJSON() != want {
+			t.Errorf("%s: %v, %v; want %s", name, v, err, want)
+		}
+		if sys := d.as[0].System; sys != (name == "sys") || !d.as[0].User.IsZero() {
+			t.Errorf("%s: Data asked as %+v", name, d.as[0])
+		}
+	}
+}
+
+// TestRuleCallAsSystem: a %function whose function runs as system reads
+// as system, with the request's user as context.user.
+func TestRuleCallAsSystem(t *testing.T) {
+	app := testApp(map[string]string{"f": `exports = function() {
+		return context.services.get("mongodb-atlas").db("d").collection("c").count({}).then(n => [context.user.id, n]) }`},
+		func(f *rules.JSFunction) { f.RunAsSystem = true })
+	fs := load(t, app)
+	d := newSliceData(map[string][]any{"d.c": {map[string]any{"a": 1}}})
+	if err := fs.Bind(d); err != nil {
+		t.Fatal(err)
+	}
+	in := expansion.Inputs{User: user(t, `{"id": "u1"}`)}
+	v, err := fs.Call(context.Background(), "f", nil, evaluator.FuncEnv{Namespace: "d.c", Inputs: &in})
+	if err != nil || v.ExtJSON() != `["u1",1]` {
+		t.Errorf("got %v, %v", v, err)
+	}
+	if !d.as[0].System {
+		t.Errorf("Data asked as %+v, want the system user", d.as[0])
+	}
+}
+
+// TestRunAsChosenUser: a function configured to run as a chosen user
+// (run_as_user_id, run_as_user_id_script_source) is not run: rulegate
+// cannot become that user, and running it as the caller, or as system for
+// a trigger, would give it access its configuration withholds.
+func TestRunAsChosenUser(t *testing.T) {
+	src := `exports = function() { return 1 }`
+	app := testApp(map[string]string{"byID": src, "byScript": src, "sysByID": src}, func(f *rules.JSFunction) {
+		switch f.Name {
+		case "byID":
+			f.RunAsUserID = "5f0000000000000000000001"
+		case "byScript":
+			f.RunAsUserIDScriptSource = "exports = function() { return 'x' }"
+		case "sysByID":
+			f.RunAsUserID = "5f0000000000000000000001"
+			f.RunAsSystem = true
+		}
+	})
+	fs := load(t, app)
+	if err := fs.Bind(newSliceData(nil)); err != nil {
+		t.Fatal(err)
+	}
+	u := user(t, `{"id": "u1"}`)
+	for _, name := range []string{"byID", "byScript"} {
+		_, err := fs.Run(context.Background(), jsfunc.Call{Name: name, User: u})
+		if !errors.Is(err, jsfunc.ErrUnavailable) || !strings.Contains(err.Error(), "run_as_user_id") {
+			t.Errorf("%s: %v, want ErrUnavailable naming run_as_user_id", name, err)
+		}
+		_, err = fs.Call(context.Background(), name, nil, evaluator.FuncEnv{Inputs: &expansion.Inputs{User: u}})
+		if !errors.Is(err, jsfunc.ErrUnavailable) || !errors.Is(err, evaluator.ErrFunctionCall) {
+			t.Errorf("%s from a rule: %v, want ErrUnavailable and evaluator.ErrFunctionCall", name, err)
+		}
+	}
+	// run_as_system wins, as App Services' configuration makes the two
+	// exclusive and system is what it runs as.
+	if v, err := fs.Run(context.Background(), jsfunc.Call{Name: "sysByID", User: u}); err != nil || v.ExtJSON() != "1" {
+		t.Errorf("sysByID: %v %v", v, err)
 	}
 }

@@ -163,11 +163,7 @@ func (cl *call) collection(coll Collection, ns string) goja.Value {
 	rt := cl.rt
 	ctx := cl.ctx
 	o := rt.NewObject()
-	method := func(name string, f func(c goja.FunctionCall) goja.Value) {
-		_ = o.Set(name, func(c goja.FunctionCall) goja.Value {
-			return f(c)
-		})
-	}
+	method := func(name string, f func(c goja.FunctionCall) goja.Value) { _ = o.Set(name, f) }
 	what := func(m string) string { return ns + "." + m }
 	method("findOne", func(c goja.FunctionCall) goja.Value {
 		w := what("findOne")
@@ -322,14 +318,98 @@ func (cl *call) collection(coll Collection, ns string) goja.Value {
 		d, err := coll.FindOneAndDelete(ctx, filter, opts)
 		return cl.settle(w, func() goja.Value { return cl.docOrNull(d) }, err)
 	})
-	for _, name := range []string{"bulkWrite", "watch"} {
-		m := what(name)
-		method(name, func(goja.FunctionCall) goja.Value {
-			cl.throw(fmt.Errorf("%w: %s", ErrUnavailable, m))
-			return nil
-		})
-	}
+	method("bulkWrite", func(c goja.FunctionCall) goja.Value {
+		w := what("bulkWrite")
+		ops := cl.bulkOps(c.Argument(0), w)
+		ordered := true
+		if opts, ok := c.Argument(1).(*goja.Object); ok {
+			if v := opts.Get("ordered"); v != nil && !goja.IsUndefined(v) {
+				ordered = v.ToBoolean()
+			}
+		}
+		var first error
+		for _, op := range ops {
+			cl.op(w)
+			if err := op(coll); err != nil && first == nil {
+				first = err
+				if ordered {
+					break
+				}
+			}
+		}
+		return cl.settle(w, func() goja.Value { return goja.Null() }, first)
+	})
+	method("watch", func(goja.FunctionCall) goja.Value {
+		cl.throw(fmt.Errorf("%w: %s: change streams", ErrUnavailable, what("watch")))
+		return nil
+	})
 	return o
+}
+
+// bulkOps converts the operations of bulkWrite, each {insertOne:
+// {document}}, {updateOne: {filter, update, upsert}}, {updateMany: ...},
+// {deleteOne: {filter}}, {deleteMany: {filter}} or {replaceOne: {filter,
+// replacement, upsert}}, before any runs.
+func (cl *call) bulkOps(v goja.Value, what string) []func(Collection) error {
+	ctx := cl.ctx
+	o, ok := v.(*goja.Object)
+	if !ok || o.ClassName() != "Array" {
+		cl.throw(fmt.Errorf("%w: %s: the operations must be an array", ErrResult, what))
+	}
+	n := o.Get("length").ToInteger()
+	ops := make([]func(Collection) error, 0, n)
+	for i := int64(0); i < n; i++ {
+		at := fmt.Sprintf("%s: operation %d", what, i)
+		op, ok := o.Get(fmt.Sprint(i)).(*goja.Object)
+		if !ok || len(op.Keys()) != 1 {
+			cl.throw(fmt.Errorf("%w: %s must be an object with one operation", ErrResult, at))
+		}
+		kind := op.Keys()[0]
+		spec, ok := op.Get(kind).(*goja.Object)
+		if !ok {
+			cl.throw(fmt.Errorf("%w: %s: %s must be an object", ErrResult, at, kind))
+		}
+		get := func(name string) bson.Raw { return cl.doc(spec.Get(name), at+": "+kind+"."+name) }
+		upsert := optBool(spec, "upsert")
+		switch kind {
+		case "insertOne":
+			d := get("document")
+			ops = append(ops, func(c Collection) error { _, err := c.InsertOne(ctx, d); return err })
+		case "updateOne", "updateMany":
+			f, u := get("filter"), get("update")
+			many := kind == "updateMany"
+			ops = append(ops, func(c Collection) error {
+				var err error
+				if many {
+					_, err = c.UpdateMany(ctx, f, u, UpdateOptions{Upsert: upsert})
+				} else {
+					_, err = c.UpdateOne(ctx, f, u, UpdateOptions{Upsert: upsert})
+				}
+				return err
+			})
+		case "deleteOne", "deleteMany":
+			f := get("filter")
+			many := kind == "deleteMany"
+			ops = append(ops, func(c Collection) error {
+				var err error
+				if many {
+					_, err = c.DeleteMany(ctx, f)
+				} else {
+					_, err = c.DeleteOne(ctx, f)
+				}
+				return err
+			})
+		case "replaceOne":
+			f, r := get("filter"), get("replacement")
+			ops = append(ops, func(c Collection) error {
+				_, err := c.FindOneAndReplace(ctx, f, r, FindOneAndOptions{Upsert: upsert})
+				return err
+			})
+		default:
+			cl.throw(fmt.Errorf("%w: %s: unknown operation %q", ErrResult, at, kind))
+		}
+	}
+	return ops
 }
 
 // cursor is the cursor of find (sort, limit, skip, next, toArray) or
