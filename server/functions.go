@@ -249,8 +249,7 @@ func (s *Server) dataFailed(w http.ResponseWriter, r *http.Request, userID, ns, 
 // answer App Services gave for an unknown name), so that a client learns
 // nothing of it; a can_evaluate that does not hold is 403
 // FunctionNotCallable; a thrown error 400 FunctionExecutionError with the
-// function's message, and so is a function that runs as a chosen user
-// (run_as_user_id), which rulegate does not do. The result is canonical extended JSON
+// function's message. The result is canonical extended JSON
 // (source/functions.txt: functions serialize their results to EJSON);
 // undefined is null.
 func (s *Server) userFunction(w http.ResponseWriter, r *http.Request, claims *token.Claims, name string, args []bson.RawValue) {
@@ -266,11 +265,6 @@ func (s *Server) userFunction(w http.ResponseWriter, r *http.Request, claims *to
 		return
 	case f.SourceFile == "" || s.js == nil:
 		s.writeError(w, r, errorf(http.StatusBadRequest, codeFunctionExecution, "function '%s' has no source in the export, so rulegate cannot run it", name))
-		return
-	case !f.RunAsSystem && (f.RunAsUserID != "" || f.RunAsUserIDScriptSource != ""):
-		// Never as the caller, whose rules are not the chosen user's
-		// (rules/function-config warns of it).
-		s.writeError(w, r, errorf(http.StatusBadRequest, codeFunctionExecution, "function '%s' runs as the user its run_as_user_id or run_as_user_id_script_source chooses, which rulegate does not do", name))
 		return
 	}
 	vals := make([]value.Value, len(args))
