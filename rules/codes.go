@@ -94,7 +94,9 @@ const (
 	// way that fails closed (warnings: a config.json that is not JSON, a
 	// source without a config entry, read as private and run as the
 	// calling user; a function that runs as a chosen user, which
-	// rulegate does not do).
+	// rulegate does not do; a user creation or authentication trigger
+	// function that is not private, which any client can call with a
+	// user object or event of its choosing).
 	CodeFunctionConfig = "rules/function-config"
 	// CodeFunctionSource: a function the configuration names has no
 	// source (functions/<name>.js, or source.js of its folder): its calls

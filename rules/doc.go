@@ -140,6 +140,12 @@
 //     function to clients. Two entries of one name, and run_as_user_id
 //     with run_as_user_id_script_source ("Cannot be used with"), are
 //     rules/function-config errors.
+//   - The user creation function and an enabled authentication trigger's
+//     function receive a user object or an authentication event; one that
+//     is not private is callable by any client with one of its choosing
+//     (a run_as_system one then writes it as system): a
+//     rules/function-config warning (four real exports have such a user
+//     creation function).
 //   - can_evaluate is a rule expression "App Services evaluates ... for
 //     every incoming request", so it is validated as the Data API's is:
 //     per request, no expansion of a document (rules/phase).

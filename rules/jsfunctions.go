@@ -308,6 +308,29 @@ func (v *validator) jsFunctions() {
 		if !f.RunAsSystem && (f.RunAsUserID != "" || f.RunAsUserIDScriptSource != "") {
 			v.warnAt(f.At, CodeFunctionConfig, "function %q runs as a user its configuration chooses (run_as_user_id or run_as_user_id_script_source), which rulegate does not do: each call fails and denies", f.Name)
 		}
+		if !f.Private {
+			v.publicHook(f)
+		}
+	}
+}
+
+// publicHook warns of a function that is not private although rulegate
+// runs it with a user object (the user creation function) or an
+// authentication event (an enabled authentication trigger's): any client
+// can call it too, with a user object or event of its choosing.
+func (v *validator) publicHook(f *JSFunction) {
+	system := ""
+	if f.RunAsSystem {
+		system = ", and it runs as system"
+	}
+	if c := v.app.CustomUserData; c != nil && c.OnUserCreationFunctionName == f.Name {
+		v.warnAt(f.At, CodeFunctionConfig, "function %q is the user creation function (auth/custom_user_data.json) and not private: any client can call it (functions/call) with a user object of its choosing%s; make it private", f.Name, system)
+	}
+	for _, t := range v.app.Triggers {
+		if !t.Disabled && t.FunctionName == f.Name {
+			v.warnAt(f.At, CodeFunctionConfig, "function %q is the function of the authentication trigger %q and not private: any client can call it (functions/call) with an authentication event of its choosing%s; make it private", f.Name, t.Name, system)
+			return
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -123,9 +124,18 @@ func (s *Server) providerLogin(w http.ResponseWriter, r *http.Request, p *rules.
 	}
 	// A user is created, for the user creation function and CREATE
 	// triggers, at its first login: an email/password user registers
-	// first, and is an App Services user once it logs in.
+	// first, and is an App Services user once it logs in. The logins of
+	// one user wait for each other from FirstLogin to the tokens: a login
+	// during a first login's user creation function would get in without
+	// it (the function may refuse the user), and waits for its outcome.
+	unlock, err := s.logins.lock(ctx, u.ID)
+	if err != nil {
+		s.writeError(w, r, authError(err))
+		return
+	}
 	first, err := s.accounts.FirstLogin(ctx, u.ID)
 	if err != nil {
+		unlock()
 		s.writeError(w, r, authError(err))
 		return
 	}
@@ -139,9 +149,11 @@ func (s *Server) providerLogin(w http.ResponseWriter, r *http.Request, p *rules.
 				s.log(r).Error("a failed first login stays recorded: the user creation function will not run again", "user_id", u.ID, "error", uerr.Error())
 			}
 		}
+		unlock()
 		s.writeError(w, r, authError(err))
 		return
 	}
+	unlock()
 	s.log(r).Info("login", "user_id", u.ID, "provider", p.Name)
 	if len(s.app.Triggers) > 0 {
 		s.loginTriggers(r, u, p.Type, created, t)
@@ -545,5 +557,48 @@ func (s *Server) apiKeys(w http.ResponseWriter, r *http.Request, rest string) {
 		s.writeError(w, r, authError(err))
 	default:
 		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// userLocks serializes the logins of each user (providerLogin); a user's
+// entry lives while a login holds or waits for it.
+type userLocks struct {
+	mu sync.Mutex
+	m  map[string]*userLock
+}
+
+type userLock struct {
+	held chan struct{} // full while a login holds it
+	n    int           // logins holding or waiting
+}
+
+// lock waits until no other login of user id holds its lock, or ctx is
+// done (its error then), and returns the unlock.
+func (l *userLocks) lock(ctx context.Context, id string) (unlock func(), err error) {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = map[string]*userLock{}
+	}
+	e := l.m[id]
+	if e == nil {
+		e = &userLock{held: make(chan struct{}, 1)}
+		l.m[id] = e
+	}
+	e.n++
+	l.mu.Unlock()
+	release := func() {
+		l.mu.Lock()
+		e.n--
+		if e.n == 0 {
+			delete(l.m, id)
+		}
+		l.mu.Unlock()
+	}
+	select {
+	case e.held <- struct{}{}:
+		return func() { <-e.held; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
 	}
 }

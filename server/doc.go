@@ -145,13 +145,19 @@
 //     rules; the docs do not say): if it throws, the login fails with 400
 //     FunctionExecutionError and the user stays new, so its next login runs
 //     the function again rather than letting it in without its document.
+//     The logins of one user wait for each other (in one Server: servers
+//     sharing the accounts database do not), so that a login during a
+//     first login's function waits for its outcome rather than getting in
+//     without it.
 //   - Authentication triggers run after the login or the deletion has
 //     succeeded, asynchronously (the custom user data pages: they "may
 //     finish after the user's access token is created"), each with a 300 s
 //     deadline (the runtime App Services caps functions at), as system.
 //     A failure is logged and changes nothing of the request. A trigger's
 //     providers are provider types; a DELETE event names every provider
-//     the user had an identity with. Wait waits for the running ones.
+//     the user had an identity with. At most twice GOMAXPROCS triggers run
+//     at once (a burst of logins queues the others, each deadline starting
+//     when it runs); Wait waits for the queued and running ones.
 //   - The Data API runs only where the export enables it
 //     (https_endpoints/data_api_config.json) and only as the authenticated
 //     user: run_as_system, run_as_user_id_script_source and secret
@@ -173,7 +179,10 @@
 //     a service call or the Data API, whatever the rules say (403
 //     PermissionDenied): a default rule applies to every namespace of its
 //     data source and would open password hashes, sessions, API keys and
-//     the oplog (every write of every user) to the caller.
+//     the oplog (every write of every user) to the caller. Nor to a
+//     function, as the user or as system, through the collection it names
+//     or a stage of its pipeline that names another ($out, $merge,
+//     $lookup, $graphLookup, $unionWith, in sub-pipelines too).
 //   - A request body is one JSON object in UTF-8 (RFC 8259), nested at
 //     most 100 levels, no object with more than 1,000 members (deciding a
 //     filter or update costs more than linear time in one object's

@@ -86,7 +86,7 @@ func servedNamespace(accountsDB, db, coll string) string {
 
 // hiddenHeaders are left out of %%request.requestHeaders: they carry the
 // caller's credentials, which no rule needs and no rule may echo.
-var hiddenHeaders = map[string]bool{"Authorization": true, "Cookie": true, "Apikey": true, "Password": true, "Jwttokenstring": true}
+var hiddenHeaders = map[string]bool{"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Apikey": true, "Password": true, "Jwttokenstring": true}
 
 // requestJSON is %%request: httpMethod, httpReferrer, httpUserAgent,
 // rawQueryString, remoteIPAddress, requestHeaders, service, action. A
@@ -121,7 +121,7 @@ func requestJSON(r *http.Request, service, action string) []byte {
 	b = appendJSONString(b, r.Referer())
 	b = append(b, `,"httpUserAgent":`...)
 	b = appendJSONString(b, r.UserAgent())
-	if q := r.URL.RawQuery; q != "" && !strings.Contains(q, "baas_at=") {
+	if q := r.URL.RawQuery; q != "" && !carriesToken(r) {
 		b = append(b, `,"rawQueryString":`...)
 		b = appendJSONString(b, q)
 	}
@@ -151,6 +151,14 @@ func requestJSON(r *http.Request, service, action string) []byte {
 	b = append(b, `},"service":`...)
 	b = appendJSONString(b, service)
 	return append(b, '}')
+}
+
+// carriesToken reports whether r's query string holds the baas_at access
+// token parameter (the watch's), however its name is percent-encoded
+// (baas%5Fat): url.ParseQuery decodes names as watchClaims reads them.
+func carriesToken(r *http.Request) bool {
+	_, ok := r.URL.Query()["baas_at"]
+	return ok || strings.Contains(r.URL.RawQuery, "baas_at=")
 }
 
 // functionsCall serves POST .../functions/call: a MongoDB service method

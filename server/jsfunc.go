@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/rulegate/rulegate/customdata"
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/gate"
 	"github.com/rulegate/rulegate/jsfunc"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/token"
@@ -88,7 +91,208 @@ func (d serverData) Collection(ctx context.Context, as jsfunc.As, service, db, c
 	if sys, _ := ctx.Value(systemKey{}).(bool); sys && as.User.IsZero() {
 		as.System = true
 	}
-	return d.Data.Collection(ctx, as, service, db, coll)
+	c, err := d.Data.Collection(ctx, as, service, db, coll)
+	if err != nil {
+		return nil, err
+	}
+	if as.System {
+		return servedPipelines{Collection: c, accountsDB: d.accountsDB, db: db}, nil
+	}
+	return ruleErrors{Collection: c, ns: db + "." + coll}, nil
+}
+
+// servedPipelines is a system function's collection, whose pipelines may
+// not name a namespace the server never serves in a stage that reads or
+// writes another collection ($out, $merge, $lookup, $graphLookup,
+// $unionWith, in sub-pipelines too): $merge into the accounts database
+// would write a session for any user. (The gate refuses these stages to
+// application users.)
+type servedPipelines struct {
+	jsfunc.Collection
+	accountsDB, db string
+}
+
+func (c servedPipelines) Aggregate(ctx context.Context, pipeline []bson.Raw) ([]bson.Raw, error) {
+	if err := c.check(c.db, pipeline); err != nil {
+		return nil, err
+	}
+	return c.Collection.Aggregate(ctx, pipeline)
+}
+
+// check refuses a pipeline run in db whose stages name a namespace not
+// served.
+func (c servedPipelines) check(db string, pipeline []bson.Raw) error {
+	for _, st := range pipeline {
+		elems, err := st.Elements()
+		if err != nil || len(elems) != 1 {
+			continue // the database refuses it
+		}
+		stage, v := elems[0].Key(), elems[0].Value()
+		var names []bson.RawValue // a collection name or a {db, coll}
+		var subs []bson.RawValue  // sub-pipelines
+		switch stage {
+		case "$out":
+			names = append(names, v)
+		case "$merge":
+			if d, ok := v.DocumentOK(); ok {
+				names = append(names, d.Lookup("into"))
+			} else {
+				names = append(names, v)
+			}
+		case "$lookup", "$graphLookup":
+			if d, ok := v.DocumentOK(); ok {
+				names = append(names, d.Lookup("from"))
+				subs = append(subs, d.Lookup("pipeline"))
+			}
+		case "$unionWith":
+			if d, ok := v.DocumentOK(); ok {
+				if sub, ok := d.Lookup("db").StringValueOK(); ok {
+					names = append(names, bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: mustMarshal(bson.D{{Key: "db", Value: sub}, {Key: "coll", Value: d.Lookup("coll")}})})
+				} else {
+					names = append(names, d.Lookup("coll"))
+				}
+				subs = append(subs, d.Lookup("pipeline"))
+			} else {
+				names = append(names, v)
+			}
+		case "$facet":
+			if d, ok := v.DocumentOK(); ok {
+				vals, _ := d.Values()
+				subs = append(subs, vals...)
+			}
+		}
+		for _, n := range names {
+			ndb, coll := db, ""
+			if s, ok := n.StringValueOK(); ok {
+				coll = s
+			} else if d, ok := n.DocumentOK(); ok {
+				if s, ok := d.Lookup("db").StringValueOK(); ok {
+					ndb = s
+				}
+				coll, _ = d.Lookup("coll").StringValueOK()
+			}
+			if msg := servedNamespace(c.accountsDB, ndb, coll); msg != "" {
+				return fmt.Errorf("%w: %s: %s", errNotServed, stage, msg)
+			}
+		}
+		for _, sub := range subs {
+			arr, ok := sub.ArrayOK()
+			if !ok {
+				continue
+			}
+			vals, _ := arr.Values()
+			stages := make([]bson.Raw, 0, len(vals))
+			for _, x := range vals {
+				if d, ok := x.DocumentOK(); ok {
+					stages = append(stages, d)
+				}
+			}
+			if err := c.check(db, stages); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func mustMarshal(d bson.D) []byte {
+	b, err := bson.Marshal(d)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// ruleErrors is a function's gated collection whose denials for a rule
+// that could not be evaluated (evaluator.ReasonError: a %function that
+// threw, a value not provided) do not carry their cause: a rule's
+// function may have put in its error what it read as system, which
+// neither the function reading the collection nor its client may get.
+// The rule function's own error is in its call's log line.
+type ruleErrors struct {
+	jsfunc.Collection
+	ns string
+}
+
+// hide replaces a ReasonError denial of method: the gate's, unlike its
+// other denials, is no *gate.DeniedError, and its message ends with its
+// cause.
+func (c ruleErrors) hide(method string, a evaluator.Action, err error) error {
+	var de *gate.DeniedError
+	if err == nil || !errors.Is(err, gate.ErrDenied) || errors.As(err, &de) {
+		return err
+	}
+	return &gate.DeniedError{Namespace: c.ns, Op: method, Action: a, Reason: evaluator.ReasonError}
+}
+
+func (c ruleErrors) FindOne(ctx context.Context, filter bson.Raw, o jsfunc.FindOptions) (bson.Raw, error) {
+	v, err := c.Collection.FindOne(ctx, filter, o)
+	return v, c.hide("FindOne", evaluator.ActionRead, err)
+}
+
+func (c ruleErrors) Find(ctx context.Context, filter bson.Raw, o jsfunc.FindOptions) ([]bson.Raw, error) {
+	v, err := c.Collection.Find(ctx, filter, o)
+	return v, c.hide("Find", evaluator.ActionRead, err)
+}
+
+func (c ruleErrors) Count(ctx context.Context, filter bson.Raw, o jsfunc.CountOptions) (int64, error) {
+	v, err := c.Collection.Count(ctx, filter, o)
+	return v, c.hide("CountDocuments", evaluator.ActionRead, err)
+}
+
+func (c ruleErrors) Distinct(ctx context.Context, field string, filter bson.Raw) ([]bson.RawValue, error) {
+	v, err := c.Collection.Distinct(ctx, field, filter)
+	return v, c.hide("Distinct", evaluator.ActionRead, err)
+}
+
+func (c ruleErrors) Aggregate(ctx context.Context, pipeline []bson.Raw) ([]bson.Raw, error) {
+	v, err := c.Collection.Aggregate(ctx, pipeline)
+	return v, c.hide("Aggregate", evaluator.ActionRead, err)
+}
+
+func (c ruleErrors) InsertOne(ctx context.Context, doc bson.Raw) (bson.RawValue, error) {
+	v, err := c.Collection.InsertOne(ctx, doc)
+	return v, c.hide("InsertOne", evaluator.ActionInsert, err)
+}
+
+func (c ruleErrors) InsertMany(ctx context.Context, docs []bson.Raw) ([]bson.RawValue, error) {
+	v, err := c.Collection.InsertMany(ctx, docs)
+	return v, c.hide("InsertMany", evaluator.ActionInsert, err)
+}
+
+func (c ruleErrors) UpdateOne(ctx context.Context, filter, update bson.Raw, o jsfunc.UpdateOptions) (jsfunc.UpdateResult, error) {
+	v, err := c.Collection.UpdateOne(ctx, filter, update, o)
+	return v, c.hide("UpdateOne", evaluator.ActionWrite, err)
+}
+
+func (c ruleErrors) UpdateMany(ctx context.Context, filter, update bson.Raw, o jsfunc.UpdateOptions) (jsfunc.UpdateResult, error) {
+	v, err := c.Collection.UpdateMany(ctx, filter, update, o)
+	return v, c.hide("UpdateMany", evaluator.ActionWrite, err)
+}
+
+func (c ruleErrors) DeleteOne(ctx context.Context, filter bson.Raw) (int64, error) {
+	v, err := c.Collection.DeleteOne(ctx, filter)
+	return v, c.hide("DeleteOne", evaluator.ActionDelete, err)
+}
+
+func (c ruleErrors) DeleteMany(ctx context.Context, filter bson.Raw) (int64, error) {
+	v, err := c.Collection.DeleteMany(ctx, filter)
+	return v, c.hide("DeleteMany", evaluator.ActionDelete, err)
+}
+
+func (c ruleErrors) FindOneAndUpdate(ctx context.Context, filter, update bson.Raw, o jsfunc.FindOneAndOptions) (bson.Raw, error) {
+	v, err := c.Collection.FindOneAndUpdate(ctx, filter, update, o)
+	return v, c.hide("FindOneAndUpdate", evaluator.ActionWrite, err)
+}
+
+func (c ruleErrors) FindOneAndReplace(ctx context.Context, filter, replacement bson.Raw, o jsfunc.FindOneAndOptions) (bson.Raw, error) {
+	v, err := c.Collection.FindOneAndReplace(ctx, filter, replacement, o)
+	return v, c.hide("FindOneAndReplace", evaluator.ActionWrite, err)
+}
+
+func (c ruleErrors) FindOneAndDelete(ctx context.Context, filter bson.Raw, o jsfunc.FindOneAndOptions) (bson.Raw, error) {
+	v, err := c.Collection.FindOneAndDelete(ctx, filter, o)
+	return v, c.hide("FindOneAndDelete", evaluator.ActionDelete, err)
 }
 
 // hasJSSource reports whether any of the app's JavaScript functions has
@@ -187,10 +391,11 @@ type authEvent struct {
 
 // fire starts the enabled triggers of the event's operation whose
 // providers include one of the event's, each in its own goroutine with
-// its own deadline: triggers run asynchronously and may finish after the
-// access token is made (source/users/custom-metadata.txt). A trigger's
-// function runs as system (no user). A failure is logged and changes
-// nothing of the request; Wait waits for the running ones.
+// its own deadline, at most maxRunningTriggers at once: triggers run
+// asynchronously and may finish after the access token is made
+// (source/users/custom-metadata.txt). A trigger's function runs as system
+// (no user). A failure is logged and changes nothing of the request; Wait
+// waits for the queued and running ones.
 func (s *Server) fire(ev authEvent) {
 	var doc bson.Raw
 	for _, tr := range s.app.Triggers {
@@ -213,6 +418,11 @@ func (s *Server) fire(ev authEvent) {
 
 func (s *Server) runTrigger(tr *rules.Trigger, ev authEvent, doc bson.Raw) {
 	defer s.triggers.done()
+	// A burst of logins queues its triggers (their deadlines start when
+	// they run): each running one holds a runtime for up to
+	// triggerTimeout.
+	s.triggers.slots <- struct{}{}
+	defer func() { <-s.triggers.slots }()
 	defer func() {
 		if v := recover(); v != nil {
 			s.logger.Error("authentication trigger panicked", "trigger", tr.Name, "function", tr.FunctionName, "operation", ev.op, "user_id", ev.userID, "panic", fmt.Sprint(v))
@@ -240,12 +450,18 @@ func providersMatch(want, got []string) bool {
 	return false
 }
 
-// tasks counts the running triggers. A WaitGroup would not do: Wait may be
-// called while triggers start (a test waits between requests).
+// maxRunningTriggers is how many authentication triggers run at once;
+// the others wait for a slot.
+var maxRunningTriggers = 2 * runtime.GOMAXPROCS(0)
+
+// tasks counts the triggers started and not finished, queued or running.
+// A WaitGroup would not do: Wait may be called while triggers start (a
+// test waits between requests).
 type tasks struct {
-	mu   sync.Mutex
-	n    int
-	idle chan struct{} // closed when n drops to 0
+	mu    sync.Mutex
+	n     int
+	idle  chan struct{} // closed when n drops to 0
+	slots chan struct{} // one per running trigger, maxRunningTriggers
 }
 
 func (t *tasks) start() {
@@ -288,8 +504,10 @@ func (t *tasks) wait(ctx context.Context) error {
 func (s *Server) Wait(ctx context.Context) error { return s.triggers.wait(ctx) }
 
 // nativeFrame is a frame of a JavaScript stack that is rulegate's own Go
-// code (a collection method, BSON): "at github.com/...func27 (native)".
-var nativeFrame = regexp.MustCompile(`\s+at [^\s()]+ \(native\)`)
+// code (a collection method, BSON), whose name is a Go method value's,
+// parentheses included: "at github.com/...jsfunc.(*call).cursor.func6
+// (native)".
+var nativeFrame = regexp.MustCompile(`\s+at \S+ \(native\)`)
 
 // jsMessage is what a client or the log is told of a function's failure:
 // the text jsfunc makes of the thrown value and its JavaScript positions,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -61,6 +62,7 @@ type Server struct {
 	jwks     jwksCache
 	js       *jsfunc.Functions // nil when no JavaScript function has its source
 	triggers tasks             // the authentication triggers running
+	logins   userLocks         // one login of a user at a time
 	// dataAPICan is the Data API's can_evaluate, nil when it always holds.
 	dataAPICan *evaluator.Condition
 }
@@ -107,7 +109,9 @@ func WithRefreshTTL(d time.Duration) Option { return func(c *config) { c.refresh
 
 // WithSecrets gives the values of the app's secrets by name, which an
 // export never holds: the custom JWT provider's signing keys
-// (secret_config.signingKeys).
+// (secret_config.signingKeys), and the values linked to a secret
+// ("from_secret": true), which functions (context.values.get) and rules
+// (%%values) read.
 func WithSecrets(secrets map[string]string) Option {
 	return func(c *config) { c.secrets = secrets }
 }
@@ -170,6 +174,7 @@ func New(ctx context.Context, app *rules.App, client *mongo.Client, keys *token.
 		cfg.httpClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	s := &Server{app: app, appID: cfg.appID, logger: cfg.logger, cfg: cfg}
+	s.triggers.slots = make(chan struct{}, maxRunningTriggers)
 
 	if errs := rules.Validate(app, rules.ValidateOptions{}).Errors(); len(errs) > 0 {
 		return nil, fmt.Errorf("server: the app's rules have errors (rulegate check lists them): %w", errs)
@@ -220,7 +225,7 @@ func New(ctx context.Context, app *rules.App, client *mongo.Client, keys *token.
 			}
 		}
 	}
-	if s.inputs, err = app.Inputs(expansion.Inputs{}, app.Environment); err != nil {
+	if s.inputs, err = app.Inputs(expansion.Inputs{Values: secretValues(app, cfg.secrets)}, app.Environment); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 
@@ -514,4 +519,21 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
+}
+
+// secretValues is the JSON object of the app's values linked to a secret
+// that secrets holds (value name: the secret's string), or nil for none.
+// A value whose secret is not given stays unavailable (fail closed).
+func secretValues(app *rules.App, secrets map[string]string) []byte {
+	vals := map[string]string{}
+	for _, v := range app.Values {
+		if sec, ok := secrets[v.Secret]; ok && v.Secret != "" {
+			vals[v.Name] = sec
+		}
+	}
+	if len(vals) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(vals)
+	return b
 }

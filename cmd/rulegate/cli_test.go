@@ -7,10 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/rulegate/rulegate/evaluator"
+	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/token"
 )
 
@@ -296,5 +299,22 @@ func TestRealWorldInitTestsThenTest(t *testing.T) {
 	}
 	if apps < 28 {
 		t.Errorf("%d apps under %s, want the 28 of SOURCES.md", apps, realworld)
+	}
+}
+
+// serve reads from RULEGATE_SECRET_<NAME> every secret the export names:
+// a custom JWT provider's signing keys and the secrets values link to
+// ("from_secret": true), which functions and rules read.
+func TestServeSecretNames(t *testing.T) {
+	app, err := rules.LoadApp(fstest.MapFS{
+		"auth/providers.json": {Data: []byte(`{"custom-token": {"name": "custom-token", "type": "custom-token", "config": {"audience": "a", "signingAlgorithm": "HS256", "useJWKURI": false}, "secret_config": {"signingKeys": ["jwtKey"]}, "metadata_fields": []}}`)},
+		"values/apiKey.json":  {Data: []byte(`{"name": "apiKey", "value": "apiKeySecret", "from_secret": true}`)},
+		"values/plain.json":   {Data: []byte(`{"name": "plain", "value": "x"}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := secretNames(app), []string{"jwtKey", "apiKeySecret"}; !slices.Equal(got, want) {
+		t.Errorf("secretNames = %v, want %v", got, want)
 	}
 }

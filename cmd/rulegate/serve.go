@@ -25,6 +25,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/rulegate/rulegate/rulegatetest"
+	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/server"
 	"github.com/rulegate/rulegate/token"
 )
@@ -54,8 +55,8 @@ The app id clients send is the export's (realm_config.json's app_id) or
 RULEGATE_SIGNING_KEY environment variable (a PEM RSA or EC private key, or
 an HMAC secret of at least 32 bytes); without one an ephemeral key is made
 and tokens do not survive a restart. Secrets the export names (a custom JWT
-provider's signing keys) come from --secret NAME=VALUE or the environment
-variable RULEGATE_SECRET_<NAME>.
+provider's signing keys, the secrets values link to) come from --secret
+NAME=VALUE or the environment variable RULEGATE_SECRET_<NAME>.
 
 When ready it prints one line, "rulegate: serving APP on http://HOST:PORT".
 Logs go to standard error (text on a terminal, JSON otherwise). SIGINT or
@@ -69,6 +70,23 @@ Examples:
 }
 
 func init() { serveCmd.run = (*cli).serve }
+
+// secretNames are the secrets app names: its custom JWT providers'
+// signing keys, then the secrets its values link to ("from_secret").
+func secretNames(app *rules.App) []string {
+	var names []string
+	for _, p := range app.Providers {
+		if p.CustomToken != nil {
+			names = append(names, p.CustomToken.SigningKeys...)
+		}
+	}
+	for _, v := range app.Values {
+		if v.Secret != "" {
+			names = append(names, v.Secret)
+		}
+	}
+	return names
+}
 
 // secretFlags is a repeatable NAME=VALUE flag.
 type secretFlags map[string]string
@@ -126,15 +144,10 @@ func (c *cli) serve(args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	for _, p := range app.Providers {
-		if p.CustomToken == nil {
-			continue
-		}
-		for _, name := range p.CustomToken.SigningKeys {
-			if _, ok := secrets[name]; !ok {
-				if v := c.env("RULEGATE_SECRET_" + name); v != "" {
-					secrets[name] = v
-				}
+	for _, name := range secretNames(app) {
+		if _, ok := secrets[name]; !ok {
+			if v := c.env("RULEGATE_SECRET_" + name); v != "" {
+				secrets[name] = v
 			}
 		}
 	}
