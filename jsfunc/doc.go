@@ -241,7 +241,13 @@
 //     (Array.prototype.map.call({length: 2**28}, f)) or over a huge
 //     sparse array with a method not listed (indexOf, say: time, not
 //     memory); such a call gets ErrTimeout at its deadline, and the loop
-//     runs on in the background until it returns.
+//     runs on in the background until it returns. A backtracking regular
+//     expression (one goja runs with regexp2: lookarounds,
+//     backreferences) gives up after 500 ms per match (regexp.go; set
+//     for the process, as regexp2 takes it only package-wide), so it does
+//     not run on after its call; goja then reports no match, and a
+//     function whose pattern takes that long goes on as if it had not
+//     matched.
 //   - results: WithMaxResultBytes (DefaultMaxResultBytes, 16 MiB, the BSON
 //     document limit) bounds every value the bridge builds: results,
 //     arguments of execute, documents and filters passed to the database;
