@@ -139,6 +139,7 @@ func (cl *call) installBounds() error {
 			}
 			return v
 		})
+		cl.nativeFn(g.method, bounded)
 		if err := obj.DefineDataProperty(g.method, bounded, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
 			return err
 		}
@@ -157,6 +158,7 @@ func (cl *call) installBounds() error {
 		}
 		return v
 	})
+	cl.nativeFn("values", iter)
 	if err := arrayProto.DefineDataProperty("values", iter, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
 		return err
 	}
@@ -185,6 +187,7 @@ func (cl *call) installBounds() error {
 		}
 		return o
 	}).(*goja.Object)
+	cl.nativeFn("Array", bounded)
 	proto := array.Get("prototype")
 	if err := bounded.DefineDataProperty("prototype", proto, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE); err != nil {
 		return err
@@ -194,7 +197,7 @@ func (cl *call) installBounds() error {
 			return err
 		}
 	}
-	species := rt.ToValue(func(c goja.FunctionCall) goja.Value { return c.This })
+	species := cl.nativeFn("get [Symbol.species]", rt.ToValue(func(c goja.FunctionCall) goja.Value { return c.This }))
 	if err := bounded.DefineAccessorPropertySymbol(goja.SymSpecies, species, nil, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
 		return err
 	}

@@ -65,10 +65,10 @@ func (cl *call) class(bsonObj *goja.Object, k boxKind, mk func(c goja.FunctionCa
 	}
 	_ = proto.Set("toString", toEJSON)
 	_ = proto.Set("inspect", toEJSON)
-	_ = proto.Set("toJSON", func(c goja.FunctionCall) goja.Value {
+	_ = cl.setFn(proto, "toJSON", func(c goja.FunctionCall) goja.Value {
 		return cl.jsonParse(toEJSON(c).String())
 	})
-	_ = proto.Set("equals", func(c goja.FunctionCall) goja.Value {
+	_ = cl.setFn(proto, "equals", func(c goja.FunctionCall) goja.Value {
 		a := cl.thisBox(c, k)
 		b, ok := cl.br.boxOf(c.Argument(0))
 		return rt.ToValue(ok && a.rv.Type == b.rv.Type && bytes.Equal(a.rv.Value, b.rv.Value))
@@ -176,14 +176,14 @@ func (cl *call) bsonObject() *goja.Object {
 		}
 		return byte(n)
 	}
-	_ = binCtor.Set("fromHex", func(c goja.FunctionCall) goja.Value {
+	_ = cl.setFn(binCtor, "fromHex", func(c goja.FunctionCall) goja.Value {
 		data, err := hex.DecodeString(c.Argument(0).String())
 		if err != nil {
 			typeErr("BSON.Binary.fromHex: %v", err)
 		}
 		return cl.br.newBox(boxBinary, raw(bson.TypeBinary, bsoncore.AppendBinary(nil, subtype(c.Argument(1)), data)))
 	})
-	_ = binCtor.Set("fromBase64", func(c goja.FunctionCall) goja.Value {
+	_ = cl.setFn(binCtor, "fromBase64", func(c goja.FunctionCall) goja.Value {
 		data, err := base64.StdEncoding.DecodeString(c.Argument(0).String())
 		if err != nil {
 			typeErr("BSON.Binary.fromBase64: %v", err)
@@ -222,19 +222,19 @@ func (cl *call) bsonObject() *goja.Object {
 		low, high := uint32(c.Argument(0).ToInteger()), int32(c.Argument(1).ToInteger())
 		return raw(bson.TypeInt64, bsoncore.AppendInt64(nil, int64(high)<<32|int64(low)))
 	}, longMethods)
-	_ = longCtor.Set("fromNumber", func(c goja.FunctionCall) goja.Value {
+	_ = cl.setFn(longCtor, "fromNumber", func(c goja.FunctionCall) goja.Value {
 		f := c.Argument(0).ToFloat()
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return longOf(0)
 		}
 		return longOf(int64(f))
 	})
-	_ = longCtor.Set("fromInt", func(c goja.FunctionCall) goja.Value { return longOf(int64(int32(c.Argument(0).ToInteger()))) })
-	_ = longCtor.Set("fromBits", func(c goja.FunctionCall) goja.Value {
+	_ = cl.setFn(longCtor, "fromInt", func(c goja.FunctionCall) goja.Value { return longOf(int64(int32(c.Argument(0).ToInteger()))) })
+	_ = cl.setFn(longCtor, "fromBits", func(c goja.FunctionCall) goja.Value {
 		low, high := uint32(c.Argument(0).ToInteger()), int32(c.Argument(1).ToInteger())
 		return longOf(int64(high)<<32 | int64(low))
 	})
-	_ = longCtor.Set("fromString", func(c goja.FunctionCall) goja.Value {
+	_ = cl.setFn(longCtor, "fromString", func(c goja.FunctionCall) goja.Value {
 		radix := 10
 		if r := c.Argument(1); !goja.IsUndefined(r) {
 			radix = int(r.ToInteger())
@@ -257,7 +257,7 @@ func (cl *call) bsonObject() *goja.Object {
 	decCtor := cl.class(o, boxDecimal, func(c goja.FunctionCall) bson.RawValue {
 		return decOf(c.Argument(0).String())
 	}, nil)
-	_ = decCtor.Set("fromString", func(c goja.FunctionCall) goja.Value {
+	_ = cl.setFn(decCtor, "fromString", func(c goja.FunctionCall) goja.Value {
 		return cl.br.newBox(boxDecimal, decOf(c.Argument(0).String()))
 	})
 
@@ -336,16 +336,16 @@ func (cl *call) ejsonObject() *goja.Object {
 		}
 		return cl.br.toJS(v)
 	}
-	_ = o.Set("stringify", func(c goja.FunctionCall) goja.Value {
+	_ = cl.setFn(o, "stringify", func(c goja.FunctionCall) goja.Value {
 		// EJSON.stringify(value, replacer, space, options): the options
 		// are the last object argument.
 		return rt.ToValue(stringify(c.Argument(0), c.Argument(len(c.Arguments)-1)))
 	})
-	_ = o.Set("parse", func(c goja.FunctionCall) goja.Value { return parse(c.Argument(0).String()) })
-	_ = o.Set("serialize", func(c goja.FunctionCall) goja.Value {
+	_ = cl.setFn(o, "parse", func(c goja.FunctionCall) goja.Value { return parse(c.Argument(0).String()) })
+	_ = cl.setFn(o, "serialize", func(c goja.FunctionCall) goja.Value {
 		return cl.jsonParse(stringify(c.Argument(0), c.Argument(1)))
 	})
-	_ = o.Set("deserialize", func(c goja.FunctionCall) goja.Value {
+	_ = cl.setFn(o, "deserialize", func(c goja.FunctionCall) goja.Value {
 		return parse(cl.jsonCall("stringify", c.Argument(0)).String())
 	})
 	return o

@@ -37,6 +37,11 @@ type call struct {
 	cursors map[*goja.Object]bool
 	// bson is the BSON global, once built (bsonGlobal).
 	bson *goja.Object
+	// errorCtor is the Error constructor as the runtime began (a function
+	// may replace the global), and goErrs the Go error of each Error
+	// jsError made.
+	errorCtor *goja.Object
+	goErrs    map[*goja.Object]error
 }
 
 // bsonGlobal returns the BSON global, building it (and the methods of the
@@ -44,22 +49,23 @@ type call struct {
 func (cl *call) bsonGlobal() *goja.Object {
 	if cl.bson == nil {
 		cl.br.prepared = true
-		cl.bson = cl.bsonObject()
+		cl.bson = cl.named(cl.bsonObject())
 	}
 	return cl.bson
 }
 
 // throw ends the current Go callback with err as a JavaScript exception
-// (a GoError the function may catch; uncaught, the call fails with err).
+// (a plain Error the function may catch, jsError; uncaught, the call
+// fails with err).
 func (cl *call) throw(err error) {
-	panic(cl.rt.NewGoError(err))
+	panic(cl.jsError(err))
 }
 
 // abort ends the call with err, uncatchable: a bound exceeded, an
 // expired deadline, or a Functions used before Bind.
 func (cl *call) abort(err error) goja.Value {
 	cl.interrupt(err)
-	panic(cl.rt.NewGoError(err))
+	panic(cl.jsError(err))
 }
 
 // abortErr is the error that ended the call, nil when none did.
@@ -104,6 +110,7 @@ func (cl *call) set(name string, v any) error { return cl.rt.Set(name, v) }
 func (cl *call) install() error {
 	rt := cl.rt
 	cl.cursors = map[*goja.Object]bool{}
+	cl.errorCtor, _ = rt.Get("Error").(*goja.Object)
 	cl.br.prepare = func() { cl.bsonGlobal() }
 	if err := cl.installBounds(); err != nil {
 		return err
@@ -123,6 +130,9 @@ func (cl *call) install() error {
 		if err := cl.set(name, v); err != nil {
 			return err
 		}
+	}
+	if f, ok := rt.Get("require").(*goja.Object); ok {
+		cl.name(f, "require")
 	}
 	// The other globals are built when the function first reads them:
 	// most functions use a few.
@@ -151,11 +161,13 @@ func (cl *call) lazy(o *goja.Object, name string, build func() *goja.Object) err
 		v := build()
 		define(v)
 		return v
-	})
+	}).(*goja.Object)
 	set := rt.ToValue(func(c goja.FunctionCall) goja.Value {
 		define(c.Argument(0))
 		return goja.Undefined()
-	})
+	}).(*goja.Object)
+	cl.name(get, "get "+name)
+	cl.name(set, "set "+name)
 	return o.DefineAccessorProperty(name, get, set, goja.FLAG_TRUE, goja.FLAG_TRUE)
 }
 
@@ -167,14 +179,17 @@ func (cl *call) unavailableObject(name string, props ...string) *goja.Object {
 		getter := cl.rt.ToValue(func(goja.FunctionCall) goja.Value {
 			cl.throw(fmt.Errorf("%w: %s", ErrUnavailable, what))
 			return nil
-		})
+		}).(*goja.Object)
+		cl.name(getter, "get "+p)
 		_ = o.DefineAccessorProperty(p, getter, nil, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	}
 	return o
 }
 
-// fn wraps a Go function as a JavaScript one.
-func (cl *call) fn(f func(goja.FunctionCall) goja.Value) goja.Value { return cl.rt.ToValue(f) }
+// fn wraps a Go function as a JavaScript one named name.
+func (cl *call) fn(name string, f func(goja.FunctionCall) goja.Value) goja.Value {
+	return cl.nativeFn(name, cl.rt.ToValue(f))
+}
 
 // contextObject is the context global.
 func (cl *call) contextObject() *goja.Object {
@@ -182,9 +197,9 @@ func (cl *call) contextObject() *goja.Object {
 	in := cl.as.Inputs
 	ctx := rt.NewObject()
 	_ = ctx.Set("user", cl.userObject())
-	_ = ctx.Set("runningAsSystem", cl.fn(func(goja.FunctionCall) goja.Value { return rt.ToValue(cl.as.System) }))
+	_ = ctx.Set("runningAsSystem", cl.fn("runningAsSystem", func(goja.FunctionCall) goja.Value { return rt.ToValue(cl.as.System) }))
 	values := rt.NewObject()
-	_ = values.Set("get", cl.fn(func(c goja.FunctionCall) goja.Value {
+	_ = values.Set("get", cl.fn("get", func(c goja.FunctionCall) goja.Value {
 		return cl.valueNamed(c.Argument(0).String())
 	}))
 	_ = ctx.Set("values", values)
@@ -209,12 +224,12 @@ func (cl *call) contextObject() *goja.Object {
 	_ = app.Set("name", cl.fs.app.Name)
 	_ = ctx.Set("app", app)
 	functions := rt.NewObject()
-	_ = functions.Set("execute", cl.fn(cl.execute))
+	_ = functions.Set("execute", cl.fn("execute", cl.execute))
 	_ = ctx.Set("functions", functions)
 	services := rt.NewObject()
-	_ = services.Set("get", cl.fn(cl.service))
+	_ = services.Set("get", cl.fn("get", cl.service))
 	_ = ctx.Set("services", services)
-	_ = ctx.DefineAccessorProperty("http", cl.fn(func(goja.FunctionCall) goja.Value {
+	_ = ctx.DefineAccessorProperty("http", cl.fn("get http", func(goja.FunctionCall) goja.Value {
 		cl.throw(fmt.Errorf("%w: context.http: rulegate gives functions no network", ErrUnavailable))
 		return nil
 	}), nil, goja.FLAG_FALSE, goja.FLAG_TRUE)
@@ -319,7 +334,7 @@ func (cl *call) execute(c goja.FunctionCall) goja.Value {
 func (cl *call) consoleObject() *goja.Object {
 	o := cl.rt.NewObject()
 	for name, level := range map[string]slog.Level{"log": slog.LevelInfo, "info": slog.LevelInfo, "debug": slog.LevelDebug, "warn": slog.LevelWarn, "error": slog.LevelError} {
-		_ = o.Set(name, cl.fn(func(c goja.FunctionCall) goja.Value {
+		_ = o.Set(name, cl.fn(name, func(c goja.FunctionCall) goja.Value {
 			parts := make([]string, len(c.Arguments))
 			for i, a := range c.Arguments {
 				parts[i] = cl.format(a)

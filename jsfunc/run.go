@@ -338,6 +338,9 @@ func (cl *call) classify(err error) error {
 		if goErr := ex.Unwrap(); goErr != nil {
 			return goErr
 		}
+		if o, ok := ex.Value().(*goja.Object); ok && cl.goErrs[o] != nil {
+			return cl.goErrs[o]
+		}
 		return fmt.Errorf("%w: %s", ErrThrown, cl.describe(ex.Value()))
 	}
 	return err

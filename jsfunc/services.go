@@ -25,10 +25,10 @@ func (cl *call) service(c goja.FunctionCall) goja.Value {
 	}
 	rt := cl.rt
 	svc := rt.NewObject()
-	_ = svc.Set("db", func(c goja.FunctionCall) goja.Value {
+	_ = cl.setFn(svc, "db", func(c goja.FunctionCall) goja.Value {
 		dbName := c.Argument(0).String()
 		db := rt.NewObject()
-		_ = db.Set("collection", func(c goja.FunctionCall) goja.Value {
+		_ = cl.setFn(db, "collection", func(c goja.FunctionCall) goja.Value {
 			collName := c.Argument(0).String()
 			coll, err := data.Collection(cl.ctx, cl.as, name, dbName, collName)
 			if err != nil {
@@ -62,7 +62,7 @@ func (cl *call) settle(what string, v func() goja.Value, err error) goja.Value {
 		if cl.uncatchable(err) || cl.ctx.Err() != nil {
 			cl.fail(timeoutErr(err))
 		}
-		_ = reject(cl.rt.NewGoError(err))
+		_ = reject(cl.jsError(err))
 	} else {
 		_ = resolve(v())
 	}
@@ -163,7 +163,7 @@ func (cl *call) collection(coll Collection, ns string) goja.Value {
 	rt := cl.rt
 	ctx := cl.ctx
 	o := rt.NewObject()
-	method := func(name string, f func(c goja.FunctionCall) goja.Value) { _ = o.Set(name, f) }
+	method := func(name string, f func(c goja.FunctionCall) goja.Value) { _ = cl.setFn(o, name, f) }
 	what := func(m string) string { return ns + "." + m }
 	method("findOne", func(c goja.FunctionCall) goja.Value {
 		w := what("findOne")
@@ -428,7 +428,7 @@ func (cl *call) cursor(what string, isFind bool, run func(skip, limit int64, sor
 		fetchErr    error
 	)
 	option := func(name string, set func(v goja.Value)) {
-		_ = o.Set(name, func(c goja.FunctionCall) goja.Value {
+		_ = cl.setFn(o, name, func(c goja.FunctionCall) goja.Value {
 			if fetched {
 				cl.throw(fmt.Errorf("%s: cursor.%s after the cursor was read", what, name))
 			}
@@ -449,7 +449,7 @@ func (cl *call) cursor(what string, isFind bool, run func(skip, limit int64, sor
 		cl.op(what)
 		docs, fetchErr = run(skip, limit, sort)
 	}
-	_ = o.Set("toArray", func(goja.FunctionCall) goja.Value {
+	_ = cl.setFn(o, "toArray", func(goja.FunctionCall) goja.Value {
 		fetch()
 		rest := docs
 		if pos < len(docs) {
@@ -460,7 +460,7 @@ func (cl *call) cursor(what string, isFind bool, run func(skip, limit int64, sor
 		pos = len(docs)
 		return cl.settle(what, func() goja.Value { return cl.docs(rest) }, fetchErr)
 	})
-	_ = o.Set("next", func(goja.FunctionCall) goja.Value {
+	_ = cl.setFn(o, "next", func(goja.FunctionCall) goja.Value {
 		fetch()
 		return cl.settle(what, func() goja.Value {
 			if pos >= len(docs) {

@@ -23,8 +23,8 @@ import (
 func (cl *call) utilsObject() *goja.Object {
 	o := cl.unavailableObject("utils", "jwt")
 	crypto := cl.unavailableObject("utils.crypto", "encrypt", "decrypt", "sign", "verify")
-	_ = crypto.Set("hash", cl.fn(cl.cryptoHash))
-	_ = crypto.Set("hmac", cl.fn(cl.cryptoHMAC))
+	_ = crypto.Set("hash", cl.fn("hash", cl.cryptoHash))
+	_ = crypto.Set("hmac", cl.fn("hmac", cl.cryptoHMAC))
 	_ = o.Set("crypto", crypto)
 	return o
 }
