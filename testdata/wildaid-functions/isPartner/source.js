@@ -1,15 +1,28 @@
 // isPartner(agency, documentDate, email): whether the User of that email
-// belongs to an agency that the agency of the document shares its reports
-// with at documentDate (its outboundPartnerAgencies, each with the date
-// ranges of the partnership).
+// may read a report of agency dated documentDate through a partnership:
+// the report's agency lists the User's agency in outboundPartnerAgencies
+// (fromDate and toDate, each optional, bound the partnership), and the
+// User's agency lists the report's agency in inBoundPartnerAgencies, with
+// agencyWideAccess or with the report's agency among the User's own
+// inboundPartnerAgencies.
 exports = async function(agency, documentDate, email) {
   const db = context.services.get("mongodb-atlas").db("wildaid");
   const user = await db.collection("User").findOne({email: email});
-  if (!user || !user.agency || !documentDate) {
+  if (!user || !user.agency) {
     return false;
   }
-  const owner = await db.collection("Agency").findOne({name: agency});
-  const partners = (owner && owner.outboundPartnerAgencies) || [];
-  return partners.some(p => p.name === user.agency.name &&
-    (p.dates || []).some(d => d.fromDate <= documentDate && documentDate <= d.toDate));
+  const agencies = db.collection("Agency");
+  const [own, owner] = await Promise.all([agencies.findOne({name: user.agency.name}), agencies.findOne({name: agency})]);
+  if (!own || !owner) {
+    return false;
+  }
+  const out = (owner.outboundPartnerAgencies || []).find(p => p.name === user.agency.name);
+  if (!out || (out.fromDate && out.fromDate > documentDate) || (out.toDate && out.toDate < documentDate)) {
+    return false;
+  }
+  const inbound = (own.inBoundPartnerAgencies || []).find(p => p.name === agency);
+  if (!inbound) {
+    return false;
+  }
+  return inbound.agencyWideAccess === true || (user.inboundPartnerAgencies || []).indexOf(agency) >= 0;
 };
