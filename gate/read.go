@@ -235,6 +235,17 @@ func (e *evalError) Is(target error) bool {
 	return target == ErrDenied
 }
 
+// As makes an evalError a *DeniedError for errors.As, as every other
+// denial is; the DeniedError's message is the denial's alone, without the
+// evaluation error, which Error and Unwrap keep for Go callers.
+func (e *evalError) As(target any) bool {
+	if p, ok := target.(**DeniedError); ok {
+		*p = &e.DeniedError
+		return true
+	}
+	return false
+}
+
 // Find runs a gated find: the client filter AND-ed with the rule filter,
 // the rules' projection applied by the server, then, for each document, the
 // role decided and the fields that role cannot read removed; documents no

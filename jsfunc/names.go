@@ -62,10 +62,13 @@ func goName(s string) bool { return strings.ContainsAny(s, "/.(") }
 // whose methods and the fields of what it wraps a function could call and
 // read). The call keeps err, so an Error the function does not catch ends
 // the call with err itself (classify).
-func (cl *call) jsError(err error) *goja.Object {
-	o, e := cl.rt.New(cl.errorCtor, cl.rt.ToValue(err.Error()))
+func (cl *call) jsError(err error) *goja.Object { return cl.jsErrorMsg(err, err.Error()) }
+
+// jsErrorMsg is jsError with the message msg.
+func (cl *call) jsErrorMsg(err error, msg string) *goja.Object {
+	o, e := cl.rt.New(cl.errorCtor, cl.rt.ToValue(msg))
 	if e != nil {
-		o = cl.rt.NewTypeError(err.Error())
+		o = cl.rt.NewTypeError(msg)
 	}
 	if cl.goErrs == nil {
 		cl.goErrs = map[*goja.Object]error{}

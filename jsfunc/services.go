@@ -7,10 +7,13 @@ package jsfunc
 // call is made synchronously); find and aggregate return a cursor.
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/dop251/goja"
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/rulegate/rulegate/gate"
 )
 
 // service is context.services.get(name).
@@ -62,7 +65,16 @@ func (cl *call) settle(what string, v func() goja.Value, err error) goja.Value {
 		if cl.uncatchable(err) || cl.ctx.Err() != nil {
 			cl.fail(timeoutErr(err))
 		}
-		_ = reject(cl.jsError(err))
+		msg := err.Error()
+		var de *gate.DeniedError
+		if errors.As(err, &de) {
+			// A denial says only the denial: the evaluation error a
+			// denial of a rule that could not be evaluated keeps (which
+			// may hold what a rule's system function read) stays the
+			// Go error's.
+			msg = what + ": " + de.Error()
+		}
+		_ = reject(cl.jsErrorMsg(err, msg))
 	} else {
 		_ = resolve(v())
 	}

@@ -93,13 +93,6 @@ func dataError(err error) *apiError {
 		}
 		return &apiError{status: http.StatusForbidden, code: code, msg: de.Error(), err: err}
 	}
-	if errors.Is(err, gate.ErrDenied) {
-		// The gate's denial of a rule it could not evaluate
-		// (evaluator.ReasonError: a %function that threw, a value not
-		// provided) keeps its cause, which may hold what a function read
-		// as system: logged, never sent.
-		return &apiError{status: http.StatusForbidden, code: codePermission, msg: "permission denied: a rule could not be evaluated", err: err}
-	}
 	var re *gate.RefusedError
 	if errors.As(err, &re) {
 		return &apiError{status: http.StatusBadRequest, code: codeArgumentsNotAllow, msg: re.Error(), err: err}

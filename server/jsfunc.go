@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"runtime"
@@ -15,7 +14,6 @@ import (
 	"github.com/rulegate/rulegate/customdata"
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
-	"github.com/rulegate/rulegate/gate"
 	"github.com/rulegate/rulegate/jsfunc"
 	"github.com/rulegate/rulegate/rules"
 	"github.com/rulegate/rulegate/token"
@@ -98,7 +96,7 @@ func (d serverData) Collection(ctx context.Context, as jsfunc.As, service, db, c
 	if as.System {
 		return servedPipelines{Collection: c, accountsDB: d.accountsDB, db: db}, nil
 	}
-	return ruleErrors{Collection: c, ns: db + "." + coll}, nil
+	return c, nil
 }
 
 // servedPipelines is a system function's collection, whose pipelines may
@@ -201,98 +199,6 @@ func mustMarshal(d bson.D) []byte {
 		panic(err)
 	}
 	return b
-}
-
-// ruleErrors is a function's gated collection whose denials for a rule
-// that could not be evaluated (evaluator.ReasonError: a %function that
-// threw, a value not provided) do not carry their cause: a rule's
-// function may have put in its error what it read as system, which
-// neither the function reading the collection nor its client may get.
-// The rule function's own error is in its call's log line.
-type ruleErrors struct {
-	jsfunc.Collection
-	ns string
-}
-
-// hide replaces a ReasonError denial of method: the gate's, unlike its
-// other denials, is no *gate.DeniedError, and its message ends with its
-// cause.
-func (c ruleErrors) hide(method string, a evaluator.Action, err error) error {
-	var de *gate.DeniedError
-	if err == nil || !errors.Is(err, gate.ErrDenied) || errors.As(err, &de) {
-		return err
-	}
-	return &gate.DeniedError{Namespace: c.ns, Op: method, Action: a, Reason: evaluator.ReasonError}
-}
-
-func (c ruleErrors) FindOne(ctx context.Context, filter bson.Raw, o jsfunc.FindOptions) (bson.Raw, error) {
-	v, err := c.Collection.FindOne(ctx, filter, o)
-	return v, c.hide("FindOne", evaluator.ActionRead, err)
-}
-
-func (c ruleErrors) Find(ctx context.Context, filter bson.Raw, o jsfunc.FindOptions) ([]bson.Raw, error) {
-	v, err := c.Collection.Find(ctx, filter, o)
-	return v, c.hide("Find", evaluator.ActionRead, err)
-}
-
-func (c ruleErrors) Count(ctx context.Context, filter bson.Raw, o jsfunc.CountOptions) (int64, error) {
-	v, err := c.Collection.Count(ctx, filter, o)
-	return v, c.hide("CountDocuments", evaluator.ActionRead, err)
-}
-
-func (c ruleErrors) Distinct(ctx context.Context, field string, filter bson.Raw) ([]bson.RawValue, error) {
-	v, err := c.Collection.Distinct(ctx, field, filter)
-	return v, c.hide("Distinct", evaluator.ActionRead, err)
-}
-
-func (c ruleErrors) Aggregate(ctx context.Context, pipeline []bson.Raw) ([]bson.Raw, error) {
-	v, err := c.Collection.Aggregate(ctx, pipeline)
-	return v, c.hide("Aggregate", evaluator.ActionRead, err)
-}
-
-func (c ruleErrors) InsertOne(ctx context.Context, doc bson.Raw) (bson.RawValue, error) {
-	v, err := c.Collection.InsertOne(ctx, doc)
-	return v, c.hide("InsertOne", evaluator.ActionInsert, err)
-}
-
-func (c ruleErrors) InsertMany(ctx context.Context, docs []bson.Raw) ([]bson.RawValue, error) {
-	v, err := c.Collection.InsertMany(ctx, docs)
-	return v, c.hide("InsertMany", evaluator.ActionInsert, err)
-}
-
-func (c ruleErrors) UpdateOne(ctx context.Context, filter, update bson.Raw, o jsfunc.UpdateOptions) (jsfunc.UpdateResult, error) {
-	v, err := c.Collection.UpdateOne(ctx, filter, update, o)
-	return v, c.hide("UpdateOne", evaluator.ActionWrite, err)
-}
-
-func (c ruleErrors) UpdateMany(ctx context.Context, filter, update bson.Raw, o jsfunc.UpdateOptions) (jsfunc.UpdateResult, error) {
-	v, err := c.Collection.UpdateMany(ctx, filter, update, o)
-	return v, c.hide("UpdateMany", evaluator.ActionWrite, err)
-}
-
-func (c ruleErrors) DeleteOne(ctx context.Context, filter bson.Raw) (int64, error) {
-	v, err := c.Collection.DeleteOne(ctx, filter)
-	return v, c.hide("DeleteOne", evaluator.ActionDelete, err)
-}
-
-func (c ruleErrors) DeleteMany(ctx context.Context, filter bson.Raw) (int64, error) {
-	v, err := c.Collection.DeleteMany(ctx, filter)
-	return v, c.hide("DeleteMany", evaluator.ActionDelete, err)
-}
-
-func (c ruleErrors) FindOneAndUpdate(ctx context.Context, filter, update bson.Raw, o jsfunc.FindOneAndOptions) (bson.Raw, error) {
-	v, err := c.Collection.FindOneAndUpdate(ctx, filter, update, o)
-	return v, c.hide("FindOneAndUpdate", evaluator.ActionWrite, err)
-}
-
-func (c ruleErrors) FindOneAndReplace(ctx context.Context, filter, replacement bson.Raw, o jsfunc.FindOneAndOptions) (bson.Raw, error) {
-	v, err := c.Collection.FindOneAndReplace(ctx, filter, replacement, o)
-	return v, c.hide("FindOneAndReplace", evaluator.ActionWrite, err)
-}
-
-func (c ruleErrors) FindOneAndDelete(ctx context.Context, filter bson.Raw, o jsfunc.FindOneAndOptions) (bson.Raw, error) {
-	v, err := c.Collection.FindOneAndDelete(ctx, filter, o)
-	return v, c.hide("FindOneAndDelete", evaluator.ActionDelete, err)
 }
 
 // hasJSSource reports whether any of the app's JavaScript functions has
