@@ -61,8 +61,9 @@ func (b *Bound) ReadsWhole(ctx context.Context) bool {
 //     each path whatever the document holds (a document-level read or
 //     write permission, the field's own rule, or additional_fields for a
 //     field no rule names, under document_filters that hold for the
-//     request), with no field rules for the embedded fields of that
-//     field unless the field's own rule sets a permission;
+//     request; a field whose rule sets no permission but has rules for
+//     its embedded fields only when every embedded field is readable, so
+//     that it is never listed field by field);
 //   - no filter whose projection can apply withholds the field, or a
 //     field embedded in it, and every inclusive one keeps it; and
 //   - no expression the decision evaluates (the roles' apply_when,
@@ -110,14 +111,8 @@ func (b *Bound) ReadsPaths(ctx context.Context, paths []string) bool {
 			return tFalse
 		}
 		for _, p := range ps {
-			if r.read == nil && r.write == nil {
-				if fd := findField(r.fields, p[0]); fd != nil && fd.read == nil && fd.write == nil && fd.hasSub() {
-					// Listed field by field where it holds a document,
-					// as a whole elsewhere.
-					ok = false
-					return tFalse
-				}
-			}
+			// Decision.Fields then lists the field whole wherever the
+			// document holds it, embedded field rules or not.
 			if f.node(r.readable(p[:1])).k != fTrue {
 				ok = false
 				return tFalse
