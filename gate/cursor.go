@@ -53,6 +53,14 @@ type Cursor struct {
 	batch    int32
 }
 
+// errPagedLeftOut stops a Find the server pages when the gate leaves out
+// a document the server returned. find lets the server page only when
+// that cannot happen (findSpec.serverPages); should it happen all the
+// same, the skip and limit the server applied counted a document the
+// caller may not see, and the request fails rather than return a wrong
+// page. The error says nothing of the document.
+var errPagedLeftOut = errors.New("internal error: the server paged the results and the gate left out a document it returned (please report this bug)")
+
 // maxBatch bounds the batch size of a growing cursor.
 const maxBatch = 4096
 
@@ -154,6 +162,13 @@ func (cu *Cursor) Next(ctx context.Context) bool {
 			return false
 		}
 		if !ok {
+			if cu.spec.serverPages {
+				// The server counted it in skip and limit: the page
+				// would be shifted or short.
+				cu.err = fmt.Errorf("gate: %s: %s: %w", cu.c.ns, cu.spec.op, errPagedLeftOut)
+				cu.finish(ctx)
+				return false
+			}
 			continue
 		}
 		cu.seen++
