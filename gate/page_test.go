@@ -363,7 +363,7 @@ func TestFindPagesOnServerForFields(t *testing.T) {
 }
 
 // without returns doc without its field key.
-func without(t *testing.T, doc bson.Raw, key string) bson.Raw {
+func without(t testing.TB, doc bson.Raw, key string) bson.Raw {
 	t.Helper()
 	elems, err := doc.Elements()
 	if err != nil {

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/mql"
 	"github.com/rulegate/rulegate/rulegatetest"
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -78,5 +80,24 @@ func TestPagedLeftOutFails(t *testing.T) {
 	}
 	if cu.Next(ctx) {
 		t.Fatal("Next after the error")
+	}
+}
+
+// TestKeepTop: keepTop gives the bytes of mql.Paths.Redact marshalled,
+// for read lists of top-level fields, and declines dotted ones.
+func TestKeepTop(t *testing.T) {
+	doc := mustRaw(t, bson.D{{Key: "_id", Value: 1}, {Key: "a", Value: bson.D{{Key: "x", Value: 1}}}, {Key: "b", Value: bson.A{1, "y"}}, {Key: "c", Value: nil}, {Key: "b", Value: "again"}})
+	for _, read := range [][]string{{}, {"_id"}, {"_id", "a", "b", "c"}, {"a", "c"}, {"b"}, {"c", "z"}} {
+		got, ok := keepTop(doc, read)
+		if !ok {
+			t.Fatalf("keepTop(%v) declined", read)
+		}
+		want := mustRaw(t, mql.NewPaths(read).Redact(doc))
+		if !bytes.Equal(got, want) {
+			t.Fatalf("keepTop(%v) = %v, want %v", read, got, want)
+		}
+	}
+	if _, ok := keepTop(doc, []string{"a.x"}); ok {
+		t.Fatal("keepTop took a dotted path")
 	}
 }
