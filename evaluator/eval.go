@@ -941,8 +941,17 @@ func (ec *evalCtx) fields(r *crole, applied []*cfilter) Fields {
 	out.Read = []string{}
 	out.Write = []string{}
 	eachField(ec.root, nil, r.fields, r.addl, r.read != nil || r.write != nil, func(p []string, named bool, f *cfield, addl *perms, leaf bool) int {
-		rd := ec.node(r.readable(p))
-		wr := ec.node(sand(r.gWrite, r.permAt(p, true)))
+		var access [2]*node
+		switch {
+		case len(p) > 1:
+			access = [2]*node{r.readable(p), sand(r.gWrite, r.permAt(p, true))}
+		case named:
+			access = f.top
+		default:
+			access = r.other
+		}
+		rd := ec.node(access[0])
+		wr := ec.node(access[1])
 		if rd || wr || leaf {
 			s := strings.Join(p, ".")
 			if rd {
