@@ -108,3 +108,22 @@ func TestReadsPaths(t *testing.T) {
 		t.Fatal("ReadsPaths without rules = true")
 	}
 }
+
+// ReadsPaths says whether a client filter or sort may be paged by the
+// server: with exampleRules both the owner and the team role read status
+// and total in every order, whatever it holds; the team role cannot read
+// the note, and owner_id is what the owner role is chosen by.
+func ExampleBound_ReadsPaths() {
+	ctx := context.Background()
+	b, err := exampleProgram().Bind(ctx, evaluator.Caller{Namespace: "shop.orders", Inputs: expansion.Inputs{User: exampleUser()}})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(b.ReadsPaths(ctx, []string{"status", "total"}))
+	fmt.Println(b.ReadsPaths(ctx, []string{"status", "note"}))
+	fmt.Println(b.ReadsPaths(ctx, []string{"owner_id"}))
+	// Output:
+	// true
+	// false
+	// false
+}
