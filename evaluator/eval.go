@@ -15,6 +15,7 @@ import (
 	"github.com/rulegate/rulegate/schema"
 	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 )
 
 // Bound is a Program bound to one request: the per-request values
@@ -840,14 +841,21 @@ func iterDoc(d value.Value, fn func(k string, v value.Value) bool) {
 	if !ok {
 		return
 	}
-	elems, err := raw.Elements()
-	if err != nil {
+	// Validated whole first, as Elements does (a malformed document has
+	// no fields), then read element by element without the slice
+	// Elements would allocate.
+	if bsoncore.Document(raw).Validate() != nil {
 		return
 	}
-	for _, e := range elems {
-		if fn(e.Key(), value.FromRaw(e.Value())) {
+	for rest := []byte(raw[4 : len(raw)-1]); len(rest) > 0; {
+		e, next, ok := bsoncore.ReadElement(rest)
+		if !ok {
 			return
 		}
+		if fn(e.Key(), value.FromRaw(bson.RawElement(e).Value())) {
+			return
+		}
+		rest = next
 	}
 }
 
@@ -938,8 +946,10 @@ func (ec *evalCtx) fields(r *crole, applied []*cfilter) Fields {
 	ec.trace = nil
 	defer func() { ec.trace = saved }()
 	var out Fields
-	out.Read = []string{}
-	out.Write = []string{}
+	// Room for the top-level fields of a small document: one allocation
+	// each instead of a growing slice.
+	out.Read = make([]string, 0, 8)
+	out.Write = make([]string, 0, 8)
 	eachField(ec.root, nil, r.fields, r.addl, r.read != nil || r.write != nil, func(p []string, named bool, f *cfield, addl *perms, leaf bool) int {
 		var access [2]*node
 		switch {
