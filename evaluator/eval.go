@@ -950,7 +950,7 @@ func (ec *evalCtx) fields(r *crole, applied []*cfilter) Fields {
 	// each instead of a growing slice.
 	out.Read = make([]string, 0, 8)
 	out.Write = make([]string, 0, 8)
-	eachField(ec.root, nil, r.fields, r.addl, r.read != nil || r.write != nil, func(p []string, named bool, f *cfield, addl *perms, leaf bool) int {
+	eachField(ec.root, make([]string, 0, 4), r.fields, r.addl, r.read != nil || r.write != nil, func(p []string, named bool, f *cfield, addl *perms, leaf bool) int {
 		var access [2]*node
 		switch {
 		case len(p) > 1:
@@ -982,10 +982,12 @@ func (ec *evalCtx) fields(r *crole, applied []*cfilter) Fields {
 
 // eachField walks the fields of d: fn is called for a field; when it
 // returns 1 and the field has rules for its embedded fields and holds a
-// document, the walk descends.
+// document, the walk descends. The path p given to fn shares its array
+// with the walk's other paths (prefix's, when it has room): fn must not
+// keep it.
 func eachField(d value.Value, prefix []string, fs []*cfield, addl *perms, docLevel bool, fn func(p []string, named bool, f *cfield, addl *perms, leaf bool) int) {
 	iterDoc(d, func(k string, v value.Value) bool {
-		p := append(prefix[:len(prefix):len(prefix)], k)
+		p := append(prefix, k)
 		f := findField(fs, k)
 		leaf := docLevel || f == nil || f.read != nil || f.write != nil || !f.hasSub() || !v.IsDocument()
 		if fn(p, f != nil, f, addl, leaf) == 1 && !leaf {
