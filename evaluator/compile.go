@@ -202,8 +202,9 @@ type cfield struct {
 	addl        *perms
 	// Role semantics (roles.go), indexed read 0, write 1: the labeled
 	// own permission (nil: none), additional_fields, some field granted,
-	// every embedded field granted.
-	permL, addlL, any, allSub [2]*node
+	// every embedded field granted; for a top-level field, read and
+	// write access to it (crole.topAccess).
+	permL, addlL, any, allSub, top [2]*node
 }
 
 func (f *cfield) hasSub() bool { return len(f.fields) > 0 || f.addl != nil }
@@ -233,6 +234,9 @@ type crole struct {
 	mayRead                       *node
 	searchL, insertL, deleteL     *node
 	readsAll, allWritable         *node
+	// other is read and write access to a top-level field no rule names
+	// (crole.topAccess).
+	other [2]*node
 }
 
 // cfilter is a compiled filter.

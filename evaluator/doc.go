@@ -49,6 +49,8 @@
 //	| WriteFilter      | MongoDB filter of modifiable documents (with an update: of documents it may write)        |
 //	| ReadsWhole       | every document the caller may read is read whole: each role it may get reads every field, |
 //	|                  | no filter projection may apply (Bound.ReadsWhole; the gate then pages on the server)      |
+//	| ReadsPaths       | given paths are readable in every document the caller may read, present or not, and no    |
+//	|                  | rule reads them (Bound.ReadsPaths; the gate then pages a filter or sort on them)          |
 //
 // # Reasons
 //

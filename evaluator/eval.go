@@ -15,6 +15,7 @@ import (
 	"github.com/rulegate/rulegate/schema"
 	"github.com/rulegate/rulegate/value"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 )
 
 // Bound is a Program bound to one request: the per-request values
@@ -840,14 +841,21 @@ func iterDoc(d value.Value, fn func(k string, v value.Value) bool) {
 	if !ok {
 		return
 	}
-	elems, err := raw.Elements()
-	if err != nil {
+	// Validated whole first, as Elements does (a malformed document has
+	// no fields), then read element by element without the slice
+	// Elements would allocate.
+	if bsoncore.Document(raw).Validate() != nil {
 		return
 	}
-	for _, e := range elems {
-		if fn(e.Key(), value.FromRaw(e.Value())) {
+	for rest := []byte(raw[4 : len(raw)-1]); len(rest) > 0; {
+		e, next, ok := bsoncore.ReadElement(rest)
+		if !ok {
 			return
 		}
+		if fn(e.Key(), value.FromRaw(bson.RawElement(e).Value())) {
+			return
+		}
+		rest = next
 	}
 }
 
@@ -938,11 +946,22 @@ func (ec *evalCtx) fields(r *crole, applied []*cfilter) Fields {
 	ec.trace = nil
 	defer func() { ec.trace = saved }()
 	var out Fields
-	out.Read = []string{}
-	out.Write = []string{}
-	eachField(ec.root, nil, r.fields, r.addl, r.read != nil || r.write != nil, func(p []string, named bool, f *cfield, addl *perms, leaf bool) int {
-		rd := ec.node(r.readable(p))
-		wr := ec.node(sand(r.gWrite, r.permAt(p, true)))
+	// Room for the top-level fields of a small document: one allocation
+	// each instead of a growing slice.
+	out.Read = make([]string, 0, 8)
+	out.Write = make([]string, 0, 8)
+	eachField(ec.root, make([]string, 0, 4), r.fields, r.addl, r.read != nil || r.write != nil, func(p []string, named bool, f *cfield, addl *perms, leaf bool) int {
+		var access [2]*node
+		switch {
+		case len(p) > 1:
+			access = [2]*node{r.readable(p), sand(r.gWrite, r.permAt(p, true))}
+		case named:
+			access = f.top
+		default:
+			access = r.other
+		}
+		rd := ec.node(access[0])
+		wr := ec.node(access[1])
 		if rd || wr || leaf {
 			s := strings.Join(p, ".")
 			if rd {
@@ -963,10 +982,12 @@ func (ec *evalCtx) fields(r *crole, applied []*cfilter) Fields {
 
 // eachField walks the fields of d: fn is called for a field; when it
 // returns 1 and the field has rules for its embedded fields and holds a
-// document, the walk descends.
+// document, the walk descends. The path p given to fn shares its array
+// with the walk's other paths (prefix's, when it has room): fn must not
+// keep it.
 func eachField(d value.Value, prefix []string, fs []*cfield, addl *perms, docLevel bool, fn func(p []string, named bool, f *cfield, addl *perms, leaf bool) int) {
 	iterDoc(d, func(k string, v value.Value) bool {
-		p := append(prefix[:len(prefix):len(prefix)], k)
+		p := append(prefix, k)
 		f := findField(fs, k)
 		leaf := docLevel || f == nil || f.read != nil || f.write != nil || !f.hasSub() || !v.IsDocument()
 		if fn(p, f != nil, f, addl, leaf) == 1 && !leaf {

@@ -117,12 +117,17 @@ func roleSem(r *crole) {
 	r.searchL = label(r.search, "search")
 	r.insertL = label(r.insert, "insert")
 	r.deleteL = label(r.delete, "delete")
+	// Read and write access to each top-level field, built once: the
+	// named ones and every other (Decision.Fields asks for each field of
+	// each document).
+	r.other = r.topAccess(unnamedField)
+	all := []*node{r.other[0]}
+	for _, f := range r.fields {
+		f.top = r.topAccess(f.name)
+		all = append(all, f.top[0])
+	}
 	// Every field a document may hold is readable: every named top-level
 	// field and, through additional_fields, every other one.
-	all := []*node{r.readable([]string{unnamedField})}
-	for _, f := range r.fields {
-		all = append(all, r.readable([]string{f.name}))
-	}
 	r.readsAll = sand(all...)
 	// allWritable is a sufficient condition for "every field of the
 	// document is writable", for filters that do not know the document:
@@ -205,6 +210,12 @@ func anyPerm(own *node, what string, fields []*cfield, addl *node, w int) *node 
 // or the gate write implies read by and write.
 func (r *crole) readVia(read, write *node) *node {
 	return sor(sand(r.gRead, read), sand(r.gWIR, write))
+}
+
+// topAccess is read (0) and write (1) access to the top-level field name.
+func (r *crole) topAccess(name string) [2]*node {
+	p := []string{name}
+	return [2]*node{r.readable(p), sand(r.gWrite, r.permAt(p, true))}
 }
 
 // readable is read access to the field at path.

@@ -2,16 +2,18 @@ package gate
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"reflect"
-	"sort"
+	"strings"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/mql"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 )
 
 // Cursor iterates over the documents of a gated Find. It mirrors
@@ -52,6 +54,14 @@ type Cursor struct {
 	grow     bool
 	batch    int32
 }
+
+// errPagedLeftOut stops a Find the server pages when the gate leaves out
+// a document the server returned. find lets the server page only when
+// that cannot happen (findSpec.serverPages); should it happen all the
+// same, the skip and limit the server applied counted a document the
+// caller may not see, and the request fails rather than return a wrong
+// page. The error says nothing of the document.
+var errPagedLeftOut = errors.New("internal error: the server paged the results and the gate left out a document it returned (please report this bug)")
 
 // maxBatch bounds the batch size of a growing cursor.
 const maxBatch = 4096
@@ -154,6 +164,13 @@ func (cu *Cursor) Next(ctx context.Context) bool {
 			return false
 		}
 		if !ok {
+			if cu.spec.serverPages {
+				// The server counted it in skip and limit: the page
+				// would be shifted or short.
+				cu.err = fmt.Errorf("gate: %s: %s: %w", cu.c.ns, cu.spec.op, errPagedLeftOut)
+				cu.finish(ctx)
+				return false
+			}
 			continue
 		}
 		cu.seen++
@@ -270,8 +287,8 @@ func (c *Collection) readDecided(ctx context.Context, b *evaluator.Bound, op str
 		return nil, d, false, err
 	}
 	c.event(ctx, op, d, raw)
-	if fullyReadable(raw, d.Fields.Read) {
-		return raw, d, true, nil
+	if out, ok := keepTop(raw, d.Fields.Read); ok {
+		return out, d, true, nil
 	}
 	t := mql.NewPaths(d.Fields.Read)
 	out, err := bson.Marshal(t.Redact(raw))
@@ -296,20 +313,54 @@ func (c *Collection) readWhole(ctx context.Context, b *evaluator.Bound, op strin
 	return raw, true, nil
 }
 
-// fullyReadable reports whether every top-level field of doc is in read
-// (sorted, as Decision.Fields.Read is): then nothing is redacted, and every
-// path in it is readable.
-func fullyReadable(doc bson.Raw, read []string) bool {
-	it, err := doc.Elements()
-	if err != nil {
-		return false
-	}
-	for _, e := range it {
-		k := e.Key()
-		i := sort.SearchStrings(read, k)
-		if i == len(read) || read[i] != k {
-			return false
+// keepTop is the caller's view of doc when read (sorted, as
+// Decision.Fields.Read is) lists top-level fields only: the elements of
+// doc whose key read lists, copied as they are and in their order (doc
+// itself when it keeps them all), the bytes mql.Paths.Redact and
+// bson.Marshal would give, without building a document. ok is false when
+// read holds a dotted path or doc does not parse: Redact decides then.
+func keepTop(doc bson.Raw, read []string) (bson.Raw, bool) {
+	for _, r := range read {
+		if strings.Contains(r, ".") {
+			return nil, false
 		}
 	}
-	return true
+	if len(doc) < 5 {
+		return nil, false
+	}
+	body := doc[4 : len(doc)-1]
+	var out []byte // nil while every field is kept
+	for off := 0; off < len(body); {
+		e, _, ok := bsoncore.ReadElement(body[off:])
+		if !ok {
+			return nil, false
+		}
+		switch keep := listed(read, e.KeyBytes()); {
+		case !keep && out == nil:
+			out = append(make([]byte, 4, len(doc)), body[:off]...)
+		case keep && out != nil:
+			out = append(out, e...)
+		}
+		off += len(e)
+	}
+	if out == nil {
+		return doc, true
+	}
+	out = append(out, 0)
+	binary.LittleEndian.PutUint32(out, uint32(len(out)))
+	return out, true
+}
+
+// listed reports whether key is in sorted, without allocating.
+func listed(sorted []string, key []byte) bool {
+	i, j := 0, len(sorted)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if sorted[h] < string(key) {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	return i < len(sorted) && sorted[i] == string(key)
 }

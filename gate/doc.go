@@ -67,8 +67,10 @@
 //	|--------------------|-------------------------------------------------------------------------------------|
 //	| Find, FindOne      | combined filter on the server; each document's role decided with Evaluate; fields   |
 //	|                    | redacted; documents hiding a field the client filter or sort reads are left out;    |
-//	|                    | skip and limit count readable documents over one streamed server cursor (the server |
-//	|                    | takes them itself when no document can be left out: see Pagination)                |
+//	|                    | skip and limit count readable documents over one streamed server cursor; the server |
+//	|                    | takes them itself when the rule filter is exact and the client filter and sort read |
+//	|                    | nothing, or only paths every role the caller may get reads in every document        |
+//	|                    | (Bound.ReadsWhole, Bound.ReadsPaths: see Pagination)                                |
 //	| CountDocuments     | counts what Find returns: the server counts the rule filter for an empty client     |
 //	|                    | filter, the gate counts document by document otherwise                             |
 //	| EstimatedDocument- | the server's estimate when the caller reads every document (rule filter {} and      |
@@ -134,22 +136,40 @@
 //   - the rule filter is exact (evaluator ReadFilter; rules that are not
 //     expressible as a query are decided document by document), so the
 //     server returns only documents some role lets the caller read; and
-//   - no returned document can be left out for its fields: the client
-//     filter and sort read no field at all, or read only _id (and paths
-//     inside it) while every role the caller may get reads whole
-//     documents and no filter projection may apply
-//     (evaluator Bound.ReadsWhole). Every stored document holds _id, so
-//     no absent field has to be probed either.
+//   - no returned document can be left out for its fields: the paths
+//     the client filter and sort read (mql.QueryPaths) are (a) none
+//     (redaction alone never drops a document, so the server pages even
+//     when roles read different fields); or (b) _id and paths inside it
+//     alone, while every role the caller may get reads whole documents
+//     and no filter projection may apply (evaluator Bound.ReadsWhole); or
+//     (c) paths that every role the caller may get reads in every
+//     document, whatever the document holds and whether it holds them
+//     or not (evaluator Bound.ReadsPaths). For (c), each such role reads
+//     nothing or reads the paths' top-level fields (a document-level
+//     read or write, the field's rule, or additional_fields) under
+//     document_filters that hold for the request; no filter projection
+//     that may apply withholds them; and no rule expression (apply_when,
+//     document_filters, a permission, a filter's query) reads a path
+//     equal to, inside or above one of them, so that a document lacking
+//     a path, which the gate decides again with the path set, is decided
+//     alike. {status: "open"} sorted by title, for an owner who reads
+//     everything and a teammate who cannot read private, is paged by the
+//     server; sorted by private, or filtered on it, or on owner_id
+//     (which chooses the owner role), it is not.
 //
-// Redaction alone never drops a document, so without client refs the
-// server pages even when roles read different fields. Otherwise (a
-// filter or sort on another field, a role that hides some field) the
-// gate streams one server cursor and counts skip and limit over the
-// readable documents (see Cursor). When every document is read whole the
-// gate also decides each one without computing its fields and returns it
-// as the server sent it. BenchmarkFindPage measures the app CPU of list,
-// page and deep-skip queries against the raw driver with the equivalent
-// filter (cpu-ns/op).
+// Otherwise the gate streams one server cursor and counts skip and limit
+// over the readable documents (see Cursor). A paged document is still
+// decided and redacted as any other; should the gate leave one out all
+// the same (a bug: the conditions above rule it out, and
+// TestReadsPathsAgreesWithDecisions checks them against the per-document
+// decisions on generated rules and documents), the Find fails with an
+// internal error rather than return a page the server's skip shifted.
+// When every document is read whole the gate also decides each one
+// without computing its fields and returns it as the server sent it.
+// BenchmarkFindPage measures the app CPU of list, page and deep-skip
+// queries against a handwritten raw-driver handler (cpu-ns/op): sorted by
+// _id with every role reading whole notes, and {status: "open"} sorted by
+// title with a teammate who cannot read private.
 //
 // # Namespaces without rules, and database names
 //

@@ -1,6 +1,7 @@
 package gate_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"reflect"
@@ -15,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 )
 
 // findLog records the find and getMore commands a client sends.
@@ -31,18 +33,13 @@ func (l *findLog) take() []bson.Raw {
 	return out
 }
 
-// TestFindPagesOnServer: when no document the server returns can be left
-// out (the rule filter exact, every role the caller may get reading whole
-// documents, the client filter and sort reading only _id), the server
-// takes skip and limit: one find command carrying them, and the page the
-// raw driver returns. Otherwise the gate counts readable documents over
-// one cursor, and answers the same page.
-func TestFindPagesOnServer(t *testing.T) {
-	t.Parallel()
-	plain := rulegatetest.Database(t)
+// monitored connects a client to the test server that records in log the
+// find and getMore commands sent to database db.
+func monitored(t *testing.T, db string) (*mongo.Client, *findLog) {
+	t.Helper()
 	log := &findLog{}
 	mon := &event.CommandMonitor{Started: func(_ context.Context, ev *event.CommandStartedEvent) {
-		if ev.DatabaseName == plain.Name() && (ev.CommandName == "find" || ev.CommandName == "getMore") {
+		if ev.DatabaseName == db && (ev.CommandName == "find" || ev.CommandName == "getMore") {
 			log.mu.Lock()
 			log.cmds = append(log.cmds, append(bson.Raw(nil), ev.Command...))
 			log.mu.Unlock()
@@ -53,6 +50,20 @@ func TestFindPagesOnServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	return client, log
+}
+
+// TestFindPagesOnServer: when no document the server returns can be left
+// out (the rule filter exact, and every role the caller may get reading
+// whole documents while the client filter and sort read only _id, or
+// reading every path they read), the server takes skip and limit: one
+// find command carrying them, and the page the raw driver returns.
+// Otherwise the gate counts readable documents over one cursor, and
+// answers the same page.
+func TestFindPagesOnServer(t *testing.T) {
+	t.Parallel()
+	plain := rulegatetest.Database(t)
+	client, log := monitored(t, plain.Name())
 	ctx := context.Background()
 	var docs []any
 	for i := range 60 {
@@ -102,7 +113,13 @@ func TestFindPagesOnServer(t *testing.T) {
 		{"whole", "sort by _id", bson.D{}, bson.D{{Key: "_id", Value: 1}}, 30, 5, 1, sortedWant[30:35]},
 		{"whole", "filter on _id", bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: 10}}}}, bson.D{{Key: "_id", Value: -1}}, 3, 2, 1, []int32{want[3], want[4]}},
 		{"whole", "sort by another field", bson.D{}, bson.D{{Key: "title", Value: 1}}, 30, 5, 0, want[30:35]},
-		{"partial", "a role reads some fields", bson.D{}, bson.D{{Key: "_id", Value: 1}}, 30, 5, -1, sortedWant[30:35]},
+		// The teammate reads _id and title only: sorted by _id, which
+		// both roles read in every note, the server pages
+		// (TestFindPagesOnServerForFields); filtered on meta, which the
+		// teammate cannot read, the teammate's notes are left out, and
+		// the gate counts the owner's.
+		{"partial", "a role reads some fields", bson.D{}, bson.D{{Key: "_id", Value: 1}}, 30, 5, 1, sortedWant[30:35]},
+		{"partial", "a filter on a field a role cannot read", bson.D{{Key: "meta", Value: bson.D{{Key: "$exists", Value: true}}}}, bson.D{{Key: "_id", Value: 1}}, 3, 5, -1, []int32{11, 14, 17, 20, 23}},
 	} {
 		t.Run(tc.coll+"/"+tc.name, func(t *testing.T) {
 			coll := g.For(u).Database(plain.Name()).Collection(tc.coll)
@@ -231,4 +248,137 @@ func TestCursorAllAsDriver(t *testing.T) {
 			}
 		})
 	}
+}
+
+// teammateRules: the notes API's owner reads whole notes, a teammate every
+// field but private.
+const teammateRules = `"roles": [
+	{"name": "owner", "apply_when": {"owner_id": "%%user.id"}, "read": true, "write": true},
+	{"name": "teammate", "apply_when": {"team": {"$in": "%%user.custom_data.teamIds"}}, "fields": {"private": {"read": false}}, "additional_fields": {"read": true}}
+]`
+
+// TestFindPagesOnServerForFields: a filter and sort on fields every role
+// the caller may get reads (evaluator Bound.ReadsPaths), with a teammate
+// who cannot read private, are paged by the server: one find carrying
+// skip and limit, and the page a handwritten raw-driver handler returns
+// (its filter written out, private removed from the teammate's notes),
+// byte for byte. Sorted by private, or filtered on it, the query streams
+// and answers as before: the owner's notes only, since the teammate's
+// hide private.
+func TestFindPagesOnServerForFields(t *testing.T) {
+	t.Parallel()
+	plain := rulegatetest.Database(t)
+	client, log := monitored(t, plain.Name())
+	ctx := context.Background()
+	var docs []any
+	for i := range 60 {
+		d := bson.D{{Key: "_id", Value: i}, {Key: "owner_id", Value: "u"}, {Key: "team", Value: []string{"t0", "t1"}[i%2]},
+			{Key: "title", Value: fmt.Sprintf("n%02d", (i*7)%60)}, {Key: "status", Value: []string{"open", "open", "done", "done"}[i%4]}}
+		if i%3 == 0 {
+			d[1].Value = "a1"
+		}
+		switch i % 10 {
+		case 0: // no private field
+		case 5:
+			d = append(d, bson.E{Key: "private", Value: nil})
+		default:
+			d = append(d, bson.E{Key: "private", Value: fmt.Sprintf("p%02d", (i*11)%60)})
+		}
+		d = append(d, bson.E{Key: "meta", Value: bson.D{{Key: "tags", Value: bson.A{"x", bson.D{{Key: "k", Value: i}}}}}})
+		docs = append(docs, d)
+	}
+	if _, err := plain.Collection("notes").InsertMany(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	g := newGate(t, client, rulesFS(plain.Name(), teammateRules, "notes"))
+	coll := g.For(user(t, `{"id": "a1", "type": "normal", "custom_data": {"teamIds": ["t0"]}}`)).Database(plain.Name()).Collection("notes")
+	// The handwritten handler: a1's notes and team t0's; the teammate's
+	// without private.
+	mine := bson.D{{Key: "owner_id", Value: "a1"}}
+	readable := bson.D{{Key: "$or", Value: bson.A{mine, bson.D{{Key: "team", Value: bson.D{{Key: "$in", Value: bson.A{"t0"}}}}}}}}
+	open := bson.D{{Key: "status", Value: "open"}}
+	for _, tc := range []struct {
+		name         string
+		filter, sort bson.D
+		skip, limit  int64
+		// pushed: the server takes skip and limit; otherwise the raw
+		// handler reads only the owner's notes (scope).
+		pushed bool
+		scope  bson.D
+		n      int
+	}{
+		{"list", open, bson.D{{Key: "title", Value: 1}}, 0, 7, true, readable, 7},
+		{"page", open, bson.D{{Key: "title", Value: 1}}, 5, 7, true, readable, 7},
+		{"last page", open, bson.D{{Key: "title", Value: -1}}, 15, 7, true, readable, 5},
+		{"a readable embedded field", bson.D{{Key: "meta.tags.k", Value: bson.D{{Key: "$gte", Value: 10}}}}, bson.D{{Key: "status", Value: 1}, {Key: "title", Value: 1}}, 3, 9, true, readable, 9},
+		{"sorted by the hidden field", open, bson.D{{Key: "private", Value: 1}, {Key: "_id", Value: 1}}, 2, 5, false, mine, 5},
+		{"filtered on the hidden field", bson.D{{Key: "private", Value: bson.D{{Key: "$gte", Value: "p"}}}}, bson.D{{Key: "title", Value: 1}}, 2, 5, false, mine, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := options.Find().SetSort(tc.sort).SetSkip(tc.skip).SetLimit(tc.limit)
+			log.take()
+			cur, err := coll.Find(ctx, tc.filter, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []bson.Raw
+			if err := cur.All(ctx, &got); err != nil {
+				t.Fatal(err)
+			}
+			cmds := log.take()
+			rawCur, err := plain.Collection("notes").Find(ctx, bson.D{{Key: "$and", Value: bson.A{tc.filter, tc.scope}}}, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []bson.Raw
+			if err := rawCur.All(ctx, &want); err != nil {
+				t.Fatal(err)
+			}
+			for i, d := range want {
+				if d.Lookup("owner_id").StringValue() != "a1" {
+					want[i] = without(t, d, "private")
+				}
+			}
+			if len(want) != tc.n {
+				t.Fatalf("the raw handler returns %d notes, want %d", len(want), tc.n)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("gate %v\nraw  %v", got, want)
+			}
+			for i := range got {
+				if !bytes.Equal(got[i], want[i]) {
+					t.Fatalf("note %d: gate %x\nraw %x", i, got[i], want[i])
+				}
+			}
+			skip, hasSkip := cmds[0].Lookup("skip").AsInt64OK()
+			limit, hasLimit := cmds[0].Lookup("limit").AsInt64OK()
+			switch {
+			case tc.pushed && (len(cmds) != 1 || hasSkip != (tc.skip > 0) || skip != tc.skip || !hasLimit || limit != tc.limit):
+				t.Fatalf("want one find with skip %d and limit %d, got %v", tc.skip, tc.limit, cmds)
+			case !tc.pushed && hasSkip:
+				t.Fatalf("the server was given skip %d: it cannot know which notes the gate leaves out", skip)
+			}
+		})
+	}
+}
+
+// without returns doc without its field key.
+func without(t testing.TB, doc bson.Raw, key string) bson.Raw {
+	t.Helper()
+	elems, err := doc.Elements()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, out := bsoncore.AppendDocumentStart(nil)
+	for _, e := range elems {
+		if e.Key() != key {
+			v := e.Value()
+			out = bsoncore.AppendValueElement(out, e.Key(), bsoncore.Value{Type: bsoncore.Type(v.Type), Data: v.Value})
+		}
+	}
+	out, err = bsoncore.AppendDocumentEnd(out, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bson.Raw(out)
 }

@@ -105,7 +105,10 @@ type findSpec struct {
 	// the server takes skip and limit; otherwise the Cursor counts them
 	// over readable documents. The rule filter must be exact (the server
 	// returns exactly the documents some role may read), and refs empty
-	// (a readable document is returned, redacted) or whole.
+	// (a readable document is returned, redacted), whole, or each
+	// readable in every document the caller may read, whether the
+	// document holds it or not (Bound.ReadsPaths: refsOK then holds for
+	// each readable document).
 	serverPages bool
 	// batchSize: the client chose the batch size.
 	batchSize bool
@@ -139,7 +142,7 @@ func (c *Collection) find(ctx context.Context, b *evaluator.Bound, op string, fi
 		spec.serverOpts.SetSort(fo.Sort)
 	}
 	spec.whole = idOnly(spec.refs) && b.ReadsWhole(ctx)
-	spec.serverPages = exact && (len(spec.refs) == 0 || spec.whole)
+	spec.serverPages = exact && (len(spec.refs) == 0 || spec.whole || b.ReadsPaths(ctx, spec.refs))
 	if fo.Skip != nil {
 		spec.skip = *fo.Skip
 	}
