@@ -63,6 +63,14 @@ type Doc struct {
 	// replacement), when known: its field paths are checked against the
 	// role's field-level write permissions.
 	Update bson.Raw
+	// Query and ArrayFilters, when either is given, are the filter that
+	// selected PrevDocument and the update's arrayFilters: an Update with
+	// the positional $, $[] or $[<identifier>] is then resolved on
+	// PrevDocument first (mql.ResolveUpdate), so that its paths name the
+	// elements it writes. Without them such an Update is an error
+	// (mql.ErrUnsupportedUpdate). The gate resolves its updates itself.
+	Query        bson.Raw
+	ArrayFilters []bson.Raw
 }
 
 // collection returns the compiled rules that govern ns: its own, else the
@@ -205,6 +213,13 @@ func docValue(b bson.Raw) value.Value {
 // Evaluate decides one document for the bound request.
 func (b *Bound) Evaluate(ctx context.Context, d Doc, opts ...EvalOption) (Decision, error) {
 	cfg := evalOptions(opts)
+	if d.Update != nil && d.PrevDocument != nil && (d.Query != nil || d.ArrayFilters != nil) {
+		resolved, err := mql.ResolveUpdate(d.PrevDocument, d.Update, mql.ApplyOptions{Query: d.Query, ArrayFilters: d.ArrayFilters})
+		if err != nil {
+			return Decision{Action: d.Action, Reason: ReasonError}, err
+		}
+		d.Update = resolved
+	}
 	dec, err := b.evaluate(ctx, d, cfg)
 	if err != nil || !dec.Allowed || !cfg.leavingScope || d.Action != ActionWrite {
 		return dec, err

@@ -29,6 +29,8 @@ app's rules make for it:
 extended JSON ({"$oid": ...}, {"$date": ...}). Instead of "user", a request may
 carry "token": an access token, verified with the HS256 secret given by
 --secret. Optional keys: "update" (the update document of a write),
+"query" and "array_filters" (the filter that selected "prev_document" and
+the update's arrayFilters, which an update with $, $[] or $[<id>] needs),
 "request", "values", "environment" (the %%request, %%values and
 %%environment expansions).
 
@@ -116,7 +118,7 @@ func (c *cli) eval(args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	req, err := readRequest(c.stdin, *secret, []string{"document", "prev_document", "update"}, []evaluator.Action{
+	req, err := readRequest(c.stdin, *secret, []string{"document", "prev_document", "update", "query", "array_filters"}, []evaluator.Action{
 		evaluator.ActionRead, evaluator.ActionWrite, evaluator.ActionInsert, evaluator.ActionDelete, evaluator.ActionSearch})
 	if err != nil {
 		c.requestErr(evalCmd, err)

@@ -18,7 +18,11 @@
 //	| document      | %%root, extended JSON (Options.Keys)                             | request/type, request/extended-json |
 //	| prev_document | %%prevRoot, extended JSON (Options.Keys)                         | request/type, request/extended-json |
 //	| update        | the update of a write, extended JSON (Options.Keys)              | request/type, request/extended-json |
-//	| query         | the client's query of `rulegate filter` (Options.Keys)           | request/type, request/extended-json |
+//	| query         | the client's query of `rulegate filter`; of a write in `rulegate | request/type, request/extended-json |
+//	|               | eval`, the filter that selected prev_document (Doc.Query: the    |                     |
+//	|               | positional $ of the update) (Options.Keys)                       |                     |
+//	| array_filters | a write's arrayFilters, an array of documents (Doc.ArrayFilters: | request/type, request/extended-json |
+//	|               | $[<identifier>]) (Options.Keys)                                  |                     |
 //	| partition     | %%partition, any JSON value (Options.Keys)                       |                     |
 //	| args          | %%args, a JSON object (Options.Keys)                             | request/type        |
 //

@@ -19,7 +19,8 @@ type Request struct {
 	// Doc is the action and its documents (document, prev_document,
 	// update).
 	Doc evaluator.Doc
-	// Query is the client's query, nil when absent.
+	// Query is the client's query, nil when absent. For a write it is
+	// also Doc.Query.
 	Query bson.Raw
 	// HasQuery tells whether "query" was given.
 	HasQuery bool
@@ -143,6 +144,28 @@ func Parse(name string, data []byte, opts Options) (*Request, error) {
 	if q := root.Get("query"); q != nil {
 		req.HasQuery = true
 		req.Query = doc("query")
+		if req.Doc.Action == evaluator.ActionWrite {
+			req.Doc.Query = req.Query
+		}
+	}
+	if n := root.Get("array_filters"); n != nil {
+		if n.Kind != source.Array {
+			errs.Add(n.Errorf("request/type", `"array_filters" must be an array of documents, got %s`, n.Kind))
+		} else {
+			req.Doc.ArrayFilters = []bson.Raw{}
+			for i, el := range n.Elems {
+				if el.Kind != source.Object {
+					errs.Add(el.Errorf("request/type", `"array_filters"[%d] must be a document, got %s`, i, el.Kind))
+					continue
+				}
+				var raw bson.Raw
+				if err := bson.UnmarshalExtJSON(el.Raw(), false, &raw); err != nil {
+					errs.Add(el.Errorf("request/extended-json", `"array_filters"[%d] is not valid MongoDB extended JSON: %v`, i, err))
+					continue
+				}
+				req.Doc.ArrayFilters = append(req.Doc.ArrayFilters, raw)
+			}
+		}
 	}
 	obj := func(key string) []byte {
 		n := root.Get(key)
