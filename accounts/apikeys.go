@@ -205,7 +205,8 @@ func (s *Store) EnableAPIKey(ctx context.Context, userID, keyID string, enabled 
 }
 
 // LoginAPIKey logs in the user owning the API key whose secret is key,
-// from client address addr ("" for none). An unknown key is
+// from client address addr ("" for none; counted as LoginPassword
+// counts it). An unknown key is
 // ErrInvalidCredentials and counts against addr (ErrThrottled at the
 // limit); a disabled key or user is ErrDisabled. The key is found by its
 // SHA-256 (a 256-bit random secret needs no slow hash) and the hashes are

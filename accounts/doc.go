@@ -25,7 +25,8 @@
 //	|                  | the hash, so they can change; a login rehashes with the current ones      |
 //	| dummy hash       | what an unknown email's password is verified against, so that it costs    |
 //	|                  | what a wrong password costs                                               |
-//	| throttle window  | fixed window counting failed logins per identity and per address          |
+//	| throttle window  | fixed window counting failed logins per identity and per address (an IPv4 |
+//	|                  | address, or an IPv6 /64, which one host may pick any address in)          |
 //	| user API key     | a key a user owns (≤ 20, names unique per user); logs in as that user     |
 //	| server API key   | a key owned by a "server" user created with it; names unique per Store    |
 //

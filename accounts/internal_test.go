@@ -136,3 +136,24 @@ func TestHashingIsBounded(t *testing.T) {
 		t.Errorf("%d slots, want GOMAXPROCS (%d)", cap(s.hashing), runtime.GOMAXPROCS(0))
 	}
 }
+
+// TestThrottleAddress: login throttling counts a client under its IPv4
+// address or the /64 of its IPv6 address, whatever the caller passes
+// (host:port as http.Request.RemoteAddr has it, or a bare address), so
+// that every backend on the Store groups alike.
+func TestThrottleAddress(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7:4000":                 "192.0.2.7",
+		"192.0.2.7":                      "192.0.2.7",
+		"[2001:db8:1:2::1]:4000":         "2001:db8:1:2::/64",
+		"2001:db8:1:2:aaaa:bbbb:cccc:dd": "2001:db8:1:2::/64",
+		"[::ffff:192.0.2.7]:1":           "192.0.2.7",
+		"[fe80::1%eth0]:1":               "fe80::/64",
+		"":                               "",
+		"not an address":                 "not an address",
+	} {
+		if got := throttleAddress(in); got != want {
+			t.Errorf("throttleAddress(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

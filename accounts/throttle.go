@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -31,10 +33,34 @@ func (s *Store) limiters(identity, addr string) []limiter {
 	if identity != "" && s.perIdentity > 0 {
 		ls = append(ls, limiter{"identity:" + identity, s.perIdentity})
 	}
-	if addr != "" && s.perAddress > 0 {
+	if addr = throttleAddress(addr); addr != "" && s.perAddress > 0 {
 		ls = append(ls, limiter{"address:" + addr, s.perAddress})
 	}
 	return ls
+}
+
+// throttleAddress is what failed logins from addr are counted under: the
+// IPv4 address, or the /64 prefix of an IPv6 address (one host or one
+// site holds a whole /64 and may pick any address in it, RFC 4291 and RFC
+// 8981; a counter per address would give it 2^64 of them). addr may be
+// host:port (http.Request.RemoteAddr) or a bare address; a mapped IPv4
+// address counts as that IPv4 address; what is no IP address is counted
+// as given.
+func throttleAddress(addr string) string {
+	h := addr
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		h = host
+	}
+	a, err := netip.ParseAddr(h)
+	if err != nil {
+		return addr
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.WithZone("").Prefix(64) // 64 bits of an IPv6 address: cannot fail
+		return p.String()
+	}
+	return a.String()
 }
 
 // throttled reports whether any of ls has reached its limit in the current

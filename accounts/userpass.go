@@ -297,7 +297,8 @@ func (s *Store) setPassword(ctx context.Context, key, password string) (identity
 }
 
 // LoginPassword logs an email/password user in from client address addr
-// ("" for none). An unknown email and a wrong password are both
+// ("" for none; host:port as http.Request.RemoteAddr has it, or an
+// address: failures are counted per IPv4 address or IPv6 /64). An unknown email and a wrong password are both
 // ErrInvalidCredentials, and both cost one argon2id verification (an
 // unknown email is verified against a dummy hash). Failures count against
 // the email and against addr; at the limit every login for either is

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -39,29 +37,6 @@ func (s *Server) enabledProvider(name string) (*rules.Provider, *apiError) {
 		return nil, errorf(http.StatusNotFound, codeProviderNotFound, "authentication via '%s' is unsupported", name)
 	}
 	return p, nil
-}
-
-// clientAddr is the address login throttling counts per: the peer's IPv4
-// address, or the /64 prefix of its IPv6 address (one host or one site
-// holds a whole /64 and may pick any address in it, RFC 4291 and RFC 8981;
-// a counter per address would give it 2^64 of them). A mapped IPv4
-// address counts as that IPv4 address. Forwarded-for headers are not
-// trusted (a client would choose its own bucket).
-func clientAddr(r *http.Request) string {
-	h := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(h); err == nil {
-		h = host
-	}
-	a, err := netip.ParseAddr(h)
-	if err != nil {
-		return h
-	}
-	a = a.Unmap()
-	if a.Is6() {
-		p, _ := a.WithZone("").Prefix(64) // 64 bits of an IPv6 address: cannot fail
-		return p.String()
-	}
-	return a.String()
 }
 
 // provider serves POST .../auth/providers/<name>/<op>.
@@ -105,12 +80,12 @@ func (s *Server) providerLogin(w http.ResponseWriter, r *http.Request, p *rules.
 	var err error
 	switch p.Type {
 	case rules.ProviderUserPass:
-		u, err = s.accounts.LoginPassword(ctx, str(doc, "username"), str(doc, "password"), clientAddr(r))
+		u, err = s.accounts.LoginPassword(ctx, str(doc, "username"), str(doc, "password"), r.RemoteAddr)
 	case rules.ProviderAnonymous:
 		u, err = s.accounts.LoginAnonymous(ctx)
 		created = err == nil
 	case rules.ProviderAPIKey:
-		u, err = s.accounts.LoginAPIKey(ctx, str(doc, "key"), clientAddr(r))
+		u, err = s.accounts.LoginAPIKey(ctx, str(doc, "key"), r.RemoteAddr)
 	case rules.ProviderCustomToken:
 		u, created, err = s.loginJWT(ctx, p, str(doc, "token"))
 	}

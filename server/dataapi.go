@@ -213,12 +213,12 @@ func (s *Server) dataAPIUser(r *http.Request) (expansion.User, string, *apiError
 		if _, ae := s.enabledProvider(rules.ProviderUserPass); ae != nil {
 			return expansion.User{}, "", ae
 		}
-		u, err = s.accounts.LoginPassword(ctx, h.Get("email"), h.Get("password"), clientAddr(r))
+		u, err = s.accounts.LoginPassword(ctx, h.Get("email"), h.Get("password"), r.RemoteAddr)
 	case h.Get("apiKey") != "":
 		if _, ae := s.enabledProvider(rules.ProviderAPIKey); ae != nil {
 			return expansion.User{}, "", ae
 		}
-		u, err = s.accounts.LoginAPIKey(ctx, h.Get("apiKey"), clientAddr(r))
+		u, err = s.accounts.LoginAPIKey(ctx, h.Get("apiKey"), r.RemoteAddr)
 	case h.Get("jwtTokenString") != "":
 		p, ae := s.enabledProvider(rules.ProviderCustomToken)
 		if ae != nil {

@@ -196,9 +196,11 @@
 //     proxy), which a shared cache must not serve to other clients.
 //   - %%request.requestHeaders leaves out Authorization, Cookie and the
 //     Data API credential headers, and any header named with a leading "$".
-//   - Login throttling counts per identity and per peer address (an IPv6
-//     peer per /64 prefix, which one host may pick any address in; a mapped
-//     IPv4 address as IPv4); forwarded-for headers are not trusted.
+//   - Login throttling counts per identity and per peer address, as
+//     package accounts groups addresses (an IPv6 peer per /64 prefix, which
+//     one host may pick any address in; a mapped IPv4 address as IPv4);
+//     the peer is the connection's (RemoteAddr): forwarded-for headers are
+//     not trusted.
 //
 // A Server keeps nothing between requests: any number of them on one
 // database serve one app behind any load balancer.

@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -134,7 +133,7 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	u, err := a.accounts.LoginPassword(r.Context(), in.Email, in.Password, clientAddr(r))
+	u, err := a.accounts.LoginPassword(r.Context(), in.Email, in.Password, r.RemoteAddr)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -449,15 +448,6 @@ func readDocument(r *http.Request) (bson.D, error) {
 		return nil, badRequest("the body must be a JSON object: " + err.Error())
 	}
 	return d, nil
-}
-
-// clientAddr is the peer's address, which accounts counts failed logins
-// per. (server's clientAddr, which groups an IPv6 /64, is unexported.)
-func clientAddr(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
 }
 
 // errNoToken is a request to a notes route without a bearer token.
