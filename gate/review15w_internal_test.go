@@ -39,3 +39,33 @@ func containsSecret(s string) bool {
 	}
 	return false
 }
+
+// TestReviewWatchUpdateLookupOverwritten: with fullDocument updateLookup
+// (the gate's default) an update event carries the document as it is
+// when the event is read, not as the update left it. bob owns doc now
+// (owner_id b1) and reads secret; the event is of an update made while
+// alice owned it, setting secret to a value overwritten since ("old",
+// now "new"). bob never could read "old": the event must not show it.
+func TestReviewWatchUpdateLookupOverwritten(t *testing.T) {
+	t.Parallel()
+	g := watchGate(t)
+	now := `{"_id": 1, "owner_id": "b1", "team": "red", "title": "plan", "secret": "new"}`
+	w := watcherFor(t, g, "bob", "notes")
+	for _, tc := range []struct{ desc, want string }{
+		{`{"updatedFields": {"secret": "old"}, "removedFields": []}`, ""},
+		{`{"updatedFields": {"secret": "old", "title": "plan"}, "removedFields": []}`, `{"updatedFields": {"title": "plan"}, "removedFields": []}`},
+	} {
+		got, keep, err := w.event(context.Background(), ejson(t, updateEvent(now, tc.desc)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case tc.want == "" && keep:
+			t.Errorf("%s: got %s, want the event dropped", tc.desc, got)
+		case tc.want != "" && !keep:
+			t.Errorf("%s: dropped, want %s", tc.desc, tc.want)
+		case tc.want != "" && got.Lookup("updateDescription").String() != ejson(t, tc.want).String():
+			t.Errorf("%s: updateDescription %s, want %s", tc.desc, got.Lookup("updateDescription"), ejson(t, tc.want))
+		}
+	}
+}
