@@ -512,6 +512,13 @@ func (w *watcher) updateDescription(ctx context.Context, doc, before bson.Raw, r
 			fields, _ := e.Value().Document().Elements()
 			for _, f := range fields {
 				segs := paths(f.Key())
+				if cur, found := valueAt(doc, segs); found && !sameValue(cur, f.Value()) {
+					// The document was decided as it is now (updateLookup),
+					// and this value was overwritten since: the caller may
+					// never have been allowed to read it. The later update's
+					// event carries the value that replaced it.
+					continue
+				}
 				ok, err := readable(segs)
 				if err != nil {
 					return nil, false, err
@@ -642,6 +649,40 @@ func resolvePath(p string, dis, doc bson.Raw) []seg {
 		}
 	}
 	return segs
+}
+
+// valueAt returns the value at the path segs in doc, found false when doc
+// holds none there.
+func valueAt(doc bson.Raw, segs []seg) (bson.RawValue, bool) {
+	if segs == nil {
+		return bson.RawValue{}, false
+	}
+	cur := bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}
+	var err error
+	for _, s := range segs {
+		switch {
+		case !s.index && cur.Type == bson.TypeEmbeddedDocument:
+			cur, err = cur.Document().LookupErr(s.name)
+		case s.index && cur.Type == bson.TypeArray:
+			i, ok := arrayIndex(s.name)
+			if !ok {
+				return bson.RawValue{}, false
+			}
+			cur, err = cur.Array().IndexErr(i)
+		default:
+			return bson.RawValue{}, false
+		}
+		if err != nil {
+			return bson.RawValue{}, false
+		}
+	}
+	return cur, true
+}
+
+// sameValue reports whether a and b are the same BSON value, byte for
+// byte.
+func sameValue(a, b bson.RawValue) bool {
+	return a.Type == b.Type && bytes.Equal(a.Value, b.Value)
 }
 
 // ambiguousPath reports whether the update path p, read component by
