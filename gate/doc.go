@@ -528,7 +528,10 @@
 //     which MongoDB 5.0 and later store) in the document or its pre-image
 //     is left out (fail closed): the path does not tell it from meta's
 //     field tag, and the server sends disambiguatedPaths only with
-//     showExpandedEvents, which the gate does not ask for.
+//     showExpandedEvents, which the gate does not ask for. A removed
+//     dotted path is in neither image, so without a pre-image it is kept
+//     only for a caller who would also read a top-level field the rules
+//     do not name (one named "meta.tag" could have been removed).
 //     disambiguatedPaths keeps the entries of the paths kept.
 //     An update that leaves nothing in updatedFields, removedFields and
 //     truncatedArrays is dropped: passing it would tell that a hidden

@@ -547,6 +547,22 @@ func (w *watcher) updateDescription(ctx context.Context, doc, before bson.Raw, r
 				if !isStr {
 					continue
 				}
+				if _, err := dis.LookupErr(p); err != nil && before == nil && strings.Contains(p, ".") {
+					// A removed field is in neither image: without a
+					// pre-image or disambiguatedPaths, "a.b" may be a's
+					// field b or a top-level field named "a.b", whose
+					// name and removal would be told. It is kept only
+					// for a caller who would read such a field too: one
+					// who reads fields the rules do not name (fail
+					// closed).
+					ok, err := w.c.refsOK(ctx, w.b, w.op, doc, read, []string{probeField})
+					if err != nil {
+						return nil, false, err
+					}
+					if !ok {
+						continue
+					}
+				}
 				ok, err := readable(paths(p))
 				if err != nil {
 					return nil, false, err
