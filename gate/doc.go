@@ -498,7 +498,12 @@
 //     With updateLookup, an update event is decided by the caller's access
 //     now, while its updateDescription holds the values of the change: a
 //     caller who may read a field now sees the value an earlier update
-//     set, and one who no longer may sees nothing of that update. Ask for
+//     set where it is still the document's value (an updatedFields entry
+//     whose value the document no longer holds there is left out: the
+//     caller may never have been allowed to read it, and the later
+//     update's event carries what replaced it; one for a path the
+//     document lacks now is decided as below), and one who no longer may
+//     sees nothing of that update. Ask for
 //     post-images (fullDocument required, with changeStreamPreAndPostImages
 //     on the collection) to decide each update on the document right
 //     after it.
@@ -518,7 +523,16 @@
 //     Array indexes are read from disambiguatedPaths when the server
 //     sends it, else from the document's shape; a numeric component the
 //     document does not resolve is a field name, which no rule grants by
-//     accident. disambiguatedPaths keeps the entries of the paths kept.
+//     accident. A path disambiguatedPaths does not resolve that could
+//     name a field whose name holds a dot ("meta.tag" in {"meta.tag": 1},
+//     which MongoDB 5.0 and later store) in the document or its pre-image
+//     is left out (fail closed): the path does not tell it from meta's
+//     field tag, and the server sends disambiguatedPaths only with
+//     showExpandedEvents, which the gate does not ask for. A removed
+//     dotted path is in neither image, so without a pre-image it is kept
+//     only for a caller who would also read a top-level field the rules
+//     do not name (one named "meta.tag" could have been removed).
+//     disambiguatedPaths keeps the entries of the paths kept.
 //     An update that leaves nothing in updatedFields, removedFields and
 //     truncatedArrays is dropped: passing it would tell that a hidden
 //     field changed. A replace has no description: its event tells that

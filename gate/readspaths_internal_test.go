@@ -10,6 +10,7 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/mql"
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -20,7 +21,7 @@ import (
 // TestReadsPathsAgreesWithDecisions.
 var (
 	rpApplyWhen = []string{`{}`, `{"owner_id": "%%user.id"}`, `{"team": {"$in": "%%user.custom_data.teams"}}`, `{"status": "open"}`,
-		`{"%%user.custom_data.admin": true}`, `{"profile.name": {"$exists": true}}`, `{"private": {"$exists": false}}`}
+		`{"%%user.custom_data.admin": true}`, `{"profile.name": {"$exists": true}}`, `{"private": {"$exists": false}}`, `{"meta.tags": {"$exists": true}}`, `{"title": {"$type": "string"}}`, `{"%%root.status": "open"}`, `{"$or": [{"public": true}, {"owner_id": "%%user.id"}]}`}
 	rpPerm   = []string{`true`, `false`, `{"public": true}`, `{"status": "open"}`, `{"owner_id": "%%user.id"}`}
 	rpFields = []string{
 		`"private": {"read": false}`, `"private": {"read": %s}`, `"title": {"read": true}`, `"status": {"write": %s}`,
@@ -28,6 +29,10 @@ var (
 		`"profile": {"read": true, "fields": {"ssn": {"read": false}}}`, `"meta": {"read": %s}`,
 		`"profile": {"fields": {"name": {"read": true}}, "additional_fields": {"read": true}}`,
 		`"profile": {"fields": {"ssn": {"read": false}}, "additional_fields": {"read": true}}`,
+		`"meta": {"fields": {"tags": {"read": true}}}`, `"meta": {"fields": {"tags": {"read": true}}, "additional_fields": {"read": true}}`,
+		`"profile": {"write": true, "fields": {"ssn": {"read": false}}}`, `"profile": {"read": true, "fields": {"ssn": {"write": false}}}`,
+		`"title": {"write": %s}`, `"_id": {"read": false}`, `"meta": {"fields": {"tags": {"fields": {"k": {"read": true}}}}}`,
+		`"profile": {"fields": {"name": {"write": true}}, "additional_fields": {"write": true}}`,
 	}
 	rpFilters = []string{
 		`{"name": "f", "apply_when": {}, "projection": {"private": 0}}`,
@@ -38,9 +43,12 @@ var (
 		`{"name": "f", "apply_when": {}, "query": {"status": {"$exists": true}}}`,
 		`{"name": "f", "apply_when": {}, "query": {"profile": {"$exists": false}}}`,
 		`{"name": "f", "apply_when": {}, "query": {"title": null}}`,
+		`{"name": "f", "apply_when": {}, "projection": {"meta.tags": 0}}`, `{"name": "f", "apply_when": {"%%user.custom_data.admin": false}, "projection": {"title": 0}}`,
+		`{"name": "f", "apply_when": {}, "query": {"meta.tags.k": 1}}`, `{"name": "f", "apply_when": {}, "projection": {"_id": 0, "title": 1}}`,
+		`{"name": "f", "apply_when": {"%%user.custom_data.admin": false}, "query": {"public": true}, "projection": {"profile": 1, "title": 1}}`,
 	}
 	rpPaths = [][]string{{"status"}, {"title"}, {"status", "title"}, {"private"}, {"profile.name"}, {"profile"}, {"meta.tags"},
-		{"meta.tags.k"}, {"owner_id"}, {"_id"}, {"status.x"}, {"team"}}
+		{"meta.tags.k"}, {"owner_id"}, {"_id"}, {"status.x"}, {"team"}, {"profile.ssn"}, {"meta"}, {"deleted"}, {"public"}, {"title.0"}, {"meta.tags.0.k"}, {"profile", "profile.name"}}
 	// rpValues: what a generated document holds at a field, absent
 	// included (""), null, arrays and embedded documents.
 	rpValues = []string{"", `null`, `"open"`, `"done"`, `1`, `[]`, `["open", "x"]`, `[{"k": 1}, 2]`, `{}`, `{"x": 1, "k": "a"}`, `{"name": "n", "ssn": "s"}`, `true`}
@@ -117,7 +125,9 @@ func rpDoc(t *testing.T, r *rand.Rand, i int) bson.Raw {
 // Bound.ReadsPaths says a caller reads the paths of a client filter or
 // sort, the gate's per-document check (readable, with refsOK's probe of
 // absent paths) keeps every document the caller may read: the server's
-// n-th document is the caller's n-th, and the server may page.
+// n-th document is the caller's n-th, and the server may page. An exact
+// rule filter (readScope) matches, in Go, exactly the documents the
+// decision allows: paging also relies on that.
 func TestReadsPathsAgreesWithDecisions(t *testing.T) {
 	ctx := context.Background()
 	// The client never connects: decisions need no server.
@@ -158,6 +168,23 @@ func TestReadsPathsAgreesWithDecisions(t *testing.T) {
 		var docs []bson.Raw
 		for i := range 40 {
 			docs = append(docs, rpDoc(t, r, i))
+		}
+		rf, _, exact, err := readScope(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if exact {
+			rfRaw, _ := bson.Marshal(rf)
+			for _, doc := range docs {
+				d, err := b.Evaluate(ctx, evaluator.Doc{Action: evaluator.ActionRead, Document: doc})
+				if err != nil {
+					continue
+				}
+				m, err := mql.Match(rfRaw, doc)
+				if err != nil || m != d.Allowed {
+					t.Errorf("seed %d: exact rule filter %s matches %v (%v), decision allowed %v\nrules: %s\ndocument: %s", seed, rf, m, err, d.Allowed, js, doc)
+				}
+			}
 		}
 		for _, paths := range rpPaths {
 			if !b.ReadsPaths(ctx, paths) {

@@ -436,7 +436,8 @@ func (w *watcher) documentEvent(ctx context.Context, ev bson.Raw, opType string,
 	if !ok {
 		return nil, false, nil
 	}
-	desc, left, err := w.updateDescription(ctx, doc, d.Fields.Read, ud)
+	before, _ := ev.Lookup("fullDocumentBeforeChange").DocumentOK()
+	desc, left, err := w.updateDescription(ctx, doc, before, d.Fields.Read, ud)
 	if err != nil || !left {
 		// An update that changed nothing the caller may read is dropped:
 		// passing it would tell that a hidden field changed.
@@ -483,11 +484,21 @@ func fieldPath(segs []seg) string {
 // updateDescription returns the updateDescription of an update event with
 // only what the caller may read of doc, the document the event was
 // decided on (read its Decision.Fields.Read), and whether anything is
-// left.
-func (w *watcher) updateDescription(ctx context.Context, doc bson.Raw, read []string, ud bson.Raw) (bson.D, bool, error) {
+// left. before is the event's pre-image, nil when it has none.
+func (w *watcher) updateDescription(ctx context.Context, doc, before bson.Raw, read []string, ud bson.Raw) (bson.D, bool, error) {
 	dis, _ := ud.Lookup("disambiguatedPaths").DocumentOK()
-	paths := func(p string) []seg { return resolvePath(p, dis, doc) }
+	paths := func(p string) []seg {
+		if _, err := dis.LookupErr(p); err != nil && (ambiguousPath(p, doc) || ambiguousPath(p, before)) {
+			// p may name a field whose name holds a dot: no reading of
+			// it is sure (fail closed).
+			return nil
+		}
+		return resolvePath(p, dis, doc)
+	}
 	readable := func(segs []seg) (bool, error) {
+		if segs == nil {
+			return false, nil
+		}
 		return w.c.refsOK(ctx, w.b, w.op, doc, read, []string{fieldPath(segs)})
 	}
 	kept := map[string]bool{}
@@ -501,11 +512,21 @@ func (w *watcher) updateDescription(ctx context.Context, doc bson.Raw, read []st
 			fields, _ := e.Value().Document().Elements()
 			for _, f := range fields {
 				segs := paths(f.Key())
+				if cur, found := valueAt(doc, segs); found && !sameValue(cur, f.Value()) {
+					// The document was decided as it is now (updateLookup),
+					// and this value was overwritten since: the caller may
+					// never have been allowed to read it. The later update's
+					// event carries the value that replaced it.
+					continue
+				}
 				ok, err := readable(segs)
 				if err != nil {
 					return nil, false, err
 				}
 				v := any(f.Value())
+				if !ok && segs == nil {
+					continue
+				}
 				if !ok {
 					// A document or array partly readable keeps its
 					// readable fields.
@@ -525,6 +546,22 @@ func (w *watcher) updateDescription(ctx context.Context, doc bson.Raw, read []st
 				p, isStr := v.StringValueOK()
 				if !isStr {
 					continue
+				}
+				if _, err := dis.LookupErr(p); err != nil && before == nil && strings.Contains(p, ".") {
+					// A removed field is in neither image: without a
+					// pre-image or disambiguatedPaths, "a.b" may be a's
+					// field b or a top-level field named "a.b", whose
+					// name and removal would be told. It is kept only
+					// for a caller who would read such a field too: one
+					// who reads fields the rules do not name (fail
+					// closed).
+					ok, err := w.c.refsOK(ctx, w.b, w.op, doc, read, []string{probeField})
+					if err != nil {
+						return nil, false, err
+					}
+					if !ok {
+						continue
+					}
 				}
 				ok, err := readable(paths(p))
 				if err != nil {
@@ -628,6 +665,86 @@ func resolvePath(p string, dis, doc bson.Raw) []seg {
 		}
 	}
 	return segs
+}
+
+// valueAt returns the value at the path segs in doc, found false when doc
+// holds none there.
+func valueAt(doc bson.Raw, segs []seg) (bson.RawValue, bool) {
+	if segs == nil {
+		return bson.RawValue{}, false
+	}
+	cur := bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}
+	var err error
+	for _, s := range segs {
+		switch {
+		case !s.index && cur.Type == bson.TypeEmbeddedDocument:
+			cur, err = cur.Document().LookupErr(s.name)
+		case s.index && cur.Type == bson.TypeArray:
+			i, ok := arrayIndex(s.name)
+			if !ok {
+				return bson.RawValue{}, false
+			}
+			cur, err = cur.Array().IndexErr(i)
+		default:
+			return bson.RawValue{}, false
+		}
+		if err != nil {
+			return bson.RawValue{}, false
+		}
+	}
+	return cur, true
+}
+
+// sameValue reports whether a and b are the same BSON value, byte for
+// byte.
+func sameValue(a, b bson.RawValue) bool {
+	return a.Type == b.Type && bytes.Equal(a.Value, b.Value)
+}
+
+// ambiguousPath reports whether the update path p, read component by
+// component through doc, meets a document holding a field whose name has
+// a dot and is p's components from there on joined ("meta.tag" in
+// {"meta.tag": 1} or {"a": {"meta.tag": 1}}): MongoDB (5.0 and later)
+// stores such names, and an update path does not tell them from a path
+// into embedded documents (disambiguatedPaths would, but the server sends
+// it only with showExpandedEvents).
+func ambiguousPath(p string, doc bson.Raw) bool {
+	if doc == nil || !strings.Contains(p, ".") {
+		return false
+	}
+	comps := strings.Split(p, ".")
+	cur := bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}
+	for i, c := range comps {
+		switch cur.Type {
+		case bson.TypeEmbeddedDocument:
+			elems, _ := cur.Document().Elements()
+			for _, e := range elems {
+				k := e.Key()
+				if strings.Contains(k, ".") && strings.HasPrefix(strings.Join(comps[i:], ".")+".", k+".") {
+					return true
+				}
+			}
+			cur, _ = cur.Document().LookupErr(c)
+		case bson.TypeArray:
+			// An element's document may hold such a name too.
+			vals, _ := cur.Array().Values()
+			rest := strings.Join(comps[i:], ".")
+			if j, ok := arrayIndex(c); ok {
+				if v, err := cur.Array().IndexErr(j); err == nil && v.Type == bson.TypeEmbeddedDocument && i+1 < len(comps) && ambiguousPath(strings.Join(comps[i+1:], "."), v.Document()) {
+					return true
+				}
+			}
+			for _, v := range vals {
+				if v.Type == bson.TypeEmbeddedDocument && ambiguousPath(rest, v.Document()) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // arrayIndex reads a path component as an array index: decimal digits
