@@ -1,43 +1,69 @@
 package gate
 
 import (
-	"bytes"
 	"context"
+	"errors"
+	"io"
+	"slices"
 	"strings"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/mql"
+	"github.com/rulegate/rulegate/source"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// Aggregate runs a client pipeline over the documents the caller may read.
-// The gate puts the rule filter first ({$match: ruleFilter}) and the rules'
-// projection right after it, so no later stage ever sees a document or a
-// field the caller may not read; then come the client's stages, which must
-// be among the whitelisted ones ($match, $project, $addFields, $set,
-// $unset, $sort, $limit, $skip, $count, $group, $unwind, $sortByCount,
-// $replaceRoot, $replaceWith, $bucket, $bucketAuto, $sample). Stages App
-// Services does not offer application users are refused ($facet,
-// $graphLookup, $merge, $out, $geoNear, $collStats, $currentOp,
-// $indexStats: mongodb/docs-app-services
-// source/mongodb/crud-and-aggregation-apis.txt, "Aggregation Pipeline Stage
-// Availability"), as are $function (ibid., "Aggregation Pipeline Operator
-// Availability"), $accumulator and $where anywhere. $lookup and $unionWith,
-// which App Services runs with the other collection's rules, are refused
-// too: the gate does not rewrite sub-pipelines with another collection's
-// rules; query that collection through its own gated Collection. Client
-// $match bodies are validated like Find filters
-// (mql.ValidateQuery); {$meta: "indexKey"} and {$meta:
-// "recordId"} are refused anywhere (see metaAllowed). The collation option
-// is refused, as in App Services' user context ("Query Option
-// Availability"), and so are hint, allowDiskUse, bypassDocumentValidation
-// and let (see checkOptions).
+// Aggregate runs a client pipeline over the documents the caller may read,
+// as the caller may read them: no stage ever sees a document or a field
+// the rules withhold. The stages must be among the whitelisted ones
+// ($match, $project, $addFields, $set, $unset, $sort, $limit, $skip,
+// $count, $group, $unwind, $sortByCount, $replaceRoot, $replaceWith,
+// $bucket, $bucketAuto, $sample, $lookup, $unionWith). Stages App Services
+// does not offer application users are refused ($facet, $graphLookup,
+// $merge, $out, $geoNear, $collStats, $currentOp, $indexStats:
+// mongodb/docs-app-services source/mongodb/crud-and-aggregation-apis.txt,
+// "Aggregation Pipeline Stage Availability"), as are $function (ibid.,
+// "Aggregation Pipeline Operator Availability"), $accumulator and $where
+// anywhere. Client $match bodies, in sub-pipelines too, are validated
+// like Find filters (mql.ValidateQuery: $expr is for system functions
+// only); {$meta: "indexKey"} and {$meta: "recordId"} are refused anywhere
+// (see metaAllowed). The collation option is refused, as in App Services'
+// user context ("Query Option Availability"), and so are hint,
+// allowDiskUse, bypassDocumentValidation and let (see checkOptions).
 //
-// The result is the driver's *mongo.Cursor: after a $group or $project the
-// documents are the pipeline's own, not stored documents, and the gate has
-// already restricted the input.
+// It runs in one of two ways, with the same answer:
+//
+//   - On the server, when every role the caller may get reads every
+//     document whole (evaluator.Bound.ReadsWhole), the read rules are a
+//     query, and no stage reads another collection: the pipeline is
+//     {$match: ruleFilter} followed by the client's stages, and the result
+//     is the server's cursor. Where the server does not implement an
+//     operator (the embedded test server, FerretDB, has no $cond), the
+//     gate runs the pipeline itself, as below.
+//   - In the gate otherwise (the owner + teammate case, where the role
+//     and the readable fields vary by document; read rules that are not
+//     a query): the documents come from a gated Find, decided and
+//     redacted one by one as Find returns them, and the stages run in
+//     memory (mql.CompilePipeline), each seeing only what the caller may
+//     read. A leading $match on fields every role of the caller reads in
+//     every document, and a $sort, $skip and $limit after it, go to the
+//     server with the Find. $lookup (from) and $unionWith (coll) read the
+//     other collection of the same database through its own gated
+//     Collection: its rule filter and redaction apply, and its documents
+//     are matched as the caller sees them (a collection without rules is
+//     denied with ReasonNoRules, as its own Find would be). A stage or an
+//     expression operator the engine does not compute is refused
+//     (CodeUnsupported) with the stage's pointer and the operator's name;
+//     a pipeline that fails on the documents ($divide by zero, a blocking
+//     stage over the memory limit, see WithPipelineMemoryLimit) fails
+//     with CodePipelineFailed, as the server fails an aggregation. The
+//     result is held in memory (within the same limit) and returned as a
+//     *mongo.Cursor over it.
+//
+// After a $group or $project the documents are the pipeline's own, not
+// stored documents.
 func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...options.Lister[options.AggregateOptions]) (*mongo.Cursor, error) {
 	const op = "Aggregate"
 	ao := &options.AggregateOptions{}
@@ -58,7 +84,8 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 	if err != nil {
 		return nil, c.refused(op, CodeInvalid, err.Error(), err)
 	}
-	if r := checkPipeline(stages, "", 0, c.validateMatch(op)); r != nil {
+	foreign, r := checkPipeline(stages, "", 0, c.validateMatch(op))
+	if r != nil {
 		r.Namespace, r.Op = c.ns, op
 		return nil, r
 	}
@@ -66,14 +93,26 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 	if err != nil {
 		return nil, err
 	}
-	head, err := c.pipelineHead(ctx, b, op)
-	if err != nil {
-		return nil, err
+	if !foreign && b.ReadsWhole(ctx) {
+		rf, _, exact, err := readScope(ctx, b)
+		if err != nil {
+			return nil, c.evalErr(ctx, op, evaluator.ActionRead, err)
+		}
+		if exact {
+			cur, err := c.aggregateOnServer(ctx, rf, stages, ao)
+			if !notImplemented(err) {
+				return cur, err
+			}
+		}
 	}
-	full := make(bson.A, 0, len(head)+len(stages))
-	for _, h := range head {
-		full = append(full, h)
-	}
+	return c.aggregateInGate(ctx, b, op, stages, ao)
+}
+
+// aggregateOnServer runs {$match: rf} and the client's stages on the
+// server.
+func (c *Collection) aggregateOnServer(ctx context.Context, rf bson.D, stages []bson.Raw, ao *options.AggregateOptions) (*mongo.Cursor, error) {
+	full := make(bson.A, 0, 1+len(stages))
+	full = append(full, bson.D{{Key: "$match", Value: rf}})
 	for _, s := range stages {
 		full = append(full, s)
 	}
@@ -90,205 +129,272 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 	return c.coll.Aggregate(ctx, full, o)
 }
 
-// pipelineHead returns the stages the gate puts before a client pipeline:
-// the rule filter, then the rules' projection.
-//
-// A pipeline cannot redact documents one by one, so the projection must
-// leave every document with only fields its own role may read. That holds
-// when all the roles that can apply to the caller read the same fields;
-// otherwise the evaluator's projection removes only what none of them may
-// read. The gate checks it: it reads the documents the rule filter admits,
-// decides each one's role and fields, and refuses the aggregation
-// (CodeUnsupported) when a document's role reads less than the projection
-// keeps (also with every field the projection may keep present, see
-// withProbeFields, so that the answer does not say whether a document
-// holds a hidden field), or when the read rules cannot be written as a
-// query at all. The check is a scan of the readable documents; a document whose role changes
-// between the check and the aggregation (a concurrent, authorized write) is
-// not re-checked.
-func (c *Collection) pipelineHead(ctx context.Context, b *evaluator.Bound, op string) ([]bson.D, error) {
-	rf, proj, exact, err := readScope(ctx, b)
+// notImplemented reports a server's refusal of an operator or stage it
+// does not implement (code 238, NotImplemented: FerretDB's answer for
+// the aggregation operators it lacks).
+func notImplemented(err error) bool {
+	var ce mongo.CommandError
+	return errors.As(err, &ce) && ce.Code == 238
+}
+
+// aggregateInGate runs the pipeline in memory over the gated Find's
+// documents (see Aggregate).
+func (c *Collection) aggregateInGate(ctx context.Context, b *evaluator.Bound, op string, stages []bson.Raw, ao *options.AggregateOptions) (*mongo.Cursor, error) {
+	limit := c.s.g.pipelineMemory
+	var ferr error // the first gate error a foreign read met
+	po := mql.PipelineOptions{Foreign: c.foreignReader(op, &ferr), MemoryLimit: limit}
+	// The whole pipeline compiles first, so that errors point into it as
+	// the client sent it.
+	if _, err := mql.CompilePipeline(stages, po); err != nil {
+		return nil, c.pipelineErr(op, err)
+	}
+	filter, fo, n := c.pushdown(ctx, b, stages)
+	p, err := mql.CompilePipeline(stages[n:], po)
 	if err != nil {
-		return nil, c.evalErr(ctx, op, evaluator.ActionRead, err)
+		return nil, c.pipelineErr(op, err)
 	}
-	if !exact {
-		return nil, c.refused(op, CodeUnsupported, "the read rules of this collection cannot be written as a query (they compare document values), so a pipeline cannot be restricted to the readable documents; use Find", nil)
+	if ao.Comment != nil {
+		fo.Comment = ao.Comment
 	}
-	var p *projection
-	if len(proj) > 0 {
-		praw, err := bson.Marshal(proj)
-		if err != nil {
-			return nil, err
-		}
-		var msg string
-		if p, msg = parseProjection(praw); msg != "" {
-			return nil, c.refused(op, CodeUnsupported, "rules projection: "+msg, nil)
-		}
-		for _, k := range p.Paths().Top() {
-			if !p.Paths().Covers(k) {
-				// {$project: {"a.x": 0}} leaves a: {} where a held only
-				// a.x: the pipeline would show which documents hold the
-				// hidden field. Refused whatever the documents hold.
-				return nil, c.refused(op, CodeUnsupported, "a filter's projection keeps or removes fields inside "+quote(k)+", and a pipeline cannot hide which embedded documents hold them; use Find, CountDocuments or Distinct", nil)
-			}
-		}
-	}
-	named := b.NamedPaths()
-	cur, err := c.coll.Find(ctx, rf)
+	cur, err := c.openCursor(ctx, op, filter, fo)
 	if err != nil {
 		return nil, err
 	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		// The document as stored, then as it would be with every field
-		// the projection may keep present: whether the check passes must
-		// not depend on whether the document holds a field hidden from
-		// the caller (a presence oracle), only on its role.
-		fits, err := c.projectionFits(ctx, b, op, p, cur.Current)
-		if err == nil && fits {
-			var probe bson.Raw
-			if probe, err = withProbeFields(cur.Current, p, named); err == nil {
-				fits, err = c.projectionFits(ctx, b, op, p, probe)
-			}
+	defer cur.Close(context.WithoutCancel(ctx))
+	out, err := p.Run(ctx, &cursorDocs{cur: cur})
+	if err != nil {
+		return nil, c.runErr(op, n, ferr, err)
+	}
+	var docs []any
+	var held int64
+	for {
+		d, err := out.Next(ctx)
+		if err == io.EOF {
+			break
 		}
 		if err != nil {
-			return nil, err
+			return nil, c.runErr(op, n, ferr, err)
 		}
-		if !fits {
-			return nil, c.refused(op, CodeUnsupported, "the caller's roles read different fields in different documents, and a pipeline cannot redact documents one by one; use Find, CountDocuments or Distinct", nil)
+		if held += int64(len(d)); held > limit {
+			return nil, c.refused(op, CodePipelineFailed, "the aggregation's result exceeds the gate's memory limit for pipelines it runs itself; add a $limit or read with Find", nil)
 		}
+		docs = append(docs, d)
 	}
-	if err := cur.Err(); err != nil {
-		return nil, err
-	}
-	head := []bson.D{{{Key: "$match", Value: rf}}}
-	if len(proj) > 0 {
-		head = append(head, bson.D{{Key: "$project", Value: proj}})
-	}
-	return head, nil
+	return mongo.NewCursorFromDocuments(docs, nil, nil)
 }
 
-// projectionFits reports whether doc's role may read doc and every field
-// of it that the rules projection p (nil: none) keeps.
-func (c *Collection) projectionFits(ctx context.Context, b *evaluator.Bound, op string, p *projection, doc bson.Raw) (bool, error) {
-	d, err := c.decide(ctx, b, evaluator.ActionRead, doc, nil, nil)
-	if err != nil {
-		return false, c.evalErr(ctx, op, evaluator.ActionRead, err)
+// pipelineErr maps a compile error of the engine to a RefusedError.
+func (c *Collection) pipelineErr(op string, err error) error {
+	code := CodeUnsupported
+	if errors.Is(err, mql.ErrInvalidPipeline) {
+		code = CodeInvalid
 	}
-	if !d.Allowed {
-		return false, nil
-	}
-	seen := doc
-	if p != nil {
-		if seen, err = bson.Marshal(p.Apply(doc)); err != nil {
-			return false, err
-		}
-	}
-	kept, err := bson.Marshal(mql.NewPaths(d.Fields.Read).Keep(seen))
-	if err != nil {
-		return false, err
-	}
-	return bytes.Equal(kept, seen), nil
+	return c.refusedFrom(op, code, "", err)
 }
 
-// probeField names a field no document is expected to hold: a role that
-// cannot read it reads a closed set of fields.
-const probeField = "__rulegate_probe__"
-
-// withProbeFields returns doc as it would be with every field the
-// projection p may keep present: null for each top-level field it lacks
-// that p keeps (those of an inclusion projection; for none or an exclusion
-// projection, which keep any other field, probeField), null for each path
-// the rules name (named, evaluator.Bound.NamedPaths) that it lacks, where
-// the documents on the way allow it, and, at every depth, probeField in
-// each embedded document and a {probeField: null} element in each array.
-// A role that reads an embedded document only in part (fields: {a:
-// {fields: {b: ...}}}), or every field but a named one, then fails the
-// check whether or not the stored document holds a field it hides, so
-// that the refusal does not tell whether it does.
-func withProbeFields(doc bson.Raw, p *projection, named []string) (bson.Raw, error) {
-	d := probeInside(doc)
-	for _, n := range named {
-		d = setMissing(d, strings.Split(n, "."))
+// runErr maps a Run error: a gate error of a foreign read as it is (a
+// denial of the other collection, its refusal), a pipeline failure as
+// CodePipelineFailed with the stage's pointer shifted past the n stages
+// the Find ran, the rest as they are (the server's, the context's).
+func (c *Collection) runErr(op string, n int, ferr, err error) error {
+	if ferr != nil {
+		return ferr
 	}
-	if p != nil && p.Inclusion() {
-		for _, k := range p.Paths().Top() {
-			if !hasKey(d, k) {
-				d = append(d, bson.E{Key: k, Value: nil})
+	if !errors.Is(err, mql.ErrPipelineFailed) {
+		return err
+	}
+	r := c.refusedFrom(op, CodePipelineFailed, "", err)
+	r.Ptr = shiftPointer(r.Ptr, n)
+	return r
+}
+
+// shiftPointer adds n to the stage index a pointer into a pipeline starts
+// with.
+func shiftPointer(p source.Pointer, n int) source.Pointer {
+	if n == 0 {
+		return p
+	}
+	toks, err := p.Tokens()
+	if err != nil || len(toks) == 0 {
+		return p
+	}
+	i := 0
+	for _, ch := range toks[0] {
+		if ch < '0' || ch > '9' {
+			return p
+		}
+		i = i*10 + int(ch-'0')
+	}
+	q := source.Pointer("").Index(i + n)
+	for _, t := range toks[1:] {
+		q = q.Key(t)
+	}
+	return q
+}
+
+// pushdown returns the Find that feeds the pipeline and how many leading
+// stages it runs: the leading $match stages whose paths every role of
+// the caller reads in every document (on those paths the redacted
+// document is the stored one, so the server's match is the pipeline's),
+// then, on the same condition, a $sort, then a $skip, then a $limit.
+func (c *Collection) pushdown(ctx context.Context, b *evaluator.Bound, stages []bson.Raw) (bson.D, *options.FindOptions, int) {
+	fo := &options.FindOptions{}
+	var filters []bson.D
+	n := 0
+	for ; n < len(stages); n++ {
+		name, body := stageOf(stages[n])
+		if name != "$match" || body.Type != bson.TypeEmbeddedDocument {
+			break
+		}
+		paths := map[string]bool{}
+		mql.QueryPaths(body.Document(), paths)
+		if paths[mql.AllFields] || !b.ReadsPaths(ctx, sortedKeys(paths)) {
+			break
+		}
+		var d bson.D
+		if err := bson.Unmarshal(body.Document(), &d); err != nil {
+			break
+		}
+		filters = append(filters, d)
+	}
+	if n < len(stages) {
+		if name, body := stageOf(stages[n]); name == "$sort" && body.Type == bson.TypeEmbeddedDocument {
+			if keys, ok := sortPaths(body.Document()); ok && b.ReadsPaths(ctx, keys) {
+				fo.Sort = body.Document()
+				n++
 			}
 		}
-	} else {
-		d = append(d, bson.E{Key: probeField, Value: nil})
 	}
-	return bson.Marshal(d)
-}
-
-func hasKey(d bson.D, k string) bool {
-	for _, e := range d {
-		if e.Key == k {
-			return true
-		}
-	}
-	return false
-}
-
-// setMissing returns d with the path segs set to null where it is
-// missing: through embedded documents (created when missing) and the
-// documents of arrays; a scalar on the way is left alone.
-func setMissing(d bson.D, segs []string) bson.D {
-	for i, e := range d {
-		if e.Key != segs[0] {
-			continue
-		}
-		if len(segs) > 1 {
-			d[i].Value = setMissingValue(e.Value, segs[1:])
-		}
-		return d
-	}
-	var v any
-	for j := len(segs) - 1; j > 0; j-- {
-		v = bson.D{{Key: segs[j], Value: v}}
-	}
-	return append(d, bson.E{Key: segs[0], Value: v})
-}
-
-func setMissingValue(v any, segs []string) any {
-	switch x := v.(type) {
-	case bson.D:
-		return setMissing(x, segs)
-	case bson.A:
-		for i, el := range x {
-			if sub, ok := el.(bson.D); ok {
-				x[i] = setMissing(sub, segs)
+	if n < len(stages) {
+		if name, body := stageOf(stages[n]); name == "$skip" {
+			if k, ok := body.AsInt64OK(); ok && k >= 0 && wholeNumber(body) {
+				fo.Skip = &k
+				n++
 			}
 		}
-		return x
 	}
-	return v
+	if n < len(stages) {
+		if name, body := stageOf(stages[n]); name == "$limit" {
+			if k, ok := body.AsInt64OK(); ok && k > 0 && wholeNumber(body) {
+				fo.Limit = &k
+				n++
+			}
+		}
+	}
+	return mql.And(filters...), fo, n
 }
 
-// probeInside copies doc with probeField added inside its embedded
-// documents and arrays, at every depth (see withProbeFields).
-func probeInside(doc bson.Raw) bson.D {
-	elems, _ := doc.Elements()
-	d := make(bson.D, 0, len(elems)+1)
+// wholeNumber reports whether v is an integer type: $skip and $limit take
+// whole numbers, and a double is left to the engine, which applies the
+// server's rules to it.
+func wholeNumber(v bson.RawValue) bool {
+	return v.Type == bson.TypeInt32 || v.Type == bson.TypeInt64
+}
+
+// sortPaths returns the field paths of a sort document of 1s and -1s.
+func sortPaths(sort bson.Raw) ([]string, bool) {
+	elems, err := sort.Elements()
+	if err != nil || len(elems) == 0 {
+		return nil, false
+	}
+	keys := make([]string, 0, len(elems))
 	for _, e := range elems {
-		d = append(d, bson.E{Key: e.Key(), Value: probeValue(e.Value())})
+		if !wholeNumber(e.Value()) {
+			return nil, false
+		}
+		if k, _ := e.Value().AsInt64OK(); k != 1 && k != -1 {
+			return nil, false
+		}
+		if e.Key() == "" || strings.HasPrefix(e.Key(), "$") {
+			return nil, false
+		}
+		keys = append(keys, e.Key())
 	}
-	return d
+	return keys, true
 }
 
-func probeValue(v bson.RawValue) any {
-	switch v.Type {
-	case bson.TypeEmbeddedDocument:
-		return append(probeInside(v.Document()), bson.E{Key: probeField, Value: nil})
-	case bson.TypeArray:
-		vals, _ := v.Array().Values()
-		a := make(bson.A, 0, len(vals)+1)
-		for _, x := range vals {
-			a = append(a, probeValue(x))
-		}
-		return append(a, bson.D{{Key: probeField, Value: nil}})
+// stageOf returns a stage's name and argument.
+func stageOf(st bson.Raw) (string, bson.RawValue) {
+	elems, err := st.Elements()
+	if err != nil || len(elems) != 1 {
+		return "", bson.RawValue{}
 	}
-	return v
+	return elems[0].Key(), elems[0].Value()
+}
+
+// foreignReader serves $lookup and $unionWith: coll of the same rules
+// database, through its own gated Collection for the same caller. A
+// filter on paths every role there reads in every document goes to the
+// server with the Find; another is matched in memory against each
+// document as the caller sees it (Find would leave out a document hiding
+// a path its filter reads; the pipeline matches the redacted document,
+// as its own $match does). The first gate error is kept in *ferr, so
+// that Aggregate returns it as it is.
+func (c *Collection) foreignReader(op string, ferr *error) mql.Foreign {
+	db, _, _ := strings.Cut(c.ns, ".")
+	return func(ctx context.Context, coll string, filter bson.Raw) (mql.Docs, error) {
+		fc := c.s.Database(db).Collection(coll)
+		keep := func(err error) error {
+			if *ferr == nil {
+				*ferr = err
+			}
+			return err
+		}
+		fb, err := fc.bindRead(ctx, op)
+		if err != nil {
+			return nil, keep(err)
+		}
+		server := bson.D{}
+		var local bson.Raw
+		if len(filter) > 5 {
+			paths := map[string]bool{}
+			mql.QueryPaths(filter, paths)
+			if !paths[mql.AllFields] && fb.ReadsPaths(ctx, sortedKeys(paths)) {
+				if err := bson.Unmarshal(filter, &server); err != nil {
+					return nil, err
+				}
+			} else {
+				local = filter
+			}
+		}
+		spec, err := fc.find(ctx, fb, op, server, &options.FindOptions{})
+		if err != nil {
+			return nil, keep(err)
+		}
+		cu := &Cursor{c: fc, b: fb, spec: spec}
+		if err := cu.open(ctx); err != nil {
+			return nil, keep(err)
+		}
+		return &cursorDocs{cur: cu, match: local}, nil
+	}
+}
+
+// cursorDocs reads a gated Cursor as mql.Docs, keeping the documents
+// that match match (nil: all). It closes the cursor at its end.
+type cursorDocs struct {
+	cur   *Cursor
+	match bson.Raw
+}
+
+func (d *cursorDocs) Next(ctx context.Context) (bson.Raw, error) {
+	for d.cur.Next(ctx) {
+		// The pipeline may hold documents ($group, $sort, a $lookup's
+		// cache) past the cursor's next batch.
+		doc := slices.Clone(d.cur.Current)
+		if d.match != nil {
+			ok, err := mql.Match(d.match, doc)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		return doc, nil
+	}
+	if err := d.cur.Err(); err != nil {
+		return nil, err
+	}
+	_ = d.cur.Close(context.WithoutCancel(ctx))
+	return nil, io.EOF
 }

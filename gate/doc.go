@@ -34,6 +34,8 @@
 //	| client filter     | the caller's query, validated (mql.ValidateQuery), never expanded            |
 //	| combined filter   | {$and: [client filter, rule filter]} (mql.And)                               |
 //	| redaction         | keeping only Decision.Fields.Read of a document, decided per document       |
+//	| gate pipeline     | an Aggregate the gate runs itself over redacted documents (mql pipelines;    |
+//	|                   | WithPipelineMemoryLimit; CodePipelineFailed when it fails on the documents)  |
 //	| invisible         | a document no role lets the caller read: left out, never counted or reported |
 //	| post-image        | the document after an update, mql.ApplyUpdate(prev, update)                  |
 //	| pin               | the filter of a document exactly as read: its _id and every top-level value  |
@@ -77,8 +79,10 @@
 //	| Count              | exact); otherwise CountDocuments of {}                                              |
 //	| Distinct           | the values of the documents Find returns, as Find returns them: hidden values are   |
 //	|                    | left out, never reported by an error or by their absence                            |
-//	| Aggregate          | [{$match: rule filter}, {$project: rules projection}] + whitelisted client stages;  |
-//	|                    | refused when documents would need per-document redaction                           |
+//	| Aggregate          | whitelisted client stages over what Find returns: on the server after {$match: rule |
+//	|                    | filter} when every role reads whole documents, else in the gate (mql pipelines)     |
+//	|                    | over the gated Find's redacted documents; $lookup/$unionWith read the other         |
+//	|                    | collection through its own rules                                                    |
 //	| InsertOne/Many     | Evaluate(insert) on each document (an _id is added first); one denial, no insert   |
 //	| UpdateOne,         | rule write filter for the touched paths AND client filter selects the document;    |
 //	| ReplaceOne,        | its post-image is evaluated (%%root after, %%prevRoot before) and must stay in the  |
@@ -411,8 +415,11 @@
 //	| method             | options accepted                | options refused (gate/unsupported) | behaviour tests                   |
 //	|--------------------|---------------------------------|------------------------------------|-----------------------------------|
 //	| Aggregate          | batchSize, maxAwaitTime,        | allowDiskUse, bypassDocument-      | TestAggregate, TestCheckPipeline, |
-//	|                    | comment                         | Validation, collation, custom,     | TestAggregateRefusalIgnores*,     |
-//	|                    |                                 | hint, let, internal                | ExampleCollection_Aggregate       |
+//	|                    | comment (batchSize and          | Validation, collation, custom,     | TestAggregateRefusalIgnores*,     |
+//	|                    | maxAwaitTime: on the server     | hint, let, internal                | TestAggregateVaryingRoles,        |
+//	|                    | path)                           |                                    | TestAggregateMatchesFind,         |
+//	|                    |                                 |                                    | TestAggregateInGateErrors,        |
+//	|                    |                                 |                                    | ExampleCollection_Aggregate       |
 //	| BulkWrite          | ordered, comment; each model's  | bypassDocumentValidation, let,     | TestBulkWrite* (Ordered,          |
 //	|                    | fields as its method takes them | internal; a model's collation and  | Unordered, Hidden, Upsert,        |
 //	|                    | (upsert, sort, arrayFilters...) | hint; no or a nil model:           | Refused, Canceled),               |
@@ -626,9 +633,10 @@
 //     (CodeInvalid, with the document/* code and a pointer into the
 //     update). MongoDB stores some of them, but they read back as
 //     operators or typed values ({"$maxKey": 1} in relaxed extended JSON).
-//   - $lookup and $unionWith are refused (App Services applies the other
-//     collection's rules inside them; the gate does not rewrite
-//     sub-pipelines). Stages and operators App Services denies to
+//   - $lookup and $unionWith read a collection of the same database
+//     through its own gated Collection, as App Services applies the other
+//     collection's rules inside them; a {db, coll} from is refused.
+//     Stages and operators App Services denies to
 //     application users ($facet, $out, $merge, $graphLookup, $geoNear,
 //     $collStats, $currentOp, $indexStats, $function) are refused, as are
 //     $accumulator and $where, and the collation option.
@@ -673,14 +681,18 @@
 //     taken. Put unique indexes only on values every writer may know.
 //   - Rules that cannot be written as a query (evaluator.ErrNotExpressible)
 //     are decided document by document: reads and writes still work,
-//     deletes go one document at a time, Aggregate is refused.
-//   - Aggregate needs one projection to fit every document; it scans the
-//     readable documents to check that each one's role reads at least what
-//     the projection keeps, and refuses otherwise. Each document is checked
-//     as stored and with every field the projection may keep present (a
-//     probe field for an open projection), so that the refusal depends on
-//     the documents' roles, not on whether they hold a hidden field. A document whose role
-//     changes between that check and the aggregation is not re-checked.
+//     deletes go one document at a time, Aggregate runs in the gate.
+//   - A pipeline the gate runs itself (Aggregate for a caller whose roles
+//     read different fields in different documents) costs what a Find of
+//     the readable documents costs, plus the stages in memory: a leading
+//     $match, $sort, $skip and $limit on fields every role reads go to
+//     the server, the rest is streamed to the gate. Blocking stages and
+//     the result are held in memory, each within WithPipelineMemoryLimit
+//     (100 MiB by default, MongoDB's limit without allowDiskUse); the
+//     engine (mql.CompilePipeline) refuses the operators it does not
+//     compute exactly, naming them. A $match on a field a document hides
+//     sees it missing there (the pipeline sees the document as the caller
+//     does), where Find leaves such a document out.
 //   - The pin covers the fields a document had when read; a field added by
 //     a concurrent writer between the gate's read and its write is not
 //     pinned (that writer's own write was checked by the rules).

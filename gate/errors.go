@@ -25,6 +25,12 @@ const (
 	// CodeConflict: an update that must re-check the document after the
 	// write kept losing the race with concurrent writers.
 	CodeConflict = "gate/conflict"
+	// CodePipelineFailed: a pipeline the gate runs itself (see
+	// Collection.Aggregate) failed on the documents, as the server fails
+	// an aggregation: an expression's error ($divide by zero, $toInt of a
+	// string that is not a number), a blocking stage or the result over
+	// the memory limit (WithPipelineMemoryLimit).
+	CodePipelineFailed = "gate/pipeline-failed"
 )
 
 // Sentinel errors for errors.Is.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
+	"github.com/rulegate/rulegate/mql"
 	"github.com/rulegate/rulegate/rules"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -46,6 +47,9 @@ type Gate struct {
 	// without case).
 	names, folded map[string]bool
 	hook          func(ctx context.Context, e DecisionEvent)
+	// pipelineMemory bounds what a pipeline the gate runs itself holds
+	// (WithPipelineMemoryLimit).
+	pipelineMemory int64
 }
 
 // Option configures New.
@@ -55,6 +59,15 @@ type Option func(*Gate)
 // losing a race with a concurrent writer before failing with ErrConflict
 // (DefaultRetries when n <= 0).
 func WithRetries(n int) Option { return func(g *Gate) { g.retries = n } }
+
+// WithPipelineMemoryLimit sets the bytes a pipeline the gate runs itself
+// (Collection.Aggregate for a caller whose readable fields vary by
+// document) may hold in each blocking stage ($group, $sort, $bucket,
+// $sample, a $lookup's documents) and in its result; over it the
+// aggregation fails with CodePipelineFailed. The default (n <= 0) is
+// mql.DefaultMemoryLimit, MongoDB's per-stage limit without allowDiskUse
+// (100 MiB).
+func WithPipelineMemoryLimit(n int64) Option { return func(g *Gate) { g.pipelineMemory = n } }
 
 // WithInvisibleMatchesRevealed makes a write whose filter matches only
 // documents the caller cannot read at all return a *DeniedError instead of
@@ -149,6 +162,9 @@ func New(client *mongo.Client, prog *evaluator.Program, opts ...Option) (*Gate, 
 	}
 	for k := range g.dbs {
 		g.names[k], g.folded[strings.ToLower(k)] = true, true
+	}
+	if g.pipelineMemory <= 0 {
+		g.pipelineMemory = mql.DefaultMemoryLimit
 	}
 	if g.retries <= 0 {
 		g.retries = DefaultRetries

@@ -43,7 +43,7 @@ func TestCheckPipeline(t *testing.T) {
 		{"accumulator", bson.D{{Key: "$group", Value: bson.D{{Key: "_id", Value: nil}, {Key: "x", Value: bson.D{{Key: "$accumulator", Value: bson.D{}}}}}}}, CodeUnsupported, "/0/$group/x/$accumulator"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := checkPipeline([]bson.Raw{mustRaw(t, tc.stage)}, "", 0, noValidate)
+			_, r := checkPipeline([]bson.Raw{mustRaw(t, tc.stage)}, "", 0, noValidate)
 			switch {
 			case tc.code == "" && r != nil:
 				t.Fatalf("refused: %v", r)
@@ -147,7 +147,7 @@ func FuzzCheckPipeline(f *testing.F) {
 		if raw.Validate() != nil {
 			return
 		}
-		r := checkPipeline([]bson.Raw{raw}, "", 0, func(bson.Raw, source.Pointer) *RefusedError { return nil })
+		_, r := checkPipeline([]bson.Raw{raw}, "", 0, func(bson.Raw, source.Pointer) *RefusedError { return nil })
 		if r != nil {
 			if r.Code == "" || r.Msg == "" {
 				t.Fatalf("refusal without code or message: %+v", r)

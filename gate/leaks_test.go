@@ -294,10 +294,11 @@ func TestDistinctPresence(t *testing.T) {
 	}
 }
 
-// TestAggregateRefusalIgnoresHiddenFields: whether Aggregate is refused
-// (because one projection cannot fit every document's role) must not say
+// TestAggregateRefusalIgnoresHiddenFields: Aggregate's answer must not say
 // whether a document holds a field hidden from the caller: alice sees
-// bob's note as a teammate, with or without its secret.
+// bob's note as a teammate, with or without its secret. (The gate once
+// refused this pipeline, and the refusal had to be as blind; it now runs
+// it over the redacted notes and counts what Find counts.)
 func TestAggregateRefusalIgnoresHiddenFields(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -327,8 +328,12 @@ func TestAggregateRefusalIgnoresHiddenFields(t *testing.T) {
 	if with != without {
 		t.Errorf("alice's Aggregate: %s while bob's note holds fields hidden from her, %s once it does not", with, without)
 	}
-	if with != "refused "+gate.CodeUnsupported {
-		t.Errorf("alice's Aggregate over an owner's and a teammate's note: %s, want refused", with)
+	n, err := e.as("alice").CountDocuments(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprint([]bson.M{{"n": int32(n)}}); with != want || n < 2 {
+		t.Errorf("alice's Aggregate over an owner's and a teammate's note: %s, want %s (CountDocuments)", with, want)
 	}
 }
 

@@ -45,7 +45,9 @@ var stages = map[string]stageKind{
 	// Stage Availability"): $facet, $graphLookup, $merge, $out, $geoNear,
 	// $collStats, $currentOp, $indexStats, so not whitelisted. $lookup and
 	// $unionWith are available there, with the other collection's rules
-	// applied; the gate refuses them (see Collection.Aggregate).
+	// applied; the gate runs them itself, through the other collection's
+	// gated Collection (see Collection.Aggregate). $graphLookup is not
+	// available to application users.
 	"$lookup":      stageOtherCol,
 	"$unionWith":   stageOtherCol,
 	"$graphLookup": stageOtherCol,
@@ -116,18 +118,20 @@ func toRaw(doc any) (bson.Raw, error) {
 // emptyDoc is the BSON encoding of {}.
 var emptyDoc = []byte{5, 0, 0, 0, 0}
 
-// checkPipeline checks a client pipeline against the whitelist. validate
-// is called on the body of every $match. The first problem is returned, its
-// Ptr locating the stage or operator.
-func checkPipeline(stages []bson.Raw, ptr source.Pointer, depth int, validate func(bson.Raw, source.Pointer) *RefusedError) *RefusedError {
+// checkPipeline checks a client pipeline against the whitelist, and
+// reports whether a stage reads another collection ($lookup,
+// $unionWith). validate is called on the body of every $match, in
+// sub-pipelines too. The first problem is returned, its Ptr locating the
+// stage or operator.
+func checkPipeline(stages []bson.Raw, ptr source.Pointer, depth int, validate func(bson.Raw, source.Pointer) *RefusedError) (foreign bool, r *RefusedError) {
 	if depth > maxPipelineDepth {
-		return &RefusedError{Ptr: ptr, Code: CodeUnsupported, Msg: "pipeline nested too deeply"}
+		return false, &RefusedError{Ptr: ptr, Code: CodeUnsupported, Msg: "pipeline nested too deeply"}
 	}
 	for i, st := range stages {
 		sp := ptr.Index(i)
 		elems, err := st.Elements()
 		if err != nil || len(elems) != 1 {
-			return &RefusedError{Ptr: sp, Code: CodeInvalid, Msg: "a pipeline stage must be a document with exactly one key"}
+			return foreign, &RefusedError{Ptr: sp, Code: CodeInvalid, Msg: "a pipeline stage must be a document with exactly one key"}
 		}
 		name := elems[0].Key()
 		body := elems[0].Value()
@@ -136,23 +140,85 @@ func checkPipeline(stages []bson.Raw, ptr source.Pointer, depth int, validate fu
 		case stageMatch:
 			doc, ok := body.DocumentOK()
 			if !ok {
-				return &RefusedError{Ptr: bp, Code: CodeInvalid, Msg: "$match takes a document"}
+				return foreign, &RefusedError{Ptr: bp, Code: CodeInvalid, Msg: "$match takes a document"}
 			}
 			if r := validate(doc, bp); r != nil {
-				return r
+				return foreign, r
 			}
 		case stagePlain:
 			if r := scanForbidden(body, bp, depth+1); r != nil {
-				return r
+				return foreign, r
 			}
 		case stageOtherCol:
-			return &RefusedError{Ptr: bp, Code: CodeUnsupported,
-				Msg: name + " reads another collection, whose rules the gate does not apply inside a pipeline; query that collection through its own gated Collection"}
+			if name == "$graphLookup" {
+				return foreign, &RefusedError{Ptr: bp, Code: CodeUnsupported, Msg: "$graphLookup is not available to application users (App Services: Aggregation Pipeline Stage Availability)"}
+			}
+			foreign = true
+			if r := checkForeign(name, body, bp, depth, validate); r != nil {
+				return foreign, r
+			}
 		case stageWrite:
-			return &RefusedError{Ptr: bp, Code: CodeUnsupported,
+			return foreign, &RefusedError{Ptr: bp, Code: CodeUnsupported,
 				Msg: name + " writes to a collection outside the rules; write through a gated Collection instead"}
 		default:
-			return &RefusedError{Ptr: bp, Code: CodeUnsupported, Msg: fmt.Sprintf("stage %s is not among the stages the gate allows", name)}
+			return foreign, &RefusedError{Ptr: bp, Code: CodeUnsupported, Msg: fmt.Sprintf("stage %s is not among the stages the gate allows", name)}
+		}
+	}
+	return foreign, nil
+}
+
+// checkForeign checks the argument of a $lookup or $unionWith: the other
+// collection named by a string (a {db, coll} document would reach another
+// database, which the gate does not serve from a pipeline), a
+// sub-pipeline checked as the top level, the other fields free of the
+// forbidden operators.
+func checkForeign(name string, body bson.RawValue, bp source.Pointer, depth int, validate func(bson.Raw, source.Pointer) *RefusedError) *RefusedError {
+	collKey := "from"
+	if name == "$unionWith" {
+		collKey = "coll"
+		if body.Type == bson.TypeString {
+			return nil
+		}
+	}
+	doc, ok := body.DocumentOK()
+	if !ok {
+		return &RefusedError{Ptr: bp, Code: CodeInvalid, Msg: name + " takes a document"}
+	}
+	elems, err := doc.Elements()
+	if err != nil {
+		return &RefusedError{Ptr: bp, Code: CodeInvalid, Msg: name + " takes a document"}
+	}
+	for _, e := range elems {
+		p := bp.Key(e.Key())
+		switch e.Key() {
+		case collKey:
+			if e.Value().Type != bson.TypeString {
+				return &RefusedError{Ptr: p, Code: CodeUnsupported, Msg: name + "'s " + collKey + " must name a collection of the same database: the gate does not read other databases from a pipeline"}
+			}
+		case "pipeline":
+			arr, ok := e.Value().ArrayOK()
+			if !ok {
+				return &RefusedError{Ptr: p, Code: CodeInvalid, Msg: name + "'s pipeline must be an array of stages"}
+			}
+			vals, err := arr.Values()
+			if err != nil {
+				return &RefusedError{Ptr: p, Code: CodeInvalid, Msg: name + "'s pipeline must be an array of stages"}
+			}
+			sub := make([]bson.Raw, 0, len(vals))
+			for i, v := range vals {
+				d, ok := v.DocumentOK()
+				if !ok {
+					return &RefusedError{Ptr: p.Index(i), Code: CodeInvalid, Msg: "a pipeline stage must be a document with exactly one key"}
+				}
+				sub = append(sub, d)
+			}
+			if _, r := checkPipeline(sub, p, depth+1, validate); r != nil {
+				return r
+			}
+		default:
+			if r := scanForbidden(e.Value(), p, depth+1); r != nil {
+				return r
+			}
 		}
 	}
 	return nil

@@ -1013,8 +1013,6 @@ func (r *niRun) classify(op niOp, oa, ob niObs) string {
 		// The operation reads a path an embedded filter projection
 		// hides (the evaluator's Fields.Read does not remove it).
 		return "embedded-projection"
-	case op.method == "Aggregate" && (strings.Contains(oa.Err, "read different fields") != strings.Contains(ob.Err, "read different fields")):
-		return "aggregate-presence"
 	}
 	return ""
 }

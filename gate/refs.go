@@ -203,3 +203,7 @@ func arrayFilterRefs(update bson.Raw, filters []bson.Raw) []string {
 	}
 	return sortedKeys(m)
 }
+
+// probeField names a field no document is expected to hold: a role that
+// cannot read it reads a closed set of fields.
+const probeField = "__rulegate_probe__"

@@ -95,7 +95,10 @@
 // InvalidSession means the access token is missing, expired, forged or a
 // refresh token; a refresh token that names no session says "failed to
 // find refresh token", which realm-web's logOut ignores. A refused query
-// or pipeline is 400 ArgumentsNotAllowed; malformed input 400
+// or pipeline is 400 ArgumentsNotAllowed; a pipeline the gate runs itself
+// that fails on the documents (gate.CodePipelineFailed: $divide by zero,
+// the memory limit) is 400 MongoDBError, as the database's own failure
+// would be; malformed input 400
 // InvalidParameter or MissingParameter. A custom data document too large
 // to travel in an access token (which a user may write itself) makes its
 // login and refresh 400 BadRequest, which no refresh can fix. Messages carry the rules'

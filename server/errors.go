@@ -95,6 +95,11 @@ func dataError(err error) *apiError {
 	}
 	var re *gate.RefusedError
 	if errors.As(err, &re) {
+		if re.Code == gate.CodePipelineFailed {
+			// A pipeline the gate ran itself failed on the documents,
+			// as the database fails an aggregation ($divide by zero).
+			return &apiError{status: http.StatusBadRequest, code: codeMongoDBError, msg: re.Error(), err: err}
+		}
 		return &apiError{status: http.StatusBadRequest, code: codeArgumentsNotAllow, msg: re.Error(), err: err}
 	}
 	switch {

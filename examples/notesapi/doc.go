@@ -44,15 +44,13 @@
 // stale as the access token until then), source/users/sessions.txt
 // (access tokens last 30 minutes, refresh tokens name the session).
 //
+// GET /notes/stats (a $group by status through gate Aggregate) runs for
+// every caller over the notes as that caller reads them: for an owner who
+// also reads a teammate's notes (their private field hidden) the gate
+// runs the pipeline itself over the redacted notes; for an admin the
+// server runs it.
+//
 // What the API cannot do with the gate today, said plainly:
-//   - GET /notes/stats (a $group by status through gate Aggregate) runs
-//     only where one projection fits every note the caller reads (an
-//     admin; an owner in no team; a caller who reads nothing). A caller
-//     who owns notes and reads a teammate's, or a teammate alone, is
-//     refused with gate/unsupported ("the caller's roles read different
-//     fields in different documents, and a pipeline cannot redact
-//     documents one by one"), answered 501: per-document redaction inside
-//     a pipeline is issue 15's item 3, not built yet.
 //   - GET /notes/watch (gate Watch as server-sent events) needs change
 //     streams: on the embedded test server, which has none, it answers
 //     501.
