@@ -259,3 +259,24 @@ func scanForbidden(v bson.RawValue, ptr source.Pointer, depth int) *RefusedError
 	}
 	return nil
 }
+
+// CheckPipeline makes the checks Collection.Aggregate makes of a client
+// pipeline before it reads anything: the stage whitelist, the forbidden
+// operators, $match bodies (in sub-pipelines too) validated as Find
+// filters, $lookup and $unionWith naming a collection of the same
+// database. It returns a *RefusedError (Op "Aggregate", no namespace), or
+// nil. Code that runs a user's pipeline elsewhere (jsfunc's in-memory
+// collections) checks it as the gate does with it.
+func CheckPipeline(pipeline any) error {
+	const op = "Aggregate"
+	c := &Collection{}
+	stages, err := toDocs(pipeline)
+	if err != nil {
+		return c.refused(op, CodeInvalid, err.Error(), err)
+	}
+	if _, r := checkPipeline(stages, "", 0, c.validateMatch(op)); r != nil {
+		r.Op = op
+		return r
+	}
+	return nil
+}

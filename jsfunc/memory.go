@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -48,10 +49,10 @@ var ErrMemoryUnsupported = errors.New("jsfunc: not supported by the in-memory co
 // a hidden path the filter reads leaves the document out even when the
 // document lacks it (the gate probes whether it would be readable); and
 // it refuses (ErrMemoryUnsupported) what it cannot do exactly: upserts,
-// arrayFilters as a user, a sort on an array-valued field, Aggregate as a
-// user whose roles do not read every document whole
-// (evaluator.Bound.ReadsWhole), and every aggregation stage but $match,
-// $project (of field paths), $sort, $skip, $limit and $count. Duplicate
+// arrayFilters as a user, a sort on an array-valued field, and the
+// aggregation stages and operators mql.CompilePipeline does not run.
+// Aggregate runs as the gate runs a pipeline itself: over the documents
+// the caller reads, redacted (gate.CheckPipeline first). Duplicate
 // _id values are refused as the server refuses them; no other index is
 // known. TestData runs every method on MongoData over the embedded server
 // and on MemoryData over the same documents, and compares the answers and
@@ -76,7 +77,12 @@ func (d *memoryData) Collection(ctx context.Context, as As, service, db, coll st
 	if err := checkService(d.services, service); err != nil {
 		return nil, err
 	}
-	c := &memoryCollection{d: d, ns: db + "." + coll}
+	return d.collection(ctx, as, db, coll)
+}
+
+// collection is Collection of a checked service.
+func (d *memoryData) collection(ctx context.Context, as As, db, coll string) (*memoryCollection, error) {
+	c := &memoryCollection{d: d, ns: db + "." + coll, as: as}
 	if as.System {
 		return c, nil
 	}
@@ -106,6 +112,7 @@ func (d *memoryData) governs(ns string) bool {
 type memoryCollection struct {
 	d       *memoryData
 	ns      string
+	as      As
 	b       *evaluator.Bound
 	noRules bool
 }
@@ -398,94 +405,74 @@ func (c *memoryCollection) Distinct(ctx context.Context, field string, filter bs
 	return out, nil
 }
 
+// Aggregate runs pipeline as the gate runs a pipeline itself
+// (gate.Collection.Aggregate): a user's pipeline is checked as the gate
+// checks it (gate.CheckPipeline), then runs in memory (mql.CompilePipeline)
+// over the documents the caller reads, redacted; $lookup and $unionWith
+// read the other collection of the same database through its own rules,
+// matched on what the caller sees of it. The system user's runs over the
+// stored documents. What the engine does not run wraps
+// ErrMemoryUnsupported.
 func (c *memoryCollection) Aggregate(ctx context.Context, pipeline []bson.Raw) ([]bson.Raw, error) {
-	if c.b != nil && !c.noRules && !c.b.ReadsWhole(ctx) {
-		// The gate runs a pipeline only under one projection of the
-		// rules for every document; without the gate's check of that,
-		// only documents read whole are certain to agree (fail closed).
-		return nil, fmt.Errorf("%w: aggregate as a user whose roles do not read every document whole (the gate may refuse it too; use find)", ErrMemoryUnsupported)
+	if c.b != nil {
+		if err := c.precheck("Aggregate", evaluator.ActionRead, nil); err != nil {
+			return nil, err
+		}
+		if err := gate.CheckPipeline(pipeline); err != nil {
+			return nil, err
+		}
+	}
+	p, err := mql.CompilePipeline(pipeline, mql.PipelineOptions{Foreign: c.foreign})
+	if err != nil {
+		if errors.Is(err, mql.ErrUnsupportedPipeline) {
+			return nil, fmt.Errorf("%w: aggregate: %w", ErrMemoryUnsupported, err)
+		}
+		return nil, fmt.Errorf("aggregate: %w", err)
 	}
 	hits, err := c.query(ctx, "Aggregate", nil, nil, 0, 0)
 	if err != nil {
 		return nil, err
 	}
-	docs := seen(hits)
-	for i, st := range pipeline {
-		elems, err := st.Elements()
-		if err != nil || len(elems) != 1 {
-			return nil, fmt.Errorf("aggregate: stage %d must be a document with one field", i)
-		}
-		name, arg := elems[0].Key(), elems[0].Value()
-		switch name {
-		case "$match":
-			q, ok := arg.DocumentOK()
-			if !ok {
-				return nil, fmt.Errorf("aggregate: stage %d: $match takes a document", i)
-			}
-			var kept []bson.Raw
-			for _, d := range docs {
-				m, err := mql.Match(q, d)
-				if err != nil {
-					return nil, fmt.Errorf("aggregate: stage %d: %w", i, err)
-				}
-				if m {
-					kept = append(kept, d)
-				}
-			}
-			docs = kept
-		case "$project":
-			q, ok := arg.DocumentOK()
-			if !ok {
-				return nil, fmt.Errorf("aggregate: stage %d: $project takes a document", i)
-			}
-			if docs, err = project(q, docs); err != nil {
-				return nil, fmt.Errorf("%w: aggregate: stage %d: $project of field paths only (%v)", ErrMemoryUnsupported, i, err)
-			}
-		case "$sort":
-			q, ok := arg.DocumentOK()
-			if !ok {
-				return nil, fmt.Errorf("aggregate: stage %d: $sort takes a document", i)
-			}
-			keys, err := parseSort(q)
-			if err != nil {
-				return nil, fmt.Errorf("aggregate: stage %d: %w", i, err)
-			}
-			hs := make([]hit, len(docs))
-			for j, d := range docs {
-				hs[j] = hit{stored: d, seen: d}
-			}
-			if err := sortHits(hs, keys); err != nil {
-				return nil, err
-			}
-			docs = seen(hs)
-		case "$skip", "$limit":
-			n, ok := arg.AsInt64OK()
-			if !ok || n < 0 || (name == "$limit" && n == 0) {
-				return nil, fmt.Errorf("aggregate: stage %d: %s takes a positive whole number", i, name)
-			}
-			if name == "$skip" {
-				docs = page(docs, n, 0)
-			} else {
-				docs = page(docs, 0, n)
-			}
-		case "$count":
-			f, ok := arg.StringValueOK()
-			if !ok || f == "" {
-				return nil, fmt.Errorf("aggregate: stage %d: $count takes a field name", i)
-			}
-			d, err := bson.Marshal(bson.D{{Key: f, Value: int32(len(docs))}})
-			if err != nil {
-				return nil, err
-			}
-			docs = []bson.Raw{d}
-		default:
-			return nil, fmt.Errorf("%w: aggregate: stage %d is %s (the in-memory collections run $match, $project, $sort, $skip, $limit and $count)", ErrMemoryUnsupported, i, name)
-		}
+	out, err := p.Run(ctx, mql.DocsOf(seen(hits)...))
+	if err != nil {
+		return nil, fmt.Errorf("aggregate: %w", err)
+	}
+	docs, err := mql.ReadAllDocs(ctx, out)
+	if err != nil {
+		return nil, fmt.Errorf("aggregate: %w", err)
 	}
 	if docs == nil {
 		docs = []bson.Raw{}
 	}
 	return docs, nil
+}
+
+// foreign is mql.Foreign for c's pipelines: coll of c's database, as the
+// same caller reads it, the documents matching filter as seen.
+func (c *memoryCollection) foreign(ctx context.Context, coll string, filter bson.Raw) (mql.Docs, error) {
+	db, _, _ := strings.Cut(c.ns, ".")
+	fc, err := c.d.collection(ctx, c.as, db, coll)
+	if err != nil {
+		return nil, err
+	}
+	hits, err := fc.query(ctx, "Aggregate", nil, nil, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	var out []bson.Raw
+	for _, d := range seen(hits) {
+		if filter != nil {
+			ok, err := mql.Match(filter, d)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		out = append(out, d)
+	}
+	return mql.DocsOf(out...), nil
 }
 
 // withID returns doc with an _id, a new ObjectID first when it has none.
