@@ -296,4 +296,3 @@ func refuseOperand(v value.Value, ptr source.Pointer) error {
 		return unsupported(ptr, "the server does not compare the operand as a value ("+r.String()+")")
 	}
 }
-
