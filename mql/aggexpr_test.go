@@ -155,3 +155,12 @@ func TestExprArithmetic(t *testing.T) {
 		{`{"$stdDevSamp": [1]}`, `null`},
 	})
 }
+
+// tryRaw reads an extended JSON value, or reports false.
+func tryRaw(js string) (bson.RawValue, bool) {
+	var doc bson.Raw
+	if err := bson.UnmarshalExtJSON([]byte(`{"v": `+js+`}`), false, &doc); err != nil {
+		return bson.RawValue{}, false
+	}
+	return doc.Lookup("v"), true
+}
