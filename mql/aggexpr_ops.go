@@ -348,17 +348,6 @@ func abs64(i int64) int64 {
 	return i
 }
 
-// numAdd is a+b as $add and $sum compute it, for numbers; ok is false
-// when either is not an int32, int64 or double.
-func numAdd(a, b value.Value) (value.Value, bool) {
-	x, ok1 := numOf(a)
-	y, ok2 := numOf(b)
-	if !ok1 || !ok2 {
-		return value.Missing(), false
-	}
-	return addNum(x, y).val(), true
-}
-
 func decimalErr(ptr source.Pointer, op string) error {
 	return unsupportedErr(ptr, "%s of a decimal128 is not supported in memory: no exact decimal arithmetic", op)
 }
