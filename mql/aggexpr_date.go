@@ -61,29 +61,24 @@ func dateArg(ptr source.Pointer, v value.Value) (time.Time, error) {
 func datePart(op string) opFunc {
 	return func(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, error) {
 		var e expr
-		var err error
-		if arg.Type == bson.TypeEmbeddedDocument {
-			if d, _ := arg.Document().IndexErr(0); d != nil && d.Key() == "date" {
-				m, err := named(op, arg, ptr, []string{"date"}, []string{"timezone"})
-				if err != nil {
-					return nil, err
-				}
-				if err := checkTimezone(m, ptr); err != nil {
-					return nil, err
-				}
-				if e, err = c.compile(m["date"], ptr.Key("date")); err != nil {
-					return nil, err
-				}
+		if arg.Type == bson.TypeEmbeddedDocument && !isOperatorDoc(arg.Document()) {
+			m, err := named(op, arg, ptr, []string{"date"}, []string{"timezone"})
+			if err != nil {
+				return nil, err
 			}
-		}
-		if e == nil {
+			if err := checkTimezone(m, ptr); err != nil {
+				return nil, err
+			}
+			if e, err = c.compile(m["date"], ptr.Key("date")); err != nil {
+				return nil, err
+			}
+		} else {
 			es, err := c.nargs(op, arg, ptr, 1, 1)
 			if err != nil {
 				return nil, err
 			}
 			e = es[0]
 		}
-		_ = err
 		return efn(func(s *scope) (value.Value, error) {
 			v, err := e.eval(s)
 			if err != nil || nullish(v) {
@@ -322,4 +317,10 @@ func opDateFromString(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr,
 		}
 		return dateOf(ms), nil
 	}), nil
+}
+
+// isOperatorDoc reports whether doc's first field starts with "$".
+func isOperatorDoc(doc bson.Raw) bool {
+	el, err := doc.IndexErr(0)
+	return err == nil && strings.HasPrefix(el.Key(), "$")
 }

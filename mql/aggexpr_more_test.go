@@ -358,3 +358,16 @@ func BenchmarkProjectExpr(b *testing.B) {
 		}
 	}
 }
+
+func TestExprMoreCases(t *testing.T) {
+	runExprCases(t, []exprCase{
+		{`{"$year": {"timezone": "UTC", "date": "$d"}}`, `2014`},
+		{`{"$year": {"$toDate": "2020-05-06"}}`, `2020`},
+		{`{"$toDouble": "1e3"}`, `1000.0`},
+		{`{"$convert": {"input": [1], "to": "bool", "onError": "no"}}`, `"no"`},
+		{`{"$convert": {"input": "1x", "to": "double", "onError": "no"}}`, `"no"`},
+	})
+	if _, err := evalJSON(t, `{"$toDouble": "Infinity"}`); !errors.Is(err, ErrUnsupportedPipeline) {
+		t.Errorf("$toDouble of Infinity: %v", err)
+	}
+}

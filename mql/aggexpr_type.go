@@ -3,6 +3,7 @@ package mql
 import (
 	"encoding/hex"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -118,10 +119,15 @@ func convErr(ptr source.Pointer, v value.Value, t bson.Type) error {
 	return evalErr(ptr, "unsupported conversion from %s to %s in $convert with no onError value", aggTypeName(v), aggTypeName(value.Value{Type: t}))
 }
 
+// decimalText is the decimal notation of a number that $convert reads as
+// a double; other strings the server may read ("Infinity", "NaN") are
+// refused.
+var decimalText = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
 // convert is $convert of a non-null value to t, as the manual's
 // conversion tables say.
 func convert(ptr source.Pointer, v value.Value, t bson.Type) (value.Value, error) {
-	if v.Type == t && t != bson.TypeDouble {
+	if v.Type == t {
 		return v, nil
 	}
 	if v.Type == bson.TypeDecimal128 {
@@ -132,8 +138,10 @@ func convert(ptr source.Pointer, v value.Value, t bson.Type) (value.Value, error
 		switch v.Type {
 		case bson.TypeInt32, bson.TypeInt64, bson.TypeDouble:
 			return value.Bool(truthy(v)), nil
+		case bson.TypeString, bson.TypeObjectID, bson.TypeDateTime, bson.TypeTimestamp:
+			return value.Bool(true), nil
 		}
-		return value.Bool(true), nil
+		return value.Missing(), convErr(ptr, v, t)
 	case bson.TypeString:
 		switch v.Type {
 		case bson.TypeBoolean:
@@ -207,10 +215,13 @@ func convert(ptr source.Pointer, v value.Value, t bson.Type) (value.Value, error
 	case bson.TypeString:
 		s := string(strData(v))
 		if t == bson.TypeDouble {
-			x, err := strconv.ParseFloat(s, 64)
-			if err != nil && !strings.Contains(err.Error(), "range") || strings.ContainsAny(s, "_xXpP") || strings.HasPrefix(strings.TrimLeft(s, "+-"), "0") && len(strings.TrimLeft(s, "+-")) > 1 && !strings.ContainsAny(s, ".eE") {
+			if !decimalText.MatchString(s) {
+				if strings.ContainsAny(strings.ToLower(s), "in") {
+					return value.Missing(), unsupportedErr(ptr, "$convert of the string %q to double is not supported in memory", s)
+				}
 				return value.Missing(), evalErr(ptr, "failed to parse number '%s' in $convert with no onError value", s)
 			}
+			x, _ := strconv.ParseFloat(s, 64)
 			return value.Double(x), nil
 		}
 		x, err := strconv.ParseInt(s, 10, 64)
