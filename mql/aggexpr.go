@@ -334,7 +334,7 @@ var knownOps = map[string]bool{
 	"$dateFromParts": true, "$dateSubtract": true, "$dateToParts": true, "$dateTrunc": true,
 	"$getField": true, "$setField": true, "$unsetField": true, "$rand": true,
 	"$sampleRate": true, "$tsIncrement": true, "$tsSecond": true, "$toDecimal": true,
-	"$meta": true, "$sortArray": true, "$zip": true, "$firstN": true, "$lastN": true,
+	"$meta": true, "$firstN": true, "$lastN": true,
 	"$maxN": true, "$minN": true, "$median": true, "$percentile": true,
 	"$sin": true, "$cos": true, "$tan": true, "$asin": true, "$acos": true, "$atan": true,
 	"$atan2": true, "$asinh": true, "$acosh": true, "$atanh": true, "$sinh": true,

@@ -19,7 +19,7 @@ var arrayOps = map[string]opFunc{
 	"$setUnion": setOp("$setUnion"), "$setIntersection": setOp("$setIntersection"),
 	"$setDifference": setOp("$setDifference"), "$setEquals": setOp("$setEquals"),
 	"$setIsSubset": setOp("$setIsSubset"), "$anyElementTrue": elementsTrue("$anyElementTrue"),
-	"$allElementsTrue": elementsTrue("$allElementsTrue"),
+	"$allElementsTrue": elementsTrue("$allElementsTrue"), "$zip": opZip, "$sortArray": opSortArray,
 }
 
 // elems is an array's elements.
@@ -678,4 +678,115 @@ func elementsTrue(op string) opFunc {
 			return value.Bool(all), nil
 		})
 	}
+}
+
+func opZip(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, error) {
+	m, err := named("$zip", arg, ptr, []string{"inputs"}, []string{"useLongestLength", "defaults"})
+	if err != nil {
+		return nil, err
+	}
+	if m["inputs"].Type != bson.TypeArray {
+		return nil, operandErr(ptr.Key("inputs"), "$zip: inputs must be an array of expressions")
+	}
+	inputs, err := c.compile(m["inputs"], ptr.Key("inputs"))
+	if err != nil {
+		return nil, err
+	}
+	longest := false
+	if l, ok := m["useLongestLength"]; ok {
+		if longest, ok = l.BooleanOK(); !ok {
+			return nil, operandErr(ptr.Key("useLongestLength"), "useLongestLength must be a bool, found %s", aggTypeName(value.FromRaw(l)))
+		}
+	}
+	defaults, err := c.optional(m, "defaults", ptr)
+	if err != nil {
+		return nil, err
+	}
+	if defaults != nil && !longest {
+		return nil, operandErr(ptr.Key("defaults"), "cannot specify defaults unless useLongestLength is true")
+	}
+	return efn(func(s *scope) (value.Value, error) {
+		in, err := inputs.eval(s)
+		if err != nil || nullish(in) {
+			return value.Null(), err
+		}
+		if !in.IsArray() {
+			return value.Missing(), evalErr(ptr, "$zip: inputs must be an array of expressions, found %s", aggTypeName(in))
+		}
+		var arrays [][]value.Value
+		for _, a := range arrayElems(in) {
+			if nullish(a) {
+				return value.Null(), nil
+			}
+			if !a.IsArray() {
+				return value.Missing(), evalErr(ptr, "$zip found a non-array expression in input: %s", a)
+			}
+			arrays = append(arrays, arrayElems(a))
+		}
+		var defs []value.Value
+		if defaults != nil {
+			d, err := defaults.eval(s)
+			if err != nil {
+				return d, err
+			}
+			if !d.IsArray() || d.Len() != len(arrays) {
+				return value.Missing(), evalErr(ptr, "$zip requires defaults to be an array of the same length as inputs")
+			}
+			defs = arrayElems(d)
+		}
+		n := -1
+		for _, a := range arrays {
+			if n < 0 || longest && len(a) > n || !longest && len(a) < n {
+				n = len(a)
+			}
+		}
+		out := []value.Value{}
+		for i := 0; i < n; i++ {
+			row := make([]value.Value, len(arrays))
+			for k, a := range arrays {
+				switch {
+				case i < len(a):
+					row[k] = a[i]
+				case defs != nil:
+					row[k] = defs[k]
+				default:
+					row[k] = value.Null()
+				}
+			}
+			out = append(out, arrOf(row))
+		}
+		return arrOf(out), nil
+	}), nil
+}
+
+// opSortArray is $sortArray with sortBy 1 or -1 (the elements in the BSON
+// order); a sortBy document (by fields of the elements) is refused.
+func opSortArray(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, error) {
+	m, err := named("$sortArray", arg, ptr, []string{"input", "sortBy"}, nil)
+	if err != nil {
+		return nil, err
+	}
+	dir, ok := value.FromRaw(m["sortBy"]).IntOK()
+	if m["sortBy"].Type == bson.TypeEmbeddedDocument {
+		return nil, exprErr(ptr.Key("sortBy"), CodePipelineOperator, "$sortArray by fields is not supported in memory")
+	}
+	if !ok || dir != 1 && dir != -1 || !value.FromRaw(m["sortBy"]).IsNumber() {
+		return nil, operandErr(ptr.Key("sortBy"), "$sortArray: sortBy must be 1, -1 or a sort specification document")
+	}
+	in, err := c.compile(m["input"], ptr.Key("input"))
+	if err != nil {
+		return nil, err
+	}
+	return efn(func(s *scope) (value.Value, error) {
+		v, err := in.eval(s)
+		if err != nil || nullish(v) {
+			return value.Null(), err
+		}
+		if !v.IsArray() {
+			return value.Missing(), evalErr(ptr, "the 'input' argument to $sortArray must be an array, but was of type: %s", aggTypeName(v))
+		}
+		es := arrayElems(v)
+		sort.SliceStable(es, func(i, j int) bool { return value.Compare(es[i], es[j])*int(dir) < 0 })
+		return arrOf(es), nil
+	}), nil
 }

@@ -157,7 +157,9 @@ func TestExprErrors(t *testing.T) {
 		kind error
 	}{
 		{`{"$frobnicate": 1}`, "/e/$frobnicate", CodePipelineOperator, ErrUnsupportedPipeline},
-		{`{"$zip": {"inputs": []}}`, "/e/$zip", CodePipelineOperator, ErrUnsupportedPipeline},
+		{`{"$dateAdd": {}}`, "/e/$dateAdd", CodePipelineOperator, ErrUnsupportedPipeline},
+		{`{"$sortArray": {"input": [], "sortBy": {"a": 1}}}`, "/e/$sortArray/sortBy", CodePipelineOperator, ErrUnsupportedPipeline},
+		{`{"$zip": {"inputs": [], "defaults": []}}`, "/e/$zip/defaults", CodePipelineOperand, ErrInvalidPipeline},
 		{`{"$function": {}}`, "/e/$function", CodePipelineOperator, ErrUnsupportedPipeline},
 		{`{"a": {"$where": "x"}}`, "/e/a/$where", CodePipelineOperator, ErrUnsupportedPipeline},
 		{`"$$undefinedVar"`, "/e", CodePipelineVariable, ErrInvalidPipeline},
@@ -364,6 +366,11 @@ func TestExprMoreCases(t *testing.T) {
 		{`{"$year": {"timezone": "UTC", "date": "$d"}}`, `2014`},
 		{`{"$year": {"$toDate": "2020-05-06"}}`, `2020`},
 		{`{"$toDouble": "1e3"}`, `1000.0`},
+		{`{"$zip": {"inputs": [["a", "b"], [1, 2, 3]]}}`, `[["a", 1], ["b", 2]]`},
+		{`{"$zip": {"inputs": [["a"], [1, 2]], "useLongestLength": true, "defaults": ["x", 0]}}`, `[["a", 1], ["x", 2]]`},
+		{`{"$zip": {"inputs": [["a"], [1, 2]], "useLongestLength": true}}`, `[["a", 1], [null, 2]]`},
+		{`{"$sortArray": {"input": [3, "a", 1, null], "sortBy": 1}}`, `[null, 1, 3, "a"]`},
+		{`{"$sortArray": {"input": "$arr", "sortBy": -1}}`, `[3, 2, 1]`},
 		{`{"$convert": {"input": [1], "to": "bool", "onError": "no"}}`, `"no"`},
 		{`{"$convert": {"input": "1x", "to": "double", "onError": "no"}}`, `"no"`},
 	})

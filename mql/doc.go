@@ -95,7 +95,7 @@
 // pipeline/unknown-operator wrapping ErrUnsupportedPipeline, at compile
 // time where the pipeline says so, else when a document needs it:
 //
-//   - operators not implemented ($zip, $sortArray, $dateAdd, $dateDiff,
+//   - operators not implemented ($sortArray by fields, $dateAdd, $dateDiff,
 //     $dateTrunc, $getField, trigonometry, $bit*, ...; the message says
 //     "not supported in memory"), and $function, $accumulator, $where
 //     (JavaScript); $$CLUSTER_TIME (a timestamp the engine does not have);
