@@ -193,7 +193,7 @@ func (c *compiler) compilePath(s string, ptr source.Pointer) (expr, error) {
 			return nil, err
 		}
 		if !c.hasVar(name) {
-			return nil, exprErr(ptr, CodePipelineVariable, fmt.Sprintf("use of undefined variable: %s", name))
+			return nil, exprErr(ptr, CodePipelineVariable, fmt.Sprintf("Use of undefined variable: %s", name))
 		}
 		return pathExpr(func(sc *scope) value.Value {
 			v, _ := sc.lookupVar(name)
