@@ -185,6 +185,7 @@ func TestExprErrors(t *testing.T) {
 		{`{"$add": ["$dec", 1]}`, "/e/$add", CodePipelineOperator, ErrUnsupportedPipeline},
 		{`{"$toString": 1.5}`, "/e/$toString", CodePipelineOperator, ErrUnsupportedPipeline},
 		{`{"$round": [1.25, 1]}`, "/e/$round", CodePipelineOperator, ErrUnsupportedPipeline},
+		{`{"$round": ["$i32", -1]}`, "/e/$round", CodePipelineOperator, ErrUnsupportedPipeline},
 	}
 	for _, c := range cases {
 		_, err := evalJSON(t, c.expr)

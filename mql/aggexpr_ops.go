@@ -648,16 +648,16 @@ func opPow(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, error) {
 			return value.Double(math.Pow(a.float(), b.float())), nil
 		}
 		// Integers: an integer result when exact, as the server computes it.
-		if b.i < 0 {
-			switch a.i {
-			case 1:
-				return intNum(a, b, 1).val(), nil
-			case -1:
-				if b.i%2 == 0 {
-					return intNum(a, b, 1).val(), nil
-				}
-				return intNum(a, b, -1).val(), nil
-			}
+		switch {
+		case a.i == 1 || b.i == 0:
+			return intNum(a, b, 1).val(), nil
+		case a.i == -1 && b.i%2 == 0:
+			return intNum(a, b, 1).val(), nil
+		case a.i == -1:
+			return intNum(a, b, -1).val(), nil
+		case a.i == 0:
+			return intNum(a, b, 0).val(), nil
+		case b.i < 0:
 			return value.Double(math.Pow(a.float(), b.float())), nil
 		}
 		r := num{t: bson.TypeInt32, i: 1}
@@ -666,9 +666,6 @@ func opPow(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, error) {
 			r = mulNum(r, base)
 			if r.t == bson.TypeDouble {
 				return value.Double(math.Pow(a.float(), b.float())), nil
-			}
-			if r.i == 0 || r.i == 1 && a.i == 1 {
-				break
 			}
 		}
 		if a.t == bson.TypeInt64 || b.t == bson.TypeInt64 {
@@ -723,6 +720,9 @@ func roundOp(op string) opFunc {
 			pow := int64(1)
 			for k := int64(0); k < -place; k++ {
 				if pow > math.MaxInt64/10 {
+					if op == "$round" && (n.i >= 5e18 || n.i <= -5e18) {
+						return value.Missing(), unsupportedErr(ptr, "%s of %d at place %d leaves the range of its type", op, n.i, place)
+					}
 					return num{t: n.t}.val(), nil
 				}
 				pow *= 10
@@ -738,7 +738,13 @@ func roundOp(op string) opFunc {
 					}
 				}
 			}
-			return num{t: n.t, i: q * pow}.val(), nil
+			out := q * pow
+			if out/pow != q || n.t == bson.TypeInt32 && out != int64(int32(out)) {
+				// The server's result type past the input type's range is
+				// not documented.
+				return value.Missing(), unsupportedErr(ptr, "%s of %d at place %d leaves the range of its type", op, n.i, place)
+			}
+			return num{t: n.t, i: out}.val(), nil
 		}), nil
 	}
 }
