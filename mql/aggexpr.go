@@ -332,7 +332,7 @@ var knownOps = map[string]bool{
 	"$bitAnd": true, "$bitOr": true, "$bitXor": true, "$bitNot": true,
 	"$binarySize": true, "$bsonSize": true, "$dateAdd": true, "$dateDiff": true,
 	"$dateFromParts": true, "$dateSubtract": true, "$dateToParts": true, "$dateTrunc": true,
-	"$getField": true, "$setField": true, "$unsetField": true, "$rand": true,
+	"$setField": true, "$unsetField": true, "$rand": true,
 	"$sampleRate": true, "$tsIncrement": true, "$tsSecond": true, "$toDecimal": true,
 	"$meta": true, "$firstN": true, "$lastN": true,
 	"$maxN": true, "$minN": true, "$median": true, "$percentile": true,

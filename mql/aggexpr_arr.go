@@ -2,6 +2,7 @@ package mql
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/rulegate/rulegate/source"
 	"github.com/rulegate/rulegate/value"
@@ -20,6 +21,7 @@ var arrayOps = map[string]opFunc{
 	"$setDifference": setOp("$setDifference"), "$setEquals": setOp("$setEquals"),
 	"$setIsSubset": setOp("$setIsSubset"), "$anyElementTrue": elementsTrue("$anyElementTrue"),
 	"$allElementsTrue": elementsTrue("$allElementsTrue"), "$zip": opZip, "$sortArray": opSortArray,
+	"$getField": opGetField,
 }
 
 // elems is an array's elements.
@@ -788,5 +790,49 @@ func opSortArray(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, erro
 		es := arrayElems(v)
 		sort.SliceStable(es, func(i, j int) bool { return value.Compare(es[i], es[j])*int(dir) < 0 })
 		return arrOf(es), nil
+	}), nil
+}
+
+// opGetField is $getField: {field: <string>, input: <expr>} or the
+// shorthand {$getField: <string>} on $$CURRENT; the field name is taken
+// whole (dots and "$" included), as the manual says.
+func opGetField(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, error) {
+	var fieldArg bson.RawValue
+	var input expr = efn(func(s *scope) (value.Value, error) { return s.current, nil })
+	if arg.Type == bson.TypeEmbeddedDocument && !isOperatorDoc(arg.Document()) {
+		m, err := named("$getField", arg, ptr, []string{"field"}, []string{"input"})
+		if err != nil {
+			return nil, err
+		}
+		fieldArg = m["field"]
+		if in, err := c.optional(m, "input", ptr); err != nil {
+			return nil, err
+		} else if in != nil {
+			input = in
+		}
+	} else {
+		fieldArg = arg
+	}
+	name, ok := fieldArg.StringValueOK()
+	if doc, isDoc := fieldArg.DocumentOK(); isDoc {
+		if els, err := doc.Elements(); err == nil && len(els) == 1 && els[0].Key() == "$literal" {
+			name, ok = els[0].Value().StringValueOK()
+		}
+	}
+	if !ok || strings.HasPrefix(name, "$") && fieldArg.Type == bson.TypeString {
+		return nil, operandErr(ptr, "$getField requires 'field' to evaluate to a constant string (use {$literal: ...} for a name that starts with \"$\")")
+	}
+	return efn(func(s *scope) (value.Value, error) {
+		v, err := input.eval(s)
+		if err != nil {
+			return v, err
+		}
+		if nullish(v) {
+			return value.Null(), nil
+		}
+		if !v.IsDocument() {
+			return value.Missing(), evalErr(ptr, "$getField requires 'input' to evaluate to type Object, but got %s", aggTypeName(v))
+		}
+		return v.Field(name), nil
 	}), nil
 }

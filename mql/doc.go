@@ -96,7 +96,7 @@
 // time where the pipeline says so, else when a document needs it:
 //
 //   - operators not implemented ($sortArray by fields, $dateAdd, $dateDiff,
-//     $dateTrunc, $getField, trigonometry, $bit*, ...; the message says
+//     $dateTrunc, trigonometry, $bit*, ...; the message says
 //     "not supported in memory"), and $function, $accumulator, $where
 //     (JavaScript); $$CLUSTER_TIME (a timestamp the engine does not have);
 //   - a timezone other than UTC, $dateFromString with a format (only
