@@ -171,6 +171,8 @@ func TestExprErrors(t *testing.T) {
 		{`{"$map": {"input": [], "as": "X", "in": 1}}`, "/e/$map/as", CodePipelineVariable, ErrInvalidPipeline},
 		{`{"$map": {"input": [], "in": "$$y"}}`, "/e/$map/in", CodePipelineVariable, ErrInvalidPipeline},
 		{`{"$year": {"date": "$d", "timezone": "Europe/Paris"}}`, "/e/$year/timezone", CodePipelineOperator, ErrUnsupportedPipeline},
+		{`{"$let": {"vars": {"CURRENT": "$a"}, "in": "$b"}}`, "/e/$let/vars/CURRENT", CodePipelineOperator, ErrUnsupportedPipeline},
+		{`{"$let": {"vars": {"Bad": 1}, "in": 1}}`, "/e/$let/vars/Bad", CodePipelineVariable, ErrInvalidPipeline},
 		{`"$a..b"`, "/e", CodePipelineOperand, ErrInvalidPipeline},
 		// evaluation
 		{`{"$divide": [1, 0]}`, "/e/$divide", CodePipelineEval, ErrPipelineFailed},
