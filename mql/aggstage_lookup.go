@@ -250,14 +250,17 @@ func (st *lookupStage) open(rc *runCtx, vars *scope, in Docs) Docs {
 }
 
 // byEquality reads the foreign documents whose foreignField equals a
-// local value, with the filter {foreignField: {$in: [values]}}. A
-// regular expression local value would be a pattern in $in, where the
-// server compares it as a value: it fails the aggregation.
+// local value, with the filter {foreignField: {$in: [values]}} (the
+// server's makeMatchStageFromInput, whose $eq for a single value is the
+// same match). A local value the filter would not compare as a value
+// (value.CheckOperand: a regular expression, which the server compares by
+// equality but $in reads as a pattern; undefined, which fails on the
+// server too; an operator-like document) fails the aggregation.
 func (st *lookupStage) byEquality(ctx context.Context, rc *runCtx, doc value.Value) ([]bson.Raw, error) {
 	vals := localValues(doc, st.local)
 	for _, v := range vals {
-		if value.HasRegex(v) {
-			return nil, failAt(st.ptr.Key("localField"), CodePipelineEval, "a regular expression localField value is not supported in memory")
+		if r := value.CheckOperand(v); r != value.Comparable {
+			return nil, failAt(st.ptr.Key("localField"), CodePipelineEval, "the localField value "+v.ExtJSON()+" cannot be joined in memory ("+r.String()+")")
 		}
 	}
 	filter := docOf([]field{{st.foreign, docOf([]field{{"$in", arrOf(vals)}})}})
