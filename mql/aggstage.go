@@ -221,11 +221,11 @@ func (c *pcompiler) stage(name string, arg value.Value, ptr source.Pointer, vars
 		if !arg.IsDocument() {
 			return nil, pipeErr(ptr, CodePipelineMalformed, "$replaceRoot expects a document, got "+typeName(arg.Type))
 		}
-		nr := arg.Field("newRoot")
-		if nr.IsMissing() || bson.Raw(arg.Data).Index(0).Key() != "newRoot" || len(mustElems(arg)) != 1 {
+		fs := mustElems(arg)
+		if len(fs) != 1 || fs[0].name != "newRoot" {
 			return nil, pipeErr(ptr, CodePipelineMalformed, "$replaceRoot expects exactly one field, newRoot")
 		}
-		return compileReplace("'newRoot' expression", nr, ptr.Key("newRoot"), ptr, vars)
+		return compileReplace("'newRoot' expression", fs[0].val, ptr.Key("newRoot"), ptr, vars)
 	case "$replaceWith":
 		return compileReplace("'replacement document'", arg, ptr, ptr, vars)
 	case "$sort":

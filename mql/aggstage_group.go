@@ -60,7 +60,9 @@ type sortStage struct {
 func sortValue(doc value.Value, path []string, desc bool) value.Value {
 	var best value.Value
 	found := false
+	n := 0
 	consider := func(v value.Value) {
+		n++
 		if !found || (value.Compare(v, best) < 0) != desc && value.Compare(v, best) != 0 {
 			best, found = v, true
 		}
@@ -86,17 +88,22 @@ func sortValue(doc value.Value, path []string, desc bool) value.Value {
 		case v.IsDocument():
 			walk(v.Field(p[0]), p[1:], false)
 		case v.IsArray() && !inArray:
-			if v.Len() == 0 {
-				consider(value.Null())
+			// The documents of the array (a missing field null), and
+			// for "a.0" its element too; scalars are skipped; nothing
+			// found is null.
+			before := n
+			if i, ok := value.ArrayIndex(p[0]); ok && i < v.Len() {
+				walk(v.Index(i), p[1:], false)
 			}
 			v.Each(func(_ int, e value.Value) bool {
 				if e.IsDocument() {
 					walk(e, p, true)
-				} else {
-					consider(value.Null())
 				}
 				return false
 			})
+			if n == before {
+				consider(value.Null())
+			}
 		default:
 			consider(value.Null())
 		}

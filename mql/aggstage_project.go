@@ -170,7 +170,6 @@ type projSpec struct {
 	exclusions []string
 	computed   []string
 	idExcluded bool
-	idSet      bool
 }
 
 func (p *projSpec) walk(spec value.Value, prefix []string, ptr source.Pointer) error {
@@ -191,7 +190,7 @@ func (p *projSpec) walk(spec value.Value, prefix []string, ptr source.Pointer) e
 		}
 		full := strings.Join(path, ".")
 		v := f.val
-		if v.IsDocument() && !firstKeyIsOperator(v.Data) && len(mustElems(v)) > 0 {
+		if v.IsDocument() && !firstKeyIsOperator(v.Data) && (p.project || len(mustElems(v)) > 0) {
 			if err := p.walk(v, path, at); err != nil {
 				return err
 			}
@@ -203,7 +202,7 @@ func (p *projSpec) walk(spec value.Value, prefix []string, ptr source.Pointer) e
 			leaf.include = truthy(v)
 			switch {
 			case full == "_id":
-				p.idSet, p.idExcluded = true, !leaf.include
+				p.idExcluded = !leaf.include
 			case leaf.include:
 				p.inclusions = append(p.inclusions, full)
 			default:
@@ -215,9 +214,6 @@ func (p *projSpec) walk(spec value.Value, prefix []string, ptr source.Pointer) e
 				return err
 			}
 			leaf.computed = e
-			if full == "_id" {
-				p.idSet = true
-			}
 			p.computed = append(p.computed, full)
 		}
 		if err := p.root.add(path, leaf, full, at); err != nil {
@@ -240,7 +236,9 @@ func compileProject(arg value.Value, ptr source.Pointer, vars []string) (stage, 
 	if err := p.walk(arg, nil, ptr); err != nil {
 		return nil, err
 	}
-	inclusion := len(p.inclusions) > 0 || len(p.computed) > 0
+	// {_id: 1} alone is an inclusion projection, {_id: 0} alone an
+	// exclusion one.
+	inclusion := len(p.inclusions) > 0 || len(p.computed) > 0 || len(p.exclusions) == 0 && !p.idExcluded
 	if inclusion && len(p.exclusions) > 0 {
 		if len(p.inclusions) > 0 {
 			return nil, pipeErr(ptr, CodePipelineMalformed, "Invalid $project :: caused by :: Cannot do exclusion on field "+p.exclusions[0]+" in inclusion projection")
@@ -254,7 +252,7 @@ func compileProject(arg value.Value, ptr source.Pointer, vars []string) (stage, 
 			return nil
 		}}, nil
 	}
-	if !p.idSet {
+	if _, ok := root.children["_id"]; !ok {
 		// _id is kept unless excluded: an inclusion leaf first.
 		root.children["_id"] = &projNode{leaf: true, include: true}
 		root.names = append([]string{"_id"}, root.names...)
