@@ -69,7 +69,9 @@ func (p *Pipeline) Run(ctx context.Context, in Docs) (Docs, error) {
 		limit = DefaultMemoryLimit
 	}
 	rc := &runCtx{ctx: ctx, now: now(), limit: limit, foreign: p.opts.Foreign}
-	return &ctxDocs{in: runStages(rc, nil, p.stages, in)}, nil
+	// Both ends check ctx: the output, and the input a blocking stage
+	// reads to its end.
+	return &ctxDocs{run: ctx, in: runStages(rc, nil, p.stages, &ctxDocs{run: ctx, in: in})}, nil
 }
 
 func runStages(rc *runCtx, vars *scope, stages []stage, in Docs) Docs {
@@ -79,10 +81,17 @@ func runStages(rc *runCtx, vars *scope, stages []stage, in Docs) Docs {
 	return in
 }
 
-// ctxDocs ends the stream with ctx.Err() once the context is done.
-type ctxDocs struct{ in Docs }
+// ctxDocs ends the stream with the error of Run's context or of Next's
+// once either is done.
+type ctxDocs struct {
+	run context.Context
+	in  Docs
+}
 
 func (d *ctxDocs) Next(ctx context.Context) (bson.Raw, error) {
+	if err := d.run.Err(); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -680,12 +680,10 @@ func (st *bucketAutoStage) open(rc *runCtx, vars *scope, in Docs) Docs {
 		next := 0
 		for b := int64(0); b < st.buckets && next < len(rows); b++ {
 			g := newGroups(st.accs, rc.limit)
-			min := rows[next].key
-			end := next + 1
-			if b == st.buckets-1 {
-				end = len(rows)
-			} else {
-				end = min2(next+int(size), len(rows))
+			lo := rows[next].key
+			end := len(rows)
+			if b < st.buckets-1 {
+				end = min(next+int(size), len(rows))
 				for end < len(rows) && value.Compare(rows[end].key, rows[end-1].key) == 0 {
 					end++
 				}
@@ -695,11 +693,11 @@ func (st *bucketAutoStage) open(rc *runCtx, vars *scope, in Docs) Docs {
 					return nil, err
 				}
 			}
-			max := rows[end-1].key
+			hi := rows[end-1].key
 			if end < len(rows) {
-				max = rows[end].key
+				hi = rows[end].key
 			}
-			id := docOf([]field{{"min", min}, {"max", max}})
+			id := docOf([]field{{"min", lo}, {"max", hi}})
 			d, err := g.result(0, id)
 			if err != nil {
 				return nil, err
@@ -709,11 +707,4 @@ func (st *bucketAutoStage) open(rc *runCtx, vars *scope, in Docs) Docs {
 		}
 		return out, nil
 	}}
-}
-
-func min2(a, b int) int {
-	if a < b {
-		return a
-	}
-	return b
 }

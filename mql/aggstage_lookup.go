@@ -269,10 +269,11 @@ func (st *lookupStage) byEquality(ctx context.Context, rc *runCtx, doc value.Val
 
 // readForeign reads a foreign collection into memory, under the limit.
 func readForeign(ctx context.Context, rc *runCtx, coll string, filter bson.Raw, ptr source.Pointer) ([]bson.Raw, error) {
-	d, err := rc.foreign(ctx, coll, filter)
+	f, err := rc.foreign(ctx, coll, filter)
 	if err != nil {
 		return nil, err
 	}
+	d := &ctxDocs{run: rc.ctx, in: f}
 	var out []bson.Raw
 	var held int64
 	for {
@@ -366,7 +367,7 @@ func (st *unionStage) open(rc *runCtx, vars *scope, in Docs) Docs {
 			if err != nil {
 				return nil, err
 			}
-			other = runStages(rc, vars, st.sub, f)
+			other = runStages(rc, vars, st.sub, &ctxDocs{run: rc.ctx, in: f})
 		}
 		return other.Next(ctx)
 	})

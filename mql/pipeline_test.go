@@ -239,4 +239,20 @@ func TestPipelineStreams(t *testing.T) {
 	if _, err := d.Next(ctx); err == io.EOF {
 		t.Fatal("EOF after cancel")
 	}
+	// A blocking stage stops reading its input once ctx is done.
+	p, err = CompilePipeline(extArray(t, "pipeline", []byte(`[{"$sort": {"n": 1}}]`)), PipelineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	src = &endless{}
+	d, _ = p.Run(ctx, docsFunc(func(c context.Context) (bson.Raw, error) {
+		if src.n == 100 {
+			cancel()
+		}
+		return src.Next(c)
+	}))
+	if _, err := d.Next(context.Background()); !errors.Is(err, context.Canceled) || src.n != 101 {
+		t.Fatalf("sort after cancel: %v after %d documents", err, src.n)
+	}
 }
