@@ -1,8 +1,9 @@
 // Package mql is the MongoDB query and update language as rulegate needs
 // it: it validates the queries, documents and updates clients send,
 // combines filters, matches a filter against a document in memory, tells
-// the field paths an update or a replacement touches, and computes the
-// document after an update. Errors carry stable codes and RFC 6901
+// the field paths an update or a replacement touches, computes the
+// document after an update, and runs aggregation pipelines in memory over
+// the documents a caller may read. Errors carry stable codes and RFC 6901
 // pointers into the query or update (*source.Error), and wrap a sentinel
 // for errors.Is. Values compare with the value package's MongoDB
 // semantics; rules, roles and expansions are the evaluator's business:
