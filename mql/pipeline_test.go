@@ -166,6 +166,8 @@ func TestPipelineConcurrentRuns(t *testing.T) {
 	stages := extArray(t, "pipeline", []byte(`[
 		{"$match": {"n": {"$gte": 2}}},
 		{"$lookup": {"from": "f", "localField": "k", "foreignField": "k", "as": "j"}},
+		{"$lookup": {"from": "f", "let": {"kk": "$k"}, "pipeline": [{"$project": {"v": "$$kk"}}], "as": "p"}},
+		{"$unionWith": {"coll": "f", "pipeline": [{"$match": {"n": {"$gte": 100}}}]}},
 		{"$group": {"_id": "$k", "c": {"$sum": 1}}},
 		{"$sort": {"c": -1, "_id": 1}}]`))
 	docs := extArray(t, "docs", []byte(`[{"k": 1, "n": 1}, {"k": 1, "n": 2}, {"k": 2, "n": 3}, {"k": 2, "n": 4}, {"k": 2, "n": 5}]`))
