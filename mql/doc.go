@@ -1,8 +1,9 @@
 // Package mql is the MongoDB query and update language as rulegate needs
 // it: it validates the queries, documents and updates clients send,
 // combines filters, matches a filter against a document in memory, tells
-// the field paths an update or a replacement touches, and computes the
-// document after an update. Errors carry stable codes and RFC 6901
+// the field paths an update or a replacement touches, computes the
+// document after an update, and runs aggregation pipelines in memory over
+// the documents a caller may read. Errors carry stable codes and RFC 6901
 // pointers into the query or update (*source.Error), and wrap a sentinel
 // for errors.Is. Values compare with the value package's MongoDB
 // semantics; rules, roles and expansions are the evaluator's business:
@@ -24,6 +25,22 @@
 //     .../positional-filtered/),
 //     dot notation for embedded fields and array indexes
 //     (https://www.mongodb.com/docs/manual/core/document/#dot-notation);
+//   - the MongoDB manual's aggregation reference for the in-memory
+//     pipelines (CompilePipeline): the stages
+//     (https://www.mongodb.com/docs/manual/reference/operator/aggregation-pipeline/
+//     and each stage's page under .../reference/operator/aggregation/:
+//     $match, $project, $addFields, $set, $unset, $replaceRoot,
+//     $replaceWith, $sort with its "ascending/descending sort of arrays",
+//     $skip, $limit, $count, $sortByCount, $sample, $unwind, $group,
+//     $bucket, $bucketAuto, $lookup, $unionWith), App Services' stage
+//     availability (source/mongodb/crud-and-aggregation-apis.txt,
+//     "Aggregation Pipeline Stage Availability"), and the server's
+//     pipeline/ sources where the manual is silent:
+//     document_source_bucket_auto.cpp (how buckets are filled),
+//     document_source_lookup.cpp (makeMatchStageFromInput: the equality
+//     of localField and foreignField), document_source_unwind.cpp, the
+//     projection executors (inclusion, exclusion and computed fields
+//     through arrays), the sort key of an empty array (undefined);
 //   - the server where the manual is silent (mongodb/mongo, src/mongo/db):
 //     matcher/expression_parser.cpp (operator documents, $exists' operand),
 //     matcher/expression_tree.cpp (which conditions record the element
@@ -75,6 +92,23 @@
 //	| CodeDocument*        | document/malformed, dollar-field, dotted-field, depth, id                      |
 //	| CodeUpdate*          | update/malformed, pipeline, mixed, unknown-operator, operand, path, conflict,  |
 //	|                      | immutable-field, not-viable, type, overflow, unsupported, array-filter         |
+//	| CompilePipeline      | compile an aggregation pipeline to run in memory: $match, $project,            |
+//	|                      | $addFields/$set, $unset, $replaceRoot, $replaceWith, $sort, $skip, $limit,     |
+//	|                      | $count, $sortByCount, $sample, $unwind, $group, $bucket, $bucketAuto,          |
+//	|                      | $lookup, $unionWith; any other stage refused                                   |
+//	| Pipeline, Run        | the compiled pipeline (immutable, concurrent Runs); Run streams its output     |
+//	| PipelineOptions      | Foreign (the other collections), MemoryLimit (per blocking stage), Now         |
+//	| Foreign              | reads another collection of the database as the caller may, for $lookup and    |
+//	|                      | $unionWith                                                                     |
+//	| Docs, DocsOf,        | a stream of documents (Next, io.EOF at its end), a slice as one, read to its   |
+//	| ReadAllDocs          | end                                                                            |
+//	| DefaultMemoryLimit   | 100 MiB, the server's per-stage limit without allowDiskUse                     |
+//	| ErrInvalidPipeline   | wrapped by CompilePipeline's errors for pipelines the server rejects too       |
+//	| ErrUnsupported-      | ErrUnsupportedPipeline: wrapped by CompilePipeline's errors for a valid        |
+//	| Pipeline             | pipeline (a stage, an operator, a foreign collection) the engine does not run  |
+//	| ErrPipelineFailed    | wrapped by Run's errors: an expression failed, a stage held too much           |
+//	| CodePipeline*        | pipeline/malformed, unknown-stage, unknown-operator, operand, variable,        |
+//	|                      | foreign, memory, eval, depth                                                   |
 //
 // The codes are a contract: golden files and callers depend on them.
 //
@@ -167,6 +201,26 @@
 //     positional forms and no arrayFilters: the tests compare the update
 //     ResolveUpdate gives on it, and the update as written only under
 //     MONGODB_URI.
+//   - Aggregation pipelines run in memory (CompilePipeline) over the
+//     documents they are given, with the manual's semantics; a stage or
+//     option the engine cannot compute exactly is refused at compile
+//     time (ErrUnsupportedPipeline): every stage but those listed above
+//     ($facet, $graphLookup, $out, $merge, $geoNear, $redact,
+//     $setWindowFields, $densify, $fill, $documents, ...; those App
+//     Services keeps to system functions said so), $sort by {$meta},
+//     $bucketAuto's granularity, a $lookup or $unionWith of another
+//     database ({db, coll}) or without PipelineOptions.Foreign, $count
+//     into _id, and in $match whatever Match refuses and $expr anywhere
+//     but at its top level or in its top-level $and. Where the manual
+//     leaves an order unspecified the engine is deterministic: $group
+//     and $sortByCount's equal counts keep the first-seen group order,
+//     $sort is stable. A $lookup localField value its filter would not
+//     compare as a value (value.CheckOperand: a regular expression,
+//     undefined) fails the aggregation. Each blocking stage ($group,
+//     $sort, $bucket, $bucketAuto, $sample, $sortByCount, a $lookup's
+//     joined array and a pipeline $lookup's copy of its collection)
+//     counts the bytes it holds against PipelineOptions.MemoryLimit; a
+//     $sort followed by $limit holds only the top k.
 //   - Match implements the operators rulegate's filters are made of and
 //     refuses everything else, as well as the operands value.CheckOperand
 //     refuses (regular expressions, which the server reads as patterns;
