@@ -23,7 +23,7 @@ const aggNotesRules = `{"database": "app", "collection": "notes", "roles": [
   {"name": "admin", "apply_when": {"%%user.custom_data.admin": true}, "read": true, "write": true},
   {"name": "owner", "apply_when": {"owner": "%%user.id"}, "read": true, "write": true},
   {"name": "teammate", "apply_when": {"team": {"$in": "%%user.custom_data.teamIds"}},
-   "fields": {"title": {"read": true}, "status": {"read": true}, "team": {"read": true}, "owner": {"read": true}, "n": {"read": true}}}
+   "fields": {"_id": {"read": true}, "title": {"read": true}, "status": {"read": true}, "team": {"read": true}, "owner": {"read": true}, "n": {"read": true}}}
 ]}`
 
 const aggTeamsRules = `{"database": "app", "collection": "teams", "roles": [

@@ -430,18 +430,21 @@ func TestAggregate(t *testing.T) {
 		t.Errorf("carol's secrets: %v, %v; want only her own", out, err)
 	}
 	// In notes, alice is the owner of one document and a teammate on
-	// another, whose roles read different fields: a pipeline cannot redact
-	// per document, so the gate refuses instead of leaking bob's secret.
-	_, err = agg("alice", "notes", mongo.Pipeline{{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$secret"}}}}})
-	wantRefused(t, err, gate.CodeUnsupported)
+	// another, whose roles read different fields: the gate runs the
+	// pipeline itself over the notes as she reads them, so bob's secret
+	// groups as missing.
+	out, err = agg("alice", "notes", mongo.Pipeline{{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$secret"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}}, {{Key: "$sort", Value: bson.D{{Key: "_id", Value: 1}}}}})
+	if err != nil || len(out) != 2 || out[0]["_id"] != nil || out[0]["n"] != int32(1) || out[1]["_id"] != "a-secret" || out[1]["n"] != int32(1) {
+		t.Errorf("alice's secrets: %v, %v; want her own and one null group (bob's hidden secret)", out, err)
+	}
 
 	for _, tc := range []struct {
 		stage bson.D
 		code  string
 		ptr   string
 	}{
-		{bson.D{{Key: "$lookup", Value: bson.D{{Key: "from", Value: "notes"}, {Key: "as", Value: "x"}, {Key: "pipeline", Value: bson.A{}}}}}, gate.CodeUnsupported, "/1/$lookup"},
-		{bson.D{{Key: "$unionWith", Value: "notes"}}, gate.CodeUnsupported, "/1/$unionWith"},
+		{bson.D{{Key: "$lookup", Value: bson.D{{Key: "from", Value: bson.D{{Key: "db", Value: "admin"}, {Key: "coll", Value: "x"}}}, {Key: "as", Value: "x"}, {Key: "pipeline", Value: bson.A{}}}}}, gate.CodeUnsupported, "/1/$lookup/from"},
+		{bson.D{{Key: "$unionWith", Value: bson.D{{Key: "coll", Value: 1}}}}, gate.CodeUnsupported, "/1/$unionWith/coll"},
 		{bson.D{{Key: "$graphLookup", Value: bson.D{}}}, gate.CodeUnsupported, "/1/$graphLookup"},
 		{bson.D{{Key: "$out", Value: "copy"}}, gate.CodeUnsupported, "/1/$out"},
 		{bson.D{{Key: "$merge", Value: bson.D{{Key: "into", Value: "copy"}}}}, gate.CodeUnsupported, "/1/$merge"},
@@ -458,9 +461,28 @@ func TestAggregate(t *testing.T) {
 			t.Errorf("%v: ptr = %q, want %q", tc.stage, re.Ptr, tc.ptr)
 		}
 	}
+	// $lookup and $unionWith read notes through its own rules: carol, who
+	// owns one note and is on no one's team, gets only hers.
+	out, err = agg("carol", "scores", mongo.Pipeline{{{Key: "$limit", Value: 1}}, {{Key: "$project", Value: bson.D{{Key: "_id", Value: 0}, {Key: "team", Value: 1}}}},
+		{{Key: "$unionWith", Value: bson.D{{Key: "coll", Value: "notes"}, {Key: "pipeline", Value: bson.A{bson.D{{Key: "$project", Value: bson.D{{Key: "_id", Value: 0}, {Key: "secret", Value: 1}}}}}}}}}})
+	if err != nil || len(out) != 2 || out[0]["team"] != "blue" || out[1]["secret"] != "c-secret" {
+		t.Errorf("carol's $unionWith notes: %v, %v; want her score's team and her own secret", out, err)
+	}
+	out, err = agg("carol", "scores", mongo.Pipeline{{{Key: "$lookup", Value: bson.D{{Key: "from", Value: "notes"}, {Key: "as", Value: "x"}, {Key: "pipeline", Value: bson.A{bson.D{{Key: "$project", Value: bson.D{{Key: "secret", Value: 1}}}}}}}}}})
+	if x, _ := out0(out)["x"].(bson.A); err != nil || len(out) != 1 || len(x) != 1 || !reflect.DeepEqual(x[0], bson.D{{Key: "_id", Value: int32(3)}, {Key: "secret", Value: "c-secret"}}) {
+		t.Errorf("carol's $lookup of notes: %v, %v; want her own note only", out, err)
+	}
 	if n, _ := e.db.Collection("copy").CountDocuments(ctx, bson.D{}); n != 0 {
 		t.Errorf("a refused $out wrote %d documents", n)
 	}
+}
+
+// out0 returns the first document of out, nil when there is none.
+func out0(out []bson.M) bson.M {
+	if len(out) == 0 {
+		return nil
+	}
+	return out[0]
 }
 
 func TestInsert(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/rulegate/rulegate/evaluator"
-	"github.com/rulegate/rulegate/gate"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
