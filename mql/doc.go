@@ -112,6 +112,42 @@
 //
 // The codes are a contract: golden files and callers depend on them.
 //
+// # Aggregation expressions
+//
+// The in-memory pipelines evaluate the manual's aggregation expressions
+// (https://www.mongodb.com/docs/manual/reference/operator/aggregation/,
+// each operator's page) and $group's accumulators (.../aggregation/group/):
+// field paths through arrays as the server's ExpressionFieldPath (a
+// component is always a field name; "$items.price" over an array of
+// documents is the array of the prices found), $$ROOT, $$CURRENT,
+// $$REMOVE, $$NOW, user variables ($let, $filter, $map, $reduce, a
+// $lookup's let), expression objects, and the boolean, comparison (the
+// BSON order, no coercion), conditional, arithmetic, string, array, set,
+// type, date and accumulator operators. An operand that is an array is
+// the argument list, anything else the one argument (the server's
+// ExpressionNary). What they cannot compute exactly is refused with
+// pipeline/unknown-operator wrapping ErrUnsupportedPipeline, at compile
+// time where the pipeline says so, else when a document needs it:
+//
+//   - operators not implemented ($sortArray by fields, $dateAdd, $dateDiff,
+//     $dateTrunc, trigonometry, $bit*, ...; the message says
+//     "not supported in memory"), and $function, $accumulator, $where
+//     (JavaScript); $$CLUSTER_TIME (a timestamp the engine does not have);
+//   - a timezone other than UTC, $dateFromString with a format (only
+//     ISO-8601 strings are read);
+//   - decimal128 arithmetic and conversion (no exact decimal arithmetic);
+//     $round and $trunc of a double at a non-zero place (the server rounds
+//     through a decimal conversion); the text of a double or a timestamp
+//     ($toString, $convert to string, and the coercion to a string of $toLower,
+//     $substr, $strcasecmp), whose formatting the server does not document.
+//
+// Where the manual leaves an order unspecified the result is
+// deterministic: $setUnion, $setIntersection and $setDifference return
+// their elements in the BSON order, $addToSet in first-seen order. $sum
+// and $avg sum doubles with compensation (the server uses a double-double
+// sum), integers exactly until they leave the int64 range. $toLower,
+// $toUpper and $strcasecmp are ASCII only, as the server's.
+//
 // # Fail-closed choices
 //
 // Where the documentation is silent, or the server's behaviour cannot be

@@ -296,20 +296,3 @@ func refuseOperand(v value.Value, ptr source.Pointer) error {
 		return unsupported(ptr, "the server does not compare the operand as a value ("+r.String()+")")
 	}
 }
-
-// truthy is the server's reading of the operand of $exists
-// (BSONElement::trueValue): false, 0 and null are false, anything else
-// true.
-func truthy(v value.Value) bool {
-	switch v.Type {
-	case bson.TypeBoolean:
-		b, _ := v.BoolOK()
-		return b
-	case bson.TypeNull:
-		return false
-	}
-	if n, ok := v.IntOK(); ok {
-		return n != 0
-	}
-	return true
-}

@@ -491,3 +491,7 @@ func (t *regexTranslator) class() error {
 		items++
 	}
 }
+
+// MatchString reports whether the pattern matches s (as $regexMatch
+// reads a string).
+func (p *Pattern) MatchString(s string) bool { return p.re.MatchString(s) }
