@@ -58,7 +58,10 @@ func CompilePipeline(stages []bson.Raw, opts PipelineOptions) (*Pipeline, error)
 // time, blocking ones ($group, $sort, ...) read it all on the first Next.
 // Once ctx is done, Next returns ctx.Err(). A stage that fails returns an
 // error wrapping ErrPipelineFailed (CodePipelineEval, CodePipelineMemory)
-// with the stage's pointer.
+// with the stage's pointer; an expression the engine cannot compute on a
+// document wraps ErrUnsupportedPipeline instead (CodePipelineOperator).
+// The errors of in and of PipelineOptions.Foreign are returned as they
+// are.
 func (p *Pipeline) Run(ctx context.Context, in Docs) (Docs, error) {
 	now := time.Now
 	if p.opts.Now != nil {
