@@ -200,10 +200,16 @@ func (c *Collection) runErr(op string, n int, ferr, err error) error {
 	if ferr != nil {
 		return ferr
 	}
-	if !errors.Is(err, mql.ErrPipelineFailed) {
+	code := CodePipelineFailed
+	switch {
+	case errors.Is(err, mql.ErrUnsupportedPipeline):
+		// An operand the engine meets at run time and cannot compute
+		// exactly (decimal arithmetic).
+		code = CodeUnsupported
+	case !errors.Is(err, mql.ErrPipelineFailed):
 		return err
 	}
-	r := c.refusedFrom(op, CodePipelineFailed, "", err)
+	r := c.refusedFrom(op, code, "", err)
 	r.Ptr = shiftPointer(r.Ptr, n)
 	return r
 }

@@ -90,6 +90,14 @@ func TestErrorsGolden(t *testing.T) {
 			_, err := c.Aggregate(ctx, mongo.Pipeline{{{Key: "$match", Value: bson.D{}}}, {{Key: "$lookup", Value: bson.D{{Key: "from", Value: "x"}}}}})
 			return err
 		}},
+		{"aggregate $lookup another database", func() error {
+			_, err := c.Aggregate(ctx, mongo.Pipeline{{{Key: "$lookup", Value: bson.D{{Key: "from", Value: bson.D{{Key: "db", Value: "admin"}, {Key: "coll", Value: "system.users"}}}, {Key: "as", Value: "x"}, {Key: "pipeline", Value: bson.A{}}}}}})
+			return err
+		}},
+		{"aggregate unknown operator", func() error {
+			_, err := c.Aggregate(ctx, mongo.Pipeline{{{Key: "$project", Value: bson.D{{Key: "x", Value: bson.D{{Key: "$frob", Value: 1}}}}}}})
+			return err
+		}},
 		{"aggregate $out", func() error {
 			_, err := c.Aggregate(ctx, mongo.Pipeline{{{Key: "$out", Value: "x"}}})
 			return err
