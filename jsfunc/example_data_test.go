@@ -86,12 +86,15 @@ func ExampleMemoryData() {
 	fmt.Println(err)
 	doc, _ := notes.FindOne(ctx, nil, jsfunc.FindOptions{Projection: mustRaw(`{"text": 1}`)})
 	fmt.Println(doc)
-	_, err = notes.Aggregate(ctx, []bson.Raw{mustRaw(`{"$group": {"_id": null}}`)})
+	counted, _ := notes.Aggregate(ctx, []bson.Raw{mustRaw(`{"$group": {"_id": "$owner", "n": {"$sum": 1}}}`)})
+	fmt.Println(counted)
+	_, err = notes.Aggregate(ctx, []bson.Raw{mustRaw(`{"$project": {"d": {"$dateTrunc": {"date": "$$NOW", "unit": "day"}}}}`)})
 	fmt.Println(errors.Is(err, jsfunc.ErrMemoryUnsupported))
 	// Output:
 	// modified: 1
 	// gate: app.notes: UpdateOne: write denied: leaving-scope (role "owner") (gate/denied)
 	// {"_id": {"$numberInt":"1"},"text": "hello"}
+	// [{"_id": "a1","n": {"$numberInt":"1"}}]
 	// true
 }
 

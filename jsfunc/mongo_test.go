@@ -162,8 +162,14 @@ func dataCases() []dataCase {
 		{name: "findOneAndDelete/user", as: "bob", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
 			return c.FindOneAndDelete(ctx, doc(t, `{"owner": "b1"}`), jsfunc.FindOneAndOptions{})
 		}, want: `{"_id":2,"owner":"b1","title":"beta","n":1,"secret":"s2"}`},
-		{name: "aggregate/user/refused", as: "bob", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
+		{name: "aggregate/user", as: "bob", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
 			return c.Aggregate(ctx, []bson.Raw{doc(t, `{"$match": {}}`)})
+		}, want: `[{"_id":1,"owner":"a1","title":"alpha","n":3},{"_id":2,"owner":"b1","title":"beta","n":1,"secret":"s2"},{"_id":3,"owner":"a1","title":"gamma","n":2}]`},
+		{name: "aggregate/user/group", as: "bob", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
+			return c.Aggregate(ctx, []bson.Raw{doc(t, `{"$group": {"_id": null, "n": {"$sum": "$n"}, "secrets": {"$push": "$secret"}}}`)})
+		}, want: `[{"_id":null,"n":6,"secrets":["s2"]}]`},
+		{name: "aggregate/user/refused", as: "bob", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
+			return c.Aggregate(ctx, []bson.Raw{doc(t, `{"$out": "copy"}`)})
 		}, want: `refused`},
 		{name: "insertMany/user", as: "alice", call: func(ctx context.Context, t *testing.T, c jsfunc.Collection) (any, error) {
 			return c.InsertMany(ctx, []bson.Raw{doc(t, `{"_id": 30, "owner": "a1"}`), doc(t, `{"_id": 31, "owner": "a1"}`)})
