@@ -42,6 +42,7 @@ func TestCheckPipeline(t *testing.T) {
 		{"lookup let function", bson.D{{Key: "$lookup", Value: bson.D{{Key: "from", Value: "x"}, {Key: "as", Value: "c"}, {Key: "let", Value: bson.D{{Key: "v", Value: bson.D{{Key: "$function", Value: bson.D{}}}}}}, {Key: "pipeline", Value: bson.A{}}}}}, CodeUnsupported, "/0/$lookup/let/v/$function"},
 		{"unionWith nested graphLookup", bson.D{{Key: "$unionWith", Value: bson.D{{Key: "coll", Value: "x"}, {Key: "pipeline", Value: bson.A{bson.D{{Key: "$graphLookup", Value: bson.D{}}}}}}}}, CodeUnsupported, "/0/$unionWith/pipeline/0/$graphLookup"},
 		{"graphLookup", bson.D{{Key: "$graphLookup", Value: bson.D{}}}, CodeUnsupported, "/0/$graphLookup"},
+		{"unionWith db", bson.D{{Key: "$unionWith", Value: bson.D{{Key: "db", Value: "local"}, {Key: "coll", Value: "oplog.rs"}}}}, CodeUnsupported, "/0/$unionWith/db"},
 		{"out", bson.D{{Key: "$out", Value: "x"}}, CodeUnsupported, "/0/$out"},
 		{"merge", bson.D{{Key: "$merge", Value: "x"}}, CodeUnsupported, "/0/$merge"},
 		{"facet", bson.D{{Key: "$facet", Value: bson.D{}}}, CodeUnsupported, "/0/$facet"},

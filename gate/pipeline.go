@@ -195,6 +195,8 @@ func checkForeign(name string, body bson.RawValue, bp source.Pointer, depth int,
 			if e.Value().Type != bson.TypeString {
 				return &RefusedError{Ptr: p, Code: CodeUnsupported, Msg: name + "'s " + collKey + " must name a collection of the same database: the gate does not read other databases from a pipeline"}
 			}
+		case "db":
+			return &RefusedError{Ptr: p, Code: CodeUnsupported, Msg: name + " reads another database: the gate does not read other databases from a pipeline"}
 		case "pipeline":
 			arr, ok := e.Value().ArrayOK()
 			if !ok {

@@ -626,12 +626,16 @@ func TestReviewInternalNamespacesAreNotServed(t *testing.T) {
 			wantClean(t, c.name+" on "+ns[0]+"."+ns[1], e.do("POST", base+"/functions/call", u.access, b), http.StatusForbidden)
 		}
 	}
-	// Nor through a pipeline stage that reads another namespace or the
-	// server's state.
+	// Nor through a pipeline stage that reads another database, a system
+	// collection of this one, or the server's state. ($lookup and
+	// $unionWith of an ordinary collection of the same database read it
+	// through its rules, here the default rule: they cannot leave the
+	// database, so they never reach the accounts database.)
 	for _, st := range []string{
-		`{"$lookup":{"from":"users","localField":"x","foreignField":"_id","as":"u"}}`,
+		`{"$lookup":{"from":"system.views","localField":"x","foreignField":"_id","as":"u"}}`,
+		`{"$unionWith":{"coll":"system.profile"}}`, `{"$unionWith":{"coll":"system.js","pipeline":[]}}`,
 		`{"$lookup":{"from":{"db":"` + accountsDB + `","coll":"identities"},"pipeline":[],"as":"u"}}`,
-		`{"$unionWith":{"coll":"oplog.rs"}}`, `{"$unionWith":{"db":"local","coll":"oplog.rs"}}`,
+		`{"$unionWith":{"db":"local","coll":"oplog.rs"}}`,
 		`{"$graphLookup":{"from":"x","startWith":"$x","connectFromField":"x","connectToField":"x","as":"g"}}`,
 		`{"$currentOp":{}}`, `{"$listSessions":{}}`, `{"$listLocalSessions":{}}`, `{"$planCacheStats":{}}`,
 		`{"$documents":[{"x":1}]}`, `{"$changeStream":{}}`, `{"$collStats":{"count":{}}}`, `{"$indexStats":{}}`,
