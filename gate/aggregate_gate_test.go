@@ -194,8 +194,8 @@ func TestAggregateMatchesFind(t *testing.T) {
 }
 
 // TestAggregateWholeReader: an admin reads every document whole; the
-// pipeline runs on the server, or in the gate where the server lacks an
-// operator, with the same answer.
+// pipeline runs on the server (under MONGODB_URI) or in the gate (on the
+// embedded server, see Gate.serverAggregates), with the same answer.
 func TestAggregateWholeReader(t *testing.T) {
 	e := newAggEnv(t)
 	got, err := aggJSON(t, e.root, `[{"$group": {"_id": null, "n": {"$sum": "$n"}}}]`)

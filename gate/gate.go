@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/expansion"
@@ -50,6 +52,47 @@ type Gate struct {
 	// pipelineMemory bounds what a pipeline the gate runs itself holds
 	// (WithPipelineMemoryLimit).
 	pipelineMemory int64
+	// server caches what serverAggregates learned of the deployment.
+	server struct {
+		mu     sync.Mutex
+		known  bool
+		ferret bool
+	}
+}
+
+// serverAggregates reports whether the deployment's aggregation can be
+// trusted with a client pipeline (Collection.Aggregate's server path):
+// false for FerretDB, the embedded test server, whose aggregation lacks
+// most expression operators and answers some pipelines wrongly (a $group
+// with two $sum accumulators computes only the first), so that the gate
+// runs pipelines itself there, as the MongoDB manual defines them. It
+// asks buildInfo once ("ferretdbVersion" names FerretDB); a failed ask is
+// not remembered, and trusts the server.
+func (g *Gate) serverAggregates(ctx context.Context) bool {
+	g.server.mu.Lock()
+	defer g.server.mu.Unlock()
+	if g.client == nil {
+		return true
+	}
+	if !g.server.known {
+		// Outside the caller's session: buildInfo may not run in a
+		// transaction, and a command failing there would abort it.
+		bg, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if d, ok := ctx.Deadline(); ok {
+			var c2 context.CancelFunc
+			bg, c2 = context.WithDeadline(bg, d)
+			defer c2()
+		}
+		var info bson.Raw
+		err := g.client.Database("admin").RunCommand(bg, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info)
+		if err != nil {
+			return true
+		}
+		_, ferr := info.LookupErr("ferretdbVersion")
+		g.server.known, g.server.ferret = true, ferr == nil
+	}
+	return !g.server.ferret
 }
 
 // Option configures New.

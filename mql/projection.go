@@ -156,7 +156,8 @@ func QueryPaths(q bson.Raw, out map[string]bool) {
 }
 
 // ExprPaths adds to out the "$field" references of an aggregation
-// expression ($$ROOT and $$CURRENT alone: AllFields).
+// expression ($$ROOT and $$CURRENT alone, and $getField, $setField and
+// $unsetField, which name fields by plain strings: AllFields).
 func ExprPaths(v bson.RawValue, out map[string]bool) { exprRefs(v, out, 0) }
 
 func exprRefs(v bson.RawValue, out map[string]bool, depth int) {
@@ -183,8 +184,13 @@ func exprRefs(v bson.RawValue, out map[string]bool, depth int) {
 	case bson.TypeEmbeddedDocument:
 		elems, _ := v.Document().Elements()
 		for _, e := range elems {
-			if e.Key() == "$literal" {
+			switch e.Key() {
+			case "$literal":
 				continue
+			case "$getField", "$setField", "$unsetField":
+				// They name a field with a plain string ({$getField:
+				// "secret"} reads $$CURRENT.secret), which no "$" shows.
+				out[AllFields] = true
 			}
 			exprRefs(e.Value(), out, depth+1)
 		}
