@@ -18,33 +18,20 @@ import (
 // Operands are parsed as the server's ExpressionNary does: an array is
 // the list of arguments, any other value is the one argument.
 
-// exprErr is an error of the pipeline at ptr, wrapping the sentinel its
-// code belongs to.
-func exprErr(ptr source.Pointer, code, msg string) error {
-	kind := ErrInvalidPipeline
-	switch code {
-	case CodePipelineStage, CodePipelineOperator, CodePipelineForeign:
-		kind = ErrUnsupportedPipeline
-	case CodePipelineEval, CodePipelineMemory:
-		kind = ErrPipelineFailed
-	}
-	return &codedError{err: &source.Error{Ptr: ptr, Code: code, Msg: msg}, kind: kind}
-}
-
 // evalErr is an expression's failure on a document (CodePipelineEval).
 func evalErr(ptr source.Pointer, format string, args ...any) error {
-	return exprErr(ptr, CodePipelineEval, fmt.Sprintf(format, args...))
+	return pipeErr(ptr, CodePipelineEval, fmt.Sprintf(format, args...))
 }
 
 // unsupportedErr refuses, at run time, what the engine cannot compute
 // exactly (decimal arithmetic, a double's text): CodePipelineOperator,
 // wrapping ErrUnsupportedPipeline.
 func unsupportedErr(ptr source.Pointer, format string, args ...any) error {
-	return exprErr(ptr, CodePipelineOperator, fmt.Sprintf(format, args...))
+	return pipeErr(ptr, CodePipelineOperator, fmt.Sprintf(format, args...))
 }
 
 func operandErr(ptr source.Pointer, format string, args ...any) error {
-	return exprErr(ptr, CodePipelineOperand, fmt.Sprintf(format, args...))
+	return pipeErr(ptr, CodePipelineOperand, fmt.Sprintf(format, args...))
 }
 
 // efn is an expression given as a function.
@@ -80,7 +67,7 @@ func (c *compiler) compile(v bson.RawValue, ptr source.Pointer) (expr, error) {
 	c.depth++
 	defer func() { c.depth-- }()
 	if c.depth > MaxDepth {
-		return nil, exprErr(ptr, CodePipelineDepth, fmt.Sprintf("expression is nested more than %d levels deep", MaxDepth))
+		return nil, pipeErr(ptr, CodePipelineDepth, fmt.Sprintf("expression is nested more than %d levels deep", MaxDepth))
 	}
 	switch v.Type {
 	case bson.TypeString:
@@ -100,7 +87,7 @@ func (c *compiler) compile(v bson.RawValue, ptr source.Pointer) (expr, error) {
 func (c *compiler) compileArray(arr bson.RawArray, ptr source.Pointer) (expr, error) {
 	vals, err := arr.Values()
 	if err != nil {
-		return nil, exprErr(ptr, CodePipelineMalformed, "malformed array")
+		return nil, pipeErr(ptr, CodePipelineMalformed, "malformed array")
 	}
 	es := make([]expr, len(vals))
 	for i, ev := range vals {
@@ -126,7 +113,7 @@ func (c *compiler) compileArray(arr bson.RawArray, ptr source.Pointer) (expr, er
 func (c *compiler) compileObject(doc bson.Raw, ptr source.Pointer) (expr, error) {
 	elems, err := doc.Elements()
 	if err != nil {
-		return nil, exprErr(ptr, CodePipelineMalformed, "malformed document")
+		return nil, pipeErr(ptr, CodePipelineMalformed, "malformed document")
 	}
 	if len(elems) > 0 && strings.HasPrefix(elems[0].Key(), "$") {
 		if len(elems) > 1 {
@@ -187,13 +174,13 @@ func (c *compiler) compilePath(s string, ptr source.Pointer) (expr, error) {
 		case "NOW":
 			return pathExpr(func(sc *scope) value.Value { return value.Time(sc.rc.now) }, path), nil
 		case "CLUSTER_TIME":
-			return nil, exprErr(ptr, CodePipelineOperator, "$$CLUSTER_TIME is not supported in memory: it is the cluster's timestamp")
+			return nil, pipeErr(ptr, CodePipelineOperator, "$$CLUSTER_TIME is not supported in memory: it is the cluster's timestamp")
 		}
 		if err := checkVarName(name, ptr); err != nil {
 			return nil, err
 		}
 		if !c.hasVar(name) {
-			return nil, exprErr(ptr, CodePipelineVariable, fmt.Sprintf("Use of undefined variable: %s", name))
+			return nil, pipeErr(ptr, CodePipelineVariable, fmt.Sprintf("Use of undefined variable: %s", name))
 		}
 		return pathExpr(func(sc *scope) value.Value {
 			v, _ := sc.lookupVar(name)
@@ -230,15 +217,15 @@ func fieldPathOf(p, whole string, ptr source.Pointer, need bool) ([]string, erro
 // only letters, digits, _ and non-ASCII characters.
 func checkVarName(name string, ptr source.Pointer) error {
 	if name == "" {
-		return exprErr(ptr, CodePipelineVariable, "empty variable name")
+		return pipeErr(ptr, CodePipelineVariable, "empty variable name")
 	}
 	r, _ := utf8.DecodeRuneInString(name)
 	if !(r >= 'a' && r <= 'z' || r >= utf8.RuneSelf) {
-		return exprErr(ptr, CodePipelineVariable, fmt.Sprintf("variable name %q must start with a lowercase letter or a non-ASCII character", name))
+		return pipeErr(ptr, CodePipelineVariable, fmt.Sprintf("variable name %q must start with a lowercase letter or a non-ASCII character", name))
 	}
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r >= utf8.RuneSelf) {
-			return exprErr(ptr, CodePipelineVariable, fmt.Sprintf("variable name %q may only hold letters, digits, _ and non-ASCII characters", name))
+			return pipeErr(ptr, CodePipelineVariable, fmt.Sprintf("variable name %q may only hold letters, digits, _ and non-ASCII characters", name))
 		}
 	}
 	return nil
@@ -349,16 +336,16 @@ var knownOps = map[string]bool{
 func (c *compiler) compileOperator(op string, arg bson.RawValue, ptr source.Pointer) (expr, error) {
 	switch op {
 	case "$function", "$accumulator", "$where":
-		return nil, exprErr(ptr, CodePipelineOperator, fmt.Sprintf("expression operator %q is not supported in memory: it runs JavaScript", op))
+		return nil, pipeErr(ptr, CodePipelineOperator, fmt.Sprintf("expression operator %q is not supported in memory: it runs JavaScript", op))
 	case "$literal":
 		return lit{value.FromRaw(arg)}, nil
 	}
 	f, ok := ops[op]
 	if !ok {
 		if knownOps[op] {
-			return nil, exprErr(ptr, CodePipelineOperator, fmt.Sprintf("expression operator %q is not supported in memory", op))
+			return nil, pipeErr(ptr, CodePipelineOperator, fmt.Sprintf("expression operator %q is not supported in memory", op))
 		}
-		return nil, exprErr(ptr, CodePipelineOperator, fmt.Sprintf("unknown or unsupported expression operator %q", op))
+		return nil, pipeErr(ptr, CodePipelineOperator, fmt.Sprintf("unknown or unsupported expression operator %q", op))
 	}
 	return f(c, arg, ptr)
 }
@@ -374,7 +361,7 @@ func (c *compiler) args(arg bson.RawValue, ptr source.Pointer) ([]expr, error) {
 	}
 	vals, err := arg.Array().Values()
 	if err != nil {
-		return nil, exprErr(ptr, CodePipelineMalformed, "malformed array")
+		return nil, pipeErr(ptr, CodePipelineMalformed, "malformed array")
 	}
 	es := make([]expr, len(vals))
 	for i, v := range vals {
@@ -411,7 +398,7 @@ func named(op string, arg bson.RawValue, ptr source.Pointer, required, optional 
 	}
 	elems, err := arg.Document().Elements()
 	if err != nil {
-		return nil, exprErr(ptr, CodePipelineMalformed, "malformed document")
+		return nil, pipeErr(ptr, CodePipelineMalformed, "malformed document")
 	}
 	m := make(map[string]bson.RawValue, len(elems))
 	for _, el := range elems {

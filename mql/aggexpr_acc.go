@@ -285,9 +285,9 @@ func compileAccumulator(op string, arg bson.RawValue, ptr source.Pointer, vars [
 	newAcc := newAccumulator(op, ptr)
 	if newAcc == nil {
 		if knownAccumulators[op] {
-			return nil, nil, exprErr(ptr, CodePipelineOperator, fmt.Sprintf("accumulator %q is not supported in memory", op))
+			return nil, nil, pipeErr(ptr, CodePipelineOperator, fmt.Sprintf("accumulator %q is not supported in memory", op))
 		}
-		return nil, nil, exprErr(ptr, CodePipelineOperator, fmt.Sprintf("unknown or unsupported group accumulator %q", op))
+		return nil, nil, pipeErr(ptr, CodePipelineOperator, fmt.Sprintf("unknown or unsupported group accumulator %q", op))
 	}
 	if op == "$count" {
 		if arg.Type != bson.TypeEmbeddedDocument || len(arg.Document()) != 5 {

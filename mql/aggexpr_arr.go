@@ -770,7 +770,7 @@ func opSortArray(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, erro
 	}
 	dir, ok := value.FromRaw(m["sortBy"]).IntOK()
 	if m["sortBy"].Type == bson.TypeEmbeddedDocument {
-		return nil, exprErr(ptr.Key("sortBy"), CodePipelineOperator, "$sortArray by fields is not supported in memory")
+		return nil, pipeErr(ptr.Key("sortBy"), CodePipelineOperator, "$sortArray by fields is not supported in memory")
 	}
 	if !ok || dir != 1 && dir != -1 || !value.FromRaw(m["sortBy"]).IsNumber() {
 		return nil, operandErr(ptr.Key("sortBy"), "$sortArray: sortBy must be 1, -1 or a sort specification document")

@@ -39,7 +39,7 @@ func checkTimezone(m map[string]bson.RawValue, ptr source.Pointer) error {
 			return nil
 		}
 	}
-	return exprErr(ptr.Key("timezone"), CodePipelineOperator, "a timezone other than UTC is not supported in memory")
+	return pipeErr(ptr.Key("timezone"), CodePipelineOperator, "a timezone other than UTC is not supported in memory")
 }
 
 // dateArg reads a date operand: a date, a timestamp or an ObjectId.
@@ -276,7 +276,7 @@ func opDateFromString(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr,
 		return nil, err
 	}
 	if _, ok := m["format"]; ok {
-		return nil, exprErr(ptr.Key("format"), CodePipelineOperator, "$dateFromString with a format is not supported in memory: only ISO-8601 date strings")
+		return nil, pipeErr(ptr.Key("format"), CodePipelineOperator, "$dateFromString with a format is not supported in memory: only ISO-8601 date strings")
 	}
 	ds, err := c.compile(m["dateString"], ptr.Key("dateString"))
 	if err != nil {

@@ -231,7 +231,7 @@ func opLet(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, error) {
 	es := make([]expr, len(elems))
 	for i, el := range elems {
 		if el.Key() == "CURRENT" {
-			return nil, exprErr(vp.Key("CURRENT"), CodePipelineOperator, "$let rebinding CURRENT is not supported in memory")
+			return nil, pipeErr(vp.Key("CURRENT"), CodePipelineOperator, "$let rebinding CURRENT is not supported in memory")
 		}
 		if err := checkVarName(el.Key(), vp.Key(el.Key())); err != nil {
 			return nil, err

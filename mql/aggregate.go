@@ -15,7 +15,7 @@ import (
 // (CompilePipeline, Pipeline.Run, Docs, Foreign, PipelineOptions, the
 // pipeline codes and sentinels) and the internal types the stages
 // (aggstage*.go) and the expressions (aggexpr*.go) share (expr, scope,
-// runCtx, docOf, arrOf, numAdd).
+// runCtx, accumulator, docOf, arrOf).
 //
 // The engine runs a pipeline in memory over documents the caller has
 // already been given (the gate feeds it redacted documents), so a stage

@@ -130,7 +130,8 @@ func (s *sliceOut) Next(ctx context.Context) (bson.Raw, error) {
 	return d, nil
 }
 
-// pipeErr is a compile error: its sentinel follows from its code.
+// pipeErr is an error of the pipeline at ptr (of CompilePipeline or of
+// Run, the expressions' too), wrapping the sentinel its code belongs to.
 func pipeErr(ptr source.Pointer, code, msg string) error {
 	kind := ErrInvalidPipeline
 	switch code {
