@@ -63,7 +63,8 @@ func WithRetries(n int) Option { return func(g *Gate) { g.retries = n } }
 // WithPipelineMemoryLimit sets the bytes a pipeline the gate runs itself
 // (Collection.Aggregate for a caller whose readable fields vary by
 // document) may hold in each blocking stage ($group, $sort, $bucket,
-// $sample, a $lookup's documents) and in its result; over it the
+// $sample, a $lookup's documents), in the values its expressions build
+// for one document, and in its result; over it the
 // aggregation fails with CodePipelineFailed. The default (n <= 0) is
 // mql.DefaultMemoryLimit, MongoDB's per-stage limit without allowDiskUse
 // (100 MiB).

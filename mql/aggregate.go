@@ -80,7 +80,10 @@ type PipelineOptions struct {
 	Foreign Foreign
 	// MemoryLimit bounds the bytes of documents a blocking stage ($group,
 	// $sort, $bucket, $bucketAuto, $sample, $sortByCount, $count's input is
-	// not held) or a $lookup's joined array holds; 0 is DefaultMemoryLimit.
+	// not held) or a $lookup's joined array holds, and the bytes of the
+	// values the expressions build for one document at one stage (a
+	// $reduce doubling a string fails, where the server would spend its
+	// memory); 0 is DefaultMemoryLimit.
 	MemoryLimit int64
 	// Now is $$NOW and $$CLUSTER_TIME, read once per Run; nil is time.Now.
 	Now func() time.Time
@@ -162,11 +165,18 @@ type runCtx struct {
 	now     time.Time
 	limit   int64 // bytes a blocking stage may hold
 	foreign Foreign
+	built   int64 // bytes the expressions built for the current document (see efn.eval)
 }
 
 // docScope returns the scope of one document: $$ROOT and $$CURRENT are doc.
-func (rc *runCtx) docScope(doc value.Value) *scope {
-	return &scope{rc: rc, root: doc, current: doc}
+func (rc *runCtx) docScope(doc value.Value) *scope { return rc.scopeOf(doc, nil) }
+
+// scopeOf returns the scope a stage evaluates its expressions in for one
+// document, under the variables vars; the expressions start building
+// values for it from 0 bytes.
+func (rc *runCtx) scopeOf(doc value.Value, vars *scope) *scope {
+	rc.built = 0
+	return &scope{rc: rc, root: doc, current: doc, parent: vars}
 }
 
 // field is one field of a document built by docOf.

@@ -220,7 +220,7 @@ func (st *lookupStage) open(rc *runCtx, vars *scope, in Docs) Docs {
 			return nil, err
 		}
 		if st.hasSub {
-			s := &scope{rc: rc, root: doc, current: doc, parent: vars}
+			s := rc.scopeOf(doc, vars)
 			sv := vars
 			for i, e := range st.letExprs {
 				v, err := e.eval(s)
