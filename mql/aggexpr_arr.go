@@ -428,6 +428,17 @@ func opRange(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, error) {
 		if ints[2] == 0 {
 			return value.Missing(), evalErr(ptr, "$range requires a non-zero step value")
 		}
+		// Each element takes at least 7 bytes (type, key, NUL, int32).
+		var n int64
+		switch {
+		case ints[2] > 0 && ints[1] > ints[0]:
+			n = (ints[1] - ints[0] + ints[2] - 1) / ints[2]
+		case ints[2] < 0 && ints[0] > ints[1]:
+			n = (ints[0] - ints[1] - ints[2] - 1) / -ints[2]
+		}
+		if err := s.reserve(7 * n); err != nil {
+			return value.Missing(), err
+		}
 		var out []value.Value
 		for i := ints[0]; ints[2] > 0 && i < ints[1] || ints[2] < 0 && i > ints[1]; i += ints[2] {
 			if len(out) >= 1<<22 {

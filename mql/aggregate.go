@@ -159,6 +159,17 @@ func (s *scope) with(name string, v value.Value) *scope {
 	return &scope{rc: s.rc, root: s.root, current: s.current, parent: s, name: name, val: v}
 }
 
+// reserve fails with errBuilt when an operator would build n bytes more
+// than the memory limit leaves the document (see efn.eval): an operator
+// whose result can be far larger than its operands checks before it
+// builds.
+func (s *scope) reserve(n int64) error {
+	if s.rc != nil && s.rc.limit > 0 && s.rc.built+n > s.rc.limit {
+		return errBuilt
+	}
+	return nil
+}
+
 // runCtx is one Run's state, shared by its stages and expressions.
 type runCtx struct {
 	ctx     context.Context
