@@ -233,6 +233,9 @@ func opFilter(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, error) 
 			if n >= 0 && int64(len(out)) >= n {
 				break
 			}
+			if err := s.charge(1); err != nil {
+				return value.Missing(), err
+			}
 			r, err := cond.eval(s.with(name, e))
 			if err != nil {
 				return r, err
@@ -273,6 +276,9 @@ func opMap(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, error) {
 		es := arrayElems(v)
 		out := make([]value.Value, len(es))
 		for i, e := range es {
+			if err := s.charge(1); err != nil {
+				return value.Missing(), err
+			}
 			if out[i], err = each.eval(s.with(name, e)); err != nil {
 				return value.Missing(), err
 			}
@@ -311,6 +317,9 @@ func opReduce(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, error) 
 			return acc, err
 		}
 		for _, e := range arrayElems(v) {
+			if err := s.charge(1); err != nil {
+				return value.Missing(), err
+			}
 			if acc, err = each.eval(s.with("value", acc).with("this", e)); err != nil {
 				return acc, err
 			}

@@ -170,6 +170,20 @@ func (s *scope) reserve(n int64) error {
 	return nil
 }
 
+// charge counts n bytes more against the memory limit for the document
+// (see efn.eval): a loop ($map, $filter, $reduce) charges a byte an
+// element, so that a loop over a constant whose body builds nothing
+// ({$literal: null}) is bounded too.
+func (s *scope) charge(n int64) error {
+	if err := s.reserve(n); err != nil {
+		return err
+	}
+	if s.rc != nil {
+		s.rc.built += n
+	}
+	return nil
+}
+
 // runCtx is one Run's state, shared by its stages and expressions.
 type runCtx struct {
 	ctx     context.Context

@@ -40,3 +40,26 @@ func TestExpressionBuildsWithinLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestExpressionLoopsWithinLimit: nested loops over constants whose body
+// builds nothing ({$literal: null}) still count against the memory limit,
+// a byte an element, instead of running unbounded.
+func TestExpressionLoopsWithinLimit(t *testing.T) {
+	arr := "[" + strings.Repeat("0,", 2999) + "0]"
+	for _, tc := range []struct{ name, expr string }{
+		{"$map of $reduce", `{"$size": {"$map": {"input": {"$literal": ` + arr + `}, "in": {"$reduce": {"input": {"$literal": ` + arr + `}, "initialValue": null, "in": {"$literal": null}}}}}}`},
+		{"$map of $filter", `{"$size": {"$map": {"input": {"$literal": ` + arr + `}, "in": {"$filter": {"input": {"$literal": ` + arr + `}, "cond": {"$literal": false}}}}}}`},
+		{"$map of $map", `{"$size": {"$map": {"input": {"$literal": ` + arr + `}, "in": {"$size": {"$map": {"input": {"$literal": ` + arr + `}, "in": {"$literal": null}}}}}}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := compileExpr(rawOf(t, tc.expr), "/e", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc := &runCtx{now: time.Now(), limit: 1 << 16}
+			if _, err := e.eval(rc.docScope(value.FromDocument(rawOf(t, `{}`).Document()))); !errors.Is(err, errBuilt) {
+				t.Fatalf("err = %v, want errBuilt", err)
+			}
+		})
+	}
+}
