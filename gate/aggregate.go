@@ -334,10 +334,16 @@ func stageOf(st bson.Raw) (string, bson.RawValue) {
 // server with the Find; another is matched in memory against each
 // document as the caller sees it (Find would leave out a document hiding
 // a path its filter reads; the pipeline matches the redacted document,
-// as its own $match does). The first gate error is kept in *ferr, so
-// that Aggregate returns it as it is.
+// as its own $match does). A read with no filter for the server (a
+// $unionWith, a $lookup with a pipeline only, one matched in memory) is
+// kept, within the memory limit, for the rest of the Aggregate: a $lookup
+// matched in memory, or a $unionWith in a $lookup's sub-pipeline, would
+// otherwise scan the other collection again for every document of the
+// pipeline. The first gate error is kept in *ferr, so that Aggregate
+// returns it as it is.
 func (c *Collection) foreignReader(op string, ferr *error) mql.Foreign {
 	db, _, _ := strings.Cut(c.ns, ".")
+	kept := &foreignCache{docs: map[string][]bson.Raw{}, room: c.s.g.pipelineMemory}
 	return func(ctx context.Context, coll string, filter bson.Raw) (mql.Docs, error) {
 		fc := c.s.Database(db).Collection(coll)
 		keep := func(err error) error {
@@ -363,6 +369,10 @@ func (c *Collection) foreignReader(op string, ferr *error) mql.Foreign {
 				local = filter
 			}
 		}
+		whole := len(server) == 0
+		if docs, ok := kept.docs[coll]; ok && whole {
+			return &keptDocs{docs: docs, match: local}, nil
+		}
 		spec, err := fc.find(ctx, fb, op, server, &options.FindOptions{})
 		if err != nil {
 			return nil, keep(err)
@@ -371,15 +381,57 @@ func (c *Collection) foreignReader(op string, ferr *error) mql.Foreign {
 		if err := cu.open(ctx); err != nil {
 			return nil, keep(err)
 		}
-		return &cursorDocs{cur: cu, match: local}, nil
+		d := &cursorDocs{cur: cu, match: local}
+		if whole {
+			d.keep, d.coll = kept, coll
+		}
+		return d, nil
 	}
 }
 
+// foreignCache holds the collections foreignReader read whole, within
+// room bytes in all.
+type foreignCache struct {
+	docs map[string][]bson.Raw
+	room int64
+}
+
+// keptDocs serves a kept collection, keeping the documents that match
+// match (nil: all).
+type keptDocs struct {
+	docs  []bson.Raw
+	match bson.Raw
+}
+
+func (d *keptDocs) Next(context.Context) (bson.Raw, error) {
+	for len(d.docs) > 0 {
+		doc := d.docs[0]
+		d.docs = d.docs[1:]
+		if d.match != nil {
+			ok, err := mql.Match(d.match, doc)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		return doc, nil
+	}
+	return nil, io.EOF
+}
+
 // cursorDocs reads a gated Cursor as mql.Docs, keeping the documents
-// that match match (nil: all). It closes the cursor at its end.
+// that match match (nil: all). It closes the cursor at its end. With
+// keep, it also keeps every document it reads in keep, under coll, when
+// the collection fits keep's room to its end.
 type cursorDocs struct {
 	cur   *Cursor
 	match bson.Raw
+	keep  *foreignCache
+	coll  string
+	read  []bson.Raw
+	held  int64
 }
 
 func (d *cursorDocs) Next(ctx context.Context) (bson.Raw, error) {
@@ -387,6 +439,13 @@ func (d *cursorDocs) Next(ctx context.Context) (bson.Raw, error) {
 		// The pipeline may hold documents ($group, $sort, a $lookup's
 		// cache) past the cursor's next batch.
 		doc := slices.Clone(d.cur.Current)
+		if d.keep != nil {
+			if d.held += int64(len(doc)); d.held > d.keep.room {
+				d.keep, d.read = nil, nil
+			} else {
+				d.read = append(d.read, doc)
+			}
+		}
 		if d.match != nil {
 			ok, err := mql.Match(d.match, doc)
 			if err != nil {
@@ -400,6 +459,14 @@ func (d *cursorDocs) Next(ctx context.Context) (bson.Raw, error) {
 	}
 	if err := d.cur.Err(); err != nil {
 		return nil, err
+	}
+	if d.keep != nil {
+		if d.read == nil {
+			d.read = []bson.Raw{}
+		}
+		d.keep.docs[d.coll] = d.read
+		d.keep.room -= d.held
+		d.keep = nil
 	}
 	_ = d.cur.Close(context.WithoutCancel(ctx))
 	return nil, io.EOF

@@ -1,10 +1,17 @@
 package gate_test
 
 import (
+	"context"
 	"errors"
+	"sync"
 	"testing"
+	"testing/fstest"
 
 	"github.com/rulegate/rulegate/gate"
+	"github.com/rulegate/rulegate/rulegatetest"
+	"go.mongodb.org/mongo-driver/v2/event"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // TestAggregateExpressionMemory: an expression that builds a huge value
@@ -31,6 +38,61 @@ func TestAggregateExpressionMemory(t *testing.T) {
 			var r *gate.RefusedError
 			if !errors.As(err, &r) || r.Code != gate.CodePipelineFailed {
 				t.Fatalf("got %s, err = %v; want %s", out, err, gate.CodePipelineFailed)
+			}
+		})
+	}
+}
+
+// TestAggregateForeignReadsOnce: a $lookup whose foreignField the caller
+// does not read in every document of the other collection, or a
+// $unionWith in a $lookup's sub-pipeline, reads the other collection
+// once per Aggregate, not once per document of the pipeline (each read a
+// scan of the whole collection, every document decided and redacted).
+func TestAggregateForeignReadsOnce(t *testing.T) {
+	e := newAggEnv(t)
+	var mu sync.Mutex
+	finds := 0
+	mon := &event.CommandMonitor{Started: func(_ context.Context, ev *event.CommandStartedEvent) {
+		if ev.CommandName == "find" && ev.Command.Lookup("find").StringValue() == "teams" {
+			mu.Lock()
+			finds++
+			mu.Unlock()
+		}
+	}}
+	client, err := mongo.Connect(options.Client().ApplyURI(rulegatetest.URI(t)).SetMonitor(mon))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	fsys := fstest.MapFS{
+		"data_sources/mongodb-atlas/config.json":          {Data: []byte(`{"name": "mongodb-atlas", "type": "mongodb-atlas", "config": {"clusterName": "Cluster0"}}`)},
+		"data_sources/mongodb-atlas/app/notes/rules.json": {Data: []byte(aggNotesRules)},
+		"data_sources/mongodb-atlas/app/teams/rules.json": {Data: []byte(aggTeamsRules)},
+	}
+	g := newGate(t, client, fsys, gate.WithDatabaseMapping(map[string]string{"app": e.notes.Database().Name()}))
+	alice := g.For(user(t, `{"id": "alice", "type": "normal", "custom_data": {"teamIds": ["t1"]}}`)).Database("app").Collection("notes")
+	for _, tc := range []struct{ name, pipeline, want string }{
+		{"$lookup matched on what the caller sees",
+			`[{"$lookup": {"from": "teams", "localField": "n", "foreignField": "budget", "as": "t"}}, {"$unwind": "$t"}, {"$count": "n"}]`, ``},
+		{"$unionWith in a $lookup's sub-pipeline",
+			`[{"$lookup": {"from": "teams", "pipeline": [{"$unionWith": "teams"}], "as": "t"}}, {"$project": {"k": {"$size": "$t"}}}, {"$group": {"_id": "$k", "n": {"$sum": 1}}}]`,
+			`{"_id": {"$numberInt":"2"},"n": {"$numberInt":"4"}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mu.Lock()
+			finds = 0
+			mu.Unlock()
+			got, err := aggJSON(t, alice, tc.pipeline)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if finds != 1 {
+				t.Errorf("%d finds on teams, want 1", finds)
 			}
 		})
 	}
