@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/rulegate/rulegate/evaluator"
 	"github.com/rulegate/rulegate/mql"
@@ -40,8 +41,10 @@ import (
 //     query, and no stage reads another collection: the pipeline is
 //     {$match: ruleFilter} followed by the client's stages, and the result
 //     is the server's cursor. Where the server does not implement an
-//     operator (the embedded test server, FerretDB, has no $cond), the
-//     gate runs the pipeline itself, as below.
+//     operator (NotImplemented), the gate runs the pipeline itself, as
+//     below; on FerretDB (the embedded test server), which reads a field
+//     path in $project as a literal string, it always does (see
+//     Gate.runsPipelines).
 //   - In the gate otherwise (the owner + teammate case, where the role
 //     and the readable fields vary by document; read rules that are not
 //     a query): the documents come from a gated Find, decided and
@@ -93,7 +96,7 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 	if err != nil {
 		return nil, err
 	}
-	if !foreign && b.ReadsWhole(ctx) {
+	if !foreign && b.ReadsWhole(ctx) && c.s.g.runsPipelines(ctx) {
 		rf, _, exact, err := readScope(ctx, b)
 		if err != nil {
 			return nil, c.evalErr(ctx, op, evaluator.ActionRead, err)
@@ -106,6 +109,35 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 		}
 	}
 	return c.aggregateInGate(ctx, b, op, stages, ao)
+}
+
+// pipelineProbe is what Gate.runsPipelines learned of the deployment.
+type pipelineProbe struct {
+	mu    sync.Mutex
+	known bool
+	ok    bool
+}
+
+// runsPipelines reports whether the deployment computes client pipelines
+// as MongoDB does, asked once (buildInfo). FerretDB (the embedded test
+// server, which says ferretdbVersion) evaluates a field path in
+// $project, $addFields and $set as a literal string where MongoDB reads
+// the field, and answers without NotImplemented, so the gate runs every
+// pipeline itself there. A probe that fails is asked again next time;
+// until one answers, the gate runs the pipelines itself.
+func (g *Gate) runsPipelines(ctx context.Context) bool {
+	p := g.probe
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.known {
+		var info bson.Raw
+		if err := g.client.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+			return false
+		}
+		_, err := info.LookupErr("ferretdbVersion")
+		p.known, p.ok = true, err != nil
+	}
+	return p.ok
 }
 
 // aggregateOnServer runs {$match: rf} and the client's stages on the

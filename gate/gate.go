@@ -50,6 +50,9 @@ type Gate struct {
 	// pipelineMemory bounds what a pipeline the gate runs itself holds
 	// (WithPipelineMemoryLimit).
 	pipelineMemory int64
+	// probe holds whether the deployment runs client pipelines as
+	// MongoDB does (see Gate.runsPipelines).
+	probe *pipelineProbe
 }
 
 // Option configures New.
@@ -167,6 +170,7 @@ func New(client *mongo.Client, prog *evaluator.Program, opts ...Option) (*Gate, 
 	if g.pipelineMemory <= 0 {
 		g.pipelineMemory = mql.DefaultMemoryLimit
 	}
+	g.probe = &pipelineProbe{}
 	if g.retries <= 0 {
 		g.retries = DefaultRetries
 	}

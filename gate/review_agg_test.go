@@ -97,3 +97,25 @@ func TestAggregateForeignReadsOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestAggregateWholeReaderFieldPaths: a caller reading every document
+// whole gets the same answer as one whose pipeline the gate runs: the
+// embedded server (FerretDB) evaluates a field path in $project,
+// $addFields and $set as a literal string, without NotImplemented, so
+// the gate does not run pipelines on it.
+func TestAggregateWholeReaderFieldPaths(t *testing.T) {
+	e := newAggEnv(t)
+	for _, tc := range []struct{ pipeline, want string }{
+		{`[{"$match": {"_id": 4}}, {"$project": {"x": "$n"}}]`, `{"_id": {"$numberInt":"4"},"x": {"$numberInt":"8"}}`},
+		{`[{"$match": {"_id": 4}}, {"$project": {"_id": 0, "x": ["$n", {"a": "$title"}]}}]`, `{"x": [{"$numberInt":"8"},{"a": "b4"}]}`},
+		{`[{"$match": {"_id": 4}}, {"$set": {"x": "$n"}}, {"$project": {"x": 1}}]`, `{"_id": {"$numberInt":"4"},"x": {"$numberInt":"8"}}`},
+	} {
+		got, err := aggJSON(t, e.root, tc.pipeline)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.pipeline, got, tc.want)
+		}
+	}
+}
