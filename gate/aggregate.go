@@ -174,7 +174,11 @@ func notImplemented(err error) bool {
 func (c *Collection) aggregateInGate(ctx context.Context, b *evaluator.Bound, op string, stages []bson.Raw, ao *options.AggregateOptions) (*mongo.Cursor, error) {
 	limit := c.s.g.pipelineMemory
 	var ferr error // the first gate error a foreign read met
-	po := mql.PipelineOptions{Foreign: c.foreignReader(op, &ferr), MemoryLimit: limit}
+	reads := &foreignReads{docs: map[string][]bson.Raw{}, room: limit}
+	// A foreign read the pipeline stopped short of its end ($limit after
+	// a $unionWith) would leave its cursor open on the server.
+	defer reads.close(context.WithoutCancel(ctx))
+	po := mql.PipelineOptions{Foreign: c.foreignReader(op, reads, &ferr), MemoryLimit: limit}
 	// The whole pipeline compiles first, so that errors point into it as
 	// the client sent it.
 	if _, err := mql.CompilePipeline(stages, po); err != nil {
@@ -371,11 +375,11 @@ func stageOf(st bson.Raw) (string, bson.RawValue) {
 // kept, within the memory limit, for the rest of the Aggregate: a $lookup
 // matched in memory, or a $unionWith in a $lookup's sub-pipeline, would
 // otherwise scan the other collection again for every document of the
-// pipeline. The first gate error is kept in *ferr, so that Aggregate
-// returns it as it is.
-func (c *Collection) foreignReader(op string, ferr *error) mql.Foreign {
+// pipeline. Every cursor it opens is in kept, for Aggregate to close.
+// The first gate error is kept in *ferr, so that Aggregate returns it as
+// it is.
+func (c *Collection) foreignReader(op string, kept *foreignReads, ferr *error) mql.Foreign {
 	db, _, _ := strings.Cut(c.ns, ".")
-	kept := &foreignCache{docs: map[string][]bson.Raw{}, room: c.s.g.pipelineMemory}
 	return func(ctx context.Context, coll string, filter bson.Raw) (mql.Docs, error) {
 		fc := c.s.Database(db).Collection(coll)
 		keep := func(err error) error {
@@ -413,6 +417,7 @@ func (c *Collection) foreignReader(op string, ferr *error) mql.Foreign {
 		if err := cu.open(ctx); err != nil {
 			return nil, keep(err)
 		}
+		kept.open = append(kept.open, cu)
 		d := &cursorDocs{cur: cu, match: local}
 		if whole {
 			d.keep, d.coll = kept, coll
@@ -421,11 +426,19 @@ func (c *Collection) foreignReader(op string, ferr *error) mql.Foreign {
 	}
 }
 
-// foreignCache holds the collections foreignReader read whole, within
-// room bytes in all.
-type foreignCache struct {
+// foreignReads holds the collections foreignReader read whole, within
+// room bytes in all, and the cursors it opened.
+type foreignReads struct {
 	docs map[string][]bson.Raw
 	room int64
+	open []*Cursor
+}
+
+// close closes the cursors (those read to their end already are).
+func (r *foreignReads) close(ctx context.Context) {
+	for _, cu := range r.open {
+		_ = cu.Close(ctx)
+	}
 }
 
 // keptDocs serves a kept collection, keeping the documents that match
@@ -460,7 +473,7 @@ func (d *keptDocs) Next(context.Context) (bson.Raw, error) {
 type cursorDocs struct {
 	cur   *Cursor
 	match bson.Raw
-	keep  *foreignCache
+	keep  *foreignReads
 	coll  string
 	read  []bson.Raw
 	held  int64

@@ -3,6 +3,7 @@ package gate_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -117,5 +118,48 @@ func TestAggregateWholeReaderFieldPaths(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s: got %s, want %s", tc.pipeline, got, tc.want)
 		}
+	}
+}
+
+// TestAggregateClosesForeignCursors: a $unionWith the pipeline stops
+// reading ($limit after it) has its cursor closed when Aggregate returns,
+// not left open on the server until it times out.
+func TestAggregateClosesForeignCursors(t *testing.T) {
+	e := newAggEnv(t)
+	for i := range 150 {
+		insertExt(t, e.notes, `{"_id": `+strconv.Itoa(100+i)+`, "owner": "alice", "title": "x"}`)
+	}
+	var mu sync.Mutex
+	kills := 0
+	mon := &event.CommandMonitor{Started: func(_ context.Context, ev *event.CommandStartedEvent) {
+		if ev.CommandName == "killCursors" {
+			mu.Lock()
+			kills++
+			mu.Unlock()
+		}
+	}}
+	client, err := mongo.Connect(options.Client().ApplyURI(rulegatetest.URI(t)).SetMonitor(mon))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	fsys := fstest.MapFS{
+		"data_sources/mongodb-atlas/config.json":          {Data: []byte(`{"name": "mongodb-atlas", "type": "mongodb-atlas", "config": {"clusterName": "Cluster0"}}`)},
+		"data_sources/mongodb-atlas/app/notes/rules.json": {Data: []byte(aggNotesRules)},
+		"data_sources/mongodb-atlas/app/teams/rules.json": {Data: []byte(aggTeamsRules)},
+	}
+	g := newGate(t, client, fsys, gate.WithDatabaseMapping(map[string]string{"app": e.notes.Database().Name()}))
+	alice := g.For(user(t, `{"id": "alice", "type": "normal", "custom_data": {"teamIds": ["t1"]}}`)).Database("app").Collection("notes")
+	got, err := aggJSON(t, alice, `[{"$limit": 1}, {"$unionWith": "notes"}, {"$limit": 2}, {"$project": {"_id": 1}}]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"_id": {"$numberInt":"1"}}` + "\n" + `{"_id": {"$numberInt":"1"}}`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if kills != 1 {
+		t.Errorf("%d killCursors, want 1 (the $unionWith's)", kills)
 	}
 }
