@@ -163,3 +163,25 @@ func TestAggregateClosesForeignCursors(t *testing.T) {
 		t.Errorf("%d killCursors, want 1 (the $unionWith's)", kills)
 	}
 }
+
+// TestAggregateUserRolesRefused: $$USER_ROLES is the roles of the
+// database user the gate connects as, not anything of the App Services
+// user; the server would answer it for a whole reader, so the gate
+// refuses it anywhere in a pipeline, whoever the caller.
+func TestAggregateUserRolesRefused(t *testing.T) {
+	e := newAggEnv(t)
+	for _, tc := range []struct{ pipeline, ptr string }{
+		{`[{"$project": {"r": "$$USER_ROLES"}}]`, "/0/$project/r"},
+		{`[{"$set": {"r": {"$size": "$$USER_ROLES.role"}}}]`, "/0/$set/r/$size"},
+		{`[{"$lookup": {"from": "teams", "let": {"r": "$$USER_ROLES"}, "pipeline": [], "as": "x"}}]`, "/0/$lookup/let/r"},
+		{`[{"$unionWith": {"coll": "teams", "pipeline": [{"$project": {"r": ["$$USER_ROLES"]}}]}}]`, "/0/$unionWith/pipeline/0/$project/r/0"},
+	} {
+		for _, c := range []*gate.Collection{e.root, e.alice} {
+			_, err := aggJSON(t, c, tc.pipeline)
+			var r *gate.RefusedError
+			if !errors.As(err, &r) || r.Code != gate.CodeUnsupported || string(r.Ptr) != tc.ptr {
+				t.Errorf("%s: err = %v, want %s at %s", tc.pipeline, err, gate.CodeUnsupported, tc.ptr)
+			}
+		}
+	}
+}
