@@ -202,7 +202,11 @@ func notImplemented(err error) bool {
 func (c *Collection) aggregateInGate(ctx context.Context, b *evaluator.Bound, op string, stages []bson.Raw, ao *options.AggregateOptions) (*mongo.Cursor, error) {
 	limit := c.s.g.pipelineMemory
 	var ferr error // the first gate error a foreign read met
-	po := mql.PipelineOptions{Foreign: c.foreignReader(op, &ferr), MemoryLimit: limit}
+	reads := &foreignReads{docs: map[string][]bson.Raw{}, room: limit}
+	// A foreign read the pipeline stopped short of its end ($limit after
+	// a $unionWith) would leave its cursor open on the server.
+	defer reads.close(context.WithoutCancel(ctx))
+	po := mql.PipelineOptions{Foreign: c.foreignReader(op, reads, &ferr), MemoryLimit: limit}
 	// The whole pipeline compiles first, so that errors point into it as
 	// the client sent it.
 	if _, err := mql.CompilePipeline(stages, po); err != nil {
@@ -394,9 +398,15 @@ func stageOf(st bson.Raw) (string, bson.RawValue) {
 // server with the Find; another is matched in memory against each
 // document as the caller sees it (Find would leave out a document hiding
 // a path its filter reads; the pipeline matches the redacted document,
-// as its own $match does). The first gate error is kept in *ferr, so
-// that Aggregate returns it as it is.
-func (c *Collection) foreignReader(op string, ferr *error) mql.Foreign {
+// as its own $match does). A read with no filter for the server (a
+// $unionWith, a $lookup with a pipeline only, one matched in memory) is
+// kept, within the memory limit, for the rest of the Aggregate: a $lookup
+// matched in memory, or a $unionWith in a $lookup's sub-pipeline, would
+// otherwise scan the other collection again for every document of the
+// pipeline. Every cursor it opens is in kept, for Aggregate to close.
+// The first gate error is kept in *ferr, so that Aggregate returns it as
+// it is.
+func (c *Collection) foreignReader(op string, kept *foreignReads, ferr *error) mql.Foreign {
 	db, _, _ := strings.Cut(c.ns, ".")
 	return func(ctx context.Context, coll string, filter bson.Raw) (mql.Docs, error) {
 		fc := c.s.Database(db).Collection(coll)
@@ -423,6 +433,10 @@ func (c *Collection) foreignReader(op string, ferr *error) mql.Foreign {
 				local = filter
 			}
 		}
+		whole := len(server) == 0
+		if docs, ok := kept.docs[coll]; ok && whole {
+			return &keptDocs{docs: docs, match: local}, nil
+		}
 		spec, err := fc.find(ctx, fb, op, server, &options.FindOptions{})
 		if err != nil {
 			return nil, keep(err)
@@ -431,15 +445,66 @@ func (c *Collection) foreignReader(op string, ferr *error) mql.Foreign {
 		if err := cu.open(ctx); err != nil {
 			return nil, keep(err)
 		}
-		return &cursorDocs{cur: cu, match: local}, nil
+		kept.open = append(kept.open, cu)
+		d := &cursorDocs{cur: cu, match: local}
+		if whole {
+			d.keep, d.coll = kept, coll
+		}
+		return d, nil
 	}
 }
 
+// foreignReads holds the collections foreignReader read whole, within
+// room bytes in all, and the cursors it opened.
+type foreignReads struct {
+	docs map[string][]bson.Raw
+	room int64
+	open []*Cursor
+}
+
+// close closes the cursors (those read to their end already are).
+func (r *foreignReads) close(ctx context.Context) {
+	for _, cu := range r.open {
+		_ = cu.Close(ctx)
+	}
+}
+
+// keptDocs serves a kept collection, keeping the documents that match
+// match (nil: all).
+type keptDocs struct {
+	docs  []bson.Raw
+	match bson.Raw
+}
+
+func (d *keptDocs) Next(context.Context) (bson.Raw, error) {
+	for len(d.docs) > 0 {
+		doc := d.docs[0]
+		d.docs = d.docs[1:]
+		if d.match != nil {
+			ok, err := mql.Match(d.match, doc)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		return doc, nil
+	}
+	return nil, io.EOF
+}
+
 // cursorDocs reads a gated Cursor as mql.Docs, keeping the documents
-// that match match (nil: all). It closes the cursor at its end.
+// that match match (nil: all). It closes the cursor at its end. With
+// keep, it also keeps every document it reads in keep, under coll, when
+// the collection fits keep's room to its end.
 type cursorDocs struct {
 	cur   *Cursor
 	match bson.Raw
+	keep  *foreignReads
+	coll  string
+	read  []bson.Raw
+	held  int64
 }
 
 func (d *cursorDocs) Next(ctx context.Context) (bson.Raw, error) {
@@ -447,6 +512,13 @@ func (d *cursorDocs) Next(ctx context.Context) (bson.Raw, error) {
 		// The pipeline may hold documents ($group, $sort, a $lookup's
 		// cache) past the cursor's next batch.
 		doc := slices.Clone(d.cur.Current)
+		if d.keep != nil {
+			if d.held += int64(len(doc)); d.held > d.keep.room {
+				d.keep, d.read = nil, nil
+			} else {
+				d.read = append(d.read, doc)
+			}
+		}
 		if d.match != nil {
 			ok, err := mql.Match(d.match, doc)
 			if err != nil {
@@ -460,6 +532,14 @@ func (d *cursorDocs) Next(ctx context.Context) (bson.Raw, error) {
 	}
 	if err := d.cur.Err(); err != nil {
 		return nil, err
+	}
+	if d.keep != nil {
+		if d.read == nil {
+			d.read = []bson.Raw{}
+		}
+		d.keep.docs[d.coll] = d.read
+		d.keep.room -= d.held
+		d.keep = nil
 	}
 	_ = d.cur.Close(context.WithoutCancel(ctx))
 	return nil, io.EOF

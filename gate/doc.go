@@ -688,11 +688,19 @@
 //     $match, $sort, $skip and $limit on fields every role reads go to
 //     the server, the rest is streamed to the gate. Blocking stages and
 //     the result are held in memory, each within WithPipelineMemoryLimit
-//     (100 MiB by default, MongoDB's limit without allowDiskUse); the
+//     (100 MiB by default, MongoDB's limit without allowDiskUse), and so
+//     are the values the expressions build for one document; the
 //     engine (mql.CompilePipeline) refuses the operators it does not
 //     compute exactly, naming them. A $match on a field a document hides
 //     sees it missing there (the pipeline sees the document as the caller
-//     does), where Find leaves such a document out.
+//     does), where Find leaves such a document out. A collection a
+//     $lookup or $unionWith reads whole is read once per Aggregate (kept
+//     within the same limit); a $lookup on a foreignField every role
+//     there reads asks the server once per document. Nothing but the
+//     context bounds the time of nested sub-pipelines: give Aggregate a
+//     deadline. On FerretDB (the embedded test server), which reads a
+//     field path in $project as a literal string, every pipeline runs in
+//     the gate, whole readers' too.
 //   - The pin covers the fields a document had when read; a field added by
 //     a concurrent writer between the gate's read and its write is not
 //     pinned (that writer's own write was checked by the rules).

@@ -67,12 +67,13 @@ type Gate struct {
 // with two $sum accumulators computes only the first), so that the gate
 // runs pipelines itself there, as the MongoDB manual defines them. It
 // asks buildInfo once ("ferretdbVersion" names FerretDB); a failed ask is
-// not remembered, and trusts the server.
+// not remembered, and the gate runs the pipeline itself (its answer is
+// the manual's on any server).
 func (g *Gate) serverAggregates(ctx context.Context) bool {
 	g.server.mu.Lock()
 	defer g.server.mu.Unlock()
 	if g.client == nil {
-		return true
+		return false
 	}
 	if !g.server.known {
 		// Outside the caller's session: buildInfo may not run in a
@@ -87,7 +88,7 @@ func (g *Gate) serverAggregates(ctx context.Context) bool {
 		var info bson.Raw
 		err := g.client.Database("admin").RunCommand(bg, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info)
 		if err != nil {
-			return true
+			return false
 		}
 		_, ferr := info.LookupErr("ferretdbVersion")
 		g.server.known, g.server.ferret = true, ferr == nil
@@ -106,7 +107,8 @@ func WithRetries(n int) Option { return func(g *Gate) { g.retries = n } }
 // WithPipelineMemoryLimit sets the bytes a pipeline the gate runs itself
 // (Collection.Aggregate for a caller whose readable fields vary by
 // document) may hold in each blocking stage ($group, $sort, $bucket,
-// $sample, a $lookup's documents) and in its result; over it the
+// $sample, a $lookup's documents), in the values its expressions build
+// for one document, and in its result; over it the
 // aggregation fails with CodePipelineFailed. The default (n <= 0) is
 // mql.DefaultMemoryLimit, MongoDB's per-stage limit without allowDiskUse
 // (100 MiB).

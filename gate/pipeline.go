@@ -3,6 +3,7 @@ package gate
 import (
 	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/rulegate/rulegate/source"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -235,6 +236,14 @@ func scanForbidden(v bson.RawValue, ptr source.Pointer, depth int) *RefusedError
 		return &RefusedError{Ptr: ptr, Code: CodeUnsupported, Msg: "expression nested too deeply"}
 	}
 	switch v.Type {
+	case bson.TypeString:
+		// $$USER_ROLES is the roles of the database user the gate
+		// connects as (MongoDB 7.0), nothing of the App Services user;
+		// the server would answer it on its path. A literal string of
+		// the same text ({$literal: "$$USER_ROLES"}) is refused too.
+		if s := v.StringValue(); s == "$$USER_ROLES" || strings.HasPrefix(s, "$$USER_ROLES.") {
+			return &RefusedError{Ptr: ptr, Code: CodeUnsupported, Msg: "$$USER_ROLES is the roles of the gate's database user, not of the caller; it is not available through the gate"}
+		}
 	case bson.TypeEmbeddedDocument:
 		elems, _ := v.Document().Elements()
 		for _, e := range elems {

@@ -2,6 +2,7 @@ package mql
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -37,7 +38,29 @@ func operandErr(ptr source.Pointer, format string, args ...any) error {
 // efn is an expression given as a function.
 type efn func(s *scope) (value.Value, error)
 
-func (f efn) eval(s *scope) (value.Value, error) { return f(s) }
+// eval counts the bytes of each value an operator, an expression object
+// or an array of expressions builds against the Run's memory limit, for
+// one document at one stage: an expression that builds huge values in a
+// loop ($reduce doubling a string, $map of $range) fails with
+// CodePipelineMemory (see errBuilt) instead of taking the memory a
+// blocking stage is denied. A value passed through ($ifNull, an array
+// element) counts too: the bound errs on the side of failing.
+func (f efn) eval(s *scope) (value.Value, error) {
+	v, err := f(s)
+	if err == nil && s.rc != nil && s.rc.limit > 0 {
+		if s.rc.built += int64(len(v.Data)); s.rc.built > s.rc.limit {
+			return value.Missing(), errBuilt
+		}
+	}
+	return v, err
+}
+
+// errBuilt is an expression's failure when the values it built for one
+// document exceed the memory limit; the stage reports it with its
+// pointer as CodePipelineMemory (see evalFailed). The count stays over
+// the limit until the next document, so that an operator catching its
+// operand's error ($convert's onError) cannot hide it.
+var errBuilt = errors.New("mql: expressions built more bytes for one document than the memory limit")
 
 // lit is a constant.
 type lit struct{ v value.Value }

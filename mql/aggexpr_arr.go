@@ -233,6 +233,9 @@ func opFilter(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, error) 
 			if n >= 0 && int64(len(out)) >= n {
 				break
 			}
+			if err := s.charge(1); err != nil {
+				return value.Missing(), err
+			}
 			r, err := cond.eval(s.with(name, e))
 			if err != nil {
 				return r, err
@@ -273,6 +276,9 @@ func opMap(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, error) {
 		es := arrayElems(v)
 		out := make([]value.Value, len(es))
 		for i, e := range es {
+			if err := s.charge(1); err != nil {
+				return value.Missing(), err
+			}
 			if out[i], err = each.eval(s.with(name, e)); err != nil {
 				return value.Missing(), err
 			}
@@ -311,6 +317,9 @@ func opReduce(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, error) 
 			return acc, err
 		}
 		for _, e := range arrayElems(v) {
+			if err := s.charge(1); err != nil {
+				return value.Missing(), err
+			}
 			if acc, err = each.eval(s.with("value", acc).with("this", e)); err != nil {
 				return acc, err
 			}
@@ -427,6 +436,17 @@ func opRange(c *compiler, arg bson.RawValue, ptr source.Pointer) (expr, error) {
 		}
 		if ints[2] == 0 {
 			return value.Missing(), evalErr(ptr, "$range requires a non-zero step value")
+		}
+		// Each element takes at least 7 bytes (type, key, NUL, int32).
+		var n int64
+		switch {
+		case ints[2] > 0 && ints[1] > ints[0]:
+			n = (ints[1] - ints[0] + ints[2] - 1) / ints[2]
+		case ints[2] < 0 && ints[0] > ints[1]:
+			n = (ints[0] - ints[1] - ints[2] - 1) / -ints[2]
+		}
+		if err := s.reserve(7 * n); err != nil {
+			return value.Missing(), err
 		}
 		var out []value.Value
 		for i := ints[0]; ints[2] > 0 && i < ints[1] || ints[2] < 0 && i > ints[1]; i += ints[2] {

@@ -488,6 +488,13 @@ func replaceOp(op string) opFunc {
 			if null {
 				return value.Null(), nil
 			}
+			n := int64(1)
+			if op == "$replaceAll" {
+				n = int64(strings.Count(strs[0], strs[1]))
+			}
+			if err := s.reserve(int64(len(strs[0])) + n*int64(len(strs[2]))); err != nil {
+				return value.Missing(), err
+			}
 			if op == "$replaceOne" {
 				return value.String(strings.Replace(strs[0], strs[1], strs[2], 1)), nil
 			}

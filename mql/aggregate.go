@@ -80,7 +80,10 @@ type PipelineOptions struct {
 	Foreign Foreign
 	// MemoryLimit bounds the bytes of documents a blocking stage ($group,
 	// $sort, $bucket, $bucketAuto, $sample, $sortByCount, $count's input is
-	// not held) or a $lookup's joined array holds; 0 is DefaultMemoryLimit.
+	// not held) or a $lookup's joined array holds, and the bytes of the
+	// values the expressions build for one document at one stage (a
+	// $reduce doubling a string fails, where the server would spend its
+	// memory); 0 is DefaultMemoryLimit.
 	MemoryLimit int64
 	// Now is $$NOW and $$CLUSTER_TIME, read once per Run; nil is time.Now.
 	Now func() time.Time
@@ -156,17 +159,49 @@ func (s *scope) with(name string, v value.Value) *scope {
 	return &scope{rc: s.rc, root: s.root, current: s.current, parent: s, name: name, val: v}
 }
 
+// reserve fails with errBuilt when an operator would build n bytes more
+// than the memory limit leaves the document (see efn.eval): an operator
+// whose result can be far larger than its operands checks before it
+// builds.
+func (s *scope) reserve(n int64) error {
+	if s.rc != nil && s.rc.limit > 0 && s.rc.built+n > s.rc.limit {
+		return errBuilt
+	}
+	return nil
+}
+
+// charge counts n bytes more against the memory limit for the document
+// (see efn.eval): a loop ($map, $filter, $reduce) charges a byte an
+// element, so that a loop over a constant whose body builds nothing
+// ({$literal: null}) is bounded too.
+func (s *scope) charge(n int64) error {
+	if err := s.reserve(n); err != nil {
+		return err
+	}
+	if s.rc != nil {
+		s.rc.built += n
+	}
+	return nil
+}
+
 // runCtx is one Run's state, shared by its stages and expressions.
 type runCtx struct {
 	ctx     context.Context
 	now     time.Time
 	limit   int64 // bytes a blocking stage may hold
 	foreign Foreign
+	built   int64 // bytes the expressions built for the current document (see efn.eval)
 }
 
 // docScope returns the scope of one document: $$ROOT and $$CURRENT are doc.
-func (rc *runCtx) docScope(doc value.Value) *scope {
-	return &scope{rc: rc, root: doc, current: doc}
+func (rc *runCtx) docScope(doc value.Value) *scope { return rc.scopeOf(doc, nil) }
+
+// scopeOf returns the scope a stage evaluates its expressions in for one
+// document, under the variables vars; the expressions start building
+// values for it from 0 bytes.
+func (rc *runCtx) scopeOf(doc value.Value, vars *scope) *scope {
+	rc.built = 0
+	return &scope{rc: rc, root: doc, current: doc, parent: vars}
 }
 
 // field is one field of a document built by docOf.

@@ -157,6 +157,9 @@ func failAt(ptr source.Pointer, code, msg string) error {
 // evalFailed returns an expression's error at Run: as it is when it
 // already carries a code and a pointer, else CodePipelineEval at ptr.
 func evalFailed(ptr source.Pointer, err error) error {
+	if errors.Is(err, errBuilt) {
+		return failAt(ptr, CodePipelineMemory, "Exceeded memory limit: the expressions built more bytes for one document than the pipeline's memory limit")
+	}
 	var ce *codedError
 	if errors.As(err, &ce) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
@@ -300,7 +303,7 @@ func (st *streamStage) open(rc *runCtx, vars *scope, in Docs) Docs {
 				return nil, err
 			}
 			doc := value.FromDocument(raw)
-			s := &scope{rc: rc, root: doc, current: doc, parent: vars}
+			s := rc.scopeOf(doc, vars)
 			if err := st.fn(s, doc, func(v value.Value) { queue = append(queue, bson.Raw(v.Data)) }); err != nil {
 				return nil, err
 			}

@@ -358,7 +358,7 @@ func (st *groupStage) open(rc *runCtx, vars *scope, in Docs) Docs {
 				return nil, err
 			}
 			doc := value.FromDocument(raw)
-			s := &scope{rc: rc, root: doc, current: doc, parent: vars}
+			s := rc.scopeOf(doc, vars)
 			key, err := st.id.eval(s)
 			if err != nil {
 				return nil, evalFailed(st.ptr.Key("_id"), err)
@@ -521,7 +521,7 @@ func (st *bucketStage) open(rc *runCtx, vars *scope, in Docs) Docs {
 				return nil, err
 			}
 			doc := value.FromDocument(raw)
-			s := &scope{rc: rc, root: doc, current: doc, parent: vars}
+			s := rc.scopeOf(doc, vars)
 			v, err := st.groupBy.eval(s)
 			if err != nil {
 				return nil, evalFailed(st.ptr.Key("groupBy"), err)
@@ -657,7 +657,7 @@ func (st *bucketAutoStage) open(rc *runCtx, vars *scope, in Docs) Docs {
 				return nil, err
 			}
 			doc := value.FromDocument(raw)
-			s := &scope{rc: rc, root: doc, current: doc, parent: vars}
+			s := rc.scopeOf(doc, vars)
 			v, err := st.groupBy.eval(s)
 			if err != nil {
 				return nil, evalFailed(st.ptr.Key("groupBy"), err)

@@ -3,6 +3,7 @@ package mql
 import (
 	"context"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -87,6 +88,9 @@ func (c *pcompiler) lookup(arg value.Value, ptr source.Pointer, vars []string, d
 			s, ok := f.val.StringOK()
 			if !ok || s == "" || s[0] == '$' {
 				return nil, pipeErr(at, CodePipelineMalformed, "$lookup's "+f.name+" must be a field path that does not start with $")
+			}
+			if slices.Contains(strings.Split(s, "."), "") {
+				return nil, pipeErr(at, CodePipelineMalformed, "FieldPath field names may not be empty strings")
 			}
 			switch f.name {
 			case "as":
@@ -220,7 +224,7 @@ func (st *lookupStage) open(rc *runCtx, vars *scope, in Docs) Docs {
 			return nil, err
 		}
 		if st.hasSub {
-			s := &scope{rc: rc, root: doc, current: doc, parent: vars}
+			s := rc.scopeOf(doc, vars)
 			sv := vars
 			for i, e := range st.letExprs {
 				v, err := e.eval(s)

@@ -97,7 +97,8 @@
 //	|                      | $count, $sortByCount, $sample, $unwind, $group, $bucket, $bucketAuto,          |
 //	|                      | $lookup, $unionWith; any other stage refused                                   |
 //	| Pipeline, Run        | the compiled pipeline (immutable, concurrent Runs); Run streams its output     |
-//	| PipelineOptions      | Foreign (the other collections), MemoryLimit (per blocking stage), Now         |
+//	| PipelineOptions      | Foreign (the other collections), MemoryLimit (per blocking stage, and per      |
+//	|                      | document for the values the expressions build), Now                            |
 //	| Foreign              | reads another collection of the database as the caller may, for $lookup and    |
 //	|                      | $unionWith                                                                     |
 //	| Docs, DocsOf,        | a stream of documents (Next, io.EOF at its end), a slice as one, read to its   |
@@ -140,6 +141,14 @@
 //     through a decimal conversion); the text of a double or a timestamp
 //     ($toString, $convert to string, and the coercion to a string of $toLower,
 //     $substr, $strcasecmp), whose formatting the server does not document.
+//
+// The values the expressions build for one document at one stage count
+// against PipelineOptions.MemoryLimit, with a byte for each element a
+// $map, $filter or $reduce visits; over it the stage fails with
+// pipeline/memory (ErrPipelineFailed). The manual is silent on such a
+// bound (the server limits $range and its documents); without one, a
+// $reduce doubling a string would take the memory a blocking stage is
+// denied, so the engine fails closed.
 //
 // Where the manual leaves an order unspecified the result is
 // deterministic: $setUnion, $setIntersection and $setDifference return
