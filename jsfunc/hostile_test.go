@@ -85,7 +85,7 @@ var hostile = []struct {
 	{"exports no function", `exports = 42`, false, false, jsfunc.ErrNotFound, "assigns no function to exports"},
 	{"too many operations", `exports = async function() { const c = context.services.get("mongodb-atlas").db("d").collection("c"); for (;;) await c.findOne({}) }`, true, false, jsfunc.ErrLimit, "1000 database operations"},
 	{"huge result", `exports = function() { const a = []; for (let i = 0; i < 20000; i++) a.push("x".repeat(100)); return a }`, false, true, jsfunc.ErrLimit, "larger than 1048576 bytes"},
-	{"one huge string in the result", `exports = function() { return {s: "x".repeat(2 << 20)} }`, false, false, jsfunc.ErrLimit, "larger than 1048576 bytes"},
+	{"one huge string in the result", `exports = function() { return {s: "x".repeat(2 << 20)} }`, false, true, jsfunc.ErrLimit, "larger than 1048576 bytes"},
 	{"deep result", `exports = function() { let o = {}; for (let i = 0; i < 200; i++) o = {o}; return o }`, false, false, jsfunc.ErrLimit, "nested deeper than 100"},
 }
 
