@@ -126,7 +126,9 @@ var summaryStages = map[string]bool{"$group": true, "$count": true, "$sortByCoun
 // $bucketAuto), then anything (the summary's output holds no stored
 // field); the paths the $match queries, the sort keys and the summary's
 // expressions read (mql.QueryPaths, mql.ExprPaths; none that reads
-// every field) must be readable (Bound.ReadsPaths). The notes API's
+// every field) must be readable (Bound.ReadsPaths), and the whole
+// pipeline must compile in the gate's engine (mql.CompilePipeline), whose
+// operators read fields only as ExprPaths sees them. The notes API's
 // count by status for an owner who also reads teammates' notes is such a
 // pipeline: the server runs it.
 func summaryReadable(ctx context.Context, b *evaluator.Bound, stages []bson.Raw) bool {
@@ -158,6 +160,12 @@ func summaryReadable(ctx context.Context, b *evaluator.Bound, stages []bson.Raw)
 				mql.ExprPaths(body, paths)
 			}
 			if paths[mql.AllFields] {
+				return false
+			}
+			// Only operators the gate's engine knows, whose field reads
+			// ExprPaths sees: an operator naming fields by keys ($top's
+			// sortBy) or one it does not know could read a hidden field.
+			if _, err := mql.CompilePipeline(stages, mql.PipelineOptions{}); err != nil {
 				return false
 			}
 			return b.ReadsPaths(ctx, sortedKeys(paths))

@@ -62,6 +62,10 @@ func TestSummaryReadable(t *testing.T) {
 		{`[{"$group": {"_id": {"$getField": "secret"}}}]`, false},
 		{`[{"$project": {"title": 1}}, {"$group": {"_id": "$title"}}]`, false},
 		{`[{"$match": {"title": "x"}}]`, false},
+		// $top's sortBy names fields by keys, which no "$" shows: the
+		// server would order by the hidden secret.
+		{`[{"$group": {"_id": null, "t": {"$top": {"sortBy": {"secret": 1}, "output": "$title"}}}}]`, false},
+		{`[{"$group": {"_id": null, "t": {"$bottomN": {"n": 1, "sortBy": {"secret": -1}, "output": ["$title"]}}}}]`, false},
 		{`[]`, false},
 	} {
 		var pipe bson.A
