@@ -3,6 +3,7 @@ package value
 import (
 	"bytes"
 	"encoding/binary"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -111,7 +112,10 @@ func valueLen(t bson.Type, b []byte) int {
 // scanning, before searching for its end (the per-document hot path: most
 // keys differ from name). Malformed bytes read as Missing.
 func lookup(doc []byte, name string) Value {
-	if len(doc) < 5 {
+	if len(doc) < 5 || strings.IndexByte(name, 0) >= 0 {
+		// A BSON key ends at its first NUL: no key holds one, and the
+		// in-place compare below would read a key "" followed by a
+		// value starting with NUL as the key "\x00".
 		return Value{}
 	}
 	n := int(binary.LittleEndian.Uint32(doc))
