@@ -99,7 +99,7 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 	if err != nil {
 		return nil, err
 	}
-	if !foreign && (b.ReadsWhole(ctx) || summaryReadable(ctx, b, stages)) && c.s.g.serverAggregates(ctx) {
+	if !foreign && (b.ReadsWhole(ctx) || c.summaryReadable(ctx, b, stages)) && c.s.g.serverAggregates(ctx) {
 		rf, _, exact, err := readScope(ctx, b)
 		if err != nil {
 			return nil, c.evalErr(ctx, op, evaluator.ActionRead, err)
@@ -131,7 +131,7 @@ var summaryStages = map[string]bool{"$group": true, "$count": true, "$sortByCoun
 // operators read fields only as ExprPaths sees them. The notes API's
 // count by status for an owner who also reads teammates' notes is such a
 // pipeline: the server runs it.
-func summaryReadable(ctx context.Context, b *evaluator.Bound, stages []bson.Raw) bool {
+func (c *Collection) summaryReadable(ctx context.Context, b *evaluator.Bound, stages []bson.Raw) bool {
 	paths := map[string]bool{}
 	for _, st := range stages {
 		name, body := stageOf(st)
@@ -147,7 +147,7 @@ func summaryReadable(ctx context.Context, b *evaluator.Bound, stages []bson.Raw)
 			if !ok {
 				return false
 			}
-			keys, ok := sortPaths(doc)
+			keys, ok := c.sortPaths("Aggregate", doc)
 			if !ok {
 				return false
 			}
@@ -228,7 +228,7 @@ func (c *Collection) aggregateInGate(ctx context.Context, b *evaluator.Bound, op
 	if ao.Comment != nil {
 		fo.Comment = ao.Comment
 	}
-	cur, err := c.openCursor(ctx, op, filter, fo)
+	cur, err := c.openBound(ctx, b, op, filter, fo)
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +337,7 @@ func (c *Collection) pushdown(ctx context.Context, b *evaluator.Bound, stages []
 	}
 	if n < len(stages) {
 		if name, body := stageOf(stages[n]); name == "$sort" && body.Type == bson.TypeEmbeddedDocument {
-			if keys, ok := sortPaths(body.Document()); ok && b.ReadsPaths(ctx, keys) {
+			if keys, ok := c.sortPaths("Aggregate", body.Document()); ok && b.ReadsPaths(ctx, keys) {
 				fo.Sort = body.Document()
 				n++
 			}
@@ -369,26 +369,11 @@ func wholeNumber(v bson.RawValue) bool {
 	return v.Type == bson.TypeInt32 || v.Type == bson.TypeInt64
 }
 
-// sortPaths returns the field paths of a sort document of 1s and -1s.
-func sortPaths(sort bson.Raw) ([]string, bool) {
-	elems, err := sort.Elements()
-	if err != nil || len(elems) == 0 {
-		return nil, false
-	}
-	keys := make([]string, 0, len(elems))
-	for _, e := range elems {
-		if !wholeNumber(e.Value()) {
-			return nil, false
-		}
-		if k, _ := e.Value().AsInt64OK(); k != 1 && k != -1 {
-			return nil, false
-		}
-		if e.Key() == "" || strings.HasPrefix(e.Key(), "$") {
-			return nil, false
-		}
-		keys = append(keys, e.Key())
-	}
-	return keys, true
+// sortPaths returns the field paths of a non-empty sort document the
+// gate accepts from a client (sortKeys), or false.
+func (c *Collection) sortPaths(op string, sort bson.Raw) ([]string, bool) {
+	keys, err := c.sortKeys(op, sort)
+	return keys, err == nil && len(keys) > 0
 }
 
 // stageOf returns a stage's name and argument.
@@ -445,12 +430,8 @@ func (c *Collection) foreignReader(op string, kept *foreignReads, ferr *error) m
 		if docs, ok := kept.docs[coll]; ok && whole {
 			return &keptDocs{docs: docs, match: local}, nil
 		}
-		spec, err := fc.find(ctx, fb, op, server, &options.FindOptions{})
+		cu, err := fc.openBound(ctx, fb, op, server, &options.FindOptions{})
 		if err != nil {
-			return nil, keep(err)
-		}
-		cu := &Cursor{c: fc, b: fb, spec: spec}
-		if err := cu.open(ctx); err != nil {
 			return nil, keep(err)
 		}
 		kept.open = append(kept.open, cu)
@@ -488,18 +469,24 @@ func (d *keptDocs) Next(context.Context) (bson.Raw, error) {
 	for len(d.docs) > 0 {
 		doc := d.docs[0]
 		d.docs = d.docs[1:]
-		if d.match != nil {
-			ok, err := mql.Match(d.match, doc)
+		if ok, err := matches(d.match, doc); err != nil || !ok {
 			if err != nil {
 				return nil, err
 			}
-			if !ok {
-				continue
-			}
+			continue
 		}
 		return doc, nil
 	}
 	return nil, io.EOF
+}
+
+// matches reports whether doc, as the caller sees it, matches the foreign
+// filter match kept for memory (nil: every document does).
+func matches(match, doc bson.Raw) (bool, error) {
+	if match == nil {
+		return true, nil
+	}
+	return mql.Match(match, doc)
 }
 
 // cursorDocs reads a gated Cursor as mql.Docs, keeping the documents
@@ -527,14 +514,11 @@ func (d *cursorDocs) Next(ctx context.Context) (bson.Raw, error) {
 				d.read = append(d.read, doc)
 			}
 		}
-		if d.match != nil {
-			ok, err := mql.Match(d.match, doc)
+		if ok, err := matches(d.match, doc); err != nil || !ok {
 			if err != nil {
 				return nil, err
 			}
-			if !ok {
-				continue
-			}
+			continue
 		}
 		return doc, nil
 	}

@@ -271,6 +271,12 @@ func (c *Collection) openCursor(ctx context.Context, op string, filter any, fo *
 	if err != nil {
 		return nil, err
 	}
+	return c.openBound(ctx, b, op, filter, fo)
+}
+
+// openBound is openCursor for a caller already bound (Aggregate, and the
+// foreign reads of its pipelines, which decide on b before they read).
+func (c *Collection) openBound(ctx context.Context, b *evaluator.Bound, op string, filter any, fo *options.FindOptions) (*Cursor, error) {
 	spec, err := c.find(ctx, b, op, filter, fo)
 	if err != nil {
 		return nil, err

@@ -76,7 +76,7 @@ func TestSummaryReadable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := summaryReadable(ctx, b, stages); got != tc.want {
+		if got := c.summaryReadable(ctx, b, stages); got != tc.want {
 			t.Errorf("summaryReadable(%s) = %v, want %v", tc.pipeline, got, tc.want)
 		}
 	}
